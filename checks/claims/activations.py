@@ -1,0 +1,139 @@
+"""Checks of the activation claims (spec/claims/activations.toml)."""
+
+import numpy as np
+from hypothesis import example, given, target
+
+from vanishing.checks import oracles, tolerances
+from vanishing.checks.registry import claim_check
+from vanishing.checks.strategies import floats
+from vanishing.models import activations as act
+
+
+def _three_oracles(f, df, x, label):
+    """f'(x) by autograd (both modes), finite differences and the closed form agree."""
+    oracles.check_jacobian(lambda v: f(v), np.array([x]), closed_form=[[df(x)]], label=label,
+                           reproduce=f"{label} at x={x!r}")
+
+
+@claim_check("ACT-SIGMOID-DERIV-BOUND",
+             subject={"sigmoid": act.sigmoid, "dsigmoid": act.sigmoid_prime},
+             plants={"σ' scaled by 1.001": {"dsigmoid": lambda x: 1.001 * act.sigmoid_prime(x)},
+                     "σ' written as σ(1+σ)": {"dsigmoid": lambda x: act.sigmoid(x) * (1 + act.sigmoid(x))}})
+def _(c, s):
+    """σ'(x) = σ(x)(1−σ(x)) ≤ 1/4, equality iff x = 0.  [ACT-SIGMOID-DERIV-BOUND]"""
+    @c.holds
+    @given(x=floats(-800.0, 800.0))
+    @example(x=0.0)
+    def bound(x):
+        d = float(s.dsigmoid(x))
+        target(d, label="sigma'(x)")
+        _three_oracles(s.sigmoid, s.dsigmoid, x, "ACT-SIGMOID-DERIV-BOUND: σ'")
+        assert d <= 0.25, f"ACT-SIGMOID-DERIV-BOUND: σ'({x!r}) = {d!r} > 1/4"
+        if x != 0.0:
+            assert d < 0.25 or abs(x) < 1e-7, f"ACT-SIGMOID-DERIV-BOUND: σ'({x!r}) = 1/4 away from 0"
+
+    @c.refutes
+    @given(x=floats(-10.0, 10.0))
+    @example(x=0.0)
+    def literal_strict_bound(x):
+        assert float(s.dsigmoid(x)) < 0.25, f"σ'({x!r}) = {float(s.dsigmoid(x))!r} is not < 0.25"
+
+
+@claim_check("ACT-TANH-DERIV-BOUND",
+             subject={"tanh": act.tanh, "dtanh": act.tanh_prime},
+             plants={"tanh' scaled by 1.001": {"dtanh": lambda x: 1.001 * act.tanh_prime(x)},
+                     "tanh' written as 1 - tanh": {"dtanh": lambda x: 1 - act.tanh(x)}})
+def _(c, s):
+    """tanh'(x) = 1 − tanh²(x) ≤ 1, equality iff x = 0.  [ACT-TANH-DERIV-BOUND]"""
+    @c.holds
+    @given(x=floats(-800.0, 800.0))
+    @example(x=0.0)
+    def bound(x):
+        d = float(s.dtanh(x))
+        target(d, label="tanh'(x)")
+        _three_oracles(s.tanh, s.dtanh, x, "ACT-TANH-DERIV-BOUND: tanh'")
+        assert d <= 1.0, f"ACT-TANH-DERIV-BOUND: tanh'({x!r}) = {d!r} > 1"
+
+    @c.refutes
+    @given(x=floats(-10.0, 10.0))
+    @example(x=0.0)
+    def literal_strict_bound(x):
+        assert float(s.dtanh(x)) < 1.0, f"tanh'({x!r}) = {float(s.dtanh(x))!r} is not < 1"
+
+
+@claim_check("ACT-RELU-DERIV",
+             subject={"relu": act.relu, "drelu": act.relu_prime},
+             plants={"ReLU' = 1 everywhere": {"drelu": lambda x: np.ones_like(np.asarray(x, dtype=float))},
+                     "ReLU' = step at x > 1": {"drelu": lambda x: (np.asarray(x) > 1.0).astype(float)}})
+def _(c, s):
+    """ReLU'(x) = 1 for x > 0, 0 for x < 0; ReLU'(0) := 0.  [ACT-RELU-DERIV]"""
+    @c.holds
+    @given(x=floats(-1e3, 1e3).filter(lambda v: abs(v) > 1e-3))
+    @example(x=0.5)
+    @example(x=-0.5)
+    def derivative(x):
+        d = float(s.drelu(x))
+        assert d == (1.0 if x > 0 else 0.0), f"ACT-RELU-DERIV: ReLU'({x!r}) = {d!r}"
+        if abs(x) > 0.6:   # FD's first stencil is 0.5 wide: keep the kink at 0 outside it
+            _three_oracles(s.relu, s.drelu, x, "ACT-RELU-DERIV: ReLU'")
+        assert float(s.drelu(0.0)) == 0.0, "ACT-RELU-DERIV: the stated convention ReLU'(0) = 0 is not what the model does"
+
+
+@claim_check("ACT-ARCTAN-DERIV-DOMINATES-SIGMOID",
+             subject={"arctan": act.arctan, "darctan": act.arctan_prime, "dsigmoid": act.sigmoid_prime},
+             plants={"arctan' replaced by σ'/2": {"darctan": lambda x: 0.5 * act.sigmoid_prime(x)},
+                     "arctan' scaled by 1.001": {"darctan": lambda x: 1.001 * act.arctan_prime(x)}})
+def _(c, s):
+    """arctan'(x) = 1/(1+x²) > σ'(x) for all x; arctan' ≤ 1.  [ACT-ARCTAN-DERIV-DOMINATES-SIGMOID]"""
+    @c.holds
+    @given(x=floats(-700.0, 700.0))
+    @example(x=0.0)
+    def dominates(x):
+        da, ds = float(s.darctan(x)), float(s.dsigmoid(x))
+        target(ds / da, label="sigma'/arctan'")
+        _three_oracles(s.arctan, s.darctan, x, "ACT-ARCTAN-DERIV-DOMINATES-SIGMOID: arctan'")
+        assert da > ds, f"arctan'({x!r}) = {da!r} is not > σ'({x!r}) = {ds!r}"
+        assert da <= 1.0, f"arctan'({x!r}) = {da!r} > 1"
+
+
+@claim_check("ACT-TANH-RANGE", subject={"tanh": act.tanh},
+             plants={"tanh replaced by σ (range (0,1))": {"tanh": act.sigmoid}})
+def _(c, s):
+    """tanh(ℝ) = (−1, 1); the seed's '[0, 1] range' is refuted by any x < 0.  [ACT-TANH-RANGE]"""
+    @c.holds
+    @given(x=floats(-1e3, 1e3))
+    @example(x=-1.0)
+    def in_minus_one_one(x):
+        y = float(s.tanh(x))
+        assert -1.0 <= y <= 1.0, f"tanh({x!r}) = {y!r} outside [-1, 1]"
+        if abs(x) < 19.0:   # below ~19.06 tanh(x) is not yet rounded to ±1 in float64
+            assert -1.0 < y < 1.0, f"tanh({x!r}) = {y!r} reached ±1 before rounding can explain it"
+        assert (y < 0) == (x < 0) or y == 0.0, f"tanh({x!r}) = {y!r} has the wrong sign"
+
+    @c.refutes
+    @given(x=floats(-10.0, 10.0))
+    @example(x=-1.0)
+    def literal_zero_one_range(x):
+        y = float(s.tanh(x))
+        assert 0.0 <= y <= 1.0, f"tanh({x!r}) = {y!r} is not in [0, 1]"
+
+
+@claim_check("ACT-SIGMOID-RANGE-FLOAT", subject={"sigmoid": act.sigmoid},
+             plants={"a gate that clips below 1": {"sigmoid": lambda x: np.minimum(act.sigmoid(x), 1 - 1e-12)}})
+def _(c, s):
+    """σ(ℝ) ⊂ [0, 1] in float64, and fl(σ(x)) = 1 for x ≥ 36.74.  [ACT-SIGMOID-RANGE-FLOAT]"""
+    @c.holds
+    @given(x=floats(-1e3, 1e3))
+    @example(x=37.0)
+    def closed_unit_interval(x):
+        y = float(s.sigmoid(x))
+        assert 0.0 <= y <= 1.0, f"σ({x!r}) = {y!r} outside [0, 1]"
+        if x >= 36.74:  # 1 - σ(x) = e^{-x}/(1+e^{-x}) < eps/2 = 1.1e-16 once x > 36.74
+            assert y == 1.0, f"σ({x!r}) = {y!r}: expected the float64 value to round to exactly 1.0"
+
+    @c.refutes
+    @given(x=floats(-50.0, 50.0))
+    @example(x=37.0)
+    def literal_open_interval(x):
+        y = float(s.sigmoid(x))
+        assert 0.0 < y < 1.0, f"σ({x!r}) = {y!r} is not strictly between 0 and 1"

@@ -1,0 +1,110 @@
+"""One check per claim, registered under the claim's ID.
+
+A check module in ``vanishing.checks.claims`` declares::
+
+    @claim_check("ACT-SIGMOID-DERIV-BOUND",
+                 subject={"dsigmoid": activations.sigmoid_prime},
+                 plants={"sigmoid' scaled by 1.01": {"dsigmoid": lambda x: 1.01 * activations.sigmoid_prime(x)}})
+    def _(c, s):
+        @c.holds
+        @given(x=...)
+        def bound(x):
+            ...
+
+``s`` is the *subject*: the functions under test, by name. A plant swaps some
+of them for a deliberately wrong version; the runner's meta-tests show that
+every plant makes the check's outcome contradict the recorded verdict (so no
+check is unable to fail). ``c.holds`` marks a property that must hold for every
+input; ``c.refutes`` marks the literal (seed) statement, which Hypothesis must
+falsify — its shrunk counterexample is kept on it with ``@example``.
+"""
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY"]
+
+REGISTRY = {}
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    test: object            # a @given-wrapped function of no arguments
+    expect: str             # "holds" or "fails"
+    max_examples: int = 0   # 0: the profile's value; otherwise a cap with a stated reason
+    reason: str = ""
+
+
+class Properties:
+    """Collects the properties one check declares (the ``c`` in a check)."""
+
+    def __init__(self):
+        self.items = []
+
+    def _add(self, expect, fn, max_examples, reason):
+        if fn is None:
+            return lambda f: self._add(expect, f, max_examples, reason)
+        if not hasattr(fn, "hypothesis"):
+            raise TypeError(f"{fn.__name__}: a claim property must be decorated with @given")
+        if max_examples and not reason:
+            raise ValueError(f"{fn.__name__}: capping max_examples needs a stated reason")
+        self.items.append(Property(fn.__name__, fn, expect, max_examples, reason))
+        return fn
+
+    def holds(self, fn=None, *, max_examples=0, reason=""):
+        """The property must hold for every generated input."""
+        return self._add("holds", fn, max_examples, reason)
+
+    def refutes(self, fn=None, *, max_examples=0, reason=""):
+        """The literal statement under test; Hypothesis must find a counterexample."""
+        return self._add("fails", fn, max_examples, reason)
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    claim_id: str
+    build: object
+    subject: dict = field(default_factory=dict)
+    plants: dict = field(default_factory=dict)
+
+    @property
+    def where(self):
+        return f"{self.build.__module__}:{self.build.__name__}"
+
+    def properties(self, overrides=None):
+        """Build the check's properties against the default subject, with ``overrides`` swapped in."""
+        unknown = sorted(set(overrides or {}) - set(self.subject))
+        if unknown:
+            raise KeyError(f"{self.claim_id}: plant overrides unknown subject names {unknown}; subject has {sorted(self.subject)}")
+        s = SimpleNamespace(**{**self.subject, **(overrides or {})})
+        c = Properties()
+        self.build(c, s)
+        if not c.items:
+            raise RuntimeError(f"{self.claim_id}: check {self.where} declared no properties")
+        return c.items
+
+
+def claim_check(claim_id, subject=None, plants=None):
+    """Register ``build(c, s)`` as the one check of ``claim_id``."""
+    def deco(build):
+        if claim_id in REGISTRY:
+            raise ValueError(f"claim {claim_id} already has a check: {REGISTRY[claim_id].where}")
+        for name, over in (plants or {}).items():
+            bad = sorted(set(over) - set(subject or {}))
+            if bad:
+                raise ValueError(f"{claim_id}: plant {name!r} overrides {bad}, which are not in the subject")
+        REGISTRY[claim_id] = CheckDef(claim_id, build, dict(subject or {}), dict(plants or {}))
+        return build
+    return deco
+
+
+def load_checks():
+    """Import every module of ``vanishing.checks.claims``; returns the registry."""
+    pkg = importlib.import_module("vanishing.checks.claims")
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")
+    return REGISTRY

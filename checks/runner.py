@@ -1,0 +1,196 @@
+"""The one runner: ``vanishing verify`` and pytest both call :func:`run_claim`.
+
+Data flows one way: spec record → check → oracles → :class:`Outcome` → report.
+"""
+
+import difflib
+import random
+import time
+from dataclasses import dataclass, field
+
+import hypothesis
+from hypothesis import Phase, settings
+from hypothesis.errors import HypothesisException
+
+from vanishing import spec as spec_mod
+from vanishing.checks import oracles, profiles
+from vanishing.checks.registry import load_checks
+
+__all__ = ["Outcome", "PropertyResult", "run_claim", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
+
+
+class UnknownClaim(ValueError):
+    """An ID that is not in the catalogue; the message lists the closest IDs."""
+
+
+@dataclass
+class PropertyResult:
+    name: str
+    expect: str              # "holds" or "fails"
+    observed: str            # "held", "falsified" or "error"
+    examples: int
+    counterexample: str = ""
+    message: str = ""
+
+    @property
+    def as_expected(self):
+        return (self.expect == "holds" and self.observed == "held") or (self.expect == "fails" and self.observed == "falsified")
+
+
+@dataclass
+class Outcome:
+    claim: spec_mod.Claim
+    properties: list
+    seconds: float
+    profile: str
+    seed: object
+    max_ratio: float = 0.0
+    max_error: float = 0.0
+    tolerance: float = 0.0
+    worst_label: str = ""
+    oracles_used: tuple = ()
+    problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
+
+    @property
+    def examples(self):
+        return sum(p.examples for p in self.properties)
+
+    @property
+    def consistent(self):
+        """True when what the run observed agrees with the recorded verdict."""
+        return not self.problems and all(p.as_expected for p in self.properties)
+
+    @property
+    def outcome(self):
+        return "pass" if self.consistent else "fail"
+
+    @property
+    def observed(self):
+        if any(p.observed == "error" for p in self.properties):
+            return "error"
+        held = [p for p in self.properties if p.expect == "holds"]
+        lit = [p for p in self.properties if p.expect == "fails"]
+        if lit and all(p.observed == "falsified" for p in lit):
+            return "corrected statement holds; literal statement refuted" if held and all(p.observed == "held" for p in held) else "refuted"
+        if all(p.observed == "held" for p in self.properties):
+            return "holds"
+        return "holds nowhere claimed" if held and not all(p.observed == "held" for p in held) else "literal statement not refuted"
+
+    @property
+    def counterexamples(self):
+        return [f"{p.name}: {p.counterexample}" for p in self.properties if p.counterexample]
+
+    def summary(self):
+        """One paragraph: what contradicts the verdict, if anything."""
+        lines = []
+        for p in self.properties:
+            if not p.as_expected:
+                want = "hold" if p.expect == "holds" else "be falsified"
+                lines.append(f"{self.claim.id}: property {p.name!r} should {want} but {p.observed}. {p.message}".strip())
+                if p.counterexample:
+                    lines.append(f"  counterexample: {p.counterexample}")
+        lines += [f"{self.claim.id}: {m}" for m in self.problems]
+        return "\n".join(lines)
+
+
+def catalogue():
+    """``{id: Claim}`` for the whole catalogue, with checks loaded."""
+    load_checks()
+    return {c.id: c for c in spec_mod.load_catalogue()}
+
+
+def resolve_ids(ids, cat=None):
+    """Validate claim IDs; an unknown one raises UnknownClaim listing the closest IDs."""
+    cat = cat if cat is not None else catalogue()
+    out = []
+    for i in ids:
+        if i not in cat:
+            close = difflib.get_close_matches(i, list(cat), n=5, cutoff=0.4) or sorted(k for k in cat if k.split("-")[0] == i.split("-")[0])[:5]
+            raise UnknownClaim(f"unknown claim ID {i!r}; closest: {', '.join(close) if close else '(none)'}")
+        out.append(i)
+    return out
+
+
+def _falsifying_note(exc):
+    notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("Falsifying")]
+    return " ".join(" ".join(n.split()) for n in notes)
+
+
+def _run_property(prop, base, seed, shrink):
+    count = [0]
+    inner = prop.test.hypothesis.inner_test
+
+    def counted(*a, **kw):
+        count[0] += 1
+        return inner(*a, **kw)
+    prop.test.hypothesis.inner_test = counted
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+    kw = dict(parent=base, report_multiple_bugs=False, phases=phases)
+    if prop.max_examples:
+        kw["max_examples"] = min(base.max_examples, prop.max_examples)
+    test = settings(**kw)(prop.test)
+    if seed is not None:
+        test = hypothesis.seed(seed)(test)
+    try:
+        test()
+    except AssertionError as e:
+        return PropertyResult(prop.name, prop.expect, "falsified", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000])
+    except (HypothesisException, Exception) as e:  # a model error, an unsatisfiable strategy, a health check
+        return PropertyResult(prop.name, prop.expect, "error", count[0], _falsifying_note(e), f"{type(e).__name__}: {' '.join(str(e).split())[:2000]}")
+    return PropertyResult(prop.name, prop.expect, "held", count[0])
+
+
+def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
+    """Run one claim's check (``claim``: an ID or a Claim) and return its :class:`Outcome`.
+
+    ``profile`` names a Hypothesis profile (default: the one currently loaded);
+    ``seed`` fixes Hypothesis's seed for non-derandomized profiles (default: a
+    fresh random seed, recorded in the outcome). ``overrides`` swaps subject
+    functions (used by the meta-tests to plant violations).
+    """
+    checks = load_checks()
+    if isinstance(claim, str):
+        claim = catalogue()[resolve_ids([claim])[0]]
+    if claim.id not in checks:
+        raise LookupError(f"claim {claim.id} ({claim.file}) has no check in vanishing.checks.claims")
+    profiles.register()
+    name = profile or settings._current_profile or profiles.DEFAULT_PROFILE
+    base = settings.get_profile(name)
+    if base.derandomize:
+        seed = "derandomized"
+    elif seed is None:
+        seed = random.SystemRandom().getrandbits(32)
+    t0 = time.perf_counter()
+    with oracles.recording() as rec:
+        props = checks[claim.id].properties(overrides)
+        results = [_run_property(p, base, None if seed == "derandomized" else seed, shrink) for p in props]
+    out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
+                  max_ratio=rec.max_ratio, max_error=rec.max_error, tolerance=rec.tolerance, worst_label=rec.worst_label,
+                  oracles_used=tuple(sorted(rec.oracles | {"hypothesis"})))
+    unused = sorted(set(claim.oracles) - set(out.oracles_used))
+    if unused:
+        out.problems.append(f"the spec lists oracle(s) {unused} but the check never used them (used: {list(out.oracles_used)})")
+    kinds = {p.expect for p in props}
+    want = {"verified": {"holds"}, "corrected": {"holds", "fails"}, "refuted": {"fails"}}[claim.verdict]
+    if claim.verdict == "refuted":
+        ok = "fails" in kinds
+    else:
+        ok = kinds == want
+    if not ok:
+        out.problems.append(f"verdict {claim.verdict!r} needs properties {sorted(want)}, the check declares {sorted(kinds)}")
+    return out
+
+
+def run_all(ids=None, profile=None, seed=None, progress=None):
+    """Run many claims (default: all, in catalogue order); ``progress(i, n, outcome)`` after each."""
+    cat = catalogue()
+    ids = resolve_ids(ids, cat) if ids else list(cat)
+    outs = []
+    for i, cid in enumerate(ids):
+        if progress:
+            progress(i, len(ids), None, cid)
+        o = run_claim(cat[cid], profile=profile, seed=seed)
+        outs.append(o)
+        if progress:
+            progress(i + 1, len(ids), o, cid)
+    return outs

@@ -1,0 +1,92 @@
+"""The one tolerance module: every comparison in vanishing takes its tolerance from here.
+
+Tolerances are derived, never tuned to make a check pass:
+
+* ``analytic`` compares two exact-in-principle computations (autograd against a
+  hand-derived closed form, or one implementation against the reference). Both
+  round at every operation; for the short expression chains in ``models/`` the
+  error is a few hundred ulps at most, so we allow ``2**8`` ulps relative
+  (``256 * eps``) plus an absolute floor at the same scale for entries near zero.
+* ``fd`` compares an analytic derivative against a finite-difference estimate.
+  The tolerance is the FD method's own error estimate times a safety factor,
+  plus the analytic floor. The safety factor is 10 because scipy's estimate is
+  the difference of the last two Richardson iterates, which can under-estimate
+  the true truncation-plus-rounding error by a small factor; 10 is one order of
+  magnitude, not a fudge that hides a wrong derivative (a planted 1.001 scale
+  error is ~1e-3 relative, far above it; see tests/test_oracle_meta.py).
+* A per-claim override must go through :func:`override`, which demands a reason.
+
+Like JAX's public_test_util, values and gradients have separate tables, and the
+tolerance never grows with array size.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+__all__ = ["Tol", "analytic", "fd", "value", "override", "ulps", "FD_SAFETY"]
+
+#: Multiplier on the finite-difference error estimate (see module docstring).
+FD_SAFETY = 10.0
+
+#: Relative error allowed between two analytic computations, in units of eps.
+ANALYTIC_ULPS = 2.0**8
+
+#: Values (forward passes) of one implementation against another: float32
+#: implementations accumulate in float32, so 2**10 ulps of float32 (~1.2e-4)
+#: covers a dozen accumulated steps; float64 keeps the analytic bound.
+_VALUE_ULPS = {np.dtype(np.float64): 2.0**8, np.dtype(np.float32): 2.0**10}
+_GRAD_ULPS = {np.dtype(np.float64): 2.0**8, np.dtype(np.float32): 2.0**11}
+
+
+@dataclass(frozen=True)
+class Tol:
+    """``|a - b| <= atol + rtol * |b|`` elementwise; ``reason`` documents any override."""
+
+    rtol: float
+    atol: float
+    reason: str = "derived from dtype epsilon"
+
+    def bound(self, reference):
+        """Elementwise allowed error for a reference array."""
+        return self.atol + self.rtol * np.abs(np.asarray(reference, dtype=np.float64))
+
+
+def ulps(n, dtype=np.float64):
+    """n units of machine epsilon of ``dtype``."""
+    return float(n * np.finfo(np.dtype(dtype)).eps)
+
+
+def analytic(dtype=np.float64, scale=1.0):
+    """Two analytic computations of the same quantity; ``scale`` is the magnitude of the data."""
+    e = ulps(ANALYTIC_ULPS, dtype)
+    return Tol(rtol=e, atol=e * float(scale), reason=f"{ANALYTIC_ULPS:g} ulps of {np.dtype(dtype).name}")
+
+
+def value(dtype=np.float64, scale=1.0):
+    """Forward values of an implementation in ``dtype`` against the float64 reference."""
+    e = ulps(_VALUE_ULPS[np.dtype(dtype)], dtype)
+    return Tol(rtol=e, atol=e * float(scale), reason=f"{_VALUE_ULPS[np.dtype(dtype)]:g} ulps of {np.dtype(dtype).name} (values)")
+
+
+def gradient(dtype=np.float64, scale=1.0):
+    """Gradients of an implementation in ``dtype`` against the float64 reference."""
+    e = ulps(_GRAD_ULPS[np.dtype(dtype)], dtype)
+    return Tol(rtol=e, atol=e * float(scale), reason=f"{_GRAD_ULPS[np.dtype(dtype)]:g} ulps of {np.dtype(dtype).name} (gradients)")
+
+
+def fd(error_estimate, dtype=np.float64, scale=1.0):
+    """Analytic derivative against finite differences with elementwise ``error_estimate``.
+
+    Returns a Tol whose ``atol`` is an array: FD_SAFETY * estimate + the analytic floor.
+    """
+    base = analytic(dtype, scale)
+    est = np.asarray(error_estimate, dtype=np.float64)
+    return Tol(rtol=base.rtol, atol=base.atol + FD_SAFETY * est, reason=f"{FD_SAFETY:g} x FD error estimate + {base.reason}")
+
+
+def override(tol, reason, rtol=None, atol=None):
+    """A per-claim override. ``reason`` is mandatory and is reported with every result."""
+    if not reason or not reason.strip():
+        raise ValueError("tolerances.override: reason must be a non-empty explanation")
+    return replace(tol, rtol=tol.rtol if rtol is None else rtol, atol=tol.atol if atol is None else atol, reason=f"override: {reason}")

@@ -1,0 +1,78 @@
+"""Input validation shared by every public model function.
+
+A bad call raises ``ValueError`` naming the parameter, the expected shape and
+the shape received; non-finite inputs are rejected instead of propagating NaN.
+"""
+
+import numpy as onp
+
+__all__ = ["as_array", "check_params", "check_choice", "plain_dict"]
+
+_FLOAT_KINDS = "f"
+
+
+def as_array(name, value, shape=None, finite=True, ndim=None):
+    """Return ``value`` as a float ndarray, validating shape, dtype and finiteness.
+
+    ``shape`` is a tuple whose entries are ints or ``None`` (any size).
+    autograd ArrayBoxes pass through unchanged after the shape check, so the
+    validated functions stay differentiable.
+    """
+    raw = getattr(value, "_value", None)  # autograd ArrayBox: check the boxed value
+    probe = value if raw is None else raw
+    while getattr(probe, "_value", None) is not None:  # nested boxes (higher order)
+        probe = probe._value
+    arr = onp.asarray(probe)
+    if arr.dtype.kind not in _FLOAT_KINDS:
+        if arr.dtype.kind in "iu":
+            arr = arr.astype(onp.float64)
+        else:
+            raise ValueError(f"{name}: expected a real floating-point array, got dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name}: expected {ndim} dimension(s), got shape {arr.shape}")
+    if shape is not None:
+        want = tuple(shape)
+        ok = arr.ndim == len(want) and all(w is None or w == s for w, s in zip(want, arr.shape))
+        if not ok:
+            shown = "(" + ", ".join("*" if w is None else str(w) for w in want) + ("," if len(want) == 1 else "") + ")"
+            raise ValueError(f"{name}: expected shape {shown}, got shape {arr.shape}")
+    if finite and not onp.all(onp.isfinite(arr)):
+        bad = int(onp.size(arr) - onp.count_nonzero(onp.isfinite(arr)))
+        raise ValueError(f"{name}: expected finite values, got {bad} non-finite entr{'y' if bad == 1 else 'ies'}")
+    return arr if raw is None else value
+
+
+def plain_dict(params):
+    """An autograd DictBox (a params dict being differentiated) as a plain dict of boxed arrays."""
+    inner = getattr(params, "_value", None)
+    if isinstance(inner, dict):
+        return {k: params[k] for k in inner}
+    return params
+
+
+def check_params(name, params, shapes):
+    """Validate a parameter dict against ``{key: shape}``; returns a dict of arrays.
+
+    Missing and unexpected keys are both errors, named in the message.
+    """
+    inner = getattr(params, "_value", None)      # an autograd DictBox when differentiating w.r.t. params
+    if isinstance(inner, dict):
+        missing = sorted(set(shapes) - set(inner))
+        extra = sorted(set(inner) - set(shapes))
+        if missing or extra:
+            raise ValueError(f"{name}: expected keys {sorted(shapes)}; missing {missing}, unexpected {extra}")
+        return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k]) for k in shapes}
+    if not isinstance(params, dict):
+        raise ValueError(f"{name}: expected a dict of arrays with keys {sorted(shapes)}, got {type(params).__name__}")
+    missing = sorted(set(shapes) - set(params))
+    extra = sorted(set(params) - set(shapes))
+    if missing or extra:
+        raise ValueError(f"{name}: expected keys {sorted(shapes)}; missing {missing}, unexpected {extra}")
+    return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k]) for k in shapes}
+
+
+def check_choice(name, value, choices):
+    """Raise ValueError unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
+    return value

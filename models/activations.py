@@ -1,0 +1,170 @@
+"""Elementwise activations f and their hand-derived derivatives f'.
+
+Each value function sits beside its derivative. The derivatives are derived by
+hand (never by autograd), and written so that no finite float64 input gives an
+overflow warning, a NaN, or a loss of relative accuracy from cancellation.
+The values are written in ``autograd.numpy``, so autograd can differentiate them
+and serve as an independent oracle for the hand-derived ``*_prime``.
+
+Seed 000_f9b81ecfd7a6e498.txt names the candidates (sigmoid, inverse tangent,
+ReLU) and why they matter: every backward factor is f'(h)·w, so sup|f'| bounds
+how fast a chain of them shrinks.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import autograd.numpy as np
+from vanishing.models._validate import as_array, check_choice
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "arctan",
+    "arctan_prime",
+    "get_activation",
+    "identity",
+    "identity_prime",
+    "leaky_relu",
+    "leaky_relu_prime",
+    "relu",
+    "relu_prime",
+    "sigmoid",
+    "sigmoid_prime",
+    "tanh",
+    "tanh_prime",
+]
+
+
+def _x(x):
+    return as_array("x", x)
+
+
+def _slope(alpha):
+    a = as_array("alpha", alpha, shape=())
+    return float(a) if getattr(a, "_value", None) is None else a
+
+
+# ---------------------------------------------------------------- sigmoid
+def sigmoid(x):
+    """σ(x) = 1/(1+e^{−x}), computed as 0.5·(1+tanh(x/2)) so it never overflows."""
+    # 1/(1+e^{−x}) = e^{x/2}/(e^{x/2}+e^{−x/2}) = ½(1 + tanh(x/2))   (identity; CONVENTIONS.md "Floating point")
+    return 0.5 * (1.0 + np.tanh(0.5 * _x(x)))
+
+
+def sigmoid_prime(x):
+    """σ'(x) = σ(x)(1−σ(x)) = e^{−|x|}/(1+e^{−|x|})², at most 1/4 (at x = 0)."""
+    x = _x(x)
+    # σ' = e^{−x}/(1+e^{−x})² = σ(x)·(1−σ(x))          (quotient rule; seed 000_f9b81ecfd7a6e498.txt "derivative of a sigmoid < 0.25")
+    # σ'(−x) = σ'(x): σ' is even, so use e = e^{−|x|} ∈ (0, 1]  (no overflow, and no 1−σ cancellation
+    #                                                       once σ rounds to 1 at x ≳ 36.7)
+    e = np.exp(-np.abs(x))
+    return e / (1.0 + e) ** 2
+
+
+# ---------------------------------------------------------------- tanh
+def tanh(x):
+    """tanh(x) = (e^x − e^{−x})/(e^x + e^{−x})."""
+    return np.tanh(_x(x))
+
+
+def tanh_prime(x):
+    """tanh'(x) = 1 − tanh²(x) = 4e^{−2|x|}/(1+e^{−2|x|})², at most 1 (at x = 0)."""
+    x = _x(x)
+    # tanh' = 1 − tanh² = sech²(x)                           (seed 003_e8e07349f9f637ad.txt uses it in eq. (2))
+    # sech²(x) = 4/(e^{x}+e^{−x})² = 4e^{−2|x|}/(1+e^{−2|x|})²  (even in x; e^{−2|x|} ≤ 1, so no overflow,
+    #                                                       and no 1−tanh² cancellation once tanh rounds to ±1)
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+# ---------------------------------------------------------------- ReLU
+def relu(x):
+    """relu(x) = max(x, 0); written with where so autograd also gives relu'(0) = 0."""
+    x = _x(x)
+    return np.where(x > 0, x, 0.0)
+
+
+def relu_prime(x):
+    """relu'(x) = 1 if x > 0 else 0; at the kink relu'(0) := 0 (PyTorch's choice)."""
+    x = _x(x)
+    # d/dx max(x, 0) = [x > 0]; the subgradient at 0 is [0, 1] and we pick 0, like torch.relu's backward
+    return np.where(x > 0, 1.0, 0.0)
+
+
+# ---------------------------------------------------------------- leaky ReLU
+def leaky_relu(x, alpha=0.01):
+    """leaky_relu(x) = x if x > 0 else α·x (α = 0.01 is torch's default negative_slope)."""
+    x, alpha = _x(x), _slope(alpha)
+    return np.where(x > 0, x, alpha * x)
+
+
+def leaky_relu_prime(x, alpha=0.01):
+    """leaky_relu'(x) = 1 if x > 0 else α; at the kink leaky_relu'(0) := α (PyTorch's choice)."""
+    x, alpha = _x(x), _slope(alpha)
+    # d/dx = [x > 0] + α[x ≤ 0]; torch's leaky_relu_backward uses x > 0 ? g : g·α, so 0 takes α
+    return np.where(x > 0, 1.0, alpha)
+
+
+# ---------------------------------------------------------------- arctan
+def arctan(x):
+    """arctan(x), the inverse tangent, with range (−π/2, π/2)."""
+    return np.arctan(_x(x))
+
+
+def arctan_prime(x):
+    """arctan'(x) = 1/(1+x²), computed as r²/(1+r²) with r = 1/x when |x| > 1 (no overflow)."""
+    x = _x(x)
+    # d/dx arctan x = 1/(1+x²)                               (inverse-function rule: 1/sec²(arctan x))
+    # for |x| > 1:  1/(1+x²) = (1/x)²/(1+(1/x)²)             (divide numerator and denominator by x²)
+    # np.where evaluates both branches, so each branch gets an input on which it is safe:
+    big = np.abs(x) > 1.0
+    small_x = np.where(big, 0.0, x)                         # |small_x| ≤ 1: x² cannot overflow
+    r = 1.0 / np.where(big, x, 1.0)                          # |r| < 1 and never 1/0
+    return np.where(big, r * r / (1.0 + r * r), 1.0 / (1.0 + small_x * small_x))
+
+
+# ---------------------------------------------------------------- identity
+def identity(x):
+    """identity(x) = x (the LSTM cell's linear self-loop; seed 000_f9b81ecfd7a6e498.txt)."""
+    return 1.0 * _x(x)
+
+
+def identity_prime(x):
+    """identity'(x) = 1 everywhere."""
+    return np.ones_like(_x(x))
+
+
+# ---------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Activation:
+    """f, f' and the facts a bound needs: sup_x |f'(x)|, where it is attained, and inf/sup of f."""
+
+    name: str
+    f: Callable
+    df: Callable
+    deriv_sup: float                 # sup over real x of |f'(x)|
+    deriv_sup_at: float | None    # a point x* with |f'(x*)| = deriv_sup, or None if never attained
+    range_lo: float | None        # inf f (not necessarily attained: sigmoid's 0 is approached only); None if −∞
+    range_hi: float | None        # sup f (same remark); None if +∞
+
+
+ACTIVATIONS = {
+    # σ' = σ(1−σ) ≤ 1/4 with equality iff σ = 1/2 iff x = 0 (AM–GM)
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, 0.25, 0.0, 0.0, 1.0),
+    # tanh' = sech² ≤ 1 with equality iff x = 0
+    "tanh": Activation("tanh", tanh, tanh_prime, 1.0, 0.0, -1.0, 1.0),
+    # relu' ∈ {0, 1}; equals 1 at every x > 0, e.g. x = 1
+    "relu": Activation("relu", relu, relu_prime, 1.0, 1.0, 0.0, None),
+    # leaky' ∈ {1, α} with α = 0.01: sup = max(1, |α|) = 1, attained at every x > 0
+    "leaky_relu": Activation("leaky_relu", leaky_relu, leaky_relu_prime, 1.0, 1.0, None, None),
+    # arctan' = 1/(1+x²) ≤ 1 with equality iff x = 0; range (−π/2, π/2), never attained
+    "arctan": Activation("arctan", arctan, arctan_prime, 1.0, 0.0, -float(np.pi) / 2, float(np.pi) / 2),
+    # identity' ≡ 1, attained everywhere, e.g. x = 0
+    "identity": Activation("identity", identity, identity_prime, 1.0, 0.0, None, None),
+}
+
+
+def get_activation(name):
+    """ACTIVATIONS[name]; a ValueError lists the valid names."""
+    return ACTIVATIONS[check_choice("act", name, list(ACTIVATIONS))]

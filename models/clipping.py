@@ -1,0 +1,83 @@
+"""Gradient clipping on a list of gradient arrays: by global norm, per tensor, by value.
+
+Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural networks",
+§3.2, Algorithm 1:  ĝ ← ∂E/∂θ;  if ‖ĝ‖ ≥ threshold then ĝ ← (threshold/‖ĝ‖) ĝ.
+Goodfellow et al. 2016 §10.11.1 gives the same rule. Library semantics (docs/CONVENTIONS.md):
+torch.nn.utils.clip_grad_norm_ multiplies by min(1, max_norm/(total + 1e-6)) and returns the
+norm before clipping; Keras ``clipnorm`` clips each variable separately, ``global_clipnorm``
+jointly; ``clip_grad_value_`` / ``clipvalue`` clamp elementwise.
+
+Norms are computed in float64 with a max-abs rescaling, so gradients near 1e200 (exploded)
+still give a finite norm instead of overflowing in Σg².
+"""
+
+import autograd.numpy as np
+from vanishing.models._validate import as_array
+
+__all__ = ["clip_by_global_norm", "clip_by_norm_per_tensor", "clip_by_value", "global_norm"]
+
+
+def _grads(grads):
+    if not isinstance(grads, (list, tuple)):
+        raise ValueError(f"grads: expected a list of arrays, got {type(grads).__name__}")  # noqa: TRY004 (DESIGN.md: a bad call raises ValueError)
+    return [as_array(f"grads[{i}]", g) for i, g in enumerate(grads)]
+
+
+def _positive(name, value):
+    v = float(as_array(name, value, shape=()))
+    if not v > 0:
+        raise ValueError(f"{name}: expected a finite value > 0, got {v!r}")
+    return v
+
+
+def _eps(eps):
+    v = float(as_array("eps", eps, shape=()))
+    if not v >= 0:
+        raise ValueError(f"eps: expected a finite value >= 0, got {v!r}")
+    return v
+
+
+def _norm(gs):
+    # ‖g‖ = sqrt(Σ_j Σ g_j²) = m·sqrt(Σ_j Σ (g_j/m)²), m = max|g|  (same value; the scaled sum cannot overflow)
+    flat = [np.ravel(np.asarray(g, dtype=np.float64)) for g in gs]
+    m = max((float(np.max(np.abs(f))) for f in flat if f.size), default=0.0)
+    if m == 0.0:
+        return 0.0
+    return m * float(np.sqrt(sum(np.sum((f / m) ** 2) for f in flat)))
+
+
+def global_norm(grads):
+    """‖g‖ = sqrt(Σ_j ‖g_j‖²) over every entry of every array in grads (0 for an empty list)."""
+    return _norm(_grads(grads))
+
+
+def _coef(norm, max_norm, eps):
+    if eps == 0.0:
+        # Pascanu et al. 2013, Algorithm 1: if ‖ĝ‖ ≥ threshold: ĝ ← threshold/‖ĝ‖ · ĝ
+        return max_norm / norm if norm >= max_norm else 1.0
+    # torch clip_grad_norm_: coef = min(1, max_norm/(total + eps)); eps = 1e-6 reproduces torch,
+    # and makes the clipped norm strictly below max_norm
+    return min(1.0, max_norm / (norm + eps))
+
+
+def clip_by_global_norm(grads, max_norm, eps=0.0):
+    """g_j ← g_j·min(1, max_norm/(‖g‖ + eps)) with ‖g‖ the global norm; returns (clipped list, ‖g‖ before)."""
+    gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm), _eps(eps)
+    norm = _norm(gs)
+    c = _coef(norm, max_norm, eps)
+    return [g * c for g in gs], norm
+
+
+def clip_by_norm_per_tensor(grads, max_norm, eps=0.0):
+    """g_j ← g_j·min(1, max_norm/(‖g_j‖ + eps)) for each array separately (Keras clipnorm); returns (list, norms before)."""
+    gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm), _eps(eps)
+    # Keras clip_by_norm: g·c/max(‖g‖, c) = g·min(1, c/‖g‖), the eps = 0 case. Across m tensors the
+    # combined norm after clipping can reach √m·max_norm (docs/CONVENTIONS.md).
+    norms = [_norm([g]) for g in gs]
+    return [g * _coef(n, max_norm, eps) for g, n in zip(gs, norms)], norms
+
+
+def clip_by_value(grads, clip_value):
+    """g ← clamp(g, −v, v) elementwise (torch clip_grad_value_, Keras clipvalue); changes the direction."""
+    gs, v = _grads(grads), _positive("clip_value", clip_value)
+    return [np.clip(g, -v, v) for g in gs]

@@ -1,0 +1,194 @@
+"""Exact converters between the canonical layouts (docs/DESIGN.md) and PyTorch / Keras 3.
+
+``kind`` is one of ``"rnn"``, ``"lstm"`` (the ``"forget"`` variant only: neither
+library has our ``"cec"`` or ``"peephole"`` cells) or ``"gru"``. Everything is plain
+NumPy: torch tensors are accepted by :func:`from_torch` through ``.detach()``
+without importing torch. Every canonical → X → canonical round trip is bitwise
+exact (only copies, transposes and block permutations; no arithmetic), except
+where a docstring says otherwise.
+
+Gate orders (shared/CONVENTIONS.md):
+
+=========  ============  =================  ====================================
+kind       canonical     PyTorch            Keras 3
+=========  ============  =================  ====================================
+rnn        –             –                  –
+lstm       i, f, g, o    i, f, g, o         i, f, c, o   (c is our g)
+gru        r, z, n       r, z, n            z, r, h      (h is our n)
+=========  ============  =================  ====================================
+
+TF1's ``LSTMCell`` stacks i, j, f, o (j is our g) and adds ``forget_bias`` at call
+time; it is not converted here (informational only).
+"""
+
+import numpy as np
+from vanishing.models._validate import as_array, check_choice, check_params
+
+__all__ = ["KINDS", "from_keras", "from_torch", "to_keras", "to_torch"]
+
+KINDS = ("rnn", "lstm", "gru")
+_N = {"rnn": 1, "lstm": 4, "gru": 3}  # stacked blocks per kind
+_TORCH = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+_KERAS = ("kernel", "recurrent_kernel", "bias")
+_KERAS_GRU = (1, 0, 2)  # canonical (r, z, n) blocks → Keras (z, r, h); the permutation is its own inverse
+
+
+def _canonical(kind, params):
+    """Validate canonical ``params`` of ``kind``; return (params, H, D)."""
+    check_choice("kind", kind, KINDS)
+    W_h, W_x = ("W_hh", "W_xh") if kind == "rnn" else ("W_h", "W_x")
+    H = D = None
+    if isinstance(params, dict) and W_h in params and W_x in params:
+        H = as_array(f"params[{W_h!r}]", params[W_h], ndim=2).shape[1]
+        D = as_array(f"params[{W_x!r}]", params[W_x], ndim=2).shape[1]
+    nH = None if H is None else _N[kind] * H
+    if kind == "rnn":
+        shapes = {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
+    elif kind == "lstm":
+        shapes = {"W_x": (nH, D), "W_h": (nH, H), "b": (nH,)}
+    else:
+        shapes = {"W_x": (nH, D), "W_h": (nH, H), "b_x": (nH,), "b_h": (nH,)}
+    return check_params("params", params, shapes), H, D
+
+
+def _numpy(value):
+    """A torch tensor (duck-typed through ``.detach()``) or array-like → ndarray."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return value
+
+
+def _permute(M, H, order):
+    """Reorder the H-row blocks of M (axis 0) into ``order``."""
+    return np.concatenate([M[k * H:(k + 1) * H] for k in order], axis=0)
+
+
+def _copy(M):
+    """A C-contiguous copy (so transposed results own their data)."""
+    return np.array(M, copy=True, order="C")
+
+
+# ---------------------------------------------------------------- PyTorch
+
+def to_torch(kind, params):
+    """canonical → {weight_ih, weight_hh, bias_ih, bias_hh}, the state_dict of torch.nn.{RNN,LSTM,GRU}Cell.
+
+    rnn/lstm: canonical ``b`` goes to ``bias_ih`` and zeros to ``bias_hh`` (PyTorch
+    sums the two). gru: ``b_x`` → ``bias_ih`` and ``b_h`` → ``bias_hh`` exactly (they
+    are not interchangeable: b_hn sits inside r⊙(W_hn h + b_hn)). Gate orders
+    already agree. Load with ``cell.load_state_dict({k: torch.from_numpy(v) ...})``.
+    """
+    p, _, _ = _canonical(kind, params)
+    if kind == "rnn":
+        return {"weight_ih": _copy(p["W_xh"]), "weight_hh": _copy(p["W_hh"]),
+                "bias_ih": _copy(p["b"]), "bias_hh": np.zeros_like(p["b"])}
+    if kind == "lstm":
+        return {"weight_ih": _copy(p["W_x"]), "weight_hh": _copy(p["W_h"]),
+                "bias_ih": _copy(p["b"]), "bias_hh": np.zeros_like(p["b"])}
+    return {"weight_ih": _copy(p["W_x"]), "weight_hh": _copy(p["W_h"]),
+            "bias_ih": _copy(p["b_x"]), "bias_hh": _copy(p["b_h"])}
+
+
+def from_torch(kind, tensors_or_arrays):
+    """{weight_ih, weight_hh, bias_ih, bias_hh} → canonical; rnn/lstm get b = bias_ih + bias_hh.
+
+    Accepts torch tensors or arrays, keyed as in a cell's ``state_dict()``; the
+    ``_l0`` suffix of a one-layer ``nn.RNN/LSTM/GRU`` is also accepted. When
+    ``bias_hh`` is all zeros (as :func:`to_torch` writes it), ``b`` is ``bias_ih``
+    unchanged, so that −0.0 entries survive and the round trip is bitwise exact.
+    """
+    check_choice("kind", kind, KINDS)
+    if not isinstance(tensors_or_arrays, dict):
+        raise ValueError(f"tensors_or_arrays: expected a dict with keys {list(_TORCH)}, "
+                         f"got {type(tensors_or_arrays).__name__}")
+    raw = {k.removesuffix("_l0"): _numpy(v) for k, v in tensors_or_arrays.items()}
+    H = D = None
+    if "weight_hh" in raw and "weight_ih" in raw:
+        H = as_array("tensors_or_arrays['weight_hh']", raw["weight_hh"], ndim=2).shape[1]
+        D = as_array("tensors_or_arrays['weight_ih']", raw["weight_ih"], ndim=2).shape[1]
+    nH = None if H is None else _N[kind] * H
+    t = check_params("tensors_or_arrays", raw, {"weight_ih": (nH, D), "weight_hh": (nH, H),
+                                                "bias_ih": (nH,), "bias_hh": (nH,)})
+    if kind == "gru":
+        return {"W_x": _copy(t["weight_ih"]), "W_h": _copy(t["weight_hh"]),
+                "b_x": _copy(t["bias_ih"]), "b_h": _copy(t["bias_hh"])}
+    # b = b_ih + b_hh (PyTorch sums them); adding +0.0 would turn a −0.0 into +0.0, so skip a zero bias_hh
+    b = t["bias_ih"] + t["bias_hh"] if np.any(t["bias_hh"]) else _copy(t["bias_ih"])
+    if kind == "rnn":
+        return {"W_hh": _copy(t["weight_hh"]), "W_xh": _copy(t["weight_ih"]), "b": b}
+    return {"W_x": _copy(t["weight_ih"]), "W_h": _copy(t["weight_hh"]), "b": b}
+
+
+# ---------------------------------------------------------------- Keras 3
+
+def to_keras(kind, params, reset_after=True, fold_bias=False):
+    """canonical → [kernel (D, n·H), recurrent_kernel (H, n·H), bias]: the list for a Keras 3 cell's set_weights.
+
+    kernel = W_x.T and recurrent_kernel = W_h.T (Keras applies x·kernel). lstm: Keras
+    order i, f, c, o equals ours, bias = b. gru: blocks reordered r, z, n → z, r, h.
+    ``reset_after`` (gru only; ignored otherwise) picks the Keras convention:
+
+    * True ↔ our ``reset="after"``: bias (2, 3H) = [b_x, b_h], reordered.
+    * False ↔ our ``reset="before"``: Keras keeps one bias (3H,) and no recurrent
+      bias, so b_h has no slot. Every b_h entry only adds to a pre-activation under
+      "before", so the model is the same with bias = b_x + b_h; but that sum rounds
+      and cannot be split back. So a nonzero b_h raises ValueError unless
+      ``fold_bias=True``, which writes b_x + b_h (same function up to one rounding
+      per entry; :func:`from_keras` then returns b_x + b_h and b_h = 0).
+    """
+    p, H, _ = _canonical(kind, params)
+    if kind == "rnn":
+        return [_copy(p["W_xh"].T), _copy(p["W_hh"].T), _copy(p["b"])]
+    if kind == "lstm":
+        return [_copy(p["W_x"].T), _copy(p["W_h"].T), _copy(p["b"])]
+    check_choice("reset_after", reset_after, (True, False))
+    kernel = _copy(_permute(p["W_x"], H, _KERAS_GRU).T)
+    recurrent = _copy(_permute(p["W_h"], H, _KERAS_GRU).T)
+    if reset_after:
+        return [kernel, recurrent, np.stack([_permute(p["b_x"], H, _KERAS_GRU), _permute(p["b_h"], H, _KERAS_GRU)])]
+    if not np.any(p["b_h"]):
+        bias = p["b_x"]
+    elif fold_bias:
+        bias = p["b_x"] + p["b_h"]  # a_k = W_xk x + W_hk(·) + (b_xk + b_hk): every bias is additive under "before"
+    else:
+        raise ValueError("params['b_h']: Keras GRU(reset_after=False) has no recurrent bias, and b_h has "
+                         f"{int(np.count_nonzero(p['b_h']))} nonzero entries; pass fold_bias=True to store "
+                         "b_x + b_h (same function, not round-trippable) or use reset_after=True")
+    return [kernel, recurrent, _copy(_permute(bias, H, _KERAS_GRU))]
+
+
+def from_keras(kind, weights, reset_after=True):
+    """[kernel, recurrent_kernel, bias] (a Keras 3 cell's get_weights()) → canonical; inverse of :func:`to_keras`.
+
+    A dict keyed ``kernel``, ``recurrent_kernel``, ``bias`` is accepted too. gru
+    with ``reset_after=False`` returns b_x = the Keras bias and b_h = zeros.
+    """
+    check_choice("kind", kind, KINDS)
+    if isinstance(weights, dict):
+        if set(weights) != set(_KERAS):
+            raise ValueError(f"weights: expected keys {list(_KERAS)}, got {sorted(weights)}")
+        weights = [weights[k] for k in _KERAS]
+    if not isinstance(weights, (list, tuple)) or len(weights) != 3:
+        raise ValueError(f"weights: expected [kernel, recurrent_kernel, bias] (or a dict with those keys), "
+                         f"got {type(weights).__name__}"
+                         + (f" of length {len(weights)}" if isinstance(weights, (list, tuple)) else ""))
+    kernel = as_array("weights[0] (kernel)", _numpy(weights[0]), ndim=2)
+    recurrent = as_array("weights[1] (recurrent_kernel)", _numpy(weights[1]), ndim=2)
+    H, D = recurrent.shape[0], kernel.shape[0]
+    nH = _N[kind] * H
+    kernel = as_array("weights[0] (kernel)", kernel, (D, nH))
+    recurrent = as_array("weights[1] (recurrent_kernel)", recurrent, (H, nH))
+    if kind == "rnn":
+        bias = as_array("weights[2] (bias)", _numpy(weights[2]), (H,))
+        return {"W_hh": _copy(recurrent.T), "W_xh": _copy(kernel.T), "b": _copy(bias)}
+    if kind == "lstm":
+        bias = as_array("weights[2] (bias)", _numpy(weights[2]), (nH,))
+        return {"W_x": _copy(kernel.T), "W_h": _copy(recurrent.T), "b": _copy(bias)}
+    check_choice("reset_after", reset_after, (True, False))
+    W_x = _permute(kernel.T, H, _KERAS_GRU)
+    W_h = _permute(recurrent.T, H, _KERAS_GRU)
+    if reset_after:
+        bias = as_array("weights[2] (bias)", _numpy(weights[2]), (2, nH))
+        return {"W_x": W_x, "W_h": W_h, "b_x": _permute(bias[0], H, _KERAS_GRU), "b_h": _permute(bias[1], H, _KERAS_GRU)}
+    bias = as_array("weights[2] (bias)", _numpy(weights[2]), (nH,))
+    return {"W_x": W_x, "W_h": W_h, "b_x": _permute(bias, H, _KERAS_GRU), "b_h": np.zeros_like(bias)}

@@ -1,0 +1,38 @@
+"""Tests of the testers for claims: traceability, and every check can fail."""
+import pytest
+
+from vanishing.checks import registry, runner
+from vanishing.spec import load_catalogue
+
+CATALOGUE = runner.catalogue()
+CHECKS = registry.load_checks()
+PLANTS = [(cid, name) for cid, cd in sorted(CHECKS.items()) for name in cd.plants]
+
+
+def test_every_record_has_exactly_one_check_and_every_check_a_record():
+    ids = [c.id for c in load_catalogue()]
+    assert len(ids) == len(set(ids)), "duplicate claim IDs in spec/"
+    missing = sorted(set(ids) - set(CHECKS))
+    orphans = sorted(set(CHECKS) - set(ids))
+    assert not missing, f"spec records without a check: {missing}"
+    assert not orphans, f"checks naming no spec record: {orphans}"
+
+
+@pytest.mark.parametrize("claim_id", sorted(CHECKS))
+def test_every_check_has_a_planted_violation(claim_id):
+    assert CHECKS[claim_id].plants, f"{claim_id}: no plant shows that this check can fail ({CHECKS[claim_id].where})"
+
+
+@pytest.mark.parametrize("claim_id", sorted(CHECKS))
+def test_check_docstring_opens_with_the_claim_id(claim_id):
+    doc = (CHECKS[claim_id].build.__doc__ or "")
+    assert f"[{claim_id}]" in doc.splitlines()[0] if doc else False, f"{claim_id}: the check's docstring must open with the equation and [{claim_id}]"
+
+
+@pytest.mark.parametrize("claim_id,plant", PLANTS)
+def test_planted_violation_is_caught(claim_id, plant):
+    over = CHECKS[claim_id].plants[plant]
+    out = runner.run_claim(CATALOGUE[claim_id], overrides=over, shrink=False)
+    assert not out.consistent, f"{claim_id}: the check did not notice the plant {plant!r} (observed {out.observed})"
+    assert not any(p.observed == "error" for p in out.properties), \
+        f"{claim_id}: plant {plant!r} crashed the check instead of failing it: {[p.message for p in out.properties if p.observed == 'error']}"

@@ -1,0 +1,139 @@
+"""Tests of the testers: every oracle catches every planted defect, and passes the correct Jacobian.
+
+Planted defects (issue: foundation): a derivative scaled by 1.001, a transposed
+Jacobian, a missing tanh' factor, one zeroed entry in an otherwise correct Jacobian.
+"""
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from hypothesis import assume, given
+
+from vanishing.checks import oracles, tolerances
+from vanishing.checks.strategies import matrices, vectors
+
+N = 4
+
+
+def _problem(W, x):
+    """f(h) = tanh(W h + 0.3): its Jacobian is diag(1 - tanh²(a)) W."""
+    f = lambda h: anp.tanh(W @ h + 0.3)  # noqa: E731
+    J = (1.0 - np.tanh(W @ x + 0.3) ** 2)[:, None] * W
+    return f, J
+
+
+def _defects(J, W):
+    z = J.copy()
+    k = np.unravel_index(np.argmax(np.abs(J)), J.shape)
+    z[k] = 0.0
+    return {"scaled by 1.001": 1.001 * J, "transposed": J.T, "missing tanh' factor": W, "one zeroed entry": z}
+
+
+def _nondegenerate(W, x):
+    f, J = _problem(W, x)
+    assume(np.max(np.abs(J - J.T)) > 1e-2)                  # a transpose must differ
+    assume(np.min(1 - np.tanh(W @ x + 0.3) ** 2) < 0.9)     # tanh' must not be ~1 everywhere
+    assume(np.max(np.abs(J)) > 1e-2)
+    return f, J
+
+
+@given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
+def test_correct_jacobian_passes_all_three_oracles(W, x):
+    f, J = _problem(W, x)
+    with oracles.recording() as rec:
+        oracles.check_jacobian(f, x, closed_form=J, label="tanh(Wh)")
+    assert {"autograd", "autograd-forward", "fd", "closed-form"} <= rec.oracles
+    v = np.linspace(1.0, -1.0, N)
+    order = oracles.taylor_order(f, x, v, J @ v)
+    assert order is None or order > 1.8, f"Taylor order {order} for the correct Jacobian"
+
+
+@pytest.mark.parametrize("defect", ["scaled by 1.001", "transposed", "missing tanh' factor", "one zeroed entry"])
+@given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
+def test_closed_form_oracle_catches(defect, W, x):
+    f, J = _nondegenerate(W, x)
+    bad = _defects(J, W)[defect]
+    assume(np.max(np.abs(bad - J)) > 1e-6)
+    with pytest.raises(AssertionError, match="closed form vs autograd"):
+        oracles.check_jacobian(f, x, closed_form=bad, label="planted")
+
+
+@pytest.mark.parametrize("defect", ["scaled by 1.001", "transposed", "missing tanh' factor", "one zeroed entry"])
+@given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
+def test_finite_difference_oracle_catches(defect, W, x):
+    f, J = _nondegenerate(W, x)
+    bad = _defects(J, W)[defect]
+    assume(np.max(np.abs(bad - J)) > 1e-6)
+    Jd, err = oracles.jacobian_fd(f, x)
+    with pytest.raises(AssertionError, match="differ"):
+        oracles.assert_close(bad, Jd, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "planted vs FD")
+
+
+@pytest.mark.parametrize("defect", ["scaled by 1.001", "transposed", "missing tanh' factor", "one zeroed entry"])
+@given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
+def test_autograd_oracle_catches(defect, W, x):
+    f, J = _nondegenerate(W, x)
+    bad = _defects(J, W)[defect]
+    assume(np.max(np.abs(bad - J)) > 1e-6)
+    with pytest.raises(AssertionError, match="differ"):
+        oracles.assert_close(bad, oracles.jacobian_reverse(f, x), tolerances.analytic(), "planted vs autograd reverse")
+    with pytest.raises(AssertionError, match="differ"):
+        oracles.assert_close(bad, oracles.jacobian_forward(f, x), tolerances.analytic(), "planted vs autograd forward")
+
+
+@pytest.mark.parametrize("defect", ["scaled by 1.001", "transposed", "missing tanh' factor", "one zeroed entry"])
+@given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
+def test_taylor_remainder_catches_without_a_tolerance(defect, W, x):
+    f, J = _nondegenerate(W, x)
+    bad = _defects(J, W)[defect]
+    v = np.ones(N)
+    k = np.unravel_index(np.argmax(np.abs(J)), J.shape)
+    assume(np.linalg.norm((bad - J) @ v) > 1e-6 * np.linalg.norm(J @ v) + 1e-12)
+    order = oracles.taylor_order(f, x, v, bad @ v)
+    assert order is not None and order < 1.2, f"Taylor order {order} for a {defect} Jacobian (entry {k})"
+
+
+@given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
+def test_directional_fd_matches_and_catches_scaling(W, x):
+    f, J = _nondegenerate(W, x)
+    u, v = np.linspace(-1.0, 1.0, N), np.linspace(1.0, 0.5, N)
+    val, err = oracles.directional_fd(f, x, v, u)
+    oracles.assert_close(u @ J @ v, val, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "uᵀJv vs FD")
+    assume(abs(u @ J @ v) > 1e-3)
+    with pytest.raises(AssertionError):
+        oracles.assert_close(1.001 * (u @ J @ v), val, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "planted uᵀJv vs FD")
+
+
+def test_structure_check_catches_a_tiny_off_diagonal_entry_that_projections_miss():
+    """A diagonal Jacobian with one off-diagonal 1e-9: checked entry by entry, not by projection."""
+    d = np.array([0.5, 0.25, 0.125, 1.0])
+    J = np.diag(d)
+    J[0, 3] = 1e-9
+    oracles.assert_structure(np.diag(d), oracles.diagonal_mask(N), tolerances.analytic(), "diag")
+    with pytest.raises(AssertionError, match=r"structure violated.*\(0, 3\)"):
+        oracles.assert_structure(J, oracles.diagonal_mask(N), tolerances.analytic(), "planted")
+
+
+def test_failure_message_names_label_values_and_reason():
+    with pytest.raises(AssertionError) as e:
+        oracles.assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.1]), tolerances.analytic(), "LABEL-X", reproduce="repro()")
+    msg = str(e.value)
+    for piece in ("LABEL-X", "index (1,)", "got 2.0", "expected 2.1", "ulps of float64", "reproduce: repro()"):
+        assert piece in msg, f"{piece!r} missing from: {msg}"
+
+
+def test_non_finite_is_an_error_not_a_pass():
+    with pytest.raises(AssertionError, match="non-finite"):
+        oracles.assert_close(np.array([np.nan]), np.array([1.0]), tolerances.analytic(), "nan")
+
+
+def test_override_needs_a_reason():
+    with pytest.raises(ValueError, match="reason"):
+        tolerances.override(tolerances.analytic(), "  ", rtol=1e-3)
+    t = tolerances.override(tolerances.analytic(), "float32 accumulation over 100 steps", rtol=1e-4)
+    assert t.rtol == 1e-4 and "float32 accumulation" in t.reason
+
+
+def test_autograd_overflow_inside_its_vjp_is_not_a_false_failure():
+    """autograd's tanh VJP is g/cosh(x)**2, which overflows for |x| > ~355; the limit 0 is right."""
+    J = oracles.jacobian_reverse(lambda v: anp.tanh(v), np.array([1000.0, -400.0, 0.0]))
+    np.testing.assert_array_equal(J, np.diag([0.0, 0.0, 1.0]))
