@@ -1,0 +1,54 @@
+"""Installed, everything is the one package `vanishing`: no generic top-level names, in editable and wheel installs."""
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import vanishing
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERIC = ("models", "checks", "spec", "examples", "tests")
+
+
+def _run(code, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_installed_package_claims_no_generic_top_level_names(tmp_path):
+    """From outside the checkout, `vanishing.models` imports and `models`, `checks`, `spec` do not exist."""
+    code = ("import importlib.util as u, vanishing.models.lstm, vanishing.checks.oracles, vanishing.spec;"
+            f"print([n for n in {GENERIC!r} if u.find_spec(n) is not None])")
+    r = _run(code, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", f"generic top-level names importable in the user's environment: {r.stdout}"
+
+
+def test_version_and_module_entry_point(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "vanishing", "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == f"vanishing {vanishing.__version__}", (r.stdout, r.stderr)
+
+
+def test_wheel_contains_only_the_vanishing_package_and_its_data(tmp_path):
+    pytest.importorskip("setuptools", reason="building a wheel without build isolation needs setuptools in this environment")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (wheel,) = tmp_path.glob("vanishing-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert tops <= {"vanishing", f"vanishing-{vanishing.__version__}.dist-info"}, f"unexpected top-level entries in the wheel: {tops}"
+    assert any(n.startswith("vanishing/spec/claims/") and n.endswith(".toml") for n in names), "the claim catalogue is missing from the wheel"
+    assert "vanishing/models/lstm.py" in names and "vanishing/checks/oracles.py" in names
+    # The unpacked wheel alone (no checkout on the path) loads models and the whole catalogue.
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = (f"import sys; sys.path.insert(0, {str(site)!r}); import vanishing.models.lstm as m; "
+            "from vanishing.checks import runner; c = runner.catalogue(); "
+            f"assert m.__file__.startswith({str(site)!r}), m.__file__; print(len(c))")
+    r = _run(code, tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.strip()) >= 1
