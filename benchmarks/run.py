@@ -1,0 +1,95 @@
+"""Benchmarks: speed targets live here, not in timed unit tests.
+
+Usage: python benchmarks/run.py [--repeat N] [--only NAME ...] [--json PATH]
+
+Reports the median (and min/max) of N runs of each benchmark; the machines are
+shared and noisy, so single runs mean little. Targets (issues): `vanishing
+verify` (ci profile) <= 60 s, `vanishing validate torch` (ci) <= 60 s, the
+default `pytest` run <= 60 s; jacobian_products must scale as O(T).
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _wall(cmd):
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - t0, r.returncode
+
+
+def bench_verify(repeat):
+    return [_wall([sys.executable, "-m", "vanishing", "verify", "--quiet"]) for _ in range(repeat)]
+
+
+def bench_validate_torch(repeat):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return None
+    return [_wall([sys.executable, "-m", "vanishing", "validate", "torch"]) for _ in range(repeat)]
+
+
+def bench_pytest(repeat):
+    return [_wall([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"]) for _ in range(repeat)]
+
+
+def bench_jacobian_products(repeat):
+    """Time of rnn.jacobian_products for growing T: O(T) means time/T stays flat."""
+    import numpy as np
+
+    from vanishing.models import rnn
+    rng = np.random.default_rng(0)
+    H, D = 8, 4
+    params = rnn.init_params(H, D, rng)
+    out = {}
+    for T in (100, 200, 400, 800):
+        xs = rng.standard_normal((T, D))
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            rnn.jacobian_products(params, np.zeros(H), xs)
+            times.append(time.perf_counter() - t0)
+        out[T] = statistics.median(times)
+    return out
+
+
+BENCHES = {"verify": bench_verify, "validate_torch": bench_validate_torch, "pytest": bench_pytest,
+           "jacobian_products": bench_jacobian_products}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", nargs="+", choices=sorted(BENCHES))
+    ap.add_argument("--json", metavar="PATH")
+    args = ap.parse_args(argv)
+    results = {}
+    for name in args.only or BENCHES:
+        r = BENCHES[name](args.repeat)
+        if r is None:
+            print(f"{name:<20} skipped (optional dependency missing)")
+            continue
+        if name == "jacobian_products":
+            results[name] = {str(T): t for T, t in r.items()}
+            per = {T: t / T * 1e6 for T, t in r.items()}
+            print(f"{name:<20} median seconds by T: " + ", ".join(f"T={T}: {t:.4f}s ({per[T]:.1f} µs/step)" for T, t in r.items()))
+            continue
+        secs = [t for t, _ in r]
+        codes = sorted({c for _, c in r})
+        results[name] = {"median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs), "runs": len(secs), "exit_codes": codes}
+        print(f"{name:<20} median {statistics.median(secs):6.1f} s  (min {min(secs):.1f}, max {max(secs):.1f}, n={len(secs)}, exit {codes})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
