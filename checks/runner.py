@@ -112,7 +112,8 @@ def resolve_ids(ids, cat=None):
 
 
 def _falsifying_note(exc):
-    notes = [n for n in getattr(exc, "__notes__", []) if n.startswith("Falsifying")]
+    # Hypothesis writes "Falsifying example: ..." (older) or "Failing test case: ..." (6.1xx) as a PEP 678 note.
+    notes = [n for n in getattr(exc, "__notes__", []) if n.startswith(("Falsifying", "Failing"))]
     return " ".join(" ".join(n.split()) for n in notes)
 
 

@@ -53,13 +53,11 @@ def sigmoid(x):
 
 
 def sigmoid_prime(x):
-    """σ'(x) = σ(x)(1−σ(x)) = e^{−|x|}/(1+e^{−|x|})², at most 1/4 (at x = 0)."""
+    """σ'(x) = σ(x)(1−σ(x)) = ¼·sech²(x/2), at most 1/4 (exactly 1/4 at x = 0, and never above it in floats)."""
     x = _x(x)
     # σ' = e^{−x}/(1+e^{−x})² = σ(x)·(1−σ(x))          (quotient rule; seed 000_f9b81ecfd7a6e498.txt "derivative of a sigmoid < 0.25")
-    # σ'(−x) = σ'(x): σ' is even, so use e = e^{−|x|} ∈ (0, 1]  (no overflow, and no 1−σ cancellation
-    #                                                       once σ rounds to 1 at x ≳ 36.7)
-    e = np.exp(-np.abs(x))
-    return e / (1.0 + e) ** 2
+    #    = 1/(e^{x/2}+e^{−x/2})² = ¼·sech²(x/2)         (σ(x) = ½(1+tanh(x/2)), so σ' = ¼·tanh'(x/2))
+    return 0.25 * tanh_prime(0.5 * x)
 
 
 # ---------------------------------------------------------------- tanh
@@ -74,8 +72,15 @@ def tanh_prime(x):
     # tanh' = 1 − tanh² = sech²(x)                           (seed 003_e8e07349f9f637ad.txt uses it in eq. (2))
     # sech²(x) = 4/(e^{x}+e^{−x})² = 4e^{−2|x|}/(1+e^{−2|x|})²  (even in x; e^{−2|x|} ≤ 1, so no overflow,
     #                                                       and no 1−tanh² cancellation once tanh rounds to ±1)
-    e = np.exp(-2.0 * np.abs(x))
-    return 4.0 * e / (1.0 + e) ** 2
+    # Two forms, each where it is exact to a few ulps and can never exceed the bound 1:
+    #   |x| ≤ 300: 1/cosh²(x). cosh(x) ≥ 1 in floats, so the result is ≤ 1 (the form 4e/(1+e)² rounds
+    #              to 1 + 2⁻⁵² near x = 0, one ulp above the true supremum).
+    #   |x| > 300: 4e^{−2|x|}/(1+e^{−2|x|})², where e ≤ 1e-260 (cosh² would overflow past |x| ≈ 355).
+    # np.where evaluates both branches, so each is fed an argument clipped to its own range.
+    ax = np.abs(x)
+    small = 1.0 / np.cosh(np.minimum(ax, 300.0)) ** 2
+    e = np.exp(-2.0 * np.maximum(ax, 300.0))
+    return np.where(ax <= 300.0, small, 4.0 * e / (1.0 + e) ** 2)
 
 
 # ---------------------------------------------------------------- ReLU

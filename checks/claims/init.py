@@ -1,0 +1,400 @@
+"""Checks of the initialisation claims (spec/claims/init.toml): Glorot & Bengio 2010, He et al. 2015, Saxe et al. 2013.
+
+Exact identities are computed three ways where possible (closed form, scipy.integrate.quad, scipy.stats)
+and compared with tolerances.analytic. Statements that hold only in expectation are checked by
+Monte-Carlo from a Hypothesis-chosen seed; each derives its own acceptance interval from the
+sampling distribution (binomial, or a CLT interval at z = _Z), stated where it is used.
+"""
+
+import itertools
+import math
+from functools import reduce
+
+import autograd.numpy as anp
+import numpy as np
+from hypothesis import assume, example, given, target
+from hypothesis import strategies as st
+from scipy import integrate, stats
+from vanishing.checks import oracles, tolerances
+from vanishing.checks.registry import claim_check
+from vanishing.checks.strategies import dims, floats, orthogonal_matrices, vectors
+from vanishing.models import activations as act
+
+#: Monte-Carlo acceptance: |estimate − expectation| ≤ _Z standard errors. Two-sided normal tail at
+#: z = 6 is 2e-9, so a correct statement fails about one example in 500 million.
+_Z = 6.0
+
+
+def _close(a, b, label):
+    """Two exact-in-principle computations agree to rounding (tolerances.analytic, scaled to the data)."""
+    b = np.asarray(b, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+    oracles.assert_close(a, b, tolerances.analytic(scale=scale), label)
+
+
+def _rel_close(a, b, label):
+    """a/b = 1 to 256 ulps: a relative comparison for quantities of any magnitude (variances from 1e-4 to 1e6)."""
+    b = np.asarray(b, dtype=np.float64)
+    oracles.assert_close(np.asarray(a, dtype=np.float64) / b, np.ones_like(b), tolerances.analytic(), label)
+
+
+def _gauss_pdf(t):
+    return math.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
+
+
+#: quad's default absolute tolerance (1.5e-8) would stop early on small integrals (sd = 1e-3 gives
+#: 5e-7): ask for relative accuracy only, near rounding.
+_QUAD = {"epsabs": 0.0, "epsrel": 1e-13, "limit": 200}
+
+#: Beyond 12 standard deviations a Gaussian's moments up to the second carry less than 1e-30 of
+#: their mass (∫_12^∞ t²φ(t) dt ≈ 12φ(12) ≈ 1e-30), far below float64 rounding: integrating over
+#: [−12, 12] loses nothing and keeps quad on a finite interval, where it is accurate to rounding.
+_GAUSS_SPAN = 12.0
+
+
+def _deep_product(Ws):
+    """W_L ⋯ W_1 for Ws = [W_1, …, W_L]: the input-output Jacobian of the deep linear map."""
+    return reduce(lambda P, W: W @ P, Ws, np.eye(Ws[0].shape[1]))
+
+
+# ================================================================ INIT-GLOROT-COMPROMISE
+def _two_point_second_moment(v, x):
+    """E_w[(w·x)²] exactly, for w with iid entries ±√v (every sign pattern equally likely, 2^n of them)."""
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=len(x))))
+    y = math.sqrt(v) * (signs @ np.asarray(x, dtype=np.float64))
+    return float(np.mean(y * y))
+
+
+@claim_check("INIT-GLOROT-COMPROMISE",
+             subject={"glorot_var": lambda n_in, n_out: 2.0 / (n_in + n_out)},
+             plants={"Var = 1/(n_in + n_out) (factor 2 dropped)": {"glorot_var": lambda n_in, n_out: 1.0 / (n_in + n_out)},
+                     "Var = 2/n_in (He's fan-in rule)": {"glorot_var": lambda n_in, n_out: 2.0 / n_in}})
+def _(c, s):
+    """Linear layer: Var[y] = n_in Var[W] E[x²], Var[δ_in] = n_out Var[W] E[δ²]; 2/(n_in+n_out) keeps both iff n_in = n_out.  [INIT-GLOROT-COMPROMISE]"""
+    @c.holds
+    @given(n_in=dims(1, 8), n_out=dims(1, 8), data=st.data())
+    @example(n_in=4, n_out=4, data=None)
+    @example(n_in=2, n_out=6, data=None)
+    def forward_and_backward_factors(n_in, n_out, data):
+        if data is None:
+            x, d = np.linspace(-1.0, 2.0, n_in), np.linspace(0.5, -1.5, n_out)
+        else:
+            # a second moment of at least 1e-6: the factors divide by it
+            x = data.draw(vectors(n_in).filter(lambda v: np.mean(v * v) > 1e-6), label="x")
+            d = data.draw(vectors(n_out).filter(lambda v: np.mean(v * v) > 1e-6), label="δ_out")
+        msx, msd = float(np.mean(x * x)), float(np.mean(d * d))
+
+        def fwd(v):   # E_W[y_k²] / E[x²] for y = W x: one row of W has n_in entries
+            return _two_point_second_moment(v, x) / msx
+
+        def bwd(v):   # E_W[δ_in,j²] / E[δ²] for δ_in = Wᵀ δ: one column of W has n_out entries
+            return _two_point_second_moment(v, d) / msd
+        lbl = f"INIT-GLOROT-COMPROMISE (n_in={n_in}, n_out={n_out})"
+        _close(fwd(1.0 / n_in), 1.0, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
+        _close(bwd(1.0 / n_out), 1.0, f"{lbl}: eq. (11) Var = 1/n_out keeps the backward variance")
+        v = s.glorot_var(n_in, n_out)
+        f, b = fwd(v), bwd(v)
+        _close(f, n_in * v, f"{lbl}: forward factor vs n_in·Var")
+        _close(b, n_out * v, f"{lbl}: backward factor vs n_out·Var")
+        target(abs(math.log(f)), label="|log forward factor|")
+        _close(f + b, 2.0, f"{lbl}: with Var = 2/(n_in+n_out) the two factors sum to 2")
+        one = float(tolerances.analytic().bound(1.0))           # "equal to 1" up to rounding
+        both = abs(f - 1.0) <= one and abs(b - 1.0) <= one
+        assert both == (n_in == n_out), (f"INIT-GLOROT-COMPROMISE: n_in={n_in}, n_out={n_out}: forward factor {f!r}, backward {b!r}; "
+                                         f"both should be 1 iff n_in = n_out")
+
+
+# ================================================================ INIT-GLOROT-UNIFORM-VARIANCE
+_MC_N = 20_000
+
+
+def _uniform_sample(rng, a, size):
+    return rng.uniform(-a, a, size)
+
+
+@claim_check("INIT-GLOROT-UNIFORM-VARIANCE",
+             subject={"bound": lambda n_in, n_out: math.sqrt(6.0) / math.sqrt(n_in + n_out), "sample": _uniform_sample},
+             plants={"√3 in place of √6": {"bound": lambda n_in, n_out: math.sqrt(3.0) / math.sqrt(n_in + n_out)},
+                     "sampler draws U[0, a]": {"sample": lambda rng, a, size: rng.uniform(0.0, a, size)}})
+def _(c, s):
+    """W ~ U[−√6/√(n_in+n_out), +√6/√(n_in+n_out)] has Var[W] = a²/3 = 2/(n_in+n_out) (eq. 16 gives eq. 12).  [INIT-GLOROT-UNIFORM-VARIANCE]"""
+    @c.holds
+    @given(n_in=st.integers(1, 4096), n_out=st.integers(1, 4096))
+    @example(n_in=1, n_out=1)
+    def variance_exact(n_in, n_out):
+        a = s.bound(n_in, n_out)
+        want = 2.0 / (n_in + n_out)
+        lbl = f"INIT-GLOROT-UNIFORM-VARIANCE (n_in={n_in}, n_out={n_out}, a={a!r})"
+        _rel_close(a * a / 3.0, want, f"{lbl}: a²/3 vs 2/(n_in+n_out)")
+        # ∫ t² dt/(2a) over [−a, a], as ∫ u² du/2 over [−1, 1] times a² (t = a u) so quad works at scale 1
+        by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)
+        _rel_close(a * a * by_quad, want, f"{lbl}: quad of the density vs 2/(n_in+n_out)")
+        _rel_close(float(stats.uniform(loc=-a, scale=2.0 * a).var()), want, f"{lbl}: scipy.stats.uniform.var vs 2/(n_in+n_out)")
+
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), n_in=st.integers(1, 512), n_out=st.integers(1, 512))
+    def sample_variance(seed, n_in, n_out):
+        a = s.bound(n_in, n_out)
+        w = np.asarray(s.sample(np.random.default_rng(seed), a, _MC_N))
+        want = 2.0 / (n_in + n_out)
+        # Var of the sample variance: (μ₄ − σ⁴)/N with μ₄ = a⁴/5 and σ⁴ = a⁴/9 for U[−a, a]
+        se = math.sqrt((a**4 / 5.0 - a**4 / 9.0) / _MC_N)
+        est = float(np.var(w, ddof=1))
+        assert abs(est - want) <= _Z * se, (f"INIT-GLOROT-UNIFORM-VARIANCE: sample variance {est!r} of {_MC_N} draws (seed {seed}, "
+                                            f"n_in={n_in}, n_out={n_out}) differs from 2/(n_in+n_out) = {want!r} by more than {_Z} SE = {_Z * se:.3g}")
+        assert np.all(np.abs(w) <= a), f"INIT-GLOROT-UNIFORM-VARIANCE: a draw lies outside [−a, a], a = {a!r}"
+
+
+# ================================================================ INIT-GLOROT-STANDARD-THIRD
+_M_NETS = 1000        # independent networks per Monte-Carlo example
+
+
+@claim_check("INIT-GLOROT-STANDARD-THIRD",
+             subject={"bound": lambda n: 1.0 / math.sqrt(n)},
+             plants={"LeCun-uniform bound √3/√n": {"bound": lambda n: math.sqrt(3.0) / math.sqrt(n)},
+                     "bound 1/n instead of 1/√n": {"bound": lambda n: 1.0 / n}})
+def _(c, s):
+    """W ~ U[−1/√n, 1/√n] gives n·Var[W] = 1/3, so with equal widths E‖δ‖² shrinks by 1/3 per layer.  [INIT-GLOROT-STANDARD-THIRD]"""
+    @c.holds
+    @given(n=st.integers(1, 4096))
+    @example(n=1)
+    def n_var_is_one_third(n):
+        a = s.bound(n)
+        by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)     # E[u²] for u ~ U[−1, 1]
+        _close(n * a * a / 3.0, 1.0 / 3.0, f"INIT-GLOROT-STANDARD-THIRD: n·a²/3 at n={n}")
+        _close(n * a * a * by_quad, 1.0 / 3.0, f"INIT-GLOROT-STANDARD-THIRD: n·Var by quad at n={n}")
+
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12), k=st.integers(1, 4))
+    @example(seed=1, n=4, k=3)
+    def backward_variance_shrinks_by_a_third(seed, n, k):
+        rng = np.random.default_rng(seed)
+        a = s.bound(n)
+        d = rng.standard_normal(n)
+        d /= np.linalg.norm(d)                                      # ‖δ_top‖² = 1
+        W = rng.uniform(-a, a, size=(_M_NETS, k, n, n))
+        g = np.broadcast_to(d, (_M_NETS, n))
+        for layer in range(k):                                      # δ ← Wᵀ δ through k layers
+            g = np.einsum("mij,mi->mj", W[:, layer], g)
+        sq = np.sum(g * g, axis=1)
+        want = (n * a * a / 3.0) ** k
+        est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NETS)
+        assert abs(est - want) <= _Z * se, (f"INIT-GLOROT-STANDARD-THIRD: E‖δ‖² after {k} layers (n={n}, seed {seed}) estimated {est!r}, "
+                                            f"expected (n Var)^k = {want!r} (1/3^k = {3.0 ** -k!r}); allowed {_Z} SE = {_Z * se:.3g}")
+        assert est < 1.0, f"INIT-GLOROT-STANDARD-THIRD: E‖δ‖² = {est!r} did not decrease from 1 over {k} layers"
+
+
+# ================================================================ INIT-HE-RELU-HALF
+def _relu_scalar(f):
+    return lambda t: float(f(t))
+
+
+@claim_check("INIT-HE-RELU-HALF",
+             subject={"relu": act.relu},
+             plants={"leaky ReLU (α = 0.1) in place of ReLU": {"relu": lambda x: act.leaky_relu(x, 0.1)},
+                     "ReLU written as |x|": {"relu": lambda x: np.abs(x)}})
+def _(c, s):
+    """y zero-mean and symmetric: E[relu(y)²] = Var[y]/2; for y ~ N(μ, s²) it equals s²/2 only at μ = 0.  [INIT-HE-RELU-HALF]"""
+    relu = _relu_scalar(s.relu)
+
+    @c.holds
+    @given(sd=floats(1e-3, 1e3))
+    @example(sd=1.0)
+    def gaussian_half(sd):
+        # y = sd·t, t ~ N(0,1): E[relu(y)²] = ∫ relu(sd t)² φ(t) dt, split at the kink t = 0
+        m2, _ = integrate.quad(lambda t: relu(sd * t) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
+        m1, _ = integrate.quad(lambda t: relu(sd * t) * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
+        lbl = f"INIT-HE-RELU-HALF: y ~ N(0, {sd!r}²)"
+        _rel_close(m2, sd * sd / 2.0, f"{lbl}: E[relu(y)²] vs Var[y]/2")
+        # He's remark: E[x²] ≠ Var[x] for x = relu(y), because E[x] = sd/√(2π) ≠ 0
+        _rel_close(m1, sd / math.sqrt(2.0 * math.pi), f"{lbl}: E[relu(y)] vs sd/√(2π)")
+        var_x = m2 - m1 * m1
+        assert var_x < m2, f"{lbl}: Var[relu(y)] = {var_x!r} should be < E[relu(y)²] = {m2!r}"
+
+    @c.holds
+    @given(atoms=st.lists(st.tuples(floats(0.0, 10.0), floats(1e-3, 1.0)), min_size=1, max_size=6))
+    @example(atoms=[(1.0, 1.0)])
+    def any_symmetric_distribution(atoms):
+        # y = ±a_k with probability p_k/2 each (symmetric, zero mean): E[relu(y)²] = Σ p_k a_k²/2 = Var[y]/2
+        total = sum(p for _, p in atoms)
+        e = sum(p / total * 0.5 * (relu(ak) ** 2 + relu(-ak) ** 2) for ak, p in atoms)
+        var = sum(p / total * ak * ak for ak, p in atoms)
+        _close(e, var / 2.0, f"INIT-HE-RELU-HALF: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
+
+    @c.holds
+    @given(mu=floats(-3.0, 3.0), sd=floats(0.1, 3.0))
+    @example(mu=0.5, sd=1.0)
+    def shifted_gaussian_is_not_half(mu, sd):
+        assume(abs(mu) / sd > 1e-3)          # precondition of the contrast: a visible shift
+        kink = -mu / sd                      # relu's kink in t; tell quad only when it lies inside the span
+        m2, _ = integrate.quad(lambda t: relu(mu + sd * t) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN,
+                               points=[kink] if abs(kink) < _GAUSS_SPAN else None, **_QUAD)
+        r = mu / sd
+        closed = (mu * mu + sd * sd) * stats.norm.cdf(r) + mu * sd * stats.norm.pdf(r)
+        _close(m2, closed, f"INIT-HE-RELU-HALF: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
+        target(abs(m2 - sd * sd / 2.0) / (sd * sd), label="|E[relu²] − Var/2| / Var")
+        # E[relu(y)²] is strictly increasing in μ (its μ-derivative is 2E[relu(y)] > 0), so it meets Var/2 only at μ = 0
+        assert (m2 > sd * sd / 2.0) == (mu > 0), f"INIT-HE-RELU-HALF: μ={mu!r}, s={sd!r}: E[relu(y)²] = {m2!r} vs Var/2 = {sd * sd / 2!r}"
+
+
+# ================================================================ INIT-HE-VARIANCE-PRESERVED
+_M_HE = 200           # independent networks per Monte-Carlo example
+
+
+@claim_check("INIT-HE-VARIANCE-PRESERVED",
+             subject={"he_std": lambda n: math.sqrt(2.0 / n)},
+             plants={"std √(1/n) (fan-in rule without ReLU's 2)": {"he_std": lambda n: math.sqrt(1.0 / n)},
+                     "std 2/n (variance and std confused)": {"he_std": lambda n: 2.0 / n}})
+def _(c, s):
+    """ReLU net, b = 0: Var[y_l] = n_l Var[w_l] E[x_l²] = ½ n_l Var[w_l] Var[y_{l−1}]; Var[w] = 2/n keeps it.  [INIT-HE-VARIANCE-PRESERVED]"""
+    @c.holds
+    @given(n=st.integers(1, 4096), q=floats(1e-3, 1e3))
+    @example(n=100, q=1.0)
+    def mean_field_factor_is_one(n, q):
+        # one layer: Var[y_l] / Var[y_{l−1}] = n Var[w] E_{y~N(0,q)}[relu(y)²] / q, E computed by quad
+        sd = math.sqrt(q)
+        e, _ = integrate.quad(lambda t: max(sd * t, 0.0) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
+        std = s.he_std(n)
+        _rel_close(n * std * std * e / q, 1.0, f"INIT-HE-VARIANCE-PRESERVED: per-layer factor n·Var[w]·E[relu(y)²]/Var[y] at n={n}, q={q!r}")
+        _rel_close(n * (1.0 / n) * e / q, 0.5, f"INIT-HE-VARIANCE-PRESERVED: with Var[w] = 1/n the factor is 1/2 (n={n}, q={q!r})")
+
+    @c.holds
+    @given(y=dims(1, 8).flatmap(lambda n: vectors(n, -3.0, 3.0)))
+    @example(y=np.array([1.0, -0.5, 2.0, -1.0]))
+    def layer_identity_uses_second_moment(y):
+        # eq. (7): E_w[y_l²] = n Var[w] E[x²] for x = relu(y_{l−1}): the second moment, not the variance,
+        # because relu's output has a non-zero mean. Exact expectation over the two-point law ±std.
+        x = np.maximum(y, 0.0)
+        n = len(x)
+        v = s.he_std(n) ** 2
+        ms = float(np.mean(x * x))
+        _close(_two_point_second_moment(v, x), n * v * ms, f"INIT-HE-VARIANCE-PRESERVED: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
+        _close(n * v * ms, 2.0 * ms, f"INIT-HE-VARIANCE-PRESERVED: n·Var[w] = 2 for He's std at n={n}")
+
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 24), depth=st.integers(2, 6))
+    @example(seed=1, n=16, depth=6)
+    def finite_width_monte_carlo(seed, n, depth):
+        rng = np.random.default_rng(seed)
+        std = s.he_std(n)
+        y = rng.standard_normal((_M_HE, n))                       # y_1 ~ N(0, 1): Var[y_1] = 1
+        for _ in range(depth - 1):                                 # y_l = W_l relu(y_{l−1}), b = 0
+            W = std * rng.standard_normal((_M_HE, n, n))
+            y = np.einsum("mij,mj->mi", W, np.maximum(y, 0.0))
+        stat = np.mean(y * y, axis=1)                              # per-network mean of y_L²
+        est, se = float(np.mean(stat)), float(np.std(stat, ddof=1)) / math.sqrt(_M_HE)
+        assert abs(est - 1.0) <= _Z * se, (f"INIT-HE-VARIANCE-PRESERVED: E[y_L²] after {depth} layers (n={n}, seed {seed}) estimated {est!r}, "
+                                           f"expected Var[y_1] = 1; allowed {_Z} SE = {_Z * se:.3g}")
+
+
+# ================================================================ INIT-SAXE-ORTHOGONAL-ISOMETRY
+@st.composite
+def _orthogonal_stacks(draw, max_n=4, max_depth=50):
+    """(n, [Q_1, …, Q_L]): L ≤ max_depth Haar-orthogonal n×n matrices."""
+    n = draw(dims(1, max_n))
+    return n, draw(st.lists(orthogonal_matrices(n), min_size=1, max_size=max_depth))
+
+
+def _rotation(theta):
+    return np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+
+
+_REFLECTION = np.array([[1.0, 0.0], [0.0, -1.0]])   # does not commute with a rotation
+
+
+@claim_check("INIT-SAXE-ORTHOGONAL-ISOMETRY",
+             subject={"gain": 1.0, "product": _deep_product},
+             plants={"orthogonal init with gain 1.01": {"gain": 1.01},
+                     "product multiplied in the wrong order (W_1⋯W_L)": {"product": lambda Ws: _deep_product(Ws[::-1])}})
+def _(c, s):
+    """W_i orthogonal ⇒ the deep linear Jacobian W_L⋯W_1 has every singular value 1, at any depth.  [INIT-SAXE-ORTHOGONAL-ISOMETRY]"""
+    @c.holds
+    @given(stack=_orthogonal_stacks())
+    @example(stack=(2, [_rotation(0.3), _REFLECTION]))
+    def all_singular_values_one(stack):
+        n, Qs = stack
+        Ws = [s.gain * Q for Q in Qs]
+        L = len(Ws)
+        P = s.product(Ws)
+        sv = np.linalg.svd(P, compute_uv=False)
+        target(float(np.max(np.abs(sv - 1.0))), label="max |σ − 1|")
+        lbl = f"INIT-SAXE-ORTHOGONAL-ISOMETRY: depth {L}, width {n}"
+        _close(sv, np.ones(n), f"{lbl}: singular values of W_L⋯W_1")
+
+        def deep_linear(x):                     # z_L = W_L(⋯(W_1 x)), layer by layer as a network computes it
+            for W in Ws:
+                x = anp.dot(W, x)
+            return x
+        J = oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=lbl)
+        _close(np.linalg.svd(J, compute_uv=False), np.ones(n), f"{lbl}: singular values of autograd's Jacobian")
+
+
+# ================================================================ INIT-SAXE-GAUSSIAN-SPREAD
+def _gaussian_init(rng, n, m=None):
+    """m independent n×n matrices with iid N(0, 1/n) entries (Saxe §3: std 1/√N)."""
+    return rng.standard_normal((m, n, n)) / math.sqrt(n)
+
+
+def _orthogonal_init(rng, n, m=None):
+    q, r = np.linalg.qr(rng.standard_normal((m, n, n)))
+    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+
+
+def _batched_product(Ws):
+    """W_L ⋯ W_1 for each of a batch: Ws has shape (L, m, n, n)."""
+    P = Ws[0]
+    for W in Ws[1:]:
+        P = W @ P
+    return P
+
+
+_M_SAXE = 1000        # independent products per Monte-Carlo example (the spread test needs SE ≲ 0.1)
+_M_NORM = 300         # the mean-norm test: a CLT interval needs only a few hundred
+
+
+def _log_cond(P):
+    sv = np.linalg.svd(P, compute_uv=False)
+    return np.log(sv[..., 0] / sv[..., -1])
+
+
+@claim_check("INIT-SAXE-GAUSSIAN-SPREAD",
+             subject={"init": _gaussian_init, "product": _batched_product},
+             plants={"orthogonal init in place of the Gaussian": {"init": _orthogonal_init},
+                     "product keeps only the last factor": {"product": lambda Ws: Ws[-1]}})
+def _(c, s):
+    """W_i iid N(0, 1/n): E‖W_L⋯W_1 v‖² = ‖v‖², yet the product is not an isometry and its spread grows with depth.  [INIT-SAXE-GAUSSIAN-SPREAD]"""
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 30))
+    def never_isometric(seed, n, depth):
+        rng = np.random.default_rng(seed)
+        P = s.product(np.stack([s.init(rng, n, 1) for _ in range(depth)]))[0]
+        sv = np.linalg.svd(P, compute_uv=False)
+        ratio = float(sv[0] / sv[-1])
+        target(-ratio, label="−σ_max/σ_min")           # hunt the most nearly isometric product
+        # an exactly isometric Gaussian product has probability 0; 1e-6 sits ~1e9 ulps above rounding
+        assert ratio > 1.0 + 1e-6, f"INIT-SAXE-GAUSSIAN-SPREAD: σ_max/σ_min = {ratio!r} for depth {depth}, width {n}, seed {seed}: isometric"
+
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 6))
+    @example(seed=1, n=2, depth=1)
+    def spread_grows_with_depth(seed, n, depth):
+        rng = np.random.default_rng(seed)
+        Ws = np.stack([s.init(rng, n, _M_SAXE) for _ in range(3 * depth)])
+        shallow = _log_cond(s.product(Ws[:depth]))         # independent samples at depth L …
+        deep = _log_cond(s.product(Ws[depth:]))             # … and at depth 2L (the other 2L matrices)
+        diff = float(np.mean(deep) - np.mean(shallow))
+        se = math.sqrt(float(np.var(deep, ddof=1) + np.var(shallow, ddof=1)) / _M_SAXE)
+        assert diff > _Z * se, (f"INIT-SAXE-GAUSSIAN-SPREAD: mean log(σ_max/σ_min) grew by only {diff:.4g} from depth {depth} "
+                                f"to {2 * depth} (width {n}, seed {seed}); required > {_Z} SE = {_Z * se:.3g}")
+
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 3))
+    def norm_preserved_on_average(seed, n, depth):
+        rng = np.random.default_rng(seed)
+        v = rng.standard_normal(n)
+        v /= np.linalg.norm(v)
+        P = s.product(np.stack([s.init(rng, n, _M_NORM) for _ in range(depth)]))
+        sq = np.sum((P @ v) ** 2, axis=1)
+        est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NORM)
+        assert abs(est - 1.0) <= _Z * se, (f"INIT-SAXE-GAUSSIAN-SPREAD: E‖W_tot v‖² estimated {est!r} at depth {depth}, width {n} "
+                                           f"(seed {seed}), expected ‖v‖² = 1; allowed {_Z} SE = {_Z * se:.3g}")
