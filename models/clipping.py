@@ -12,9 +12,12 @@ still give a finite norm instead of overflowing in Σg².
 """
 
 import autograd.numpy as np
+import numpy as onp
+from autograd.tracer import getval
+
 from vanishing.models._validate import as_array
 
-__all__ = ["clip_by_global_norm", "clip_by_norm_per_tensor", "clip_by_value", "global_norm"]
+__all__ = ["clip_by_global_norm", "clip_by_norm_per_tensor", "clip_by_value", "global_norm", "global_clip_jacobian"]
 
 
 def _grads(grads):
@@ -39,11 +42,13 @@ def _eps(eps):
 
 def _norm(gs):
     # ‖g‖ = sqrt(Σ_j Σ g_j²) = m·sqrt(Σ_j Σ (g_j/m)²), m = max|g|  (same value; the scaled sum cannot overflow)
-    flat = [np.ravel(np.asarray(g, dtype=np.float64)) for g in gs]
-    m = max((float(np.max(np.abs(f))) for f in flat if f.size), default=0.0)
+    # m is a constant rescaling (getval): the expression equals ‖g‖ for every m > 0, so holding m
+    # fixed leaves autograd's derivative exact: ∂‖g‖/∂g = g/‖g‖.
+    flat = [np.ravel(g) for g in gs]
+    m = max((float(onp.max(onp.abs(getval(f)))) for f in flat if f.size), default=0.0)
     if m == 0.0:
         return 0.0
-    return m * float(np.sqrt(sum(np.sum((f / m) ** 2) for f in flat)))
+    return m * np.sqrt(sum(np.sum((f / m) ** 2) for f in flat))
 
 
 def global_norm(grads):
@@ -52,12 +57,13 @@ def global_norm(grads):
 
 
 def _coef(norm, max_norm, eps):
+    n = float(getval(norm))                      # the branch depends on the value only
     if eps == 0.0:
         # Pascanu et al. 2013, Algorithm 1: if ‖ĝ‖ ≥ threshold: ĝ ← threshold/‖ĝ‖ · ĝ
-        return max_norm / norm if norm >= max_norm else 1.0
+        return max_norm / norm if n >= max_norm else 1.0
     # torch clip_grad_norm_: coef = min(1, max_norm/(total + eps)); eps = 1e-6 reproduces torch,
-    # and makes the clipped norm strictly below max_norm
-    return min(1.0, max_norm / (norm + eps))
+    # and makes the clipped norm below max_norm (in exact arithmetic)
+    return max_norm / (norm + eps) if max_norm / (n + eps) < 1.0 else 1.0
 
 
 def clip_by_global_norm(grads, max_norm, eps=0.0):
@@ -65,7 +71,7 @@ def clip_by_global_norm(grads, max_norm, eps=0.0):
     gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm), _eps(eps)
     norm = _norm(gs)
     c = _coef(norm, max_norm, eps)
-    return [g * c for g in gs], norm
+    return [g * c for g in gs], float(getval(norm))
 
 
 def clip_by_norm_per_tensor(grads, max_norm, eps=0.0):
@@ -74,10 +80,23 @@ def clip_by_norm_per_tensor(grads, max_norm, eps=0.0):
     # Keras clip_by_norm: g·c/max(‖g‖, c) = g·min(1, c/‖g‖), the eps = 0 case. Across m tensors the
     # combined norm after clipping can reach √m·max_norm (docs/CONVENTIONS.md).
     norms = [_norm([g]) for g in gs]
-    return [g * _coef(n, max_norm, eps) for g, n in zip(gs, norms)], norms
+    return [g * _coef(n, max_norm, eps) for g, n in zip(gs, norms)], [float(getval(n)) for n in norms]
 
 
 def clip_by_value(grads, clip_value):
     """g ← clamp(g, −v, v) elementwise (torch clip_grad_value_, Keras clipvalue); changes the direction."""
     gs, v = _grads(grads), _positive("clip_value", clip_value)
     return [np.clip(g, -v, v) for g in gs]
+
+
+def global_clip_jacobian(g, max_norm, eps=0.0):
+    """∂clip(g)/∂g for one flat gradient g: I below the threshold, else c/(n+ε)·(I − g gᵀ/(n(n+ε))), n = ‖g‖."""
+    g = as_array("g", g, ndim=1)
+    max_norm, eps = _positive("max_norm", max_norm), _eps(eps)
+    n = float(onp.linalg.norm(g))
+    if float(_coef(n, max_norm, eps)) == 1.0:
+        return onp.eye(g.size)                                          # not clipped: clip(g) = g
+    # clip(g) = c·g/(n+ε)  ⇒  ∂/∂g = c/(n+ε)·I + c·g·∂(n+ε)^{-1}/∂g
+    #                              = c/(n+ε)·I − c·g·(g/n)ᵀ/(n+ε)²      (∂n/∂g = g/n)
+    #                              = c/(n+ε)·(I − g gᵀ/(n(n+ε)))          (ε = 0: (c/n)(I − ĝĝᵀ), Pascanu §3.2's rescaling)
+    return max_norm / (n + eps) * (onp.eye(g.size) - onp.outer(g, g) / (n * (n + eps)))
