@@ -19,6 +19,10 @@ from vanishing.checks.registry import load_checks
 __all__ = ["Outcome", "PropertyResult", "run_claim", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
 
 
+#: The thorough profile's promise: at least this many examples per property, caps notwithstanding.
+THOROUGH_MIN = 1000
+
+
 class UnknownClaim(ValueError):
     """An ID that is not in the catalogue; the message lists the closest IDs."""
 
@@ -127,7 +131,8 @@ def _run_property(prop, base, seed, shrink):
     prop.test.hypothesis.inner_test = counted
     phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
     kw = dict(parent=base, report_multiple_bugs=False, phases=phases)
-    if prop.max_examples:
+    if prop.max_examples and base.max_examples < THOROUGH_MIN:
+        # A cap is a budget for the quick profiles; the thorough profile always runs its full count.
         kw["max_examples"] = min(base.max_examples, prop.max_examples)
     test = settings(**kw)(prop.test)
     if seed is not None:

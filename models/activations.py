@@ -47,9 +47,17 @@ def _slope(alpha):
 
 # ---------------------------------------------------------------- sigmoid
 def sigmoid(x):
-    """σ(x) = 1/(1+e^{−x}), computed as 0.5·(1+tanh(x/2)) so it never overflows."""
-    # 1/(1+e^{−x}) = e^{x/2}/(e^{x/2}+e^{−x/2}) = ½(1 + tanh(x/2))   (identity; CONVENTIONS.md "Floating point")
-    return 0.5 * (1.0 + np.tanh(0.5 * _x(x)))
+    """σ(x) = 1/(1+e^{−x}), evaluated so that it neither overflows nor loses relative accuracy in either tail."""
+    x = _x(x)
+    # x ≥ 0: 1/(1+e^{−x});  x < 0: e^{x}/(1+e^{x})  (the same function; each exponent is ≤ 0, so no overflow,
+    # and the negative tail keeps full relative accuracy: σ(−40) = 4.2e-18, not 0 as ½(1+tanh(x/2)) gives).
+    # np.where evaluates both branches, so each gets an argument clipped to its own side; autograd then
+    # differentiates the branch that is taken (at x = 0 the first: σ'(0) = 1/4).
+    xp = np.where(x >= 0, x, 0.0)
+    xn = np.where(x < 0, x, 0.0)
+    en = np.exp(xn)
+    return np.where(x >= 0, 1.0 / (1.0 + np.exp(-xp)), en / (1.0 + en))
+    # In float64 fl(σ(x)) = 1 exactly once 1 + e^{−x} rounds to 1, i.e. x ≥ 53·ln 2 ≈ 36.737 (CONVENTIONS.md).
 
 
 def sigmoid_prime(x):

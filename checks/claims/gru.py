@@ -1,0 +1,291 @@
+"""Checks of the GRU claims (spec/claims/gru.toml).
+
+Notation (docs/DESIGN.md): gate blocks r, z, n of ``W_x (3H,D)``, ``W_h (3H,H)``, ``b_x, b_h (3H,)``;
+``h_t = (1−z)⊙n + z⊙h_{t−1}``; ``reset="after"`` (PyTorch) n = tanh(W_xn x + b_xn + r⊙(W_hn h + b_hn)),
+``reset="before"`` (Cho et al. 2014) n = tanh(W_xn x + b_xn + W_hn(r⊙h) + b_hn).
+"""
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import example, given, target
+from hypothesis import strategies as st
+from vanishing.checks import oracles, tolerances
+from vanishing.checks.registry import claim_check
+from vanishing.checks.strategies import (
+    dims,
+    gru_params,
+    ill_conditioned_matrices,
+    matrices,
+    nilpotent_matrices,
+    non_normal_matrices,
+    orthogonal_matrices,
+    vectors,
+)
+from vanishing.models import activations as act
+from vanishing.models import gru
+
+#: A pre-activation at or above which fl(σ(a)) == 1.0 exactly for the model's σ(x) = ½(1 + tanh(x/2))
+#: (measured threshold 36.9747, plus margin).
+_SIGMA_IS_ONE = 38.0
+
+
+class _Case(NamedTuple):
+    """One GRU step: convention, parameters, previous state and input."""
+    reset: str
+    params: dict
+    h_prev: np.ndarray
+    x: np.ndarray
+
+
+def _case(H=1, D=1, reset="after", W_x=None, W_h=None, b_x=None, b_h=None, h_prev=None, x=None):
+    """A hand-written case (for @example): unspecified entries are zero."""
+    arr = lambda v, shape: np.zeros(shape) if v is None else np.array(v, dtype=np.float64).reshape(shape)
+    params = {"W_x": arr(W_x, (3 * H, D)), "W_h": arr(W_h, (3 * H, H)), "b_x": arr(b_x, (3 * H,)), "b_h": arr(b_h, (3 * H,))}
+    return _Case(reset, params, arr(h_prev, (H,)), arr(x, (D,)))
+
+
+def _repro(cid, case):
+    H, D = case.params["W_h"].shape[1], case.params["W_x"].shape[1]
+    return f"vanishing verify --only {cid}  (reset={case.reset}, H={H}, D={D})"
+
+
+# Strategies are built once per shape and cached (Hypothesis validates a strategy object on its first draw).
+
+@functools.cache
+def _params_of(H, D, scale):
+    return gru_params(H, D, scale)
+
+
+@functools.cache
+def _vectors_of(n, lo, hi):
+    return vectors(n, lo, hi)
+
+
+@functools.cache
+def _matrices_of(m, n, lo, hi):
+    return matrices(m, n, lo, hi)
+
+
+@functools.cache
+def _square_blocks(H, scale):
+    """An H×H recurrent block of one of the hard kinds: dense, orthogonal, nilpotent, ill-conditioned, non-normal."""
+    return st.one_of(matrices(H, H, -scale, scale),
+                     orthogonal_matrices(H).map(lambda q: scale * q),
+                     nilpotent_matrices(H, scale),
+                     ill_conditioned_matrices(H, norm=scale),
+                     non_normal_matrices(H))
+
+
+#: For a literal statement that fails for almost every draw (r ≠ 1 with b_hn ≠ 0 or a non-diagonal W_hn):
+#: the shrunk counterexample runs first; the cap only bounds the search when a plant removes the difference.
+_STRUCTURAL_REASON = "almost every draw refutes it (r ≠ 1 with b_hn ≠ 0 or non-diagonal W_hn); the shrunk counterexample runs first"
+
+#: Weight ranges: 0.5 is PyTorch's init range 1/√H at H = 4; 2 and 8 push the gates toward saturation;
+#: 60 saturates them.
+_SCALES = (0.5, 2.0, 8.0, 60.0)
+
+
+@st.composite
+def _gru_cases(draw, resets=gru.RESETS, max_H=3, max_D=2, scales=_SCALES):
+    """A step under one of ``resets``; half of the draws use structured recurrent blocks. |h_prev| ≤ 1 is reachable
+    (h_t is a convex combination of h_{t−1} and n ∈ (−1, 1)); larger |h_prev| up to 3 covers arbitrary initial states."""
+    reset = draw(st.sampled_from(resets), label="reset")
+    H, D = draw(dims(1, max_H), label="H"), draw(dims(1, max_D), label="D")
+    scale = draw(st.sampled_from(scales), label="weight scale")
+    params = dict(draw(_params_of(H, D, scale), label="params"))
+    if draw(st.booleans(), label="structured W_h blocks"):
+        params["W_h"] = np.vstack([draw(_square_blocks(H, scale), label=f"W_h block {k}") for k in "rzn"])
+    h_prev = draw(_vectors_of(H, -3.0, 3.0), label="h_prev")
+    x = draw(_vectors_of(D, -3.0, 3.0), label="x")
+    return _Case(reset, params, h_prev, x)
+
+
+def _frozen_gates(gates_fn, params, h_prev, x, reset):
+    """Parameters under which r, z and n no longer depend on h, with their values at h_prev unchanged.
+
+    W_h := 0 and the recurrent contributions at h_prev move into b_h: b_hr += W_hr h_prev, b_hz += W_hz h_prev,
+    and b_hn := the model's "hn" (W_hn h + b_hn for "after", W_hn (r⊙h) + b_hn for "before"; with W_hn = 0 the
+    "after" form then applies r⊙hn and the "before" form adds hn, as at h_prev). Differentiating h_t under
+    these parameters is differentiating with the gates held fixed, through the model's own step.
+    """
+    H = h_prev.size
+    g = gates_fn(params, h_prev, x, reset=reset)
+    W_h, b_h = params["W_h"], np.array(params["b_h"], dtype=np.float64, copy=True)
+    b_h[:H] += W_h[:H] @ h_prev
+    b_h[H:2 * H] += W_h[H:2 * H] @ h_prev
+    b_h[2 * H:] = g["hn"]
+    return dict(params, W_h=np.zeros_like(W_h), b_h=b_h)
+
+
+# ================================================================ the direct (leaky) path
+
+@claim_check("GRU-DIRECT-PATH",
+             subject={"step": gru.step, "gates": gru.gates, "direct": gru.direct_path_jacobian},
+             plants={"diag(1 − z_t) (Chung et al.'s z convention)": {"direct": lambda p, h, x, reset="after": np.eye(len(h)) - gru.direct_path_jacobian(p, h, x, reset)},
+                     "z_t dropped (identity)": {"direct": lambda p, h, x, reset="after": np.eye(len(h))}})
+def _(c, s):
+    """∂h_t/∂h_{t−1} with r, z, n held fixed = diag(z_t), under both reset conventions.  [GRU-DIRECT-PATH]"""
+    cid = "GRU-DIRECT-PATH"
+
+    @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian: scipy iterates to its cap on every exact 0")
+    @given(case=_gru_cases())
+    def direct_path_is_diag_z(case):
+        p, H, r = case.params, case.h_prev.size, case.reset
+        frozen = _frozen_gates(s.gates, p, case.h_prev, case.x, r)
+        # the surgery keeps the step's value: same gates at h_prev up to the re-association of one sum per gate,
+        # so the scale is that of the summands (|W_h|·|h| + |b_h| can reach hundreds), σ' and tanh' being ≤ 1
+        v0, v1 = s.step(p, case.h_prev, case.x, reset=r), s.step(frozen, case.h_prev, case.x, reset=r)
+        summands = float(np.max(np.abs(p["W_h"]) @ np.abs(case.h_prev) + np.abs(p["b_h"])))
+        oracles.assert_close(v1, v0, tolerances.value(scale=max(1.0, summands, float(np.max(np.abs(case.h_prev))))),
+                             f"{cid}: h_t with frozen gates vs h_t", _repro(cid, case))
+        closed = s.direct(p, case.h_prev, case.x, reset=r)
+        z = s.gates(p, case.h_prev, case.x, reset=r)["z"]
+        oracles.check_jacobian(lambda u: s.step(frozen, u, case.x, reset=r), case.h_prev, closed_form=closed,
+                               structure=oracles.diagonal_mask(H), label=f"{cid}: ∂h_t/∂h_(t−1), gates fixed ({r})",
+                               reproduce=_repro(cid, case))
+        oracles.assert_close(np.diag(closed), z, tolerances.analytic(), f"{cid}: diagonal of the direct path vs z_t")
+
+
+# ================================================================ the full step Jacobian
+
+def _step_jacobian_after_for_both(p, h, x, reset="after"):
+    """Bug: the reset-after formula used for both conventions."""
+    return gru.step_jacobian(p, h, x, "after")
+
+
+def _step_jacobian_without_z_path(p, h, x, reset="after"):
+    """Bug: the update gate treated as constant (the diag(h − n)·∂z/∂h term dropped)."""
+    H = len(h)
+    g = gru.gates(p, h, x, reset)
+    return gru.step_jacobian(p, h, x, reset) - np.diag(np.asarray(h) - g["n"]) @ np.diag(act.sigmoid_prime(g["a_z"])) @ p["W_h"][H:2 * H]
+
+
+@claim_check("GRU-STEP-JACOBIAN", subject={"step": gru.step, "step_jacobian": gru.step_jacobian},
+             plants={"reset-after formula used for reset-before": {"step_jacobian": _step_jacobian_after_for_both},
+                     "update-gate path dropped": {"step_jacobian": _step_jacobian_without_z_path}})
+def _(c, s):
+    """∂h_t/∂h_{t−1} = diag(z) + diag(h_{t−1} − n) ∂z/∂h + diag(1 − z) ∂n/∂h, for reset after and before.  [GRU-STEP-JACOBIAN]"""
+    cid = "GRU-STEP-JACOBIAN"
+
+    @c.holds(max_examples=20, reason="finite differences on an H×H Jacobian for both conventions, H ≤ 3")
+    @given(case=_gru_cases())
+    def step_jacobian_three_oracles(case):
+        p, r = case.params, case.reset
+        J = oracles.check_jacobian(lambda u: s.step(p, u, case.x, reset=r), case.h_prev,
+                                   closed_form=s.step_jacobian(p, case.h_prev, case.x, reset=r),
+                                   label=f"{cid}: ∂h_t/∂h_(t−1) ({r})", reproduce=_repro(cid, case))
+        target(float(np.linalg.norm(J, 2)), label="‖∂h_t/∂h_(t−1)‖₂")
+
+
+# ================================================================ reset before vs after
+
+@st.composite
+def _reset_gate_open(draw):
+    """r = 1.0 exactly: W_r entries in [−1, 1] keep |W_hr h + W_xr x| ≤ 3H + 3D ≤ 15, and b_xr + b_hr = 60 ≥ 38 + 15."""
+    case = draw(_gru_cases(resets=("after",)))
+    H, D = case.h_prev.size, case.x.size
+    p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in case.params.items()}
+    p["W_h"][:H] = draw(_matrices_of(H, H, -1.0, 1.0), label="W_hr")
+    p["W_x"][:H] = draw(_matrices_of(H, D, -1.0, 1.0), label="W_xr")
+    p["b_x"][:H], p["b_h"][:H] = 30.0, 30.0
+    return case._replace(params=p)
+
+
+@st.composite
+def _diagonal_W_hn_no_bias(draw):
+    """W_hn diagonal and b_hn = 0: r⊙(W_hn h) = W_hn(r⊙h) elementwise."""
+    case = draw(_gru_cases(resets=("after",)))
+    H = case.h_prev.size
+    p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in case.params.items()}
+    p["W_h"][2 * H:] = np.diag(draw(_vectors_of(H, -8.0, 8.0), label="diag(W_hn)"))
+    p["b_h"][2 * H:] = 0.0
+    return case._replace(params=p)
+
+
+@claim_check("GRU-RESET-BEFORE-AFTER", subject={"step": gru.step, "gates": gru.gates},
+             plants={"the reset applied after the matmul in both conventions": {"step": lambda p, h, x, reset="after": gru.step(p, h, x, "after"),
+                                                                                 "gates": lambda p, h, x, reset="after": gru.gates(p, h, x, "after")}})
+def _(c, s):
+    """a_n^after − a_n^before = r⊙(W_hn h) − W_hn(r⊙h) + (r − 1)⊙b_hn: the conventions differ unless that is 0.  [GRU-RESET-BEFORE-AFTER]"""
+    cid = "GRU-RESET-BEFORE-AFTER"
+
+    def both(case):
+        return (s.step(case.params, case.h_prev, case.x, reset="after"), s.step(case.params, case.h_prev, case.x, reset="before"))
+
+    @c.holds
+    @given(case=_gru_cases(resets=("after",)))
+    def difference_is_the_reset_commutator(case):
+        p, h, H = case.params, case.h_prev, case.h_prev.size
+        ga, gb = s.gates(p, h, case.x, reset="after"), s.gates(p, h, case.x, reset="before")
+        r, W_hn, b_hn = ga["r"], p["W_h"][2 * H:], p["b_h"][2 * H:]
+        predicted = r * (W_hn @ h) - W_hn @ (r * h) + (r - 1.0) * b_hn
+        # the scale of the summands, which may cancel: |W_xn x| + |b_xn| + |W_hn|·|h| + |b_hn|
+        summands = np.abs(p["W_x"][2 * H:]) @ np.abs(case.x) + np.abs(p["b_x"][2 * H:]) + np.abs(W_hn) @ np.abs(h) + np.abs(b_hn)
+        scale = max(1.0, float(np.max(summands)))
+        oracles.assert_close(ga["a_n"] - gb["a_n"], predicted, tolerances.value(scale=scale),
+                             f"{cid}: a_n(after) − a_n(before) vs r⊙(W_hn h) − W_hn(r⊙h) + (r−1)⊙b_hn", _repro(cid, case))
+        target(float(np.max(np.abs(predicted))), label="|a_n(after) − a_n(before)|")
+
+    @c.holds
+    @given(case=st.one_of(_reset_gate_open(), _diagonal_W_hn_no_bias()))
+    def agree_when_the_commutator_vanishes(case):
+        H = case.h_prev.size
+        ha, hb = both(case)
+        oracles.assert_close(ha, hb, tolerances.value(), f"{cid}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
+                             _repro(cid, case))
+        r = s.gates(case.params, case.h_prev, case.x, reset="after")["r"]
+        if np.all(r == 1.0):   # r = 1.0 exactly: both forms do the same float operations, bit for bit
+            assert np.array_equal(ha, hb), f"{cid}: r = 1 exactly but h_t(after) = {ha!r} ≠ h_t(before) = {hb!r} (H = {H})"
+
+    @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
+    @given(case=_gru_cases(resets=("after",)))
+    # shrunk by Hypothesis: H = D = 1, W = 0, b_h = (1, 1, 1), h = x = 0: r = σ(1) = 0.731, so
+    # a_n = r·b_hn = 0.731 (after) vs b_hn = 1 (before): h_t = 0.1677 vs 0.2048
+    @example(case=_case(b_h=[1.0, 1.0, 1.0]))
+    def literal_conventions_equivalent(case):
+        ha, hb = both(case)
+        oracles.assert_close(ha, hb, tolerances.value(), f"{cid}: h_t(reset after) vs h_t(reset before)", _repro(cid, case))
+
+    @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
+    @given(case=_gru_cases(resets=("after",)).map(lambda k: k._replace(params=dict(k.params, W_h=np.vstack(
+        [k.params["W_h"][:2 * k.h_prev.size], np.zeros((k.h_prev.size, k.h_prev.size))])))))
+    # shrunk by Hypothesis: H = D = 1, W = 0, b_h = (0.5, 0.5, 0.5): h_t = 0.1138 (after) vs 0.1745 (before)
+    @example(case=_case(b_h=[0.5, 0.5, 0.5]))
+    def literal_W_hn_zero_suffices(case):
+        ha, hb = both(case)
+        oracles.assert_close(ha, hb, tolerances.value(), f"{cid}: W_hn = 0: h_t(reset after) vs h_t(reset before)", _repro(cid, case))
+
+
+# ================================================================ seed 001: one gate for forgetting and updating
+
+def _step_with_independent_keep_gate(p, h, x, reset="after"):
+    """Bug: an LSTM-like cell whose keep factor is a separate gate (r in place of z): h = (1−z)⊙n + r⊙h."""
+    g = gru.gates(p, h, x, reset)
+    return (1.0 - g["z"]) * g["n"] + g["r"] * np.asarray(h)
+
+
+@claim_check("GRU-SINGLE-GATE-INTERPOLATION", subject={"step": gru.step, "gates": gru.gates},
+             plants={"a separate keep gate (r) instead of z": {"step": _step_with_independent_keep_gate}})
+def _(c, s):
+    """h_t − n_t = z_t⊙(h_{t−1} − n_t): one gate z sets both the fraction kept (z) and the fraction written (1 − z).  [GRU-SINGLE-GATE-INTERPOLATION]"""
+    cid = "GRU-SINGLE-GATE-INTERPOLATION"
+
+    @c.holds
+    @given(case=_gru_cases(max_H=4, max_D=3, scales=_SCALES + (1e3,)))
+    def convex_combination_by_one_gate(case):
+        p, h = case.params, case.h_prev
+        g = s.gates(p, h, case.x, reset=case.reset)
+        h_t = s.step(p, h, case.x, reset=case.reset)
+        z, n = g["z"], g["n"]
+        scale = max(1.0, float(np.max(np.abs(h))))
+        oracles.assert_close(h_t - n, z * (h - n), tolerances.value(scale=scale),
+                             f"{cid}: h_t − n vs z⊙(h_(t−1) − n)", _repro(cid, case))
+        oracles.assert_close(h_t - h, (1.0 - z) * (n - h), tolerances.value(scale=scale),
+                             f"{cid}: h_t − h_(t−1) vs (1 − z)⊙(n − h_(t−1))", _repro(cid, case))
+        # convexity: h_t lies between h_(t−1) and n (up to rounding)
+        slack = tolerances.value(scale=scale).bound(np.maximum(np.abs(h), np.abs(n)))
+        lo, hi = np.minimum(h, n) - slack, np.maximum(h, n) + slack
+        assert np.all((lo <= h_t) & (h_t <= hi)), f"{cid}: h_t = {h_t!r} outside [min, max] of h_(t−1) = {h!r} and n = {n!r}"
+        target(float(np.max(np.abs(h_t - n - z * (h - n)))), label="|h_t − n − z⊙(h − n)|")
