@@ -4,6 +4,7 @@ Data flows one way: spec record → check → oracles → :class:`Outcome` → r
 """
 
 import difflib
+import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -70,15 +71,20 @@ class Outcome:
 
     @property
     def observed(self):
+        """What the run saw, in words: holds / refuted / refuted; the precise statement holds / ..."""
         if any(p.observed == "error" for p in self.properties):
             return "error"
         held = [p for p in self.properties if p.expect == "holds"]
         lit = [p for p in self.properties if p.expect == "fails"]
-        if lit and all(p.observed == "falsified" for p in lit):
-            return "corrected statement holds; literal statement refuted" if held and all(p.observed == "held" for p in held) else "refuted"
-        if all(p.observed == "held" for p in self.properties):
-            return "holds"
-        return "holds nowhere claimed" if held and not all(p.observed == "held" for p in held) else "literal statement not refuted"
+        held_ok = all(p.observed == "held" for p in held)
+        if not lit:
+            return "holds" if held_ok else "fails"
+        if all(p.observed == "falsified" for p in lit):
+            what = "the literal statement is refuted" if self.claim.verdict == "corrected" else "refuted"
+            if not held:
+                return what
+            return f"{what}; the precise statement holds" if held_ok else f"{what}; the precise statement fails too"
+        return "statement not refuted" + ("" if held_ok else "; the precise statement fails")
 
     @property
     def counterexamples(self):
@@ -125,6 +131,7 @@ def _run_property(prop, base, seed, shrink):
     count = [0]
     inner = prop.test.hypothesis.inner_test
 
+    @functools.wraps(inner)   # Hypothesis names the property in its counterexample note
     def counted(*a, **kw):
         count[0] += 1
         return inner(*a, **kw)
@@ -167,12 +174,19 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
     elif seed is None:
         seed = random.SystemRandom().getrandbits(32)
     t0 = time.perf_counter()
-    with oracles.recording() as rec:
-        props = checks[claim.id].properties(overrides)
-        results = [_run_property(p, base, None if seed == "derandomized" else seed, shrink) for p in props]
+    props = checks[claim.id].properties(overrides)
+    results, used, worst = [], set(), oracles.Recorder()
+    for p in props:
+        with oracles.recording() as rec:
+            results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink))
+        used |= rec.oracles
+        # The largest error against its tolerance is reported for what must hold; the comparisons that
+        # fail inside a refuted statement are the refutation itself, not an error of the check.
+        if p.expect == "holds" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
+            worst = rec
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
-                  max_ratio=rec.max_ratio, max_error=rec.max_error, tolerance=rec.tolerance, worst_label=rec.worst_label,
-                  oracles_used=tuple(sorted(rec.oracles | {"hypothesis"})))
+                  max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
+                  oracles_used=tuple(sorted(used | {"hypothesis"})))
     unused = sorted(set(claim.oracles) - set(out.oracles_used))
     if unused:
         out.problems.append(f"the spec lists oracle(s) {unused} but the check never used them (used: {list(out.oracles_used)})")
