@@ -232,21 +232,31 @@ def jacobian_fd(f, x, initial_step=0.5):
 
 
 def directional_fd(f, x, v, u, initial_step=0.5):
-    """(b) directional finite difference ``uᵀ J v`` with its error estimate, for large sizes."""
+    """(b) directional finite difference ``uᵀ J v`` with its error estimate, for large sizes.
+
+    The derivative is taken along the unit vector v/‖v‖ and scaled back by ‖v‖, so
+    ``initial_step`` is a distance in x whatever the length of v (a long v made the
+    first stencil reach far outside the region where f is smooth, and scipy's
+    estimate did not notice).
+    """
     record_oracle("fd")
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
     u = np.ravel(np.asarray(u, dtype=np.float64))
+    nv = float(np.linalg.norm(v))
+    if nv == 0.0:
+        return 0.0, 0.0
+    vhat = v / nv
 
     def phi(t):
         t = np.asarray(t)
-        out = np.array([u @ np.ravel(f(x + s * v)) for s in t.ravel()])
+        out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
         return out.reshape(t.shape)
     res = sd.derivative(phi, 0.0, initial_step=initial_step)
     h = initial_step / 2.0 ** float(res.nit)
     eps = np.finfo(np.float64).eps
-    scale = float(np.abs(u) @ np.abs(np.ravel(f(x)))) + abs(float(res.df)) * float(np.max(np.abs(x)) / max(np.max(np.abs(v)), 1e-300))
-    return float(res.df), float(res.error) + _ROUNDING_FACTOR * eps * scale / h
+    scale = float(np.abs(u) @ np.abs(np.ravel(f(x)))) + abs(float(res.df)) * float(np.max(np.abs(x)))
+    return nv * float(res.df), nv * (float(res.error) + _ROUNDING_FACTOR * eps * scale / h)
 
 
 def taylor_order(f, x, v, jv, steps=None):
