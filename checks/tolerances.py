@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Tol", "analytic", "fd", "value", "override", "ulps", "FD_SAFETY"]
+__all__ = ["Tol", "analytic", "fd", "value", "gradient", "override", "ulps", "tiny", "forward_error",
+           "returned_norm", "plus", "FD_SAFETY"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
 FD_SAFETY = 10.0
@@ -83,6 +84,40 @@ def fd(error_estimate, dtype=np.float64, scale=1.0):
     base = analytic(dtype, scale)
     est = np.asarray(error_estimate, dtype=np.float64)
     return Tol(rtol=base.rtol, atol=base.atol + FD_SAFETY * est, reason=f"{FD_SAFETY:g} x FD error estimate + {base.reason}")
+
+
+def tiny(dtype=np.float64):
+    """Underflow floor: with gradual underflow each operation adds an absolute error up to u·tiny(dtype)
+    (Higham 2002, §2.1), so below tiny(dtype) (2.2e-308 in float64, 1.2e-38 in float32) accuracy is absolute."""
+    return float(np.finfo(np.dtype(dtype)).tiny)
+
+
+def forward_error(dtype, magnitude):
+    """Forward values against a per-entry running forward-error magnitude M (from a forward-error analysis).
+
+    ``|impl − ref| ≤ e·(M + tiny) + e·|ref|`` with e = the ``analytic`` unit (2**8 ulps: one short chain of
+    operations). Not the ``value`` unit: M already carries the accumulation through a recurrence
+    explicitly (the magnitudes of all rounded terms, propagated step by step), so counting a dozen
+    accumulated steps again would loosen the check twice.
+    """
+    base = analytic(dtype)
+    return Tol(rtol=base.rtol, atol=base.rtol * (np.asarray(magnitude, dtype=np.float64) + tiny(dtype)),
+               reason=base.reason + " × running forward-error magnitude M")
+
+
+def returned_norm(dtype, n_entries):
+    """A returned norm sqrt(Σ g²): ``value`` relative, plus the underflow floor sqrt(N·tiny).
+
+    Computed naively (PyTorch does), every g² below tiny(dtype) is lost, so the absolute error reaches
+    sqrt(N·tiny): 1.5e-154·√N in float64, 1.1e-19·√N in float32.
+    """
+    v = value(dtype, scale=0.0)
+    return Tol(rtol=v.rtol, atol=float(np.sqrt(n_entries * tiny(dtype))), reason=v.reason + " + the underflow floor sqrt(N·tiny) of sqrt(Σg²)")
+
+
+def plus(a, b):
+    """Two independent error sources added: atol adds, the larger rtol is kept, both reasons are kept."""
+    return Tol(rtol=max(a.rtol, b.rtol), atol=np.asarray(a.atol) + np.asarray(b.atol), reason=f"{a.reason} + {b.reason}")
 
 
 def override(tol, reason, rtol=None, atol=None):

@@ -35,6 +35,9 @@ def _parser():
 
     sh = sub.add_parser("show", help="show one claim: statement, sources, verdict, and where its check lives")
     sh.add_argument("id", metavar="ID")
+
+    from vanishing.checks.conformance import cli as validate_cli
+    validate_cli.add_parser(sub)
     return p
 
 
@@ -151,6 +154,9 @@ def main(argv=None):
             return _list(args)
         if args.command == "show":
             return _show(args)
+        if args.command == "validate":
+            from vanishing.checks.conformance import cli as validate_cli
+            return validate_cli.run(args)
     except Exception as e:  # a face never shows a bare traceback
         from vanishing.spec import SpecError
         kind = "spec error" if isinstance(e, SpecError) else type(e).__name__

@@ -105,7 +105,7 @@ def write_json(path, doc):
 def _md(doc):
     s = doc["summary"]
     v = doc["versions"]
-    out = [f"# vanishing certificate", "",
+    out = ["# vanishing certificate", "",
            f"Created {doc['created']} by `{doc['command']}`.", "",
            f"**{s['pass']} of {s['claims']} claims** behave as their recorded verdict says "
            f"({s['verdicts']['verified']} verified, {s['verdicts']['corrected']} corrected, {s['verdicts']['refuted']} refuted); "

@@ -3,7 +3,7 @@
 import numpy as np
 from hypothesis import example, given, target
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import oracles
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import floats
 from vanishing.models import activations as act

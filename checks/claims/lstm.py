@@ -762,6 +762,10 @@ def _(c, s):
     # both branches run in every profile (the record lists the closed form, used only when W_ho = 0)
     @example(traj=(_case(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=True)
     @example(traj=(_case(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=False)
+    # H = 2 with different inputs per step: the step Jacobians do not commute, so the order of the product matters
+    @example(traj=(_case(H=2, W_x=[0.4, -0.6, 0.9, 0.1, -0.8, 0.3, 0.5, 0.2],
+                         W_h=[0.3, -0.7, 0.9, 0.2, 0.5, 0.1, -0.4, 0.6, 1.1, -0.3, 0.2, 0.8, 0.0, 0.0, 0.0, 0.0],
+                         c_prev=[0.5, -0.3], o_prev=[0.7, 0.4]), np.array([[1.0], [-2.0]])), cut_output_gate=True)
     def chain_is_exact_iff_output_gate_ignores_h(traj, cut_output_gate):
         case, xs = traj
         p = case.params

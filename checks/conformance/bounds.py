@@ -1,0 +1,153 @@
+"""Running forward-error magnitudes: how much rounding a correct implementation may show, per entry.
+
+An implementation that computes a cell in precision u (u = eps/2 of its dtype) makes
+a relative error of a few u at every operation. Standard forward error analysis
+(Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1 for dot
+products, §3.3 for running error bounds) bounds the error of each computed
+quantity y by u·M(y), where M is built along the reference trajectory:
+
+* a dot product or sum  a = Σ w_j v_j:   M(a) = Σ |w_j||v_j| + Σ |w_j| M(v_j)
+  (the rounding of each term, plus the propagated error of the inputs),
+* an elementwise function y = φ(a):       M(y) = |φ'(a)| M(a) + |y| for tanh; for the sigmoid
+  M(y) = σ'(a) M(a) + 1, because the reference computes σ(a) = ½(1 + tanh(a/2)), which is
+  accurate to u *absolutely* but not relatively: in the tail σ(−60) ≈ 8.8e−27 it returns 0,
+  where an implementation with a relatively accurate sigmoid (PyTorch) returns 8.8e−27.
+  Both are correct to u in the gate's own scale, [0, 1];
+* a product y = u⊙v:                      M(y) = |u| M(v) + |v| M(u) + |y|.
+
+The constant in front (the length of the dot product, ≤ 4H + D + 2 here, times u = eps/2)
+is far inside the 2**8 ulps of ``tolerances.analytic`` ("a short chain of operations");
+M carries everything that *grows*: the magnitude of the
+terms (|a| up to 1e3 when pre-activations saturate, where the terms of the sum
+may cancel) and the error propagated from earlier steps through the recurrence
+(which is what makes a long sequence in float32 legitimately drift from the
+float64 reference on a chaotic RNN). The comparison is then
+``|impl − ref| ≤ e·M + e·|ref|`` with e = ``tolerances.analytic(dtype).rtol``
+(``checks.forward_tol``).
+
+Every function returns, for each output of :func:`vanishing.checks.conformance.mutants.run`,
+an array M of the same shape.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["magnitudes"]
+
+
+def _sig(a):
+    return expit(a)
+
+
+def _dsig(a):
+    e = np.exp(-np.abs(a))
+    return e / (1.0 + e) ** 2            # σ' without overflow (models/activations.py)
+
+
+def _dtanh(a):
+    e = np.exp(-2.0 * np.abs(a))
+    return 4.0 * e / (1.0 + e) ** 2      # tanh' = sech², no overflow
+
+
+def _rnn(P, h0, xs, act):
+    W, U, b = np.abs(P["W_hh"]), np.abs(P["W_xh"]), np.abs(P["b"])
+    h, dh, out = h0, np.zeros_like(h0), []
+    for x in xs:
+        a = P["W_hh"] @ h + P["W_xh"] @ x + P["b"]
+        da = W @ np.abs(h) + U @ np.abs(x) + b + W @ dh          # M(a): terms + propagated
+        h = np.tanh(a) if act == "tanh" else np.maximum(a, 0.0)
+        slope = _dtanh(a) if act == "tanh" else 1.0                # relu is 1-Lipschitz (a may round across 0)
+        dh = slope * da + np.abs(h)
+        out.append(dh)
+    return (np.stack(out),)
+
+
+def _lstm(P, h0, c0, xs, peephole):
+    H = h0.shape[0]
+    blk = lambda M, k: M[k * H:(k + 1) * H]
+    Wx = {g: blk(P["W_x"], k) for k, g in enumerate("ifgo")}
+    Wh = {g: blk(P["W_h"], k) for k, g in enumerate("ifgo")}
+    b = {g: blk(P["b"], k) for k, g in enumerate("ifgo")}
+    h, c, dh, dc = h0, c0, np.zeros(H), np.zeros(H)
+    outs_h, outs_c = [], []
+    for x in xs:
+        a, da = {}, {}
+        for g in "ifgo":
+            a[g] = Wx[g] @ x + Wh[g] @ h + b[g]
+            da[g] = np.abs(Wx[g]) @ np.abs(x) + np.abs(Wh[g]) @ np.abs(h) + np.abs(b[g]) + np.abs(Wh[g]) @ dh
+        if peephole:
+            for g in "if":
+                p = P["p_" + g]
+                a[g] = a[g] + p * c
+                da[g] = da[g] + np.abs(p * c) + np.abs(p) * dc
+        i, f, gg = _sig(a["i"]), _sig(a["f"]), np.tanh(a["g"])
+        di = _dsig(a["i"]) * da["i"] + 1.0     # sigmoid: absolute rounding (module docstring)
+        df = _dsig(a["f"]) * da["f"] + 1.0
+        dg = _dtanh(a["g"]) * da["g"] + np.abs(gg)
+        c_new = f * c + i * gg
+        dc_new = f * dc + np.abs(c) * df + i * dg + np.abs(gg) * di + np.abs(f * c) + np.abs(i * gg) + np.abs(c_new)
+        if peephole:
+            a["o"] = a["o"] + P["p_o"] * c_new
+            da["o"] = da["o"] + np.abs(P["p_o"] * c_new) + np.abs(P["p_o"]) * dc_new
+        o = _sig(a["o"])
+        do = _dsig(a["o"]) * da["o"] + 1.0
+        tc = np.tanh(c_new)
+        dtc = _dtanh(c_new) * dc_new + np.abs(tc)
+        h_new = o * tc
+        dh = np.abs(tc) * do + o * dtc + np.abs(h_new)
+        h, c, dc = h_new, c_new, dc_new
+        outs_h.append(dh)
+        outs_c.append(dc)
+    return np.stack(outs_h), outs_c[-1]
+
+
+def _gru(P, h0, xs, reset):
+    H = h0.shape[0]
+    blk = lambda M, k: M[k * H:(k + 1) * H]
+    Wx = {g: blk(P["W_x"], k) for k, g in enumerate("rzn")}
+    Wh = {g: blk(P["W_h"], k) for k, g in enumerate("rzn")}
+    bx = {g: blk(P["b_x"], k) for k, g in enumerate("rzn")}
+    bh = {g: blk(P["b_h"], k) for k, g in enumerate("rzn")}
+    h, dh, out = h0, np.zeros(H), []
+    for x in xs:
+        gate, dgate = {}, {}
+        for g in "rz":
+            a = Wx[g] @ x + bx[g] + Wh[g] @ h + bh[g]
+            da = np.abs(Wx[g]) @ np.abs(x) + np.abs(bx[g]) + np.abs(Wh[g]) @ np.abs(h) + np.abs(bh[g]) + np.abs(Wh[g]) @ dh
+            gate[g] = _sig(a)
+            dgate[g] = _dsig(a) * da + 1.0     # sigmoid: absolute rounding (module docstring)
+        r, z = gate["r"], gate["z"]
+        if reset == "after":
+            hn = Wh["n"] @ h + bh["n"]
+            dhn = np.abs(Wh["n"]) @ np.abs(h) + np.abs(bh["n"]) + np.abs(Wh["n"]) @ dh
+            a_n = Wx["n"] @ x + bx["n"] + r * hn
+            da_n = np.abs(Wx["n"]) @ np.abs(x) + np.abs(bx["n"]) + np.abs(hn) * dgate["r"] + r * dhn + np.abs(r * hn)
+        else:
+            rh = r * h
+            drh = np.abs(h) * dgate["r"] + r * dh + np.abs(rh)
+            hn = Wh["n"] @ rh + bh["n"]
+            dhn = np.abs(Wh["n"]) @ np.abs(rh) + np.abs(bh["n"]) + np.abs(Wh["n"]) @ drh
+            a_n = Wx["n"] @ x + bx["n"] + hn
+            da_n = np.abs(Wx["n"]) @ np.abs(x) + np.abs(bx["n"]) + dhn
+        n = np.tanh(a_n)
+        dn = _dtanh(a_n) * da_n + np.abs(n)
+        h_new = (1.0 - z) * n + z * h
+        dh = np.abs(h - n) * dgate["z"] + (1.0 - z) * dn + z * dh + np.abs((1.0 - z) * n) + np.abs(z * h) + np.abs(h_new)
+        h = h_new
+        out.append(dh)
+    return (np.stack(out),)
+
+
+def magnitudes(kind, params, state0, xs, reset="after"):
+    """M for each output of a whole-sequence run (``(M_hs,)`` or ``(M_hs, M_c_T)``), float64 arrays."""
+    P = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    s = tuple(np.asarray(v, dtype=np.float64) for v in state0)
+    xs = np.asarray(xs, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        if kind in ("rnn-tanh", "rnn-relu"):
+            return _rnn(P, s[0], xs, kind.split("-")[1])
+        if kind in ("lstm", "lstm-peephole"):
+            return _lstm(P, s[0], s[1], xs, kind == "lstm-peephole")
+        if kind == "gru":
+            return _gru(P, s[0], xs, reset)
+    raise ValueError(f"kind: expected one of rnn-tanh, rnn-relu, lstm, lstm-peephole, gru, got {kind!r}")

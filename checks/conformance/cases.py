@@ -1,0 +1,354 @@
+"""Generated inputs ("cases") for the conformance checks, and how a failing one is shown.
+
+Every array is drawn in float64 by ``vanishing.checks.strategies`` and then rounded to
+the adapter's dtype; the reference is evaluated on the *same rounded* values, so a
+float32 implementation is compared with the exact answer to its own inputs.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from vanishing.checks import strategies as S
+from vanishing.checks import tolerances
+from vanishing.checks.conformance import bounds, reference
+from vanishing.checks.conformance.protocol import param_keys
+
+__all__ = ["REGIMES", "Case", "ClipCase", "cell_cases", "clip_cases", "probe_cases", "probe_clip_cases"]
+
+#: Input regimes. "saturated": weights scaled by 30 or 300, so |pre-activation| reaches 1e2–1e3
+#: (sigmoid rounds to 1 above ~36.7 in float64, ~16.6 in float32); "zero-state": h0 = c0 = 0.
+REGIMES = ("moderate", "saturated", "zero-state")
+
+
+def _r(a, dtype):
+    """Round to the adapter's dtype; keep as float64 for the reference."""
+    return np.asarray(np.asarray(a, dtype=np.float64).astype(dtype), dtype=np.float64)
+
+
+def _lit(a):
+    """An exact, compact literal: nested lists of Python floats (repr round-trips every float64, hence every float32)."""
+    return repr(np.asarray(a, dtype=np.float64).tolist())
+
+
+@dataclass
+class Case:
+    """One cell input: canonical params, initial state, inputs, cotangents (all float64 holding dtype-rounded values)."""
+
+    kind: str
+    reset: str
+    dtype: object
+    params: dict
+    state0: tuple
+    xs: np.ndarray
+    cot: tuple
+    regime: str = "moderate"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def H(self):
+        return self.state0[0].shape[0]
+
+    @property
+    def D(self):
+        return self.xs.shape[1]
+
+    @property
+    def T(self):
+        return self.xs.shape[0]
+
+    def key(self):
+        h = hashlib.sha1()
+        for a in [*(self.params[k] for k in sorted(self.params)), *self.state0, self.xs, *self.cot,
+                  *(v for v in self.extra.values() if v is not None)]:
+            b = np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+            h.update(str(b.shape).encode())
+            h.update(b.tobytes())
+        return h.hexdigest()
+
+    def __repr__(self):
+        return f"Case({self.kind}, H={self.H}, D={self.D}, T={self.T}, regime={self.regime})"
+
+    def to_json(self):
+        return {"H": self.H, "D": self.D, "T": self.T, "regime": self.regime,
+                "params": {k: np.asarray(v).tolist() for k, v in self.params.items()},
+                "state0": [np.asarray(s).tolist() for s in self.state0], "xs": np.asarray(self.xs).tolist(),
+                "cotangents": [np.asarray(c).tolist() for c in self.cot],
+                **{k: np.asarray(v).tolist() for k, v in self.extra.items() if v is not None}}
+
+    def source(self):
+        """Python lines that rebuild this case (in the adapter's dtype)."""
+        dt = np.dtype(self.dtype).name
+        lines = ["params = {"]
+        lines += [f"    {k!r}: np.array({_lit(v)}, dtype=np.{dt})," for k, v in self.params.items()]
+        lines += ["}", "state0 = (" + " ".join(f"np.array({_lit(s)}, dtype=np.{dt})," for s in self.state0) + ")",
+                  f"xs = np.array({_lit(self.xs)}, dtype=np.{dt})",
+                  "cotangents = (" + " ".join(f"np.array({_lit(c)}, dtype=np.{dt})," for c in self.cot) + ")"]
+        return lines
+
+    def brief(self, limit=600):
+        """A short human-readable form for the report."""
+        parts = [f"H={self.H} D={self.D} T={self.T} regime={self.regime}"]
+        for k, v in self.params.items():
+            parts.append(f"{k}={_lit(v)}")
+        parts += [f"{n}={_lit(s)}" for n, s in zip(reference.state_keys(self.kind), self.state0)]
+        parts.append(f"xs={_lit(self.xs)}")
+        s = " ".join(" ".join(parts).split())
+        return s if len(s) <= limit else s[:limit] + " …"
+
+
+@dataclass
+class ClipCase:
+    """A list of gradient arrays and a threshold (max_norm or clip_value)."""
+
+    grads: list
+    threshold: float
+    dtype: object
+
+    def key(self):
+        h = hashlib.sha1(repr(self.threshold).encode())
+        for g in self.grads:
+            h.update(str(np.shape(g)).encode())
+            h.update(np.ascontiguousarray(g, dtype=np.float64).tobytes())
+        return h.hexdigest()
+
+    def __repr__(self):
+        return f"ClipCase({len(self.grads)} arrays, threshold={self.threshold!r})"
+
+    def to_json(self):
+        return {"grads": [np.asarray(g).tolist() for g in self.grads], "threshold": self.threshold}
+
+    def source(self):
+        dt = np.dtype(self.dtype).name
+        return [f"grads = [{', '.join(f'np.array({_lit(g)}, dtype=np.{dt})' for g in self.grads)}]",
+                f"threshold = {self.threshold!r}"]
+
+    def brief(self, limit=600):
+        s = f"threshold={self.threshold!r} grads=[{', '.join(_lit(g) for g in self.grads)}]"
+        s = " ".join(s.split())
+        return s if len(s) <= limit else s[:limit] + " …"
+
+
+def _params_strategy(kind, H, D):
+    if kind.startswith("rnn"):
+        return S.rnn_params(H, D)
+    if kind.startswith("lstm"):
+        return S.lstm_params(H, D, variant="peephole" if kind == "lstm-peephole" else "forget")
+    return S.gru_params(H, D)
+
+
+def relu_margin_ok(case, margin=None):
+    """Preconditions for rnn-relu: the trajectory is representable in the dtype (its magnitudes stay below
+    max·2^−20, so no term of a pre-activation overflows), and every pre-activation a_t is farther from
+    the kink 0 than rounding can move it.
+
+    |a| > e·M(a) with M from ``bounds`` (e = the value tolerance's ulps); an exact 0 from all-zero
+    terms is fine (every implementation computes it exactly). ``margin`` (absolute) for FD stencils.
+    """
+    P, h = case.params, case.state0[0]
+    e = tolerances.value(case.dtype).rtol
+    M = bounds.magnitudes(case.kind, P, case.state0, case.xs)[0]
+    if not np.all(np.isfinite(M)) or np.max(M) > np.finfo(case.dtype).max * 2.0**-20:
+        return False   # a relu RNN can grow like ‖W_hh‖^T: the trajectory must be representable in the dtype
+    hs = reference.forward(case.kind, P, case.state0, case.xs)[0]
+    prev, Mprev = h, np.zeros_like(h)
+    for t in range(case.T):
+        a = P["W_hh"] @ prev + P["W_xh"] @ case.xs[t] + P["b"]
+        Ma = np.abs(P["W_hh"]) @ np.abs(prev) + np.abs(P["W_xh"]) @ np.abs(case.xs[t]) + np.abs(P["b"]) + np.abs(P["W_hh"]) @ Mprev
+        lim = np.maximum(e * Ma, margin or 0.0)
+        ok = (np.abs(a) > lim) | ((a == 0) & (Ma == 0) & (margin is None))
+        if not np.all(ok):
+            return False
+        prev, Mprev = hs[t], M[t]
+    return True
+
+
+@st.composite
+def cell_cases(draw, kind, reset, dtype, T=(1, 6), regimes=REGIMES, H=(1, 3), D=(1, 3), relu_margin=None):
+    """Cases for a cell kind: sizes, regime, params, state, inputs and cotangents, rounded to ``dtype``."""
+    nH = draw(S.dims(*H), label="H")
+    nD = draw(S.dims(*D), label="D")
+    nT = draw(st.integers(*T), label="T")
+    regime = draw(st.sampled_from(regimes), label="regime")
+    P = draw(_params_strategy(kind, nH, nD), label="params")
+    if regime == "saturated":
+        s = draw(st.sampled_from([30.0, 300.0]), label="weight scale")
+        P = {k: v * s for k, v in P.items()}
+    xs = draw(S.sequences(nT, nD, -3.0, 3.0), label="xs")
+    if regime == "zero-state":
+        state0 = tuple(np.zeros(nH) for _ in reference.state_keys(kind))
+    else:
+        state0 = (draw(S.vectors(nH, -1.0, 1.0), label="h0"),)
+        if kind.startswith("lstm"):
+            state0 += (draw(S.vectors(nH, -3.0, 3.0), label="c0"),)
+    cot = (draw(S.matrices(nT, nH, -1.0, 1.0), label="d hs"),)
+    if kind.startswith("lstm"):
+        cot += (draw(S.vectors(nH, -1.0, 1.0), label="d c_T"),)
+    case = Case(kind, reset, np.dtype(dtype), {k: _r(P[k], dtype) for k in param_keys(kind)},
+                tuple(_r(s, dtype) for s in state0), _r(xs, dtype), tuple(_r(c, dtype) for c in cot), regime)
+    if kind == "rnn-relu":
+        case.extra["relu_margin"] = relu_margin
+        assume(relu_margin_ok(case, relu_margin))
+    return case
+
+
+@st.composite
+def clip_cases(draw, dtype, lo=1e-2, hi=1e3):
+    """Gradient lists (1–4 arrays, entries in ±1e3) and a positive threshold, rounded to ``dtype``."""
+    grads = draw(S.gradient_lists(max_tensors=4, max_size=4), label="grads")
+    thr = draw(S.positive_floats(lo, hi), label="threshold")
+    return ClipCase([_r(g, dtype) for g in grads], float(_r(thr, dtype)), np.dtype(dtype))
+
+
+def probe_cases(kind, reset, dtype, n=2, seed=20240601):
+    """A few generic cases (H=3, D=2, T=4, moderate) for the diagnosis: no shrunk degeneracy (H=1 hides a transpose)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        H, D, T = 3, 2, 4
+        from vanishing.checks.conformance.protocol import param_shapes
+        P = {k: _r(rng.uniform(-1, 1, s), dtype) for k, s in param_shapes(kind, H, D).items()}
+        state0 = tuple(_r(rng.uniform(-1, 1, H), dtype) for _ in reference.state_keys(kind))
+        xs = _r(rng.uniform(-2, 2, (T, D)), dtype)
+        cot = (_r(rng.uniform(-1, 1, (T, H)), dtype),) + ((_r(rng.uniform(-1, 1, H), dtype),) if kind.startswith("lstm") else ())
+        c = Case(kind, reset, np.dtype(dtype), P, state0, xs, cot, "probe")
+        if kind != "rnn-relu" or relu_margin_ok(c, 1e-3):
+            out.append(c)
+    return out
+
+
+def probe_clip_cases(dtype, seed=20240601):
+    """Generic clipping cases: one far above the threshold, one below, one with several arrays."""
+    rng = np.random.default_rng(seed)
+    return [ClipCase([_r(rng.uniform(-5, 5, (2, 3)), dtype), _r(rng.uniform(-5, 5, 4), dtype)], 1.0, np.dtype(dtype)),
+            ClipCase([_r(rng.uniform(-0.1, 0.1, 3), dtype)], 10.0, np.dtype(dtype)),
+            ClipCase([_r(rng.uniform(-3, 3, 2), dtype), _r(rng.uniform(-30, 30, (2, 2)), dtype), _r(rng.uniform(-1, 1, 1), dtype)],
+                     2.5, np.dtype(dtype))]
+
+
+# ---------------------------------------------------------------- shrinking
+def _units(case, sel):
+    """The same cell restricted to hidden units ``sel`` (a smaller, valid cell: rows of every gate block, columns of W_h)."""
+    H, sel = case.H, list(sel)
+    P = {}
+    for k, v in case.params.items():
+        if k == "W_hh":
+            P[k] = v[np.ix_(sel, sel)]
+        elif k in ("W_xh", "p_i", "p_f", "p_o") or (k == "b" and case.kind.startswith("rnn")):
+            P[k] = v[sel]
+        else:   # stacked gate blocks: W_x, W_h, b, b_x, b_h
+            n = v.shape[0] // H
+            rows = [g * H + j for g in range(n) for j in sel]
+            P[k] = v[rows][:, sel] if k == "W_h" else v[rows]
+    state0 = tuple(s[sel] for s in case.state0)
+    cot = (case.cot[0][:, sel],) + tuple(c[sel] for c in case.cot[1:])
+    return Case(case.kind, case.reset, case.dtype, P, state0, case.xs, cot, case.regime, dict(case.extra))
+
+
+def _inputs(case, sel):
+    sel = list(sel)
+    P = {k: (v[:, sel] if k in ("W_x", "W_xh") else v) for k, v in case.params.items()}
+    return Case(case.kind, case.reset, case.dtype, P, case.state0, case.xs[:, sel], case.cot, case.regime, dict(case.extra))
+
+
+def _steps(case, T):
+    return Case(case.kind, case.reset, case.dtype, case.params, case.state0, case.xs[:T], (case.cot[0][:T],) + case.cot[1:],
+                case.regime, dict(case.extra))
+
+
+def _simplify(a, dtype):
+    """Round to 2 significant digits (so printed counterexamples read as 0.31, −2.4, 150)."""
+    a = np.asarray(a, dtype=np.float64)
+    return _r(np.vectorize(lambda v: float(f"{v:.2g}"), otypes=[np.float64])(a) if a.size else a, dtype)
+
+
+def _flush(a):
+    """Entries below 1e-6 in magnitude set to 0 (Hypothesis likes 1e-201; it rarely matters)."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.where(np.abs(a) < 1e-6, 0.0, a)
+
+
+def _candidates(case):
+    """Simpler variants of a cell case, roughly from the biggest simplification to the smallest."""
+    T, H, D = case.T, case.H, case.D
+    for t in [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]:
+        if t < T:
+            yield _steps(case, t)
+    for k in range(1, H):
+        for sel in _subsets(H, k):
+            yield _units(case, sel)
+    for k in range(1, D):
+        for sel in _subsets(D, k):
+            yield _inputs(case, sel)
+    if any(np.any(s) for s in case.state0):
+        yield Case(case.kind, case.reset, case.dtype, case.params, tuple(np.zeros_like(s) for s in case.state0), case.xs,
+                   case.cot, case.regime, dict(case.extra))
+    arrays = [("params", k) for k in case.params] + [("xs", None), ("state0", None), ("cot", None)]
+    for what in (lambda a: np.zeros_like(a), _flush, lambda a: _simplify(a, case.dtype)):
+        for where, k in arrays:
+            yield _replace(case, where, k, what)
+
+
+def _subsets(n, k):
+    import itertools
+    return list(itertools.combinations(range(n), k))
+
+
+def _replace(case, where, k, fn):
+    c = Case(case.kind, case.reset, case.dtype, dict(case.params), case.state0, case.xs, case.cot, case.regime, dict(case.extra))
+    if where == "params":
+        c.params[k] = fn(case.params[k])
+    elif where == "xs":
+        c.xs = fn(case.xs)
+    elif where == "state0":
+        c.state0 = tuple(fn(s) for s in case.state0)
+    else:
+        c.cot = tuple(fn(x) for x in case.cot)
+    return c
+
+
+def _clip_candidates(case):
+    gs = case.grads
+    for i in range(len(gs)):
+        if len(gs) > 1:
+            yield ClipCase(gs[:i] + gs[i + 1:], case.threshold, case.dtype)
+    for i, g in enumerate(gs):
+        flat = np.ravel(g)
+        for n in range(1, flat.size):
+            yield ClipCase(gs[:i] + [flat[:n].copy()] + gs[i + 1:], case.threshold, case.dtype)
+    yield ClipCase([_flush(g) for g in gs], case.threshold, case.dtype)
+    yield ClipCase([_simplify(g, case.dtype) for g in gs], case.threshold, case.dtype)
+    yield ClipCase(gs, float(_simplify(case.threshold, case.dtype)), case.dtype)
+
+
+def _same(a, b):
+    return a.key() == b.key()
+
+
+def shrink(case, still_fails, budget=40):
+    """Greedy shrinking with at most ``budget`` evaluations of ``still_fails(case) -> Mismatch | None``.
+
+    Returns (smallest failing case found, its Mismatch or None, evaluations used). Each accepted
+    candidate restarts the pass; candidates violating a precondition (relu margin) are skipped.
+    """
+    used, best, best_m = 0, case, None
+    progress = True
+    while progress and used < budget:
+        progress = False
+        gen = _clip_candidates(best) if isinstance(best, ClipCase) else _candidates(best)
+        for cand in gen:
+            if used >= budget:
+                break
+            if _same(cand, best):
+                continue
+            if isinstance(cand, Case) and cand.kind == "rnn-relu" and not relu_margin_ok(cand, cand.extra.get("relu_margin")):
+                continue
+            used += 1
+            m = still_fails(cand)
+            if m is not None:
+                best, best_m, progress = cand, m, True
+                break
+    return best, best_m, used

@@ -1,0 +1,530 @@
+"""The conformance checks: what is compared, with which tolerance, and how a difference is located.
+
+Each check states a claim (``Check.claim``) and has a property body that raises
+:class:`Mismatch` with located, claim-like lines. Values are compared with
+``oracles.assert_close`` under tolerances from ``vanishing.checks.tolerances``:
+
+* forward values: ``tolerances.analytic(dtype)``'s relative bound e, with the absolute part
+  e·M where M is the running forward-error magnitude of ``bounds.py`` (derived, per entry);
+* gradients: ``tolerances.gradient(dtype, scale=s)``, s = the largest reference gradient entry;
+* against finite differences: that bound plus ``tolerances.fd``'s FD_SAFETY × the FD estimate.
+"""
+
+
+import numpy as np
+from hypothesis import strategies as st
+
+from vanishing.checks import oracles, tolerances
+from vanishing.checks.conformance import bounds, reference
+from vanishing.checks.conformance.cases import cell_cases, clip_cases
+from vanishing.checks.conformance.protocol import (
+    CallError,
+    call_clip_norm,
+    call_clip_value,
+    call_forward,
+    call_step,
+    call_vjp,
+    param_keys,
+)
+from vanishing.models import clipping, gru, lstm
+
+__all__ = ["CHECKS", "Check", "Mismatch", "compare_grads", "compare_outputs", "forward_tol", "grad_tol"]
+
+GATE_ORDER = {"lstm": "ifgo", "lstm-peephole": "ifgo", "gru": "rzn"}
+_STACKED = ("W_x", "W_h", "b", "b_x", "b_h")
+
+
+class Mismatch(AssertionError):
+    """A non-conformance on one case: ``what`` is forward/gradient/structure/clip/crash; ``lines`` say where."""
+
+    def __init__(self, what, lines, case, ratio=np.inf, err=np.nan, allowed=np.nan):
+        super().__init__("\n".join(lines))
+        self.what, self.lines, self.case = what, list(lines), case
+        self.ratio, self.err, self.allowed = ratio, err, allowed
+
+    def fresh(self):
+        return Mismatch(self.what, self.lines, self.case, self.ratio, self.err, self.allowed)
+
+
+# ---------------------------------------------------------------- tolerances (all from tolerances.py)
+_tiny = tolerances.tiny
+forward_tol = tolerances.forward_error
+
+
+#: Activation derivative → 1 for every gate, for the gradient scale (see :func:`grad_tol`).
+UNIT_DERIVATIVES = {"rnn-tanh": {"h": "one"}, "rnn-relu": {"h": "one"}, "lstm": {k: "one" for k in "ifgoc"},
+                    "lstm-peephole": {k: "one" for k in "ifgoc"}, "gru": {k: "one" for k in "rzn"}}
+
+
+def gradient_scale(case):
+    """s = max |entry| of the VJP with every activation derivative replaced by 1 (values unchanged).
+
+    Why: an implementation computes f'(a) from its rounded output y (1 − y², y(1 − y)), which
+    carries an *absolute* error of ~u, not a relative one; at saturation f'(a) ~ e^{−|a|} is far
+    below u, so the gradient's rounding error is u times the gradient it would have with
+    unit derivatives, not u times the (vanishing) gradient itself.
+    """
+    from vanishing.checks.conformance import mutants
+    g = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset,
+                    deriv=UNIT_DERIVATIVES[case.kind])
+    return max((float(np.max(np.abs(v))) for v in g.values() if np.size(v)), default=0.0)
+
+
+def grad_tol(dtype, ref_grads, scale=0.0):
+    """tolerances.gradient(dtype, scale = max(the largest reference gradient entry, ``scale``, the smallest normal))."""
+    s = max((float(np.max(np.abs(g))) for g in ref_grads.values() if np.size(g)), default=0.0)
+    return tolerances.gradient(dtype, scale=max(s, scale, _tiny(dtype)))
+
+
+def _ratio(got, ref, tol):
+    err = np.abs(np.asarray(got, dtype=np.float64) - np.asarray(ref, dtype=np.float64))
+    allowed = np.broadcast_to(tol.bound(ref), err.shape)
+    with np.errstate(all="ignore"):   # err/allowed overflows to inf when allowed is near the underflow floor
+        ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1.0), np.where(err > 0, np.inf, 0.0))
+    return err, allowed, ratio
+
+
+def _close(got, ref, tol, label):
+    """oracles.assert_close (it records the comparison); returns its message or ''."""
+    try:
+        with np.errstate(all="ignore"):   # its err/allowed may overflow to inf (a failure, reported as such)
+            oracles.assert_close(got, ref, tol, label)
+    except AssertionError as e:
+        return str(e)
+    return ""
+
+
+def compare_outputs(names, got, ref, M, dtype, prefix=""):
+    """Located lines for every output that differs, and the worst ratio (empty lines: all conform)."""
+    lines, worst = [], (0.0, 0.0, 0.0)
+    for name, g, r, m in zip(names, got, ref, M):
+        tol = forward_tol(dtype, m)
+        msg = _close(g, r, tol, f"{prefix}{name}")
+        err, allowed, ratio = _ratio(g, r, tol)
+        if err.size and float(np.max(ratio)) > worst[0]:
+            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            worst = (float(ratio[w]), float(err[w]), float(allowed[w]))
+        if not msg:
+            continue
+        w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        sym = {"hs": "h_t", "c_T": "c_T"}.get(name, name)
+        if np.ndim(err) == 2:
+            steps = np.where((ratio > 1).any(axis=1))[0]
+            lines.append(f"{prefix}{sym} differs from t={steps[0] + 1} (in {len(steps)} of {err.shape[0]} steps), max abs "
+                         f"{float(np.max(err)):.3g}; worst at t={w[0] + 1}, unit {w[1]}: got {float(g[w]):.17g}, expected "
+                         f"{float(r[w]):.17g}, |error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
+        else:
+            lines.append(f"{prefix}{sym} differs at unit {w[0]}: got {float(g[w]):.17g}, expected {float(r[w]):.17g}, "
+                         f"|error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
+    if lines:
+        lines.append(f"  (tolerance: {forward_tol(dtype, 0.0).reason})")
+    return lines, worst
+
+
+def _locate(kind, key, idx, H):
+    if key in _STACKED and kind in GATE_ORDER and key in ("W_x", "W_h", "b", "b_x", "b_h"):
+        g = GATE_ORDER[kind][idx[0] // H]
+        return f"[{', '.join(map(str, idx))}] (gate {g} block)"
+    if key == "xs":
+        return f"[t={idx[0] + 1}, {idx[1]}]"
+    return "[" + ", ".join(map(str, idx)) + "]"
+
+
+def compare_grads(kind, got, ref, tol, H, label="∂/∂"):
+    """Located lines for every gradient key that differs, and the worst ratio."""
+    lines, worst = [], (0.0, 0.0, 0.0)
+    for k in ref:
+        msg = _close(got[k], ref[k], tol, f"{label}{k}")
+        err, allowed, ratio = _ratio(got[k], ref[k], tol)
+        if err.size and float(np.max(ratio)) > worst[0]:
+            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            worst = (float(ratio[w]), float(err[w]), float(allowed[w]))
+        if not msg:
+            continue
+        w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        n_bad = int(np.count_nonzero(ratio > 1))
+        line = (f"the gradient w.r.t. {k} differs in {n_bad} of {err.size} entries, max abs {float(np.max(err)):.3g}; worst at "
+                f"{_locate(kind, k, w, H)}: got {float(got[k][w]):.17g}, expected {float(ref[k][w]):.17g}, "
+                f"|error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
+        if not np.any(got[k]) and np.any(ref[k]):
+            line += f"; the {k} gradient is zero: is {k} used?" if k not in ("xs", "h0", "c0") else f"; the {k} gradient is zero"
+        if kind in GATE_ORDER and k in _STACKED:
+            gates = [GATE_ORDER[kind][i] for i in range(len(GATE_ORDER[kind]))
+                     if np.any(ratio[i * H:(i + 1) * H] > 1)]
+            line += f"; gate blocks affected: {', '.join(gates)}"
+        lines.append(line)
+    if lines:
+        lines.append(f"  (tolerance: rtol {tol.rtol:.2e}, atol {float(np.max(tol.atol)):.2e}: {tol.reason})")
+    return lines, worst
+
+
+# ---------------------------------------------------------------- the checks
+class Check:
+    """A named claim checked over Hypothesis-generated cases (``strategy`` + ``body``) or once (``once``)."""
+
+    name = ""
+    claim = ""
+    max_examples = 0          # 0: the profile's value; otherwise a cap with a reason
+    reason = ""
+
+    def applies(self, info):
+        return info.is_cell
+
+    def strategy(self, info):
+        raise NotImplementedError
+
+    def body(self, info, case):
+        raise NotImplementedError
+
+    once = None               # a plain function (info) -> (lines, notes) instead of a property
+
+
+def _names(kind):
+    return ("hs", "c_T") if kind.startswith("lstm") else ("hs",)
+
+
+class ForwardValues(Check):
+    name = "forward"
+    claim = ("step() and forward() equal the reference cell (h_t, and c_T for an LSTM) over generated parameters, inputs and "
+             "states, including saturating pre-activations (|a| up to 1e3) and zero states")
+
+    def strategy(self, info):
+        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 6))
+
+    def body(self, info, case):
+        ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset)
+        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
+        got = call_forward(info, case.params, case.state0, case.xs)
+        lines, worst = compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ")
+        if not lines:   # one step from state0 (the step() method)
+            s_ref = reference.step(case.kind, case.params, case.state0, case.xs[0], case.reset)
+            s_got = call_step(info, case.params, case.state0, case.xs[0])
+            M1 = bounds.magnitudes(case.kind, case.params, case.state0, case.xs[:1], case.reset)
+            M1 = (M1[0][0],) + tuple(M1[1:])
+            lines, worst = compare_outputs(("h_1", "c_1")[:len(s_ref)], s_got, s_ref, M1, info.dtype, "step: ")
+        if lines:
+            raise Mismatch("forward", lines, case, *worst)
+
+
+class LongSequence(ForwardValues):
+    name = "long-sequence"
+    claim = ("forward() equals the reference over long sequences (T = 30..80), within the forward-error bound "
+             "propagated through the recurrence")
+    max_examples = 10
+    reason = "each example runs 30–80 steps of the reference, of the error bound and of the implementation"
+
+    def strategy(self, info):
+        return cell_cases(info.kind, info.reset, info.dtype, T=(30, 80), regimes=("moderate", "saturated"))
+
+    def body(self, info, case):
+        ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset)
+        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
+        got = call_forward(info, case.params, case.state0, case.xs)
+        lines, worst = compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ")
+        if lines:
+            raise Mismatch("forward", lines, case, *worst)
+
+
+class Gradients(Check):
+    name = "gradients"
+    claim = ("vjp() (the implementation's own gradients) equals autograd through the reference, w.r.t. every parameter, "
+             "every input x_t and the initial state")
+
+    def strategy(self, info):
+        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 6))
+
+    def body(self, info, case):
+        ref = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset)
+        got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
+        lines, worst = compare_grads(case.kind, got, ref, grad_tol(info.dtype, ref, gradient_scale(case)), case.H)
+        if lines:
+            raise Mismatch("gradient", lines, case, *worst)
+
+
+class GradientsFD(Check):
+    name = "gradients-fd"
+    claim = ("vjp() agrees with finite differences of the reference along a random direction through all parameters, "
+             "inputs and the initial state (an oracle independent of autograd)")
+    max_examples = 6
+    reason = "each example costs ~30 reference evaluations (scipy.differentiate with Richardson refinement)"
+
+    def strategy(self, info):
+        base = cell_cases(info.kind, info.reset, info.dtype, T=(1, 4), regimes=("moderate", "zero-state"),
+                          relu_margin=0.1 if info.kind == "rnn-relu" else None)
+
+        @st.composite
+        def with_direction(draw):
+            case = draw(base)
+            case.extra["direction_seed"] = draw(st.integers(0, 2**32 - 1), label="direction seed")
+            return case
+        return with_direction()
+
+    def body(self, info, case):
+        keys = list(param_keys(case.kind)) + ["xs"] + list(reference.state_keys(case.kind))
+        shapes = [np.shape(case.params[k]) for k in param_keys(case.kind)] + [case.xs.shape] + [s.shape for s in case.state0]
+        sizes = [int(np.prod(s)) for s in shapes]
+        z0 = np.concatenate([np.ravel(case.params[k]) for k in param_keys(case.kind)] + [np.ravel(case.xs)]
+                            + [np.ravel(s) for s in case.state0])
+        nP = len(param_keys(case.kind))
+
+        def unflat(z):
+            parts = np.split(z, np.cumsum(sizes)[:-1])
+            arrs = [p.reshape(s) for p, s in zip(parts, shapes)]
+            return dict(zip(param_keys(case.kind), arrs[:nP])), arrs[nP], tuple(arrs[nP + 1:])
+
+        def f(z):
+            P, xs, s0 = unflat(z)
+            return np.concatenate([np.ravel(o) for o in reference.forward(case.kind, P, s0, xs, case.reset)])
+        u = np.concatenate([np.ravel(c) for c in case.cot])
+        w = np.random.default_rng(int(case.extra["direction_seed"])).uniform(-1.0, 1.0, z0.size)   # direction in (P, xs, state0)
+        step = 1e-3 if case.kind == "rnn-relu" else 0.5   # relu: the stencil must not cross a kink (|a| >= 0.1 assumed)
+        fd, fd_err = oracles.directional_fd(f, z0, w, u, initial_step=step)
+        got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
+        wd = dict(zip(keys, [p.reshape(s) for p, s in zip(np.split(w, np.cumsum(sizes)[:-1]), shapes)]))
+        val = float(sum(np.sum(got[k] * wd[k]) for k in keys))
+        s = max([float(np.max(np.abs(got[k]))) for k in keys] + [gradient_scale(case)])
+        g = tolerances.gradient(info.dtype, scale=max(s, _tiny(info.dtype)) * float(np.sum(np.abs(w))))
+        fdt = tolerances.fd(fd_err, np.float64, scale=0.0)
+        tol = tolerances.plus(g, fdt)   # g is already scaled by ‖w‖₁
+        msg = _close(val, fd, tol, "⟨vjp, w⟩ vs finite differences")
+        if msg:
+            err = abs(val - fd)
+            raise Mismatch("gradient", [f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of "
+                                        f"the reference, vᵀ J w = {fd:.17g} (FD error estimate {fd_err:.2g}); |error| {err:.3g} > "
+                                        f"allowed {float(tol.bound(fd)):.3g}"], case, err / float(tol.bound(fd)), err, float(tol.bound(fd)))
+
+
+def _jacobian_rows(info, case, params, which):
+    """J[j, :] = e_jᵀ ∂out/∂state0 for a one-step case, by H calls of the implementation's own vjp."""
+    H = case.H
+    rows = []
+    for j in range(H):
+        e = np.zeros(H)
+        e[j] = 1.0
+        if case.kind.startswith("lstm"):
+            cot = (np.zeros((1, H)), e) if which == "c" else (e[None, :], np.zeros(H))
+        else:
+            cot = (e[None, :],)
+        g = call_vjp(info, params, case.state0, case.xs[:1], cot)
+        rows.append(g["c0" if which == "c" else "h0"])
+    return np.stack(rows)
+
+
+class DirectPath(Check):
+    name = "direct-path"
+    claim = ("through the implementation's own autodiff, the direct-path Jacobian is diagonal and equals the gate: "
+             "∂c_t/∂c_{t−1} = diag(f_t) for an LSTM (plus the diagonal peephole terms), ∂h_t/∂h_{t−1} = diag(z_t) for a GRU "
+             "whose recurrent weights are zero (so that only the direct path remains)")
+    max_examples = 12
+    reason = "each example costs H vjp calls; the claim is structural (diagonal, equal to the gate), not numerical"
+
+    def applies(self, info):
+        return info.kind in ("lstm", "lstm-peephole", "gru")
+
+    def strategy(self, info):
+        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 1), regimes=("moderate", "saturated"))
+
+    def body(self, info, case):
+        P = dict(case.params)
+        x = case.xs[0]
+        if case.kind.startswith("lstm"):
+            J = _jacobian_rows(info, case, P, "c")
+            expected = lstm.direct_path_jacobian(P, case.state0[0], case.state0[1], x,
+                                                 variant="peephole" if case.kind == "lstm-peephole" else "forget")
+            what = "∂c_t/∂c_{t−1} (h_{t−1} fixed)"
+        else:
+            P["W_h"] = np.zeros_like(P["W_h"])
+            J = _jacobian_rows(info, case, P, "h")
+            expected = gru.direct_path_jacobian(P, case.state0[0], x, reset=case.reset)
+            what = "∂h_t/∂h_{t−1} with W_h = 0"
+        tol = tolerances.gradient(info.dtype, scale=max(1.0, float(np.max(np.abs(expected)))))
+        lines = []
+        try:
+            oracles.assert_structure(J, oracles.diagonal_mask(case.H), tol, f"{what} from vjp")
+        except AssertionError as e:
+            lines.append(f"the direct-path Jacobian {what} is not diagonal: {e}")
+        err, allowed, ratio = _ratio(J, expected, tol)
+        if _close(np.diag(J), np.diag(expected), tol, f"diag {what}"):
+            w = int(np.argmax(np.diag(ratio)))
+            gate = "f_t" if case.kind.startswith("lstm") else "z_t"
+            lines.append(f"the diagonal of {what} is not {gate}: at unit {w} got {J[w, w]:.17g}, expected {expected[w, w]:.17g} "
+                         f"(|error| {err[w, w]:.3g} > allowed {allowed[w, w]:.3g})")
+        if lines:
+            raise Mismatch("structure", lines, case, float(np.max(ratio)), float(np.max(err)), float(np.max(allowed)))
+
+
+class GateRange(Check):
+    name = "gate-range"
+    claim = ("the gates stay in range, as observed through the implementation's outputs and autodiff: f_t, o_t (LSTM) and z_t "
+             "(GRU) in [0, 1], |i⊙g| ≤ 1, |n| ≤ 1; |h| ≤ 1 for a tanh RNN, h ≥ 0 for a relu RNN; at saturation too")
+    max_examples = 12
+    reason = "each example costs H vjp calls; half of the regimes saturate every gate"
+
+    def strategy(self, info):
+        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 1), regimes=("saturated", "moderate", "zero-state"))
+
+    def body(self, info, case):
+        e = tolerances.value(info.dtype).rtol
+        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
+        out = call_forward(info, case.params, case.state0, case.xs)
+        h = out[0][0]
+        slack_h = e * (M[0][0] + 1.0)
+        lines = []
+
+        def bad(cond, text):
+            if np.any(cond):
+                j = int(np.argmax(cond))
+                lines.append(text.format(j=j))
+        if case.kind == "rnn-tanh":
+            bad(np.abs(h) > 1.0 + slack_h, "h_1 leaves [−1, 1] at unit {j}: " + f"{h.tolist()}")
+        elif case.kind == "rnn-relu":
+            bad(h < -slack_h, "h_1 is negative at unit {j}: " + f"{h.tolist()}")
+        elif case.kind.startswith("lstm"):
+            P = dict(case.params)
+            if case.kind == "lstm-peephole":   # with p_i = p_f = 0, ∂c_1/∂c_0 = diag(f) exactly
+                P["p_i"], P["p_f"] = np.zeros(case.H), np.zeros(case.H)
+            f = np.diag(_jacobian_rows(info, case, P, "c"))
+            bad((f < 0) | (f > 1), "the forget gate f (read off ∂c_1/∂c_0 = diag(f)) leaves [0, 1] at unit {j}: " + f"{f.tolist()}")
+            c1 = out[1]
+            ig = c1 - f * case.state0[1]
+            bad(np.abs(ig) > 1.0 + e * (M[1] + np.abs(f * case.state0[1]) + 1.0),
+                "|i⊙g| = |c_1 − f⊙c_0| exceeds 1 at unit {j}: " + f"{ig.tolist()}")
+            tc = np.tanh(c1)
+            bad((np.abs(h) > np.abs(tc) * (1 + e) + slack_h) | (h * tc < -slack_h),
+                "the output gate o = h_1/tanh(c_1) leaves [0, 1] at unit {j}: " + f"h_1={h.tolist()}, tanh(c_1)={tc.tolist()}")
+        else:
+            P = dict(case.params)
+            P["W_h"] = np.zeros_like(P["W_h"])
+            z = np.diag(_jacobian_rows(info, case, P, "h"))
+            bad((z < 0) | (z > 1), "the update gate z (read off ∂h_1/∂h_0 = diag(z) with W_h = 0) leaves [0, 1] at unit {j}: "
+                + f"{z.tolist()}")
+            out0 = call_forward(info, P, case.state0, case.xs)[0][0]
+            n_part = out0 - z * case.state0[0]
+            bad(np.abs(n_part) > (1.0 - z) * (1 + e) + slack_h, "|n| = |h_1 − z⊙h_0|/(1 − z) exceeds 1 at unit {j}: "
+                + f"{n_part.tolist()}")
+        if lines:
+            raise Mismatch("structure", lines, case)
+
+
+class ParamCount(Check):
+    name = "param-count"
+    claim = "param_count(H, D) equals the reference count (or PyTorch's with the second bias vector, stated when found)"
+
+    def applies(self, info):
+        return info.is_cell and info.has_param_count
+
+    @staticmethod
+    def once(info):
+        lines, notes = [], []
+        for H, D in ((1, 1), (3, 2), (2, 5)):
+            canon, two_bias = reference.param_count(info.kind, H, D)
+            try:
+                n = info.obj.param_count(H, D)
+            except Exception as e:
+                raise CallError(f"{info.name}.param_count raised {type(e).__name__}: {e}") from None
+            if n == canon:
+                continue
+            if n == two_bias and two_bias != canon:
+                note = f"counts PyTorch's second bias vector: {'4H' if info.kind.startswith('lstm') else 'H'} more than the canonical count"
+                if note not in notes:
+                    notes.append(note)
+                continue
+            lines.append(f"param_count({H}, {D}) = {n!r}, expected {canon} (canonical)"
+                         + (f" or {two_bias} (with PyTorch's second bias)" if two_bias != canon else ""))
+        return lines, notes
+
+
+class ClipNorm(Check):
+    name = "clip-norm"
+    claim = ("clip_grad_norm(grads, max_norm) scales every array by the one factor min(1, max_norm/(‖g‖ + ε)) with ‖g‖ the "
+             "global norm (so it keeps the direction and caps the norm) and returns ‖g‖ before clipping")
+
+    def applies(self, info):
+        return info.has_clip_norm
+
+    def strategy(self, info):
+        return clip_cases(info.dtype)
+
+    def body(self, info, case):
+        ref, ref_norm = clipping.clip_by_global_norm(case.grads, case.threshold, eps=info.clip_eps)
+        got, total = call_clip_norm(info, case.grads, case.threshold)
+        lines, worst = clip_compare(info, case, got, total, ref, ref_norm)
+        if lines:
+            raise Mismatch("clip", lines, case, *worst)
+
+    @staticmethod
+    def notes(info):
+        """PyTorch's ε behaviour as found: g = [3, 4] (‖g‖ = 5), max_norm = 1, ε = max_norm/coef − ‖g‖."""
+        if info.dtype != np.float64:
+            return ["ε not measured in float32 (an ε of 1e-6 against ‖g‖ = 5 is below float32 resolution)"]
+        g = [np.array([3.0, 4.0])]
+        got, total = call_clip_norm(info, g, 1.0)
+        coef = float(np.linalg.norm(got[0]) / 5.0)
+        eps = 1.0 / coef - 5.0
+        return [f"ε as found: {eps:.3g} (declared {info.clip_eps:g}); for g = [3, 4], max_norm = 1 the clipped norm is {5 * coef:.17g}"
+                + (" < max_norm, strictly" if 5 * coef < 1.0 else "") + f"; returned norm {total:.17g} (the norm before clipping)"]
+
+
+norm_tol = tolerances.returned_norm
+
+
+def clip_compare(info, case, got, total, ref, ref_norm):
+    """Located lines for a clip_grad_norm result against the reference."""
+    lines = []
+    scale = max((float(np.max(np.abs(g))) for g in case.grads if g.size), default=0.0)
+    tol = tolerances.value(info.dtype, scale=scale)
+    worst = (0.0, 0.0, 0.0)
+    for i, (g, r) in enumerate(zip(got, ref)):
+        msg = _close(g, r, tol, f"clipped[{i}]")
+        err, allowed, ratio = _ratio(g, r, tol)
+        if err.size and float(np.max(ratio)) > worst[0]:
+            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            worst = (float(ratio[w]), float(err[w]), float(allowed[w]))
+        if msg:
+            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            lines.append(f"clipped[{i}] differs from the global-norm reference (coef {ref_norm and (np.linalg.norm(np.concatenate([np.ravel(x) for x in ref])) / ref_norm):.6g}): "
+                         f"worst at {list(map(int, w))}: got {float(g[w]):.17g}, expected {float(r[w]):.17g}, |error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
+    ntol = tolerances.value(info.dtype, scale=0.0)
+    if _close(total, ref_norm, norm_tol(info.dtype, sum(int(np.size(g)) for g in case.grads)), "returned norm"):
+        lines.append(f"the returned norm {total!r} is not the global norm before clipping {ref_norm!r}")
+    flat = np.concatenate([np.ravel(g) for g in got]) if got else np.zeros(0)
+    norm_after = float(np.linalg.norm(flat))
+    if norm_after > case.threshold * (1 + ntol.rtol):
+        lines.append(f"the norm is not capped: ‖clipped‖ = {norm_after:.17g} > max_norm = {case.threshold!r}")
+    with np.errstate(all="ignore"):
+        coefs = [float(np.vdot(c, g) / np.vdot(g, g)) for c, g in zip(got, case.grads) if np.vdot(g, g) > 0]
+    if len(coefs) > 1 and (max(coefs) - min(coefs)) > 4 * ntol.rtol * max(abs(c) for c in coefs):
+        lines.append(f"the direction changes: the arrays are scaled by different factors {[float(f'{c:.6g}') for c in coefs]}")
+    for g, c in zip(case.grads, got):
+        if np.vdot(g, g) > 0 and abs(np.vdot(c, g)) * (1 + 4 * ntol.rtol) < np.linalg.norm(c) * np.linalg.norm(g) and "direction" not in " ".join(lines):
+            lines.append("the direction changes within an array: a clipped array is not parallel to its gradient")
+    return lines, worst
+
+
+class ClipValue(Check):
+    name = "clip-value"
+    claim = "clip_grad_value(grads, v) clamps every entry to [−v, v] and leaves the others unchanged"
+
+    def applies(self, info):
+        return info.has_clip_value
+
+    def strategy(self, info):
+        return clip_cases(info.dtype, lo=1e-2, hi=1e3)
+
+    def body(self, info, case):
+        ref = clipping.clip_by_value(case.grads, case.threshold)
+        got = call_clip_value(info, case.grads, case.threshold)
+        tol = tolerances.value(info.dtype, scale=0.0)
+        lines, worst = [], (0.0, 0.0, 0.0)
+        for i, (g, r) in enumerate(zip(got, ref)):
+            if _close(g, r, tol, f"clipped[{i}]"):
+                err, allowed, ratio = _ratio(g, r, tol)
+                w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+                worst = max(worst, (float(ratio[w]), float(err[w]), float(allowed[w])))
+                lines.append(f"clipped[{i}] differs from clamp(g, −v, v): worst at {list(map(int, w))}: got {float(g[w]):.17g}, "
+                             f"expected {float(r[w]):.17g}")
+        if lines:
+            raise Mismatch("clip", lines, case, *worst)
+
+
+CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue()]

@@ -1,0 +1,138 @@
+"""``vanishing validate IMPL``: the command-line face of the conformance runner.
+
+Wired into ``vanishing/cli.py`` with :func:`add_parser` and :func:`run`. Exit status:
+0 when every adapter conforms, 1 on a non-conformance, 2 for a broken adapter or a
+usage error (always one line on stderr, never a traceback).
+"""
+
+import json
+import platform
+import random
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers):
+    """Add the ``validate`` subcommand to an argparse subparsers object; returns its parser."""
+    p = subparsers.add_parser(
+        "validate", help="validate another implementation (PyTorch's, or yours) against the reference models",
+        description="Check an RNN/LSTM/GRU cell or a gradient-clipping function against vanishing's reference models: "
+                    "forward values, gradients (against autograd and finite differences), the direct-path Jacobian, gate "
+                    "ranges, the parameter count, clipping. A failure says what differs and where, shows a shrunk "
+                    "counterexample with a reproduce snippet, and names the known bug that reproduces it. "
+                    "Exit 0: everything conforms; 1: a non-conformance; 2: a broken adapter or a usage error.")
+    p.add_argument("impl", metavar="IMPL", help="'torch' (the built-in PyTorch adapters) or package.module:factory "
+                   "(a function returning one adapter or a list; see docs/VALIDATE.md)")
+    p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
+    p.add_argument("--profile", default=None, help="Hypothesis profile: ci (default, derandomized), dev or thorough")
+    p.add_argument("--seed", type=int, default=None, help="Hypothesis seed for non-derandomized profiles")
+    p.add_argument("--only", nargs="+", metavar="PATTERN",
+                   help="run only the checks matching ADAPTER/CHECK, ADAPTER or CHECK (fnmatch patterns or substrings of "
+                        "the adapter name), e.g. --only lstm 'torch.nn.GRUCell[float32]/gradients'")
+    p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+    return p
+
+
+def _versions():
+    out = {"python": platform.python_version()}
+    for dist in ("vanishing", "numpy", "scipy", "autograd", "hypothesis", "torch"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _fail(msg):
+    print(f"vanishing validate: {' '.join(str(msg).split())}", file=sys.stderr)
+    return 2
+
+
+def run(args):
+    """Run ``vanishing validate`` for parsed ``args``; returns the exit status."""
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as e:  # a face never shows a bare traceback
+        return _fail(f"{type(e).__name__}: {e}")
+
+
+def _run(args):
+    from hypothesis import settings
+    from hypothesis.errors import InvalidArgument
+    from vanishing.checks import profiles
+    from vanishing.checks.conformance.loader import load
+    from vanishing.checks.conformance.protocol import AdapterError, describe
+    from vanishing.checks.conformance.runner import validate_adapter
+
+    profiles.register()
+    profile = args.profile or profiles.DEFAULT_PROFILE
+    try:
+        base = settings.get_profile(profile)
+    except InvalidArgument:
+        return _fail(f"unknown profile {profile!r}; known: {', '.join(profiles.PROFILES)}")
+    seed = args.seed
+    if seed is not None and base.derandomize:
+        return _fail(f"--seed has no effect with the derandomized profile {profile!r}; use --profile dev or thorough")
+    if seed is None and not base.derandomize:
+        seed = random.SystemRandom().getrandbits(32)
+    try:
+        infos = load(args.impl)
+    except AdapterError as e:
+        return _fail(e)
+    t0 = time.perf_counter()
+    reports = []
+    quiet = getattr(args, "quiet", False)
+    only = getattr(args, "only", None)
+
+    def progress(info, r):
+        if not quiet or r.status != "pass":
+            print(r.text() if r.status != "pass" or r.notes else f"PASS  {info.name} / {r.check}  ({r.examples} examples, {r.seconds:.2f}s)",
+                  flush=True)
+    for info in infos:
+        if not quiet:
+            print(f"\n== {describe(info)}", flush=True)
+        rep = validate_adapter(info, profile=profile, seed=seed, only=only, progress=progress)
+        if rep.broken:
+            print(f"vanishing validate: broken adapter: {rep.broken}", file=sys.stderr, flush=True)
+        for r in rep.results:
+            if r.status == "error":
+                print(f"vanishing validate: {r.adapter}/{r.check}: {r.lines[0]}", file=sys.stderr, flush=True)
+        reports.append(rep)
+    total = time.perf_counter() - t0
+    ran = [r for rep in reports for r in rep.results]
+    if only and not ran and not any(rep.broken for rep in reports):
+        return _fail(f"--only {' '.join(only)} matches no check of {', '.join(i.name for i in infos)}")
+    broken = [rep for rep in reports if rep.broken]
+    failing = [rep for rep in reports if not rep.broken and not rep.ok]
+    unrun = [rep for rep in reports if not rep.broken and not rep.results]
+    conform = len(reports) - len(broken) - len(failing) - len(unrun)
+    print(f"\n{len(reports)} adapter(s): {conform} conform, {len(failing)} do not, {len(broken)} broken"
+          + (f", {len(unrun)} not selected by --only" if unrun else "")
+          + f"; {sum(r.status == 'pass' for r in ran)} of {len(ran)} checks pass. "
+          f"profile={profile} seed={seed if seed is not None else 'derandomized'} time={total:.1f}s")
+    for rep in failing:
+        bad = [r.check for r in rep.results if r.status != "pass"]
+        print(f"  does not conform: {rep.info.name}: {', '.join(bad)}")
+    for rep in broken:
+        print(f"  broken: {rep.info.name}: {rep.broken}")
+    if args.json:
+        doc = {"tool": "vanishing validate", "impl": args.impl, "command": " ".join(["vanishing"] + sys.argv[1:]),
+               "profile": profile, "hypothesis_seed": seed if seed is not None else "derandomized",
+               "versions": _versions(), "seconds": round(total, 3),
+               "summary": {"adapters": len(reports), "conform": conform,
+                           "do_not_conform": len(failing), "broken": len(broken), "not_selected": len(unrun),
+                           "checks": len(ran), "checks_passed": sum(r.status == "pass" for r in ran)},
+               "adapters": [rep.to_json() for rep in reports]}
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+    if broken or any(r.status == "error" for r in ran):
+        return 2
+    return 1 if failing else 0

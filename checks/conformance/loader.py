@@ -1,0 +1,89 @@
+"""Loading adapters from a spec: ``torch`` (the built-ins) or ``package.module:factory``.
+
+The factory is called with no arguments and returns one adapter or a list of them.
+Like ``python -m``, the current directory is put on ``sys.path`` first, so
+``vanishing validate examples.numpy_lstm:make`` works from a checkout. A path to a
+file also works, ``path/to/file.py:factory``; like ``python path/to/file.py``, the
+file's folder then goes on ``sys.path`` so it can import its sibling modules.
+"""
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo
+
+__all__ = ["load", "load_objects"]
+
+
+def _import(module):
+    if module.endswith(".py") or os.sep in module or "/" in module:
+        path = Path(module)
+        if not path.is_file():
+            raise AdapterError(f"cannot import {module!r}: no such file")
+        name = "_vanishing_adapter_" + path.stem
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:   # like `python file.py`: the file's folder is importable (its sibling modules)
+            sys.path.insert(0, folder)
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as e:
+            sys.modules.pop(name, None)
+            raise AdapterError(f"cannot import {module!r}: {type(e).__name__}: {' '.join(str(e).split())}") from None
+        return mod
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(module)
+    except Exception as e:   # ImportError, SyntaxError, or whatever the module raises at import
+        raise AdapterError(f"cannot import module {module!r}: {type(e).__name__}: {' '.join(str(e).split())}") from None
+
+
+def load_objects(spec):
+    """The raw adapter objects named by ``spec`` (a list)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise AdapterError(f"adapter spec: expected 'torch' or 'package.module:factory', got {spec!r}")
+    spec = spec.strip()
+    if spec == "torch":
+        from vanishing.checks.conformance import torch_adapters
+        return torch_adapters.builtins()
+    module, sep, factory = spec.rpartition(":")
+    if not sep or not module or not factory or not factory.isidentifier():
+        raise AdapterError(f"adapter spec {spec!r}: expected 'torch' or 'package.module:factory' (a module, a colon, a function name)")
+    mod = _import(module)
+    fn = getattr(mod, factory, None)
+    if fn is None:
+        raise AdapterError(f"module {module!r} has no attribute {factory!r}")
+    if not callable(fn):
+        raise AdapterError(f"{spec}: {factory!r} is not callable (the factory must be a function returning adapters)")
+    try:
+        made = fn()
+    except AdapterError:
+        raise
+    except Exception as e:
+        raise AdapterError(f"factory {spec} raised {type(e).__name__}: {' '.join(str(e).split())[:300]}") from None
+    if made is None:
+        raise AdapterError(f"factory {spec} returned None; it must return an adapter or a list of adapters")
+    return list(made) if isinstance(made, (list, tuple)) else [made]
+
+
+def load(spec):
+    """Validated adapters (:class:`AdapterInfo`) named by ``spec``; raises AdapterError in one line."""
+    objs = load_objects(spec)
+    if not objs:
+        raise AdapterError(f"factory {spec} returned no adapters")
+    infos = [AdapterInfo(o, origin=spec, index=i) for i, o in enumerate(objs)]
+    seen = {}
+    for info in infos:   # names identify adapters in --only and in reproduce commands
+        if info.name in seen:
+            seen[info.name] += 1
+            info.name = f"{info.name}#{seen[info.name]}"
+        else:
+            seen[info.name] = 0
+    return infos

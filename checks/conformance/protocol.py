@@ -1,0 +1,245 @@
+"""The adapter protocol: how any RNN/LSTM/GRU cell or clipping function plugs into ``vanishing validate``.
+
+An *adapter* is any object with these attributes (duck-typed; no base class needed).
+Parameters are always given in the canonical layout of docs/DESIGN.md (convert with
+``vanishing.models.layouts.to_torch / to_keras``), as NumPy arrays of the adapter's dtype.
+
+Declarations
+    ``kind``: ``"rnn-tanh"``, ``"rnn-relu"``, ``"lstm"``, ``"lstm-peephole"``, ``"gru"`` or
+    ``"clip"`` (an adapter that only clips gradients).
+    ``reset``: ``"after"`` (PyTorch, Keras ``reset_after=True``) or ``"before"`` (Cho et al.
+    2014); required when kind is ``"gru"``.
+    ``dtype``: ``numpy.float64`` or ``numpy.float32`` (or their names).
+    ``name`` (optional): shown in reports.
+
+Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, c)``: a tuple of (H,) arrays.
+    ``step(params, state, x) -> state'``: one step, x of shape (D,).
+    ``forward(params, state0, xs) -> outputs``: the whole sequence xs (T, D); outputs is
+    ``(hs,)`` with hs (T, H) holding h_1..h_T, or for an LSTM ``(hs, c_T)`` with the final cell c_T (H,).
+    ``vjp(params, state0, xs, cotangents) -> dict``: the gradient of Σ⟨outputs, cotangents⟩
+    (cotangents shaped like outputs), computed *by the implementation's own means* (its
+    autodiff or its hand-written backward), w.r.t. every canonical parameter key, ``"xs"``
+    (T, D), ``"h0"`` (H,) and, for an LSTM, ``"c0"`` (H,).
+    ``param_count(H, D) -> int`` (optional): how many trainable scalars the implementation holds.
+
+Clipping (optional on any adapter; the whole point of kind ``"clip"``).
+    ``clip_grad_norm(grads, max_norm) -> (clipped, total_norm)``: claims to clip a list of arrays by
+    their *global* norm and to return the norm before clipping. ``clip_eps`` (optional, default 0)
+    declares the ε of ``coef = min(1, max_norm/(‖g‖ + ε))`` (PyTorch: 1e-6).
+    ``clip_grad_value(grads, clip_value) -> clipped``: claims to clamp every entry to [−v, v].
+
+Every returned array must have the declared dtype and shape and be finite; the
+runner checks this and reports a broken adapter in one line.
+"""
+
+import numpy as np
+
+__all__ = [
+    "CELL_KINDS",
+    "KINDS",
+    "AdapterError",
+    "AdapterInfo",
+    "CallError",
+    "call_clip_norm",
+    "call_clip_value",
+    "call_forward",
+    "call_step",
+    "call_vjp",
+    "describe",
+    "param_keys",
+    "param_shapes",
+]
+
+CELL_KINDS = ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru")
+KINDS = CELL_KINDS + ("clip",)
+_DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
+
+
+class AdapterError(Exception):
+    """A broken adapter or a bad adapter spec: one line for the user, exit status 2."""
+
+
+class CallError(AdapterError):
+    """An adapter call that raised or returned something malformed (on one input)."""
+
+
+class AdapterInfo:
+    """A validated adapter: its declarations, normalised, and the object itself."""
+
+    def __init__(self, obj, origin="", index=0):
+        self.obj, self.origin, self.index = obj, origin, index
+        kind = getattr(obj, "kind", None)
+        label = getattr(obj, "name", None) or f"{type(obj).__name__}#{index}"
+        if kind not in KINDS:
+            raise AdapterError(f"adapter {label}: kind must be one of {', '.join(KINDS)}; got {kind!r}")
+        self.kind = kind
+        self.reset = getattr(obj, "reset", None)
+        if kind == "gru" and self.reset not in ("after", "before"):
+            raise AdapterError(f"adapter {label}: a gru adapter must declare reset = 'after' (PyTorch) or 'before' (Cho 2014); got {self.reset!r}")
+        if kind != "gru":
+            self.reset = "after"
+        try:
+            self.dtype = np.dtype(getattr(obj, "dtype", None))
+        except TypeError:
+            self.dtype = None
+        if self.dtype not in _DTYPES:
+            raise AdapterError(f"adapter {label}: dtype must be float64 or float32; got {getattr(obj, 'dtype', None)!r}")
+        self.name = getattr(obj, "name", None) or f"{type(obj).__name__}[{kind}, {_DTYPES[self.dtype]}]"
+        need = ("step", "forward", "vjp") if kind in CELL_KINDS else ()
+        missing = [m for m in need if not callable(getattr(obj, m, None))]
+        if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
+            missing.append("clip_grad_norm or clip_grad_value")
+        if missing:
+            raise AdapterError(f"adapter {self.name}: missing method(s) {', '.join(missing)} (see docs/VALIDATE.md)")
+        self.has_clip_norm = callable(getattr(obj, "clip_grad_norm", None))
+        self.has_clip_value = callable(getattr(obj, "clip_grad_value", None))
+        self.has_param_count = callable(getattr(obj, "param_count", None))
+        eps = getattr(obj, "clip_eps", 0.0)
+        try:
+            self.clip_eps = float(eps)
+        except (TypeError, ValueError):
+            raise AdapterError(f"adapter {self.name}: clip_eps must be a number >= 0; got {eps!r}") from None
+        if not self.clip_eps >= 0:
+            raise AdapterError(f"adapter {self.name}: clip_eps must be a number >= 0; got {eps!r}")
+
+    @property
+    def dtype_name(self):
+        return _DTYPES[self.dtype]
+
+    @property
+    def is_cell(self):
+        return self.kind in CELL_KINDS
+
+    def to_dict(self):
+        return {"name": self.name, "kind": self.kind, "reset": self.reset if self.kind == "gru" else None,
+                "dtype": self.dtype_name, "origin": self.origin}
+
+
+def describe(info):
+    """'torch.nn.LSTMCell [lstm, float32]'."""
+    extra = f", reset={info.reset}" if info.kind == "gru" else ""
+    return f"{info.name} [{info.kind}{extra}, {info.dtype_name}]"
+
+
+def param_keys(kind):
+    """Canonical parameter keys of a cell kind."""
+    return {"rnn-tanh": ("W_hh", "W_xh", "b"), "rnn-relu": ("W_hh", "W_xh", "b"), "lstm": ("W_x", "W_h", "b"),
+            "lstm-peephole": ("W_x", "W_h", "b", "p_i", "p_f", "p_o"), "gru": ("W_x", "W_h", "b_x", "b_h")}[kind]
+
+
+def param_shapes(kind, H, D):
+    """{key: shape} of the canonical parameters (docs/DESIGN.md)."""
+    if kind.startswith("rnn"):
+        return {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
+    n = 4 if kind.startswith("lstm") else 3
+    if kind == "gru":
+        return {"W_x": (n * H, D), "W_h": (n * H, H), "b_x": (n * H,), "b_h": (n * H,)}
+    out = {"W_x": (n * H, D), "W_h": (n * H, H), "b": (n * H,)}
+    if kind == "lstm-peephole":
+        out.update(p_i=(H,), p_f=(H,), p_o=(H,))
+    return out
+
+
+def _invoke(info, method, *args):
+    try:
+        with np.errstate(all="ignore"):
+            return getattr(info.obj, method)(*args)
+    except Exception as e:  # the adapter's own failure, reported in one line
+        msg = " ".join(str(e).split())
+        raise CallError(f"{info.name}.{method} raised {type(e).__name__}: {msg[:300]}") from None
+
+
+def _array(info, method, what, value, shape):
+    if hasattr(value, "detach"):  # a torch tensor slipped through: say so rather than guess
+        raise CallError(f"{info.name}.{method}: {what} is a {type(value).__name__}; return NumPy arrays (e.g. t.detach().numpy())")
+    try:
+        arr = np.asarray(value)
+    except Exception as e:
+        raise CallError(f"{info.name}.{method}: {what} is not an array ({type(value).__name__}: {e})") from None
+    if arr.dtype != info.dtype:
+        raise CallError(f"{info.name}.{method}: {what} has dtype {arr.dtype}, but the adapter declares dtype {info.dtype_name}")
+    if arr.shape != tuple(shape):
+        raise CallError(f"{info.name}.{method}: {what} has shape {arr.shape}, expected {tuple(shape)}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise CallError(f"{info.name}.{method}: {what} has {bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf)")
+    return arr.astype(np.float64)
+
+
+def _state_names(kind):
+    return ("h", "c") if kind.startswith("lstm") else ("h",)
+
+
+def _tuple(info, method, what, value, n):
+    if n == 1 and not isinstance(value, (tuple, list)):
+        value = (value,)  # a bare array for (h,) is accepted
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        raise CallError(f"{info.name}.{method}: expected {what} as a tuple of {n} array(s), got {type(value).__name__}"
+                        + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""))
+    return tuple(value)
+
+
+def _cast(info, arrays):
+    return {k: np.asarray(v, dtype=info.dtype) for k, v in arrays.items()}
+
+
+def call_step(info, params, state, x):
+    """state' (tuple of float64 arrays) from adapter.step, validated."""
+    H = state[0].shape[0]
+    out = _invoke(info, "step", _cast(info, params), tuple(np.asarray(s, dtype=info.dtype) for s in state),
+                  np.asarray(x, dtype=info.dtype))
+    names = _state_names(info.kind)
+    out = _tuple(info, "step", "the new state (" + ", ".join(names) + ")", out, len(names))
+    return tuple(_array(info, "step", n, v, (H,)) for n, v in zip(names, out))
+
+
+def call_forward(info, params, state0, xs):
+    """outputs (tuple of float64 arrays) from adapter.forward, validated."""
+    T, H = xs.shape[0], state0[0].shape[0]
+    out = _invoke(info, "forward", _cast(info, params), tuple(np.asarray(s, dtype=info.dtype) for s in state0),
+                  np.asarray(xs, dtype=info.dtype))
+    if info.kind.startswith("lstm"):
+        out = _tuple(info, "forward", "(hs, c_T)", out, 2)
+        return _array(info, "forward", "hs", out[0], (T, H)), _array(info, "forward", "c_T", out[1], (H,))
+    out = _tuple(info, "forward", "(hs,)", out, 1)
+    return (_array(info, "forward", "hs", out[0], (T, H)),)
+
+
+def call_vjp(info, params, state0, xs, cotangents):
+    """{key: float64 array} from adapter.vjp, validated: every parameter key, "xs" and the state keys."""
+    T, D = xs.shape
+    H = state0[0].shape[0]
+    out = _invoke(info, "vjp", _cast(info, params), tuple(np.asarray(s, dtype=info.dtype) for s in state0),
+                  np.asarray(xs, dtype=info.dtype), tuple(np.asarray(c, dtype=info.dtype) for c in cotangents))
+    if not isinstance(out, dict):
+        raise CallError(f"{info.name}.vjp: expected a dict of gradients, got {type(out).__name__}")
+    shapes = dict(param_shapes(info.kind, H, D))
+    shapes["xs"] = (T, D)
+    shapes["h0"] = (H,)
+    if info.kind.startswith("lstm"):
+        shapes["c0"] = (H,)
+    missing = [k for k in shapes if k not in out]
+    if missing:
+        raise CallError(f"{info.name}.vjp: the gradient dict lacks key(s) {missing} (expected {list(shapes)})")
+    return {k: _array(info, "vjp", f"gradient[{k!r}]", out[k], s) for k, s in shapes.items()}
+
+
+def call_clip_norm(info, grads, max_norm):
+    """(clipped list, total norm) from adapter.clip_grad_norm, validated."""
+    out = _invoke(info, "clip_grad_norm", [np.asarray(g, dtype=info.dtype) for g in grads], float(max_norm))
+    out = _tuple(info, "clip_grad_norm", "(clipped, total_norm)", out, 2)
+    clipped = _tuple(info, "clip_grad_norm", "the clipped list", list(out[0]) if isinstance(out[0], (list, tuple)) else out[0], len(grads))
+    try:
+        total = float(np.asarray(out[1]))
+    except Exception:
+        raise CallError(f"{info.name}.clip_grad_norm: total_norm is not a number: {out[1]!r}") from None
+    if not np.isfinite(total):
+        raise CallError(f"{info.name}.clip_grad_norm: total_norm is {total!r}")
+    return [_array(info, "clip_grad_norm", f"clipped[{i}]", c, np.shape(g)) for i, (c, g) in enumerate(zip(clipped, grads))], total
+
+
+def call_clip_value(info, grads, clip_value):
+    """clipped list from adapter.clip_grad_value, validated."""
+    out = _invoke(info, "clip_grad_value", [np.asarray(g, dtype=info.dtype) for g in grads], float(clip_value))
+    out = _tuple(info, "clip_grad_value", "the clipped list", list(out) if isinstance(out, (list, tuple)) else out, len(grads))
+    return [_array(info, "clip_grad_value", f"clipped[{i}]", c, np.shape(g)) for i, (c, g) in enumerate(zip(out, grads))]

@@ -1,0 +1,189 @@
+"""Built-in adapters for PyTorch (torch is imported lazily: it is an optional extra).
+
+``vanishing validate torch`` runs :func:`builtins`: ``nn.RNNCell`` (tanh, relu),
+``nn.LSTMCell``, ``nn.GRUCell``, the one-layer multi-step ``nn.RNN`` (tanh, relu),
+``nn.LSTM``, ``nn.GRU``, and ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``,
+each in float64 and float32.
+
+Parameters go in through ``vanishing.models.layouts.to_torch``: canonical ``b`` →
+``bias_ih`` and zeros → ``bias_hh`` (PyTorch sums the two), so ∂/∂b is the gradient of
+``bias_ih``. Gradients come from ``torch.autograd.grad``: PyTorch's own autodiff.
+"""
+
+import numpy as np
+
+from vanishing.models import layouts
+
+__all__ = ["TorchCell", "TorchClip", "TorchLayer", "builtins"]
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as e:
+        from vanishing.checks.conformance.protocol import AdapterError
+        raise AdapterError(f"torch is not installed ({e}); install the optional extra: pip install 'vanishing[torch]' "
+                           "(torch==2.13.0, the CPU build)") from None
+    return torch
+
+
+_TORCH_KIND = {"rnn-tanh": "rnn", "rnn-relu": "rnn", "lstm": "lstm", "gru": "gru"}
+
+
+class _TorchRecurrent:
+    """Shared by the cell and the layer adapters: module cache, parameter loading, gradient mapping."""
+
+    def __init__(self, kind, dtype):
+        self.torch = _torch()
+        self.kind, self.dtype = kind, np.dtype(dtype)
+        self.reset = "after"                     # PyTorch's GRU applies r after the recurrent matmul
+        self._tdtype = {np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype]
+        self._cache = {}
+
+    def _load(self, params):
+        """The module for these sizes, with the canonical params loaded; returns (module, {torch name: param})."""
+        key = (params["W_x" if "W_x" in params else "W_xh"].shape, params["W_h" if "W_h" in params else "W_hh"].shape)
+        if key not in self._cache:
+            D = key[0][1]
+            H = key[1][1]
+            self._cache[key] = self._build(H, D).to(self._tdtype)
+        m = self._cache[key]
+        sd = layouts.to_torch(_TORCH_KIND[self.kind], {k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
+        named = dict(m.named_parameters())
+        with self.torch.no_grad():
+            for name, p in named.items():
+                p.copy_(self.torch.from_numpy(np.asarray(sd[name.removesuffix("_l0")], dtype=self.dtype)))
+        return m, {name.removesuffix("_l0"): p for name, p in named.items()}
+
+    def _t(self, a, grad=False):
+        t = self.torch.from_numpy(np.array(a, dtype=self.dtype))
+        return t.requires_grad_(grad)
+
+    def _grads(self, named, gp):
+        """torch parameter gradients → canonical keys (see the module docstring for the biases)."""
+        g = {k: (v.detach().numpy() if v is not None else np.zeros(tuple(named[k].shape), dtype=self.dtype)) for k, v in gp.items()}
+        if self.kind.startswith("rnn"):
+            return {"W_hh": g["weight_hh"], "W_xh": g["weight_ih"], "b": g["bias_ih"]}
+        if self.kind == "lstm":
+            return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b": g["bias_ih"]}
+        return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
+
+    def param_count(self, H, D):
+        return sum(p.numel() for p in self._build(H, D).parameters())
+
+    def step(self, params, state, x):
+        out = self.forward(params, state, np.asarray(x)[None, :])
+        if self.kind == "lstm":
+            return out[0][0], out[1]
+        return (out[0][0],)
+
+    def forward(self, params, state0, xs):
+        with self.torch.no_grad():
+            out = self._run(params, [self._t(s) for s in state0], self._t(xs))
+        return tuple(o.detach().numpy() for o in out)
+
+    def vjp(self, params, state0, xs, cotangents):
+        m, named = self._load(params)
+        s0 = [self._t(s, True) for s in state0]
+        xt = self._t(xs, True)
+        out = self._run(params, s0, xt, loaded=(m, named))
+        inputs = list(named.values()) + [xt] + s0
+        grads = self.torch.autograd.grad(out, inputs, grad_outputs=[self._t(c) for c in cotangents], allow_unused=True)
+        gp = dict(zip(named, grads[:len(named)]))
+        res = self._grads(named, gp)
+        rest = grads[len(named):]
+        res["xs"] = rest[0].numpy() if rest[0] is not None else np.zeros(np.shape(xs), dtype=self.dtype)
+        for k, g, s in zip(("h0", "c0"), rest[1:], state0):
+            res[k] = g.numpy() if g is not None else np.zeros(np.shape(s), dtype=self.dtype)
+        return res
+
+
+class TorchCell(_TorchRecurrent):
+    """torch.nn.RNNCell / LSTMCell / GRUCell, unrolled over the sequence by a Python loop."""
+
+    def __init__(self, kind, dtype):
+        super().__init__(kind, dtype)
+        cls = {"rnn-tanh": "RNNCell", "rnn-relu": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}[kind]
+        self.name = f"torch.nn.{cls}" + ("(relu)" if kind == "rnn-relu" else "(tanh)" if kind == "rnn-tanh" else "") + f"[{self.dtype.name}]"
+
+    def _build(self, H, D):
+        nn = self.torch.nn
+        if self.kind.startswith("rnn"):
+            return nn.RNNCell(D, H, nonlinearity=self.kind.split("-")[1])
+        return {"lstm": nn.LSTMCell, "gru": nn.GRUCell}[self.kind](D, H)
+
+    def _run(self, params, state0, xs, loaded=None):
+        m, _ = loaded or self._load(params)
+        hs, state = [], state0
+        for t in range(xs.shape[0]):
+            if self.kind == "lstm":
+                state = list(m(xs[t], (state[0], state[1])))
+            else:
+                state = [m(xs[t], state[0])]
+            hs.append(state[0])
+        hs = self.torch.stack(hs)
+        return (hs, state[1]) if self.kind == "lstm" else (hs,)
+
+
+class TorchLayer(_TorchRecurrent):
+    """The multi-step one-layer torch.nn.RNN / LSTM / GRU on an unbatched sequence (T, D)."""
+
+    def __init__(self, kind, dtype):
+        super().__init__(kind, dtype)
+        cls = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
+        self.name = f"torch.nn.{cls}" + ("(relu)" if kind == "rnn-relu" else "(tanh)" if kind == "rnn-tanh" else "") + f"[{self.dtype.name}]"
+
+    def _build(self, H, D):
+        nn = self.torch.nn
+        if self.kind.startswith("rnn"):
+            return nn.RNN(D, H, num_layers=1, nonlinearity=self.kind.split("-")[1])
+        return {"lstm": nn.LSTM, "gru": nn.GRU}[self.kind](D, H, num_layers=1)
+
+    def _run(self, params, state0, xs, loaded=None):
+        m, _ = loaded or self._load(params)
+        if self.kind == "lstm":
+            hs, (_, cT) = m(xs, (state0[0][None, :], state0[1][None, :]))
+            return hs, cT[0]
+        hs, _ = m(xs, state0[0][None, :])
+        return (hs,)
+
+
+class TorchClip:
+    """torch.nn.utils.clip_grad_norm_ (global norm, ε = 1e-6, returns the norm before) and clip_grad_value_."""
+
+    kind = "clip"
+    clip_eps = 1e-6      # clip_coef = max_norm / (total_norm + 1e-6), clamped to 1 (torch/nn/utils/clip_grad.py)
+
+    def __init__(self, dtype):
+        self.torch = _torch()
+        self.dtype = np.dtype(dtype)
+        self.name = f"torch.nn.utils.clip_grad[{self.dtype.name}]"
+
+    def _params(self, grads):
+        ps = []
+        for g in grads:
+            p = self.torch.zeros(np.shape(g), dtype={np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype],
+                                 requires_grad=True)
+            p.grad = self.torch.from_numpy(np.array(g, dtype=self.dtype))
+            ps.append(p)
+        return ps
+
+    def clip_grad_norm(self, grads, max_norm):
+        ps = self._params(grads)
+        total = self.torch.nn.utils.clip_grad_norm_(ps, max_norm)
+        return [p.grad.numpy() for p in ps], float(total)
+
+    def clip_grad_value(self, grads, clip_value):
+        ps = self._params(grads)
+        self.torch.nn.utils.clip_grad_value_(ps, clip_value)
+        return [p.grad.numpy() for p in ps]
+
+
+def builtins(dtypes=(np.float64, np.float32)):
+    """Every built-in PyTorch adapter, in each dtype."""
+    out = []
+    for dt in dtypes:
+        out += [TorchCell(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
+        out += [TorchLayer(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
+        out.append(TorchClip(dt))
+    return out
