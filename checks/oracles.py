@@ -67,11 +67,11 @@ def recording():
 
 def record_oracle(*names):
     """Mark oracles as used in the active recording (no-op outside one)."""
+    unknown = set(names) - set(ORACLES)
+    if unknown:
+        raise ValueError(f"record_oracle: unknown oracle(s) {sorted(unknown)}; known: {list(ORACLES)}")
     rec = _ACTIVE.get()
     if rec is not None:
-        unknown = set(names) - set(ORACLES)
-        if unknown:
-            raise ValueError(f"record_oracle: unknown oracle(s) {sorted(unknown)}; known: {list(ORACLES)}")
         rec.oracles.update(names)
 
 
@@ -85,11 +85,13 @@ def _fmt(a):
     return np.array2string(np.asarray(a), precision=17, threshold=20, max_line_width=120)
 
 
-def assert_close(actual, expected, tol, label, reproduce=""):
+def assert_close(actual, expected, tol, label, reproduce="", literal=False):
     """Assert ``|actual - expected| <= tol.atol + tol.rtol*|expected|`` elementwise.
 
     The failure message names the label, the worst entry, both values, the
-    error, the allowed error, the tolerance's reason and the sizes.
+    error, the allowed error, the tolerance's reason and the sizes. With
+    ``literal=True`` (the literal statement of a refutes property) a failure
+    raises ``registry.Counterexample``, the only exception that refutes.
     """
     a = np.asarray(actual, dtype=np.float64)
     b = np.asarray(expected, dtype=np.float64)
@@ -113,6 +115,9 @@ def assert_close(actual, expected, tol, label, reproduce=""):
                f"(rtol {tol.rtol:.2e}, {tol.reason})")
         if reproduce:
             msg += f"\nreproduce: {reproduce}"
+        if literal:
+            from vanishing.checks.registry import Counterexample
+            raise Counterexample(msg)
         raise AssertionError(msg)
 
 

@@ -11,6 +11,11 @@ A check module in ``vanishing.checks.claims`` declares::
         def bound(x):
             ...
 
+Inside a ``c.refutes`` property, premises are ``assume(...)`` and the literal statement is
+``literal(condition, message)`` (or ``oracles.assert_close(..., literal=True)``): only a
+:class:`Counterexample` refutes. Every ``@example`` kept on a refutes property is run on
+its own and must refute by itself.
+
 ``s`` is the *subject*: the functions under test, by name. A plant swaps some
 of them for a deliberately wrong version; the runner's meta-tests show that
 every plant makes the check's outcome contradict the recorded verdict (so no
@@ -24,16 +29,31 @@ import pkgutil
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY"]
+__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY", "Counterexample", "literal"]
 
 REGISTRY = {}
+
+
+class Counterexample(AssertionError):
+    """The literal statement of a ``c.refutes`` property is false on this input.
+
+    Only this exception counts as a refutation: any other failure inside a refutes
+    property (a premise, an oracle disagreement, a model error) is reported as an
+    error of the check, never as evidence against the statement.
+    """
+
+
+def literal(condition, message):
+    """Assert the literal (source) statement inside a ``c.refutes`` property: raises Counterexample when false."""
+    if not condition:
+        raise Counterexample(message)
 
 
 @dataclass(frozen=True)
 class Property:
     name: str
     test: object            # a @given-wrapped function of no arguments
-    expect: str             # "holds" or "fails"
+    expect: str             # "holds", "fails" (a refutes property) or "negation" (holds, and refutes an existential)
     max_examples: int = 0   # 0: the profile's value; otherwise a cap with a stated reason
     reason: str = ""
 
@@ -61,6 +81,13 @@ class Properties:
     def refutes(self, fn=None, *, max_examples=0, reason=""):
         """The literal statement under test; Hypothesis must find a counterexample."""
         return self._add("fails", fn, max_examples, reason)
+
+    def negation(self, fn=None, *, max_examples=0, reason=""):
+        """The negation of an *existential* literal statement ("f is sometimes > 1"): it must hold for every input.
+
+        One draw cannot refute "sometimes"; the universal negation, holding on every example, does.
+        """
+        return self._add("negation", fn, max_examples, reason)
 
 
 @dataclass(frozen=True)

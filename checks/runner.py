@@ -15,7 +15,7 @@ from hypothesis.errors import HypothesisException
 
 from vanishing import spec as spec_mod
 from vanishing.checks import oracles, profiles
-from vanishing.checks.registry import load_checks
+from vanishing.checks.registry import Counterexample, load_checks
 
 __all__ = ["Outcome", "PropertyResult", "run_claim", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
 
@@ -39,7 +39,8 @@ class PropertyResult:
 
     @property
     def as_expected(self):
-        return (self.expect == "holds" and self.observed == "held") or (self.expect == "fails" and self.observed == "falsified")
+        must_hold = self.expect in ("holds", "negation")
+        return (must_hold and self.observed == "held") or (self.expect == "fails" and self.observed == "falsified")
 
 
 @dataclass
@@ -76,7 +77,11 @@ class Outcome:
             return "error"
         held = [p for p in self.properties if p.expect == "holds"]
         lit = [p for p in self.properties if p.expect == "fails"]
+        neg = [p for p in self.properties if p.expect == "negation"]
         held_ok = all(p.observed == "held" for p in held)
+        if neg:
+            ok = all(p.observed == "held" for p in neg)
+            return ("refuted: its negation holds on every input" if ok else "its negation fails") + ("" if held_ok else "; the precise statement fails")
         if not lit:
             return "holds" if held_ok else "fails"
         if all(p.observed == "falsified" for p in lit):
@@ -95,7 +100,7 @@ class Outcome:
         lines = []
         for p in self.properties:
             if not p.as_expected:
-                want = "hold" if p.expect == "holds" else "be falsified"
+                want = "be falsified" if p.expect == "fails" else "hold"
                 lines.append(f"{self.claim.id}: property {p.name!r} should {want} but {p.observed}. {p.message}".strip())
                 if p.counterexample:
                     lines.append(f"  counterexample: {p.counterexample}")
@@ -114,6 +119,7 @@ def resolve_ids(ids, cat=None):
     cat = cat if cat is not None else catalogue()
     out = []
     for i in ids:
+        i = i.strip().upper()            # IDs are upper case; accept act-tanh-range too
         if i not in cat:
             close = difflib.get_close_matches(i, list(cat), n=5, cutoff=0.4) or sorted(k for k in cat if k.split("-")[0] == i.split("-")[0])[:5]
             raise UnknownClaim(f"unknown claim ID {i!r}; closest: {', '.join(close) if close else '(none)'}")
@@ -127,7 +133,8 @@ def _falsifying_note(exc):
     return " ".join(" ".join(n.split()) for n in notes)
 
 
-def _run_property(prop, base, seed, shrink):
+def _run_once(prop, base, seed, shrink, phases=None):
+    """Run one property once; returns (kind, examples, counterexample note, message)."""
     count = [0]
     inner = prop.test.hypothesis.inner_test
 
@@ -136,21 +143,67 @@ def _run_property(prop, base, seed, shrink):
         count[0] += 1
         return inner(*a, **kw)
     prop.test.hypothesis.inner_test = counted
-    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+    if phases is None:
+        phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
     kw = dict(parent=base, report_multiple_bugs=False, phases=phases)
     if prop.max_examples and base.max_examples < THOROUGH_MIN:
         # A cap is a budget for the quick profiles; the thorough profile always runs its full count.
         kw["max_examples"] = min(base.max_examples, prop.max_examples)
+    saved = getattr(prop.test, "_hypothesis_internal_use_settings", None)
     test = settings(**kw)(prop.test)
     if seed is not None:
         test = hypothesis.seed(seed)(test)
     try:
         test()
+    except Counterexample as e:
+        return "counterexample", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000]
     except AssertionError as e:
-        return PropertyResult(prop.name, prop.expect, "falsified", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000])
+        return "assertion", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000]
     except (HypothesisException, Exception) as e:  # a model error, an unsatisfiable strategy, a health check
-        return PropertyResult(prop.name, prop.expect, "error", count[0], _falsifying_note(e), f"{type(e).__name__}: {' '.join(str(e).split())[:2000]}")
-    return PropertyResult(prop.name, prop.expect, "held", count[0])
+        return "error", count[0], _falsifying_note(e), f"{type(e).__name__}: {' '.join(str(e).split())[:2000]}"
+    finally:
+        prop.test.hypothesis.inner_test = inner
+        # settings() marks the test as decorated and refuses a second application; a property is run
+        # several times (once, then once per kept @example), so undo the mark and restore its settings.
+        if hasattr(prop.test, "_hypothesis_internal_settings_applied"):
+            del prop.test._hypothesis_internal_settings_applied
+        prop.test._hypothesis_internal_use_settings = saved
+    return "passed", count[0], "", ""
+
+
+def _shown(example):
+    kw = getattr(example, "kwargs", {}) or {}
+    return ", ".join(f"{k}={' '.join(repr(v).split())[:80]}" for k, v in kw.items())
+
+
+def _run_property(prop, base, seed, shrink):
+    """Run a property; a refutes property must be falsified by a Counterexample, and so must each of its @examples."""
+    if prop.expect in ("holds", "negation"):
+        kind, n, note, msg = _run_once(prop, base, seed, shrink)
+        observed = {"passed": "held", "assertion": "falsified", "counterexample": "falsified"}.get(kind, "error")
+        return PropertyResult(prop.name, prop.expect, observed, n, note, msg)
+    kind, n, note, msg = _run_once(prop, base, seed, shrink)
+    if kind == "assertion":
+        return PropertyResult(prop.name, prop.expect, "error", n, note,
+                              "an assertion other than the literal statement failed (a premise or an oracle; "
+                              "premises must be assume(), the statement literal()): " + msg)
+    if kind != "counterexample":
+        return PropertyResult(prop.name, prop.expect, "held" if kind == "passed" else "error", n, note, msg)
+    # Every kept counterexample must refute on its own (Hypothesis stops at the first failing @example).
+    examples = getattr(prop.test.hypothesis.inner_test, "hypothesis_explicit_examples", None)
+    if examples and len(examples) > 1:
+        kept = list(examples)
+        try:
+            for i, ex in enumerate(kept):
+                examples[:] = [ex]
+                k, m, _, mm = _run_once(prop, base, seed, shrink, phases=(Phase.explicit,))
+                n += m
+                if k != "counterexample":
+                    return PropertyResult(prop.name, prop.expect, "error", n, note,
+                                          f"kept @example({_shown(ex)}) no longer refutes the statement ({k}) {mm}".strip())
+        finally:
+            examples[:] = kept
+    return PropertyResult(prop.name, prop.expect, "falsified", n, note, msg)
 
 
 def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
@@ -167,7 +220,8 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
     if claim.id not in checks:
         raise LookupError(f"claim {claim.id} ({claim.file}) has no check in vanishing.checks.claims")
     profiles.register()
-    name = profile or settings._current_profile or profiles.DEFAULT_PROFILE
+    # the profile pytest or the CLI loaded (Hypothesis keeps its name privately; fall back to ci)
+    name = profile or getattr(settings, "_current_profile", None) or profiles.DEFAULT_PROFILE
     base = settings.get_profile(name)
     if base.derandomize:
         seed = "derandomized"
@@ -182,7 +236,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
         used |= rec.oracles
         # The largest error against its tolerance is reported for what must hold; the comparisons that
         # fail inside a refuted statement are the refutation itself, not an error of the check.
-        if p.expect == "holds" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
+        if p.expect != "fails" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
             worst = rec
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
@@ -193,7 +247,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
     kinds = {p.expect for p in props}
     want = {"verified": {"holds"}, "corrected": {"holds", "fails"}, "refuted": {"fails"}}[claim.verdict]
     if claim.verdict == "refuted":
-        ok = "fails" in kinds
+        ok = bool(kinds & {"fails", "negation"})
     else:
         ok = kinds == want
     if not ok:

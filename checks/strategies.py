@@ -66,6 +66,8 @@ def orthogonal_matrices(n):
 def matrices_with_spectral_norm(n, norm, m=None):
     """(n, m) matrices whose largest singular value equals ``norm`` (a float or a strategy)."""
     m = n if m is None else m
+    if not isinstance(norm, st.SearchStrategy) and not (np.isfinite(norm) and norm > 0):
+        raise ValueError(f"matrices_with_spectral_norm: norm must be a finite value > 0 or a strategy, got {norm!r}")
     norms = norm if isinstance(norm, st.SearchStrategy) else st.just(float(norm))
 
     def make(a, s):
@@ -120,6 +122,8 @@ def preactivations(n, hi=1e3):
 
 def away_from(strategy, points, margin):
     """Values of ``strategy`` at least ``margin`` from every point (kinks): the precondition is stated, not hidden."""
+    if not margin > 0:
+        raise ValueError(f"away_from: margin must be > 0, got {margin!r}")
     pts = np.asarray(points, dtype=np.float64)
     return strategy.filter(lambda x: bool(np.all(np.abs(np.subtract.outer(np.ravel(x), pts)) >= margin)))
 
@@ -132,6 +136,8 @@ def rnn_params(H, D, weight_scale=1.0):
 
 def lstm_params(H, D, weight_scale=1.0, variant="forget"):
     """Canonical LSTM parameters: gate blocks (i, f, g, o), or (i, g, o) for the 1997 'cec' variant."""
+    if variant not in ("forget", "cec", "peephole"):
+        raise ValueError(f"lstm_params: variant must be one of ['forget', 'cec', 'peephole'], got {variant!r}")
     n = 3 if variant == "cec" else 4
     w = weight_scale
     d = {"W_x": matrices(n * H, D, -w, w), "W_h": matrices(n * H, H, -w, w), "b": vectors(n * H, -w, w)}

@@ -53,26 +53,44 @@ class Tol:
         return self.atol + self.rtol * np.abs(np.asarray(reference, dtype=np.float64))
 
 
+_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _dtype(dtype):
+    d = np.dtype(dtype)
+    if d not in _DTYPES:
+        raise ValueError(f"dtype: expected float64 or float32 (the dtypes with tolerance tables), got {d}")
+    return d
+
+
+def _nonneg(name, v):
+    a = np.asarray(v, dtype=np.float64)
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name}: expected finite values >= 0, got {v!r}")
+    return v
+
+
 def ulps(n, dtype=np.float64):
     """n units of machine epsilon of ``dtype``."""
-    return float(n * np.finfo(np.dtype(dtype)).eps)
+    return float(n * np.finfo(_dtype(dtype)).eps)
 
 
 def analytic(dtype=np.float64, scale=1.0):
     """Two analytic computations of the same quantity; ``scale`` is the magnitude of the data."""
+    _nonneg("scale", scale)
     e = ulps(ANALYTIC_ULPS, dtype)
     return Tol(rtol=e, atol=e * float(scale), reason=f"{ANALYTIC_ULPS:g} ulps of {np.dtype(dtype).name}")
 
 
 def value(dtype=np.float64, scale=1.0):
     """Forward values of an implementation in ``dtype`` against the float64 reference."""
-    e = ulps(_VALUE_ULPS[np.dtype(dtype)], dtype)
+    e = ulps(_VALUE_ULPS[_dtype(dtype)], dtype)
     return Tol(rtol=e, atol=e * float(scale), reason=f"{_VALUE_ULPS[np.dtype(dtype)]:g} ulps of {np.dtype(dtype).name} (values)")
 
 
 def gradient(dtype=np.float64, scale=1.0):
     """Gradients of an implementation in ``dtype`` against the float64 reference."""
-    e = ulps(_GRAD_ULPS[np.dtype(dtype)], dtype)
+    e = ulps(_GRAD_ULPS[_dtype(dtype)], dtype)
     return Tol(rtol=e, atol=e * float(scale), reason=f"{_GRAD_ULPS[np.dtype(dtype)]:g} ulps of {np.dtype(dtype).name} (gradients)")
 
 
@@ -82,14 +100,14 @@ def fd(error_estimate, dtype=np.float64, scale=1.0):
     Returns a Tol whose ``atol`` is an array: FD_SAFETY * estimate + the analytic floor.
     """
     base = analytic(dtype, scale)
-    est = np.asarray(error_estimate, dtype=np.float64)
+    est = np.asarray(_nonneg("error_estimate", error_estimate), dtype=np.float64)
     return Tol(rtol=base.rtol, atol=base.atol + FD_SAFETY * est, reason=f"{FD_SAFETY:g} x FD error estimate + {base.reason}")
 
 
 def tiny(dtype=np.float64):
     """Underflow floor: with gradual underflow each operation adds an absolute error up to u·tiny(dtype)
     (Higham 2002, §2.1), so below tiny(dtype) (2.2e-308 in float64, 1.2e-38 in float32) accuracy is absolute."""
-    return float(np.finfo(np.dtype(dtype)).tiny)
+    return float(np.finfo(_dtype(dtype)).tiny)
 
 
 def forward_error(dtype, magnitude):
@@ -124,4 +142,7 @@ def override(tol, reason, rtol=None, atol=None):
     """A per-claim override. ``reason`` is mandatory and is reported with every result."""
     if not reason or not reason.strip():
         raise ValueError("tolerances.override: reason must be a non-empty explanation")
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if v is not None:
+            _nonneg(name, v)
     return replace(tol, rtol=tol.rtol if rtol is None else rtol, atol=tol.atol if atol is None else atol, reason=f"override: {reason}")

@@ -80,3 +80,21 @@ def test_unknown_id_is_one_line_exit_2(args, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert "unknown claim ID 'NOPE-NOPE'" in err
+
+
+def test_seed_with_the_derandomized_profile_is_refused(capsys):
+    assert cli.main(["verify", "--only", SOME_ID, "--seed", "5"]) == 2
+    assert "derandomized" in capsys.readouterr().err
+
+
+def test_ids_are_case_insensitive(capsys):
+    assert cli.main(["show", SOME_ID.lower()]) == 0
+    assert SOME_ID in capsys.readouterr().out
+
+
+def test_unwritable_report_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--json", str(blocker / "x.json")]) == 2
+    err = capsys.readouterr().err
+    assert "could not write the results" in err and "verdicts above stand" in err

@@ -137,3 +137,13 @@ def test_autograd_overflow_inside_its_vjp_is_not_a_false_failure():
     """autograd's tanh VJP is g/cosh(x)**2, which overflows for |x| > ~355; the limit 0 is right."""
     J = oracles.jacobian_reverse(lambda v: anp.tanh(v), np.array([1000.0, -400.0, 0.0]))
     np.testing.assert_array_equal(J, np.diag([0.0, 0.0, 1.0]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tolerances.value(np.float16), lambda: tolerances.gradient(np.int64), lambda: tolerances.fd(-1.0),
+    lambda: tolerances.fd(np.nan), lambda: tolerances.override(tolerances.analytic(), "why", rtol=-1.0),
+    lambda: tolerances.analytic(scale=np.inf), lambda: oracles.record_oracle("magic"),
+])
+def test_bad_input_to_the_checking_api_is_a_clear_value_error(call):
+    with pytest.raises(ValueError):
+        call()

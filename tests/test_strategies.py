@@ -67,3 +67,16 @@ def test_strategies_are_not_trivial():
         assert any(np.max(np.abs(a)) > 1e-3 for a in arrays), f"{name}: only zeros"
         assert len({a.tobytes() for a in arrays}) >= 5, f"{name}: fewer than 5 distinct values in 30 draws"
     assert any(np.max(np.abs(s[4])) > 20 for s in seen), "preactivations: never saturating"
+
+
+@given(S.away_from(S.floats(-2.0, 2.0), [0.0, 1.0], 0.1))
+def test_away_from_keeps_the_margin(x):
+    assert abs(x) >= 0.1 and abs(x - 1.0) >= 0.1
+
+
+def test_strategy_arguments_are_validated():
+    import pytest
+    for bad in (lambda: S.matrices_with_spectral_norm(2, -1.0), lambda: S.lstm_params(2, 2, variant="foo"),
+                lambda: S.away_from(S.floats(), [0.0], 0.0), lambda: S.positive_floats(0.0)):
+        with pytest.raises(ValueError):
+            bad()

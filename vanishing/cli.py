@@ -67,6 +67,10 @@ def _verify(args):
         print(f"vanishing verify: unknown profile {profile!r}; choose from {', '.join(profiles.PROFILES)}", file=sys.stderr)
         return 2
     settings.load_profile(profile)
+    if args.seed is not None and settings.get_profile(profile).derandomize:
+        print(f"vanishing verify: --seed has no effect with the derandomized profile {profile!r}; "
+              "use --profile dev or thorough to run with a seed", file=sys.stderr)
+        return 2
     try:
         cat = runner.catalogue()
         ids = runner.resolve_ids(args.only, cat) if args.only else list(cat)
@@ -99,11 +103,16 @@ def _verify(args):
             print("\n" + o.summary())
     if args.json or args.report:
         doc = report.to_json(outcomes, profile, seed if seed is not None else "derandomized")
-        if args.json:
-            print(f"wrote {report.write_json(args.json, doc)}")
-        if args.report:
-            d = report.write_report(args.report, doc)
-            print(f"wrote {d / 'certificate.md'}, {d / 'certificate.html'}, {d / 'certificate.json'}")
+        try:
+            if args.json:
+                print(f"wrote {report.write_json(args.json, doc)}")
+            if args.report:
+                d = report.write_report(args.report, doc)
+                print(f"wrote {d / 'certificate.md'}, {d / 'certificate.html'}, {d / 'certificate.json'}")
+        except OSError as e:
+            print(f"vanishing verify: could not write the results ({e}); the verdicts above stand "
+                  f"({n_fail} contradiction(s))", file=sys.stderr)
+            return 2
     return 1 if n_fail else 0
 
 

@@ -129,7 +129,7 @@ def _md(doc):
         if c["counterexample"]:
             out += [f"*Counterexample (this run):* `{c['counterexample']}`", ""]
         out += [f"*How it was verified:* {c['examples']} Hypothesis examples over properties "
-                + ", ".join(f"`{p['name']}` (must {'hold' if p['expect'] == 'holds' else 'be falsified'}: {p['observed']})" for p in c["properties"])
+                + ", ".join(f"`{p['name']}` (must {'be falsified' if p['expect'] == 'fails' else 'hold'}: {p['observed']})" for p in c["properties"])
                 + f"; oracles {', '.join(c['oracles_used'])}; largest error {c['max_error']:.3g} against tolerance {c['tolerance']:.3g}"
                 + (f" at “{c['worst_comparison']}”" if c["worst_comparison"] else "") + f"; {c['seconds']:.2f} s.", "",
                 f"*Reproduce:* `{c['reproduce']}`", ""]
@@ -146,7 +146,7 @@ def _html(doc, md_text):
     sections = []
     for c in doc["claims"]:
         src = "".join(f"<li>{html.escape(x['ref'])}{(' (' + html.escape(x['where']) + ')') if x['where'] else ''}: “{html.escape(x['quote'])}”</li>" for x in c["sources"])
-        props = "".join(f"<li><code>{html.escape(p['name'])}</code> must {'hold' if p['expect'] == 'holds' else 'be falsified'}: {p['observed']}"
+        props = "".join(f"<li><code>{html.escape(p['name'])}</code> must {'be falsified' if p['expect'] == 'fails' else 'hold'}: {p['observed']}"
                         f"{(' — <code>' + html.escape(p['counterexample']) + '</code>') if p['counterexample'] else ''}</li>" for p in c["properties"])
         sections.append(
             f"<section id='{html.escape(c['id'])}'><h2>{html.escape(c['id'])}</h2><p><b>{html.escape(c['title'])}</b> — cite as <code>{html.escape(c['cite'])}</code></p>"

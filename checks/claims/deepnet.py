@@ -14,8 +14,8 @@ from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 from vanishing.checks import oracles, tolerances
-from vanishing.checks.registry import claim_check
-from vanishing.checks.strategies import dims, floats, matrices, vectors
+from vanishing.checks.registry import claim_check, literal
+from vanishing.checks.strategies import away_from, dims, floats, matrices, vectors
 from vanishing.models import activations as act
 from vanishing.models import deepnet as dn
 
@@ -29,7 +29,6 @@ _FD_REACH = 0.5
 #: Below this reach the FD estimate is dominated by rounding (error ∝ eps/step): such inputs sit
 #: on a kink for all practical purposes and are excluded by an explicit assume().
 _MIN_REACH = 1e-3
-_RTOL = tolerances.analytic().rtol        # rounding allowance when a computed value meets an exact bound
 
 
 # ---------------------------------------------------------------- helpers (pure)
@@ -88,11 +87,10 @@ def _three_oracles(f, x0, closed, label, reach=_FD_REACH):
     return J / c
 
 
-def _close(a, b, label):
-    """Two analytic computations of the same array agree to rounding (tolerances.analytic)."""
-    b = np.asarray(b, dtype=np.float64)
-    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
-    oracles.assert_close(a, b, tolerances.analytic(scale=scale), label)
+def _magnitude(a):
+    """The data's scale for tolerances.analytic: max(1, max|a|) (the absolute floor matters for entries near 0)."""
+    a = np.asarray(a, dtype=np.float64)
+    return max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
 
 
 def _middle_product(params, x, i, a):
@@ -214,8 +212,9 @@ def _(c, s):
         _three_oracles(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach)
         G = s.backprop(params, x, y, a)
         for k in range(1, n + 1):
-            _close(G["W"][k - 1], s.product_form(params, x, y, k, a),
-                   f"DEEP-GRAD-PRODUCT-FORM: backprop vs product form for W_{k} of a {n}-layer {a} net")
+            pf = s.product_form(params, x, y, k, a)
+            oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=_magnitude(pf)),
+                                 f"DEEP-GRAD-PRODUCT-FORM: backprop vs product form for W_{k} of a {n}-layer {a} net")
 
 
 # ================================================================ DEEP-LOCAL-FACTOR-INDEX
@@ -248,12 +247,12 @@ def _(c, s):
         closed = float(s.factor(ws, hs, j, a))
         lbl = f"DEEP-LOCAL-FACTOR-INDEX: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
         _three_oracles(layer, fw["z"][j], [[closed]], lbl, reach)
-        _close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], lbl + ": model's chain_factors vs f'(h_{j+1})·w_{j+1}")
+        oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=_magnitude(closed)),
+                             lbl + ": model's chain_factors vs f'(h_{j+1})·w_{j+1}")
 
     @c.refutes
     @given(chain=_scalar_chains(2, 5), a=st.sampled_from(SMOOTH), jj=st.integers(1, 4))
-    @example(chain=([0.0, 1.0], [0.0, 0.0], 0.0), a="sigmoid", jj=1)     # Hypothesis's shrunk counterexample
-    @example(chain=(_SEED_WS, _SEED_BS, _SEED_X), a="sigmoid", jj=2)
+    @example(chain=(_SEED_WS, _SEED_BS, _SEED_X), a="sigmoid", jj=2)     # the seed's own chain and factor ∂z_3/∂z_2
     def literal_factor_is_fprime_h3_times_w2(chain, a, jj):
         # The seed's chain ∂L/∂w_1 = … ∂z_3/∂z_2 ∂z_2/∂z_1 ∂z_1/∂w_1 needs z_i to depend on w_i,
         # i.e. h_i = w_i z_{i−1} + b_i; in that chain the text's factor is f'(h_{j+1})·w_j.
@@ -264,8 +263,9 @@ def _(c, s):
         fw = dn.forward(params, np.array([x]), a)
         layer = lambda u: dn.forward(_sub_net(params, j, j + 1), u, a)["z"][-1]
         J = oracles.jacobian_reverse(layer, fw["z"][j])
-        literal = act.get_activation(a).df(fw["h"][j]) * ws[j - 1]
-        _close(J, np.reshape(literal, (1, 1)), f"DEEP-LOCAL-FACTOR-INDEX (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}")
+        text = np.reshape(act.get_activation(a).df(fw["h"][j]) * ws[j - 1], (1, 1))      # the text's f'(h_{j+1})·w_j
+        oracles.assert_close(J, text, tolerances.analytic(scale=_magnitude(text)),
+                             f"DEEP-LOCAL-FACTOR-INDEX (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
 
     @c.refutes
     @given(chain=_scalar_chains(3, 3), a=st.sampled_from(SMOOTH), y=floats(-1.0, 1.0))
@@ -284,8 +284,9 @@ def _(c, s):
         # ∂z_1/∂w_1 by finite differences (autograd would warn that z_1 is independent of w_1)
         dz1_dw1, _ = oracles.jacobian_fd(lambda w: dn.forward(_with_weight(params, 2, np.reshape(w, (1, 1))), xv, a)["z"][1], w1)
         z3, h3, h2 = fw["z"][3], fw["h"][2], fw["h"][1]
-        seed_chain = (z3 - yv) * (df(h3) * ws[2]) * (df(h2) * ws[1]) * dz1_dw1.ravel()
-        _close(true, np.reshape(seed_chain, (1, 1)), "DEEP-LOCAL-FACTOR-INDEX (literal, text's indexing): ∂L/∂w_1 vs the seed's chain")
+        seed_chain = np.reshape((z3 - yv) * (df(h3) * ws[2]) * (df(h2) * ws[1]) * dz1_dw1.ravel(), (1, 1))
+        oracles.assert_close(true, seed_chain, tolerances.analytic(scale=_magnitude(seed_chain)),
+                             "DEEP-LOCAL-FACTOR-INDEX (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
 
 
 # ================================================================ DEEP-FACTOR-COUNT
@@ -325,6 +326,10 @@ def _(c, s):
 
 # ================================================================ DEEP-ACT-DERIV-SUP
 _COMMON = ("sigmoid", "tanh", "relu", "arctan")      # the functions seed 000 names
+#: "Pretty much always" allows isolated exceptions: the literal statement is tested for |x| ≥ _ISOLATED. Any fixed
+#: neighbourhood of 0 removes tanh's and arctan's single point x = 0; at |x| = 1e-3 their derivatives are 1 − 1e-6,
+#: far from rounding to 1.
+_ISOLATED = 1e-3
 
 
 @claim_check("DEEP-ACT-DERIV-SUP",
@@ -343,9 +348,9 @@ def _(c, s):
         A = s.activations[name]
         d = abs(float(A.df(x)))
         target(d / A.deriv_sup, label="|f'(x)| / sup|f'|")
-        # In float64 the model's tanh' and σ' overshoot their sup by one ulp near |x| ~ 1e-8
-        # (4e/(1+e)² with e = e^{−2|x|} just below 1), hence the rounding allowance _RTOL.
-        assert d <= A.deriv_sup * (1 + _RTOL), f"DEEP-ACT-DERIV-SUP: |{name}'({x!r})| = {d!r} > recorded sup {A.deriv_sup!r}"
+        # exact in float64: the model's derivatives never exceed their sup (tanh' = 1/cosh² with cosh ≥ 1 in
+        # floats, σ' = ¼·tanh'(x/2); see ACT-TANH-DERIV-BOUND and ACT-SIGMOID-DERIV-BOUND)
+        assert d <= A.deriv_sup, f"DEEP-ACT-DERIV-SUP: |{name}'({x!r})| = {d!r} > recorded sup {A.deriv_sup!r}"
         assert A.deriv_sup <= 1.0, f"DEEP-ACT-DERIV-SUP: sup|{name}'| = {A.deriv_sup!r} > 1"
         at = float(abs(A.df(A.deriv_sup_at)))
         # exactness is the claim here: the sup is attained, and 1/4 and 1 are exact in float64
@@ -365,15 +370,16 @@ def _(c, s):
         assert d == expected, f"DEEP-ACT-DERIV-SUP: |leaky_relu'({x!r}; α={alpha!r})| = {d!r}, expected {expected!r}"
         sup = max(abs(float(s.dleaky(1.0, alpha))), abs(float(s.dleaky(-1.0, alpha))))
         assert sup == max(1.0, alpha), f"DEEP-ACT-DERIV-SUP: sup|leaky_relu'(·; α={alpha!r})| = {sup!r}, expected max(1, α)"
-        assert (sup <= 1.0) == (alpha <= 1.0), f"DEEP-ACT-DERIV-SUP: α={alpha!r}: sup {sup!r} ≤ 1 should hold iff α ≤ 1"
+        # so sup ≤ 1 iff α ≤ 1: arithmetic on max(1, α), not asserted again
 
     @c.refutes
-    @given(name=st.sampled_from(_COMMON), x=floats(-10.0, 10.0))
-    @example(name="tanh", x=0.0)       # shrunk counterexample
-    @example(name="relu", x=1.0)       # and ReLU: on the whole half-line x > 0
+    @given(name=st.sampled_from(_COMMON), x=away_from(floats(-10.0, 10.0), [0.0], _ISOLATED))
+    @example(name="relu", x=1.0)       # ReLU' = 1 on the whole half-line x > 0
     def literal_always_below_one(name, x):
+        # "pretty much always": every x but isolated points. tanh' and arctan' reach 1 only at x = 0, which the
+        # sentence allows, so the literal statement is tested outside a neighbourhood of 0
         d = abs(float(s.activations[name].df(x)))
-        assert d < 1.0, f"|{name}'({x!r})| = {d!r} is not below 1"
+        literal(d < 1.0, f"|{name}'({x!r})| = {d!r} is not below 1")
 
 
 # ================================================================ DEEP-NORMAL-WEIGHT-BELOW-ONE
@@ -395,7 +401,7 @@ def _(c, s):
     """w ~ N(0, 1): P(|w| < 1) = erf(1/√2) ≈ 0.6827, so about one weight in three has |w| ≥ 1.  [DEEP-NORMAL-WEIGHT-BELOW-ONE]"""
     @c.holds
     @given(cut=floats(1e-2, 8.0))
-    @example(cut=1.0)
+    @example(cut=1.0)        # the seed's cut-off: erf(1/√2) = 0.6827, a majority ("usually"), though not every weight
     def probability_three_ways(cut):
         p = float(s.p_below(cut))
         by_cdf = float(stats.norm.cdf(cut) - stats.norm.cdf(-cut))
@@ -404,8 +410,6 @@ def _(c, s):
         tol = tolerances.analytic()
         oracles.assert_close(p, by_cdf, tol, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
         oracles.assert_close(p, by_quad, tol, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
-        if cut == 1.0:   # "usually": a majority, yet one in three is not
-            assert 0.5 < p < 0.7, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: P(|w| < 1) = {p!r}, expected ≈ 0.6827"
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1))
@@ -415,13 +419,6 @@ def _(c, s):
         lo, hi = stats.binom.interval(1.0 - _MC_ALPHA, _MC_N, p)
         assert lo <= k <= hi, (f"DEEP-NORMAL-WEIGHT-BELOW-ONE: {k} of {_MC_N} standard-normal draws (seed {seed}) have |w| < 1; "
                                f"the {1 - _MC_ALPHA} binomial interval for p = {p:.6f} is [{lo:.0f}, {hi:.0f}]")
-
-    @c.refutes
-    @given(seed=st.integers(0, 2**32 - 1))
-    @example(seed=975)                  # shrunk counterexample: w = 2.1018
-    def literal_a_weight_is_below_one(seed):
-        w = float(s.sample(np.random.default_rng(seed), 1)[0])
-        assert abs(w) < 1.0, f"standard-normal weight w = {w!r} (seed {seed}) is not below 1 in absolute value"
 
 
 # ================================================================ DEEP-SMALL-PRODUCT
@@ -459,7 +456,7 @@ def _(c, s):
     def literal_strictly_smaller(a, b):
         exact = abs(Fraction(a) * Fraction(b))
         m = min(abs(Fraction(a)), abs(Fraction(b)))
-        assert exact < m, f"|{a!r}·{b!r}| = {float(exact)!r} is not smaller than min(|a|,|b|) = {float(m)!r}"
+        literal(exact < m, f"|{a!r}·{b!r}| = {float(exact)!r} is not smaller than min(|a|,|b|) = {float(m)!r}")
 
 
 # ================================================================ DEEP-FACTOR-BELOW-ONE
@@ -489,11 +486,12 @@ def _(c, s):
             reach = _kink_free_reach([np.array([h])], [abs(w)])
             assume(reach >= _MIN_REACH)
         _three_oracles(lambda u: A.f(w * u + b), [z], [[factor]], f"DEEP-FACTOR-BELOW-ONE: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach)
-        assert abs(factor) <= bound * (1 + _RTOL), f"DEEP-FACTOR-BELOW-ONE: |{name}'({h!r})·{w!r}| = {abs(factor)!r} > γ|w| = {bound!r}"
+        # exact in float64: |f'(h)| ≤ γ in floats (DEEP-ACT-DERIV-SUP) and rounding is monotone, so fl(|f'(h)|·|w|) ≤ fl(γ|w|)
+        assert abs(factor) <= bound, f"DEEP-FACTOR-BELOW-ONE: |{name}'({h!r})·{w!r}| = {abs(factor)!r} > γ|w| = {bound!r}"
         # the sup over h is attained (at h* = deriv_sup_at), so "every factor < 1" fails once |w| ≥ 1/γ
         at = abs(float(A.df(A.deriv_sup_at)) * w)
         assert at == bound, f"DEEP-FACTOR-BELOW-ONE: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"
-        assert (at < 1.0) == (abs(w) < 1.0 / A.deriv_sup), f"DEEP-FACTOR-BELOW-ONE: {name}, w={w!r}: sup_h factor {at!r} < 1 should hold iff |w| < {1 / A.deriv_sup!r}"
+        # so sup_h |f'(h) w| = γ|w| < 1 iff |w| < 1/γ (γ = 1/4 or 1: exact in floats), not asserted again
 
     @c.holds
     @given(name=st.sampled_from(_FACTOR_ACTS))
@@ -538,10 +536,15 @@ def _(c, s):
             g_bound = resid * bound_prod * 0.25 * abs(float(fw["z"][i - 1][0]))
             if g_bound > 0:
                 worst = max(worst, abs(grads[i - 1]) / g_bound)
-            assert abs(prod) <= bound_prod * (1 + _RTOL) ** (n - i + 1), \
+            # exact, no allowance: the model's σ' never exceeds ¼ in floats, so each computed |F_j| = fl(σ'(h_j)|w_j|)
+            # ≤ |w_j|/4 (÷4 is exact), and rounding is monotone, so the two products, multiplied in the same order,
+            # keep |prod| ≤ bound_prod step by step
+            assert abs(prod) <= bound_prod, \
                 f"DEEP-EARLIER-SMALLER: |∂z_{n}/∂z_{i}| = {abs(prod)!r} > ∏|w_j|/4 = {bound_prod!r} (ws={ws!r}, bs={bs!r}, x={x!r})"
-            assert abs(grads[i - 1]) <= g_bound * (1 + _RTOL) ** (n - i + 3), \
-                f"DEEP-EARLIER-SMALLER: |∂L/∂w_{i}| = {abs(grads[i - 1])!r} > bound {g_bound!r} (ws={ws!r}, bs={bs!r}, x={x!r}, y={y!r})"
+            tol = _chain_tol(n - i + _CHAIN_EXTRA_FACTORS)
+            assert abs(grads[i - 1]) <= g_bound * (1.0 + tol.rtol), \
+                (f"DEEP-EARLIER-SMALLER: |∂L/∂w_{i}| = {abs(grads[i - 1])!r} > bound {g_bound!r} (allowed up to "
+                 f"{g_bound * (1.0 + tol.rtol)!r}, {tol.reason}) (ws={ws!r}, bs={bs!r}, x={x!r}, y={y!r})")
             prod *= F[i - 1]                        # F[i−1] = ∂z_i/∂z_{i−1}
             bound_prod *= abs(ws[i - 1]) / 4.0
         target(worst, label="max_i |∂L/∂w_i| / bound")
@@ -557,7 +560,26 @@ def _(c, s):
         xv, yv = np.array([x]), np.array([y])
         g = np.abs(oracles.jacobian_reverse(lambda w: dn.loss(_chain_from(w, bs), xv, yv, "sigmoid"), np.array(ws)).ravel())
         for i in range(1, len(ws)):
-            assert g[i - 1] <= g[i], f"|∂L/∂w_{i}| = {g[i - 1]!r} > |∂L/∂w_{i + 1}| = {g[i]!r} (ws={ws!r}, bs={bs!r}, x={x!r}, y={y!r})"
+            literal(g[i - 1] <= g[i], f"|∂L/∂w_{i}| = {g[i - 1]!r} > |∂L/∂w_{i + 1}| = {g[i]!r} (ws={ws!r}, bs={bs!r}, x={x!r}, y={y!r})")
+
+
+#: |∂L/∂w_i| by autograd against its bound |z_n − y|·∏_{j>i}|w_j|/4·¼·|z_{i−1}|: each side is a product of
+#: m = n − i + 3 rounded factors, in pairs (the n − i middle factors σ'(h_j)·w_j against |w_j|/4, then σ'(h_i)
+#: against ¼, z_{i−1} and the residual, the same floats on both sides). Within a pair, autograd's factor is one short
+#: expression chain (its derivative of the model's sigmoid: exp, add, square, divide, times w: a handful of
+#: roundings) and the bound's factor one rounded multiplication, so the pair's computed ratio is within the
+#: analytic unit ε_a = 2^8 ulps of its exact value (≤ 1), and the product of m pairs within (1 + ε_a)^m − 1 ≈ m·ε_a.
+#: The allowance grows with the chain, by design and by this count only: at most 33·ε_a ≈ 1.9e-12 relative for the
+#: 30-layer chains drawn here. (The middle product alone needs no allowance: see the exact comparison in the
+#: property.)
+_CHAIN_EXTRA_FACTORS = 3
+
+
+def _chain_tol(m):
+    """The allowance for a product of m rounded factors, each within the analytic unit (derivation above)."""
+    unit = tolerances.analytic().rtol
+    return tolerances.override(tolerances.analytic(), f"a product of {m} rounded factors, each within {tolerances.ANALYTIC_ULPS:g} ulps: "
+                               f"(1 + 2^8 eps)^{m} − 1", rtol=(1.0 + unit) ** m - 1.0, atol=0.0)
 
 
 def _chain_from(w, bs):
@@ -587,22 +609,27 @@ def _(c, s):
         for f in s.factors(params, xv, "sigmoid"):
             closed *= float(np.asarray(f).ravel()[0])
         expected = float(np.prod(cs)) * float(np.prod([1.0 if sg else -1.0 for sg in signs[:n]]))
-        _close(closed, expected, f"DEEP-EXPLODING-FACTOR: product of {n} chain factors vs ∏ ±c_j")
+        # each factor σ'(0)·4c_j = ±c_j is exact (σ'(0) = ¼ and ×4 are exact); the two products of ≤ 50 factors,
+        # multiplied in different orders, differ by at most 2·50 half-ulps = 50 ulps relative: inside the analytic
+        # tolerance (2^8 ulps), which therefore needs no growth with n here
+        oracles.assert_close(closed, expected, tolerances.analytic(scale=_magnitude(expected)),
+                             f"DEEP-EXPLODING-FACTOR: product of {n} chain factors vs ∏ ±c_j")
         target(math.log(abs(expected)), label="log|∂z_n/∂z_0|")
         to_out = lambda u: dn.forward(params, u, "sigmoid")["z"][-1]
         if n <= 4:
             _three_oracles(to_out, xv, [[closed]], f"DEEP-EXPLODING-FACTOR: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j")
         else:
-            _close(oracles.jacobian_reverse(to_out, xv), [[closed]], f"DEEP-EXPLODING-FACTOR: autograd ∂z_{n}/∂z_0 vs product")
-        assert abs(closed) >= 1.0 - _RTOL * n, f"DEEP-EXPLODING-FACTOR: |∂z_{n}/∂z_0| = {abs(closed)!r} did not grow (c_j ≥ 1)"
+            oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=_magnitude(closed)),
+                                 f"DEEP-EXPLODING-FACTOR: autograd ∂z_{n}/∂z_0 vs product")
+        # |∂z_n/∂z_0| = ∏c_j ≥ 1 with c_j ≥ 1, growing geometrically: arithmetic on the product just checked
 
     @c.refutes
     @given(name=st.sampled_from(("sigmoid", "tanh", "arctan")), h=floats(-5.0, 5.0), w=floats(-20.0, 20.0))
     @example(name="sigmoid", h=0.0, w=5.0)   # shrunk counterexample
     def literal_needs_both_large(name, h, w):
         d = float(act.get_activation(name).df(h))
-        assert abs(d * w) <= 1.0 or (d > 1.0 and abs(w) > 1.0), \
-            f"{name}: the factor |f'({h!r})·{w!r}| = {abs(d * w)!r} > 1 although f' = {d!r} is not > 1"
+        literal(abs(d * w) <= 1.0 or (d > 1.0 and abs(w) > 1.0),
+                f"{name}: the factor |f'({h!r})·{w!r}| = {abs(d * w)!r} > 1 although f' = {d!r} is not > 1")
 
 
 # ================================================================ DEEP-RELU-STABLE
@@ -633,7 +660,9 @@ def _(c, s):
         active = all(h > 0 for h in hs[i:])
         if active:
             expected = float(np.prod(ws[i:]))
-            _close(closed, expected, "DEEP-RELU-STABLE: active chain: product vs ∏ w_j")
+            # the same ≤ 40 weights multiplied in two orders: ≤ 2·40 half-ulps = 40 ulps apart, inside 2^8 ulps
+            oracles.assert_close(closed, expected, tolerances.analytic(scale=_magnitude(expected)),
+                                 "DEEP-RELU-STABLE: active chain: product vs ∏ w_j")
             if expected != 0:
                 target(abs(math.log2(abs(expected))), label="|log2 ∂z_n/∂z_i|")
         else:   # exactness is the claim: an inactive unit multiplies by exactly 0
@@ -653,17 +682,19 @@ def _(c, s):
             assume(reach >= _MIN_REACH)
             _three_oracles(to_out, zi, [[closed]], f"DEEP-RELU-STABLE: ∂z_{n}/∂z_{i} of a ReLU chain", reach)
         else:
-            _close(oracles.jacobian_reverse(to_out, zi), [[closed]], f"DEEP-RELU-STABLE: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
+            oracles.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=_magnitude(closed)),
+                                 f"DEEP-RELU-STABLE: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
 
     @c.refutes
     @given(chain=_scalar_chains(1, 10, w=floats(0.1, 4.0), b=floats(0.0, 2.0)))
     @example(chain=([0.5], [0.0], 0.0))   # shrunk counterexample
     def literal_gradient_passes_unchanged(chain):
         ws, bs, x = chain
-        x = abs(x) + 0.1                        # x > 0, w > 0, b ≥ 0: every unit is active
+        x = abs(x) + 0.1                        # premise, built in: x > 0, w > 0, b ≥ 0 make every unit active
         params, xv = _chain(ws, bs), np.array([x])
         J = float(oracles.jacobian_reverse(lambda u: dn.forward(params, u, "relu")["z"][-1], xv)[0, 0])
-        _close(abs(J), 1.0, f"|∂z_n/∂z_0| of an all-active ReLU chain (ws={ws!r}) is {abs(J)!r}, not 1")
+        oracles.assert_close(abs(J), 1.0, tolerances.analytic(),
+                             f"|∂z_n/∂z_0| of an all-active ReLU chain (ws={ws!r}) is {abs(J)!r}, not 1", literal=True)
 
 
 # ================================================================ DEEP-IDENTITY-DERIV-ONE

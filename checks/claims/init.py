@@ -25,13 +25,6 @@ from vanishing.models import activations as act
 _Z = 6.0
 
 
-def _close(a, b, label):
-    """Two exact-in-principle computations agree to rounding (tolerances.analytic, scaled to the data)."""
-    b = np.asarray(b, dtype=np.float64)
-    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
-    oracles.assert_close(a, b, tolerances.analytic(scale=scale), label)
-
-
 def _rel_close(a, b, label):
     """a/b = 1 to 256 ulps: a relative comparison for quantities of any magnitude (variances from 1e-4 to 1e6)."""
     b = np.asarray(b, dtype=np.float64)
@@ -90,21 +83,23 @@ def _(c, s):
         def bwd(v):   # E_W[δ_in,j²] / E[δ²] for δ_in = Wᵀ δ: one column of W has n_out entries
             return _two_point_second_moment(v, d) / msd
         lbl = f"INIT-GLOROT-COMPROMISE (n_in={n_in}, n_out={n_out})"
-        _close(fwd(1.0 / n_in), 1.0, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
-        _close(bwd(1.0 / n_out), 1.0, f"{lbl}: eq. (11) Var = 1/n_out keeps the backward variance")
+        tol = tolerances.analytic()             # every factor here lies in (0, 2): data of scale 1
+        # the identity Var[y] = n_in Var[W] E[x²] (and its backward twin) at Glorot's own conditions (10), (11)
+        oracles.assert_close(fwd(1.0 / n_in), 1.0, tol, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
+        oracles.assert_close(bwd(1.0 / n_out), 1.0, tol, f"{lbl}: eq. (11) Var = 1/n_out keeps the backward variance")
+        # the compromise (12): the factors are 2n_in/(n_in+n_out) and 2n_out/(n_in+n_out). That they sum to 2
+        # and are both 1 iff n_in = n_out is arithmetic on these two fractions, not asserted again.
         v = s.glorot_var(n_in, n_out)
         f, b = fwd(v), bwd(v)
-        _close(f, n_in * v, f"{lbl}: forward factor vs n_in·Var")
-        _close(b, n_out * v, f"{lbl}: backward factor vs n_out·Var")
         target(abs(math.log(f)), label="|log forward factor|")
-        _close(f + b, 2.0, f"{lbl}: with Var = 2/(n_in+n_out) the two factors sum to 2")
-        one = float(tolerances.analytic().bound(1.0))           # "equal to 1" up to rounding
-        both = abs(f - 1.0) <= one and abs(b - 1.0) <= one
-        assert both == (n_in == n_out), (f"INIT-GLOROT-COMPROMISE: n_in={n_in}, n_out={n_out}: forward factor {f!r}, backward {b!r}; "
-                                         f"both should be 1 iff n_in = n_out")
+        oracles.assert_close(f, 2.0 * n_in / (n_in + n_out), tol, f"{lbl}: forward factor n_in·Var vs 2n_in/(n_in+n_out)")
+        oracles.assert_close(b, 2.0 * n_out / (n_in + n_out), tol, f"{lbl}: backward factor n_out·Var vs 2n_out/(n_in+n_out)")
 
 
 # ================================================================ INIT-GLOROT-UNIFORM-VARIANCE
+#: Draws per Monte-Carlo example. The sample variance's standard error is then √(0.8/N) ≈ 0.63% of Var[W]
+#: (SE² = 4a⁴/(45N), Var = a²/3), so _Z = 6 standard errors is 3.8%: a wrong bound or support (the plants are
+#: 50% and 75% off) lies far outside, and one example costs about a millisecond.
 _MC_N = 20_000
 
 
@@ -146,7 +141,9 @@ def _(c, s):
 
 
 # ================================================================ INIT-GLOROT-STANDARD-THIRD
-_M_NETS = 1000        # independent networks per Monte-Carlo example
+#: Independent networks per Monte-Carlo example: the standard error of E‖δ‖² is then 1–7% of it (measured over
+#: n ∈ 2..12, k ∈ 1..4), so 6 SE stay below a factor 1.5 while the plants are off by factors 3^k and n^k.
+_M_NETS = 1000
 
 
 @claim_check("INIT-GLOROT-STANDARD-THIRD",
@@ -161,8 +158,9 @@ def _(c, s):
     def n_var_is_one_third(n):
         a = s.bound(n)
         by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)     # E[u²] for u ~ U[−1, 1]
-        _close(n * a * a / 3.0, 1.0 / 3.0, f"INIT-GLOROT-STANDARD-THIRD: n·a²/3 at n={n}")
-        _close(n * a * a * by_quad, 1.0 / 3.0, f"INIT-GLOROT-STANDARD-THIRD: n·Var by quad at n={n}")
+        tol = tolerances.analytic()                                          # n·Var = 1/3: data of scale 1
+        oracles.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"INIT-GLOROT-STANDARD-THIRD: n·a²/3 at n={n}")
+        oracles.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"INIT-GLOROT-STANDARD-THIRD: n·Var by quad at n={n}")
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12), k=st.integers(1, 4))
@@ -206,10 +204,8 @@ def _(c, s):
         m1, _ = integrate.quad(lambda t: relu(sd * t) * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
         lbl = f"INIT-HE-RELU-HALF: y ~ N(0, {sd!r}²)"
         _rel_close(m2, sd * sd / 2.0, f"{lbl}: E[relu(y)²] vs Var[y]/2")
-        # He's remark: E[x²] ≠ Var[x] for x = relu(y), because E[x] = sd/√(2π) ≠ 0
+        # He's remark: E[x²] ≠ Var[x] for x = relu(y), because E[x] = sd/√(2π) ≠ 0 (so Var[x] = E[x²] − E[x]² < E[x²])
         _rel_close(m1, sd / math.sqrt(2.0 * math.pi), f"{lbl}: E[relu(y)] vs sd/√(2π)")
-        var_x = m2 - m1 * m1
-        assert var_x < m2, f"{lbl}: Var[relu(y)] = {var_x!r} should be < E[relu(y)²] = {m2!r}"
 
     @c.holds
     @given(atoms=st.lists(st.tuples(floats(0.0, 10.0), floats(1e-3, 1.0)), min_size=1, max_size=6))
@@ -219,7 +215,9 @@ def _(c, s):
         total = sum(p for _, p in atoms)
         e = sum(p / total * 0.5 * (relu(ak) ** 2 + relu(-ak) ** 2) for ak, p in atoms)
         var = sum(p / total * ak * ak for ak, p in atoms)
-        _close(e, var / 2.0, f"INIT-HE-RELU-HALF: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
+        # both sides are sums of p_k a_k² terms (a_k ≤ 10): the data's scale is Var[y]
+        oracles.assert_close(e, var / 2.0, tolerances.analytic(scale=var),
+                             f"INIT-HE-RELU-HALF: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
 
     @c.holds
     @given(mu=floats(-3.0, 3.0), sd=floats(0.1, 3.0))
@@ -231,14 +229,19 @@ def _(c, s):
                                points=[kink] if abs(kink) < _GAUSS_SPAN else None, **_QUAD)
         r = mu / sd
         closed = (mu * mu + sd * sd) * stats.norm.cdf(r) + mu * sd * stats.norm.pdf(r)
-        _close(m2, closed, f"INIT-HE-RELU-HALF: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
+        # scale: E[relu(y)²] ≤ E[y²] = μ² + s² ≤ 18; an absolute floor of 1 (μ and s are O(1)) for the far
+        # tail μ/s → −30, where both sides are ~1e-198 and only an absolute comparison is meaningful
+        oracles.assert_close(m2, closed, tolerances.analytic(scale=max(1.0, mu * mu + sd * sd)),
+                             f"INIT-HE-RELU-HALF: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
         target(abs(m2 - sd * sd / 2.0) / (sd * sd), label="|E[relu²] − Var/2| / Var")
         # E[relu(y)²] is strictly increasing in μ (its μ-derivative is 2E[relu(y)] > 0), so it meets Var/2 only at μ = 0
         assert (m2 > sd * sd / 2.0) == (mu > 0), f"INIT-HE-RELU-HALF: μ={mu!r}, s={sd!r}: E[relu(y)²] = {m2!r} vs Var/2 = {sd * sd / 2!r}"
 
 
 # ================================================================ INIT-HE-VARIANCE-PRESERVED
-_M_HE = 200           # independent networks per Monte-Carlo example
+#: Independent networks per Monte-Carlo example: the standard error of E[y_L²] is then 4–18% of it (measured over
+#: n ∈ 8..24, depth 2..6); 6 SE ≤ 0.43 at depth 2, where the plants are off by factors 2 and n/2 ≥ 4 per layer.
+_M_HE = 200
 
 
 @claim_check("INIT-HE-VARIANCE-PRESERVED",
@@ -268,8 +271,10 @@ def _(c, s):
         n = len(x)
         v = s.he_std(n) ** 2
         ms = float(np.mean(x * x))
-        _close(_two_point_second_moment(v, x), n * v * ms, f"INIT-HE-VARIANCE-PRESERVED: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
-        _close(n * v * ms, 2.0 * ms, f"INIT-HE-VARIANCE-PRESERVED: n·Var[w] = 2 for He's std at n={n}")
+        # E_w[(w·x)²] ≤ n·Var[w]·max x² ≤ 2·9: data of scale up to 18 (relative part) over an absolute floor of 1
+        oracles.assert_close(_two_point_second_moment(v, x), n * v * ms, tolerances.analytic(scale=max(1.0, n * v * ms)),
+                             f"INIT-HE-VARIANCE-PRESERVED: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
+        oracles.assert_close(n * v, 2.0, tolerances.analytic(), f"INIT-HE-VARIANCE-PRESERVED: n·Var[w] = 2 for He's std at n={n}")
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 24), depth=st.integers(2, 6))
@@ -319,14 +324,14 @@ def _(c, s):
         sv = np.linalg.svd(P, compute_uv=False)
         target(float(np.max(np.abs(sv - 1.0))), label="max |σ − 1|")
         lbl = f"INIT-SAXE-ORTHOGONAL-ISOMETRY: depth {L}, width {n}"
-        _close(sv, np.ones(n), f"{lbl}: singular values of W_L⋯W_1")
+        oracles.assert_close(sv, np.ones(n), tolerances.analytic(), f"{lbl}: singular values of W_L⋯W_1")
 
         def deep_linear(x):                     # z_L = W_L(⋯(W_1 x)), layer by layer as a network computes it
             for W in Ws:
                 x = anp.dot(W, x)
             return x
-        J = oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=lbl)
-        _close(np.linalg.svd(J, compute_uv=False), np.ones(n), f"{lbl}: singular values of autograd's Jacobian")
+        # the network's Jacobian is that product (three oracles), so its singular values are the ones just checked
+        oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=lbl)
 
 
 # ================================================================ INIT-SAXE-GAUSSIAN-SPREAD

@@ -9,10 +9,10 @@ quantity y by u·M(y), where M is built along the reference trajectory:
 * a dot product or sum  a = Σ w_j v_j:   M(a) = Σ |w_j||v_j| + Σ |w_j| M(v_j)
   (the rounding of each term, plus the propagated error of the inputs),
 * an elementwise function y = φ(a):       M(y) = |φ'(a)| M(a) + |y| for tanh; for the sigmoid
-  M(y) = σ'(a) M(a) + 1, because the reference computes σ(a) = ½(1 + tanh(a/2)), which is
-  accurate to u *absolutely* but not relatively: in the tail σ(−60) ≈ 8.8e−27 it returns 0,
-  where an implementation with a relatively accurate sigmoid (PyTorch) returns 8.8e−27.
-  Both are correct to u in the gate's own scale, [0, 1];
+  M(y) = σ'(a) M(a) + 1, because correct implementations differ in the tail: the common
+  stable form σ(a) = ½(1 + tanh(a/2)) is accurate to u *absolutely* but not relatively
+  (σ(−60) ≈ 8.8e−27 comes out as 0), while PyTorch's (and the reference's two-branch
+  exp form) is relatively accurate. Both are correct to u in the gate's own scale, [0, 1];
 * a product y = u⊙v:                      M(y) = |u| M(v) + |v| M(u) + |y|.
 
 The constant in front (the length of the dot product, ≤ 4H + D + 2 here, times u = eps/2)
