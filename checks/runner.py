@@ -206,13 +206,14 @@ def _run_property(prop, base, seed, shrink):
     return PropertyResult(prop.name, prop.expect, "falsified", n, note, msg)
 
 
-def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
+def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_early=False):
     """Run one claim's check (``claim``: an ID or a Claim) and return its :class:`Outcome`.
 
     ``profile`` names a Hypothesis profile (default: the one currently loaded);
     ``seed`` fixes Hypothesis's seed for non-derandomized profiles (default: a
     fresh random seed, recorded in the outcome). ``overrides`` swaps subject
-    functions (used by the meta-tests to plant violations).
+    functions (used by the meta-tests to plant violations). ``stop_early`` skips
+    the remaining properties once one contradicts the verdict (enough for a plant).
     """
     checks = load_checks()
     if isinstance(claim, str):
@@ -231,6 +232,8 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True):
     props = checks[claim.id].properties(overrides)
     results, used, worst = [], set(), oracles.Recorder()
     for p in props:
+        if stop_early and results and not results[-1].as_expected:
+            break
         with oracles.recording() as rec:
             results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink))
         used |= rec.oracles
