@@ -1,0 +1,68 @@
+"""Tests of the runner's verdict logic: only the literal statement refutes, every kept example must refute alone."""
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from vanishing.checks import profiles, runner
+from vanishing.checks.registry import Properties, literal
+
+BASE = (profiles.register(), settings.get_profile("ci"))[1]
+
+
+def _one(build):
+    c = Properties()
+    build(c)
+    (p,) = c.items
+    return runner._run_property(p, BASE, None, shrink=True)
+
+
+def test_a_literal_counterexample_refutes():
+    def build(c):
+        @c.refutes
+        @given(x=st.integers(0, 10))
+        @example(x=0)
+        def statement(x):
+            literal(x > 0, f"x = {x} is not > 0")
+    r = _one(build)
+    assert r.observed == "falsified" and "x=0" in r.counterexample.replace(" ", ""), r
+
+
+def test_a_failing_premise_is_an_error_not_a_refutation():
+    def build(c):
+        @c.refutes
+        @given(x=st.integers(0, 10))
+        def statement(x):
+            assert x > 100, "a premise written as assert"      # should have been assume()
+            literal(False, "never reached")
+    r = _one(build)
+    assert r.observed == "error" and "other than the literal statement" in r.message, r
+
+
+def test_a_statement_that_holds_is_not_refuted():
+    def build(c):
+        @c.refutes
+        @given(x=st.integers(0, 10))
+        def statement(x):
+            assume(x != 3)
+            literal(x >= 0, "never false")
+    assert _one(build).observed == "held"
+
+
+def test_every_kept_example_must_refute_on_its_own():
+    def build(c):
+        @c.refutes
+        @given(x=st.integers(0, 10))
+        @example(x=0)
+        @example(x=5)          # not a counterexample: x = 5 > 0
+        def statement(x):
+            literal(x > 0, f"x = {x} is not > 0")
+    r = _one(build)
+    assert r.observed == "error" and "no longer refutes" in r.message and "x=5" in r.message, r
+
+
+def test_a_negation_must_hold_everywhere():
+    def build(c):
+        @c.negation
+        @given(x=st.floats(-10, 10))
+        def never_above_one(x):
+            assert abs(x) <= 10
+    assert _one(build).observed == "held"
