@@ -99,7 +99,13 @@ class CheckDef:
 
     @property
     def where(self):
-        return f"{self.build.__module__}:{self.build.__name__}"
+        """Where the check lives: module, and file:line of its definition (every check function is named ``_``)."""
+        code = getattr(self.build, "__code__", None)
+        mod = self.build.__module__
+        if code is None:
+            return mod
+        path = "checks/claims/" + code.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
+        return f"{mod} ({path}:{code.co_firstlineno})"
 
     def properties(self, overrides=None):
         """Build the check's properties against the default subject, with ``overrides`` swapped in."""

@@ -166,6 +166,9 @@ def main(argv=None):
         if args.command == "validate":
             from vanishing.checks.conformance import cli as validate_cli
             return validate_cli.run(args)
+    except BrokenPipeError:   # `vanishing show ID | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        return 0
     except Exception as e:  # a face never shows a bare traceback
         from vanishing.spec import SpecError
         kind = "spec error" if isinstance(e, SpecError) else type(e).__name__

@@ -46,6 +46,12 @@ def reproduce_command(outcome):
     return cmd
 
 
+def _check_location(claim_id):
+    from vanishing.checks.registry import REGISTRY
+    cd = REGISTRY.get(claim_id)
+    return cd.where if cd else None
+
+
 def _claim_json(o):
     c = o.claim
     return {
@@ -73,6 +79,7 @@ def _claim_json(o):
         "problems": list(o.problems),
         "seconds": round(o.seconds, 4),
         "spec_file": c.file,
+        "check": _check_location(c.id),
         "reproduce": reproduce_command(o),
     }
 
@@ -132,6 +139,7 @@ def _md(doc):
                 + ", ".join(f"`{p['name']}` (must {'be falsified' if p['expect'] == 'fails' else 'hold'}: {p['observed']})" for p in c["properties"])
                 + f"; oracles {', '.join(c['oracles_used'])}; largest error {c['max_error']:.3g} against tolerance {c['tolerance']:.3g}"
                 + (f" at “{c['worst_comparison']}”" if c["worst_comparison"] else "") + f"; {c['seconds']:.2f} s.", "",
+                f"*Spec record:* `{c['spec_file']}`; *check:* `{c['check']}`.", "",
                 f"*Reproduce:* `{c['reproduce']}`", ""]
         if c["problems"]:
             out += ["*Problems:* " + "; ".join(c["problems"]), ""]
