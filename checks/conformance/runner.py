@@ -124,9 +124,11 @@ def selected(info, check, only):
         return True
     full = f"{info.name}/{check.name}"
     for pat in only:
-        if any(fnmatch.fnmatchcase(s, pat) for s in (full, info.name, info.kind, check.name)):
+        # Literal names first: adapter names contain brackets (torch.nn.LSTMCell[float32]), which fnmatch
+        # would read as a character class, so the reproduce commands we print must match exactly.
+        if pat in (full, info.name, info.kind, check.name) or pat.lower() in info.name.lower():
             return True
-        if not any(ch in pat for ch in "*?[") and (pat == check.name or pat == info.kind or pat.lower() in info.name.lower()):
+        if any(fnmatch.fnmatchcase(s, pat) for s in (full, info.name, info.kind, check.name)):
             return True
     return False
 

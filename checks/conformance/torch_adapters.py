@@ -98,13 +98,19 @@ class _TorchRecurrent:
         return res
 
 
+def _display_name(suffix, kind, dtype):
+    """torch.nn.RNNCell(tanh)[float64], torch.nn.LSTM[float32], ...: the class, the nonlinearity of an RNN, the dtype."""
+    base = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
+    act = {"rnn-relu": "(relu)", "rnn-tanh": "(tanh)"}.get(kind, "")
+    return f"torch.nn.{base}{suffix}{act}[{dtype.name}]"
+
+
 class TorchCell(_TorchRecurrent):
     """torch.nn.RNNCell / LSTMCell / GRUCell, unrolled over the sequence by a Python loop."""
 
     def __init__(self, kind, dtype):
         super().__init__(kind, dtype)
-        cls = {"rnn-tanh": "RNNCell", "rnn-relu": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}[kind]
-        self.name = f"torch.nn.{cls}" + ("(relu)" if kind == "rnn-relu" else "(tanh)" if kind == "rnn-tanh" else "") + f"[{self.dtype.name}]"
+        self.name = _display_name("Cell", kind, self.dtype)
 
     def _build(self, H, D):
         nn = self.torch.nn
@@ -130,8 +136,7 @@ class TorchLayer(_TorchRecurrent):
 
     def __init__(self, kind, dtype):
         super().__init__(kind, dtype)
-        cls = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
-        self.name = f"torch.nn.{cls}" + ("(relu)" if kind == "rnn-relu" else "(tanh)" if kind == "rnn-tanh" else "") + f"[{self.dtype.name}]"
+        self.name = _display_name("", kind, self.dtype)
 
     def _build(self, H, D):
         nn = self.torch.nn
