@@ -57,7 +57,7 @@ def sigmoid(x):
     xn = np.where(x < 0, x, 0.0)
     en = np.exp(xn)
     return np.where(x >= 0, 1.0 / (1.0 + np.exp(-xp)), en / (1.0 + en))
-    # In float64 fl(σ(x)) = 1 exactly once 1 + e^{−x} rounds to 1, i.e. x ≥ 53·ln 2 ≈ 36.737 (CONVENTIONS.md).
+    # In float64 fl(σ(x)) = 1 exactly once 1 + e^{−x} rounds to 1, i.e. x ≥ 53·ln 2 ≈ 36.737 (IEEE 754 binary64; docs/SOURCES.md).
 
 
 def sigmoid_prime(x):

@@ -2,7 +2,7 @@
 
 Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural networks",
 §3.2, Algorithm 1:  ĝ ← ∂E/∂θ;  if ‖ĝ‖ ≥ threshold then ĝ ← (threshold/‖ĝ‖) ĝ.
-Goodfellow et al. 2016 §10.11.1 gives the same rule. Library semantics (docs/CONVENTIONS.md):
+Goodfellow et al. 2016 §10.11.1 gives the same rule. Library semantics (PyTorch 2.13.0 torch/nn/utils/clip_grad.py, Keras 3 base_optimizer.py; docs/SOURCES.md):
 torch.nn.utils.clip_grad_norm_ multiplies by min(1, max_norm/(total + 1e-6)) and returns the
 norm before clipping; Keras ``clipnorm`` clips each variable separately, ``global_clipnorm``
 jointly; ``clip_grad_value_`` / ``clipvalue`` clamp elementwise.
@@ -78,7 +78,7 @@ def clip_by_norm_per_tensor(grads, max_norm, eps=0.0):
     """g_j ← g_j·min(1, max_norm/(‖g_j‖ + eps)) for each array separately (Keras clipnorm); returns (list, norms before)."""
     gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm), _eps(eps)
     # Keras clip_by_norm: g·c/max(‖g‖, c) = g·min(1, c/‖g‖), the eps = 0 case. Across m tensors the
-    # combined norm after clipping can reach √m·max_norm (docs/CONVENTIONS.md).
+    # combined norm after clipping can reach √m·max_norm (Keras 3 `clipnorm`; docs/SOURCES.md).
     norms = [_norm([g]) for g in gs]
     return [g * _coef(n, max_norm, eps) for g, n in zip(gs, norms)], [float(getval(n)) for n in norms]
 

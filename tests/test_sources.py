@@ -1,0 +1,61 @@
+"""The repository stands on its own: no path outside it, every cited document exists or is listed in docs/SOURCES.md."""
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = {".py", ".md", ".toml", ".txt", ".cff", ".cfg", ".ini", ".json", ".yml", ".yaml", ".html", ""}
+
+#: Paths that exist only on the machine the project was written on, or beside the repository.
+OUTSIDE = [
+    (re.compile(r"\.\./shared\b"), "a path beside the repository (../shared)"),
+    (re.compile(r"\bshared/(seeds|CONVENTIONS|STYLE)"), "the workspace's shared/ folder"),
+    (re.compile(r"(?<![\w.])/(work|root|home|Users)/[\w.-]+"), "an absolute path on a developer's machine"),
+    (re.compile(r"\b(?:docs/)?CONVENTIONS\.md\b"), "CONVENTIONS.md, which is not in the repository (cite the library source; see docs/SOURCES.md)"),
+]
+SEED = re.compile(r"\b(\d{3}_[0-9a-f]{16})\.txt\b")
+DOC_REF = re.compile(r"\b(docs/[\w./-]+\.md)\b")
+
+
+def _files():
+    try:
+        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+        files = [ROOT / f for f in out]
+    except (OSError, subprocess.CalledProcessError):
+        files = [p for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts]
+    this = Path(__file__).resolve()
+    return [f for f in files if f.suffix in TEXT and f.is_file() and f.resolve() != this]
+
+
+FILES = _files()
+
+
+@pytest.mark.parametrize("pattern,what", OUTSIDE, ids=[w.split(" (")[0] for _, w in OUTSIDE])
+def test_no_path_points_outside_the_repository(pattern, what):
+    hits = [f"{f.relative_to(ROOT)}:{i}: {line.strip()[:120]}"
+            for f in FILES for i, line in enumerate(f.read_text(errors="replace").splitlines(), 1) if pattern.search(line)]
+    assert not hits, f"{what} is cited; the repository must stand on its own:\n" + "\n".join(hits[:20])
+
+
+def test_every_docs_reference_exists():
+    missing = sorted({f"{f.relative_to(ROOT)} → {m}" for f in FILES for m in DOC_REF.findall(f.read_text(errors="replace"))
+                      if not (ROOT / m).exists()})
+    assert not missing, "references to documents the repository does not have:\n" + "\n".join(missing)
+
+
+def test_every_cited_seed_is_listed_in_sources_with_a_title():
+    sources = (ROOT / "docs" / "SOURCES.md").read_text()
+    cited = set()
+    for toml in (ROOT / "spec" / "claims").glob("*.toml"):
+        for claim in tomllib.loads(toml.read_text()).get("claim", []):
+            for s in claim.get("sources", []):
+                cited |= set(SEED.findall(s.get("ref", "")))
+    assert cited, "no seed is cited by file name in spec/claims: the citation keys changed?"
+    rows = {m.group(1): line for line in sources.splitlines() for m in [re.search(r"`(\d{3}_[0-9a-f]{16})\.txt`", line)] if m}
+    assert not cited - set(rows), f"seeds cited in spec/ but not described in docs/SOURCES.md: {sorted(cited - set(rows))}"
+    for key, row in rows.items():
+        cells = [c.strip() for c in row.split("|")]
+        assert len(cells) >= 5 and all(cells[2:5]), f"docs/SOURCES.md: {key} needs a title, what it covers and the claim topics"
