@@ -27,6 +27,7 @@ from vanishing.checks.strategies import (
     unit_vectors,
     vectors,
 )
+from vanishing.checks.toolkit import FD_REACH
 from vanishing.models import clipping as clip
 
 #: torch.nn.utils.clip_grad_norm_ adds 1e-6 to the total norm (CONVENTIONS.md; torch/nn/utils/clip_grad.py).
@@ -44,17 +45,21 @@ RTOL = tolerances.analytic().rtol
 #: factor c/(n + ε) (one addition, one division), and the estimate ŝ = ⟨y, g⟩/⟨g, g⟩ (two dot products, a division,
 #: and the rounding of y_i = g_i·factor). n + ε > c(1 + K·RTOL) with n ≤ ‖g‖(1 + RTOL) makes the exact factor
 #: c/(‖g‖ + ε) < (1 + RTOL)/(1 + K·RTOL), and ŝ ≤ that·(1 + RTOL)³, which is < 1 for K = 5 since (1 + RTOL)⁴ < 1 + 5·RTOL.
-CLEARLY_ABOVE = 5 * RTOL
+CLEARLY_ABOVE_TOL = tolerances.override(tolerances.analytic(), "a strict scale-down is asserted only where ‖g‖ + ε > c·(1 + 5·RTOL)",
+                                        rtol=5 * RTOL, atol=0.0)
+CLEARLY_ABOVE = CLEARLY_ABOVE_TOL.rtol
 #: CLIP-TORCH-EPS-MARGIN asserts ‖clip(g)‖ < c exactly only where the relative margin ε/(n + ε) exceeds
 #: MARGIN_ALLOWANCES·RTOL. Derived: the output's exact norm is ‖g‖·f·(1 + δ), |δ| ≤ u (one rounding per product
 #: g_i·f), with the model's factor f = c/(n_m + ε) off by its own norm n_m (≤ RTOL) and by one addition and one division
 #: (≤ RTOL), so ‖clip(g)‖ ≤ (c − m)(1 + RTOL)²/(1 − RTOL), m = cε/(‖g‖ + ε) the exact margin: < c once m/c > 3·RTOL to
 #: first order. The check's own norm n (≤ RTOL) moves the margin it computes by one more RTOL: 4 in all.
 MARGIN_ALLOWANCES = 4
-#: scipy.differentiate's first stencil reaches initial_step = 0.5 from the point (oracles.jacobian_fd);
+MARGIN_TOL = tolerances.override(tolerances.analytic(), "‖clip(g)‖ < c is asserted only where the margin ε/(‖g‖ + ε) exceeds 4·RTOL",
+                                 rtol=MARGIN_ALLOWANCES * RTOL, atol=0.0)
+#: scipy.differentiate's first stencil reaches FD_REACH = 0.5 from the point (toolkit.FD_REACH);
 #: a coordinate step of 0.5 moves ‖g‖ by at most 0.5, so a 0.6 margin keeps the branch switch
 #: ‖g‖ + eps = c (and the singularity at g = 0) outside every stencil.
-FD_MARGIN = 0.6
+FD_MARGIN = FD_REACH + 0.1
 
 
 # ---------------------------------------------------------------- helpers (model-independent)
@@ -364,18 +369,19 @@ def _(c, s):
         gs, mx = case
         out, _ = s.clip(gs, mx, eps=eps)
         x, y = _flat(gs), _flat(out)
-        rep = f"clip_by_global_norm({_show(gs)}, {mx!r}, eps={eps!r})"
+        rep = c.repro(gs=gs, max_norm=mx, eps=eps)
         # the scalar s estimated from the output alone (least squares, rescaled so Σx² cannot overflow)
         m = float(np.max(np.abs(x)))
         s_hat = float((y / m) @ (x / m) / ((x / m) @ (x / m)))
-        assert 0.0 < s_hat <= 1.0 + RTOL, f"CLIP-NORM-DIRECTION: scale factor {s_hat!r} outside (0, 1] for {rep}"
-        _close(y, s_hat * x, float(np.max(np.abs(y))), f"CLIP-NORM-DIRECTION: clipped ≠ s·g (s = {s_hat!r})", rep)
+        assert 0.0 < s_hat <= 1.0 + RTOL, f"{c.id}: scale factor {s_hat!r} outside (0, 1] for {rep}"
+        _close(y, s_hat * x, float(np.max(np.abs(y))), f"{c.id}: clipped ≠ s·g (s = {s_hat!r})", rep)
         cos = _cos(y, x)
         target(1.0 - cos, label="1 - cos(clip(g), g)")
-        _close(cos, 1.0, 1.0, "CLIP-NORM-DIRECTION: cos∠(clip(g), g) should be 1", rep)
+        _close(cos, 1.0, 1.0, f"{c.id}: cos∠(clip(g), g) should be 1", rep)
         n = _norm(x)
+        oracles.record_override(CLEARLY_ABOVE_TOL)
         if n + eps > mx * (1.0 + CLEARLY_ABOVE):     # clearly above: a scale-down must happen (not at the rounding edge)
-            assert s_hat < 1.0, f"CLIP-NORM-DIRECTION: ‖g‖ = {n!r} > max_norm = {mx!r} but s = {s_hat!r} (no scale-down) for {rep}"
+            assert s_hat < 1.0, f"{c.id}: ‖g‖ = {n!r} > max_norm = {mx!r} but s = {s_hat!r} (no scale-down) for {rep}"
 
 
 @claim_check("CLIP-NORM-CAP",
@@ -395,13 +401,13 @@ def _(c, s):
         out, n = s.clip(gs, mx, eps=eps)
         y = _flat(out)
         after = _norm(y)
-        rep = f"clip_by_global_norm({_show(gs)}, {mx!r}, eps={eps!r})"
+        rep = c.repro(gs=gs, max_norm=mx, eps=eps)
         target(after / mx, label="‖clip(g)‖ / max_norm")
         ceiling = Fraction(mx) * (1 + Fraction(RTOL))
         assert _sq_exact(y) <= ceiling ** 2, \
-            f"CLIP-NORM-CAP: ‖clip(g)‖ ≈ {after!r} (exact, in rationals) > max_norm·(1 + 256ε) = {float(ceiling)!r} for {rep}"
+            f"{c.id}: ‖clip(g)‖ ≈ {after!r} (exact, in rationals) > max_norm·(1 + 256ε) = {float(ceiling)!r} for {rep}"
         if eps == 0.0 and _norm(_flat(gs)) >= mx:
-            _close(after, mx, mx, f"CLIP-NORM-CAP: ‖clip(g)‖ should equal max_norm = {mx!r} once ‖g‖ = {n!r} ≥ max_norm", rep)
+            _close(after, mx, mx, f"{c.id}: ‖clip(g)‖ should equal max_norm = {mx!r} once ‖g‖ = {n!r} ≥ max_norm", rep)
 
     @c.refutes
     @given(case=_norm_cases(kinds=("absolute", "relative")))
@@ -411,7 +417,7 @@ def _(c, s):
         out, _ = s.clip(gs, mx)
         y = _flat(out)
         literal(_sq_exact(y) <= Fraction(mx) ** 2,
-                f"CLIP-NORM-CAP: the float64 output of clip_by_global_norm({_show(gs)}, {mx!r}) has exact norm² {float(_sq_exact(y))!r} > max_norm² = ({mx!r})²")
+                f"{c.id}: the float64 output of clip_by_global_norm({_show(gs)}, {mx!r}) has exact norm² {float(_sq_exact(y))!r} > max_norm² = ({mx!r})²")
 
 
 @claim_check("CLIP-NORM-IDEMPOTENT",
@@ -429,20 +435,20 @@ def _(c, s):
         out1, n = s.clip(gs, mx, eps=eps)
         out2, _ = s.clip(out1, mx, eps=eps)
         y1, y2 = _flat(out1), _flat(out2)
-        rep = f"g = {_show(gs)}; c = {mx!r}; eps = {eps!r}: clip(clip(g))"
+        rep = c.repro(gs=gs, max_norm=mx, eps=eps)
         scale = float(np.max(np.abs(y1)))
         if eps == 0.0 or n + eps <= mx:
             # Algorithm 1 (and torch below its fixed-point set ‖g‖ ≤ c − ε): a second pass changes at most an ulp
-            _close(y2, y1, scale, "CLIP-NORM-IDEMPOTENT: second pass moved the clipped gradient", rep)
+            _close(y2, y1, scale, f"{c.id}: second pass moved the clipped gradient", rep)
             if n + eps <= mx:
-                assert _same(out1, gs) and _same(out2, gs), f"CLIP-NORM-IDEMPOTENT: ‖g‖ + eps = {n + eps!r} ≤ c but g moved: {rep}"
+                assert _same(out1, gs) and _same(out2, gs), f"{c.id}: ‖g‖ + eps = {n + eps!r} ≤ c but g moved: {rep}"
         else:
             # torch: n1 = cn/(n+ε) after one pass, and n1 + ε > c again, so the second pass scales by
             # κ = c/(n1 + ε) = c(n+ε)/(cn + ε(n+ε)) < 1: never a fixed point unless ‖g‖ ≤ c − ε
             # (written as 1/(n/(n+ε) + ε/c) so that c·n cannot overflow for exploded g)
             kappa = 1.0 / (n / (n + eps) + eps / mx)
             target((eps / mx) * (1.0 - mx / (n + eps)) * kappa, label="1 - κ (second-pass shrink)")
-            _close(y2, kappa * y1, scale, f"CLIP-NORM-IDEMPOTENT: second pass should scale by κ = {kappa!r}", rep)
+            _close(y2, kappa * y1, scale, f"{c.id}: second pass should scale by κ = {kappa!r}", rep)
 
     @c.refutes
     @given(case=_norm_cases(kinds=("absolute", "relative")))
@@ -451,7 +457,7 @@ def _(c, s):
         gs, mx = case
         out1, _ = s.clip(gs, mx)
         out2, _ = s.clip(out1, mx)
-        literal(_same(out2, out1), f"CLIP-NORM-IDEMPOTENT: clip(clip(g)) = {_show(out2)} ≠ clip(g) = {_show(out1)} bitwise (g = {_show(gs)}, c = {mx!r}, eps = 0)")
+        literal(_same(out2, out1), f"{c.id}: clip(clip(g)) = {_show(out2)} ≠ clip(g) = {_show(out1)} bitwise (g = {_show(gs)}, c = {mx!r}, eps = 0)")
 
     @c.refutes
     @given(case=_norm_cases(kinds=("absolute", "relative")))
@@ -461,7 +467,7 @@ def _(c, s):
         out1, _ = s.clip(gs, mx, eps=TORCH_EPS)
         out2, _ = s.clip(out1, mx, eps=TORCH_EPS)
         y1 = _flat(out1)
-        _close(_flat(out2), y1, float(np.max(np.abs(y1))), f"CLIP-NORM-IDEMPOTENT: torch rule (eps = 1e-6) not idempotent, g = {_show(gs)}, c = {mx!r}",
+        _close(_flat(out2), y1, float(np.max(np.abs(y1))), f"{c.id}: torch rule (eps = 1e-6) not idempotent, g = {_show(gs)}, c = {mx!r}",
                literal=True)
 
 
@@ -478,17 +484,17 @@ def _(c, s):
     def identity_or_band(case, eps):
         gs, mx = case
         out, n = s.clip(gs, mx, eps=eps)
-        rep = f"clip_by_global_norm({_show(gs)}, {mx!r}, eps={eps!r})"
+        rep = c.repro(gs=gs, max_norm=mx, eps=eps)
         if n + eps <= mx:
             # exactness is the claim: the factor is exactly 1.0 and g·1.0 = g bit for bit
-            assert _same(out, gs), f"CLIP-NORM-IDENTITY-BELOW: ‖g‖ + eps = {n + eps!r} ≤ c = {mx!r} but clip(g) = {_show(out)} ≠ g: {rep}"
+            assert _same(out, gs), f"{c.id}: ‖g‖ + eps = {n + eps!r} ≤ c = {mx!r} but clip(g) = {_show(out)} ≠ g: {rep}"
         else:
             # torch's band (and every ‖g‖ when c ≤ eps): scaled by c/(‖g‖ + ε) although ‖g‖ ≤ c
             x = _flat(gs)
             factor = mx / (n + eps)
             target(1.0 - factor, label="1 - factor below the threshold")
             _close(_flat(out), factor * x, float(np.max(np.abs(x))),
-                   f"CLIP-NORM-IDENTITY-BELOW: in the band ‖g‖ = {n!r} ≤ c < ‖g‖ + eps the factor should be c/(‖g‖+eps) = {factor!r}", rep)
+                   f"{c.id}: in the band ‖g‖ = {n!r} ≤ c < ‖g‖ + eps the factor should be c/(‖g‖+eps) = {factor!r}", rep)
 
     @c.refutes
     @given(case=_identity_cases())
@@ -499,7 +505,7 @@ def _(c, s):
         assume(n <= mx)                 # the statement is about gradients not larger than the threshold
         x = _flat(gs)
         _close(_flat(out), x, float(np.max(np.abs(x))),
-               f"CLIP-NORM-IDENTITY-BELOW: ‖g‖ = {n!r} ≤ max_norm = {mx!r}, yet clip_grad_norm_'s rule changed g = {_show(gs)}", literal=True)
+               f"{c.id}: ‖g‖ = {n!r} ≤ max_norm = {mx!r}, yet clip_grad_norm_'s rule changed g = {_show(gs)}", literal=True)
 
 
 @claim_check("CLIP-SCALE-BY-DIVIDING",
@@ -516,17 +522,17 @@ def _(c, s):
         gs, mx = case
         out, n = s.clip(gs, mx)
         x, y = _flat(gs), _flat(out)
-        rep = f"clip_by_global_norm({_show(gs)}, {mx!r})"
+        rep = c.repro(gs=gs, max_norm=mx)
         if n == mx:
             # exactness is the claim: Algorithm 1 clips at ‖g‖ = c ('≥'), seed 002 does not ('>'); the factor c/‖g‖ is exactly 1.0
-            assert _same(out, gs), f"CLIP-SCALE-BY-DIVIDING: at ‖g‖ = c = {mx!r} the output should be g bit for bit: {rep}"
+            assert _same(out, gs), f"{c.id}: at ‖g‖ = c = {mx!r} the output should be g bit for bit: {rep}"
         elif n > mx:
             divisor = _norm(x) / mx
             target(divisor, label="divisor ‖g‖/c")
-            assert divisor > 1.0, f"CLIP-SCALE-BY-DIVIDING: divisor ‖g‖/c = {divisor!r} ≤ 1 although ‖g‖ = {n!r} > c: {rep}"
-            _close(y, x / divisor, float(np.max(np.abs(y))), f"CLIP-SCALE-BY-DIVIDING: clip(g) should be g/(‖g‖/c), divisor {divisor!r}", rep)
+            assert divisor > 1.0, f"{c.id}: divisor ‖g‖/c = {divisor!r} ≤ 1 although ‖g‖ = {n!r} > c: {rep}"
+            _close(y, x / divisor, float(np.max(np.abs(y))), f"{c.id}: clip(g) should be g/(‖g‖/c), divisor {divisor!r}", rep)
         else:
-            assert _same(out, gs), f"CLIP-SCALE-BY-DIVIDING: ‖g‖ = {n!r} < c but g changed: {rep}"
+            assert _same(out, gs), f"{c.id}: ‖g‖ = {n!r} < c but g changed: {rep}"
 
 
 @claim_check("CLIP-TORCH-EPS-MARGIN",
@@ -544,17 +550,18 @@ def _(c, s):
         out, returned = s.clip(gs, mx, eps=TORCH_EPS)
         x, y = _flat(gs), _flat(out)
         n = _norm(x)
-        rep = f"clip_by_global_norm({_show(gs)}, {mx!r}, eps=1e-6)"
-        _close(returned, n, n, f"CLIP-TORCH-EPS-MARGIN: the returned value should be the norm BEFORE clipping, {n!r}", rep)
+        rep = c.repro(gs=gs, max_norm=mx, eps=TORCH_EPS)
+        _close(returned, n, n, f"{c.id}: the returned value should be the norm BEFORE clipping, {n!r}", rep)
         if n + TORCH_EPS > mx:
             exact_after = mx * (n / (n + TORCH_EPS))        # n/(n+ε) first: c·n overflows for exploded g
             margin_ = mx * TORCH_EPS / (n + TORCH_EPS)      # c − c·n/(n+ε)
             target(-margin_ / mx, label="-(relative margin below max_norm)")
-            _close(_norm(y), exact_after, mx, f"CLIP-TORCH-EPS-MARGIN: ‖clip(g)‖ should be c‖g‖/(‖g‖+ε) = {exact_after!r}", rep)
-            if margin_ > MARGIN_ALLOWANCES * RTOL * mx:
+            _close(_norm(y), exact_after, mx, f"{c.id}: ‖clip(g)‖ should be c‖g‖/(‖g‖+ε) = {exact_after!r}", rep)
+            oracles.record_override(MARGIN_TOL)
+            if margin_ > MARGIN_TOL.rtol * mx:
                 # the margin is larger than the rounding of the output (derived at MARGIN_ALLOWANCES): strictly below max_norm, exactly
                 assert _sq_exact(y) < Fraction(mx) ** 2, \
-                    f"CLIP-TORCH-EPS-MARGIN: margin cε/(‖g‖+ε) = {margin_!r} exceeds rounding, yet ‖clip(g)‖ ≥ c = {mx!r}: {rep}"
+                    f"{c.id}: margin cε/(‖g‖+ε) = {margin_!r} exceeds rounding, yet ‖clip(g)‖ ≥ c = {mx!r}: {rep}"
 
     @c.refutes
     @given(case=_norm_cases(kinds=("absolute", "relative")))
@@ -565,7 +572,7 @@ def _(c, s):
         assume(n + TORCH_EPS > mx)      # the statement is about gradients that were clipped
         y = _flat(out)
         literal(_sq_exact(y) < Fraction(mx) ** 2,
-                f"CLIP-TORCH-EPS-MARGIN: ‖g‖ = {n!r}: the float64 clipped norm {_norm(y)!r} is not strictly below max_norm = {mx!r}")
+                f"{c.id}: ‖g‖ = {n!r}: the float64 clipped norm {_norm(y)!r} is not strictly below max_norm = {mx!r}")
 
 
 @claim_check("CLIP-VALUE-DIRECTION",
@@ -582,14 +589,14 @@ def _(c, s):
         out = s.clip_value(gs, v)
         x, y = _flat(gs), _flat(out)
         N = x.size
-        rep = f"clip_by_value({_show(gs)}, {v!r})"
+        rep = c.repro(gs=gs, v=v)
         # exactness is the claim: the clamp never flips or zeroes an entry, and leaves |g_i| ≤ v untouched
-        assert np.all(np.sign(y) == np.sign(x)), f"CLIP-VALUE-DIRECTION: an entry changed sign: {rep} = {_show(out)}"
-        assert np.array_equal(y[np.abs(x) <= v], x[np.abs(x) <= v]), f"CLIP-VALUE-DIRECTION: an entry with |g_i| ≤ v changed: {rep}"
+        assert np.all(np.sign(y) == np.sign(x)), f"{c.id}: an entry changed sign, clip(g) = {_show(out)}: {rep}"
+        assert np.array_equal(y[np.abs(x) <= v], x[np.abs(x) <= v]), f"{c.id}: an entry with |g_i| ≤ v changed: {rep}"
         cos = _cos(y, x)
         bound = 1.0 / np.sqrt(N)
         target((1.0 - cos) / (1.0 - bound) if N > 1 else 0.0, label="angle used / worst possible")
-        assert cos > bound - RTOL, f"CLIP-VALUE-DIRECTION: cos = {cos!r} ≤ 1/√N = {bound!r} (N = {N}) for {rep}"
+        assert cos > bound - RTOL, f"{c.id}: cos = {cos!r} ≤ 1/√N = {bound!r} (N = {N}) for {rep}"
 
     @c.refutes
     @given(case=_value_cases())
@@ -597,7 +604,7 @@ def _(c, s):
     def literal_keeps_direction(case):
         gs, v = case
         y, x = _flat(s.clip_value(gs, v)), _flat(gs)
-        _close(_cos(y, x), 1.0, 1.0, f"CLIP-VALUE-DIRECTION: value clipping turned g = {_show(gs)} (v = {v!r}); cos∠ should be 1",
+        _close(_cos(y, x), 1.0, 1.0, f"{c.id}: value clipping turned g = {_show(gs)} (v = {v!r}); cos∠ should be 1",
                literal=True)
 
 
@@ -613,10 +620,10 @@ def _(c, s):
     def entrywise_not_norm(case):
         gs, v = case
         x, y = _flat(gs), _flat(s.clip_value(gs, v))
-        rep = f"clip_by_value({_show(gs)}, {v!r})"
+        rep = c.repro(gs=gs, v=v)
         # exactness is the claim: clamping rounds nothing
-        assert np.max(np.abs(y)) <= v, f"CLIP-VALUE-NORM-BOUND: max|clip(g)_i| = {np.max(np.abs(y))!r} > v = {v!r}: {rep}"
-        assert np.all(np.abs(y) <= np.abs(x)), f"CLIP-VALUE-NORM-BOUND: an entry grew in magnitude: {rep}"
+        assert np.max(np.abs(y)) <= v, f"{c.id}: max|clip(g)_i| = {np.max(np.abs(y))!r} > v = {v!r}: {rep}"
+        assert np.all(np.abs(y) <= np.abs(x)), f"{c.id}: an entry grew in magnitude: {rep}"
         # ‖clip(g)‖₂ ≤ √N·max|clip(g)_i| ≤ v√N follows from the ∞-norm bound: not asserted again; target() still
         # drives the draws toward the equality case, which bound_attained checks
         target(_norm(y) / (v * np.sqrt(x.size)), label="‖clip(g)‖ / (v√N)")
@@ -629,8 +636,8 @@ def _(c, s):
         x = _flat(gs)
         y = _flat(s.clip_value(gs, v))
         want = v * np.sqrt(x.size)
-        _close(_norm(y), want, want, f"CLIP-VALUE-NORM-BOUND: with every |g_i| ≥ v the norm should be v√N = {want!r} (N = {x.size})",
-               f"clip_by_value({_show(gs)}, {v!r})")
+        _close(_norm(y), want, want, f"{c.id}: with every |g_i| ≥ v the norm should be v√N = {want!r} (N = {x.size})",
+               c.repro(gs=gs, v=v))
 
 
 @claim_check("CLIP-PER-TENSOR-NORM-BOUND",
@@ -645,11 +652,11 @@ def _(c, s):
     def each_capped(case, eps):
         gs, mx = case
         out, norms = s.clip_per_tensor(gs, mx, eps=eps)
-        rep = f"clip_by_norm_per_tensor({_show(gs)}, {mx!r}, eps={eps!r})"
-        _close(norms, [_norm(_flat([g])) for g in gs], max(norms), "CLIP-PER-TENSOR-NORM-BOUND: returned norms should be the per-tensor norms before", rep)
+        rep = c.repro(gs=gs, max_norm=mx, eps=eps)
+        _close(norms, [_norm(_flat([g])) for g in gs], max(norms), f"{c.id}: returned norms should be the per-tensor norms before", rep)
         for j, o in enumerate(out):
             nj = _norm(_flat([o]))
-            assert nj <= mx * (1.0 + RTOL), f"CLIP-PER-TENSOR-NORM-BOUND: tensor {j} has norm {nj!r} > c = {mx!r}: {rep}"
+            assert nj <= mx * (1.0 + RTOL), f"{c.id}: tensor {j} has norm {nj!r} > c = {mx!r}: {rep}"
         # ‖clip(g)‖² = Σ_j ‖clip(g)_j‖² ≤ m·c² follows from the per-tensor bounds: not asserted again; target() still
         # drives the draws toward the equality case, which bound_attained checks
         target(_norm(_flat(out)) / (np.sqrt(len(gs)) * mx), label="‖clip(g)‖ / (√m c)")
@@ -662,8 +669,8 @@ def _(c, s):
         out, _ = s.clip_per_tensor(gs, mx)
         want = np.sqrt(len(gs)) * mx
         _close(_norm(_flat(out)), want, want,
-               f"CLIP-PER-TENSOR-NORM-BOUND: with every ‖g_j‖ ≥ c the combined norm should be √m·c = {want!r} (m = {len(gs)})",
-               f"clip_by_norm_per_tensor({_show(gs)}, {mx!r})")
+               f"{c.id}: with every ‖g_j‖ ≥ c the combined norm should be √m·c = {want!r} (m = {len(gs)})",
+               c.repro(gs=gs, max_norm=mx))
 
 
 @claim_check("CLIP-PER-TENSOR-DIRECTION",
@@ -678,10 +685,10 @@ def _(c, s):
     def exact_angle(case, eps):
         gs, mx = case
         out, _ = s.clip_per_tensor(gs, mx, eps=eps)
-        rep = f"clip_by_norm_per_tensor({_show(gs)}, {mx!r}, eps={eps!r})"
+        rep = c.repro(gs=gs, max_norm=mx, eps=eps)
         for j, (g, o) in enumerate(zip(gs, out)):
             if np.any(g != 0.0) and np.any(o != 0.0):
-                _close(_cos(_flat([o]), _flat([g])), 1.0, 1.0, f"CLIP-PER-TENSOR-DIRECTION: tensor {j} should keep its own direction", rep)
+                _close(_cos(_flat([o]), _flat([g])), 1.0, 1.0, f"{c.id}: tensor {j} should keep its own direction", rep)
         # per-tensor clipping acts on the vector a of tensor norms as value clipping does on entries
         a = np.array([_norm(_flat([g])) for g in gs])
         b = np.array([aj * (mx / (aj + eps)) if aj + eps > mx else aj for aj in a])   # the model's min(1, c/(a_j+ε))
@@ -691,10 +698,10 @@ def _(c, s):
             cos = _cos(_flat(out), _flat(gs))
             bound = 1.0 / np.sqrt(len(gs))
             target((1.0 - cos) / (1.0 - bound) if len(gs) > 1 else 0.0, label="angle used / worst possible")
-            _close(cos, want, 1.0, "CLIP-PER-TENSOR-DIRECTION: global cosine should be ⟨a, b⟩/(‖a‖‖b‖) of the tensor norms", rep)
-            assert cos > bound - RTOL, f"CLIP-PER-TENSOR-DIRECTION: cos = {cos!r} ≤ 1/√m = {bound!r}: {rep}"
+            _close(cos, want, 1.0, f"{c.id}: global cosine should be ⟨a, b⟩/(‖a‖‖b‖) of the tensor norms", rep)
+            assert cos > bound - RTOL, f"{c.id}: cos = {cos!r} ≤ 1/√m = {bound!r}: {rep}"
         glob, _ = s.clip_global(gs, mx, eps=eps)
-        _close(_cos(_flat(glob), _flat(gs)), 1.0, 1.0, "CLIP-PER-TENSOR-DIRECTION: global clipping should keep cos = 1", rep)
+        _close(_cos(_flat(glob), _flat(gs)), 1.0, 1.0, f"{c.id}: global clipping should keep cos = 1", rep)
 
     @c.refutes
     @given(case=_norm_cases())
@@ -703,7 +710,7 @@ def _(c, s):
         gs, mx = case
         out, _ = s.clip_per_tensor(gs, mx)
         _close(_cos(_flat(out), _flat(gs)), 1.0, 1.0,
-               f"CLIP-PER-TENSOR-DIRECTION: per-tensor clipping turned g = {_show(gs)} (c = {mx!r}); cos∠ should be 1", literal=True)
+               f"{c.id}: per-tensor clipping turned g = {_show(gs)} (c = {mx!r}); cos∠ should be 1", literal=True)
 
 
 @claim_check("CLIP-DESCENT-DIRECTION",
@@ -724,16 +731,16 @@ def _(c, s):
         m = float(np.max(np.abs(x)))
         for kind, out in kinds.items():
             d = _flat(out)
-            rep = f"{kind} clipping of {_show(gs)} at {mx!r} (eps={eps!r}) = {_show(out)}"
+            rep = c.repro(kind=kind, gs=gs, max_norm=mx, eps=eps)
             # exactness is the claim: each rule multiplies g_i by some t_i ∈ [0, 1] and rounding is monotone,
             # so |d_i| ≤ |g_i| and d_i has g_i's sign (or is 0) bit for bit
-            assert np.all(np.abs(d) <= np.abs(x)), f"CLIP-DESCENT-DIRECTION: |d_i| > |g_i| somewhere in {rep}"
-            assert np.all(d * np.sign(x) >= 0.0), f"CLIP-DESCENT-DIRECTION: d_i opposes g_i somewhere in {rep}"
+            assert np.all(np.abs(d) <= np.abs(x)), f"{c.id}: |d_i| > |g_i| somewhere in {rep}"
+            assert np.all(d * np.sign(x) >= 0.0), f"{c.id}: d_i opposes g_i somewhere in {rep}"
             # ⟨d, g⟩ = Σ|d_i||g_i| ≥ Σ|d_i|² = ‖d‖² follows from the two entrywise facts: not asserted again. What they
             # leave open is d = 0 (every entry clipped or underflowed to 0), so ⟨d, g⟩ > 0 is asserted.
             inner = float((d / m) @ (x / m))            # rescaled by max|g|: no overflow, and the largest entry cannot underflow
             target(-inner / max(_norm(d / m) * _norm(x / m), 1e-300), label=f"-cos(d, g) [{kind}]")
-            assert inner > 0.0, f"CLIP-DESCENT-DIRECTION: ⟨clip(g), g⟩ = {inner!r}·max|g|² is not > 0: {rep}"
+            assert inner > 0.0, f"{c.id}: ⟨clip(g), g⟩ = {inner!r}·max|g|² is not > 0: {rep}"
 
 
 def _jac_closed_form(g, c, eps):
@@ -782,28 +789,28 @@ def _(c, s):
         g, mx, dirs = case
         n = _norm(g)
         assume(n + eps - mx > FD_MARGIN)        # keep the branch switch and g = 0 outside the FD stencil
-        rep = f"g = np.array({g.tolist()!r}); c = {mx!r}; eps = {eps!r}"
+        rep = c.repro(g=g, max_norm=mx, eps=eps)
         model = lambda v: s.clip([v], mx, eps=eps)[0][0]
         smooth = _clip_smooth(mx, eps)
         # the autograd function is the model's formula on this branch (values agree to rounding)
-        _close(model(g), smooth(g), mx, "CLIP-NORM-JACOBIAN: model value vs c·g/(‖g‖+ε)", rep)
+        _close(model(g), smooth(g), mx, f"{c.id}: model value vs c·g/(‖g‖+ε)", rep)
         J = s.jac(g, mx, eps)
-        Jr = oracles.check_jacobian(smooth, g, closed_form=J, label="CLIP-NORM-JACOBIAN: clipped branch", reproduce=rep)
+        Jr = oracles.check_jacobian(smooth, g, closed_form=J, label=f"{c.id}: clipped branch", reproduce=rep)
         # finite differences on the model itself (no autograd needed): the directional derivative uᵀJv
         # (one scalar, cheaper than N columns) against the same closed form
         u, v = dirs
         d, err = oracles.directional_fd(model, g, v, u)
         want_d = float(u @ np.asarray(J, dtype=np.float64) @ v)
         oracles.assert_close(d, want_d, tolerances.fd(err, scale=max(1.0, float(np.max(np.abs(J))))),
-                             "CLIP-NORM-JACOBIAN: uᵀJv closed form vs FD of the model", f"{rep}; u = {u.tolist()!r}; v = {v.tolist()!r}")
+                             f"{c.id}: uᵀJv closed form vs FD of the model", f"{rep}; u = {u.tolist()!r}; v = {v.tolist()!r}")
         # spectrum: c/(n+ε) on g's orthogonal complement (N−1 times), cε/(n+ε)² along g (0 for Algorithm 1);
         # for N = 1 there is no complement and J is the scalar cε/(n+ε)²
         spec = np.linalg.norm(Jr, 2)
         radial = mx * eps / (n + eps) ** 2
         want = mx / (n + eps) if g.size > 1 else radial
         target(spec, label="‖J‖₂")
-        _close(spec, want, 1.0, f"CLIP-NORM-JACOBIAN: ‖J‖₂ should be {'c/(‖g‖+ε)' if g.size > 1 else 'cε/(‖g‖+ε)²'} < 1", rep)
-        _close(Jr @ g, radial * g, mx, "CLIP-NORM-JACOBIAN: J g should be cε/(‖g‖+ε)²·g (radial direction)", rep)
+        _close(spec, want, 1.0, f"{c.id}: ‖J‖₂ should be {'c/(‖g‖+ε)' if g.size > 1 else 'cε/(‖g‖+ε)²'} < 1", rep)
+        _close(Jr @ g, radial * g, mx, f"{c.id}: J g should be cε/(‖g‖+ε)²·g (radial direction)", rep)
 
     @c.holds(max_examples=10, reason="a scipy.differentiate call per example (~8 ms); the identity branch has no parameters beyond g")
     @given(g=vectors(3, -20.0, 20.0), r=floats(1.05, 50.0), u=unit_vectors(3), v=unit_vectors(3), eps=st.sampled_from(EPSILONS))
@@ -813,7 +820,7 @@ def _(c, s):
         mx = n * r + FD_MARGIN + eps            # ‖g‖ + ε + 0.6 ≤ c: the stencil stays on the identity branch
         model = lambda w: s.clip([w], mx, eps=eps)[0][0]
         d, err = oracles.directional_fd(model, g, v, u)
-        oracles.assert_close(d, float(u @ v), tolerances.fd(err), "CLIP-NORM-JACOBIAN: uᵀJv should be uᵀv (J = I) below the threshold",
+        oracles.assert_close(d, float(u @ v), tolerances.fd(err), f"{c.id}: uᵀJv should be uᵀv (J = I) below the threshold",
                              f"g = np.array({g.tolist()!r}); c = {mx!r}; eps = {eps!r}; u = {u.tolist()!r}; v = {v.tolist()!r}")
 
 
@@ -837,13 +844,13 @@ def _(c, s):
                         ("value", lambda u: s.clip_value(u, mx))):
             fx, fz = _flat(f(gs)), _flat(f(hs))
             moved = _norm(fx - fz)
-            rep = f"{kind} clipping at {mx!r}, eps={eps!r}: g = {_show(gs)}, h = {_show(hs)}"
+            rep = c.repro(kind=kind, gs=gs, hs=hs, max_norm=mx, eps=eps)
             # rounding: each clipped output carries a few ulps of its own size
             slack = RTOL * (dist + max(_norm(fx), _norm(fz)))
             target(moved / max(dist, 1e-300), label=f"Lipschitz ratio [{kind}]")
-            assert moved <= dist + slack, f"CLIP-NONEXPANSIVE: ‖clip(g) − clip(h)‖ = {moved!r} > ‖g − h‖ = {dist!r}: {rep}"
+            assert moved <= dist + slack, f"{c.id}: ‖clip(g) − clip(h)‖ = {moved!r} > ‖g − h‖ = {dist!r}: {rep}"
             if eps == 0.0:
                 # projection: clip(g) is the point of the set nearest to g; clip(h) is another point of the set
                 near, other = _norm(x - fx), _norm(x - fz)
                 assert near <= other + RTOL * (_norm(x) + max(_norm(fx), _norm(fz))), \
-                    f"CLIP-NONEXPANSIVE: ‖g − clip(g)‖ = {near!r} > ‖g − clip(h)‖ = {other!r}: clip(g) is not the nearest point: {rep}"
+                    f"{c.id}: ‖g − clip(g)‖ = {near!r} > ‖g − clip(h)‖ = {other!r}: clip(g) is not the nearest point: {rep}"

@@ -16,6 +16,7 @@ from scipy import integrate, special, stats
 from vanishing.checks import oracles, tolerances
 from vanishing.checks.registry import claim_check, literal
 from vanishing.checks.strategies import away_from, dims, floats, matrices, vectors
+from vanishing.checks.toolkit import FD_REACH, MIN_REACH, jac3, magnitude
 from vanishing.models import activations as act
 from vanishing.models import deepnet as dn
 
@@ -23,12 +24,6 @@ SMOOTH = ("sigmoid", "tanh", "arctan", "identity")
 KINKED = ("relu", "leaky_relu")           # a kink at 0; FD must not straddle it
 ALL_ACTS = SMOOTH + KINKED
 
-#: oracles.check_jacobian's finite differences start with initial_step 0.5, and scipy's
-#: stencil never reaches further than that from the point (its later steps only shrink).
-_FD_REACH = 0.5
-#: Below this reach the FD estimate is dominated by rounding (error ∝ eps/step): such inputs sit
-#: on a kink for all practical purposes and are excluded by an explicit assume().
-_MIN_REACH = 1e-3
 
 
 # ---------------------------------------------------------------- helpers (pure)
@@ -64,33 +59,11 @@ def _kink_free_reach(hs, sens):
     ``sens[k]`` bounds |Δh| of ``hs[k]`` per unit move of the differentiated coordinate
     (1-Lipschitz activations propagate it through ‖W‖_∞). We keep half the distance as margin.
     """
-    reach = _FD_REACH
+    reach = FD_REACH
     for h, s in zip(hs, sens):
         if s > 0:
             reach = min(reach, 0.5 * float(np.min(np.abs(h))) / s)
     return reach
-
-
-def _three_oracles(f, x0, closed, label, reach=_FD_REACH):
-    """Autograd (reverse, forward), FD and the closed form agree on f'(x0) (oracles.check_jacobian).
-
-    With reach < 0.5 the input is rescaled, u ↦ x0 + c(u − x0) with c = reach/0.5, so the FD
-    stencil moves x by at most ``reach`` (no kink inside it); the Jacobian is divided back by c.
-    """
-    x0 = np.asarray(x0, dtype=np.float64)
-    if reach >= _FD_REACH:
-        return oracles.check_jacobian(f, x0, closed_form=closed, label=label, reproduce=label)
-    c = reach / _FD_REACH
-    g = lambda u: f(x0 + c * (u - x0))
-    J = oracles.check_jacobian(g, x0, closed_form=c * np.asarray(closed, dtype=np.float64),
-                               label=f"{label} (FD reach {reach:.3g})", reproduce=label)
-    return J / c
-
-
-def _magnitude(a):
-    """The data's scale for tolerances.analytic: max(1, max|a|) (the absolute floor matters for entries near 0)."""
-    a = np.asarray(a, dtype=np.float64)
-    return max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
 
 
 def _middle_product(params, x, i, a):
@@ -195,7 +168,7 @@ def _(c, s):
         n = len(params["W"])
         Wi = params["W"][i - 1]
         C = np.asarray(s.product_form(params, x, y, i, a))
-        reach = _FD_REACH
+        reach = FD_REACH
         if a in KINKED:
             # moving one entry of W_i by t moves h_i by ≤ |t|·‖z_{i−1}‖_∞, and each later layer
             # multiplies that by ‖W_j‖_∞ (the activations are 1-Lipschitz)
@@ -204,17 +177,17 @@ def _(c, s):
             for j in range(i + 1, n + 1):
                 sens.append(sens[-1] * _inf_norm(params["W"][j - 1]))
             reach = _kink_free_reach(fw["h"][i - 1:], sens)
-            assume(reach >= _MIN_REACH)   # precondition: no pre-activation sits on the kink
-        lbl = f"DEEP-GRAD-PRODUCT-FORM: ∂L/∂W_{i} of a {n}-layer {a} net"
+            assume(reach >= MIN_REACH)   # precondition: no pre-activation sits on the kink
+        lbl = f"{c.id}: ∂L/∂W_{i} of a {n}-layer {a} net"
 
         def loss_of_Wi(w):
             return s.loss(_with_weight(params, i, anp.reshape(w, Wi.shape)), x, y, a)
-        _three_oracles(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach)
+        jac3(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach=reach, reproduce=c.repro(net=net))
         G = s.backprop(params, x, y, a)
         for k in range(1, n + 1):
             pf = s.product_form(params, x, y, k, a)
-            oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=_magnitude(pf)),
-                                 f"DEEP-GRAD-PRODUCT-FORM: backprop vs product form for W_{k} of a {n}-layer {a} net")
+            oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=magnitude(pf)),
+                                 f"{c.id}: backprop vs product form for W_{k} of a {n}-layer {a} net")
 
 
 # ================================================================ DEEP-LOCAL-FACTOR-INDEX
@@ -239,15 +212,15 @@ def _(c, s):
         params = _chain(ws, bs)
         fw = dn.forward(params, np.array([x]), a)
         hs = [float(h[0]) for h in fw["h"]]
-        reach = _FD_REACH
+        reach = FD_REACH
         if a in KINKED:                      # z_j moved by t moves h_{j+1} by |w_{j+1}|·|t|
             reach = _kink_free_reach([hs[j]], [abs(ws[j])])
-            assume(reach >= _MIN_REACH)
+            assume(reach >= MIN_REACH)
         layer = lambda u: dn.forward(_sub_net(params, j, j + 1), u, a)["z"][-1]
         closed = float(s.factor(ws, hs, j, a))
-        lbl = f"DEEP-LOCAL-FACTOR-INDEX: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
-        _three_oracles(layer, fw["z"][j], [[closed]], lbl, reach)
-        oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=_magnitude(closed)),
+        lbl = f"{c.id}: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
+        jac3(layer, fw["z"][j], [[closed]], lbl, reach=reach, reproduce=c.repro(chain=chain, a=a, jj=jj))
+        oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=magnitude(closed)),
                              lbl + ": model's chain_factors vs f'(h_{j+1})·w_{j+1}")
 
     @c.refutes
@@ -264,8 +237,8 @@ def _(c, s):
         layer = lambda u: dn.forward(_sub_net(params, j, j + 1), u, a)["z"][-1]
         J = oracles.jacobian_reverse(layer, fw["z"][j])
         text = np.reshape(act.get_activation(a).df(fw["h"][j]) * ws[j - 1], (1, 1))      # the text's f'(h_{j+1})·w_j
-        oracles.assert_close(J, text, tolerances.analytic(scale=_magnitude(text)),
-                             f"DEEP-LOCAL-FACTOR-INDEX (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
+        oracles.assert_close(J, text, tolerances.analytic(scale=magnitude(text)),
+                             f"{c.id} (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
 
     @c.refutes
     @given(chain=_scalar_chains(3, 3), a=st.sampled_from(SMOOTH), y=floats(-1.0, 1.0))
@@ -285,8 +258,8 @@ def _(c, s):
         dz1_dw1, _ = oracles.jacobian_fd(lambda w: dn.forward(_with_weight(params, 2, np.reshape(w, (1, 1))), xv, a)["z"][1], w1)
         z3, h3, h2 = fw["z"][3], fw["h"][2], fw["h"][1]
         seed_chain = np.reshape((z3 - yv) * (df(h3) * ws[2]) * (df(h2) * ws[1]) * dz1_dw1.ravel(), (1, 1))
-        oracles.assert_close(true, seed_chain, tolerances.analytic(scale=_magnitude(seed_chain)),
-                             "DEEP-LOCAL-FACTOR-INDEX (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
+        oracles.assert_close(true, seed_chain, tolerances.analytic(scale=magnitude(seed_chain)),
+                             f"{c.id} (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
 
 
 # ================================================================ DEEP-FACTOR-COUNT
@@ -311,7 +284,7 @@ def _(c, s):
         M1 = float(np.asarray(s.middle(_chain(ws, [0.0] * n), x, i, "identity")).ravel()[0])
         M2 = float(np.asarray(s.middle(_chain([2.0 * w for w in ws], [0.0] * n), x, i, "identity")).ravel()[0])
         m = math.log2(M2 / M1)
-        assert m == n - i, f"DEEP-FACTOR-COUNT: ∂L/∂w_{i} of a {n}-layer chain has {m!r} factors ∂z_(j+1)/∂z_j, expected n − i = {n - i}"
+        assert m == n - i, f"{c.id}: ∂L/∂w_{i} of a {n}-layer chain has {m!r} factors ∂z_(j+1)/∂z_j, expected n − i = {n - i}"
 
     @c.holds
     @given(net=_nets(acts=SMOOTH, square=True))
@@ -321,7 +294,7 @@ def _(c, s):
         n = len(params["W"])
         zi = dn.forward(params, x, a)["z"][i]
         to_out = lambda u: dn.forward(_sub_net(params, i, n), u, a)["z"][-1] if i < n else 1.0 * u
-        _three_oracles(to_out, zi, s.middle(params, x, i, a), f"DEEP-FACTOR-COUNT: ∂z_{n}/∂z_{i} of a {n}-layer {a} net")
+        jac3(to_out, zi, s.middle(params, x, i, a), f"{c.id}: ∂z_{n}/∂z_{i} of a {n}-layer {a} net", reproduce=c.repro(net=net))
 
 
 # ================================================================ DEEP-ACT-DERIV-SUP
@@ -350,15 +323,15 @@ def _(c, s):
         target(d / A.deriv_sup, label="|f'(x)| / sup|f'|")
         # exact in float64: the model's derivatives never exceed their sup (tanh' = 1/cosh² with cosh ≥ 1 in
         # floats, σ' = ¼·tanh'(x/2); see ACT-TANH-DERIV-BOUND and ACT-SIGMOID-DERIV-BOUND)
-        assert d <= A.deriv_sup, f"DEEP-ACT-DERIV-SUP: |{name}'({x!r})| = {d!r} > recorded sup {A.deriv_sup!r}"
-        assert A.deriv_sup <= 1.0, f"DEEP-ACT-DERIV-SUP: sup|{name}'| = {A.deriv_sup!r} > 1"
+        assert d <= A.deriv_sup, f"{c.id}: |{name}'({x!r})| = {d!r} > recorded sup {A.deriv_sup!r}"
+        assert A.deriv_sup <= 1.0, f"{c.id}: sup|{name}'| = {A.deriv_sup!r} > 1"
         at = float(abs(A.df(A.deriv_sup_at)))
         # exactness is the claim here: the sup is attained, and 1/4 and 1 are exact in float64
-        assert at == A.deriv_sup, f"DEEP-ACT-DERIV-SUP: |{name}'({A.deriv_sup_at!r})| = {at!r}, expected the sup {A.deriv_sup!r} to be attained there"
+        assert at == A.deriv_sup, f"{c.id}: |{name}'({A.deriv_sup_at!r})| = {at!r}, expected the sup {A.deriv_sup!r} to be attained there"
         if name in ("relu", "leaky_relu", "identity") and x > 0:
-            assert float(A.df(x)) == 1.0, f"DEEP-ACT-DERIV-SUP: {name}'({x!r}) = {float(A.df(x))!r}, expected exactly 1 on the whole half-line x > 0"
-        if name in SMOOTH or abs(x) > _FD_REACH + 0.1:   # FD's stencil must not straddle the kink at 0
-            _three_oracles(A.f, [x], [[float(A.df(x))]], f"DEEP-ACT-DERIV-SUP: {name}'({x!r})")
+            assert float(A.df(x)) == 1.0, f"{c.id}: {name}'({x!r}) = {float(A.df(x))!r}, expected exactly 1 on the whole half-line x > 0"
+        if name in SMOOTH or abs(x) > FD_REACH + 0.1:   # FD's stencil must not straddle the kink at 0
+            jac3(A.f, [x], [[float(A.df(x))]], f"{c.id}: {name}'({x!r})", reproduce=c.repro(name=name, x=x))
 
     @c.holds
     @given(alpha=floats(0.0, 4.0), x=floats(-1e3, 1e3).filter(lambda v: v != 0.0))
@@ -367,9 +340,9 @@ def _(c, s):
         # leaky'(x; α) ∈ {1, α}: sup|leaky'| = max(1, α), so "≤ 1" holds iff α ≤ 1
         d = abs(float(s.dleaky(x, alpha)))
         expected = 1.0 if x > 0 else alpha
-        assert d == expected, f"DEEP-ACT-DERIV-SUP: |leaky_relu'({x!r}; α={alpha!r})| = {d!r}, expected {expected!r}"
+        assert d == expected, f"{c.id}: |leaky_relu'({x!r}; α={alpha!r})| = {d!r}, expected {expected!r}"
         sup = max(abs(float(s.dleaky(1.0, alpha))), abs(float(s.dleaky(-1.0, alpha))))
-        assert sup == max(1.0, alpha), f"DEEP-ACT-DERIV-SUP: sup|leaky_relu'(·; α={alpha!r})| = {sup!r}, expected max(1, α)"
+        assert sup == max(1.0, alpha), f"{c.id}: sup|leaky_relu'(·; α={alpha!r})| = {sup!r}, expected max(1, α)"
         # so sup ≤ 1 iff α ≤ 1: arithmetic on max(1, α), not asserted again
 
     @c.refutes
@@ -408,8 +381,8 @@ def _(c, s):
         # quad's own error estimate is conservative (~1e-11 here); its value must still agree to 256 ulps
         by_quad, _ = integrate.quad(_gauss_pdf, -cut, cut)
         tol = tolerances.analytic()
-        oracles.assert_close(p, by_cdf, tol, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
-        oracles.assert_close(p, by_quad, tol, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
+        oracles.assert_close(p, by_cdf, tol, f"{c.id}: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
+        oracles.assert_close(p, by_quad, tol, f"{c.id}: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1))
@@ -417,7 +390,7 @@ def _(c, s):
         p = float(s.p_below(1.0))
         k = int(np.count_nonzero(np.abs(s.sample(np.random.default_rng(seed), _MC_N)) < 1.0))
         lo, hi = stats.binom.interval(1.0 - _MC_ALPHA, _MC_N, p)
-        assert lo <= k <= hi, (f"DEEP-NORMAL-WEIGHT-BELOW-ONE: {k} of {_MC_N} standard-normal draws (seed {seed}) have |w| < 1; "
+        assert lo <= k <= hi, (f"{c.id}: {k} of {_MC_N} standard-normal draws (seed {seed}) have |w| < 1; "
                                f"the {1 - _MC_ALPHA} binomial interval for p = {p:.6f} is [{lo:.0f}, {hi:.0f}]")
 
 
@@ -443,12 +416,12 @@ def _(c, s):
         m = min(abs(Fraction(a)), abs(Fraction(b)))
         if m > 0:
             target(float(exact / m), label="|ab| / min(|a|,|b|)")
-        assert exact <= m, f"DEEP-SMALL-PRODUCT: |{a!r}·{b!r}| > min"
-        assert (exact < m) == (a != 0 and b != 0), f"DEEP-SMALL-PRODUCT: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
+        assert exact <= m, f"{c.id}: |{a!r}·{b!r}| > min"
+        assert (exact < m) == (a != 0 and b != 0), f"{c.id}: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
         p = abs(float(s.mul(a, b)))
-        assert p <= float(m), f"DEEP-SMALL-PRODUCT: fl({a!r}·{b!r}) = {p!r} > min(|a|,|b|) = {float(m)!r}"
+        assert p <= float(m), f"{c.id}: fl({a!r}·{b!r}) = {p!r} > min(|a|,|b|) = {float(m)!r}"
         if exact >= _TINY:   # no underflow: a relative rounding of 2^-53 cannot reach min(|a|,|b|)
-            assert p < float(m), f"DEEP-SMALL-PRODUCT: fl({a!r}·{b!r}) = {p!r} is not below min(|a|,|b|) = {float(m)!r}"
+            assert p < float(m), f"{c.id}: fl({a!r}·{b!r}) = {p!r} is not below min(|a|,|b|) = {float(m)!r}"
 
     @c.refutes
     @given(a=below_one, b=below_one)
@@ -481,16 +454,16 @@ def _(c, s):
         bound = A.deriv_sup * abs(w)
         if bound > 0:
             target(abs(factor) / bound, label="|f'(h) w| / (γ|w|)")
-        reach = _FD_REACH
+        reach = FD_REACH
         if name in KINKED:
             reach = _kink_free_reach([np.array([h])], [abs(w)])
-            assume(reach >= _MIN_REACH)
-        _three_oracles(lambda u: A.f(w * u + b), [z], [[factor]], f"DEEP-FACTOR-BELOW-ONE: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach)
+            assume(reach >= MIN_REACH)
+        jac3(lambda u: A.f(w * u + b), [z], [[factor]], f"{c.id}: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach=reach, reproduce=c.repro(name=name, w=w, z=z, b=b))
         # exact in float64: |f'(h)| ≤ γ in floats (DEEP-ACT-DERIV-SUP) and rounding is monotone, so fl(|f'(h)|·|w|) ≤ fl(γ|w|)
-        assert abs(factor) <= bound, f"DEEP-FACTOR-BELOW-ONE: |{name}'({h!r})·{w!r}| = {abs(factor)!r} > γ|w| = {bound!r}"
+        assert abs(factor) <= bound, f"{c.id}: |{name}'({h!r})·{w!r}| = {abs(factor)!r} > γ|w| = {bound!r}"
         # the sup over h is attained (at h* = deriv_sup_at), so "every factor < 1" fails once |w| ≥ 1/γ
         at = abs(float(A.df(A.deriv_sup_at)) * w)
-        assert at == bound, f"DEEP-FACTOR-BELOW-ONE: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"
+        assert at == bound, f"{c.id}: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"
         # so sup_h |f'(h) w| = γ|w| < 1 iff |w| < 1/γ (γ = 1/4 or 1: exact in floats), not asserted again
 
     @c.holds
@@ -500,9 +473,9 @@ def _(c, s):
         thr = 1.0 / s.activations[name].deriv_sup
         p = float(special.erfc(thr / math.sqrt(2.0)))
         tol = tolerances.analytic()
-        oracles.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"DEEP-FACTOR-BELOW-ONE: erfc(t/√2) vs 2Φ(−t), t={thr}")
+        oracles.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"{c.id}: erfc(t/√2) vs 2Φ(−t), t={thr}")
         inside, _ = integrate.quad(_gauss_pdf, -thr, thr)      # agreement to 256 ulps, not quad's loose estimate
-        oracles.assert_close(1.0 - p, inside, tol, f"DEEP-FACTOR-BELOW-ONE: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
+        oracles.assert_close(1.0 - p, inside, tol, f"{c.id}: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
 
 
 # ================================================================ DEEP-EARLIER-SMALLER
@@ -539,18 +512,17 @@ def _(c, s):
             # exact, no allowance: the model's σ' never exceeds ¼ in floats, so each computed |F_j| = fl(σ'(h_j)|w_j|)
             # ≤ |w_j|/4 (÷4 is exact), and rounding is monotone, so the two products, multiplied in the same order,
             # keep |prod| ≤ bound_prod step by step
-            assert abs(prod) <= bound_prod, \
-                f"DEEP-EARLIER-SMALLER: |∂z_{n}/∂z_{i}| = {abs(prod)!r} > ∏|w_j|/4 = {bound_prod!r} (ws={ws!r}, bs={bs!r}, x={x!r})"
-            tol = _chain_tol(n - i + _CHAIN_EXTRA_FACTORS)
-            assert abs(grads[i - 1]) <= g_bound * (1.0 + tol.rtol), \
-                (f"DEEP-EARLIER-SMALLER: |∂L/∂w_{i}| = {abs(grads[i - 1])!r} > bound {g_bound!r} (allowed up to "
-                 f"{g_bound * (1.0 + tol.rtol)!r}, {tol.reason}) (ws={ws!r}, bs={bs!r}, x={x!r}, y={y!r})")
+            oracles.assert_le(abs(prod), bound_prod, tolerances.exact("σ' ≤ ¼ in floats and rounding is monotone"),
+                              f"{c.id}: |∂z_{n}/∂z_{i}| vs ∏|w_j|/4", reproduce=c.repro(chain=chain, y=y))
+            tol = tolerances.chain(n - i + _CHAIN_EXTRA_FACTORS, "|∂L/∂w_i| and its bound, each a product of rounded factors")
+            oracles.assert_le(abs(grads[i - 1]), g_bound, tol, f"{c.id}: |∂L/∂w_{i}| vs |z_n − y|·∏_(j>i)|w_j|/4·¼·|z_(i−1)|",
+                              reproduce=c.repro(chain=chain, y=y))
             prod *= F[i - 1]                        # F[i−1] = ∂z_i/∂z_{i−1}
             bound_prod *= abs(ws[i - 1]) / 4.0
         target(worst, label="max_i |∂L/∂w_i| / bound")
         if n <= 4:                                  # three oracles on ∂z_n/∂z_0 (FD is affordable here)
-            _three_oracles(lambda u: dn.forward(params, u, "sigmoid")["z"][-1], xv, [[prod]],
-                           f"DEEP-EARLIER-SMALLER: ∂z_{n}/∂z_0 of a sigmoid chain")
+            jac3(lambda u: dn.forward(params, u, "sigmoid")["z"][-1], xv, [[prod]],
+                           f"{c.id}: ∂z_{n}/∂z_0 of a sigmoid chain", reproduce=c.repro(chain=chain, y=y))
 
     @c.refutes
     @given(chain=_scalar_chains(2, 5, w=floats(-3.0, 3.0), b=floats(-3.0, 3.0)), y=floats(-1.0, 1.0))
@@ -575,13 +547,6 @@ def _(c, s):
 _CHAIN_EXTRA_FACTORS = 3
 
 
-def _chain_tol(m):
-    """The allowance for a product of m rounded factors, each within the analytic unit (derivation above)."""
-    unit = tolerances.analytic().rtol
-    return tolerances.override(tolerances.analytic(), f"a product of {m} rounded factors, each within {tolerances.ANALYTIC_ULPS:g} ulps: "
-                               f"(1 + 2^8 eps)^{m} − 1", rtol=(1.0 + unit) ** m - 1.0, atol=0.0)
-
-
 def _chain_from(w, bs):
     """A scalar chain whose weights come from a (possibly boxed) vector w: differentiable in w."""
     return {"W": [anp.reshape(w[k], (1, 1)) for k in range(len(bs))], "b": [np.array([b]) for b in bs]}
@@ -604,7 +569,7 @@ def _(c, s):
         bs = [-(ws[0] * x)] + [-(w * 0.5) for w in ws[1:]]
         params, xv = _chain(ws, bs), np.array([x])
         hs = [float(h[0]) for h in dn.forward(params, xv, "sigmoid")["h"]]
-        assert all(h == 0.0 for h in hs), f"DEEP-EXPLODING-FACTOR: pre-activations not centred: {hs!r}"
+        assert all(h == 0.0 for h in hs), f"{c.id}: pre-activations not centred: {hs!r}"
         closed = 1.0
         for f in s.factors(params, xv, "sigmoid"):
             closed *= float(np.asarray(f).ravel()[0])
@@ -612,15 +577,15 @@ def _(c, s):
         # each factor σ'(0)·4c_j = ±c_j is exact (σ'(0) = ¼ and ×4 are exact); the two products of ≤ 50 factors,
         # multiplied in different orders, differ by at most 2·50 half-ulps = 50 ulps relative: inside the analytic
         # tolerance (2^8 ulps), which therefore needs no growth with n here
-        oracles.assert_close(closed, expected, tolerances.analytic(scale=_magnitude(expected)),
-                             f"DEEP-EXPLODING-FACTOR: product of {n} chain factors vs ∏ ±c_j")
+        oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
+                             f"{c.id}: product of {n} chain factors vs ∏ ±c_j")
         target(math.log(abs(expected)), label="log|∂z_n/∂z_0|")
         to_out = lambda u: dn.forward(params, u, "sigmoid")["z"][-1]
         if n <= 4:
-            _three_oracles(to_out, xv, [[closed]], f"DEEP-EXPLODING-FACTOR: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j")
+            jac3(to_out, xv, [[closed]], f"{c.id}: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j", reproduce=c.repro(cs=cs, signs=signs, x=x))
         else:
-            oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=_magnitude(closed)),
-                                 f"DEEP-EXPLODING-FACTOR: autograd ∂z_{n}/∂z_0 vs product")
+            oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=magnitude(closed)),
+                                 f"{c.id}: autograd ∂z_{n}/∂z_0 vs product")
         # |∂z_n/∂z_0| = ∏c_j ≥ 1 with c_j ≥ 1, growing geometrically: arithmetic on the product just checked
 
     @c.refutes
@@ -661,12 +626,12 @@ def _(c, s):
         if active:
             expected = float(np.prod(ws[i:]))
             # the same ≤ 40 weights multiplied in two orders: ≤ 2·40 half-ulps = 40 ulps apart, inside 2^8 ulps
-            oracles.assert_close(closed, expected, tolerances.analytic(scale=_magnitude(expected)),
-                                 "DEEP-RELU-STABLE: active chain: product vs ∏ w_j")
+            oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
+                                 f"{c.id}: active chain: product vs ∏ w_j")
             if expected != 0:
                 target(abs(math.log2(abs(expected))), label="|log2 ∂z_n/∂z_i|")
         else:   # exactness is the claim: an inactive unit multiplies by exactly 0
-            assert closed == 0.0, f"DEEP-RELU-STABLE: a unit is off (h = {hs!r}) but the product is {closed!r}"
+            assert closed == 0.0, f"{c.id}: a unit is off (h = {hs!r}) but the product is {closed!r}"
         to_out = lambda u: dn.forward(_sub_net(params, i, n), u, "relu")["z"][-1]
         zi = fw["z"][i]
         if n - i <= 4:
@@ -679,11 +644,11 @@ def _(c, s):
                 if hs[j] <= 0:
                     acc = 0.0
             reach = _kink_free_reach([np.array([h]) for h in hs[i:]], sens)
-            assume(reach >= _MIN_REACH)
-            _three_oracles(to_out, zi, [[closed]], f"DEEP-RELU-STABLE: ∂z_{n}/∂z_{i} of a ReLU chain", reach)
+            assume(reach >= MIN_REACH)
+            jac3(to_out, zi, [[closed]], f"{c.id}: ∂z_{n}/∂z_{i} of a ReLU chain", reach=reach, reproduce=c.repro(chain=chain, k=k))
         else:
-            oracles.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=_magnitude(closed)),
-                                 f"DEEP-RELU-STABLE: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
+            oracles.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=magnitude(closed)),
+                                 f"{c.id}: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
 
     @c.refutes
     @given(chain=_scalar_chains(1, 10, w=floats(0.1, 4.0), b=floats(0.0, 2.0)))
@@ -710,5 +675,5 @@ def _(c, s):
     @example(x=-1.0)
     def derivative_is_one(x):
         d = float(s.didentity(x))
-        assert d == 1.0, f"DEEP-IDENTITY-DERIV-ONE: identity'({x!r}) = {d!r}, expected exactly 1"   # exact: the claim is "always one"
-        _three_oracles(s.identity, [x], [[d]], f"DEEP-IDENTITY-DERIV-ONE: identity'({x!r})")
+        assert d == 1.0, f"{c.id}: identity'({x!r}) = {d!r}, expected exactly 1"   # exact: the claim is "always one"
+        jac3(s.identity, [x], [[d]], f"{c.id}: identity'({x!r})", reproduce=c.repro(x=x))

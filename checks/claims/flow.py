@@ -18,14 +18,9 @@ import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import oracles, tolerances
-from vanishing.checks import strategies as _S
-from vanishing.checks.claims._cache import (
-    lstm_params_of,
-    matrices_of,
-    square_blocks,
-    vectors_of,
-)
 from vanishing.checks.registry import claim_check, literal
+from vanishing.checks.strategies import dims, lstm_params, matrices, square_blocks, vectors
+from vanishing.checks.toolkit import FD_REACH, le
 from vanishing.models import activations as act
 from vanishing.models import deepnet, lstm, rnn
 
@@ -40,7 +35,7 @@ _SIGMA_ONE_FROM = 36.73680056967711
 _PIN = 1000.0
 
 
-# ---------------------------------------------------------------- strategies (private; shared caches in _cache.py)
+# ---------------------------------------------------------------- strategies (private; the cached factories are in checks/strategies.py)
 
 _GATE_ORDER = {"forget": "ifgo", "cec": "igo"}
 #: 0.5: PyTorch's init range 1/√H at H = 4; 2 and 8 push the gates towards saturation; 60 saturates them.
@@ -70,9 +65,9 @@ def _lstm_steps(draw, variants=("forget", "cec"), max_H=3, max_D=2, pin=("o", "i
     h_prev ∈ [−1, 1] (every reachable h); c_prev moderate or large (|c| up to 40 saturates tanh').
     """
     variant = draw(st.sampled_from(variants), label="variant")
-    H, D = draw(_S.dims(1, max_H), label="H"), draw(_S.dims(1, max_D), label="D")
+    H, D = draw(dims(1, max_H), label="H"), draw(dims(1, max_D), label="D")
     scale = draw(st.sampled_from(_SCALES), label="weight scale")
-    p = dict(draw(lstm_params_of(H, D, scale, variant), label="params"))
+    p = dict(draw(lstm_params(H, D, scale, variant), label="params"))
     if draw(st.booleans(), label="structured W_h blocks"):
         p["W_h"] = np.vstack([draw(square_blocks(H, scale), label=f"W_h block {k}") for k in range(len(_GATE_ORDER[variant]))])
     for gate in pin:
@@ -80,8 +75,8 @@ def _lstm_steps(draw, variants=("forget", "cec"), max_H=3, max_D=2, pin=("o", "i
         if mode != "as drawn":
             p = _with_bias(p, variant, H, **{gate: _PIN if mode == "open" else -_PIN})
     c_range = draw(st.sampled_from((3.0, 40.0)), label="|c_prev| range")
-    return (variant, p, draw(vectors_of(H, -1.0, 1.0), label="h_prev"), draw(vectors_of(H, -c_range, c_range), label="c_prev"),
-            draw(vectors_of(D, -3.0, 3.0), label="x"))
+    return (variant, p, draw(vectors(H, -1.0, 1.0), label="h_prev"), draw(vectors(H, -c_range, c_range), label="c_prev"),
+            draw(vectors(D, -3.0, 3.0), label="x"))
 
 
 def _lstm(H=1, D=1, variant="forget", W_x=None, W_h=None, b=None):
@@ -91,15 +86,6 @@ def _lstm(H=1, D=1, variant="forget", W_x=None, W_h=None, b=None):
     def arr(v, shape):
         return np.zeros(shape) if v is None else np.array(v, dtype=np.float64).reshape(shape)
     return {"W_x": arr(W_x, (n * H, D)), "W_h": arr(W_h, (n * H, H)), "b": arr(b, (n * H,))}
-
-
-def _le(value, bound, label, scale=1.0):
-    """value ≤ bound elementwise up to rounding: the analytic tolerance (2^8 ulps) at ``scale``."""
-    value, bound = np.asarray(value, dtype=np.float64), np.asarray(bound, dtype=np.float64)
-    allowed = bound + tolerances.analytic(scale=scale).bound(bound)
-    bad = value > allowed
-    assert not np.any(bad), (f"{label}: {value[bad]!r} exceeds the bound {bound[bad]!r} "
-                             f"(allowed up to {allowed[bad]!r}, {tolerances.analytic().reason})")
 
 
 # ================================================================ 1. seed 004 §4.2: an open gate is not an open pipe
@@ -121,7 +107,7 @@ def _in_factor(s):
                          {"in_factor": lambda s: s["i"] * act.sigmoid_prime(s["a_g"])}})
 def _(c, s):
     """∂h_t/∂c_t = diag(o_t⊙tanh'(c_t)), ∂c_t/∂a_g = diag(i_t⊙tanh'(a_g)): ≤ the gate, and at gate = 1 still tanh' ≤ 1.  [LSTM-OPEN-GATE-TANH-FACTOR]"""
-    cid = "LSTM-OPEN-GATE-TANH-FACTOR"
+    cid = c.id
 
     @c.holds(max_examples=12, reason="finite differences on two diagonal Jacobians: scipy iterates to its cap on every exact 0")
     @given(step=_lstm_steps(max_H=2))
@@ -131,7 +117,7 @@ def _(c, s):
         variant, p, h, c0, x = step
         H = c0.size
         g0 = s.gates(p, h, c0, x, variant=variant)
-        rep = f"vanishing verify --only {cid}  (variant={variant}, H={H}, D={x.size})"
+        rep = c.repro(step=step)
         out, inn = np.asarray(s.out_factor(g0)), np.asarray(s.in_factor(g0))
         # ∂h_t/∂c_{t−1}|_{h_{t−1}} = ∂h_t/∂c_t · ∂c_t/∂c_{t−1}|_h = diag(o⊙tanh'(c_t)) · direct path (diag(f_t), or I for cec)
         closed_h = np.diag(out) @ s.direct(p, h, c0, x, variant=variant)
@@ -147,8 +133,8 @@ def _(c, s):
                                label=f"{cid}: ∂c_t/∂b_g", reproduce=rep)
         o, i = np.asarray(g0["o"]), np.asarray(g0["i"])
         # the gate bounds the flow (tanh' ≤ 1), so a gate near 0 stops it: |factor| ≤ gate
-        _le(np.abs(out), o, f"{cid}: |∂h_t/∂c_t| vs the output gate o_t")
-        _le(np.abs(inn), i, f"{cid}: |∂c_t/∂a_g| vs the input gate i_t")
+        le(np.abs(out), o, f"{cid}: |∂h_t/∂c_t| vs the output gate o_t", scale=1.0)
+        le(np.abs(inn), i, f"{cid}: |∂c_t/∂a_g| vs the input gate i_t", scale=1.0)
         # an open gate (exactly 1.0) leaves the tanh' factor, ≤ 1 and = 1 only where its argument rounds to 0
         for gate, factor, arg, name in ((o, out, np.asarray(g0["c"]), "c_t"), (i, inn, np.asarray(g0["a_g"]), "a_g")):
             op = gate == 1.0
@@ -211,9 +197,9 @@ def _cancelling_rnns(draw):
     entries and T = P + 1 = 3 per-step gradients: three vectors in R² always admit a vanishing combination."""
     name = draw(st.sampled_from(("sigmoid", "tanh")), label="activation")
     w = draw(st.sampled_from((1.0, 3.0)), label="weight range")
-    W = draw(matrices_of(1, 2, -w, w), label="[W_rec, W_in]")
+    W = draw(matrices(1, 2, -w, w), label="[W_rec, W_in]")
     P = {"W_hh": W[:, :1], "W_xh": W[:, 1:], "b": np.zeros(1)}
-    return name, P, draw(vectors_of(1, -1.0, 1.0), label="c_0"), draw(matrices_of(3, 1, -3.0, 3.0), label="xs")
+    return name, P, draw(vectors(1, -1.0, 1.0), label="c_0"), draw(matrices(3, 1, -3.0, 3.0), label="xs")
 
 
 def _cancelling_cotangents(G):
@@ -232,7 +218,7 @@ def _cancelling_cotangents(G):
                          {"bptt": lambda P, h0, xs, dE, act="tanh": rnn.bptt_grad(P, h0, xs, np.vstack([dE[:-1], 0 * dE[-1:]]), act)}})
 def _(c, s):
     """∂E/∂W = Σ_t ∂E_t/∂W can be exactly 0 while no ∂E_t/∂W (and no partial sum S_n, n < T) is 0.  [BPTT-SUM-CANCELLATION]"""
-    cid = "BPTT-SUM-CANCELLATION"
+    cid = c.id
 
     def cancel(case, G):
         """v with Σ_t v_t ∂c_t/∂W = 0, the per-step gradients v_t ∂c_t/∂W, and the model's ∂E/∂W for ∂E_t/∂c_t = v_t."""
@@ -258,7 +244,7 @@ def _(c, s):
         name, P, c0, xs = case
         G = _per_step_gradients(s.bptt, P, c0, xs, name)
         assume(_cancelling_cotangents(G) is not None)      # rows spanning R² (cheap to test: reject before the oracles)
-        rep = f"vanishing verify --only {cid}  ({name}, W = {_seed003_theta(P)!r}, c0 = {c0!r}, xs = {xs.ravel()!r})"
+        rep = c.repro(act=name, W=_seed003_theta(P), c0=c0, xs=xs)
         # three oracles on every per-step gradient at once: row t of ∂(c_1..c_T)/∂W is ∂E_t/∂W for E_t = c_t
         oracles.check_jacobian(lambda th: rnn.forward(_seed003_params(th, 1, 1), c0, xs, name)[:, 0], _seed003_theta(P),
                                closed_form=G, label=f"{cid}: per-step gradients ∂c_t/∂W", reproduce=rep)
@@ -272,7 +258,7 @@ def _(c, s):
         # linearity: the gradient of E = Σ E_t is the sum of the per-step gradients (what eq. (3) says) ...
         oracles.assert_close(total, terms.sum(axis=0), tol, f"{cid}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
         # ... and the triangle inequality gives the true direction: all terms vanish ⇒ the sum vanishes
-        _le(np.linalg.norm(total), np.sum(norms), f"{cid}: ‖Σ_t ∂E_t/∂W‖ vs Σ_t ‖∂E_t/∂W‖", scale)
+        le(np.linalg.norm(total), np.sum(norms), f"{cid}: ‖Σ_t ∂E_t/∂W‖ vs Σ_t ‖∂E_t/∂W‖", scale=scale)
         # but not conversely: here the sum is 0 to rounding while no term and no partial sum S_n (n < T) is
         partial = np.linalg.norm(np.cumsum(terms, axis=0), axis=1)
         assert np.linalg.norm(total) <= tol.atol, f"{cid}: the cancelling combination left ‖∂E/∂W‖ = {np.linalg.norm(total)!r} ({rep})"
@@ -338,7 +324,7 @@ def _forget_runs(draw, max_T=4, max_H=2):
     shift = draw(st.sampled_from((0.0, 1.0, 2.0, 5.0, 40.0)), label="forget-bias shift")
     p = _with_bias(p, "forget", H, f=p["b"][_block("forget", "f", H)] + shift)
     T = draw(st.integers(1, max_T), label="T")
-    xs = draw(vectors_of(T * D, -3.0, 3.0), label="xs").reshape(T, D)
+    xs = draw(vectors(T * D, -3.0, 3.0), label="xs").reshape(T, D)
     return p, h0, c0, xs
 
 
@@ -357,7 +343,7 @@ def _gates_forget_on_write(p, h, c_prev, x, variant="forget"):
                          {"direct": lambda p, h, c_, x, variant="forget": np.diag(act.sigmoid_prime(lstm.gates(p, h, c_, x, variant)["a_f"]))}})
 def _(c, s):
     """∂c_T/∂c_0|_direct = diag(∏_t f_t), exp(−Σ(1−f_t)/f_t) ≤ ∏_t f_t ≤ min(exp(−Σ(1−f_t)), (max f)^T): it survives only if f_t → 1.  [LSTM-DIRECT-PATH-PRODUCT]"""
-    cid = "LSTM-DIRECT-PATH-PRODUCT"
+    cid = c.id
 
     @c.holds(max_examples=12, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
@@ -369,7 +355,7 @@ def _(c, s):
         closed = _direct_product(s.direct, p, hs, cs, xs)
         J = oracles.check_jacobian(_frozen_h_cell(s.gates, p, hs, xs), c0, closed_form=closed, structure=oracles.diagonal_mask(H),
                                    label=f"{cid}: ∂c_T/∂c_0 along the direct path (T = {len(xs)})",
-                                   reproduce=f"vanishing verify --only {cid}  (H={H}, T={len(xs)})")
+                                   reproduce=c.repro(H=H, T=len(xs)))
         f = np.array([np.asarray(g["f"]) for g in steps])
         oracles.assert_close(np.diag(J), np.prod(f, axis=0), tolerances.analytic(), f"{cid}: ∂c_T/∂c_0 vs ∏_t f_t")
 
@@ -378,7 +364,7 @@ def _(c, s):
         p, h0, c0, xs = draw(_forget_runs(max_T=1, max_H=3))
         T = draw(st.integers(1, 150), label="T")
         # a repeated block of ≤ 8 inputs: long sequences without drawing 150·D floats
-        block = draw(vectors_of(8 * xs.shape[1], -3.0, 3.0), label="input block").reshape(8, -1)
+        block = draw(vectors(8 * xs.shape[1], -3.0, 3.0), label="input block").reshape(8, -1)
         return p, h0, c0, np.resize(block, (T, block.shape[1]))
 
     @c.holds(max_examples=6, reason="trajectories of up to 150 validated model steps, ~0.15 ms each")
@@ -399,9 +385,9 @@ def _(c, s):
             lower = np.exp(-np.sum((1.0 - f) / f, axis=0))
         T = len(xs)
         # each bound is a product/exp of T rounded factors: T·eps relative at most, inside 2^8 ulps for T ≤ 150
-        _le(prod, upper, f"{cid}: ∏f_t vs exp(−Σ(1 − f_t)) (T = {T})")
-        _le(prod, np.max(f, axis=0) ** T, f"{cid}: ∏f_t vs (max_t f_t)^T (T = {T})")
-        _le(lower, prod, f"{cid}: exp(−Σ(1 − f_t)/f_t) vs ∏f_t (T = {T})")
+        le(prod, upper, f"{cid}: ∏f_t vs exp(−Σ(1 − f_t)) (T = {T})", scale=1.0)
+        le(prod, np.max(f, axis=0) ** T, f"{cid}: ∏f_t vs (max_t f_t)^T (T = {T})", scale=1.0)
+        le(lower, prod, f"{cid}: exp(−Σ(1 − f_t)/f_t) vs ∏f_t (T = {T})", scale=1.0)
         # exactly 1 iff every f_t is exactly 1.0, iff every a_f ≥ 53·ln 2 (exact float facts: rounding is monotone)
         assert np.array_equal(prod == 1.0, np.all(f == 1.0, axis=0)), f"{cid}: ∏f_t = {prod!r} is 1 without every f_t = 1"
         assert np.array_equal(f == 1.0, a_f >= _SIGMA_ONE_FROM), f"{cid}: f = 1.0 exactly does not match a_f ≥ {_SIGMA_ONE_FROM}"
@@ -410,11 +396,11 @@ def _(c, s):
     @st.composite
     def initialised_lstms(draw):
         """PyTorch's default init U(−1/√H, 1/√H) (lstm.init_params, scale 1), forget bias 0, 1 or 2, |x| ≤ 1."""
-        H, D = draw(_S.dims(1, 3), label="H"), draw(_S.dims(1, 2), label="D")
+        H, D = draw(dims(1, 3), label="H"), draw(dims(1, 2), label="D")
         bias = draw(st.sampled_from((0.0, 1.0, 2.0)), label="forget bias")
         p = lstm.init_params(H, D, np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="init seed")), forget_bias=bias)
         T = draw(st.integers(2, 100), label="T")
-        return p, draw(vectors_of(T * D, -1.0, 1.0), label="xs").reshape(T, D)
+        return p, draw(vectors(T * D, -1.0, 1.0), label="xs").reshape(T, D)
 
     @c.refutes
     @given(run=initialised_lstms())
@@ -498,7 +484,7 @@ def _backprop_without_fprime(params, x, y, act_name="sigmoid"):
                      "f'(h) dropped in the hidden layers' δ recursion": {"backprop": _backprop_without_fprime}})
 def _(c, s):
     """Sigmoid MLP, W ~ N(0,1), digits: median over nets of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ < 1, and smaller still with depth.  [DEEP-FIRST-LAYER-TYPICAL]"""
-    cid = "DEEP-FIRST-LAYER-TYPICAL"
+    cid = c.id
 
     @c.holds(max_examples=8, reason="10 nets of up to 7 layers per example, each with a mini-batch of 8 backprops")
     @given(width=st.sampled_from((16, 32)), base=st.integers(0, 2**30))
@@ -526,7 +512,7 @@ def _(c, s):
             return anp.reshape(deepnet.loss({"W": Ws, "b": params["b"]}, x, y, "sigmoid"), (1,))
         theta = np.concatenate([np.ravel(W) for W in params["W"]])
         closed = np.concatenate([np.ravel(a) for a in g])
-        rep = f"vanishing verify --only {cid}  (data: {source}, width={width}, init seed={seeds[0]}, example {idx[0]})"
+        rep = c.repro(data=source, width=width, init_seed=seeds[0], example=idx[0])
         Jr = oracles.jacobian_reverse(loss, theta)
         oracles.record_oracle("closed-form")
         oracles.assert_close(closed, Jr[0], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(Jr))))),
@@ -574,22 +560,22 @@ def _nets_with_a_dead_unit(draw, first_layer=None, nonpositive_in=False):
     """
     n = draw(st.integers(2, 3), label="layers")
     layer = 1 if first_layer else draw(st.integers(2 if first_layer is False else 1, n), label="dead layer")
-    sizes = [draw(_S.dims(1, 3), label=f"n_{k}") for k in range(n + 1)]
+    sizes = [draw(dims(1, 3), label=f"n_{k}") for k in range(n + 1)]
     if first_layer is False:
         # a live neighbour in the dead unit's layer carries gradient back to the layers before it
         sizes[layer] = max(sizes[layer], 2)
-    Ws = [draw(matrices_of(sizes[k + 1], sizes[k], -2.0, 2.0), label=f"W_{k + 1}") for k in range(n)]
-    bs = [draw(vectors_of(sizes[k + 1], -2.0, 2.0), label=f"b_{k + 1}") for k in range(n)]
+    Ws = [draw(matrices(sizes[k + 1], sizes[k], -2.0, 2.0), label=f"W_{k + 1}") for k in range(n)]
+    bs = [draw(vectors(sizes[k + 1], -2.0, 2.0), label=f"b_{k + 1}") for k in range(n)]
     B = draw(st.integers(1, 3), label="batch")
-    X = draw(matrices_of(B, sizes[0], -3.0, 3.0), label="X")
-    Y = draw(matrices_of(B, sizes[-1], -3.0, 3.0), label="Y")
+    X = draw(matrices(B, sizes[0], -3.0, 3.0), label="X")
+    Y = draw(matrices(B, sizes[-1], -3.0, 3.0), label="Y")
     unit = draw(st.integers(0, sizes[layer] - 1), label="dead unit")
     if nonpositive_in:
         Ws[layer - 1][unit] = -np.abs(Ws[layer - 1][unit])
     params = {"W": Ws, "b": bs}
     Z = np.array([deepnet.forward(params, x, "relu")["z"][layer - 1] for x in X])       # inputs of the dead unit's layer
     gap = draw(st.floats(1e-3, 2.0), label="gap below 0")
-    reach = 0.5 * max(1.0, float(np.max(np.abs(Z))))       # the FD stencil moves one parameter by ≤ 0.5
+    reach = FD_REACH * max(1.0, float(np.max(np.abs(Z))))  # the FD stencil moves one parameter by ≤ FD_REACH
     bs[layer - 1][unit] = -float(np.max(Z @ Ws[layer - 1][unit])) - gap - reach
     if nonpositive_in:
         bs[layer - 1][unit] = min(bs[layer - 1][unit], -gap)
@@ -626,7 +612,7 @@ def _backprop_leaky(params, x, y, alpha):
                          {"backprop": lambda p, x, y, a="relu": _backprop_leaky(p, x, y, 0.01)}})
 def _(c, s):
     """Dead on every example ⇒ ∂L/∂W_i[j,:] = 0 and ∂L/∂b_i[j] = 0 exactly; permanent only if its input cannot revive it.  [DEEP-RELU-DEAD-UNIT]"""
-    cid = "DEEP-RELU-DEAD-UNIT"
+    cid = c.id
 
     @c.holds(max_examples=10, reason="finite differences of a loss that is exactly constant in these parameters: scipy iterates to its cap on every exact 0")
     @given(net=_nets_with_a_dead_unit())
@@ -634,7 +620,7 @@ def _(c, s):
                   np.array([[-1.0, 1.5]]), np.array([[0.0]]), 2, 0, 1.0))
     def zero_gradient_three_oracles(net):
         params, X, Y, layer, unit, eta = net
-        rep = f"vanishing verify --only {cid}  (layer {layer}, unit {unit}, sizes {[W.shape for W in params['W']]})"
+        rep = c.repro(layer=layer, unit=unit, sizes=[W.shape for W in params["W"]])
         h = _pre_activation(params, X, layer, unit)
         assert np.all(h < 0), f"{cid}: strategy bug: the unit should be dead on every example by construction, h = {h!r}"
         g = _batch_loss_grads(s.backprop, params, X, Y)
@@ -710,7 +696,7 @@ def _shut_forget_steps(draw):
     """(params, c_prev, o_prev, x) of a forget-variant step whose forget gate is exactly 0.0 (bias −2000), with seed
     003's h_(t−1) = o_(t−1)⊙tanh(c_(t−1)), o_(t−1) ∈ [0, 1] held fixed."""
     _, p, _, c0, x = draw(_lstm_steps(variants=("forget",), max_H=2, pin=("i", "o")))
-    return _with_bias(p, "forget", c0.size, f=_SHUT), c0, draw(vectors_of(c0.size, 0.0, 1.0), label="o_prev"), x
+    return _with_bias(p, "forget", c0.size, f=_SHUT), c0, draw(vectors(c0.size, 0.0, 1.0), label="o_prev"), x
 
 
 @claim_check("LSTM-FORGET-ZERO-NOT-ERASE",
@@ -719,7 +705,7 @@ def _shut_forget_steps(draw):
                      "forget gate read as an erase gate: c_t = (1 − f)⊙c_(t−1) + i⊙g": {"gates": _gates_coupled_forget}})
 def _(c, s):
     """f_t = 0 ⇒ ∂c_t/∂c_(t−1)|_h = 0 and c_t = i⊙g, yet ∂c_t/∂c_(t−1) = A_t + C_t + D_t through h_(t−1) ≠ 0.  [LSTM-FORGET-ZERO-NOT-ERASE]"""
-    cid = "LSTM-FORGET-ZERO-NOT-ERASE"
+    cid = c.id
 
     @c.holds(max_examples=15, reason="finite differences through a step with saturated gates (exact zeros in the Jacobian)")
     @given(step=_shut_forget_steps())
@@ -729,7 +715,7 @@ def _(c, s):
         H = c0.size
         h = o0 * act.tanh(c0)
         g0 = s.gates(p, h, c0, x, variant="forget")
-        rep = f"vanishing verify --only {cid}  (H={H}, D={x.size})"
+        rep = c.repro(H=H, D=x.size)
         assert np.all(np.asarray(g0["f"]) == 0.0), f"{cid}: a_f = {g0['a_f']!r} < −1300 did not round the forget gate to 0"
         # the direct path is cut exactly, and the old cell's value is gone from the forward formula: c_t = i⊙g (0·c = 0)
         assert np.all(s.direct(p, h, c0, x, variant="forget") == 0.0), f"{cid}: the direct path is not exactly 0 at f = 0"
@@ -772,7 +758,7 @@ def _lever(steps):
                          {"lever": lambda steps: np.diag(np.prod([g["f"] for g in steps], axis=0) * (1.0 - steps[-1]["f"]))}})
 def _(c, s):
     """∂(∏_t f_t)/∂b_f = diag(∏f ⊙ Σ_t(1 − f_t)) ∈ [0, 1/e]: the forget bias raises the direct path, with a gain ≤ 1/e.  [LSTM-FORGET-BIAS-LEVER]"""
-    cid = "LSTM-FORGET-BIAS-LEVER"
+    cid = c.id
 
     @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
@@ -792,9 +778,9 @@ def _(c, s):
         closed = s.lever(steps)
         oracles.check_jacobian(flow_of_bias, p["b"][sl], closed_form=closed, structure=oracles.diagonal_mask(H),
                                label=f"{cid}: ∂(∏f_t)/∂b_f (T = {len(xs)})",
-                               reproduce=f"vanishing verify --only {cid}  (H={H}, T={len(xs)})")
+                               reproduce=c.repro(H=H, T=len(xs)))
         d = np.diag(closed)
         # P·s with s = Σ(1 − f) ≥ 0 and P ≤ e^{−s}: 0 ≤ P·s ≤ s·e^{−s} ≤ 1/e
         assert np.all(d >= 0.0), f"{cid}: raising b_f lowered the direct path: ∂∏f/∂b_f = {d!r}"
-        _le(d, np.full(H, np.exp(-1.0)), f"{cid}: ∂∏f/∂b_f vs 1/e")
+        le(d, np.full(H, np.exp(-1.0)), f"{cid}: ∂∏f/∂b_f vs 1/e", scale=1.0)
         target(float(np.max(d)), label="largest lever ∂∏f/∂b_f")

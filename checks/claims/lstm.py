@@ -21,14 +21,8 @@ import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import oracles, tolerances
-from vanishing.checks.claims._cache import (
-    lstm_params_of,
-    matrices_of,
-    square_blocks,
-    vectors_of,
-)
 from vanishing.checks.registry import claim_check, literal
-from vanishing.checks.strategies import dims, floats, orthogonal_matrices
+from vanishing.checks.strategies import dims, floats, lstm_params, matrices, orthogonal_matrices, square_blocks, vectors
 from vanishing.models import activations as act
 from vanishing.models import layouts, lstm, rnn
 
@@ -77,21 +71,6 @@ def _case(H=1, D=1, variant="forget", W_x=None, W_h=None, b=None, h_prev=None, c
                  np.ones(H) if o_prev is None else arr(o_prev, (H,)))
 
 
-#: Rounding allowance per factor of a chain of n rounded matrix products (LSTM-SEED003-BALANCING,
-#: LSTM-GRADIENT-CAN-EXPLODE): a chain's rounding errors add up with its length (n factors each within
-#: (1 + δ) give (1 + δ)^n − 1 ≈ nδ), so these two claims allow n × (one analytic unit, 2^8 ulps) and say so in
-#: their records' tolerance_reason. Each check counts its own per-step rounding where it uses the tolerance
-#: (one H×H product, H ≤ 3, is within γ_H = Hu/(1 − Hu) normwise up to the matrix's conditioning, Higham 2002
-#: §3.5): tens of ulps per step, well under the 2^8 allowed.
-_PER_FACTOR_RTOL = tolerances.analytic().rtol
-
-
-def _chain_tol(n, why):
-    """The tolerance of a chain of ``n`` rounded products: rtol n·2^8 ulps, no absolute part (see _PER_FACTOR_RTOL)."""
-    return tolerances.override(tolerances.analytic(), f"a chain of {n} rounded products, n × 2^8 ulps: {why}",
-                               rtol=n * _PER_FACTOR_RTOL, atol=0.0)
-
-
 #: Cap for properties that run finite differences on a Jacobian with structural zeros (diagonal ones):
 #: scipy.differentiate cannot meet its relative stopping rule at an exact 0 and iterates to its cap
 #: there, about 3x the work of a dense column (~86 instead of ~27 evaluations).
@@ -118,15 +97,15 @@ def _lstm_cases(draw, variants=lstm.VARIANTS, max_H=3, max_D=2, scales=_SCALES):
     H = draw(dims(1, max_H), label="H")
     D = draw(dims(1, max_D), label="D")
     scale = draw(st.sampled_from(scales), label="weight scale")
-    params = dict(draw(lstm_params_of(H, D, scale, variant), label="params"))
+    params = dict(draw(lstm_params(H, D, scale, variant), label="params"))
     if draw(st.booleans(), label="structured W_h blocks"):
         blocks = [draw(square_blocks(H, scale), label=f"W_h block {k}") for k in range(_n_gates(variant))]
         params["W_h"] = np.vstack(blocks)
-    h_prev = draw(vectors_of(H, -1.0, 1.0), label="h_prev")
+    h_prev = draw(vectors(H, -1.0, 1.0), label="h_prev")
     c_range = draw(st.sampled_from((3.0, 40.0)), label="|c_prev| range")
-    c_prev = draw(vectors_of(H, -c_range, c_range), label="c_prev")
-    x = draw(vectors_of(D, -3.0, 3.0), label="x")
-    o_prev = draw(vectors_of(H, 0.0, 1.0), label="o_prev")
+    c_prev = draw(vectors(H, -c_range, c_range), label="c_prev")
+    x = draw(vectors(D, -3.0, 3.0), label="x")
+    o_prev = draw(vectors(H, 0.0, 1.0), label="o_prev")
     return _Case(variant, params, h_prev, c_prev, x, o_prev)
 
 
@@ -138,11 +117,6 @@ def _with_blocks(params, variant, H, **blocks):
         k = _block(variant, gate)
         p[name][k * H:(k + 1) * H] = value
     return p
-
-
-def _repro(cid, case):
-    H, D = case.params["W_h"].shape[1], case.params["W_x"].shape[1]
-    return f"vanishing verify --only {cid}  (variant={case.variant}, H={H}, D={D})"
 
 
 def _rollout(gates_fn, params, h0, c0, xs, variant="forget"):
@@ -218,7 +192,7 @@ def _gates_forget_1_plus_tanh(params, h_prev, c_prev, x, variant="forget"):
                      "output gate squashed with tanh instead of σ": {"gates": _gates_tanh_output}})
 def _(c, s):
     """i, f, o ∈ (0,1), g ∈ (−1,1), |h| = o|tanh c| < 1; in float64 the closed intervals.  [LSTM-GATE-RANGES]"""
-    cid = "LSTM-GATE-RANGES"
+    cid = c.id
 
     @c.holds
     @given(case=_lstm_cases(max_H=4, max_D=3, scales=_SCALES + (1e3,)))
@@ -228,13 +202,13 @@ def _(c, s):
         target(float(np.max(np.abs(g["h"]))), label="max |h|")
         for k in ("i", "f", "o"):
             v, a = np.asarray(g[k]), g["a_" + k]
-            assert np.all((0.0 <= v) & (v <= 1.0)), f"{cid}: gate {k} = {v!r} outside [0, 1] ({_repro(cid, case)})"
+            assert np.all((0.0 <= v) & (v <= 1.0)), f"{cid}: gate {k} = {v!r} outside [0, 1] ({c.repro(case=case)})"
             if a is not None:
                 inner = np.abs(a) <= _SIGMA_STRICT
                 assert np.all((0.0 < v[inner]) & (v[inner] < 1.0)), \
                     f"{cid}: gate {k} = {v[inner]!r} on the boundary although |a_{k}| = {np.abs(a[inner])!r} ≤ {_SIGMA_STRICT}"
         gv = np.asarray(g["g"])
-        assert np.all(np.abs(gv) <= 1.0), f"{cid}: candidate g = {gv!r} outside [−1, 1] ({_repro(cid, case)})"
+        assert np.all(np.abs(gv) <= 1.0), f"{cid}: candidate g = {gv!r} outside [−1, 1] ({c.repro(case=case)})"
         inner = np.abs(g["a_g"]) <= _TANH_STRICT
         assert np.all(np.abs(gv[inner]) < 1.0), f"{cid}: candidate g = {gv[inner]!r} = ±1 although |a_g| ≤ {_TANH_STRICT}"
         h, o, cell = np.asarray(g["h"]), np.asarray(g["o"]), np.asarray(g["c"])
@@ -251,14 +225,14 @@ def _(c, s):
              plants={"candidate g of the 1997 paper, 2·tanh(a/2) ∈ (−2, 2)": {"gates": _gates_g_1997}})
 def _(c, s):
     """|c_t − f_t⊙c_{t−1}| = |i_t⊙g_t| < 1, but |c_t − c_{t−1}| is not bounded by 1.  [LSTM-CELL-COUNTER-BOUND]"""
-    cid = "LSTM-CELL-COUNTER-BOUND"
+    cid = c.id
 
     @st.composite
     def trajectories(draw):
         H, D, T = draw(dims(1, 3), label="H"), draw(dims(1, 2), label="D"), draw(st.integers(2, 12), label="T")
         scale = draw(st.sampled_from((1.0, 4.0, 16.0, 100.0)), label="weight scale")
-        xs = draw(vectors_of(T * D, -3.0, 3.0), label="xs").reshape(T, D)
-        return draw(lstm_params_of(H, D, scale, "forget"), label="params"), xs
+        xs = draw(vectors(T * D, -3.0, 3.0), label="xs").reshape(T, D)
+        return draw(lstm_params(H, D, scale, "forget"), label="params"), xs
 
     @c.holds
     @given(traj=trajectories())
@@ -302,7 +276,7 @@ def _(c, s):
                      "diag(1 − f_t) (forget read as 'erase')": {"direct": lambda p, h, c, x, variant="forget": np.eye(len(c)) - lstm.direct_path_jacobian(p, h, c, x, variant)}})
 def _(c, s):
     """∂c_t/∂c_{t−1} |_{h_{t−1} fixed} = diag(f_t): diagonal and equal to the forget gate.  [LSTM-CELL-DIRECT-PATH]"""
-    cid = "LSTM-CELL-DIRECT-PATH"
+    cid = c.id
 
     @c.holds(max_examples=_FD_ZEROS_CAP, reason=_FD_ZEROS_REASON)
     @given(case=_lstm_cases(variants=("forget",)))
@@ -312,7 +286,7 @@ def _(c, s):
         f = s.gates(p, case.h_prev, case.c_prev, case.x, variant="forget")["f"]
         oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="forget")["c"], case.c_prev,
                                closed_form=closed, structure=oracles.diagonal_mask(H),
-                               label=f"{cid}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=_repro(cid, case))
+                               label=f"{cid}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=c.repro(case=case))
         oracles.assert_close(np.diag(closed), f, tolerances.analytic(), f"{cid}: diagonal of the direct path vs the forget gate f_t")
 
 
@@ -322,7 +296,7 @@ def _(c, s):
                      {"terms": lambda p, c, o, x, variant="forget": {"full": np.diag(lstm.gates(p, o * np.tanh(c), c, x, variant)["f"])}}})
 def _(c, s):
     """∂c_t/∂c_{t−1} = diag(f_t) + Σ_k diag(u_k) W_hk diag(o_{t−1}⊙tanh'(c_{t−1})): W_h appears off the direct path.  [LSTM-CELL-NO-W-MATMUL]"""
-    cid = "LSTM-CELL-NO-W-MATMUL"
+    cid = c.id
 
     def full_fn(case, params):
         """c_{t-1} ↦ c_t with h_{t-1} = o_{t-1}⊙tanh(c_{t-1}) (the forget-variant gates do not read c_{t-1})."""
@@ -335,7 +309,7 @@ def _(c, s):
         p, H = case.params, case.c_prev.size
         J = oracles.check_jacobian(full_fn(case, p), case.c_prev,
                                    closed_form=s.terms(p, case.c_prev, case.o_prev, case.x, variant="forget")["full"],
-                                   label=f"{cid}: full ∂c_t/∂c_(t−1)", reproduce=_repro(cid, case))
+                                   label=f"{cid}: full ∂c_t/∂c_(t−1)", reproduce=c.repro(case=case))
         target(float(np.max(np.abs(J - np.diag(np.diag(J))))), label="largest off-diagonal entry")
         # Without recurrent weights the h-path is cut and only the element-wise factor f_t is left.
         p0 = dict(p, W_h=np.zeros_like(p["W_h"]))
@@ -343,7 +317,7 @@ def _(c, s):
         for J0, who in ((oracles.jacobian_reverse(full_fn(case, p0), case.c_prev), "autograd"),
                         (oracles.jacobian_forward(full_fn(case, p0), case.c_prev), "autograd forward")):
             oracles.assert_structure(J0, oracles.diagonal_mask(H), tolerances.analytic(), f"{cid}: W_h = 0, {who}")
-            oracles.assert_close(J0, np.diag(f0), tolerances.analytic(), f"{cid}: W_h = 0, {who} vs diag(f_t)", _repro(cid, case))
+            oracles.assert_close(J0, np.diag(f0), tolerances.analytic(), f"{cid}: W_h = 0, {who} vs diag(f_t)", c.repro(case=case))
 
     @c.refutes
     @given(case=_lstm_cases(variants=("forget",)))
@@ -354,7 +328,7 @@ def _(c, s):
         J = oracles.jacobian_reverse(full_fn(case, p), case.c_prev)
         f = s.gates(p, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x, variant="forget")["f"]
         oracles.assert_close(J, np.diag(f), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{cid}: the full ∂c_t/∂c_(t−1) is not diag(f_t) (it contains W_h)", _repro(cid, case), literal=True)
+                             f"{cid}: the full ∂c_t/∂c_(t−1) is not diag(f_t) (it contains W_h)", c.repro(case=case), literal=True)
 
 
 # ================================================================ seed 002: "values sometimes > 1"
@@ -363,15 +337,15 @@ def _(c, s):
              plants={"forget gate 1 + tanh(a_f) ∈ (0, 2)": {"gates": _gates_forget_1_plus_tanh}})
 def _(c, s):
     """f_t = σ(a_f) ∈ (0, 1) (float: [0, 1], < 1 for a_f ≤ 36) at every step: 'sometimes > 1' never happens.  [LSTM-FORGET-GATE-NOT-ABOVE-ONE]"""
-    cid = "LSTM-FORGET-GATE-NOT-ABOVE-ONE"
+    cid = c.id
 
     @st.composite
     def trajectories(draw):
         variant = draw(st.sampled_from(("forget", "peephole")), label="variant")
         H, D, T = draw(dims(1, 3), label="H"), draw(dims(1, 2), label="D"), draw(st.integers(1, 50), label="T")
         scale = draw(st.sampled_from((0.5, 8.0, 60.0, 1e3)), label="weight scale")
-        params = draw(lstm_params_of(H, D, scale, variant), label="params")
-        xs = draw(vectors_of(T * D, -3.0, 3.0), label="xs").reshape(T, D)
+        params = draw(lstm_params(H, D, scale, variant), label="params")
+        xs = draw(vectors(T * D, -3.0, 3.0), label="xs").reshape(T, D)
         return variant, params, xs
 
     def forget_gates(traj):
@@ -411,14 +385,14 @@ def _(c, s):
                                                                      "C": np.zeros((len(c), len(c))), "D": np.zeros((len(c), len(c)))}}})
 def _(c, s):
     """f_t = 1 ⇒ ∂c_t/∂c_{t−1}|_h = I exactly, but the full ∂c_t/∂c_{t−1} = I + A + C + D, C + D = ∂(i⊙g)/∂c_{t−1} ≠ 0.  [LSTM-FORGET-ONE-PASS-THROUGH]"""
-    cid = "LSTM-FORGET-ONE-PASS-THROUGH"
+    cid = c.id
 
     @st.composite
     def open_forget_gate(draw):
         """A case with f = 1.0 exactly: W_f entries in [−1, 1] keep |W_hf h + W_xf x| ≤ H + 3D ≤ 9, b_f = 50 ≥ 38 + 9."""
         case = draw(_lstm_cases(variants=("forget",)))
         H, D = case.c_prev.size, case.x.size
-        W_f = draw(matrices_of(H, H + D, -1.0, 1.0), label="forget-gate weights [W_hf, W_xf]")
+        W_f = draw(matrices(H, H + D, -1.0, 1.0), label="forget-gate weights [W_hf, W_xf]")
         p = _with_blocks(case.params, "forget", H, W_h_f=W_f[:, :H], W_x_f=W_f[:, H:], b_f=50.0)
         return case._replace(params=p)
 
@@ -441,7 +415,7 @@ def _(c, s):
             return anp.concatenate([s0["f"] * u + s0["i"] * s0["g"], su["i"] * su["g"], su["c"]])
         closed = np.vstack([direct, T["C"] + T["D"], np.eye(H) + T["A"] + T["C"] + T["D"]])
         J = oracles.check_jacobian(stack, c0, closed_form=closed,
-                                   label=f"{cid}: [direct path; ∂(i⊙g)/∂c_(t−1) via h_(t−1); full]", reproduce=_repro(cid, case))
+                                   label=f"{cid}: [direct path; ∂(i⊙g)/∂c_(t−1) via h_(t−1); full]", reproduce=c.repro(case=case))
         target(float(np.max(np.abs(J[H:2 * H]))), label="|∂(i⊙g)/∂c_(t−1)|")
 
     @c.refutes
@@ -455,7 +429,7 @@ def _(c, s):
         J = oracles.jacobian_reverse(lambda u: s.step(p, h(u), u, x, variant="forget")[1], c0)
         oracles.assert_close(J, np.eye(H), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{cid}: with f = 1 the full ∂c_t/∂c_(t−1) is not I (the added term i⊙g does not disappear)",
-                             _repro(cid, case), literal=True)
+                             c.repro(case=case), literal=True)
 
 
 # ================================================================ seed 003: the four terms of ∂c_t/∂c_{t−1}
@@ -475,7 +449,7 @@ def _terms_with_seed_D(p, c, o, x, variant="forget"):
                      {"terms": lambda p, c, o, x, variant="forget": {**lstm.cell_jacobian_terms(p, c, o, x, variant), "B": np.eye(len(c))}}})
 def _(c, s):
     """∂c_t/∂c_{t−1} = A_t + B_t + C_t + D_t (h_{t−1} = o_{t−1}⊙tanh c_{t−1}); each term = its path's derivative.  [LSTM-CELL-JACOBIAN-TERMS]"""
-    cid = "LSTM-CELL-JACOBIAN-TERMS"
+    cid = c.id
 
     @c.holds(max_examples=15, reason="five H×H Jacobians per example by finite differences (a (5H, H) stack, "
                                      "whose structural zeros make scipy iterate to its cap)")
@@ -489,7 +463,7 @@ def _(c, s):
         T = s.terms(p, case.c_prev, case.o_prev, case.x, variant=v)
         closed = np.vstack([T["A"], T["B"], T["C"], T["D"], T["full"]])
         J = oracles.check_jacobian(_terms_stack(s, case), case.c_prev, closed_form=closed,
-                                   label=f"{cid}: rows [A; B; C; D; full], {H} rows each", reproduce=_repro(cid, case))
+                                   label=f"{cid}: rows [A; B; C; D; full], {H} rows each", reproduce=c.repro(case=case))
         oracles.assert_close(T["A"] + T["B"] + T["C"] + T["D"], T["full"], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{cid}: A + B + C + D vs full")
         target(float(np.max(np.abs(J[4 * H:] - J[H:2 * H]))), label="|full − B|: the non-direct part")
@@ -497,7 +471,7 @@ def _(c, s):
             seed = s.seed_terms(p, case.c_prev, case.o_prev, case.x)
             for k in ("A", "B", "C"):
                 oracles.assert_close(seed[k], T[k], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(T[k]))))),
-                                     f"{cid}: seed 003 eq. (6) {k}_t vs the derived {k}_t", _repro(cid, case))
+                                     f"{cid}: seed 003 eq. (6) {k}_t vs the derived {k}_t", c.repro(case=case))
 
 
 @claim_check("LSTM-SEED003-D-TERM",
@@ -508,7 +482,7 @@ def _(c, s):
                                                         "full": lstm.cell_jacobian_terms(p, c, o, x)["full"]}}})
 def _(c, s):
     """Seed 003's D_t = σ'(W_c·[h,x])·W_c·dh·i_t is wrong: c̃_t = tanh(·) gives D_t = diag(i⊙tanh'(a_g)) W_hg dh.  [LSTM-SEED003-D-TERM]"""
-    cid = "LSTM-SEED003-D-TERM"
+    cid = c.id
 
     @c.holds
     @given(case=_lstm_cases(variants=("forget",), max_H=2))   # the seed's error is structural: H ≤ 2 shows it, FD stays cheap
@@ -520,11 +494,11 @@ def _(c, s):
         a_g = s.gates(p, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x)["a_g"]
         scale = max(1.0, float(np.max(np.abs(T["D"]))), float(np.max(np.abs(seed["D"]))))
         oracles.assert_close(act.tanh_prime(a_g)[:, None] * seed["D"], act.sigmoid_prime(a_g)[:, None] * T["D"],
-                             tolerances.analytic(scale=scale), f"{cid}: tanh'(a_g)·D_seed vs σ'(a_g)·D_true", _repro(cid, case))
+                             tolerances.analytic(scale=scale), f"{cid}: tanh'(a_g)·D_seed vs σ'(a_g)·D_true", c.repro(case=case))
         stack = _terms_stack(s, case)
         d_path = lambda u: stack(u)[3 * H:4 * H]
         J = oracles.check_jacobian(d_path, case.c_prev, closed_form=T["D"],
-                                   label=f"{cid}: D_t = ∂(i⊙c̃)/∂c_(t−1) through c̃ only", reproduce=_repro(cid, case))
+                                   label=f"{cid}: D_t = ∂(i⊙c̃)/∂c_(t−1) through c̃ only", reproduce=c.repro(case=case))
         # hunt the largest discrepancy: at a_g = 0 the seed's D is 4x too small (σ'(0) = 1/4, tanh'(0) = 1)
         target(float(np.max(np.abs(J - seed["D"]))), label="|D_true − D_seed|")
 
@@ -538,9 +512,9 @@ def _(c, s):
         J = oracles.jacobian_reverse(_terms_stack(s, case), case.c_prev)
         tol = tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J)))))
         oracles.assert_close(seed["D"], J[3 * H:4 * H], tol, f"{cid}: seed 003's D_t vs autograd's derivative through c̃_t",
-                             _repro(cid, case), literal=True)
+                             c.repro(case=case), literal=True)
         oracles.assert_close(seed["full"], J[4 * H:], tol, f"{cid}: seed 003's eq. (6) sum vs autograd's ∂c_t/∂c_(t−1)",
-                             _repro(cid, case), literal=True)
+                             c.repro(case=case), literal=True)
 
 
 def _input_gate_from_candidate(params):
@@ -557,7 +531,7 @@ def _input_gate_from_candidate(params):
                                                         "C_appendix": lstm.cell_jacobian_terms_seed003(p, c, o, x)["C"]}}})
 def _(c, s):
     """Seed 003's appendix C_t = σ'(W_c·[h,x])·W_c·dh·c̃_t is wrong: ∂i_t/∂c_{t−1} needs W_i, σ'(W_i·[h,x]).  [LSTM-SEED003-C-APPENDIX]"""
-    cid = "LSTM-SEED003-C-APPENDIX"
+    cid = c.id
 
     @c.holds
     @given(case=_lstm_cases(variants=("forget",), max_H=2))   # the seed's error is structural: H ≤ 2 shows it, FD stays cheap
@@ -570,7 +544,7 @@ def _(c, s):
         stack = _terms_stack(s, swapped)
         i_path = lambda u: stack(u)[2 * H:3 * H]
         J = oracles.check_jacobian(i_path, case.c_prev, closed_form=seed["C_appendix"],
-                                   label=f"{cid}: appendix C_t vs the i-path of the LSTM with W_i := W_c", reproduce=_repro(cid, case))
+                                   label=f"{cid}: appendix C_t vs the i-path of the LSTM with W_i := W_c", reproduce=c.repro(case=case))
         target(float(np.max(np.abs(J - seed["C"]))), label="|C_appendix − C_eq6|")
 
     @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
@@ -582,7 +556,7 @@ def _(c, s):
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
         J = oracles.jacobian_reverse(_terms_stack(s, case), case.c_prev)[2 * H:3 * H]
         oracles.assert_close(seed["C_appendix"], J, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{cid}: the appendix's C_t (W_c, σ'(W_c·[h,x])) vs autograd's derivative through i_t", _repro(cid, case),
+                             f"{cid}: the appendix's C_t (W_c, σ'(W_c·[h,x])) vs autograd's derivative through i_t", c.repro(case=case),
                              literal=True)
 
 
@@ -647,7 +621,7 @@ def _chain_product(Js):
              plants={"terms multiplied entrywise, as the seed's vectors are": {"product": lambda Js: np.prod(np.stack(Js), axis=0)}})
 def _(c, s):
     """‖∏_{t=2}^k J_t‖ ∈ [∏σ_min(J_t), ∏‖J_t‖₂], J_t = A+B+C+D: a per-step sum ≈ 1 does not make the product ≈ 1.  [LSTM-SEED003-BALANCING]"""
-    cid = "LSTM-SEED003-BALANCING"
+    cid = c.id
 
     @c.holds
     @given(case=_balanced_products())
@@ -664,12 +638,12 @@ def _(c, s):
         # fl(J_t P) is within γ_H ≤ 3.0u of J_t P entrywise and in 2-norm; ‖J_t‖₂ and σ_min(J_t) come from an SVD
         # accurate to a few u·‖J_t‖₂, with κ(J_t) ≤ 3 here (σ_min ≥ 0.7 − 0.04H ≥ 0.58, ‖J_t‖₂ ≤ 0.7 + 0.34H ≤ 1.72),
         # and one more rounding as they are multiplied (resp. the constant case's ρ^n, one per factor): tens of ulps
-        # per step, inside the 2^8 ulps per step of _chain_tol.
-        tol = _chain_tol(n, "∏_t J_t against ∏‖J_t‖₂, ∏σ_min(J_t) or ‖J‖₂^n")
+        # per step, inside the 2^8 ulps per step of tolerances.chain.
+        tol = tolerances.chain(n, "∏_t J_t against ∏‖J_t‖₂, ∏σ_min(J_t) or ‖J‖₂^n")
         upper = float(np.prod([np.linalg.norm(J, 2) for J in Js]))
         lower = float(np.prod([np.linalg.svd(J, compute_uv=False)[-1] for J in Js]))
-        assert nP <= upper + tol.bound(upper), f"{cid}: ‖∏J‖ = {nP!r} > ∏‖J_t‖₂ = {upper!r} (k − 1 = {n}; {tol.reason})"
-        assert nP >= lower - tol.bound(lower), f"{cid}: ‖∏J‖ = {nP!r} < ∏σ_min(J_t) = {lower!r} (k − 1 = {n}; {tol.reason})"
+        oracles.assert_le(nP, upper, tol, f"{cid}: ‖∏J‖ vs ∏‖J_t‖₂ (k − 1 = {n})")
+        oracles.assert_le(lower, nP, tol, f"{cid}: ∏σ_min(J_t) vs ‖∏J‖ (k − 1 = {n})")
         if case["constant"]:
             # J = (0.7+δ)I + 3(0.1+δ)·11ᵀ (matrix reading) or (1+4δ)I (vector reading): symmetric positive
             # definite, so ‖J^(k−1)‖₂ = ‖J‖₂^(k−1) with ‖J‖₂ = 0.7 + δ + 3H(0.1 + δ), resp. 1 + 4δ.
@@ -739,7 +713,7 @@ def _chain_cases(draw, max_H=2, max_T=3):
     """A trajectory of T ≤ max_T steps (T = 2 already has the path c_0 → h_0 → o_1 → h_1 → c_2) from c_0 with h_0 = o_0⊙tanh(c_0); FD runs through all T steps, so H ≤ 2."""
     case = draw(_lstm_cases(variants=("forget",), max_H=max_H))
     T = draw(st.integers(2, max_T), label="T")
-    xs = draw(vectors_of(T * case.x.size, -3.0, 3.0), label="xs").reshape(T, -1)
+    xs = draw(vectors(T * case.x.size, -3.0, 3.0), label="xs").reshape(T, -1)
     return case, xs
 
 
@@ -749,7 +723,7 @@ def _chain_cases(draw, max_H=2, max_T=3):
                      "o_(t−1) taken from the current step (off by one)": {"chain": _chain_o_off_by_one}})
 def _(c, s):
     """∂c_T/∂c_0 = ∏ (A+B+C+D)_t only if W_ho = 0; in general the state is (h, c) and o_{t−1} carries c_{t−2}.  [LSTM-SEED003-CELL-CHAIN]"""
-    cid = "LSTM-SEED003-CELL-CHAIN"
+    cid = c.id
 
     def c_T(case, params, xs):
         """c_0 ↦ c_T with h_0 = o_0⊙tanh(c_0): the true map the chain claims to differentiate."""
@@ -771,11 +745,11 @@ def _(c, s):
             # W_ho = 0: o_t no longer depends on h_{t−1}, the state is c alone and eq. (4) is the chain rule
             p = _with_blocks(p, "forget", case.c_prev.size, W_h_o=0.0)
             oracles.check_jacobian(c_T(case, p, xs), case.c_prev, closed_form=s.chain(p, case.c_prev, case.o_prev, xs),
-                                   label=f"{cid}: W_ho = 0: ∂c_T/∂c_0 vs ∏(A+B+C+D)", reproduce=_repro(cid, case))
+                                   label=f"{cid}: W_ho = 0: ∂c_T/∂c_0 vs ∏(A+B+C+D)", reproduce=c.repro(case=case))
         else:
             # the true ∂c_T/∂c_0 by the other two oracles: the value the literal chain is compared with
             J = oracles.check_jacobian(c_T(case, p, xs), case.c_prev, label=f"{cid}: ∂c_T/∂c_0, autograd vs FD",
-                                       reproduce=_repro(cid, case))
+                                       reproduce=c.repro(case=case))
             target(float(np.max(np.abs(J - s.chain(p, case.c_prev, case.o_prev, xs)))), label="|true − chain|")
 
     @c.refutes
@@ -788,7 +762,7 @@ def _(c, s):
         J = oracles.jacobian_reverse(c_T(case, case.params, xs), case.c_prev)
         oracles.assert_close(s.chain(case.params, case.c_prev, case.o_prev, xs), J,
                              tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{cid}: seed 003 eq. (4) ∏(A+B+C+D) vs autograd's ∂c_T/∂c_0", _repro(cid, case), literal=True)
+                             f"{cid}: seed 003 eq. (4) ∏(A+B+C+D) vs autograd's ∂c_T/∂c_0", c.repro(case=case), literal=True)
 
 
 # ================================================================ seed 004 §5.1: LSTMs can still explode
@@ -838,7 +812,7 @@ def _exploding_lstms(draw):
     H, D = draw(dims(1, 3), label="H"), draw(dims(1, 2), label="D")
     w = draw(floats(12.0, 40.0), label="w = ‖W_hg‖₂")
     Q = draw(orthogonal_matrices(H), label="Q")
-    params = dict(draw(lstm_params_of(H, D, 8.0, "forget"), label="params"))
+    params = dict(draw(lstm_params(H, D, 8.0, "forget"), label="params"))
     params = _with_blocks(params, "forget", H, W_h_g=w * Q, b_i=0.0, b_f=0.0, b_g=0.0, b_o=0.0)
     T = draw(st.integers(10, 15), label="T")
     return params, w, T
@@ -850,7 +824,7 @@ def _exploding_lstms(draw):
                      "forget gate dropped from the c→c block": {"pair_jacobian": _pair_without_forget_gate}})
 def _(c, s):
     """∃ θ: ‖∂c_T/∂c_0‖ = ½‖K^{T−1}‖ ≥ ½(w/4 − ½)^{T−1}, K = ½I + ¼W_hg, W_hg = wQ, at the zero state.  [LSTM-GRADIENT-CAN-EXPLODE]"""
-    cid = "LSTM-GRADIENT-CAN-EXPLODE"
+    cid = c.id
 
     @c.holds(max_examples=10, reason="autograd in both modes through T ≥ 10 steps costs ~1.2 ms per step and mode")
     @given(lstm_=_exploding_lstms())
@@ -874,13 +848,12 @@ def _(c, s):
         # K is normal (Q is), so ‖K^n‖₂ = ρ(K)^n ≥ σ_min(K)^n ≥ (w/4 − ½)^n, tight for H = 1, Q = −1: the comparison
         # needs the chain's rounding. Per step (T ≤ 15): autograd at the zero state multiplies by the exact ½ and
         # tanh'(0) = 1 and rounds one H-term matvec (H ≤ 3) and a few sums, normwise ≲ 6√H·u·‖K‖, K being normal;
-        # the bound's power rounds once per factor: tens of ulps per step, inside the 2^8 ulps per step of _chain_tol.
+        # the bound's power rounds once per factor: tens of ulps per step, inside the 2^8 ulps per step of tolerances.chain.
         # (The bound is ≥ ½·2.5⁹ ≈ 1.9e3 for w ≥ 12, T ≥ 10, so reaching it is the explosion.)
         norm, bound = float(np.linalg.norm(Jr, 2)), 0.5 * (w / 4 - 0.5) ** (T - 1)
         target(-np.log(norm / bound), label="−log(‖∂c_T/∂c_0‖ / bound)")
-        chain = _chain_tol(T, "autograd's ∂c_T/∂c_0 through T steps against ½(w/4 − ½)^(T−1)")
-        assert norm >= bound - chain.bound(bound), \
-            f"{cid}: ‖∂c_T/∂c_0‖ = {norm!r} < ½(w/4 − ½)^(T−1) = {bound!r} (T = {T}, w = {w!r}; {chain.reason})"
+        chain = tolerances.chain(T, "autograd's ∂c_T/∂c_0 through T steps against ½(w/4 − ½)^(T−1)")
+        oracles.assert_le(bound, norm, chain, f"{cid}: ½(w/4 − ½)^(T−1) vs ‖∂c_T/∂c_0‖ (T = {T}, w = {w!r})")
 
 
 # ================================================================ Hochreiter & Schmidhuber 1997: the constant error carousel
@@ -892,7 +865,7 @@ def _(c, s):
                          **lstm.gates(p, h, c, x, variant), "c": lstm.gates(p, h, c, x, variant)["c"] - 0.01 * c}}})
 def _(c, s):
     """CEC (no forget gate): ∂c_t/∂c_{t−1}|_h = I exactly, so along the direct path ∂c_T/∂c_0 = I for every T.  [LSTM-CEC-CONSTANT-ERROR]"""
-    cid = "LSTM-CEC-CONSTANT-ERROR"
+    cid = c.id
 
     @c.holds(max_examples=_FD_ZEROS_CAP, reason=_FD_ZEROS_REASON)
     @given(case=_lstm_cases(variants=("cec",)))
@@ -903,10 +876,10 @@ def _(c, s):
         assert np.array_equal(closed, np.eye(H)), f"{cid}: direct path {closed!r} is not exactly I"
         J = oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="cec")["c"], case.c_prev,
                                    closed_form=closed, structure=oracles.diagonal_mask(H),
-                                   label=f"{cid}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=_repro(cid, case))
+                                   label=f"{cid}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=c.repro(case=case))
         # exact in autograd too: c_t = c_(t−1) + i⊙g with i, g not reading c_(t−1), and d(u + const)/du = 1.0 bit for bit.
         # The T-step statement follows by the chain rule: with h held fixed, ∂c_T/∂c_0 = ∏_t I = I, exactly also in floats.
-        assert np.array_equal(J, np.eye(H)), f"{cid}: autograd's ∂c_t/∂c_(t−1) = {J!r} is not exactly I ({_repro(cid, case)})"
+        assert np.array_equal(J, np.eye(H)), f"{cid}: autograd's ∂c_t/∂c_(t−1) = {J!r} is not exactly I ({c.repro(case=case)})"
 
 
 # ================================================================ Jozefowicz et al. 2015: forget bias 1
@@ -925,7 +898,7 @@ def _bias_only_forget_gates(draw, max_T=100):
     b_f = np.array(draw(_forget_biases(H), label="b_f"), dtype=np.float64)
     p = _with_blocks(dict(case.params, W_h=np.zeros_like(case.params["W_h"])), "forget", H, W_x_f=0.0, b_f=b_f)
     T = draw(st.integers(1, max_T), label="T")
-    xs = draw(vectors_of(T * D, -3.0, 3.0), label="xs").reshape(T, D)
+    xs = draw(vectors(T * D, -3.0, 3.0), label="xs").reshape(T, D)
     return case._replace(params=p), xs
 
 
@@ -943,7 +916,7 @@ def _forward_forget_bias_shifted(shift):
                      "init's forget_bias = 1 lost (b_f − 1)": {"forward": _forward_forget_bias_shifted(-1.0)}})
 def _(c, s):
     """With W = 0: ∂c_T/∂c_0 = diag(σ(b_f))^T; b_f = 1 gives 0.731^T (half-life 2.21 steps): still geometric decay.  [LSTM-FORGET-BIAS-ONE]"""
-    cid = "LSTM-FORGET-BIAS-ONE"
+    cid = c.id
 
     @c.holds(max_examples=_FD_ZEROS_CAP, reason="finite differences on a diagonal Jacobian through up to 3 steps, autograd through up to 20")
     @given(run=_bias_only_forget_gates(max_T=20))
@@ -958,13 +931,13 @@ def _(c, s):
         c_T = lambda u: s.forward(p, case.h_prev, u, xs)[1][-1]
         if T <= 3:   # FD through at most 3 steps (its cost grows with T), autograd and the closed form for every T
             J = oracles.check_jacobian(c_T, case.c_prev, closed_form=closed, structure=oracles.diagonal_mask(H),
-                                       label=f"{cid}: ∂c_T/∂c_0 vs σ(b_f)^T (T = {T})", reproduce=_repro(cid, case))
+                                       label=f"{cid}: ∂c_T/∂c_0 vs σ(b_f)^T (T = {T})", reproduce=c.repro(case=case))
         else:
             J = oracles.jacobian_reverse(c_T, case.c_prev)
             oracles.record_oracle("closed-form")
             # T rounded multiplications: relative error ≤ T·eps ≤ 20 eps, inside the analytic 256 eps
             oracles.assert_close(closed, J, tolerances.analytic(scale=float(np.max(np.abs(closed)))),
-                                 f"{cid}: σ(b_f)^T vs autograd (T = {T})", _repro(cid, case))
+                                 f"{cid}: σ(b_f)^T vs autograd (T = {T})", c.repro(case=case))
         f = np.array([st_["f"] for st_ in _rollout(s.gates, p, case.h_prev, case.c_prev, xs)])
         oracles.assert_close(np.prod(f, axis=0), np.diag(J), tolerances.analytic(scale=float(np.max(np.abs(J)))),
                              f"{cid}: ∏_t f_t along the trajectory vs ∂c_T/∂c_0")
@@ -982,7 +955,7 @@ def _(c, s):
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="init seed"))
         p = lstm.init_params(H, D, rng, scale=0.1, forget_bias=bias)
         T = draw(st.integers(2, 100), label="T")
-        xs = draw(vectors_of(T * D, -1.0, 1.0), label="xs").reshape(T, D)
+        xs = draw(vectors(T * D, -1.0, 1.0), label="xs").reshape(T, D)
         return bias, p, xs
 
     @c.refutes
@@ -1019,7 +992,7 @@ def _peephole_direct_p_i_with_sigma_f(p, h, c, x, variant="peephole"):
                      "p_i term with σ'(a_f) instead of σ'(a_i)": {"direct": _peephole_direct_p_i_with_sigma_f}})
 def _(c, s):
     """Peepholes: ∂c_t/∂c_{t−1}|_h = diag(f + c_{t−1}⊙σ'(a_f)⊙p_f + g⊙σ'(a_i)⊙p_i): diagonal, but not diag(f).  [LSTM-PEEPHOLE-DIRECT-PATH]"""
-    cid = "LSTM-PEEPHOLE-DIRECT-PATH"
+    cid = c.id
 
     @c.holds(max_examples=_FD_ZEROS_CAP, reason=_FD_ZEROS_REASON)
     @given(case=_lstm_cases(variants=("peephole",)))
@@ -1028,7 +1001,7 @@ def _(c, s):
         closed = s.direct(p, case.h_prev, case.c_prev, case.x, variant="peephole")
         J = oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="peephole")["c"], case.c_prev,
                                    closed_form=closed, structure=oracles.diagonal_mask(H),
-                                   label=f"{cid}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=_repro(cid, case))
+                                   label=f"{cid}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=c.repro(case=case))
         f = s.gates(p, case.h_prev, case.c_prev, case.x, variant="peephole")["f"]
         target(float(np.max(np.abs(np.diag(J) - f))), label="|∂c_t/∂c_(t−1) − f| on the diagonal")
         # with the two peepholes into c_t switched off, the direct path is diag(f) again (three oracles)
@@ -1054,7 +1027,7 @@ def _h_jacobian_without_output_gate_path(p, h, c, x, variant="forget"):
                      "output-gate path dropped (o treated as constant)": {"h_jacobian": _h_jacobian_without_output_gate_path}})
 def _(c, s):
     """∂h_t/∂h_{t−1} = diag(tanh(c_t)⊙σ'(a_o)) ∂a_o/∂h + diag(o⊙tanh'(c_t)) ∂c_t/∂h_{t−1}, c_{t−1} fixed.  [LSTM-H-JACOBIAN]"""
-    cid = "LSTM-H-JACOBIAN"
+    cid = c.id
 
     @c.holds(max_examples=15, reason="finite differences on a dense H×H Jacobian per example, H ≤ 3, three variants")
     @given(case=_lstm_cases())
@@ -1062,7 +1035,7 @@ def _(c, s):
         p, v = case.params, case.variant
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.c_prev, case.x, variant=v)[0], case.h_prev,
                                    closed_form=s.h_jacobian(p, case.h_prev, case.c_prev, case.x, variant=v),
-                                   label=f"{cid}: ∂h_t/∂h_(t−1) ({v})", reproduce=_repro(cid, case))
+                                   label=f"{cid}: ∂h_t/∂h_(t−1) ({v})", reproduce=c.repro(case=case))
         target(float(np.linalg.norm(J, 2)), label="‖∂h_t/∂h_(t−1)‖₂")
 
 
@@ -1074,7 +1047,7 @@ def _(c, s):
                      "LSTM count with 3 gate blocks (no forget gate) for every variant": {"lstm_count": lambda H, D, variant="forget": lstm.param_count(H, D, "cec")}})
 def _(c, s):
     """|θ_LSTM| = 4(HD + H² + H) = 4·|θ_RNN| exactly (cec: 3×, peephole: 4× + 3H); PyTorch's two biases: still 4×.  [LSTM-PARAM-COUNT-FOUR-TIMES]"""
-    cid = "LSTM-PARAM-COUNT-FOUR-TIMES"
+    cid = c.id
 
     @c.holds
     @given(H=st.integers(1, 4096), D=st.integers(1, 4096))

@@ -20,59 +20,26 @@ from hypothesis.extra import numpy as hnp
 from scipy import optimize
 from vanishing.checks import oracles, tolerances
 from vanishing.checks import strategies as _S
+from vanishing.checks.strategies import (
+    dims,
+    floats,
+    matrices,
+    orthogonal_matrices,
+    saturated_preactivations,
+    sequences,
+    unit_vectors,
+    vectors,
+)
+from vanishing.checks.toolkit import FD_REACH, grad3, jac3, le, magnitude, opnorm, smin
 from vanishing.checks.registry import claim_check, literal
 from vanishing.models import activations as act
 from vanishing.models import leaky, rnn
-
-
-# ---------------------------------------------------------------- strategies, built once
-# Hypothesis validates every new strategy object on its first draw; the composites below draw parametrised
-# strategies (sizes depend on earlier draws), so each distinct one is built once and reused (a large share
-# of the run time otherwise).
-@functools.cache
-def _once(factory, *args):
-    return factory(*args)
-
-
-def floats(lo=-10.0, hi=10.0):
-    return _once(_S.floats, lo, hi)
-
-
-def dims(lo=1, hi=4):
-    return _once(_S.dims, lo, hi)
-
-
-def vectors(n, lo=-3.0, hi=3.0):
-    return _once(_S.vectors, n, lo, hi)
-
-
-def matrices(m, n, lo=-3.0, hi=3.0):
-    return _once(_S.matrices, m, n, lo, hi)
-
-
-def sequences(T, D, lo=-3.0, hi=3.0):
-    return _once(_S.sequences, T, D, lo, hi)
-
-
-def unit_vectors(n):
-    return _once(_S.unit_vectors, n)
-
-
-def orthogonal_matrices(n):
-    return _once(_S.orthogonal_matrices, n)
-
-
-def saturated_preactivations(n, lo=20.0, hi=1e3):
-    return _once(_S.saturated_preactivations, n, lo, hi)
 
 
 ACTS = rnn.ACTS                      # ("tanh", "sigmoid", "relu")
 SMOOTH = ("tanh", "sigmoid")
 #: γ_g' = sup|g'| from the activation registry (1/4 sigmoid, 1 tanh, 1 relu); plants may swap it.
 GAMMA = {name: act.get_activation(name).deriv_sup for name in ACTS}
-#: scipy.differentiate's first stencil reaches initial_step = 0.5 away from the point (oracles.jacobian_fd):
-#: a ReLU kink farther than this from every pre-activation the stencil can move is never crossed.
-FD_REACH = 0.5
 
 
 # ---------------------------------------------------------------- small helpers
@@ -84,14 +51,8 @@ def _params(W, W_xh, b):
     return {"W_hh": np.asarray(W, float), "W_xh": np.asarray(W_xh, float), "b": np.asarray(b, float)}
 
 
-def _opnorm(M):
-    """Spectral norm ‖M‖₂ (largest singular value)."""
-    return float(np.linalg.norm(np.asarray(M, dtype=float), 2))
 
 
-def _smin(M):
-    """Smallest singular value σ_min(M)."""
-    return float(np.linalg.svd(np.asarray(M, dtype=float), compute_uv=False)[-1])
 
 
 def _pre(P, h, x):
@@ -121,71 +82,12 @@ def _relu_fd_safe(a_s, W, leaky=False):
     return True
 
 
-def _le(value, bound, label, scale=None, detail="", is_literal=False):
-    """Assert value ≤ bound up to rounding: the analytic tolerance (2^8 ulps) at ``scale`` (default: the bound).
-
-    ``is_literal``: this inequality is the literal statement of a refutes property (raises registry.Counterexample).
-    """
-    tol = tolerances.analytic(scale=abs(bound) if scale is None else scale)
-    allowed = bound + tol.atol + tol.rtol * abs(bound)
-    value, bound, allowed = float(value), float(bound), float(allowed)
-    msg = f"{label}: {value!r} exceeds the bound {bound!r} (allowed up to {allowed!r}, {tol.reason}){'; ' + detail if detail else ''}"
-    if is_literal:
-        literal(value <= allowed, msg)
-    else:
-        assert value <= allowed, msg
 
 
-def _jac3(f, x, closed, label, fd=True, reproduce=""):
-    """The three oracles on ∂f/∂x: autograd reverse = forward = ``closed``; and = finite differences when ``fd``.
-
-    ``fd=False`` is used only where the caller states why (a ReLU kink within the FD stencil).
-    """
-    if fd:
-        return oracles.check_jacobian(f, x, closed_form=closed, label=label, reproduce=reproduce)
-    Jr = oracles.jacobian_reverse(f, x)
-    Jf = oracles.jacobian_forward(f, x)
-    tol = tolerances.analytic(scale=max(float(np.max(np.abs(Jr))) if Jr.size else 1.0, 1.0))
-    oracles.assert_close(Jf, Jr, tol, f"{label}: autograd forward vs reverse", reproduce)
-    oracles.record_oracle("closed-form")
-    oracles.assert_close(np.reshape(np.asarray(closed, float), Jr.shape), Jr, tol, f"{label}: closed form vs autograd", reproduce)
-    return Jr
 
 
-def _grad3(f, x, closed, label, fd=True, reproduce=""):
-    """The three oracles on the gradient of a scalar ``f`` (returning shape (1,)) with many inputs.
-
-    Autograd reverse = forward = ``closed`` entry by entry; finite differences along two directions
-    (the claimed gradient's own direction, which exposes any wrong entry unless it happens to be
-    orthogonal, and a fixed pseudo-random one): a full FD Jacobian costs one FD per parameter.
-    """
-    if closed is None:       # no closed form for this gradient: autograd's two modes against each other only
-        Jr, Jf = oracles.jacobian_reverse(f, x), oracles.jacobian_forward(f, x)
-        oracles.assert_close(Jf, Jr, tolerances.analytic(scale=max(float(np.max(np.abs(Jr))), 1.0)),
-                             f"{label}: autograd forward vs reverse", reproduce)
-    else:
-        Jr = _jac3(f, x, np.reshape(closed, (1, -1)), label, fd=False, reproduce=reproduce)
-    if not fd:
-        return Jr
-    cl = np.ravel(np.asarray(Jr if closed is None else closed, float))
-    r = np.random.default_rng(x.size).standard_normal(x.size)         # fixed seed: reproducible
-    # unit directions: the FD stencil then moves θ by ≤ 0.5 in norm, as for one coordinate in check_jacobian (an
-    # unnormalised direction stretched the stencil and let scipy's error estimate miss the truncation error)
-    dirs = [r / np.linalg.norm(r)]
-    if np.linalg.norm(cl) > 0:
-        dirs.append(cl / np.linalg.norm(cl))
-    for v in dirs:
-        d, err = oracles.directional_fd(f, x, v, np.ones(1))
-        jv = float(Jr[0] @ v)
-        oracles.assert_close(np.array([jv]), np.array([d]), tolerances.fd(np.array([err]), scale=max(abs(jv), 1.0)),
-                             f"{label}: autograd vs directional finite difference", reproduce)
-    return Jr
 
 
-def _magnitude(a):
-    """The data's scale for tolerances.analytic: max(1, max|a|) (the absolute floor matters for entries near 0)."""
-    a = np.asarray(a, float)
-    return max(float(np.max(np.abs(a))) if a.size else 1.0, 1.0)
 
 
 _KEYS = ("W_hh", "W_xh", "b")
@@ -220,7 +122,7 @@ def _elman(P, h0, xs, name):
 def _same_map(P, h0, xs, name, label):
     """The unvalidated `_elman` is the model's map: equal to rnn.forward at this point."""
     ref = rnn.forward(P, h0, xs, name)
-    oracles.assert_close(_elman(P, h0, xs, name), ref, tolerances.analytic(scale=_magnitude(ref)), f"{label}: unvalidated Elman loop vs rnn.forward")
+    oracles.assert_close(_elman(P, h0, xs, name), ref, tolerances.analytic(scale=magnitude(ref)), f"{label}: unvalidated Elman loop vs rnn.forward")
 
 
 def _readout(P, h0, xs, dE, name):
@@ -247,7 +149,7 @@ def _with_norm(n, norms):
     """(n, n) matrices of many structures (dense, orthogonal, non-normal, ill-conditioned, nilpotent,
     strictly upper) rescaled to spectral norm drawn from ``norms``; the zero matrix stays zero."""
     def make(W, s):
-        w = _opnorm(W)
+        w = opnorm(W)
         return W * (s / w) if w > 0 else W
     return st.builds(make, _directions(n), norms)
 
@@ -268,9 +170,6 @@ def _biases(n, hi=1e3):
     return st.one_of(vectors(n, -3.0, 3.0), saturated_preactivations(n, 20.0, hi))
 
 
-def _show(**kw):
-    """A case as `name=value` pairs with every float at full precision (a reproduction line)."""
-    return ", ".join(f"{k}={v.tolist() if isinstance(v, np.ndarray) else v!r}" for k, v in kw.items())
 
 
 # ================================================================ 1. the per-step Jacobian
@@ -306,7 +205,7 @@ def _seed001_jacobian(W, a, h_prev, name):
                          {"step": lambda P, h, x, act="tanh": rnn.step(P, h, x, "sigmoid" if act == "tanh" else act)}})
 def _(c, s):
     """∂h_t/∂h_{t−1} = diag(g'(a_t)) W_hh, a_t = W_hh h_{t−1} + W_xh x_t + b.  [RNN-STEP-JACOBIAN]"""
-    cid = "RNN-STEP-JACOBIAN"
+    cid = c.id
 
     @c.holds
     @given(case=_step_cases())
@@ -316,12 +215,12 @@ def _(c, s):
         name, P = case["act"], _params(case["W"], case["Wx"], case["b"])
         a = _pre(P, case["h"], case["x"])
         C = s.formula(P["W_hh"], a, case["h"], name)
-        rep = _show(**case)
-        oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], name), C, tolerances.analytic(scale=_magnitude(C)),
+        rep = c.repro(**case)
+        oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], name), C, tolerances.analytic(scale=magnitude(C)),
                              f"{cid}: model step_jacobian vs diag(g'(a))·W_hh", rep)
         # FD for ReLU only when no kink lies within the stencil (stated in the record's hypotheses)
         fd = name != "relu" or _relu_fd_safe([a], P["W_hh"])
-        _jac3(lambda h: s.step(P, h, case["x"], name), case["h"], C, f"{cid} ({name})", fd=fd, reproduce=rep)
+        jac3(lambda h: s.step(P, h, case["x"], name), case["h"], C, f"{cid} ({name})", fd=fd, reproduce=rep)
 
     @c.refutes
     @given(case=_step_cases(acts=SMOOTH))
@@ -331,9 +230,9 @@ def _(c, s):
         name, P = case["act"], _params(case["W"], case["Wx"], case["b"])
         a = _pre(P, case["h"], case["x"])
         J = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h"])      # the true Jacobian
-        oracles.assert_close(_seed001_jacobian(P["W_hh"], a, case["h"], name), J, tolerances.analytic(scale=_magnitude(J)),
+        oracles.assert_close(_seed001_jacobian(P["W_hh"], a, case["h"], name), J, tolerances.analytic(scale=magnitude(J)),
                              f"{cid}: seed 001's ∏ v^(1) g'(h^(i-1)) factor, W_hh diag(g'(h_(t-1))), vs autograd ∂h_t/∂h_(t-1)",
-                             _show(**case), literal=True)
+                             c.repro(**case), literal=True)
 
 
 # ================================================================ 2. seed 003 eq. (2), sigmoid, no bias
@@ -349,7 +248,7 @@ def _eq2_jacobian(W, pre):
                          {"formula": lambda W, p: (act.sigmoid(p) * (1 + act.sigmoid(p)))[:, None] * W}})
 def _(c, s):
     """∂c_t/∂c_{t−1} = diag(σ'(W_rec c_{t−1} + W_in x_t)) W_rec (seed 003 eq. (2)).  [RNN-STEP-JACOBIAN-SIGMOID-EQ2]"""
-    cid = "RNN-STEP-JACOBIAN-SIGMOID-EQ2"
+    cid = c.id
 
     @c.holds
     @given(case=_step_cases(acts=("sigmoid",), bias=False))
@@ -358,8 +257,8 @@ def _(c, s):
     def eq2(case):
         P = _params(case["W"], case["Wx"], np.zeros(len(case["h"])))   # the seed leaves out the bias
         pre = _pre(P, case["h"], case["x"])
-        _jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"], s.formula(P["W_hh"], pre),
-              f"{cid}: σ'(W_rec c + W_in x)·W_rec", reproduce=_show(**case))
+        jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"], s.formula(P["W_hh"], pre),
+              f"{cid}: σ'(W_rec c + W_in x)·W_rec", reproduce=c.repro(**case))
 
 
 # ================================================================ 3. products of step Jacobians, in order
@@ -400,7 +299,7 @@ def _products_one_extra(params, h0, xs, act="tanh"):
                      "one factor too many (J_T ⋯ J_k)": {"products": _products_one_extra}})
 def _(c, s):
     """∂h_T/∂h_k = J_T J_{T−1} ⋯ J_{k+1}, J_i = diag(g'(a_i)) W_hh (later factors on the left).  [RNN-JACOBIAN-PRODUCT-ORDER]"""
-    cid = "RNN-JACOBIAN-PRODUCT-ORDER"
+    cid = c.id
 
     @c.holds
     @given(case=_seq_cases(H=(2, 3), T=(2, 4)), k_frac=floats(0.0, 1.0))
@@ -415,16 +314,16 @@ def _(c, s):
         assert prods.shape == (T + 1,) + P["W_hh"].shape, f"{cid}: products shape {prods.shape}, expected {(T + 1,) + P['W_hh'].shape}"
         k_fd = min(int(k_frac * T), T - 1)          # one lag gets all three oracles; the others autograd (cost)
         a_s = _pre_activations(P, h0, xs, name)
-        rep = _show(**case)
+        rep = c.repro(**case)
         _same_map(P, h0, xs, name, cid)
         for k in range(T):
             f = (lambda v, k=k: _elman(P, v, xs[k:], name)[-1])          # h_T as a function of h_k
             if k == k_fd:
                 fd = name != "relu" or _relu_fd_safe(a_s[k:], P["W_hh"])
-                _jac3(f, hs[k], prods[k], f"{cid} ({name}, T={T}, k={k}): ∂h_T/∂h_k", fd=fd, reproduce=rep)
+                jac3(f, hs[k], prods[k], f"{cid} ({name}, T={T}, k={k}): ∂h_T/∂h_k", fd=fd, reproduce=rep)
             else:
                 Jk = oracles.jacobian_reverse(f, hs[k])
-                oracles.assert_close(prods[k], Jk, tolerances.analytic(scale=_magnitude(Jk)),
+                oracles.assert_close(prods[k], Jk, tolerances.analytic(scale=magnitude(Jk)),
                                      f"{cid} ({name}, T={T}, k={k}): products vs autograd", rep)
         oracles.assert_close(prods[T], np.eye(len(h0)), tolerances.analytic(), f"{cid}: ∂h_T/∂h_T must be I", rep)
 
@@ -472,7 +371,7 @@ def _drop_first_term(P, h0, xs, dE, act="tanh"):
                          {"bptt": lambda P, h0, xs, dE, act="tanh": rnn.bptt_grad({**P, "W_hh": np.asarray(P["W_hh"]).T}, h0, xs, dE, act)}})
 def _(c, s):
     """∂E/∂θ = Σ_t Σ_{k≤t} ∂E_t/∂h_t · ∂h_t/∂h_k · ∂⁺h_k/∂θ (∂⁺: h_{k−1} held fixed).  [RNN-BPTT-SUM]"""
-    cid = "RNN-BPTT-SUM"
+    cid = c.id
 
     @c.holds
     @given(case=_bptt_cases())
@@ -483,15 +382,15 @@ def _(c, s):
         name, P, h0, xs, dE = case["act"], _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"]
         H, D = P["W_xh"].shape
         g_sum = s.sum_form(P, h0, xs, dE, name)
-        rep = _show(**case)
+        rep = c.repro(**case)
         gs = _grad_vector(g_sum)
-        oracles.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=_magnitude(gs)),
+        oracles.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=magnitude(gs)),
                              f"{cid}: backward recursion vs double sum", rep)
         theta = np.concatenate([_flat(P), h0])
         _same_map(P, h0, xs, name, cid)
         E = lambda v: anp.reshape(_readout(_unflat(v[:-H], H, D), v[-H:], xs, dE, name), (1,))
         # ReLU: a parameter step of 0.5 moves pre-activations arbitrarily near the kink; FD for smooth g only
-        _grad3(E, theta, _grad_vector(g_sum), f"{cid} ({name}): ∂E/∂(θ, h0)", fd=name != "relu", reproduce=rep)
+        grad3(E, theta, _grad_vector(g_sum), f"{cid} ({name}): ∂E/∂(θ, h0)", fd=name != "relu", reproduce=rep)
 
     @c.refutes
     @given(case=_bptt_cases(acts=SMOOTH))
@@ -501,9 +400,9 @@ def _(c, s):
         name, P, h0, xs, dE = case["act"], _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"]
         H, D = P["W_xh"].shape
         true = oracles.jacobian_reverse(lambda th: anp.reshape(_readout(_unflat(th, H, D), h0, xs, dE, name), (1,)), _flat(P))[0]
-        oracles.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=_magnitude(true)),
+        oracles.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=magnitude(true)),
                              f"{cid}: seed 001's Σ_k ∂E_t/∂h_t ∂h_t/∂h_k ∂h_k/∂w (total ∂h_k/∂w) vs autograd ∂E/∂θ",
-                             _show(**case), literal=True)
+                             c.repro(**case), literal=True)
 
 
 # ================================================================ 5. seed 003 eq. (1): one path only
@@ -547,7 +446,7 @@ def _eq1_only_sum(P, h0, xs, dE, act="sigmoid"):
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.truncated_bptt_grad(P, h0, xs, dE, U + 1, act)}})
 def _(c, s):
     """∂E_k/∂W = Σ_{j=1..k} ∂E_k/∂c_k (∏_{t=j+1..k} ∂c_t/∂c_{t−1}) ∂⁺c_j/∂W; seed 003's eq. (1) is its j = 1 term only.  [RNN-BPTT-SINGLE-PATH-EQ1]"""
-    cid = "RNN-BPTT-SINGLE-PATH-EQ1"
+    cid = c.id
     keys = ("W_hh", "W_xh")
 
     @c.holds
@@ -558,15 +457,15 @@ def _(c, s):
         H, T = len(case["c0"]), len(case["xs"])
         P, c0, xs, v = _params(case["W"], case["Win"], np.zeros(H)), case["c0"], case["xs"], case["v"]
         dE = _last_only(v, T)
-        rep = _show(**case)
+        rep = c.repro(**case)
         g = s.sum_form(P, c0, xs, dE, "sigmoid")
         _same_map(P, c0, xs, "sigmoid", cid)
         E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, dE, "sigmoid"), (1,))
-        _grad3(E, _flat(P, keys), _flat(g, keys), f"{cid}: Σ_j path terms vs ∂E_k/∂[W_rec, W_in]", reproduce=rep)
+        grad3(E, _flat(P, keys), _flat(g, keys), f"{cid}: Σ_j path terms vs ∂E_k/∂[W_rec, W_in]", reproduce=rep)
         # eq. (1) is exactly the j = 1 term: the full gradient minus the windows that stop at c_2 (U = k − 2)
         tr = s.truncated(P, c0, xs, dE, T - 2, "sigmoid")
         first = np.concatenate([np.ravel(g[k] - tr[k]) for k in keys])
-        oracles.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=_magnitude(first)),
+        oracles.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=magnitude(first)),
                              f"{cid}: eq. (1) vs the j = 1 (path through c_1) term", rep)
 
     @c.refutes
@@ -578,8 +477,8 @@ def _(c, s):
         P, c0, xs, v = _params(case["W"], case["Win"], np.zeros(H)), case["c0"], case["xs"], case["v"]
         E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, _last_only(v, T), "sigmoid"), (1,))
         true = oracles.jacobian_reverse(E, _flat(P, keys))[0]
-        oracles.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=_magnitude(true)),
-                             f"{cid}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", _show(**case), literal=True)
+        oracles.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=magnitude(true)),
+                             f"{cid}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", c.repro(**case), literal=True)
 
 
 # ================================================================ 6. long-range terms vanish, the gradient does not
@@ -609,14 +508,14 @@ def _tail_bound(P, c0, xs, dE, L, eta, gamma):
 
 
 @claim_check("RNN-LONG-TERM-TERMS-VANISH",
-             subject={"bptt": rnn.bptt_grad, "truncated": rnn.truncated_bptt_grad, "gamma_v": _opnorm},
+             subject={"bptt": rnn.bptt_grad, "truncated": rnn.truncated_bptt_grad, "gamma_v": opnorm},
              plants={"η from the spectral radius instead of ‖W_rec‖₂":
                          {"gamma_v": lambda W: float(np.max(np.abs(np.linalg.eigvals(W))))},
                      "truncation window one step short":
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.truncated_bptt_grad(P, h0, xs, dE, max(U - 1, 0), act)}})
 def _(c, s):
     """‖Σ_t Σ_{k≤t−L} ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂W‖ ≤ Σ ‖∂E_t/∂h_t‖ η^{t−k} γ ‖(c_{k−1},x_k)‖, η = γ‖W_rec‖ < 1; ∂E/∂W itself does not vanish.  [RNN-LONG-TERM-TERMS-VANISH]"""
-    cid = "RNN-LONG-TERM-TERMS-VANISH"
+    cid = c.id
     keys, gamma = ("W_hh", "W_xh"), GAMMA["sigmoid"]
 
     def grads(case, bptt):
@@ -633,23 +532,23 @@ def _(c, s):
     def long_range_part_bounded(case):
         P, H, G = grads(case, s.bptt)
         c0, xs, dE, L = case["c0"], case["xs"], case["dE"], case["L"]
-        rep = _show(**case)
+        rep = c.repro(**case)
         if len(xs) <= 12:       # autograd through longer runs costs more than the rest of the example
             _same_map(P, c0, xs, "sigmoid", cid)
             E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, dE, "sigmoid"), (1,))
             Ga = oracles.jacobian_reverse(E, _flat(P, keys))[0]
-            oracles.assert_close(G, Ga, tolerances.analytic(scale=_magnitude(Ga)), f"{cid}: bptt_grad vs autograd", rep)
+            oracles.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{cid}: bptt_grad vs autograd", rep)
             oracles.record_oracle("closed-form")
         eta = gamma * s.gamma_v(P["W_hh"])
         flat_tr = lambda U: np.concatenate([np.ravel(s.truncated(P, c0, xs, dE, U, "sigmoid")[k]) for k in keys])
         R = np.linalg.norm(G - flat_tr(L - 1))                      # every term with t − k ≥ L
         bound = _tail_bound(P, c0, xs, dE, L, eta, gamma)
         target(R / bound if bound > 0 else 0.0, label="long-range part / bound")
-        _le(R, bound, f"{cid}: ‖long-range part (t−k ≥ {L})‖_F", scale=max(np.linalg.norm(G), bound), detail=rep)
+        le(R, bound, f"{cid}: ‖long-range part (t−k ≥ {L})‖_F", scale=max(np.linalg.norm(G), bound), reproduce=rep)
         # the gradient keeps its immediate (t = k) terms: ‖∂E/∂W‖ ≥ ‖Σ_t ∂E_t/∂h_t ∂⁺h_t/∂W‖ − (bound for t−k ≥ 1)
         lower = np.linalg.norm(flat_tr(0)) - _tail_bound(P, c0, xs, dE, 1, eta, gamma)
-        _le(lower, np.linalg.norm(G), f"{cid}: ‖∂E/∂W‖_F below its immediate part minus the long-range bound",
-            scale=max(np.linalg.norm(G), 1.0), detail=rep)
+        le(lower, np.linalg.norm(G), f"{cid}: ‖∂E/∂W‖_F below its immediate part minus the long-range bound",
+            scale=max(np.linalg.norm(G), 1.0), reproduce=rep)
 
     @c.refutes
     @given(case=_long_seed003_cases())
@@ -659,12 +558,12 @@ def _(c, s):
     def seed003_complete_gradient_vanishes(case):
         P, H, G = grads(case, rnn.bptt_grad)     # the true gradient and η (the reference; the subject is under test above)
         c0, xs, dE = case["c0"], case["xs"], case["dE"]
-        eta = gamma * _opnorm(P["W_hh"])
+        eta = gamma * opnorm(P["W_hh"])
         dc1 = oracles.jacobian_reverse(lambda th: rnn.step(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs[0], "sigmoid"), _flat(P, keys))
         # what eq. (1) predicts once its product vanishes: ‖∂E/∂W‖ ≤ Σ_t ‖∂E_t/∂h_t‖ η^{t−1} ‖∂c_1/∂W‖
-        bound = sum(np.linalg.norm(dE[t - 1]) * eta ** (t - 1) for t in range(1, len(xs) + 1)) * _opnorm(dc1)
-        _le(np.linalg.norm(G), bound, f"{cid}: ‖∂E/∂W‖_F against the 'complete gradient vanishes' bound of eq. (1)",
-            detail=_show(**case), is_literal=True)
+        bound = sum(np.linalg.norm(dE[t - 1]) * eta ** (t - 1) for t in range(1, len(xs) + 1)) * opnorm(dc1)
+        le(np.linalg.norm(G), bound, f"{cid}: ‖∂E/∂W‖_F against the 'complete gradient vanishes' bound of eq. (1)",
+            reproduce=c.repro(**case), literal=True)
 
 
 # ================================================================ 7. ‖J‖ ≤ ‖diag(g')‖‖W‖, not =
@@ -675,17 +574,17 @@ def _(c, s):
                          {"step_jacobian": lambda P, h, x, act="tanh": _seed001_jacobian(P["W_hh"], None, h, act)}})
 def _(c, s):
     """‖∂h_t/∂h_{t−1}‖₂ ≤ ‖diag(g'(a_t))‖₂ ‖W_hh‖₂ ≤ γ_g' γ_v, with equality only in special cases.  [RNN-STEP-NORM-EQUALITY]"""
-    cid = "RNN-STEP-NORM-EQUALITY"
+    cid = c.id
 
     def parts(case, step_jacobian):
         """(‖J‖₂, ‖diag(g'(a))‖₂, ‖W_hh‖₂, γ_g') with J from ``step_jacobian``, cross-checked against autograd."""
         name, P = case["act"], _params(case["W"], case["Wx"], case["b"])
         J = step_jacobian(P, case["h"], case["x"], name)
         Jr = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h"])
-        oracles.assert_close(J, Jr, tolerances.analytic(scale=_magnitude(Jr)), f"{cid} ({name}): step Jacobian vs autograd", _show(**case))
+        oracles.assert_close(J, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{cid} ({name}): step Jacobian vs autograd", c.repro(**case))
         oracles.record_oracle("closed-form")
         d = float(np.max(np.abs(_g(name).df(_pre(P, case["h"], case["x"])))))     # ‖diag(g'(a))‖₂ = max|g'(a_i)|
-        return _opnorm(J), d, _opnorm(P["W_hh"]), GAMMA[name]
+        return opnorm(J), d, opnorm(P["W_hh"]), GAMMA[name]
 
     @c.holds
     @given(case=_step_cases(H=(1, 4), w=5.0))
@@ -693,8 +592,8 @@ def _(c, s):
         nJ, d, nW, gamma = parts(case, s.step_jacobian)
         if d * nW > 0:
             target(nJ / (d * nW), label="‖J‖ / (‖diag g'‖‖W‖)")
-        _le(nJ, d * nW, f"{cid}: ‖J‖₂ vs ‖diag(g'(a))‖₂‖W_hh‖₂", detail=_show(**case))
-        _le(d * nW, gamma * nW, f"{cid}: ‖diag(g'(a))‖₂‖W_hh‖₂ vs γ_g'γ_v", detail=_show(**case))
+        le(nJ, d * nW, f"{cid}: ‖J‖₂ vs ‖diag(g'(a))‖₂‖W_hh‖₂", reproduce=c.repro(**case))
+        le(d * nW, gamma * nW, f"{cid}: ‖diag(g'(a))‖₂‖W_hh‖₂ vs γ_g'γ_v", reproduce=c.repro(**case))
 
     @c.refutes
     @given(case=_step_cases(H=(1, 4), w=5.0))
@@ -704,8 +603,8 @@ def _(c, s):
         # the statement is about the true Jacobian: the reference model's, whose agreement with autograd parts()
         # asserts (a cross-check that must pass; the subject is under test in `submultiplicative`)
         nJ, d, nW, _ = parts(case, rnn.step_jacobian)
-        oracles.assert_close(nJ, d * nW, tolerances.analytic(scale=_magnitude(d * nW)),
-                             f"{cid}: seed 001's ‖∂h_i/∂h_(i-1)‖ = ‖v‖‖g'‖ as an equality", _show(**case), literal=True)
+        oracles.assert_close(nJ, d * nW, tolerances.analytic(scale=magnitude(d * nW)),
+                             f"{cid}: seed 001's ‖∂h_i/∂h_(i-1)‖ = ‖v‖‖g'‖ as an equality", c.repro(**case), literal=True)
 
 
 # ================================================================ 8. the norm bound (γ_v γ_g')^{t−k}
@@ -720,12 +619,12 @@ def _spectral_radius(W):
 
 
 @claim_check("RNN-NORM-BOUND",
-             subject={"products": rnn.jacobian_products, "gamma_v": _opnorm},
+             subject={"products": rnn.jacobian_products, "gamma_v": opnorm},
              plants={"γ_v taken as the spectral radius ρ(W_hh)": {"gamma_v": _spectral_radius},
                      "products drop diag(g') (W_hh^{T−k})": {"products": _products_without_gprime}})
 def _(c, s):
     """‖∂h_T/∂h_k‖₂ ≤ (γ_v γ_g')^{T−k}, γ_v = ‖W_hh‖₂, γ_g' = sup|g'|.  [RNN-NORM-BOUND]"""
-    cid = "RNN-NORM-BOUND"
+    cid = c.id
 
     @c.holds
     @given(case=_seq_cases(H=(1, 4), T=(1, 30), w=5.0))
@@ -736,22 +635,22 @@ def _(c, s):
                    "h0": np.zeros(2), "xs": np.zeros((30, 1))})
     def bound(case):
         name, P, h0, xs = case["act"], _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
-        T, rep = len(xs), _show(**case)
+        T, rep = len(xs), c.repro(**case)
         prods = s.products(P, h0, xs, name)
         f = lambda v: _elman(P, v, xs, name)[-1]
         _same_map(P, h0, xs, name, cid)
         if T <= 3:                                               # FD cost grows with T: three oracles on short runs
             fd = name != "relu" or _relu_fd_safe(_pre_activations(P, h0, xs, name), P["W_hh"])
-            _jac3(f, h0, prods[0], f"{cid} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
+            jac3(f, h0, prods[0], f"{cid} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
         else:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=_magnitude(J0)), f"{cid} ({name}): ∂h_T/∂h_0 vs autograd", rep)
+            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{cid} ({name}): ∂h_T/∂h_0 vs autograd", rep)
         rate = s.gamma_v(P["W_hh"]) * GAMMA[name]
         worst = 0.0
         for k in range(T + 1):
-            nP, bnd = _opnorm(prods[k]), rate ** (T - k)
+            nP, bnd = opnorm(prods[k]), rate ** (T - k)
             worst = max(worst, nP / bnd if bnd > 0 else 0.0)
-            _le(nP, bnd, f"{cid} ({name}): ‖∂h_T/∂h_k‖₂ at T={T}, k={k}, γ_vγ_g'={rate!r}", detail=rep)
+            le(nP, bnd, f"{cid} ({name}): ‖∂h_T/∂h_k‖₂ at T={T}, k={k}, γ_vγ_g'={rate!r}", reproduce=rep)
         target(worst, label="max_k ‖∂h_T/∂h_k‖ / (γ_vγ_g')^{T−k}")
 
 
@@ -773,7 +672,7 @@ def _vanish_cases(draw):
                      "products drop diag(g') (W_hh^{T−k})": {"products": _products_without_gprime}})
 def _(c, s):
     """γ_g'‖W_hh‖₂ ≤ η < 1 ⇒ ‖∂E_T/∂h_T · ∂h_T/∂h_k‖ ≤ η^{T−k}‖∂E_T/∂h_T‖ → 0.  [RNN-VANISH-SUFFICIENT]"""
-    cid = "RNN-VANISH-SUFFICIENT"
+    cid = c.id
 
     @c.holds
     @given(case=_vanish_cases())
@@ -785,7 +684,7 @@ def _(c, s):
         name, eta, v, h0, xs = case["act"], case["eta"], case["v"], case["h0"], case["xs"]
         W = case["U"] * (eta / s.gamma[name])                   # ‖W_hh‖₂ = η/γ_g'
         P = _params(W, case["Wx"], case["b"])
-        T, rep = len(xs), _show(**{**case, "xs": xs[:8]})
+        T, rep = len(xs), c.repro(**{**case, "xs": xs[:8]})
         prods = s.products(P, h0, xs, name)
         # cross-check the model's products on the last m = 10 steps (autograd through all T steps costs too much):
         # the VJP v·∂h_T/∂h_{T−m} by autograd from the actual state h_{T−m}
@@ -798,7 +697,7 @@ def _(c, s):
         for k in range(T + 1):
             nv, bnd = float(np.linalg.norm(v @ prods[k])), eta ** (T - k)
             worst = max(worst, nv / bnd)
-            _le(nv, bnd, f"{cid} ({name}): ‖v·∂h_T/∂h_k‖ at T={T}, k={k}, η={eta!r}", detail=rep)
+            le(nv, bnd, f"{cid} ({name}): ‖v·∂h_T/∂h_k‖ at T={T}, k={k}, η={eta!r}", reproduce=rep)
         target(worst, label="max_k ‖v ∂h_T/∂h_k‖ / η^{T−k}")
 
 
@@ -807,7 +706,7 @@ def _products_of_norms(params, h0, xs, act="tanh"):
     """A plant: the norm of a product confused with the product of norms, ∂h_T/∂h_k := (∏ ‖J_i‖) I."""
     H = len(h0)
     hs = np.vstack([h0, rnn.forward(params, h0, xs, act)])
-    norms = [_opnorm(rnn.step_jacobian(params, hs[i], xs[i], act)) for i in range(len(xs))]
+    norms = [opnorm(rnn.step_jacobian(params, hs[i], xs[i], act)) for i in range(len(xs))]
     return np.stack([np.prod(norms[k:]) * np.eye(H) for k in range(len(xs) + 1)])
 
 
@@ -816,7 +715,7 @@ def _explode_cases(draw):
     """Sequences of length 10..30 whose W_hh is rescaled to γ_vγ_g' ∈ [1.01, 5] (the seed's premise)."""
     case = draw(_seq_cases(H=(1, 3), T=(10, 30)))
     ratio = draw(floats(1.01, 5.0), label="γ_vγ_g'")
-    n = _opnorm(case["W"])
+    n = opnorm(case["W"])
     assume(n > 0)
     case["W"] = case["W"] * (ratio / (GAMMA[case["act"]] * n))
     return case
@@ -827,7 +726,7 @@ def _explode_cases(draw):
              plants={"‖∏ J_i‖ taken as ∏ ‖J_i‖": {"products": _products_of_norms}})
 def _(c, s):
     """γ_vγ_g' > 1 does not imply ‖∂h_T/∂h_0‖ → ∞: strictly upper-triangular W_hh gives ∂h_T/∂h_k = 0 for T−k ≥ H.  [RNN-EXPLODE-NOT-IMPLIED]"""
-    cid = "RNN-EXPLODE-NOT-IMPLIED"
+    cid = c.id
 
     @c.holds
     @given(case=_seq_cases(H=(2, 4), T=(4, 8), w=1.0), scale=floats(1.0, 1e3), data=st.data())
@@ -839,7 +738,7 @@ def _(c, s):
         T = len(case["xs"])
         for k in range(T - H + 1):
             # exactness is the claim: (diag · strictly upper) products of ≥ H factors have only zero entries
-            assert np.all(prods[k] == 0.0), f"{cid} ({name}): ∂h_T/∂h_k at T={T}, k={k} is not exactly 0: {prods[k].tolist()} ({_show(**{**case, 'W': W})})"
+            assert np.all(prods[k] == 0.0), f"{cid} ({name}): ∂h_T/∂h_k at T={T}, k={k} is not exactly 0: {prods[k].tolist()} ({c.repro(**{**case, 'W': W})})"
         Jr = oracles.jacobian_reverse(lambda v: rnn.forward(P, v, case["xs"], name)[-1], case["h0"])
         oracles.assert_structure(Jr, np.zeros((H, H), bool), tolerances.analytic(), f"{cid} ({name}): autograd ∂h_T/∂h_0")
         oracles.record_oracle("closed-form")
@@ -852,13 +751,13 @@ def _(c, s):
                    "h0": np.array([0.0]), "xs": np.zeros((10, 1))})
     def seed001_explodes_when_rate_exceeds_one(case):
         name, W = case["act"], case["W"]
-        rate = _opnorm(W) * GAMMA[name]
+        rate = opnorm(W) * GAMMA[name]
         assume(rate > 1.0)                                       # the seed's premise γ_vγ_g' > 1
         # the true Jacobian products (the reference model; the subject is under test above)
         prods = rnn.jacobian_products(_params(W, case["Wx"], case["b"]), case["h0"], case["xs"], name)
-        n0 = _opnorm(prods[0])
+        n0 = opnorm(prods[0])
         literal(n0 >= 1.0, (f"{cid} ({name}): γ_vγ_g' = {rate!r} > 1 but ‖∂h_T/∂h_0‖ = {n0!r} < 1 "
-                            f"after T={len(case['xs'])} steps: no explosion ({_show(**case)})"))
+                            f"after T={len(case['xs'])} steps: no explosion ({c.repro(**case)})"))
 
 
 # ================================================================ 11. the spectral-radius wording is not sufficient
@@ -881,24 +780,24 @@ def _fixed_point_jacobian(W, h_star):
                      "fixed-point Jacobian without tanh' (K = W)": {"fp_jacobian": lambda W, h: np.asarray(W, float)}})
 def _(c, s):
     """ρ(W_hh) < 1/γ does not imply vanishing: W = c·u vᵀ (vᵀu = 0, ρ = 0) at a tanh fixed point has ‖K^l‖ = |tr K|^{l−1}‖K‖.  [RNN-SPECTRAL-RADIUS-NOT-SUFFICIENT]"""
-    cid = "RNN-SPECTRAL-RADIUS-NOT-SUFFICIENT"
+    cid = c.id
 
     @c.holds
     @given(c_=floats(1.0, 20.0), theta=floats(0.0, 2 * math.pi), h_star=vectors(2, -0.9, 0.9))
     @example(c_=16.0, theta=-math.pi / 4 + 2 * math.pi, h_star=np.array([0.0, 0.5]))
     def rank_one_fixed_point(c_, theta, h_star):
         W = _rank_one_nilpotent(c_, theta)
-        rep = _show(c=c_, theta=theta, h_star=h_star)
+        rep = c.repro(c=c_, theta=theta, h_star=h_star)
         # W² = c² u (vᵀu) vᵀ = 0 by construction (vᵀu = 0), so ρ(W) = 0
         P = _params(W, np.zeros((2, 1)), np.arctanh(h_star) - W @ h_star)       # b := artanh(h*) − W h*
-        oracles.assert_close(rnn.step(P, h_star, np.zeros(1), "tanh"), h_star, tolerances.analytic(scale=_magnitude(h_star)),
+        oracles.assert_close(rnn.step(P, h_star, np.zeros(1), "tanh"), h_star, tolerances.analytic(scale=magnitude(h_star)),
                              f"{cid}: h* is a fixed point", rep)
         K = s.fp_jacobian(W, h_star)
-        _jac3(lambda h: rnn.step(P, h, np.zeros(1), "tanh"), h_star, K, f"{cid}: Jacobian at the fixed point", reproduce=rep)
+        jac3(lambda h: rnn.step(P, h, np.zeros(1), "tanh"), h_star, K, f"{cid}: Jacobian at the fixed point", reproduce=rep)
         # K has rank one, K = (D u)(c vᵀ), so K² = (tr K) K; by induction K^l = (tr K)^{l−1} K, ‖K^l‖ = |tr K|^{l−1}‖K‖.
         # (Checked on K² — one product, rounding ≤ 2 ulps·‖K‖² — rather than on K^l computed by l products, whose
         # rounding grows like l·‖K‖/|tr K| relative: K is far from normal.)
-        oracles.assert_close(K @ K, np.trace(K) * K, tolerances.analytic(scale=max(_opnorm(K) ** 2, 1.0)), f"{cid}: K² = (tr K) K", rep)
+        oracles.assert_close(K @ K, np.trace(K) * K, tolerances.analytic(scale=max(opnorm(K) ** 2, 1.0)), f"{cid}: K² = (tr K) K", rep)
 
 
     @c.refutes
@@ -915,9 +814,9 @@ def _(c, s):
         Kl = np.eye(2)
         for _ in range(_LONG_LAG):
             Kl = K @ Kl
-        n = _opnorm(Kl)
+        n = opnorm(Kl)
         literal(n <= 1.0, (f"{cid}: ρ(W) = {rho:.1e} < 1/γ = 1 (arXiv wording) but ‖∂h_(k+l)/∂h_k‖ = {n!r} > 1 at lag l = {_LONG_LAG} "
-                           f"along the fixed point h* = {h_star.tolist()}: no vanishing ({_show(W=W, b=P['b'])})"))
+                           f"along the fixed point h* = {h_star.tolist()}: no vanishing ({c.repro(W=W, b=P['b'])})"))
 
 
 #: "as t → ∞" tested at a lag of 60 steps (2^59·‖K‖ ≈ 8e18 for Pascanu's example: no overflow).
@@ -949,7 +848,7 @@ def _pascanu_cases(draw, acts=SMOOTH, H=(1, 3), D=(1, 2), w=3.0):
                      "Jacobian in the Elman form diag(σ') W_rec": {"jacobian": lambda W, x, n: _g(n).df(x)[:, None] * W}})
 def _(c, s):
     """x_t = W_rec σ(x_{t−1}) + W_in u_t + b ⇒ ∂x_t/∂x_{t−1} = W_rec diag(σ'(x_{t−1})), not W_recᵀ diag(σ'(x_{t−1})).  [RNN-PASCANU-JACOBIAN-TRANSPOSE]"""
-    cid = "RNN-PASCANU-JACOBIAN-TRANSPOSE"
+    cid = c.id
 
     @c.holds
     @given(case=_pascanu_cases())
@@ -958,12 +857,12 @@ def _(c, s):
     def jacobian_is_w_diag(case):
         name, W = case["act"], case["W"]
         J = s.jacobian(W, case["x"], name)
-        _jac3(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"], J,
-              f"{cid} ({name}): W_rec diag(σ'(x_(t-1)))", reproduce=_show(**case))
+        jac3(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"], J,
+              f"{cid} ({name}): W_rec diag(σ'(x_(t-1)))", reproduce=c.repro(**case))
         # eq. (6) is unaffected by the transpose: both W diag(σ') and Wᵀ diag(σ') have norm ≤ ‖W‖₂ γ
-        bound = _opnorm(W) * GAMMA[name]
-        _le(_opnorm(J), bound, f"{cid}: ‖W_rec diag(σ')‖ vs ‖W_rec‖γ")
-        _le(_opnorm(W.T * _g(name).df(case["x"])[None, :]), bound, f"{cid}: ‖W_recᵀ diag(σ')‖ vs ‖W_rec‖γ")
+        bound = opnorm(W) * GAMMA[name]
+        le(opnorm(J), bound, f"{cid}: ‖W_rec diag(σ')‖ vs ‖W_rec‖γ")
+        le(opnorm(W.T * _g(name).df(case["x"])[None, :]), bound, f"{cid}: ‖W_recᵀ diag(σ')‖ vs ‖W_rec‖γ")
 
     @c.refutes
     @given(case=_pascanu_cases())
@@ -972,8 +871,8 @@ def _(c, s):
     def printed_eq5(case):
         name, W = case["act"], case["W"]
         Jr = oracles.jacobian_reverse(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"])
-        oracles.assert_close(W.T * _g(name).df(case["x"])[None, :], Jr, tolerances.analytic(scale=_magnitude(Jr)),
-                             f"{cid} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", _show(**case), literal=True)
+        oracles.assert_close(W.T * _g(name).df(case["x"])[None, :], Jr, tolerances.analytic(scale=magnitude(Jr)),
+                             f"{cid} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", c.repro(**case), literal=True)
 
 
 # ================================================================ 13. Pascanu footnote 1: the two forms are equivalent
@@ -984,7 +883,7 @@ def _(c, s):
                      "products in the wrong order": {"products": _products_reversed}})
 def _(c, s):
     """x_t = W σ(x_{t−1}) + W_in u_t + b ⇔ h_t := σ(x_t) = σ(W h_{t−1} + W_in u_t + b); D_T ∂x_T/∂x_k = ∂h_T/∂h_k D_k, D_i = diag(σ'(x_i)).  [RNN-PASCANU-FORM-EQUIVALENCE]"""
-    cid = "RNN-PASCANU-FORM-EQUIVALENCE"
+    cid = c.id
 
     @c.holds
     @given(case=_seq_cases(acts=SMOOTH, H=(1, 3), T=(1, 4), bias_hi=50.0), x0=vectors(3, -5.0, 5.0), k_frac=floats(0.0, 1.0))
@@ -996,7 +895,7 @@ def _(c, s):
         W, Win, b, us = case["W"], case["Wx"], case["b"], case["xs"]
         H, T = len(b), len(us)
         x0 = x0[:H]
-        rep = _show(x0=x0, **case)
+        rep = c.repro(x0=x0, **case)
 
         def run(x, start):                                       # x_T from x_start by eq. (2)
             for t in range(start, T):
@@ -1007,16 +906,16 @@ def _(c, s):
             xs_p.append(s.pascanu_step(W, Win, b, xs_p[-1], us[t], name))
         P = _params(W, Win, b)
         hs = rnn.forward(P, g.f(x0), us, name)
-        oracles.assert_close(np.stack([g.f(x) for x in xs_p[1:]]), hs, tolerances.analytic(scale=_magnitude(hs)),
+        oracles.assert_close(np.stack([g.f(x) for x in xs_p[1:]]), hs, tolerances.analytic(scale=magnitude(hs)),
                              f"{cid}: σ(x_t) vs h_t of the Elman form with h_0 = σ(x_0)", rep)
         k = min(int(k_frac * T), T - 1)
         # closed form: x_T = W h_{T−1} + …, h_k = σ(x_k) ⇒ ∂x_T/∂x_k = W (∂h_{T−1}/∂h_k) D_k
         dh = s.products(P, g.f(x0), us[:T - 1], name)[k] if T > 1 else np.eye(H)
         D = lambda x: np.diag(g.df(x))
         closed = W @ dh @ D(xs_p[k])
-        Jx = _jac3(lambda x: run(x, k), xs_p[k], closed, f"{cid} ({name}): ∂x_T/∂x_k, T={T}, k={k}", reproduce=rep)
+        Jx = jac3(lambda x: run(x, k), xs_p[k], closed, f"{cid} ({name}): ∂x_T/∂x_k, T={T}, k={k}", reproduce=rep)
         rhs = s.products(P, g.f(x0), us, name)[k] @ D(xs_p[k])
-        oracles.assert_close(D(xs_p[T]) @ Jx, rhs, tolerances.analytic(scale=_magnitude(rhs)),
+        oracles.assert_close(D(xs_p[T]) @ Jx, rhs, tolerances.analytic(scale=magnitude(rhs)),
                              f"{cid} ({name}): D_T ∂x_T/∂x_k vs ∂h_T/∂h_k D_k", rep)
 
 
@@ -1038,7 +937,7 @@ _NONTINY = st.one_of(floats(0.05, 10.0), floats(-10.0, -0.05))   # |w| ≥ 0.05:
                      "the sign dropped (|w|^n)": {"repeat": lambda w, n: abs(_repeat(w, n))}})
 def _(c, s):
     """w^n = sign(w)^n |w|^n: |w^n| → ∞ iff |w| > 1 and → 0 iff |w| < 1 — the test is on |w|, not on w.  [RNN-SCALAR-REPEATED-PRODUCT]"""
-    cid = "RNN-SCALAR-REPEATED-PRODUCT"
+    cid = c.id
 
     @c.holds
     @given(w=_NONTINY, n=st.integers(1, 200))
@@ -1052,7 +951,7 @@ def _(c, s):
                              f"{cid}: w^n by {n} multiplications vs sign(w)^n |w|^n, w={w!r}")
         assert (abs(p) > 1.0) == (abs(w) > 1.0), f"{cid}: |w^{n}| = {abs(p)!r} for w = {w!r}: |w^n| > 1 must hold iff |w| > 1"
         if abs(w) > 1.0:     # Bernoulli: |w|^n ≥ 1 + n(|w| − 1), unbounded in n
-            _le(1.0 + n * (abs(w) - 1.0), abs(p), f"{cid}: Bernoulli's lower bound for |w| = {abs(w)!r}, n = {n}")
+            le(1.0 + n * (abs(w) - 1.0), abs(p), f"{cid}: Bernoulli's lower bound for |w| = {abs(w)!r}, n = {n}")
 
     @c.refutes
     @given(w=floats(-10.0, 0.999))
@@ -1081,7 +980,7 @@ def _schur_cases(draw):
         return rho * draw(orthogonal_matrices(n), label="Q"), rho, 0.0
     lam = draw(vectors(n, -2.0, 2.0), label="eigenvalues")
     N = draw(floats(0.0, 5.0), label="coupling") * np.triu(draw(matrices(n, n, -1.0, 1.0), label="U"), 1)
-    return np.diag(lam) + N, float(np.max(np.abs(lam))), _opnorm(np.abs(N))
+    return np.diag(lam) + N, float(np.max(np.abs(lam))), opnorm(np.abs(N))
 
 
 def _signed_big_entries(n):
@@ -1095,7 +994,7 @@ def _signed_big_entries(n):
                      "one factor short (W^{k−1})": {"power": lambda W, k: _matrix_power(W, k - 1) if k > 1 else np.eye(len(W))}})
 def _(c, s):
     """ρ(W)^k ≤ ‖W^k‖₂ ≤ Σ_{j<n} C(k,j) ρ^{k−j} ‖N‖^j (W = D + N Schur): W^k → 0 iff ρ < 1, whatever the entries.  [RNN-MATRIX-POWER-SPECTRAL-RADIUS]"""
-    cid = "RNN-MATRIX-POWER-SPECTRAL-RADIUS"
+    cid = c.id
 
     @c.holds
     @given(case=_schur_cases(), k=st.integers(1, 60))
@@ -1105,25 +1004,25 @@ def _(c, s):
         Wk = s.power(W, k)
         upper = sum(math.comb(k, j) * rho ** (k - j) * nN ** j for j in range(min(k, n - 1) + 1))
         # rounding: each entry of fl(W^k) is off by ≤ k·n·eps·(|W|^k)_ij ≤ 240 eps·upper (k ≤ 60, n ≤ 4)
-        nWk = _opnorm(Wk)
+        nWk = opnorm(Wk)
         if upper > 0:
             target(nWk / upper, label="‖W^k‖ / Schur bound")
-        _le(rho ** k, nWk, f"{cid}: ρ^k ≤ ‖W^k‖₂ at k={k}, ρ={rho!r}", scale=upper, detail=_show(W=W))
-        _le(nWk, upper, f"{cid}: ‖W^k‖₂ ≤ Σ C(k,j) ρ^(k−j) ‖N‖^j at k={k}, ρ={rho!r}, ‖N‖={nN!r}", detail=_show(W=W))
+        le(rho ** k, nWk, f"{cid}: ρ^k ≤ ‖W^k‖₂ at k={k}, ρ={rho!r}", scale=upper, reproduce=c.repro(W=W))
+        le(nWk, upper, f"{cid}: ‖W^k‖₂ ≤ Σ C(k,j) ρ^(k−j) ‖N‖^j at k={k}, ρ={rho!r}, ‖N‖={nN!r}", reproduce=c.repro(W=W))
 
     @c.refutes
     @given(W=st.integers(1, 4).flatmap(lambda n: matrices(n, n, -0.99, 0.99)))
     @example(W=np.full((2, 2), 0.9))
     def entries_below_one_vanish(W):
-        nWk = _opnorm(_matrix_power(W, 100))       # the true power (the subject is under test in the sandwich)
-        literal(nWk < 1.0, f"{cid}: every |w_ij| < 1 but ‖W^100‖₂ = {nWk!r} ≥ 1 (ρ(W) = {_spectral_radius(W)!r}): {_show(W=W)}")
+        nWk = opnorm(_matrix_power(W, 100))       # the true power (the subject is under test in the sandwich)
+        literal(nWk < 1.0, f"{cid}: every |w_ij| < 1 but ‖W^100‖₂ = {nWk!r} ≥ 1 (ρ(W) = {_spectral_radius(W)!r}): {c.repro(W=W)}")
 
     @c.refutes
     @given(W=st.integers(1, 4).flatmap(_signed_big_entries))
     @example(W=np.array([[2.0, -2.0], [2.0, -2.0]]))
     def entries_above_one_explode(W):
-        nWk = _opnorm(_matrix_power(W, 100))
-        literal(nWk > 1.0, f"{cid}: every |w_ij| > 1 but ‖W^100‖₂ = {nWk!r} ≤ 1 (ρ(W) = {_spectral_radius(W)!r}): {_show(W=W)}")
+        nWk = opnorm(_matrix_power(W, 100))
+        literal(nWk > 1.0, f"{cid}: every |w_ij| > 1 but ‖W^100‖₂ = {nWk!r} ≤ 1 (ρ(W) = {_spectral_radius(W)!r}): {c.repro(W=W)}")
 
 
 # ================================================================ 16. ReLU: the gradient is still multiplied by W_hh
@@ -1146,27 +1045,27 @@ def _active_relu_cases(draw):
                      "products with W_hhᵀ": {"products": lambda P, h0, xs, act="relu": rnn.jacobian_products({**P, "W_hh": np.asarray(P["W_hh"]).T}, h0, xs, act)}})
 def _(c, s):
     """ReLU RNN, all units active (a_t > 0): ∂h_t/∂h_k = W_hh^{t−k}, so the gradient still vanishes or explodes with W_hh.  [RNN-RELU-NOT-IDENTITY]"""
-    cid = "RNN-RELU-NOT-IDENTITY"
+    cid = c.id
 
     @c.holds
     @given(case=_active_relu_cases())
     def products_are_powers_of_w(case):
         P, h0, xs = _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
-        T, rep = len(xs), _show(**case)
+        T, rep = len(xs), c.repro(**case)
         # every a_t > 0 by construction (W_hh, W_xh, x, h_0 ≥ 0 and b > 0, so h_t = a_t > 0 by induction)
         a_s = _pre_activations(P, h0, xs, "relu")
         prods = s.products(P, h0, xs, "relu")
         for k in range(T + 1):
             Wk = np.linalg.matrix_power(P["W_hh"], T - k)
-            oracles.assert_close(prods[k], Wk, tolerances.analytic(scale=_magnitude(Wk)),
+            oracles.assert_close(prods[k], Wk, tolerances.analytic(scale=magnitude(Wk)),
                                  f"{cid}: ∂h_T/∂h_k vs W_hh^(T−k) at T={T}, k={k}", rep)
         f = lambda v: _elman(P, v, xs, "relu")[-1]
         _same_map(P, h0, xs, "relu", cid)
         if T <= 4:      # the margin in b keeps every kink out of the FD stencil (see _active_relu_cases)
-            _jac3(f, h0, prods[0], f"{cid}: ∂h_T/∂h_0 = W_hh^T", fd=_relu_fd_safe(a_s, P["W_hh"]), reproduce=rep)
+            jac3(f, h0, prods[0], f"{cid}: ∂h_T/∂h_0 = W_hh^T", fd=_relu_fd_safe(a_s, P["W_hh"]), reproduce=rep)
         else:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=_magnitude(J0)), f"{cid}: ∂h_T/∂h_0 vs autograd at T={T}", rep)
+            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{cid}: ∂h_T/∂h_0 vs autograd at T={T}", rep)
 
     @c.refutes
     @given(case=_active_relu_cases())
@@ -1175,7 +1074,7 @@ def _(c, s):
         P, h0, xs = _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
         J = oracles.jacobian_reverse(lambda v: rnn.step(P, v, xs[0], "relu"), h0)
         oracles.assert_close(J, np.eye(len(h0)), tolerances.analytic(),
-                             f"{cid}: 'derivative 1 ⇒ the gradient is propagated as it is': ∂h_1/∂h_0 vs I", _show(**case), literal=True)
+                             f"{cid}: 'derivative 1 ⇒ the gradient is propagated as it is': ∂h_1/∂h_0 vs I", c.repro(**case), literal=True)
 
 
 # ================================================================ 17. leaky units: the step Jacobian
@@ -1190,7 +1089,7 @@ def _leaky_jacobian(W, a, alpha, name):
                      "α and 1−α swapped": {"formula": lambda W, a, al, n: _leaky_jacobian(W, a, 1.0 - al, n)}})
 def _(c, s):
     """h_t = α h_{t−1} + (1−α) g(a_t) ⇒ ∂h_t/∂h_{t−1} = α I + (1−α) diag(g'(a_t)) W_hh.  [RNN-LEAKY-JACOBIAN]"""
-    cid = "RNN-LEAKY-JACOBIAN"
+    cid = c.id
 
     @c.holds
     @given(case=_step_cases(), alpha=floats(0.0, 1.0))
@@ -1200,11 +1099,11 @@ def _(c, s):
         name, P = case["act"], _params(case["W"], case["Wx"], case["b"])
         a = _pre(P, case["h"], case["x"])
         C = s.formula(P["W_hh"], a, alpha, name)
-        rep = _show(alpha=alpha, **case)
-        oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], alpha, name), C, tolerances.analytic(scale=_magnitude(C)),
+        rep = c.repro(alpha=alpha, **case)
+        oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], alpha, name), C, tolerances.analytic(scale=magnitude(C)),
                              f"{cid}: model step_jacobian vs α I + (1−α) diag(g') W_hh", rep)
         fd = name != "relu" or _relu_fd_safe([a], P["W_hh"])
-        _jac3(lambda h: s.step(P, h, case["x"], alpha, name), case["h"], C, f"{cid} ({name}, α={alpha!r})", fd=fd, reproduce=rep)
+        jac3(lambda h: s.step(P, h, case["x"], alpha, name), case["h"], C, f"{cid} ({name}, α={alpha!r})", fd=fd, reproduce=rep)
 
 
 # ================================================================ 18. leaky units: how long the past stays reachable
@@ -1234,7 +1133,7 @@ def _leaky_cases(draw):
                          {"products": lambda P, h0, xs, alpha, act="tanh": rnn.jacobian_products(P, h0, xs, act)}})
 def _(c, s):
     """c = (1−α)γ‖W_hh‖ < α ⇒ (α − c)^{t−k} ≤ σ_min(∂h_t/∂h_k) ≤ ‖∂h_t/∂h_k‖ ≤ (α + c)^{t−k}; W_hh = 0 gives exactly α^{t−k} I.  [RNN-LEAKY-MEMORY-BOUND]"""
-    cid = "RNN-LEAKY-MEMORY-BOUND"
+    cid = c.id
 
     @c.holds
     @given(case=_leaky_cases())
@@ -1246,25 +1145,25 @@ def _(c, s):
         T, gamma = len(xs), GAMMA[name]
         # c = (1−α)γ‖W_hh‖ = r·α < α; at α = 1 the nonlinear path has weight 0 and any W_hh gives c = 0
         W = case["U"] * (case["r"] * alpha / ((1.0 - alpha) * gamma)) if alpha < 1.0 else case["U"]
-        c_ = (1.0 - alpha) * gamma * _opnorm(W)
+        c_ = (1.0 - alpha) * gamma * opnorm(W)
         P = _params(W, case["Wx"], case["b"])
-        rep = _show(**{**case, "xs": xs[:8]})
+        rep = c.repro(**{**case, "xs": xs[:8]})
         prods = s.products(P, h0, xs, alpha, name)
         f = lambda v: leaky.forward(P, v, xs, alpha, name)[-1]
         if T <= 3:
             fd = name != "relu" or _relu_fd_safe(_pre_activations_leaky(P, h0, xs, alpha, name), P["W_hh"], leaky=True)
-            _jac3(f, h0, prods[0], f"{cid} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
+            jac3(f, h0, prods[0], f"{cid} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
         elif T <= 10:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=_magnitude(J0)), f"{cid} ({name}): ∂h_T/∂h_0 vs autograd", rep)
+            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{cid} ({name}): ∂h_T/∂h_0 vs autograd", rep)
         worst = 0.0
         for k in range(T + 1):
             lo, hi = (alpha - c_) ** (T - k), (alpha + c_) ** (T - k)
-            smin, nP = _smin(prods[k]), _opnorm(prods[k])
-            worst = max(worst, lo / smin if smin > 0 else np.inf)
+            s_min, nP = smin(prods[k]), opnorm(prods[k])
+            worst = max(worst, lo / s_min if s_min > 0 else np.inf)
             # the product's rounding error is ≲ (T−k)·H·eps·∏‖J_i‖ ≤ 160 eps·hi (T ≤ 40, H ≤ 4)
-            _le(lo, smin, f"{cid} ({name}): (α−c)^(T−k) ≤ σ_min(∂h_T/∂h_k), α={alpha!r}, c={c_!r}, T={T}, k={k}", scale=hi, detail=rep)
-            _le(nP, hi, f"{cid} ({name}): ‖∂h_T/∂h_k‖ ≤ (α+c)^(T−k), α={alpha!r}, c={c_!r}, T={T}, k={k}", detail=rep)
+            le(lo, s_min, f"{cid} ({name}): (α−c)^(T−k) ≤ σ_min(∂h_T/∂h_k), α={alpha!r}, c={c_!r}, T={T}, k={k}", scale=hi, reproduce=rep)
+            le(nP, hi, f"{cid} ({name}): ‖∂h_T/∂h_k‖ ≤ (α+c)^(T−k), α={alpha!r}, c={c_!r}, T={T}, k={k}", reproduce=rep)
         # target() needs a finite score: a singular product (σ_min = 0) would give ∞, and any ratio above 1 already fails
         # the sandwich, so capping at 1e6 loses nothing Hypothesis could use
         target(min(worst, 1e6), label="max_k (α−c)^{T−k} / σ_min")
@@ -1285,7 +1184,7 @@ def _(c, s):
     def seed001_weight_near_one_keeps_the_past(case):
         name, alpha, xs = case["act"], case["alpha"], case["xs"]
         # the true products (the reference model; the subject is under test in the sandwich)
-        n0 = _opnorm(leaky.jacobian_products(_params(case["W"], case["Wx"], case["b"]), case["h0"], xs, alpha, name)[0])
+        n0 = opnorm(leaky.jacobian_products(_params(case["W"], case["Wx"], case["b"]), case["h0"], xs, alpha, name)[0])
         # "can access values from the past": at least half of a perturbation of h_0 still reaches h_T
         literal(n0 >= 0.5, f"{cid} ({name}): α = {alpha!r} (near 1) yet ‖∂h_T/∂h_0‖ = {n0!r} < 1/2 at T = {len(xs)}")
 
@@ -1334,7 +1233,7 @@ def _truncation_cases(draw):
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.bptt_grad(P, h0, xs, dE, act)}})
 def _(c, s):
     """∂^{(U)}E/∂θ = Σ_t Σ_{k=max(1,t−U)..t} ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂θ; = ∂E/∂θ for U ≥ T−1; the dropped terms are bounded by (γ_vγ_g')^{t−k}.  [RNN-TRUNCATED-BPTT]"""
-    cid = "RNN-TRUNCATED-BPTT"
+    cid = c.id
 
     @c.holds
     @given(case=_truncation_cases())
@@ -1344,25 +1243,25 @@ def _(c, s):
     def truncated_gradient(case):
         name, P, h0, xs, dE, U = case["act"], _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"], case["U"]
         H, D = P["W_xh"].shape
-        T, rep = len(xs), _show(**case)
+        T, rep = len(xs), c.repro(**case)
         tr, full = s.truncated(P, h0, xs, dE, U, name), s.bptt(P, h0, xs, dE, name)
         hs = np.vstack([h0, rnn.forward(P, h0, xs, name)])
-        _grad3(lambda th: _truncated_surrogate(th, H, D, hs, xs, dE, U, name), _flat(P), _flat(tr),
+        grad3(lambda th: _truncated_surrogate(th, H, D, hs, xs, dE, U, name), _flat(P), _flat(tr),
                f"{cid} ({name}, U={U}): truncated gradient vs the stop-gradient surrogate", fd=name != "relu", reproduce=rep)
         if U >= T - 1:
-            oracles.assert_close(_flat(tr), _flat(full), tolerances.analytic(scale=_magnitude(_flat(full))),
+            oracles.assert_close(_flat(tr), _flat(full), tolerances.analytic(scale=magnitude(_flat(full))),
                                  f"{cid}: U={U} ≥ T−1={T - 1} must give the full θ-gradient", rep)
         if U >= T:
-            oracles.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=_magnitude(full["h0"])),
+            oracles.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=magnitude(full["h0"])),
                                  f"{cid}: U={U} ≥ T={T} must give the full h0-gradient", rep)
         # every dropped term (t − k > U) is δ ⊗ (h_{k−1}, x_k, 1) with ‖δ‖ ≤ ‖∂E_t/∂h_t‖ (γ_vγ_g')^{t−k} γ_g'
-        rate, gamma = _opnorm(P["W_hh"]) * GAMMA[name], GAMMA[name]
+        rate, gamma = opnorm(P["W_hh"]) * GAMMA[name], GAMMA[name]
         bound = sum(np.linalg.norm(dE[t - 1]) * rate ** (t - k) * gamma * math.sqrt(hs[k - 1] @ hs[k - 1] + xs[k - 1] @ xs[k - 1] + 1.0)
                     for t in range(1, T + 1) for k in range(1, t - U))
         dropped = float(np.linalg.norm(_flat(full) - _flat(tr)))
         if bound > 0:
             target(dropped / bound, label="‖full − truncated‖ / bound")
-        _le(dropped, bound, f"{cid}: ‖full − truncated‖_F at U={U}, T={T}", scale=max(bound, float(np.linalg.norm(_flat(full)))), detail=rep)
+        le(dropped, bound, f"{cid}: ‖full − truncated‖_F at U={U}, T={T}", scale=max(bound, float(np.linalg.norm(_flat(full)))), reproduce=rep)
 
 
 # ================================================================ 20. seed 001: update untied copies, then average
@@ -1393,23 +1292,23 @@ def _seed001_average(v, copy_grads, eta):
                          {"average": lambda v, gs, eta: sum(v - eta * sum(gs) for _ in gs) / len(gs)}})
 def _(c, s):
     """Σ_τ ∂E/∂v^{t−τ} = ∂E/∂v, so averaging the U+1 updated copies = v − η/(U+1)·∂E/∂v.  [RNN-BPTT-AVERAGE-COPIES]"""
-    cid = "RNN-BPTT-AVERAGE-COPIES"
+    cid = c.id
 
     @c.holds
     @given(case=_bptt_cases(H=(1, 2), T=(1, 3)), eta=floats(0.01, 1.0))
     def averaging_is_a_scaled_tied_step(case, eta):
         name, P, h0, xs, dE = case["act"], _params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"]
-        T, rep = len(xs), _show(eta=eta, **case)
+        T, rep = len(xs), c.repro(eta=eta, **case)
         v = np.concatenate([np.ravel(P["W_hh"]), np.ravel(P["W_xh"])])   # the tied weights (v_bb', v_bi)
         stack = np.tile(v, T)                                             # U + 1 = T copies, all equal to v
-        G = _grad3(lambda st_: _untied_loss(st_, P, h0, xs, dE, name), stack, None,
+        G = grad3(lambda st_: _untied_loss(st_, P, h0, xs, dE, name), stack, None,
                    f"{cid} ({name}): ∂E/∂(untied copies)", fd=name != "relu", reproduce=rep)[0].reshape(T, -1)
         tied = s.bptt(P, h0, xs, dE, name)
         g_tied = np.concatenate([np.ravel(tied["W_hh"]), np.ravel(tied["W_xh"])])
-        oracles.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=_magnitude(g_tied)),
+        oracles.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=magnitude(g_tied)),
                              f"{cid}: Σ_τ ∂E/∂v^(t−τ) vs the tied gradient (closed form)", rep)
         oracles.record_oracle("closed-form")
-        oracles.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=_magnitude(v - eta / T * g_tied)),
+        oracles.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=magnitude(v - eta / T * g_tied)),
                              f"{cid}: averaged copies vs one tied step with learning rate η/(U+1), U+1={T}", rep)
 
 
@@ -1475,7 +1374,7 @@ def _flow(case):
                      "recursion with W instead of Wᵀ": {"recursion": lambda W, fps: _hochreiter_recursion(np.asarray(W).T, fps)}})
 def _(c, s):
     """∂ϑ_v(t−q)/∂ϑ_u(t) = Σ_{l_1..l_{q−1}} ∏_m f'_{l_m}(net_{l_m}(t−m)) w_{l_{m−1} l_m} = [(∂net(t)/∂net(t−q))ᵀ]_{vu}.  [RNN-HOCHREITER-PATH-SUM]"""
-    cid = "RNN-HOCHREITER-PATH-SUM"
+    cid = c.id
 
     @c.holds
     @given(case=_flow_cases())
@@ -1484,21 +1383,21 @@ def _(c, s):
         W, name = case["W"], case["act"]
         n, q = len(case["a0"]), len(case["cs"])
         nets, fps = _flow(case)
-        rep = _show(**case)
+        rep = c.repro(**case)
         M = s.recursion(W, fps)
-        oracles.assert_close(s.path_sum(W, fps), M, tolerances.analytic(scale=_magnitude(M)),
+        oracles.assert_close(s.path_sum(W, fps), M, tolerances.analytic(scale=magnitude(M)),
                              f"{cid}: eq. (2) path sum (w_(l_(m−1) l_m)) vs eq. (1) recursion, q={q}", rep)
         # the model: net(t) = W h(t−1) + c, h = f(net) ⇒ ∂net(t)/∂net(t−q) = W (∂h(t−1)/∂h(t−q)) diag(f'(net(t−q)))
         P = _params(W, np.eye(n), np.zeros(n))
         dh = rnn.jacobian_products(P, _g(name).f(nets[0]), case["cs"][:q - 1], name)[0] if q > 1 else np.eye(n)
         model = (W @ dh @ np.diag(fps[-1])).T
-        oracles.assert_close(M, model, tolerances.analytic(scale=_magnitude(model)), f"{cid}: eq. (1) vs the model's (W ∂h/∂h D)ᵀ", rep)
+        oracles.assert_close(M, model, tolerances.analytic(scale=magnitude(model)), f"{cid}: eq. (1) vs the model's (W ∂h/∂h D)ᵀ", rep)
 
         def net_t(a):                                             # net(t) as a function of net(t−q)
             for c_ in case["cs"]:
                 a = _pascanu_step(W, np.eye(n), np.zeros(n), a, c_, name)
             return a
-        _jac3(net_t, nets[0], M.T, f"{cid} ({name}, q={q}): ∂net(t)/∂net(t−q) = Mᵀ", reproduce=rep)
+        jac3(net_t, nets[0], M.T, f"{cid} ({name}, q={q}): ∂net(t)/∂net(t−q) = Mᵀ", reproduce=rep)
 
     @c.refutes
     @given(case=_flow_cases())
@@ -1506,8 +1405,8 @@ def _(c, s):
     def printed_eq2(case):
         _, fps = _flow(case)
         M = _hochreiter_recursion(case["W"], fps)
-        oracles.assert_close(_path_sum(case["W"], fps, printed=True), M, tolerances.analytic(scale=_magnitude(M)),
-                             f"{cid}: eq. (2) as printed (w_(l_m l_(m−1))) vs eq. (1)", _show(**case), literal=True)
+        oracles.assert_close(_path_sum(case["W"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
+                             f"{cid}: eq. (2) as printed (w_(l_m l_(m−1))) vs eq. (1)", c.repro(**case), literal=True)
 
 
 def _n_star():
@@ -1529,7 +1428,7 @@ def _dphi(w, y):
                      "products drop σ' (w^q)": {"products": _products_without_gprime}})
 def _(c, s):
     """Logistic f: |f'(net) w| ≤ |w|/4 < 1 for |w| < 4, so a scalar unit's q-step flow is ≤ (|w|/4)^q; with net = w y, max_w |w f'(w y)| = n*f'(n*)/|y| at w = coth(n*/2)/y.  [RNN-HOCHREITER-SIGMOID-W4]"""
-    cid = "RNN-HOCHREITER-SIGMOID-W4"
+    cid = c.id
 
     @c.holds
     @given(w=floats(-3.999, 3.999), q=st.integers(1, 100), data=st.data())
@@ -1538,25 +1437,25 @@ def _(c, s):
         y0, xs = data.draw(vectors(1, 0.0, 1.0), label="y(t−q)"), data.draw(_long_inputs(q, 1), label="inputs")
         prods = s.products(P, y0, xs, "sigmoid")
         if q <= 3:
-            _jac3(lambda v: rnn.forward(P, v, xs, "sigmoid")[-1], y0, prods[0], f"{cid}: ∂y(t)/∂y(t−q), q={q}")
+            jac3(lambda v: rnn.forward(P, v, xs, "sigmoid")[-1], y0, prods[0], f"{cid}: ∂y(t)/∂y(t−q), q={q}")
         flow, bound = abs(float(prods[0][0, 0])), (abs(w) / 4) ** q
         if w != 0.0:
             assume(bound > 1e-300)          # stated precondition: the bound itself does not underflow
             target(flow / bound, label="|∂y(t)/∂y(t−q)| / (|w|/4)^q")
-        _le(flow, bound, f"{cid}: |∂y(t)/∂y(t−q)| ≤ (|w|/4)^q < 1, w={w!r}, q={q}")
+        le(flow, bound, f"{cid}: |∂y(t)/∂y(t−q)| ≤ (|w|/4)^q < 1, w={w!r}, q={q}")
 
     @c.holds
     @given(w=floats(-50.0, 50.0), y=st.one_of(floats(0.05, 3.0), floats(-3.0, -0.05)))
     def coth_maximiser(w, y):
         phi = lambda v: v * act.sigmoid_prime(v * y)
-        _jac3(phi, np.array([w]), np.array([[s.dphi(w, y)]]), f"{cid}: d/dw [w f'(w y)], y={y!r}")
+        jac3(phi, np.array([w]), np.array([[s.dphi(w, y)]]), f"{cid}: d/dw [w f'(w y)], y={y!r}")
         ns = s.n_star()
         peak = ns * float(act.sigmoid_prime(ns)) / abs(y)
         target(abs(float(phi(w))) / peak, label="|w f'(w y)| / peak")
-        _le(abs(float(phi(w))), peak, f"{cid}: |w f'(w y)| ≤ n*f'(n*)/|y| at w={w!r}, y={y!r}")
-        _le(abs(float(phi(w))), abs(w) * math.exp(-abs(w * y)), f"{cid}: |w f'(w y)| ≤ |w| e^(−|w y|) → 0 as |w| → ∞")
+        le(abs(float(phi(w))), peak, f"{cid}: |w f'(w y)| ≤ n*f'(n*)/|y| at w={w!r}, y={y!r}")
+        le(abs(float(phi(w))), abs(w) * math.exp(-abs(w * y)), f"{cid}: |w f'(w y)| ≤ |w| e^(−|w y|) → 0 as |w| → ∞")
         w_star = (1.0 / math.tanh(ns / 2.0)) / y                      # Hochreiter: w = (1/y) coth(net/2)
-        oracles.assert_close(np.array([abs(float(phi(w_star)))]), np.array([peak]), tolerances.analytic(scale=_magnitude(np.array([peak]))),
+        oracles.assert_close(np.array([abs(float(phi(w_star)))]), np.array([peak]), tolerances.analytic(scale=magnitude(np.array([peak]))),
                              f"{cid}: the peak is attained at w = coth(n*/2)/y, y={y!r}")
         oracles.assert_close(np.array([float(s.dphi(w_star, y))]), np.zeros(1), tolerances.analytic(scale=1.0),
                              f"{cid}: d/dw [w f'(w y)] = 0 at w = coth(n*/2)/y")
@@ -1575,7 +1474,7 @@ def _unit_entry_matrices(n):
                          {"recursion": lambda W, fps: _hochreiter_recursion(W, [4.0 * f for f in fps])}})
 def _(c, s):
     """|w_ij| ≤ w_max < 4/n ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n τ^q, τ = n w_max/4 < 1 (logistic f).  [RNN-HOCHREITER-WEAK-BOUND]"""
-    cid = "RNN-HOCHREITER-WEAK-BOUND"
+    cid = c.id
 
     @c.holds
     @given(n=dims(1, 4), q=st.integers(1, 30), frac=floats(0.01, 0.999), data=st.data())
@@ -1597,4 +1496,4 @@ def _(c, s):
         tau = n * w_max / 4.0
         worst = float(np.max(np.abs(M)))
         target(worst / (n * tau ** q), label="max |M_q| / (n τ^q)")
-        _le(worst, n * tau ** q, f"{cid}: max_uv |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n τ^q, n={n}, q={q}, τ={tau!r}", detail=_show(**case))
+        le(worst, n * tau ** q, f"{cid}: max_uv |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n τ^q, n={n}, q={q}, τ={tau!r}", reproduce=c.repro(**case))
