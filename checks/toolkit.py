@@ -4,7 +4,7 @@
   modes, finite differences, the closed form), on top of ``oracles.check_jacobian``;
 * :func:`le`: a claim's own inequality value ≤ bound up to the rounding of the bound
   (``oracles.assert_le``, which records the claim's margin);
-* :func:`magnitude`, :func:`opnorm`, :func:`smin`: the data's scale and matrix norms;
+* :func:`magnitude`, :func:`opnorm`, :func:`smin`, :func:`spectral_radius`: the data's scale, norms, spectra;
 * :data:`FD_REACH`: how far the finite-difference stencil reaches from the point.
 
 Tolerances come from ``vanishing.checks.tolerances`` (``tolerances.chain`` for chains of rounded
@@ -17,7 +17,7 @@ import numpy as np
 
 from vanishing.checks import oracles, tolerances
 
-__all__ = ["FD_REACH", "MIN_REACH", "magnitude", "opnorm", "smin", "jac3", "grad3", "le"]
+__all__ = ["FD_REACH", "MIN_REACH", "magnitude", "opnorm", "smin", "spectral_radius", "jac3", "grad3", "le"]
 
 #: scipy.differentiate's first stencil reaches ``initial_step`` = 0.5 away from the point (the default of
 #: oracles.jacobian_fd and check_jacobian; its later steps only shrink): a kink farther than this from every
@@ -42,6 +42,11 @@ def opnorm(M):
 def smin(M):
     """Smallest singular value σ_min(M)."""
     return float(np.linalg.svd(np.asarray(M, dtype=np.float64), compute_uv=False)[-1])
+
+
+def spectral_radius(M):
+    """ρ(M): the largest modulus of an eigenvalue."""
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(M, dtype=np.float64)))))
 
 
 def jac3(f, x, closed, label, fd=True, reproduce="", reach=FD_REACH):

@@ -5,51 +5,14 @@ Notation (docs/DESIGN.md): gate blocks r, z, n of ``W_x (3H,D)``, ``W_h (3H,H)``
 ``reset="before"`` (Cho et al. 2014) n = tanh(W_xn x + b_xn + W_hn(r⊙h) + b_hn).
 """
 
-from typing import NamedTuple
-
 import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import cases, oracles, tolerances
 from vanishing.checks.registry import claim_check
-from vanishing.checks.strategies import dims, gru_params, matrices, square_blocks, vectors
+from vanishing.checks.strategies import matrices, vectors
 from vanishing.models import activations as act
 from vanishing.models import gru
-
-
-class _Case(NamedTuple):
-    """One GRU step: convention, parameters, previous state and input."""
-    reset: str
-    params: dict
-    h_prev: np.ndarray
-    x: np.ndarray
-
-
-def _case(H=1, D=1, reset="after", W_x=None, W_h=None, b_x=None, b_h=None, h_prev=None, x=None):
-    """A hand-written case (for @example): unspecified entries are zero."""
-    arr = lambda v, shape: np.zeros(shape) if v is None else np.array(v, dtype=np.float64).reshape(shape)
-    params = {"W_x": arr(W_x, (3 * H, D)), "W_h": arr(W_h, (3 * H, H)), "b_x": arr(b_x, (3 * H,)), "b_h": arr(b_h, (3 * H,))}
-    return _Case(reset, params, arr(h_prev, (H,)), arr(x, (D,)))
-
-
-#: Weight ranges: 0.5 is PyTorch's init range 1/√H at H = 4; 2 and 8 push the gates toward saturation;
-#: 60 saturates them.
-_SCALES = (0.5, 2.0, 8.0, 60.0)
-
-
-@st.composite
-def _gru_cases(draw, resets=gru.RESETS, max_H=3, max_D=2, scales=_SCALES):
-    """A step under one of ``resets``; half of the draws use structured recurrent blocks. |h_prev| ≤ 1 is reachable
-    (h_t is a convex combination of h_{t−1} and n ∈ (−1, 1)); larger |h_prev| up to 3 covers arbitrary initial states."""
-    reset = draw(st.sampled_from(resets), label="reset")
-    H, D = draw(dims(1, max_H), label="H"), draw(dims(1, max_D), label="D")
-    scale = draw(st.sampled_from(scales), label="weight scale")
-    params = dict(draw(gru_params(H, D, scale), label="params"))
-    if draw(st.booleans(), label="structured W_h blocks"):
-        params["W_h"] = np.vstack([draw(square_blocks(H, scale), label=f"W_h block {k}") for k in "rzn"])
-    h_prev = draw(vectors(H, -3.0, 3.0), label="h_prev")
-    x = draw(vectors(D, -3.0, 3.0), label="x")
-    return _Case(reset, params, h_prev, x)
 
 
 def _frozen_gates(gates_fn, params, h_prev, x, reset):
@@ -80,7 +43,7 @@ def _(c, s):
     cid = c.id
 
     @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian: scipy iterates to its cap on every exact 0")
-    @given(case=_gru_cases())
+    @given(case=cases.gru_cases())
     def direct_path_is_diag_z(case):
         p, H, r = case.params, case.h_prev.size, case.reset
         frozen = _frozen_gates(s.gates, p, case.h_prev, case.x, r)
@@ -120,10 +83,10 @@ def _(c, s):
     cid = c.id
 
     @c.holds(max_examples=20, reason="finite differences on an H×H Jacobian for both conventions, H ≤ 3")
-    @given(case=_gru_cases())
+    @given(case=cases.gru_cases())
     # reset before, H = D = 1, W_hr = W_hn = 1, b_hn = 1, h = 0.5: the two conventions' ∂a_n/∂h differ by b_hn·σ'(a_r)·W_hr
     # (the after-formula's diag(W_hn h + b_hn) against the before-formula's W_hn diag(h)), so using one formula for both shows
-    @example(case=_case(reset="before", W_h=[1.0, 0.0, 1.0], b_h=[0.0, 0.0, 1.0], h_prev=[0.5]))
+    @example(case=cases.gru_case(reset="before", W_h=[1.0, 0.0, 1.0], b_h=[0.0, 0.0, 1.0], h_prev=[0.5]))
     def step_jacobian_three_oracles(case):
         p, r = case.params, case.reset
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.x, reset=r), case.h_prev,
@@ -138,7 +101,7 @@ def _(c, s):
 def _reset_gate_open(draw):
     """r = 1.0 exactly: W_r entries in [−1, 1] keep |W_hr h + W_xr x| ≤ 3H + 3D ≤ 15 (|h|, |x| ≤ 3, H ≤ 3, D ≤ 2), and
     b_xr + b_hr = 60, so a_r ≥ 45 > 53·ln 2 ≈ 36.74, from where fl(σ(a_r)) = 1 (1 + e^{−a_r} rounds to 1)."""
-    case = draw(_gru_cases(resets=("after",)))
+    case = draw(cases.gru_cases(resets=("after",)))
     H, D = case.h_prev.size, case.x.size
     p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in case.params.items()}
     p["W_h"][:H] = draw(matrices(H, H, -1.0, 1.0), label="W_hr")
@@ -150,7 +113,7 @@ def _reset_gate_open(draw):
 @st.composite
 def _diagonal_W_hn_no_bias(draw):
     """W_hn diagonal and b_hn = 0: r⊙(W_hn h) = W_hn(r⊙h) elementwise."""
-    case = draw(_gru_cases(resets=("after",)))
+    case = draw(cases.gru_cases(resets=("after",)))
     H = case.h_prev.size
     p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in case.params.items()}
     p["W_h"][2 * H:] = np.diag(draw(vectors(H, -8.0, 8.0), label="diag(W_hn)"))
@@ -169,13 +132,13 @@ def _(c, s):
         return (s.step(case.params, case.h_prev, case.x, reset="after"), s.step(case.params, case.h_prev, case.x, reset="before"))
 
     @c.holds
-    @given(case=_gru_cases(resets=("after",)))
+    @given(case=cases.gru_cases(resets=("after",)))
     # W_hn = 0 alone is not enough: W = 0, b_h = (1, 1, 1), h = x = 0 gives r = σ(1) and a difference (σ(1) − 1)·1 = −0.269
     # (h_t = 0.1677 after, 0.2048 before)
-    @example(case=_case(b_h=[1.0, 1.0, 1.0]))
+    @example(case=cases.gru_case(b_h=[1.0, 1.0, 1.0]))
     # b_hn = 0, W_hr = diag(1, −1) (so r = (σ(1), σ(−1)) differs per unit), W_hn = [[0, 2], [1, 0]] not diagonal, h = (1, 1):
     # only the commutator r⊙(W_hn h) − W_hn(r⊙h) = (0.924, −0.462) is left
-    @example(case=_case(H=2, W_h=[1.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 0.0], h_prev=[1.0, 1.0]))
+    @example(case=cases.gru_case(H=2, W_h=[1.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 0.0], h_prev=[1.0, 1.0]))
     def difference_is_the_reset_commutator(case):
         p, h, H = case.params, case.h_prev, case.h_prev.size
         ga, gb = s.gates(p, h, case.x, reset="after"), s.gates(p, h, case.x, reset="before")
@@ -215,7 +178,7 @@ def _(c, s):
     cid = c.id
 
     @c.holds
-    @given(case=_gru_cases(max_H=4, max_D=3, scales=_SCALES + (1e3,)))
+    @given(case=cases.gru_cases(max_H=4, max_D=3, scales=cases.SCALES + (1e3,)))
     def convex_combination_by_one_gate(case):
         p, h = case.params, case.h_prev
         g = s.gates(p, h, case.x, reset=case.reset)
