@@ -21,6 +21,7 @@ exception that refutes the literal statement of a ``c.refutes`` property.
 import contextlib
 import contextvars
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import autograd
 import numpy as np
@@ -230,6 +231,8 @@ def assert_le(value, bound, tol, label, literal=False, reproduce=""):
     With ``literal=True`` (the literal statement of a refutes property) a failure raises Counterexample.
     """
     record_override(tol)
+    if isinstance(value, Fraction) or isinstance(bound, Fraction):
+        return _assert_le_exact(Fraction(value), Fraction(bound), tol, label, literal, reproduce)
     v = np.asarray(value, dtype=np.float64)
     b = np.asarray(bound, dtype=np.float64)
     v, b = np.broadcast_arrays(v, b)
@@ -249,6 +252,28 @@ def assert_le(value, bound, tol, label, literal=False, reproduce=""):
         i = np.unravel_index(int(np.argmax(np.where(bad, v - allowed, -np.inf))), v.shape) if v.ndim else ()
         msg = (f"{label}: {float(v[i])!r} exceeds the bound {float(b[i])!r} (allowed up to {float(allowed[i])!r}, {tol.reason})"
                + (f"; {int(np.count_nonzero(bad))} of {v.size} entries" if v.size > 1 else ""))
+        if reproduce:
+            msg += f"\nreproduce: {reproduce}"
+        if literal:
+            raise Counterexample(msg)
+        raise AssertionError(msg)
+
+
+def _assert_le_exact(v, b, tol, label, literal, reproduce):
+    """assert_le in exact rational arithmetic (a check that compares the exact value of float64 data)."""
+    def as_float(q):                     # a rational beyond the float range (an exploded gradient, squared) shows as ±inf
+        try:
+            return float(q)
+        except OverflowError:
+            return np.inf if q > 0 else -np.inf
+    allowed = b + Fraction(float(np.max(tol.atol))) + Fraction(tol.rtol) * abs(b)
+    ratio = as_float(v / b) if b > 0 else (1.0 if v > b else 0.0)
+    rec = _ACTIVE.get()
+    if rec is not None:
+        rec.note_bound(label, as_float(v), as_float(b), ratio)
+    if v > allowed:
+        msg = (f"{label}: {as_float(v)!r} exceeds the bound {as_float(b)!r} (exactly, in rational arithmetic; "
+               f"allowed up to {as_float(allowed)!r}, {tol.reason})")
         if reproduce:
             msg += f"\nreproduce: {reproduce}"
         if literal:

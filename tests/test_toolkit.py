@@ -97,3 +97,13 @@ def test_the_runner_requires_tolerance_reason_exactly_when_an_override_was_used(
     assert chained.tolerance_reason
     out = runner.run_claim(dataclasses.replace(chained, tolerance_reason=""), profile="dev")
     assert any("gives no tolerance_reason" in p for p in out.problems), out.problems
+
+
+def test_assert_le_on_rationals_is_exact_even_beyond_the_float_range():
+    from fractions import Fraction
+    big = Fraction(10) ** 400
+    with oracles.recording() as rec:
+        oracles.assert_le(big, big + 1, tolerances.exact("rationals"), "huge")
+    assert rec.margin()["value"] == np.inf and rec.margin()["worst_ratio"] == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="exactly, in rational arithmetic"):
+        oracles.assert_le(Fraction(1, 3) + Fraction(1, 10**30), Fraction(1, 3), tolerances.exact("rationals"), "just above")

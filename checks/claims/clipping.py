@@ -211,8 +211,8 @@ def _(c, s):
         rep = c.repro(gs=gs, max_norm=mx, eps=eps)
         target(after / mx, label="‖clip(g)‖ / max_norm")
         ceiling = Fraction(mx) * (1 + Fraction(cases.CLIP_RTOL))
-        assert _sq_exact(y) <= ceiling ** 2, \
-            f"{c.id}: ‖clip(g)‖ ≈ {after!r} (exact, in rationals) > max_norm·(1 + 256ε) = {float(ceiling)!r} for {rep}"
+        oracles.assert_le(_sq_exact(y), ceiling ** 2, tolerances.exact("‖clip(g)‖² exactly, in rationals, against (max_norm·(1 + 256ε))²"),
+                          f"{c.id}: ‖clip(g)‖² vs (max_norm·(1 + 256ε))² (‖clip(g)‖ ≈ {after!r})", reproduce=rep)
         if eps == 0.0 and cases.norm(cases.flat(gs)) >= mx:
             cases.close(after, mx, mx, f"{c.id}: ‖clip(g)‖ should equal max_norm = {mx!r} once ‖g‖ = {n!r} ≥ max_norm", rep)
 
@@ -487,7 +487,8 @@ def _(c, s):
             # rounding: each clipped output carries a few ulps of its own size
             slack = cases.CLIP_RTOL * (dist + max(cases.norm(fx), cases.norm(fz)))
             target(moved / max(dist, 1e-300), label=f"Lipschitz ratio [{kind}]")
-            assert moved <= dist + slack, f"{c.id}: ‖clip(g) − clip(h)‖ = {moved!r} > ‖g − h‖ = {dist!r}: {rep}"
+            oracles.assert_le(moved, dist + slack, tolerances.exact("the outputs' rounding is in the bound, slack = RTOL·(‖g − h‖ + max‖clip‖)"),
+                              f"{c.id}: ‖clip(g) − clip(h)‖ vs ‖g − h‖ + slack ({kind})", reproduce=rep)
             if eps == 0.0:
                 # projection: clip(g) is the point of the set nearest to g; clip(h) is another point of the set
                 near, other = cases.norm(x - fx), cases.norm(x - fz)

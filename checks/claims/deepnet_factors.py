@@ -192,7 +192,8 @@ def _(c, s):
         target(d / A.deriv_sup, label="|f'(x)| / sup|f'|")
         # exact in float64: the model's derivatives never exceed their sup (tanh' = 1/cosh² with cosh ≥ 1 in
         # floats, σ' = ¼·tanh'(x/2); see ACT-TANH-DERIV-BOUND and ACT-SIGMOID-DERIV-BOUND)
-        assert d <= A.deriv_sup, f"{c.id}: |{name}'({x!r})| = {d!r} > recorded sup {A.deriv_sup!r}"
+        oracles.assert_le(d, A.deriv_sup, tolerances.exact("fl(|f'(x)|) against the recorded supremum"), f"{c.id}: |{name}'(x)| vs sup|{name}'|",
+                          reproduce=c.repro(name=name, x=x))
         assert A.deriv_sup <= 1.0, f"{c.id}: sup|{name}'| = {A.deriv_sup!r} > 1"
         at = float(abs(A.df(A.deriv_sup_at)))
         # exactness is the claim here: the sup is attained, and 1/4 and 1 are exact in float64
@@ -285,7 +286,8 @@ def _(c, s):
         m = min(abs(Fraction(a)), abs(Fraction(b)))
         if m > 0:
             target(float(exact / m), label="|ab| / min(|a|,|b|)")
-        assert exact <= m, f"{c.id}: |{a!r}·{b!r}| > min"
+        oracles.assert_le(exact, m, tolerances.exact("|ab| and min(|a|, |b|) in rational arithmetic"), f"{c.id}: |ab| vs min(|a|, |b|)",
+                          reproduce=c.repro(a=a, b=b))
         assert (exact < m) == (a != 0 and b != 0), f"{c.id}: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
         p = abs(float(s.mul(a, b)))
         assert p <= float(m), f"{c.id}: fl({a!r}·{b!r}) = {p!r} > min(|a|,|b|) = {float(m)!r}"
@@ -329,7 +331,8 @@ def _(c, s):
             assume(reach >= MIN_REACH)
         jac3(lambda u: A.f(w * u + b), [z], [[factor]], f"{c.id}: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach=reach, reproduce=c.repro(name=name, w=w, z=z, b=b))
         # exact in float64: |f'(h)| ≤ γ in floats (DEEP-ACT-DERIV-SUP) and rounding is monotone, so fl(|f'(h)|·|w|) ≤ fl(γ|w|)
-        assert abs(factor) <= bound, f"{c.id}: |{name}'({h!r})·{w!r}| = {abs(factor)!r} > γ|w| = {bound!r}"
+        oracles.assert_le(abs(factor), bound, tolerances.exact("fl(|f'(h)|) ≤ γ and |w| are exact, and rounding is monotone"),
+                          f"{c.id}: |{name}'(h)·w| vs γ|w|", reproduce=c.repro(name=name, w=w, z=z, b=b))
         # the sup over h is attained (at h* = deriv_sup_at), so "every factor < 1" fails once |w| ≥ 1/γ
         at = abs(float(A.df(A.deriv_sup_at)) * w)
         assert at == bound, f"{c.id}: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"

@@ -151,19 +151,20 @@ def _(c, s):
         target(float(np.max(np.abs(g["h"]))), label="max |h|")
         for k in ("i", "f", "o"):
             v, a = np.asarray(g[k]), g["a_" + k]
-            assert np.all((0.0 <= v) & (v <= 1.0)), f"{cid}: gate {k} = {v!r} outside [0, 1] ({c.repro(case=case)})"
+            assert np.all(0.0 <= v), f"{cid}: gate {k} = {v!r} below 0 ({c.repro(case=case)})"
+            oracles.assert_le(v, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{cid}: gate {k} vs 1", reproduce=c.repro(case=case))
             if a is not None:
                 inner = np.abs(a) <= cases.SIGMA_STRICT
                 assert np.all((0.0 < v[inner]) & (v[inner] < 1.0)), \
                     f"{cid}: gate {k} = {v[inner]!r} on the boundary although |a_{k}| = {np.abs(a[inner])!r} ≤ {cases.SIGMA_STRICT}"
         gv = np.asarray(g["g"])
-        assert np.all(np.abs(gv) <= 1.0), f"{cid}: candidate g = {gv!r} outside [−1, 1] ({c.repro(case=case)})"
+        oracles.assert_le(np.abs(gv), 1.0, tolerances.exact("fl(tanh(a)) ∈ [−1, 1]"), f"{cid}: |candidate g| vs 1", reproduce=c.repro(case=case))
         inner = np.abs(g["a_g"]) <= _TANH_STRICT
         assert np.all(np.abs(gv[inner]) < 1.0), f"{cid}: candidate g = {gv[inner]!r} = ±1 although |a_g| ≤ {_TANH_STRICT}"
         h, o, cell = np.asarray(g["h"]), np.asarray(g["o"]), np.asarray(g["c"])
         # |h| = o·|tanh c| ≤ o exactly, also in floats: o·t ≤ o for |t| ≤ 1 and rounding is monotone
         # (with o ≤ 1, asserted above, this is also |h| ≤ 1)
-        assert np.all(np.abs(h) <= o), f"{cid}: |h| = {np.abs(h)!r} exceeds o = {o!r}"
+        oracles.assert_le(np.abs(h), o, tolerances.exact("o·t ≤ o for |t| ≤ 1, rounding is monotone"), f"{cid}: |h| vs o", reproduce=c.repro(case=case))
         inner = (np.abs(g["a_o"]) <= cases.SIGMA_STRICT) | (np.abs(cell) <= _TANH_STRICT)
         assert np.all(np.abs(h[inner]) < 1.0), f"{cid}: |h| = 1 although o < 1 or |c| ≤ {_TANH_STRICT}: h = {h[inner]!r}"
 
@@ -194,7 +195,8 @@ def _(c, s):
         for t, st_ in enumerate(steps, start=1):
             inc = st_["i"] * st_["g"]
             worst = max(worst, float(np.max(np.abs(inc))))
-            assert np.all(np.abs(inc) <= 1.0), f"{cid}: step {t}: |i⊙g| = {np.abs(inc)!r} > 1"
+            oracles.assert_le(np.abs(inc), 1.0, tolerances.exact("fl(σ) ≤ 1 and fl(tanh) ∈ [−1, 1], so the product too"), f"{cid}: step {t}: |i⊙g| vs 1",
+                              reproduce=c.repro(traj=traj))
             oracles.assert_close(st_["c"] - st_["f"] * c_prev, inc, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(st_["c"]))))),
                                  f"{cid}: step {t}: c_t − f⊙c_(t−1) vs i⊙g")
             # from c_0 = 0 the counter moves at most 1 per step: |c_t| ≤ t (plus rounding)
