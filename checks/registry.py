@@ -104,6 +104,19 @@ class CheckDef:
         path = "checks/claims/" + code.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
         return f"{mod} ({path}:{code.co_firstlineno})"
 
+    def kept_examples(self):
+        """The refutations' kept inputs, from the code (their one place): ``[(property, {name: value}), ...]``.
+
+        Every ``@example`` on a ``c.refutes`` property, in the order Hypothesis runs them. The record's
+        ``counterexample`` prose explains them; tests/test_counterexamples.py keeps the two in step.
+        """
+        out = []
+        for p in self.properties():
+            if p.expect == "fails":
+                for ex in getattr(p.test.hypothesis.inner_test, "hypothesis_explicit_examples", ()):
+                    out.append((p.name, dict(ex.kwargs)))
+        return out
+
     def properties(self, overrides=None):
         """Build the check's properties against the default subject, with ``overrides`` swapped in."""
         unknown = sorted(set(overrides or {}) - set(self.subject))

@@ -52,6 +52,13 @@ def _check_location(claim_id):
     return cd.where if cd else None
 
 
+def _kept_counterexamples(claim_id):
+    from vanishing.checks.oracles import show
+    from vanishing.checks.registry import REGISTRY
+    cd = REGISTRY.get(claim_id)
+    return [f"{name}: {show(**kw)}" for name, kw in cd.kept_examples()] if cd else []
+
+
 def _claim_json(o):
     c = o.claim
     return {
@@ -75,6 +82,8 @@ def _claim_json(o):
         "oracles_used": list(o.oracles_used),
         "counterexample": "; ".join(o.counterexamples) or None,
         "recorded_counterexample": c.counterexample or None,
+        # the refutation's kept input, shown from its one place (the check's @example)
+        "kept_counterexamples": _kept_counterexamples(c.id),
         "properties": [{"name": p.name, "expect": p.expect, "observed": p.observed, "examples": p.examples,
                         "counterexample": p.counterexample or None, "message": p.message or None} for p in o.properties],
         "problems": list(o.problems),

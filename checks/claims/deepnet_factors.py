@@ -153,8 +153,6 @@ def _(c, s):
 
     @c.refutes
     @given(net=_nets_with_a_dead_unit(first_layer=False))
-    # shrunk by Hypothesis: unit 0 of layer 2 has h = 0.5 − 2 = −1.5; the step lowers the output through the live unit,
-    # whose outgoing weight is −1, by raising z_1 from 0.5 to 2.625: the dead unit's h becomes 0.625
     @example(net=(_dead_net([[1.0, 1.0]], [0.0], [[1.0], [1.0]], [-2.0, 0.0], [[-1.0, -1.0]], [1.0]),
                   np.array([[-1.0, 1.5]]), np.array([[0.0]]), 2, 0, 1.0))
     def literal_never_learns(net):

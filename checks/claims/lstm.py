@@ -99,8 +99,6 @@ def _(c, s):
 
     @c.refutes
     @given(step=open_gates())
-    # shrunk by Hypothesis: H = D = 1, all weights 0 except the pinned biases, h = x = 0, c_(t−1) = 1: c_t = 1 and
-    # ∂h_t/∂c_t = tanh'(1) = 0.42 although f = o = 1.0 exactly
     @example(step=(cases.lstm_params_by_hand(b=[0.0, cases.PIN, 0.0, cases.PIN]), np.zeros(1), np.ones(1), np.zeros(1)))
     def literal_open_gate_passes_unhindered(step):
         p, h, c0, x = step
@@ -207,7 +205,6 @@ def _(c, s):
 
     @c.refutes
     @given(traj=trajectories())
-    # found and shrunk by Hypothesis: zero inputs, h-feedback alone; c goes 0 → 1 → 1.869 → 0.549 (a jump of −1.32)
     @example(traj=({"W_x": np.zeros((12, 1)), "W_h": np.full((12, 3), -8.0), "b": np.full(12, 21.0)}, np.zeros((3, 1))))
     def literal_changes_by_at_most_one(traj):
         params, xs = traj
@@ -272,7 +269,6 @@ def _(c, s):
 
     @c.refutes
     @given(case=cases.lstm_cases(variants=("forget",)))
-    # shrunk by Hypothesis: every W_h block 0.5, all else 0: full = f + i·tanh'(0)·W_hg = 0.5 + 0.25 = 0.75 ≠ f = 0.5
     @example(case=cases.lstm_case(W_h=[0.5, 0.5, 0.5, 0.5]))
     def literal_only_elementwise_by_f(case):
         p = case.params

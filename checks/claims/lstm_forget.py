@@ -153,7 +153,6 @@ def _(c, s):
 
     @c.refutes
     @given(run=initialised_lstms())
-    # shrunk by Hypothesis: H = D = 1, init seed 0, forget bias 0, x = 1: f = 0.601, 0.597, ∏f = 0.359 after T = 2
     @example(run=(lstm.init_params(1, 1, np.random.default_rng(0)), np.ones((2, 1))))
     def literal_consistent_over_long_sequences(run):
         p, xs = run
@@ -228,7 +227,6 @@ def _(c, s):
 
     @c.refutes
     @given(step=_shut_forget_steps())
-    # shrunk by Hypothesis: H = D = 1, every W_h block 1, f = 0.0 exactly, c_(t−1) = 0, o_(t−1) = 1: ∂c_t/∂c_(t−1) = D_t = ½
     @example(step=(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0], b=[0.0, _SHUT, 0.0, 0.0]), np.zeros(1), np.ones(1), np.zeros(1)))
     def literal_zero_gets_rid_of_the_old_cell(step):
         p, c0, o0, x = step
@@ -384,7 +382,6 @@ def _(c, s):
 
     @c.refutes
     @given(case=open_forget_gate())
-    # shrunk by Hypothesis: b_f = 50 (f = 1), W_hi = W_hg = W_ho = 0.5: full = 1 + i·tanh'(0)·W_hg = 1.25 ≠ 1
     @example(case=cases.lstm_case(W_h=[0.5, 0.0, 0.5, 0.5], b=[0.0, 50.0, 0.0, 0.0]))
     def literal_added_term_disappears(case):
         p, H, x, c0 = case.params, case.c_prev.size, case.x, case.c_prev
@@ -474,7 +471,6 @@ def _(c, s):
 
     @c.refutes
     @given(lstm_=initialised_lstms())
-    # shrunk by Hypothesis: H = D = 1, forget bias 1 (b_f = 1.087 after init), zero inputs: ∏f_t = 0.0097 after T = 16
     @example(lstm_=(1.0, {"W_x": np.array([[0.02739234], [-0.04604266], [-0.0918053], [-0.09669447]]),
                           "W_h": np.array([[0.06265405], [0.08255112], [0.02132716], [0.04589931]]),
                           "b": np.array([0.008725, 1.08701448, 0.06317071, -0.0994523])}, np.zeros((16, 1))))

@@ -120,7 +120,6 @@ def _(c, s):
 
     @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
-    # shrunk by Hypothesis: every W_h block 1, all else 0 (a = 0): D_true = i·tanh'(0)·W_hg = 0.5, D_seed = i·σ'(0)·W_hg = 0.125
     @example(case=cases.lstm_case(W_h=[1.0, 1.0, 1.0, 1.0]))
     def literal_seed_D(case):
         H = case.c_prev.size
@@ -165,7 +164,6 @@ def _(c, s):
 
     @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
-    # shrunk by Hypothesis: W_hg = W_ho = 0.5, W_hi = W_hf = 0, b ≡ 0.5: the true C_t = 0 (W_hi = 0), the appendix's 0.054
     @example(case=cases.lstm_case(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.5, 0.5, 0.5, 0.5]))
     def literal_appendix_C(case):
         H = case.c_prev.size
@@ -268,8 +266,6 @@ def _(c, s):
 
     @c.refutes
     @given(case=_balanced_products(diagonal=True))
-    # shrunk by Hypothesis: every term 2⁻⁷ above the seed's value (sum 1.03125 per step), k = 24: 1.03125²³ = 2.03
-    # (the other side: 0.01 below gives 0.96 per step, and 0.96^(k−1) < 1/2 from k = 19 on)
     @example(case=_balance_case(H=1, k=24, diagonal=True, off=2.0**-7))
     def literal_vector_reading(case):
         nP = float(np.linalg.norm(s.product(case["Js"]), 2))
@@ -280,7 +276,6 @@ def _(c, s):
 
     @c.refutes
     @given(case=_balanced_products(diagonal=False, min_H=2))   # H = 1 is the vector reading again
-    # shrunk by Hypothesis: the seed's exact values as 2×2 matrices: J = [[1, .3], [.3, 1]], ‖J‖₂ = 1.3, k = 4: 1.3³ = 2.197
     @example(case=_balance_case(H=2, k=4, diagonal=False))
     def literal_matrix_reading(case):
         nP = float(np.linalg.norm(s.product(case["Js"]), 2))
@@ -370,8 +365,6 @@ def _(c, s):
 
     @c.refutes
     @given(traj=_chain_cases())
-    # shrunk by Hypothesis: H = 1, T = 3, zero inputs, W_hg = W_ho = 0.5, b_g = 0.5, c_0 = 0, o_0 = 0:
-    # the chain gives 0.170861, the true ∂c_3/∂c_0 is 0.172737 (the path c_1 → h_1 → o_2 → h_2 → c_3 is missing)
     @example(traj=(cases.lstm_case(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.0]), np.zeros((3, 1))))
     def literal_chain_of_cell_jacobians(traj):
         case, xs = traj

@@ -116,8 +116,6 @@ def _(c, s):
 
     @c.refutes
     @given(case=_explode_cases())
-    # saturation (Hypothesis's shrunk case): a dense W_hh with γ_vγ_g' = 2 drives h_t to 0.99966, where σ' ≈ 3e-4.
-    # The other family, strictly upper-triangular W_hh of any norm, is `strictly_upper_products_are_zero` above.
     @example(case={"act": "sigmoid", "W": np.array([[8.0]]), "Wx": np.array([[0.0]]), "b": np.array([0.0]),
                    "h0": np.array([0.0]), "xs": np.zeros((10, 1))})
     def seed001_explodes_when_rate_exceeds_one(case):
@@ -173,7 +171,7 @@ def _(c, s):
 
     @c.refutes
     @given(c_=floats(1.0, 20.0), theta=floats(0.0, 2 * math.pi), h_star=vectors(2, -0.9, 0.9))
-    # docs/literature.md P5: W = 16·u vᵀ = [[8, 8], [−8, −8]] (θ = −π/4), h* = (0, ½), b = (−4, artanh ½ + 4)
+    # Pascanu et al.'s example (docs/literature.md P5); the record's counterexample explains it
     @example(c_=16.0, theta=-math.pi / 4 + 2 * math.pi, h_star=np.array([0.0, 0.5]))
     def arxiv_eigenvalue_wording(c_, theta, h_star):
         W = _rank_one_nilpotent(c_, theta)
