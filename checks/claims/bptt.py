@@ -48,7 +48,7 @@ def _readout(P, h0, xs, dE, name):
     return anp.sum(dE * cases.elman(P, h0, xs, name))
 
 
-# ================================================================ 4. the BPTT double sum
+# ================================================================ the BPTT double sum
 @st.composite
 def _bptt_cases(draw, acts=cases.ACTS, H=(1, 2), D=(1, 1), T=(1, 3), w=2.0, bias_hi=1e3):
     """A short sequence plus cotangents dE_dh[t−1] = ∂E_t/∂h_t."""
@@ -125,7 +125,7 @@ def _(c, s):
                              c.repro(**case), literal=True)
 
 
-# ================================================================ 5. seed 003 eq. (1): one path only
+# ================================================================ seed 003 eq. (1): one path only
 @st.composite
 def _seed003_cases(draw, H=(1, 2), T=(2, 4), w=3.0):
     """Seed 003's net: c_t = σ(W_rec c_{t−1} + W_in x_t), no bias, loss E_k on the last state (k = T)."""
@@ -201,7 +201,7 @@ def _(c, s):
                              f"{cid}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", c.repro(**case), literal=True)
 
 
-# ================================================================ 6. long-range terms vanish, the gradient does not
+# ================================================================ long-range terms vanish, the gradient does not
 @st.composite
 def _long_seed003_cases(draw, H=(1, 3), T=(8, 24)):
     """Seed 003's sigmoid net in the vanishing regime η = ‖W_rec‖₂/4 ∈ [0.1, 0.9], a loss at every step."""
@@ -286,7 +286,7 @@ def _(c, s):
             reproduce=c.repro(**case), literal=True)
 
 
-# ================================================================ 19. truncated BPTT
+# ================================================================ truncated BPTT
 def _truncated_surrogate(theta, H, D, hs, xs, dE, U, name):
     """E_U(θ) = Σ_t dE_t · h_t^{(U)}(θ), where h_t^{(U)} reruns steps t−U..t from the state h_{t−U−1} held
     constant (its value at the current θ): its θ-gradient is exactly Σ_t Σ_{k=max(1,t−U)..t} ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂θ."""
@@ -347,7 +347,7 @@ def _(c, s):
         le(dropped, bound, f"{cid}: ‖full − truncated‖_F at U={U}, T={T}", scale=max(bound, float(np.linalg.norm(_flat(full)))), reproduce=rep)
 
 
-# ================================================================ 20. seed 001: update untied copies, then average
+# ================================================================ seed 001: update untied copies, then average
 def _untied_loss(stack, P, h0, xs, dE, name):
     """E with a separate copy (W_hh^{(k)}, W_xh^{(k)}) of the recurrent and input weights at every step k."""
     H, D = P["W_xh"].shape
@@ -395,7 +395,7 @@ def _(c, s):
                              f"{cid}: averaged copies vs one tied step with learning rate η/(U+1), U+1={T}", rep)
 
 
-# ================================================================ 2. seed 003: a vanishing sum needs no vanishing terms
+# ================================================================ seed 003: a vanishing sum needs no vanishing terms
 
 def _seed003_theta(P):
     """θ = W = [W_rec, W_in] of seed 003's net (no bias), flat."""

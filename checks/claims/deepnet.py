@@ -28,7 +28,7 @@ from vanishing.models import deepnet
 from vanishing.models import deepnet as dn
 
 
-# ================================================================ 4. seed 000: the first layer's gradient is usually smaller
+# ================================================================ seed 000: the first layer's gradient is usually smaller
 
 @functools.cache
 def _digits():

@@ -29,7 +29,7 @@ from vanishing.models import deepnet
 from vanishing.models import deepnet as dn
 
 
-# ================================================================ 5. seed 001: the dying ReLU
+# ================================================================ seed 001: the dying ReLU
 
 def _batch_loss_grads(backprop, params, X, Y):
     """Mean over the batch of per-example backprop: {"W": [...], "b": [...]} (ReLU net)."""

@@ -24,7 +24,7 @@ from vanishing.models import activations as act
 from vanishing.models import rnn
 
 
-# ================================================================ 21-23. Hochreiter's error-flow analysis
+# ================================================================ Hochreiter's error-flow analysis
 # Notation of Hochreiter & Schmidhuber 1997 §3.1: net_i(t) = Σ_j w_ij y^j(t−1), y^i = f_i(net_i), so w_ij is the
 # weight from unit j to unit i (our W[i, j]); ϑ_j(t) = f'_j(net_j(t)) Σ_i w_ij ϑ_i(t+1) is the back-propagated error.
 def _nets(W, a0, cs, name):

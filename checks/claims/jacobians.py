@@ -87,7 +87,7 @@ def _(c, s):
                              c.repro(**case), literal=True)
 
 
-# ================================================================ 2. seed 003 eq. (2), sigmoid, no bias
+# ================================================================ seed 003 eq. (2), sigmoid, no bias
 def _eq2_jacobian(W, pre):
     """Seed 003 eq. (2): σ'(W_rec c_{t−1} + W_in x_t)·W_rec, the vector σ' scaling the *rows* of W_rec."""
     return act.sigmoid_prime(pre)[:, None] * W
@@ -156,7 +156,7 @@ def _(c, s):
         oracles.assert_close(prods[T], np.eye(len(h0)), tolerances.analytic(), f"{cid}: ∂h_T/∂h_T must be I", rep)
 
 
-# ================================================================ 7. ‖J‖ ≤ ‖diag(g')‖‖W‖, not =
+# ================================================================ ‖J‖ ≤ ‖diag(g')‖‖W‖, not =
 @claim_check("RNN-STEP-NORM-EQUALITY",
              subject={"step_jacobian": rnn.step_jacobian},
              plants={"step Jacobian without g' (J = W_hh)": {"step_jacobian": lambda P, h, x, act="tanh": np.asarray(P["W_hh"], float)},
@@ -233,7 +233,7 @@ def _(c, s):
         target(worst, label="max_k ‖∂h_T/∂h_k‖ / (γ_vγ_g')^{T−k}")
 
 
-# ================================================================ 14. seed 002: a scalar multiplied 100 times
+# ================================================================ seed 002: a scalar multiplied 100 times
 def _repeat(w, n):
     """Multiply 1 by w, n times: the gradient factor applied over and over (seed 002)."""
     p = 1.0
@@ -275,7 +275,7 @@ def _(c, s):
         literal(abs(p) < 1.0, f"{cid}: w = {w!r} < 1 but |w^100| = {abs(p)!r} ≥ 1: it does not vanish")
 
 
-# ================================================================ 15. matrices: the spectral radius, not the entries
+# ================================================================ matrices: the spectral radius, not the entries
 def _matrix_power(W, k):
     """W^k by k − 1 successive products (as backpropagation applies W once per step)."""
     out = np.array(W, dtype=float)
@@ -339,7 +339,7 @@ def _(c, s):
         literal(nWk > 1.0, f"{cid}: every |w_ij| > 1 but ‖W^100‖₂ = {nWk!r} ≤ 1 (ρ(W) = {spectral_radius(W)!r}): {c.repro(W=W)}")
 
 
-# ================================================================ 16. ReLU: the gradient is still multiplied by W_hh
+# ================================================================ ReLU: the gradient is still multiplied by W_hh
 @st.composite
 def _active_relu_cases(draw):
     """ReLU RNN whose units stay active: W_hh, W_xh, x, h0 ≥ 0 and b large enough that no pre-activation comes

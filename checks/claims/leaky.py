@@ -16,7 +16,7 @@ from vanishing.checks.toolkit import jac3, le, magnitude, opnorm, smin
 from vanishing.models import leaky, rnn
 
 
-# ================================================================ 17. leaky units: the step Jacobian
+# ================================================================ leaky units: the step Jacobian
 def _leaky_jacobian(W, a, alpha, name):
     """∂h_t/∂h_{t−1} = α I + (1−α) diag(g'(a_t)) W_hh for h_t = α h_{t−1} + (1−α) g(a_t)."""
     return alpha * np.eye(len(a)) + (1.0 - alpha) * (np.diag(cases.activation(name).df(a)) @ W)
@@ -45,7 +45,7 @@ def _(c, s):
         jac3(lambda h: s.step(P, h, case["x"], alpha, name), case["h"], C, f"{cid} ({name}, α={alpha!r})", fd=fd, reproduce=rep)
 
 
-# ================================================================ 18. leaky units: how long the past stays reachable
+# ================================================================ leaky units: how long the past stays reachable
 def _leaky_products_no_leak_factor(params, h0, xs, alpha, act="tanh"):
     """A plant: leaky products built from α I + diag(g') W_hh (the (1−α) factor on the nonlinear path dropped)."""
     hs = np.vstack([h0, leaky.forward(params, h0, xs, alpha, act)])

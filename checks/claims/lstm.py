@@ -33,7 +33,7 @@ from vanishing.models import activations as act
 from vanishing.models import layouts, lstm, rnn
 
 
-# ================================================================ 1. seed 004 §4.2: an open gate is not an open pipe
+# ================================================================ seed 004 §4.2: an open gate is not an open pipe
 
 def _out_factor(s):
     """∂h_t/∂c_t = diag(o_t⊙tanh'(c_t)): h_t = o_t⊙tanh(c_t) and o_t does not read c_t (no peepholes)."""

@@ -32,7 +32,7 @@ from vanishing.models import lstm
 _SIGMA_ONE_FROM = 36.73680056967711
 
 
-# ================================================================ 3. seed 004 §4.3 / seed 002: the direct path is ∏ f_t
+# ================================================================ seed 004 §4.3 / seed 002: the direct path is ∏ f_t
 
 def _frozen_h_cell(gates, p, hs, xs):
     """u ↦ c_T with every h_(t−1) frozen at its trajectory value (the direct path; H&S 1997's truncation)."""
@@ -163,7 +163,7 @@ def _(c, s):
         literal(flow >= 0.5, f"{cid}: along the direct path ∂c_T/∂c_0 = ∏f_t = {flow!r} < 1/2 after T = {len(xs)} steps")
 
 
-# ================================================================ 6. seed 002 / 000: a closed forget gate does not erase
+# ================================================================ seed 002 / 000: a closed forget gate does not erase
 
 #: fl(σ(a)) == 0.0 exactly from here down (measured, see the module docstring): e^{a} underflows to 0.
 _SIGMA_ZERO_UPTO = -745.1332191019412
@@ -235,7 +235,7 @@ def _(c, s):
                 f"{cid}: the forget gate is exactly 0, yet ∂c_t/∂c_(t−1) = {J!r} through h_(t−1): the old cell is not gone")
 
 
-# ================================================================ 7. seed 003: the forget gate as a lever on the direct path
+# ================================================================ seed 003: the forget gate as a lever on the direct path
 
 def _lever(steps):
     """∂(∏_t f_t)/∂b_f = diag(∏_t f_t ⊙ Σ_t (1 − f_t)): d log σ(a)/da = 1 − σ(a), and ∂a_(f,t)/∂b_f = I (h frozen)."""

@@ -25,7 +25,7 @@ from vanishing.checks.toolkit import jac3, le, magnitude, opnorm, spectral_radiu
 from vanishing.models import rnn
 
 
-# ================================================================ 9. Pascanu: ‖W‖ < 1/γ suffices for vanishing
+# ================================================================ Pascanu: ‖W‖ < 1/γ suffices for vanishing
 @st.composite
 def _vanish_cases(draw):
     """Long runs (T ∈ [50, 120]) with a recurrent matrix U of spectral norm 1 (every structure), to be scaled to η/γ_g'."""
@@ -72,7 +72,7 @@ def _(c, s):
         target(worst, label="max_k ‖v ∂h_T/∂h_k‖ / η^{T−k}")
 
 
-# ================================================================ 10. γ_vγ_g' > 1 does not imply exploding
+# ================================================================ γ_vγ_g' > 1 does not imply exploding
 def _products_of_norms(params, h0, xs, act="tanh"):
     """A plant: the norm of a product confused with the product of norms, ∂h_T/∂h_k := (∏ ‖J_i‖) I."""
     H = len(h0)
@@ -129,7 +129,7 @@ def _(c, s):
                             f"after T={len(case['xs'])} steps: no explosion ({c.repro(**case)})"))
 
 
-# ================================================================ 11. the spectral-radius wording is not sufficient
+# ================================================================ the spectral-radius wording is not sufficient
 def _rank_one_nilpotent(c, theta):
     """W = c·u vᵀ with u = (cos θ, sin θ), v = (−sin θ, cos θ): vᵀu = 0, so W² = 0 and ρ(W) = 0 while ‖W‖₂ = c."""
     u = np.array([math.cos(theta), math.sin(theta)])
@@ -238,7 +238,7 @@ def _(c, s):
                              f"{cid} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", c.repro(**case), literal=True)
 
 
-# ================================================================ 13. Pascanu footnote 1: the two forms are equivalent
+# ================================================================ Pascanu footnote 1: the two forms are equivalent
 @claim_check("RNN-PASCANU-FORM-EQUIVALENCE",
              subject={"pascanu_step": cases.pascanu_step, "products": rnn.jacobian_products},
              plants={"σ dropped from eq. (2): x_t = W x_{t−1} + W_in u_t + b":
