@@ -97,7 +97,6 @@ def _backprop_without_fprime(params, x, y, act_name="sigmoid"):
                      "f'(h) dropped in the hidden layers' δ recursion": {"backprop": _backprop_without_fprime}})
 def _(c, s):
     """Sigmoid MLP, W ~ N(0,1), digits: median over nets of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ < 1, and smaller still with depth.  [DEEP-FIRST-LAYER-TYPICAL]"""
-    cid = c.id
 
     @c.holds(max_examples=8, reason="10 nets of up to 7 layers per example, each with a mini-batch of 8 backprops")
     @given(width=st.sampled_from((16, 32)), base=st.integers(0, 2**30))
@@ -129,7 +128,7 @@ def _(c, s):
         Jr = oracles.jacobian_reverse(loss, theta)
         oracles.record_oracle("closed-form")
         oracles.assert_close(closed, Jr[0], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(Jr))))),
-                             f"{cid}: backprop ∂L/∂W vs autograd", rep)
+                             f"{c.id}: backprop ∂L/∂W vs autograd", rep)
         directions = [np.random.default_rng(theta.size).standard_normal(theta.size)]    # fixed seed: reproducible
         if np.any(closed != 0.0):
             directions.append(closed)          # the claimed gradient's own direction exposes any wrong entry
@@ -137,10 +136,10 @@ def _(c, s):
             v = v / np.linalg.norm(v)
             d, err = oracles.directional_fd(loss, theta, v, np.ones(1))
             oracles.assert_close(np.array([closed @ v]), np.array([d]), tolerances.fd(np.array([err]), scale=max(1.0, abs(d))),
-                                 f"{cid}: backprop ∂L/∂W along a direction vs finite differences", rep)
-        assert m2 < 1.0, (f"{cid}: median over {_NETS} nets [64, {width}, {width}, 10] of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ = {m2!r} ≥ 1 "
+                                 f"{c.id}: backprop ∂L/∂W along a direction vs finite differences", rep)
+        assert m2 < 1.0, (f"{c.id}: median over {_NETS} nets [64, {width}, {width}, 10] of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ = {m2!r} ≥ 1 "
                           f"(ratios {[r for r, _, _ in shallow]!r}; data: {source}; {rep})")
-        assert m5 < m2, (f"{cid}: three more hidden layers did not make the first layer's share smaller: median {m5!r} "
+        assert m5 < m2, (f"{c.id}: three more hidden layers did not make the first layer's share smaller: median {m5!r} "
                          f"≥ {m2!r} (data: {source}; {rep})")
 
 

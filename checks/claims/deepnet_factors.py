@@ -110,7 +110,6 @@ def _backprop_leaky(params, x, y, alpha):
                          {"backprop": lambda p, x, y, a="relu": _backprop_leaky(p, x, y, 0.01)}})
 def _(c, s):
     """Dead on every example ⇒ ∂L/∂W_i[j,:] = 0 and ∂L/∂b_i[j] = 0 exactly; permanent only if its input cannot revive it.  [DEEP-RELU-DEAD-UNIT]"""
-    cid = c.id
 
     @c.holds(max_examples=10, reason="finite differences of a loss that is exactly constant in these parameters: scipy iterates to its cap on every exact 0")
     @given(net=_nets_with_a_dead_unit())
@@ -120,7 +119,7 @@ def _(c, s):
         params, X, Y, layer, unit, eta = net
         rep = c.repro(layer=layer, unit=unit, sizes=[W.shape for W in params["W"]])
         h = _pre_activation(params, X, layer, unit)
-        assert np.all(h < 0), f"{cid}: strategy bug: the unit should be dead on every example by construction, h = {h!r}"
+        assert np.all(h < 0), f"{c.id}: strategy bug: the unit should be dead on every example by construction, h = {h!r}"
         g = _batch_loss_grads(s.backprop, params, X, Y)
         closed = np.concatenate([g["W"][layer - 1][unit], [g["b"][layer - 1][unit]]])
         W0, b0 = params["W"][layer - 1], params["b"][layer - 1]
@@ -132,14 +131,14 @@ def _(c, s):
                  "b": [b if k == layer - 1 else params["b"][k] for k in range(len(params["b"]))]}
             return anp.reshape(sum(deepnet.loss(q, x, y, "relu") for x, y in zip(X, Y)) / len(X), (1,))
         oracles.check_jacobian(loss, np.concatenate([W0[unit], [b0[unit]]]), closed_form=closed[None, :],
-                               label=f"{cid}: ∂L/∂(W_i[j,:], b_i[j]) of a dead unit", reproduce=rep)
+                               label=f"{c.id}: ∂L/∂(W_i[j,:], b_i[j]) of a dead unit", reproduce=rep)
         # exactness is the claim: ReLU'(h) = 0 for h < 0, and 0·(finite) = 0 in floats
-        assert np.all(closed == 0.0), f"{cid}: a unit dead on every example got the gradient {closed!r} ≠ 0 ({rep})"
+        assert np.all(closed == 0.0), f"{c.id}: a unit dead on every example got the gradient {closed!r} ≠ 0 ({rep})"
         after = _gd_step(params, g, eta)
         assert np.array_equal(after["W"][layer - 1][unit], W0[unit]) and after["b"][layer - 1][unit] == b0[unit], \
-            f"{cid}: gradient descent moved the dead unit's own parameters ({rep})"
+            f"{c.id}: gradient descent moved the dead unit's own parameters ({rep})"
         if layer == 1:       # its input is the data itself: the same pre-activations after the step, dead for ever
-            assert np.array_equal(_pre_activation(after, X, 1, unit), h), f"{cid}: a first-layer dead unit's pre-activation changed"
+            assert np.array_equal(_pre_activation(after, X, 1, unit), h), f"{c.id}: a first-layer dead unit's pre-activation changed"
 
     @c.holds(max_examples=15, reason="up to 5 full gradient-descent steps (per-example backprop and forward passes) per example")
     @given(net=_nets_with_a_dead_unit(first_layer=False, nonpositive_in=True), steps=st.integers(1, 5))
@@ -149,7 +148,7 @@ def _(c, s):
         for _ in range(steps):
             params = _gd_step(params, _batch_loss_grads(s.backprop, params, X, Y), eta)
             h = _pre_activation(params, X, layer, unit)
-            assert np.all(h < 0), f"{cid}: a unit with incoming weights ≤ 0 and bias < 0 revived: h = {h!r}"
+            assert np.all(h < 0), f"{c.id}: a unit with incoming weights ≤ 0 and bias < 0 revived: h = {h!r}"
 
     @c.refutes
     @given(net=_nets_with_a_dead_unit(first_layer=False))
@@ -160,7 +159,7 @@ def _(c, s):
         after = _gd_step(params, _batch_loss_grads(s.backprop, params, X, Y), eta)
         h = _pre_activation(after, X, layer, unit)
         target(float(np.max(h)), label="largest pre-activation after the step")
-        literal(np.all(h < 0), (f"{cid}: a unit dead on every example (layer {layer}) revived after one gradient step "
+        literal(np.all(h < 0), (f"{c.id}: a unit dead on every example (layer {layer}) revived after one gradient step "
                                f"(η = {eta!r}): its pre-activations are now {h!r}; earlier layers moved its input"))
 
 

@@ -57,7 +57,6 @@ def _seed001_jacobian(W, a, h_prev, name):
                          {"step": lambda P, h, x, act="tanh": rnn.step(P, h, x, "sigmoid" if act == "tanh" else act)}})
 def _(c, s):
     """∂h_t/∂h_{t−1} = diag(g'(a_t)) W_hh, a_t = W_hh h_{t−1} + W_xh x_t + b.  [RNN-STEP-JACOBIAN]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.step_cases())
@@ -69,10 +68,10 @@ def _(c, s):
         C = s.formula(P["W_hh"], a, case["h"], name)
         rep = c.repro(**case)
         oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], name), C, tolerances.analytic(scale=magnitude(C)),
-                             f"{cid}: model step_jacobian vs diag(g'(a))·W_hh", rep)
+                             f"{c.id}: model step_jacobian vs diag(g'(a))·W_hh", rep)
         # FD for ReLU only when no kink lies within the stencil (stated in the record's hypotheses)
         fd = name != "relu" or cases.relu_fd_safe([a], P["W_hh"])
-        jac3(lambda h: s.step(P, h, case["x"], name), case["h"], C, f"{cid} ({name})", fd=fd, reproduce=rep)
+        jac3(lambda h: s.step(P, h, case["x"], name), case["h"], C, f"{c.id} ({name})", fd=fd, reproduce=rep)
 
     @c.refutes
     @given(case=cases.step_cases(acts=cases.SMOOTH))
@@ -83,7 +82,7 @@ def _(c, s):
         a = cases.pre(P, case["h"], case["x"])
         J = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h"])      # the true Jacobian
         oracles.assert_close(_seed001_jacobian(P["W_hh"], a, case["h"], name), J, tolerances.analytic(scale=magnitude(J)),
-                             f"{cid}: seed 001's ∏ v^(1) g'(h^(i-1)) factor, W_hh diag(g'(h_(t-1))), vs autograd ∂h_t/∂h_(t-1)",
+                             f"{c.id}: seed 001's ∏ v^(1) g'(h^(i-1)) factor, W_hh diag(g'(h_(t-1))), vs autograd ∂h_t/∂h_(t-1)",
                              c.repro(**case), literal=True)
 
 
@@ -100,7 +99,6 @@ def _eq2_jacobian(W, pre):
                          {"formula": lambda W, p: (act.sigmoid(p) * (1 + act.sigmoid(p)))[:, None] * W}})
 def _(c, s):
     """∂c_t/∂c_{t−1} = diag(σ'(W_rec c_{t−1} + W_in x_t)) W_rec (seed 003 eq. (2)).  [RNN-STEP-JACOBIAN-SIGMOID-EQ2]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.step_cases(acts=("sigmoid",), bias=False))
@@ -110,7 +108,7 @@ def _(c, s):
         P = cases.elman_params(case["W"], case["Wx"], np.zeros(len(case["h"])))   # the seed leaves out the bias
         pre = cases.pre(P, case["h"], case["x"])
         jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"], s.formula(P["W_hh"], pre),
-              f"{cid}: σ'(W_rec c + W_in x)·W_rec", reproduce=c.repro(**case))
+              f"{c.id}: σ'(W_rec c + W_in x)·W_rec", reproduce=c.repro(**case))
 
 
 def _products_one_extra(params, h0, xs, act="tanh"):
@@ -127,7 +125,6 @@ def _products_one_extra(params, h0, xs, act="tanh"):
                      "one factor too many (J_T ⋯ J_k)": {"products": _products_one_extra}})
 def _(c, s):
     """∂h_T/∂h_k = J_T J_{T−1} ⋯ J_{k+1}, J_i = diag(g'(a_i)) W_hh (later factors on the left).  [RNN-JACOBIAN-PRODUCT-ORDER]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.seq_cases(H=(2, 3), T=(2, 4)), k_frac=floats(0.0, 1.0))
@@ -139,21 +136,21 @@ def _(c, s):
         T = len(xs)
         prods = s.products(P, h0, xs, name)
         hs = np.vstack([h0, rnn.forward(P, h0, xs, name)])
-        assert prods.shape == (T + 1,) + P["W_hh"].shape, f"{cid}: products shape {prods.shape}, expected {(T + 1,) + P['W_hh'].shape}"
+        assert prods.shape == (T + 1,) + P["W_hh"].shape, f"{c.id}: products shape {prods.shape}, expected {(T + 1,) + P['W_hh'].shape}"
         k_fd = min(int(k_frac * T), T - 1)          # one lag gets all three oracles; the others autograd (cost)
         a_s = _pre_activations(P, h0, xs, name)
         rep = c.repro(**case)
-        cases.same_map(P, h0, xs, name, cid)
+        cases.same_map(P, h0, xs, name, c.id)
         for k in range(T):
             f = (lambda v, k=k: cases.elman(P, v, xs[k:], name)[-1])          # h_T as a function of h_k
             if k == k_fd:
                 fd = name != "relu" or cases.relu_fd_safe(a_s[k:], P["W_hh"])
-                jac3(f, hs[k], prods[k], f"{cid} ({name}, T={T}, k={k}): ∂h_T/∂h_k", fd=fd, reproduce=rep)
+                jac3(f, hs[k], prods[k], f"{c.id} ({name}, T={T}, k={k}): ∂h_T/∂h_k", fd=fd, reproduce=rep)
             else:
                 Jk = oracles.jacobian_reverse(f, hs[k])
                 oracles.assert_close(prods[k], Jk, tolerances.analytic(scale=magnitude(Jk)),
-                                     f"{cid} ({name}, T={T}, k={k}): products vs autograd", rep)
-        oracles.assert_close(prods[T], np.eye(len(h0)), tolerances.analytic(), f"{cid}: ∂h_T/∂h_T must be I", rep)
+                                     f"{c.id} ({name}, T={T}, k={k}): products vs autograd", rep)
+        oracles.assert_close(prods[T], np.eye(len(h0)), tolerances.analytic(), f"{c.id}: ∂h_T/∂h_T must be I", rep)
 
 
 # ================================================================ ‖J‖ ≤ ‖diag(g')‖‖W‖, not =
@@ -164,14 +161,13 @@ def _(c, s):
                          {"step_jacobian": lambda P, h, x, act="tanh": _seed001_jacobian(P["W_hh"], None, h, act)}})
 def _(c, s):
     """‖∂h_t/∂h_{t−1}‖₂ ≤ ‖diag(g'(a_t))‖₂ ‖W_hh‖₂ ≤ γ_g' γ_v, with equality only in special cases.  [RNN-STEP-NORM-EQUALITY]"""
-    cid = c.id
 
     def parts(case, step_jacobian):
         """(‖J‖₂, ‖diag(g'(a))‖₂, ‖W_hh‖₂, γ_g') with J from ``step_jacobian``, cross-checked against autograd."""
         name, P = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"])
         J = step_jacobian(P, case["h"], case["x"], name)
         Jr = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h"])
-        oracles.assert_close(J, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{cid} ({name}): step Jacobian vs autograd", c.repro(**case))
+        oracles.assert_close(J, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{c.id} ({name}): step Jacobian vs autograd", c.repro(**case))
         oracles.record_oracle("closed-form")
         d = float(np.max(np.abs(cases.activation(name).df(cases.pre(P, case["h"], case["x"])))))     # ‖diag(g'(a))‖₂ = max|g'(a_i)|
         return opnorm(J), d, opnorm(P["W_hh"]), cases.GAMMA[name]
@@ -182,8 +178,8 @@ def _(c, s):
         nJ, d, nW, gamma = parts(case, s.step_jacobian)
         if d * nW > 0:
             target(nJ / (d * nW), label="‖J‖ / (‖diag g'‖‖W‖)")
-        le(nJ, d * nW, f"{cid}: ‖J‖₂ vs ‖diag(g'(a))‖₂‖W_hh‖₂", reproduce=c.repro(**case))
-        le(d * nW, gamma * nW, f"{cid}: ‖diag(g'(a))‖₂‖W_hh‖₂ vs γ_g'γ_v", reproduce=c.repro(**case))
+        le(nJ, d * nW, f"{c.id}: ‖J‖₂ vs ‖diag(g'(a))‖₂‖W_hh‖₂", reproduce=c.repro(**case))
+        le(d * nW, gamma * nW, f"{c.id}: ‖diag(g'(a))‖₂‖W_hh‖₂ vs γ_g'γ_v", reproduce=c.repro(**case))
 
     @c.refutes
     @given(case=cases.step_cases(H=(1, 4), w=5.0))
@@ -194,7 +190,7 @@ def _(c, s):
         # asserts (a cross-check that must pass; the subject is under test in `submultiplicative`)
         nJ, d, nW, _ = parts(case, rnn.step_jacobian)
         oracles.assert_close(nJ, d * nW, tolerances.analytic(scale=magnitude(d * nW)),
-                             f"{cid}: seed 001's ‖∂h_i/∂h_(i-1)‖ = ‖v‖‖g'‖ as an equality", c.repro(**case), literal=True)
+                             f"{c.id}: seed 001's ‖∂h_i/∂h_(i-1)‖ = ‖v‖‖g'‖ as an equality", c.repro(**case), literal=True)
 
 
 @claim_check("RNN-NORM-BOUND",
@@ -203,7 +199,6 @@ def _(c, s):
                      "products drop diag(g') (W_hh^{T−k})": {"products": cases.products_without_gprime}})
 def _(c, s):
     """‖∂h_T/∂h_k‖₂ ≤ (γ_v γ_g')^{T−k}, γ_v = ‖W_hh‖₂, γ_g' = sup|g'|.  [RNN-NORM-BOUND]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.seq_cases(H=(1, 4), T=(1, 30), w=5.0))
@@ -217,19 +212,19 @@ def _(c, s):
         T, rep = len(xs), c.repro(**case)
         prods = s.products(P, h0, xs, name)
         f = lambda v: cases.elman(P, v, xs, name)[-1]
-        cases.same_map(P, h0, xs, name, cid)
+        cases.same_map(P, h0, xs, name, c.id)
         if T <= 3:                                               # FD cost grows with T: three oracles on short runs
             fd = name != "relu" or cases.relu_fd_safe(_pre_activations(P, h0, xs, name), P["W_hh"])
-            jac3(f, h0, prods[0], f"{cid} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
+            jac3(f, h0, prods[0], f"{c.id} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
         else:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{cid} ({name}): ∂h_T/∂h_0 vs autograd", rep)
+            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{c.id} ({name}): ∂h_T/∂h_0 vs autograd", rep)
         rate = s.gamma_v(P["W_hh"]) * cases.GAMMA[name]
         worst = 0.0
         for k in range(T + 1):
             nP, bnd = opnorm(prods[k]), rate ** (T - k)
             worst = max(worst, nP / bnd if bnd > 0 else 0.0)
-            le(nP, bnd, f"{cid} ({name}): ‖∂h_T/∂h_k‖₂ at T={T}, k={k}, γ_vγ_g'={rate!r}", reproduce=rep)
+            le(nP, bnd, f"{c.id} ({name}): ‖∂h_T/∂h_k‖₂ at T={T}, k={k}, γ_vγ_g'={rate!r}", reproduce=rep)
         target(worst, label="max_k ‖∂h_T/∂h_k‖ / (γ_vγ_g')^{T−k}")
 
 
@@ -251,7 +246,6 @@ _NONTINY = st.one_of(floats(0.05, 10.0), floats(-10.0, -0.05))   # |w| ≥ 0.05:
                      "the sign dropped (|w|^n)": {"repeat": lambda w, n: abs(_repeat(w, n))}})
 def _(c, s):
     """w^n = sign(w)^n |w|^n: |w^n| → ∞ iff |w| > 1 and → 0 iff |w| < 1 — the test is on |w|, not on w.  [RNN-SCALAR-REPEATED-PRODUCT]"""
-    cid = c.id
 
     @c.holds
     @given(w=_NONTINY, n=st.integers(1, 200))
@@ -262,17 +256,17 @@ def _(c, s):
         # the n multiplications round n times, each by ≤ 2^-53 relative: ≤ n/2 ≤ 100 ulps for n ≤ 200 (no underflow or
         # overflow: 0.05^200 = 6e-261, 10^200 < 1.8e308), inside the fixed analytic tolerance of 2^8 ulps
         oracles.assert_close(np.array([p]), np.array([want]), tolerances.analytic(scale=abs(want)),
-                             f"{cid}: w^n by {n} multiplications vs sign(w)^n |w|^n, w={w!r}")
-        assert (abs(p) > 1.0) == (abs(w) > 1.0), f"{cid}: |w^{n}| = {abs(p)!r} for w = {w!r}: |w^n| > 1 must hold iff |w| > 1"
+                             f"{c.id}: w^n by {n} multiplications vs sign(w)^n |w|^n, w={w!r}")
+        assert (abs(p) > 1.0) == (abs(w) > 1.0), f"{c.id}: |w^{n}| = {abs(p)!r} for w = {w!r}: |w^n| > 1 must hold iff |w| > 1"
         if abs(w) > 1.0:     # Bernoulli: |w|^n ≥ 1 + n(|w| − 1), unbounded in n
-            le(1.0 + n * (abs(w) - 1.0), abs(p), f"{cid}: Bernoulli's lower bound for |w| = {abs(w)!r}, n = {n}")
+            le(1.0 + n * (abs(w) - 1.0), abs(p), f"{c.id}: Bernoulli's lower bound for |w| = {abs(w)!r}, n = {n}")
 
     @c.refutes
     @given(w=floats(-10.0, 0.999))
     @example(w=-2.0)
     def seed002_below_one_vanishes(w):
         p = s.repeat(w, 100)                  # "over and over again for say 100 times"
-        literal(abs(p) < 1.0, f"{cid}: w = {w!r} < 1 but |w^100| = {abs(p)!r} ≥ 1: it does not vanish")
+        literal(abs(p) < 1.0, f"{c.id}: w = {w!r} < 1 but |w^100| = {abs(p)!r} ≥ 1: it does not vanish")
 
 
 # ================================================================ matrices: the spectral radius, not the entries
@@ -308,7 +302,6 @@ def _signed_big_entries(n):
                      "one factor short (W^{k−1})": {"power": lambda W, k: _matrix_power(W, k - 1) if k > 1 else np.eye(len(W))}})
 def _(c, s):
     """ρ(W)^k ≤ ‖W^k‖₂ ≤ Σ_{j<n} C(k,j) ρ^{k−j} ‖N‖^j (W = D + N Schur): W^k → 0 iff ρ < 1, whatever the entries.  [RNN-MATRIX-POWER-SPECTRAL-RADIUS]"""
-    cid = c.id
 
     @c.holds
     @given(case=_schur_cases(), k=st.integers(1, 60))
@@ -321,22 +314,22 @@ def _(c, s):
         nWk = opnorm(Wk)
         if upper > 0:
             target(nWk / upper, label="‖W^k‖ / Schur bound")
-        le(rho ** k, nWk, f"{cid}: ρ^k ≤ ‖W^k‖₂ at k={k}, ρ={rho!r}", scale=upper, reproduce=c.repro(W=W))
-        le(nWk, upper, f"{cid}: ‖W^k‖₂ ≤ Σ C(k,j) ρ^(k−j) ‖N‖^j at k={k}, ρ={rho!r}, ‖N‖={nN!r}", reproduce=c.repro(W=W))
+        le(rho ** k, nWk, f"{c.id}: ρ^k ≤ ‖W^k‖₂ at k={k}, ρ={rho!r}", scale=upper, reproduce=c.repro(W=W))
+        le(nWk, upper, f"{c.id}: ‖W^k‖₂ ≤ Σ C(k,j) ρ^(k−j) ‖N‖^j at k={k}, ρ={rho!r}, ‖N‖={nN!r}", reproduce=c.repro(W=W))
 
     @c.refutes
     @given(W=st.integers(1, 4).flatmap(lambda n: matrices(n, n, -0.99, 0.99)))
     @example(W=np.full((2, 2), 0.9))
     def entries_below_one_vanish(W):
         nWk = opnorm(_matrix_power(W, 100))       # the true power (the subject is under test in the sandwich)
-        literal(nWk < 1.0, f"{cid}: every |w_ij| < 1 but ‖W^100‖₂ = {nWk!r} ≥ 1 (ρ(W) = {spectral_radius(W)!r}): {c.repro(W=W)}")
+        literal(nWk < 1.0, f"{c.id}: every |w_ij| < 1 but ‖W^100‖₂ = {nWk!r} ≥ 1 (ρ(W) = {spectral_radius(W)!r}): {c.repro(W=W)}")
 
     @c.refutes
     @given(W=st.integers(1, 4).flatmap(_signed_big_entries))
     @example(W=np.array([[2.0, -2.0], [2.0, -2.0]]))
     def entries_above_one_explode(W):
         nWk = opnorm(_matrix_power(W, 100))
-        literal(nWk > 1.0, f"{cid}: every |w_ij| > 1 but ‖W^100‖₂ = {nWk!r} ≤ 1 (ρ(W) = {spectral_radius(W)!r}): {c.repro(W=W)}")
+        literal(nWk > 1.0, f"{c.id}: every |w_ij| > 1 but ‖W^100‖₂ = {nWk!r} ≤ 1 (ρ(W) = {spectral_radius(W)!r}): {c.repro(W=W)}")
 
 
 # ================================================================ ReLU: the gradient is still multiplied by W_hh
@@ -359,7 +352,6 @@ def _active_relu_cases(draw):
                      "products with W_hhᵀ": {"products": lambda P, h0, xs, act="relu": rnn.jacobian_products({**P, "W_hh": np.asarray(P["W_hh"]).T}, h0, xs, act)}})
 def _(c, s):
     """ReLU RNN, all units active (a_t > 0): ∂h_t/∂h_k = W_hh^{t−k}, so the gradient still vanishes or explodes with W_hh.  [RNN-RELU-NOT-IDENTITY]"""
-    cid = c.id
 
     @c.holds
     @given(case=_active_relu_cases())
@@ -372,14 +364,14 @@ def _(c, s):
         for k in range(T + 1):
             Wk = np.linalg.matrix_power(P["W_hh"], T - k)
             oracles.assert_close(prods[k], Wk, tolerances.analytic(scale=magnitude(Wk)),
-                                 f"{cid}: ∂h_T/∂h_k vs W_hh^(T−k) at T={T}, k={k}", rep)
+                                 f"{c.id}: ∂h_T/∂h_k vs W_hh^(T−k) at T={T}, k={k}", rep)
         f = lambda v: cases.elman(P, v, xs, "relu")[-1]
-        cases.same_map(P, h0, xs, "relu", cid)
+        cases.same_map(P, h0, xs, "relu", c.id)
         if T <= 4:      # the margin in b keeps every kink out of the FD stencil (see _active_relu_cases)
-            jac3(f, h0, prods[0], f"{cid}: ∂h_T/∂h_0 = W_hh^T", fd=cases.relu_fd_safe(a_s, P["W_hh"]), reproduce=rep)
+            jac3(f, h0, prods[0], f"{c.id}: ∂h_T/∂h_0 = W_hh^T", fd=cases.relu_fd_safe(a_s, P["W_hh"]), reproduce=rep)
         else:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{cid}: ∂h_T/∂h_0 vs autograd at T={T}", rep)
+            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{c.id}: ∂h_T/∂h_0 vs autograd at T={T}", rep)
 
     @c.refutes
     @given(case=_active_relu_cases())
@@ -388,4 +380,4 @@ def _(c, s):
         P, h0, xs = cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
         J = oracles.jacobian_reverse(lambda v: rnn.step(P, v, xs[0], "relu"), h0)
         oracles.assert_close(J, np.eye(len(h0)), tolerances.analytic(),
-                             f"{cid}: 'derivative 1 ⇒ the gradient is propagated as it is': ∂h_1/∂h_0 vs I", c.repro(**case), literal=True)
+                             f"{c.id}: 'derivative 1 ⇒ the gradient is propagated as it is': ∂h_1/∂h_0 vs I", c.repro(**case), literal=True)

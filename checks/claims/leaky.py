@@ -28,7 +28,6 @@ def _leaky_jacobian(W, a, alpha, name):
                      "α and 1−α swapped": {"formula": lambda W, a, al, n: _leaky_jacobian(W, a, 1.0 - al, n)}})
 def _(c, s):
     """h_t = α h_{t−1} + (1−α) g(a_t) ⇒ ∂h_t/∂h_{t−1} = α I + (1−α) diag(g'(a_t)) W_hh.  [RNN-LEAKY-JACOBIAN]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.step_cases(), alpha=floats(0.0, 1.0))
@@ -40,9 +39,9 @@ def _(c, s):
         C = s.formula(P["W_hh"], a, alpha, name)
         rep = c.repro(alpha=alpha, **case)
         oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], alpha, name), C, tolerances.analytic(scale=magnitude(C)),
-                             f"{cid}: model step_jacobian vs α I + (1−α) diag(g') W_hh", rep)
+                             f"{c.id}: model step_jacobian vs α I + (1−α) diag(g') W_hh", rep)
         fd = name != "relu" or cases.relu_fd_safe([a], P["W_hh"])
-        jac3(lambda h: s.step(P, h, case["x"], alpha, name), case["h"], C, f"{cid} ({name}, α={alpha!r})", fd=fd, reproduce=rep)
+        jac3(lambda h: s.step(P, h, case["x"], alpha, name), case["h"], C, f"{c.id} ({name}, α={alpha!r})", fd=fd, reproduce=rep)
 
 
 # ================================================================ leaky units: how long the past stays reachable
@@ -72,7 +71,6 @@ def _leaky_cases(draw):
                          {"products": lambda P, h0, xs, alpha, act="tanh": rnn.jacobian_products(P, h0, xs, act)}})
 def _(c, s):
     """c = (1−α)γ‖W_hh‖ < α ⇒ (α − c)^{t−k} ≤ σ_min(∂h_t/∂h_k) ≤ ‖∂h_t/∂h_k‖ ≤ (α + c)^{t−k}; W_hh = 0 gives exactly α^{t−k} I.  [RNN-LEAKY-MEMORY-BOUND]"""
-    cid = c.id
 
     @c.holds
     @given(case=_leaky_cases())
@@ -91,18 +89,18 @@ def _(c, s):
         f = lambda v: leaky.forward(P, v, xs, alpha, name)[-1]
         if T <= 3:
             fd = name != "relu" or cases.relu_fd_safe(_pre_activations_leaky(P, h0, xs, alpha, name), P["W_hh"], leaky=True)
-            jac3(f, h0, prods[0], f"{cid} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
+            jac3(f, h0, prods[0], f"{c.id} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
         elif T <= 10:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{cid} ({name}): ∂h_T/∂h_0 vs autograd", rep)
+            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{c.id} ({name}): ∂h_T/∂h_0 vs autograd", rep)
         worst = 0.0
         for k in range(T + 1):
             lo, hi = (alpha - c_) ** (T - k), (alpha + c_) ** (T - k)
             s_min, nP = smin(prods[k]), opnorm(prods[k])
             worst = max(worst, lo / s_min if s_min > 0 else np.inf)
             # the product's rounding error is ≲ (T−k)·H·eps·∏‖J_i‖ ≤ 160 eps·hi (T ≤ 40, H ≤ 4)
-            le(lo, s_min, f"{cid} ({name}): (α−c)^(T−k) ≤ σ_min(∂h_T/∂h_k), α={alpha!r}, c={c_!r}, T={T}, k={k}", scale=hi, reproduce=rep)
-            le(nP, hi, f"{cid} ({name}): ‖∂h_T/∂h_k‖ ≤ (α+c)^(T−k), α={alpha!r}, c={c_!r}, T={T}, k={k}", reproduce=rep)
+            le(lo, s_min, f"{c.id} ({name}): (α−c)^(T−k) ≤ σ_min(∂h_T/∂h_k), α={alpha!r}, c={c_!r}, T={T}, k={k}", scale=hi, reproduce=rep)
+            le(nP, hi, f"{c.id} ({name}): ‖∂h_T/∂h_k‖ ≤ (α+c)^(T−k), α={alpha!r}, c={c_!r}, T={T}, k={k}", reproduce=rep)
         # target() needs a finite score: a singular product (σ_min = 0) would give ∞, and any ratio above 1 already fails
         # the sandwich, so capping at 1e6 loses nothing Hypothesis could use
         target(min(worst, 1e6), label="max_k (α−c)^{T−k} / σ_min")
@@ -114,7 +112,7 @@ def _(c, s):
         prods = s.products(P, data.draw(vectors(H, -1.0, 1.0), label="h0"), data.draw(cases.long_inputs(T, 1), label="xs"), alpha, name)
         for k in (0, T // 2, T):
             oracles.assert_close(prods[k], alpha ** (T - k) * np.eye(H), tolerances.analytic(scale=1.0),
-                                 f"{cid} ({name}): W_hh = 0 ⇒ ∂h_T/∂h_k = α^(T−k) I, α={alpha!r}, T={T}, k={k}")
+                                 f"{c.id} ({name}): W_hh = 0 ⇒ ∂h_T/∂h_k = α^(T−k) I, α={alpha!r}, T={T}, k={k}")
 
     @c.refutes
     @given(case=_near_one_cases())
@@ -125,7 +123,7 @@ def _(c, s):
         # the true products (the reference model; the subject is under test in the sandwich)
         n0 = opnorm(leaky.jacobian_products(cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], xs, alpha, name)[0])
         # "can access values from the past": at least half of a perturbation of h_0 still reaches h_T
-        literal(n0 >= 0.5, f"{cid} ({name}): α = {alpha!r} (near 1) yet ‖∂h_T/∂h_0‖ = {n0!r} < 1/2 at T = {len(xs)}")
+        literal(n0 >= 0.5, f"{c.id} ({name}): α = {alpha!r} (near 1) yet ‖∂h_T/∂h_0‖ = {n0!r} < 1/2 at T = {len(xs)}")
 
 
 @st.composite

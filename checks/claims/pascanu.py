@@ -43,7 +43,6 @@ def _vanish_cases(draw):
                      "products drop diag(g') (W_hh^{T−k})": {"products": cases.products_without_gprime}})
 def _(c, s):
     """γ_g'‖W_hh‖₂ ≤ η < 1 ⇒ ‖∂E_T/∂h_T · ∂h_T/∂h_k‖ ≤ η^{T−k}‖∂E_T/∂h_T‖ → 0.  [RNN-VANISH-SUFFICIENT]"""
-    cid = c.id
 
     @c.holds
     @given(case=_vanish_cases())
@@ -62,13 +61,13 @@ def _(c, s):
         m = min(T, 10)
         h_start = rnn.forward(P, h0, xs[:T - m], name)[-1] if T > m else h0
         vjp = oracles.jacobian_reverse(lambda h: anp.reshape(anp.dot(v, rnn.forward(P, h, xs[T - m:], name)[-1]), (1,)), h_start)[0]
-        oracles.assert_close(v @ prods[T - m], vjp, tolerances.analytic(scale=1.0), f"{cid} ({name}): v·∂h_T/∂h_(T−{m}) vs autograd", rep)
+        oracles.assert_close(v @ prods[T - m], vjp, tolerances.analytic(scale=1.0), f"{c.id} ({name}): v·∂h_T/∂h_(T−{m}) vs autograd", rep)
         oracles.record_oracle("closed-form")
         worst = 0.0
         for k in range(T + 1):
             nv, bnd = float(np.linalg.norm(v @ prods[k])), eta ** (T - k)
             worst = max(worst, nv / bnd)
-            le(nv, bnd, f"{cid} ({name}): ‖v·∂h_T/∂h_k‖ at T={T}, k={k}, η={eta!r}", reproduce=rep)
+            le(nv, bnd, f"{c.id} ({name}): ‖v·∂h_T/∂h_k‖ at T={T}, k={k}, η={eta!r}", reproduce=rep)
         target(worst, label="max_k ‖v ∂h_T/∂h_k‖ / η^{T−k}")
 
 
@@ -97,7 +96,6 @@ def _explode_cases(draw):
              plants={"‖∏ J_i‖ taken as ∏ ‖J_i‖": {"products": _products_of_norms}})
 def _(c, s):
     """γ_vγ_g' > 1 does not imply ‖∂h_T/∂h_0‖ → ∞: strictly upper-triangular W_hh gives ∂h_T/∂h_k = 0 for T−k ≥ H.  [RNN-EXPLODE-NOT-IMPLIED]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.seq_cases(H=(2, 4), T=(4, 8), w=1.0), scale=floats(1.0, 1e3), data=st.data())
@@ -109,9 +107,9 @@ def _(c, s):
         T = len(case["xs"])
         for k in range(T - H + 1):
             # exactness is the claim: (diag · strictly upper) products of ≥ H factors have only zero entries
-            assert np.all(prods[k] == 0.0), f"{cid} ({name}): ∂h_T/∂h_k at T={T}, k={k} is not exactly 0: {prods[k].tolist()} ({c.repro(**{**case, 'W': W})})"
+            assert np.all(prods[k] == 0.0), f"{c.id} ({name}): ∂h_T/∂h_k at T={T}, k={k} is not exactly 0: {prods[k].tolist()} ({c.repro(**{**case, 'W': W})})"
         Jr = oracles.jacobian_reverse(lambda v: rnn.forward(P, v, case["xs"], name)[-1], case["h0"])
-        oracles.assert_structure(Jr, np.zeros((H, H), bool), tolerances.analytic(), f"{cid} ({name}): autograd ∂h_T/∂h_0")
+        oracles.assert_structure(Jr, np.zeros((H, H), bool), tolerances.analytic(), f"{c.id} ({name}): autograd ∂h_T/∂h_0")
         oracles.record_oracle("closed-form")
 
     @c.refutes
@@ -125,7 +123,7 @@ def _(c, s):
         # the true Jacobian products (the reference model; the subject is under test above)
         prods = rnn.jacobian_products(cases.elman_params(W, case["Wx"], case["b"]), case["h0"], case["xs"], name)
         n0 = opnorm(prods[0])
-        literal(n0 >= 1.0, (f"{cid} ({name}): γ_vγ_g' = {rate!r} > 1 but ‖∂h_T/∂h_0‖ = {n0!r} < 1 "
+        literal(n0 >= 1.0, (f"{c.id} ({name}): γ_vγ_g' = {rate!r} > 1 but ‖∂h_T/∂h_0‖ = {n0!r} < 1 "
                             f"after T={len(case['xs'])} steps: no explosion ({c.repro(**case)})"))
 
 
@@ -149,7 +147,6 @@ def _fixed_point_jacobian(W, h_star):
                      "fixed-point Jacobian without tanh' (K = W)": {"fp_jacobian": lambda W, h: np.asarray(W, float)}})
 def _(c, s):
     """ρ(W_hh) < 1/γ does not imply vanishing: W = c·u vᵀ (vᵀu = 0, ρ = 0) at a tanh fixed point has ‖K^l‖ = |tr K|^{l−1}‖K‖.  [RNN-SPECTRAL-RADIUS-NOT-SUFFICIENT]"""
-    cid = c.id
 
     @c.holds
     @given(c_=floats(1.0, 20.0), theta=floats(0.0, 2 * math.pi), h_star=vectors(2, -0.9, 0.9))
@@ -160,13 +157,13 @@ def _(c, s):
         # W² = c² u (vᵀu) vᵀ = 0 by construction (vᵀu = 0), so ρ(W) = 0
         P = cases.elman_params(W, np.zeros((2, 1)), np.arctanh(h_star) - W @ h_star)       # b := artanh(h*) − W h*
         oracles.assert_close(rnn.step(P, h_star, np.zeros(1), "tanh"), h_star, tolerances.analytic(scale=magnitude(h_star)),
-                             f"{cid}: h* is a fixed point", rep)
+                             f"{c.id}: h* is a fixed point", rep)
         K = s.fp_jacobian(W, h_star)
-        jac3(lambda h: rnn.step(P, h, np.zeros(1), "tanh"), h_star, K, f"{cid}: Jacobian at the fixed point", reproduce=rep)
+        jac3(lambda h: rnn.step(P, h, np.zeros(1), "tanh"), h_star, K, f"{c.id}: Jacobian at the fixed point", reproduce=rep)
         # K has rank one, K = (D u)(c vᵀ), so K² = (tr K) K; by induction K^l = (tr K)^{l−1} K, ‖K^l‖ = |tr K|^{l−1}‖K‖.
         # (Checked on K² — one product, rounding ≤ 2 ulps·‖K‖² — rather than on K^l computed by l products, whose
         # rounding grows like l·‖K‖/|tr K| relative: K is far from normal.)
-        oracles.assert_close(K @ K, np.trace(K) * K, tolerances.analytic(scale=max(opnorm(K) ** 2, 1.0)), f"{cid}: K² = (tr K) K", rep)
+        oracles.assert_close(K @ K, np.trace(K) * K, tolerances.analytic(scale=max(opnorm(K) ** 2, 1.0)), f"{c.id}: K² = (tr K) K", rep)
 
 
     @c.refutes
@@ -184,7 +181,7 @@ def _(c, s):
         for _ in range(_LONG_LAG):
             Kl = K @ Kl
         n = opnorm(Kl)
-        literal(n <= 1.0, (f"{cid}: ρ(W) = {rho:.1e} < 1/γ = 1 (arXiv wording) but ‖∂h_(k+l)/∂h_k‖ = {n!r} > 1 at lag l = {_LONG_LAG} "
+        literal(n <= 1.0, (f"{c.id}: ρ(W) = {rho:.1e} < 1/γ = 1 (arXiv wording) but ‖∂h_(k+l)/∂h_k‖ = {n!r} > 1 at lag l = {_LONG_LAG} "
                            f"along the fixed point h* = {h_star.tolist()}: no vanishing ({c.repro(W=W, b=P['b'])})"))
 
 
@@ -211,7 +208,6 @@ def _pascanu_cases(draw, acts=cases.SMOOTH, H=(1, 3), D=(1, 2), w=3.0):
                      "Jacobian in the Elman form diag(σ') W_rec": {"jacobian": lambda W, x, n: cases.activation(n).df(x)[:, None] * W}})
 def _(c, s):
     """x_t = W_rec σ(x_{t−1}) + W_in u_t + b ⇒ ∂x_t/∂x_{t−1} = W_rec diag(σ'(x_{t−1})), not W_recᵀ diag(σ'(x_{t−1})).  [RNN-PASCANU-JACOBIAN-TRANSPOSE]"""
-    cid = c.id
 
     @c.holds
     @given(case=_pascanu_cases())
@@ -221,11 +217,11 @@ def _(c, s):
         name, W = case["act"], case["W"]
         J = s.jacobian(W, case["x"], name)
         jac3(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"], J,
-              f"{cid} ({name}): W_rec diag(σ'(x_(t-1)))", reproduce=c.repro(**case))
+              f"{c.id} ({name}): W_rec diag(σ'(x_(t-1)))", reproduce=c.repro(**case))
         # eq. (6) is unaffected by the transpose: both W diag(σ') and Wᵀ diag(σ') have norm ≤ ‖W‖₂ γ
         bound = opnorm(W) * cases.GAMMA[name]
-        le(opnorm(J), bound, f"{cid}: ‖W_rec diag(σ')‖ vs ‖W_rec‖γ")
-        le(opnorm(W.T * cases.activation(name).df(case["x"])[None, :]), bound, f"{cid}: ‖W_recᵀ diag(σ')‖ vs ‖W_rec‖γ")
+        le(opnorm(J), bound, f"{c.id}: ‖W_rec diag(σ')‖ vs ‖W_rec‖γ")
+        le(opnorm(W.T * cases.activation(name).df(case["x"])[None, :]), bound, f"{c.id}: ‖W_recᵀ diag(σ')‖ vs ‖W_rec‖γ")
 
     @c.refutes
     @given(case=_pascanu_cases())
@@ -235,7 +231,7 @@ def _(c, s):
         name, W = case["act"], case["W"]
         Jr = oracles.jacobian_reverse(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"])
         oracles.assert_close(W.T * cases.activation(name).df(case["x"])[None, :], Jr, tolerances.analytic(scale=magnitude(Jr)),
-                             f"{cid} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", c.repro(**case), literal=True)
+                             f"{c.id} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", c.repro(**case), literal=True)
 
 
 # ================================================================ Pascanu footnote 1: the two forms are equivalent
@@ -246,7 +242,6 @@ def _(c, s):
                      "products in the wrong order": {"products": cases.products_reversed}})
 def _(c, s):
     """x_t = W σ(x_{t−1}) + W_in u_t + b ⇔ h_t := σ(x_t) = σ(W h_{t−1} + W_in u_t + b); D_T ∂x_T/∂x_k = ∂h_T/∂h_k D_k, D_i = diag(σ'(x_i)).  [RNN-PASCANU-FORM-EQUIVALENCE]"""
-    cid = c.id
 
     @c.holds
     @given(case=cases.seq_cases(acts=cases.SMOOTH, H=(1, 3), T=(1, 4), bias_hi=50.0), x0=vectors(3, -5.0, 5.0), k_frac=floats(0.0, 1.0))
@@ -270,13 +265,13 @@ def _(c, s):
         P = cases.elman_params(W, Win, b)
         hs = rnn.forward(P, g.f(x0), us, name)
         oracles.assert_close(np.stack([g.f(x) for x in xs_p[1:]]), hs, tolerances.analytic(scale=magnitude(hs)),
-                             f"{cid}: σ(x_t) vs h_t of the Elman form with h_0 = σ(x_0)", rep)
+                             f"{c.id}: σ(x_t) vs h_t of the Elman form with h_0 = σ(x_0)", rep)
         k = min(int(k_frac * T), T - 1)
         # closed form: x_T = W h_{T−1} + …, h_k = σ(x_k) ⇒ ∂x_T/∂x_k = W (∂h_{T−1}/∂h_k) D_k
         dh = s.products(P, g.f(x0), us[:T - 1], name)[k] if T > 1 else np.eye(H)
         D = lambda x: np.diag(g.df(x))
         closed = W @ dh @ D(xs_p[k])
-        Jx = jac3(lambda x: run(x, k), xs_p[k], closed, f"{cid} ({name}): ∂x_T/∂x_k, T={T}, k={k}", reproduce=rep)
+        Jx = jac3(lambda x: run(x, k), xs_p[k], closed, f"{c.id} ({name}): ∂x_T/∂x_k, T={T}, k={k}", reproduce=rep)
         rhs = s.products(P, g.f(x0), us, name)[k] @ D(xs_p[k])
         oracles.assert_close(D(xs_p[T]) @ Jx, rhs, tolerances.analytic(scale=magnitude(rhs)),
-                             f"{cid} ({name}): D_T ∂x_T/∂x_k vs ∂h_T/∂h_k D_k", rep)
+                             f"{c.id} ({name}): D_T ∂x_T/∂x_k vs ∂h_T/∂h_k D_k", rep)
