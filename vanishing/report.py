@@ -52,15 +52,11 @@ def _check_location(claim_id):
     return cd.where if cd else None
 
 
-def _kept_counterexamples(claim_id):
+def _claim_json(o):
     from vanishing.checks.oracles import show
     from vanishing.checks.registry import REGISTRY
-    cd = REGISTRY.get(claim_id)
-    return [f"{name}: {show(**kw)}" for name, kw in cd.kept_examples()] if cd else []
-
-
-def _claim_json(o):
     c = o.claim
+    check = REGISTRY.get(c.id)
     return {
         "id": c.id,
         "cite": citation_id(c.id),
@@ -83,7 +79,7 @@ def _claim_json(o):
         "counterexample": "; ".join(o.counterexamples) or None,
         "recorded_counterexample": c.counterexample or None,
         # the refutation's kept input, shown from its one place (the check's @example)
-        "kept_counterexamples": _kept_counterexamples(c.id),
+        "kept_counterexamples": [f"{name}: {show(**kw)}" for name, kw in check.kept_examples()] if check else [],
         "properties": [{"name": p.name, "expect": p.expect, "observed": p.observed, "examples": p.examples,
                         "counterexample": p.counterexample or None, "message": p.message or None} for p in o.properties],
         "problems": list(o.problems),
