@@ -77,6 +77,10 @@ def _forget_runs(draw, max_T=4, max_H=2):
     return p, h0, c0, xs
 
 
+#: Two units with forget biases 1 and 2, four steps of x = 1 from h = 0, c = (1, −1): a kept example of the forget-runs.
+_TWO_UNITS_RUN = (cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(2), np.array([1.0, -1.0]), np.ones((4, 1)))
+
+
 def _gates_forget_on_write(p, h, c_prev, x, variant="forget"):
     """Bug: the forget gate multiplies the write instead of the old cell, c_t = c_(t−1) + f⊙i⊙g (a leak-free cell)."""
     g = dict(lstm.gates(p, h, c_prev, x, variant))
@@ -95,7 +99,7 @@ def _(c, s):
 
     @c.holds(max_examples=12, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
-    @example(run=(cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(2), np.array([1.0, -1.0]), np.ones((4, 1))))
+    @example(run=_TWO_UNITS_RUN)
     def product_of_forget_gates_three_oracles(run):
         p, h0, c0, xs = run
         H = c0.size
@@ -253,7 +257,7 @@ def _(c, s):
 
     @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
-    @example(run=(cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(2), np.array([1.0, -1.0]), np.ones((4, 1))))
+    @example(run=_TWO_UNITS_RUN)
     def lever_three_oracles(run):
         p, h0, c0, xs = run
         H = c0.size
