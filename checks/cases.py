@@ -445,7 +445,7 @@ def cos(a, b):
 def close(actual, expected, scale, label, reproduce="", literal=False):
     """assert_close on scalars or arrays with the analytic tolerance (256 ulps, atol at ``scale``).
 
-    ``literal=True`` inside a refutes property: a mismatch is the counterexample (registry.Counterexample).
+    ``literal=True`` inside a refutes property: a mismatch is the counterexample (oracles.Counterexample).
     """
     oracles.assert_close(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
                          tolerances.analytic(scale=scale), label, reproduce, literal=literal)
