@@ -11,11 +11,17 @@ model is imported by name. Comparisons go through :func:`assert_close` and
 :func:`assert_structure`, which take tolerances from ``vanishing.checks.tolerances``
 and record what they saw in the active :class:`Recorder` (so a runner can report
 the largest observed error against its tolerance, and which oracles were used).
+A claim's own inequality goes through :func:`assert_le`, which records the worst
+value/bound ratio (the claim's margin) and the input that reached it.
+
+:class:`Counterexample` (raised by :func:`literal` and by ``literal=True``) is the only
+exception that refutes the literal statement of a ``c.refutes`` property.
 """
 
 import contextlib
 import contextvars
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import autograd
 import numpy as np
@@ -25,7 +31,8 @@ from autograd import make_jvp
 from vanishing.checks import tolerances
 
 __all__ = [
-    "Recorder", "recording", "record_oracle", "assert_close", "assert_structure",
+    "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "current_input",
+    "assert_close", "assert_le", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
     "taylor_order", "check_jacobian", "diagonal_mask",
 ]
@@ -33,9 +40,24 @@ __all__ = [
 ORACLES = ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
 
 
+class Counterexample(AssertionError):
+    """The literal statement of a ``c.refutes`` property is false on this input.
+
+    Only this exception counts as a refutation: any other failure inside a refutes
+    property (a premise, an oracle disagreement, a model error) is reported as an
+    error of the check, never as evidence against the statement.
+    """
+
+
+def literal(condition, message):
+    """Assert the literal (source) statement inside a ``c.refutes`` property: raises Counterexample when false."""
+    if not condition:
+        raise Counterexample(message)
+
+
 @dataclass
 class Recorder:
-    """Collects, for one claim run, every comparison made and every oracle used."""
+    """Collects, for one claim run, every comparison made, every oracle used, and the claim's own margin."""
 
     comparisons: int = 0
     max_ratio: float = 0.0       # max over comparisons of max |a-b| / allowed
@@ -43,6 +65,13 @@ class Recorder:
     tolerance: float = 0.0       # the allowed error at that worst ratio
     worst_label: str = ""
     oracles: set = field(default_factory=set)
+    overrides: set = field(default_factory=set)    # reasons of the override tolerances used
+    bounds: int = 0              # assert_le calls: the claim's own inequality value <= bound
+    margin_ratio: float = -np.inf   # the worst (largest) value/bound seen
+    margin_value: float = 0.0
+    margin_bound: float = 0.0
+    margin_label: str = ""
+    margin_input: str = ""
 
     def note(self, label, err, allowed):
         self.comparisons += 1
@@ -50,8 +79,67 @@ class Recorder:
         if ratio >= self.max_ratio:
             self.max_ratio, self.max_error, self.tolerance, self.worst_label = ratio, float(err), float(allowed), label
 
+    def note_bound(self, label, value, bound, ratio):
+        self.bounds += 1
+        if ratio > self.margin_ratio:
+            self.margin_ratio, self.margin_value, self.margin_bound, self.margin_label = float(ratio), float(value), float(bound), label
+            self.margin_input = current_input()
+
+    def margin(self):
+        """The claim's margin as SCHEMA.md's ``"margin"`` object, or None when no bound was asserted."""
+        if not self.bounds:
+            return None
+        return {"worst_ratio": self.margin_ratio, "value": self.margin_value, "bound": self.margin_bound,
+                "label": self.margin_label, "input": self.margin_input}
+
 
 _ACTIVE = contextvars.ContextVar("vanishing_recorder", default=None)
+#: The arguments of the example being run (set by the runner): a margin names the input that reached it.
+_INPUT = contextvars.ContextVar("vanishing_input", default=None)
+_SHOWN_INPUT_CHARS = 600
+
+
+def _shown(v):
+    if isinstance(v, np.ndarray):
+        return repr(v.tolist())
+    if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
+        inner = ", ".join(_shown(x) for x in v)
+        return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {_shown(x)}" for k, x in v.items()) + "}"
+    if hasattr(v, "_asdict"):            # a NamedTuple case
+        return f"{type(v).__name__.lstrip('_')}({show(**v._asdict())})"
+    return repr(v)
+
+
+def show(**kw):
+    """A case as ``name=value`` pairs, every float at full precision (arrays as nested lists)."""
+    return ", ".join(f"{k}={_shown(v)}" for k, v in kw.items())
+
+
+def _shown_input(kw):
+    text = " ".join(show(**kw).split())
+    return text if len(text) <= _SHOWN_INPUT_CHARS else text[:_SHOWN_INPUT_CHARS] + " …"
+
+
+@contextlib.contextmanager
+def example_input(kwargs):
+    """``with example_input(kw):`` marks ``kw`` as the example being run (the runner wraps each example)."""
+    token = _INPUT.set([kwargs, None])
+    try:
+        yield
+    finally:
+        _INPUT.reset(token)
+
+
+def current_input():
+    """The example being run, as ``name=value`` pairs at full precision ("" outside a run)."""
+    held = _INPUT.get()
+    if held is None:
+        return ""
+    if held[1] is None:
+        held[1] = _shown_input(held[0])
+    return held[1]
 
 
 @contextlib.contextmanager
@@ -75,6 +163,19 @@ def record_oracle(*names):
         rec.oracles.update(names)
 
 
+def record_override(tol):
+    """Mark an override tolerance (``tolerances.override``) as used; the comparisons below call it themselves.
+
+    A check that uses an override only to decide *where* a statement is asserted calls it directly:
+    the runner requires a record's ``tolerance_reason`` exactly when an override was used.
+    """
+    if not str(getattr(tol, "reason", "")).startswith("override:"):
+        return
+    rec = _ACTIVE.get()
+    if rec is not None:
+        rec.overrides.add(tol.reason)
+
+
 def _record(label, err, allowed):
     rec = _ACTIVE.get()
     if rec is not None:
@@ -91,8 +192,9 @@ def assert_close(actual, expected, tol, label, reproduce="", literal=False):
     The failure message names the label, the worst entry, both values, the
     error, the allowed error, the tolerance's reason and the sizes. With
     ``literal=True`` (the literal statement of a refutes property) a failure
-    raises ``registry.Counterexample``, the only exception that refutes.
+    raises :class:`Counterexample`, the only exception that refutes.
     """
+    record_override(tol)
     a = np.asarray(actual, dtype=np.float64)
     b = np.asarray(expected, dtype=np.float64)
     if a.shape != b.shape:
@@ -116,7 +218,65 @@ def assert_close(actual, expected, tol, label, reproduce="", literal=False):
         if reproduce:
             msg += f"\nreproduce: {reproduce}"
         if literal:
-            from vanishing.checks.registry import Counterexample
+            raise Counterexample(msg)
+        raise AssertionError(msg)
+
+
+def assert_le(value, bound, tol, label, literal=False, reproduce=""):
+    """The claim's own inequality ``value <= bound`` elementwise, up to ``tol.bound(bound)`` (rounding of the bound).
+
+    Records the worst ratio value/bound (the claim's margin, with the input being run) in the active
+    :class:`Recorder`. A bound ≤ 0 has no ratio: it counts as 1 (at the bound) when value > bound within the
+    tolerance, else 0 (so 0 ≤ 0, a degenerate input, does not hide the inputs that come close to a positive bound).
+    With ``literal=True`` (the literal statement of a refutes property) a failure raises Counterexample.
+    """
+    record_override(tol)
+    if isinstance(value, Fraction) or isinstance(bound, Fraction):
+        return _assert_le_exact(Fraction(value), Fraction(bound), tol, label, literal, reproduce)
+    v = np.asarray(value, dtype=np.float64)
+    b = np.asarray(bound, dtype=np.float64)
+    v, b = np.broadcast_arrays(v, b)
+    if v.size == 0:
+        return
+    if not (np.all(np.isfinite(b)) and not np.any(np.isnan(v))):
+        raise AssertionError(f"{label}: non-finite bound or NaN value: value {v.tolist()!r}, bound {b.tolist()!r}")
+    allowed = b + np.broadcast_to(tol.bound(b), b.shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.where(b > 0, v / np.where(b > 0, b, 1.0), np.where(v > b, 1.0, 0.0))
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.ndim else ()
+    rec = _ACTIVE.get()
+    if rec is not None:
+        rec.note_bound(label, v[worst], b[worst], ratio[worst])
+    bad = v > allowed
+    if np.any(bad):
+        i = np.unravel_index(int(np.argmax(np.where(bad, v - allowed, -np.inf))), v.shape) if v.ndim else ()
+        msg = (f"{label}: {float(v[i])!r} exceeds the bound {float(b[i])!r} (allowed up to {float(allowed[i])!r}, {tol.reason})"
+               + (f"; {int(np.count_nonzero(bad))} of {v.size} entries" if v.size > 1 else ""))
+        if reproduce:
+            msg += f"\nreproduce: {reproduce}"
+        if literal:
+            raise Counterexample(msg)
+        raise AssertionError(msg)
+
+
+def _assert_le_exact(v, b, tol, label, literal, reproduce):
+    """assert_le in exact rational arithmetic (a check that compares the exact value of float64 data)."""
+    def as_float(q):                     # a rational beyond the float range (an exploded gradient, squared) shows as ±inf
+        try:
+            return float(q)
+        except OverflowError:
+            return np.inf if q > 0 else -np.inf
+    allowed = b + Fraction(float(np.max(tol.atol))) + Fraction(tol.rtol) * abs(b)
+    ratio = as_float(v / b) if b > 0 else (1.0 if v > b else 0.0)
+    rec = _ACTIVE.get()
+    if rec is not None:
+        rec.note_bound(label, as_float(v), as_float(b), ratio)
+    if v > allowed:
+        msg = (f"{label}: {as_float(v)!r} exceeds the bound {as_float(b)!r} (exactly, in rational arithmetic; "
+               f"allowed up to {as_float(allowed)!r}, {tol.reason})")
+        if reproduce:
+            msg += f"\nreproduce: {reproduce}"
+        if literal:
             raise Counterexample(msg)
         raise AssertionError(msg)
 
@@ -131,6 +291,7 @@ def assert_structure(J, allowed_nonzero, tol, label):
 
     Random projections miss mostly-zero Jacobians; this does not.
     """
+    record_override(tol)
     J = np.asarray(J, dtype=np.float64)
     mask = np.asarray(allowed_nonzero, dtype=bool)
     if mask.shape != J.shape:

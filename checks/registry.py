@@ -29,24 +29,12 @@ import pkgutil
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY", "Counterexample", "literal"]
+
+from vanishing.checks.oracles import Counterexample, literal, show  # noqa: F401  (re-exported: checks import literal from here)
+
+__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY", "Counterexample", "literal", "show"]
 
 REGISTRY = {}
-
-
-class Counterexample(AssertionError):
-    """The literal statement of a ``c.refutes`` property is false on this input.
-
-    Only this exception counts as a refutation: any other failure inside a refutes
-    property (a premise, an oracle disagreement, a model error) is reported as an
-    error of the check, never as evidence against the statement.
-    """
-
-
-def literal(condition, message):
-    """Assert the literal (source) statement inside a ``c.refutes`` property: raises Counterexample when false."""
-    if not condition:
-        raise Counterexample(message)
 
 
 @dataclass(frozen=True)
@@ -59,10 +47,19 @@ class Property:
 
 
 class Properties:
-    """Collects the properties one check declares (the ``c`` in a check)."""
+    """Collects the properties one check declares (the ``c`` in a check).
 
-    def __init__(self):
+    ``c.id`` is the claim's ID and ``c.repro(**case)`` the one way of writing a reproduce line:
+    the command that re-runs the claim, and the case at full precision.
+    """
+
+    def __init__(self, claim_id=""):
+        self.id = claim_id
         self.items = []
+
+    def repro(self, **case):
+        """``vanishing verify --only ID  (name=value, ...)``: what a failure message prints to reproduce it."""
+        return f"vanishing verify --only {self.id}  ({show(**case)})"
 
     def _add(self, expect, fn, max_examples, reason):
         if fn is None:
@@ -107,13 +104,26 @@ class CheckDef:
         path = "checks/claims/" + code.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
         return f"{mod} ({path}:{code.co_firstlineno})"
 
+    def kept_examples(self):
+        """The refutations' kept inputs, from the code (their one place): ``[(property, {name: value}), ...]``.
+
+        Every ``@example`` on a ``c.refutes`` property, in the order Hypothesis runs them. The record's
+        ``counterexample`` prose explains them; tests/test_counterexamples.py keeps the two in step.
+        """
+        out = []
+        for p in self.properties():
+            if p.expect == "fails":
+                for ex in getattr(p.test.hypothesis.inner_test, "hypothesis_explicit_examples", ()):
+                    out.append((p.name, dict(ex.kwargs)))
+        return out
+
     def properties(self, overrides=None):
         """Build the check's properties against the default subject, with ``overrides`` swapped in."""
         unknown = sorted(set(overrides or {}) - set(self.subject))
         if unknown:
             raise KeyError(f"{self.claim_id}: plant overrides unknown subject names {unknown}; subject has {sorted(self.subject)}")
         s = SimpleNamespace(**{**self.subject, **(overrides or {})})
-        c = Properties()
+        c = Properties(self.claim_id)
         self.build(c, s)
         if not c.items:
             raise RuntimeError(f"{self.claim_id}: check {self.where} declared no properties")

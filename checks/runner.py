@@ -15,7 +15,8 @@ from hypothesis.errors import HypothesisException
 
 from vanishing import spec as spec_mod
 from vanishing.checks import oracles, profiles
-from vanishing.checks.registry import Counterexample, load_checks
+from vanishing.checks.oracles import Counterexample
+from vanishing.checks.registry import load_checks
 
 __all__ = ["Outcome", "PropertyResult", "run_claim", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
 
@@ -55,6 +56,7 @@ class Outcome:
     tolerance: float = 0.0
     worst_label: str = ""
     oracles_used: tuple = ()
+    margin: object = None    # the claim's own inequality: SCHEMA.md's "margin" object (oracles.assert_le), or None
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
 
     @property
@@ -141,7 +143,8 @@ def _run_once(prop, base, seed, shrink, phases=None):
     @functools.wraps(inner)   # Hypothesis names the property in its counterexample note
     def counted(*a, **kw):
         count[0] += 1
-        return inner(*a, **kw)
+        with oracles.example_input(kw):      # a margin names the input that reached it
+            return inner(*a, **kw)
     prop.test.hypothesis.inner_test = counted
     if phases is None:
         phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
@@ -230,23 +233,34 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
         seed = random.SystemRandom().getrandbits(32)
     t0 = time.perf_counter()
     props = checks[claim.id].properties(overrides)
-    results, used, worst = [], set(), oracles.Recorder()
+    results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
     for p in props:
         if stop_early and results and not results[-1].as_expected:
             break
         with oracles.recording() as rec:
             results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink))
         used |= rec.oracles
+        overrides |= rec.overrides
         # The largest error against its tolerance is reported for what must hold; the comparisons that
         # fail inside a refuted statement are the refutation itself, not an error of the check.
         if p.expect != "fails" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
             worst = rec
+        # The claim's margin: over what must hold; a claim whose only bound is a refuted statement shows that one.
+        kind = "refuted" if p.expect == "fails" else "holds"
+        if rec.bounds and (kind not in margins or rec.margin_ratio > margins[kind].margin_ratio):
+            margins[kind] = rec
+    margin = (margins.get("holds") or margins.get("refuted"))
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
-                  oracles_used=tuple(sorted(used | {"hypothesis"})))
+                  oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin.margin() if margin else None)
     unused = sorted(set(claim.oracles) - set(out.oracles_used))
     if unused:
         out.problems.append(f"the spec lists oracle(s) {unused} but the check never used them (used: {list(out.oracles_used)})")
+    # tolerance_reason: set exactly when an override tolerance was used (a partial run, stopped early, may not reach one)
+    if overrides and not claim.tolerance_reason.strip():
+        out.problems.append(f"the check used override tolerance(s) but the spec gives no tolerance_reason: {sorted(overrides)[:2]}")
+    if claim.tolerance_reason.strip() and not overrides and not (stop_early and len(results) < len(props)):
+        out.problems.append("the spec gives a tolerance_reason but the check used no override tolerance (tolerances.override)")
     kinds = {p.expect for p in props}
     want = {"verified": {"holds"}, "corrected": {"holds", "fails"}, "refuted": {"fails"}}[claim.verdict]
     if claim.verdict == "refuted":

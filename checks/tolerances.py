@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 __all__ = ["Tol", "analytic", "fd", "value", "gradient", "override", "ulps", "tiny", "forward_error",
-           "returned_norm", "plus", "FD_SAFETY"]
+           "returned_norm", "plus", "chain", "exact", "FD_SAFETY"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
 FD_SAFETY = 10.0
@@ -146,3 +146,24 @@ def override(tol, reason, rtol=None, atol=None):
         if v is not None:
             _nonneg(name, v)
     return replace(tol, rtol=tol.rtol if rtol is None else rtol, atol=tol.atol if atol is None else atol, reason=f"override: {reason}")
+
+
+def chain(n, why):
+    """An override for a chain of ``n`` rounded factors (products of Jacobians, of per-layer factors).
+
+    Each factor is within the analytic unit ε_a = 2^8 ulps of its exact value, so the chain is within
+    (1 + ε_a)^n − 1 ≈ n·ε_a relative (Higham 2002, §3.1): the allowance grows with the chain by this count
+    only, with no absolute part. ``why`` names the chain; the claim's record states it in tolerance_reason.
+    """
+    if not (isinstance(n, (int, np.integer)) and n >= 0):
+        raise ValueError(f"tolerances.chain: n must be an integer >= 0, got {n!r}")
+    unit = analytic().rtol
+    return override(analytic(), f"a chain of {n} rounded factors, each within {ANALYTIC_ULPS:g} ulps, (1 + 2^8 eps)^{n} − 1: {why}",
+                    rtol=(1.0 + unit) ** int(n) - 1.0, atol=0.0)
+
+
+def exact(why):
+    """No allowance: the two sides are compared as computed (an exact float fact, e.g. fl(σ'(x)) ≤ 1/4)."""
+    if not why or not why.strip():
+        raise ValueError("tolerances.exact: why must say why the comparison is exact")
+    return Tol(rtol=0.0, atol=0.0, reason=f"exact: {why}")

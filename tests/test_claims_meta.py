@@ -36,3 +36,32 @@ def test_planted_violation_is_caught(claim_id, plant):
     assert not out.consistent, f"{claim_id}: the check did not notice the plant {plant!r} (observed {out.observed})"
     assert not any(p.observed == "error" for p in out.properties), \
         f"{claim_id}: plant {plant!r} crashed the check instead of failing it: {[p.message for p in out.properties if p.observed == 'error']}"
+
+
+def _module_file(claim_id):
+    return CHECKS[claim_id].build.__code__.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@pytest.mark.parametrize("claim_id", sorted(CHECKS))
+def test_a_records_check_lives_in_the_module_named_like_its_toml_file(claim_id):
+    rec = CATALOGUE[claim_id]
+    topic = rec.file.rsplit("/", 1)[-1].removesuffix(".toml")
+    assert _module_file(claim_id) == f"{topic}.py", \
+        f"{claim_id}: recorded in {rec.file} but checked in checks/claims/{_module_file(claim_id)}: a topic's TOML file and check module share a name"
+
+
+def test_every_topic_has_a_toml_file_and_a_check_module():
+    import pathlib
+    from importlib import resources
+
+    tomls = {p.name.removesuffix(".toml") for p in (resources.files("vanishing.spec") / "claims").iterdir() if p.name.endswith(".toml")}
+    pkg = pathlib.Path(registry.__file__).parent / "claims"
+    modules = {p.stem for p in pkg.glob("*.py") if not p.stem.startswith("_")}
+    assert tomls == modules, f"TOML files without a module: {sorted(tomls - modules)}; modules without a TOML file: {sorted(modules - tomls)}"
+
+
+def test_claim_modules_stay_a_readable_size():
+    import pathlib
+    pkg = pathlib.Path(registry.__file__).parent / "claims"
+    big = {p.name: n for p in pkg.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
+    assert not big, f"claim modules over 700 lines (split the topic): {big}"

@@ -53,7 +53,10 @@ def _check_location(claim_id):
 
 
 def _claim_json(o):
+    from vanishing.checks.oracles import show
+    from vanishing.checks.registry import REGISTRY
     c = o.claim
+    check = REGISTRY.get(c.id)
     return {
         "id": c.id,
         "cite": citation_id(c.id),
@@ -70,10 +73,13 @@ def _claim_json(o):
         "tolerance": o.tolerance,
         "max_error_over_tolerance": o.max_ratio,
         "worst_comparison": o.worst_label,
+        "margin": getattr(o, "margin", None),     # the claim's own inequality, worst value/bound (SCHEMA.md)
         "oracles": list(c.oracles),
         "oracles_used": list(o.oracles_used),
         "counterexample": "; ".join(o.counterexamples) or None,
         "recorded_counterexample": c.counterexample or None,
+        # the refutation's kept input, shown from its one place (the check's @example)
+        "kept_counterexamples": [f"{name}: {show(**kw)}" for name, kw in check.kept_examples()] if check else [],
         "properties": [{"name": p.name, "expect": p.expect, "observed": p.observed, "examples": p.examples,
                         "counterexample": p.counterexample or None, "message": p.message or None} for p in o.properties],
         "problems": list(o.problems),

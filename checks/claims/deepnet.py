@@ -1,44 +1,146 @@
-"""Checks of the deep-network claims of seed 000 (spec/claims/deepnet.toml).
+"""Checks of the deep-net gradient claims (spec/claims/deepnet.toml): the product form of ∂L/∂W_i, the index
+and count of its factors, which layers learn slower, exploding factors, and the first layer's share in a
+trained-size net. The single factors f'(h)·w are in deepnet_factors.py.
 
-The seed's network (vanishing.models.deepnet): layers 1..n, z_0 = x, h_i = W_i z_{i−1} + b_i,
-z_i = f(h_i), L = ½‖z_n − y‖². In a *scalar chain* every layer has one node, so W_i = [[w_i]].
+Conventions (docs/DESIGN.md, models/deepnet.py): z_0 = x, z_i = f(h_i), h_i = W_i z_{i−1} + b_i, L = ½‖z_n − y‖².
 """
 
+import functools
+import importlib.util
 import math
-from dataclasses import replace
-from fractions import Fraction
+import os
 
 import autograd.numpy as anp
 import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from scipy import integrate, special, stats
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import cases, oracles, tolerances
 from vanishing.checks.registry import claim_check, literal
-from vanishing.checks.strategies import away_from, dims, floats, matrices, vectors
+from vanishing.checks.strategies import (
+    dims,
+    floats,
+    matrices,
+    vectors,
+)
+from vanishing.checks.toolkit import FD_REACH, MIN_REACH, jac3, magnitude
 from vanishing.models import activations as act
+from vanishing.models import deepnet
 from vanishing.models import deepnet as dn
 
-SMOOTH = ("sigmoid", "tanh", "arctan", "identity")
-KINKED = ("relu", "leaky_relu")           # a kink at 0; FD must not straddle it
-ALL_ACTS = SMOOTH + KINKED
 
-#: oracles.check_jacobian's finite differences start with initial_step 0.5, and scipy's
-#: stencil never reaches further than that from the point (its later steps only shrink).
-_FD_REACH = 0.5
-#: Below this reach the FD estimate is dominated by rounding (error ∝ eps/step): such inputs sit
-#: on a kink for all practical purposes and are excluded by an explicit assume().
-_MIN_REACH = 1e-3
+# ================================================================ seed 000: the first layer's gradient is usually smaller
+
+@functools.cache
+def _digits():
+    """(X, Y, source): scikit-learn's bundled 8×8 digits (pixels/16, one-hot targets) when scikit-learn is installed,
+    else a synthetic stand-in. The CSV that load_digits reads is read directly: importing sklearn.datasets costs
+    ~1.4 s, over the claim's budget (both give the same arrays; checked once against load_digits)."""
+    spec = importlib.util.find_spec("sklearn")
+    path = os.path.join(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz") if spec else None
+    if path and os.path.exists(path):
+        a = np.loadtxt(path, delimiter=",")
+        return a[:, :-1] / 16.0, np.eye(10)[a[:, -1].astype(int)], "sklearn digits"
+    # 10 classes of 64 features in [0, 1]: a fixed random prototype per class plus noise, like stroke images
+    rng = np.random.default_rng(0)
+    proto = (rng.random((10, 64)) < 0.35).astype(float)
+    labels = rng.integers(0, 10, 1797)
+    X = np.clip(proto[labels] + 0.25 * rng.standard_normal((1797, 64)), 0.0, 1.0)
+    return X, np.eye(10)[labels], "synthetic digits"
 
 
-# ---------------------------------------------------------------- helpers (pure)
-def _net(Ws, bs):
-    return {"W": [np.asarray(W, dtype=np.float64) for W in Ws], "b": [np.asarray(b, dtype=np.float64) for b in bs]}
+def _batch_weight_grads(backprop, params, X, Y):
+    """The mini-batch gradient (1/B)Σ_b ∂L_b/∂W_i for every layer i, from per-example backprop."""
+    total = None
+    for x, y in zip(X, Y):
+        g = backprop(params, x, y, "sigmoid")["W"]
+        total = list(g) if total is None else [a + b for a, b in zip(total, g)]
+    return [a / len(X) for a in total]
 
 
-def _chain(ws, bs):
-    """A scalar chain: one node per layer, W_i = [[w_i]], b_i = [b_i]."""
-    return _net([[[w]] for w in ws], [[b] for b in bs])
+#: nets per Hypothesis example and examples per mini-batch: the median of 5 nets with batches of 8 exceeds 1 with
+#: probability ~1e-6 (offline: a single net's ratio exceeds 1 in 0–0.3% of 400 draws), small enough to assert
+_NETS, _BATCH = 5, 8
+
+
+def _first_to_last(backprop, widths, seed, X, Y):
+    """‖∂L/∂W_1‖_F / ‖∂L/∂W_n‖_F for one net, standard-normal weights from ``seed``, a batch drawn by the same rng."""
+    rng = np.random.default_rng(seed)
+    params = deepnet.init_params(widths, rng)
+    idx = rng.choice(len(X), _BATCH, replace=False)
+    g = _batch_weight_grads(backprop, params, X[idx], Y[idx])
+    return float(np.linalg.norm(g[0]) / np.linalg.norm(g[-1])), params, idx
+
+
+def _backprop_reversed(params, x, y, act="sigmoid"):
+    """Bug: the per-layer gradients returned in reverse order (first layer's list slot holds the last layer's)."""
+    g = deepnet.backprop(params, x, y, act)
+    return {"W": g["W"][::-1], "b": g["b"][::-1]}
+
+
+def _backprop_without_fprime(params, x, y, act_name="sigmoid"):
+    """Bug: δ_(i−1) = W_iᵀ δ_i, the activation's derivative f'(h_(i−1)) dropped in the hidden layers' recursion."""
+    a = act.get_activation(act_name)
+    fw = deepnet.forward(params, x, act_name)
+    Ws = params["W"]
+    delta = (fw["z"][-1] - y) * a.df(fw["h"][-1])          # δ_n is still right
+    gW, gb = [None] * len(Ws), [None] * len(Ws)
+    for i in range(len(Ws), 0, -1):
+        gW[i - 1], gb[i - 1] = np.outer(delta, fw["z"][i - 1]), delta
+        if i > 1:
+            delta = Ws[i - 1].T @ delta                      # missing ⊙ f'(h_(i−1))
+    return {"W": gW, "b": gb}
+
+
+@claim_check("DEEP-FIRST-LAYER-TYPICAL",
+             subject={"backprop": deepnet.backprop},
+             plants={"per-layer gradients returned in reverse order": {"backprop": _backprop_reversed},
+                     "f'(h) dropped in the hidden layers' δ recursion": {"backprop": _backprop_without_fprime}})
+def _(c, s):
+    """Sigmoid MLP, W ~ N(0,1), digits: median over nets of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ < 1, and smaller still with depth.  [DEEP-FIRST-LAYER-TYPICAL]"""
+
+    @c.holds(max_examples=8, reason="10 nets of up to 7 layers per example, each with a mini-batch of 8 backprops")
+    @given(width=st.sampled_from((16, 32)), base=st.integers(0, 2**30))
+    @example(width=32, base=0)
+    def first_layer_smaller_and_more_so_with_depth(width, base):
+        X, Y, source = _digits()
+        seeds = [base * _NETS + k for k in range(_NETS)]
+        shallow = [_first_to_last(s.backprop, [64, width, width, 10], sd, X, Y) for sd in seeds]   # the seed's net
+        deep = [_first_to_last(s.backprop, [64] + [width] * 5 + [10], sd, X, Y) for sd in seeds]   # three more hidden layers
+        m2 = float(np.median([r for r, _, _ in shallow]))
+        m5 = float(np.median([r for r, _, _ in deep]))
+        target(m2, label="median ‖∂L/∂W_1‖/‖∂L/∂W_3‖")
+        target(m5 / m2, label="deeper ÷ shallower median")
+        # the gradients behind the ratio, on one example: backprop vs autograd (entry by entry) and directional FD
+        _, params, idx = shallow[0]
+        x, y = X[idx[0]], Y[idx[0]]
+        g = s.backprop(params, x, y, "sigmoid")["W"]
+        shapes = [W.shape for W in params["W"]]
+
+        def loss(theta):
+            Ws, k = [], 0
+            for m, n in shapes:
+                Ws.append(anp.reshape(theta[k:k + m * n], (m, n)))
+                k += m * n
+            return anp.reshape(deepnet.loss({"W": Ws, "b": params["b"]}, x, y, "sigmoid"), (1,))
+        theta = np.concatenate([np.ravel(W) for W in params["W"]])
+        closed = np.concatenate([np.ravel(a) for a in g])
+        rep = c.repro(data=source, width=width, init_seed=seeds[0], example=idx[0])
+        Jr = oracles.jacobian_reverse(loss, theta)
+        oracles.record_oracle("closed-form")
+        oracles.assert_close(closed, Jr[0], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(Jr))))),
+                             f"{c.id}: backprop ∂L/∂W vs autograd", rep)
+        directions = [np.random.default_rng(theta.size).standard_normal(theta.size)]    # fixed seed: reproducible
+        if np.any(closed != 0.0):
+            directions.append(closed)          # the claimed gradient's own direction exposes any wrong entry
+        for v in directions:
+            v = v / np.linalg.norm(v)
+            d, err = oracles.directional_fd(loss, theta, v, np.ones(1))
+            oracles.assert_close(np.array([closed @ v]), np.array([d]), tolerances.fd(np.array([err]), scale=max(1.0, abs(d))),
+                                 f"{c.id}: backprop ∂L/∂W along a direction vs finite differences", rep)
+        assert m2 < 1.0, (f"{c.id}: median over {_NETS} nets [64, {width}, {width}, 10] of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ = {m2!r} ≥ 1 "
+                          f"(ratios {[r for r, _, _ in shallow]!r}; data: {source}; {rep})")
+        assert m5 < m2, (f"{c.id}: three more hidden layers did not make the first layer's share smaller: median {m5!r} "
+                         f"≥ {m2!r} (data: {source}; {rep})")
 
 
 def _with_weight(params, i, Wi):
@@ -48,49 +150,9 @@ def _with_weight(params, i, Wi):
     return {"W": Ws, "b": list(params["b"])}
 
 
-def _sub_net(params, lo, hi):
-    """Layers lo+1..hi of params as a net of their own: it maps z_lo to z_hi."""
-    return {"W": params["W"][lo:hi], "b": params["b"][lo:hi]}
-
-
 def _inf_norm(W):
     """‖W‖_∞ = max row sum of |W|: bounds how far W moves a vector in the max norm."""
     return float(np.max(np.sum(np.abs(W), axis=1)))
-
-
-def _kink_free_reach(hs, sens):
-    """Largest FD reach (≤ 0.5) that keeps every pre-activation on its side of the kink at 0.
-
-    ``sens[k]`` bounds |Δh| of ``hs[k]`` per unit move of the differentiated coordinate
-    (1-Lipschitz activations propagate it through ‖W‖_∞). We keep half the distance as margin.
-    """
-    reach = _FD_REACH
-    for h, s in zip(hs, sens):
-        if s > 0:
-            reach = min(reach, 0.5 * float(np.min(np.abs(h))) / s)
-    return reach
-
-
-def _three_oracles(f, x0, closed, label, reach=_FD_REACH):
-    """Autograd (reverse, forward), FD and the closed form agree on f'(x0) (oracles.check_jacobian).
-
-    With reach < 0.5 the input is rescaled, u ↦ x0 + c(u − x0) with c = reach/0.5, so the FD
-    stencil moves x by at most ``reach`` (no kink inside it); the Jacobian is divided back by c.
-    """
-    x0 = np.asarray(x0, dtype=np.float64)
-    if reach >= _FD_REACH:
-        return oracles.check_jacobian(f, x0, closed_form=closed, label=label, reproduce=label)
-    c = reach / _FD_REACH
-    g = lambda u: f(x0 + c * (u - x0))
-    J = oracles.check_jacobian(g, x0, closed_form=c * np.asarray(closed, dtype=np.float64),
-                               label=f"{label} (FD reach {reach:.3g})", reproduce=label)
-    return J / c
-
-
-def _magnitude(a):
-    """The data's scale for tolerances.analytic: max(1, max|a|) (the absolute floor matters for entries near 0)."""
-    a = np.asarray(a, dtype=np.float64)
-    return max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
 
 
 def _middle_product(params, x, i, a):
@@ -104,7 +166,7 @@ def _middle_product(params, x, i, a):
 
 # ---------------------------------------------------------------- strategies (private)
 @st.composite
-def _nets(draw, acts=ALL_ACTS, max_layers=4, max_width=2, scale=4.0, square=False):
+def _nets(draw, acts=cases.DEEP_ACTS, max_layers=4, max_width=2, scale=4.0, square=False):
     """(params, x, y, act, i): a net of 1..max_layers layers, widths ≤ max_width, a layer number i.
 
     Weights and biases in [−scale, scale] and |x| ≤ 3 give |h| up to ~30: sigmoid/tanh saturate.
@@ -121,25 +183,12 @@ def _nets(draw, acts=ALL_ACTS, max_layers=4, max_width=2, scale=4.0, square=Fals
     y = draw(vectors(sizes[-1], -1.0, 1.0))
     a = draw(st.sampled_from(acts))
     i = draw(st.integers(1, n))
-    return _net(Ws, bs), x, y, a, i
-
-
-_WEIGHTS = floats(-4.0, 4.0)       # default weights and biases of a scalar chain: σ saturates, |w| reaches 4
-
-
-@st.composite
-def _scalar_chains(draw, n_lo=1, n_hi=5, w=_WEIGHTS, b=_WEIGHTS):
-    """(ws, bs, x): a scalar chain of n_lo..n_hi layers."""
-    n = draw(st.integers(n_lo, n_hi))
-    ws = draw(st.lists(w, min_size=n, max_size=n))
-    bs = draw(st.lists(b, min_size=n, max_size=n))
-    x = draw(floats(-3.0, 3.0))
-    return ws, bs, x
+    return cases.net(Ws, bs), x, y, a, i
 
 
 # The seed's own example: a 3-layer scalar chain, with weights of the size a standard normal gives.
 _SEED_WS, _SEED_BS, _SEED_X, _SEED_Y = [0.3, -1.2, 0.8], [0.1, -0.2, 0.05], 0.7, np.array([1.0])
-_SEED_NET = (_chain(_SEED_WS, _SEED_BS), np.array([_SEED_X]), _SEED_Y)
+_SEED_NET = (cases.scalar_chain(_SEED_WS, _SEED_BS), np.array([_SEED_X]), _SEED_Y)
 
 
 # ---------------------------------------------------------------- plants: realistic bugs
@@ -195,26 +244,26 @@ def _(c, s):
         n = len(params["W"])
         Wi = params["W"][i - 1]
         C = np.asarray(s.product_form(params, x, y, i, a))
-        reach = _FD_REACH
-        if a in KINKED:
+        reach = FD_REACH
+        if a in cases.DEEP_KINKED:
             # moving one entry of W_i by t moves h_i by ≤ |t|·‖z_{i−1}‖_∞, and each later layer
             # multiplies that by ‖W_j‖_∞ (the activations are 1-Lipschitz)
             fw = dn.forward(params, x, a)
             sens = [float(np.max(np.abs(fw["z"][i - 1])))]
             for j in range(i + 1, n + 1):
                 sens.append(sens[-1] * _inf_norm(params["W"][j - 1]))
-            reach = _kink_free_reach(fw["h"][i - 1:], sens)
-            assume(reach >= _MIN_REACH)   # precondition: no pre-activation sits on the kink
-        lbl = f"DEEP-GRAD-PRODUCT-FORM: ∂L/∂W_{i} of a {n}-layer {a} net"
+            reach = cases.kink_free_reach(fw["h"][i - 1:], sens)
+            assume(reach >= MIN_REACH)   # precondition: no pre-activation sits on the kink
+        lbl = f"{c.id}: ∂L/∂W_{i} of a {n}-layer {a} net"
 
         def loss_of_Wi(w):
             return s.loss(_with_weight(params, i, anp.reshape(w, Wi.shape)), x, y, a)
-        _three_oracles(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach)
+        jac3(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach=reach, reproduce=c.repro(net=net))
         G = s.backprop(params, x, y, a)
         for k in range(1, n + 1):
             pf = s.product_form(params, x, y, k, a)
-            oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=_magnitude(pf)),
-                                 f"DEEP-GRAD-PRODUCT-FORM: backprop vs product form for W_{k} of a {n}-layer {a} net")
+            oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=magnitude(pf)),
+                                 f"{c.id}: backprop vs product form for W_{k} of a {n}-layer {a} net")
 
 
 # ================================================================ DEEP-LOCAL-FACTOR-INDEX
@@ -230,28 +279,28 @@ def _factor_precise(ws, hs, j, a):
 def _(c, s):
     """∂z_{j+1}/∂z_j = f'(h_{j+1})·w_{j+1} when h_i = w_i z_{i−1} + b_i; not f'(h_{j+1})·w_j.  [DEEP-LOCAL-FACTOR-INDEX]"""
     @c.holds
-    @given(chain=_scalar_chains(2, 5), a=st.sampled_from(ALL_ACTS), jj=st.integers(1, 4))
+    @given(chain=cases.scalar_chains(2, 5), a=st.sampled_from(cases.DEEP_ACTS), jj=st.integers(1, 4))
     @example(chain=(_SEED_WS, _SEED_BS, _SEED_X), a="sigmoid", jj=2)
     def factor_carries_the_later_weight(chain, a, jj):
         ws, bs, x = chain
         n = len(ws)
         j = 1 + (jj - 1) % (n - 1)          # j in 1..n−1: the factor ∂z_{j+1}/∂z_j exists
-        params = _chain(ws, bs)
+        params = cases.scalar_chain(ws, bs)
         fw = dn.forward(params, np.array([x]), a)
         hs = [float(h[0]) for h in fw["h"]]
-        reach = _FD_REACH
-        if a in KINKED:                      # z_j moved by t moves h_{j+1} by |w_{j+1}|·|t|
-            reach = _kink_free_reach([hs[j]], [abs(ws[j])])
-            assume(reach >= _MIN_REACH)
-        layer = lambda u: dn.forward(_sub_net(params, j, j + 1), u, a)["z"][-1]
+        reach = FD_REACH
+        if a in cases.DEEP_KINKED:                      # z_j moved by t moves h_{j+1} by |w_{j+1}|·|t|
+            reach = cases.kink_free_reach([hs[j]], [abs(ws[j])])
+            assume(reach >= MIN_REACH)
+        layer = lambda u: dn.forward(cases.sub_net(params, j, j + 1), u, a)["z"][-1]
         closed = float(s.factor(ws, hs, j, a))
-        lbl = f"DEEP-LOCAL-FACTOR-INDEX: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
-        _three_oracles(layer, fw["z"][j], [[closed]], lbl, reach)
-        oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=_magnitude(closed)),
+        lbl = f"{c.id}: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
+        jac3(layer, fw["z"][j], [[closed]], lbl, reach=reach, reproduce=c.repro(chain=chain, a=a, jj=jj))
+        oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=magnitude(closed)),
                              lbl + ": model's chain_factors vs f'(h_{j+1})·w_{j+1}")
 
     @c.refutes
-    @given(chain=_scalar_chains(2, 5), a=st.sampled_from(SMOOTH), jj=st.integers(1, 4))
+    @given(chain=cases.scalar_chains(2, 5), a=st.sampled_from(cases.DEEP_SMOOTH), jj=st.integers(1, 4))
     @example(chain=(_SEED_WS, _SEED_BS, _SEED_X), a="sigmoid", jj=2)     # the seed's own chain and factor ∂z_3/∂z_2
     def literal_factor_is_fprime_h3_times_w2(chain, a, jj):
         # The seed's chain ∂L/∂w_1 = … ∂z_3/∂z_2 ∂z_2/∂z_1 ∂z_1/∂w_1 needs z_i to depend on w_i,
@@ -259,16 +308,16 @@ def _(c, s):
         ws, bs, x = chain
         n = len(ws)
         j = 1 + (jj - 1) % (n - 1)
-        params = _chain(ws, bs)
+        params = cases.scalar_chain(ws, bs)
         fw = dn.forward(params, np.array([x]), a)
-        layer = lambda u: dn.forward(_sub_net(params, j, j + 1), u, a)["z"][-1]
+        layer = lambda u: dn.forward(cases.sub_net(params, j, j + 1), u, a)["z"][-1]
         J = oracles.jacobian_reverse(layer, fw["z"][j])
         text = np.reshape(act.get_activation(a).df(fw["h"][j]) * ws[j - 1], (1, 1))      # the text's f'(h_{j+1})·w_j
-        oracles.assert_close(J, text, tolerances.analytic(scale=_magnitude(text)),
-                             f"DEEP-LOCAL-FACTOR-INDEX (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
+        oracles.assert_close(J, text, tolerances.analytic(scale=magnitude(text)),
+                             f"{c.id} (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
 
     @c.refutes
-    @given(chain=_scalar_chains(3, 3), a=st.sampled_from(SMOOTH), y=floats(-1.0, 1.0))
+    @given(chain=cases.scalar_chains(3, 3), a=st.sampled_from(cases.DEEP_SMOOTH), y=floats(-1.0, 1.0))
     @example(chain=([0.0, 0.0, 1.0], [0.0, 0.0, 0.0], 0.0), a="sigmoid", y=0.0)   # shrunk counterexample
     def literal_chain_under_the_texts_indexing(chain, a, y):
         # Take the text's own definition instead, h_{i+1} = w_i z_i + b_i (h_3 = w_2 z_2 + b_2): the
@@ -276,7 +325,7 @@ def _(c, s):
         # right, but the seed's chain ∂L/∂w_1 = ∂L/∂z_3 ∂z_3/∂z_2 ∂z_2/∂z_1 ∂z_1/∂w_1 breaks:
         # z_1 = f(w_0 x + b_0) does not depend on w_1.
         ws, bs, x = chain
-        params, xv, yv = _chain(ws, bs), np.array([x]), np.array([y])
+        params, xv, yv = cases.scalar_chain(ws, bs), np.array([x]), np.array([y])
         fw = dn.forward(params, xv, a)
         df = act.get_activation(a).df
         w1 = params["W"][1].ravel()              # the text's w_1 is the model's W_2
@@ -285,8 +334,8 @@ def _(c, s):
         dz1_dw1, _ = oracles.jacobian_fd(lambda w: dn.forward(_with_weight(params, 2, np.reshape(w, (1, 1))), xv, a)["z"][1], w1)
         z3, h3, h2 = fw["z"][3], fw["h"][2], fw["h"][1]
         seed_chain = np.reshape((z3 - yv) * (df(h3) * ws[2]) * (df(h2) * ws[1]) * dz1_dw1.ravel(), (1, 1))
-        oracles.assert_close(true, seed_chain, tolerances.analytic(scale=_magnitude(seed_chain)),
-                             "DEEP-LOCAL-FACTOR-INDEX (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
+        oracles.assert_close(true, seed_chain, tolerances.analytic(scale=magnitude(seed_chain)),
+                             f"{c.id} (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
 
 
 # ================================================================ DEEP-FACTOR-COUNT
@@ -308,201 +357,20 @@ def _(c, s):
         else:
             ws = data.draw(st.lists(st.one_of(floats(0.5, 2.0), floats(-2.0, -0.5)), min_size=n, max_size=n), label="weights")
         x = np.array([1.0])
-        M1 = float(np.asarray(s.middle(_chain(ws, [0.0] * n), x, i, "identity")).ravel()[0])
-        M2 = float(np.asarray(s.middle(_chain([2.0 * w for w in ws], [0.0] * n), x, i, "identity")).ravel()[0])
+        M1 = float(np.asarray(s.middle(cases.scalar_chain(ws, [0.0] * n), x, i, "identity")).ravel()[0])
+        M2 = float(np.asarray(s.middle(cases.scalar_chain([2.0 * w for w in ws], [0.0] * n), x, i, "identity")).ravel()[0])
         m = math.log2(M2 / M1)
-        assert m == n - i, f"DEEP-FACTOR-COUNT: ∂L/∂w_{i} of a {n}-layer chain has {m!r} factors ∂z_(j+1)/∂z_j, expected n − i = {n - i}"
+        assert m == n - i, f"{c.id}: ∂L/∂w_{i} of a {n}-layer chain has {m!r} factors ∂z_(j+1)/∂z_j, expected n − i = {n - i}"
 
     @c.holds
-    @given(net=_nets(acts=SMOOTH, square=True))
+    @given(net=_nets(acts=cases.DEEP_SMOOTH, square=True))
     @example(net=(*_SEED_NET, "sigmoid", 1))
     def product_is_dzn_dzi(net):
         params, x, _, a, i = net
         n = len(params["W"])
         zi = dn.forward(params, x, a)["z"][i]
-        to_out = lambda u: dn.forward(_sub_net(params, i, n), u, a)["z"][-1] if i < n else 1.0 * u
-        _three_oracles(to_out, zi, s.middle(params, x, i, a), f"DEEP-FACTOR-COUNT: ∂z_{n}/∂z_{i} of a {n}-layer {a} net")
-
-
-# ================================================================ DEEP-ACT-DERIV-SUP
-_COMMON = ("sigmoid", "tanh", "relu", "arctan")      # the functions seed 000 names
-#: "Pretty much always" allows isolated exceptions: the literal statement is tested for |x| ≥ _ISOLATED. Any fixed
-#: neighbourhood of 0 removes tanh's and arctan's single point x = 0; at |x| = 1e-3 their derivatives are 1 − 1e-6,
-#: far from rounding to 1.
-_ISOLATED = 1e-3
-
-
-@claim_check("DEEP-ACT-DERIV-SUP",
-             subject={"activations": act.ACTIVATIONS, "dleaky": act.leaky_relu_prime},
-             plants={"tanh' scaled by 1.01": {"activations": {**act.ACTIVATIONS, "tanh": replace(act.ACTIVATIONS["tanh"], df=lambda x: 1.01 * act.tanh_prime(x))}},
-                     "registry records sup σ' = 0.2": {"activations": {**act.ACTIVATIONS, "sigmoid": replace(act.ACTIVATIONS["sigmoid"], deriv_sup=0.2)}},
-                     "leaky ReLU' ignores α on the negative side": {"dleaky": lambda x, alpha=0.01: act.relu_prime(x)}})
-def _(c, s):
-    """sup|f'| ≤ 1 for sigmoid (1/4), tanh, ReLU, leaky ReLU (α ≤ 1), arctan, identity; = 1 is attained.  [DEEP-ACT-DERIV-SUP]"""
-    @c.holds
-    @given(name=st.sampled_from(sorted(ALL_ACTS)), x=floats(-1e3, 1e3))
-    @example(name="tanh", x=0.0)
-    @example(name="sigmoid", x=0.0)
-    @example(name="relu", x=1.0)
-    def sup_at_most_one_and_attained(name, x):
-        A = s.activations[name]
-        d = abs(float(A.df(x)))
-        target(d / A.deriv_sup, label="|f'(x)| / sup|f'|")
-        # exact in float64: the model's derivatives never exceed their sup (tanh' = 1/cosh² with cosh ≥ 1 in
-        # floats, σ' = ¼·tanh'(x/2); see ACT-TANH-DERIV-BOUND and ACT-SIGMOID-DERIV-BOUND)
-        assert d <= A.deriv_sup, f"DEEP-ACT-DERIV-SUP: |{name}'({x!r})| = {d!r} > recorded sup {A.deriv_sup!r}"
-        assert A.deriv_sup <= 1.0, f"DEEP-ACT-DERIV-SUP: sup|{name}'| = {A.deriv_sup!r} > 1"
-        at = float(abs(A.df(A.deriv_sup_at)))
-        # exactness is the claim here: the sup is attained, and 1/4 and 1 are exact in float64
-        assert at == A.deriv_sup, f"DEEP-ACT-DERIV-SUP: |{name}'({A.deriv_sup_at!r})| = {at!r}, expected the sup {A.deriv_sup!r} to be attained there"
-        if name in ("relu", "leaky_relu", "identity") and x > 0:
-            assert float(A.df(x)) == 1.0, f"DEEP-ACT-DERIV-SUP: {name}'({x!r}) = {float(A.df(x))!r}, expected exactly 1 on the whole half-line x > 0"
-        if name in SMOOTH or abs(x) > _FD_REACH + 0.1:   # FD's stencil must not straddle the kink at 0
-            _three_oracles(A.f, [x], [[float(A.df(x))]], f"DEEP-ACT-DERIV-SUP: {name}'({x!r})")
-
-    @c.holds
-    @given(alpha=floats(0.0, 4.0), x=floats(-1e3, 1e3).filter(lambda v: v != 0.0))
-    @example(alpha=2.0, x=-1.0)
-    def leaky_bound_needs_slope_at_most_one(alpha, x):
-        # leaky'(x; α) ∈ {1, α}: sup|leaky'| = max(1, α), so "≤ 1" holds iff α ≤ 1
-        d = abs(float(s.dleaky(x, alpha)))
-        expected = 1.0 if x > 0 else alpha
-        assert d == expected, f"DEEP-ACT-DERIV-SUP: |leaky_relu'({x!r}; α={alpha!r})| = {d!r}, expected {expected!r}"
-        sup = max(abs(float(s.dleaky(1.0, alpha))), abs(float(s.dleaky(-1.0, alpha))))
-        assert sup == max(1.0, alpha), f"DEEP-ACT-DERIV-SUP: sup|leaky_relu'(·; α={alpha!r})| = {sup!r}, expected max(1, α)"
-        # so sup ≤ 1 iff α ≤ 1: arithmetic on max(1, α), not asserted again
-
-    @c.refutes
-    @given(name=st.sampled_from(_COMMON), x=away_from(floats(-10.0, 10.0), [0.0], _ISOLATED))
-    @example(name="relu", x=1.0)       # ReLU' = 1 on the whole half-line x > 0
-    def literal_always_below_one(name, x):
-        # "pretty much always": every x but isolated points. tanh' and arctan' reach 1 only at x = 0, which the
-        # sentence allows, so the literal statement is tested outside a neighbourhood of 0
-        d = abs(float(s.activations[name].df(x)))
-        literal(d < 1.0, f"|{name}'({x!r})| = {d!r} is not below 1")
-
-
-# ================================================================ DEEP-NORMAL-WEIGHT-BELOW-ONE
-def _gauss_pdf(t):
-    return math.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
-
-
-#: Monte-Carlo: N draws per example; the acceptance interval is the central binomial interval of
-#: probability 1 − 1e-9, so a correct sampler fails one example in a billion.
-_MC_N, _MC_ALPHA = 20_000, 1e-9
-
-
-@claim_check("DEEP-NORMAL-WEIGHT-BELOW-ONE",
-             subject={"p_below": lambda cut: special.erf(cut / math.sqrt(2.0)),
-                      "sample": lambda rng, n: rng.standard_normal(n)},
-             plants={"closed form erf(c) (the √2 dropped)": {"p_below": lambda cut: special.erf(cut)},
-                     "sampler with std 0.5": {"sample": lambda rng, n: 0.5 * rng.standard_normal(n)}})
-def _(c, s):
-    """w ~ N(0, 1): P(|w| < 1) = erf(1/√2) ≈ 0.6827, so about one weight in three has |w| ≥ 1.  [DEEP-NORMAL-WEIGHT-BELOW-ONE]"""
-    @c.holds
-    @given(cut=floats(1e-2, 8.0))
-    @example(cut=1.0)        # the seed's cut-off: erf(1/√2) = 0.6827, a majority ("usually"), though not every weight
-    def probability_three_ways(cut):
-        p = float(s.p_below(cut))
-        by_cdf = float(stats.norm.cdf(cut) - stats.norm.cdf(-cut))
-        # quad's own error estimate is conservative (~1e-11 here); its value must still agree to 256 ulps
-        by_quad, _ = integrate.quad(_gauss_pdf, -cut, cut)
-        tol = tolerances.analytic()
-        oracles.assert_close(p, by_cdf, tol, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
-        oracles.assert_close(p, by_quad, tol, f"DEEP-NORMAL-WEIGHT-BELOW-ONE: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
-
-    @c.holds
-    @given(seed=st.integers(0, 2**32 - 1))
-    def monte_carlo(seed):
-        p = float(s.p_below(1.0))
-        k = int(np.count_nonzero(np.abs(s.sample(np.random.default_rng(seed), _MC_N)) < 1.0))
-        lo, hi = stats.binom.interval(1.0 - _MC_ALPHA, _MC_N, p)
-        assert lo <= k <= hi, (f"DEEP-NORMAL-WEIGHT-BELOW-ONE: {k} of {_MC_N} standard-normal draws (seed {seed}) have |w| < 1; "
-                               f"the {1 - _MC_ALPHA} binomial interval for p = {p:.6f} is [{lo:.0f}, {hi:.0f}]")
-
-
-# ================================================================ DEEP-SMALL-PRODUCT
-_TINY = Fraction(2) ** -1022        # smallest normal float64; below it products lose relative precision
-
-
-@claim_check("DEEP-SMALL-PRODUCT",
-             subject={"mul": lambda a, b: a * b},
-             plants={"float32 multiply": {"mul": lambda a, b: float(np.float32(a) * np.float32(b))},
-                     "multiply rounding toward +∞ in magnitude": {"mul": lambda a, b: float(np.nextafter(a * b, math.copysign(np.inf, a * b))) if a * b != 0 else 0.0}})
-def _(c, s):
-    """|a|, |b| < 1 ⇒ |ab| ≤ min(|a|, |b|), strictly iff ab ≠ 0 (and, in float64, if ab does not underflow).  [DEEP-SMALL-PRODUCT]"""
-    below_one = floats(-1.0, 1.0).filter(lambda v: abs(v) < 1.0)
-
-    @c.holds
-    @given(a=below_one, b=below_one)
-    @example(a=0.0, b=0.5)
-    @example(a=0.9999999999999999, b=0.9999999999999999)
-    @example(a=2.2250738585072014e-308, b=0.9999999999999999)
-    def at_most_min_strict_unless_zero(a, b):
-        exact = abs(Fraction(a) * Fraction(b))           # exact rational arithmetic
-        m = min(abs(Fraction(a)), abs(Fraction(b)))
-        if m > 0:
-            target(float(exact / m), label="|ab| / min(|a|,|b|)")
-        assert exact <= m, f"DEEP-SMALL-PRODUCT: |{a!r}·{b!r}| > min"
-        assert (exact < m) == (a != 0 and b != 0), f"DEEP-SMALL-PRODUCT: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
-        p = abs(float(s.mul(a, b)))
-        assert p <= float(m), f"DEEP-SMALL-PRODUCT: fl({a!r}·{b!r}) = {p!r} > min(|a|,|b|) = {float(m)!r}"
-        if exact >= _TINY:   # no underflow: a relative rounding of 2^-53 cannot reach min(|a|,|b|)
-            assert p < float(m), f"DEEP-SMALL-PRODUCT: fl({a!r}·{b!r}) = {p!r} is not below min(|a|,|b|) = {float(m)!r}"
-
-    @c.refutes
-    @given(a=below_one, b=below_one)
-    @example(a=0.0, b=0.0)
-    def literal_strictly_smaller(a, b):
-        exact = abs(Fraction(a) * Fraction(b))
-        m = min(abs(Fraction(a)), abs(Fraction(b)))
-        literal(exact < m, f"|{a!r}·{b!r}| = {float(exact)!r} is not smaller than min(|a|,|b|) = {float(m)!r}")
-
-
-# ================================================================ DEEP-FACTOR-BELOW-ONE
-_FACTOR_ACTS = ("sigmoid", "tanh", "arctan", "relu")
-
-
-@claim_check("DEEP-FACTOR-BELOW-ONE",
-             subject={"activations": act.ACTIVATIONS},
-             plants={"σ' written as σ(1+σ)": {"activations": {**act.ACTIVATIONS, "sigmoid": replace(act.ACTIVATIONS["sigmoid"], df=lambda x: act.sigmoid(x) * (1 + act.sigmoid(x)))}},
-                     "ReLU' = 1 everywhere": {"activations": {**act.ACTIVATIONS, "relu": replace(act.ACTIVATIONS["relu"], df=lambda x: np.ones_like(np.asarray(x, dtype=float)))}}})
-def _(c, s):
-    """sup_h |f'(h)·w| = γ|w| (γ = sup|f'|), so every factor is < 1 iff |w| < 1/γ: 4 for σ, 1 for tanh/arctan/ReLU.  [DEEP-FACTOR-BELOW-ONE]"""
-    @c.holds
-    @given(name=st.sampled_from(_FACTOR_ACTS), w=floats(-10.0, 10.0), z=floats(-3.0, 3.0), b=floats(-5.0, 5.0))
-    @example(name="sigmoid", w=4.0, z=0.5, b=-2.0)
-    @example(name="sigmoid", w=3.999, z=0.0, b=0.0)
-    @example(name="relu", w=2.0, z=-1.0, b=0.5)         # an inactive unit: the factor is 0, not w
-    def factor_bounded_by_gamma_w(name, w, z, b):
-        A = s.activations[name]
-        h = w * z + b
-        factor = float(A.df(h)) * w                 # ∂z'/∂z for z' = f(w z + b)
-        bound = A.deriv_sup * abs(w)
-        if bound > 0:
-            target(abs(factor) / bound, label="|f'(h) w| / (γ|w|)")
-        reach = _FD_REACH
-        if name in KINKED:
-            reach = _kink_free_reach([np.array([h])], [abs(w)])
-            assume(reach >= _MIN_REACH)
-        _three_oracles(lambda u: A.f(w * u + b), [z], [[factor]], f"DEEP-FACTOR-BELOW-ONE: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach)
-        # exact in float64: |f'(h)| ≤ γ in floats (DEEP-ACT-DERIV-SUP) and rounding is monotone, so fl(|f'(h)|·|w|) ≤ fl(γ|w|)
-        assert abs(factor) <= bound, f"DEEP-FACTOR-BELOW-ONE: |{name}'({h!r})·{w!r}| = {abs(factor)!r} > γ|w| = {bound!r}"
-        # the sup over h is attained (at h* = deriv_sup_at), so "every factor < 1" fails once |w| ≥ 1/γ
-        at = abs(float(A.df(A.deriv_sup_at)) * w)
-        assert at == bound, f"DEEP-FACTOR-BELOW-ONE: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"
-        # so sup_h |f'(h) w| = γ|w| < 1 iff |w| < 1/γ (γ = 1/4 or 1: exact in floats), not asserted again
-
-    @c.holds
-    @given(name=st.sampled_from(_FACTOR_ACTS))
-    def normal_weight_exceeds_threshold(name):
-        # For w ~ N(0,1): P(|w| ≥ 1/γ) = erfc(1/(γ√2)) — ≈ 6.3e-5 for σ (1/γ = 4), ≈ 0.317 for the others.
-        thr = 1.0 / s.activations[name].deriv_sup
-        p = float(special.erfc(thr / math.sqrt(2.0)))
-        tol = tolerances.analytic()
-        oracles.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"DEEP-FACTOR-BELOW-ONE: erfc(t/√2) vs 2Φ(−t), t={thr}")
-        inside, _ = integrate.quad(_gauss_pdf, -thr, thr)      # agreement to 256 ulps, not quad's loose estimate
-        oracles.assert_close(1.0 - p, inside, tol, f"DEEP-FACTOR-BELOW-ONE: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
+        to_out = lambda u: dn.forward(cases.sub_net(params, i, n), u, a)["z"][-1] if i < n else 1.0 * u
+        jac3(to_out, zi, s.middle(params, x, i, a), f"{c.id}: ∂z_{n}/∂z_{i} of a {n}-layer {a} net", reproduce=c.repro(net=net))
 
 
 # ================================================================ DEEP-EARLIER-SMALLER
@@ -518,12 +386,12 @@ def _chain_factors_missing_fprime(params, x, a):
 def _(c, s):
     """Sigmoid chain, |w_j| < 4: |∂z_n/∂z_i| ≤ ∏_{j>i}|w_j|/4 (geometric in n − i); |∂L/∂w_i| itself need not shrink.  [DEEP-EARLIER-SMALLER]"""
     @c.holds
-    @given(chain=_scalar_chains(1, 30, w=floats(-4.0, 4.0).filter(lambda v: abs(v) < 4.0)), y=floats(-1.0, 1.0))
+    @given(chain=cases.scalar_chains(1, 30, w=floats(-4.0, 4.0).filter(lambda v: abs(v) < 4.0)), y=floats(-1.0, 1.0))
     @example(chain=([3.999] * 20, [0.0] * 20, 0.0), y=1.0)      # weights just below 4, h_j near 0: the bound is nearly tight
     def bound_decays_geometrically(chain, y):
         ws, bs, x = chain
         n = len(ws)
-        params, xv, yv = _chain(ws, bs), np.array([x]), np.array([y])
+        params, xv, yv = cases.scalar_chain(ws, bs), np.array([x]), np.array([y])
         fw = dn.forward(params, xv, "sigmoid")
         F = [float(np.asarray(f).ravel()[0]) for f in s.factors(params, xv, "sigmoid")]
         # autograd's gradient of every weight at once, and the bound per weight:
@@ -539,21 +407,20 @@ def _(c, s):
             # exact, no allowance: the model's σ' never exceeds ¼ in floats, so each computed |F_j| = fl(σ'(h_j)|w_j|)
             # ≤ |w_j|/4 (÷4 is exact), and rounding is monotone, so the two products, multiplied in the same order,
             # keep |prod| ≤ bound_prod step by step
-            assert abs(prod) <= bound_prod, \
-                f"DEEP-EARLIER-SMALLER: |∂z_{n}/∂z_{i}| = {abs(prod)!r} > ∏|w_j|/4 = {bound_prod!r} (ws={ws!r}, bs={bs!r}, x={x!r})"
-            tol = _chain_tol(n - i + _CHAIN_EXTRA_FACTORS)
-            assert abs(grads[i - 1]) <= g_bound * (1.0 + tol.rtol), \
-                (f"DEEP-EARLIER-SMALLER: |∂L/∂w_{i}| = {abs(grads[i - 1])!r} > bound {g_bound!r} (allowed up to "
-                 f"{g_bound * (1.0 + tol.rtol)!r}, {tol.reason}) (ws={ws!r}, bs={bs!r}, x={x!r}, y={y!r})")
+            oracles.assert_le(abs(prod), bound_prod, tolerances.exact("σ' ≤ ¼ in floats and rounding is monotone"),
+                              f"{c.id}: |∂z_{n}/∂z_{i}| vs ∏|w_j|/4", reproduce=c.repro(chain=chain, y=y))
+            tol = tolerances.chain(n - i + _CHAIN_EXTRA_FACTORS, "|∂L/∂w_i| and its bound, each a product of rounded factors")
+            oracles.assert_le(abs(grads[i - 1]), g_bound, tol, f"{c.id}: |∂L/∂w_{i}| vs |z_n − y|·∏_(j>i)|w_j|/4·¼·|z_(i−1)|",
+                              reproduce=c.repro(chain=chain, y=y))
             prod *= F[i - 1]                        # F[i−1] = ∂z_i/∂z_{i−1}
             bound_prod *= abs(ws[i - 1]) / 4.0
         target(worst, label="max_i |∂L/∂w_i| / bound")
         if n <= 4:                                  # three oracles on ∂z_n/∂z_0 (FD is affordable here)
-            _three_oracles(lambda u: dn.forward(params, u, "sigmoid")["z"][-1], xv, [[prod]],
-                           f"DEEP-EARLIER-SMALLER: ∂z_{n}/∂z_0 of a sigmoid chain")
+            jac3(lambda u: dn.forward(params, u, "sigmoid")["z"][-1], xv, [[prod]],
+                           f"{c.id}: ∂z_{n}/∂z_0 of a sigmoid chain", reproduce=c.repro(chain=chain, y=y))
 
     @c.refutes
-    @given(chain=_scalar_chains(2, 5, w=floats(-3.0, 3.0), b=floats(-3.0, 3.0)), y=floats(-1.0, 1.0))
+    @given(chain=cases.scalar_chains(2, 5, w=floats(-3.0, 3.0), b=floats(-3.0, 3.0)), y=floats(-1.0, 1.0))
     @example(chain=([0.0, 1.0], [-1.0, 0.0], 2.0), y=0.0)   # shrunk counterexample
     def literal_farther_back_smaller(chain, y):
         ws, bs, x = chain
@@ -573,13 +440,6 @@ def _(c, s):
 #: 30-layer chains drawn here. (The middle product alone needs no allowance: see the exact comparison in the
 #: property.)
 _CHAIN_EXTRA_FACTORS = 3
-
-
-def _chain_tol(m):
-    """The allowance for a product of m rounded factors, each within the analytic unit (derivation above)."""
-    unit = tolerances.analytic().rtol
-    return tolerances.override(tolerances.analytic(), f"a product of {m} rounded factors, each within {tolerances.ANALYTIC_ULPS:g} ulps: "
-                               f"(1 + 2^8 eps)^{m} − 1", rtol=(1.0 + unit) ** m - 1.0, atol=0.0)
 
 
 def _chain_from(w, bs):
@@ -602,9 +462,9 @@ def _(c, s):
         ws = [4.0 * cj * (1.0 if sg else -1.0) for cj, sg in zip(cs, signs)]
         # biases that centre every pre-activation at exactly 0 (σ'(0) = 1/4): b_1 = −w_1 x, b_j = −w_j σ(0) = −w_j/2
         bs = [-(ws[0] * x)] + [-(w * 0.5) for w in ws[1:]]
-        params, xv = _chain(ws, bs), np.array([x])
+        params, xv = cases.scalar_chain(ws, bs), np.array([x])
         hs = [float(h[0]) for h in dn.forward(params, xv, "sigmoid")["h"]]
-        assert all(h == 0.0 for h in hs), f"DEEP-EXPLODING-FACTOR: pre-activations not centred: {hs!r}"
+        assert all(h == 0.0 for h in hs), f"{c.id}: pre-activations not centred: {hs!r}"
         closed = 1.0
         for f in s.factors(params, xv, "sigmoid"):
             closed *= float(np.asarray(f).ravel()[0])
@@ -612,15 +472,15 @@ def _(c, s):
         # each factor σ'(0)·4c_j = ±c_j is exact (σ'(0) = ¼ and ×4 are exact); the two products of ≤ 50 factors,
         # multiplied in different orders, differ by at most 2·50 half-ulps = 50 ulps relative: inside the analytic
         # tolerance (2^8 ulps), which therefore needs no growth with n here
-        oracles.assert_close(closed, expected, tolerances.analytic(scale=_magnitude(expected)),
-                             f"DEEP-EXPLODING-FACTOR: product of {n} chain factors vs ∏ ±c_j")
+        oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
+                             f"{c.id}: product of {n} chain factors vs ∏ ±c_j")
         target(math.log(abs(expected)), label="log|∂z_n/∂z_0|")
         to_out = lambda u: dn.forward(params, u, "sigmoid")["z"][-1]
         if n <= 4:
-            _three_oracles(to_out, xv, [[closed]], f"DEEP-EXPLODING-FACTOR: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j")
+            jac3(to_out, xv, [[closed]], f"{c.id}: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j", reproduce=c.repro(cs=cs, signs=signs, x=x))
         else:
-            oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=_magnitude(closed)),
-                                 f"DEEP-EXPLODING-FACTOR: autograd ∂z_{n}/∂z_0 vs product")
+            oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=magnitude(closed)),
+                                 f"{c.id}: autograd ∂z_{n}/∂z_0 vs product")
         # |∂z_n/∂z_0| = ∏c_j ≥ 1 with c_j ≥ 1, growing geometrically: arithmetic on the product just checked
 
     @c.refutes
@@ -630,85 +490,3 @@ def _(c, s):
         d = float(act.get_activation(name).df(h))
         literal(abs(d * w) <= 1.0 or (d > 1.0 and abs(w) > 1.0),
                 f"{name}: the factor |f'({h!r})·{w!r}| = {abs(d * w)!r} > 1 although f' = {d!r} is not > 1")
-
-
-# ================================================================ DEEP-RELU-STABLE
-def _relu_factor(h, w):
-    """∂z_{j+1}/∂z_j in a ReLU chain: ReLU'(h_{j+1})·w_{j+1} = 1[h_{j+1} > 0]·w_{j+1} (ReLU'(0) := 0)."""
-    return np.where(np.asarray(h) > 0, 1.0, 0.0) * w
-
-
-@claim_check("DEEP-RELU-STABLE",
-             subject={"relu_factor": _relu_factor},
-             plants={"factor 1 on active units (weight dropped)": {"relu_factor": lambda h, w: np.where(np.asarray(h) > 0, 1.0, 0.0)},
-                     "ReLU' = 1 everywhere": {"relu_factor": lambda h, w: 1.0 * w}})
-def _(c, s):
-    """ReLU chain: ∂z_n/∂z_i = ∏_{j>i} 1[h_j > 0]·w_j — the weights' product on active paths, 0 if a unit is off.  [DEEP-RELU-STABLE]"""
-    @c.holds
-    @given(chain=_scalar_chains(1, 40, b=floats(-2.0, 2.0)), k=st.integers(0, 39))
-    @example(chain=([2.0] * 10, [0.5] * 10, 1.0), k=0)
-    def product_of_active_weights(chain, k):
-        ws, bs, x = chain
-        n = len(ws)
-        i = k % n
-        params = _chain(ws, bs)
-        fw = dn.forward(params, np.array([x]), "relu")
-        hs = [float(h[0]) for h in fw["h"]]
-        closed = 1.0
-        for j in range(i, n):                 # factors ∂z_{j+1}/∂z_j, j = i..n−1
-            closed *= float(s.relu_factor(hs[j], ws[j]))
-        active = all(h > 0 for h in hs[i:])
-        if active:
-            expected = float(np.prod(ws[i:]))
-            # the same ≤ 40 weights multiplied in two orders: ≤ 2·40 half-ulps = 40 ulps apart, inside 2^8 ulps
-            oracles.assert_close(closed, expected, tolerances.analytic(scale=_magnitude(expected)),
-                                 "DEEP-RELU-STABLE: active chain: product vs ∏ w_j")
-            if expected != 0:
-                target(abs(math.log2(abs(expected))), label="|log2 ∂z_n/∂z_i|")
-        else:   # exactness is the claim: an inactive unit multiplies by exactly 0
-            assert closed == 0.0, f"DEEP-RELU-STABLE: a unit is off (h = {hs!r}) but the product is {closed!r}"
-        to_out = lambda u: dn.forward(_sub_net(params, i, n), u, "relu")["z"][-1]
-        zi = fw["z"][i]
-        if n - i <= 4:
-            # |Δh_{j+1}| per unit |Δz_i|: ∏|w| along the path; an inactive unit (kept inactive by the
-            # reach) passes nothing on, so the units after it do not move at all
-            sens, acc = [], 1.0
-            for j in range(i, n):
-                acc *= abs(ws[j])
-                sens.append(acc)
-                if hs[j] <= 0:
-                    acc = 0.0
-            reach = _kink_free_reach([np.array([h]) for h in hs[i:]], sens)
-            assume(reach >= _MIN_REACH)
-            _three_oracles(to_out, zi, [[closed]], f"DEEP-RELU-STABLE: ∂z_{n}/∂z_{i} of a ReLU chain", reach)
-        else:
-            oracles.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=_magnitude(closed)),
-                                 f"DEEP-RELU-STABLE: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
-
-    @c.refutes
-    @given(chain=_scalar_chains(1, 10, w=floats(0.1, 4.0), b=floats(0.0, 2.0)))
-    @example(chain=([0.5], [0.0], 0.0))   # shrunk counterexample
-    def literal_gradient_passes_unchanged(chain):
-        ws, bs, x = chain
-        x = abs(x) + 0.1                        # premise, built in: x > 0, w > 0, b ≥ 0 make every unit active
-        params, xv = _chain(ws, bs), np.array([x])
-        J = float(oracles.jacobian_reverse(lambda u: dn.forward(params, u, "relu")["z"][-1], xv)[0, 0])
-        oracles.assert_close(abs(J), 1.0, tolerances.analytic(),
-                             f"|∂z_n/∂z_0| of an all-active ReLU chain (ws={ws!r}) is {abs(J)!r}, not 1", literal=True)
-
-
-# ================================================================ DEEP-IDENTITY-DERIV-ONE
-@claim_check("DEEP-IDENTITY-DERIV-ONE",
-             subject={"identity": act.identity, "didentity": act.identity_prime},
-             plants={"identity' computed as ReLU'": {"didentity": act.relu_prime},
-                     "identity scaled by 0.999 (a 'nearly linear' unit)": {"identity": lambda x: 0.999 * act.identity(x)}})
-def _(c, s):
-    """identity'(x) = 1 for every x.  [DEEP-IDENTITY-DERIV-ONE]"""
-    @c.holds
-    @given(x=floats(-1e3, 1e3))
-    @example(x=0.0)
-    @example(x=-1.0)
-    def derivative_is_one(x):
-        d = float(s.didentity(x))
-        assert d == 1.0, f"DEEP-IDENTITY-DERIV-ONE: identity'({x!r}) = {d!r}, expected exactly 1"   # exact: the claim is "always one"
-        _three_oracles(s.identity, [x], [[d]], f"DEEP-IDENTITY-DERIV-ONE: identity'({x!r})")

@@ -5,62 +5,14 @@ Notation (docs/DESIGN.md): gate blocks r, z, n of ``W_x (3H,D)``, ``W_h (3H,H)``
 ``reset="before"`` (Cho et al. 2014) n = tanh(W_xn x + b_xn + W_hn(r⊙h) + b_hn).
 """
 
-from typing import NamedTuple
-
 import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import oracles, tolerances
-from vanishing.checks.claims._cache import (
-    gru_params_of,
-    matrices_of,
-    square_blocks,
-    vectors_of,
-)
+from vanishing.checks import cases, oracles, tolerances
 from vanishing.checks.registry import claim_check
-from vanishing.checks.strategies import dims
+from vanishing.checks.strategies import matrices, vectors
 from vanishing.models import activations as act
 from vanishing.models import gru
-
-
-class _Case(NamedTuple):
-    """One GRU step: convention, parameters, previous state and input."""
-    reset: str
-    params: dict
-    h_prev: np.ndarray
-    x: np.ndarray
-
-
-def _case(H=1, D=1, reset="after", W_x=None, W_h=None, b_x=None, b_h=None, h_prev=None, x=None):
-    """A hand-written case (for @example): unspecified entries are zero."""
-    arr = lambda v, shape: np.zeros(shape) if v is None else np.array(v, dtype=np.float64).reshape(shape)
-    params = {"W_x": arr(W_x, (3 * H, D)), "W_h": arr(W_h, (3 * H, H)), "b_x": arr(b_x, (3 * H,)), "b_h": arr(b_h, (3 * H,))}
-    return _Case(reset, params, arr(h_prev, (H,)), arr(x, (D,)))
-
-
-def _repro(cid, case):
-    H, D = case.params["W_h"].shape[1], case.params["W_x"].shape[1]
-    return f"vanishing verify --only {cid}  (reset={case.reset}, H={H}, D={D})"
-
-
-#: Weight ranges: 0.5 is PyTorch's init range 1/√H at H = 4; 2 and 8 push the gates toward saturation;
-#: 60 saturates them.
-_SCALES = (0.5, 2.0, 8.0, 60.0)
-
-
-@st.composite
-def _gru_cases(draw, resets=gru.RESETS, max_H=3, max_D=2, scales=_SCALES):
-    """A step under one of ``resets``; half of the draws use structured recurrent blocks. |h_prev| ≤ 1 is reachable
-    (h_t is a convex combination of h_{t−1} and n ∈ (−1, 1)); larger |h_prev| up to 3 covers arbitrary initial states."""
-    reset = draw(st.sampled_from(resets), label="reset")
-    H, D = draw(dims(1, max_H), label="H"), draw(dims(1, max_D), label="D")
-    scale = draw(st.sampled_from(scales), label="weight scale")
-    params = dict(draw(gru_params_of(H, D, scale), label="params"))
-    if draw(st.booleans(), label="structured W_h blocks"):
-        params["W_h"] = np.vstack([draw(square_blocks(H, scale), label=f"W_h block {k}") for k in "rzn"])
-    h_prev = draw(vectors_of(H, -3.0, 3.0), label="h_prev")
-    x = draw(vectors_of(D, -3.0, 3.0), label="x")
-    return _Case(reset, params, h_prev, x)
 
 
 def _frozen_gates(gates_fn, params, h_prev, x, reset):
@@ -88,10 +40,9 @@ def _frozen_gates(gates_fn, params, h_prev, x, reset):
                      "z_t dropped (identity)": {"direct": lambda p, h, x, reset="after": np.eye(len(h))}})
 def _(c, s):
     """∂h_t/∂h_{t−1} with r, z, n held fixed = diag(z_t), under both reset conventions.  [GRU-DIRECT-PATH]"""
-    cid = "GRU-DIRECT-PATH"
 
     @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian: scipy iterates to its cap on every exact 0")
-    @given(case=_gru_cases())
+    @given(case=cases.gru_cases())
     def direct_path_is_diag_z(case):
         p, H, r = case.params, case.h_prev.size, case.reset
         frozen = _frozen_gates(s.gates, p, case.h_prev, case.x, r)
@@ -100,13 +51,13 @@ def _(c, s):
         v0, v1 = s.step(p, case.h_prev, case.x, reset=r), s.step(frozen, case.h_prev, case.x, reset=r)
         summands = float(np.max(np.abs(p["W_h"]) @ np.abs(case.h_prev) + np.abs(p["b_h"])))
         oracles.assert_close(v1, v0, tolerances.value(scale=max(1.0, summands, float(np.max(np.abs(case.h_prev))))),
-                             f"{cid}: h_t with frozen gates vs h_t", _repro(cid, case))
+                             f"{c.id}: h_t with frozen gates vs h_t", c.repro(case=case))
         closed = s.direct(p, case.h_prev, case.x, reset=r)
         z = s.gates(p, case.h_prev, case.x, reset=r)["z"]
         oracles.check_jacobian(lambda u: s.step(frozen, u, case.x, reset=r), case.h_prev, closed_form=closed,
-                               structure=oracles.diagonal_mask(H), label=f"{cid}: ∂h_t/∂h_(t−1), gates fixed ({r})",
-                               reproduce=_repro(cid, case))
-        oracles.assert_close(np.diag(closed), z, tolerances.analytic(), f"{cid}: diagonal of the direct path vs z_t")
+                               structure=oracles.diagonal_mask(H), label=f"{c.id}: ∂h_t/∂h_(t−1), gates fixed ({r})",
+                               reproduce=c.repro(case=case))
+        oracles.assert_close(np.diag(closed), z, tolerances.analytic(), f"{c.id}: diagonal of the direct path vs z_t")
 
 
 # ================================================================ the full step Jacobian
@@ -128,18 +79,17 @@ def _step_jacobian_without_z_path(p, h, x, reset="after"):
                      "update-gate path dropped": {"step_jacobian": _step_jacobian_without_z_path}})
 def _(c, s):
     """∂h_t/∂h_{t−1} = diag(z) + diag(h_{t−1} − n) ∂z/∂h + diag(1 − z) ∂n/∂h, for reset after and before.  [GRU-STEP-JACOBIAN]"""
-    cid = "GRU-STEP-JACOBIAN"
 
     @c.holds(max_examples=20, reason="finite differences on an H×H Jacobian for both conventions, H ≤ 3")
-    @given(case=_gru_cases())
+    @given(case=cases.gru_cases())
     # reset before, H = D = 1, W_hr = W_hn = 1, b_hn = 1, h = 0.5: the two conventions' ∂a_n/∂h differ by b_hn·σ'(a_r)·W_hr
     # (the after-formula's diag(W_hn h + b_hn) against the before-formula's W_hn diag(h)), so using one formula for both shows
-    @example(case=_case(reset="before", W_h=[1.0, 0.0, 1.0], b_h=[0.0, 0.0, 1.0], h_prev=[0.5]))
+    @example(case=cases.gru_case(reset="before", W_h=[1.0, 0.0, 1.0], b_h=[0.0, 0.0, 1.0], h_prev=[0.5]))
     def step_jacobian_three_oracles(case):
         p, r = case.params, case.reset
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.x, reset=r), case.h_prev,
                                    closed_form=s.step_jacobian(p, case.h_prev, case.x, reset=r),
-                                   label=f"{cid}: ∂h_t/∂h_(t−1) ({r})", reproduce=_repro(cid, case))
+                                   label=f"{c.id}: ∂h_t/∂h_(t−1) ({r})", reproduce=c.repro(case=case))
         target(float(np.linalg.norm(J, 2)), label="‖∂h_t/∂h_(t−1)‖₂")
 
 
@@ -149,11 +99,11 @@ def _(c, s):
 def _reset_gate_open(draw):
     """r = 1.0 exactly: W_r entries in [−1, 1] keep |W_hr h + W_xr x| ≤ 3H + 3D ≤ 15 (|h|, |x| ≤ 3, H ≤ 3, D ≤ 2), and
     b_xr + b_hr = 60, so a_r ≥ 45 > 53·ln 2 ≈ 36.74, from where fl(σ(a_r)) = 1 (1 + e^{−a_r} rounds to 1)."""
-    case = draw(_gru_cases(resets=("after",)))
+    case = draw(cases.gru_cases(resets=("after",)))
     H, D = case.h_prev.size, case.x.size
     p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in case.params.items()}
-    p["W_h"][:H] = draw(matrices_of(H, H, -1.0, 1.0), label="W_hr")
-    p["W_x"][:H] = draw(matrices_of(H, D, -1.0, 1.0), label="W_xr")
+    p["W_h"][:H] = draw(matrices(H, H, -1.0, 1.0), label="W_hr")
+    p["W_x"][:H] = draw(matrices(H, D, -1.0, 1.0), label="W_xr")
     p["b_x"][:H], p["b_h"][:H] = 30.0, 30.0
     return case._replace(params=p)
 
@@ -161,10 +111,10 @@ def _reset_gate_open(draw):
 @st.composite
 def _diagonal_W_hn_no_bias(draw):
     """W_hn diagonal and b_hn = 0: r⊙(W_hn h) = W_hn(r⊙h) elementwise."""
-    case = draw(_gru_cases(resets=("after",)))
+    case = draw(cases.gru_cases(resets=("after",)))
     H = case.h_prev.size
     p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in case.params.items()}
-    p["W_h"][2 * H:] = np.diag(draw(vectors_of(H, -8.0, 8.0), label="diag(W_hn)"))
+    p["W_h"][2 * H:] = np.diag(draw(vectors(H, -8.0, 8.0), label="diag(W_hn)"))
     p["b_h"][2 * H:] = 0.0
     return case._replace(params=p)
 
@@ -174,19 +124,18 @@ def _diagonal_W_hn_no_bias(draw):
                                                                                  "gates": lambda p, h, x, reset="after": gru.gates(p, h, x, "after")}})
 def _(c, s):
     """a_n^after − a_n^before = r⊙(W_hn h) − W_hn(r⊙h) + (r − 1)⊙b_hn; 0 when r = 1 or (W_hn diagonal, b_hn = 0).  [GRU-RESET-BEFORE-AFTER]"""
-    cid = "GRU-RESET-BEFORE-AFTER"
 
     def both(case):
         return (s.step(case.params, case.h_prev, case.x, reset="after"), s.step(case.params, case.h_prev, case.x, reset="before"))
 
     @c.holds
-    @given(case=_gru_cases(resets=("after",)))
+    @given(case=cases.gru_cases(resets=("after",)))
     # W_hn = 0 alone is not enough: W = 0, b_h = (1, 1, 1), h = x = 0 gives r = σ(1) and a difference (σ(1) − 1)·1 = −0.269
     # (h_t = 0.1677 after, 0.2048 before)
-    @example(case=_case(b_h=[1.0, 1.0, 1.0]))
+    @example(case=cases.gru_case(b_h=[1.0, 1.0, 1.0]))
     # b_hn = 0, W_hr = diag(1, −1) (so r = (σ(1), σ(−1)) differs per unit), W_hn = [[0, 2], [1, 0]] not diagonal, h = (1, 1):
     # only the commutator r⊙(W_hn h) − W_hn(r⊙h) = (0.924, −0.462) is left
-    @example(case=_case(H=2, W_h=[1.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 0.0], h_prev=[1.0, 1.0]))
+    @example(case=cases.gru_case(H=2, W_h=[1.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 0.0], h_prev=[1.0, 1.0]))
     def difference_is_the_reset_commutator(case):
         p, h, H = case.params, case.h_prev, case.h_prev.size
         ga, gb = s.gates(p, h, case.x, reset="after"), s.gates(p, h, case.x, reset="before")
@@ -196,7 +145,7 @@ def _(c, s):
         summands = np.abs(p["W_x"][2 * H:]) @ np.abs(case.x) + np.abs(p["b_x"][2 * H:]) + np.abs(W_hn) @ np.abs(h) + np.abs(b_hn)
         scale = max(1.0, float(np.max(summands)))
         oracles.assert_close(ga["a_n"] - gb["a_n"], predicted, tolerances.value(scale=scale),
-                             f"{cid}: a_n(after) − a_n(before) vs r⊙(W_hn h) − W_hn(r⊙h) + (r−1)⊙b_hn", _repro(cid, case))
+                             f"{c.id}: a_n(after) − a_n(before) vs r⊙(W_hn h) − W_hn(r⊙h) + (r−1)⊙b_hn", c.repro(case=case))
         target(float(np.max(np.abs(predicted))), label="|a_n(after) − a_n(before)|")
 
     @c.holds
@@ -204,11 +153,11 @@ def _(c, s):
     def agree_when_the_commutator_vanishes(case):
         H = case.h_prev.size
         ha, hb = both(case)
-        oracles.assert_close(ha, hb, tolerances.value(), f"{cid}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
-                             _repro(cid, case))
+        oracles.assert_close(ha, hb, tolerances.value(), f"{c.id}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
+                             c.repro(case=case))
         r = s.gates(case.params, case.h_prev, case.x, reset="after")["r"]
         if np.all(r == 1.0):   # r = 1.0 exactly: both forms do the same float operations, bit for bit
-            assert np.array_equal(ha, hb), f"{cid}: r = 1 exactly but h_t(after) = {ha!r} ≠ h_t(before) = {hb!r} (H = {H})"
+            assert np.array_equal(ha, hb), f"{c.id}: r = 1 exactly but h_t(after) = {ha!r} ≠ h_t(before) = {hb!r} (H = {H})"
 
 
 # ================================================================ seed 001: one gate for forgetting and updating
@@ -223,10 +172,9 @@ def _step_with_independent_keep_gate(p, h, x, reset="after"):
              plants={"a separate keep gate (r) instead of z": {"step": _step_with_independent_keep_gate}})
 def _(c, s):
     """h_t − n_t = z_t⊙(h_{t−1} − n_t): one gate z sets both the fraction kept (z) and the fraction written (1 − z).  [GRU-SINGLE-GATE-INTERPOLATION]"""
-    cid = "GRU-SINGLE-GATE-INTERPOLATION"
 
     @c.holds
-    @given(case=_gru_cases(max_H=4, max_D=3, scales=_SCALES + (1e3,)))
+    @given(case=cases.gru_cases(max_H=4, max_D=3, scales=cases.SCALES + (1e3,)))
     def convex_combination_by_one_gate(case):
         p, h = case.params, case.h_prev
         g = s.gates(p, h, case.x, reset=case.reset)
@@ -234,11 +182,11 @@ def _(c, s):
         z, n = g["z"], g["n"]
         scale = max(1.0, float(np.max(np.abs(h))))
         oracles.assert_close(h_t - n, z * (h - n), tolerances.value(scale=scale),
-                             f"{cid}: h_t − n vs z⊙(h_(t−1) − n)", _repro(cid, case))
+                             f"{c.id}: h_t − n vs z⊙(h_(t−1) − n)", c.repro(case=case))
         oracles.assert_close(h_t - h, (1.0 - z) * (n - h), tolerances.value(scale=scale),
-                             f"{cid}: h_t − h_(t−1) vs (1 − z)⊙(n − h_(t−1))", _repro(cid, case))
+                             f"{c.id}: h_t − h_(t−1) vs (1 − z)⊙(n − h_(t−1))", c.repro(case=case))
         # convexity: h_t lies between h_(t−1) and n (up to rounding)
         slack = tolerances.value(scale=scale).bound(np.maximum(np.abs(h), np.abs(n)))
         lo, hi = np.minimum(h, n) - slack, np.maximum(h, n) + slack
-        assert np.all((lo <= h_t) & (h_t <= hi)), f"{cid}: h_t = {h_t!r} outside [min, max] of h_(t−1) = {h!r} and n = {n!r}"
+        assert np.all((lo <= h_t) & (h_t <= hi)), f"{c.id}: h_t = {h_t!r} outside [min, max] of h_(t−1) = {h!r} and n = {n!r}"
         target(float(np.max(np.abs(h_t - n - z * (h - n)))), label="|h_t − n − z⊙(h − n)|")

@@ -82,7 +82,7 @@ def _(c, s):
 
         def bwd(v):   # E_W[δ_in,j²] / E[δ²] for δ_in = Wᵀ δ: one column of W has n_out entries
             return _two_point_second_moment(v, d) / msd
-        lbl = f"INIT-GLOROT-COMPROMISE (n_in={n_in}, n_out={n_out})"
+        lbl = f"{c.id} (n_in={n_in}, n_out={n_out})"
         tol = tolerances.analytic()             # every factor here lies in (0, 2): data of scale 1
         # the identity Var[y] = n_in Var[W] E[x²] (and its backward twin) at Glorot's own conditions (10), (11)
         oracles.assert_close(fwd(1.0 / n_in), 1.0, tol, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
@@ -119,7 +119,7 @@ def _(c, s):
     def variance_exact(n_in, n_out):
         a = s.bound(n_in, n_out)
         want = 2.0 / (n_in + n_out)
-        lbl = f"INIT-GLOROT-UNIFORM-VARIANCE (n_in={n_in}, n_out={n_out}, a={a!r})"
+        lbl = f"{c.id} (n_in={n_in}, n_out={n_out}, a={a!r})"
         _rel_close(a * a / 3.0, want, f"{lbl}: a²/3 vs 2/(n_in+n_out)")
         # ∫ t² dt/(2a) over [−a, a], as ∫ u² du/2 over [−1, 1] times a² (t = a u) so quad works at scale 1
         by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)
@@ -135,9 +135,9 @@ def _(c, s):
         # Var of the sample variance: (μ₄ − σ⁴)/N with μ₄ = a⁴/5 and σ⁴ = a⁴/9 for U[−a, a]
         se = math.sqrt((a**4 / 5.0 - a**4 / 9.0) / _MC_N)
         est = float(np.var(w, ddof=1))
-        assert abs(est - want) <= _Z * se, (f"INIT-GLOROT-UNIFORM-VARIANCE: sample variance {est!r} of {_MC_N} draws (seed {seed}, "
+        assert abs(est - want) <= _Z * se, (f"{c.id}: sample variance {est!r} of {_MC_N} draws (seed {seed}, "
                                             f"n_in={n_in}, n_out={n_out}) differs from 2/(n_in+n_out) = {want!r} by more than {_Z} SE = {_Z * se:.3g}")
-        assert np.all(np.abs(w) <= a), f"INIT-GLOROT-UNIFORM-VARIANCE: a draw lies outside [−a, a], a = {a!r}"
+        assert np.all(np.abs(w) <= a), f"{c.id}: a draw lies outside [−a, a], a = {a!r}"
 
 
 # ================================================================ INIT-GLOROT-STANDARD-THIRD
@@ -159,8 +159,8 @@ def _(c, s):
         a = s.bound(n)
         by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)     # E[u²] for u ~ U[−1, 1]
         tol = tolerances.analytic()                                          # n·Var = 1/3: data of scale 1
-        oracles.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"INIT-GLOROT-STANDARD-THIRD: n·a²/3 at n={n}")
-        oracles.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"INIT-GLOROT-STANDARD-THIRD: n·Var by quad at n={n}")
+        oracles.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"{c.id}: n·a²/3 at n={n}")
+        oracles.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"{c.id}: n·Var by quad at n={n}")
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12), k=st.integers(1, 4))
@@ -177,9 +177,9 @@ def _(c, s):
         sq = np.sum(g * g, axis=1)
         want = (n * a * a / 3.0) ** k
         est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NETS)
-        assert abs(est - want) <= _Z * se, (f"INIT-GLOROT-STANDARD-THIRD: E‖δ‖² after {k} layers (n={n}, seed {seed}) estimated {est!r}, "
+        assert abs(est - want) <= _Z * se, (f"{c.id}: E‖δ‖² after {k} layers (n={n}, seed {seed}) estimated {est!r}, "
                                             f"expected (n Var)^k = {want!r} (1/3^k = {3.0 ** -k!r}); allowed {_Z} SE = {_Z * se:.3g}")
-        assert est < 1.0, f"INIT-GLOROT-STANDARD-THIRD: E‖δ‖² = {est!r} did not decrease from 1 over {k} layers"
+        assert est < 1.0, f"{c.id}: E‖δ‖² = {est!r} did not decrease from 1 over {k} layers"
 
 
 # ================================================================ INIT-HE-RELU-HALF
@@ -202,7 +202,7 @@ def _(c, s):
         # y = sd·t, t ~ N(0,1): E[relu(y)²] = ∫ relu(sd t)² φ(t) dt, split at the kink t = 0
         m2, _ = integrate.quad(lambda t: relu(sd * t) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
         m1, _ = integrate.quad(lambda t: relu(sd * t) * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
-        lbl = f"INIT-HE-RELU-HALF: y ~ N(0, {sd!r}²)"
+        lbl = f"{c.id}: y ~ N(0, {sd!r}²)"
         _rel_close(m2, sd * sd / 2.0, f"{lbl}: E[relu(y)²] vs Var[y]/2")
         # He's remark: E[x²] ≠ Var[x] for x = relu(y), because E[x] = sd/√(2π) ≠ 0 (so Var[x] = E[x²] − E[x]² < E[x²])
         _rel_close(m1, sd / math.sqrt(2.0 * math.pi), f"{lbl}: E[relu(y)] vs sd/√(2π)")
@@ -217,7 +217,7 @@ def _(c, s):
         var = sum(p / total * ak * ak for ak, p in atoms)
         # both sides are sums of p_k a_k² terms (a_k ≤ 10): the data's scale is Var[y]
         oracles.assert_close(e, var / 2.0, tolerances.analytic(scale=var),
-                             f"INIT-HE-RELU-HALF: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
+                             f"{c.id}: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
 
     @c.holds
     @given(mu=floats(-3.0, 3.0), sd=floats(0.1, 3.0))
@@ -232,10 +232,10 @@ def _(c, s):
         # scale: E[relu(y)²] ≤ E[y²] = μ² + s² ≤ 18; an absolute floor of 1 (μ and s are O(1)) for the far
         # tail μ/s → −30, where both sides are ~1e-198 and only an absolute comparison is meaningful
         oracles.assert_close(m2, closed, tolerances.analytic(scale=max(1.0, mu * mu + sd * sd)),
-                             f"INIT-HE-RELU-HALF: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
+                             f"{c.id}: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
         target(abs(m2 - sd * sd / 2.0) / (sd * sd), label="|E[relu²] − Var/2| / Var")
         # E[relu(y)²] is strictly increasing in μ (its μ-derivative is 2E[relu(y)] > 0), so it meets Var/2 only at μ = 0
-        assert (m2 > sd * sd / 2.0) == (mu > 0), f"INIT-HE-RELU-HALF: μ={mu!r}, s={sd!r}: E[relu(y)²] = {m2!r} vs Var/2 = {sd * sd / 2!r}"
+        assert (m2 > sd * sd / 2.0) == (mu > 0), f"{c.id}: μ={mu!r}, s={sd!r}: E[relu(y)²] = {m2!r} vs Var/2 = {sd * sd / 2!r}"
 
 
 # ================================================================ INIT-HE-VARIANCE-PRESERVED
@@ -258,8 +258,8 @@ def _(c, s):
         sd = math.sqrt(q)
         e, _ = integrate.quad(lambda t: max(sd * t, 0.0) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
         std = s.he_std(n)
-        _rel_close(n * std * std * e / q, 1.0, f"INIT-HE-VARIANCE-PRESERVED: per-layer factor n·Var[w]·E[relu(y)²]/Var[y] at n={n}, q={q!r}")
-        _rel_close(n * (1.0 / n) * e / q, 0.5, f"INIT-HE-VARIANCE-PRESERVED: with Var[w] = 1/n the factor is 1/2 (n={n}, q={q!r})")
+        _rel_close(n * std * std * e / q, 1.0, f"{c.id}: per-layer factor n·Var[w]·E[relu(y)²]/Var[y] at n={n}, q={q!r}")
+        _rel_close(n * (1.0 / n) * e / q, 0.5, f"{c.id}: with Var[w] = 1/n the factor is 1/2 (n={n}, q={q!r})")
 
     @c.holds
     @given(y=dims(1, 8).flatmap(lambda n: vectors(n, -3.0, 3.0)))
@@ -273,8 +273,8 @@ def _(c, s):
         ms = float(np.mean(x * x))
         # E_w[(w·x)²] ≤ n·Var[w]·max x² ≤ 2·9: data of scale up to 18 (relative part) over an absolute floor of 1
         oracles.assert_close(_two_point_second_moment(v, x), n * v * ms, tolerances.analytic(scale=max(1.0, n * v * ms)),
-                             f"INIT-HE-VARIANCE-PRESERVED: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
-        oracles.assert_close(n * v, 2.0, tolerances.analytic(), f"INIT-HE-VARIANCE-PRESERVED: n·Var[w] = 2 for He's std at n={n}")
+                             f"{c.id}: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
+        oracles.assert_close(n * v, 2.0, tolerances.analytic(), f"{c.id}: n·Var[w] = 2 for He's std at n={n}")
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 24), depth=st.integers(2, 6))
@@ -288,7 +288,7 @@ def _(c, s):
             y = np.einsum("mij,mj->mi", W, np.maximum(y, 0.0))
         stat = np.mean(y * y, axis=1)                              # per-network mean of y_L²
         est, se = float(np.mean(stat)), float(np.std(stat, ddof=1)) / math.sqrt(_M_HE)
-        assert abs(est - 1.0) <= _Z * se, (f"INIT-HE-VARIANCE-PRESERVED: E[y_L²] after {depth} layers (n={n}, seed {seed}) estimated {est!r}, "
+        assert abs(est - 1.0) <= _Z * se, (f"{c.id}: E[y_L²] after {depth} layers (n={n}, seed {seed}) estimated {est!r}, "
                                            f"expected Var[y_1] = 1; allowed {_Z} SE = {_Z * se:.3g}")
 
 
@@ -323,7 +323,7 @@ def _(c, s):
         P = s.product(Ws)
         sv = np.linalg.svd(P, compute_uv=False)
         target(float(np.max(np.abs(sv - 1.0))), label="max |σ − 1|")
-        lbl = f"INIT-SAXE-ORTHOGONAL-ISOMETRY: depth {L}, width {n}"
+        lbl = f"{c.id}: depth {L}, width {n}"
         oracles.assert_close(sv, np.ones(n), tolerances.analytic(), f"{lbl}: singular values of W_L⋯W_1")
 
         def deep_linear(x):                     # z_L = W_L(⋯(W_1 x)), layer by layer as a network computes it
@@ -331,7 +331,7 @@ def _(c, s):
                 x = anp.dot(W, x)
             return x
         # the network's Jacobian is that product (three oracles), so its singular values are the ones just checked
-        oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=lbl)
+        oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=c.repro(stack=stack))
 
 
 # ================================================================ INIT-SAXE-GAUSSIAN-SPREAD
@@ -377,7 +377,7 @@ def _(c, s):
         ratio = float(sv[0] / sv[-1])
         target(-ratio, label="−σ_max/σ_min")           # hunt the most nearly isometric product
         # an exactly isometric Gaussian product has probability 0; 1e-6 sits ~1e9 ulps above rounding
-        assert ratio > 1.0 + 1e-6, f"INIT-SAXE-GAUSSIAN-SPREAD: σ_max/σ_min = {ratio!r} for depth {depth}, width {n}, seed {seed}: isometric"
+        assert ratio > 1.0 + 1e-6, f"{c.id}: σ_max/σ_min = {ratio!r} for depth {depth}, width {n}, seed {seed}: isometric"
 
     @c.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 6))
@@ -389,7 +389,7 @@ def _(c, s):
         deep = _log_cond(s.product(Ws[depth:]))             # … and at depth 2L (the other 2L matrices)
         diff = float(np.mean(deep) - np.mean(shallow))
         se = math.sqrt(float(np.var(deep, ddof=1) + np.var(shallow, ddof=1)) / _M_SAXE)
-        assert diff > _Z * se, (f"INIT-SAXE-GAUSSIAN-SPREAD: mean log(σ_max/σ_min) grew by only {diff:.4g} from depth {depth} "
+        assert diff > _Z * se, (f"{c.id}: mean log(σ_max/σ_min) grew by only {diff:.4g} from depth {depth} "
                                 f"to {2 * depth} (width {n}, seed {seed}); required > {_Z} SE = {_Z * se:.3g}")
 
     @c.holds
@@ -401,5 +401,5 @@ def _(c, s):
         P = s.product(np.stack([s.init(rng, n, _M_NORM) for _ in range(depth)]))
         sq = np.sum((P @ v) ** 2, axis=1)
         est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NORM)
-        assert abs(est - 1.0) <= _Z * se, (f"INIT-SAXE-GAUSSIAN-SPREAD: E‖W_tot v‖² estimated {est!r} at depth {depth}, width {n} "
+        assert abs(est - 1.0) <= _Z * se, (f"{c.id}: E‖W_tot v‖² estimated {est!r} at depth {depth}, width {n} "
                                            f"(seed {seed}), expected ‖v‖² = 1; allowed {_Z} SE = {_Z * se:.3g}")
