@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+import vanishing
 from vanishing import cli
 from vanishing.checks import runner
 
@@ -18,10 +19,27 @@ def _vanishing(*args, cwd=None):
 
 
 def test_help_lists_commands(capsys):
-    assert cli.main([]) == 0
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--help"])
+    assert e.value.code == 0
     out = capsys.readouterr().out
-    for word in ("verify", "list", "show"):
+    for word in ("verify", "list", "show", "validate"):
         assert word in out
+
+
+def test_bare_vanishing_prints_help_and_exits_2(capsys):
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "usage: vanishing" in err and "verify" in err
+
+
+def test_version_and_help_import_nothing_heavy():
+    code = ("import sys; from vanishing import cli\n"
+            "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('numpy', 'hypothesis', 'scipy', 'autograd', 'vanishing.checks') if m in sys.modules)\n"
+            "print(heavy)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.splitlines() == ["vanishing " + vanishing.__version__, "[]"], r.stdout + r.stderr
 
 
 def test_verify_only_writes_json_and_report(tmp_path):
@@ -71,8 +89,21 @@ def test_list_and_show(capsys):
     assert SOME_ID in capsys.readouterr().out
     assert cli.main(["show", SOME_ID]) == 0
     out = capsys.readouterr().out
-    for piece in ("statement:", "sources:", "spec record: spec/claims/", "check: vanishing.checks.claims.", "verdict:"):
+    for piece in ("statement:", "sources:", "spec record: ", "check: vanishing.checks.claims.", "verdict:"):
         assert piece in out, piece
+
+
+def test_show_points_at_files_that_exist(tmp_path):
+    """From any directory (as from a wheel), the spec record and the check are files the user has."""
+    r = _vanishing("show", "RNN-NORM-BOUND", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    record = next(ln for ln in lines if ln.startswith("spec record: ")).removeprefix("spec record: ").split(" record #")[0]
+    check = next(ln for ln in lines if ln.startswith("check: ")).split("(", 1)[1].rstrip(")")
+    path, line = check.rsplit(":", 1)
+    assert (tmp_path / record).is_file(), record
+    assert (tmp_path / path).is_file() and path.endswith(".py"), path
+    assert 1 <= int(line) <= len((tmp_path / path).read_text().splitlines())
 
 
 @pytest.mark.parametrize("args", [["show", "NOPE-NOPE"], ["verify", "--only", "NOPE-NOPE"]])
@@ -92,9 +123,69 @@ def test_ids_are_case_insensitive(capsys):
     assert SOME_ID in capsys.readouterr().out
 
 
-def test_unwritable_report_is_a_clear_error(tmp_path, capsys):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--json", str(blocker / "x.json")]) == 2
+def test_unwritable_report_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    """The paths were fine when checked, and writing fails anyway: the verdicts are still given."""
+    from vanishing import report
+    monkeypatch.setattr(report, "write_json", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--json", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err
     assert "could not write the results" in err and "verdicts above stand" in err
+
+
+@pytest.mark.parametrize("command", [["verify", "--only", SOME_ID], ["validate", "examples.numpy_lstm:make"]])
+@pytest.mark.parametrize("case", ["directory", "missing-parent", "parent-is-a-file"])
+def test_output_paths_are_checked_before_any_work(command, case, tmp_path, monkeypatch, capsys):
+    from vanishing.checks.conformance import runner as conformance_runner
+    monkeypatch.setattr(runner, "run_claim", lambda *a, **k: pytest.fail("ran a claim before checking --json"))
+    monkeypatch.setattr(conformance_runner, "validate_adapter", lambda *a, **k: pytest.fail("ran a check before checking --json"))
+    (tmp_path / "file").write_text("")
+    target = {"directory": tmp_path, "missing-parent": tmp_path / "a" / "b" / "c.json",
+              "parent-is-a-file": tmp_path / "file" / "c.json"}[case]
+    assert cli.main([*command, "--json", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--json" in err and str(target) in err, err
+    assert "Traceback" not in err and "IsADirectoryError" not in err
+    assert not (tmp_path / "a").exists()
+
+
+def test_report_dir_is_created_but_not_its_parents(tmp_path, capsys):
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--report", str(tmp_path / "no" / "cert")]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--report", str(tmp_path / "cert")]) == 0
+    assert (tmp_path / "cert" / "certificate.md").is_file()
+
+
+def test_table_shows_one_ratio_like_the_certificate(capsys):
+    assert cli.main(["verify", "--only", "CLIP-NORM-CAP", "--quiet"]) == 0
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("CLIP-NORM-CAP"))
+    ratio = row.split()[4]
+    assert "/" not in ratio
+    float(ratio)
+
+
+def test_no_hypothesis_directory_in_the_working_directory(tmp_path):
+    r = _vanishing("verify", "--only", SOME_ID, "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_jobs_gives_the_same_json_as_a_serial_run(tmp_path):
+    ids = ["ACT-TANH-RANGE", "CLIP-NORM-CAP", "RNN-SPECTRAL-RADIUS-NOT-SUFFICIENT", "LSTM-FORGET-ZERO-NOT-ERASE"]
+    docs = []
+    for name, extra in (("serial", []), ("parallel", ["--jobs", "2"])):
+        r = _vanishing("verify", "--only", *ids, "--quiet", "--json", str(tmp_path / f"{name}.json"), *extra, cwd=tmp_path)
+        assert r.returncode == 0, r.stdout + r.stderr
+        doc = json.loads((tmp_path / f"{name}.json").read_text())
+        for key in ("created", "command"):
+            doc.pop(key)
+        for c in doc["claims"]:
+            c.pop("seconds")
+        docs.append(doc)
+    assert [c["id"] for c in docs[1]["claims"]] == ids
+    assert docs[0] == docs[1]
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["verify", "--jobs", "0"])
+    assert e.value.code == 2

@@ -90,7 +90,9 @@ class AdapterInfo:
         if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
             missing.append("clip_grad_norm or clip_grad_value")
         if missing:
-            raise AdapterError(f"adapter {self.name}: missing method(s) {', '.join(missing)} (see docs/VALIDATE.md)")
+            from vanishing import documentation
+            raise AdapterError(f"adapter {self.name}: missing method(s) {', '.join(missing)} "
+                               f"(the protocol: {documentation('VALIDATE.md', module=__name__)})")
         self.has_clip_norm = callable(getattr(obj, "clip_grad_norm", None))
         self.has_clip_value = callable(getattr(obj, "clip_grad_value", None))
         self.has_param_count = callable(getattr(obj, "param_count", None))
