@@ -189,3 +189,43 @@ def test_jobs_must_be_positive(capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["verify", "--jobs", "0"])
     assert e.value.code == 2
+
+
+def test_documentation_points_at_what_the_user_has(monkeypatch, tmp_path):
+    """A checkout: its docs/ file; a wheel: the Documentation address of the metadata, else the installed module."""
+    import os
+    from importlib import metadata
+    where = vanishing.documentation("VALIDATE.md", module="vanishing.checks.conformance.protocol")
+    assert os.path.isfile(where), where        # this test runs from a checkout
+    monkeypatch.setattr(vanishing, "__file__", str(tmp_path / "site-packages" / "vanishing" / "__init__.py"))
+
+    class Meta:
+        def __init__(self, urls):
+            self.urls = urls
+
+        def get_all(self, key):
+            return self.urls if key == "Project-URL" else None
+    monkeypatch.setattr(metadata, "metadata", lambda dist: Meta(["Homepage, https://example.org", "Documentation, https://example.org/docs/"]))
+    assert vanishing.documentation("VALIDATE.md") == "https://example.org/docs/VALIDATE.md"
+    monkeypatch.setattr(metadata, "metadata", lambda dist: Meta(None))
+    where = vanishing.documentation("VALIDATE.md", module="vanishing.checks.conformance.protocol")
+    path = where.split("docstring of ", 1)[1].split(" ", 1)[0]
+    assert os.path.isfile(path) and path.endswith("protocol.py"), where
+    assert vanishing.documentation("VALIDATE.md") == "vanishing --help"
+
+
+def test_no_user_facing_message_names_a_repository_path():
+    """Messages and help texts (every string but docstrings) never send a user to docs/...: a wheel has no docs/."""
+    import ast
+    from pathlib import Path
+    files = [*Path(vanishing.__file__).parent.glob("*.py"), *(Path(runner.__file__).parent / "conformance").glob("*.py")]
+    offenders = []
+    for f in files:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body
+                      and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        offenders += [f"{f.name}:{n.lineno}: {n.value!r}" for n in ast.walk(tree)
+                      if isinstance(n, ast.Constant) and isinstance(n.value, str) and "docs/" in n.value
+                      and id(n) not in docstrings]
+    assert not offenders, "\n".join(offenders)

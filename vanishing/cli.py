@@ -407,6 +407,9 @@ def main(argv=None):
     except UsageError as e:
         print(f"vanishing {args.command}: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"vanishing {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:   # `vanishing show ID | head`: the reader left; nothing more to say
         sys.stderr.close()
         return 0

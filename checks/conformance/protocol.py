@@ -1,7 +1,7 @@
 """The adapter protocol: how any RNN/LSTM/GRU cell or clipping function plugs into ``vanishing validate``.
 
 An *adapter* is any object with these attributes (duck-typed; no base class needed).
-Parameters are always given in the canonical layout of docs/DESIGN.md (convert with
+Parameters are always given in the canonical layout (keys and shapes: :func:`param_shapes`; convert with
 ``vanishing.models.layouts.to_torch / to_keras``), as NumPy arrays of the adapter's dtype.
 
 Declarations
