@@ -26,10 +26,6 @@ class UsageError(Exception):
 
 # --- output paths: checked before any work ------------------------------------------------------
 
-def _shown(path):
-    return os.fspath(path)
-
-
 def output_file(path, option="--json"):
     """Check that ``path`` can be written as a file, before any work; returns it as a Path.
 
@@ -39,14 +35,14 @@ def output_file(path, option="--json"):
     from pathlib import Path
     p = Path(path)
     if p.is_dir():
-        raise UsageError(f"{option} {_shown(path)}: is a directory; give a file name, e.g. {_shown(p / 'results.json')}")
+        raise UsageError(f"{option} {path}: is a directory; give a file name, e.g. {p / 'results.json'}")
     parent = p.parent
     if not parent.exists():
-        raise UsageError(f"{option} {_shown(path)}: the directory {_shown(parent)} does not exist (create it first)")
+        raise UsageError(f"{option} {path}: the directory {parent} does not exist (create it first)")
     if not parent.is_dir():
-        raise UsageError(f"{option} {_shown(path)}: {_shown(parent)} is not a directory")
-    if p.exists() and not os.access(p, os.W_OK) or not p.exists() and not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {_shown(path)}: permission denied")
+        raise UsageError(f"{option} {path}: {parent} is not a directory")
+    if (p.exists() and not os.access(p, os.W_OK)) or (not p.exists() and not os.access(parent, os.W_OK | os.X_OK)):
+        raise UsageError(f"{option} {path}: permission denied")
     return p
 
 
@@ -55,19 +51,19 @@ def output_dir(path, option="--report"):
     from pathlib import Path
     p = Path(path)
     if p.exists() and not p.is_dir():
-        raise UsageError(f"{option} {_shown(path)}: exists and is not a directory")
+        raise UsageError(f"{option} {path}: exists and is not a directory")
     if p.is_dir():
         if not os.access(p, os.W_OK | os.X_OK):
-            raise UsageError(f"{option} {_shown(path)}: permission denied")
+            raise UsageError(f"{option} {path}: permission denied")
         for name in ("certificate.md", "certificate.html", "certificate.json"):
             if (p / name).is_dir():
-                raise UsageError(f"{option} {_shown(path)}: {name} in it is a directory")
+                raise UsageError(f"{option} {path}: {name} in it is a directory")
         return p
     if not p.parent.is_dir():
-        raise UsageError(f"{option} {_shown(path)}: the directory {_shown(p.parent)} does not exist "
+        raise UsageError(f"{option} {path}: the directory {p.parent} does not exist "
                          f"({option} creates {p.name}, not its parents)")
     if not os.access(p.parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {_shown(path)}: cannot create it in {_shown(p.parent)} (permission denied)")
+        raise UsageError(f"{option} {path}: cannot create it in {p.parent} (permission denied)")
     return p
 
 
