@@ -81,7 +81,7 @@ def test_a_printed_node_id_reruns_exactly_that_check(suite):
     res = suite.runpytest_inprocess(IMPL, nodeid)
     res.assert_outcomes(failed=1)
     res.stdout.fnmatch_lines(["collected 1 item", "*forward: h_t differs*", "*reproduce: vanishing validate adapters:make --only 'bad/forward'*"])
-    assert suite.runpytest_inprocess(IMPL, "adapters.py::vanishing[good/forward]").parseoutcomes() == {"passed": 1}
+    suite.runpytest_inprocess(IMPL, "adapters.py::vanishing[good/forward]").assert_outcomes(passed=1)
 
 
 def test_k_selects_conformance_items_like_any_test(suite):
