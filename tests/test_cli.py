@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -163,9 +164,13 @@ def test_table_shows_one_ratio_like_the_certificate(capsys):
     float(ratio)
 
 
-def test_no_hypothesis_directory_in_the_working_directory(tmp_path):
-    r = _vanishing("verify", "--only", SOME_ID, "--quiet", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+ZOO = Path(__file__).resolve().parent / "zoo" / "zoo.py"
+
+
+@pytest.mark.parametrize("command", [["verify", "--only", SOME_ID], ["validate", f"{ZOO}:correct", "--only", "zoo.clip"]])
+def test_no_hypothesis_directory_in_the_working_directory(command, tmp_path):
+    r = _vanishing(*command, "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
     assert not (tmp_path / ".hypothesis").exists()
 
 
