@@ -36,9 +36,14 @@ class ProfileError(ValueError):
 
 
 def register():
-    """Register every profile with Hypothesis (idempotent)."""
+    """Register every profile with Hypothesis (idempotent).
+
+    Each is built on Hypothesis's own defaults, not on the profile loaded at the time (which
+    ``register_profile`` would inherit from): registering again after ``ci`` is loaded must not
+    make ``dev`` derandomized.
+    """
     for name, kw in PROFILES.items():
-        settings.register_profile(name, **kw)
+        settings.register_profile(name, parent=settings.get_profile("default"), **kw)
 
 
 def resolve(profile=None, seed=None):

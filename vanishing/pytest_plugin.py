@@ -111,6 +111,8 @@ def pytest_configure(config):
     if not specs and profile is None and seed is None:
         return
     from vanishing.checks import profiles
+    if seed is None:   # a pytest-xdist worker runs with the seed its controller drew (and printed)
+        seed = getattr(config, "workerinput", {}).get("vanishing_seed")
     try:
         profile, seed = profiles.resolve(profile, seed)
     except profiles.ProfileError as e:
@@ -120,6 +122,14 @@ def pytest_configure(config):
     for spec in specs:
         anchors.setdefault(_anchor(spec), []).append(spec)
     config.stash[_PLAN] = _Plan(profile, seed, list(specs), anchors)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: every worker uses the controller's seed, so one seed is printed and reproduces every item."""
+    plan = node.config.stash.get(_PLAN, None)
+    if plan is not None:
+        node.workerinput["vanishing_seed"] = plan.seed
 
 
 def pytest_report_header(config):
