@@ -303,21 +303,21 @@ class _Show:
         except runner.UnknownClaim as e:
             raise UsageError(str(e)) from None
         c = cat[cid]
-        u = _unicode
-        print(f"{c.id}: {c.title}\ncite as {citation_id(c.id)}\nverdict: {c.verdict}\n\nstatement:\n  {u(c.statement)}")
+        # The statement is LaTeX (the certificate typesets it); the other fields are prose, where braces are braces.
+        print(f"{c.id}: {c.title}\ncite as {citation_id(c.id)}\nverdict: {c.verdict}\n\nstatement:\n  {_unicode(c.statement)}")
         if c.original:
-            print(f"\nas the source states it:\n  {u(c.original)}")
+            print(f"\nas the source states it:\n  {c.original}")
         if c.counterexample:
-            print(f"\ncounterexample:\n  {u(c.counterexample)}")
+            print(f"\ncounterexample:\n  {c.counterexample}")
         if c.hypotheses:
-            print("\nhypotheses:\n" + "\n".join(f"  - {u(h)}" for h in c.hypotheses))
-        print("\nsources:\n" + "\n".join(f"  - {s.ref}{' (' + s.where + ')' if s.where else ''}: {u(s.quote)}" for s in c.sources))
+            print("\nhypotheses:\n" + "\n".join(f"  - {h}" for h in c.hypotheses))
+        print("\nsources:\n" + "\n".join(f"  - {s.ref}{' (' + s.where + ')' if s.where else ''}: {s.quote}" for s in c.sources))
         record = Path(spec.__file__).parent / c.file.removeprefix("spec/")
         check = source_location(REGISTRY[c.id].build) if c.id in REGISTRY else "(none)"
         print(f"\nspec record: {_user_path(record)} record #{c.index}\ncheck: {check}")
         print(f"oracles: {', '.join(c.oracles)}")
         if c.notes:
-            print(f"\nnotes:\n  {u(c.notes)}")
+            print(f"\nnotes:\n  {c.notes}")
         return 0
 
 
