@@ -232,8 +232,8 @@ def run_parallel(ids, profile, seed, jobs, progress=None):
     """Run the claims ``ids`` in ``jobs`` processes; the outcomes in the order of ``ids``.
 
     Each process runs :func:`vanishing.checks.runner.run_claim` with the same profile and seed
-    as a serial run, so verdicts and results agree with it. Where the platform has ``fork``
-    the workers start as copies of this process: the same modules are imported, and
+    as a serial run, so verdicts and results agree with it. On Linux the workers are forked
+    copies of this process: the same modules are imported, and
     Hypothesis draws constants from the imported local modules (docs/DESIGN.md), so a
     derandomized run draws the same examples as a serial one.
     """
@@ -242,7 +242,9 @@ def run_parallel(ids, profile, seed, jobs, progress=None):
 
     from hypothesis import configuration
 
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    # fork on Linux (the workers are copies of this process); elsewhere the platform's default start method,
+    # and the initializer imports what a serial run has imported
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
     storage = configuration.storage_directory(intent_to_write=False).home_directory
     done = {}
     with cf.ProcessPoolExecutor(max_workers=min(jobs, len(ids)), mp_context=ctx,
