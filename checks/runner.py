@@ -5,7 +5,6 @@ Data flows one way: spec record → check → oracles → :class:`Outcome` → r
 
 import difflib
 import functools
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -223,14 +222,10 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
         claim = catalogue()[resolve_ids([claim])[0]]
     if claim.id not in checks:
         raise LookupError(f"claim {claim.id} ({claim.file}) has no check in vanishing.checks.claims")
-    profiles.register()
     # the profile pytest or the CLI loaded (Hypothesis keeps its name privately; fall back to ci)
-    name = profile or getattr(settings, "_current_profile", None) or profiles.DEFAULT_PROFILE
+    name, seed = profiles.resolve(profile or getattr(settings, "_current_profile", None), seed)
     base = settings.get_profile(name)
-    if base.derandomize:
-        seed = "derandomized"
-    elif seed is None:
-        seed = random.SystemRandom().getrandbits(32)
+    seed = "derandomized" if seed is None else seed
     t0 = time.perf_counter()
     props = checks[claim.id].properties(overrides)
     results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}

@@ -3,9 +3,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import vanishing
 from vanishing import cli
 from vanishing.checks import runner
 
@@ -18,10 +20,27 @@ def _vanishing(*args, cwd=None):
 
 
 def test_help_lists_commands(capsys):
-    assert cli.main([]) == 0
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--help"])
+    assert e.value.code == 0
     out = capsys.readouterr().out
-    for word in ("verify", "list", "show"):
+    for word in ("verify", "list", "show", "validate"):
         assert word in out
+
+
+def test_bare_vanishing_prints_help_and_exits_2(capsys):
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "usage: vanishing" in err and "verify" in err
+
+
+def test_version_and_help_import_nothing_heavy():
+    code = ("import sys; from vanishing import cli\n"
+            "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('numpy', 'hypothesis', 'scipy', 'autograd', 'vanishing.checks') if m in sys.modules)\n"
+            "print(heavy)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.splitlines() == ["vanishing " + vanishing.__version__, "[]"], r.stdout + r.stderr
 
 
 def test_verify_only_writes_json_and_report(tmp_path):
@@ -40,18 +59,20 @@ def test_verify_only_writes_json_and_report(tmp_path):
     html = (tmp_path / "cert" / "certificate.html").read_text()
     assert f"vanishing:{SOME_ID}@" in md and "Reproduce" in md
     assert html.startswith("<!DOCTYPE html>") and SOME_ID in html and "<script" not in html
+    assert not (tmp_path / ".hypothesis").exists()   # Hypothesis's cache goes to the user's cache directory
 
 
-def test_verify_unknown_id_lists_closest(tmp_path):
+def test_verify_unknown_id_lists_closest(capsys):
     typo = SOME_ID[:-1] + ("X" if SOME_ID[-1] != "X" else "Y")
-    r = _vanishing("verify", "--only", typo, cwd=tmp_path)
-    assert r.returncode == 2
-    assert "unknown claim ID" in r.stderr and SOME_ID in r.stderr and "Traceback" not in r.stderr
+    assert cli.main(["verify", "--only", typo]) == 2
+    err = capsys.readouterr().err
+    assert "unknown claim ID" in err and SOME_ID in err and len(err.strip().splitlines()) == 1
 
 
-def test_verify_unknown_profile_is_a_usage_error(tmp_path):
-    r = _vanishing("verify", "--profile", "nope", cwd=tmp_path)
-    assert r.returncode == 2 and "unknown profile" in r.stderr and "Traceback" not in r.stderr
+def test_verify_unknown_profile_is_a_usage_error(capsys):
+    assert cli.main(["verify", "--profile", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown profile 'nope'" in err and len(err.strip().splitlines()) == 1
 
 
 def test_verify_exits_nonzero_when_an_outcome_contradicts_its_verdict(monkeypatch, capsys):
@@ -71,8 +92,21 @@ def test_list_and_show(capsys):
     assert SOME_ID in capsys.readouterr().out
     assert cli.main(["show", SOME_ID]) == 0
     out = capsys.readouterr().out
-    for piece in ("statement:", "sources:", "spec record: spec/claims/", "check: vanishing.checks.claims.", "verdict:"):
+    for piece in ("statement:", "sources:", "spec record: ", "check: vanishing.checks.claims.", "verdict:"):
         assert piece in out, piece
+
+
+def test_show_points_at_files_that_exist(tmp_path, monkeypatch, capsys):
+    """From any directory (as from a wheel), the spec record and the check are files the user has."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["show", "RNN-NORM-BOUND"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    record = next(ln for ln in lines if ln.startswith("spec record: ")).removeprefix("spec record: ").split(" record #")[0]
+    check = next(ln for ln in lines if ln.startswith("check: ")).split("(", 1)[1].rstrip(")")
+    path, line = check.rsplit(":", 1)
+    assert (tmp_path / record).is_file(), record
+    assert (tmp_path / path).is_file() and path.endswith(".py"), path
+    assert 1 <= int(line) <= len((tmp_path / path).read_text().splitlines())
 
 
 @pytest.mark.parametrize("args", [["show", "NOPE-NOPE"], ["verify", "--only", "NOPE-NOPE"]])
@@ -92,9 +126,113 @@ def test_ids_are_case_insensitive(capsys):
     assert SOME_ID in capsys.readouterr().out
 
 
-def test_unwritable_report_is_a_clear_error(tmp_path, capsys):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--json", str(blocker / "x.json")]) == 2
+def test_unwritable_report_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    """The paths were fine when checked, and writing fails anyway: the verdicts are still given."""
+    from vanishing import report
+    monkeypatch.setattr(report, "write_json", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--json", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err
     assert "could not write the results" in err and "verdicts above stand" in err
+
+
+@pytest.mark.parametrize("command", [["verify", "--only", SOME_ID], ["validate", "examples.numpy_lstm:make"]])
+@pytest.mark.parametrize("case", ["directory", "missing-parent", "parent-is-a-file"])
+def test_output_paths_are_checked_before_any_work(command, case, tmp_path, monkeypatch, capsys):
+    from vanishing.checks.conformance import runner as conformance_runner
+    monkeypatch.setattr(runner, "run_claim", lambda *a, **k: pytest.fail("ran a claim before checking --json"))
+    monkeypatch.setattr(conformance_runner, "validate_adapter", lambda *a, **k: pytest.fail("ran a check before checking --json"))
+    (tmp_path / "file").write_text("")
+    target = {"directory": tmp_path, "missing-parent": tmp_path / "a" / "b" / "c.json",
+              "parent-is-a-file": tmp_path / "file" / "c.json"}[case]
+    assert cli.main([*command, "--json", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--json" in err and str(target) in err, err
+    assert "Traceback" not in err and "IsADirectoryError" not in err
+    assert not (tmp_path / "a").exists()
+
+
+def test_report_dir_is_created_but_not_its_parents(tmp_path, capsys):
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--report", str(tmp_path / "no" / "cert")]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--report", str(tmp_path / "cert")]) == 0
+    assert (tmp_path / "cert" / "certificate.md").is_file()
+
+
+def test_table_shows_one_ratio_like_the_certificate(capsys):
+    assert cli.main(["verify", "--only", "CLIP-NORM-CAP", "--quiet"]) == 0
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("CLIP-NORM-CAP"))
+    ratio = row.split()[4]
+    assert "/" not in ratio
+    float(ratio)
+
+
+ZOO = Path(__file__).resolve().parent / "zoo" / "zoo.py"
+
+
+def test_no_hypothesis_directory_in_the_working_directory(tmp_path):
+    """(verify: test_verify_only_writes_json_and_report)"""
+    r = _vanishing("validate", f"{ZOO}:correct", "--only", "zoo.clip", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_jobs_gives_the_same_json_as_a_serial_run(tmp_path):
+    ids = ["ACT-TANH-RANGE", "CLIP-NORM-CAP", "LSTM-FORGET-ZERO-NOT-ERASE"]   # refuted, corrected, corrected
+    docs = []
+    for name, extra in (("serial", []), ("parallel", ["--jobs", "2"])):
+        r = _vanishing("verify", "--only", *ids, "--quiet", "--json", str(tmp_path / f"{name}.json"), *extra, cwd=tmp_path)
+        assert r.returncode == 0, r.stdout + r.stderr
+        doc = json.loads((tmp_path / f"{name}.json").read_text())
+        for key in ("created", "command"):
+            doc.pop(key)
+        for c in doc["claims"]:
+            c.pop("seconds")
+        docs.append(doc)
+    assert [c["id"] for c in docs[1]["claims"]] == ids
+    assert docs[0] == docs[1]
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["verify", "--jobs", "0"])
+    assert e.value.code == 2
+
+
+def test_documentation_points_at_what_the_user_has(monkeypatch, tmp_path):
+    """A checkout: its docs/ file; a wheel: the Documentation address of the metadata, else the installed module."""
+    import os
+    from importlib import metadata
+    where = vanishing.documentation("VALIDATE.md", module="vanishing.checks.conformance.protocol")
+    assert os.path.isfile(where), where        # this test runs from a checkout
+    monkeypatch.setattr(vanishing, "__file__", str(tmp_path / "site-packages" / "vanishing" / "__init__.py"))
+
+    class Meta:
+        def __init__(self, urls):
+            self.urls = urls
+
+        def get_all(self, key):
+            return self.urls if key == "Project-URL" else None
+    monkeypatch.setattr(metadata, "metadata", lambda dist: Meta(["Homepage, https://example.org", "Documentation, https://example.org/docs/"]))
+    assert vanishing.documentation("VALIDATE.md") == "https://example.org/docs/VALIDATE.md"
+    monkeypatch.setattr(metadata, "metadata", lambda dist: Meta(None))
+    where = vanishing.documentation("VALIDATE.md", module="vanishing.checks.conformance.protocol")
+    path = where.split("docstring of ", 1)[1].split(" ", 1)[0]
+    assert os.path.isfile(path) and path.endswith("protocol.py"), where
+    assert vanishing.documentation("VALIDATE.md") == "vanishing --help"
+
+
+def test_no_user_facing_message_names_a_repository_path():
+    """Messages and help texts (every string but docstrings) never send a user to docs/...: a wheel has no docs/."""
+    import ast
+    from pathlib import Path
+    files = [*Path(vanishing.__file__).parent.glob("*.py"), *(Path(runner.__file__).parent / "conformance").glob("*.py")]
+    offenders = []
+    for f in files:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body
+                      and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        offenders += [f"{f.name}:{n.lineno}: {n.value!r}" for n in ast.walk(tree)
+                      if isinstance(n, ast.Constant) and isinstance(n.value, str) and "docs/" in n.value
+                      and id(n) not in docstrings]
+    assert not offenders, "\n".join(offenders)

@@ -1,6 +1,5 @@
 """Conformance layer: the mutable reference, the error bounds, the loader and CLI faces, the built-in adapters."""
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -8,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vanishing import cli
 from vanishing.checks import tolerances
 from vanishing.checks.conformance import (
     bounds,
-    cli,
     load,
     mutants,
     reference,
@@ -103,10 +102,7 @@ def test_forward_bound_is_not_vacuous():
 
 # ---------------------------------------------------------------- loader and CLI (exit status 2, one line)
 def _cli(argv, capsys):
-    p = argparse.ArgumentParser(prog="vanishing")
-    s = p.add_subparsers(dest="command")
-    cli.add_parser(s)
-    rc = cli.run(p.parse_args(argv))
+    rc = cli.main(argv)
     out, err = capsys.readouterr()
     return rc, out, err
 

@@ -1,50 +1,147 @@
 """The console script ``vanishing`` (also ``python -m vanishing``).
 
-Faces only: every command calls the one runner in ``vanishing.checks.runner``.
+Faces only: every command calls the one runner in ``vanishing.checks.runner`` (or the
+conformance runner). Argument parsing, output files and exit codes live here and in the
+subcommand modules; exit status 0 ok, 1 a claim or check contradicted, 2 a usage error
+or broken input (one line on stderr).
+
+A subcommand is a module (or an object) with ``add_arguments(parser)`` and
+``main(args) -> exit status``, listed in :data:`COMMANDS`. It is imported only when its
+command runs (or its ``--help`` is asked for), so ``vanishing --version`` and
+``vanishing --help`` import nothing heavy. Adding one is one line in :data:`COMMANDS`.
 """
 
 import argparse
+import os
 import sys
-import textwrap
 
 import vanishing
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "UsageError", "main", "output_dir", "output_file"]
 
 
-def _parser():
-    p = argparse.ArgumentParser(
-        prog="vanishing",
-        description="Property-based verification of the mathematics of gradient flow: vanishing and "
-                    "exploding gradients in deep nets, RNNs, LSTMs and GRUs.")
-    p.add_argument("--version", action="version", version=f"vanishing {vanishing.__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
 
-    v = sub.add_parser("verify", help="check every claim of the catalogue and print its verdict",
-                       description="Run every claim's check (the same code path as pytest) and compare what it "
-                                   "observes with the recorded verdict. Exit 1 if any claim contradicts its verdict.")
-    v.add_argument("--only", nargs="+", metavar="ID", help="run only these claim IDs")
-    v.add_argument("--profile", default=None, help="Hypothesis profile: ci (default), dev or thorough")
-    v.add_argument("--seed", type=int, default=None, help="Hypothesis seed for non-derandomized profiles")
-    v.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
-    v.add_argument("--report", metavar="DIR", help="write the certificate (Markdown, HTML, JSON) into DIR")
-    v.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    ls = sub.add_parser("list", help="list the claims: ID, verdict, title")
-    ls.add_argument("--verdict", choices=["verified", "corrected", "refuted"], help="only claims with this verdict")
+# --- output paths: checked before any work ------------------------------------------------------
 
-    sh = sub.add_parser("show", help="show one claim: statement, sources, verdict, and where its check lives")
-    sh.add_argument("id", metavar="ID")
+def output_file(path, option="--json"):
+    """Check that ``path`` can be written as a file, before any work; returns it as a Path.
 
-    from vanishing.checks.conformance import cli as validate_cli
-    validate_cli.add_parser(sub)
+    An existing directory, a missing parent directory, a parent that is a file, or no
+    permission is a :class:`UsageError`. Parent directories are never created.
+    """
+    from pathlib import Path
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; give a file name, e.g. {p / 'results.json'}")
+    parent = p.parent
+    if not parent.exists():
+        raise UsageError(f"{option} {path}: the directory {parent} does not exist (create it first)")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: {parent} is not a directory")
+    if (p.exists() and not os.access(p, os.W_OK)) or (not p.exists() and not os.access(parent, os.W_OK | os.X_OK)):
+        raise UsageError(f"{option} {path}: permission denied")
     return p
 
 
+def output_dir(path, option="--report"):
+    """Check that ``path`` is a writable directory or can be created as one (its parent must exist)."""
+    from pathlib import Path
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{option} {path}: exists and is not a directory")
+    if p.is_dir():
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise UsageError(f"{option} {path}: permission denied")
+        for name in ("certificate.md", "certificate.html", "certificate.json"):
+            if (p / name).is_dir():
+                raise UsageError(f"{option} {path}: {name} in it is a directory")
+        return p
+    if not p.parent.is_dir():
+        raise UsageError(f"{option} {path}: the directory {p.parent} does not exist "
+                         f"({option} creates {p.name}, not its parents)")
+    if not os.access(p.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot create it in {p.parent} (permission denied)")
+    return p
+
+
+# --- what users read -------------------------------------------------------------------------------
+
+def _unicode(text):
+    """LaTeX in a claim's text, as Unicode for the terminal.
+
+    THE ONE CALL SITE for ``vanishing.mathtext.to_unicode`` (written by another helper).
+    Until that module is in the tree, the text is shown unchanged.
+    """
+    try:
+        import vanishing.mathtext as mathtext
+    except ModuleNotFoundError as e:
+        if e.name != "vanishing.mathtext":
+            raise
+        return text
+    return mathtext.to_unicode(text) if text else text
+
+
+def source_location(fn):
+    """``module (path:line)`` of a function, with the path of the file as installed.
+
+    Relative to the working directory when the file is below it (a checkout), else absolute
+    (an installed wheel: the file in site-packages), so the path always exists for the user.
+    """
+    code = getattr(fn, "__code__", None)
+    mod = getattr(fn, "__module__", "?")
+    if code is None:
+        return mod
+    return f"{mod} ({_user_path(code.co_filename)}:{code.co_firstlineno})"
+
+
+def _user_path(path):
+    path = os.path.abspath(path)
+    rel = os.path.relpath(path)
+    return path if rel.startswith(os.pardir) else rel
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+class _Verify:
+    """``vanishing verify``: run every claim's check and compare with its recorded verdict."""
+
+    @staticmethod
+    def add_arguments(v):
+        v.description = ("Run every claim's check (the same code path as pytest) and compare what it observes with the "
+                         "recorded verdict. Exit 1 if any claim contradicts its verdict, 2 on a usage error.")
+        v.add_argument("--only", nargs="+", metavar="ID", help="run only these claim IDs")
+        v.add_argument("--profile", default=None, help="Hypothesis profile: ci (default, derandomized), dev or thorough")
+        v.add_argument("--seed", type=int, default=None, help="Hypothesis seed for the non-derandomized profiles")
+        v.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
+                       help="run the claims in N processes (same verdicts and JSON as one; default 1)")
+        v.add_argument("--json", metavar="PATH", help="write machine-readable results to the file PATH (its directory must exist)")
+        v.add_argument("--report", metavar="DIR", help="write the certificate (Markdown, HTML, JSON) into DIR "
+                                                       "(created if missing; its parent must exist)")
+        v.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    @staticmethod
+    def main(args):
+        return _verify(args)
+
+
+def _positive_int(s):
+    try:
+        n = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {s!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def _fmt_ratio(o):
+    """The worst error/tolerance ratio of the run (the certificate's number); — when nothing was compared."""
     if o.tolerance == 0 and o.max_error == 0:
         return "—"
-    return f"{o.max_error:.1e}/{o.tolerance:.1e}"
+    return f"{o.max_ratio:.2g}"
 
 
 def _table(outcomes):
@@ -57,40 +154,41 @@ def _table(outcomes):
 
 
 def _verify(args):
+    import textwrap
+
     from hypothesis import settings
 
     from vanishing import report
     from vanishing.checks import profiles, runner
 
-    profile = args.profile or profiles.DEFAULT_PROFILE
-    if profile not in profiles.PROFILES:
-        print(f"vanishing verify: unknown profile {profile!r}; choose from {', '.join(profiles.PROFILES)}", file=sys.stderr)
-        return 2
+    try:
+        profile, seed = profiles.resolve(args.profile, args.seed)
+    except profiles.ProfileError as e:
+        raise UsageError(str(e).replace("a seed has no effect", "--seed has no effect")) from None
+    json_path = output_file(args.json, "--json") if args.json else None
+    report_dir = output_dir(args.report, "--report") if args.report else None
     settings.load_profile(profile)
-    if args.seed is not None and settings.get_profile(profile).derandomize:
-        print(f"vanishing verify: --seed has no effect with the derandomized profile {profile!r}; "
-              "use --profile dev or thorough to run with a seed", file=sys.stderr)
-        return 2
     try:
         cat = runner.catalogue()
         ids = runner.resolve_ids(args.only, cat) if args.only else list(cat)
     except runner.UnknownClaim as e:
-        print(f"vanishing verify: {e}", file=sys.stderr)
-        return 2
-    seed = args.seed
-    if seed is None and not settings.get_profile(profile).derandomize:
-        import random
-        seed = random.SystemRandom().getrandbits(32)
+        raise UsageError(str(e)) from None
 
     def progress(i, n, outcome, cid):
         if args.quiet:
             return
         if outcome is None:
             print(f"[{i + 1:>3}/{n}] {cid} ...", file=sys.stderr, flush=True)
-        elif not outcome.consistent:
+            return
+        if args.jobs > 1:   # claims finish out of order: one line each as they do
+            print(f"[{i:>3}/{n}] {cid} {outcome.outcome}", file=sys.stderr, flush=True)
+        if not outcome.consistent:
             print(textwrap.indent(outcome.summary(), "      "), file=sys.stderr, flush=True)
 
-    outcomes = runner.run_all(ids, profile=profile, seed=seed, progress=progress)
+    if args.jobs > 1 and len(ids) > 1:
+        outcomes = run_parallel(ids, profile, seed, args.jobs, progress)
+    else:
+        outcomes = runner.run_all(ids, profile=profile, seed=seed, progress=progress)
     print(_table(outcomes))
     n_fail = sum(not o.consistent for o in outcomes)
     total = sum(o.seconds for o in outcomes)
@@ -101,13 +199,13 @@ def _verify(args):
     for o in outcomes:
         if not o.consistent:
             print("\n" + o.summary())
-    if args.json or args.report:
+    if json_path or report_dir:
         doc = report.to_json(outcomes, profile, seed if seed is not None else "derandomized")
         try:
-            if args.json:
-                print(f"wrote {report.write_json(args.json, doc)}")
-            if args.report:
-                d = report.write_report(args.report, doc)
+            if json_path:
+                print(f"wrote {report.write_json(json_path, doc)}")
+            if report_dir:
+                d = report.write_report(report_dir, doc)
                 print(f"wrote {d / 'certificate.md'}, {d / 'certificate.html'}, {d / 'certificate.json'}")
         except OSError as e:
             print(f"vanishing verify: could not write the results ({e}); the verdicts above stand "
@@ -116,62 +214,205 @@ def _verify(args):
     return 1 if n_fail else 0
 
 
-def _list(args):
+def _run_one(cid, profile, seed):
     from vanishing.checks import runner
-    for c in runner.catalogue().values():
-        if args.verdict and c.verdict != args.verdict:
+    return runner.run_claim(cid, profile=profile, seed=seed)
+
+
+def _worker_init(storage):
+    from hypothesis import configuration
+    if storage is not None:
+        configuration.set_hypothesis_home_dir(storage)
+    from vanishing import report  # noqa: F401  (the serial run has it imported: same local modules, same draws)
+    from vanishing.checks import runner
+    runner.catalogue()
+
+
+def run_parallel(ids, profile, seed, jobs, progress=None):
+    """Run the claims ``ids`` in ``jobs`` processes; the outcomes in the order of ``ids``.
+
+    Each process runs :func:`vanishing.checks.runner.run_claim` with the same profile and seed
+    as a serial run, so verdicts and results agree with it. On Linux the workers are forked
+    copies of this process: the same modules are imported, and
+    Hypothesis draws constants from the imported local modules (docs/DESIGN.md), so a
+    derandomized run draws the same examples as a serial one.
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    from hypothesis import configuration
+
+    # fork on Linux (the workers are copies of this process); elsewhere the platform's default start method,
+    # and the initializer imports what a serial run has imported
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
+    storage = configuration.storage_directory(intent_to_write=False).home_directory
+    done = {}
+    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(ids)), mp_context=ctx,
+                                initializer=_worker_init, initargs=(os.fspath(storage),)) as ex:
+        futures = {ex.submit(_run_one, cid, profile, seed): cid for cid in ids}
+        try:
+            for f in cf.as_completed(futures):
+                cid = futures[f]
+                done[cid] = f.result()
+                if progress:
+                    progress(len(done), len(ids), done[cid], cid)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return [done[cid] for cid in ids]
+
+
+# --- list, show ------------------------------------------------------------------------------------
+
+class _List:
+    """``vanishing list``."""
+
+    @staticmethod
+    def add_arguments(ls):
+        ls.add_argument("--verdict", choices=["verified", "corrected", "refuted"], help="only claims with this verdict")
+
+    @staticmethod
+    def main(args):
+        from vanishing.checks import runner
+        for c in runner.catalogue().values():
+            if args.verdict and c.verdict != args.verdict:
+                continue
+            print(f"{c.id:<40} {c.verdict:<10} {c.title}")
+        return 0
+
+
+class _Show:
+    """``vanishing show ID``."""
+
+    @staticmethod
+    def add_arguments(sh):
+        sh.description = ("Show one claim: its statement, the source's own words, its sources, verdict and "
+                          "counterexample, and the files of its spec record and of its check as installed.")
+        sh.add_argument("id", metavar="ID")
+
+    @staticmethod
+    def main(args):
+        from pathlib import Path
+
+        from vanishing import spec
+        from vanishing.checks import runner
+        from vanishing.checks.registry import REGISTRY
+        from vanishing.report import citation_id
+        cat = runner.catalogue()
+        try:
+            cid = runner.resolve_ids([args.id], cat)[0]
+        except runner.UnknownClaim as e:
+            raise UsageError(str(e)) from None
+        c = cat[cid]
+        # The statement is LaTeX (the certificate typesets it); the other fields are prose, where braces are braces.
+        print(f"{c.id}: {c.title}\ncite as {citation_id(c.id)}\nverdict: {c.verdict}\n\nstatement:\n  {_unicode(c.statement)}")
+        if c.original:
+            print(f"\nas the source states it:\n  {c.original}")
+        if c.counterexample:
+            print(f"\ncounterexample:\n  {c.counterexample}")
+        if c.hypotheses:
+            print("\nhypotheses:\n" + "\n".join(f"  - {h}" for h in c.hypotheses))
+        print("\nsources:\n" + "\n".join(f"  - {s.ref}{' (' + s.where + ')' if s.where else ''}: {s.quote}" for s in c.sources))
+        record = Path(spec.__file__).parent / c.file.removeprefix("spec/")
+        check = source_location(REGISTRY[c.id].build) if c.id in REGISTRY else "(none)"
+        print(f"\nspec record: {_user_path(record)} record #{c.index}\ncheck: {check}")
+        print(f"oracles: {', '.join(c.oracles)}")
+        if c.notes:
+            print(f"\nnotes:\n  {c.notes}")
+        return 0
+
+
+# --- the command table -----------------------------------------------------------------------------
+
+#: name -> (module path or object with add_arguments/main, one-line help shown by ``vanishing --help``).
+COMMANDS = {
+    "verify": (_Verify, "check every claim of the catalogue and print its verdict"),
+    "list": (_List, "list the claims: ID, verdict, title"),
+    "show": (_Show, "show one claim: statement, sources, verdict, and where its check lives"),
+    "validate": ("vanishing.validate", "validate another implementation (PyTorch's, or yours) against the reference models"),
+}
+
+
+def _load(target):
+    if isinstance(target, str):
+        import importlib
+        return importlib.import_module(target)
+    return target
+
+
+def _command_in(argv):
+    """The subcommand named in ``argv``: the first argument that is not an option (top-level options take no value)."""
+    for a in argv:
+        if a == "--":
+            return None
+        if not a.startswith("-"):
+            return a if a in COMMANDS else None
+    return None
+
+
+def _parser(command=None):
+    """The parser; only ``command``'s module is imported, to add its arguments."""
+    p = argparse.ArgumentParser(
+        prog="vanishing",
+        description="Property-based verification of the mathematics of gradient flow: vanishing and "
+                    "exploding gradients in deep nets, RNNs, LSTMs and GRUs.")
+    p.add_argument("--version", action="version", version=f"vanishing {vanishing.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (target, help_) in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        if name == command:
+            _load(target).add_arguments(sp)
+    return p
+
+
+def _keep_hypothesis_out_of_cwd():
+    """Hypothesis keeps a cache (the constants it draws from local modules) in ./.hypothesis unless told
+    otherwise; our profiles have no example database, so a user's working directory is left alone: the cache
+    goes to the user's cache directory, unless HYPOTHESIS_STORAGE_DIRECTORY says where."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    import tempfile
+    from pathlib import Path
+
+    from hypothesis import configuration
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for d in (Path(base) / "vanishing" / "hypothesis", Path(tempfile.gettempdir()) / "vanishing-hypothesis"):
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError:
             continue
-        print(f"{c.id:<40} {c.verdict:<10} {c.title}")
-    return 0
-
-
-def _show(args):
-    from vanishing.checks import runner
-    from vanishing.checks.registry import REGISTRY
-    from vanishing.report import citation_id
-    cat = runner.catalogue()
-    try:
-        cid = runner.resolve_ids([args.id], cat)[0]
-    except runner.UnknownClaim as e:
-        print(f"vanishing show: {e}", file=sys.stderr)
-        return 2
-    c = cat[cid]
-    print(f"{c.id}: {c.title}\ncite as {citation_id(c.id)}\nverdict: {c.verdict}\n\nstatement:\n  {c.statement}")
-    if c.original:
-        print(f"\nas the source states it:\n  {c.original}")
-    if c.counterexample:
-        print(f"\ncounterexample:\n  {c.counterexample}")
-    if c.hypotheses:
-        print("\nhypotheses:\n" + "\n".join(f"  - {h}" for h in c.hypotheses))
-    print("\nsources:\n" + "\n".join(f"  - {s.ref}{' (' + s.where + ')' if s.where else ''}: {s.quote}" for s in c.sources))
-    print(f"\nspec record: {c.file} record #{c.index}\ncheck: {REGISTRY[c.id].where if c.id in REGISTRY else '(none)'}")
-    print(f"oracles: {', '.join(c.oracles)}")
-    if c.notes:
-        print(f"\nnotes:\n  {c.notes}")
-    return 0
+        if os.access(d, os.W_OK | os.X_OK):
+            configuration.set_hypothesis_home_dir(d)
+            return
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command_in(argv)
+    parser = _parser(command)
+    if not argv:   # like argparse tools: a bare command is a usage error, with the help to say why
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     if args.command is None:
-        _parser().print_help()
-        return 0
+        parser.print_usage(sys.stderr)
+        print("vanishing: error: a command is required", file=sys.stderr)
+        return 2
     try:
-        if args.command == "verify":
-            return _verify(args)
-        if args.command == "list":
-            return _list(args)
-        if args.command == "show":
-            return _show(args)
-        if args.command == "validate":
-            from vanishing.checks.conformance import cli as validate_cli
-            return validate_cli.run(args)
+        _keep_hypothesis_out_of_cwd()
+        return _load(COMMANDS[args.command][0]).main(args)
+    except UsageError as e:
+        print(f"vanishing {args.command}: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vanishing {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:   # `vanishing show ID | head`: the reader left; nothing more to say
         sys.stderr.close()
         return 0
     except Exception as e:  # a face never shows a bare traceback
         from vanishing.spec import SpecError
         kind = "spec error" if isinstance(e, SpecError) else type(e).__name__
-        print(f"vanishing {args.command}: {kind}: {e}", file=sys.stderr)
+        print(f"vanishing {args.command}: {kind}: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
-    return 0

@@ -1,29 +1,44 @@
 """pytest plugin (entry point ``pytest11``): run vanishing's conformance checks inside any test suite.
 
-Install vanishing and pass your adapter factory (docs/VALIDATE.md)::
+Install vanishing and pass your adapter factory (the protocol: ``vanishing validate --help``
+says where it is documented)::
 
-    pytest --vanishing-impl=mypkg.cells:make            # your suite + one test item per check
+    pytest --vanishing-impl=mypkg.cells:make                 # your suite + one test item per check
     pytest --vanishing-impl=mypkg.cells:make -k vanishing    # only the conformance checks
     pytest --vanishing-impl=torch --vanishing-profile=dev    # the PyTorch built-ins, randomized
 
-Each (adapter, check) pair becomes a test item named ``vanishing[ADAPTER/CHECK]``, so
-``-k``, ``-x``, ``--lf``-style selection and your CI's test report all work as usual. A
-failing item prints what differs and where, the diagnosis (which known bug reproduces
-it), the shrunk counterexample and a reproduce snippet, exactly as ``vanishing validate``
-does. A broken adapter (import error, wrong shapes, NaN, wrong dtype, missing method)
-becomes one failing item ``vanishing[SPEC]`` with a one-line reason. ``--vanishing-impl``
-may be repeated.
+The checks are collected like any test: each (adapter, check) pair is an item
+``vanishing[ADAPTER/CHECK]`` in the file that defines the factory, e.g.
+``mypkg/cells.py::vanishing[mylstm/gradients]`` (for ``torch``, vanishing's own
+``torch_adapters.py``). The header counts them, ``-k``, ``-x``, ``--lf`` and ``--sw`` work,
+and a node ID that pytest prints re-runs that one check when passed back::
 
-For hand-written tests the fixture ``vanishing_impl`` gives the loaded adapters
-(a list of ``AdapterInfo``; skipped when the option is absent), and
-``vanishing.checks.conformance.validate_adapter`` runs the checks on one of them.
+    pytest --vanishing-impl=mypkg.cells:make "mypkg/cells.py::vanishing[mylstm/gradients]"
+
+With only directories (or no paths) on the command line, the conformance items join
+the run; with files or node IDs, only those named. A failing item prints what differs
+and where, the diagnosis (which known bug reproduces it), the shrunk counterexample and
+a reproduce snippet, exactly as ``vanishing validate`` does. A broken adapter (factory
+raises, wrong shapes, NaN, wrong dtype, missing method) becomes one failing item
+``vanishing[ADAPTER]`` (or ``vanishing[SPEC]``) with a one-line reason. An unknown profile,
+a seed for a derandomized one, or a factory module that cannot be found is a usage
+error. ``--vanishing-impl`` may be repeated.
+
+For hand-written tests the fixture ``vanishing_impl`` gives the adapters themselves
+(the objects the factories returned, in order; skipped when the option is absent);
+``vanishing.checks.conformance.validate_adapter(AdapterInfo(adapter))`` runs the checks
+on one of them.
 
 Without ``--vanishing-impl`` the plugin adds nothing and imports nothing heavy.
 """
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
-__all__ = ["pytest_addoption", "pytest_collection_modifyitems", "vanishing_impl"]
+__all__ = ["ConformanceFile", "ConformanceItem", "vanishing_impl"]
 
 
 def pytest_addoption(parser):
@@ -37,26 +52,161 @@ def pytest_addoption(parser):
                     help="Hypothesis seed for a non-derandomized --vanishing-profile")
 
 
+class _Plan:
+    """What --vanishing-impl asks for: the profile and seed, and for each anchor file its adapter specs."""
+
+    def __init__(self, profile, seed, specs, anchors):
+        self.profile, self.seed, self.specs, self.anchors = profile, seed, specs, anchors
+        self._loaded = {}
+
+    def load(self, spec):
+        """The AdapterInfos of ``spec``, loaded once per session (an AdapterError is kept and raised again)."""
+        if spec not in self._loaded:
+            from vanishing.checks.conformance import load
+            from vanishing.checks.conformance.protocol import AdapterError
+            try:
+                self._loaded[spec] = load(spec)
+            except AdapterError as e:
+                self._loaded[spec] = e
+        got = self._loaded[spec]
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+
+_PLAN = pytest.StashKey[_Plan]()
+
+
+def _anchor(spec):
+    """The file whose node ID carries ``spec``'s items: the module of the factory (raises UsageError if none)."""
+    import importlib.util
+    if spec.strip() == "torch":
+        return Path(importlib.util.find_spec("vanishing.checks.conformance.torch_adapters").origin)
+    module, sep, factory = spec.strip().rpartition(":")
+    if not sep or not module or not factory.isidentifier():
+        raise pytest.UsageError(f"--vanishing-impl={spec}: expected 'torch' or 'package.module:factory' "
+                                "(a module, a colon, a function name)")
+    if module.endswith(".py") or os.sep in module or "/" in module:
+        path = Path(os.path.abspath(module))
+        if not path.is_file():
+            raise pytest.UsageError(f"--vanishing-impl={spec}: no such file {module!r}")
+        return path
+    cwd = os.getcwd()   # like `python -m` (and vanishing validate): the working directory is importable
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        found = importlib.util.find_spec(module)
+    except Exception as e:   # a parent package that does not import
+        raise pytest.UsageError(f"--vanishing-impl={spec}: cannot import {module!r}: "
+                                f"{type(e).__name__}: {' '.join(str(e).split())}") from None
+    if found is None or not found.origin or not os.path.isfile(found.origin):
+        raise pytest.UsageError(f"--vanishing-impl={spec}: no module named {module!r} "
+                                f"(looked in the working directory and sys.path)")
+    return Path(os.path.abspath(found.origin))
+
+
+def pytest_configure(config):
+    specs = config.getoption("--vanishing-impl")
+    profile, seed = config.getoption("--vanishing-profile"), config.getoption("--vanishing-seed")
+    if not specs and profile is None and seed is None:
+        return
+    from vanishing.checks import profiles
+    if seed is None:   # a pytest-xdist worker runs with the seed its controller drew (and printed)
+        seed = getattr(config, "workerinput", {}).get("vanishing_seed")
+    try:
+        profile, seed = profiles.resolve(profile, seed)
+    except profiles.ProfileError as e:
+        msg = str(e).replace("a seed has no effect", "--vanishing-seed has no effect")
+        raise pytest.UsageError(f"--vanishing-profile: {msg}" if "unknown profile" in msg else msg) from None
+    anchors = {}
+    for spec in specs:
+        anchors.setdefault(_anchor(spec), []).append(spec)
+    config.stash[_PLAN] = _Plan(profile, seed, list(specs), anchors)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: every worker uses the controller's seed, so one seed is printed and reproduces every item."""
+    plan = node.config.stash.get(_PLAN, None)
+    if plan is not None:
+        node.workerinput["vanishing_seed"] = plan.seed
+
+
+def pytest_report_header(config):
+    plan = config.stash.get(_PLAN, None)
+    if plan is None or not plan.anchors:
+        return None
+    seed = "derandomized" if plan.seed is None else plan.seed
+    return f"vanishing: conformance of {', '.join(plan.specs)}; profile={plan.profile} seed={seed}"
+
+
+def _nodeid(config, path):
+    """The node ID of an anchor file: relative to the rootdir when inside it, else absolute (either re-runs)."""
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+class ConformanceFile(pytest.File):
+    """The conformance items of the adapter factories defined in one file."""
+
+    def collect(self):
+        from vanishing.checks.conformance import checks as C
+        from vanishing.checks.conformance.protocol import AdapterError
+        from vanishing.checks.conformance.runner import smoke
+        plan = self.config.stash[_PLAN]
+        seen = set()
+
+        def item(name, **kw):
+            base, n = name, 1
+            while name in seen:   # two factories in one file may return adapters of the same name
+                n += 1
+                name = f"{base[:-1]}#{n}]"
+            seen.add(name)
+            # the ID as a string, parsed by pytest as a parametrized one, equals what --lf reads back from its cache
+            return ConformanceItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", **kw)
+
+        for spec in plan.anchors[self.path]:
+            try:
+                infos = plan.load(spec)
+            except AdapterError as e:
+                yield item(f"vanishing[{spec}]", broken=str(e))
+                continue
+            for info in infos:
+                try:
+                    smoke(info)
+                except AdapterError as e:
+                    yield item(f"vanishing[{info.name}]", broken=str(e))
+                    continue
+                for check in C.CHECKS:
+                    if check.applies(info):
+                        yield item(f"vanishing[{info.name}/{check.name}]", info=info, check=check)
+
+
 class ConformanceFailure(Exception):
-    """Raised by a conformance item; carries the CheckResult (or a one-line reason)."""
+    """Raised by a conformance item; carries the report of the failing check (or a one-line reason)."""
 
     def __init__(self, text):
         super().__init__(text)
         self.text = text
 
 
-class VanishingItem(pytest.Item):
+class ConformanceItem(pytest.Item):
     """One conformance check of one adapter."""
 
-    def __init__(self, *, info=None, check=None, profile=None, seed=None, broken="", **kw):
+    def __init__(self, *, info=None, check=None, broken="", **kw):
         super().__init__(**kw)
-        self.info, self.check, self.profile, self.seed, self.broken = info, check, profile, seed, broken
+        self.info, self.check, self.broken = info, check, broken
+        if info is not None:
+            self.user_properties.append(("vanishing_claim", check.claim))
 
     def runtest(self):
         if self.broken:
             raise ConformanceFailure(f"broken adapter: {self.broken}")
         from vanishing.checks.conformance import runner
-        r = runner.run_check(self.info, self.check, self.profile, self.seed)
+        plan = self.config.stash[_PLAN]
+        r = runner.run_check(self.info, self.check, plan.profile, plan.seed)
         for note in r.notes:
             self.add_report_section("call", "vanishing", note)
         if r.status != "pass":
@@ -71,53 +221,45 @@ class VanishingItem(pytest.Item):
         return self.path, None, self.name
 
 
-def _settings(config):
-    import random
-
-    from hypothesis import settings
-
-    from vanishing.checks import profiles
-    profiles.register()
-    profile = config.getoption("--vanishing-profile") or profiles.DEFAULT_PROFILE
-    seed = config.getoption("--vanishing-seed")
-    if seed is None and not settings.get_profile(profile).derandomize:
-        seed = random.SystemRandom().getrandbits(32)
-    return profile, seed
+def pytest_collect_file(file_path, parent):
+    """An anchor file named on the command line (a pasted node ID) collects its conformance items."""
+    plan = parent.config.stash.get(_PLAN, None)
+    if plan is not None and file_path in plan.anchors and parent.session.isinitpath(file_path):
+        return ConformanceFile.from_parent(parent, path=file_path, nodeid=_nodeid(parent.config, file_path))
+    return None
 
 
-@pytest.hookimpl(tryfirst=True)   # before -k / -m deselection, so those apply to the new items
-def pytest_collection_modifyitems(session, config, items):
-    specs = config.getoption("--vanishing-impl")
-    if not specs:
-        return
-    from vanishing.checks.conformance import checks as C
-    from vanishing.checks.conformance import load
-    from vanishing.checks.conformance.protocol import AdapterError
-    from vanishing.checks.conformance.runner import smoke
-    profile, seed = _settings(config)
-    for spec in specs:
-        try:
-            infos = load(spec)
-        except AdapterError as e:
-            items.append(VanishingItem.from_parent(session, name=f"vanishing[{spec}]", broken=str(e)))
-            continue
-        for info in infos:
-            try:
-                smoke(info)
-            except AdapterError as e:
-                items.append(VanishingItem.from_parent(session, name=f"vanishing[{info.name}]", broken=str(e)))
-                continue
-            for check in C.CHECKS:
-                if check.applies(info):
-                    items.append(VanishingItem.from_parent(session, name=f"vanishing[{info.name}/{check.name}]",
-                                                           info=info, check=check, profile=profile, seed=seed))
+def _whole_suite(config):
+    """True when the run is over directories (or pytest's defaults), not over named files or node IDs."""
+    args = config.args or ["."]
+    return any((config.invocation_params.dir / a.split("::")[0]).is_dir() for a in args)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """A run over the whole suite collects the conformance items after the user's tests (once per anchor)."""
+    rep = yield
+    if isinstance(collector, pytest.Session) and rep.passed:
+        plan = collector.config.stash.get(_PLAN, None)
+        if plan is not None and _whole_suite(collector.config):
+            for path in plan.anchors:
+                if not collector.isinitpath(path):   # named on the command line: collected there
+                    rep.result.append(ConformanceFile.from_parent(collector, path=path,
+                                                                  nodeid=_nodeid(collector.config, path)))
+    return rep
 
 
 @pytest.fixture
 def vanishing_impl(request):
-    """The adapters named by --vanishing-impl (a list of AdapterInfo); skips when the option is absent."""
-    specs = request.config.getoption("--vanishing-impl")
-    if not specs:
+    """The adapters named by --vanishing-impl: the objects the factories returned (skipped without the option)."""
+    plan = request.config.stash.get(_PLAN, None)
+    if plan is None or not plan.anchors:
         pytest.skip("no --vanishing-impl=MODULE:FACTORY given")
-    from vanishing.checks.conformance import load
-    return [info for spec in specs for info in load(spec)]
+    from vanishing.checks.conformance.protocol import AdapterError
+    out = []
+    for spec in plan.specs:
+        try:
+            out += [info.obj for info in plan.load(spec)]
+        except AdapterError as e:
+            pytest.fail(f"--vanishing-impl={spec}: {e}", pytrace=False)
+    return out

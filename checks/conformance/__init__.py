@@ -1,7 +1,8 @@
 """Validate other implementations of RNN/LSTM/GRU cells and gradient clipping against the reference.
 
 Plug an implementation in through an *adapter* (the protocol in
-:mod:`vanishing.checks.conformance.protocol`, documented for users in docs/VALIDATE.md),
+:mod:`vanishing.checks.conformance.protocol`; for users, ``vanishing validate --help`` says where
+it is documented),
 then ``vanishing validate package.module:factory`` or, in Python::
 
     from vanishing.checks.conformance import load, validate_adapter

@@ -28,7 +28,7 @@ from vanishing.checks.conformance.protocol import (
 )
 from vanishing.models import clipping, gru, lstm
 
-__all__ = ["CHECKS", "Check", "Mismatch", "compare_grads", "compare_outputs", "forward_tol", "grad_tol"]
+__all__ = ["CHECKS", "Check", "Mismatch", "compare_grads", "compare_outputs", "error_ratio", "forward_tol", "grad_tol"]
 
 GATE_ORDER = {"lstm": "ifgo", "lstm-peephole": "ifgo", "gru": "rzn"}
 _STACKED = ("W_x", "W_h", "b", "b_x", "b_h")
@@ -76,12 +76,16 @@ def grad_tol(dtype, ref_grads, scale=0.0):
     return tolerances.gradient(dtype, scale=max(s, scale, _tiny(dtype)))
 
 
-def _ratio(got, ref, tol):
+def error_ratio(got, ref, tol):
+    """Elementwise ``(|got − ref|, allowed, |got − ref|/allowed)`` under ``tol`` (inf where nothing is allowed but they differ)."""
     err = np.abs(np.asarray(got, dtype=np.float64) - np.asarray(ref, dtype=np.float64))
     allowed = np.broadcast_to(tol.bound(ref), err.shape)
     with np.errstate(all="ignore"):   # err/allowed overflows to inf when allowed is near the underflow floor
         ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1.0), np.where(err > 0, np.inf, 0.0))
     return err, allowed, ratio
+
+
+_ratio = error_ratio   # this module's call sites
 
 
 def _close(got, ref, tol, label):

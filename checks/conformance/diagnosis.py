@@ -16,11 +16,11 @@ from vanishing.checks import tolerances
 from vanishing.checks.conformance import bounds, mutants
 from vanishing.checks.conformance.cases import ClipCase, probe_cases, probe_clip_cases
 from vanishing.checks.conformance.checks import (
-    norm_tol,
-    _ratio,
+    error_ratio,
     forward_tol,
     grad_tol,
     gradient_scale,
+    norm_tol,
 )
 from vanishing.checks.conformance.protocol import (
     CallError,
@@ -37,7 +37,7 @@ __all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose"]
 def _worst(pairs_with_tols):
     w = 0.0
     for got, ref, tol in pairs_with_tols:
-        _, _, ratio = _ratio(got, ref, tol)
+        _, _, ratio = error_ratio(got, ref, tol)
         if np.size(ratio):
             w = max(w, float(np.max(ratio)))
     return w

@@ -1,7 +1,7 @@
 """The adapter protocol: how any RNN/LSTM/GRU cell or clipping function plugs into ``vanishing validate``.
 
 An *adapter* is any object with these attributes (duck-typed; no base class needed).
-Parameters are always given in the canonical layout of docs/DESIGN.md (convert with
+Parameters are always given in the canonical layout (keys and shapes: :func:`param_shapes`; convert with
 ``vanishing.models.layouts.to_torch / to_keras``), as NumPy arrays of the adapter's dtype.
 
 Declarations
@@ -90,7 +90,9 @@ class AdapterInfo:
         if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
             missing.append("clip_grad_norm or clip_grad_value")
         if missing:
-            raise AdapterError(f"adapter {self.name}: missing method(s) {', '.join(missing)} (see docs/VALIDATE.md)")
+            from vanishing import documentation
+            raise AdapterError(f"adapter {self.name}: missing method(s) {', '.join(missing)} "
+                               f"(the protocol: {documentation('VALIDATE.md', module=__name__)})")
         self.has_clip_norm = callable(getattr(obj, "clip_grad_norm", None))
         self.has_clip_value = callable(getattr(obj, "clip_grad_value", None))
         self.has_param_count = callable(getattr(obj, "param_count", None))

@@ -10,7 +10,6 @@ the counterexample is small, always a real failure, and the time stays bounded.
 """
 
 import fnmatch
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -248,9 +247,7 @@ def _run_check(info, check, profile, seed, t0):
 
 def validate_adapter(info, profile=None, seed=None, only=None, progress=None):
     """Smoke-test ``info`` then run every applicable, selected check; returns an :class:`AdapterReport`."""
-    profile = profile or profiles.DEFAULT_PROFILE
-    if seed is None and not settings.get_profile(profile).derandomize:
-        seed = random.SystemRandom().getrandbits(32)
+    profile, seed = profiles.resolve(profile, seed)
     rep = AdapterReport(info)
     t0 = time.perf_counter()
     try:

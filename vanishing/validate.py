@@ -1,40 +1,43 @@
 """``vanishing validate IMPL``: the command-line face of the conformance runner.
 
-Wired into ``vanishing/cli.py`` with :func:`add_parser` and :func:`run`. Exit status:
+A subcommand module of ``vanishing/cli.py`` (``add_arguments``, ``main``). Exit status:
 0 when every adapter conforms, 1 on a non-conformance, 2 for a broken adapter or a
 usage error (always one line on stderr, never a traceback).
 """
 
 import json
 import platform
-import random
 import sys
 import time
 from importlib import metadata
-from pathlib import Path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_arguments", "main"]
 
 
-def add_parser(subparsers):
-    """Add the ``validate`` subcommand to an argparse subparsers object; returns its parser."""
-    p = subparsers.add_parser(
-        "validate", help="validate another implementation (PyTorch's, or yours) against the reference models",
-        description="Check an RNN/LSTM/GRU cell or a gradient-clipping function against vanishing's reference models: "
-                    "forward values, gradients (against autograd and finite differences), the direct-path Jacobian, gate "
-                    "ranges, the parameter count, clipping. A failure says what differs and where, shows a shrunk "
-                    "counterexample with a reproduce snippet, and names the known bug that reproduces it. "
-                    "Exit 0: everything conforms; 1: a non-conformance; 2: a broken adapter or a usage error.")
+def add_arguments(p):
+    """The arguments of ``vanishing validate`` on the argparse parser ``p``."""
+    p.description = (
+        "Check an RNN/LSTM/GRU cell or a gradient-clipping function against vanishing's reference models: "
+        "forward values, gradients (against autograd and finite differences), the direct-path Jacobian, gate "
+        "ranges, the parameter count, clipping. A failure says what differs and where, shows a shrunk "
+        "counterexample with a reproduce snippet, and names the known bug that reproduces it. "
+        "Exit 0: everything conforms; 1: a non-conformance; 2: a broken adapter or a usage error. "
+        "The adapter protocol: " + protocol_reference() + ".")
     p.add_argument("impl", metavar="IMPL", help="'torch' (the built-in PyTorch adapters) or package.module:factory "
-                   "(a function returning one adapter or a list; see docs/VALIDATE.md)")
-    p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
+                   "(a function returning one adapter or a list of them)")
+    p.add_argument("--json", metavar="PATH", help="write machine-readable results to the file PATH (its directory must exist)")
     p.add_argument("--profile", default=None, help="Hypothesis profile: ci (default, derandomized), dev or thorough")
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed for non-derandomized profiles")
     p.add_argument("--only", nargs="+", metavar="PATTERN",
                    help="run only the checks matching ADAPTER/CHECK, ADAPTER or CHECK (fnmatch patterns or substrings of "
                         "the adapter name), e.g. --only lstm 'torch.nn.GRUCell[float32]/gradients'")
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
-    return p
+
+
+def protocol_reference():
+    """Where the user reads the adapter protocol (a path or address that exists for them)."""
+    import vanishing
+    return vanishing.documentation("VALIDATE.md", module="vanishing.checks.conformance.protocol")
 
 
 def _versions():
@@ -52,7 +55,7 @@ def _fail(msg):
     return 2
 
 
-def run(args):
+def main(args):
     """Run ``vanishing validate`` for parsed ``args``; returns the exit status."""
     try:
         return _run(args)
@@ -63,24 +66,17 @@ def run(args):
 
 
 def _run(args):
-    from hypothesis import settings
-    from hypothesis.errors import InvalidArgument
     from vanishing.checks import profiles
     from vanishing.checks.conformance.loader import load
     from vanishing.checks.conformance.protocol import AdapterError, describe
     from vanishing.checks.conformance.runner import validate_adapter
+    from vanishing.cli import UsageError, output_file
 
-    profiles.register()
-    profile = args.profile or profiles.DEFAULT_PROFILE
     try:
-        base = settings.get_profile(profile)
-    except InvalidArgument:
-        return _fail(f"unknown profile {profile!r}; known: {', '.join(profiles.PROFILES)}")
-    seed = args.seed
-    if seed is not None and base.derandomize:
-        return _fail(f"--seed has no effect with the derandomized profile {profile!r}; use --profile dev or thorough")
-    if seed is None and not base.derandomize:
-        seed = random.SystemRandom().getrandbits(32)
+        profile, seed = profiles.resolve(args.profile, args.seed)
+        json_path = output_file(args.json, "--json") if args.json else None
+    except (profiles.ProfileError, UsageError) as e:
+        return _fail(str(e).replace("a seed has no effect", "--seed has no effect"))
     try:
         infos = load(args.impl)
     except AdapterError as e:
@@ -121,7 +117,7 @@ def _run(args):
         print(f"  does not conform: {rep.info.name}: {', '.join(bad)}")
     for rep in broken:
         print(f"  broken: {rep.info.name}: {rep.broken}")
-    if args.json:
+    if json_path:
         doc = {"tool": "vanishing validate", "impl": args.impl, "command": " ".join(["vanishing"] + sys.argv[1:]),
                "profile": profile, "hypothesis_seed": seed if seed is not None else "derandomized",
                "versions": _versions(), "seconds": round(total, 3),
@@ -129,10 +125,11 @@ def _run(args):
                            "do_not_conform": len(failing), "broken": len(broken), "not_selected": len(unrun),
                            "checks": len(ran), "checks_passed": sum(r.status == "pass" for r in ran)},
                "adapters": [rep.to_json() for rep in reports]}
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
+        try:
+            json_path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+        except OSError as e:
+            return _fail(f"could not write {json_path} ({e}); the results above stand")
+        print(f"wrote {json_path}")
     if broken or any(r.status == "error" for r in ran):
         return 2
     return 1 if failing else 0
