@@ -11,12 +11,16 @@ and ``vanishing validate`` with ``--profile NAME``; the pytest plugin with
 :func:`resolve`.
 """
 
+import functools
+import importlib.util
+import pkgutil
 import random
 from datetime import timedelta
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "resolve"]
+__all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "resolve", "pin_local_constants"]
 
 #: Health checks that do not apply to us: claim checks are deliberately costly
 #: per example (three oracles each), and plants run the same property repeatedly.
@@ -44,6 +48,64 @@ def register():
     """
     for name, kw in PROFILES.items():
         settings.register_profile(name, parent=settings.get_profile("default"), **kw)
+    pin_local_constants()
+
+
+# --- the same draws in every process ----------------------------------------------------------------
+
+#: The installed package's roots: the repository keeps models/, checks/ and spec/ at its top level,
+#: and an editable install maps them in, so they are not found by walking vanishing/ alone.
+_ROOTS = ("vanishing", "vanishing.models", "vanishing.checks", "vanishing.spec")
+
+
+def _package_sources(package):
+    """The source files of ``package`` and all its subpackages, found without importing the modules."""
+    spec = importlib.util.find_spec(package)
+    out = {Path(spec.origin).resolve()} if spec and spec.origin and spec.origin.endswith(".py") else set()
+    for info in pkgutil.iter_modules(spec.submodule_search_locations or []) if spec else ():
+        if info.ispkg:
+            out |= _package_sources(f"{package}.{info.name}")
+        else:
+            out.add((Path(info.module_finder.path) / f"{info.name}.py").resolve())
+    return out
+
+
+@functools.cache
+def _vanishing_constants():
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import _constants_from_source
+
+    pool = providers.Constants(integers=providers.SortedSet(), floats=providers.SortedSet(key=providers.float_to_int),
+                               bytes=providers.SortedSet(), strings=providers.SortedSet())
+    sources = set().union(*(_package_sources(root) for root in _ROOTS))
+    for path in sorted(sources, key=lambda p: (p.parent.name, p.name)):
+        try:
+            pool |= _constants_from_source(path.read_bytes(), limit=True)
+        except (OSError, SyntaxError):   # a file pkgutil lists but that is not readable source: nothing to add
+            continue
+    return pool
+
+
+def pin_local_constants():
+    """Pin Hypothesis's pool of "local constants" to the constants in vanishing's own source.
+
+    Hypothesis (6.13x and later) mixes numeric constants found in the *local* modules a process
+    has imported (not site-packages) into its draws, and the pool grows with every import. The
+    same derandomized test could then draw different examples in pytest and in ``vanishing
+    verify``, in an editable and a wheel install, or in a serial and an xdist run (whose workers
+    import modules in another order). Pinned to the package's own source files, which are the
+    same in every process and install, the ``ci`` profile draws the same examples everywhere.
+    This uses Hypothesis internals (``providers._get_local_constants``); tests/test_profiles.py
+    fails if they move.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    if getattr(providers._get_local_constants, "_vanishing_pinned", False):
+        return
+    pinned = lambda: _vanishing_constants()  # noqa: E731
+    pinned._vanishing_pinned = True
+    providers._get_local_constants = pinned
+    providers.CONSTANTS_CACHE.cache.clear()
 
 
 def resolve(profile=None, seed=None):

@@ -32,3 +32,36 @@ def test_registering_again_does_not_inherit_the_loaded_profile():
         assert profiles.resolve("dev", None)[1] is not None
     finally:
         settings.load_profile(current)
+
+
+def _pool_summary():
+    from hypothesis.internal.conjecture import providers
+    c = providers._get_local_constants()
+    return (tuple(c.floats), tuple(c.integers), tuple(c.strings))
+
+
+def test_local_constants_are_pinned_to_the_package_source(tmp_path, monkeypatch):
+    """Hypothesis mixes constants of imported local modules into its draws; ours are pinned, so a new import changes nothing."""
+    profiles.register()
+    before = _pool_summary()
+    assert 1e-06 in before[0], "the pool should hold the package's own constants (1e-6 is PyTorch's clipping eps in models/clipping.py)"
+    (tmp_path / "odd_local_module.py").write_text("STRANGE = 123456.789012345\nOTHER = 987654321\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    importlib.import_module("odd_local_module")
+    after = _pool_summary()
+    assert 123456.789012345 not in after[0] and after == before, "an imported local module changed Hypothesis's constant pool"
+
+
+def test_local_constants_are_the_same_in_a_process_that_imported_little():
+    """A fresh process that imports only the profiles sees the same pool as this one (pytest, with everything imported)."""
+    import subprocess
+    import sys
+    code = ("from vanishing.checks import profiles; profiles.register();"
+            "from hypothesis.internal.conjecture import providers; c = providers._get_local_constants();"
+            "print(len(c.floats), len(c.integers), len(c.strings), hash(tuple(c.floats)))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    floats, ints, strings = _pool_summary()
+    assert r.stdout.split()[:3] == [str(len(floats)), str(len(ints)), str(len(strings))], r.stdout
+    assert int(r.stdout.split()[3]) == hash(floats)
