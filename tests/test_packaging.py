@@ -1,5 +1,6 @@
 """Installed, everything is the one package `vanishing`: no generic top-level names, in editable and wheel installs."""
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -36,7 +37,12 @@ def test_wheel_contains_only_the_vanishing_package_and_its_data(tmp_path):
     # Built as a user would: pip's isolated build environment fetches the build backend that pyproject.toml
     # names (setuptools >= 70.1 builds wheels by itself). Without isolation, a fresh venv's bundled
     # setuptools 65 has no bdist_wheel and the build fails; that is not what a user meets.
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+    # From a copy of the sources: setuptools reuses a checkout's build/ folder, whose stale modules
+    # (from an older layout) would otherwise end up in the wheel.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", ".venv*", ".git",
+                                                             "__pycache__", ".hypothesis", "out", "certificate"))
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     (wheel,) = tmp_path.glob("vanishing-*.whl")
