@@ -1,0 +1,147 @@
+"""Shared tools of the proofs: the sigmoid as a SymPy atom, exact test points, and the tie to the model's code.
+
+* :class:`sig` is σ kept as an atom whose derivative is σ(1−σ). ``ACT-SIGMOID-DERIV-BOUND`` proves that
+  rule from σ(x) = 1/(1+e^{−x}) (:func:`sigmoid_rule_holds`), so the cell proofs may use it: every
+  Jacobian of a σ/tanh network is then a polynomial in the atoms σ(·), tanh(·) and the symbols, and
+  ``expand(A − B) == 0`` decides an identity exactly (no simplify heuristics).
+* :func:`points` draws dyadic rationals k/8: exact in float64, so the model and SymPy see the same numbers.
+* :func:`agree` is the tie: the model's float64 output against the symbolic expression evaluated in
+  mpmath at 50 digits from the same exact inputs, within ``tolerances.analytic`` (256 ulps, scaled).
+"""
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from vanishing.checks import tolerances
+from vanishing.checks.evidence import ensure
+
+__all__ = ["sig", "dsig", "dtanh", "sigmoid_rule_holds", "points", "matrix", "vector", "values", "evaluate", "agree",
+           "zero", "diag", "versions", "scalar_values", "MP_DPS"]
+
+#: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.
+MP_DPS = 50
+
+
+class sig(sp.Function):  # noqa: N801 (a SymPy function, named like sympy.tanh)
+    """σ(x) = 1/(1+e^{−x}) as an atom, with σ' = σ(1−σ) (proved from the definition in ACT-SIGMOID-DERIV-BOUND)."""
+
+    def fdiff(self, argindex=1):
+        s = sig(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+
+def dsig(u):
+    """σ'(u) = σ(u)(1−σ(u))."""
+    return sig(u) * (1 - sig(u))
+
+
+def dtanh(u):
+    """tanh'(u) = 1 − tanh²(u) (SymPy's own derivative of tanh, proved in ACT-TANH-DERIV-BOUND)."""
+    return 1 - sp.tanh(u) ** 2
+
+
+def sigmoid_rule_holds():
+    """d/dx of the definition 1/(1+e^{−x}) equals σ(1−σ) with σ the definition: the rule :class:`sig` uses."""
+    x = sp.Symbol("x", real=True)
+    s = 1 / (1 + sp.exp(-x))
+    return sp.simplify(sp.diff(s, x) - s * (1 - s)) == 0 and sp.simplify(sp.diff(sig(x), x).rewrite(sp.exp) - sp.diff(s, x)) == 0
+
+
+def versions():
+    return f"SymPy {sp.__version__}, mpmath {mpmath.__version__}"
+
+
+# ---------------------------------------------------------------- symbols and exact points
+def matrix(name, rows, cols):
+    """A rows×cols Matrix of real symbols name_ij."""
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i}{j}", real=True))
+
+
+def vector(name, n):
+    """An n×1 Matrix of real symbols name_i."""
+    return sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"{name}_{i}", real=True))
+
+
+def diag(v):
+    """diag(v) for an n×1 Matrix or a list."""
+    return sp.diag(*list(v))
+
+
+def points(shape, seed, lo=-3.0, hi=3.0, den=8):
+    """Dyadic rationals k/den in [lo, hi] (exact in float64) from a fixed seed: deterministic test points."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(int(lo * den), int(hi * den) + 1, size=shape)
+    return k.astype(np.float64) / den
+
+
+def values(*pairs):
+    """{symbol: float} from (Matrix of symbols, array of the same shape) pairs."""
+    out = {}
+    for M, a in pairs:
+        a = np.asarray(a, dtype=np.float64).reshape(M.shape)
+        for i in range(M.shape[0]):
+            for j in range(M.shape[1]):
+                out[M[i, j]] = float(a[i, j])
+    return out
+
+
+# ---------------------------------------------------------------- evaluation and the tie
+def _mp_sig(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+_MODULES = [{"sig": _mp_sig}, "mpmath"]
+
+
+def evaluate(expr, vals):
+    """``expr`` (scalar or Matrix) at ``vals`` {symbol: float}, in mpmath at MP_DPS digits, rounded to float64."""
+    syms = list(vals)
+    fn = sp.lambdify(syms, expr, modules=_MODULES)
+    with mpmath.workdps(MP_DPS):
+        r = fn(*[mpmath.mpf(vals[s]) for s in syms])
+        if isinstance(expr, sp.MatrixBase):
+            return np.array([[float(r[i, j]) for j in range(expr.shape[1])] for i in range(expr.shape[0])])
+        return float(r)
+
+
+def agree(label, got, want, scale=None):
+    """The tie: ``got`` (the model, float64) equals ``want`` (exact value, float64-rounded) within tolerances.analytic.
+
+    ``scale`` is the magnitude of the data (default: max(1, max|want|)); returns the worst error/tolerance ratio.
+    """
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape and got.size == want.size:
+        got = got.reshape(want.shape)
+    ensure(got.shape == want.shape, f"{label}: the model returns shape {got.shape}, the symbolic expression has {want.shape}")
+    ensure(np.all(np.isfinite(got)), f"{label}: the model returns non-finite values {got}")
+    if scale is None:
+        scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
+    tol = tolerances.analytic(np.float64, scale)
+    err = np.abs(got - want)
+    bound = tol.bound(want)
+    ratio = float(np.max(err / bound)) if err.size else 0.0
+    ensure(ratio <= 1.0, f"{label}: the model's code does not compute the symbolic expression: "
+                         f"max |model − exact| = {float(np.max(err)):.3g} > {tol.reason} (ratio {ratio:.3g}); "
+                         f"model {np.array2string(got.ravel()[:6], precision=6)} vs exact {np.array2string(want.ravel()[:6], precision=6)}")
+    return ratio
+
+
+def zero(expr, label):
+    """Prove ``expr`` (scalar or Matrix) identically zero by expansion (a polynomial identity in the atoms)."""
+    entries = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    for k, e in enumerate(entries):
+        if sp.expand(e) != 0:
+            ensure(sp.simplify(e) == 0, f"{label}: entry {k} of the difference is not zero: {sp.simplify(e)}")
+    return True
+
+
+def scalar_values(expr, x, xs):
+    """The scalar ``expr`` in the one symbol ``x`` at each float of ``xs`` (mpmath, MP_DPS digits), rounded to float64."""
+    fn = sp.lambdify([x], expr, modules=_MODULES)
+    with mpmath.workdps(MP_DPS):
+        return np.array([float(fn(mpmath.mpf(float(v)))) for v in np.ravel(xs)])
