@@ -9,6 +9,8 @@
   mpmath at 50 digits from the same exact inputs, within ``tolerances.analytic`` (256 ulps, scaled).
 """
 
+import functools
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -97,10 +99,17 @@ def _mp_sig(x):
 _MODULES = [{"sig": _mp_sig}, "mpmath"]
 
 
+@functools.lru_cache(maxsize=512)
+def _lambdified(expr, syms):
+    """SymPy → mpmath code for ``expr`` (a code cache only: the value is recomputed at every call)."""
+    return sp.lambdify(list(syms), expr, modules=_MODULES)
+
+
 def evaluate(expr, vals):
     """``expr`` (scalar or Matrix) at ``vals`` {symbol: float}, in mpmath at MP_DPS digits, rounded to float64."""
     syms = list(vals)
-    fn = sp.lambdify(syms, expr, modules=_MODULES)
+    key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
+    fn = _lambdified(key, tuple(syms))
     with mpmath.workdps(MP_DPS):
         r = fn(*[mpmath.mpf(vals[s]) for s in syms])
         if isinstance(expr, sp.MatrixBase):
@@ -142,6 +151,6 @@ def zero(expr, label):
 
 def scalar_values(expr, x, xs):
     """The scalar ``expr`` in the one symbol ``x`` at each float of ``xs`` (mpmath, MP_DPS digits), rounded to float64."""
-    fn = sp.lambdify([x], expr, modules=_MODULES)
+    fn = _lambdified(expr, (x,))
     with mpmath.workdps(MP_DPS):
         return np.array([float(fn(mpmath.mpf(float(v)))) for v in np.ravel(xs)])
