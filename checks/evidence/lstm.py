@@ -222,6 +222,7 @@ def _tie_terms(s_terms, variants=("forget", "cec", "peephole"), keys=("A", "B", 
             vals.update(S.values((op, o)))
             got = s_terms(P, c, o, x, variant)
             for k in keys:
+                ensure(k in got, f"subject terms returns no {k!r} (keys {sorted(got)})")
                 worst = max(worst, S.agree(f"terms[{k!r}] ({variant})", got[k], S.evaluate(closed[k], vals)))
     return worst
 
@@ -256,11 +257,11 @@ def _(s, ctx):
     ensure(off != 0, "the full Jacobian has no off-diagonal coupling")
     cut = {L.Wh[m * H, 1]: 0 for m in range(4)}                     # … only through the entries W_h[k-block row 0, column 1]
     ensure(sp.expand(off.xreplace(cut)) == 0, "the off-diagonal coupling does not come from W_h")
-    worst = _tie_terms(s.terms, ("forget",))
+    worst = max(_tie_terms(s.terms, ("forget",), keys=("full",)), _tie_gates(s.gates, "forget"))
     return ("The direct path diag(f_t) multiplies by no matrix (it is diagonal), but the full ∂c_t/∂c_(t−1) = A + B + C + D mixes units through W_h",
             f"Fixed size {SIZE}, forget variant. SymPy: B's off-diagonal entries are 0; the full Jacobian's entry (0, 1) is not, and "
             "vanishes when the four W_h entries (row 0 of each gate block, column 1) are set to 0, so the coupling is the W_h "
-            f"product. {TERMS_DETAIL} Tie: subject terms at {len(SEEDS)} exact points within 256 ulps "
+            f"product. {TERMS_DETAIL} Tie: subject terms' full Jacobian and gates at {len(SEEDS)} exact points within 256 ulps "
             f"(worst ratio {worst:.2g}). {S.versions()}.")
 
 
