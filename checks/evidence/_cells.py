@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from vanishing.checks.evidence import _sym as S
+from vanishing.checks.evidence import ensure
 
 H, D = 2, 1
 GATES = {"forget": "ifgo", "cec": "igo", "peephole": "ifgo"}
@@ -32,7 +33,7 @@ class LSTM:
         if self.variant == "peephole":
             a["i"] = a["i"] + S.diag(self.p["i"]) * c_prev
             a["f"] = a["f"] + S.diag(self.p["f"]) * c_prev
-        i, g = a["i"].applyfunc(S.sig), a["g"].applyfunc(sp.tanh)
+        i, g = a["i"].applyfunc(S.sig), a["g"].applyfunc(S.th)
         if self.variant == "cec":
             f = sp.ones(H, 1)
             c = c_prev + i.multiply_elementwise(g)
@@ -42,7 +43,7 @@ class LSTM:
         if self.variant == "peephole":
             a["o"] = a["o"] + S.diag(self.p["o"]) * c
         o = a["o"].applyfunc(S.sig)
-        hn = o.multiply_elementwise(c.applyfunc(sp.tanh))
+        hn = o.multiply_elementwise(c.applyfunc(S.th))
         return {"a_i": a["i"], "a_f": a.get("f"), "a_g": a["g"], "a_o": a["o"], "i": i, "f": f, "g": g, "o": o, "c": c, "h": hn}
 
     def point(self, seed, w=1.5):
@@ -84,7 +85,7 @@ class GRU:
         else:
             hn = W_hn * r.multiply_elementwise(h_prev) + b_hn
             a_n = W_xn * x + b_xn + hn
-        n = a_n.applyfunc(sp.tanh)
+        n = a_n.applyfunc(S.th)
         h = (sp.ones(H, 1) - z).multiply_elementwise(n) + z.multiply_elementwise(h_prev)
         return {"a_r": a_r, "a_z": a_z, "a_n": a_n, "hn": hn, "r": r, "z": z, "n": n, "h": h}
 
@@ -104,6 +105,7 @@ def gru():
 def tie_dict(label, got, sym, vals, keys):
     """Tie a model's dict of intermediates to the symbolic ones (only ``keys``); returns the worst ratio."""
     worst = 0.0
-    for k in keys:
-        worst = max(worst, S.agree(f"{label}[{k!r}]", np.asarray(got[k], float), S.evaluate(sym[k], vals).ravel()))
+    for k, want in zip(keys, S.evaluate([sym[k] for k in keys], vals)):
+        ensure(k in got, f"{label}: the model returns no {k!r} (keys {sorted(got)})")
+        worst = max(worst, S.agree(f"{label}[{k!r}]", np.asarray(got[k], float), want.ravel()))
     return worst

@@ -12,7 +12,7 @@ import sympy as sp
 
 from vanishing.checks.evidence import _sym as S
 
-ACT = {"tanh": (sp.tanh, S.dtanh), "sigmoid": (S.sig, S.dsig)}
+ACT = {"tanh": (S.th, S.dtanh), "sigmoid": (S.sig, S.dsig)}
 
 
 class Net:

@@ -18,7 +18,7 @@ import sympy as sp
 from vanishing.checks import tolerances
 from vanishing.checks.evidence import ensure
 
-__all__ = ["sig", "dsig", "dtanh", "sigmoid_rule_holds", "points", "matrix", "vector", "values", "evaluate", "agree",
+__all__ = ["sig", "th", "dsig", "dtanh", "sigmoid_rule_holds", "tanh_rule_holds", "points", "matrix", "vector", "values", "evaluate", "agree",
            "zero", "diag", "versions", "scalar_values", "MP_DPS"]
 
 #: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.
@@ -28,6 +28,12 @@ MP_DPS = 50
 class sig(sp.Function):  # noqa: N801 (a SymPy function, named like sympy.tanh)
     """σ(x) = 1/(1+e^{−x}) as an atom, with σ' = σ(1−σ) (proved from the definition in ACT-SIGMOID-DERIV-BOUND)."""
 
+    @classmethod
+    def eval(cls, x):
+        if x is sp.S.Zero:
+            return sp.S.Half
+        return None
+
     def fdiff(self, argindex=1):
         s = sig(self.args[0])
         return s * (1 - s)
@@ -36,14 +42,40 @@ class sig(sp.Function):  # noqa: N801 (a SymPy function, named like sympy.tanh)
         return 1 / (1 + sp.exp(-x))
 
 
+class th(sp.Function):  # noqa: N801
+    """tanh as an atom with tanh' = 1 − tanh² (proved from the definition in ACT-TANH-DERIV-BOUND).
+
+    sympy.tanh asks costly questions (is its argument real? a Mod by iπ) inside large products; this atom does not.
+    """
+
+    @classmethod
+    def eval(cls, x):
+        if x is sp.S.Zero:                                            # a structural test only: no assumption queries
+            return sp.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 - th(self.args[0]) ** 2
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
+
+
 def dsig(u):
     """σ'(u) = σ(u)(1−σ(u))."""
     return sig(u) * (1 - sig(u))
 
 
 def dtanh(u):
-    """tanh'(u) = 1 − tanh²(u) (SymPy's own derivative of tanh, proved in ACT-TANH-DERIV-BOUND)."""
-    return 1 - sp.tanh(u) ** 2
+    """tanh'(u) = 1 − tanh²(u) with the :class:`th` atom."""
+    return 1 - th(u) ** 2
+
+
+def tanh_rule_holds():
+    """The :class:`th` atom's derivative rule equals that of the definition (e^x − e^{−x})/(e^x + e^{−x})."""
+    x = sp.Symbol("x", real=True)
+    t = (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
+    return sp.simplify(sp.diff(th(x), x).rewrite(sp.exp) - sp.diff(t, x)) == 0
 
 
 def sigmoid_rule_holds():
@@ -59,13 +91,13 @@ def versions():
 
 # ---------------------------------------------------------------- symbols and exact points
 def matrix(name, rows, cols):
-    """A rows×cols Matrix of real symbols name_ij."""
-    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i}{j}", real=True))
+    """A rows×cols Matrix of symbols name_ij (no assumptions: the identities are algebraic, and SymPy is faster without)."""
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i}{j}"))
 
 
 def vector(name, n):
-    """An n×1 Matrix of real symbols name_i."""
-    return sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"{name}_{i}", real=True))
+    """An n×1 Matrix of symbols name_i."""
+    return sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"{name}_{i}"))
 
 
 def diag(v):
@@ -96,25 +128,40 @@ def _mp_sig(x):
     return 1 / (1 + mpmath.exp(-x))
 
 
-_MODULES = [{"sig": _mp_sig}, "mpmath"]
+_MODULES = [{"sig": _mp_sig, "th": mpmath.tanh}, "mpmath"]
 
 
 @functools.lru_cache(maxsize=512)
 def _lambdified(expr, syms):
     """SymPy → mpmath code for ``expr`` (a code cache only: the value is recomputed at every call)."""
-    return sp.lambdify(list(syms), expr, modules=_MODULES)
+    return sp.lambdify(list(syms), expr, modules=_MODULES, cse=True)
+
+
+def _key(e):
+    return sp.ImmutableMatrix(e) if isinstance(e, sp.MatrixBase) else sp.sympify(e)
+
+
+def _to_float(e, r):
+    if isinstance(e, sp.MatrixBase):
+        return np.array([[float(r[i, j]) for j in range(e.shape[1])] for i in range(e.shape[0])])
+    return float(r)
 
 
 def evaluate(expr, vals):
-    """``expr`` (scalar or Matrix) at ``vals`` {symbol: float}, in mpmath at MP_DPS digits, rounded to float64."""
+    """``expr`` (scalar, Matrix, or a list of them: one code generation with shared subexpressions) at ``vals``
+    {symbol: float}, in mpmath at MP_DPS digits, rounded to float64 (an array, or a list of them)."""
     syms = list(vals)
-    key = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else expr
-    fn = _lambdified(key, tuple(syms))
+    many = isinstance(expr, (list, tuple))
+    key = tuple(_key(e) for e in expr) if many else _key(expr)
+    fn = _lambdified_many(key, tuple(syms)) if many else _lambdified(key, tuple(syms))
     with mpmath.workdps(MP_DPS):
         r = fn(*[mpmath.mpf(vals[s]) for s in syms])
-        if isinstance(expr, sp.MatrixBase):
-            return np.array([[float(r[i, j]) for j in range(expr.shape[1])] for i in range(expr.shape[0])])
-        return float(r)
+        return [_to_float(e, ri) for e, ri in zip(expr, r)] if many else _to_float(expr, r)
+
+
+@functools.lru_cache(maxsize=512)
+def _lambdified_many(exprs, syms):
+    return sp.lambdify(list(syms), list(exprs), modules=_MODULES, cse=True)
 
 
 def agree(label, got, want, scale=None):

@@ -49,6 +49,7 @@ def _(s, ctx):
     d = sp.diff(TANH, x)
     ensure(sp.simplify(d - (1 - TANH ** 2)) == 0, "d/dx of (e^x − e^−x)/(e^x + e^−x) is not 1 − tanh²")
     ensure(sp.diff(sp.tanh(x), x) == 1 - sp.tanh(x) ** 2, "SymPy's tanh rule is not 1 − tanh²")
+    ensure(S.tanh_rule_holds(), "the tanh atom's derivative rule disagrees with the definition")
     ensure(sp.solve(sp.Eq(TANH, 0), x) == [0], "tanh x = 0 has a solution other than x = 0")
     r1 = _tie("tanh", s.tanh, TANH)
     r2 = _tie("tanh'", s.dtanh, d)

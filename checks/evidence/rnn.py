@@ -47,8 +47,8 @@ def _(s, ctx):
         for seed in (10, 20, 30):
             P, h0, xs, _, vals = N.point(seed)
             a = P["W_hh"] @ h0 + P["W_xh"] @ xs[0] + P["b"]
-            J = S.evaluate(N.J[0], vals)
-            worst = max(worst, S.agree(f"step ({act})", s.step(P, h0, xs[0], act), S.evaluate(N.h[1], vals).ravel()),
+            J, h1 = S.evaluate([N.J[0], N.h[1]], vals)
+            worst = max(worst, S.agree(f"step ({act})", s.step(P, h0, xs[0], act), h1.ravel()),
                         S.agree(f"step_jacobian ({act})", s.step_jacobian(P, h0, xs[0], act), J),
                         S.agree(f"formula ({act})", s.formula(P["W_hh"], a, h0, act), J))
     # ReLU: on each open orthant of a, g(a) = diag(m) a with m ∈ {0,1}^H, so ∂h/∂h_(t−1) = diag(m) W_hh = diag(relu'(a)) W_hh
@@ -113,8 +113,8 @@ def _tie_products(s_products, act, seeds, T):
         P, h0, xs, _, vals = N.point(seed)
         got = np.asarray(s_products(P, h0, xs, act), float)
         ensure(got.shape == (T + 1, H, H), f"products: shape {got.shape}, expected {(T + 1, H, H)}")
-        for k in range(T + 1):
-            worst = max(worst, S.agree(f"∂h_T/∂h_{k} ({act})", got[k], S.evaluate(Ps[k], vals)))
+        for k, want in enumerate(S.evaluate(list(Ps), vals)):
+            worst = max(worst, S.agree(f"∂h_T/∂h_{k} ({act})", got[k], want))
     return worst
 
 
@@ -175,7 +175,7 @@ def _(s, ctx):
         N, dE, dE_h0, _, _ = _bptt(act, _T(ctx))
         for seed in (13, 23):
             P, h0, xs, es, vals = N.point(seed)
-            want, want_h0 = S.evaluate(dE, vals).ravel(), S.evaluate(dE_h0, vals).ravel()
+            want, want_h0 = (v.ravel() for v in S.evaluate([dE, dE_h0], vals))
             for name, fn in (("sum_form", s.sum_form), ("bptt", s.bptt)):
                 th, gh0 = E.flat_grads(fn(P, h0, xs, es, act))
                 worst = max(worst, S.agree(f"{name} θ-gradient ({act})", th, want), S.agree(f"{name} h0-gradient ({act})", gh0, want_h0))
@@ -197,8 +197,8 @@ def _(s, ctx):
         for seed in (14, 24):
             P, h0, xs, es, vals = N.point(seed)
             got, got_h0 = E.flat_grads(s.truncated(P, h0, xs, es, U, "tanh"))
-            worst = max(worst, S.agree(f"truncated U = {U}", got, S.evaluate(th, vals).ravel()),
-                        S.agree(f"truncated U = {U} (h0)", got_h0, S.evaluate(h0s, vals).ravel()))
+            w_th, w_h0 = S.evaluate([th, h0s], vals)
+            worst = max(worst, S.agree(f"truncated U = {U}", got, w_th.ravel()), S.agree(f"truncated U = {U} (h0)", got_h0, w_h0.ravel()))
     for seed in (14, 24):
         P, h0, xs, es, vals = N.point(seed)
         th, gh0 = E.flat_grads(s.bptt(P, h0, xs, es, "tanh"))
@@ -402,7 +402,7 @@ def _(s, ctx):
 # ---------------------------------------------------------------- leaky units
 def _leaky_net(act):
     N = E.net(H, D, 1, act)
-    al = sp.Symbol("alpha", real=True)
+    al = sp.Symbol("alpha")
     hn = al * N.h0 + (1 - al) * N.h[1]
     closed = al * sp.eye(H) + (1 - al) * N.J[0]
     S.zero(hn.jacobian(N.h0) - closed, "leaky Jacobian")
@@ -432,7 +432,7 @@ def _(s, ctx):
     """(α − c)^(t−k) ≤ σ_min ≤ ‖·‖ ≤ (α + c)^(t−k): Weyl's inequalities per step, then products; tie of leaky products."""
     T = 2
     N = E.net(H, D, T, "tanh")
-    al = sp.Symbol("alpha", real=True)
+    al = sp.Symbol("alpha")
     v = S.vector("v", H)
     hv, Js = v, []
     for i in range(T):
