@@ -123,3 +123,18 @@ def _(s, ctx):
             "to 1 (ties to even) and 1/1 = 1. "
             f"Tie: subject sigmoid equals σ at 40 exact points in [−30, 30] within 256 ulps (worst ratio {r:.2g}) and is exactly "
             f"1.0 at x ∈ {{36.74, 36.75, 37, 40, 100, 700, 1e3, 1e300}}. {S.versions()}.")
+
+
+@evidence("ACT-TANH-RANGE", "proof")
+def _(s, ctx):
+    """tanh(ℝ) = (−1, 1) and tanh(x) < 0 for x < 0: the seed's '[0, 1] range' is false for every negative x."""
+    t = sp.Symbol("t", positive=True)                              # t = e^{−2x}: x < 0 ⇔ t > 1
+    ensure(sp.simplify(((1 - t) / (1 + t)).subs(t, sp.exp(-2 * x)) - TANH) == 0, "tanh ≠ (1−t)/(1+t), t = e^(−2x)")
+    u = sp.Symbol("u", positive=True)                              # t = 1 + u > 1
+    ensure(((1 - (1 + u)) / (1 + (1 + u))).is_negative, "(1−t)/(1+t) is not < 0 for t > 1")
+    r = _tie("tanh", s.tanh, TANH)
+    got = np.asarray(s.tanh(np.array([-1.0, -0.5, -3.0])), dtype=float)
+    ensure(np.all(got < 0), f"subject tanh is not negative at x < 0: {got}")
+    return ("tanh(x) = (1−t)/(1+t) with t = e^(−2x) > 1 for x < 0, so tanh(x) < 0 there: the range is (−1, 1), not [0, 1] (SymPy)",
+            f"For x < 0, t = e^(−2x) = 1 + u with u > 0 and (1 − t)/(1 + t) = −u/(2 + u) < 0 (SymPy sign). Tie: subject tanh at "
+            f"{len(XS)} exact points equals tanh within 256 ulps (worst ratio {r:.2g}) and is negative at −0.5, −1, −3. {S.versions()}.")

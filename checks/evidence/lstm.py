@@ -364,3 +364,60 @@ def _(s, ctx):
             "SymPy: the canonical layout (n gate blocks of W_x (H×D), W_h (H×H), b (H)) gives n(HD + H² + H), which expands to "
             "4× (forget), 3× (cec) the RNN count. Tie: subject lstm_count, rnn_count and the sizes of init's arrays equal the "
             f"polynomials on the 25-point grid H, D ∈ 1..5 (a polynomial of degree ≤ 2 in each is fixed by 3 values per variable). {S.versions()}.")
+
+
+# ---------------------------------------------------------------- seed 003's printed terms (refutations)
+def _seed_terms_sym():
+    """Seed 003's D_t and appendix C_t as printed: σ' of the candidate's pre-activation, with W_c (= W_hg)."""
+    L, op, closed = _terms("forget")
+    g = C.lstm("forget")
+    a = {k: g.blk[k][0] * g.x + g.blk[k][1] * op.multiply_elementwise(g.c.applyfunc(S.th)) + g.blk[k][2] for k in "ifgo"}
+    dh = S.diag(op.multiply_elementwise(g.c.applyfunc(S.dtanh)))
+    D_seed = S.diag(a["i"].applyfunc(S.sig).multiply_elementwise(a["g"].applyfunc(S.dsig))) * g.blk["g"][1] * dh
+    C_app = S.diag(a["g"].applyfunc(S.th).multiply_elementwise(a["g"].applyfunc(S.dsig))) * g.blk["g"][1] * dh
+    return L, op, closed, a, D_seed, C_app
+
+
+def _tie_seed(s, keys_sym):
+    L = C.lstm("forget")
+    worst = 0.0
+    op = S.vector("op", H)
+    for seed in SEEDS:
+        P, _, c, x, vals = L.point(seed)
+        o = S.points((H,), seed + 30, 0.0, 1.0)
+        vals.update(S.values((op, o)))
+        got_seed, got_true = s.seed_terms(P, c, o, x), s.terms(P, c, o, x, "forget")
+        for (src, k), expr in keys_sym.items():
+            got = got_seed if src == "seed" else got_true
+            ensure(k in got, f"subject {src} terms return no {k!r}")
+            worst = max(worst, S.agree(f"{src}[{k!r}]", got[k], S.evaluate(expr, vals)))
+    return worst
+
+
+@evidence("LSTM-SEED003-D-TERM", "proof")
+def _(s, ctx):
+    L, op, closed, a, D_seed, _ = _seed_terms_sym()
+    diff = closed["D"] - D_seed                                    # = diag(i⊙(tanh'(a_g) − σ'(a_g))) W_hg dh
+    ensure(any(sp.expand(e) != 0 for e in diff), "seed 003's D_t equals the true D_t identically")
+    r0 = sp.Rational(1, 4)
+    ensure(S.dsig(sp.Integer(0)) == r0 and S.dtanh(sp.Integer(0)) == 1, "σ'(0) = 1/4, tanh'(0) = 1")
+    worst = _tie_seed(s, {("seed", "D"): D_seed, ("true", "D"): closed["D"]})
+    return ("Seed 003's D_t = σ'(W_c·[h,x])·W_c·dh·i_t differs from ∂c_t/∂c_(t−1) through c̃_t = tanh(·), which needs tanh' (at a_g = 0: 1/4 vs 1)",
+            f"SymPy ({SIZE}): the true path term D = diag(i⊙tanh'(a_g))W_hg·dh (LSTM-CELL-JACOBIAN-TERMS) minus the seed's "
+            "diag(i⊙σ'(a_g))W_hg·dh is not identically zero; at a_g = 0 the factors are tanh'(0) = 1 and σ'(0) = 1/4 (the seed's "
+            f"term is 4× too small). Tie: subject seed_terms' D equals the seed's printed formula and terms' D the true one at "
+            f"{len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+
+
+@evidence("LSTM-SEED003-C-APPENDIX", "proof")
+def _(s, ctx):
+    L, op, closed, a, _, C_app = _seed_terms_sym()
+    ensure(any(sp.expand(e) != 0 for e in closed["C"] - C_app), "the appendix's C_t equals the true C_t identically")
+    ensure(any(sp.expand(sp.diff(e, w)) != 0 for e in closed["C"] for w in L.blk["i"][1]) and
+           not any(sp.expand(sp.diff(e, w)) != 0 for e in C_app for w in L.blk["i"][1]),
+           "the true C_t should depend on W_hi and the appendix's should not")
+    worst = _tie_seed(s, {("seed", "C_appendix"): C_app, ("seed", "C"): closed["C"], ("true", "C"): closed["C"]})
+    return ("Seed 003's appendix derives C_t with the candidate's W_c and σ'(W_c·[h,x]); ∂i_t/∂c_(t−1) needs the input gate's W_i and σ'(W_i·[h,x])",
+            f"SymPy ({SIZE}): the true C = diag(g⊙σ'(a_i))W_hi·dh depends on W_hi, the appendix's diag(g⊙σ'(a_g))W_hg·dh does not, and "
+            f"their difference is not zero. Tie: subject seed_terms' C_appendix and C, and terms' C, at {len(SEEDS)} exact points "
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
