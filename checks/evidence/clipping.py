@@ -234,3 +234,41 @@ def _(s, ctx):
             "Fixed size N = 3 with every entry a symbol. Every N: entry (i, j) of ∂(c g_i/(n+ε))/∂g_j is c(δ_ij/(n+ε) − g_i g_j/(n(n+ε)²)) "
             "whatever N is (∂n/∂g_j = g_j/n), so N = 3 is the general case with the index ranges widened. Tie: subject jac at 3 "
             f"exact points (two thresholds, ε ∈ {{0, 1e-6}}) and clip on {k} cases within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}.")
+
+
+# ---------------------------------------------------------------- refutations: rules that turn the direction
+@evidence("CLIP-VALUE-DIRECTION", "proof")
+def _(s, ctx):
+    v = sp.Symbol("v", positive=True)
+    g = sp.Matrix([2 * v, v / 2])                                     # one entry above v, one below
+    cl = sp.Matrix([v, v / 2])
+    ensure(sp.simplify(g[0] * cl[1] - g[1] * cl[0]) != 0, "clamp(g) is parallel to g")
+    cos = (g.T * cl)[0, 0] / (g.norm() * cl.norm())
+    ensure(sp.simplify(cos ** 2) == sp.Rational(81, 85), "cos²∠(clamp(g), g) ≠ 81/85")
+    for val in (-3, -sp.Rational(1, 2), sp.Rational(1, 2), 3):      # each entry keeps its sign: clamp(g_i)·g_i > 0
+        ensure((sp.Max(-v, sp.Min(val * v, v)) * val * v).is_positive, "an entry changes sign")
+    _tie_value("clip_value", s.clip_value)
+    return ("Value clipping turns the direction: g = (2v, v/2) ↦ (v, v/2), not parallel (SymPy, v symbolic); each entry keeps its sign",
+            "The cross term g_1·clip_2 − g_2·clip_1 = v²/2 ≠ 0 and cos²∠ = 81/85 < 1 exactly; on each piece clamp(g_i)·g_i = min(|g_i|, v)|g_i| > 0. "
+            f"Tie: subject clip_value equals clamp(g, −v, v) bit for bit on {len(_G)} lists at v ∈ {{0.25, 1, 5}}. {S.versions()}.")
+
+
+@evidence("CLIP-PER-TENSOR-DIRECTION", "proof")
+def _(s, ctx):
+    a1, a2 = sp.Rational(3), sp.Rational(1, 2)                      # tensor norms 3 and 1/2, threshold c = 1
+    g = sp.Matrix([a1, a2])                                          # one coordinate per tensor (their norms)
+    cl = sp.Matrix([1, a2])                                          # per-tensor: the first scaled to 1, the second kept
+    ensure(g[0] * cl[1] - g[1] * cl[0] != 0, "per-tensor clipping kept the direction")
+    worst = 0.0
+    for gs in _G:
+        for cmax in (0.5, 2.0):
+            out, norms = s.clip_per_tensor([t.copy() for t in gs], cmax, 0.0)
+            ensure(len(out) == len(gs), "tensor count")
+            for k, (o, t) in enumerate(zip(out, gs)):
+                want, nn, _ = _exact_global([t], cmax, 0.0)
+                worst = max(worst, S.agree(f"clip_per_tensor tensor {k}", np.asarray(o, float), want[0], scale=max(1.0, nn)))
+    w2, k = _tie_global("clip_global", s.clip_global)
+    return ("Per-tensor clipping keeps each tensor's direction but turns the whole gradient when tensor norms differ: norms (3, 1/2) at c = 1 become (1, 1/2)",
+            "Each tensor is multiplied by its own s_j = min(1, c/‖g_j‖); with norms 3 and 1/2 and c = 1 the factors are 1/3 and 1, "
+            "so the concatenated gradient is not a multiple of g (exact). Global clipping keeps it (CLIP-NORM-DIRECTION). Tie: "
+            f"subject clip_per_tensor against exact per-tensor clipping and clip_global on {k} cases, within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}.")
