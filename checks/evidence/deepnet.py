@@ -286,3 +286,32 @@ def _(s, ctx):
             "fixes floats, so |ab| ≤ |a| gives fl(|ab|) ≤ |a| (strictness can fail by rounding up to |a|, or by underflow to 0). "
             "Tie: subject mul equals the correctly rounded product (the exact rational product, Fraction → float rounds correctly) bit for bit "
             "at 203 pairs (200 seeded uniform in (−1, 1), 1 − 2⁻⁵³ squared, an underflowing pair). " + S.versions() + ".")
+
+
+@evidence("DEEP-RELU-DEAD-UNIT", "proof")
+def _(s, ctx):
+    """A unit with h < 0 on the example has relu'(h) = 0, so δ = 0 there and its row of ∂L/∂W and its bias get exactly 0."""
+    W1, W2 = S.matrix("W1", 2, 2), S.matrix("W2", 1, 2)
+    b1, b2, xs_, ys_ = S.vector("b1", 2), S.vector("b2", 1), S.vector("x", 2), S.vector("y", 1)
+    m = sp.diag(0, 1)                                               # activity pattern of layer 1: unit 0 dead, unit 1 active
+    h1 = W1 * xs_ + b1
+    z1 = m * h1                                                     # ReLU on this orthant
+    z2 = W2 * z1 + b2                                               # unit of layer 2 active: relu = identity
+    L = ((z2 - ys_).T * (z2 - ys_))[0, 0] / 2
+    gW1 = sp.Matrix(2, 2, lambda p, q: sp.diff(L, W1[p, q]))
+    gb1 = sp.Matrix([sp.diff(L, v) for v in b1])
+    ensure(all(e == 0 for e in list(gW1[0, :]) + [gb1[0]]), "the dead unit's row of ∂L/∂W_1 or its bias gradient is not 0")
+    P = {"W": [np.array([[-1.0, -0.5], [0.75, 0.5]]), np.array([[1.25, 0.5]])], "b": [np.array([-0.25, 0.125]), np.array([0.5])]}
+    x, y = np.array([1.0, 0.5]), np.array([-0.75])
+    h1v = P["W"][0] @ x + P["b"][0]
+    ensure(h1v[0] < 0 < h1v[1] and (P["W"][1] @ np.maximum(h1v, 0) + P["b"][1])[0] > 0, "the test point is not on the stated orthant")
+    vals = S.values((W1, P["W"][0]), (W2, P["W"][1]), (b1, P["b"][0]), (b2, P["b"][1]), (xs_, x), (ys_, y))
+    bp = s.backprop(P, x, y, "relu")
+    gW1v, gb1v = S.evaluate([gW1, gb1], vals)
+    ensure(np.all(np.asarray(bp["W"][0])[0] == 0.0) and np.asarray(bp["b"][0])[0] == 0.0, "subject backprop gives the dead unit a gradient")
+    worst = max(S.agree("backprop W_1", bp["W"][0], gW1v), S.agree("backprop b_1", bp["b"][0], gb1v.ravel()))
+    return ("A ReLU unit with h < 0 gets exactly zero gradient (its weight row and bias), because relu'(h) = 0 zeroes its δ (SymPy on the orthant)",
+            "On the open orthant of the pre-activations the net is piecewise linear (ReLU = diag(m)·h); SymPy's gradient of L there "
+            "has the dead unit's row of ∂L/∂W_1 and ∂L/∂b_1 identically 0. Whether the unit can revive (earlier layers moving "
+            "its input) is the property check's business. Tie: subject backprop (relu, sizes [2, 2, 1]) at an exact point with "
+            f"unit 0 dead gives exact zeros there and SymPy's gradient elsewhere within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
