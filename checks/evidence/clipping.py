@@ -44,6 +44,12 @@ def _thresholds(gs):
     return [0.375 * nn, 0.75 * nn, 1.5 * nn, 3.0]
 
 
+def _radial_zero(M, norm_expr, label):
+    """M ≡ 0 as a rational function once ‖g‖ = sqrt(Σg²) is named r (SymPy differentiated the sqrt itself, so ∂r/∂g = g/r is in M)."""
+    r = sp.Symbol("r_norm", positive=True)
+    S.zero(M.xreplace({norm_expr ** 2: r ** 2}).applyfunc(sp.cancel), label)   # Σg² ↦ r², so every (Σg²)^(k/2) becomes r^k
+
+
 def _tie_global(label, clip, cases=None, epss=(0.0, TORCH_EPS)):
     worst, count = 0.0, 0
     for gs in cases or _G:
@@ -220,7 +226,7 @@ def _(s, ctx):
     nn = sp.sqrt(sum(gi ** 2 for gi in g))
     f = c * g / (nn + e)
     closed = c / (nn + e) * (sp.eye(N) - g * g.T / (nn * (nn + e)))
-    S.zero(sp.simplify(f.jacobian(g) - closed), "∂clip/∂g ≠ c/(n+ε)(I − ggᵀ/(n(n+ε)))")
+    _radial_zero(f.jacobian(g) - closed, nn, "∂clip/∂g ≠ c/(n+ε)(I − ggᵀ/(n(n+ε)))")
     worst = 0.0
     for seed in (1, 2, 3):
         gv = S.points((N,), seed, -4, 4)
@@ -272,3 +278,40 @@ def _(s, ctx):
             "Each tensor is multiplied by its own s_j = min(1, c/‖g_j‖); with norms 3 and 1/2 and c = 1 the factors are 1/3 and 1, "
             "so the concatenated gradient is not a multiple of g (exact). Global clipping keeps it (CLIP-NORM-DIRECTION). Tie: "
             f"subject clip_per_tensor against exact per-tensor clipping and clip_global on {k} cases, within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}.")
+
+
+@evidence("CLIP-NONEXPANSIVE", "proof")
+def _(s, ctx):
+    """Norm clipping is the radial map g ↦ φ(‖g‖)ĝ; its Jacobian is symmetric with eigenvalues φ' and φ(r)/r, both in [0, 1]."""
+    r, e = sp.Symbol("r", positive=True), sp.Symbol("epsilon", nonnegative=True)
+    phi = c * r / (r + e)                                            # the clipped branch, r + ε ≥ c
+    dphi = sp.diff(phi, r)
+    ensure(sp.simplify(dphi - c * e / (r + e) ** 2) == 0, "φ' ≠ cε/(r+ε)²")
+    # φ' ≤ 1 on r + ε ≥ c: (r+ε)² − cε ≥ c² − cε = c(c − ε) ≥ 0 if c ≥ ε; and (r+ε)² − cε ≥ ε² − cε = ε(ε − c) > 0 if c < ε
+    ensure(sp.expand((c ** 2 - c * e) - c * (c - e)) == 0 and sp.expand((e ** 2 - c * e) - e * (e - c)) == 0, "φ' ≤ 1 cases")
+    ensure(sp.simplify(phi / r - c / (r + e)) == 0, "φ(r)/r ≠ c/(r+ε) (< 1 on the clipped branch)")
+    N = 3
+    g = S.vector("g", N)
+    nn = sp.sqrt(sum(gi ** 2 for gi in g))
+    J = (c * g / (nn + e)).jacobian(g)
+    ghat = g / nn
+    spectral = (c * e / (nn + e) ** 2) * ghat * ghat.T + (c / (nn + e)) * (sp.eye(N) - ghat * ghat.T)
+    _radial_zero(J - spectral, nn, "J ≠ φ'ĝĝᵀ + (φ/r)(I − ĝĝᵀ)")
+    # value clipping: clamp is 1-Lipschitz per coordinate (slopes 0 and 1 on its pieces, continuous at ±v)
+    v, xx = sp.Symbol("v", positive=True), sp.Symbol("x")
+    ensure([sp.diff(p, xx) for p in (-v, xx, v)] == [0, 1, 0], "clamp's slopes")
+    w1, k = _tie_global("clip_global", s.clip_global)
+    _tie_value("clip_value", s.clip_value)
+    w2 = 0.0
+    for gs in _G:
+        out, _ = s.clip_per_tensor([t.copy() for t in gs], 1.0, 0.0)
+        for o, t in zip(out, gs):
+            want, nn_, _ = _exact_global([t], 1.0, 0.0)
+            w2 = max(w2, S.agree("clip_per_tensor", np.asarray(o, float), want[0], scale=max(1.0, nn_)))
+    return ("Norm, per-tensor and value clipping are 1-Lipschitz: the norm rule's Jacobian is symmetric with eigenvalues φ' = cε/(r+ε)² ≤ 1 and c/(r+ε) < 1; clamp has slopes 0 and 1",
+            "SymPy (N = 3 symbolic): ∂(c g/(‖g‖+ε))/∂g = φ'(r)ĝĝᵀ + (φ(r)/r)(I − ĝĝᵀ) with φ' = cε/(r+ε)² ≤ 1 on the clipped "
+            "branch (both cases c ≥ ε and c < ε checked) and φ/r = c/(r+ε) < 1; below the threshold the map is I. A continuous, "
+            "piecewise C¹ map whose Jacobian has operator norm ≤ 1 everywhere off a null set is 1-Lipschitz on the convex space "
+            "(integrate along the segment). Every N: the same spectral form. Per tensor: a block-diagonal map of such blocks. "
+            f"Value: coordinatewise clamp with slopes 0, 1. Tie: subject clip_global ({k} cases), clip_per_tensor and clip_value "
+            f"against the exact rules within 256 ulps (worst ratio {max(w1, w2):.2g}). {S.versions()}.")
