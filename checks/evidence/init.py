@@ -142,3 +142,31 @@ def _(s, ctx):
             "induction over L, and an orthogonal matrix has all singular values 1. Tie: subject product (with subject gain applied) "
             "of exact rational orthogonal stacks (four 2×2 rotations/reflections, four 3×3 rotations) equals the exact product "
             f"W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+
+
+@evidence("INIT-SAXE-GAUSSIAN-SPREAD", "proof")
+def _(s, ctx):
+    """E‖Wv‖² = ‖v‖² for iid N(0, 1/n) entries (every depth by conditioning); a Gaussian product is a.s. not an isometry."""
+    nn = 3
+    Wm, v = sp.Matrix(nn, nn, lambda i, j: sp.Symbol(f"W{i}{j}")), sp.Matrix(nn, 1, lambda i, _: sp.Symbol(f"v{i}"))
+    sq = sp.expand(((Wm * v).T * (Wm * v))[0, 0])
+    poly = sp.Poly(sq, *list(Wm))
+    mean = 0
+    for monom, coeff in poly.terms():                                # E[W_ij²] = 1/n, E[W_ij W_kl] = 0 otherwise (independent, mean 0)
+        mean += coeff * (sp.Rational(1, nn) if sorted(monom) == [0] * (nn * nn - 1) + [2] else 0)
+    ensure(sp.expand(mean - (v.T * v)[0, 0]) == 0, f"E‖Wv‖² = {mean}, not ‖v‖²")
+    Qs = _pythagorean()[1]
+    Ws = np.stack([np.array(Q.tolist(), dtype=float)[None] for Q in Qs])   # shape (L, 1, 3, 3)
+    exact = reduce(lambda P, W: W * P, Qs, sp.eye(3))
+    worst = S.agree("batched product W_L⋯W_1", np.asarray(s.product(Ws), float)[0], np.array(exact.tolist(), dtype=float))
+    rng = np.random.default_rng(0)
+    draws = np.asarray(s.init(rng, 4, 8), float)
+    sv = np.linalg.svd(draws, compute_uv=False)
+    ensure(np.all(sv[:, 0] / sv[:, -1] > 1.0 + 1e-6), "subject init drew an isometry (σ_max/σ_min = 1)")
+    return ("W iid N(0, 1/n): E‖Wv‖² = ‖v‖² exactly (SymPy, n = 3), hence E‖W_L⋯W_1v‖² = ‖v‖² at every depth; the product is almost surely not an isometry",
+            "SymPy expands ‖Wv‖² and takes the expectation monomial by monomial (E W_ij² = 1/n, mixed moments 0): ‖v‖² for "
+            "n = 3; every n by the same computation (n rows of ‖v‖²/n); every depth by conditioning on the first L − 1 factors. "
+            "Orthogonal matrices form a null set of dimension n(n−1)/2 < n², so a Gaussian draw (and product) is a.s. not an "
+            "isometry. Not covered here: that the spread grows with depth (the property level). Tie: subject product of exact "
+            f"rational rotations equals W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}); subject init's 8 draws (seed 0, n = 4) "
+            f"all have σ_max/σ_min > 1. {S.versions()}.")
