@@ -275,6 +275,7 @@ def _(s, ctx):
     ensure(sp.simplify(sp.Abs(a * b) - sp.Abs(a) * sp.Abs(b)) == 0, "|ab| ≠ |a||b|")
     A, B = sp.symbols("A B", nonnegative=True)                       # |a| = A, |b| = B ≤ 1: A − AB = A(1 − B) ≥ 0
     ensure(sp.factor(A - A * B) == -A * (B - 1), "A − AB ≠ A(1 − B)")
+    ensure(sp.Integer(-2) * -3 == 6, "(−2)(−3) ≠ 6")                # the signed reading 'a, b < 1' fails (docs/VERDICT-REVIEW.md §5)
     rng = np.random.default_rng(11)
     pairs = [(float(u), float(v)) for u, v in rng.uniform(-1, 1, (200, 2))] + [(0.5, -0.5), (1 - 2 ** -53, 1 - 2 ** -53), (1e-200, 1e-200)]
     for u, v in pairs:
@@ -284,7 +285,7 @@ def _(s, ctx):
     return ("|a|, |b| < 1 ⇒ |ab| = |a||b| ≤ min(|a|, |b|), strictly unless ab = 0; in float64 round-to-nearest keeps fl(|ab|) ≤ |a| since |a| is a float",
             "SymPy: |ab| = |a||b| and |a| − |a||b| = |a|(1 − |b|) ≥ 0, > 0 unless a = 0. Floats: rounding to nearest is monotone and "
             "fixes floats, so |ab| ≤ |a| gives fl(|ab|) ≤ |a| (strictness can fail by rounding up to |a|, or by underflow to 0). "
-            "Tie: subject mul equals the correctly rounded product (the exact rational product, Fraction → float rounds correctly) bit for bit "
+            "The signed reading a, b < 1 is false: (−2)(−3) = 6. Tie: subject mul equals the correctly rounded product (the exact rational product, Fraction → float rounds correctly) bit for bit "
             "at 203 pairs (200 seeded uniform in (−1, 1), 1 − 2⁻⁵³ squared, an underflowing pair). " + S.versions() + ".")
 
 
