@@ -6,7 +6,6 @@ module layout of checks/claims/.
 import json
 
 import pytest
-
 from vanishing.checks import evidence
 from vanishing.checks.registry import load_checks
 from vanishing.spec import load_catalogue

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-__all__ = ["EvidenceResult", "ProofFailed", "ensure", "evidence", "levels", "registered", "run", "LEVELS", "PROFILES"]
+__all__ = ["LEVELS", "PROFILES", "EvidenceResult", "ProofFailed", "ensure", "evidence", "levels", "registered", "run"]
 
 #: Levels in order of strength; "property" is the Hypothesis run, reported by the runner.
 LEVELS = ("proof", "interval", "exhaustive", "property")

@@ -8,7 +8,6 @@ import functools
 
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure
 
@@ -60,7 +59,7 @@ class LSTM:
         return P, h, c, x, S.values(*pairs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lstm(variant):
     return LSTM(variant)
 
@@ -97,7 +96,7 @@ class GRU:
         return P, h, x, vals
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gru():
     return GRU()
 

@@ -9,7 +9,6 @@ import functools
 
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _sym as S
 
 ACT = {"tanh": (S.th, S.dtanh), "sigmoid": (S.sig, S.dsig)}
@@ -65,12 +64,12 @@ class Net:
         return {"W_hh": W, "W_xh": U, "b": b}, h0, xs, es, S.values(*pairs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def net(H, D, T, act, bias=True):
     return Net(H, D, T, act, bias)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bptt_terms(H, D, T, act, bias=True):
     """(N, dE, terms, h0_terms): dE = ∇_θ E of E = Σ_t e_tᵀ h_t by SymPy; terms[(t, k)] = e_tᵀ (∂h_t/∂h_k) ∂⁺h_k/∂θ (row);
     h0_terms[t] = e_tᵀ ∂h_t/∂h_0 with the closed-form products."""

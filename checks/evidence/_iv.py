@@ -8,16 +8,15 @@ along its widest side). Any False, or more than ``max_boxes`` boxes, is a failur
 
 import mpmath
 from mpmath import iv
-
 from vanishing.checks.evidence import ensure
 
-__all__ = ["certify", "I", "version", "IV_PREC"]
+__all__ = ["IV_PREC", "I", "certify", "version"]
 
 #: Binary precision of the interval arithmetic.
 IV_PREC = 80
 
 
-def I(lo, hi=None):  # noqa: E743, N802 (the usual name for an interval constructor)
+def I(lo, hi=None):
     """The interval [lo, hi] (exact endpoints given as strings, ints or floats)."""
     return iv.mpf([lo, lo if hi is None else hi])
 

@@ -14,18 +14,34 @@ import functools
 import mpmath
 import numpy as np
 import sympy as sp
-
 from vanishing.checks import tolerances
 from vanishing.checks.evidence import ensure
 
-__all__ = ["sig", "th", "dsig", "dtanh", "sigmoid_rule_holds", "tanh_rule_holds", "points", "matrix", "vector", "values", "evaluate", "agree",
-           "zero", "diag", "versions", "scalar_values", "MP_DPS"]
+__all__ = [
+    "MP_DPS",
+    "agree",
+    "diag",
+    "dsig",
+    "dtanh",
+    "evaluate",
+    "matrix",
+    "points",
+    "scalar_values",
+    "sig",
+    "sigmoid_rule_holds",
+    "tanh_rule_holds",
+    "th",
+    "values",
+    "vector",
+    "versions",
+    "zero",
+]
 
 #: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.
 MP_DPS = 50
 
 
-class sig(sp.Function):  # noqa: N801 (a SymPy function, named like sympy.tanh)
+class sig(sp.Function):
     """σ(x) = 1/(1+e^{−x}) as an atom, with σ' = σ(1−σ) (proved from the definition in ACT-SIGMOID-DERIV-BOUND)."""
 
     @classmethod
@@ -42,7 +58,7 @@ class sig(sp.Function):  # noqa: N801 (a SymPy function, named like sympy.tanh)
         return 1 / (1 + sp.exp(-x))
 
 
-class th(sp.Function):  # noqa: N801
+class th(sp.Function):
     """tanh as an atom with tanh' = 1 − tanh² (proved from the definition in ACT-TANH-DERIV-BOUND).
 
     sympy.tanh asks costly questions (is its argument real? a Mod by iπ) inside large products; this atom does not.

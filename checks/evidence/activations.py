@@ -8,7 +8,6 @@ exact dyadic points, equal the symbolic expressions within tolerances.analytic.
 import mpmath
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
 
@@ -37,10 +36,10 @@ def _(s, ctx):
     r1 = _tie("sigmoid", s.sigmoid, SIG)
     r2 = _tie("sigmoid'", s.dsigmoid, d)
     return ("σ' = σ(1−σ) = 1/4 − (σ−1/2)² ≤ 1/4, with equality iff σ(x) = 1/2 iff x = 0 (SymPy)",
-            f"SymPy differentiates σ = 1/(1+e^(−x)) to σ(1−σ) and expands σ(1−σ) = 1/4 − (σ − 1/2)²; the square vanishes only "
+            (f"SymPy differentiates σ = 1/(1+e^(−x)) to σ(1−σ) and expands σ(1−σ) = 1/4 − (σ − 1/2)²; the square vanishes only "
             f"where σ = 1/2, whose only solution is x = 0 (σ is strictly increasing: σ' = σ(1−σ) > 0 on (0, 1)). "
             f"Tie: subject sigmoid and dsigmoid at {len(XS)} exact points in [−700, 700] equal the symbolic values "
-            f"(mpmath {S.MP_DPS} digits) within 256 ulps (worst ratio {max(r1, r2):.2g}). {S.versions()}.")
+            f"(mpmath {S.MP_DPS} digits) within 256 ulps (worst ratio {max(r1, r2):.2g}). {S.versions()}."))
 
 
 @evidence("ACT-TANH-DERIV-BOUND", "proof")
@@ -54,9 +53,9 @@ def _(s, ctx):
     r1 = _tie("tanh", s.tanh, TANH)
     r2 = _tie("tanh'", s.dtanh, d)
     return ("tanh' = 1 − tanh² ≤ 1, with equality iff tanh x = 0 iff x = 0 (SymPy)",
-            "SymPy differentiates tanh = (e^x − e^(−x))/(e^x + e^(−x)) to 1 − tanh²; 1 − t² ≤ 1 with equality iff t = 0, and "
+            ("SymPy differentiates tanh = (e^x − e^(−x))/(e^x + e^(−x)) to 1 − tanh²; 1 − t² ≤ 1 with equality iff t = 0, and "
             f"tanh x = 0 only at x = 0. Tie: subject tanh and dtanh at {len(XS)} exact points in [−700, 700] equal the "
-            f"symbolic values within 256 ulps (worst ratio {max(r1, r2):.2g}). {S.versions()}.")
+            f"symbolic values within 256 ulps (worst ratio {max(r1, r2):.2g}). {S.versions()}."))
 
 
 @evidence("ACT-RELU-DERIV", "proof")
@@ -73,9 +72,9 @@ def _(s, ctx):
     ensure(np.array_equal(np.asarray(s.drelu(xs), dtype=float), want), "subject drelu is not [x > 0] at the test points")
     ensure(np.array_equal(np.asarray(s.relu(xs), dtype=float), np.where(xs > 0, xs, 0.0)), "subject relu is not max(x, 0)")
     return ("ReLU' = 1 for x > 0 and 0 for x < 0; at 0 the one-sided derivatives are 0 and 1 (SymPy limits), so relu'(0) = 0 is a convention",
-            "On each open half-line ReLU is x or 0, with derivative 1 or 0; SymPy's one-sided difference-quotient limits at 0 "
+            ("On each open half-line ReLU is x or 0, with derivative 1 or 0; SymPy's one-sided difference-quotient limits at 0 "
             f"are 1 (right) and 0 (left). Tie: subject relu and drelu equal max(x, 0) and [x > 0] exactly at {len(xs)} points "
-            f"(dyadics in [−4, 4], ±0.5, 1, 1.5, ±1e-300, 0). {S.versions()}.")
+            f"(dyadics in [−4, 4], ±0.5, 1, 1.5, ±1e-300, 0). {S.versions()}."))
 
 
 @evidence("ACT-ARCTAN-DERIV-DOMINATES-SIGMOID", "proof")
@@ -94,11 +93,11 @@ def _(s, ctx):
     r2 = _tie("sigmoid'", s.dsigmoid, ds)
     r3 = _tie("arctan", s.arctan, sp.atan(x))
     return ("arctan' = 1/(1+x²) > σ'(x) = 1/(2+2cosh x) for every real x, and arctan' ≤ 1 with equality iff x = 0 (SymPy)",
-            "σ' = 1/(2 + 2cosh x), so arctan' > σ' ⇔ 2 + 2cosh x > 1 + x² ⇔ 3 + 2q(x) > 0 with q = cosh x − 1 − x²/2. "
+            ("σ' = 1/(2 + 2cosh x), so arctan' > σ' ⇔ 2 + 2cosh x > 1 + x² ⇔ 3 + 2q(x) > 0 with q = cosh x − 1 − x²/2. "
             "SymPy checks q(0) = q'(0) = 0 and q'' = 2 sinh²(x/2) ≥ 0, so q is convex with minimum 0 at 0 and 3 + 2q ≥ 3 > 0. "
             "1/(1+x²) ≤ 1 ⇔ x² ≥ 0, equality only at 0. "
             f"Tie: subject darctan, dsigmoid, arctan at {len(XS)} exact points in [−700, 700] equal the symbolic values within "
-            f"256 ulps (worst ratio {max(r1, r2, r3):.2g}). {S.versions()}.")
+            f"256 ulps (worst ratio {max(r1, r2, r3):.2g}). {S.versions()}."))
 
 
 @evidence("ACT-SIGMOID-RANGE-FLOAT", "proof")
@@ -118,11 +117,11 @@ def _(s, ctx):
     ensure(np.all(got == 1.0), f"subject sigmoid does not round to 1.0 for x ≥ 36.74: {got}")
     ensure(np.all(np.asarray(s.sigmoid(-big), dtype=float) >= 0.0), "subject sigmoid below 0")
     return ("σ(x) = 1/(1+e^(−x)) ∈ (0, 1) for every real x; fl(σ(x)) = 1 for x ≥ 36.74 since e^(−x) < 2^(−53) there (53 ln 2 ≈ 36.7368)",
-            "With t = e^(−x) > 0: 0 < 1/(1+t) < 1. In float64 (the model's x ≥ 0 branch 1/(1 + e^(−x))), for x ≥ 36.74 the "
+            ("With t = e^(−x) > 0: 0 < 1/(1+t) < 1. In float64 (the model's x ≥ 0 branch 1/(1 + e^(−x))), for x ≥ 36.74 the "
             "exact e^(−x) is below 2^(−53)·(1 − 2^(−40)) (mpmath, 40 digits), so a faithful exp returns at most 2^(−53), 1 + u rounds "
             "to 1 (ties to even) and 1/1 = 1. "
             f"Tie: subject sigmoid equals σ at 40 exact points in [−30, 30] within 256 ulps (worst ratio {r:.2g}) and is exactly "
-            f"1.0 at x ∈ {{36.74, 36.75, 37, 40, 100, 700, 1e3, 1e300}}. {S.versions()}.")
+            f"1.0 at x ∈ {{36.74, 36.75, 37, 40, 100, 700, 1e3, 1e300}}. {S.versions()}."))
 
 
 @evidence("ACT-TANH-RANGE", "proof")
@@ -136,5 +135,5 @@ def _(s, ctx):
     got = np.asarray(s.tanh(np.array([-1.0, -0.5, -3.0])), dtype=float)
     ensure(np.all(got < 0), f"subject tanh is not negative at x < 0: {got}")
     return ("tanh(x) = (1−t)/(1+t) with t = e^(−2x) > 1 for x < 0, so tanh(x) < 0 there: the range is (−1, 1), not [0, 1] (SymPy)",
-            f"For x < 0, t = e^(−2x) = 1 + u with u > 0 and (1 − t)/(1 + t) = −u/(2 + u) < 0 (SymPy sign). Tie: subject tanh at "
-            f"{len(XS)} exact points equals tanh within 256 ulps (worst ratio {r:.2g}) and is negative at −0.5, −1, −3. {S.versions()}.")
+            (f"For x < 0, t = e^(−2x) = 1 + u with u > 0 and (1 − t)/(1 + t) = −u/(2 + u) < 0 (SymPy sign). Tie: subject tanh at "
+            f"{len(XS)} exact points equals tanh within 256 ulps (worst ratio {r:.2g}) and is negative at −0.5, −1, −3. {S.versions()}."))

@@ -9,7 +9,6 @@ and scales in mpmath at 50 digits, the clipping condition decided exactly).
 import mpmath
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
 
@@ -74,8 +73,8 @@ def _(s, ctx):
     ensure(scale.subs({n: 1, c: 2, eps: 0}) == 1 and (c / (n + eps)).is_positive, "s > 0")
     worst, k = _tie_global("clip", s.clip)
     return ("clip(g) = s·g with s = min(1, c/(‖g‖+ε)) ∈ (0, 1]: one positive factor for the whole gradient, so the direction is kept",
-            "c > 0, ‖g‖ + ε > 0 give c/(‖g‖+ε) > 0 (SymPy positivity), and min(1, ·) ≤ 1; every tensor is multiplied by the same s. "
-            f"Tie: subject clip on {k} cases ({TIE}) equals s·g exactly computed (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            ("c > 0, ‖g‖ + ε > 0 give c/(‖g‖+ε) > 0 (SymPy positivity), and min(1, ·) ≤ 1; every tensor is multiplied by the same s. "
+            f"Tie: subject clip on {k} cases ({TIE}) equals s·g exactly computed (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-NORM-CAP", "proof")
@@ -85,9 +84,9 @@ def _(s, ctx):
     ensure(after.subs(eps, 0) == c, "ε = 0 does not give ‖clip‖ = c")
     worst, k = _tie_global("clip", s.clip)
     return ("After clipping ‖clip(g)‖ = c‖g‖/(‖g‖+ε): exactly c at ε = 0 and below c for ε > 0 (in exact arithmetic; floats may exceed by an ulp)",
-            "‖s·g‖ = s‖g‖; with s = c/(n+ε) SymPy gives c − s n = cε/(n+ε) > 0 for ε > 0, and s n = c at ε = 0. The float64 ulp "
+            ("‖s·g‖ = s‖g‖; with s = c/(n+ε) SymPy gives c − s n = cε/(n+ε) > 0 for ε > 0, and s n = c at ε = 0. The float64 ulp "
             f"above c is the property check's business, not covered here. Tie: subject clip on {k} cases ({TIE}) within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}.")
+            f"(worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-NORM-IDEMPOTENT", "proof")
@@ -106,9 +105,9 @@ def _(s, ctx):
                 for o, w in zip(out, twice):
                     w2 = max(w2, S.agree(f"clip∘clip (c = {cmax:g}, ε = {e:g})", np.asarray(o, float), w, scale=max(1.0, cmax)))
     return ("ε = 0: clip∘clip = clip (the clipped norm is c, so the second factor is c/c = 1); ε > 0: n₁ + ε − c = ε(n + ε − c)/(n + ε) > 0, so every re-application shrinks again",
-            "SymPy checks both identities with n = ‖g‖ > 0; after a clip n + ε > c, hence the second application clips again by "
+            ("SymPy checks both identities with n = ‖g‖ > 0; after a clip n + ε > c, hence the second application clips again by "
             f"c/(n₁+ε) < 1. Tie: subject clip once and twice on {k} cases ({TIE}) against the exact results within 256 ulps "
-            f"(worst ratio {max(worst, w2):.2g}). {S.versions()}.")
+            f"(worst ratio {max(worst, w2):.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-NORM-IDENTITY-BELOW", "proof")
@@ -125,9 +124,9 @@ def _(s, ctx):
     ensure(clipped, "the band case is not clipped by torch's rule")
     worst = max(worst, S.agree("torch rule in the band (c − ε, c)", out[0], want[0]))
     return ("Below the threshold (‖g‖ < c, ε = 0) s = 1 and Algorithm 1 returns g unchanged; torch's rule clips once ‖g‖ > c − ε",
-            "s = min(1, c/‖g‖) = 1 for ‖g‖ < c; with ε: c/(‖g‖+ε) < 1 ⇔ ‖g‖ > c − ε. Tie: subject clip is the identity "
+            ("s = min(1, c/‖g‖) = 1 for ‖g‖ < c; with ε: c/(‖g‖+ε) < 1 ⇔ ‖g‖ > c − ε. Tie: subject clip is the identity "
             f"bit for bit on every list at c = 2‖g‖, equals the exact rule on {k} cases ({TIE}) and shrinks g = 0.9999996 at c = 1, "
-            f"ε = 1e-6 as the exact rule does, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"ε = 1e-6 as the exact rule does, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-SCALE-BY-DIVIDING", "proof")
@@ -135,8 +134,8 @@ def _(s, ctx):
     ensure(sp.simplify(n * c / n - c) == 0 and sp.simplify(1 / (n / c) - c / n) == 0, "dividing by ‖g‖/c is multiplying by c/‖g‖")
     worst, k = _tie_global("clip", s.clip, epss=(0.0,))
     return ("'Scale it by dividing': g/(‖g‖/c) = (c/‖g‖)·g, the divisor ‖g‖/c > 1 above the threshold; at ‖g‖ = c both tests give g",
-            "SymPy: 1/(n/c) = c/n; n > c ⇔ n/c > 1; at n = c Algorithm 1's '≥' multiplies by c/n = 1, so '>' and '≥' agree. "
-            f"Tie: subject clip on {k} cases (ε = 0) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            ("SymPy: 1/(n/c) = c/n; n > c ⇔ n/c > 1; at n = c Algorithm 1's '≥' multiplies by c/n = 1, so '>' and '≥' agree. "
+            f"Tie: subject clip on {k} cases (ε = 0) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-TORCH-EPS-MARGIN", "proof")
@@ -144,9 +143,9 @@ def _(s, ctx):
     ensure(sp.simplify(c - c * n / (n + eps) - c * eps / (n + eps)) == 0, "margin ≠ cε/(n+ε)")
     worst, k = _tie_global("clip", s.clip, epss=(TORCH_EPS,))
     return ("torch's ε keeps ‖clip(g)‖ = c − cε/(‖g‖+ε) below c by exactly cε/(‖g‖+ε) (SymPy); the returned norm is the one before clipping",
-            "c − c·n/(n+ε) = cε/(n+ε). When that margin is below half an ulp of c, float64 rounds it away (about ‖g‖ > 5e9 at "
+            ("c − c·n/(n+ε) = cε/(n+ε). When that margin is below half an ulp of c, float64 rounds it away (about ‖g‖ > 5e9 at "
             f"c = 1): the property check's business. Tie: subject clip's tensors and returned norm (before clipping) on {k} cases "
-            f"(ε = 1e-6) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"(ε = 1e-6) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- value and per-tensor clipping
@@ -172,9 +171,9 @@ def _(s, ctx):
             ensure(sp.Abs(cl.subs({cl.free_symbols.difference({v}).pop(): val * v})) == sp.Min(sp.Abs(val), 1) * v, "|clamp| ≠ min(|g|, v)")
     _tie_value("clip_value", s.clip_value)
     return ("|clamp(g_i, −v, v)| = min(|g_i|, v) ≤ v, so ‖clamp(g)‖ ≤ v√N, with equality iff every |g_i| ≥ v",
-            "On each piece (g < −v, |g| ≤ v, g > v) |clamp| = min(|g|, v) (SymPy on representative points of each piece, "
+            ("On each piece (g < −v, |g| ≤ v, g > v) |clamp| = min(|g|, v) (SymPy on representative points of each piece, "
             "scaled by symbolic v); summing squares gives ≤ N v², equal iff each term is v². Tie: subject clip_value equals "
-            f"clamp(g, −v, v) bit for bit on {len(_G)} lists at v ∈ {{0.25, 1, 5}} (clamping is exact in floats). {S.versions()}.")
+            f"clamp(g, −v, v) bit for bit on {len(_G)} lists at v ∈ {{0.25, 1, 5}} (clamping is exact in floats). {S.versions()}."))
 
 
 @evidence("CLIP-PER-TENSOR-NORM-BOUND", "proof")
@@ -192,9 +191,9 @@ def _(s, ctx):
                     worst = max(worst, S.agree(f"clip_per_tensor tensor {k} (c = {cmax:g}, ε = {e:g})", np.asarray(o, float), want[0], scale=max(1.0, nn)),
                                 S.agree(f"per-tensor norm {k}", norms[k], nn))
     return ("Per-tensor clipping caps each tensor at ‖clip(g_j)‖ ≤ c, so the combined norm is ≤ √(m c²) = √m·c, reached when every tensor is clipped",
-            "Each tensor is global clipping of one tensor (CLIP-NORM-CAP: ≤ c, = c at ε = 0 when clipped); Σ_j ‖·‖² ≤ m c². "
+            ("Each tensor is global clipping of one tensor (CLIP-NORM-CAP: ≤ c, = c at ε = 0 when clipped); Σ_j ‖·‖² ≤ m c². "
             f"Tie: subject clip_per_tensor equals exact per-tensor clipping on {len(_G)} lists, c ∈ {{0.5, 2, 6}}, ε ∈ {{0, 1e-6}}, "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-DESCENT-DIRECTION", "proof")
@@ -213,9 +212,9 @@ def _(s, ctx):
             want, nn, _ = _exact_global([g], 1.0, 0.0)
             w2 = max(w2, S.agree("clip_per_tensor", np.asarray(o, float), want[0], scale=max(1.0, nn)))
     return ("⟨clip(g), g⟩ > 0 for g ≠ 0 under all three rules: s‖g‖² (norm), Σ_j s_j‖g_j‖² (per tensor), Σ_i min(|g_i|, v)|g_i| (value)",
-            "Each rule multiplies entry i by a factor in (0, 1] (norm: s; per tensor: s_j; value: min(1, v/|g_i|)), so each term of "
+            ("Each rule multiplies entry i by a factor in (0, 1] (norm: s; per tensor: s_j; value: min(1, v/|g_i|)), so each term of "
             "the inner product is ≥ 0 and one is > 0 (SymPy positivity on each piece). Tie: subject clip_global on "
-            f"{k} cases ({TIE}), clip_per_tensor and clip_value (exact) agree with the exact rules within 256 ulps (worst ratio {max(w1, w2):.2g}). {S.versions()}.")
+            f"{k} cases ({TIE}), clip_per_tensor and clip_value (exact) agree with the exact rules within 256 ulps (worst ratio {max(w1, w2):.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-NORM-JACOBIAN", "proof")
@@ -237,9 +236,9 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"jac (c = {cm:g}, ε = {ev:g})", s.jac(gv, cm, ev), S.evaluate(closed, vals)))
     w2, k = _tie_global("clip", s.clip)
     return ("Above the threshold ∂clip(g)/∂g = c/(‖g‖+ε)·(I − ggᵀ/(‖g‖(‖g‖+ε))): SymPy's Jacobian of c·g/(‖g‖+ε), N = 3; below, I",
-            "Fixed size N = 3 with every entry a symbol. Every N: entry (i, j) of ∂(c g_i/(n+ε))/∂g_j is c(δ_ij/(n+ε) − g_i g_j/(n(n+ε)²)) "
+            ("Fixed size N = 3 with every entry a symbol. Every N: entry (i, j) of ∂(c g_i/(n+ε))/∂g_j is c(δ_ij/(n+ε) − g_i g_j/(n(n+ε)²)) "
             "whatever N is (∂n/∂g_j = g_j/n), so N = 3 is the general case with the index ranges widened. Tie: subject jac at 3 "
-            f"exact points (two thresholds, ε ∈ {{0, 1e-6}}) and clip on {k} cases within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}.")
+            f"exact points (two thresholds, ε ∈ {{0, 1e-6}}) and clip on {k} cases within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- refutations: rules that turn the direction
@@ -255,8 +254,8 @@ def _(s, ctx):
         ensure((sp.Max(-v, sp.Min(val * v, v)) * val * v).is_positive, "an entry changes sign")
     _tie_value("clip_value", s.clip_value)
     return ("Value clipping turns the direction: g = (2v, v/2) ↦ (v, v/2), not parallel (SymPy, v symbolic); each entry keeps its sign",
-            "The cross term g_1·clip_2 − g_2·clip_1 = v²/2 ≠ 0 and cos²∠ = 81/85 < 1 exactly; on each piece clamp(g_i)·g_i = min(|g_i|, v)|g_i| > 0. "
-            f"Tie: subject clip_value equals clamp(g, −v, v) bit for bit on {len(_G)} lists at v ∈ {{0.25, 1, 5}}. {S.versions()}.")
+            ("The cross term g_1·clip_2 − g_2·clip_1 = v²/2 ≠ 0 and cos²∠ = 81/85 < 1 exactly; on each piece clamp(g_i)·g_i = min(|g_i|, v)|g_i| > 0. "
+            f"Tie: subject clip_value equals clamp(g, −v, v) bit for bit on {len(_G)} lists at v ∈ {{0.25, 1, 5}}. {S.versions()}."))
 
 
 @evidence("CLIP-PER-TENSOR-DIRECTION", "proof")
@@ -268,16 +267,16 @@ def _(s, ctx):
     worst = 0.0
     for gs in _G:
         for cmax in (0.5, 2.0):
-            out, norms = s.clip_per_tensor([t.copy() for t in gs], cmax, 0.0)
+            out, _norms = s.clip_per_tensor([t.copy() for t in gs], cmax, 0.0)
             ensure(len(out) == len(gs), "tensor count")
             for k, (o, t) in enumerate(zip(out, gs)):
                 want, nn, _ = _exact_global([t], cmax, 0.0)
                 worst = max(worst, S.agree(f"clip_per_tensor tensor {k}", np.asarray(o, float), want[0], scale=max(1.0, nn)))
     w2, k = _tie_global("clip_global", s.clip_global)
     return ("Per-tensor clipping keeps each tensor's direction but turns the whole gradient when tensor norms differ: norms (3, 1/2) at c = 1 become (1, 1/2)",
-            "Each tensor is multiplied by its own s_j = min(1, c/‖g_j‖); with norms 3 and 1/2 and c = 1 the factors are 1/3 and 1, "
+            ("Each tensor is multiplied by its own s_j = min(1, c/‖g_j‖); with norms 3 and 1/2 and c = 1 the factors are 1/3 and 1, "
             "so the concatenated gradient is not a multiple of g (exact). Global clipping keeps it (CLIP-NORM-DIRECTION). Tie: "
-            f"subject clip_per_tensor against exact per-tensor clipping and clip_global on {k} cases, within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}.")
+            f"subject clip_per_tensor against exact per-tensor clipping and clip_global on {k} cases, within 256 ulps (worst ratio {max(worst, w2):.2g}). {S.versions()}."))
 
 
 @evidence("CLIP-NONEXPANSIVE", "proof")
@@ -309,9 +308,9 @@ def _(s, ctx):
             want, nn_, _ = _exact_global([t], 1.0, 0.0)
             w2 = max(w2, S.agree("clip_per_tensor", np.asarray(o, float), want[0], scale=max(1.0, nn_)))
     return ("Norm, per-tensor and value clipping are 1-Lipschitz: the norm rule's Jacobian is symmetric with eigenvalues φ' = cε/(r+ε)² ≤ 1 and c/(r+ε) < 1; clamp has slopes 0 and 1",
-            "SymPy (N = 3 symbolic): ∂(c g/(‖g‖+ε))/∂g = φ'(r)ĝĝᵀ + (φ(r)/r)(I − ĝĝᵀ) with φ' = cε/(r+ε)² ≤ 1 on the clipped "
+            ("SymPy (N = 3 symbolic): ∂(c g/(‖g‖+ε))/∂g = φ'(r)ĝĝᵀ + (φ(r)/r)(I − ĝĝᵀ) with φ' = cε/(r+ε)² ≤ 1 on the clipped "
             "branch (both cases c ≥ ε and c < ε checked) and φ/r = c/(r+ε) < 1; below the threshold the map is I. A continuous, "
             "piecewise C¹ map whose Jacobian has operator norm ≤ 1 everywhere off a null set is 1-Lipschitz on the convex space "
             "(integrate along the segment). Every N: the same spectral form. Per tensor: a block-diagonal map of such blocks. "
             f"Value: coordinatewise clamp with slopes 0, 1. Tie: subject clip_global ({k} cases), clip_per_tensor and clip_value "
-            f"against the exact rules within 256 ulps (worst ratio {max(w1, w2):.2g}). {S.versions()}.")
+            f"against the exact rules within 256 ulps (worst ratio {max(w1, w2):.2g}). {S.versions()}."))

@@ -12,7 +12,6 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
 
@@ -52,18 +51,18 @@ class Net:
         return P, x, y, S.values(*pairs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def net(act):
     return Net(act)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _product_form(act):
     """SymPy's ∂L/∂W_i against the seed's product form, for every layer i."""
     N = net(act)
     out = []
     for i in range(1, len(N.W) + 1):
-        grad = sp.Matrix(N.W[i - 1].shape[0], N.W[i - 1].shape[1], lambda p, q: sp.diff(N.L, N.W[i - 1][p, q]))
+        grad = sp.Matrix(N.W[i - 1].shape[0], N.W[i - 1].shape[1], lambda p, q: sp.diff(N.L, N.W[i - 1][p, q]))  # noqa: B023 (called within the iteration)
         dL_dzi = (N.z[-1] - N.y).T * N.middle(i)                    # ∂L/∂z_i = (z_n − y)ᵀ ∂z_n/∂z_i
         form = (dL_dzi.T.multiply_elementwise(N.h[i - 1].applyfunc(N.df))) * N.z[i - 1].T
         S.zero(grad - form, f"∂L/∂W_{i} ≠ the product form ({act})")
@@ -89,9 +88,9 @@ def _(s, ctx):
                             S.agree(f"backprop W_{i} ({act})", bp["W"][i - 1], want),
                             S.agree(f"backprop b_{i} ({act})", bp["b"][i - 1], want_b.ravel()))
     return ("∂L/∂W_i = (∂L/∂z_n · ∏_(j=n−1..i) ∂z_(j+1)/∂z_j ⊙ f'(h_i)) z_(i−1)ᵀ equals SymPy's gradient of L, every layer",
-            f"Fixed size: {DETAIL_SIZE}, σ and tanh. Every width and depth: entry (p, q) of the identity is the same expression "
+            (f"Fixed size: {DETAIL_SIZE}, σ and tanh. Every width and depth: entry (p, q) of the identity is the same expression "
             "with wider sums, and ∂z_n/∂z_i is the product of the n − i local factors by the chain rule (induction). Tie: subject "
-            f"loss, product_form (every i) and backprop (W and b) at 2 exact points per activation within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"loss, product_form (every i) and backprop (W and b) at 2 exact points per activation within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 def _scalar_chain(act, n=3):
@@ -121,8 +120,8 @@ def _(s, ctx):
                 want = float((fm(u) * (1 - fm(u)) if act == "sigmoid" else 1 - mpmath.tanh(u) ** 2) * ws[j])
                 worst = max(worst, S.agree(f"factor j = {j} ({act})", s.factor(ws, hsf, j, act), want))
     return ("∂z_(j+1)/∂z_j = f'(h_(j+1))·w_(j+1) for h_i = w_i z_(i−1) + b_i (SymPy), not the seed's f'(h_(j+1))·w_j",
-            "SymPy differentiates z_(j+1) = f(w_(j+1) z_j + b_(j+1)) in z_j: the weight of the later layer. Tie: subject factor on a "
-            f"3-layer scalar chain (σ, tanh), j = 1, 2, equals f'(h_(j+1))w_(j+1) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            ("SymPy differentiates z_(j+1) = f(w_(j+1) z_j + b_(j+1)) in z_j: the weight of the later layer. Tie: subject factor on a "
+            f"3-layer scalar chain (σ, tanh), j = 1, 2, equals f'(h_(j+1))w_(j+1) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("DEEP-FACTOR-COUNT", "proof")
@@ -143,8 +142,8 @@ def _(s, ctx):
             for i in range(1, n + 1):
                 worst = max(worst, S.agree(f"middle i = {i} ({act})", s.middle(P, x, i, act), S.evaluate(N.middle(i), vals)))
     return ("∂z_n/∂z_i is the product of exactly n − i factors F_j = ∂z_(j+1)/∂z_j, j = i..n−1 (SymPy Jacobian of the composition)",
-            f"Fixed size: {DETAIL_SIZE}, every i = 1..3, σ and tanh; every depth by induction over n − i (one factor per layer "
-            f"composed). Tie: subject middle at 2 exact points, every i, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size: {DETAIL_SIZE}, every i = 1..3, σ and tanh; every depth by induction over n − i (one factor per layer "
+            f"composed). Tie: subject middle at 2 exact points, every i, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- activation derivative suprema
@@ -187,10 +186,10 @@ def _(s, ctx):
     ensure(np.array_equal(np.asarray(s.dleaky(_XS), float), np.where(_XS > 0, 1.0, 0.01)), "subject dleaky is not 1 / α = 0.01")
     ensure(np.array_equal(np.asarray(s.dleaky(_XS, 0.5), float), np.where(_XS > 0, 1.0, 0.5)), "subject dleaky ignores α = 0.5")
     return ("sup|f'| = 1/4 (σ, at 0), 1 (tanh, arctan at 0; ReLU, leaky ReLU with α ≤ 1 at x > 0; identity): all ≤ 1 and the bound 1 is attained",
-            "σ' = 1/4 − (σ − 1/2)² (maximum at σ = 1/2, x = 0); tanh' = 1 − tanh² ≤ 1; arctan' = 1/(1+x²) ≤ 1, = 1 only at 0 (SymPy); "
+            ("σ' = 1/4 − (σ − 1/2)² (maximum at σ = 1/2, x = 0); tanh' = 1 − tanh² ≤ 1; arctan' = 1/(1+x²) ≤ 1, = 1 only at 0 (SymPy); "
             "ReLU' ∈ {0, 1}, leaky' ∈ {α, 1}, identity' = 1. Tie: the subject registry's deriv_sup equals each proved supremum, "
             f"its df attains it at deriv_sup_at, and each df equals the exact derivative at {len(_XS)} points within 256 ulps "
-            f"(worst ratio {worst:.2g}); subject dleaky equals 1 / α exactly at α = 0.01 and 0.5. {S.versions()}.")
+            f"(worst ratio {worst:.2g}); subject dleaky equals 1 / α exactly at α = 0.01 and 0.5. {S.versions()}."))
 
 
 @evidence("DEEP-FACTOR-BELOW-ONE", "proof")
@@ -200,13 +199,13 @@ def _(s, ctx):
     ensure(sp.solve(sp.Eq(g * sp.Abs(wsym), 1), wsym) in ([-1 / g, 1 / g], [1 / g, -1 / g]), "γ|w| = 1 ⇔ |w| = 1/γ")
     acts = s.activations
     for name in ("sigmoid", "tanh", "arctan", "relu"):
-        sup, at = _SUP[name]
+        sup, _at = _SUP[name]
         ensure(acts[name].deriv_sup == float(sup), f"registry sup|{name}'| = {acts[name].deriv_sup}, proof {sup}")
     worst = _tie_activations(acts, ("sigmoid", "tanh", "arctan", "relu"))
     return ("sup_h |f'(h)·w| = γ|w| with γ = sup|f'|, so every factor is < 1 iff |w| < 1/γ: 4 for σ, 1 for tanh, arctan, ReLU",
-            "|f'(h)w| ≤ γ|w| < 1 when |w| < 1/γ; conversely at the maximiser h* (attained: σ, tanh, arctan at 0, ReLU at h > 0) "
+            ("|f'(h)w| ≤ γ|w| < 1 when |w| < 1/γ; conversely at the maximiser h* (attained: σ, tanh, arctan at 0, ReLU at h > 0) "
             "|f'(h*)w| = γ|w| ≥ 1 when |w| ≥ 1/γ. γ from DEEP-ACT-DERIV-SUP's proofs. Tie: subject activations' df equal the exact "
-            f"derivatives at {len(_XS)} points within 256 ulps (worst ratio {worst:.2g}) and the registry's sup. {S.versions()}.")
+            f"derivatives at {len(_XS)} points within 256 ulps (worst ratio {worst:.2g}) and the registry's sup. {S.versions()}."))
 
 
 @evidence("DEEP-EXPLODING-FACTOR", "proof")
@@ -222,8 +221,8 @@ def _(s, ctx):
             for j, (Fm, Fs) in enumerate(zip(F, N.F)):
                 worst = max(worst, S.agree(f"factor {j} ({act})", Fm, S.evaluate(Fs, vals)))
     return ("|f'(h)w| > 1 needs |w| > 1/|f'(h)| ≥ 1/γ since 0 ≤ f'(h) ≤ γ ≤ 1: > 4 for σ; exploding factors come from the weights",
-            "|f'(h)w| = |f'(h)|·|w| > 1 ⇔ |w| > 1/|f'(h)|, and |f'(h)| ≤ γ (DEEP-ACT-DERIV-SUP). Tie: subject factors "
-            f"(diag(f'(h_(j+1))) W_(j+1)) on {DETAIL_SIZE} at 2 exact points per activation within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            ("|f'(h)w| = |f'(h)|·|w| > 1 ⇔ |w| > 1/|f'(h)|, and |f'(h)| ≤ γ (DEEP-ACT-DERIV-SUP). Tie: subject factors "
+            f"(diag(f'(h_(j+1))) W_(j+1)) on {DETAIL_SIZE} at 2 exact points per activation within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("DEEP-RELU-STABLE", "proof")
@@ -265,8 +264,8 @@ def _(s, ctx):
         worst = max(worst, S.agree(f"p_below({cv})", s.p_below(cv), want))
     ensure(abs(float(p.subs(cut, 1).evalf(30)) - 0.682689492137086) < 1e-15, "erf(1/√2) ≠ 0.6827")
     return ("w ~ N(0, 1): P(|w| < 1) = ∫_(−1)^1 φ = erf(1/√2) ≈ 0.6827 (SymPy integral)",
-            f"SymPy integrates the standard normal density over (−c, c) to erf(c/√2). Tie: subject p_below at c ∈ {{1/4, 1/2, 1, 2, 3}} "
-            f"equals erf(c/√2) (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"SymPy integrates the standard normal density over (−c, c) to erf(c/√2). Tie: subject p_below at c ∈ {{1/4, 1/2, 1, 2, 3}} "
+            f"equals erf(c/√2) (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("DEEP-SMALL-PRODUCT", "proof")
@@ -312,7 +311,7 @@ def _(s, ctx):
     ensure(np.all(np.asarray(bp["W"][0])[0] == 0.0) and np.asarray(bp["b"][0])[0] == 0.0, "subject backprop gives the dead unit a gradient")
     worst = max(S.agree("backprop W_1", bp["W"][0], gW1v), S.agree("backprop b_1", bp["b"][0], gb1v.ravel()))
     return ("A ReLU unit with h < 0 gets exactly zero gradient (its weight row and bias), because relu'(h) = 0 zeroes its δ (SymPy on the orthant)",
-            "On the open orthant of the pre-activations the net is piecewise linear (ReLU = diag(m)·h); SymPy's gradient of L there "
+            ("On the open orthant of the pre-activations the net is piecewise linear (ReLU = diag(m)·h); SymPy's gradient of L there "
             "has the dead unit's row of ∂L/∂W_1 and ∂L/∂b_1 identically 0. Whether the unit can revive (earlier layers moving "
             "its input) is the property check's business. Tie: subject backprop (relu, sizes [2, 2, 1]) at an exact point with "
-            f"unit 0 dead gives exact zeros there and SymPy's gradient elsewhere within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"unit 0 dead gives exact zeros there and SymPy's gradient elsewhere within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))

@@ -10,7 +10,6 @@ import mpmath
 import numpy as np
 import sympy as sp
 from mpmath import iv
-
 from vanishing.checks.evidence import _elman as E
 from vanishing.checks.evidence import _iv as V
 from vanishing.checks.evidence import _sym as S
@@ -52,7 +51,7 @@ def _(s, ctx):
     old = iv.prec
     iv.prec = V.IV_PREC
     try:
-        phi = lambda u: u * _iv_tanh(u / 2) - 1                       # noqa: E731
+        phi = lambda u: u * _iv_tanh(u / 2) - 1
         ensure(phi(iv.mpf(lo)).b < 0 < phi(iv.mpf(hi)).a, "no sign change of φ around n*")
         Nstar = iv.mpf([lo, hi])
         peak = Nstar * _iv_dsig(Nstar)                                # n* σ'(n*): the peak of |w f'(w y)|·|y|
@@ -80,12 +79,12 @@ def _(s, ctx):
         for k in range(4):
             worst = max(worst, S.agree(f"products k = {k}", got[k], S.evaluate(N.product(3, k), vals)))
     return ("|σ'(a)w| ≤ |w|/4 < 1 for |w| < 4 (= |w|/4 > 1 at a = 0 for |w| > 4); the peak of |w σ'(wy)| is n*σ'(n*)/|y| ∈ [0.2238, 0.2240]/|y| at n* tanh(n*/2) = 1",
-            f"Interval certificates ({V.version()}): σ'(a) ≤ 1/4 on [−40, 40] ({b1} boxes; beyond, σ'(a) ≤ e^(−|a|)); "
+            (f"Interval certificates ({V.version()}): σ'(a) ≤ 1/4 on [−40, 40] ({b1} boxes; beyond, σ'(a) ≤ e^(−|a|)); "
             f"φ(n) = n tanh(n/2) − 1 has φ' > 0 on [1e-6, 60] ({b2} boxes) so its root n* is unique, enclosed in "
             f"[{mpmath.nstr(lo, 17)}, {mpmath.nstr(hi, 17)}] by a sign change; n*σ'(n*) ∈ [0.2238, 0.2240]; n σ'(n) ≤ 0.22392 on "
             f"[0, 60] ({b4} boxes; beyond, n e^(−n) < 1e-24). SymPy: d/dw [w σ'(wy)] = σ'(n)(1 − n tanh(n/2)), n = wy. Tie: subject "
             f"dphi at 15 exact (w, y) within 256 ulps, n_star within 1e-12 of the certified root, products of a one-unit σ RNN "
-            f"(T = 3, every lag) against SymPy (worst ratio {worst:.2g}). {S.versions()}.")
+            f"(T = 3, every lag) against SymPy (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- path sums and the weak bound
@@ -133,10 +132,10 @@ def _(s, ctx):
     ensure(any(sp.expand(e) != 0 for e in M - printed), "the printed index gives the same polynomial")
     worst = max(_tie_flow(s.recursion, "recursion"), _tie_flow(lambda Wv, dv: s.path_sum(Wv, dv), "path_sum"))
     return ("Unrolling eq. (1) gives Σ_paths ∏_m f'_(l_m) w_(l_(m−1) l_m) = [(∂net(t)/∂net(t−q))ᵀ]_(vu): SymPy polynomial identities; the printed w_(l_m l_(m−1)) differs",
-            "With symbolic W and f' values: recursion M_q = D_q Wᵀ M_(q−1), the brute-force path sum and the transposed chain-rule "
+            ("With symbolic W and f' values: recursion M_q = D_q Wᵀ M_(q−1), the brute-force path sum and the transposed chain-rule "
             "product W D_1 ⋯ W D_q expand to the same polynomials at (n, q) = (2, 3) and (3, 2); every n, q: entry (v, u) of "
             "D_q Wᵀ ⋯ D_1 Wᵀ expands, by the definition of the matrix product, into exactly the sum over paths (induction over q). "
-            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-HOCHREITER-WEAK-BOUND", "proof")
@@ -144,14 +143,14 @@ def _(s, ctx):
     nn, q, wm = sp.symbols("n q w_max", positive=True)
     ensure(sp.simplify(nn ** (q - 1) * (wm / 4) ** q - (nn * wm / 4) ** q / nn) == 0, "n^(q−1)(w/4)^q ≠ τ^q/n")
     ensure(sp.simplify(nn * (nn * wm / 4) ** q - (nn * wm / 4) ** q / nn - (nn ** 2 - 1) * (nn * wm / 4) ** q / nn) == 0, "nτ^q − τ^q/n")
-    W, d, M, P, _ = _flow_polys(2, 3)
+    _W, _d, M, P, _ = _flow_polys(2, 3)
     S.zero(M - P, "recursion ≠ path sum")
     ensure(all(len(sp.Add.make_args(sp.expand(e))) <= 2 ** 2 for e in M), "more than n^(q−1) paths in an entry")
     worst = _tie_flow(s.recursion, "recursion")
     return ("|w_ij| ≤ w_max, |f'| ≤ 1/4 ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n^(q−1)(w_max/4)^q = τ^q/n ≤ n τ^q, τ = n w_max/4",
-            "Each entry is a sum of n^(q−1) path products (RNN-HOCHREITER-PATH-SUM; SymPy counts the monomials at n = 2, q = 3), "
+            ("Each entry is a sum of n^(q−1) path products (RNN-HOCHREITER-PATH-SUM; SymPy counts the monomials at n = 2, q = 3), "
             "each of modulus ≤ (w_max/4)^q since f' ≤ 1/4 (ACT-SIGMOID-DERIV-BOUND); SymPy: n^(q−1)(w_max/4)^q = τ^q/n ≤ nτ^q. "
-            f"Tie: subject recursion at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"Tie: subject recursion at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- repeated factors
@@ -169,9 +168,9 @@ def _(s, ctx):
             got = s.repeat(float(wv), nv)
             ensure(got == float(exact), f"subject repeat({float(wv)}, {nv}) = {got!r}, exactly {exact} = {float(exact)!r}")
     return ("w^n = sign(w)^n |w|^n: |w| > 1 ⇒ |w^n| ≥ 1 + n(|w| − 1) → ∞, |w| < 1 ⇒ |w^n| → 0; the test is on |w|, not on w",
-            "SymPy: |w^n| = |w|^n, the Bernoulli induction step (1 + kd)(1 + d) = 1 + (k+1)d + kd², and the limits of (1/2)^n, (3/2)^n "
+            ("SymPy: |w^n| = |w|^n, the Bernoulli induction step (1 + kd)(1 + d) = 1 + (k+1)d + kd², and the limits of (1/2)^n, (3/2)^n "
             "(every |w| < 1 or > 1 by monotonicity of |w|^n in |w|). Tie: subject repeat equals the exact power bit for bit at "
-            f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}.")
+            f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}."))
 
 
 @evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "proof")
@@ -193,10 +192,10 @@ def _(s, ctx):
             exact = np.array((Wm ** kv).tolist(), dtype=float)
             worst = max(worst, S.agree(f"power(W, {kv})", s.power(Wf, kv), exact, scale=max(1.0, float(np.max(np.abs(exact))))))
     return ("Powers follow the spectral radius, not the entries: W = [[1/2, 4], [0, 1/2]] has W^k = 2^(−k)[[1, 8k], [0, 1]] → 0, while 0.9·𝟙𝟙ᵀ (entries < 1) has W^k = 1.8^(k−1)W → ∞",
-            "SymPy: the closed form of W^k by induction and its limit; (0.9·𝟙𝟙ᵀ)² = 1.8·W; and in the Schur form Λ + N (n = 2) any "
+            ("SymPy: the closed form of W^k by induction and its limit; (0.9·𝟙𝟙ᵀ)² = 1.8·W; and in the Schur form Λ + N (n = 2) any "
             "product with two N factors vanishes, which bounds ‖W^k‖ by Σ_(j<n) C(k, j) ρ^(k−j)‖N‖^j (the sandwich; ρ^k ≤ ‖W^k‖ by an "
             "eigenvector). Tie: subject power equals the exact W^k (4 rational matrices, k ∈ {1, 2, 5, 12}) within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}.")
+            f"(worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- forget bias 1
@@ -224,6 +223,6 @@ def _(s, ctx):
             want = np.array([float(sb ** T * mpmath.mpf(v)) for v in c0])
         worst = max(worst, S.agree(f"forward c_T (b_f = {bf}, T = {T})", np.asarray(cs, float)[-1], want))
     return ("Forget bias 1 with W = 0: ∂c_T/∂c_0 = σ(1)^T with σ(1) ∈ [0.7310585, 0.7310586] < 1: geometric decay, half-life ∈ [2.2, 2.22] steps",
-            f"Interval enclosures ({V.version()}) of σ(1) = 1/(1 + e^(−1)) and of ln 2/(−ln σ(1)). With W = 0, x = 0, b_g = 0 the "
+            (f"Interval enclosures ({V.version()}) of σ(1) = 1/(1 + e^(−1)) and of ln 2/(−ln σ(1)). With W = 0, x = 0, b_g = 0 the "
             "candidate is 0 and c_t = σ(b_f)c_(t−1) exactly, so c_T = σ(b_f)^T c_0 and ∂c_T/∂c_0 = σ(b_f)^T I. Tie: subject forward's "
-            f"c_T at (b_f, T) ∈ {{(1, 3), (1, 20), (2, 5)}} equals σ(b_f)^T c_0 (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"c_T at (b_f, T) ∈ {{(1, 3), (1, 20), (2, 5)}} equals σ(b_f)^T c_0 (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))

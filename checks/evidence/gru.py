@@ -6,7 +6,6 @@ Jacobian is the same expression for any H.
 """
 
 import sympy as sp
-
 from vanishing.checks.evidence import _cells as C
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
@@ -45,8 +44,8 @@ def _(s, ctx):
             P, h, x, vals = G.point(seed)
             worst = max(worst, S.agree(f"direct ({reset})", s.direct(P, h, x, reset), S.evaluate(S.diag(z), vals)))
     return ("With z and n held fixed, ∂h_t/∂h_(t−1) = diag(z_t) under both reset conventions (SymPy)",
-            f"h_t = (1−z)⊙n + z⊙h_(t−1) with z, n free symbols ({SIZE}). {ELEMENTWISE} Tie: subject gates, step and direct "
-            f"(after, before) at {len(SEEDS)} exact points each within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"h_t = (1−z)⊙n + z⊙h_(t−1) with z, n free symbols ({SIZE}). {ELEMENTWISE} Tie: subject gates, step and direct "
+            f"(after, before) at {len(SEEDS)} exact points each within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("GRU-STEP-JACOBIAN", "proof")
@@ -66,10 +65,10 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"step_jacobian ({reset})", s.step_jacobian(P, h, x, reset), S.evaluate(J, vals)))
     worst = max(worst, _tie_step(s))
     return ("∂h_t/∂h_(t−1) = diag(z) + diag(h−n)∂z/∂h + diag(1−z)∂n/∂h, reset after and before: SymPy's Jacobian equals the closed form",
-            f"Fixed size {SIZE}; the closed form is models/gru.py::step_jacobian's docstring (∂a_n/∂h = diag(r)W_hn + "
+            (f"Fixed size {SIZE}; the closed form is models/gru.py::step_jacobian's docstring (∂a_n/∂h = diag(r)W_hn + "
             "diag(W_hn h + b_hn)∂r/∂h after, W_hn(diag(r) + diag(h)∂r/∂h) before). "
             f"{ELEMENTWISE} Tie: subject step_jacobian and step at {len(SEEDS)} exact points per convention within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}.")
+            f"(worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("GRU-RESET-BEFORE-AFTER", "proof")
@@ -83,9 +82,9 @@ def _(s, ctx):
     ensure(any(sp.expand(e) != 0 for e in comm), "the commutator vanishes identically")
     worst = _tie_step(s)
     return ("a_n(after) − a_n(before) = [diag(r), W_hn] h + (r − 1)⊙b_hn: the two conventions are different GRUs (SymPy)",
-            f"Fixed size {SIZE}. The commutator diag(r)W_hn − W_hn diag(r) is not identically zero (it is for diagonal W_hn or "
+            (f"Fixed size {SIZE}. The commutator diag(r)W_hn − W_hn diag(r) is not identically zero (it is for diagonal W_hn or "
             f"constant r). Tie: subject gates (a_n, r, z, n, h) and step under both conventions at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("GRU-SINGLE-GATE-INTERPOLATION", "proof")
@@ -98,5 +97,5 @@ def _(s, ctx):
         S.zero(keep + write - sp.eye(H), "keep + write ≠ 1")
     worst = _tie_step(s)
     return ("h_t = z⊙h_(t−1) + (1−z)⊙n: one gate z sets both the kept share z and the written share 1 − z (they sum to 1; SymPy)",
-            f"Fixed size {SIZE}, both conventions. {ELEMENTWISE} Tie: subject gates and step at {len(SEEDS)} exact points per "
-            f"convention within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}, both conventions. {ELEMENTWISE} Tie: subject gates and step at {len(SEEDS)} exact points per "
+            f"convention within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))

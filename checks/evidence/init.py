@@ -10,7 +10,6 @@ from functools import reduce
 
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
 
@@ -42,9 +41,9 @@ def _(s, ctx):
     ensure(sp.simplify(fwd + bwd - 2) == 0, "the two factors do not average to 1")
     worst = _tie("glorot_var", s.glorot_var, var, [{n_in: i, n_out: o} for i, o in WIDTHS])
     return ("Var[W] = 2/(n_in + n_out) gives forward factor 2n_in/(n_in+n_out) and backward 2n_out/(n_in+n_out): both 1 iff n_in = n_out",
-            "Var[y] = n_in Var[W] E[x²] and Var[δ_in] = n_out Var[W] E[δ_out²] (independent zero-mean weights); SymPy solves each "
+            ("Var[y] = n_in Var[W] E[x²] and Var[δ_in] = n_out Var[W] E[δ_out²] (independent zero-mean weights); SymPy solves each "
             "factor = 1 to n_in = n_out, and the two factors sum to 2 (the harmonic compromise). "
-            f"Tie: subject glorot_var at {len(WIDTHS)} width pairs equals 2/(n_in+n_out) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"Tie: subject glorot_var at {len(WIDTHS)} width pairs equals 2/(n_in+n_out) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("INIT-GLOROT-UNIFORM-VARIANCE", "proof")
@@ -60,9 +59,9 @@ def _(s, ctx):
         ensure(x.min() >= -aa and x.max() <= aa and x.min() < -aa / 2 and x.max() > aa / 2,
                f"subject sample(a = {aa:g}) does not draw over [−a, a] (min {x.min():g}, max {x.max():g})")
     return ("W ~ U[−a, a] has Var[W] = a²/3 (SymPy integral), so a = √6/√(n_in+n_out) gives exactly 2/(n_in+n_out)",
-            f"SymPy integrates the uniform density: mean 0, second moment a²/3; substituting Glorot's a gives 2/(n_in+n_out). "
+            (f"SymPy integrates the uniform density: mean 0, second moment a²/3; substituting Glorot's a gives 2/(n_in+n_out). "
             f"Tie: subject bound at {len(WIDTHS)} width pairs within 256 ulps (worst ratio {worst:.2g}); subject sample's 2000 draws "
-            f"(seed 0) cover both halves of [−a, a] and stay inside it (a support check, not a moment estimate). {S.versions()}.")
+            f"(seed 0) cover both halves of [−a, a] and stay inside it (a support check, not a moment estimate). {S.versions()}."))
 
 
 @evidence("INIT-GLOROT-STANDARD-THIRD", "proof")
@@ -73,8 +72,8 @@ def _(s, ctx):
     ensure(sp.simplify(sp.Rational(1, 3) ** k - 3 ** (-k)) == 0, "3^(−k)")
     worst = _tie("bound", s.bound, 1 / sp.sqrt(n), [{n: v} for v in (1, 2, 3, 10, 256, 4096)])
     return ("W ~ U[−1/√n, 1/√n] gives n·Var[W] = n·(1/n)/3 = 1/3, so with equal widths the back-propagated variance shrinks by 3 per layer",
-            "SymPy: Var[U[−a, a]] = a²/3 at a = 1/√n, times n; k linear layers of equal width multiply E‖δ‖² by (1/3)^k "
-            f"(independence, zero mean). Tie: subject bound at n ∈ {{1, 2, 3, 10, 256, 4096}} equals 1/√n within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            ("SymPy: Var[U[−a, a]] = a²/3 at a = 1/√n, times n; k linear layers of equal width multiply E‖δ‖² by (1/3)^k "
+            f"(independence, zero mean). Tie: subject bound at n ∈ {{1, 2, 3, 10, 256, 4096}} equals 1/√n within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("INIT-HE-RELU-HALF", "proof")
@@ -92,9 +91,9 @@ def _(s, ctx):
     ensure(np.array_equal(got, np.where(ys > 0, ys, 0.0)), "subject relu is not max(y, 0) exactly")
     ensure(np.array_equal(got ** 2 + np.asarray(s.relu(-ys), float) ** 2, ys ** 2), "relu(y)² + relu(−y)² ≠ y² in the subject")
     return ("y symmetric about 0 ⇒ E[relu(y)²] = ½E[y²] = ½Var[y], since relu(y)² + relu(−y)² = y² and y, −y have the same law",
-            "The pointwise identity holds on both pieces (SymPy); taking expectations and using the symmetry E[relu(y)²] = "
+            ("The pointwise identity holds on both pieces (SymPy); taking expectations and using the symmetry E[relu(y)²] = "
             "E[relu(−y)²] gives half. For N(0, s²) SymPy's integrals give s²/2 and E[relu(y)] = s/√(2π) ≠ 0. Tie: subject relu "
-            f"equals max(y, 0) and satisfies the identity bit for bit at 40 exact points. {S.versions()}.")
+            f"equals max(y, 0) and satisfies the identity bit for bit at 40 exact points. {S.versions()}."))
 
 
 @evidence("INIT-HE-VARIANCE-PRESERVED", "proof")
@@ -107,13 +106,13 @@ def _(s, ctx):
     for v in (1, 2, 3, 10, 256, 4096):
         worst = max(worst, S.agree(f"he_std({v})", s.he_std(v), math.sqrt(2.0 / v)), S.agree(f"he_std({v})²·n", s.he_std(v) ** 2 * v, 2.0))
     return ("Var[y_l] = ½ n_l Var[w_l] Var[y_(l−1)] (ReLU half, INIT-HE-RELU-HALF), so Var[w] = 2/n keeps it for every depth; 1/n halves it per layer",
-            "SymPy substitutes Var[w] = 2/n and 1/n into the one-layer recursion; every depth by induction. Tie: subject he_std at "
-            f"n ∈ {{1, 2, 3, 10, 256, 4096}} equals √(2/n) and he_std²·n = 2 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            ("SymPy substitutes Var[w] = 2/n and 1/n into the one-layer recursion; every depth by induction. Tie: subject he_std at "
+            f"n ∈ {{1, 2, 3, 10, 256, 4096}} equals √(2/n) and he_std²·n = 2 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 def _pythagorean():
     """Exact rational orthogonal 2×2 and 3×3 matrices: rotations by Pythagorean triples and a reflection."""
-    R = lambda p, q, r: sp.Matrix([[sp.Rational(p, r), -sp.Rational(q, r)], [sp.Rational(q, r), sp.Rational(p, r)]])  # noqa: E731
+    R = lambda p, q, r: sp.Matrix([[sp.Rational(p, r), -sp.Rational(q, r)], [sp.Rational(q, r), sp.Rational(p, r)]])
     Q2 = [R(3, 4, 5), R(5, 12, 13), sp.Matrix([[sp.Rational(8, 17), sp.Rational(15, 17)], [sp.Rational(15, 17), -sp.Rational(8, 17)]]), R(7, 24, 25)]
     c1 = sp.Matrix([[1, 0, 0], [0, sp.Rational(3, 5), -sp.Rational(4, 5)], [0, sp.Rational(4, 5), sp.Rational(3, 5)]])
     c2 = sp.Matrix([[sp.Rational(5, 13), 0, sp.Rational(12, 13)], [0, 1, 0], [-sp.Rational(12, 13), 0, sp.Rational(5, 13)]])
@@ -138,10 +137,10 @@ def _(s, ctx):
         sv = np.linalg.svd(got, compute_uv=False)
         ensure(np.allclose(sv, 1.0, rtol=0, atol=256 * np.finfo(float).eps * len(Qs)), f"singular values {sv} are not 1")
     return ("W_iᵀW_i = I for all i ⇒ (W_L⋯W_1)ᵀ(W_L⋯W_1) = I: every singular value of the deep linear Jacobian is 1, at every depth",
-            "(AB)ᵀ(AB) = Bᵀ(AᵀA)B = BᵀB = I (SymPy, matrix symbols), so the product of orthogonal matrices is orthogonal by "
+            ("(AB)ᵀ(AB) = Bᵀ(AᵀA)B = BᵀB = I (SymPy, matrix symbols), so the product of orthogonal matrices is orthogonal by "
             "induction over L, and an orthogonal matrix has all singular values 1. Tie: subject product (with subject gain applied) "
             "of exact rational orthogonal stacks (four 2×2 rotations/reflections, four 3×3 rotations) equals the exact product "
-            f"W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("INIT-SAXE-GAUSSIAN-SPREAD", "proof")
@@ -164,9 +163,9 @@ def _(s, ctx):
     sv = np.linalg.svd(draws, compute_uv=False)
     ensure(np.all(sv[:, 0] / sv[:, -1] > 1.0 + 1e-6), "subject init drew an isometry (σ_max/σ_min = 1)")
     return ("W iid N(0, 1/n): E‖Wv‖² = ‖v‖² exactly (SymPy, n = 3), hence E‖W_L⋯W_1v‖² = ‖v‖² at every depth; the product is almost surely not an isometry",
-            "SymPy expands ‖Wv‖² and takes the expectation monomial by monomial (E W_ij² = 1/n, mixed moments 0): ‖v‖² for "
+            ("SymPy expands ‖Wv‖² and takes the expectation monomial by monomial (E W_ij² = 1/n, mixed moments 0): ‖v‖² for "
             "n = 3; every n by the same computation (n rows of ‖v‖²/n); every depth by conditioning on the first L − 1 factors. "
             "Orthogonal matrices form a null set of dimension n(n−1)/2 < n², so a Gaussian draw (and product) is a.s. not an "
             "isometry. Not covered here: that the spread grows with depth (the property level). Tie: subject product of exact "
             f"rational rotations equals W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}); subject init's 8 draws (seed 0, n = 4) "
-            f"all have σ_max/σ_min > 1. {S.versions()}.")
+            f"all have σ_max/σ_min > 1. {S.versions()}."))

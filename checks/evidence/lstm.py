@@ -10,7 +10,6 @@ import functools
 
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _cells as C
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
@@ -49,12 +48,12 @@ def _tie_direct(s_direct, variant, closed, seeds=SEEDS):
 
 @evidence("LSTM-CELL-DIRECT-PATH", "proof")
 def _(s, ctx):
-    L, g, J = _direct("forget")
+    _L, g, J = _direct("forget")
     S.zero(J - S.diag(g["f"]), "∂c_t/∂c_(t−1)|_h ≠ diag(f_t)")
     w = max(_tie_gates(s.gates, "forget"), _tie_direct(s.direct, "forget", S.diag(g["f"])))
     return ("With h_(t−1) held fixed, ∂c_t/∂c_(t−1) = diag(f_t): SymPy differentiates c_t = f⊙c_(t−1) + i⊙g",
-            f"Fixed size {SIZE}. {ELEMENTWISE} Tie: subject gates and direct (forget variant) at {len(SEEDS)} exact points "
-            f"equal the symbolic values within 256 ulps (worst ratio {w:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}. {ELEMENTWISE} Tie: subject gates and direct (forget variant) at {len(SEEDS)} exact points "
+            f"equal the symbolic values within 256 ulps (worst ratio {w:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-PEEPHOLE-DIRECT-PATH", "proof")
@@ -67,13 +66,13 @@ def _(s, ctx):
     ensure(any(sp.expand((J - S.diag(g["f"]))[i, i]) != 0 for i in range(H)), "the peephole direct path is diag(f)")
     w = max(_tie_gates(s.gates, "peephole"), _tie_direct(s.direct, "peephole", closed))
     return ("With peepholes, ∂c_t/∂c_(t−1)|_h = diag(f + c_(t−1)⊙σ'(a_f)⊙p_f + g⊙σ'(a_i)⊙p_i): diagonal, and not diag(f) (SymPy)",
-            f"Fixed size {SIZE}. The off-diagonal entries expand to 0 and the diagonal differs from f by the peephole terms. "
-            f"{ELEMENTWISE} Tie: subject gates and direct (peephole) at {len(SEEDS)} exact points within 256 ulps (worst ratio {w:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}. The off-diagonal entries expand to 0 and the diagonal differs from f by the peephole terms. "
+            f"{ELEMENTWISE} Tie: subject gates and direct (peephole) at {len(SEEDS)} exact points within 256 ulps (worst ratio {w:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-CEC-CONSTANT-ERROR", "proof")
 def _(s, ctx):
-    L, g, J = _direct("cec")
+    L, _g, J = _direct("cec")
     S.zero(J - sp.eye(H), "the CEC direct path is not I")
     worst = _tie_gates(s.gates, "cec")
     for seed in SEEDS:
@@ -81,8 +80,8 @@ def _(s, ctx):
         got = np.asarray(s.direct(P, h, c, x, "cec"), float)
         ensure(np.array_equal(got, np.eye(H)), f"subject direct (cec) is not exactly I: {got}")
     return ("The 1997 carousel c_t = c_(t−1) + i⊙g has ∂c_t/∂c_(t−1)|_h = I, so along the direct path ∂c_T/∂c_0 = I^T = I for every T",
-            f"Fixed size {SIZE}; every T by induction (I·I = I). {ELEMENTWISE} Tie: subject gates (cec) equal the symbolic step within "
-            f"256 ulps (worst ratio {worst:.2g}) and subject direct is exactly I at {len(SEEDS)} points. {S.versions()}.")
+            (f"Fixed size {SIZE}; every T by induction (I·I = I). {ELEMENTWISE} Tie: subject gates (cec) equal the symbolic step within "
+            f"256 ulps (worst ratio {worst:.2g}) and subject direct is exactly I at {len(SEEDS)} points. {S.versions()}."))
 
 
 def _log_bounds():
@@ -100,15 +99,15 @@ def _(s, ctx):
     Dg = [sp.diag(fi, fi + 1) for fi in f]                         # diagonal matrices multiply entrywise
     S.zero(Dg[2] * Dg[1] * Dg[0] - sp.diag(f[0] * f[1] * f[2], (f[0] + 1) * (f[1] + 1) * (f[2] + 1)), "diag product")
     _log_bounds()
-    L, g, J = _direct("forget")
+    _L, g, J = _direct("forget")
     S.zero(J - S.diag(g["f"]), "∂c_t/∂c_(t−1)|_h ≠ diag(f_t)")
     w = max(_tie_gates(s.gates, "forget"), _tie_direct(s.direct, "forget", S.diag(g["f"])))
     return ("Along the direct path ∂c_T/∂c_0 = ∏ diag(f_t) = diag(∏ f_t), and e^(−Σ(1−f)/f) ≤ ∏f ≤ e^(−Σ(1−f)) from 1 − 1/x ≤ ln x ≤ x − 1",
-            f"Each step's direct path is diag(f_t) (SymPy, {SIZE}); diagonal matrices multiply entrywise (checked), so the product "
+            (f"Each step's direct path is diag(f_t) (SymPy, {SIZE}); diagonal matrices multiply entrywise (checked), so the product "
             "is diag(∏f_t) for every T by induction; φ = x − 1 − ln x and ψ = ln x − 1 + 1/x vanish at 1 and have derivatives "
             "(x−1)/x and (x−1)/x² (SymPy), so both are ≥ 0 on x > 0; summing ln f_t gives the two exponential bounds, and "
             f"∏f ≤ (max f)^T is monotonicity. The float64 part (f_t = 1 exactly iff a_f ≥ 36.7368) is covered by ACT-SIGMOID-RANGE-FLOAT. "
-            f"Tie: subject gates and direct at {len(SEEDS)} exact points within 256 ulps (worst ratio {w:.2g}). {S.versions()}.")
+            f"Tie: subject gates and direct at {len(SEEDS)} exact points within 256 ulps (worst ratio {w:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-FORGET-BIAS-LEVER", "proof")
@@ -137,10 +136,10 @@ def _(s, ctx):
         want = np.diag(np.prod(want_f, axis=0) * np.sum(1.0 - want_f, axis=0))
         worst = max(worst, S.agree("lever", s.lever(steps), want))
     return ("∂(∏_t f_t)/∂b_f = diag(∏f ⊙ Σ(1 − f_t)) (SymPy, 3 steps), and 0 ≤ ∏f·Σ(1−f) ≤ sup_(s≥0) s e^(−s) = 1/e",
-            "σ' = σ(1−σ) gives d ln σ(a+b)/db = 1 − σ; SymPy checks the product rule for T = 3 (every T: the log-derivative of a "
+            ("σ' = σ(1−σ) gives d ln σ(a+b)/db = 1 − σ; SymPy checks the product rule for T = 3 (every T: the log-derivative of a "
             "product is the sum, induction). With S = Σ(1 − f_t): ln ∏f ≤ −S (ln x ≤ x − 1, proved), so ∏f·S ≤ S e^(−S) ≤ 1/e "
             f"(unique critical point s = 1, a maximum). Tie: subject gates' f over 3 steps and lever at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 def _ranges():
@@ -158,10 +157,10 @@ def _(s, ctx):
     _ranges()
     worst = max(_tie_gates(s.gates, "forget"), _tie_gates(s.gates, "cec", keys=("i", "g", "o", "c", "h")))
     return ("i, f, o = σ(·) ∈ (0, 1), g = tanh(·) ∈ (−1, 1), |h| = o|tanh c| < o < 1 (SymPy: 1/(1+t) and (1−t)/(1+t) for t > 0)",
-            "With t = e^(−a) > 0: σ = 1/(1+t) ∈ (0, 1); with t = e^(−2a): tanh = (1−t)/(1+t) ∈ (−1, 1); so |h| = o·|tanh c| < o. "
+            ("With t = e^(−a) > 0: σ = 1/(1+t) ∈ (0, 1); with t = e^(−2a): tanh = (1−t)/(1+t) ∈ (−1, 1); so |h| = o·|tanh c| < o. "
             "The float64 closure (values 0 and 1 reached) is ACT-SIGMOID-RANGE-FLOAT. "
             f"Tie: subject gates (forget, cec) equal the symbolic gates at {len(SEEDS)} exact points each within 256 ulps "
-            f"(worst ratio {worst:.2g}), so the model computes these functions. {S.versions()}.")
+            f"(worst ratio {worst:.2g}), so the model computes these functions. {S.versions()}."))
 
 
 @evidence("LSTM-CELL-COUNTER-BOUND", "proof")
@@ -172,19 +171,19 @@ def _(s, ctx):
     S.zero(g["c"] - g["f"].multiply_elementwise(L.c) - g["i"].multiply_elementwise(g["g"]), "c_t − f⊙c_(t−1) ≠ i⊙g")
     worst = _tie_gates(s.gates, "forget")
     return ("c_t − f_t⊙c_(t−1) = i_t⊙g_t with |i⊙g| < 1 (i ∈ (0,1), g ∈ (−1,1)); c_t − c_(t−1) = (f−1)⊙c_(t−1) + i⊙g is unbounded in c_(t−1)",
-            f"SymPy ({SIZE}) reduces c_t − f⊙c_(t−1) to i⊙g; the ranges are those of LSTM-GATE-RANGES; (f − 1)c_(t−1) grows "
-            f"without bound with |c_(t−1)|. Tie: subject gates at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"SymPy ({SIZE}) reduces c_t − f⊙c_(t−1) to i⊙g; the ranges are those of LSTM-GATE-RANGES; (f − 1)c_(t−1) grows "
+            f"without bound with |c_(t−1)|. Tie: subject gates at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- ∂c_t/∂c_{t−1} = A + B + C + D
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _terms(variant):
     """Each path's derivative: every gate reads its own copy of c_{t−1} (through h_{t−1} = o_{t−1}⊙tanh(c_{t−1}) and peepholes)."""
     L = C.lstm(variant)
     op = S.vector("op", H)
     cp = {k: S.vector(f"c{k}", H) for k in "dfig"}                 # d: the direct path
-    hprev = lambda v: op.multiply_elementwise(v.applyfunc(S.th))  # noqa: E731
-    pre = lambda k, v: L.blk[k][0] * L.x + L.blk[k][1] * hprev(v) + L.blk[k][2] + (  # noqa: E731
+    hprev = lambda v: op.multiply_elementwise(v.applyfunc(S.th))
+    pre = lambda k, v: L.blk[k][0] * L.x + L.blk[k][1] * hprev(v) + L.blk[k][2] + (
         S.diag(L.p[k]) * v if variant == "peephole" and k in "if" else sp.zeros(H, 1))
     i, g = pre("i", cp["i"]).applyfunc(S.sig), pre("g", cp["g"]).applyfunc(S.th)
     f = sp.ones(H, 1) if variant == "cec" else pre("f", cp["f"]).applyfunc(S.sig)
@@ -197,7 +196,7 @@ def _terms(variant):
     a = {k: pre(k, L.c) for k in GATE_KEYS(variant)}
     dh = S.diag(op.multiply_elementwise(L.c.applyfunc(S.dtanh)))
     Whk = {k: L.blk[k][1] for k in a}
-    pk = lambda k: S.diag(L.p[k]) if variant == "peephole" else sp.zeros(H, H)  # noqa: E731
+    pk = lambda k: S.diag(L.p[k]) if variant == "peephole" else sp.zeros(H, H)
     closed = {"B": sp.eye(H) if variant == "cec" else S.diag(a["f"].applyfunc(S.sig)),
               "A": sp.zeros(H, H) if variant == "cec" else S.diag(L.c.multiply_elementwise(a["f"].applyfunc(S.dsig))) * (Whk["f"] * dh + pk("f")),
               "C": S.diag(a["g"].applyfunc(S.th).multiply_elementwise(a["i"].applyfunc(S.dsig))) * (Whk["i"] * dh + pk("i")),
@@ -208,7 +207,7 @@ def _terms(variant):
     return L, op, closed
 
 
-def GATE_KEYS(variant):  # noqa: N802
+def GATE_KEYS(variant):
     return "igo" if variant == "cec" else "ifgo"
 
 
@@ -245,13 +244,13 @@ def _(s, ctx):
         for k in "ABC":                                              # seed 003 prints A, B and eq. (6)'s C right
             worst = max(worst, S.agree(f"seed_terms[{k!r}]", got[k], S.evaluate(closed[k], vals)))
     return ("∂c_t/∂c_(t−1) = A_t + B_t + C_t + D_t, each term SymPy's derivative along one path; seed 003's A, B, C are these",
-            f"Fixed size {SIZE}, all three variants. {TERMS_DETAIL} {ELEMENTWISE} Tie: subject terms (every key, every variant) and "
-            f"seed_terms' A, B, C at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}, all three variants. {TERMS_DETAIL} {ELEMENTWISE} Tie: subject terms (every key, every variant) and "
+            f"seed_terms' A, B, C at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-CELL-NO-W-MATMUL", "proof")
 def _(s, ctx):
-    L, op, closed = _terms("forget")
+    L, _op, closed = _terms("forget")
     ensure(all(sp.expand(closed["B"][i, j]) == 0 for i in range(H) for j in range(H) if i != j), "the direct path is not diagonal")
     off = sp.expand(closed["full"][0, 1])                          # unit 1's old cell reaches unit 0's new cell …
     ensure(off != 0, "the full Jacobian has no off-diagonal coupling")
@@ -259,10 +258,10 @@ def _(s, ctx):
     ensure(sp.expand(off.xreplace(cut)) == 0, "the off-diagonal coupling does not come from W_h")
     worst = max(_tie_terms(s.terms, ("forget",), keys=("full",)), _tie_gates(s.gates, "forget"))
     return ("The direct path diag(f_t) multiplies by no matrix (it is diagonal), but the full ∂c_t/∂c_(t−1) = A + B + C + D mixes units through W_h",
-            f"Fixed size {SIZE}, forget variant. SymPy: B's off-diagonal entries are 0; the full Jacobian's entry (0, 1) is not, and "
+            (f"Fixed size {SIZE}, forget variant. SymPy: B's off-diagonal entries are 0; the full Jacobian's entry (0, 1) is not, and "
             "vanishes when the four W_h entries (row 0 of each gate block, column 1) are set to 0, so the coupling is the W_h "
             f"product. {TERMS_DETAIL} Tie: subject terms' full Jacobian and gates at {len(SEEDS)} exact points within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}.")
+            f"(worst ratio {worst:.2g}). {S.versions()}."))
 
 
 def _gate_pinned(closed, L, value):
@@ -274,20 +273,20 @@ def _gate_pinned(closed, L, value):
 
 @evidence("LSTM-FORGET-ONE-PASS-THROUGH", "proof")
 def _(s, ctx):
-    L, op, closed = _terms("forget")
+    L, _op, closed = _terms("forget")
     one = _gate_pinned(closed, L, 1)
     S.zero(one["B"] - sp.eye(H), "f = 1 does not make the direct path I")
     S.zero(one["A"], "f = 1 leaves A ≠ 0")
     ensure(any(sp.expand(e) != 0 for e in one["C"] + one["D"]), "with f = 1, C + D vanishes identically")
     worst = _tie_terms(s.terms, ("forget",))
     return ("With f = 1 the direct path is exactly I (and A = 0 since σ'(a_f) = f(1−f) = 0), but C + D ≠ 0: i⊙g still depends on c_(t−1) through h_(t−1)",
-            f"SymPy with σ(a_f) ↦ 1 in the symbolic terms ({SIZE}). {TERMS_DETAIL} Tie: subject terms at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"SymPy with σ(a_f) ↦ 1 in the symbolic terms ({SIZE}). {TERMS_DETAIL} Tie: subject terms at {len(SEEDS)} exact points "
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-FORGET-ZERO-NOT-ERASE", "proof")
 def _(s, ctx):
-    L, op, closed = _terms("forget")
+    L, _op, closed = _terms("forget")
     zero = _gate_pinned(closed, L, 0)
     S.zero(zero["B"], "f = 0 leaves the direct path")
     S.zero(zero["A"], "f = 0 leaves A ≠ 0")
@@ -297,8 +296,8 @@ def _(s, ctx):
     S.zero(g["c"].xreplace(rep) - g["i"].multiply_elementwise(g["g"]), "f = 0 does not give c_t = i⊙g")
     worst = max(_tie_terms(s.terms, ("forget",)), _tie_gates(s.gates, "forget"))
     return ("f = 0 cuts the direct path (B = A = 0, c_t = i⊙g), but ∂c_t/∂c_(t−1) = C + D ≠ 0 through h_(t−1)",
-            f"SymPy with σ(a_f) ↦ 0 ({SIZE}). {TERMS_DETAIL} The float64 threshold a_f ≤ −745.13 is not covered here. "
-            f"Tie: subject terms and gates at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"SymPy with σ(a_f) ↦ 0 ({SIZE}). {TERMS_DETAIL} The float64 threshold a_f ≤ −745.13 is not covered here. "
+            f"Tie: subject terms and gates at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-H-JACOBIAN", "proof")
@@ -314,9 +313,9 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"h_jacobian ({variant})", s.h_jacobian(P, h, c, x, variant), Jv),
                         S.agree(f"step h ({variant})", s.step(P, h, c, x, variant)[0], hv.ravel()))
     return ("The model's hand-derived ∂h_t/∂h_(t−1) (c_(t−1) fixed) equals SymPy's Jacobian of h_t = o⊙tanh(c_t), all three variants",
-            f"Fixed size {SIZE}; the closed form (docstring of models/lstm.py::h_jacobian) is tied at the model's output rather than "
+            (f"Fixed size {SIZE}; the closed form (docstring of models/lstm.py::h_jacobian) is tied at the model's output rather than "
             f"re-transcribed. {ELEMENTWISE} Tie: subject h_jacobian and step at {len(SEEDS)} exact points per variant within "
-            f"256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-OPEN-GATE-TANH-FACTOR", "proof")
@@ -340,10 +339,10 @@ def _(s, ctx):
             worst = max(worst, S.agree("out_factor", s.out_factor(st), S.evaluate(gv["o"].multiply_elementwise(gv["c"].applyfunc(S.dtanh)), vals).ravel()),
                         S.agree("in_factor", s.in_factor(st), S.evaluate(gv["i"].multiply_elementwise(gv["a_g"].applyfunc(S.dtanh)), vals).ravel()))
     return ("∂h_t/∂c_t = diag(o⊙tanh'(c_t)) and ∂c_t/∂a_g = diag(i⊙tanh'(a_g)) (SymPy): |·| ≤ the gate; at o = 1 the factor is tanh'(c_t) ≤ 1, = 1 iff c_t = 0",
-            f"Fixed size {SIZE}, c_t and a_g as free variables (o and i do not read them without peepholes). tanh' ≤ 1 with equality "
+            (f"Fixed size {SIZE}, c_t and a_g as free variables (o and i do not read them without peepholes). tanh' ≤ 1 with equality "
             "iff c = 0 is ACT-TANH-DERIV-BOUND; the gate's own multiplication ∂(o⊙u)/∂u = diag(o) is exactly 1 at o = 1. "
             f"Tie: subject out_factor and in_factor on the subject gates' output (forget, cec) at {len(SEEDS)} exact points within "
-            f"256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-PARAM-COUNT-FOUR-TIMES", "proof")
@@ -361,9 +360,9 @@ def _(s, ctx):
             held = sum(np.asarray(a).size for a in s.init(h, d, np.random.default_rng(0), variant=v).values())
             ensure(held == want, f"subject init({h}, {d}, {v!r}) holds {held} numbers, the layout {want}")
     return ("An LSTM has 4(HD + H² + H) = 4× the Elman RNN's H² + HD + H parameters, symbolic in H and D (cec 3×, peephole 4× + 3H)",
-            "SymPy: the canonical layout (n gate blocks of W_x (H×D), W_h (H×H), b (H)) gives n(HD + H² + H), which expands to "
+            ("SymPy: the canonical layout (n gate blocks of W_x (H×D), W_h (H×H), b (H)) gives n(HD + H² + H), which expands to "
             "4× (forget), 3× (cec) the RNN count. Tie: subject lstm_count, rnn_count and the sizes of init's arrays equal the "
-            f"polynomials on the 25-point grid H, D ∈ 1..5 (a polynomial of degree ≤ 2 in each is fixed by 3 values per variable). {S.versions()}.")
+            f"polynomials on the 25-point grid H, D ∈ 1..5 (a polynomial of degree ≤ 2 in each is fixed by 3 values per variable). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- seed 003's printed terms (refutations)
@@ -396,31 +395,31 @@ def _tie_seed(s, keys_sym):
 
 @evidence("LSTM-SEED003-D-TERM", "proof")
 def _(s, ctx):
-    L, op, closed, a, D_seed, _ = _seed_terms_sym()
+    _L, _op, closed, _a, D_seed, _ = _seed_terms_sym()
     diff = closed["D"] - D_seed                                    # = diag(i⊙(tanh'(a_g) − σ'(a_g))) W_hg dh
     ensure(any(sp.expand(e) != 0 for e in diff), "seed 003's D_t equals the true D_t identically")
     r0 = sp.Rational(1, 4)
     ensure(S.dsig(sp.Integer(0)) == r0 and S.dtanh(sp.Integer(0)) == 1, "σ'(0) = 1/4, tanh'(0) = 1")
     worst = _tie_seed(s, {("seed", "D"): D_seed, ("true", "D"): closed["D"]})
     return ("Seed 003's D_t = σ'(W_c·[h,x])·W_c·dh·i_t differs from ∂c_t/∂c_(t−1) through c̃_t = tanh(·), which needs tanh' (at a_g = 0: 1/4 vs 1)",
-            f"SymPy ({SIZE}): the true path term D = diag(i⊙tanh'(a_g))W_hg·dh (LSTM-CELL-JACOBIAN-TERMS) minus the seed's "
+            (f"SymPy ({SIZE}): the true path term D = diag(i⊙tanh'(a_g))W_hg·dh (LSTM-CELL-JACOBIAN-TERMS) minus the seed's "
             "diag(i⊙σ'(a_g))W_hg·dh is not identically zero; at a_g = 0 the factors are tanh'(0) = 1 and σ'(0) = 1/4 (the seed's "
             f"term is 4× too small). Tie: subject seed_terms' D equals the seed's printed formula and terms' D the true one at "
-            f"{len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"{len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-SEED003-C-APPENDIX", "proof")
 def _(s, ctx):
-    L, op, closed, a, _, C_app = _seed_terms_sym()
+    L, _op, closed, _a, _, C_app = _seed_terms_sym()
     ensure(any(sp.expand(e) != 0 for e in closed["C"] - C_app), "the appendix's C_t equals the true C_t identically")
     ensure(any(sp.expand(sp.diff(e, w)) != 0 for e in closed["C"] for w in L.blk["i"][1]) and
            not any(sp.expand(sp.diff(e, w)) != 0 for e in C_app for w in L.blk["i"][1]),
            "the true C_t should depend on W_hi and the appendix's should not")
     worst = _tie_seed(s, {("seed", "C_appendix"): C_app, ("seed", "C"): closed["C"], ("true", "C"): closed["C"]})
     return ("Seed 003's appendix derives C_t with the candidate's W_c and σ'(W_c·[h,x]); ∂i_t/∂c_(t−1) needs the input gate's W_i and σ'(W_i·[h,x])",
-            f"SymPy ({SIZE}): the true C = diag(g⊙σ'(a_i))W_hi·dh depends on W_hi, the appendix's diag(g⊙σ'(a_g))W_hg·dh does not, and "
+            (f"SymPy ({SIZE}): the true C = diag(g⊙σ'(a_i))W_hi·dh depends on W_hi, the appendix's diag(g⊙σ'(a_g))W_hg·dh does not, and "
             f"their difference is not zero. Tie: subject seed_terms' C_appendix and C, and terms' C, at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("LSTM-GRADIENT-CAN-EXPLODE", "proof")
@@ -449,11 +448,11 @@ def _(s, ctx):
     _, cs = s.forward(Pw, np.zeros(H), np.zeros(H), np.zeros((4, C.D)))
     ensure(np.all(np.asarray(cs) == 0.0), "the zero state is not a fixed point of the subject forward pass")
     return ("At the zero state with x = 0, b = 0 (a fixed point) and W_hg = wI the pair Jacobian K satisfies K² = (w/4 + 1/2)K, so ∂(h,c)_T/∂(h,c)_0 = (w/4 + 1/2)^(T−1)K grows geometrically for w > 2",
-            f"SymPy ({SIZE}): the Jacobian of (h_t, c_t) in (h_(t−1), c_(t−1)) at h = c = x = 0, specialised to W_h = 0 except "
+            (f"SymPy ({SIZE}): the Jacobian of (h_t, c_t) in (h_(t−1), c_(t−1)) at h = c = x = 0, specialised to W_h = 0 except "
             "W_hg = wI and b = 0, is [[w/4, 1/4], [w/2, 1/2]] ⊗ I, a rank-H map with K² = (w/4 + 1/2)K. Along the fixed point "
             "the T-step Jacobian is K^T (chain rule, induction). Tie: subject pair_jacobian with generic exact parameters equals "
             f"SymPy's Jacobian at the zero state within 256 ulps (worst ratio {worst:.2g}), and subject forward keeps the zero "
-            f"state at 0 exactly. {S.versions()}.")
+            f"state at 0 exactly. {S.versions()}."))
 
 
 @evidence("LSTM-SEED003-CELL-CHAIN", "proof")
@@ -489,8 +488,8 @@ def _(s, ctx):
         _, cs = s.forward(P, o0 * np.tanh(c0), c0, xs)
         worst = max(worst, S.agree("forward c_1, c_2", np.asarray(cs, float), np.vstack([c1v.ravel(), c2v.ravel()])))
     return ("Chaining ∂c_t/∂c_(t−1) (o_(t−1) held fixed) as eq. (4) does misses the path c_0 → h_0 → o_1 → h_1: SymPy's true ∂c_2/∂c_0 differs from J_2 J_1 unless W_ho = 0",
-            f"SymPy ({SIZE}, T = 2, h_0 = o_0⊙tanh c_0): writing c_2 = F(c_1, o_1), the chain rule gives ∂c_2/∂c_0 = "
+            (f"SymPy ({SIZE}, T = 2, h_0 = o_0⊙tanh c_0): writing c_2 = F(c_1, o_1), the chain rule gives ∂c_2/∂c_0 = "
             "∂F/∂c_1·∂c_1/∂c_0 + ∂F/∂o_1·∂o_1/∂c_0; SymPy checks that ∂F/∂c_1 and ∂c_1/∂c_0 are the four-term J_2, J_1 of "
             "LSTM-CELL-JACOBIAN-TERMS and that ∂o_1/∂c_0 = diag(σ'(a_o))W_ho·dh_0, which is 0 iff W_ho = 0; the extra term is "
             "nonzero at the test points (mpmath, 50 digits, > 1e-6). Every T: the same missing path at each step (induction). "
-            f"Tie: subject chain and forward at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"Tie: subject chain and forward at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))

@@ -10,7 +10,6 @@ import functools
 
 import numpy as np
 import sympy as sp
-
 from vanishing.checks.evidence import _elman as E
 from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import ensure, evidence
@@ -66,9 +65,9 @@ def _(s, ctx):
                     S.agree("formula (relu)", s.formula(P["W_hh"], a, h0, "relu"), J),
                     S.agree("step (relu)", s.step(P, h0, xs[0], "relu"), np.maximum(a, 0.0)))
     return ("∂h_t/∂h_(t−1) = diag(g'(a_t)) W_hh, a_t = W_hh h_(t−1) + W_xh x_t + b: SymPy's Jacobian of the step equals the closed form (tanh, sigmoid; ReLU on every orthant)",
-            f"Fixed size {SIZE}. {ELEMENTWISE} ReLU: on each open orthant of a the step is diag(m)·a, m ∈ {{0,1}}^H (all 4 checked); "
+            (f"Fixed size {SIZE}. {ELEMENTWISE} ReLU: on each open orthant of a the step is diag(m)·a, m ∈ {{0,1}}^H (all 4 checked); "
             f"at a_i = 0 the convention relu'(0) = 0 applies. Tie: subject step, step_jacobian and formula at 3 exact points per "
-            f"activation equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"activation equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-STEP-JACOBIAN-SIGMOID-EQ2", "proof")
@@ -82,11 +81,11 @@ def _(s, ctx):
         worst = max(worst, S.agree("step (sigmoid, b = 0)", s.step(P, h0, xs[0], "sigmoid"), S.evaluate(N.h[1], vals).ravel()),
                     S.agree("formula", s.formula(P["W_hh"], pre), S.evaluate(N.J[0], vals)))
     return ("c_t = σ(W_rec c_(t−1) + W_in x_t) ⇒ ∂c_t/∂c_(t−1) = diag(σ'(W_rec c_(t−1) + W_in x_t)) W_rec (SymPy)",
-            f"Fixed size {SIZE} (no bias, as in seed 003). {ELEMENTWISE} σ' = σ(1−σ) is proved in ACT-SIGMOID-DERIV-BOUND. "
-            f"Tie: subject step and formula at 3 exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE} (no bias, as in seed 003). {ELEMENTWISE} σ' = σ(1−σ) is proved in ACT-SIGMOID-DERIV-BOUND. "
+            f"Tie: subject step and formula at 3 exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _products_proof(act, T=3):
     """∂h_T/∂h_k = J_T ⋯ J_{k+1} for every k, symbolically at T = 3, with the composition started from fresh symbols."""
     N = E.net(H, D, T, act)
@@ -137,8 +136,8 @@ def _(s, ctx):
         _chain_step_holds(act)
         worst = max(worst, _tie_products(s.products, act, (12, 22), _T(ctx)))
     return ("∂h_T/∂h_k = J_T J_(T−1) ⋯ J_(k+1), later steps on the left (SymPy Jacobian of the unrolled composition, every lag k)",
-            f"Fixed size {SIZE}, T = {_T(ctx)} ({SPLIT}), k = 0..T. {PRODUCT_ARG} {ELEMENTWISE} Tie: subject products (tanh, sigmoid) at 2 exact "
-            f"points each equal the symbolic ∂h_T/∂h_k for every k within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}, T = {_T(ctx)} ({SPLIT}), k = 0..T. {PRODUCT_ARG} {ELEMENTWISE} Tie: subject products (tanh, sigmoid) at 2 exact "
+            f"points each equal the symbolic ∂h_T/∂h_k for every k within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- BPTT
@@ -180,8 +179,8 @@ def _(s, ctx):
                 th, gh0 = E.flat_grads(fn(P, h0, xs, es, act))
                 worst = max(worst, S.agree(f"{name} θ-gradient ({act})", th, want), S.agree(f"{name} h0-gradient ({act})", gh0, want_h0))
     return ("∂E/∂θ = Σ_t Σ_(k≤t) ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂θ with ∂⁺ holding h_(k−1) fixed: equal to SymPy's gradient of the unrolled E",
-            f"Fixed size {BPTT_SIZE} ({SPLIT}); θ = (W_hh, W_xh, b) and h_0. {BPTT_ARG} Tie: subject sum_form and bptt (tanh, sigmoid) "
-            f"at 2 exact points each equal SymPy's gradient within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {BPTT_SIZE} ({SPLIT}); θ = (W_hh, W_xh, b) and h_0. {BPTT_ARG} Tie: subject sum_form and bptt (tanh, sigmoid) "
+            f"at 2 exact points each equal SymPy's gradient within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-TRUNCATED-BPTT", "proof")
@@ -201,11 +200,11 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"truncated U = {U}", got, w_th.ravel()), S.agree(f"truncated U = {U} (h0)", got_h0, w_h0.ravel()))
     for seed in (14, 24):
         P, h0, xs, es, vals = N.point(seed)
-        th, gh0 = E.flat_grads(s.bptt(P, h0, xs, es, "tanh"))
+        th, _gh0 = E.flat_grads(s.bptt(P, h0, xs, es, "tanh"))
         worst = max(worst, S.agree("bptt", th, S.evaluate(dE, vals).ravel()))
     return ("Truncated BPTT keeps exactly the terms with t − k ≤ U; for U ≥ T − 1 it is SymPy's full θ-gradient (U ≥ T: the h0-gradient too)",
-            f"Fixed size {BPTT_SIZE} ({SPLIT}), tanh, U = 0..T. {BPTT_ARG} Tie: subject truncated at every U and bptt at 2 exact points equal "
-            f"the symbolic windowed sums within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {BPTT_SIZE} ({SPLIT}), tanh, U = 0..T. {BPTT_ARG} Tie: subject truncated at every U and bptt at 2 exact points equal "
+            f"the symbolic windowed sums within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-BPTT-SINGLE-PATH-EQ1", "proof")
@@ -233,9 +232,9 @@ def _(s, ctx):
         g_eq1 = g_full - E.flat_grads(s.truncated(P, h0, xs, es, T - 2, "sigmoid"), bias=False)[0]
         worst = max(worst, S.agree("eq. (1) = full − window T−2", g_eq1, S.evaluate(eq1, vals).ravel(), scale=max(1.0, float(np.max(np.abs(want_full))))))
     return ("∂E_k/∂W = Σ_(j≤k) ∂E_k/∂c_k (∏ ∂c_t/∂c_(t−1)) ∂⁺c_j/∂W for seed 003's net; eq. (1) is the j = 1 term, and the others do not vanish",
-            f"Fixed size H = 2, D = 1, T = k = {T} ({SPLIT}), sigmoid without bias, one loss on the last state (cotangents of earlier steps set to 0). "
+            (f"Fixed size H = 2, D = 1, T = k = {T} ({SPLIT}), sigmoid without bias, one loss on the last state (cotangents of earlier steps set to 0). "
             f"{BPTT_ARG} SymPy shows the terms j ≥ 2 are not identically zero. Tie: subject sum_form and truncated (U = 0..2) at 2 "
-            f"exact points equal the symbolic sums within 256 ulps (worst ratio {worst:.2g}); subject products is tied in RNN-JACOBIAN-PRODUCT-ORDER. {S.versions()}.")
+            f"exact points equal the symbolic sums within 256 ulps (worst ratio {worst:.2g}); subject products is tied in RNN-JACOBIAN-PRODUCT-ORDER. {S.versions()}."))
 
 
 @evidence("RNN-BPTT-AVERAGE-COPIES", "proof")
@@ -263,7 +262,7 @@ def _(s, ctx):
     worst = 0.0
     for seed in (16, 26):
         P, h0, xs, es, vals = N.point(seed)
-        g_copies = [S.evaluate(sp.Matrix(H, H, lambda i, j: sp.diff(Eu, copies[t][i, j]).xreplace(tie)), vals) for t in range(T)]
+        g_copies = [S.evaluate(sp.Matrix(H, H, lambda i, j: sp.diff(Eu, copies[t][i, j]).xreplace(tie)), vals) for t in range(T)]  # noqa: B023
         V = P["W_hh"]
         eta_v = 0.375
         want = V - eta_v / T * sum(g_copies)
@@ -271,10 +270,10 @@ def _(s, ctx):
         g_tied = np.asarray(s.bptt(P, h0, xs, es, "tanh")["W_hh"], float)
         worst = max(worst, S.agree("bptt W_hh-gradient = Σ copies", g_tied, sum(g_copies)))
     return ("Averaging U+1 untied copies, each updated with its own gradient, equals one tied step v − η/(U+1)·∂E/∂v (SymPy)",
-            "Fixed size H = 2, D = 1, U + 1 = T = 2 copies of W_hh, tanh, E = Σ_t e_tᵀ h_t. SymPy checks Σ_τ ∂E/∂V_τ at V_τ = W "
+            ("Fixed size H = 2, D = 1, U + 1 = T = 2 copies of W_hh, tanh, E = Σ_t e_tᵀ h_t. SymPy checks Σ_τ ∂E/∂V_τ at V_τ = W "
             "equals ∂E/∂W entry by entry, and the average identity for 1..4 copies with symbolic v, η, g. Every U: the tie "
             "W ↦ (W, …, W) has Jacobian [I … I], so the chain rule gives the sum for any number of copies; the average is linear. "
-            f"Tie: subject average at η = 3/8 and bptt at 2 exact points equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"Tie: subject average at η = 3/8 and bptt at 2 exact points equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- norms
@@ -316,17 +315,17 @@ def _(s, ctx):
         want = float(_opnorm_exact(W))
         worst = max(worst, S.agree("gamma_v = ‖W_hh‖₂", s.gamma_v(W), want))
     return ("‖∂h_t/∂h_k‖₂ ≤ ∏‖diag(g'(a_i))‖₂‖W_hh‖₂ ≤ (γ_v γ_g')^(t−k): submultiplicativity and the elementwise diagonal bound, with the model's products tied to SymPy",
-            f"{NORM_ARG} Tie: subject products (tanh, sigmoid; H = 2, T = {_T(ctx)}, {SPLIT}) equal the symbolic ∂h_T/∂h_k, and gamma_v equals the exact "
-            f"sqrt(λ_max(WᵀW)) of 3 rational matrices (two non-normal, where ρ ≠ ‖·‖₂) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"{NORM_ARG} Tie: subject products (tanh, sigmoid; H = 2, T = {_T(ctx)}, {SPLIT}) equal the symbolic ∂h_T/∂h_k, and gamma_v equals the exact "
+            f"sqrt(λ_max(WᵀW)) of 3 rational matrices (two non-normal, where ρ ≠ ‖·‖₂) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-VANISH-SUFFICIENT", "proof")
 def _(s, ctx):
     worst = _norm_bound_common(s, ctx, s.gamma)
     return ("γ_g'‖W_hh‖₂ ≤ η < 1 ⇒ ‖∂E_T/∂h_T ∂h_T/∂h_k‖ ≤ η^(T−k)‖∂E_T/∂h_T‖ → 0, with γ_g' = sup|g'| proved (1/4, 1, 1)",
-            f"{NORM_ARG} So ‖vᵀ ∂h_T/∂h_k‖ ≤ ‖v‖ η^(T−k) → 0. SymPy proves sup σ' = 1/4 and sup tanh' = 1 (ReLU: 1), and the subject's "
+            (f"{NORM_ARG} So ‖vᵀ ∂h_T/∂h_k‖ ≤ ‖v‖ η^(T−k) → 0. SymPy proves sup σ' = 1/4 and sup tanh' = 1 (ReLU: 1), and the subject's "
             f"γ table must equal them. Tie: subject products (tanh, sigmoid; H = 2, T = {_T(ctx)}, {SPLIT}) equal the symbolic products within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}.")
+            f"(worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-STEP-NORM-EQUALITY", "proof")
@@ -340,9 +339,9 @@ def _(s, ctx):
             P, h0, xs, _, vals = N.point(seed)
             worst = max(worst, S.agree(f"step_jacobian ({act})", s.step_jacobian(P, h0, xs[0], act), S.evaluate(N.J[0], vals)))
     return ("‖diag(g'(a_t)) W_hh‖₂ ≤ ‖diag(g'(a_t))‖₂‖W_hh‖₂, not '=': strict for diag(1, 1/2)·diag(1/2, 1) (1/2 < 1), exact in SymPy",
-            f"Upper bound: the elementwise diagonal bound (any H). Strictness: D = diag(1, 1/2), W = diag(1/2, 1) give ‖DW‖₂ = 1/2 "
+            (f"Upper bound: the elementwise diagonal bound (any H). Strictness: D = diag(1, 1/2), W = diag(1/2, 1) give ‖DW‖₂ = 1/2 "
             f"< ‖D‖₂‖W‖₂ = 1 (exact). Tie: subject step_jacobian (tanh, sigmoid) at 2 exact points each equals SymPy's Jacobian of the "
-            f"step within 256 ulps (worst ratio {worst:.2g}); fixed size {SIZE}. {S.versions()}.")
+            f"step within 256 ulps (worst ratio {worst:.2g}); fixed size {SIZE}. {S.versions()}."))
 
 
 @evidence("RNN-PASCANU-FORM-EQUIVALENCE", "proof")
@@ -355,7 +354,7 @@ def _(s, ctx):
         x1 = N.W * xp.applyfunc(g) + N.U * N.xs[0] + N.b           # eq. (2): x_t = W σ(x_(t−1)) + W_in u_t + b
         x2 = N.W * x1.applyfunc(g) + N.U * N.xs[1] + N.b
         S.zero(x1.applyfunc(g) - (N.W * xp.applyfunc(g) + N.U * N.xs[0] + N.b).applyfunc(g), "σ(x_t) = σ(W h + …)")
-        Dk = lambda v: S.diag(v.applyfunc(N.dg))                    # noqa: E731
+        Dk = lambda v: S.diag(v.applyfunc(N.dg))  # noqa: B023
         Jh = [S.diag((N.W * xp.applyfunc(g) + N.U * N.xs[0] + N.b).applyfunc(N.dg)) * N.W,
               S.diag((N.W * x1.applyfunc(g) + N.U * N.xs[1] + N.b).applyfunc(N.dg)) * N.W]
         S.zero(Dk(x2) * x2.jacobian(xp) - Jh[1] * Jh[0] * Dk(xp), "D_T ∂x_T/∂x_k ≠ ∂h_T/∂h_k D_k")
@@ -367,9 +366,9 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"pascanu_step ({act})", got, S.evaluate(x1, vals).ravel()))
         worst = max(worst, _tie_products(s.products, act, (39,), _T(ctx)))
     return ("h_t := σ(x_t) turns x_t = Wσ(x_(t−1)) + W_in u_t + b into h_t = σ(W h_(t−1) + W_in u_t + b), and D_T ∂x_T/∂x_k = ∂h_T/∂h_k D_k (SymPy)",
-            f"Fixed size {SIZE}, T − k = 2, σ ∈ {{tanh, sigmoid}}. Every lag: ∂x_t/∂x_(t−1) = W D_(t−1), so D_t(W D_(t−1)) = J_t D_(t−1) "
+            (f"Fixed size {SIZE}, T − k = 2, σ ∈ {{tanh, sigmoid}}. Every lag: ∂x_t/∂x_(t−1) = W D_(t−1), so D_t(W D_(t−1)) = J_t D_(t−1) "
             "and the D's telescope (induction over t). "
-            f"Tie: subject pascanu_step at 2 exact points per σ and products equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"Tie: subject pascanu_step at 2 exact points per σ and products equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-RELU-NOT-IDENTITY", "proof")
@@ -393,10 +392,10 @@ def _(s, ctx):
         for k in range(T + 1):
             worst = max(worst, S.agree(f"∂h_T/∂h_{k}", got[k], np.array((Wx ** (T - k)).tolist(), dtype=float)))
     return ("ReLU with every pre-activation positive: ∂h_t/∂h_k = W_hh^(t−k) exactly, not I (SymPy)",
-            f"On the positive orthant ReLU is the identity, so the unrolled map is affine and SymPy's Jacobian is W^T (H = 2, T = 3, "
+            (f"On the positive orthant ReLU is the identity, so the unrolled map is affine and SymPy's Jacobian is W^T (H = 2, T = 3, "
             "every lag tied); any H and T by the same induction as RNN-JACOBIAN-PRODUCT-ORDER with J_i = diag(1[a_i > 0]) W = W. "
             f"Positivity: W, W_xh, x, h_0 ≥ 0 and b > 0 keep a_t > 0 by induction. Tie: subject products at 2 exact nonnegative points "
-            f"equal the exact powers within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"equal the exact powers within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- leaky units
@@ -423,8 +422,8 @@ def _(s, ctx):
                         S.agree(f"step_jacobian ({act})", s.step_jacobian(P, h0, xs[0], alpha, act), J),
                         S.agree(f"formula ({act})", s.formula(P["W_hh"], a, alpha, act), J))
     return ("h_t = α h_(t−1) + (1−α) g(a_t) ⇒ ∂h_t/∂h_(t−1) = α I + (1−α) diag(g'(a_t)) W_hh (SymPy, α symbolic)",
-            f"Fixed size {SIZE}, α a symbol. {ELEMENTWISE} Tie: subject step, step_jacobian and formula (tanh, sigmoid) at α = 3/8 "
-            f"and 7/8 equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}, α a symbol. {ELEMENTWISE} Tie: subject step, step_jacobian and formula (tanh, sigmoid) at α = 3/8 "
+            f"and 7/8 equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-LEAKY-MEMORY-BOUND", "proof")
@@ -456,11 +455,11 @@ def _(s, ctx):
         ensure(c < alpha and (alpha - c) ** T <= sv[-1] * (1 + 1e-12) and sv[0] <= (alpha + c) ** T * (1 + 1e-12),
                f"the sandwich fails at α = {alpha}: c = {c}, σ = {sv}")
     return ("c = (1−α)γ‖W_hh‖₂ < α ⇒ (α−c)^(t−k) ≤ σ_min(∂h_t/∂h_k) ≤ ‖∂h_t/∂h_k‖₂ ≤ (α+c)^(t−k); W_hh = 0 gives α^(t−k) I",
-            "Per step J = αI + E with ‖E‖₂ ≤ (1−α)γ‖W‖₂ = c (the elementwise diagonal bound of RNN-NORM-BOUND), so Weyl's "
+            ("Per step J = αI + E with ‖E‖₂ ≤ (1−α)γ‖W‖₂ = c (the elementwise diagonal bound of RNN-NORM-BOUND), so Weyl's "
             "inequalities give α − c ≤ σ_min(J) ≤ ‖J‖ ≤ α + c; σ_min(AB) ≥ σ_min(A)σ_min(B) and ‖AB‖ ≤ ‖A‖‖B‖ carry it to "
             "products (induction over t). SymPy checks the leaky chain rule ∂h_2/∂h_0 = J_2 J_1 (H = 2, T = 2, α symbolic) and "
             f"W = 0 ⇒ α² I. Tie: subject products (tanh) at α = 3/4 and 15/16 equal the symbolic product within 256 ulps "
-            f"(worst ratio {worst:.2g}), and the sandwich holds there. {S.versions()}.")
+            f"(worst ratio {worst:.2g}), and the sandwich holds there. {S.versions()}."))
 
 
 # ---------------------------------------------------------------- refutations
@@ -485,10 +484,10 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"∂h_T/∂h_{k} (w = {w:g})", got[k], want, scale=max(1.0, w)))
         ensure(np.all(got[: _T(ctx) - H + 1] == 0.0), f"lags ≥ H are not exactly 0: {got[0]}")
     return ("γ_vγ_g' > 1 does not make gradients explode: with strictly upper-triangular W_hh (‖W_hh‖₂ = w arbitrary) every product of H step Jacobians is 0",
-            "diag(d)·W is strictly upper triangular for any diagonal d, and a product of H strictly upper-triangular H×H matrices "
+            ("diag(d)·W is strictly upper triangular for any diagonal d, and a product of H strictly upper-triangular H×H matrices "
             "is 0 (each factor moves the nonzero band one diagonal up); SymPy confirms it with symbolic entries and symbolic "
             f"diagonals at H = 2 and 3. Tie: subject products (tanh, H = 2, T = {_T(ctx)}, {SPLIT}) with W_hh = [[0, w], [0, 0]], "
-            f"w ∈ {{6, 40}}, equal the symbolic products (exactly 0 for lags ≥ H) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"w ∈ {{6, 40}}, equal the symbolic products (exactly 0 for lags ≥ H) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-SPECTRAL-RADIUS-NOT-SUFFICIENT", "proof")
@@ -496,7 +495,7 @@ def _(s, ctx):
     u, v, dd = S.vector("u", H), S.vector("v", H), S.vector("dd", H)
     c = sp.Symbol("c")
     Ws = c * u * v.T
-    ensure(sp.expand((Ws * Ws - c * (v.T * u)[0, 0] * Ws)) == sp.zeros(H, H), "W² ≠ c(vᵀu)W")   # vᵀu = 0 ⇒ W² = 0, ρ(W) = 0
+    ensure(sp.expand(Ws * Ws - c * (v.T * u)[0, 0] * Ws) == sp.zeros(H, H), "W² ≠ c(vᵀu)W")   # vᵀu = 0 ⇒ W² = 0, ρ(W) = 0
     K = S.diag(dd) * Ws                                              # K = diag(1 − h*²) W is rank one
     S.zero(K * K - K.trace() * K, "K² ≠ (tr K) K")                  # so K^l = (tr K)^(l−1) K
     W = sp.Matrix([[8, 8], [-8, -8]])
@@ -511,10 +510,10 @@ def _(s, ctx):
     worst = max(worst, S.agree("step_jacobian at the fixed point", s.step_jacobian(P, hf, np.zeros(1), "tanh"),
                                np.array(Kx.tolist(), dtype=float), scale=16.0))
     return ("ρ(W_hh) = 0 < 1/γ and still ‖∂h_(k+l)/∂h_k‖ = 2^(l−1)‖K‖ → ∞ along a tanh fixed point: W = c·uvᵀ with vᵀu = 0 gives K² = (tr K)K (SymPy)",
-            "For W = c·uvᵀ, W² = c(vᵀu)W = 0 when vᵀu = 0 (ρ = 0), while K = diag(1 − h*²)W is rank one and K² = (tr K)K "
+            ("For W = c·uvᵀ, W² = c(vᵀu)W = 0 when vᵀu = 0 (ρ = 0), while K = diag(1 − h*²)W is rank one and K² = (tr K)K "
             "identically (SymPy, symbolic u, v, c and diagonal), so K^l = (tr K)^(l−1)K. Pascanu's example W = [[8, 8], [−8, −8]], "
             "h* = (0, 1/2) gives K = [[8, 8], [−6, −6]], tr K = 2 (exact). Tie: subject fp_jacobian at h* and step_jacobian at the "
-            f"fixed point (b = artanh h* − W h*) equal K within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"fixed point (b = artanh h* − W h*) equal K within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-PASCANU-JACOBIAN-TRANSPOSE", "proof")
@@ -535,15 +534,15 @@ def _(s, ctx):
             worst = max(worst, S.agree(f"jacobian ({act})", s.jacobian(P["W_hh"], xv, act), Jv),
                         S.agree(f"step ({act})", s.step(P["W_hh"], P["W_xh"], P["b"], xv, xs[0], act), xtv.ravel()))
     return ("x_t = W_rec σ(x_(t−1)) + W_in u_t + b has ∂x_t/∂x_(t−1) = W_rec diag(σ'(x_(t−1))), not W_recᵀ diag(σ') as eq. (5) prints (SymPy)",
-            f"Fixed size {SIZE}; SymPy's Jacobian equals W diag(σ') and differs from Wᵀ diag(σ') for a generic (non-symmetric) W. "
-            f"{ELEMENTWISE} Tie: subject jacobian and step (tanh, sigmoid) at 2 exact points each within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            (f"Fixed size {SIZE}; SymPy's Jacobian equals W diag(σ') and differs from Wᵀ diag(σ') for a generic (non-symmetric) W. "
+            f"{ELEMENTWISE} Tie: subject jacobian and step (tanh, sigmoid) at 2 exact points each within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
 @evidence("RNN-LONG-TERM-TERMS-VANISH", "proof")
 def _(s, ctx):
     """The long-range part of ∂E/∂W is full − truncated; each term is bounded by ‖e_t‖η^(t−k)γ‖(c_(k−1), x_k)‖."""
     T = _T(ctx)
-    N, dE, dE_h0, terms, h0_terms = E.bptt_terms(H, D, T, "sigmoid", False)
+    N, dE, _dE_h0, terms, h0_terms = E.bptt_terms(H, D, T, "sigmoid", False)
     full = sum((terms[k] for k in terms), sp.zeros(1, len(N.theta())))
     S.zero(dE - full, "∇E ≠ the double sum (sigmoid, no bias)")
     # ∂⁺h_k/∂W_pq = σ'(a_k)_p · (h_(k−1), x_k)_q · e_p: a rank-one map, norm ≤ γ‖(h_(k−1), x_k)‖
@@ -568,7 +567,7 @@ def _(s, ctx):
     for W in (np.array([[0.5, 2.0], [0.0, 0.25]]), np.array([[1.0, -0.5], [0.75, 0.125]])):
         worst = max(worst, S.agree("gamma_v = ‖W_rec‖₂", s.gamma_v(W), float(_opnorm_exact(W))))
     return ("η = γ‖W_rec‖₂ < 1: each long-range term of ∂E/∂W is ≤ ‖∂E_t/∂h_t‖ η^(t−k) γ ‖(c_(k−1), x_k)‖, so they vanish geometrically, but the short-range terms keep ∂E/∂W away from 0",
-            f"SymPy (H = 2, D = 1, T = {T}, {SPLIT}, σ without bias): the long-range part (k ≤ t − L) equals full − truncated(U = L − 1) "
+            (f"SymPy (H = 2, D = 1, T = {T}, {SPLIT}, σ without bias): the long-range part (k ≤ t − L) equals full − truncated(U = L − 1) "
             "for every L, and ∂⁺h_k/∂W_pq = σ'(a_k)_p (h_(k−1))_q e_p, a map of norm ≤ γ‖(h_(k−1), x_k)‖; with ‖∂h_t/∂h_k‖ ≤ η^(t−k) "
             "(RNN-NORM-BOUND) each term obeys the bound. Tie: subject bptt, full − truncated and gamma_v (exact sqrt(λ_max(WᵀW)) "
-            f"of two non-normal matrices) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}.")
+            f"of two non-normal matrices) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
