@@ -18,6 +18,7 @@ H, D = 2, 1
 SIZE = "H = 2, D = 1 with every entry of W_hh, W_xh, b, h and x a symbol"
 ELEMENTWISE = ("Every H: entry (i, j) of ∂g(W h + U x + b)/∂h is g'(a_i)·W_ij for any H (a_i involves row i of W only), "
                "so the H = 2 identity is the general one with the index ranges widened.")
+CHECKED_AT_3 = " SymPy also checks the one-step identity at H = 3."
 
 
 def _chain_step_holds(act):
@@ -33,8 +34,9 @@ def _chain_step_holds(act):
 
 
 def _step_proof(act):
-    N = E.net(H, D, 1, act)
-    S.zero(N.h[1].jacobian(N.h0) - N.J[0], f"∂h_t/∂h_(t−1) ≠ diag(g'(a_t)) W_hh ({act})")
+    for size in (3, H):                                             # H = 3 too: the same entrywise identity at a second size
+        N = E.net(size, D, 1, act)
+        S.zero(N.h[1].jacobian(N.h0) - N.J[0], f"∂h_t/∂h_(t−1) ≠ diag(g'(a_t)) W_hh ({act}, H = {size})")
     return N
 
 
@@ -65,7 +67,7 @@ def _(s, ctx):
                     S.agree("formula (relu)", s.formula(P["W_hh"], a, h0, "relu"), J),
                     S.agree("step (relu)", s.step(P, h0, xs[0], "relu"), np.maximum(a, 0.0)))
     return ("∂h_t/∂h_(t−1) = diag(g'(a_t)) W_hh, a_t = W_hh h_(t−1) + W_xh x_t + b: SymPy's Jacobian of the step equals the closed form (tanh, sigmoid; ReLU on every orthant)",
-            (f"Fixed size {SIZE}. {ELEMENTWISE} ReLU: on each open orthant of a the step is diag(m)·a, m ∈ {{0,1}}^H (all 4 checked); "
+            (f"Fixed size {SIZE}. {ELEMENTWISE}{CHECKED_AT_3} ReLU: on each open orthant of a the step is diag(m)·a, m ∈ {{0,1}}^H (all 4 checked); "
             f"at a_i = 0 the convention relu'(0) = 0 applies. Tie: subject step, step_jacobian and formula at 3 exact points per "
             f"activation equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
@@ -400,11 +402,12 @@ def _(s, ctx):
 
 # ---------------------------------------------------------------- leaky units
 def _leaky_net(act):
-    N = E.net(H, D, 1, act)
     al = sp.Symbol("alpha")
-    hn = al * N.h0 + (1 - al) * N.h[1]
-    closed = al * sp.eye(H) + (1 - al) * N.J[0]
-    S.zero(hn.jacobian(N.h0) - closed, "leaky Jacobian")
+    for size in (3, H):                                             # H = 3 too: the same entrywise identity at a second size
+        N = E.net(size, D, 1, act)
+        hn = al * N.h0 + (1 - al) * N.h[1]
+        closed = al * sp.eye(size) + (1 - al) * N.J[0]
+        S.zero(hn.jacobian(N.h0) - closed, f"leaky Jacobian (H = {size})")
     return N, al, hn, closed
 
 
@@ -422,7 +425,7 @@ def _(s, ctx):
                         S.agree(f"step_jacobian ({act})", s.step_jacobian(P, h0, xs[0], alpha, act), J),
                         S.agree(f"formula ({act})", s.formula(P["W_hh"], a, alpha, act), J))
     return ("h_t = α h_(t−1) + (1−α) g(a_t) ⇒ ∂h_t/∂h_(t−1) = α I + (1−α) diag(g'(a_t)) W_hh (SymPy, α symbolic)",
-            (f"Fixed size {SIZE}, α a symbol. {ELEMENTWISE} Tie: subject step, step_jacobian and formula (tanh, sigmoid) at α = 3/8 "
+            (f"Fixed size {SIZE}, α a symbol. {ELEMENTWISE}{CHECKED_AT_3} Tie: subject step, step_jacobian and formula (tanh, sigmoid) at α = 3/8 "
             f"and 7/8 equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
