@@ -89,7 +89,7 @@ def _(s, ctx):
 
 @functools.cache
 def _products_proof(act, T=3):
-    """∂h_T/∂h_k = J_T ⋯ J_{k+1} for every k, symbolically at T = 3, with the composition started from fresh symbols."""
+    """∂h_T/∂h_k = J_T ⋯ J_{k+1} for every k, symbolically at horizon T, with the composition started from fresh symbols."""
     N = E.net(H, D, T, act)
     v = S.vector("v", H)
     out = []
@@ -163,9 +163,9 @@ def _truncated(N, terms, h0_terms, U):
     return th, h0
 
 
-BPTT_SIZE = "H = 2, D = 1, T = 3, E = Σ_t e_tᵀ h_t with symbolic cotangents e_t"
+BPTT_SIZE = "H = 2, D = 1, E = Σ_t e_tᵀ h_t with symbolic cotangents e_t"
 BPTT_ARG = ("Every T and H: the regrouping is the chain rule through h_(k−1) ↦ h_k applied T times; SymPy differentiates the "
-            "unrolled E directly, so the identity at T = 3 covers every pair (t, k) with k < t, k = t and the h_0 term; each "
+            "unrolled E directly, so the identity at T ≥ 2 covers every kind of pair (t, k) with k < t, k = t and the h_0 term; each "
             "additional step adds terms of the same form (induction over T, one-step case RNN-JACOBIAN-PRODUCT-ORDER).")
 
 
@@ -181,7 +181,7 @@ def _(s, ctx):
                 th, gh0 = E.flat_grads(fn(P, h0, xs, es, act))
                 worst = max(worst, S.agree(f"{name} θ-gradient ({act})", th, want), S.agree(f"{name} h0-gradient ({act})", gh0, want_h0))
     return ("∂E/∂θ = Σ_t Σ_(k≤t) ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂θ with ∂⁺ holding h_(k−1) fixed: equal to SymPy's gradient of the unrolled E",
-            (f"Fixed size {BPTT_SIZE} ({SPLIT}); θ = (W_hh, W_xh, b) and h_0. {BPTT_ARG} Tie: subject sum_form and bptt (tanh, sigmoid) "
+            (f"Fixed size {BPTT_SIZE}, T = {_T(ctx)} ({SPLIT}); θ = (W_hh, W_xh, b) and h_0. {BPTT_ARG} Tie: subject sum_form and bptt (tanh, sigmoid) "
             f"at 2 exact points each equal SymPy's gradient within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
@@ -205,7 +205,7 @@ def _(s, ctx):
         th, _gh0 = E.flat_grads(s.bptt(P, h0, xs, es, "tanh"))
         worst = max(worst, S.agree("bptt", th, S.evaluate(dE, vals).ravel()))
     return ("Truncated BPTT keeps exactly the terms with t − k ≤ U; for U ≥ T − 1 it is SymPy's full θ-gradient (U ≥ T: the h0-gradient too)",
-            (f"Fixed size {BPTT_SIZE} ({SPLIT}), tanh, U = 0..T. {BPTT_ARG} Tie: subject truncated at every U and bptt at 2 exact points equal "
+            (f"Fixed size {BPTT_SIZE}, T = {T} ({SPLIT}), tanh, U = 0..T. {BPTT_ARG} Tie: subject truncated at every U and bptt at 2 exact points equal "
             f"the symbolic windowed sums within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
