@@ -69,8 +69,7 @@ TIE = "exact dyadic gradient lists (1–3 tensors of different norms), threshold
 
 @evidence("CLIP-NORM-DIRECTION", "proof")
 def _(s, ctx):
-    scale = sp.Min(1, c / (n + eps))
-    ensure(scale.subs({n: 1, c: 2, eps: 0}) == 1 and (c / (n + eps)).is_positive, "s > 0")
+    ensure((c / (n + eps)).is_positive, "c/(‖g‖+ε) is not > 0")   # so s = min(1, c/(‖g‖+ε)) ∈ (0, 1]
     worst, k = _tie_global("clip", s.clip)
     return ("clip(g) = s·g with s = min(1, c/(‖g‖+ε)) ∈ (0, 1]: one positive factor for the whole gradient, so the direction is kept",
             ("c > 0, ‖g‖ + ε > 0 give c/(‖g‖+ε) > 0 (SymPy positivity), and min(1, ·) ≤ 1; every tensor is multiplied by the same s. "
@@ -112,7 +111,9 @@ def _(s, ctx):
 
 @evidence("CLIP-NORM-IDENTITY-BELOW", "proof")
 def _(s, ctx):
-    ensure(sp.Min(1, c / (n + 0)).subs({n: 1, c: 2}) == 1, "below threshold s = 1")
+    u = sp.Symbol("u", positive=True)
+    ensure(sp.Min(1, c / (c / (1 + u))) == 1, "‖g‖ = c/(1+u) < c does not give s = 1")     # Algorithm 1 below the threshold
+    ensure(sp.simplify(c / (n + eps) - 1 - (c - eps - n) / (n + eps)) == 0, "torch: c/(n+ε) − 1 ≠ (c − ε − n)/(n+ε)")  # < 0 iff n > c − ε
     worst, k = _tie_global("clip", s.clip)
     for gs in _G:                                                   # below: Algorithm 1 returns g bit for bit
         nn = float(_exact_norm(gs))
