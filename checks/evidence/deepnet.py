@@ -315,3 +315,39 @@ def _(s, ctx):
             "has the dead unit's row of ∂L/∂W_1 and ∂L/∂b_1 identically 0. Whether the unit can revive (earlier layers moving "
             "its input) is the property check's business. Tie: subject backprop (relu, sizes [2, 2, 1]) at an exact point with "
             f"unit 0 dead gives exact zeros there and SymPy's gradient elsewhere within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+
+
+@evidence("DEEP-EARLIER-SMALLER", "proof")
+def _(s, ctx):
+    """|∂z_n/∂z_i| ≤ ∏|w_j|/4, but |∂L/∂w_1| / |∂L/∂w_2| = w_2σ'(h_1)x/z_1 = 2σ(1) > 1 at w = (0, 1), b = (−1, 0), x = 2."""
+    w1, w2, b1, b2, x, y = sp.symbols("w1 w2 b1 b2 x y")
+    z1 = S.sig(w1 * x + b1)
+    z2 = S.sig(w2 * z1 + b2)
+    L = (z2 - y) ** 2 / 2
+    g1, g2 = sp.diff(L, w1), sp.diff(L, w2)
+    S.zero(g1 - (z2 - y) * S.dsig(w2 * z1 + b2) * w2 * S.dsig(w1 * x + b1) * x, "∂L/∂w_1 ≠ the product form")
+    S.zero(g2 - (z2 - y) * S.dsig(w2 * z1 + b2) * z1, "∂L/∂w_2 ≠ the product form")
+    pt = {w1: 0, w2: 1, b1: -1, b2: 0, x: 2, y: 0}
+    ratio = sp.simplify((g1 / g2).xreplace(pt))
+    ensure(sp.simplify(ratio - 2 * (1 - S.sig(sp.Integer(-1)))) == 0, f"the ratio is {ratio}, not 2(1 − σ(−1)) = 2σ(1)")
+    ensure(sp.simplify((1 - S.sig(sp.Integer(-1))).rewrite(sp.exp) - 1 / (1 + sp.exp(-1))) == 0 and sp.exp(-1) < 1,
+           "σ(1) = 1/(1 + e^(−1)) > 1/2")                             # so 2σ(1) > 1: the earlier weight's gradient is larger
+    worst = 0.0
+    for act in ACT:
+        N = net(act)
+        for seed in (504, 604):
+            P, xv, _, vals = N.point(seed)
+            F = s.factors(P, xv, act)
+            for j, want in enumerate(S.evaluate(list(N.F), vals)):
+                worst = max(worst, S.agree(f"factor {j} ({act})", F[j], want))
+    chain = {"W": [np.array([[0.0]]), np.array([[1.0]])], "b": [np.array([-1.0]), np.array([0.0])]}
+    F = s.factors(chain, np.array([2.0]), "sigmoid")
+    with mpmath.workdps(S.MP_DPS):
+        sg = lambda u: 1 / (1 + mpmath.exp(-u))
+        want = [float(sg(-1) * (1 - sg(-1)) * 0), float(sg(sg(-1)) * (1 - sg(sg(-1))) * 1)]
+    worst = max(worst, S.agree("factors at the counterexample", np.array([float(np.ravel(f)[0]) for f in F]), np.array(want)))
+    return ("An earlier weight's gradient need not be smaller: at w = (0, 1), b = (−1, 0), x = 2 the ratio |∂L/∂w_1|/|∂L/∂w_2| is exactly 2σ(1) ≈ 1.46 > 1; only the bound ∏|w_j|/4 shrinks",
+            ("SymPy: ∂L/∂w_1 = (z_2 − y)σ'(h_2)w_2σ'(h_1)x and ∂L/∂w_2 = (z_2 − y)σ'(h_2)z_1, so the ratio is w_2σ'(h_1)x/z_1, which at "
+            "the point is 2(1 − σ(−1)) = 2σ(1) > 1 because e^(−1) < 1. The bound |∂z_n/∂z_i| ≤ ∏|w_j|/4 follows from σ' ≤ 1/4 "
+            f"(ACT-SIGMOID-DERIV-BOUND). Tie: subject factors on {DETAIL_SIZE} (σ, tanh; 2 exact points) and on the counterexample chain "
+            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
