@@ -150,7 +150,7 @@ _MODULES = [{"sig": _mp_sig, "th": mpmath.tanh}, "mpmath"]
 @functools.lru_cache(maxsize=512)
 def _lambdified(expr, syms):
     """SymPy → mpmath code for ``expr`` (a code cache only: the value is recomputed at every call)."""
-    return sp.lambdify(list(syms), expr, modules=_MODULES, cse=True)
+    return sp.lambdify(list(syms), expr, modules=_MODULES, cse=True, docstring_limit=0)
 
 
 def _key(e):
@@ -177,7 +177,7 @@ def evaluate(expr, vals):
 
 @functools.lru_cache(maxsize=512)
 def _lambdified_many(exprs, syms):
-    return sp.lambdify(list(syms), list(exprs), modules=_MODULES, cse=True)
+    return sp.lambdify(list(syms), list(exprs), modules=_MODULES, cse=True, docstring_limit=0)
 
 
 def agree(label, got, want, scale=None):

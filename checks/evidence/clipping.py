@@ -79,7 +79,7 @@ def _(s, ctx):
 @evidence("CLIP-NORM-CAP", "proof")
 def _(s, ctx):
     after = c * n / (n + eps)                                        # ‖s·g‖ when clipped
-    ensure(sp.simplify(c - after - c * eps / (n + eps)) == 0 and (c * eps / (n + eps)).is_positive, "c − ‖clip‖ ≠ cε/(n+ε) > 0")
+    ensure(sp.cancel(c - after - c * eps / (n + eps)) == 0 and (c * eps / (n + eps)).is_positive, "c − ‖clip‖ ≠ cε/(n+ε) > 0")
     ensure(after.subs(eps, 0) == c, "ε = 0 does not give ‖clip‖ = c")
     worst, k = _tie_global("clip", s.clip)
     return ("After clipping ‖clip(g)‖ = c‖g‖/(‖g‖+ε): exactly c at ε = 0 and below c for ε > 0 (in exact arithmetic; floats may exceed by an ulp)",
@@ -91,8 +91,8 @@ def _(s, ctx):
 @evidence("CLIP-NORM-IDEMPOTENT", "proof")
 def _(s, ctx):
     n1 = c * n / (n + eps)                                           # the norm after one application (clipped: n + ε > c)
-    ensure(sp.simplify((n1 + eps - c) - eps * (n + eps - c) / (n + eps)) == 0, "n1 + ε − c ≠ ε(n + ε − c)/(n + ε)")
-    ensure(sp.simplify(c * n1 / n1 - c) == 0, "ε = 0: the second application does not keep the norm")
+    ensure(sp.cancel((n1 + eps - c) - eps * (n + eps - c) / (n + eps)) == 0, "n1 + ε − c ≠ ε(n + ε − c)/(n + ε)")
+    ensure(sp.cancel(c * n1 / n1 - c) == 0, "ε = 0: the second application does not keep the norm")
     worst, k = _tie_global("clip", s.clip)
     w2 = 0.0
     for gs in _G:
@@ -113,7 +113,7 @@ def _(s, ctx):
 def _(s, ctx):
     u = sp.Symbol("u", positive=True)
     ensure(sp.Min(1, c / (c / (1 + u))) == 1, "‖g‖ = c/(1+u) < c does not give s = 1")     # Algorithm 1 below the threshold
-    ensure(sp.simplify(c / (n + eps) - 1 - (c - eps - n) / (n + eps)) == 0, "torch: c/(n+ε) − 1 ≠ (c − ε − n)/(n+ε)")  # < 0 iff n > c − ε
+    ensure(sp.cancel(c / (n + eps) - 1 - (c - eps - n) / (n + eps)) == 0, "torch: c/(n+ε) − 1 ≠ (c − ε − n)/(n+ε)")  # < 0 iff n > c − ε
     worst, k = _tie_global("clip", s.clip)
     for gs in _G:                                                   # below: Algorithm 1 returns g bit for bit
         nn = float(_exact_norm(gs))
@@ -132,7 +132,7 @@ def _(s, ctx):
 
 @evidence("CLIP-SCALE-BY-DIVIDING", "proof")
 def _(s, ctx):
-    ensure(sp.simplify(n * c / n - c) == 0 and sp.simplify(1 / (n / c) - c / n) == 0, "dividing by ‖g‖/c is multiplying by c/‖g‖")
+    ensure(sp.cancel(n * c / n - c) == 0 and sp.cancel(1 / (n / c) - c / n) == 0, "dividing by ‖g‖/c is multiplying by c/‖g‖")
     worst, k = _tie_global("clip", s.clip, epss=(0.0,))
     return ("'Scale it by dividing': g/(‖g‖/c) = (c/‖g‖)·g, the divisor ‖g‖/c > 1 above the threshold; at ‖g‖ = c both tests give g",
             ("SymPy: 1/(n/c) = c/n; n > c ⇔ n/c > 1; at n = c Algorithm 1's '≥' multiplies by c/n = 1, so '>' and '≥' agree. "
@@ -141,7 +141,7 @@ def _(s, ctx):
 
 @evidence("CLIP-TORCH-EPS-MARGIN", "proof")
 def _(s, ctx):
-    ensure(sp.simplify(c - c * n / (n + eps) - c * eps / (n + eps)) == 0, "margin ≠ cε/(n+ε)")
+    ensure(sp.cancel(c - c * n / (n + eps) - c * eps / (n + eps)) == 0, "margin ≠ cε/(n+ε)")
     worst, k = _tie_global("clip", s.clip, epss=(TORCH_EPS,))
     return ("torch's ε keeps ‖clip(g)‖ = c − cε/(‖g‖+ε) below c by exactly cε/(‖g‖+ε) (SymPy); the returned norm is the one before clipping",
             ("c − c·n/(n+ε) = cε/(n+ε). When that margin is below half an ulp of c, float64 rounds it away (about ‖g‖ > 5e9 at "
@@ -286,10 +286,10 @@ def _(s, ctx):
     r, e = sp.Symbol("r", positive=True), sp.Symbol("epsilon", nonnegative=True)
     phi = c * r / (r + e)                                            # the clipped branch, r + ε ≥ c
     dphi = sp.diff(phi, r)
-    ensure(sp.simplify(dphi - c * e / (r + e) ** 2) == 0, "φ' ≠ cε/(r+ε)²")
+    ensure(sp.cancel(dphi - c * e / (r + e) ** 2) == 0, "φ' ≠ cε/(r+ε)²")
     # φ' ≤ 1 on r + ε ≥ c: (r+ε)² − cε ≥ c² − cε = c(c − ε) ≥ 0 if c ≥ ε; and (r+ε)² − cε ≥ ε² − cε = ε(ε − c) > 0 if c < ε
     ensure(sp.expand((c ** 2 - c * e) - c * (c - e)) == 0 and sp.expand((e ** 2 - c * e) - e * (e - c)) == 0, "φ' ≤ 1 cases")
-    ensure(sp.simplify(phi / r - c / (r + e)) == 0, "φ(r)/r ≠ c/(r+ε) (< 1 on the clipped branch)")
+    ensure(sp.cancel(phi / r - c / (r + e)) == 0, "φ(r)/r ≠ c/(r+ε) (< 1 on the clipped branch)")
     N = 3
     g = S.vector("g", N)
     nn = sp.sqrt(sum(gi ** 2 for gi in g))
