@@ -14,6 +14,14 @@ from vanishing.checks.evidence import _sym as S
 ACT = {"tanh": (S.th, S.dtanh), "sigmoid": (S.sig, S.dsig)}
 
 
+SPLIT = "T = 2 in the ci profile, T = 3 in thorough"
+
+
+def horizon(ctx):
+    """Horizon T of the unrolled symbolic proofs: 2 in ci (fast), 3 in thorough."""
+    return 3 if ctx.thorough else 2
+
+
 class Net:
     """Symbols and the unrolled symbolic trajectory of an Elman RNN with H units, D inputs, T steps."""
 

@@ -25,6 +25,7 @@ __all__ = [
     "dtanh",
     "evaluate",
     "matrix",
+    "opnorm_exact",
     "points",
     "scalar_values",
     "sig",
@@ -217,3 +218,9 @@ def scalar_values(expr, x, xs):
     fn = _lambdified(expr, (x,))
     with mpmath.workdps(MP_DPS):
         return np.array([float(fn(mpmath.mpf(float(v)))) for v in np.ravel(xs)])
+
+
+def opnorm_exact(W):
+    """‖W‖₂ = sqrt(λ_max(WᵀW)) exactly (SymPy, W with float entries taken as exact rationals)."""
+    M = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Rational(W[i, j]))
+    return sp.sqrt(max((M.T * M).eigenvals(), key=lambda e: float(e)))
