@@ -1,4 +1,4 @@
-"""Proofs about the Elman RNN: the step Jacobian, products of Jacobians, BPTT and its truncation, norm bounds.
+"""Proofs about the Elman RNN: the step Jacobian, products of Jacobians, norm bounds, leaky units (BPTT: bptt.py).
 
 Every matrix statement is proved at H = 2 (D = 1) with every entry a symbol, and carried to every H by its
 elementwise structure: entry (i, j) of each identity is the same expression in the entries for any H
