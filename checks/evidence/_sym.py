@@ -1,0 +1,226 @@
+"""Shared tools of the proofs: the sigmoid as a SymPy atom, exact test points, and the tie to the model's code.
+
+* :class:`sig` is σ kept as an atom whose derivative is σ(1−σ). ``ACT-SIGMOID-DERIV-BOUND`` proves that
+  rule from σ(x) = 1/(1+e^{−x}) (:func:`sigmoid_rule_holds`), so the cell proofs may use it: every
+  Jacobian of a σ/tanh network is then a polynomial in the atoms σ(·), tanh(·) and the symbols, and
+  ``expand(A − B) == 0`` decides an identity exactly (no simplify heuristics).
+* :func:`points` draws dyadic rationals k/8: exact in float64, so the model and SymPy see the same numbers.
+* :func:`agree` is the tie: the model's float64 output against the symbolic expression evaluated in
+  mpmath at 50 digits from the same exact inputs, within ``tolerances.analytic`` (256 ulps, scaled).
+"""
+
+import functools
+
+import mpmath
+import numpy as np
+import sympy as sp
+from vanishing.checks import tolerances
+from vanishing.checks.evidence import ensure
+
+__all__ = [
+    "MP_DPS",
+    "agree",
+    "diag",
+    "dsig",
+    "dtanh",
+    "evaluate",
+    "matrix",
+    "opnorm_exact",
+    "points",
+    "scalar_values",
+    "sig",
+    "sigmoid_rule_holds",
+    "tanh_rule_holds",
+    "th",
+    "values",
+    "vector",
+    "versions",
+    "zero",
+]
+
+#: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.
+MP_DPS = 50
+
+
+class sig(sp.Function):
+    """σ(x) = 1/(1+e^{−x}) as an atom, with σ' = σ(1−σ) (proved from the definition in ACT-SIGMOID-DERIV-BOUND)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x is sp.S.Zero:
+            return sp.S.Half
+        return None
+
+    def fdiff(self, argindex=1):
+        s = sig(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+
+class th(sp.Function):
+    """tanh as an atom with tanh' = 1 − tanh² (proved from the definition in ACT-TANH-DERIV-BOUND).
+
+    sympy.tanh asks costly questions (is its argument real? a Mod by iπ) inside large products; this atom does not.
+    """
+
+    @classmethod
+    def eval(cls, x):
+        if x is sp.S.Zero:                                            # a structural test only: no assumption queries
+            return sp.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 - th(self.args[0]) ** 2
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
+
+
+def dsig(u):
+    """σ'(u) = σ(u)(1−σ(u))."""
+    return sig(u) * (1 - sig(u))
+
+
+def dtanh(u):
+    """tanh'(u) = 1 − tanh²(u) with the :class:`th` atom."""
+    return 1 - th(u) ** 2
+
+
+def tanh_rule_holds():
+    """The :class:`th` atom's derivative rule equals that of the definition (e^x − e^{−x})/(e^x + e^{−x})."""
+    x = sp.Symbol("x", real=True)
+    t = (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
+    return sp.simplify(sp.diff(th(x), x).rewrite(sp.exp) - sp.diff(t, x)) == 0
+
+
+def sigmoid_rule_holds():
+    """d/dx of the definition 1/(1+e^{−x}) equals σ(1−σ) with σ the definition: the rule :class:`sig` uses."""
+    x = sp.Symbol("x", real=True)
+    s = 1 / (1 + sp.exp(-x))
+    return sp.simplify(sp.diff(s, x) - s * (1 - s)) == 0 and sp.simplify(sp.diff(sig(x), x).rewrite(sp.exp) - sp.diff(s, x)) == 0
+
+
+def versions():
+    return f"SymPy {sp.__version__}, mpmath {mpmath.__version__}"
+
+
+# ---------------------------------------------------------------- symbols and exact points
+def matrix(name, rows, cols):
+    """A rows×cols Matrix of symbols name_ij (no assumptions: the identities are algebraic, and SymPy is faster without)."""
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i}{j}"))
+
+
+def vector(name, n):
+    """An n×1 Matrix of symbols name_i."""
+    return sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"{name}_{i}"))
+
+
+def diag(v):
+    """diag(v) for an n×1 Matrix or a list."""
+    return sp.diag(*list(v))
+
+
+def points(shape, seed, lo=-3.0, hi=3.0, den=8):
+    """Dyadic rationals k/den in [lo, hi] (exact in float64) from a fixed seed: deterministic test points."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(int(lo * den), int(hi * den) + 1, size=shape)
+    return k.astype(np.float64) / den
+
+
+def values(*pairs):
+    """{symbol: float} from (Matrix of symbols, array of the same shape) pairs."""
+    out = {}
+    for M, a in pairs:
+        a = np.asarray(a, dtype=np.float64).reshape(M.shape)
+        for i in range(M.shape[0]):
+            for j in range(M.shape[1]):
+                out[M[i, j]] = float(a[i, j])
+    return out
+
+
+# ---------------------------------------------------------------- evaluation and the tie
+def _mp_sig(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+_MODULES = [{"sig": _mp_sig, "th": mpmath.tanh}, "mpmath"]
+
+
+@functools.lru_cache(maxsize=512)
+def _lambdified(expr, syms):
+    """SymPy → mpmath code for ``expr`` (a code cache only: the value is recomputed at every call)."""
+    return sp.lambdify(list(syms), expr, modules=_MODULES, cse=True, docstring_limit=0)
+
+
+def _key(e):
+    return sp.ImmutableMatrix(e) if isinstance(e, sp.MatrixBase) else sp.sympify(e)
+
+
+def _to_float(e, r):
+    if isinstance(e, sp.MatrixBase):
+        return np.array([[float(r[i, j]) for j in range(e.shape[1])] for i in range(e.shape[0])])
+    return float(r)
+
+
+def evaluate(expr, vals):
+    """``expr`` (scalar, Matrix, or a list of them: one code generation with shared subexpressions) at ``vals``
+    {symbol: float}, in mpmath at MP_DPS digits, rounded to float64 (an array, or a list of them)."""
+    syms = list(vals)
+    many = isinstance(expr, (list, tuple))
+    key = tuple(_key(e) for e in expr) if many else _key(expr)
+    fn = _lambdified_many(key, tuple(syms)) if many else _lambdified(key, tuple(syms))
+    with mpmath.workdps(MP_DPS):
+        r = fn(*[mpmath.mpf(vals[s]) for s in syms])
+        return [_to_float(e, ri) for e, ri in zip(expr, r)] if many else _to_float(expr, r)
+
+
+@functools.lru_cache(maxsize=512)
+def _lambdified_many(exprs, syms):
+    return sp.lambdify(list(syms), list(exprs), modules=_MODULES, cse=True, docstring_limit=0)
+
+
+def agree(label, got, want, scale=None):
+    """The tie: ``got`` (the model, float64) equals ``want`` (exact value, float64-rounded) within tolerances.analytic.
+
+    ``scale`` is the magnitude of the data (default: max(1, max|want|)); returns the worst error/tolerance ratio.
+    """
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape and got.size == want.size:
+        got = got.reshape(want.shape)
+    ensure(got.shape == want.shape, f"{label}: the model returns shape {got.shape}, the symbolic expression has {want.shape}")
+    ensure(np.all(np.isfinite(got)), f"{label}: the model returns non-finite values {got}")
+    if scale is None:
+        scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
+    tol = tolerances.analytic(np.float64, scale)
+    err = np.abs(got - want)
+    bound = tol.bound(want)
+    ratio = float(np.max(err / bound)) if err.size else 0.0
+    ensure(ratio <= 1.0, f"{label}: the model's code does not compute the symbolic expression: "
+                         f"max |model − exact| = {float(np.max(err)):.3g} > {tol.reason} (ratio {ratio:.3g}); "
+                         f"model {np.array2string(got.ravel()[:6], precision=6)} vs exact {np.array2string(want.ravel()[:6], precision=6)}")
+    return ratio
+
+
+def zero(expr, label):
+    """Prove ``expr`` (scalar or Matrix) identically zero by expansion (a polynomial identity in the atoms)."""
+    entries = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    for k, e in enumerate(entries):
+        if sp.expand(e) != 0:
+            ensure(sp.simplify(e) == 0, f"{label}: entry {k} of the difference is not zero: {sp.simplify(e)}")
+    return True
+
+
+def scalar_values(expr, x, xs):
+    """The scalar ``expr`` in the one symbol ``x`` at each float of ``xs`` (mpmath, MP_DPS digits), rounded to float64."""
+    fn = _lambdified(expr, (x,))
+    with mpmath.workdps(MP_DPS):
+        return np.array([float(fn(mpmath.mpf(float(v)))) for v in np.ravel(xs)])
+
+
+def opnorm_exact(W):
+    """‖W‖₂ = sqrt(λ_max(WᵀW)) exactly (SymPy, W with float entries taken as exact rationals)."""
+    M = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Rational(W[i, j]))
+    return sp.sqrt(max((M.T * M).eigenvals(), key=lambda e: float(e)))

@@ -1,0 +1,228 @@
+"""Error flow over many steps: Hochreiter's path sums and bounds, repeated scalar and matrix factors, forget bias 1.
+
+Interval certificates use mpmath.iv (outward rounding, _iv.IV_PREC bits) with branch-and-bound subdivision; the
+statements they certify concern the real functions σ, tanh and exp, and the ties connect them to the subject's code.
+"""
+
+import itertools
+
+import mpmath
+import numpy as np
+import sympy as sp
+from mpmath import iv
+from vanishing.checks.evidence import _elman as E
+from vanishing.checks.evidence import _iv as V
+from vanishing.checks.evidence import _sym as S
+from vanishing.checks.evidence import ensure, evidence
+
+
+def _iv_sig(x):
+    return 1 / (1 + iv.exp(-x))
+
+
+def _iv_tanh(x):
+    """tanh x = 1 − 2/(1 + e^{2x}) (mpmath.iv has no tanh; x occurs once, so the enclosure is tight)."""
+    return 1 - 2 / (1 + iv.exp(2 * x))
+
+
+def _iv_dsig(x):
+    """σ' = 1/4 − (σ − 1/2)² (the square of an interval containing 0 starts at 0: a tight enclosure near the maximum)."""
+    return iv.mpf(1) / 4 - (_iv_sig(x) - iv.mpf(1) / 2) ** 2
+
+
+# ---------------------------------------------------------------- Hochreiter 1991/1997: a logistic unit
+@evidence("RNN-HOCHREITER-SIGMOID-W4", "interval")
+def _(s, ctx):
+    # (1) |σ'(a)| ≤ 1/4 on [−40, 40] (boxes), and σ'(a) ≤ e^{−|a|} < 1e-17 beyond: so |σ'(a) w| ≤ |w|/4 < 1 for |w| < 4;
+    #     at a = 0, |σ'(0) w| = |w|/4 > 1 for |w| > 4.
+    quarter = V.I(1) / 4
+    b1 = V.certify("σ'(a) ≤ 1/4 on [−40, 40]", lambda B: True if _iv_dsig(B[0]).b <= quarter.b else
+                   (False if _iv_dsig(B[0]).a > quarter.b else None), [(-40, 40)])
+    n = sp.Symbol("n", real=True)
+    ensure(sp.simplify(S.dsig(n).rewrite(sp.exp) - sp.exp(-n) / (1 + sp.exp(-n)) ** 2) == 0, "σ' = e^(−n)/(1+e^(−n))²")
+    # (2) φ(n) = n tanh(n/2) − 1 is increasing on (0, ∞): φ'(n) = tanh(n/2) + (n/2)(1 − tanh²(n/2)) > 0 on [1e-6, 60]
+    ensure(sp.simplify(sp.diff(n * sp.tanh(n / 2), n) - (sp.tanh(n / 2) + n / 2 * (1 - sp.tanh(n / 2) ** 2))) == 0, "φ'")
+    b2 = V.certify("φ' > 0 on [1e-6, 60]", lambda B: True if (_iv_tanh(B[0] / 2) + B[0] / 2 * (1 - _iv_tanh(B[0] / 2) ** 2)).a > 0 else None,
+                   [("1e-6", 60)])
+    # (3) the root n* of φ: a certified enclosure [lo, hi] with φ(lo) < 0 < φ(hi)
+    with mpmath.workdps(40):
+        root = mpmath.findroot(lambda u: u * mpmath.tanh(u / 2) - 1, 2.4)
+    lo, hi = mpmath.mpf(root) - mpmath.mpf("1e-14"), mpmath.mpf(root) + mpmath.mpf("1e-14")
+    old = iv.prec
+    iv.prec = V.IV_PREC
+    try:
+        phi = lambda u: u * _iv_tanh(u / 2) - 1
+        ensure(phi(iv.mpf(lo)).b < 0 < phi(iv.mpf(hi)).a, "no sign change of φ around n*")
+        Nstar = iv.mpf([lo, hi])
+        peak = Nstar * _iv_dsig(Nstar)                                # n* σ'(n*): the peak of |w f'(w y)|·|y|
+        ensure(peak.a > mpmath.mpf("0.2238") and peak.b < mpmath.mpf("0.2240"), f"peak enclosure {peak}")
+        # (4) n σ'(n) ≤ 0.22392 on [0, 60] (so the peak is the maximum, to 5e-5), and n σ'(n) ≤ n e^{−n} < 1e-24 beyond 60
+        cap = iv.mpf("0.22392")
+        b4 = V.certify("n σ'(n) ≤ 0.22392 on [0, 60]", lambda B: True if (B[0] * _iv_dsig(B[0])).b <= cap.a else
+                       (False if (B[0] * _iv_dsig(B[0])).a > cap.b else None), [(0, 60)])
+    finally:
+        iv.prec = old
+    # ties: the hand-derived d/dw [w σ'(w y)], the subject's n*, the products of a single unit
+    w, y = sp.symbols("w y", real=True)
+    d = sp.diff(w * S.dsig(w * y), w)
+    ensure(sp.expand(d - S.dsig(w * y) * (1 - w * y * (2 * S.sig(w * y) - 1))) == 0, "d/dw [w σ'(wy)] ≠ σ'(n)(1 − n(2σ(n) − 1))")
+    ensure(sp.simplify((2 * S.sig(n) - 1).rewrite(sp.exp) - sp.tanh(n / 2).rewrite(sp.exp)) == 0, "2σ(n) − 1 ≠ tanh(n/2)")
+    worst = 0.0
+    for wv, yv in itertools.product((-3.5, -0.75, 0.5, 2.25, 6.0), (-1.5, 0.25, 2.0)):
+        worst = max(worst, S.agree(f"dphi({wv}, {yv})", s.dphi(wv, yv), S.evaluate(d, {w: wv, y: yv})))
+    ns = float(s.n_star())
+    ensure(abs(ns - float(root)) <= 1e-12, f"subject n_star() = {ns!r} is not the certified root n* ∈ [{float(lo)!r}, {float(hi)!r}]")
+    N = E.net(1, 1, 3, "sigmoid")
+    for seed in (701, 702):
+        P, h0, xs, _, vals = N.point(seed)
+        got = np.asarray(s.products(P, h0, xs, "sigmoid"), float)
+        for k in range(4):
+            worst = max(worst, S.agree(f"products k = {k}", got[k], S.evaluate(N.product(3, k), vals)))
+    return ("|σ'(a)w| ≤ |w|/4 < 1 for |w| < 4 (= |w|/4 > 1 at a = 0 for |w| > 4); the peak of |w σ'(wy)| is n*σ'(n*)/|y| ∈ [0.2238, 0.2240]/|y| at n* tanh(n*/2) = 1",
+            (f"Interval certificates ({V.version()}): σ'(a) ≤ 1/4 on [−40, 40] ({b1} boxes; beyond, σ'(a) ≤ e^(−|a|)); "
+            f"φ(n) = n tanh(n/2) − 1 has φ' > 0 on [1e-6, 60] ({b2} boxes) so its root n* is unique, enclosed in "
+            f"[{mpmath.nstr(lo, 17)}, {mpmath.nstr(hi, 17)}] by a sign change; n*σ'(n*) ∈ [0.2238, 0.2240]; n σ'(n) ≤ 0.22392 on "
+            f"[0, 60] ({b4} boxes; beyond, n e^(−n) < 1e-24). SymPy: d/dw [w σ'(wy)] = σ'(n)(1 − n tanh(n/2)), n = wy. Tie: subject "
+            f"dphi at 15 exact (w, y) within 256 ulps, n_star within 1e-12 of the certified root, products of a one-unit σ RNN "
+            f"(T = 3, every lag) against SymPy (worst ratio {worst:.2g}). {S.versions()}."))
+
+
+# ---------------------------------------------------------------- path sums and the weak bound
+def _flow_polys(nu, q):
+    """(W, d, M_rec, M_path, M_prod): the q-step error flow of nu units with symbolic W and f' values d[m][l] = f'_l(net(t−m))."""
+    W = S.matrix("w", nu, nu)
+    d = [S.vector(f"d{m}", nu) for m in range(1, q + 1)]
+    M = S.diag(d[0]) * W.T                                           # eq. (1): M_1 = diag(f'(t−1)) Wᵀ
+    for m in range(1, q):
+        M = S.diag(d[m]) * W.T * M                                   # M_q = diag(f'(t−q)) Wᵀ M_(q−1)
+    P = sp.zeros(nu, nu)
+    for u, v in itertools.product(range(nu), repeat=2):
+        for mids in itertools.product(range(nu), repeat=q - 1):
+            path = (u,) + mids + (v,)
+            P[v, u] += sp.Mul(*[d[m - 1][path[m]] * W[path[m - 1], path[m]] for m in range(1, q + 1)])
+    J = sp.eye(nu)                                                   # ∂net(t)/∂net(t−q) = W D_1 W D_2 ⋯ W D_q (chain rule)
+    for m in range(q):
+        J = J * W * S.diag(d[m])
+    return W, d, M, P, J
+
+
+def _tie_flow(fn, label, nu=2, q=3):
+    W, d, M, _, _ = _flow_polys(nu, q)
+    worst = 0.0
+    for seed in (801, 802):
+        Wv = S.points((nu, nu), seed, -2, 2)
+        dv = [S.points((nu,), seed + 1 + m, 0, 0.25) for m in range(q)]
+        vals = S.values((W, Wv), *[(d[m], dv[m]) for m in range(q)])
+        worst = max(worst, S.agree(label, fn(Wv, dv), S.evaluate(M, vals)))
+    return worst
+
+
+@evidence("RNN-HOCHREITER-PATH-SUM", "proof")
+def _(s, ctx):
+    for nu, q in ((2, 3), (3, 2)):
+        W, d, M, P, J = _flow_polys(nu, q)
+        S.zero(M - P, f"recursion ≠ path sum with w_(l_(m−1) l_m) (n = {nu}, q = {q})")
+        S.zero(M - J.T, f"recursion ≠ (∂net(t)/∂net(t−q))ᵀ (n = {nu}, q = {q})")
+    W, d, M, P, J = _flow_polys(2, 2)
+    printed = sp.zeros(2, 2)
+    for u, v in itertools.product(range(2), repeat=2):
+        for mid in range(2):
+            path = (u, mid, v)
+            printed[v, u] += sp.Mul(*[d[m - 1][path[m]] * W[path[m], path[m - 1]] for m in (1, 2)])
+    ensure(any(sp.expand(e) != 0 for e in M - printed), "the printed index gives the same polynomial")
+    worst = max(_tie_flow(s.recursion, "recursion"), _tie_flow(lambda Wv, dv: s.path_sum(Wv, dv), "path_sum"))
+    return ("Unrolling eq. (1) gives Σ_paths ∏_m f'_(l_m) w_(l_(m−1) l_m) = [(∂net(t)/∂net(t−q))ᵀ]_(vu): SymPy polynomial identities; the printed w_(l_m l_(m−1)) differs",
+            ("With symbolic W and f' values: recursion M_q = D_q Wᵀ M_(q−1), the brute-force path sum and the transposed chain-rule "
+            "product W D_1 ⋯ W D_q expand to the same polynomials at (n, q) = (2, 3) and (3, 2); every n, q: entry (v, u) of "
+            "D_q Wᵀ ⋯ D_1 Wᵀ expands, by the definition of the matrix product, into exactly the sum over paths (induction over q). "
+            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+
+
+@evidence("RNN-HOCHREITER-WEAK-BOUND", "proof")
+def _(s, ctx):
+    nn, q, wm = sp.symbols("n q w_max", positive=True)
+    ensure(sp.simplify(nn ** (q - 1) * (wm / 4) ** q - (nn * wm / 4) ** q / nn) == 0, "n^(q−1)(w/4)^q ≠ τ^q/n")
+    ensure(sp.simplify(nn * (nn * wm / 4) ** q - (nn * wm / 4) ** q / nn - (nn ** 2 - 1) * (nn * wm / 4) ** q / nn) == 0, "nτ^q − τ^q/n")
+    _W, _d, M, P, _ = _flow_polys(2, 3)
+    S.zero(M - P, "recursion ≠ path sum")
+    ensure(all(len(sp.Add.make_args(sp.expand(e))) <= 2 ** 2 for e in M), "more than n^(q−1) paths in an entry")
+    worst = _tie_flow(s.recursion, "recursion")
+    return ("|w_ij| ≤ w_max, |f'| ≤ 1/4 ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n^(q−1)(w_max/4)^q = τ^q/n ≤ n τ^q, τ = n w_max/4",
+            ("Each entry is a sum of n^(q−1) path products (RNN-HOCHREITER-PATH-SUM; SymPy counts the monomials at n = 2, q = 3), "
+            "each of modulus ≤ (w_max/4)^q since f' ≤ 1/4 (ACT-SIGMOID-DERIV-BOUND); SymPy: n^(q−1)(w_max/4)^q = τ^q/n ≤ nτ^q. "
+            f"Tie: subject recursion at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+
+
+# ---------------------------------------------------------------- repeated factors
+@evidence("RNN-SCALAR-REPEATED-PRODUCT", "proof")
+def _(s, ctx):
+    w, d = sp.Symbol("w", real=True), sp.Symbol("d", positive=True)
+    k = sp.Symbol("k", positive=True, integer=True)
+    ensure(sp.simplify(sp.Abs(w ** k) - sp.Abs(w) ** k) == 0, "|w^n| ≠ |w|^n")
+    # Bernoulli by induction: (1+d)^(k+1) − (1 + (k+1)d) ≥ (1 + kd)(1+d) − 1 − (k+1)d = k d² ≥ 0
+    ensure(sp.expand((1 + k * d) * (1 + d) - 1 - (k + 1) * d - k * d ** 2) == 0, "Bernoulli step")
+    ensure(sp.limit(sp.Rational(1, 2) ** k, k, sp.oo) == 0 and sp.limit(sp.Rational(3, 2) ** k, k, sp.oo) == sp.oo, "limits")
+    for wv in (sp.Rational(-3, 2), sp.Rational(-1, 2), sp.Rational(5, 4), sp.Rational(3, 4), -1, 1):
+        for nv in (1, 2, 3, 7, 10, 20):
+            exact = wv ** nv                                          # exact in float64: numerators ≤ 5^20 < 2^53
+            got = s.repeat(float(wv), nv)
+            ensure(got == float(exact), f"subject repeat({float(wv)}, {nv}) = {got!r}, exactly {exact} = {float(exact)!r}")
+    return ("w^n = sign(w)^n |w|^n: |w| > 1 ⇒ |w^n| ≥ 1 + n(|w| − 1) → ∞, |w| < 1 ⇒ |w^n| → 0; the test is on |w|, not on w",
+            ("SymPy: |w^n| = |w|^n, the Bernoulli induction step (1 + kd)(1 + d) = 1 + (k+1)d + kd², and the limits of (1/2)^n, (3/2)^n "
+            "(every |w| < 1 or > 1 by monotonicity of |w|^n in |w|). Tie: subject repeat equals the exact power bit for bit at "
+            f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}."))
+
+
+@evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "proof")
+def _(s, ctx):
+    k = sp.Symbol("k", positive=True, integer=True)
+    big = sp.Matrix([[sp.Rational(1, 2), 4], [0, sp.Rational(1, 2)]])      # entries up to 4, ρ = 1/2
+    Pk = sp.Matrix([[2 ** -k, 8 * k * 2 ** -k], [0, 2 ** -k]])
+    ensure(sp.simplify(big * Pk.subs(k, k) - Pk.subs(k, k + 1)) == sp.zeros(2, 2) and Pk.subs(k, 1) == big, "W^k closed form (induction)")
+    ensure(all(sp.limit(e, k, sp.oo) == 0 for e in Pk), "W^k does not vanish")
+    small = sp.Matrix([[sp.Rational(9, 10), sp.Rational(9, 10)], [sp.Rational(9, 10), sp.Rational(9, 10)]])  # entries < 1, ρ = 9/5
+    ensure(small ** 2 == sp.Rational(9, 5) * small, "W² ≠ ρW")
+    ensure(sp.limit((sp.Rational(9, 5)) ** (k - 1), k, sp.oo) == sp.oo, "W^k = ρ^(k−1) W does not explode")
+    Nm = sp.Matrix([[0, sp.Symbol("nu")], [0, 0]])
+    ensure(Nm * sp.diag(sp.Symbol("l1"), sp.Symbol("l2")) * Nm == sp.zeros(2, 2), "two nilpotent factors do not vanish (n = 2)")
+    worst = 0.0
+    for Wm in (big, small, sp.Matrix([[sp.Rational(1, 2), 1], [-1, sp.Rational(1, 4)]]), sp.Matrix([[sp.Rational(3, 4), 0, 2], [0, sp.Rational(-1, 2), 0], [1, 0, 0]])):
+        Wf = np.array(Wm.tolist(), dtype=float)
+        for kv in (1, 2, 5, 12):
+            exact = np.array((Wm ** kv).tolist(), dtype=float)
+            worst = max(worst, S.agree(f"power(W, {kv})", s.power(Wf, kv), exact, scale=max(1.0, float(np.max(np.abs(exact))))))
+    return ("Powers follow the spectral radius, not the entries: W = [[1/2, 4], [0, 1/2]] has W^k = 2^(−k)[[1, 8k], [0, 1]] → 0, while 0.9·𝟙𝟙ᵀ (entries < 1) has W^k = 1.8^(k−1)W → ∞",
+            ("SymPy: the closed form of W^k by induction and its limit; (0.9·𝟙𝟙ᵀ)² = 1.8·W; and in the Schur form Λ + N (n = 2) any "
+            "product with two N factors vanishes, which bounds ‖W^k‖ by Σ_(j<n) C(k, j) ρ^(k−j)‖N‖^j (the sandwich; ρ^k ≤ ‖W^k‖ by an "
+            "eigenvector). Tie: subject power equals the exact W^k (4 rational matrices, k ∈ {1, 2, 5, 12}) within 256 ulps "
+            f"(worst ratio {worst:.2g}). {S.versions()}."))
+
+
+# ---------------------------------------------------------------- forget bias 1
+@evidence("LSTM-FORGET-BIAS-ONE", "interval")
+def _(s, ctx):
+    old = iv.prec
+    iv.prec = V.IV_PREC
+    try:
+        s1 = _iv_sig(iv.mpf(1))
+        ensure(s1.a > mpmath.mpf("0.7310585") and s1.b < mpmath.mpf("0.7310586"), f"σ(1) enclosure {s1}")
+        half = iv.log(2) / -iv.log(s1)                              # σ(1)^T = 1/2 at T = ln 2/(−ln σ(1))
+        ensure(half.a > mpmath.mpf("2.2") and half.b < mpmath.mpf("2.22"), f"half-life enclosure {half}")
+    finally:
+        iv.prec = old
+    worst = 0.0
+    H, D = 2, 1
+    for bf, T in ((1.0, 3), (1.0, 20), (2.0, 5)):
+        b = np.zeros(4 * H)
+        b[H:2 * H] = bf                                              # W = 0, x = 0, b_g = 0 ⇒ g = 0 and c_t = σ(b_f) c_(t−1)
+        P = {"W_x": np.zeros((4 * H, D)), "W_h": np.zeros((4 * H, H)), "b": b}
+        c0 = np.array([1.0, -0.5])
+        _, cs = s.forward(P, np.zeros(H), c0, np.zeros((T, D)))
+        with mpmath.workdps(S.MP_DPS):
+            sb = 1 / (1 + mpmath.exp(-mpmath.mpf(bf)))
+            want = np.array([float(sb ** T * mpmath.mpf(v)) for v in c0])
+        worst = max(worst, S.agree(f"forward c_T (b_f = {bf}, T = {T})", np.asarray(cs, float)[-1], want))
+    return ("Forget bias 1 with W = 0: ∂c_T/∂c_0 = σ(1)^T with σ(1) ∈ [0.7310585, 0.7310586] < 1: geometric decay, half-life ∈ [2.2, 2.22] steps",
+            (f"Interval enclosures ({V.version()}) of σ(1) = 1/(1 + e^(−1)) and of ln 2/(−ln σ(1)). With W = 0, x = 0, b_g = 0 the "
+            "candidate is 0 and c_t = σ(b_f)c_(t−1) exactly, so c_T = σ(b_f)^T c_0 and ∂c_T/∂c_0 = σ(b_f)^T I. Tie: subject forward's "
+            f"c_T at (b_f, T) ∈ {{(1, 3), (1, 20), (2, 5)}} equals σ(b_f)^T c_0 (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))

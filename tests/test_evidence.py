@@ -1,0 +1,91 @@
+"""Tests of the graded evidence (vanishing.checks.evidence): every proof passes on the models, and fails under every plant.
+
+Depends only on the claim IDs, ``registry.load_checks()`` (subjects and plants) and the catalogue, never on the
+module layout of checks/claims/.
+"""
+import json
+
+import pytest
+from vanishing.checks import evidence
+from vanishing.checks.registry import load_checks
+from vanishing.spec import load_catalogue
+
+CHECKS = load_checks()
+CATALOGUE = {c.id: c for c in load_catalogue()}
+EVIDENCE = evidence.registered()
+STRONG = ("proof", "interval")
+PLANTS = [(cid, plant) for cid in sorted(EVIDENCE) for plant in sorted(CHECKS[cid].plants)]
+
+
+def test_every_evidence_names_a_claim_with_a_check():
+    unknown = sorted(set(EVIDENCE) - set(CATALOGUE))
+    unchecked = sorted(set(EVIDENCE) - set(CHECKS))
+    assert not unknown, f"evidence registered for IDs not in spec/claims: {unknown}"
+    assert not unchecked, f"evidence registered for claims without a check: {unchecked}"
+
+
+def test_at_least_40_verified_or_corrected_claims_carry_proof_or_interval():
+    strong = sorted(cid for cid, items in EVIDENCE.items()
+                    if CATALOGUE[cid].verdict in ("verified", "corrected") and any(e.level in STRONG for e in items))
+    assert len(strong) >= 40, f"only {len(strong)} verified/corrected claims carry proof or interval evidence: {strong}"
+
+
+@pytest.mark.parametrize("claim_id", sorted(EVIDENCE))
+def test_unaffected_lists_name_existing_plants_with_a_reason(claim_id):
+    for e in EVIDENCE[claim_id]:
+        stray = sorted(set(e.unaffected) - set(CHECKS[claim_id].plants))
+        assert not stray, f"{claim_id} ({e.where}): unaffected names plants the check does not have: {stray}"
+        for plant, reason in e.unaffected.items():
+            assert isinstance(reason, str) and len(reason.split()) >= 5, f"{claim_id}: plant {plant!r} listed unaffected without a reason"
+
+
+@pytest.mark.parametrize("claim_id", sorted(EVIDENCE))
+def test_evidence_passes_on_the_models(claim_id):
+    results = evidence.run(claim_id)
+    assert [r.level for r in results] == [e.level for e in EVIDENCE[claim_id]]
+    for r in results:
+        assert r.status == "passed", f"{claim_id}: {r.level} evidence {r.status}: {r.detail}"
+        j = r.to_json()
+        assert set(j) == {"level", "status", "summary", "detail", "seconds"} and json.dumps(j)
+        assert "\n" not in r.summary and r.summary and r.detail and r.seconds >= 0
+
+
+@pytest.mark.parametrize("claim_id,plant", PLANTS)
+def test_every_plant_makes_the_evidence_fail_or_is_declared_unaffected(claim_id, plant):
+    results = evidence.run(claim_id, overrides=CHECKS[claim_id].plants[plant])
+    for e, r in zip(EVIDENCE[claim_id], results, strict=True):
+        if plant in e.unaffected:
+            assert r.status == "passed", f"{claim_id}: plant {plant!r} is declared unaffected but the {e.level} evidence {r.status}: {r.summary}"
+            continue
+        assert r.status != "passed", f"{claim_id}: the {e.level} evidence ({e.where}) did not notice the plant {plant!r}"
+        assert r.status == "failed", f"{claim_id}: plant {plant!r} crashed the {e.level} evidence instead of failing it: {r.summary}"
+
+
+def test_levels_are_ordered_strongest_first():
+    for cid in EVIDENCE:
+        lv = evidence.levels(cid)
+        assert lv == sorted(lv, key=evidence.LEVELS.index) and len(lv) == len(set(lv))
+    assert evidence.levels("NO-SUCH-CLAIM") == [] and evidence.run("NO-SUCH-CLAIM") == []
+
+
+def test_bad_input_is_a_clear_error():
+    cid = "ACT-SIGMOID-DERIV-BOUND"
+    with pytest.raises(KeyError, match="unknown subject names"):
+        evidence.run(cid, overrides={"nonsense": abs})
+    with pytest.raises(ValueError, match="profile"):
+        evidence.run(cid, profile="fast")
+    with pytest.raises(ValueError, match="level"):
+        evidence.evidence(cid, "hunch")
+
+
+def test_a_crash_is_an_error_not_a_pass():
+    r = evidence.run("ACT-SIGMOID-DERIV-BOUND", overrides={"dsigmoid": lambda x: 1 / 0})[0]
+    assert r.status == "error" and "ZeroDivisionError" in r.summary
+
+
+@pytest.mark.slow
+def test_thorough_profile_proves_the_longer_horizon():
+    ci = evidence.run("RNN-JACOBIAN-PRODUCT-ORDER", profile="ci")[0]
+    thorough = evidence.run("RNN-JACOBIAN-PRODUCT-ORDER", profile="thorough")[0]
+    assert ci.status == thorough.status == "passed"
+    assert "T = 2 (T = 2 in the ci profile" in ci.detail and "T = 3 (T = 2 in the ci profile" in thorough.detail, (ci.detail, thorough.detail)
