@@ -56,6 +56,7 @@ class Outcome:
     worst_label: str = ""
     oracles_used: tuple = ()
     margin: object = None    # the claim's own inequality: SCHEMA.md's "margin" object (oracles.assert_le), or None
+    evidence: list = field(default_factory=list)   # graded evidence, strongest first (checks/evidence; "property" last)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
 
     @property
@@ -208,7 +209,19 @@ def _run_property(prop, base, seed, shrink):
     return PropertyResult(prop.name, prop.expect, "falsified", n, note, msg)
 
 
-def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_early=False):
+def _property_evidence(results, name, seconds, margin):
+    """The Hypothesis run as the weakest level of evidence: examples, properties, worst margin."""
+    ok = all(p.as_expected for p in results)
+    n = sum(p.examples for p in results)
+    summary = f"Hypothesis, {name} profile: {n} examples over {len(results)} propert{'y' if len(results) == 1 else 'ies'}"
+    if margin:
+        summary += f"; worst margin of its own inequality {margin['worst_ratio']:.6g}"
+    detail = "; ".join(f"{p.name}: {p.expect}, {p.observed} ({p.examples} examples)" for p in results)
+    return {"level": "property", "status": "passed" if ok else "failed", "summary": summary, "detail": detail,
+            "seconds": round(seconds, 4)}
+
+
+def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_early=False, evidence=True):
     """Run one claim's check (``claim``: an ID or a Claim) and return its :class:`Outcome`.
 
     ``profile`` names a Hypothesis profile (default: the one currently loaded);
@@ -216,6 +229,9 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     fresh random seed, recorded in the outcome). ``overrides`` swaps subject
     functions (used by the meta-tests to plant violations). ``stop_early`` skips
     the remaining properties once one contradicts the verdict (enough for a plant).
+    ``evidence`` also runs the claim's graded evidence (symbolic proofs, interval certificates:
+    ``vanishing.checks.evidence``) against the same subject; evidence that fails or errs makes
+    the outcome contradict the verdict.
     """
     checks = load_checks()
     if isinstance(claim, str):
@@ -227,6 +243,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     base = settings.get_profile(name)
     seed = "derandomized" if seed is None else seed
     t0 = time.perf_counter()
+    planted = overrides
     props = checks[claim.id].properties(overrides)
     results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
     for p in props:
@@ -245,9 +262,16 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
         if rec.bounds and (kind not in margins or rec.margin_ratio > margins[kind].margin_ratio):
             margins[kind] = rec
     margin = (margins.get("holds") or margins.get("refuted"))
+    margin = margin.margin() if margin else None
+    graded = [_property_evidence(results, name, time.perf_counter() - t0, margin)]
+    if evidence:
+        from vanishing.checks import evidence as evidence_mod   # SymPy: imported only when evidence runs
+        graded = [r.to_json() for r in evidence_mod.run(claim.id, overrides=planted, profile=name)] + graded
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
-                  oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin.margin() if margin else None)
+                  oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin, evidence=graded)
+    out.problems += [f"{e['level']} evidence {e['status']}: {e['summary']}" for e in graded
+                     if e["level"] != "property" and e["status"] != "passed"]
     unused = sorted(set(claim.oracles) - set(out.oracles_used))
     if unused:
         out.problems.append(f"the spec lists oracle(s) {unused} but the check never used them (used: {list(out.oracles_used)})")

@@ -66,3 +66,16 @@ def test_a_negation_must_hold_everywhere():
         def never_above_one(x):
             assert abs(x) <= 10
     assert _one(build).observed == "held"
+
+
+def test_failed_or_crashed_evidence_contradicts_the_verdict(monkeypatch):
+    """A proof that fails (or errs) makes the claim's outcome contradict its verdict, even when every property held."""
+    from vanishing.checks import evidence, runner
+    ok = runner.run_claim("ACT-RELU-DERIV")
+    assert ok.consistent and ok.evidence[0]["level"] == "proof" and ok.evidence[-1]["level"] == "property"
+    for status in ("failed", "error"):
+        monkeypatch.setattr(evidence, "run", lambda cid, overrides=None, profile=None, status=status: [
+            evidence.EvidenceResult("proof", status, f"{status.upper()}: planted", "planted by the test", 0.0)])
+        out = runner.run_claim("ACT-RELU-DERIV")
+        assert all(p.as_expected for p in out.properties)
+        assert not out.consistent and any(f"proof evidence {status}" in m for m in out.problems), out.problems

@@ -144,12 +144,22 @@ def _fmt_ratio(o):
     return f"{o.max_ratio:.2g}"
 
 
+def _levels(o):
+    """The levels of evidence that backed the verdict, strongest first; a level that failed is marked."""
+    seen = []
+    for e in o.evidence:
+        tag = e["level"] if e["status"] == "passed" else f"{e['level']}!{e['status']}"
+        if tag not in seen:
+            seen.append(tag)
+    return "+".join(seen) or "-"
+
+
 def _table(outcomes):
-    head = ("ID", "verdict", "outcome", "examples", "max err/tol", "time")
-    rows = [(o.claim.id, o.claim.verdict, o.outcome.upper() if not o.consistent else o.outcome, str(o.examples),
+    head = ("ID", "verdict", "outcome", "evidence", "examples", "max err/tol", "time")
+    rows = [(o.claim.id, o.claim.verdict, o.outcome.upper() if not o.consistent else o.outcome, _levels(o), str(o.examples),
              _fmt_ratio(o), f"{o.seconds:.2f}s") for o in outcomes]
     w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
-    line = lambda r: "  ".join(c.ljust(w[i]) if i < 3 else c.rjust(w[i]) for i, c in enumerate(r))  # noqa: E731
+    line = lambda r: "  ".join(c.ljust(w[i]) if i < 4 else c.rjust(w[i]) for i, c in enumerate(r))  # noqa: E731
     return "\n".join([line(head), "  ".join("-" * x for x in w)] + [line(r) for r in rows])
 
 
@@ -271,14 +281,17 @@ class _List:
     @staticmethod
     def add_arguments(ls):
         ls.add_argument("--verdict", choices=["verified", "corrected", "refuted"], help="only claims with this verdict")
+        ls.add_argument("--evidence", choices=["proof", "interval", "exhaustive", "property"], metavar="LEVEL",
+                        help="only claims backed by this level of evidence: proof, interval, exhaustive or property")
 
     @staticmethod
     def main(args):
-        from vanishing.checks import runner
+        from vanishing.checks import evidence, runner
         for c in runner.catalogue().values():
-            if args.verdict and c.verdict != args.verdict:
+            levels = evidence.levels(c.id) + ["property"]
+            if (args.verdict and c.verdict != args.verdict) or (args.evidence and args.evidence not in levels):
                 continue
-            print(f"{c.id:<40} {c.verdict:<10} {c.title}")
+            print(f"{c.id:<40} {c.verdict:<10} {'+'.join(levels):<24} {c.title}")
         return 0
 
 
@@ -318,6 +331,13 @@ class _Show:
         check = source_location(REGISTRY[c.id].build) if c.id in REGISTRY else "(none)"
         print(f"\nspec record: {_user_path(record)} record #{c.index}\ncheck: {check}")
         print(f"oracles: {', '.join(c.oracles)}")
+        from vanishing.checks import evidence
+        graded = evidence.registered().get(c.id, [])
+        print("evidence (strongest first; `vanishing verify --only " + c.id + "` re-runs all of it):")
+        for e in graded:
+            doc = (getattr(e.build, "__doc__", None) or "").strip().splitlines()
+            print(f"  - {e.level}: {doc[0] if doc else ''} [{e.where}]")
+        print("  - property: Hypothesis, over the check's strategies")
         if c.notes:
             print(f"\nnotes:\n  {c.notes}")
         return 0

@@ -74,6 +74,7 @@ def _claim_json(o):
         "max_error_over_tolerance": o.max_ratio,
         "worst_comparison": o.worst_label,
         "margin": getattr(o, "margin", None),     # the claim's own inequality, worst value/bound (SCHEMA.md)
+        "evidence": list(getattr(o, "evidence", [])),   # graded evidence, strongest first (SCHEMA.md)
         "oracles": list(c.oracles),
         "oracles_used": list(o.oracles_used),
         "counterexample": "; ".join(o.counterexamples) or None,
