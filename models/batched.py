@@ -75,9 +75,11 @@ def lstm_forward(params, h0, c0, xs, variant="forget"):
     hs, cs = [], []
     for t in range(xs.shape[0]):
         a = np.dot(xs[t], p["W_x"].T) + np.dot(h, p["W_h"].T) + p["b"]   # all gates' a_k side by side, (B, nH)
-        blk = {k: a[:, n * H:(n + 1) * H] for n, k in enumerate(gates)}
-        i, g, o = sigmoid(blk["i"]), tanh(blk["g"]), sigmoid(blk["o"])
-        f = 1.0 if variant == "cec" else sigmoid(blk["f"])                 # cec: c_t = c_{t−1} + i⊙g
+        s = sigmoid(a)           # σ of every block in one call (the g block is not used): fewer autograd nodes per step
+        gate = {k: s[:, n * H:(n + 1) * H] for n, k in enumerate(gates) if k != "g"}
+        n_g = gates.index("g")
+        i, o, g = gate["i"], gate["o"], tanh(a[:, n_g * H:(n_g + 1) * H])   # i = σ(a_i), o = σ(a_o), g = tanh(a_g)
+        f = 1.0 if variant == "cec" else gate["f"]                         # cec: c_t = c_{t−1} + i⊙g
         c = f * c + i * g                                                  # c_t = f⊙c_{t−1} + i⊙g
         h = o * tanh(c)                                                    # h_t = o⊙tanh(c_t)
         hs.append(h)
@@ -98,7 +100,8 @@ def gru_forward(params, h0, xs, reset="after"):
     for t in range(xs.shape[0]):
         ax = np.dot(xs[t], p["W_x"].T) + p["b_x"]                          # W_xk x + b_xk for k = r, z, n
         arz = ax[:, :2 * H] + np.dot(h, W_hrz.T) + b_hrz                   # a_r, a_z
-        r, z = sigmoid(arz[:, :H]), sigmoid(arz[:, H:])
+        s = sigmoid(arz)                                                   # r = σ(a_r), z = σ(a_z) in one call
+        r, z = s[:, :H], s[:, H:]
         if reset == "after":
             a_n = ax[:, 2 * H:] + r * (np.dot(h, W_hn.T) + b_hn)           # r⊙(W_hn h + b_hn)
         else:

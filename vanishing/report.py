@@ -10,7 +10,12 @@ from pathlib import Path
 
 import vanishing
 
-__all__ = ["environment", "to_json", "write_json", "write_report", "citation_id", "reproduce_command"]
+__all__ = ["citation_id", "environment", "git_provenance", "optional_versions", "reproduce_command", "to_json",
+           "write_json", "write_report"]
+
+#: optional packages that can change a result: torch (the conformance adapters), scikit-learn (the digits data set
+#: of DEEP-FIRST-LAYER-TYPICAL and the experiments), matplotlib (the figures), latex2mathml (the rendered statements)
+OPTIONAL = ("torch", "scikit-learn", "matplotlib", "latex2mathml")
 
 
 def _version(dist):
@@ -31,6 +36,27 @@ def environment():
         "hypothesis": _version("hypothesis"),
         "platform": platform.platform(),
     }
+
+
+def optional_versions(names=OPTIONAL):
+    """{distribution: version or "not installed"} for optional packages."""
+    return {n: _version(n) for n in names}
+
+
+def git_provenance():
+    """{"commit", "dirty"} of the checkout this package runs from, or {"commit": None} outside a git checkout."""
+    import subprocess
+    root = Path(vanishing.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return {"commit": None, "dirty": None, "note": "not run from a git checkout"}
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None, "note": "git not available"}
+    return {"commit": commit, "dirty": dirty}
 
 
 def citation_id(claim_id):
