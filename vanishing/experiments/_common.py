@@ -8,7 +8,7 @@ import numpy as onp
 from autograd.tracer import getval
 from vanishing.models import clipping
 
-__all__ = ["EXTRA_HINT", "Missing", "Progress", "adam", "caption_below", "finite", "flat_norm", "pyplot", "require", "save"]
+__all__ = ["EXTRA_HINT", "Missing", "Progress", "adam", "caption_below", "finite", "overflowed", "flat_norm", "pyplot", "require", "save"]
 
 EXTRA_HINT = 'pip install "vanishing[experiments]"'
 
@@ -59,6 +59,17 @@ class Progress:
     def __call__(self, message):
         if not self.quiet:
             print(f"[experiments] {self.name}: {message} ({time.perf_counter() - self.t0:.1f} s)", file=self.stream, flush=True)
+
+
+def overflowed(call, *args):
+    """``call(*args)``, or None when a reference model rejected an input because it overflowed to inf/NaN
+    (the models raise ValueError "expected finite values"; a training run calls that divergence)."""
+    try:
+        return call(*args)
+    except ValueError as e:
+        if "finite" not in str(e):
+            raise
+        return None
 
 
 def finite(tree):

@@ -11,7 +11,7 @@ experiment 4 (long_lags.batch). The three runs share seed, initialisation, batch
 import autograd
 import autograd.numpy as anp
 import numpy as onp
-from vanishing.experiments._common import Progress, caption_below, clip_tree, finite, flat_norm, pyplot, save
+from vanishing.experiments._common import Progress, caption_below, clip_tree, finite, overflowed, pyplot, save
 from vanishing.experiments.long_lags import batch
 from vanishing.models import batched, clipping, rnn
 
@@ -44,16 +44,11 @@ def train(how, seed, H, T, steps, B, lr, threshold, scale):
     with onp.errstate(over="ignore", invalid="ignore"):
         for step in range(steps):
             xs, b = batch(T, B, data)
-            try:
-                L, g = vg(p, xs, b)
-            except ValueError as e:                                      # a model input went non-finite: overflow
-                if "finite" not in str(e):
-                    raise
+            r = overflowed(vg, p, xs, b)
+            if r is None or not (onp.isfinite(r[0]) and finite(r[1])):
                 out["diverged_at_step"] = step
                 break
-            if not (onp.isfinite(L) and finite(g)):
-                out["diverged_at_step"] = step
-                break
+            L, g = r
             d = clip_tree(g, how, threshold)
             gl, dl = onp.concatenate([x.ravel() for x in _leaves(g)]), onp.concatenate([x.ravel() for x in _leaves(d)])
             n_g = float(clipping.global_norm([gl]))

@@ -10,7 +10,7 @@ activation (sigmoid, tanh, ReLU) and initialisation (standard normal, Glorot, He
 
 import autograd
 import numpy as onp
-from vanishing.experiments._common import Progress, caption_below, finite, pyplot, require, save
+from vanishing.experiments._common import Progress, caption_below, finite, overflowed, pyplot, require, save
 from vanishing.models import batched, deepnet
 
 NAME = "deep_digits"
@@ -53,10 +53,11 @@ def _train(sizes, act, init, seed, data, steps, batch, lr):
     with onp.errstate(over="ignore", invalid="ignore"):
         for step in range(steps):
             idx = rng.choice(len(Xtr), batch, replace=False)
-            L, g = grad(p, Xtr[idx], Ytr[idx], act)
-            if not (onp.isfinite(L) and finite(g)):
+            r = overflowed(grad, p, Xtr[idx], Ytr[idx], act)
+            if r is None or not (onp.isfinite(r[0]) and finite(r[1])):
                 diverged = step
                 break
+            L, g = r
             norms.append([float(onp.linalg.norm(gW)) for gW in g["W"]])
             losses.append(float(L))
             p = {"W": [W - lr * gW for W, gW in zip(p["W"], g["W"])], "b": [b - lr * gb for b, gb in zip(p["b"], g["b"])]}
@@ -65,7 +66,8 @@ def _train(sizes, act, init, seed, data, steps, batch, lr):
                 break
         acc = None
         if diverged is None:
-            acc = float(onp.mean(onp.argmax(batched.deepnet_forward(p, Xte, act)["z"][-1], axis=1) == yte))
+            fw = overflowed(batched.deepnet_forward, p, Xte, act)
+            acc = None if fw is None else float(onp.mean(onp.argmax(fw["z"][-1], axis=1) == yte))
     dead = None                                              # first step from which every layer's gradient is exactly 0
     for k in range(len(norms) - 1, -1, -1):
         if any(norms[k]):
@@ -110,7 +112,9 @@ def run(quick, out, progress=None):
                    "dead_from_step": r["dead_from_step"], "test_accuracy": r["test_accuracy"], "final_loss": r["loss"][-1] if r["loss"] else None,
                    "relative_weight_change_first": (r["relative_weight_change"] or [None])[0],
                    "relative_weight_change_last": (r["relative_weight_change"] or [None])[-1]} for k, r in runs.items()}
-    traces = {k: r["grad_norms"] for k, r in runs.items() if k.startswith(f"{depths[-1]}|")}
+    every = max(1, steps // 50)                                # the traces behind the figure, every `every`-th step
+    traces = {k: [[float(f"{x:.4g}") for x in row] for row in r["grad_norms"][::every]]
+              for k, r in runs.items() if k.startswith(f"{depths[-1]}|")}
     return {
         "figures": figs,
         "seeds": {"init_and_batches": seed, "train_test_split": 0},
@@ -118,7 +122,7 @@ def run(quick, out, progress=None):
                             "optimizer": "plain mini-batch SGD", "learning_rate": lr, "batch": batch, "steps": steps,
                             "loss": "mean over the batch of ½‖z_n − y‖² (deepnet.loss; the output layer has the same activation)"},
         "dataset": data[4] + "; train 1500, test 297 (permutation seed 0)",
-        "numbers": {"runs": summary, "grad_norm_traces_deepest": traces},
+        "numbers": {"runs": summary, "grad_norm_traces_deepest": traces, "trace_every_steps": every},
         "findings": {"holds": holds, "does_not_hold": fails, "diverged": div},
     }
 
