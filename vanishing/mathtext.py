@@ -9,8 +9,9 @@ superscripts where Unicode has the characters (``W_{hh}`` → W_hh, ``h_t`` → 
 
 import html
 import re
+import unicodedata
 
-__all__ = ["inline_to_html", "to_mathml", "to_unicode"]
+__all__ = ["MathMLUnavailable", "inline_to_html", "to_html_flow", "to_mathml", "to_unicode"]
 
 
 class MathMLUnavailable(RuntimeError):
@@ -23,7 +24,13 @@ def to_mathml(latex, display="block"):
         from latex2mathml.converter import convert
     except ImportError:
         raise MathMLUnavailable("latex2mathml is not installed: pip install latex2mathml") from None
-    return convert(latex, display=display)
+    return _RAW_DELIM.sub(lambda m: ">" + html.escape(_DELIMS.get(m.group(1), m.group(1))) + "</mo>", convert(latex, display=display))
+
+
+# latex2mathml writes a sized delimiter given as a command (\Big\|, \bigg\{) as its LaTeX text: put the character in
+_RAW_DELIM = re.compile(r">\\([A-Za-z]+|[|{}])</mo>")
+_DELIMS = {"|": "‖", "Vert": "‖", "lVert": "‖", "rVert": "‖", "vert": "|", "lvert": "|", "rvert": "|", "{": "{", "}": "}",
+           "langle": "⟨", "rangle": "⟩", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉"}
 
 
 _INLINE = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
@@ -68,9 +75,7 @@ _SYMBOLS = {
     # spacing
     ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": "  ", "qquad": "    ",
 }
-_EATS_SPACE = {"partial", "nabla", "sum", "prod", "int", "neg", "sqrt", "frac", "tfrac", "dfrac", "text", "mathrm",
-               "operatorname", "mathbb", "mathcal", "left", "right", "big", "Big", "bigg", "Bigg", "not", "hat", "tilde", "bar"}
-_RELATIONS = {"le", "leq", "ge", "geq", "ne", "neq", "approx", "equiv", "to", "rightarrow", "Rightarrow", "implies", "iff",
+_RELATIONS = {"sim", "le", "leq", "ge", "geq", "ne", "neq", "approx", "equiv", "to", "rightarrow", "Rightarrow", "implies", "iff",
               "Leftrightarrow", "Leftarrow", "leftarrow", "mapsto", "in", "notin", "subset", "subseteq", "propto"}
 _FUNCTIONS = {"sin", "cos", "tan", "tanh", "sinh", "cosh", "arctan", "log", "ln", "exp", "max", "min", "sup", "inf",
               "lim", "det", "tr", "diag", "sign", "erf", "arccos", "arcsin", "coth", "sech", "rank", "argmax", "argmin"}
@@ -99,9 +104,8 @@ def _tokens(s):
             if m:
                 out.append(("cmd", m.group(0)))
                 i += 1 + len(m.group(0))
-                if m.group(0) in _EATS_SPACE:                 # "\partial L" reads ∂L
-                    while i < len(s) and s[i] == " ":
-                        i += 1
+                while i < len(s) and s[i] == " ":           # TeX ignores spaces after a command word
+                    i += 1
             else:
                 out.append(("cmd", s[i + 1]))
                 i += 2
@@ -185,6 +189,8 @@ class _Reader:
                 return " "
             if c == "'":
                 return "′"
+            if c in "=<>":
+                return f" {c} "
             return c
         return self.command(tok[1])
 
@@ -229,7 +235,7 @@ class _Reader:
             label = ", ".join(x for x in (above, below) if x)
             return f" —{label}→ " if name == "xrightarrow" else f" ←{label}— "
         if name == "not":
-            nxt = self.group()
+            nxt = self.group().strip()
             return {"⇒": "⇏", "=": "≠", "∈": "∉", "⊂": "⊄", "≤": "≰", "≥": "≱", "∼": "≁"}.get(nxt, nxt + "\u0338")
         if name in _DROP:
             if name in ("left", "right", "middle"):
@@ -254,19 +260,24 @@ class _Reader:
         return name                                             # unknown: show its name, never raise
 
 
+_SCRIPT_CHARS = re.escape("".join(sorted(set(_SUB.values()) | set(_SUP.values()))))
+
+
 def _wrap(s):
     """Parenthesise a fraction's part unless it is a single symbol or number."""
     s = s.strip()
-    return s if re.fullmatch(r"[\w.′∂]+|[^\s]", s) or (s.startswith("(") and s.endswith(")") and s.count("(") == 1) else f"({s})"
+    return s if re.fullmatch(rf"[\w.′∂{_SCRIPT_CHARS}]+|[^\s]", s) or (s.startswith("(") and s.endswith(")") and s.count("(") == 1) else f"({s})"
 
 
 def _script(s, sup):
     table = _SUP if sup else _SUB
-    s = s.strip()
+    s = re.sub(r"\s*([=<>≤≥])\s*", r"\1", s.strip())
     if s and all(c in table for c in s):
         return "".join(table[c] for c in s)
     mark = "^" if sup else "_"
-    return mark + s if len(s) == 1 or re.fullmatch(r"\w+", s) else f"{mark}({s})"
+    if len(s) == 1:
+        return mark + s
+    return f"{mark}{s} " if re.fullmatch(r"\w+", s) else f"{mark}({s})"     # "W_rec c" stays apart
 
 
 def to_unicode(latex):
@@ -279,6 +290,59 @@ def to_unicode(latex):
             r.next()
             continue
         out.append(r.atom())
-    text = "".join(out)
+    text = unicodedata.normalize("NFC", "".join(out))
     text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r" ([),;:\]])", r"\1", re.sub(r"\( ", "(", text))
     return text.strip()
+
+
+_TEXT_CMDS = ("text", "textrm", "mbox", "textit", "mathrm")
+_SPACING = re.compile(r"^(?:\s|\\[ ,;:!]|\\q?quad\b)*$")
+
+
+def _split_text(latex):
+    """[(kind, content)]: the statement cut at its top-level \\text{…} groups into "math" and "text" pieces."""
+    out, buf, i, depth = [], [], 0, 0
+    while i < len(latex):
+        c = latex[i]
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+)\s*\{", latex[i:])
+            if depth == 0 and m and m.group(1) in ("text", "textrm", "mbox", "textit"):
+                j, d = i + m.end(), 1
+                while j < len(latex) and d:
+                    d += {"{": 1, "}": -1}.get(latex[j], 0)
+                    j += 1
+                if d:
+                    raise ValueError("unbalanced braces in \\text{…}")
+                out.append(("math", "".join(buf)))
+                out.append(("text", latex[i + m.end():j - 1]))
+                buf, i = [], j
+                continue
+            buf.append(latex[i:i + 2])
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        buf.append(c)
+        i += 1
+    out.append(("math", "".join(buf)))
+    return out
+
+
+def to_html_flow(latex):
+    """The statement as flowing HTML: its words as text (so long statements wrap) and its formulas as inline MathML.
+
+    Raises (ValueError, MathMLUnavailable, or the converter's error) when a piece cannot be converted; the caller
+    then shows the whole statement another way.
+    """
+    parts = []
+    for kind, piece in _split_text(latex):
+        if kind == "text":                      # words; maths written inside \text{…} (\{0, 10^{-6}\}) read as Unicode
+            if re.search(r"[\\^_]", piece):
+                lead, trail = piece[:len(piece) - len(piece.lstrip())], piece[len(piece.rstrip()):]
+                piece = lead + to_unicode(piece) + trail
+            parts.append(html.escape(piece))
+        elif _SPACING.match(piece):
+            parts.append(" " if piece else "")
+        else:
+            parts.append(to_mathml(piece.strip(), display="inline"))
+    return "".join(parts)
