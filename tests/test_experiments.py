@@ -143,3 +143,17 @@ def test_missing_matplotlib_names_the_extra(tmp_path, capsys, monkeypatch):
     assert E.main(_args(["--out", str(tmp_path), "--only", "regions"])) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "matplotlib" in err and "vanishing[experiments]" in err
+
+
+def test_renormalised_log_norm_equals_the_direct_product_and_survives_underflow():
+    from vanishing.experiments.regions import log_norm_product
+    from vanishing.models import rnn
+    rng = onp.random.default_rng(3)
+    p = rnn.init_params(4, 2, rng, scale=1.3)
+    xs = rng.standard_normal((12, 2))
+    hs = onp.vstack([onp.zeros(4), rnn.forward(p, onp.zeros(4), xs, "tanh")])
+    Js = [rnn.step_jacobian(p, hs[t], xs[t], "tanh") for t in range(12)]
+    direct = onp.log(onp.linalg.norm(rnn.jacobian_products(p, onp.zeros(4), xs, "tanh")[0], 2))
+    assert abs(log_norm_product(Js) - direct) < 1e-10
+    assert onp.isfinite(log_norm_product([1e-200 * onp.eye(3)] * 5))                       # 1e-1000 underflows; the log does not
+    assert log_norm_product([onp.triu(onp.ones((3, 3)), 1)] * 3) == -onp.inf              # nilpotent: exactly 0

@@ -44,7 +44,7 @@ def caption_below(fig, text, width=150):
 def save(fig, out, name):
     """Save ``fig`` as ``out/name`` (PNG) and close it; returns the file name (relative to out)."""
     import matplotlib.pyplot as plt
-    fig.savefig(out / name, format="png", metadata={"Software": None})
+    fig.savefig(out / name, format="png", metadata={"Software": None}, pil_kwargs={"optimize": True})
     plt.close(fig)
     return name
 

@@ -162,7 +162,7 @@ def _figure_layers(runs, depth, out, quick):
                 with onp.errstate(divide="ignore"):
                     for layer in range(n.shape[1]):
                         ax.semilogy(onp.arange(len(n)), onp.where(n[:, layer] > 0, n[:, layer], onp.nan),
-                                    color=cmap(layer / max(n_layers - 1, 1)), lw=1, marker=".", ms=2)
+                                    color=cmap(layer / max(n_layers - 1, 1)), lw=1, marker="." if len(n) < 5 else None, ms=4)
             title = f"{act}, {init} init"
             if r["diverged_at_step"] is not None:
                 title += f" — diverged at step {r['diverged_at_step']}"
@@ -226,12 +226,12 @@ def _figure_ratios(runs, depths, out):
     ax.set_xticks(onp.arange(len(combos)), [f"{a}\n{i}" for a, i in combos], fontsize=8)
     ax.set_ylabel("median over steps of ‖∂L/∂W_1‖ / ‖∂L/∂W_n‖")
     ax.set_title("First layer's gradient relative to the output layer's (below the dashed line: the first layer learns slower)")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     holds, fails, div = _verdicts(runs, depths)
     caption = ("Seed 000's description (the first layer's gradient is smaller than the last's, and more so with depth) "
                f"holds for {', '.join(holds) or 'none'}; it does not hold for {', '.join(fails) or 'none'}."
                + (f" Red hatching: the run diverged (non-finite loss) or every unit died, so the ratio covers only the steps "
                   f"before — {'; '.join(div)}." if div else ""))
-    fig.subplots_adjust(bottom=0.25, top=0.92, left=0.08, right=0.98)
+    fig.subplots_adjust(bottom=0.25, top=0.92, left=0.08, right=0.86)
     caption_below(fig, caption, width=170)
     return {"file": save(fig, out, "deep_digits_ratio.png"), "caption": caption}

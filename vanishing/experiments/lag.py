@@ -111,7 +111,12 @@ def run(quick, out, progress=None):
     caption = (f"Median over {len(seeds)} random models (shaded: min–max) of the spectral norm ‖∂h_T/∂h_k‖₂ (left) and "
                f"‖∂L/∂h_k‖ (right) against the lag T − k, log scale, H = {H}, default initialisations, Gaussian inputs. "
                f"Dashed: the bound (γ·σ_max(W_hh))^(T−k) for each vanilla RNN (left), times ‖∂L/∂h_T‖ (right). "
-               f"Ranked by ‖∂h_T/∂h_k‖ at lag {at[-1]}: " + ", ".join(f"{k} {numbers[k]['median_dh_at_lag'][str(at[-1])]:.1g}" for k in order) + ".")
+               + " ".join(f"{k}: bound base γσ_max = {numbers[k]['gamma'] * float(onp.median(numbers[k]['sigma_max_W_hh'])):.2f}"
+                          + (" > 1 (the bound allows growth)" if numbers[k]["gamma"] * float(onp.median(numbers[k]["sigma_max_W_hh"])) > 1
+                             else " < 1 (the bound vanishes)")
+                          + f", measured median at lag {at[-1]}: {numbers[k]['median_dh_at_lag'][str(at[-1])]:.1g}."
+                          for k in ("RNN tanh", "RNN sigmoid", "RNN relu"))
+               + f" Ranked by ‖∂h_T/∂h_k‖ at lag {at[-1]}: " + ", ".join(f"{k} {numbers[k]['median_dh_at_lag'][str(at[-1])]:.1g}" for k in order) + ".")
     caption_below(fig, caption, width=160)
     return {
         "figures": [{"file": save(fig, out, "lag.png"), "caption": caption}],

@@ -94,9 +94,9 @@ def train(model, T, seed, H, steps, B, lr, clip, eval_B):
 
 def run(quick, out, progress=None):
     progress = progress or Progress(NAME)
-    lags = (5, 20) if quick else (5, 15, 30, 60)
+    lags = (5, 20) if quick else (5, 10, 20, 40)
     seeds = (0, 1) if quick else (0, 1, 2)
-    H, steps, B, lr, clip, eval_B = (8, 12, 32, 0.02, 1.0, 256) if quick else (16, 100, 32, 0.02, 1.0, 512)
+    H, steps, B, lr, clip, eval_B = (8, 12, 32, 0.02, 1.0, 256) if quick else (16, 60, 32, 0.02, 1.0, 512)
     res = {}
     for model, _ in MODELS:
         for T in lags:
