@@ -42,10 +42,18 @@ def caption_below(fig, text, width=150):
 
 
 def save(fig, out, name):
-    """Save ``fig`` as ``out/name`` (PNG) and close it; returns the file name (relative to out)."""
+    """Save ``fig`` as ``out/name``, a 256-colour PNG (a third of the size, same look), close it; returns the file name."""
+    import io
+
     import matplotlib.pyplot as plt
-    fig.savefig(out / name, format="png", metadata={"Software": None}, pil_kwargs={"optimize": True})
+    from PIL import Image                                   # a dependency of matplotlib
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            out / name, format="PNG", optimize=True)
     return name
 
 
