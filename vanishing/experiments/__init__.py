@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+from vanishing.report import FIGURES_JSON  # the file name the certificate reads
+
 __all__ = ["EXPERIMENTS", "FIGURES_JSON", "add_arguments", "claim_index", "main", "run"]
 
 #: in the order they run; ``--only`` takes these names
 EXPERIMENTS = ("deep_digits", "lag", "regions", "long_lags", "clip")
-FIGURES_JSON = "experiments.json"
 _NEEDS = {"deep_digits": (("matplotlib", "matplotlib"), ("sklearn", "scikit-learn"))}
 _DEFAULT_NEEDS = (("matplotlib", "matplotlib"),)
 
