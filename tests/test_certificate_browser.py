@@ -84,7 +84,9 @@ def test_chromium_renders_the_certificate(tmp_path):
     # a rendered page has many distinct byte values (text anti-aliasing, the plot); a blank or error page has few
     assert len(set(raw)) > 100, f"only {len(set(raw))} distinct byte values in the (filtered) scanlines"
     try:
-        from PIL import Image                       # comes with matplotlib; decodes the PNG filters for a pixel count
+        from PIL import (
+            Image,  # comes with matplotlib; decodes the PNG filters for a pixel count
+        )
     except ImportError:
         return
     with Image.open(shot) as im:

@@ -11,8 +11,9 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
-from vanishing import experiments as E  # noqa: E402
-from vanishing.checks import runner  # noqa: E402
+from vanishing.checks import runner
+
+from vanishing import experiments as E
 
 
 def _args(argv):
@@ -114,8 +115,9 @@ def test_clipping_keeps_the_loss_finite_where_no_clipping_diverges(quick):
 
 
 def test_lstm_state_jacobian_blocks_match_the_hand_derived_ones():
-    from vanishing.experiments.lag import lstm_state_jacobian
     from vanishing.models import lstm
+
+    from vanishing.experiments.lag import lstm_state_jacobian
     rng = onp.random.default_rng(7)
     H, D = 3, 2
     p = lstm.init_params(H, D, rng, scale=2.0, forget_bias=0.5)
@@ -146,8 +148,9 @@ def test_missing_matplotlib_names_the_extra(tmp_path, capsys, monkeypatch):
 
 
 def test_renormalised_log_norm_equals_the_direct_product_and_survives_underflow():
-    from vanishing.experiments.regions import log_norm_product
     from vanishing.models import rnn
+
+    from vanishing.experiments.regions import log_norm_product
     rng = onp.random.default_rng(3)
     p = rnn.init_params(4, 2, rng, scale=1.3)
     xs = rng.standard_normal((12, 2))

@@ -3,9 +3,9 @@
 import re
 
 import pytest
+from vanishing.checks import runner
 
 from vanishing import mathtext
-from vanishing.checks import runner
 
 CATALOGUE = runner.catalogue()
 

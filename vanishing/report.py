@@ -237,8 +237,8 @@ def _md(doc):
                 + ("".join(f" {cid} used {ds}." for cid, ds in prov.get("datasets", {}).items())), ""]
     if doc.get("experiments"):
         e = doc["experiments"]
-        out += [f"Figures from `{e['command']}` ({e['created']}{', quick run' if e.get('quick') else ''}; "
-                f"{_git_line(e.get('provenance') and {'git': e['provenance']})}).", ""]
+        out += [(f"Figures from `{e.get('command') or e.get('source')}` ({e.get('created') or 'date not recorded'}"
+                 f"{', quick run' if e.get('quick') else ''}; {_git_line({'git': e.get('provenance') or {}})})."), ""]
     out += ["| ID | verdict | outcome | examples | max error / tolerance |", "|---|---|---|---|---|"]
     for c in doc["claims"]:
         out.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['verdict']} | {c['outcome']} | {c['examples']} | {c['max_error_over_tolerance']:.2g} |")
@@ -357,8 +357,8 @@ def _claim_html(c, prov):
                     f"{(' — <code>' + _e(p['counterexample']) + '</code>') if p['counterexample'] else ''}</li>" for p in c["properties"])
     parts = [f"<section id='{_e(c['id'])}'><h2>{_e(c['id'])}</h2>",
              f"<p><b>{_e(c['title'])}</b> — cite as <code>{_e(c['cite'])}</code></p>",
-             f"<p>Verdict: <b class='verdict-{_e(c['verdict'])}'>{_e(c['verdict'])}</b>; this run: "
-             f"<span class='{_e(c['outcome'])}'>{_e(c['outcome'])}</span> ({_e(c['observed'])})</p>",
+             (f"<p>Verdict: <b class='verdict-{_e(c['verdict'])}'>{_e(c['verdict'])}</b>; this run: "
+              f"<span class='{_e(c['outcome'])}'>{_e(c['outcome'])}</span> ({_e(c['observed'])})</p>"),
              f"<div class='statement'>{_math_block(c['statement'])}</div>",
              f"<details><summary>LaTeX source of the statement</summary><pre>{_e(c['statement'])}</pre></details>"]
     if c["original"]:

@@ -83,7 +83,7 @@ def run(names, out, quick=False, quiet=False, argv=None):
         previous[rec["name"]] = rec
     experiments = [previous[n] for n in EXPERIMENTS if n in previous]
     doc = {"tool": "vanishing experiments",
-           "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+           "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
            "command": " ".join(["vanishing", "experiments"] + list(argv if argv is not None else [])),
            "quick": quick,
            "seconds": round(time.perf_counter() - t_all, 2),

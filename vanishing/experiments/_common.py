@@ -6,9 +6,10 @@ import time
 
 import numpy as onp
 from autograd.tracer import getval
+
 from vanishing.models import clipping
 
-__all__ = ["EXTRA_HINT", "Missing", "Progress", "adam", "caption_below", "finite", "overflowed", "flat_norm", "pyplot", "require", "save"]
+__all__ = ["EXTRA_HINT", "Missing", "Progress", "adam", "caption_below", "finite", "flat_norm", "overflowed", "pyplot", "require", "save"]
 
 EXTRA_HINT = 'pip install "vanishing[experiments]"'
 
@@ -46,7 +47,7 @@ def save(fig, out, name):
     import io
 
     import matplotlib.pyplot as plt
-    from PIL import Image                                   # a dependency of matplotlib
+    from PIL import Image  # a dependency of matplotlib
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)

@@ -11,7 +11,16 @@ experiment 4 (long_lags.batch). The three runs share seed, initialisation, batch
 import autograd
 import autograd.numpy as anp
 import numpy as onp
-from vanishing.experiments._common import Progress, caption_below, clip_tree, finite, overflowed, pyplot, save
+
+from vanishing.experiments._common import (
+    Progress,
+    caption_below,
+    clip_tree,
+    finite,
+    overflowed,
+    pyplot,
+    save,
+)
 from vanishing.experiments.long_lags import batch
 from vanishing.models import batched, clipping, rnn
 

@@ -10,7 +10,16 @@ activation (sigmoid, tanh, ReLU) and initialisation (standard normal, Glorot, He
 
 import autograd
 import numpy as onp
-from vanishing.experiments._common import Progress, caption_below, finite, overflowed, pyplot, require, save
+
+from vanishing.experiments._common import (
+    Progress,
+    caption_below,
+    finite,
+    overflowed,
+    pyplot,
+    require,
+    save,
+)
 from vanishing.models import batched, deepnet
 
 NAME = "deep_digits"

@@ -15,6 +15,7 @@ L = ½‖h_T − y‖² with a fixed random target y, so ∂L/∂h_k = (h_T − 
 import autograd
 import autograd.numpy as anp
 import numpy as onp
+
 from vanishing.experiments._common import Progress, caption_below, pyplot, save
 from vanishing.models import batched, gru, lstm, rnn
 from vanishing.models.activations import get_activation
@@ -132,7 +133,7 @@ def run(quick, out, progress=None):
 
 def _figure(res, lags, T, H, n_seeds, quick, med):
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 6), sharey=False)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6.6), sharey=False)
     colors = dict(MODELS)
     for ax, key, label in ((axes[0], "dh", "‖∂h_T/∂h_k‖₂"), (axes[1], "dL", "‖∂L/∂h_k‖₂")):
         for name, r in res.items():
@@ -152,5 +153,5 @@ def _figure(res, lags, T, H, n_seeds, quick, med):
     axes[1].set_title("Gradient of L = ½‖h_T − y‖² w.r.t. the state at step k")
     axes[0].legend(loc="lower left", ncol=2, fontsize=7.5)
     fig.suptitle(f"How far back the gradient reaches (H = {H}, {n_seeds} seeds)" + (" — quick run" if quick else ""))
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.2, wspace=0.2)
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.91, bottom=0.25, wspace=0.2)
     return fig

@@ -12,7 +12,16 @@ gradient-norm clipping (models/clipping.py, threshold 1) and Adam, several seeds
 import autograd
 import autograd.numpy as anp
 import numpy as onp
-from vanishing.experiments._common import Progress, adam, caption_below, clip_tree, flat_norm, pyplot, save
+
+from vanishing.experiments._common import (
+    Progress,
+    adam,
+    caption_below,
+    clip_tree,
+    flat_norm,
+    pyplot,
+    save,
+)
 from vanishing.models import batched, gru, lstm, rnn
 
 NAME = "long_lags"

@@ -18,6 +18,7 @@ Special cases with γ·σ_max > 1 (tanh):
 """
 
 import numpy as onp
+
 from vanishing.experiments._common import Progress, caption_below, pyplot, save
 from vanishing.models import rnn
 
@@ -144,7 +145,7 @@ def _figure(res, xs_grid, special, H, T, n_seeds, quick):
                "ρ(W) = 0, exploding": ("*", "#a50f15")}
     for k, (x, r, rho, note) in special.items():
         m, c = markers[k]
-        y = r if r > bottom + 0.1 else bottom + 0.1
+        y = max(bottom + 0.1, r)
         ax.plot([x], [y], marker=m, color=c, ms=11, ls="none",
                 label=f"{k}, rate {'−∞' if not onp.isfinite(r) else f'{r:.2f}'}" + (" (drawn at the bottom edge)" if y != r else "")
                 + "\n   " + note)
