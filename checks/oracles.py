@@ -86,7 +86,7 @@ class Recorder:
             self.margin_input = current_input()
 
     def margin(self):
-        """The claim's margin as SCHEMA.md's ``"margin"`` object, or None when no bound was asserted."""
+        """The claim's margin as the ``"margin"`` object of the claim record (docs/DESIGN.md), or None when no bound was asserted."""
         if not self.bounds:
             return None
         return {"worst_ratio": self.margin_ratio, "value": self.margin_value, "bound": self.margin_bound,

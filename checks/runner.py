@@ -55,7 +55,7 @@ class Outcome:
     tolerance: float = 0.0
     worst_label: str = ""
     oracles_used: tuple = ()
-    margin: object = None    # the claim's own inequality: SCHEMA.md's "margin" object (oracles.assert_le), or None
+    margin: object = None    # the claim's own inequality: the "margin" object of the claim record (docs/DESIGN.md) (oracles.assert_le), or None
     evidence: list = field(default_factory=list)   # graded evidence, strongest first (checks/evidence; "property" last)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
 

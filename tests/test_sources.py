@@ -14,6 +14,7 @@ OUTSIDE = [
     (re.compile(r"\.\./shared\b"), "a path beside the repository (../shared)"),
     (re.compile(r"\bshared/(seeds|CONVENTIONS|STYLE)"), "the workspace's shared/ folder"),
     (re.compile(r"(?<![\w.])/(work|root|home|Users)/[\w.-]+"), "an absolute path on a developer's machine"),
+    (re.compile(r"\bSCHEMA\.md\b"), "SCHEMA.md, a working note that is not in the repository (the claim record: docs/DESIGN.md)"),
     (re.compile(r"\b(?:docs/)?CONVENTIONS\.md\b"), "CONVENTIONS.md, which is not in the repository (cite the library source; see docs/SOURCES.md)"),
 ]
 SEED = re.compile(r"\b(\d{3}_[0-9a-f]{16})\.txt\b")

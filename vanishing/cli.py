@@ -120,6 +120,8 @@ class _Verify:
         v.add_argument("--json", metavar="PATH", help="write machine-readable results to the file PATH (its directory must exist)")
         v.add_argument("--report", metavar="DIR", help="write the certificate (Markdown, HTML, JSON) into DIR "
                                                        "(created if missing; its parent must exist)")
+        v.add_argument("--experiments", metavar="DIR", help="with --report: embed the figures of a `vanishing experiments` "
+                                                            "run (DIR holds its experiments.json) next to the claims they illustrate")
         v.add_argument("--quiet", action="store_true", help="no progress lines")
 
     @staticmethod
@@ -177,6 +179,14 @@ def _verify(args):
         raise UsageError(str(e).replace("a seed has no effect", "--seed has no effect")) from None
     json_path = output_file(args.json, "--json") if args.json else None
     report_dir = output_dir(args.report, "--report") if args.report else None
+    if args.experiments:
+        from pathlib import Path
+        if not args.report:
+            raise UsageError("--experiments needs --report DIR (the figures go into the certificate)")
+        src = Path(args.experiments)
+        if not (src.is_file() or (src / report.FIGURES_JSON).is_file()):
+            raise UsageError(f"--experiments {args.experiments}: no {report.FIGURES_JSON} there "
+                             "(run `vanishing experiments --out DIR` first)")
     settings.load_profile(profile)
     try:
         cat = runner.catalogue()
@@ -215,9 +225,9 @@ def _verify(args):
             if json_path:
                 print(f"wrote {report.write_json(json_path, doc)}")
             if report_dir:
-                d = report.write_report(report_dir, doc)
+                d = report.write_report(report_dir, doc, experiments=args.experiments)
                 print(f"wrote {d / 'certificate.md'}, {d / 'certificate.html'}, {d / 'certificate.json'}")
-        except OSError as e:
+        except (OSError, ValueError) as e:   # ValueError: a broken experiments.json
             print(f"vanishing verify: could not write the results ({e}); the verdicts above stand "
                   f"({n_fail} contradiction(s))", file=sys.stderr)
             return 2
@@ -351,6 +361,7 @@ COMMANDS = {
     "list": (_List, "list the claims: ID, verdict, title"),
     "show": (_Show, "show one claim: statement, sources, verdict, and where its check lives"),
     "validate": ("vanishing.validate", "validate another implementation (PyTorch's, or yours) against the reference models"),
+    "experiments": ("vanishing.experiments", "run the experiments behind the claims and draw their figures (extra: experiments)"),
 }
 
 

@@ -99,8 +99,8 @@ def _claim_json(o):
         "tolerance": o.tolerance,
         "max_error_over_tolerance": o.max_ratio,
         "worst_comparison": o.worst_label,
-        "margin": getattr(o, "margin", None),     # the claim's own inequality, worst value/bound (SCHEMA.md)
-        "evidence": list(getattr(o, "evidence", [])),   # graded evidence, strongest first (SCHEMA.md)
+        "margin": getattr(o, "margin", None),     # the claim's own inequality, worst value/bound (docs/DESIGN.md, the claim record)
+        "evidence": list(getattr(o, "evidence", [])),   # graded evidence, strongest first (docs/DESIGN.md, the claim record)
         "oracles": list(c.oracles),
         "oracles_used": list(o.oracles_used),
         "counterexample": "; ".join(o.counterexamples) or None,
@@ -114,14 +114,14 @@ def _claim_json(o):
         "spec_file": c.file,
         "check": _check_location(c.id),
         "reproduce": reproduce_command(o),
-        "figures": [],  # filled by write_report from an experiments.json (docs/SCHEMA.md)
+        "figures": [],  # filled by write_report from an experiments.json (docs/DESIGN.md, the claim record)
     }
 
 
 def _datasets_used():
     """{claim ID: data set} for the checks that read a data set in this process (read from their caches, no side effects)."""
-    flow = sys.modules.get("vanishing.checks.claims.flow")
-    digits = getattr(flow, "_digits", None)
+    deepnet = sys.modules.get("vanishing.checks.claims.deepnet")   # DEEP-FIRST-LAYER-TYPICAL's check, where _digits is cached
+    digits = getattr(deepnet, "_digits", None)
     if digits is None or not hasattr(digits, "cache_info") or digits.cache_info().currsize == 0:
         return {}
     source = digits()[2]                                     # cached: "sklearn digits" or "synthetic digits"

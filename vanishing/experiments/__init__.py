@@ -3,7 +3,7 @@
 Each experiment is a module here with ``NAME``, ``TITLE``, ``CLAIMS`` (the claim IDs it illustrates) and
 ``run(quick, out, progress) -> dict``. The driver runs them, writes their PNG figures into ``--out`` and
 ``experiments.json`` beside them: seeds, hyperparameters, data set, versions, git commit, the numbers,
-and an index from claim ID to figures (the ``"figures"`` records of docs/SCHEMA.md), which
+and an index from claim ID to figures (the ``"figures"`` records of the claim record, docs/DESIGN.md), which
 ``vanishing verify --report DIR`` embeds next to the claims.
 """
 
