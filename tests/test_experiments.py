@@ -8,6 +8,7 @@ import sys
 import numpy as onp
 import pytest
 
+pytestmark = pytest.mark.experiments
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
