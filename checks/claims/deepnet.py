@@ -71,6 +71,51 @@ def _first_to_last(backprop, widths, seed, X, Y):
     return float(np.linalg.norm(g[0]) / np.linalg.norm(g[-1])), params, idx
 
 
+
+#: The training run of the literal reading: minibatch SGD as in the record's offline run (η = 1, batch 32), the ratio
+#: logged every 50 steps up to 300 (7 logs; the first is at initialisation).
+_ETA, _TRAIN_BATCH, _STEPS, _EVERY = 1.0, 32, 300, 50
+
+
+def _sgd_gradients(params, X, Y):
+    """The minibatch gradient of the sigmoid MLP vectorised over the batch (rows of X): (∂L/∂W_i, ∂L/∂b_i) averaged.
+
+    The same recursion as models.deepnet.backprop, on a batch at once (300 steps × 32 per-example calls would take
+    about 3 s per net); the training loop ties it to the subject's backprop at every logged step."""
+    zs = [X]
+    for W, b in zip(params["W"], params["b"]):
+        zs.append(act.sigmoid(zs[-1] @ W.T + b))
+    delta = (zs[-1] - Y) * zs[-1] * (1.0 - zs[-1])                  # δ_n = (z_n − y)⊙σ'(h_n), σ' = z(1 − z)
+    gW, gb = [None] * len(params["W"]), [None] * len(params["W"])
+    for i in range(len(params["W"]) - 1, -1, -1):
+        gW[i], gb[i] = delta.T @ zs[i] / len(X), delta.mean(axis=0)
+        if i:
+            delta = (delta @ params["W"][i]) * zs[i] * (1.0 - zs[i])    # δ_(i−1) = σ'(h_(i−1))⊙W_iᵀδ_i
+    return gW, gb
+
+
+def _trained_ratios(backprop, width, seed, X, Y, label):
+    """Train [64, width, width, 10] (W ~ N(0, 1) from ``seed``, b = 0) by minibatch SGD; every 50th step log
+    ‖∂L/∂W_1‖/‖∂L/∂W_3‖ of the current minibatch from the subject's backprop. Stops at the first logged ratio ≥ 1."""
+    rng = np.random.default_rng(seed)
+    p = deepnet.init_params([64, width, width, 10], rng)
+    p = {"W": [np.asarray(W, dtype=np.float64) for W in p["W"]], "b": [np.asarray(b, dtype=np.float64) for b in p["b"]]}
+    logged = []
+    for step in range(_STEPS + 1):
+        idx = rng.choice(len(X), _TRAIN_BATCH, replace=False)
+        gW, gb = _sgd_gradients(p, X[idx], Y[idx])
+        if step % _EVERY == 0:
+            g = _batch_weight_grads(backprop, p, X[idx], Y[idx])       # the subject's gradient, per example
+            for k, (a, b) in enumerate(zip(g, gW)):
+                oracles.assert_close(b, a, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(a))))),
+                                     f"{label}: the training gradient of layer {k + 1} vs backprop at step {step}")
+            logged.append((step, float(np.linalg.norm(g[0]) / np.linalg.norm(g[-1]))))
+            if logged[-1][1] >= 1.0 or step == _STEPS:
+                return logged
+        p = {"W": [W - _ETA * d for W, d in zip(p["W"], gW)], "b": [b - _ETA * d for b, d in zip(p["b"], gb)]}
+    return logged
+
+
 def _backprop_reversed(params, x, y, act="sigmoid"):
     """Bug: the per-layer gradients returned in reverse order (first layer's list slot holds the last layer's)."""
     g = deepnet.backprop(params, x, y, act)
@@ -96,7 +141,7 @@ def _backprop_without_fprime(params, x, y, act_name="sigmoid"):
              plants={"per-layer gradients returned in reverse order": {"backprop": _backprop_reversed},
                      "f'(h) dropped in the hidden layers' δ recursion": {"backprop": _backprop_without_fprime}})
 def _(c, s):
-    """Sigmoid MLP, W ~ N(0,1), digits: median over nets of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ < 1, and smaller still with depth.  [DEEP-FIRST-LAYER-TYPICAL]"""
+    """Sigmoid MLP, W ~ N(0,1), digits: at initialisation the median over nets of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ < 1, smaller still with depth; not over training.  [DEEP-FIRST-LAYER-TYPICAL]"""
 
     @c.holds(max_examples=8, reason="10 nets of up to 7 layers per example, each with a mini-batch of 8 backprops")
     @given(width=st.sampled_from((16, 32)), base=st.integers(0, 2**30))
@@ -141,6 +186,20 @@ def _(c, s):
                           f"(ratios {[r for r, _, _ in shallow]!r}; data: {source}; {rep})")
         assert m5 < m2, (f"{c.id}: three more hidden layers did not make the first layer's share smaller: median {m5!r} "
                          f"≥ {m2!r} (data: {source}; {rep})")
+
+    @c.refutes(max_examples=20, reason="each example trains one net by SGD for up to 300 steps (about 0.1 s); offline about "
+                                       "one net in ten reaches a ratio ≥ 1, so 20 draws miss it with probability ~0.1")
+    @given(width=st.sampled_from((16, 32)), init_seed=st.integers(0, 2**30))
+    @example(width=32, init_seed=1)     # Hypothesis's shrunk counterexample on the digits (ratio 1.16 at step 300)
+    @example(width=32, init_seed=10)    # found offline; falls on both data sources (digits 1.52 at step 50, synthetic 1.07 at 150)
+    def literal_much_lower_over_training(width, init_seed):
+        X, Y, source = _digits()
+        logged = _trained_ratios(s.backprop, width, init_seed, X, Y, c.id)
+        target(max(r for _, r in logged), label="largest ‖∂L/∂W_1‖/‖∂L/∂W_3‖ during training")
+        literal(all(r < 1.0 for _, r in logged),
+                f"{c.id}: net [64, {width}, {width}, 10] (init seed {init_seed}, {source}) trained by SGD (η = {_ETA:g}, batch "
+                f"{_TRAIN_BATCH}): ‖∂L/∂W_1‖/‖∂L/∂W_3‖ at steps {[s_ for s_, _ in logged]} = {[round(r, 4) for _, r in logged]}: "
+                f"not lower than the third layer's over training")
 
 
 def _with_weight(params, i, Wi):

@@ -270,7 +270,7 @@ _TINY = Fraction(2) ** -1022        # smallest normal float64; below it products
              plants={"float32 multiply": {"mul": lambda a, b: float(np.float32(a) * np.float32(b))},
                      "multiply rounding toward +∞ in magnitude": {"mul": lambda a, b: float(np.nextafter(a * b, math.copysign(np.inf, a * b))) if a * b != 0 else 0.0}})
 def _(c, s):
-    """|a|, |b| < 1 ⇒ |ab| ≤ min(|a|, |b|), strictly iff ab ≠ 0 (and, in float64, if ab does not underflow).  [DEEP-SMALL-PRODUCT]"""
+    """|a|, |b| < 1 ⇒ |ab| ≤ min(|a|, |b|), strictly iff ab ≠ 0 (and, in float64, if ab does not underflow); a, b < 1 signed ⇏ (−2)(−3) = 6.  [DEEP-SMALL-PRODUCT]"""
     below_one = floats(-1.0, 1.0).filter(lambda v: abs(v) < 1.0)
 
     @c.holds
@@ -298,6 +298,16 @@ def _(c, s):
         exact = abs(Fraction(a) * Fraction(b))
         m = min(abs(Fraction(a)), abs(Fraction(b)))
         literal(exact < m, f"|{a!r}·{b!r}| = {float(exact)!r} is not smaller than min(|a|,|b|) = {float(m)!r}")
+
+    @c.refutes
+    @given(a=floats(-10.0, 1.0).filter(lambda v: v < 1.0), b=floats(-10.0, 1.0).filter(lambda v: v < 1.0))
+    @example(a=-2.0, b=-3.0)
+    def literal_signed_numbers_below_one(a, b):
+        # the seed's numbers are f'(h) and N(0, 1) weights: 'less than 1' as signed numbers
+        exact = abs(Fraction(a) * Fraction(b))
+        m = min(abs(Fraction(a)), abs(Fraction(b)))
+        literal(exact < m and exact < 1, f"{a!r}, {b!r} < 1, yet |ab| = {float(exact)!r} is not an even smaller fraction "
+                                         f"(min(|a|,|b|) = {float(m)!r})")
 
 
 # ================================================================ DEEP-FACTOR-BELOW-ONE

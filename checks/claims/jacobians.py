@@ -111,6 +111,79 @@ def _(c, s):
               f"{c.id}: σ'(W_rec c + W_in x)·W_rec", reproduce=c.repro(**case))
 
 
+
+# ================================================================ seed 003 blames tanh' in its sigmoid network
+def _eq2_factors(s, pre):
+    """The diagonal factors of eq. (2): the formula applied to W_rec = I gives diag(σ'(a_t))."""
+    return np.diag(s.formula(np.eye(len(pre)), pre))
+
+
+@claim_check("RNN-SEED003-TANH-FOR-SIGMOID",
+             subject={"step": rnn.step, "formula": _eq2_jacobian},
+             plants={"formula with tanh' for σ' (the seed's words)": {"formula": lambda W, p: act.tanh_prime(p)[:, None] * W}})
+def _(c, s):
+    """c_t = σ(W_rec c_{t−1} + W_in x_t): ∂c_t/∂c_{t−1} = diag(σ'(a_t)) W_rec with σ' ≤ 1/4 (not tanh'), so ‖W_rec‖₂ < 4 ⇒ vanishing.  [RNN-SEED003-TANH-FOR-SIGMOID]"""
+
+    @c.holds
+    @given(case=cases.step_cases(acts=("sigmoid",), bias=False))
+    @example(case={"act": "sigmoid", "W": np.array([[2.0]]), "Wx": np.zeros((1, 1)), "b": np.zeros(1),
+                   "h": np.zeros(1), "x": np.zeros(1)})
+    def sigmoid_factor_at_most_quarter(case):
+        P = cases.elman_params(case["W"], case["Wx"], np.zeros(len(case["h"])))   # the seed leaves out the bias
+        pre = cases.pre(P, case["h"], case["x"])
+        rep = c.repro(**case)
+        jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"], s.formula(P["W_hh"], pre),
+             f"{c.id}: ∂c_t/∂c_(t−1) vs diag(σ'(a_t)) W_rec", reproduce=rep)
+        factors = _eq2_factors(s, pre)
+        target(float(np.max(factors)), label="σ'(a_t)")
+        le(factors, np.full(len(pre), 0.25), f"{c.id}: the step's factor σ'(a_t) vs 1/4", reproduce=rep)
+
+    @st.composite
+    def nets_below_four(draw):
+        """Seed 003's net with ‖W_rec‖₂ ∈ [1, 4) (where the tanh reading expects growth), k ≤ 8 steps."""
+        n, k = draw(dims(1, 3), label="H"), draw(st.integers(1, 8), label="k")
+        W = draw(cases.with_norm(n, floats(1.0, 4.0).filter(lambda v: v < 4.0)), label="W_rec")
+        return {"W": W, "Wx": draw(matrices(n, 2, -3.0, 3.0), label="W_in"),
+                "c0": draw(vectors(n, 0.0, 1.0), label="c_0"),                # a sigmoid state lies in (0, 1)
+                "xs": draw(sequences(k, 2, -3.0, 3.0), label="xs")}
+
+    @c.holds
+    @given(case=nets_below_four())
+    @example(case={"W": np.array([[2.0]]), "Wx": np.zeros((1, 2)), "c0": np.zeros(1), "xs": np.zeros((8, 2))})
+    def below_four_vanishes(case):
+        W, xs, c0 = case["W"], case["xs"], case["c0"]
+        k = len(xs)
+        P = cases.elman_params(W, case["Wx"], np.zeros(len(c0)))
+        rep = c.repro(**case)
+
+        def unroll(cc):
+            for x in xs:
+                cc = s.step(P, cc, x, "sigmoid")
+            return cc
+        J = oracles.jacobian_reverse(unroll, c0)                   # ∂c_k/∂c_0 through the model
+        prod, cc = np.eye(len(c0)), c0
+        for x in xs:                                               # the product of eq. (2) factors, later ones on the left
+            prod = s.formula(P["W_hh"], cases.pre(P, cc, x)) @ prod
+            cc = s.step(P, cc, x, "sigmoid")
+        # every factor has ‖·‖₂ ≤ ‖W_rec‖₂/4 < 1, so the rounding errors of the product are absolute, at the scale 1
+        oracles.assert_close(prod, J, tolerances.analytic(scale=1.0), f"{c.id}: ∏ eq. (2) vs autograd ∂c_k/∂c_0", rep)
+        bound = (opnorm(W) / 4.0) ** k
+        if bound > 0:
+            target(opnorm(prod) / bound, label="‖∂c_k/∂c_0‖ / (‖W_rec‖/4)^k")
+        le(opnorm(prod), bound, f"{c.id}: ‖∂c_k/∂c_0‖₂ vs (‖W_rec‖₂/4)^k", reproduce=rep)
+
+    @c.refutes
+    @given(case=cases.step_cases(acts=("sigmoid",), bias=False))
+    @example(case={"act": "sigmoid", "W": np.array([[2.0]]), "Wx": np.zeros((1, 1)), "b": np.zeros(1),
+                   "h": np.zeros(1), "x": np.zeros(1)})
+    def literal_tanh_factor(case):
+        P = cases.elman_params(case["W"], case["Wx"], np.zeros(len(case["h"])))
+        pre = cases.pre(P, case["h"], case["x"])
+        J = oracles.jacobian_reverse(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"])   # the truth
+        oracles.assert_close(act.tanh_prime(pre)[:, None] * P["W_hh"], J, tolerances.analytic(scale=magnitude(J)),
+                             f"{c.id}: seed 003's 'derivative of the tanh', diag(tanh'(a_t)) W_rec, vs autograd ∂c_t/∂c_(t−1)",
+                             c.repro(**case), literal=True)
+
 def _products_one_extra(params, h0, xs, act="tanh"):
     """A plant: one factor too many, ∂h_T/∂h_k taken as J_T ⋯ J_{k+1} J_k (with J_0 := J_1)."""
     P = rnn.jacobian_products(params, h0, xs, act)

@@ -89,6 +89,32 @@ def _(s, ctx):
             f"Tie: subject step and formula at 3 exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
 
 
+
+@evidence("RNN-SEED003-TANH-FOR-SIGMOID", "proof")
+def _(s, ctx):
+    """Seed 003's eq. (2) step Jacobian carries σ' (the proof of RNN-STEP-JACOBIAN-SIGMOID-EQ2), and σ'(0)/tanh'(0) = 1/4."""
+    N = E.net(H, D, 1, "sigmoid", bias=False)
+    S.zero(N.h[1].jacobian(N.h0) - N.J[0], "seed 003 eq. (2)")
+    x = sp.Symbol("x", real=True)
+    dsig, dtanh = sp.diff(1 / (1 + sp.exp(-x)), x), sp.diff(sp.tanh(x), x)
+    ratio = sp.nsimplify(sp.simplify(dsig.subs(x, 0) / dtanh.subs(x, 0)))
+    ensure(ratio == sp.Rational(1, 4), f"σ'(0)/tanh'(0) = {ratio}, not 1/4")
+    worst = 0.0
+    for seed in (11, 21, 31):
+        P, h0, xs, _, vals = N.point(seed)
+        pre = P["W_hh"] @ h0 + P["W_xh"] @ xs[0]
+        worst = max(worst, S.agree("step (sigmoid, b = 0)", s.step(P, h0, xs[0], "sigmoid"), S.evaluate(N.h[1], vals).ravel()),
+                    S.agree("formula", s.formula(P["W_hh"], pre), S.evaluate(N.J[0], vals)))
+    z = np.zeros(H)
+    ensure(np.array_equal(np.diag(s.formula(np.eye(H), z)), np.full(H, 0.25)),
+           f"subject formula at a_t = 0 gives the factors {np.diag(s.formula(np.eye(H), z))!r}, not σ'(0) = 1/4")
+    return ("Seed 003's step Jacobian is diag(σ'(a_t)) W_rec (SymPy), and σ'(0)/tanh'(0) = 1/4 exactly: the factor is σ' ≤ 1/4, not tanh'",
+            (f"The proof of RNN-STEP-JACOBIAN-SIGMOID-EQ2 (same subject): fixed size {SIZE} (no bias, as in seed 003). {ELEMENTWISE} "
+            "σ' = σ(1−σ) ≤ 1/4 is proved in ACT-SIGMOID-DERIV-BOUND; with ‖diag(σ')‖₂ ≤ 1/4 the product over k steps has norm "
+            "≤ (‖W_rec‖₂/4)^k (RNN-NORM-BOUND with γ = 1/4). SymPy differentiates 1/(1+e^(−x)) and tanh x at 0: 1/4 and 1. "
+            f"Tie: subject step and formula at 3 exact points within 256 ulps (worst ratio {worst:.2g}), and the subject formula "
+            f"at a_t = 0 gives exactly 1/4 on the diagonal. {S.versions()}."))
+
 @functools.cache
 def _products_proof(act, T=3):
     """∂h_T/∂h_k = J_T ⋯ J_{k+1} for every k, symbolically at horizon T, with the composition started from fresh symbols."""
