@@ -27,7 +27,7 @@ from vanishing.checks import tolerances
 __all__ = [
     "Recorder", "recording", "record_oracle", "assert_close", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
-    "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd",
+    "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd", "check_directional",
 ]
 
 ORACLES = ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
@@ -230,31 +230,38 @@ def _steps(initial_step):
     return [initial_step / FD_RETRY_SHRINK**k for k in range(FD_RETRIES + 1)]
 
 
-def _fd_column(f, x, j, f0, initial_step, rows=None):
-    """d/dt f(x + t e_j) at t = 0 for the outputs ``rows`` (default all): (df, err incl. rounding, status, nfev)."""
-    rows = np.arange(f0.size) if rows is None else np.asarray(rows)
+def _fd_entries(f, x, f0, initial_step, rows, cols):
+    """∂f_i/∂x_j at the entries (rows[k], cols[k]), all in one scipy.differentiate call.
+
+    Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
+    bit-exact. Every entry shares the step sequence, so each (column, step) pair costs one
+    evaluation of f, shared by all the outputs. Returns (df, err incl. rounding, status, nfev).
+    """
     cache = {}
 
-    def phi(t, idx):
-        tb, ib = np.broadcast_arrays(np.asarray(t, dtype=np.float64), idx)
-        uniq, inv = np.unique(tb, return_inverse=True)          # every active output shares the same steps
-        for key in uniq.tolist():
-            if key not in cache:
+    def phi(t, ri, cj):
+        tb, rb, cb = np.broadcast_arrays(np.asarray(t, dtype=np.float64), ri, cj)
+        keys, inv = np.unique(np.stack([cb.ravel().astype(np.float64), tb.ravel()], axis=1), axis=0, return_inverse=True)
+        for j, step in keys.tolist():
+            if step == 0.0:
+                cache[(j, step)] = f0                   # f(x) itself, already known
+            elif (j, step) not in cache:
                 xp = x.copy()
-                xp.flat[j] = x.flat[j] + key                    # only coordinate j moves: the others stay bit-exact
-                cache[key] = np.ravel(np.asarray(f(xp), dtype=np.float64))
-        F = np.stack([cache[k] for k in uniq.tolist()])
-        return F[inv.reshape(tb.shape), ib]
+                xp.flat[int(j)] = x.flat[int(j)] + step
+                cache[(j, step)] = np.ravel(np.asarray(f(xp), dtype=np.float64))
+        F = np.stack([cache[k] for k in map(tuple, keys.tolist())])
+        return F[inv.ravel(), rb.ravel()].reshape(tb.shape)
     eps = np.finfo(np.float64).eps
     # Stop refining an entry once its error estimate is below a few ulps of the output's scale: without
     # this atol, exact-zero entries (diagonal Jacobians) iterate to scipy's cap, about 3x the work.
     atol = 4.0 * eps * max(1.0, float(np.max(np.abs(f0))) if f0.size else 1.0)
-    res = sd.derivative(phi, np.zeros(rows.size), args=(rows,), initial_step=initial_step,
+    res = sd.derivative(phi, np.zeros(rows.size), args=(rows, cols), initial_step=initial_step,
                         tolerances={"atol": atol, "rtol": np.sqrt(eps)})
     h = initial_step / 2.0 ** np.asarray(res.nit, dtype=np.float64)
-    rounding = _ROUNDING_FACTOR * eps * (np.abs(f0[rows]) + np.abs(res.df) * abs(float(x.flat[j]))) / h
+    rounding = _ROUNDING_FACTOR * eps * (np.abs(f0[rows]) + np.abs(res.df) * np.abs(x.ravel()[cols])) / h
     error = np.asarray(res.error, dtype=np.float64)
-    return np.asarray(res.df, dtype=np.float64), error + rounding, _settled(res.status, error, rounding), len(cache)
+    nfev = sum(1 for _, step in cache if step != 0.0)
+    return np.asarray(res.df, dtype=np.float64), error + rounding, _settled(res.status, error, rounding), nfev
 
 
 def _unconverged(what, bad, status, steps):
@@ -283,21 +290,20 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
     m, n = f0.size, x.size
     J, err = np.zeros((m, n)), np.zeros((m, n))
-    nfev, retried, bad = 1, 0, []
+    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
+    nfev, retried, status = 1, 0, np.zeros(0, dtype=int)
     steps = _steps(initial_step)
-    for j in range(n):
-        rows = np.arange(m)
-        for k, step in enumerate(steps):
-            df, e, status, fev = _fd_column(f, x, j, f0, step, rows)
-            nfev += fev
-            ok = status == 0
-            J[rows[ok], j], err[rows[ok], j] = df[ok], e[ok]
-            rows, status = rows[~ok], status[~ok]
-            if rows.size == 0:
-                break
-            if k + 1 < len(steps):
-                retried += rows.size
-        bad += [((i, j), s) for i, s in zip(rows, status)]
+    for k, step in enumerate(steps):
+        if rows.size == 0:
+            break
+        if k:
+            retried += rows.size
+        df, e, status, fev = _fd_entries(f, x, f0, step, rows, cols)
+        nfev += fev
+        ok = status == 0
+        J[rows[ok], cols[ok]], err[rows[ok], cols[ok]] = df[ok], e[ok]
+        rows, cols, status = rows[~ok], cols[~ok], status[~ok]
+    bad = [((i, j), s) for i, j, s in zip(rows, cols, status)]
     if stats is not None:
         stats.update(nfev=nfev, retried=retried)
     if bad:
@@ -434,3 +440,24 @@ def check_jacobian(f, x, closed_form=None, label="J", structure=None, dtype=np.f
         if closed_form is not None:
             assert_structure(C, mask, atol, f"{label}: closed form")
     return Jr
+
+
+def check_directional(f, x, v, u, label="uᵀJv", dtype=np.float64, reproduce="", initial_step=0.5, claimed=None):
+    """One projection: ``uᵀ J v`` from autograd's VJP (or ``claimed``) against :func:`directional_fd`.
+
+    The cheap check for large inputs (one VJP and one directional derivative); a single
+    random projection can miss an error that is mostly zero (torch issue 59615), which
+    :func:`check_jacobian` does not. Returns ``(analytic, fd)``.
+    """
+    record_oracle("autograd")
+    x = np.asarray(x, dtype=np.float64)
+    u = np.asarray(u, dtype=np.float64)
+    if claimed is None:
+        fl = lambda w: autograd.numpy.ravel(f(autograd.numpy.reshape(w, np.shape(x))))  # noqa: E731
+        with np.errstate(over="ignore"):
+            vjp, _ = autograd.make_vjp(fl)(np.ravel(x))
+            claimed = float(np.ravel(vjp(np.ravel(u))) @ np.ravel(v))
+    d, err = directional_fd(f, x, v, u, initial_step=initial_step)
+    assert_close_fd(claimed, d, err, f"{label}: autograd vs directional finite difference", dtype=dtype,
+                    scale=max(1.0, abs(d)), reproduce=reproduce)
+    return claimed, d
