@@ -216,18 +216,19 @@ class FDInconclusive(AssertionError):
     """
 
 
-def _settled(status, error, rounding):
-    """scipy's status, with 0 also where the refinement stopped at the rounding floor.
+def _settled(status, error, rounding, df, atol=0.0):
+    """scipy's status, with 0 also where the best iterate has settled although scipy did not stop on 0.
 
-    scipy stops with −1 when the change between two iterates grows tenfold, and with −2
-    after maxiter; near the rounding floor both happen to entries that are accurate (a
-    small entry never meets scipy's rtol when eps·|f|/h dominates it). Such an entry is
-    accepted only when the last change is within the rounding term added to its error:
-    then the two last stencils agree to within what double precision can resolve. The
-    issue-12 failure (changes as large as |J|) is far above that floor and stays rejected.
+    scipy stops with −1 when the change between two iterates grows tenfold, and with −2 after
+    maxiter. The refinement target FD_RTOL is stricter than convergence needs, so an entry is
+    accepted when its best change is within scipy's default convergence test (atol + sqrt(eps)·|df|)
+    or within the rounding term added to its error (a small entry never meets a relative test when
+    eps·|f|/h dominates it). The issue-12 failure (changes as large as |J|) stays rejected.
     """
     status = np.asarray(status).copy()
-    status[np.isfinite(error) & (error <= rounding) & (status != -3)] = 0
+    error = np.asarray(error, dtype=np.float64)
+    tol = np.maximum(rounding, atol + np.sqrt(np.finfo(np.float64).eps) * np.abs(df))
+    status[np.isfinite(error) & (error <= tol) & (status != -3)] = 0
     return status
 
 
@@ -275,15 +276,20 @@ def _fd_entries(f, x, f0, initial_step, rows, cols):
 
     def phi(t, ri, cj):
         tb, rb, cb = np.broadcast_arrays(np.asarray(t, dtype=np.float64), ri, cj)
-        keys, inv = np.unique(np.stack([cb.ravel().astype(np.float64), tb.ravel()], axis=1), axis=0, return_inverse=True)
-        for j, step in keys.tolist():
+        steps, t_idx = np.unique(tb, return_inverse=True)          # a handful of distinct steps per call
+        keys, inv = np.unique(cb.ravel() * steps.size + t_idx.ravel(), return_inverse=True)
+        F = np.empty((keys.size, f0.size))
+        for k, key in enumerate(keys.tolist()):
+            j, step = divmod(key, steps.size)
+            step = float(steps[step])
             if step == 0.0:
-                cache[(j, step)] = f0                   # f(x) itself, already known
-            elif (j, step) not in cache:
+                F[k] = f0                                          # f(x) itself, already known
+                continue
+            if (j, step) not in cache:
                 xp = x.copy()
-                xp.flat[int(j)] = x.flat[int(j)] + step
+                xp.flat[j] = x.flat[j] + step
                 cache[(j, step)] = np.ravel(np.asarray(f(xp), dtype=np.float64))
-        F = np.stack([cache[k] for k in map(tuple, keys.tolist())])
+            F[k] = cache[(j, step)]
         return F[inv.ravel(), rb.ravel()].reshape(tb.shape)
     eps = np.finfo(np.float64).eps
     # Stop refining an entry once its error estimate is below a few ulps of the output's scale: without
@@ -294,8 +300,8 @@ def _fd_entries(f, x, f0, initial_step, rows, cols):
                         tolerances={"atol": atol, "rtol": FD_RTOL}, callback=hist)
     h = initial_step / 2.0 ** hist.nit
     rounding = _ROUNDING_FACTOR * eps * (np.abs(f0[rows]) + np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
-    nfev = sum(1 for _, step in cache if step != 0.0)
-    return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding), nfev
+    nfev = len(cache)
+    return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
 
 
 def _unconverged(what, bad, status, steps):
@@ -378,7 +384,7 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
         df, error = float(hist.df), float(hist.err)
         h = step / 2.0 ** float(hist.nit)
         rounding = _ROUNDING_FACTOR * eps * (scale + abs(df) * float(np.max(np.abs(x)))) / h
-        status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding)[0])
+        status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
         if status == 0:
             break
     if stats is not None:
