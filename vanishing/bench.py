@@ -569,8 +569,40 @@ def render_markdown(res):
             else:
                 L += ["| check | seconds | status | why |", "|---|---|---|---|"] + [f"| {c['check']} | {c['seconds']:.2f} | {c['status']} | {c['reason']} |" for c in v["slowest"]]
             L.append("")
+    notes = _closing_notes(res)
+    if notes:
+        L += ["## Goals missed, and why", ""] + [f"- {n}" for n in notes] + [""]
     L += ["Section run times: " + ", ".join(f"{k} {v:.0f} s" for k, v in res["seconds"].items()) + "."]
     return "\n".join(L) + "\n"
+
+
+def _closing_notes(res):
+    """One line per missed goal, with the reason measured here."""
+    out = []
+    a = res.get("accuracy")
+    if a and a["goal_met"] is False:
+        worst = min((r for r in a["rows"] if r["ratio_cd_1e-6_over_ours"]), key=lambda r: r["ratio_cd_1e-6_over_ours"], default=None)
+        bad = [r["function"] for r in a["rows"] if r["ours"] is None]
+        out.append("Accuracy: " + (f"our FD is only {worst['ratio_cd_1e-6_over_ours']:.0f}x better than a central difference at 1e-6 on "
+                   f"{worst['function']}; " if worst else "") + (f"inconclusive on {', '.join(bad)}." if bad else ""))
+    c = res.get("cost")
+    if c and c["goals"].get("full <= torch slow mode") is False:
+        out.append(f"Full check: {c['worst']['full / torch slow']:.2f}x torch's slow gradcheck at worst. An order-8 stencil needs at least 10 "
+                   "evaluations per input (8 on the first refinement, 2 per further one, and two refinements to estimate an error) "
+                   "where torch uses 2, and check_jacobian adds a third oracle, forward mode (n JVPs, each a fresh autograd trace). "
+                   "Each of our evaluations is cheaper than torch's, which is why FD + reverse alone is within "
+                   f"{c['worst']['FD+reverse / torch slow']:.2f}x. A lower-order stencil would cost accuracy (section 1).")
+    if c and c["goals"].get("directional <= 2x torch fast mode") is False:
+        out.append(f"Directional check: {c['worst']['directional / torch fast']:.2f}x torch's fast mode at worst: scipy.differentiate's "
+                   "iteration overhead and at least 10 evaluations against torch's 2.")
+    s = res.get("sensitivity")
+    if s and s["goal_met"] is False:
+        out.append("Sensitivity: our full check missed a planted error of relative size >= 1e-6 or a zeroed entry; see the counts in results.json.")
+    g = res.get("scaling")
+    if g and g["goal_met"] is False:
+        out.append(f"Scaling: fitted exponent in T is {g['exponent_T']:.2f}, not ~1; on a shared machine the largest sizes "
+                   "also pay for memory traffic (T+1 stored H x H products).")
+    return out
 
 
 def main(args):
