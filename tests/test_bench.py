@@ -30,7 +30,10 @@ def test_interleaved_medians_call_every_contender_once_per_run():
     calls = []
     t = bench._median_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 5)
     assert sorted(t) == ["a", "b"] and all(_finite(v) and v >= 0 for v in t.values())
-    assert calls.count("a") == calls.count("b") == 5 and calls[:2] != calls[2:4], "the order must rotate between runs"
+    assert calls.count("a") == calls.count("b") == 21 and calls[:2] != calls[2:4], "the order must rotate; quick contenders get 21 runs"
+    slow = []
+    bench._median_times({"s": lambda: (slow.append(1), __import__("time").sleep(0.06))}, 5)
+    assert len(slow) == 5, "a contender taking 60 ms per call gets the 5 runs asked for"
 
 
 def test_accuracy_reports_every_oracle_and_whether_the_estimate_bounds_the_error(tiny):
