@@ -72,7 +72,7 @@ def test_plants_change_the_jacobian_as_named():
         assert d.max() > 0, kind
         if kind.startswith("relative"):
             assert d.max() <= float(kind.split()[1]) * np.abs(J).max()
-        elif kind != "transposed block":
+        elif kind != "transposed block":   # one entry changed
             assert np.count_nonzero(d) == 1, kind
 
 
