@@ -34,14 +34,14 @@ __all__ = ["add_arguments", "main", "run", "render_markdown", "SECTIONS"]
 
 SECTIONS = ("accuracy", "cost", "sensitivity", "scaling", "suite")
 RUNS = 5
-#: Sizes per run kind, keyed by ``quick``. The full grid keeps T·H² ≤ 2.6e7 (the profile stores T+1 H×H products).
+#: Sizes per run kind, keyed by ``quick``. The full grid keeps T·H² ≤ 2.6e7 (the profile stores T+1 H×H products, ≤ 160 MiB).
 COST_SIZES = {True: (10, 100), False: (10, 100, 1000, 10000)}
 TRIALS = {True: 3, False: 20}
 #: Above this n the full checks (ours and torch's slow mode) are timed once, not 5 times, and marked so.
 FULL_TIMED_MAX = 1000
 SCALING_GRID = {True: [(100, 16), (300, 16), (1000, 16), (100, 64)],
                 False: [(T, 16) for T in (100, 300, 1000, 3000, 10000)] + [(T, 64) for T in (100, 300, 1000, 3000)]
-                + [(100, 128), (300, 128), (100, 256), (300, 256)]}
+                + [(100, 128), (300, 128), (1000, 128), (100, 256), (300, 256)]}
 EPS = float(np.finfo(np.float64).eps)
 
 
