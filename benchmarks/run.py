@@ -1,5 +1,9 @@
 """Benchmarks: speed targets live here, not in timed unit tests.
 
+The published comparison (FD accuracy, cost, sensitivity and scaling against torch's gradcheck and
+autograd's check_grads, docs/BENCHMARKS.md) is `vanishing bench` (vanishing/bench.py), which
+also works from an installed wheel; this script times the repository's own commands.
+
 Usage: python benchmarks/run.py [--repeat N] [--only NAME ...] [--json PATH]
 
 Reports the median (and min/max) of N runs of each benchmark; the machines are

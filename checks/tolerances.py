@@ -25,10 +25,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 __all__ = ["Tol", "analytic", "fd", "value", "gradient", "override", "ulps", "tiny", "forward_error",
-           "returned_norm", "plus", "chain", "exact", "FD_SAFETY"]
+           "returned_norm", "plus", "chain", "exact", "FD_SAFETY", "FD_CAP_RTOL"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
 FD_SAFETY = 10.0
+
+#: The widest FD tolerance a check may use, relative to the Jacobian's scale: a check whose FD
+#: tolerance exceeds 1e-6 relative cannot catch a 1e-6 bug (issue 12). Where FD_SAFETY x the
+#: estimate is wider, the comparison is made at this cap, and a difference that only the wider
+#: tolerance would forgive makes the check inconclusive (oracles.FDInconclusive), never a pass.
+FD_CAP_RTOL = 1e-6
 
 #: Relative error allowed between two analytic computations, in units of eps.
 ANALYTIC_ULPS = 2.0**8

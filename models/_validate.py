@@ -16,18 +16,24 @@ def as_array(name, value, shape=None, finite=True, ndim=None):
 
     ``shape`` is a tuple whose entries are ints or ``None`` (any size).
     autograd ArrayBoxes pass through unchanged after the shape check, so the
-    validated functions stay differentiable.
+    validated functions stay differentiable. Every public model function calls this
+    on every argument, including inside finite-difference stencils, so the common
+    case (a plain float ndarray) takes the shortest path: no conversion, one
+    ``isfinite`` pass and the ``ndarray.all`` method (``numpy.all`` costs twice as much).
     """
-    raw = getattr(value, "_value", None)  # autograd ArrayBox: check the boxed value
-    probe = value if raw is None else raw
-    while getattr(probe, "_value", None) is not None:  # nested boxes (higher order)
-        probe = probe._value
-    arr = onp.asarray(probe)
-    if arr.dtype.kind not in _FLOAT_KINDS:
-        if arr.dtype.kind in "iu":
-            arr = arr.astype(onp.float64)
-        else:
-            raise ValueError(f"{name}: expected a real floating-point array, got dtype {arr.dtype}")
+    if type(value) is onp.ndarray and value.dtype.kind == "f":
+        arr, raw = value, None
+    else:
+        raw = getattr(value, "_value", None)  # autograd ArrayBox: check the boxed value
+        probe = value if raw is None else raw
+        while getattr(probe, "_value", None) is not None:  # nested boxes (higher order)
+            probe = probe._value
+        arr = onp.asarray(probe)
+        if arr.dtype.kind not in _FLOAT_KINDS:
+            if arr.dtype.kind in "iu":
+                arr = arr.astype(onp.float64)
+            else:
+                raise ValueError(f"{name}: expected a real floating-point array, got dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected {ndim} dimension(s), got shape {arr.shape}")
     if shape is not None:
@@ -36,7 +42,7 @@ def as_array(name, value, shape=None, finite=True, ndim=None):
         if not ok:
             shown = "(" + ", ".join("*" if w is None else str(w) for w in want) + ("," if len(want) == 1 else "") + ")"
             raise ValueError(f"{name}: expected shape {shown}, got shape {arr.shape}")
-    if finite and not onp.all(onp.isfinite(arr)):
+    if finite and not onp.isfinite(arr).all():
         bad = int(onp.size(arr) - onp.count_nonzero(onp.isfinite(arr)))
         raise ValueError(f"{name}: expected finite values, got {bad} non-finite entr{'y' if bad == 1 else 'ies'}")
     return arr if raw is None else value
@@ -50,10 +56,11 @@ def plain_dict(params):
     return params
 
 
-def check_params(name, params, shapes):
+def check_params(name, params, shapes, finite=True):
     """Validate a parameter dict against ``{key: shape}``; returns a dict of arrays.
 
-    Missing and unexpected keys are both errors, named in the message.
+    Missing and unexpected keys are both errors, named in the message. ``finite=False``
+    checks only keys, dtypes and shapes (a first pass that reads the sizes).
     """
     inner = getattr(params, "_value", None)      # an autograd DictBox when differentiating w.r.t. params
     if isinstance(inner, dict):
@@ -61,14 +68,14 @@ def check_params(name, params, shapes):
         extra = sorted(set(inner) - set(shapes))
         if missing or extra:
             raise ValueError(f"{name}: expected keys {sorted(shapes)}; missing {missing}, unexpected {extra}")
-        return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k]) for k in shapes}
+        return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k], finite=finite) for k in shapes}
     if not isinstance(params, dict):
         raise ValueError(f"{name}: expected a dict of arrays with keys {sorted(shapes)}, got {type(params).__name__}")
     missing = sorted(set(shapes) - set(params))
     extra = sorted(set(params) - set(shapes))
     if missing or extra:
         raise ValueError(f"{name}: expected keys {sorted(shapes)}; missing {missing}, unexpected {extra}")
-    return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k]) for k in shapes}
+    return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k], finite=finite) for k in shapes}
 
 
 def check_choice(name, value, choices):

@@ -36,8 +36,8 @@ def _params(params):
     params = plain_dict(params)
     H = D = None
     if isinstance(params, dict) and "W_h" in params and "W_x" in params:
-        H = as_array("params['W_h']", params["W_h"], ndim=2).shape[1]
-        D = as_array("params['W_x']", params["W_x"], ndim=2).shape[1]
+        H = as_array("params['W_h']", params["W_h"], ndim=2, finite=False).shape[1]
+        D = as_array("params['W_x']", params["W_x"], ndim=2, finite=False).shape[1]
     H3 = None if H is None else 3 * H
     shapes = {"W_x": (H3, D), "W_h": (H3, H), "b_x": (H3,), "b_h": (H3,)}
     return check_params("params", params, shapes), H, D

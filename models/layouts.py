@@ -39,8 +39,8 @@ def _canonical(kind, params):
     W_h, W_x = ("W_hh", "W_xh") if kind == "rnn" else ("W_h", "W_x")
     H = D = None
     if isinstance(params, dict) and W_h in params and W_x in params:
-        H = as_array(f"params[{W_h!r}]", params[W_h], ndim=2).shape[1]
-        D = as_array(f"params[{W_x!r}]", params[W_x], ndim=2).shape[1]
+        H = as_array(f"params[{W_h!r}]", params[W_h], ndim=2, finite=False).shape[1]
+        D = as_array(f"params[{W_x!r}]", params[W_x], ndim=2, finite=False).shape[1]
     nH = None if H is None else _N[kind] * H
     if kind == "rnn":
         shapes = {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
@@ -104,8 +104,8 @@ def from_torch(kind, tensors_or_arrays):
     raw = {k.removesuffix("_l0"): _numpy(v) for k, v in tensors_or_arrays.items()}
     H = D = None
     if "weight_hh" in raw and "weight_ih" in raw:
-        H = as_array("tensors_or_arrays['weight_hh']", raw["weight_hh"], ndim=2).shape[1]
-        D = as_array("tensors_or_arrays['weight_ih']", raw["weight_ih"], ndim=2).shape[1]
+        H = as_array("tensors_or_arrays['weight_hh']", raw["weight_hh"], ndim=2, finite=False).shape[1]
+        D = as_array("tensors_or_arrays['weight_ih']", raw["weight_ih"], ndim=2, finite=False).shape[1]
     nH = None if H is None else _N[kind] * H
     t = check_params("tensors_or_arrays", raw, {"weight_ih": (nH, D), "weight_hh": (nH, H),
                                                 "bias_ih": (nH,), "bias_hh": (nH,)})

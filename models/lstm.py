@@ -58,8 +58,8 @@ def _params(params, variant):
     params = plain_dict(params)
     H = D = None
     if isinstance(params, dict) and "W_h" in params and "W_x" in params:
-        H = as_array("params['W_h']", params["W_h"], ndim=2).shape[1]
-        D = as_array("params['W_x']", params["W_x"], ndim=2).shape[1]
+        H = as_array("params['W_h']", params["W_h"], ndim=2, finite=False).shape[1]
+        D = as_array("params['W_x']", params["W_x"], ndim=2, finite=False).shape[1]
     return check_params("params", params, _layout(H, D, variant)), H, D
 
 

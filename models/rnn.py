@@ -50,7 +50,7 @@ def _unbox(params):
 def _layout(params):
     """Validate the RNN layout; returns (P, H, D)."""
     params = _unbox(params)
-    loose = check_params("params", params, {"W_hh": (None, None), "W_xh": (None, None), "b": (None,)})
+    loose = check_params("params", params, {"W_hh": (None, None), "W_xh": (None, None), "b": (None,)}, finite=False)
     H, D = loose["W_xh"].shape
     return check_params("params", params, {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}), H, D
 

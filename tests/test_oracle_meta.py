@@ -147,3 +147,95 @@ def test_autograd_overflow_inside_its_vjp_is_not_a_false_failure():
 def test_bad_input_to_the_checking_api_is_a_clear_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+# ---------------------------------------------------------------- issue 12: an FD oracle that gave up must not pass anything
+def _issue12_rnn():
+    """A tanh RNN unrolled T = 10 steps, H = 16, spectral radius of W_hh ≈ 3.03: h0 ↦ h_T at h0 = 0.
+
+    From initial_step 0.5 scipy.differentiate gives up (status −1) on some entries with error
+    estimates as large as |J|; before the fix the FD check passed this Jacobian with its largest
+    entry (−129.1) negated, and so did the directional check along that entry.
+    """
+    from vanishing.models import rnn
+    rng = np.random.default_rng(49)
+    p = rnn.init_params(16, 4, rng, scale=3.0)
+    xs = rng.standard_normal((10, 4))
+    return (lambda h: rnn.forward(p, h, xs)[-1]), np.zeros(16)
+
+
+def _raw_scipy_status(f, x, j, step):
+    """What the old oracle saw for column j: scipy's status per entry, from initial_step ``step``."""
+    import scipy.differentiate as sd
+    f0 = np.ravel(f(x))
+
+    def phi(t, i):
+        tb, ib = np.broadcast_arrays(t, i)
+        out = np.empty(tb.shape)
+        for pos in np.ndindex(tb.shape):
+            out[pos] = np.ravel(f(x + tb[pos] * np.eye(x.size)[j]))[int(ib[pos])]
+        return out
+    res = sd.derivative(phi, np.zeros(f0.size), args=(np.arange(f0.size),), initial_step=step,
+                        tolerances={"atol": 4 * np.finfo(float).eps * max(1.0, np.abs(f0).max()), "rtol": np.sqrt(np.finfo(float).eps)})
+    return res.status, res.df, res.error
+
+
+def test_issue12_the_trap_is_live_scipy_gives_up_from_step_half():
+    f, x = _issue12_rnn()
+    J = oracles.jacobian_reverse(f, x)
+    i, j = np.unravel_index(np.argmax(np.abs(J)), J.shape)
+    status, df, error = _raw_scipy_status(f, x, j, 0.5)
+    assert status[i] == -1, f"scipy converged on the largest entry from step 0.5 (status {status[i]}): the case no longer exercises the fix"
+    assert error[i] > 0.1 * abs(J[i, j]), "scipy's error estimate on the failing entry is no longer of the order of |J|"
+
+
+def test_issue12_negated_largest_entry_is_rejected_by_the_fd_check():
+    f, x = _issue12_rnn()
+    J = oracles.jacobian_reverse(f, x)
+    s = max(1.0, float(np.max(np.abs(J))))
+    Jd, err = oracles.jacobian_fd(f, x)
+    oracles.assert_close_fd(J, Jd, err, "correct J vs FD", scale=s)
+    bad = J.copy()
+    k = np.unravel_index(np.argmax(np.abs(J)), J.shape)
+    bad[k] = -bad[k]
+    with pytest.raises(AssertionError, match="differ") as e:
+        oracles.assert_close_fd(bad, Jd, err, "negated largest entry vs FD", scale=s)
+    assert not isinstance(e.value, oracles.FDInconclusive), "a negated entry of size 129 must be contradicted, not left undecided"
+
+
+def test_issue12_negated_largest_entry_is_rejected_by_the_directional_check():
+    f, x = _issue12_rnn()
+    J = oracles.jacobian_reverse(f, x)
+    i, j = np.unravel_index(np.argmax(np.abs(J)), J.shape)
+    u, v = np.eye(16)[i], np.eye(16)[j]
+    d, err = oracles.directional_fd(f, x, v, u)
+    s = max(1.0, float(np.max(np.abs(J))))
+    oracles.assert_close_fd(J[i, j], d, err, "uᵀJv vs FD", scale=s)
+    with pytest.raises(AssertionError, match="differ"):
+        oracles.assert_close_fd(-J[i, j], d, err, "negated uᵀJv vs FD", scale=s)
+
+
+def test_issue12_an_entry_that_never_converges_is_inconclusive_not_accepted(monkeypatch):
+    """Without the retries (first step 0.5 only) the oracle must refuse to answer, loudly."""
+    f, x = _issue12_rnn()
+    monkeypatch.setattr(oracles, "FD_RETRIES", 0)
+    with pytest.raises(oracles.FDInconclusive, match="did not converge.*initial steps 0.5") as e:
+        oracles.jacobian_fd(f, x)
+    assert isinstance(e.value, AssertionError)
+    J = oracles.jacobian_reverse(f, x)
+    i, j = np.unravel_index(np.argmax(np.abs(J)), J.shape)
+    with pytest.raises(oracles.FDInconclusive, match="did not converge"):
+        oracles.directional_fd(f, x, np.eye(16)[j], np.eye(16)[i])
+
+
+def test_fd_tolerance_is_capped_and_a_difference_only_a_wide_estimate_forgives_is_inconclusive():
+    J = np.array([1.0, 2.0])
+    err = np.array([0.0, 1e-3])                 # FD_SAFETY x 1e-3 = 1e-2 > FD_CAP_RTOL x scale
+    with oracles.recording() as rec:
+        oracles.assert_close_fd(J, J, err, "exact", scale=2.0)
+        with pytest.raises(oracles.FDInconclusive, match="cannot decide.*exceeds the cap"):
+            oracles.assert_close_fd(J + np.array([0.0, 1e-4]), J, err, "inside the wide tolerance only", scale=2.0)
+        with pytest.raises(AssertionError, match="differ") as e:
+            oracles.assert_close_fd(J + np.array([0.0, 1.0]), J, err, "beyond both", scale=2.0)
+        assert not isinstance(e.value, oracles.FDInconclusive)
+    assert rec.fd_capped == 3 and rec.fd_entries == 6
