@@ -1,6 +1,12 @@
 """Hypothesis profiles come from vanishing.checks.profiles; ``ci`` is the default.
 
 Choose another with ``pytest --hypothesis-profile dev|thorough``.
+
+Two tiers. A plain ``pytest`` (``-n auto``) runs every claim of the catalogue with its evidence, and
+the unit tests: fast enough to keep in the loop. The ``slow`` tier holds the tests of the testers
+that sweep every planted violation, and the end-to-end runs (wheel build, subprocess CLIs, the
+zoo of broken implementations). It runs when asked for (``pytest -m slow``; everything:
+``pytest -m "slow or not slow"``), when a test file or node ID is named, and always in CI.
 """
 import os
 
@@ -20,3 +26,28 @@ def pytest_runtest_logreport(report):
         if "could not import" in reason or "extra) is not installed" in reason or "No module named" in reason:
             report.outcome = "failed"
             report.longrepr = f"VANISHING_EXPECT_EXTRAS=1 but an extra is missing: {reason}"
+
+
+SLOW_TIER = ("the slow tier (tests of the testers over every planted violation, end-to-end runs) is not run by a plain "
+             "`pytest`: `pytest -n auto -m slow` runs it, `-m \"slow or not slow\"` runs everything (CI runs both)")
+
+
+def _slow_tier_asked_for(config):
+    """A -m expression, or test files / node IDs named on the command line (not just directories)."""
+    if config.getoption("markexpr", ""):
+        return True
+    return any("::" in a or a.endswith(".py") for a in config.args)
+
+
+def pytest_collection_modifyitems(config, items):
+    if _slow_tier_asked_for(config):
+        return
+    slow = [i for i in items if i.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [i for i in items if not i.get_closest_marker("slow")]
+
+
+def pytest_report_header(config):
+    if not _slow_tier_asked_for(config):
+        return f"vanishing: {SLOW_TIER}"

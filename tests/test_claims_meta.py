@@ -29,6 +29,7 @@ def test_check_docstring_opens_with_the_claim_id(claim_id):
     assert f"[{claim_id}]" in doc.splitlines()[0] if doc else False, f"{claim_id}: the check's docstring must open with the equation and [{claim_id}]"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("claim_id,plant", PLANTS)
 def test_planted_violation_is_caught(claim_id, plant):
     over = CHECKS[claim_id].plants[plant]

@@ -43,6 +43,7 @@ def test_version_and_help_import_nothing_heavy():
     assert r.stdout.splitlines() == ["vanishing " + vanishing.__version__, "[]"], r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_verify_only_writes_json_and_report(tmp_path):
     r = _vanishing("verify", "--only", SOME_ID, "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "cert"), cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -169,6 +170,7 @@ def test_table_shows_one_ratio_like_the_certificate(capsys):
 ZOO = Path(__file__).resolve().parent / "zoo" / "zoo.py"
 
 
+@pytest.mark.slow
 def test_no_hypothesis_directory_in_the_working_directory(tmp_path):
     """(verify: test_verify_only_writes_json_and_report)"""
     r = _vanishing("validate", f"{ZOO}:correct", "--only", "zoo.clip", "--quiet", cwd=tmp_path)
@@ -176,6 +178,7 @@ def test_no_hypothesis_directory_in_the_working_directory(tmp_path):
     assert not (tmp_path / ".hypothesis").exists()
 
 
+@pytest.mark.slow
 def test_jobs_gives_the_same_json_as_a_serial_run(tmp_path):
     ids = ["ACT-TANH-RANGE", "CLIP-NORM-CAP", "LSTM-FORGET-ZERO-NOT-ERASE"]   # refuted, corrected, corrected
     docs = []

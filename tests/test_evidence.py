@@ -53,6 +53,7 @@ def test_evidence_results_have_the_schema(claim_id):
         assert "\n" not in r.summary and r.summary and r.detail and r.seconds >= 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("claim_id,plant", PLANTS)
 def test_every_plant_makes_the_evidence_fail_or_is_declared_unaffected(claim_id, plant):
     results = evidence.run(claim_id, overrides=CHECKS[claim_id].plants[plant])

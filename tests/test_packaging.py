@@ -33,6 +33,7 @@ def test_version_and_module_entry_point(tmp_path):
     assert r.returncode == 0 and r.stdout.strip() == f"vanishing {vanishing.__version__}", (r.stdout, r.stderr)
 
 
+@pytest.mark.slow
 def test_wheel_contains_only_the_vanishing_package_and_its_data(tmp_path):
     # Built as a user would: pip's isolated build environment fetches the build backend that pyproject.toml
     # names (setuptools >= 70.1 builds wheels by itself). Without isolation, a fresh venv's bundled

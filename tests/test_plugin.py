@@ -121,6 +121,7 @@ def test_without_the_option_the_plugin_adds_nothing(suite):
     suite.runpytest_inprocess().assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_xdist_workers_use_the_seed_the_header_prints(suite):
     pytest.importorskip("xdist")
     res = suite.runpytest_inprocess(IMPL, "-n", "1", "--vanishing-profile", "dev", "-k", "forward and not fd")
