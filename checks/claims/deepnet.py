@@ -190,8 +190,10 @@ def _(c, s):
     @c.refutes(max_examples=20, reason="each example trains one net by SGD for up to 300 steps (about 0.1 s); offline about "
                                        "one net in ten reaches a ratio ≥ 1, so 20 draws miss it with probability ~0.1")
     @given(width=st.sampled_from((16, 32)), init_seed=st.integers(0, 2**30))
-    @example(width=32, init_seed=1)     # Hypothesis's shrunk counterexample on the digits (ratio 1.16 at step 300)
-    @example(width=32, init_seed=10)    # found offline; falls on both data sources (digits 1.52 at step 50, synthetic 1.07 at 150)
+    # Kept: it refutes on both data sources (the digits need the optional scikit-learn; without it the check
+    # trains on a synthetic stand-in), so the verdict does not depend on what is installed. Hypothesis's own
+    # shrunk find on the digits, init seed 1, refutes there only (see the record's counterexample).
+    @example(width=32, init_seed=10)
     def literal_much_lower_over_training(width, init_seed):
         X, Y, source = _digits()
         logged = _trained_ratios(s.backprop, width, init_seed, X, Y, c.id)
