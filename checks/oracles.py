@@ -25,7 +25,7 @@ from autograd import make_jvp
 from vanishing.checks import tolerances
 
 __all__ = [
-    "Recorder", "recording", "record_oracle", "assert_close", "assert_structure",
+    "Recorder", "recording", "record_oracle", "record_comparison", "assert_close", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
     "taylor_order", "check_jacobian", "diagonal_mask",
 ]
@@ -79,6 +79,11 @@ def _record(label, err, allowed):
     rec = _ACTIVE.get()
     if rec is not None:
         rec.note(label, err, allowed)
+
+
+def record_comparison(label, err, allowed):
+    """Record a comparison made by a caller's own comparison object (its worst |error| and allowed) in the active recording."""
+    _record(label, err, allowed)
 
 
 def _fmt(a):

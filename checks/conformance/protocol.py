@@ -11,6 +11,11 @@ Declarations
     2014); required when kind is ``"gru"``.
     ``dtype``: ``numpy.float64`` or ``numpy.float32`` (or their names).
     ``name`` (optional): shown in reports.
+    ``param_set`` (optional, default ``"canonical"``): the implementation's *native* parameter set, one of
+    ``vanishing.models.layouts.PARAM_SETS``: ``"two-biases"`` (PyTorch's RNN/LSTM: ``b_x``, ``b_h`` instead of
+    ``b``), ``"one-bias"`` (a GRU with one bias), ``"gru-bhn"`` (a GRU with ``b_x`` and ``b_hn`` only). The
+    validator then draws and passes exactly those keys, every one independently and non-zero, and expects
+    the gradient w.r.t. each of them; the reference runs on the documented map to the canonical layout.
 
 Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, c)``: a tuple of (H,) arrays.
     ``step(params, state, x) -> state'``: one step, x of shape (D,).
@@ -33,6 +38,8 @@ runner checks this and reports a broken adapter in one line.
 """
 
 import numpy as np
+
+from vanishing.models import layouts
 
 __all__ = [
     "CELL_KINDS",
@@ -85,6 +92,13 @@ class AdapterInfo:
         if self.dtype not in _DTYPES:
             raise AdapterError(f"adapter {label}: dtype must be float64 or float32; got {getattr(obj, 'dtype', None)!r}")
         self.name = getattr(obj, "name", None) or f"{type(obj).__name__}[{kind}, {_DTYPES[self.dtype]}]"
+        pset = getattr(obj, "param_set", "canonical") or "canonical"
+        if pset not in layouts.PARAM_SETS:
+            raise AdapterError(f"adapter {self.name}: param_set must be one of {', '.join(layouts.PARAM_SETS)}; got {pset!r}")
+        if kind in CELL_KINDS and kind not in layouts.PARAM_SETS[pset].kinds:
+            raise AdapterError(f"adapter {self.name}: param_set {pset!r} applies to {', '.join(layouts.PARAM_SETS[pset].kinds)}, "
+                               f"not to kind {kind!r}")
+        self.param_set = pset
         need = ("step", "forward", "vjp") if kind in CELL_KINDS else ()
         missing = [m for m in need if not callable(getattr(obj, m, None))]
         if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
@@ -112,32 +126,25 @@ class AdapterInfo:
 
     def to_dict(self):
         return {"name": self.name, "kind": self.kind, "reset": self.reset if self.kind == "gru" else None,
-                "dtype": self.dtype_name, "origin": self.origin}
+                "dtype": self.dtype_name, "param_set": self.param_set, "origin": self.origin}
 
 
 def describe(info):
     """'torch.nn.LSTMCell [lstm, float32]'."""
     extra = f", reset={info.reset}" if info.kind == "gru" else ""
+    if getattr(info, "param_set", "canonical") != "canonical":
+        extra += f", params={info.param_set}"
     return f"{info.name} [{info.kind}{extra}, {info.dtype_name}]"
 
 
-def param_keys(kind):
-    """Canonical parameter keys of a cell kind."""
-    return {"rnn-tanh": ("W_hh", "W_xh", "b"), "rnn-relu": ("W_hh", "W_xh", "b"), "lstm": ("W_x", "W_h", "b"),
-            "lstm-peephole": ("W_x", "W_h", "b", "p_i", "p_f", "p_o"), "gru": ("W_x", "W_h", "b_x", "b_h")}[kind]
+def param_keys(kind, pset="canonical"):
+    """Parameter keys of a cell kind in a parameter set (canonical by default)."""
+    return tuple(param_shapes(kind, 1, 1, pset))
 
 
-def param_shapes(kind, H, D):
-    """{key: shape} of the canonical parameters (docs/DESIGN.md)."""
-    if kind.startswith("rnn"):
-        return {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
-    n = 4 if kind.startswith("lstm") else 3
-    if kind == "gru":
-        return {"W_x": (n * H, D), "W_h": (n * H, H), "b_x": (n * H,), "b_h": (n * H,)}
-    out = {"W_x": (n * H, D), "W_h": (n * H, H), "b": (n * H,)}
-    if kind == "lstm-peephole":
-        out.update(p_i=(H,), p_f=(H,), p_o=(H,))
-    return out
+def param_shapes(kind, H, D, pset="canonical"):
+    """{key: shape} of the parameters (canonical: docs/DESIGN.md; others: ``layouts.PARAM_SETS``)."""
+    return layouts.param_set(pset).shapes(kind, H, D)
 
 
 def _invoke(info, method, *args):
@@ -213,7 +220,7 @@ def call_vjp(info, params, state0, xs, cotangents):
                   np.asarray(xs, dtype=info.dtype), tuple(np.asarray(c, dtype=info.dtype) for c in cotangents))
     if not isinstance(out, dict):
         raise CallError(f"{info.name}.vjp: expected a dict of gradients, got {type(out).__name__}")
-    shapes = dict(param_shapes(info.kind, H, D))
+    shapes = dict(param_shapes(info.kind, H, D, info.param_set))
     shapes["xs"] = (T, D)
     shapes["h0"] = (H,)
     if info.kind.startswith("lstm"):

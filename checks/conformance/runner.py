@@ -103,7 +103,7 @@ def smoke(info):
     try:
         if info.is_cell:
             H, D, T = 2, 3, 3
-            P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D).items()}
+            P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D, info.param_set).items()}
             s0 = tuple(rng.uniform(-0.5, 0.5, H) for _ in (("h", "c") if info.kind.startswith("lstm") else ("h",)))
             xs = rng.uniform(-1, 1, (T, D))
             out = call_forward(info, P, s0, xs)
@@ -193,10 +193,10 @@ def _snippet(info, check, case):
                   "from vanishing.models import clipping; print(clipping.clip_by_value(grads, threshold))"]
     elif check.name in ("gradients", "gradients-fd", "direct-path"):
         lines += ["print(adapter.vjp(params, state0, xs, cotangents))",
-                  f"print(reference.vjp({info.kind!r}, params, state0, xs, cotangents, reset={info.reset!r}))"]
+                  f"print(reference.vjp({info.kind!r}, params, state0, xs, cotangents, reset={info.reset!r}, pset={info.param_set!r}))"]
     else:
         lines += ["print(adapter.forward(params, state0, xs))",
-                  f"print(reference.forward({info.kind!r}, params, state0, xs, reset={info.reset!r}))"]
+                  f"print(reference.forward({info.kind!r}, params, state0, xs, reset={info.reset!r}, pset={info.param_set!r}))"]
     return "\n".join(lines)
 
 

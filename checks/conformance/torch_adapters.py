@@ -5,9 +5,11 @@
 ``nn.LSTM``, ``nn.GRU``, and ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``,
 each in float64 and float32.
 
-Parameters go in through ``vanishing.models.layouts.to_torch``: canonical ``b`` →
-``bias_ih`` and zeros → ``bias_hh`` (PyTorch sums the two), so ∂/∂b is the gradient of
-``bias_ih``. Gradients come from ``torch.autograd.grad``: PyTorch's own autodiff.
+Every native parameter is exercised: the RNN and LSTM adapters declare the ``"two-biases"``
+parameter set (``vanishing.models.layouts.PARAM_SETS``), so the validator draws ``b_x`` → ``bias_ih``
+and ``b_h`` → ``bias_hh`` independently and non-zero, and checks both gradients (a cell that
+ignored ``bias_hh`` would fail). The GRU's ``b_x``, ``b_h`` are canonical already. Gradients
+come from ``torch.autograd.grad``: PyTorch's own autodiff.
 """
 
 import numpy as np
@@ -37,6 +39,7 @@ class _TorchRecurrent:
         self.torch = _torch()
         self.kind, self.dtype = kind, np.dtype(dtype)
         self.reset = "after"                     # PyTorch's GRU applies r after the recurrent matmul
+        self.param_set = "canonical" if kind == "gru" else "two-biases"   # bias_ih and bias_hh, both drawn
         self._tdtype = {np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype]
         self._cache = {}
 
@@ -63,9 +66,9 @@ class _TorchRecurrent:
         """torch parameter gradients → canonical keys (see the module docstring for the biases)."""
         g = {k: (v.detach().numpy() if v is not None else np.zeros(tuple(named[k].shape), dtype=self.dtype)) for k, v in gp.items()}
         if self.kind.startswith("rnn"):
-            return {"W_hh": g["weight_hh"], "W_xh": g["weight_ih"], "b": g["bias_ih"]}
+            return {"W_hh": g["weight_hh"], "W_xh": g["weight_ih"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
         if self.kind == "lstm":
-            return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b": g["bias_ih"]}
+            return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
         return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
 
     def param_count(self, H, D):
