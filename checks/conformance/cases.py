@@ -356,6 +356,8 @@ def _visible(m, best_m):
     against a tolerance of 1e-14: a real failure, but one a reader cannot see. NaN (unknown) is accepted."""
     if m is None:
         return False
+    if getattr(best_m, "forward_differs", False) and not m.forward_differs:
+        return False   # a gradient failure whose forward differs too stays one: the report says so first
     if best_m is None or not np.isfinite(getattr(best_m, "rel", np.nan)) or not np.isfinite(getattr(m, "rel", np.nan)):
         return True
     return m.rel >= min(0.5 * best_m.rel, 1e-3)

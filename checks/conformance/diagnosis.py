@@ -105,14 +105,39 @@ def _impl_runs(info, cases, need_grads):
     return impl
 
 
+def _forward_differs_on(info, impl):
+    """How many of the runs' forward values differ from the reference."""
+    n = 0
+    for c, out, _, _ in impl:
+        ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+        M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+        n += any(not Comparison(g, r, forward_tol(info.dtype, m)).ok for g, r, m in zip(out, ref, M))
+    return n
+
+
 def _diagnose_cell(info, mismatch):
     case = mismatch.case
-    need_grads = mismatch.what in ("gradient", "structure") and not mismatch.forward_differs
-    head = "diagnosis (of the forward difference, which comes first)" if mismatch.forward_differs else "diagnosis"
+    pre = []
     cases = [case] + probe_cases(case.kind, case.reset, info.dtype, pset=case.pset)
+    forward_first = mismatch.forward_differs
+    if mismatch.what in ("gradient", "structure") and not forward_first:
+        runs = _impl_runs(info, cases, False)
+        k = _forward_differs_on(info, runs[1:]) if runs else 0
+        if k:   # the shrunk case kept the forward equal, but the forward check fails: that comes first
+            forward_first = True
+            pre = [f"diagnosis: the forward values differ from the reference on {k} of {len(runs) - 1} generic probe cases "
+                   "(the forward check fails too), so these are gradients of another function; fix the forward pass first"]
+    need_grads = mismatch.what in ("gradient", "structure") and not forward_first
+    head = "diagnosis (of the forward difference, which comes first)" if forward_first else "diagnosis"
     impl = _impl_runs(info, cases, need_grads)
     if not impl:
         return []
+    if pre:
+        return pre + _diagnose_outputs(info, case, impl, need_grads, head)
+    return _diagnose_outputs(info, case, impl, need_grads, head)
+
+
+def _diagnose_outputs(info, case, impl, need_grads, head):
     catalogue = mutants.mutants_for(case.kind, case.reset, case.pset)
     if not need_grads:
         catalogue = [m for m in catalogue if m.where == "forward"]
@@ -183,7 +208,7 @@ def _discrepancy(info, c, need_grads):
     return fwd, grads, rel
 
 
-def _scaled(c, s):
+def _case_scaled(c, s):
     return c.but(params={k: v * s for k, v in c.params.items()}, regime=f"×{s:g}")
 
 
@@ -244,7 +269,7 @@ def localise(info, case, need_grads):
             else:
                 out.append("gradients: match on the probe cases (the failure needs the failing case's own values)")
         base = probes[0]
-        sat = [(f"×{s:g}", _discrepancy(info, _scaled(base, s), need_grads)[2]) for s in (1, 4, 16)]
+        sat = [(f"×{s:g}", _discrepancy(info, _case_scaled(base, s), need_grads)[2]) for s in (1, 4, 16)]
         out.append("saturation: relative discrepancy ‖impl − ref‖/‖ref‖ is " + _trend(sat, "saturation") + " (weights scaled)")
         lng = [(f"T={T}", _discrepancy(info, _longer(base, T), need_grads)[2]) for T in (1, 4, 16)]
         out.append("length: relative discrepancy is " + _trend(lng, "T"))
