@@ -132,7 +132,7 @@ def _lstm(P, h0, c0, xs, o, peephole):
             a["i"] = a["i"] + Q["p_i"] * cp                  # i and f peek at c_{t−1}
             a["f"] = a["f"] + Q["p_f"] * cp
         i = _act(acts.get("i", "sigmoid"), a["i"], der.get("i"))
-        f = _act(acts.get("f", "sigmoid"), a["f"], der.get("f"))
+        f = _act(acts.get("f", "sigmoid"), a["f"] + o.get("forget_shift", 0.0), der.get("f"))
         g = _act(acts.get("g", "tanh"), a["g"], der.get("g"))
         if o.get("one_minus_f"):
             f = 1.0 - f
@@ -301,7 +301,9 @@ def _lstm_mutants(peephole):
             Mutant("Wh-transposed", "W_h is used transposed (each gate's recurrent block W_hk applied as W_hkᵀ)", {"transpose_Wh": True}),
             Mutant("output-from-old-cell", "h_t is computed from the old cell: h_t = o⊙tanh(c_{t−1}) instead of o⊙tanh(c_t)", {"old_cell": True}),
             Mutant("forget-one-minus", "the forget gate is applied as (1 − f): c_t = (1−f)⊙c_{t−1} + i⊙g", {"one_minus_f": True}),
-            Mutant("input-gate-unused", "the input gate is not applied: c_t = f⊙c_{t−1} + g", {"no_input_gate": True})]
+            Mutant("input-gate-unused", "the input gate is not applied: c_t = f⊙c_{t−1} + g", {"no_input_gate": True}),
+            Mutant("forget-bias-plus-one", "1 is added to the forget gate's pre-activation at call time, f = σ(a_f + 1) (TF1's "
+                   "forget_bias = 1, Sonnet's and Haiku's LSTM), on top of the bias b_f", {"forget_shift": 1.0})]
     if peephole:
         out += [Mutant("o-peeks-old-cell", "the output gate peeks at c_{t−1} where it should see the new c_t", {"o_sees_old_cell": True}),
                 Mutant("peepholes-unused", "the peephole weights p_i, p_f, p_o are unused", {"drop_peepholes": True})]

@@ -42,10 +42,10 @@ def lstm_hard_sigmoid_output():
                         lambda i, f, g, o: (_sig(i), _sig(f), anp.tanh(g), anp.clip(0.2 * o + 0.5, 0.0, 1.0), _same))
 
 
-def lstm_forget_bias_added():
-    """TF1's forget_bias = 1 added at call time on top of a stored bias that already holds it."""
-    return _LSTMVariant("novel.lstm_forget_bias_added",
-                        lambda i, f, g, o: (_sig(i), _sig(f + 1.0), anp.tanh(g), _sig(o), _same))
+def lstm_input_gate_copies_forget():
+    """A copy-paste slip: the input gate reads the forget gate's pre-activation, i = σ(a_f)."""
+    return _LSTMVariant("novel.lstm_input_gate_copies_forget",
+                        lambda i, f, g, o: (_sig(f), _sig(f), anp.tanh(g), _sig(o), _same))
 
 
 def lstm_cell_clipped():
@@ -143,7 +143,7 @@ def hand_sigmoid_prime_as_tanh_prime():
 #: factory → (check, "forward" or "backward")
 NOVEL = {
     "lstm_hard_sigmoid_output": ("forward", "forward"),
-    "lstm_forget_bias_added": ("forward", "forward"),
+    "lstm_input_gate_copies_forget": ("forward", "forward"),
     "lstm_cell_clipped": ("forward", "forward"),
     "gru_reset_on_input_too": ("forward", "forward"),
     "rnn_hard_tanh": ("forward", "forward"),
