@@ -29,7 +29,8 @@ HK_LSTM_ORDER, HK_GRU_ORDER = "igfo", "zrn"
 #: cell → [(difference dropped by the textbook variant, mutant that must reproduce it, what differs, claims it touches)]
 DIFFERENCES = {
     "VanillaRNN": [("activation", "act-relu", "h' = relu(W x + b_x + W' h + b_h): ReLU, not tanh, despite the name",
-                    "RNN claims stated for tanh (saturation, |h| ≤ 1) apply with relu's instead: h ≥ 0, unbounded")],
+                    "RNN-NORM-BOUND and RNN-STEP-JACOBIAN hold with relu (γ_g' = 1, g' ∈ {0, 1}); RNN-RELU-NOT-IDENTITY applies; "
+                    "the tanh saturation arguments do not (h ≥ 0, unbounded)")],
     "LSTM": [("gate order", "gate-order-igfo", "gate blocks stacked i, g, f, o (canonical and PyTorch: i, f, g, o)",
               "none: a layout (parameters are mapped)"),
              ("forget bias", "forget-bias-plus-one", "f = σ(a_f + 1): a forget bias of 1 added at call time, not stored",

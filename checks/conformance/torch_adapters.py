@@ -16,7 +16,7 @@ import numpy as np
 
 from vanishing.models import layouts
 
-__all__ = ["TorchCell", "TorchClip", "TorchLayer", "builtins"]
+__all__ = ["TorchCell", "TorchClip", "TorchLayer", "builtins", "stack_module", "stack_params"]
 
 
 def _torch():
@@ -31,6 +31,14 @@ def _torch():
 
 _TORCH_KIND = {"rnn-tanh": "rnn", "rnn-relu": "rnn", "lstm": "lstm", "gru": "gru"}
 
+#: Each PyTorch cell's convention (aten/src/ATen/native/RNN.cpp), for the conformance matrix.
+CONVENTIONS = {
+    "rnn-tanh": "h' = tanh(W_ih x + b_ih + W_hh h + b_hh): two biases, both drawn",
+    "rnn-relu": "h' = relu(W_ih x + b_ih + W_hh h + b_hh): two biases, both drawn; relu'(0) = 0",
+    "lstm": "gate order i, f, g, o; two biases b_ih + b_hh, both drawn; c' = f⊙c + i⊙g, h' = o⊙tanh(c')",
+    "gru": "gates r, z, n; reset after the matmul, b_hn inside r⊙(W_hn h + b_hn); h' = (1−z)⊙n + z⊙h",
+}
+
 
 class _TorchRecurrent:
     """Shared by the cell and the layer adapters: module cache, parameter loading, gradient mapping."""
@@ -40,6 +48,7 @@ class _TorchRecurrent:
         self.kind, self.dtype = kind, np.dtype(dtype)
         self.reset = "after"                     # PyTorch's GRU applies r after the recurrent matmul
         self.param_set = "canonical" if kind == "gru" else "two-biases"   # bias_ih and bias_hh, both drawn
+        self.convention = CONVENTIONS[kind]
         self._tdtype = {np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype]
         self._cache = {}
 
@@ -160,6 +169,7 @@ class TorchClip:
     """torch.nn.utils.clip_grad_norm_ (global norm, ε = 1e-6, returns the norm before) and clip_grad_value_."""
 
     kind = "clip"
+    convention = "clip_grad_norm_: global norm, coef = min(1, max_norm/(‖g‖ + 1e-6)), returns the norm before; clip_grad_value_: clamp"
     clip_eps = 1e-6      # clip_coef = max_norm / (total_norm + 1e-6), clamped to 1 (torch/nn/utils/clip_grad.py)
 
     def __init__(self, dtype):
@@ -195,3 +205,44 @@ def builtins(dtypes=(np.float64, np.float32)):
         out += [TorchLayer(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
         out.append(TorchClip(dt))
     return out
+
+
+# ---------------------------------------------------------------- multi-layer modules (models/stacked.py is their reference)
+def stack_module(kind, D, H, cfg, dtype, rng):
+    """(nn.RNN/LSTM/GRU(D, H, **cfg) in ``dtype`` with every parameter drawn from ``rng`` in [−1, 1]: both biases
+    independently, None, None)."""
+    torch = _torch()
+    nn = torch.nn
+    if kind.startswith("rnn"):
+        m = nn.RNN(D, H, nonlinearity=kind.split("-")[1], **cfg)
+    else:
+        m = {"lstm": nn.LSTM, "gru": nn.GRU}[kind](D, H, **cfg)
+    m = m.to({np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[np.dtype(dtype)])
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.from_numpy(rng.uniform(-1, 1, tuple(p.shape)).astype(dtype)))
+    return m, None, None
+
+
+def stack_params(kind, flat, cfg):
+    """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
+    order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
+    L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
+    per = 5 if cfg.get("proj_size") else 4
+    layers, k = [], 0
+    for _ in range(L):
+        lay = []
+        for _ in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = flat[k:k + 4]
+            if kind.startswith("rnn"):
+                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
+            elif kind == "lstm":
+                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
+                if per == 5:
+                    P["W_hr"] = flat[k + 4]
+            else:
+                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            lay.append(P)
+            k += per
+        layers.append(lay)
+    return layers
