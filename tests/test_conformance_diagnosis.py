@@ -154,8 +154,8 @@ def test_the_comparison_object_is_public_and_the_gate_order_is_defined_once():
     assert not re.search(r"from vanishing\.checks\.conformance\.checks import \([^)]*\b_\w+", src), "diagnosis imports a private name"
     spelled = []
     for path in [*(ROOT / "checks" / "conformance").glob("*.py"), *(ROOT / "models").glob("*.py")]:
-        if path.name == "layouts.py":
-            continue
+        if path.name == "layouts.py" or path.name.endswith("_adapters.py"):
+            continue   # layouts defines the canonical order; an adapter module states its framework's own (e.g. Flax's i, f, g, o)
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if re.search(r"[\"'](ifgo|rzn)[\"']", line):
                 spelled.append(f"{path.name}:{n}")

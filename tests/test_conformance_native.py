@@ -57,6 +57,8 @@ def test_torch_builtins_draw_both_biases():
     assert infos["torch.nn.LSTMCell[float64]"].param_set == "two-biases"
     assert infos["torch.nn.RNN(tanh)[float32]"].param_set == "two-biases"
     assert infos["torch.nn.GRUCell[float64]"].param_set == "canonical"   # b_x, b_h are PyTorch's bias_ih, bias_hh
+    stacks = [n for n, i in infos.items() if i.kind == "stack"]
+    assert "torch.nn.LSTM(num_layers=2, bidirectional, proj_size=1)[float32]" in stacks and len(stacks) == 8
 
 
 @pytest.mark.parametrize("pset", sorted(layouts.PARAM_SETS))
@@ -105,3 +107,45 @@ def test_to_torch_writes_both_biases():
     assert np.array_equal(sd["bias_ih"], P["b_x"]) and np.array_equal(sd["bias_hh"], P["b_h"])
     back = layouts.from_torch("lstm", sd)
     assert np.array_equal(back["b"], P["b_x"] + P["b_h"])
+
+
+def test_a_multilayer_module_ignoring_one_recurrent_bias_is_rejected_and_located():
+    """nn.GRU(num_layers=2, bidirectional) whose layer-1 reverse direction ignores bias_hh: rejected by the stack check,
+    located in layer 1, direction reverse."""
+    pytest.importorskip("torch")
+    from vanishing.checks.conformance.torch_adapters import TorchStack
+
+    class Drops(TorchStack):
+        def run(self, params, xs, h0, c0, cotangents):
+            names = [n for n, _ in self.param_shapes(np.shape(params[1])[0] // 3, np.shape(params[0])[1])]
+            k = names.index("bias_hh_l1_reverse")
+            params = list(params)
+            params[k] = np.zeros_like(params[k])
+            outs, g = super().run(params, xs, h0, c0, cotangents)
+            g["bias_hh_l1_reverse"] = np.zeros_like(g["bias_hh_l1_reverse"])
+            return outs, g
+    a = Drops("gru", {"num_layers": 2, "bidirectional": True, "batch_first": True}, np.float64)
+    a.name = "zoo.gru_stack_drops_bias_hh_l1_reverse"
+    (r,) = validate_adapter(AdapterInfo(a, origin="test")).results
+    assert r.status == "fail", r.text()
+    assert any("the gradient w.r.t. bias_hh_l1_reverse differs" in ln for ln in r.lines), r.text()
+    assert "bias_hh_l1_reverse (layer 1, reverse direction) is zero where the reference's is not" in r.diagnosis[0], r.diagnosis
+
+
+def test_the_subnormal_floor_is_declared_never_assumed():
+    from vanishing.checks import tolerances
+    from vanishing.checks.conformance.checks import subnormal_floor
+
+    class A:
+        kind, dtype, name = "lstm", np.float32, "a"
+        flushes_subnormals = False
+
+        def step(self, *a):
+            pass
+        forward = vjp = step
+    base = tolerances.forward_error(np.float32, np.zeros(1))
+    assert subnormal_floor(base, AdapterInfo(A())) is base
+    A.flushes_subnormals = True
+    t = subnormal_floor(base, AdapterInfo(A()))
+    assert np.all(t.bound(np.zeros(1)) >= np.finfo(np.float32).tiny) and "flushes subnormals" in t.reason
+    assert np.all(base.bound(np.zeros(1)) < 1e-40)   # without the declaration a flushed 3.6e-39 fails

@@ -18,7 +18,7 @@ from vanishing.checks import tolerances
 from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.protocol import param_shapes
 
-__all__ = ["REGIMES", "Case", "ClipCase", "cell_cases", "clip_cases", "probe_cases", "probe_clip_cases"]
+__all__ = ["REGIMES", "Case", "ClipCase", "StackCase", "cell_cases", "clip_cases", "probe_cases", "probe_clip_cases", "stack_cases"]
 
 #: Input regimes. "saturated": weights scaled by 30 or 300, so |pre-activation| reaches 1e2–1e3
 #: (sigmoid rounds to 1 above ~36.7 in float64, ~16.6 in float32); "zero-state": h0 = c0 = 0.
@@ -154,6 +154,117 @@ def _order_one(c):
 def _nonzero(a):
     """An all-zero array replaced by 0.5s: every native parameter is exercised (a zero bias_hh hides a cell ignoring it)."""
     return a if np.any(a) else np.full(np.shape(a), 0.5)
+
+
+@dataclass
+class StackCase:
+    """A multi-layer module's input: its parameters (a list, the module's order), a batch, states and cotangents."""
+
+    cell: str
+    config: dict
+    dtype: object
+    names: list
+    params: list
+    xs: np.ndarray
+    h0: np.ndarray
+    c0: object
+    cot: list
+
+    def key(self):
+        h = hashlib.sha1(repr(sorted(self.config.items())).encode())
+        for a in [*self.params, self.xs, self.h0, *([] if self.c0 is None else [self.c0]), *self.cot]:
+            h.update(str(np.shape(a)).encode())
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+        return h.hexdigest()
+
+    @property
+    def B(self):
+        return self.xs.shape[0 if self.config.get("batch_first") else 1]
+
+    @property
+    def T(self):
+        return self.xs.shape[1 if self.config.get("batch_first") else 0]
+
+    def __repr__(self):
+        return f"StackCase({self.cell}, {self.config}, B={self.B}, T={self.T})"
+
+    def to_json(self):
+        return {"cell": self.cell, "config": self.config, "params": {n: np.asarray(p).tolist() for n, p in zip(self.names, self.params)},
+                "xs": self.xs.tolist(), "h0": self.h0.tolist(), "c0": None if self.c0 is None else self.c0.tolist(),
+                "cotangents": [np.asarray(c).tolist() for c in self.cot]}
+
+    def source(self):
+        dt = np.dtype(self.dtype).name
+        return (["params = ["] + [f"    np.array({_lit(p)}, dtype=np.{dt}),  # {n}" for n, p in zip(self.names, self.params)] + ["]"]
+                + [f"xs = np.array({_lit(self.xs)}, dtype=np.{dt})", f"h0 = np.array({_lit(self.h0)}, dtype=np.{dt})",
+                   "c0 = None" if self.c0 is None else f"c0 = np.array({_lit(self.c0)}, dtype=np.{dt})",
+                   "cotangents = [" + ", ".join(f"np.array({_lit(c)}, dtype=np.{dt})" for c in self.cot) + "]"])
+
+    def brief(self, limit=800):
+        s = (f"{self.cell} {self.config} B={self.B} T={self.T} " + " ".join(f"{n}={_lit(p)}" for n, p in zip(self.names, self.params))
+             + f" xs={_lit(self.xs)} h0={_lit(self.h0)}" + ("" if self.c0 is None else f" c0={_lit(self.c0)}")
+             + " cotangents=" + " ".join(_lit(c) for c in self.cot))
+        s = " ".join(s.split())
+        return s if len(s) <= limit else s[:limit] + " …"
+
+
+@st.composite
+def stack_cases(draw, cell, config, dtype, param_shapes):
+    """Sizes H (> proj_size), D, T ≤ 4, B ≤ 3; every parameter in [−1, 1] (none all-zero), inputs, states, O(1) cotangents."""
+    P = config.get("proj_size") or 0
+    H = draw(st.integers(max(1, P + 1), max(3, P + 1)), label="H")
+    D = draw(st.integers(1, 3), label="D")
+    T = draw(st.integers(1, 4), label="T")
+    B = draw(st.integers(1, 3), label="B")
+    L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
+    Hout = P or H
+    shapes = param_shapes(H, D)
+    params = [_r(_nonzero(draw(S.matrices(*s, -1.0, 1.0) if len(s) == 2 else S.vectors(s[0], -1.0, 1.0), label=n)), dtype)
+              for n, s in shapes]
+    xs = draw(hnp_arrays((B, T, D) if config.get("batch_first") else (T, B, D), 3.0), label="xs")
+    h0 = draw(hnp_arrays((L * dirs, B, Hout), 1.0), label="h0")
+    c0 = draw(hnp_arrays((L * dirs, B, H), 3.0), label="c0") if cell == "lstm" else None
+    out_shape = (B, T, dirs * Hout) if config.get("batch_first") else (T, B, dirs * Hout)
+    cot = [_order_one(draw(hnp_arrays(out_shape, 1.0), label="d output")), _order_one(draw(hnp_arrays((L * dirs, B, Hout), 1.0), label="d h_n"))]
+    if cell == "lstm":
+        cot.append(_order_one(draw(hnp_arrays((L * dirs, B, H), 1.0), label="d c_n")))
+    return StackCase(cell, dict(config), np.dtype(dtype), [n for n, _ in shapes], params, _r(xs, dtype), _r(h0, dtype),
+                     None if c0 is None else _r(c0, dtype), [_r(c, dtype) for c in cot])
+
+
+def simple_stack_case(cell, config, dtype, param_shapes, seed=0):
+    """One ordinary stack case (H = proj_size + 2, D = 2, T = 2, B = 2, small values): the smoke test's."""
+    rng = np.random.default_rng(seed)
+    P = config.get("proj_size") or 0
+    H, D, T, B = P + 2, 2, 2, 2
+    L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
+    Hout = P or H
+    shapes = param_shapes(H, D)
+    u = lambda *s: _r(rng.uniform(-0.5, 0.5, s), dtype)
+    bf = config.get("batch_first")
+    cot = [u(*((B, T, dirs * Hout) if bf else (T, B, dirs * Hout))), u(L * dirs, B, Hout)] + ([u(L * dirs, B, H)] if cell == "lstm" else [])
+    return StackCase(cell, dict(config), np.dtype(dtype), [n for n, _ in shapes], [u(*s) for _, s in shapes],
+                     u(*((B, T, D) if bf else (T, B, D))), u(L * dirs, B, Hout), u(L * dirs, B, H) if cell == "lstm" else None, cot)
+
+
+def hnp_arrays(shape, bound):
+    """Float64 arrays of ``shape`` with entries in [−bound, bound]."""
+    from hypothesis.extra import numpy as hnp
+    return hnp.arrays(np.float64, shape, elements=S.floats(-bound, bound))
+
+
+def _stack_candidates(case):
+    """Simpler stack cases: one sequence of the batch, fewer steps, rounded arrays (cotangents kept O(1))."""
+    bf = case.config.get("batch_first")
+    if case.B > 1:
+        sl = (slice(0, 1), slice(None)) if bf else (slice(None), slice(0, 1))
+        cot = [case.cot[0][sl]] + [c[:, :1] for c in case.cot[1:]]
+        yield dataclasses.replace(case, xs=case.xs[sl], h0=case.h0[:, :1], c0=None if case.c0 is None else case.c0[:, :1], cot=cot)
+    if case.T > 1:
+        sl = (slice(None), slice(0, 1)) if bf else (slice(0, 1),)
+        yield dataclasses.replace(case, xs=case.xs[sl], cot=[case.cot[0][sl]] + list(case.cot[1:]))
+    yield dataclasses.replace(case, params=[_simplify(p, case.dtype) for p in case.params], xs=_simplify(case.xs, case.dtype),
+                              h0=_simplify(case.h0, case.dtype), c0=None if case.c0 is None else _simplify(case.c0, case.dtype))
 
 
 def _params_strategy(kind, H, D, pset="canonical"):
@@ -371,12 +482,13 @@ def shrink(case, still_fails, budget=40):
     are candidates whose discrepancy becomes invisible relative to the values (:func:`_visible`).
     """
     used, best = 0, case
-    best_m = still_fails(case) if not isinstance(case, ClipCase) else None
+    best_m = still_fails(case) if isinstance(case, Case) else None
     used += best_m is not None
     progress = True
     while progress and used < budget:
         progress = False
-        gen = _clip_candidates(best) if isinstance(best, ClipCase) else _candidates(best)
+        gen = (_clip_candidates(best) if isinstance(best, ClipCase) else _stack_candidates(best) if isinstance(best, StackCase)
+               else _candidates(best))
         for cand in gen:
             if used >= budget:
                 break

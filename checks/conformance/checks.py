@@ -17,17 +17,18 @@ from hypothesis import strategies as st
 
 from vanishing.checks import oracles, tolerances
 from vanishing.checks.conformance import bounds, reference
-from vanishing.checks.conformance.cases import cell_cases, clip_cases
+from vanishing.checks.conformance.cases import cell_cases, clip_cases, stack_cases
 from vanishing.checks.conformance.protocol import (
     CallError,
     call_clip_norm,
     call_clip_value,
     call_forward,
+    call_stack,
     call_step,
     call_vjp,
     param_shapes,
 )
-from vanishing.models import clipping, gru, lstm
+from vanishing.models import clipping, gru, lstm, stacked
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
 __all__ = ["CHECKS", "Check", "Comparison", "Mismatch", "compare", "compare_grads", "compare_outputs", "forward_tol", "grad_tol"]
@@ -138,17 +139,30 @@ def gradient_scale(case):
     return max((float(np.max(np.abs(v))) for v in g.values() if np.size(v)), default=0.0)
 
 
+def subnormal_floor(tol, info):
+    """``tol`` plus the smallest normal number, for an adapter that declares ``flushes_subnormals = True``.
+
+    An implementation that flushes subnormal results to zero (XLA on CPU does, in eager JAX operations and in parts
+    of compiled code; CPUs in FTZ/DAZ mode do) returns 0 for a true value below tiny(dtype) (1.2e-38 in float32),
+    an absolute error up to tiny instead of gradual underflow's u·tiny. Declared by the adapter, never assumed.
+    """
+    if not getattr(info, "flushes_subnormals", False):
+        return tol
+    return tolerances.override(tol, tol.reason + " + tiny(dtype): the adapter declares that it flushes subnormals to zero",
+                               atol=np.asarray(tol.atol) + _tiny(info.dtype))
+
+
 def grad_tol(dtype, ref_grads, scale=0.0):
     """tolerances.gradient(dtype, scale = max(the largest reference gradient entry, ``scale``, the smallest normal))."""
     s = max((float(np.max(np.abs(g))) for g in ref_grads.values() if np.size(g)), default=0.0)
     return tolerances.gradient(dtype, scale=max(s, scale, _tiny(dtype)))
 
 
-def compare_outputs(names, got, ref, M, dtype, prefix=""):
+def compare_outputs(names, got, ref, M, dtype, prefix="", info=None):
     """Located lines for every output that differs, and the worst (ratio, err, allowed, rel) (empty lines: all conform)."""
     lines, worst = [], (0.0, 0.0, 0.0, 0.0)
     for name, g, r, m in zip(names, got, ref, M):
-        c = compare(g, r, forward_tol(dtype, m), f"{prefix}{name}")
+        c = compare(g, r, subnormal_floor(forward_tol(dtype, m), info), f"{prefix}{name}")
         worst = _worse(worst, c)
         if c.ok:
             continue
@@ -236,7 +250,7 @@ def forward_lines(info, case):
     ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
     M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
     got = call_forward(info, case.params, case.state0, case.xs)
-    return compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ")
+    return compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ", info)
 
 
 def _forward_first(info, case, lines):
@@ -266,7 +280,7 @@ class ForwardValues(Check):
             s_got = call_step(info, case.params, case.state0, case.xs[0])
             M1 = bounds.magnitudes(case.kind, case.params, case.state0, case.xs[:1], case.reset, case.pset)
             M1 = (M1[0][0],) + tuple(M1[1:])
-            lines, worst = compare_outputs(("h_1", "c_1")[:len(s_ref)], s_got, s_ref, M1, info.dtype, "step: ")
+            lines, worst = compare_outputs(("h_1", "c_1")[:len(s_ref)], s_got, s_ref, M1, info.dtype, "step: ", info)
         if lines:
             raise Mismatch("forward", lines, case, *worst)
 
@@ -295,7 +309,7 @@ class Gradients(Check):
     def body(self, info, case):
         ref = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset)
         got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
-        lines, worst = compare_grads(case.kind, got, ref, grad_tol(info.dtype, ref, gradient_scale(case)), case.H)
+        lines, worst = compare_grads(case.kind, got, ref, subnormal_floor(grad_tol(info.dtype, ref, gradient_scale(case)), info), case.H)
         if lines:
             lines, fwd = _forward_first(info, case, lines)
             raise Mismatch("gradient", lines, case, *worst, forward_differs=fwd)
@@ -604,4 +618,91 @@ class ClipValue(Check):
             raise Mismatch("clip", lines, case, *worst)
 
 
-CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue()]
+def stack_layers(cell, config, params):
+    """``layers[l][d]`` for ``vanishing.models.stacked`` from a stack's parameter list (PyTorch's order: per layer,
+    per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]; RNN/LSTM biases summed)."""
+    L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
+    per = 5 if config.get("proj_size") else 4
+    layers, k = [], 0
+    for _ in range(L):
+        lay = []
+        for _ in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = params[k:k + 4]
+            if cell.startswith("rnn"):
+                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
+            elif cell == "lstm":
+                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
+                if per == 5:
+                    P["W_hr"] = params[k + 4]
+            else:
+                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            lay.append(P)
+            k += per
+        layers.append(lay)
+    return layers
+
+
+def stack_reference(case):
+    """(outputs, grads) of ``vanishing.models.stacked`` on a StackCase: values, and autograd's VJP w.r.t. every
+    parameter (by name), xs, h0 and c0."""
+    import autograd
+    import autograd.numpy as anp
+
+    def run(params, xs, h0, c0):
+        return stacked.batch_forward(case.cell, stack_layers(case.cell, case.config, params), h0, xs, c0,
+                                     batch_first=case.config.get("batch_first", False))
+
+    def loss(z):
+        return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))
+    z = {"p": list(case.params), "xs": case.xs, "h0": case.h0, **({} if case.c0 is None else {"c0": case.c0})}
+    with np.errstate(over="ignore"):
+        outs = tuple(np.asarray(o) for o in run(case.params, case.xs, case.h0, case.c0))
+        g = autograd.grad(loss)(z)
+    grads = {n: np.asarray(v) for n, v in zip(case.names, g["p"])}
+    grads.update({k: np.asarray(g[k]) for k in ("xs", "h0", "c0") if k in g})
+    return outs, grads
+
+
+class StackModule(Check):
+    name = "stack"
+    claim = ("a multi-layer module (num_layers, bidirectional, batch_first, proj_size as configured) on a batch equals the "
+             "composition of the reference cells (vanishing.models.stacked): its output, h_n and c_n, and its own gradients "
+             "w.r.t. every parameter (both biases drawn), the inputs and the initial states")
+    max_examples = 15
+    reason = "each example runs the module and autograd through an unrolled multi-layer reference on a batch"
+
+    def applies(self, info):
+        return info.kind == "stack"
+
+    def strategy(self, info):
+        return stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+
+    def body(self, info, case):
+        ref, gref = stack_reference(case)
+        shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
+        shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
+        got, g = call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, shapes)
+        # Values: the value tolerance at the outputs' scale (values of tanh/σ compositions are O(1); no saturated regime here).
+        vt = tolerances.value(info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
+        lines, worst = [], (0.0, 0.0, 0.0, 0.0)
+        for name, o, r in zip(("output", "h_n", "c_n"), got, ref):
+            c = compare(o, r, vt, f"stack {name}")
+            worst = _worse(worst, c)
+            if not c.ok:
+                lines.append(f"{name} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: got "
+                             f"{float(c.got[c.worst]):.17g}, expected {float(c.expected[c.worst]):.17g}, |error| "
+                             f"{float(c.err[c.worst]):.3g} > allowed {float(c.allowed[c.worst]):.3g}")
+        gt = tolerances.gradient(info.dtype, scale=max([1.0] + [float(np.max(np.abs(v))) for v in gref.values() if np.size(v)]))
+        for k in gref:
+            c = compare(g[k], gref[k], gt, f"stack ∂/∂{k}")
+            worst = _worse(worst, c)
+            if not c.ok:
+                lines.append(f"the gradient w.r.t. {k} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: "
+                             f"got {float(c.got[c.worst]):.17g}, expected {float(c.expected[c.worst]):.17g}"
+                             + (f"; the {k} gradient is zero: is {k} used?" if not np.any(g[k]) and np.any(gref[k]) else ""))
+        if lines:
+            raise Mismatch("stack", lines, case, *worst)
+
+
+CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue(),
+          StackModule()]

@@ -14,7 +14,7 @@ import numpy as np
 
 from vanishing.checks import tolerances
 from vanishing.checks.conformance import bounds, mutants, reference
-from vanishing.checks.conformance.cases import ClipCase, probe_cases, probe_clip_cases
+from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases, probe_clip_cases
 from vanishing.checks.conformance.checks import (
     GATE_ORDER,
     Comparison,
@@ -22,6 +22,7 @@ from vanishing.checks.conformance.checks import (
     grad_tol,
     gradient_scale,
     norm_tol,
+    subnormal_floor,
 )
 from vanishing.checks.conformance.protocol import (
     CallError,
@@ -66,7 +67,7 @@ def _cell_score(info, mutant, case, impl_out, impl_grads, gscale=0.0):
     if not all(np.all(np.isfinite(o)) for o in mo):
         return np.inf
     M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
-    score = _worst((g, m, forward_tol(dtype, Mi)) for g, m, Mi in zip(impl_out, mo, M))
+    score = _worst((g, m, subnormal_floor(forward_tol(dtype, Mi), info)) for g, m, Mi in zip(impl_out, mo, M))
     if impl_grads is not None and score <= 1.0:
         mg = _mutant_grads(case, mutant)
         tol = grad_tol(dtype, mg, gscale)
@@ -111,7 +112,7 @@ def _forward_differs_on(info, impl):
     for c, out, _, _ in impl:
         ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
         M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
-        n += any(not Comparison(g, r, forward_tol(info.dtype, m)).ok for g, r, m in zip(out, ref, M))
+        n += any(not Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)).ok for g, r, m in zip(out, ref, M))
     return n
 
 
@@ -196,7 +197,7 @@ def _discrepancy(info, c, need_grads):
     ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
     M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
     got = call_forward(info, c.params, c.state0, c.xs)
-    fwd = {n: Comparison(g, r, forward_tol(info.dtype, m)) for n, g, r, m in zip(("hs", "c_T"), got, ref, M)}
+    fwd = {n: Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)) for n, g, r, m in zip(("hs", "c_T"), got, ref, M)}
     rel = _rel(got, ref)
     grads = {}
     if need_grads:
@@ -401,10 +402,34 @@ def _crash_facts(mismatch):
             "so a formula that overflows there (e.g. exp(2a) in (e^{2a}−1)/(e^{2a}+1), exp(−a) in 1/(1+e^{−a})) is a candidate"]
 
 
+def _stack_facts(mismatch):
+    """Where a multi-layer module differs: the layers and directions whose parameters' gradients differ."""
+    import re
+    names = [m.group(1) for ln in mismatch.lines for m in [re.match(r"the gradient w\.r\.t\. (\S+) differs", ln)] if m]
+    outs = [ln.split(" ", 1)[0] for ln in mismatch.lines if ln.split(" ", 1)[0] in ("output", "h_n", "c_n")]
+    layers = sorted({int(m.group(1)) for n in names for m in [re.search(r"_l(\d+)", n)] if m})
+    dirs = sorted({"reverse" if n.endswith("_reverse") else "forward" for n in names if "_l" in n})
+    unused = [m.group(1) for ln in mismatch.lines for m in [re.search(r"the (\S+) gradient is zero: is", ln)] if m]
+    parts = []
+    if unused:
+        where = [f"{n} (layer {m.group(1)}, {'reverse' if n.endswith('_reverse') else 'forward'} direction)"
+                 for n in unused for m in [re.search(r"_l(\d+)", n)] if m]
+        parts.append("the gradient w.r.t. " + ", ".join(where or unused) + " is zero where the reference's is not: that "
+                     "parameter looks unused")
+    if outs:
+        parts.append(f"the values differ ({', '.join(outs)})")
+    if layers and not unused:
+        parts.append(f"the parameter gradients differ in layer(s) {', '.join(map(str, layers))}, direction(s) {', '.join(dirs)}")
+    return ["diagnosis: no known bug is catalogued for multi-layer modules (the cells' catalogue applies to each cell alone); "
+            "where it lies: " + ("; ".join(parts) or "the input and state gradients only")]
+
+
 def diagnose(info, mismatch, check=""):
     """Diagnosis lines for a failing case (possibly empty)."""
     if mismatch.what == "crash":
         return _crash_facts(mismatch)
+    if isinstance(mismatch.case, StackCase):
+        return _stack_facts(mismatch)
     if isinstance(mismatch.case, ClipCase):
         return _diagnose_clip(info, mismatch, check)
     return _diagnose_cell(info, mismatch)

@@ -56,6 +56,7 @@ class JaxCell:
     """One recurrent cell of a JAX framework, unrolled over the sequence, gradients by ``jax.vjp``."""
 
     framework = ""
+    flushes_subnormals = True   # XLA on CPU flushes subnormal results to zero (eager operations, parts of compiled code)
     convention = ""        # how the framework's cell differs from the canonical layout and equations (the matrix shows it)
     differences = ()       # ((mutant name, what differs, claim IDs touched), ...): confirmed by the textbook variant
 

@@ -103,6 +103,7 @@ class KerasRecurrent:
 
     def __init__(self, what, dtype, textbook=None):
         self.keras, self.backend = backend()
+        self.flushes_subnormals = self.backend == "jax"   # XLA on CPU flushes subnormal results to zero
         self.what, self.dtype, self.textbook = what, np.dtype(dtype), textbook
         self.kind, self.reset, self.param_set = _SPEC[what]
         self.convention = _CONV[what]

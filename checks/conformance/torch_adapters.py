@@ -16,7 +16,7 @@ import numpy as np
 
 from vanishing.models import layouts
 
-__all__ = ["TorchCell", "TorchClip", "TorchLayer", "builtins", "stack_module", "stack_params"]
+__all__ = ["TorchCell", "TorchClip", "TorchLayer", "TorchStack", "builtins", "stack_module", "stack_params"]
 
 
 def _torch():
@@ -197,6 +197,77 @@ class TorchClip:
         return [p.grad.numpy() for p in ps]
 
 
+class TorchStack:
+    """nn.RNN / LSTM / GRU with several layers, both directions, batch_first, a projection (LSTM), on a batch
+    (kind ``"stack"``, checked against ``vanishing.models.stacked``); gradients by torch.autograd.grad."""
+
+    kind = "stack"
+
+    def __init__(self, cell, config, dtype):
+        self.torch = _torch()
+        self.cell, self.config, self.dtype = cell, dict(config), np.dtype(dtype)
+        base = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell]
+        opts = [f"num_layers={config['num_layers']}"] + [k for k in ("bidirectional", "batch_first") if config.get(k)]
+        opts += [f"proj_size={config['proj_size']}"] if config.get("proj_size") else []
+        opts += ["relu"] if cell == "rnn-relu" else []
+        self.name = f"torch.nn.{base}({', '.join(opts)})[{self.dtype.name}]"
+        self.convention = (CONVENTIONS[cell] + "; layer l > 0 reads [forward, reverse] outputs of layer l−1; h_n, c_n stacked "
+                           "layer-major, direction-minor" + ("; h_t = W_hr (o⊙tanh c_t)" if config.get("proj_size") else ""))
+        self._cache = {}
+
+    def _module(self, H, D):
+        if (H, D) not in self._cache:
+            nn = self.torch.nn
+            cfg = {k: v for k, v in self.config.items() if v or k == "num_layers"}
+            if self.cell.startswith("rnn"):
+                m = nn.RNN(D, H, nonlinearity=self.cell.split("-")[1], **cfg)
+            else:
+                m = {"lstm": nn.LSTM, "gru": nn.GRU}[self.cell](D, H, **cfg)
+            self._cache[(H, D)] = m.to({np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype])
+        return self._cache[(H, D)]
+
+    def param_shapes(self, H, D):
+        return [(n, tuple(p.shape)) for n, p in self._module(H, D).named_parameters()]
+
+    def run(self, params, xs, h0, c0, cotangents):
+        torch = self.torch
+        H = np.shape(params[1])[0] // {"rnn-tanh": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}[self.cell]   # weight_hh_l0 (nH, ·)
+        D = np.shape(params[0])[1]
+        m = self._module(H, D)
+        named = list(m.named_parameters())
+        with torch.no_grad():
+            for (_, p), v in zip(named, params):
+                p.copy_(torch.from_numpy(np.array(v, dtype=self.dtype)))
+        xt = torch.from_numpy(np.array(xs, dtype=self.dtype)).requires_grad_(True)
+        ht = torch.from_numpy(np.array(h0, dtype=self.dtype)).requires_grad_(True)
+        ins = [xt, ht]
+        import warnings
+        with warnings.catch_warnings():   # "LSTM with projections is not supported with oneDNN": torch's notice, not ours
+            warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+            if self.cell == "lstm":
+                ct = torch.from_numpy(np.array(c0, dtype=self.dtype)).requires_grad_(True)
+                ins.append(ct)
+                out, (hn, cn) = m(xt, (ht, ct))
+                outs = (out, hn, cn)
+            else:
+                out, hn = m(xt, ht)
+                outs = (out, hn)
+            grads = torch.autograd.grad(outs, ins + [p for _, p in named],
+                                        grad_outputs=[torch.from_numpy(np.array(c, dtype=self.dtype)) for c in cotangents])
+        g = {n: gi.numpy() for (n, _), gi in zip(named, grads[len(ins):])}
+        g.update({k: gi.numpy() for k, gi in zip(("xs", "h0", "c0"), grads[:len(ins)])})
+        return tuple(o.detach().numpy() for o in outs), g
+
+
+#: The multi-layer configurations `vanishing validate torch` checks (what people instantiate).
+STACK_CONFIGS = [
+    ("rnn-tanh", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("lstm", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("lstm", {"num_layers": 2, "bidirectional": True, "batch_first": False, "proj_size": 1}),
+    ("gru", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+]
+
+
 def builtins(dtypes=(np.float64, np.float32)):
     """Every built-in PyTorch adapter, in each dtype."""
     out = []
@@ -204,6 +275,7 @@ def builtins(dtypes=(np.float64, np.float32)):
         out += [TorchCell(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
         out += [TorchLayer(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
         out.append(TorchClip(dt))
+        out += [TorchStack(c, cfg, dt) for c, cfg in STACK_CONFIGS]
     return out
 
 
