@@ -80,7 +80,8 @@ def _adapter_row(info, rep):
         else:
             checks[r.check] = r.status
             unexplained.append({"check": r.check, "status": r.status, "message": r.lines[:2], "diagnosis": r.diagnosis[:2]})
-    return {"adapter": info.name, "cell": info.name.split("[")[0], "dtype": info.dtype_name, "kind": info.kind,
+    kind = f"stack of {info.cell}" if info.kind == "stack" else info.kind
+    return {"adapter": info.name, "cell": info.name.split("[")[0], "dtype": info.dtype_name, "kind": kind,
             "reset": info.reset if info.kind == "gru" else None, "param_set": info.param_set,
             "convention": getattr(obj, "convention", ""), "checks": checks, "seconds": round(rep.seconds, 2),
             "broken": rep.broken or None, "explained": explained, "unexplained": unexplained,
