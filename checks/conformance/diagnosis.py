@@ -170,7 +170,8 @@ def _diagnose_outputs(info, case, impl, need_grads, head):
              f"failing case and {n_probe} generic probe case{'s' if n_probe != 1 else ''}, so this is not a known bug. "
              "Where it lies:"]
     lines += ["  " + ln for ln in localise(info, case, need_grads)]
-    for m in partial[:2]:
+    # A precision mutant is judged at its own, looser tolerance: matching one (shrunk) case says nothing; left out.
+    for m in [m for m in partial if not m.precision][:2]:
         lines.append(f"  mutant {m.name} ({m.says}) matches the failing case but not the generic probe cases, so it is "
                      "not the explanation")
     if ranked:
