@@ -8,7 +8,8 @@ torch backend, ``jax.vjp`` on the jax backend (float64 with x64 scoped to the ca
 The backend: if keras is already imported, its backend is used as it is. Otherwise
 ``KERAS_BACKEND`` is respected when set, and when it is not, it is set (in this process, before
 the first ``import keras``, which is the only moment it can be) to ``torch`` if torch is
-installed, else ``jax``. Keras 3's default, TensorFlow, is not supported here (the adapters
+installed, else ``jax``. On the jax backend the float64 adapters exist only when JAX's x64 is
+enabled globally by the user (:func:`builtins`). Keras 3's default, TensorFlow, is not supported here (the adapters
 need torch or jax to differentiate). Every adapter name says which backend ran.
 
 Conventions (keras/src/layers/rnn/): kernels applied as ``x·kernel`` (the transpose of PyTorch's);
@@ -242,7 +243,16 @@ class KerasRecurrent:
 
 
 def builtins(dtypes=(np.float64, np.float32)):
-    """Every Keras 3 built-in, in each dtype, on the backend :func:`backend` chose."""
+    """Every Keras 3 built-in, in each dtype, on the backend :func:`backend` chose.
+
+    On the jax backend, float64 only when the user has enabled JAX's x64 globally: Keras decides dtypes with the
+    process-wide flag (measured here: with x64 scoped to the call, a float64 SimpleRNNCell returns float32), and
+    the adapters never set it behind the user's back. float64 is then validated on the torch backend."""
+    _, name = backend()
+    if name == "jax":
+        import jax
+        if not jax.config.jax_enable_x64:
+            dtypes = tuple(d for d in dtypes if np.dtype(d) != np.float64)
     return [KerasRecurrent(w, dt) for dt in dtypes for w in _SPEC]
 
 
