@@ -31,8 +31,8 @@ from autograd import make_jvp
 from vanishing.checks import tolerances
 
 __all__ = [
-    "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "current_input",
-    "assert_close", "assert_le", "assert_structure",
+    "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "record_comparison",
+    "current_input", "assert_close", "assert_le", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
     "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd", "check_directional",
 ]
@@ -182,6 +182,11 @@ def _record(label, err, allowed):
     rec = _ACTIVE.get()
     if rec is not None:
         rec.note(label, err, allowed)
+
+
+def record_comparison(label, err, allowed):
+    """Record a comparison made by a caller's own comparison object (its worst |error| and allowed) in the active recording."""
+    _record(label, err, allowed)
 
 
 def _fmt(a):

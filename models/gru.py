@@ -16,6 +16,7 @@ import autograd.numpy as np
 import numpy as onp
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
 from vanishing.models.activations import sigmoid, sigmoid_prime, tanh, tanh_prime
+from vanishing.models.layouts import GRU_GATES
 
 __all__ = [
     "RESETS",
@@ -53,7 +54,7 @@ def _size(name, value):
 def _blocks(p, H):
     """{k: (W_xk, W_hk, b_xk, b_hk)} for k in r, z, n: the H-row blocks of the stacked parameters."""
     return {k: tuple(p[key][n * H:(n + 1) * H] for key in ("W_x", "W_h", "b_x", "b_h"))
-            for n, k in enumerate("rzn")}
+            for n, k in enumerate(GRU_GATES)}
 
 
 def _gates(p, h_prev, x, reset, H):
@@ -126,7 +127,7 @@ def step_jacobian(params, h_prev, x, reset="after"):
     """
     p, H, h_prev, x = _inputs(params, h_prev, x, reset)
     s = _gates(p, h_prev, x, reset, H)
-    W_hr, W_hz, W_hn = (_blocks(p, H)[k][1] for k in "rzn")
+    W_hr, W_hz, W_hn = (_blocks(p, H)[k][1] for k in GRU_GATES)
     dr = np.diag(sigmoid_prime(s["a_r"])) @ W_hr  # ∂r/∂h = diag(σ'(a_r)) W_hr
     dz = np.diag(sigmoid_prime(s["a_z"])) @ W_hz  # ∂z/∂h = diag(σ'(a_z)) W_hz
     if reset == "after":

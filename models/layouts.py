@@ -21,12 +21,20 @@ TF1's ``LSTMCell`` stacks i, j, f, o (j is our g) and adds ``forget_bias`` at ca
 time; it is not converted here (informational only).
 """
 
+import autograd.numpy as anp
 import numpy as np
 from vanishing.models._validate import as_array, check_choice, check_params
 
-__all__ = ["KINDS", "from_keras", "from_torch", "to_keras", "to_torch"]
+__all__ = ["GATE_ORDER", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
+           "param_set", "to_keras", "to_torch"]
 
 KINDS = ("rnn", "lstm", "gru")
+
+#: The canonical gate order of the stacked row blocks of W_x, W_h and the biases: defined here once, imported
+#: everywhere it is needed (models, checks, the conformance validator).
+LSTM_GATES = "ifgo"
+GRU_GATES = "rzn"
+GATE_ORDER = {"lstm": LSTM_GATES, "gru": GRU_GATES}
 _N = {"rnn": 1, "lstm": 4, "gru": 3}  # stacked blocks per kind
 _TORCH = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _KERAS = ("kernel", "recurrent_kernel", "bias")
@@ -74,10 +82,16 @@ def to_torch(kind, params):
     """canonical → {weight_ih, weight_hh, bias_ih, bias_hh}, the state_dict of torch.nn.{RNN,LSTM,GRU}Cell.
 
     rnn/lstm: canonical ``b`` goes to ``bias_ih`` and zeros to ``bias_hh`` (PyTorch
-    sums the two). gru: ``b_x`` → ``bias_ih`` and ``b_h`` → ``bias_hh`` exactly (they
+    sums the two); parameters in the ``"two-biases"`` set (:data:`PARAM_SETS`: ``b_x``, ``b_h``
+    instead of ``b``) go to ``bias_ih`` and ``bias_hh`` as they are, so both are exercised. gru: ``b_x`` → ``bias_ih`` and ``b_h`` → ``bias_hh`` exactly (they
     are not interchangeable: b_hn sits inside r⊙(W_hn h + b_hn)). Gate orders
     already agree. Load with ``cell.load_state_dict({k: torch.from_numpy(v) ...})``.
     """
+    if kind in ("rnn", "lstm") and isinstance(params, dict) and "b_x" in params and "b_h" in params and "b" not in params:
+        two = {k: v for k, v in params.items() if k not in ("b_x", "b_h")}
+        sd = to_torch(kind, {**two, "b": np.asarray(params["b_x"])})
+        sd["bias_hh"] = _copy(as_array("params['b_h']", params["b_h"], sd["bias_ih"].shape))
+        return sd
     p, _, _ = _canonical(kind, params)
     if kind == "rnn":
         return {"weight_ih": _copy(p["W_xh"]), "weight_hh": _copy(p["W_hh"]),
@@ -192,3 +206,95 @@ def from_keras(kind, weights, reset_after=True):
         return {"W_x": W_x, "W_h": W_h, "b_x": _permute(bias[0], H, _KERAS_GRU), "b_h": _permute(bias[1], H, _KERAS_GRU)}
     bias = as_array("weights[2] (bias)", _numpy(weights[2]), (nH,))
     return {"W_x": W_x, "W_h": W_h, "b_x": _permute(bias, H, _KERAS_GRU), "b_h": np.zeros_like(bias)}
+
+
+# ---------------------------------------------------------------- native parameter sets
+class ParamSet:
+    """A documented, linear mapping from a framework's *native* parameter set to the canonical one.
+
+    The canonical layout sums biases that some frameworks keep apart (PyTorch's ``b_ih`` and
+    ``b_hh``), and holds biases that others do not have (Flax's GRU has no recurrent bias for r
+    and z). A validator that drew canonical parameters could not exercise a parameter it never
+    sets: a cell that ignored ``bias_hh`` passed every check while ``bias_hh`` was zero. So an
+    adapter declares its parameter set; every native parameter is then drawn independently
+    (and non-zero), and the reference runs on :meth:`to_canonical` of it, with gradients w.r.t.
+    the native keys by the chain rule through this map (autograd: it is written in
+    ``autograd.numpy``; every map here only sums, copies or pads with zeros, so it is exact).
+
+    ``kinds``: the protocol kinds it applies to; ``keys``: {native key: what it is}.
+    """
+
+    def __init__(self, name, kinds, keys, doc):
+        self.name, self.kinds, self.keys, self.doc = name, tuple(kinds), dict(keys), doc
+
+    def __repr__(self):
+        return f"ParamSet({self.name!r})"
+
+    def shapes(self, kind, H, D):
+        """{native key: shape} for a cell ``kind`` (a protocol kind: rnn-tanh, lstm, gru, ...)."""
+        base = _canonical_shapes(kind, H, D)
+        if self.name == "canonical":
+            return base
+        if self.name == "two-biases":
+            out = {k: v for k, v in base.items() if k != "b"}
+            out.update(b_x=base["b"], b_h=base["b"])
+            return out
+        if self.name == "one-bias":
+            return {"W_x": base["W_x"], "W_h": base["W_h"], "b": base["b_x"]}
+        if self.name == "gru-bhn":
+            return {"W_x": base["W_x"], "W_h": base["W_h"], "b_x": base["b_x"], "b_hn": (H,)}
+        raise AssertionError(self.name)
+
+    def to_canonical(self, kind, params):
+        """The canonical parameters (exact: sums of two entries round once, like the framework's own sum)."""
+        P = dict(params)
+        if self.name == "canonical":
+            return P
+        if self.name == "two-biases":
+            b_x, b_h = P.pop("b_x"), P.pop("b_h")
+            P["b"] = b_x + b_h
+            return P
+        if self.name == "one-bias":
+            b = P.pop("b")
+            P["b_x"], P["b_h"] = b, 0.0 * b
+            return P
+        if self.name == "gru-bhn":
+            b_hn = P.pop("b_hn")
+            P["b_h"] = anp.concatenate([0.0 * P["b_x"][:2 * b_hn.shape[0]], b_hn])
+            return P
+        raise AssertionError(self.name)
+
+
+def _canonical_shapes(kind, H, D):
+    if kind.startswith("rnn"):
+        return {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
+    if kind == "gru":
+        return {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)}
+    out = {"W_x": (4 * H, D), "W_h": (4 * H, H), "b": (4 * H,)}
+    if kind == "lstm-peephole":
+        out.update(p_i=(H,), p_f=(H,), p_o=(H,))
+    return out
+
+
+PARAM_SETS = {p.name: p for p in [
+    ParamSet("canonical", ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru"), {},
+             "the canonical layout of docs/DESIGN.md"),
+    ParamSet("two-biases", ("rnn-tanh", "rnn-relu", "lstm"),
+             {"b_x": "the input bias (PyTorch bias_ih)", "b_h": "the recurrent bias (PyTorch bias_hh)"},
+             "b_x and b_h instead of b, summed: b = b_x + b_h (PyTorch's RNN and LSTM keep bias_ih and bias_hh)"),
+    ParamSet("one-bias", ("gru",), {"b": "the only bias"},
+             "one bias b instead of b_x and b_h: b_x = b, b_h = 0 (Keras GRU reset_after=False, Haiku GRU; with "
+             "reset='before' every bias only adds to a pre-activation, so nothing is lost)"),
+    ParamSet("gru-bhn", ("gru",), {"b_hn": "the recurrent bias of the candidate, inside r⊙(W_hn h + b_hn)"},
+             "b_x (3H,) and b_hn (H,) only: b_h = [0, 0, b_hn] (Flax NNX and Equinox GRUCell: no recurrent bias for r "
+             "and z, whose b_h would only add to b_x)"),
+]}
+
+
+def param_set(name):
+    """The :class:`ParamSet` called ``name``; ValueError naming the known ones otherwise."""
+    if isinstance(name, ParamSet):
+        return name
+    if name not in PARAM_SETS:
+        raise ValueError(f"param_set: expected one of {list(PARAM_SETS)}, got {name!r}")
+    return PARAM_SETS[name]

@@ -22,6 +22,7 @@ import autograd.numpy as np
 import numpy as onp
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
 from vanishing.models.activations import sigmoid, sigmoid_prime, tanh, tanh_prime
+from vanishing.models.layouts import LSTM_GATES
 
 __all__ = [
     "VARIANTS",
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 VARIANTS = ("forget", "cec", "peephole")
-_GATES = {"forget": "ifgo", "cec": "igo", "peephole": "ifgo"}  # row-block order of W_x, W_h, b
+_GATES = {"forget": LSTM_GATES, "cec": LSTM_GATES.replace("f", ""), "peephole": LSTM_GATES}  # row-block order of W_x, W_h, b
 
 
 # ---------------------------------------------------------------- validation helpers

@@ -32,6 +32,8 @@ an array M of the same shape.
 import numpy as np
 from scipy.special import expit
 
+from vanishing.models.layouts import GRU_GATES, LSTM_GATES, param_set
+
 __all__ = ["magnitudes"]
 
 
@@ -50,7 +52,7 @@ def _dtanh(a):
 
 
 def _rnn(P, h0, xs, act):
-    W, U, b = np.abs(P["W_hh"]), np.abs(P["W_xh"]), np.abs(P["b"])
+    W, U, b = np.abs(P["W_hh"]), np.abs(P["W_xh"]), P.get("|b|", np.abs(P["b"]))
     h, dh, out = h0, np.zeros_like(h0), []
     for x in xs:
         a = P["W_hh"] @ h + P["W_xh"] @ x + P["b"]
@@ -65,16 +67,17 @@ def _rnn(P, h0, xs, act):
 def _lstm(P, h0, c0, xs, peephole):
     H = h0.shape[0]
     blk = lambda M, k: M[k * H:(k + 1) * H]
-    Wx = {g: blk(P["W_x"], k) for k, g in enumerate("ifgo")}
-    Wh = {g: blk(P["W_h"], k) for k, g in enumerate("ifgo")}
-    b = {g: blk(P["b"], k) for k, g in enumerate("ifgo")}
+    Wx = {g: blk(P["W_x"], k) for k, g in enumerate(LSTM_GATES)}
+    Wh = {g: blk(P["W_h"], k) for k, g in enumerate(LSTM_GATES)}
+    b = {g: blk(P["b"], k) for k, g in enumerate(LSTM_GATES)}
+    babs = {g: blk(P.get("|b|", np.abs(P["b"])), k) for k, g in enumerate(LSTM_GATES)}
     h, c, dh, dc = h0, c0, np.zeros(H), np.zeros(H)
     outs_h, outs_c = [], []
     for x in xs:
         a, da = {}, {}
-        for g in "ifgo":
+        for g in LSTM_GATES:
             a[g] = Wx[g] @ x + Wh[g] @ h + b[g]
-            da[g] = np.abs(Wx[g]) @ np.abs(x) + np.abs(Wh[g]) @ np.abs(h) + np.abs(b[g]) + np.abs(Wh[g]) @ dh
+            da[g] = np.abs(Wx[g]) @ np.abs(x) + np.abs(Wh[g]) @ np.abs(h) + babs[g] + np.abs(Wh[g]) @ dh
         if peephole:
             for g in "if":
                 p = P["p_" + g]
@@ -104,10 +107,10 @@ def _lstm(P, h0, c0, xs, peephole):
 def _gru(P, h0, xs, reset):
     H = h0.shape[0]
     blk = lambda M, k: M[k * H:(k + 1) * H]
-    Wx = {g: blk(P["W_x"], k) for k, g in enumerate("rzn")}
-    Wh = {g: blk(P["W_h"], k) for k, g in enumerate("rzn")}
-    bx = {g: blk(P["b_x"], k) for k, g in enumerate("rzn")}
-    bh = {g: blk(P["b_h"], k) for k, g in enumerate("rzn")}
+    Wx = {g: blk(P["W_x"], k) for k, g in enumerate(GRU_GATES)}
+    Wh = {g: blk(P["W_h"], k) for k, g in enumerate(GRU_GATES)}
+    bx = {g: blk(P["b_x"], k) for k, g in enumerate(GRU_GATES)}
+    bh = {g: blk(P["b_h"], k) for k, g in enumerate(GRU_GATES)}
     h, dh, out = h0, np.zeros(H), []
     for x in xs:
         gate, dgate = {}, {}
@@ -138,9 +141,18 @@ def _gru(P, h0, xs, reset):
     return (np.stack(out),)
 
 
-def magnitudes(kind, params, state0, xs, reset="after"):
-    """M for each output of a whole-sequence run (``(M_hs,)`` or ``(M_hs, M_c_T)``), float64 arrays."""
+def magnitudes(kind, params, state0, xs, reset="after", pset="canonical"):
+    """M for each output of a whole-sequence run (``(M_hs,)`` or ``(M_hs, M_c_T)``), float64 arrays.
+
+    ``pset``: the native parameter set of ``params``; two biases summed count as |b_x| + |b_h| (the
+    implementation adds them in its own order, each partial sum rounded)."""
     P = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    if pset == "two-biases":
+        babs = np.abs(P["b_x"]) + np.abs(P["b_h"])
+        P = param_set(pset).to_canonical(kind, P)
+        P["|b|"] = babs
+    else:
+        P = param_set(pset).to_canonical(kind, P)
     s = tuple(np.asarray(v, dtype=np.float64) for v in state0)
     xs = np.asarray(xs, dtype=np.float64)
     with np.errstate(over="ignore", under="ignore"):

@@ -1,8 +1,9 @@
 """The conformance checks: what is compared, with which tolerance, and how a difference is located.
 
 Each check states a claim (``Check.claim``) and has a property body that raises
-:class:`Mismatch` with located, claim-like lines. Values are compared with
-``oracles.assert_close`` under tolerances from ``vanishing.checks.tolerances``:
+:class:`Mismatch` with located, claim-like lines. Values are compared through the public
+:class:`Comparison` object (:func:`compare`, recorded like ``oracles.assert_close``) under
+tolerances from ``vanishing.checks.tolerances``:
 
 * forward values: ``tolerances.analytic(dtype)``'s relative bound e, with the absolute part
   e·M where M is the running forward-error magnitude of ``bounds.py`` (derived, per entry);
@@ -16,34 +17,102 @@ from hypothesis import strategies as st
 
 from vanishing.checks import oracles, tolerances
 from vanishing.checks.conformance import bounds, reference
-from vanishing.checks.conformance.cases import cell_cases, clip_cases
+from vanishing.checks.conformance.cases import cell_cases, clip_cases, stack_cases
 from vanishing.checks.conformance.protocol import (
     CallError,
     call_clip_norm,
     call_clip_value,
     call_forward,
+    call_stack,
     call_step,
     call_vjp,
-    param_keys,
+    param_shapes,
 )
-from vanishing.models import clipping, gru, lstm
+from vanishing.models import clipping, gru, lstm, stacked
+from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
-__all__ = ["CHECKS", "Check", "Mismatch", "compare_grads", "compare_outputs", "error_ratio", "forward_tol", "grad_tol"]
+__all__ = ["CHECKS", "Check", "Comparison", "Mismatch", "compare", "compare_grads", "compare_outputs", "forward_tol", "grad_tol"]
 
-GATE_ORDER = {"lstm": "ifgo", "lstm-peephole": "ifgo", "gru": "rzn"}
-_STACKED = ("W_x", "W_h", "b", "b_x", "b_h")
+GATE_ORDER = {"lstm": LSTM_GATES, "lstm-peephole": LSTM_GATES, "gru": GRU_GATES}
 
 
 class Mismatch(AssertionError):
-    """A non-conformance on one case: ``what`` is forward/gradient/structure/clip/crash; ``lines`` say where."""
+    """A non-conformance on one case: ``what`` is forward/gradient/structure/clip/crash; ``lines`` say where.
 
-    def __init__(self, what, lines, case, ratio=np.inf, err=np.nan, allowed=np.nan):
+    ``rel`` is the discrepancy relative to the values compared (|error| / max(|got|, |expected|)) at the worst
+    entry: the shrinker prefers counterexamples where it is large. ``forward_differs``: a gradient check
+    found the forward values already different on its case (the report says so first)."""
+
+    def __init__(self, what, lines, case, ratio=np.inf, err=np.nan, allowed=np.nan, rel=np.nan, forward_differs=False):
         super().__init__("\n".join(lines))
         self.what, self.lines, self.case = what, list(lines), case
-        self.ratio, self.err, self.allowed = ratio, err, allowed
+        self.ratio, self.err, self.allowed, self.rel = ratio, err, allowed, rel
+        self.forward_differs = forward_differs
 
     def fresh(self):
-        return Mismatch(self.what, self.lines, self.case, self.ratio, self.err, self.allowed)
+        return Mismatch(self.what, self.lines, self.case, self.ratio, self.err, self.allowed, self.rel, self.forward_differs)
+
+
+class Comparison:
+    """One elementwise comparison |got − expected| ≤ tol.bound(expected), as an object (nothing is raised).
+
+    ``err``, ``allowed`` and ``ratio`` = err/allowed are arrays of the compared shape; ``worst`` is the index of
+    the largest ratio, ``ok`` says whether every entry is within its allowed error. Built by :func:`compare`,
+    which also records the worst entry in the active ``oracles.recording()``.
+    """
+
+    def __init__(self, got, expected, tol, label=""):
+        self.label, self.tol = label, tol
+        self.got = np.asarray(got, dtype=np.float64)
+        self.expected = np.asarray(expected, dtype=np.float64)
+        with np.errstate(all="ignore"):   # err/allowed overflows to inf when allowed is near the underflow floor
+            self.err = np.abs(self.got - self.expected)
+            self.err = np.where(np.isnan(self.err), np.inf, self.err)
+            self.allowed = np.broadcast_to(tol.bound(self.expected), self.err.shape)
+            self.ratio = np.where(self.allowed > 0, self.err / np.where(self.allowed > 0, self.allowed, 1.0),
+                                  np.where(self.err > 0, np.inf, 0.0))
+        self.worst = np.unravel_index(int(np.argmax(self.ratio)), self.ratio.shape) if self.ratio.size else ()
+
+    @property
+    def max_ratio(self):
+        return float(self.ratio[self.worst]) if self.ratio.size else 0.0
+
+    @property
+    def ok(self):
+        return self.max_ratio <= 1.0
+
+    @property
+    def n_bad(self):
+        return int(np.count_nonzero(self.ratio > 1.0))
+
+    @property
+    def rel(self):
+        """|error| / max(|got|, |expected|) at the worst entry (1 when both are 0 but differ: never)."""
+        if not self.ratio.size:
+            return 0.0
+        w = self.worst
+        scale = max(abs(float(self.got[w])), abs(float(self.expected[w])))
+        return float(self.err[w]) / scale if scale > 0 else 0.0
+
+    def triple(self):
+        """(ratio, |error|, allowed) at the worst entry."""
+        if not self.ratio.size:
+            return (0.0, 0.0, 0.0)
+        return (self.max_ratio, float(self.err[self.worst]), float(self.allowed[self.worst]))
+
+
+def compare(got, expected, tol, label=""):
+    """A :class:`Comparison`, recorded (its worst entry) in the active ``oracles.recording()``."""
+    c = Comparison(got, expected, tol, label)
+    if c.ratio.size:
+        oracles.record_comparison(label, float(c.err[c.worst]), float(c.allowed[c.worst]))
+    return c
+
+
+def _worse(worst, c):
+    """The (ratio, err, allowed, rel) of whichever is worse."""
+    t = c.triple() + (c.rel,)
+    return t if t[0] > worst[0] else worst
 
 
 # ---------------------------------------------------------------- tolerances (all from tolerances.py)
@@ -52,8 +121,8 @@ forward_tol = tolerances.forward_error
 
 
 #: Activation derivative → 1 for every gate, for the gradient scale (see :func:`grad_tol`).
-UNIT_DERIVATIVES = {"rnn-tanh": {"h": "one"}, "rnn-relu": {"h": "one"}, "lstm": {k: "one" for k in "ifgoc"},
-                    "lstm-peephole": {k: "one" for k in "ifgoc"}, "gru": {k: "one" for k in "rzn"}}
+UNIT_DERIVATIVES = {"rnn-tanh": {"h": "one"}, "rnn-relu": {"h": "one"}, "lstm": {k: "one" for k in LSTM_GATES + "c"},
+                    "lstm-peephole": {k: "one" for k in LSTM_GATES + "c"}, "gru": {k: "one" for k in GRU_GATES}}
 
 
 def gradient_scale(case):
@@ -65,9 +134,22 @@ def gradient_scale(case):
     unit derivatives, not u times the (vanishing) gradient itself.
     """
     from vanishing.checks.conformance import mutants
-    g = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset,
+    g = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset,
                     deriv=UNIT_DERIVATIVES[case.kind])
     return max((float(np.max(np.abs(v))) for v in g.values() if np.size(v)), default=0.0)
+
+
+def subnormal_floor(tol, info):
+    """``tol`` plus the smallest normal number, for an adapter that declares ``flushes_subnormals = True``.
+
+    An implementation that flushes subnormal results to zero (XLA on CPU does, in eager JAX operations and in parts
+    of compiled code; CPUs in FTZ/DAZ mode do) returns 0 for a true value below tiny(dtype) (1.2e-38 in float32),
+    an absolute error up to tiny instead of gradual underflow's u·tiny. Declared by the adapter, never assumed.
+    """
+    if not getattr(info, "flushes_subnormals", False):
+        return tol
+    return tolerances.override(tol, tol.reason + " + tiny(dtype): the adapter declares that it flushes subnormals to zero",
+                               atol=np.asarray(tol.atol) + _tiny(info.dtype))
 
 
 def grad_tol(dtype, ref_grads, scale=0.0):
@@ -76,41 +158,15 @@ def grad_tol(dtype, ref_grads, scale=0.0):
     return tolerances.gradient(dtype, scale=max(s, scale, _tiny(dtype)))
 
 
-def error_ratio(got, ref, tol):
-    """Elementwise ``(|got − ref|, allowed, |got − ref|/allowed)`` under ``tol`` (inf where nothing is allowed but they differ)."""
-    err = np.abs(np.asarray(got, dtype=np.float64) - np.asarray(ref, dtype=np.float64))
-    allowed = np.broadcast_to(tol.bound(ref), err.shape)
-    with np.errstate(all="ignore"):   # err/allowed overflows to inf when allowed is near the underflow floor
-        ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1.0), np.where(err > 0, np.inf, 0.0))
-    return err, allowed, ratio
-
-
-_ratio = error_ratio   # this module's call sites
-
-
-def _close(got, ref, tol, label):
-    """oracles.assert_close (it records the comparison); returns its message or ''."""
-    try:
-        with np.errstate(all="ignore"):   # its err/allowed may overflow to inf (a failure, reported as such)
-            oracles.assert_close(got, ref, tol, label)
-    except AssertionError as e:
-        return str(e)
-    return ""
-
-
-def compare_outputs(names, got, ref, M, dtype, prefix=""):
-    """Located lines for every output that differs, and the worst ratio (empty lines: all conform)."""
-    lines, worst = [], (0.0, 0.0, 0.0)
+def compare_outputs(names, got, ref, M, dtype, prefix="", info=None):
+    """Located lines for every output that differs, and the worst (ratio, err, allowed, rel) (empty lines: all conform)."""
+    lines, worst = [], (0.0, 0.0, 0.0, 0.0)
     for name, g, r, m in zip(names, got, ref, M):
-        tol = forward_tol(dtype, m)
-        msg = _close(g, r, tol, f"{prefix}{name}")
-        err, allowed, ratio = _ratio(g, r, tol)
-        if err.size and float(np.max(ratio)) > worst[0]:
-            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-            worst = (float(ratio[w]), float(err[w]), float(allowed[w]))
-        if not msg:
+        c = compare(g, r, subnormal_floor(forward_tol(dtype, m), info), f"{prefix}{name}")
+        worst = _worse(worst, c)
+        if c.ok:
             continue
-        w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        err, allowed, ratio, w = c.err, c.allowed, c.ratio, c.worst
         sym = {"hs": "h_t", "c_T": "c_T"}.get(name, name)
         if np.ndim(err) == 2:
             steps = np.where((ratio > 1).any(axis=1))[0]
@@ -125,8 +181,13 @@ def compare_outputs(names, got, ref, M, dtype, prefix=""):
     return lines, worst
 
 
-def _locate(kind, key, idx, H):
-    if key in _STACKED and kind in GATE_ORDER and key in ("W_x", "W_h", "b", "b_x", "b_h"):
+def _stacked(kind, shape, H):
+    """Whether an array of this shape stacks one H-row block per gate of ``kind``."""
+    return kind in GATE_ORDER and len(shape) >= 1 and shape[0] == len(GATE_ORDER[kind]) * H
+
+
+def _locate(kind, key, idx, H, shape=()):
+    if _stacked(kind, shape, H):
         g = GATE_ORDER[kind][idx[0] // H]
         return f"[{', '.join(map(str, idx))}] (gate {g} block)"
     if key == "xs":
@@ -135,24 +196,21 @@ def _locate(kind, key, idx, H):
 
 
 def compare_grads(kind, got, ref, tol, H, label="∂/∂"):
-    """Located lines for every gradient key that differs, and the worst ratio."""
-    lines, worst = [], (0.0, 0.0, 0.0)
+    """Located lines for every gradient key that differs, and the worst (ratio, err, allowed, rel)."""
+    lines, worst = [], (0.0, 0.0, 0.0, 0.0)
     for k in ref:
-        msg = _close(got[k], ref[k], tol, f"{label}{k}")
-        err, allowed, ratio = _ratio(got[k], ref[k], tol)
-        if err.size and float(np.max(ratio)) > worst[0]:
-            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-            worst = (float(ratio[w]), float(err[w]), float(allowed[w]))
-        if not msg:
+        c = compare(got[k], ref[k], tol, f"{label}{k}")
+        worst = _worse(worst, c)
+        if c.ok:
             continue
-        w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-        n_bad = int(np.count_nonzero(ratio > 1))
+        err, ratio, w, n_bad = c.err, c.ratio, c.worst, c.n_bad
+        allowed = c.allowed
         line = (f"the gradient w.r.t. {k} differs in {n_bad} of {err.size} entries, max abs {float(np.max(err)):.3g}; worst at "
-                f"{_locate(kind, k, w, H)}: got {float(got[k][w]):.17g}, expected {float(ref[k][w]):.17g}, "
+                f"{_locate(kind, k, w, H, np.shape(ref[k]))}: got {float(got[k][w]):.17g}, expected {float(ref[k][w]):.17g}, "
                 f"|error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
         if not np.any(got[k]) and np.any(ref[k]):
             line += f"; the {k} gradient is zero: is {k} used?" if k not in ("xs", "h0", "c0") else f"; the {k} gradient is zero"
-        if kind in GATE_ORDER and k in _STACKED:
+        if _stacked(kind, np.shape(ref[k]), H):
             gates = [GATE_ORDER[kind][i] for i in range(len(GATE_ORDER[kind]))
                      if np.any(ratio[i * H:(i + 1) * H] > 1)]
             line += f"; gate blocks affected: {', '.join(gates)}"
@@ -187,27 +245,42 @@ def _names(kind):
     return ("hs", "c_T") if kind.startswith("lstm") else ("hs",)
 
 
+def forward_lines(info, case):
+    """forward() on ``case`` against the reference: (located lines, worst (ratio, err, allowed, rel))."""
+    ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    got = call_forward(info, case.params, case.state0, case.xs)
+    return compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ", info)
+
+
+def _forward_first(info, case, lines):
+    """A gradient failure on a case whose forward values already differ: say that first (the gradients of a
+    different function cannot match; the forward check's diagnosis is the one that explains it)."""
+    flines, _ = forward_lines(info, case)
+    if not flines:
+        return lines, False
+    return (["the forward values already differ on this case (the forward check fails too), so the gradients are those of "
+             "another function; fix the forward pass first:"] + ["  " + ln for ln in flines] + lines), True
+
+
 class ForwardValues(Check):
     name = "forward"
     claim = ("step() and forward() equal the reference cell (h_t, and c_T for an LSTM) over generated parameters, inputs and "
              "states, including saturating pre-activations (|a| up to 1e3) and zero states")
 
     def strategy(self, info):
-        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 6))
+        return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 6))
 
     check_step = True        # also compare one step() from state0
 
     def body(self, info, case):
-        ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset)
-        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
-        got = call_forward(info, case.params, case.state0, case.xs)
-        lines, worst = compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ")
+        lines, worst = forward_lines(info, case)
         if not lines and self.check_step:   # one step from state0 (the step() method)
-            s_ref = reference.step(case.kind, case.params, case.state0, case.xs[0], case.reset)
+            s_ref = reference.step(case.kind, case.params, case.state0, case.xs[0], case.reset, case.pset)
             s_got = call_step(info, case.params, case.state0, case.xs[0])
-            M1 = bounds.magnitudes(case.kind, case.params, case.state0, case.xs[:1], case.reset)
+            M1 = bounds.magnitudes(case.kind, case.params, case.state0, case.xs[:1], case.reset, case.pset)
             M1 = (M1[0][0],) + tuple(M1[1:])
-            lines, worst = compare_outputs(("h_1", "c_1")[:len(s_ref)], s_got, s_ref, M1, info.dtype, "step: ")
+            lines, worst = compare_outputs(("h_1", "c_1")[:len(s_ref)], s_got, s_ref, M1, info.dtype, "step: ", info)
         if lines:
             raise Mismatch("forward", lines, case, *worst)
 
@@ -222,7 +295,7 @@ class LongSequence(ForwardValues):
     check_step = False       # ForwardValues already checks step(); here only the long forward()
 
     def strategy(self, info):
-        return cell_cases(info.kind, info.reset, info.dtype, T=(30, 80), regimes=("moderate", "saturated"))
+        return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(30, 80), regimes=("moderate", "saturated"))
 
 
 class Gradients(Check):
@@ -231,14 +304,15 @@ class Gradients(Check):
              "every input x_t and the initial state")
 
     def strategy(self, info):
-        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 6))
+        return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 6))
 
     def body(self, info, case):
-        ref = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset)
+        ref = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset)
         got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
-        lines, worst = compare_grads(case.kind, got, ref, grad_tol(info.dtype, ref, gradient_scale(case)), case.H)
+        lines, worst = compare_grads(case.kind, got, ref, subnormal_floor(grad_tol(info.dtype, ref, gradient_scale(case)), info), case.H)
         if lines:
-            raise Mismatch("gradient", lines, case, *worst)
+            lines, fwd = _forward_first(info, case, lines)
+            raise Mismatch("gradient", lines, case, *worst, forward_differs=fwd)
 
 
 class GradientsFD(Check):
@@ -249,7 +323,7 @@ class GradientsFD(Check):
     reason = "each example costs ~30 reference evaluations (scipy.differentiate with Richardson refinement)"
 
     def strategy(self, info):
-        base = cell_cases(info.kind, info.reset, info.dtype, T=(1, 4), regimes=("moderate", "zero-state"),
+        base = cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 4), regimes=("moderate", "zero-state"),
                           relu_margin=0.1 if info.kind == "rnn-relu" else None)
 
         @st.composite
@@ -260,21 +334,22 @@ class GradientsFD(Check):
         return with_direction()
 
     def body(self, info, case):
-        keys = list(param_keys(case.kind)) + ["xs"] + list(reference.state_keys(case.kind))
-        shapes = [np.shape(case.params[k]) for k in param_keys(case.kind)] + [case.xs.shape] + [s.shape for s in case.state0]
+        pkeys = list(case.params)
+        keys = pkeys + ["xs"] + list(reference.state_keys(case.kind))
+        shapes = [np.shape(case.params[k]) for k in pkeys] + [case.xs.shape] + [s.shape for s in case.state0]
         sizes = [int(np.prod(s)) for s in shapes]
-        z0 = np.concatenate([np.ravel(case.params[k]) for k in param_keys(case.kind)] + [np.ravel(case.xs)]
+        z0 = np.concatenate([np.ravel(case.params[k]) for k in pkeys] + [np.ravel(case.xs)]
                             + [np.ravel(s) for s in case.state0])
-        nP = len(param_keys(case.kind))
+        nP = len(pkeys)
 
         def unflat(z):
             parts = np.split(z, np.cumsum(sizes)[:-1])
             arrs = [p.reshape(s) for p, s in zip(parts, shapes)]
-            return dict(zip(param_keys(case.kind), arrs[:nP])), arrs[nP], tuple(arrs[nP + 1:])
+            return dict(zip(pkeys, arrs[:nP])), arrs[nP], tuple(arrs[nP + 1:])
 
         def f(z):
             P, xs, s0 = unflat(z)
-            return np.concatenate([np.ravel(o) for o in reference.forward(case.kind, P, s0, xs, case.reset)])
+            return np.concatenate([np.ravel(o) for o in reference.forward(case.kind, P, s0, xs, case.reset, case.pset)])
         u = np.concatenate([np.ravel(c) for c in case.cot])
         w = np.random.default_rng(int(case.extra["direction_seed"])).uniform(-1.0, 1.0, z0.size)   # direction in (P, xs, state0)
         step = 1e-3 if case.kind == "rnn-relu" else 0.5   # relu: the stencil must not cross a kink (|a| >= 0.1 assumed)
@@ -286,12 +361,13 @@ class GradientsFD(Check):
         g = tolerances.gradient(info.dtype, scale=max(s, _tiny(info.dtype)) * float(np.sum(np.abs(w))))
         fdt = tolerances.fd(fd_err, np.float64, scale=0.0)
         tol = tolerances.plus(g, fdt)   # g is already scaled by ‖w‖₁
-        msg = _close(val, fd, tol, "⟨vjp, w⟩ vs finite differences")
-        if msg:
+        c = compare(val, fd, tol, "⟨vjp, w⟩ vs finite differences")
+        if not c.ok:
             err = abs(val - fd)
-            raise Mismatch("gradient", [f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of "
+            lines, fwd = _forward_first(info, case, [f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of "
                                         f"the reference, vᵀ J w = {fd:.17g} (FD error estimate {fd_err:.2g}); |error| {err:.3g} > "
-                                        f"allowed {float(tol.bound(fd)):.3g}"], case, err / float(tol.bound(fd)), err, float(tol.bound(fd)))
+                                                     f"allowed {float(tol.bound(fd)):.3g}"])
+            raise Mismatch("gradient", lines, case, err / float(tol.bound(fd)), err, float(tol.bound(fd)), c.rel, forward_differs=fwd)
 
 
 def _jacobian_rows(info, case, params, which):
@@ -322,35 +398,49 @@ class DirectPath(Check):
         return info.kind in ("lstm", "lstm-peephole", "gru")
 
     def strategy(self, info):
-        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 1), regimes=("moderate", "saturated"))
+        return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 1), regimes=("moderate", "saturated"))
 
     def body(self, info, case):
         P = dict(case.params)
         x = case.xs[0]
         if case.kind.startswith("lstm"):
             J = _jacobian_rows(info, case, P, "c")
-            expected = lstm.direct_path_jacobian(P, case.state0[0], case.state0[1], x,
+            expected = lstm.direct_path_jacobian(reference.canonical(case.kind, P, case.pset), case.state0[0], case.state0[1], x,
                                                  variant="peephole" if case.kind == "lstm-peephole" else "forget")
             what = "∂c_t/∂c_{t−1} (h_{t−1} fixed)"
         else:
             P["W_h"] = np.zeros_like(P["W_h"])
             J = _jacobian_rows(info, case, P, "h")
-            expected = gru.direct_path_jacobian(P, case.state0[0], x, reset=case.reset)
+            expected = gru.direct_path_jacobian(reference.canonical(case.kind, P, case.pset), case.state0[0], x, reset=case.reset)
             what = "∂h_t/∂h_{t−1} with W_h = 0"
         tol = tolerances.gradient(info.dtype, scale=max(1.0, float(np.max(np.abs(expected)))))
         lines = []
-        try:
-            oracles.assert_structure(J, oracles.diagonal_mask(case.H), tol, f"{what} from vjp")
-        except AssertionError as e:
-            lines.append(f"the direct-path Jacobian {what} is not diagonal: {e}")
-        err, allowed, ratio = _ratio(J, expected, tol)
-        if _close(np.diag(J), np.diag(expected), tol, f"diag {what}"):
-            w = int(np.argmax(np.diag(ratio)))
+        off = ~oracles.diagonal_mask(case.H)
+        c_off = compare(J[off], np.zeros(int(off.sum())), tol, f"off-diagonal of {what} from vjp")
+        c = compare(J, expected, tol, f"{what} from vjp")
+        if not c_off.ok:
+            i, j = np.argwhere(off)[c_off.worst[0]]
+            lines.append(f"the direct-path Jacobian {what} is not diagonal: entry [{i}, {j}] is {J[i, j]:.17g} "
+                         f"(|error| {c_off.err[c_off.worst]:.3g} > allowed {c_off.allowed[c_off.worst]:.3g}); "
+                         f"{c_off.n_bad} off-diagonal entr{'y' if c_off.n_bad == 1 else 'ies'} non-zero")
+        d = np.diag(c.ratio)
+        if np.max(d) > 1.0:
+            w = int(np.argmax(d))
             gate = "f_t" if case.kind.startswith("lstm") else "z_t"
             lines.append(f"the diagonal of {what} is not {gate}: at unit {w} got {J[w, w]:.17g}, expected {expected[w, w]:.17g} "
-                         f"(|error| {err[w, w]:.3g} > allowed {allowed[w, w]:.3g})")
+                         f"(|error| {c.err[w, w]:.3g} > allowed {c.allowed[w, w]:.3g})")
         if lines:
-            raise Mismatch("structure", lines, case, float(np.max(ratio)), float(np.max(err)), float(np.max(allowed)))
+            # The counterexample shown is the one-step case with the unit cotangent of the worst row: its vjp (h0 or c0
+            # entry) is that row of the Jacobian, so the printed comparison shows the difference (never zero cotangents).
+            row = int(c.worst[0])
+            e = np.zeros(case.H)
+            e[row] = 1.0
+            which_c = case.kind.startswith("lstm")
+            cot = ((np.zeros((1, case.H)), e) if which_c else (e[None, :],))
+            shown = case.but(params=P, xs=case.xs[:1], cot=cot)
+            lines.append(f"  (the cotangent shown selects row {row}: d{'c_T' if which_c else 'h_1'} = e_{row}, so the vjp's "
+                         f"{'c0' if which_c else 'h0'} is that row of the Jacobian)")
+            raise Mismatch("structure", lines, shown, c.max_ratio, float(np.max(c.err)), float(np.max(c.allowed)), c.rel)
 
 
 class GateRange(Check):
@@ -361,11 +451,11 @@ class GateRange(Check):
     reason = "each example costs H vjp calls; half of the regimes saturate every gate"
 
     def strategy(self, info):
-        return cell_cases(info.kind, info.reset, info.dtype, T=(1, 1), regimes=("saturated", "moderate", "zero-state"))
+        return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 1), regimes=("saturated", "moderate", "zero-state"))
 
     def body(self, info, case):
         e = tolerances.value(info.dtype).rtol
-        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
+        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
         out = call_forward(info, case.params, case.state0, case.xs)
         h = out[0][0]
         slack_h = e * (M[0][0] + 1.0)
@@ -418,11 +508,15 @@ class ParamCount(Check):
         lines, notes = [], []
         for H, D in ((1, 1), (3, 2), (2, 5)):
             canon, two_bias = reference.param_count(info.kind, H, D)
+            native = sum(int(np.prod(s)) for s in param_shapes(info.kind, H, D, info.param_set).values())
             try:
                 n = info.obj.param_count(H, D)
             except Exception as e:
                 raise CallError(f"{info.name}.param_count raised {type(e).__name__}: {e}") from None
-            if n == canon:
+            if n == canon or (n == native and info.param_set != "two-biases"):
+                if n != canon:
+                    note = f"counts its native parameter set {info.param_set!r}: {native} for H={H}, D={D} (canonical {canon})"
+                    notes.append(note)
                 continue
             if n == two_bias and two_bias != canon:
                 note = f"counts PyTorch's second bias vector: {'4H' if info.kind.startswith('lstm') else 'H'} more than the canonical count"
@@ -473,19 +567,16 @@ def clip_compare(info, case, got, total, ref, ref_norm):
     lines = []
     scale = max((float(np.max(np.abs(g))) for g in case.grads if g.size), default=0.0)
     tol = tolerances.value(info.dtype, scale=scale)
-    worst = (0.0, 0.0, 0.0)
+    worst = (0.0, 0.0, 0.0, 0.0)
     for i, (g, r) in enumerate(zip(got, ref)):
-        msg = _close(g, r, tol, f"clipped[{i}]")
-        err, allowed, ratio = _ratio(g, r, tol)
-        if err.size and float(np.max(ratio)) > worst[0]:
-            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-            worst = (float(ratio[w]), float(err[w]), float(allowed[w]))
-        if msg:
-            w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        c = compare(g, r, tol, f"clipped[{i}]")
+        worst = _worse(worst, c)
+        err, allowed, w = c.err, c.allowed, c.worst
+        if not c.ok:
             lines.append(f"clipped[{i}] differs from the global-norm reference (coef {ref_norm and (np.linalg.norm(np.concatenate([np.ravel(x) for x in ref])) / ref_norm):.6g}): "
                          f"worst at {list(map(int, w))}: got {float(g[w]):.17g}, expected {float(r[w]):.17g}, |error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
     ntol = tolerances.value(info.dtype, scale=0.0)
-    if _close(total, ref_norm, norm_tol(info.dtype, sum(int(np.size(g)) for g in case.grads)), "returned norm"):
+    if not compare(total, ref_norm, norm_tol(info.dtype, sum(int(np.size(g)) for g in case.grads)), "returned norm").ok:
         lines.append(f"the returned norm {total!r} is not the global norm before clipping {ref_norm!r}")
     flat = np.concatenate([np.ravel(g) for g in got]) if got else np.zeros(0)
     norm_after = float(np.linalg.norm(flat))
@@ -515,16 +606,104 @@ class ClipValue(Check):
         ref = clipping.clip_by_value(case.grads, case.threshold)
         got = call_clip_value(info, case.grads, case.threshold)
         tol = tolerances.value(info.dtype, scale=0.0)
-        lines, worst = [], (0.0, 0.0, 0.0)
+        lines, worst = [], (0.0, 0.0, 0.0, 0.0)
         for i, (g, r) in enumerate(zip(got, ref)):
-            if _close(g, r, tol, f"clipped[{i}]"):
-                err, allowed, ratio = _ratio(g, r, tol)
-                w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-                worst = max(worst, (float(ratio[w]), float(err[w]), float(allowed[w])))
+            c = compare(g, r, tol, f"clipped[{i}]")
+            if not c.ok:
+                worst = _worse(worst, c)
+                w = c.worst
                 lines.append(f"clipped[{i}] differs from clamp(g, −v, v): worst at {list(map(int, w))}: got {float(g[w]):.17g}, "
                              f"expected {float(r[w]):.17g}")
         if lines:
             raise Mismatch("clip", lines, case, *worst)
 
 
-CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue()]
+def stack_layers(cell, config, params):
+    """``layers[l][d]`` for ``vanishing.models.stacked`` from a stack's parameter list (PyTorch's order: per layer,
+    per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]; RNN/LSTM biases summed)."""
+    L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
+    per = 5 if config.get("proj_size") else 4
+    layers, k = [], 0
+    for _ in range(L):
+        lay = []
+        for _ in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = params[k:k + 4]
+            if cell.startswith("rnn"):
+                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
+            elif cell == "lstm":
+                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
+                if per == 5:
+                    P["W_hr"] = params[k + 4]
+            else:
+                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            lay.append(P)
+            k += per
+        layers.append(lay)
+    return layers
+
+
+def stack_reference(case):
+    """(outputs, grads) of ``vanishing.models.stacked`` on a StackCase: values, and autograd's VJP w.r.t. every
+    parameter (by name), xs, h0 and c0."""
+    import autograd
+    import autograd.numpy as anp
+
+    def run(params, xs, h0, c0):
+        return stacked.batch_forward(case.cell, stack_layers(case.cell, case.config, params), h0, xs, c0,
+                                     batch_first=case.config.get("batch_first", False))
+
+    def loss(z):
+        return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))
+    z = {"p": list(case.params), "xs": case.xs, "h0": case.h0, **({} if case.c0 is None else {"c0": case.c0})}
+    with np.errstate(over="ignore"):
+        outs = tuple(np.asarray(o) for o in run(case.params, case.xs, case.h0, case.c0))
+        g = autograd.grad(loss)(z)
+    grads = {n: np.asarray(v) for n, v in zip(case.names, g["p"])}
+    grads.update({k: np.asarray(g[k]) for k in ("xs", "h0", "c0") if k in g})
+    return outs, grads
+
+
+class StackModule(Check):
+    name = "stack"
+    claim = ("a multi-layer module (num_layers, bidirectional, batch_first, proj_size as configured) on a batch equals the "
+             "composition of the reference cells (vanishing.models.stacked): its output, h_n and c_n, and its own gradients "
+             "w.r.t. every parameter (both biases drawn), the inputs and the initial states")
+    max_examples = 8
+    reason = ("each example runs the module and autograd through an unrolled multi-layer reference on a batch; 8 keeps "
+              "`vanishing validate torch` near its 60 s budget (the single-layer cells are checked on their own)")
+
+    def applies(self, info):
+        return info.kind == "stack"
+
+    def strategy(self, info):
+        return stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+
+    def body(self, info, case):
+        ref, gref = stack_reference(case)
+        shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
+        shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
+        got, g = call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, shapes)
+        # Values: the value tolerance at the outputs' scale (values of tanh/σ compositions are O(1); no saturated regime here).
+        vt = tolerances.value(info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
+        lines, worst = [], (0.0, 0.0, 0.0, 0.0)
+        for name, o, r in zip(("output", "h_n", "c_n"), got, ref):
+            c = compare(o, r, vt, f"stack {name}")
+            worst = _worse(worst, c)
+            if not c.ok:
+                lines.append(f"{name} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: got "
+                             f"{float(c.got[c.worst]):.17g}, expected {float(c.expected[c.worst]):.17g}, |error| "
+                             f"{float(c.err[c.worst]):.3g} > allowed {float(c.allowed[c.worst]):.3g}")
+        gt = tolerances.gradient(info.dtype, scale=max([1.0] + [float(np.max(np.abs(v))) for v in gref.values() if np.size(v)]))
+        for k in gref:
+            c = compare(g[k], gref[k], gt, f"stack ∂/∂{k}")
+            worst = _worse(worst, c)
+            if not c.ok:
+                lines.append(f"the gradient w.r.t. {k} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: "
+                             f"got {float(c.got[c.worst]):.17g}, expected {float(c.expected[c.worst]):.17g}"
+                             + (f"; the {k} gradient is zero: is {k} used?" if not np.any(g[k]) and np.any(gref[k]) else ""))
+        if lines:
+            raise Mismatch("stack", lines, case, *worst)
+
+
+CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue(),
+          StackModule()]

@@ -13,14 +13,16 @@ named as unconfirmed.
 import numpy as np
 
 from vanishing.checks import tolerances
-from vanishing.checks.conformance import bounds, mutants
-from vanishing.checks.conformance.cases import ClipCase, probe_cases, probe_clip_cases
+from vanishing.checks.conformance import bounds, mutants, reference
+from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases, probe_clip_cases
 from vanishing.checks.conformance.checks import (
-    error_ratio,
+    GATE_ORDER,
+    Comparison,
     forward_tol,
     grad_tol,
     gradient_scale,
     norm_tol,
+    subnormal_floor,
 )
 from vanishing.checks.conformance.protocol import (
     CallError,
@@ -31,73 +33,251 @@ from vanishing.checks.conformance.protocol import (
 )
 from vanishing.models import clipping
 
-__all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose"]
+__all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose", "localise"]
+
+#: A closest, unconfirmed known bug is named only when it accounts for at least this fraction of the difference
+#: (on the common scale of :func:`_explained`); otherwise the diagnosis is the localisation alone.
+EXPLAINED_MIN = 0.5
 
 
 def _worst(pairs_with_tols):
     w = 0.0
     for got, ref, tol in pairs_with_tols:
-        _, _, ratio = error_ratio(got, ref, tol)
-        if np.size(ratio):
-            w = max(w, float(np.max(ratio)))
+        w = max(w, Comparison(got, ref, tol).max_ratio)
     return w
 
 
-def _cell_score(info, mutant, case, impl_out, impl_grads, gscale=0.0):
-    """Worst err/allowed of the mutant against the implementation on one case (≤ 1: reproduced)."""
-    dtype = np.float32 if mutant.precision == "float32" else info.dtype
+def _mutant_outputs(case, mutant):
     with np.errstate(all="ignore"):
-        mo = mutants.run(case.kind, case.params, case.state0, case.xs, case.reset, **mutant.opts)
-    mo = tuple(np.asarray(o, dtype=np.float64) for o in mo)
+        mo = mutants.run(case.kind, case.params, case.state0, case.xs, case.reset, case.pset, **mutant.opts)
+    return tuple(np.asarray(o, dtype=np.float64) for o in mo)
+
+
+def _mutant_grads(case, mutant):
+    with np.errstate(all="ignore"):
+        mg = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset, **mutant.opts)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in mg.items()}
+
+
+def _cell_score(info, mutant, case, impl_out, impl_grads, gscale=0.0):
+    """Worst err/allowed of the mutant against the implementation on one case (≤ 1: reproduced), at the mutant's own
+    precision (the float32 mutant is confirmed at float32 tolerance). Confirmation only; ranking uses :func:`_explained`."""
+    dtype = np.float32 if mutant.precision == "float32" else info.dtype
+    mo = _mutant_outputs(case, mutant)
     if not all(np.all(np.isfinite(o)) for o in mo):
         return np.inf
-    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
-    score = _worst((g, m, forward_tol(dtype, Mi)) for g, m, Mi in zip(impl_out, mo, M))
+    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    score = _worst((g, m, subnormal_floor(forward_tol(dtype, Mi), info)) for g, m, Mi in zip(impl_out, mo, M))
     if impl_grads is not None and score <= 1.0:
-        mg = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, **mutant.opts)
-        mg = {k: np.asarray(v, dtype=np.float64) for k, v in mg.items()}
+        mg = _mutant_grads(case, mutant)
         tol = grad_tol(dtype, mg, gscale)
         score = max(score, _worst((impl_grads[k], mg[k], tol) for k in mg))
     return score
 
 
-def _diagnose_cell(info, mismatch):
-    case = mismatch.case
-    need_grads = mismatch.what in ("gradient", "structure")
-    cases = [case] + probe_cases(case.kind, case.reset, info.dtype)
+def _flat(outs, grads):
+    parts = [np.ravel(o) for o in outs]
+    if grads is not None:
+        parts += [np.ravel(grads[k]) for k in sorted(grads)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _explained(impl_vec, ref_vec, mut_vec):
+    """The fraction of the implementation's difference from the reference that a mutant accounts for:
+    1 − ‖impl − mutant‖/‖impl − ref‖, on the same arrays for every mutant (a common scale, unlike err/allowed,
+    which divides by each mutant's own tolerance). 1: reproduces it; ≤ 0: no closer than the reference."""
+    d_ref = float(np.linalg.norm(impl_vec - ref_vec))
+    if not np.all(np.isfinite(mut_vec)) or d_ref == 0:
+        return -np.inf
+    return 1.0 - float(np.linalg.norm(impl_vec - mut_vec)) / d_ref
+
+
+def _impl_runs(info, cases, need_grads):
     impl = []
     for c in cases:
         try:
             out = call_forward(info, c.params, c.state0, c.xs)
             grads = call_vjp(info, c.params, c.state0, c.xs, c.cot) if need_grads else None
         except CallError:
-            if c is case:
-                return []
+            if c is cases[0]:
+                return None
             continue
         impl.append((c, out, grads, gradient_scale(c) if need_grads else 0.0))
-    catalogue = mutants.mutants_for(case.kind, case.reset)
+    return impl
+
+
+def _forward_differs_on(info, impl):
+    """How many of the runs' forward values differ from the reference."""
+    n = 0
+    for c, out, _, _ in impl:
+        ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+        M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+        n += any(not Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)).ok for g, r, m in zip(out, ref, M))
+    return n
+
+
+def _diagnose_cell(info, mismatch):
+    case = mismatch.case
+    pre = []
+    cases = [case] + probe_cases(case.kind, case.reset, info.dtype, pset=case.pset)
+    forward_first = mismatch.forward_differs
+    if mismatch.what in ("gradient", "structure") and not forward_first:
+        runs = _impl_runs(info, cases, False)
+        k = _forward_differs_on(info, runs[1:]) if runs else 0
+        if k:   # the shrunk case kept the forward equal, but the forward check fails: that comes first
+            forward_first = True
+            pre = [f"diagnosis: the forward values differ from the reference on {k} of {len(runs) - 1} generic probe cases "
+                   "(the forward check fails too), so these are gradients of another function; fix the forward pass first"]
+    need_grads = mismatch.what in ("gradient", "structure") and not forward_first
+    head = "diagnosis (of the forward difference, which comes first)" if forward_first else "diagnosis"
+    impl = _impl_runs(info, cases, need_grads)
+    if not impl:
+        return []
+    if pre:
+        return pre + _diagnose_outputs(info, case, impl, need_grads, head)
+    return _diagnose_outputs(info, case, impl, need_grads, head)
+
+
+def _diagnose_outputs(info, case, impl, need_grads, head):
+    catalogue = mutants.mutants_for(case.kind, case.reset, case.pset)
     if not need_grads:
         catalogue = [m for m in catalogue if m.where == "forward"]
-    found, scores = [], []
+    refs = [(_flat(reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset),
+                   reference.vjp(c.kind, c.params, c.state0, c.xs, c.cot, c.reset, c.pset) if need_grads else None))
+            for c, *_ in impl]
+    found, partial, ranked = [], [], []
     for m in catalogue:
         s0 = _cell_score(info, m, *impl[0])
-        scores.append((s0, m))
-        if s0 <= 1.0 and all(_cell_score(info, m, *x) <= 1.0 for x in impl[1:]):
-            found.append(m)
+        if s0 <= 1.0:
+            if all(_cell_score(info, m, *x) <= 1.0 for x in impl[1:]):
+                found.append(m)
+                continue
+            partial.append(m)
+        ex = min(_explained(_flat(out, grads), r, _flat(_mutant_outputs(c, m), _mutant_grads(c, m) if need_grads else None))
+                 for (c, out, grads, _), r in zip(impl, refs))
+        ranked.append((ex, m))
     thing = "the gradients (and values)" if need_grads else "the outputs"
     n_probe = len(impl) - 1
     if found:
         structural = [m for m in found if not m.precision]
         found = structural or found
-        lines = [f"diagnosis: {thing} match the reference if {m.says} [mutant {m.name}; reproduced on the failing case and "
+        lines = [f"{head}: {thing} match the reference if {m.says} [mutant {m.name}; reproduced on the failing case and "
                  f"{n_probe} generic probe case{'s' if n_probe != 1 else ''}]" for m in found[:3]]
         if len(found) > 3:
             lines.append(f"  ({len(found) - 3} more mutants also reproduce it: {', '.join(m.name for m in found[3:])})")
         return lines
-    s, m = min(scores, key=lambda x: x[0])
-    return [f"diagnosis: none of the {len(catalogue)} known bugs reproduces {thing}; the closest hypothesis is that {m.says} "
-            f"(mutant {m.name}, still off by {s:.3g}× the tolerance on the failing case), so this is likely another bug or "
-            "a combination"]
+    lines = [f"{head}: no known bug reproduces {thing}: none of the {len(catalogue)} mutants in the catalogue matches on the "
+             f"failing case and {n_probe} generic probe case{'s' if n_probe != 1 else ''}, so this is not a known bug. "
+             "Where it lies:"]
+    lines += ["  " + ln for ln in localise(info, case, need_grads)]
+    # A precision mutant is judged at its own, looser tolerance: matching one (shrunk) case says nothing; left out.
+    for m in [m for m in partial if not m.precision][:2]:
+        lines.append(f"  mutant {m.name} ({m.says}) matches the failing case but not the generic probe cases, so it is "
+                     "not the explanation")
+    if ranked:
+        ex, m = max(ranked, key=lambda x: x[0])
+        if ex >= EXPLAINED_MIN:
+            lines.append(f"  closest known bug (unconfirmed): {m.says} [mutant {m.name}] accounts for {100 * ex:.0f}% of the "
+                         "difference (1 − ‖impl − mutant‖/‖impl − reference‖, worst over the cases), not all of it")
+    return lines
+
+
+# ---------------------------------------------------------------- localisation (what the diagnosis is when no bug is known)
+def _rel(got, ref):
+    """‖got − ref‖ / ‖ref‖ over a tuple or dict of arrays."""
+    if isinstance(got, dict):
+        got, ref = [got[k] for k in sorted(ref)], [ref[k] for k in sorted(ref)]
+    d = np.concatenate([np.ravel(np.asarray(g, dtype=np.float64) - np.asarray(r, dtype=np.float64)) for g, r in zip(got, ref)])
+    n = np.concatenate([np.ravel(np.asarray(r, dtype=np.float64)) for r in ref])
+    nn = float(np.linalg.norm(n))
+    return float(np.linalg.norm(d)) / nn if nn > 0 else float(np.linalg.norm(d))
+
+
+def _discrepancy(info, c, need_grads):
+    """(forward Comparisons, gradient Comparisons or {}, relative discrepancy) of the implementation on case c."""
+    ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+    M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+    got = call_forward(info, c.params, c.state0, c.xs)
+    fwd = {n: Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)) for n, g, r, m in zip(("hs", "c_T"), got, ref, M)}
+    rel = _rel(got, ref)
+    grads = {}
+    if need_grads:
+        gr = reference.vjp(c.kind, c.params, c.state0, c.xs, c.cot, c.reset, c.pset)
+        gg = call_vjp(info, c.params, c.state0, c.xs, c.cot)
+        tol = grad_tol(info.dtype, gr, gradient_scale(c))
+        grads = {k: Comparison(gg[k], gr[k], tol) for k in gr}
+        rel = _rel(gg, gr)
+    return fwd, grads, rel
+
+
+def _case_scaled(c, s):
+    return c.but(params={k: v * s for k, v in c.params.items()}, regime=f"×{s:g}")
+
+
+def _longer(c, T):
+    reps = -(-T // c.T)
+    xs = np.concatenate([c.xs] * reps)[:T]
+    cot = (np.concatenate([c.cot[0]] * reps)[:T],) + tuple(c.cot[1:])
+    return c.but(xs=xs, cot=cot)
+
+
+def _trend(pairs, what):
+    """'0.012 at ×1, 0.5 at ×4, 0.9 at ×16 (grows with saturation)'."""
+    vals = [v for _, v in pairs]
+    text = ", ".join(f"{v:.2g} at {k}" for k, v in pairs)
+    if vals[0] > 0 and vals[-1] >= 10 * vals[0] or (vals[0] == 0 and vals[-1] > 0):
+        verdict = f"grows with {what}"
+    elif vals[-1] > 0 and vals[0] >= 10 * vals[-1] or (vals[-1] == 0 and vals[0] > 0):
+        verdict = f"shrinks with {what}"
+    else:
+        verdict = f"about the same whatever the {what}"
+    return f"{text} ({verdict})"
+
+
+def localise(info, case, need_grads):
+    """Where a failure no known bug reproduces lies: forward or backward only, which outputs, parameters and gate
+    blocks, which time steps, and whether it grows with saturation or with T (measured on probe cases)."""
+    try:
+        probes = probe_cases(case.kind, case.reset, info.dtype, n=3, pset=case.pset)
+        runs = [_discrepancy(info, c, need_grads) for c in probes]
+        out = []
+        fwd_bad = [any(not x.ok for x in f.values()) for f, _, _ in runs]
+        if any(fwd_bad):
+            steps = sorted({int(t) + 1 for f, _, _ in runs for t in np.where((f["hs"].ratio > 1).any(axis=1))[0]})
+            c_bad = sum(1 for f, _, _ in runs if "c_T" in f and not f["c_T"].ok)
+            out.append(f"forward: the values differ on {sum(fwd_bad)} of {len(runs)} probe cases (H=3, D=2, T=4); h_t differs at "
+                       f"t = {', '.join(map(str, steps)) or 'none'}" + (f"; c_T differs on {c_bad}" if c_bad else ""))
+        else:
+            out.append(f"forward: the values match the reference on all {len(runs)} probe cases"
+                       + ("; only the gradients differ, so the bug is in the backward pass" if need_grads else ""))
+        if need_grads:
+            bad = {}
+            for _, g, _ in runs:
+                for k, c in g.items():
+                    if not c.ok:
+                        blocks, Hp = bad.setdefault(k, set()), probes[0].H
+                        order = GATE_ORDER.get(case.kind, "")
+                        if order and c.ratio.ndim >= 1 and c.ratio.shape[0] == len(order) * Hp:
+                            blocks |= {order[i] for i in range(len(order)) if np.any(c.ratio[i * Hp:(i + 1) * Hp] > 1)}
+            keys = list(runs[0][1])
+            if bad:
+                desc = [k + (f" (gate blocks {', '.join(sorted(bad[k], key=GATE_ORDER[case.kind].index))})" if bad[k] else "")
+                        for k in keys if k in bad]
+                ok = [k for k in keys if k not in bad]
+                out.append(f"gradients: differ w.r.t. {', '.join(desc)}" + (f"; match w.r.t. {', '.join(ok)}" if ok else ""))
+                ts = sorted({int(t) + 1 for _, g, _ in runs if "xs" in g for t in np.where((g["xs"].ratio > 1).any(axis=1))[0]})
+                if ts:
+                    out.append(f"time steps: ∂/∂x_t differs at t = {', '.join(map(str, ts))} of {probes[0].T}")
+            else:
+                out.append("gradients: match on the probe cases (the failure needs the failing case's own values)")
+        base = probes[0]
+        sat = [(f"×{s:g}", _discrepancy(info, _case_scaled(base, s), need_grads)[2]) for s in (1, 4, 16)]
+        out.append("saturation: relative discrepancy ‖impl − ref‖/‖ref‖ is " + _trend(sat, "saturation") + " (weights scaled)")
+        lng = [(f"T={T}", _discrepancy(info, _longer(base, T), need_grads)[2]) for T in (1, 4, 16)]
+        out.append("length: relative discrepancy is " + _trend(lng, "T"))
+        return out
+    except CallError as e:
+        return [f"(localisation stopped: {e})"]
 
 
 # ---------------------------------------------------------------- clipping
@@ -184,8 +364,32 @@ def _diagnose_clip(info, mismatch, check):
         return [f"diagnosis: the results match if {says.format(eps=info.clip_eps)} [mutant {name}; reproduced on the failing "
                 f"case and {n_probe} generic probe cases]" for name, says in found[:3]]
     s, name, says = min(scores)
-    return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it; the closest hypothesis is that "
-            f"{says.format(eps=info.clip_eps)} (mutant {name}, off by {s:.3g}× the tolerance)"]
+    if s <= 1.0:
+        return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it; mutant {name} "
+                f"({says.format(eps=info.clip_eps)}) matches the failing case but not the generic probe cases, so it is "
+                "not the explanation: this is not a known bug"]
+    return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it, so this is not a known bug (the nearest, "
+            f"mutant {name}, {says.format(eps=info.clip_eps)}, is off by {s:.3g}× the tolerance on the failing case)"]
+
+
+def max_preactivation(case):
+    """max |a| over every gate pre-activation of the reference trajectory on ``case`` (float64)."""
+    P = case.canonical()
+    state = tuple(case.state0)
+    worst = 0.0
+    for x in case.xs:
+        h = state[0]
+        if case.kind.startswith("rnn"):
+            a = [P["W_hh"] @ h + P["W_xh"] @ x + P["b"]]
+        elif case.kind.startswith("lstm"):
+            a = [P["W_x"] @ x + P["W_h"] @ h + P["b"]]
+        else:   # r, z and both halves of the candidate (either reset convention stays below these terms' sum)
+            H = h.shape[0]
+            gx, gh = P["W_x"] @ x + P["b_x"], P["W_h"] @ h + P["b_h"]
+            a = [gx[:2 * H] + gh[:2 * H], gx[2 * H:], gh[2 * H:]]
+        worst = max([worst] + [float(np.max(np.abs(v))) for v in a if np.size(v)])
+        state = reference.step(case.kind, P, state, x, case.reset)
+    return worst
 
 
 def _crash_facts(mismatch):
@@ -193,15 +397,40 @@ def _crash_facts(mismatch):
     case = mismatch.case
     if isinstance(case, ClipCase) or "non-finite" not in " ".join(mismatch.lines):
         return []
-    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset)
-    return [f"observation: the reference is finite on this case; its pre-activations reach about {float(np.max(M[0])):.3g} "
-            "in magnitude, so a formula that overflows there (e.g. exp(2a) in (e^{2a}−1)/(e^{2a}+1)) is a candidate"]
+    with np.errstate(all="ignore"):
+        a = max_preactivation(case)
+    return [f"observation: the reference is finite on this case; its pre-activations reach about {a:.3g} in magnitude, "
+            "so a formula that overflows there (e.g. exp(2a) in (e^{2a}−1)/(e^{2a}+1), exp(−a) in 1/(1+e^{−a})) is a candidate"]
+
+
+def _stack_facts(mismatch):
+    """Where a multi-layer module differs: the layers and directions whose parameters' gradients differ."""
+    import re
+    names = [m.group(1) for ln in mismatch.lines for m in [re.match(r"the gradient w\.r\.t\. (\S+) differs", ln)] if m]
+    outs = [ln.split(" ", 1)[0] for ln in mismatch.lines if ln.split(" ", 1)[0] in ("output", "h_n", "c_n")]
+    layers = sorted({int(m.group(1)) for n in names for m in [re.search(r"_l(\d+)", n)] if m})
+    dirs = sorted({"reverse" if n.endswith("_reverse") else "forward" for n in names if "_l" in n})
+    unused = [m.group(1) for ln in mismatch.lines for m in [re.search(r"the (\S+) gradient is zero: is", ln)] if m]
+    parts = []
+    if unused:
+        where = [f"{n} (layer {m.group(1)}, {'reverse' if n.endswith('_reverse') else 'forward'} direction)"
+                 for n in unused for m in [re.search(r"_l(\d+)", n)] if m]
+        parts.append("the gradient w.r.t. " + ", ".join(where or unused) + " is zero where the reference's is not: that "
+                     "parameter looks unused")
+    if outs:
+        parts.append(f"the values differ ({', '.join(outs)})")
+    if layers and not unused:
+        parts.append(f"the parameter gradients differ in layer(s) {', '.join(map(str, layers))}, direction(s) {', '.join(dirs)}")
+    return ["diagnosis: no known bug is catalogued for multi-layer modules (the cells' catalogue applies to each cell alone); "
+            "where it lies: " + ("; ".join(parts) or "the input and state gradients only")]
 
 
 def diagnose(info, mismatch, check=""):
     """Diagnosis lines for a failing case (possibly empty)."""
     if mismatch.what == "crash":
         return _crash_facts(mismatch)
+    if isinstance(mismatch.case, StackCase):
+        return _stack_facts(mismatch)
     if isinstance(mismatch.case, ClipCase):
         return _diagnose_clip(info, mismatch, check)
     return _diagnose_cell(info, mismatch)

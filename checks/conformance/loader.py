@@ -1,4 +1,8 @@
-"""Loading adapters from a spec: ``torch`` (the built-ins) or ``package.module:factory``.
+"""Loading adapters from a spec: a built-in target (:data:`BUILTIN_TARGETS`: ``torch``, ``keras``, ``flax``,
+``equinox``, ``haiku``) or ``package.module:factory``.
+
+A built-in target whose framework is not installed raises AdapterError in one line naming the
+optional extra to install (``pip install 'vanishing[keras]'``).
 
 The factory is called with no arguments and returns one adapter or a list of them.
 Like ``python -m``, the current directory is put on ``sys.path`` first, so
@@ -15,7 +19,12 @@ from pathlib import Path
 
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo
 
-__all__ = ["load", "load_objects"]
+__all__ = ["BUILTIN_TARGETS", "load", "load_objects"]
+
+#: Built-in targets: name → the module (in vanishing.checks.conformance) whose ``builtins()`` gives the adapters.
+BUILTIN_TARGETS = {"torch": "torch_adapters", "keras": "keras_adapters", "flax": "flax_adapters",
+                   "equinox": "equinox_adapters", "haiku": "haiku_adapters"}
+_EXPECTED = f"a built-in target ({', '.join(BUILTIN_TARGETS)}) or 'package.module:factory'"
 
 
 def _import(module):
@@ -48,14 +57,13 @@ def _import(module):
 def load_objects(spec):
     """The raw adapter objects named by ``spec`` (a list)."""
     if not isinstance(spec, str) or not spec.strip():
-        raise AdapterError(f"adapter spec: expected 'torch' or 'package.module:factory', got {spec!r}")
+        raise AdapterError(f"adapter spec: expected {_EXPECTED}, got {spec!r}")
     spec = spec.strip()
-    if spec == "torch":
-        from vanishing.checks.conformance import torch_adapters
-        return torch_adapters.builtins()
+    if spec in BUILTIN_TARGETS:
+        return importlib.import_module(f"vanishing.checks.conformance.{BUILTIN_TARGETS[spec]}").builtins()
     module, sep, factory = spec.rpartition(":")
     if not sep or not module or not factory or not factory.isidentifier():
-        raise AdapterError(f"adapter spec {spec!r}: expected 'torch' or 'package.module:factory' (a module, a colon, a function name)")
+        raise AdapterError(f"adapter spec {spec!r}: expected {_EXPECTED} (a module, a colon, a function name)")
     mod = _import(module)
     fn = getattr(mod, factory, None)
     if fn is None:

@@ -26,6 +26,7 @@ import autograd
 import autograd.numpy as np
 
 from vanishing.models import activations
+from vanishing.models.layouts import GRU_GATES, LSTM_GATES, param_set
 from autograd.tracer import getval
 
 __all__ = ["IDENTITY", "Mutant", "mutants_for", "output_names", "run", "state_keys", "vjp"]
@@ -119,19 +120,19 @@ def _rnn(P, h0, xs, o, act):
 
 def _lstm(P, h0, c0, xs, o, peephole):
     H, T = h0.shape[0], xs.shape[0]
-    order, acts, der = o.get("perm", "ifgo"), o.get("acts", {}), o.get("deriv", {})
+    order, acts, der = o.get("perm", LSTM_GATES), o.get("acts", {}), o.get("deriv", {})
     h, c, hs = h0, c0, []
     for t in range(T):
         Q = _param_surgery(P, o, t, T)
         Wx, Wh, b = _blocks(Q["W_x"], order, H), _blocks(Q["W_h"], order, H), _blocks(Q["b"], order, H)
         hr = sg(h) if o.get("cut_h") else h
         cp = sg(c) if o.get("cut_c") else c
-        a = {g: np.dot(Wx[g], xs[t]) + _rec(Wh[g], hr, o) + (0.0 if o.get("drop_bias") else b[g]) for g in "ifgo"}
+        a = {g: np.dot(Wx[g], xs[t]) + _rec(Wh[g], hr, o) + (0.0 if o.get("drop_bias") else b[g]) for g in LSTM_GATES}
         if peephole and not o.get("drop_peepholes"):
             a["i"] = a["i"] + Q["p_i"] * cp                  # i and f peek at c_{t−1}
             a["f"] = a["f"] + Q["p_f"] * cp
         i = _act(acts.get("i", "sigmoid"), a["i"], der.get("i"))
-        f = _act(acts.get("f", "sigmoid"), a["f"], der.get("f"))
+        f = _act(acts.get("f", "sigmoid"), a["f"] + o.get("forget_shift", 0.0), der.get("f"))
         g = _act(acts.get("g", "tanh"), a["g"], der.get("g"))
         if o.get("one_minus_f"):
             f = 1.0 - f
@@ -148,7 +149,7 @@ def _lstm(P, h0, c0, xs, o, peephole):
 
 def _gru(P, h0, xs, o, reset):
     H, T = h0.shape[0], xs.shape[0]
-    order, acts, der = o.get("perm", "rzn"), o.get("acts", {}), o.get("deriv", {})
+    order, acts, der = o.get("perm", GRU_GATES), o.get("acts", {}), o.get("deriv", {})
     reset = {"after": "before", "before": "after"}[reset] if o.get("other_reset") else reset
     h, hs = h0, []
     for t in range(T):
@@ -175,8 +176,14 @@ def _gru(P, h0, xs, o, reset):
     return (np.stack(hs),)
 
 
-def run(kind, params, state0, xs, reset="after", **opts):
-    """Outputs of the (mutated) reference over a sequence: ``(hs,)`` or ``(hs, c_T)``; ``opts`` switch bugs on."""
+def run(kind, params, state0, xs, reset="after", pset="canonical", **opts):
+    """Outputs of the (mutated) reference over a sequence: ``(hs,)`` or ``(hs, c_T)``; ``opts`` switch bugs on.
+
+    ``params`` are in the native parameter set ``pset`` (``layouts.PARAM_SETS``); ``drop_native=key`` zeroes
+    one native parameter before the map to the canonical layout (the implementation ignores it)."""
+    if opts.get("drop_native"):
+        params = {**params, opts["drop_native"]: 0.0 * params[opts["drop_native"]]}
+    params = param_set(pset).to_canonical(kind, params)
     if opts.get("cut_state0"):
         state0 = tuple(sg(s) for s in state0)
     if opts.get("cut_x"):
@@ -190,12 +197,12 @@ def run(kind, params, state0, xs, reset="after", **opts):
     raise ValueError(f"kind: expected one of rnn-tanh, rnn-relu, lstm, lstm-peephole, gru, got {kind!r}")
 
 
-def vjp(kind, params, state0, xs, cotangents, reset="after", **opts):
-    """Outputs and the VJP ``{param keys..., "xs", "h0"[, "c0"]}`` of Σ⟨outputs, cotangents⟩ (autograd)."""
+def vjp(kind, params, state0, xs, cotangents, reset="after", pset="canonical", **opts):
+    """The VJP ``{param keys..., "xs", "h0"[, "c0"]}`` of Σ⟨outputs, cotangents⟩ (autograd), w.r.t. the native keys."""
     keys = state_keys(kind)
 
     def loss(z):
-        outs = run(kind, z["params"], tuple(z[k] for k in keys), z["xs"], reset, **opts)
+        outs = run(kind, z["params"], tuple(z[k] for k in keys), z["xs"], reset, pset, **opts)
         return sum(np.sum(y * v) for y, v in zip(outs, cotangents))
     z = {"params": dict(params), "xs": xs, **dict(zip(keys, state0))}
     with np.errstate(over="ignore"):   # autograd's tanh VJP g/cosh² overflows harmlessly to 0 at |a| > ~355
@@ -283,7 +290,7 @@ def _rnn_mutants(act):
 
 
 def _lstm_mutants(peephole):
-    out = _perms("ifgo")
+    out = _perms(LSTM_GATES)
     out += [Mutant(f"gate-{k}-tanh", f"gate {k} uses tanh where sigmoid is expected", {"acts": {k: "tanh"}}) for k in "ifo"]
     out += [Mutant("candidate-sigmoid", "the candidate g uses sigmoid where tanh is expected", {"acts": {"g": "sigmoid"}}),
             Mutant("candidate-identity", "the candidate g has no activation (identity where tanh is expected)", {"acts": {"g": "identity"}}),
@@ -294,7 +301,9 @@ def _lstm_mutants(peephole):
             Mutant("Wh-transposed", "W_h is used transposed (each gate's recurrent block W_hk applied as W_hkᵀ)", {"transpose_Wh": True}),
             Mutant("output-from-old-cell", "h_t is computed from the old cell: h_t = o⊙tanh(c_{t−1}) instead of o⊙tanh(c_t)", {"old_cell": True}),
             Mutant("forget-one-minus", "the forget gate is applied as (1 − f): c_t = (1−f)⊙c_{t−1} + i⊙g", {"one_minus_f": True}),
-            Mutant("input-gate-unused", "the input gate is not applied: c_t = f⊙c_{t−1} + g", {"no_input_gate": True})]
+            Mutant("input-gate-unused", "the input gate is not applied: c_t = f⊙c_{t−1} + g", {"no_input_gate": True}),
+            Mutant("forget-bias-plus-one", "1 is added to the forget gate's pre-activation at call time, f = σ(a_f + 1) (TF1's "
+                   "forget_bias = 1, Sonnet's and Haiku's LSTM), on top of the bias b_f", {"forget_shift": 1.0})]
     if peephole:
         out += [Mutant("o-peeks-old-cell", "the output gate peeks at c_{t−1} where it should see the new c_t", {"o_sees_old_cell": True}),
                 Mutant("peepholes-unused", "the peephole weights p_i, p_f, p_o are unused", {"drop_peepholes": True})]
@@ -318,7 +327,7 @@ def _lstm_mutants(peephole):
 
 
 def _gru_mutants(reset):
-    out = _perms("rzn")
+    out = _perms(GRU_GATES)
     other = {"after": "before", "before": "after"}[reset]
     out += [Mutant("reset-" + other, f"the reset gate is applied {other} the recurrent matmul (reset={other!r}) where "
                    f"reset={reset!r} is declared", {"other_reset": True}),
@@ -344,12 +353,32 @@ def _gru_mutants(reset):
     return out + _common_backward("h")
 
 
-def mutants_for(kind, reset="after"):
-    """Every mutant that applies to ``kind`` (forward mutants first)."""
+def _native(kind, pset, out):
+    """The catalogue adapted to a native parameter set: one 'unused' mutant per native bias, none that is a no-op."""
+    if pset == "two-biases":
+        at = out.index(next(m for m in out if m.name == "bias-unused")) + 1
+        out[at:at] = [Mutant("b_x-unused", "the input bias b_x (PyTorch bias_ih) is unused: only the recurrent bias b_h is "
+                             "added", {"drop_native": "b_x"}),
+                      Mutant("b_h-unused", "the recurrent bias b_h (PyTorch bias_hh) is unused: only the input bias b_x is "
+                             "added", {"drop_native": "b_h"})]
+    elif pset == "one-bias":   # b_h is 0: its mutants change nothing
+        out = [m for m in out if m.name not in ("b_h-unused", "b_hn-outside-reset")]
+        out = [Mutant(m.name.replace("b_x", "b"), "the bias b is unused (the b gradient is zero: is the bias used?)",
+                      {"drop_native": "b"}) if m.name == "b_x-unused" else m for m in out]
+    elif pset == "gru-bhn":
+        out = [Mutant("b_hn-unused", "the recurrent bias b_hn is unused (n = tanh(W_xn x + b_xn + r⊙(W_hn h)))",
+                      {"drop_native": "b_hn"}) if m.name == "b_h-unused" else m for m in out]
+    return out
+
+
+def mutants_for(kind, reset="after", pset="canonical"):
+    """Every mutant that applies to ``kind`` and its native parameter set ``pset`` (forward mutants first)."""
     if kind in ("rnn-tanh", "rnn-relu"):
-        return _rnn_mutants(kind.split("-")[1])
-    if kind in ("lstm", "lstm-peephole"):
-        return _lstm_mutants(kind == "lstm-peephole")
-    if kind == "gru":
-        return _gru_mutants(reset)
-    raise ValueError(f"kind: no mutants for {kind!r}")
+        out = _rnn_mutants(kind.split("-")[1])
+    elif kind in ("lstm", "lstm-peephole"):
+        out = _lstm_mutants(kind == "lstm-peephole")
+    elif kind == "gru":
+        out = _gru_mutants(reset)
+    else:
+        raise ValueError(f"kind: no mutants for {kind!r}")
+    return _native(kind, pset, out)

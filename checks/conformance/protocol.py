@@ -11,6 +11,11 @@ Declarations
     2014); required when kind is ``"gru"``.
     ``dtype``: ``numpy.float64`` or ``numpy.float32`` (or their names).
     ``name`` (optional): shown in reports.
+    ``param_set`` (optional, default ``"canonical"``): the implementation's *native* parameter set, one of
+    ``vanishing.models.layouts.PARAM_SETS``: ``"two-biases"`` (PyTorch's RNN/LSTM: ``b_x``, ``b_h`` instead of
+    ``b``), ``"one-bias"`` (a GRU with one bias), ``"gru-bhn"`` (a GRU with ``b_x`` and ``b_hn`` only). The
+    validator then draws and passes exactly those keys, every one independently and non-zero, and expects
+    the gradient w.r.t. each of them; the reference runs on the documented map to the canonical layout.
 
 Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, c)``: a tuple of (H,) arrays.
     ``step(params, state, x) -> state'``: one step, x of shape (D,).
@@ -21,6 +26,8 @@ Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, 
     autodiff or its hand-written backward), w.r.t. every canonical parameter key, ``"xs"``
     (T, D), ``"h0"`` (H,) and, for an LSTM, ``"c0"`` (H,).
     ``param_count(H, D) -> int`` (optional): how many trainable scalars the implementation holds.
+    ``flushes_subnormals`` (optional, default False): the implementation returns 0 for results below the
+    smallest normal number (XLA on CPU); values are then compared with an extra absolute floor tiny(dtype).
 
 Clipping (optional on any adapter; the whole point of kind ``"clip"``).
     ``clip_grad_norm(grads, max_norm) -> (clipped, total_norm)``: claims to clip a list of arrays by
@@ -28,11 +35,23 @@ Clipping (optional on any adapter; the whole point of kind ``"clip"``).
     declares the ε of ``coef = min(1, max_norm/(‖g‖ + ε))`` (PyTorch: 1e-6).
     ``clip_grad_value(grads, clip_value) -> clipped``: claims to clamp every entry to [−v, v].
 
+Stacks (kind ``"stack"``: a multi-layer, possibly bidirectional module on a batch, checked against
+``vanishing.models.stacked``). ``cell``: the cell kind of every layer (``rnn-tanh``, ``rnn-relu``, ``lstm``,
+``gru``); ``config``: {"num_layers", "bidirectional", "batch_first", "proj_size" (LSTM; 0 for none)}.
+    ``param_shapes(H, D) -> [(name, shape), ...]``: the module's parameters in their own order
+    (per layer, per direction: weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]; PyTorch's).
+    ``run(params, xs, h0, c0, cotangents) -> (outputs, grads)``: params a list in that order, xs
+    (B, T, D) or (T, B, D) per ``batch_first``, h0 (L·dirs, B, H_out), c0 (LSTM) or None; outputs
+    ``(output, h_n[, c_n])``; grads {name: ..., "xs", "h0"[, "c0"]} of Σ⟨outputs, cotangents⟩ by the
+    implementation's own autodiff.
+
 Every returned array must have the declared dtype and shape and be finite; the
 runner checks this and reports a broken adapter in one line.
 """
 
 import numpy as np
+
+from vanishing.models import layouts
 
 __all__ = [
     "CELL_KINDS",
@@ -42,6 +61,7 @@ __all__ = [
     "CallError",
     "call_clip_norm",
     "call_clip_value",
+    "call_stack",
     "call_forward",
     "call_step",
     "call_vjp",
@@ -51,7 +71,8 @@ __all__ = [
 ]
 
 CELL_KINDS = ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru")
-KINDS = CELL_KINDS + ("clip",)
+KINDS = CELL_KINDS + ("clip", "stack")
+STACK_CELLS = ("rnn-tanh", "rnn-relu", "lstm", "gru")
 _DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
 
 
@@ -74,6 +95,10 @@ class AdapterInfo:
             raise AdapterError(f"adapter {label}: kind must be one of {', '.join(KINDS)}; got {kind!r}")
         self.kind = kind
         self.reset = getattr(obj, "reset", None)
+        if kind == "stack":
+            self.cell, self.config = getattr(obj, "cell", None), dict(getattr(obj, "config", None) or {})
+            if self.cell not in STACK_CELLS:
+                raise AdapterError(f"adapter {label}: a stack adapter must declare cell, one of {', '.join(STACK_CELLS)}; got {self.cell!r}")
         if kind == "gru" and self.reset not in ("after", "before"):
             raise AdapterError(f"adapter {label}: a gru adapter must declare reset = 'after' (PyTorch) or 'before' (Cho 2014); got {self.reset!r}")
         if kind != "gru":
@@ -85,7 +110,14 @@ class AdapterInfo:
         if self.dtype not in _DTYPES:
             raise AdapterError(f"adapter {label}: dtype must be float64 or float32; got {getattr(obj, 'dtype', None)!r}")
         self.name = getattr(obj, "name", None) or f"{type(obj).__name__}[{kind}, {_DTYPES[self.dtype]}]"
-        need = ("step", "forward", "vjp") if kind in CELL_KINDS else ()
+        pset = getattr(obj, "param_set", "canonical") or "canonical"
+        if pset not in layouts.PARAM_SETS:
+            raise AdapterError(f"adapter {self.name}: param_set must be one of {', '.join(layouts.PARAM_SETS)}; got {pset!r}")
+        if kind in CELL_KINDS and kind not in layouts.PARAM_SETS[pset].kinds:
+            raise AdapterError(f"adapter {self.name}: param_set {pset!r} applies to {', '.join(layouts.PARAM_SETS[pset].kinds)}, "
+                               f"not to kind {kind!r}")
+        self.param_set = pset
+        need = ("step", "forward", "vjp") if kind in CELL_KINDS else ("run", "param_shapes") if kind == "stack" else ()
         missing = [m for m in need if not callable(getattr(obj, m, None))]
         if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
             missing.append("clip_grad_norm or clip_grad_value")
@@ -96,6 +128,7 @@ class AdapterInfo:
         self.has_clip_norm = callable(getattr(obj, "clip_grad_norm", None))
         self.has_clip_value = callable(getattr(obj, "clip_grad_value", None))
         self.has_param_count = callable(getattr(obj, "param_count", None))
+        self.flushes_subnormals = bool(getattr(obj, "flushes_subnormals", False))
         eps = getattr(obj, "clip_eps", 0.0)
         try:
             self.clip_eps = float(eps)
@@ -114,32 +147,25 @@ class AdapterInfo:
 
     def to_dict(self):
         return {"name": self.name, "kind": self.kind, "reset": self.reset if self.kind == "gru" else None,
-                "dtype": self.dtype_name, "origin": self.origin}
+                "dtype": self.dtype_name, "param_set": self.param_set, "origin": self.origin}
 
 
 def describe(info):
     """'torch.nn.LSTMCell [lstm, float32]'."""
     extra = f", reset={info.reset}" if info.kind == "gru" else ""
+    if getattr(info, "param_set", "canonical") != "canonical":
+        extra += f", params={info.param_set}"
     return f"{info.name} [{info.kind}{extra}, {info.dtype_name}]"
 
 
-def param_keys(kind):
-    """Canonical parameter keys of a cell kind."""
-    return {"rnn-tanh": ("W_hh", "W_xh", "b"), "rnn-relu": ("W_hh", "W_xh", "b"), "lstm": ("W_x", "W_h", "b"),
-            "lstm-peephole": ("W_x", "W_h", "b", "p_i", "p_f", "p_o"), "gru": ("W_x", "W_h", "b_x", "b_h")}[kind]
+def param_keys(kind, pset="canonical"):
+    """Parameter keys of a cell kind in a parameter set (canonical by default)."""
+    return tuple(param_shapes(kind, 1, 1, pset))
 
 
-def param_shapes(kind, H, D):
-    """{key: shape} of the canonical parameters (docs/DESIGN.md)."""
-    if kind.startswith("rnn"):
-        return {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
-    n = 4 if kind.startswith("lstm") else 3
-    if kind == "gru":
-        return {"W_x": (n * H, D), "W_h": (n * H, H), "b_x": (n * H,), "b_h": (n * H,)}
-    out = {"W_x": (n * H, D), "W_h": (n * H, H), "b": (n * H,)}
-    if kind == "lstm-peephole":
-        out.update(p_i=(H,), p_f=(H,), p_o=(H,))
-    return out
+def param_shapes(kind, H, D, pset="canonical"):
+    """{key: shape} of the parameters (canonical: docs/DESIGN.md; others: ``layouts.PARAM_SETS``)."""
+    return layouts.param_set(pset).shapes(kind, H, D)
 
 
 def _invoke(info, method, *args):
@@ -215,7 +241,7 @@ def call_vjp(info, params, state0, xs, cotangents):
                   np.asarray(xs, dtype=info.dtype), tuple(np.asarray(c, dtype=info.dtype) for c in cotangents))
     if not isinstance(out, dict):
         raise CallError(f"{info.name}.vjp: expected a dict of gradients, got {type(out).__name__}")
-    shapes = dict(param_shapes(info.kind, H, D))
+    shapes = dict(param_shapes(info.kind, H, D, info.param_set))
     shapes["xs"] = (T, D)
     shapes["h0"] = (H,)
     if info.kind.startswith("lstm"):
@@ -245,3 +271,19 @@ def call_clip_value(info, grads, clip_value):
     out = _invoke(info, "clip_grad_value", [np.asarray(g, dtype=info.dtype) for g in grads], float(clip_value))
     out = _tuple(info, "clip_grad_value", "the clipped list", list(out) if isinstance(out, (list, tuple)) else out, len(grads))
     return [_array(info, "clip_grad_value", f"clipped[{i}]", c, np.shape(g)) for i, (c, g) in enumerate(zip(out, grads))]
+
+
+def call_stack(info, params, xs, h0, c0, cotangents, shapes):
+    """(outputs, grads) from a stack adapter's run, validated: shapes, dtype, finiteness, every key."""
+    out = _invoke(info, "run", [np.asarray(p, dtype=info.dtype) for p in params], np.asarray(xs, dtype=info.dtype),
+                  np.asarray(h0, dtype=info.dtype), None if c0 is None else np.asarray(c0, dtype=info.dtype),
+                  [np.asarray(c, dtype=info.dtype) for c in cotangents])
+    out = _tuple(info, "run", "(outputs, grads)", out, 2)
+    outs = _tuple(info, "run", "the outputs", out[0], len(cotangents))
+    outs = tuple(_array(info, "run", f"output {i}", o, np.shape(c)) for i, (o, c) in enumerate(zip(outs, cotangents)))
+    if not isinstance(out[1], dict):
+        raise CallError(f"{info.name}.run: expected a dict of gradients, got {type(out[1]).__name__}")
+    missing = [k for k in shapes if k not in out[1]]
+    if missing:
+        raise CallError(f"{info.name}.run: the gradient dict lacks key(s) {missing}")
+    return outs, {k: _array(info, "run", f"gradient[{k!r}]", out[1][k], s) for k, s in shapes.items()}

@@ -27,6 +27,7 @@ from vanishing.checks.conformance.protocol import (
     call_clip_norm,
     call_clip_value,
     call_forward,
+    call_stack,
     call_step,
     call_vjp,
     param_shapes,
@@ -102,12 +103,18 @@ def smoke(info):
     try:
         if info.is_cell:
             H, D, T = 2, 3, 3
-            P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D).items()}
+            P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D, info.param_set).items()}
             s0 = tuple(rng.uniform(-0.5, 0.5, H) for _ in (("h", "c") if info.kind.startswith("lstm") else ("h",)))
             xs = rng.uniform(-1, 1, (T, D))
             out = call_forward(info, P, s0, xs)
             call_step(info, P, s0, xs[0])
             call_vjp(info, P, s0, xs, tuple(np.ones_like(o) for o in out))
+        if info.kind == "stack":
+            from vanishing.checks.conformance.cases import simple_stack_case
+            case = simple_stack_case(info.cell, info.config, info.dtype, info.obj.param_shapes)
+            shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
+            shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
+            call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, shapes)
         if info.has_clip_norm:
             call_clip_norm(info, [rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 3)], 0.5)
         if info.has_clip_value:
@@ -190,12 +197,18 @@ def _snippet(info, check, case):
     elif check.name == "clip-value":
         lines += ["print(adapter.clip_grad_value(grads, threshold))",
                   "from vanishing.models import clipping; print(clipping.clip_by_value(grads, threshold))"]
+    elif check.name == "stack":
+        lines += ["from vanishing.checks.conformance.cases import StackCase",
+                  "from vanishing.checks.conformance.checks import stack_reference",
+                  f"case = StackCase({info.cell!r}, {info.config!r}, np.dtype({info.dtype_name!r}), {case.names!r}, params, xs, h0, c0, "
+                  "cotangents)",
+                  "print(adapter.run(params, xs, h0, c0, cotangents))", "print(stack_reference(case))"]
     elif check.name in ("gradients", "gradients-fd", "direct-path"):
         lines += ["print(adapter.vjp(params, state0, xs, cotangents))",
-                  f"print(reference.vjp({info.kind!r}, params, state0, xs, cotangents, reset={info.reset!r}))"]
+                  f"print(reference.vjp({info.kind!r}, params, state0, xs, cotangents, reset={info.reset!r}, pset={info.param_set!r}))"]
     else:
         lines += ["print(adapter.forward(params, state0, xs))",
-                  f"print(reference.forward({info.kind!r}, params, state0, xs, reset={info.reset!r}))"]
+                  f"print(reference.forward({info.kind!r}, params, state0, xs, reset={info.reset!r}, pset={info.param_set!r}))"]
     return "\n".join(lines)
 
 

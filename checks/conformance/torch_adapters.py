@@ -5,16 +5,18 @@
 ``nn.LSTM``, ``nn.GRU``, and ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``,
 each in float64 and float32.
 
-Parameters go in through ``vanishing.models.layouts.to_torch``: canonical ``b`` →
-``bias_ih`` and zeros → ``bias_hh`` (PyTorch sums the two), so ∂/∂b is the gradient of
-``bias_ih``. Gradients come from ``torch.autograd.grad``: PyTorch's own autodiff.
+Every native parameter is exercised: the RNN and LSTM adapters declare the ``"two-biases"``
+parameter set (``vanishing.models.layouts.PARAM_SETS``), so the validator draws ``b_x`` → ``bias_ih``
+and ``b_h`` → ``bias_hh`` independently and non-zero, and checks both gradients (a cell that
+ignored ``bias_hh`` would fail). The GRU's ``b_x``, ``b_h`` are canonical already. Gradients
+come from ``torch.autograd.grad``: PyTorch's own autodiff.
 """
 
 import numpy as np
 
 from vanishing.models import layouts
 
-__all__ = ["TorchCell", "TorchClip", "TorchLayer", "builtins"]
+__all__ = ["TorchCell", "TorchClip", "TorchLayer", "TorchStack", "builtins", "stack_module", "stack_params"]
 
 
 def _torch():
@@ -29,6 +31,14 @@ def _torch():
 
 _TORCH_KIND = {"rnn-tanh": "rnn", "rnn-relu": "rnn", "lstm": "lstm", "gru": "gru"}
 
+#: Each PyTorch cell's convention (aten/src/ATen/native/RNN.cpp), for the conformance matrix.
+CONVENTIONS = {
+    "rnn-tanh": "h' = tanh(W_ih x + b_ih + W_hh h + b_hh): two biases, both drawn",
+    "rnn-relu": "h' = relu(W_ih x + b_ih + W_hh h + b_hh): two biases, both drawn; relu'(0) = 0",
+    "lstm": "gate order i, f, g, o; two biases b_ih + b_hh, both drawn; c' = f⊙c + i⊙g, h' = o⊙tanh(c')",
+    "gru": "gates r, z, n; reset after the matmul, b_hn inside r⊙(W_hn h + b_hn); h' = (1−z)⊙n + z⊙h",
+}
+
 
 class _TorchRecurrent:
     """Shared by the cell and the layer adapters: module cache, parameter loading, gradient mapping."""
@@ -37,6 +47,8 @@ class _TorchRecurrent:
         self.torch = _torch()
         self.kind, self.dtype = kind, np.dtype(dtype)
         self.reset = "after"                     # PyTorch's GRU applies r after the recurrent matmul
+        self.param_set = "canonical" if kind == "gru" else "two-biases"   # bias_ih and bias_hh, both drawn
+        self.convention = CONVENTIONS[kind]
         self._tdtype = {np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype]
         self._cache = {}
 
@@ -63,9 +75,9 @@ class _TorchRecurrent:
         """torch parameter gradients → canonical keys (see the module docstring for the biases)."""
         g = {k: (v.detach().numpy() if v is not None else np.zeros(tuple(named[k].shape), dtype=self.dtype)) for k, v in gp.items()}
         if self.kind.startswith("rnn"):
-            return {"W_hh": g["weight_hh"], "W_xh": g["weight_ih"], "b": g["bias_ih"]}
+            return {"W_hh": g["weight_hh"], "W_xh": g["weight_ih"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
         if self.kind == "lstm":
-            return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b": g["bias_ih"]}
+            return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
         return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
 
     def param_count(self, H, D):
@@ -157,6 +169,7 @@ class TorchClip:
     """torch.nn.utils.clip_grad_norm_ (global norm, ε = 1e-6, returns the norm before) and clip_grad_value_."""
 
     kind = "clip"
+    convention = "clip_grad_norm_: global norm, coef = min(1, max_norm/(‖g‖ + 1e-6)), returns the norm before; clip_grad_value_: clamp"
     clip_eps = 1e-6      # clip_coef = max_norm / (total_norm + 1e-6), clamped to 1 (torch/nn/utils/clip_grad.py)
 
     def __init__(self, dtype):
@@ -184,6 +197,77 @@ class TorchClip:
         return [p.grad.numpy() for p in ps]
 
 
+class TorchStack:
+    """nn.RNN / LSTM / GRU with several layers, both directions, batch_first, a projection (LSTM), on a batch
+    (kind ``"stack"``, checked against ``vanishing.models.stacked``); gradients by torch.autograd.grad."""
+
+    kind = "stack"
+
+    def __init__(self, cell, config, dtype):
+        self.torch = _torch()
+        self.cell, self.config, self.dtype = cell, dict(config), np.dtype(dtype)
+        base = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell]
+        opts = [f"num_layers={config['num_layers']}"] + [k for k in ("bidirectional", "batch_first") if config.get(k)]
+        opts += [f"proj_size={config['proj_size']}"] if config.get("proj_size") else []
+        opts += ["relu"] if cell == "rnn-relu" else []
+        self.name = f"torch.nn.{base}({', '.join(opts)})[{self.dtype.name}]"
+        self.convention = (CONVENTIONS[cell] + "; layer l > 0 reads [forward, reverse] outputs of layer l−1; h_n, c_n stacked "
+                           "layer-major, direction-minor" + ("; h_t = W_hr (o⊙tanh c_t)" if config.get("proj_size") else ""))
+        self._cache = {}
+
+    def _module(self, H, D):
+        if (H, D) not in self._cache:
+            nn = self.torch.nn
+            cfg = {k: v for k, v in self.config.items() if v or k == "num_layers"}
+            if self.cell.startswith("rnn"):
+                m = nn.RNN(D, H, nonlinearity=self.cell.split("-")[1], **cfg)
+            else:
+                m = {"lstm": nn.LSTM, "gru": nn.GRU}[self.cell](D, H, **cfg)
+            self._cache[(H, D)] = m.to({np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype])
+        return self._cache[(H, D)]
+
+    def param_shapes(self, H, D):
+        return [(n, tuple(p.shape)) for n, p in self._module(H, D).named_parameters()]
+
+    def run(self, params, xs, h0, c0, cotangents):
+        torch = self.torch
+        H = np.shape(params[1])[0] // {"rnn-tanh": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}[self.cell]   # weight_hh_l0 (nH, ·)
+        D = np.shape(params[0])[1]
+        m = self._module(H, D)
+        named = list(m.named_parameters())
+        with torch.no_grad():
+            for (_, p), v in zip(named, params):
+                p.copy_(torch.from_numpy(np.array(v, dtype=self.dtype)))
+        xt = torch.from_numpy(np.array(xs, dtype=self.dtype)).requires_grad_(True)
+        ht = torch.from_numpy(np.array(h0, dtype=self.dtype)).requires_grad_(True)
+        ins = [xt, ht]
+        import warnings
+        with warnings.catch_warnings():   # "LSTM with projections is not supported with oneDNN": torch's notice, not ours
+            warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+            if self.cell == "lstm":
+                ct = torch.from_numpy(np.array(c0, dtype=self.dtype)).requires_grad_(True)
+                ins.append(ct)
+                out, (hn, cn) = m(xt, (ht, ct))
+                outs = (out, hn, cn)
+            else:
+                out, hn = m(xt, ht)
+                outs = (out, hn)
+            grads = torch.autograd.grad(outs, ins + [p for _, p in named],
+                                        grad_outputs=[torch.from_numpy(np.array(c, dtype=self.dtype)) for c in cotangents])
+        g = {n: gi.numpy() for (n, _), gi in zip(named, grads[len(ins):])}
+        g.update({k: gi.numpy() for k, gi in zip(("xs", "h0", "c0"), grads[:len(ins)])})
+        return tuple(o.detach().numpy() for o in outs), g
+
+
+#: The multi-layer configurations `vanishing validate torch` checks (what people instantiate).
+STACK_CONFIGS = [
+    ("rnn-tanh", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("lstm", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("lstm", {"num_layers": 2, "bidirectional": True, "batch_first": False, "proj_size": 1}),
+    ("gru", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+]
+
+
 def builtins(dtypes=(np.float64, np.float32)):
     """Every built-in PyTorch adapter, in each dtype."""
     out = []
@@ -191,4 +275,46 @@ def builtins(dtypes=(np.float64, np.float32)):
         out += [TorchCell(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
         out += [TorchLayer(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
         out.append(TorchClip(dt))
+        out += [TorchStack(c, cfg, dt) for c, cfg in STACK_CONFIGS]
     return out
+
+
+# ---------------------------------------------------------------- multi-layer modules (models/stacked.py is their reference)
+def stack_module(kind, D, H, cfg, dtype, rng):
+    """(nn.RNN/LSTM/GRU(D, H, **cfg) in ``dtype`` with every parameter drawn from ``rng`` in [−1, 1]: both biases
+    independently, None, None)."""
+    torch = _torch()
+    nn = torch.nn
+    if kind.startswith("rnn"):
+        m = nn.RNN(D, H, nonlinearity=kind.split("-")[1], **cfg)
+    else:
+        m = {"lstm": nn.LSTM, "gru": nn.GRU}[kind](D, H, **cfg)
+    m = m.to({np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[np.dtype(dtype)])
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.from_numpy(rng.uniform(-1, 1, tuple(p.shape)).astype(dtype)))
+    return m, None, None
+
+
+def stack_params(kind, flat, cfg):
+    """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
+    order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
+    L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
+    per = 5 if cfg.get("proj_size") else 4
+    layers, k = [], 0
+    for _ in range(L):
+        lay = []
+        for _ in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = flat[k:k + 4]
+            if kind.startswith("rnn"):
+                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
+            elif kind == "lstm":
+                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
+                if per == 5:
+                    P["W_hr"] = flat[k + 4]
+            else:
+                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            lay.append(P)
+            k += per
+        layers.append(lay)
+    return layers
