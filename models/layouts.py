@@ -7,7 +7,7 @@ without importing torch. Every canonical → X → canonical round trip is bitwi
 exact (only copies, transposes and block permutations; no arithmetic), except
 where a docstring says otherwise.
 
-Gate orders (shared/CONVENTIONS.md):
+Gate orders (PyTorch 2.13.0 torch/nn/modules/rnn.py; Keras 3 keras/src/layers/rnn/; docs/SOURCES.md):
 
 =========  ============  =================  ====================================
 kind       canonical     PyTorch            Keras 3

@@ -16,6 +16,8 @@ import pytest
 from vanishing.checks.conformance import load, validate_adapter
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo
 
+pytestmark = pytest.mark.frameworks
+
 SAMPLE = {   # target → [(adapter name, checks)]
     "flax": [("flax.nnx.GRUCell[float64]", ["forward", "gradients", "direct-path"]),
              ("flax.nnx.OptimizedLSTMCell[float32]", ["forward", "gradients"])],

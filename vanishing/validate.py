@@ -23,8 +23,11 @@ def add_arguments(p):
         "counterexample with a reproduce snippet, and names the known bug that reproduces it. "
         "Exit 0: everything conforms; 1: a non-conformance; 2: a broken adapter or a usage error. "
         "The adapter protocol: " + protocol_reference() + ".")
-    p.add_argument("impl", metavar="IMPL", help="'torch' (the built-in PyTorch adapters) or package.module:factory "
-                   "(a function returning one adapter or a list of them)")
+    p.add_argument("impl", metavar="IMPL", nargs="?", help="a built-in target: torch, keras, flax, equinox or haiku "
+                   "(each needs its optional extra), or package.module:factory (a function returning one adapter or a list of them)")
+    p.add_argument("--matrix", action="store_true", help="run every installed built-in target and write the conformance "
+                   "matrix (framework x cell x dtype x check, with each cell's conventions and the framework versions)")
+    p.add_argument("--out", metavar="FILE", help="with --matrix: write FILE.md and FILE.json (default: print the Markdown)")
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to the file PATH (its directory must exist)")
     p.add_argument("--profile", default=None, help="Hypothesis profile: ci (default, derandomized), dev or thorough")
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed for non-derandomized profiles")
@@ -75,8 +78,19 @@ def _run(args):
     try:
         profile, seed = profiles.resolve(args.profile, args.seed)
         json_path = output_file(args.json, "--json") if args.json else None
+        if getattr(args, "matrix", False):
+            if args.impl:
+                raise UsageError(f"--matrix runs every installed built-in target; drop {args.impl!r}")
+            out = output_file(args.out, "--out") if args.out else None
+        elif not args.impl:
+            raise UsageError("name what to validate (torch, keras, flax, equinox, haiku, or module:factory), or use --matrix")
+        elif getattr(args, "out", None):
+            raise UsageError("--out goes with --matrix (use --json for one target's results)")
     except (profiles.ProfileError, UsageError) as e:
         return _fail(str(e).replace("a seed has no effect", "--seed has no effect"))
+    if getattr(args, "matrix", False):
+        from vanishing.checks.conformance import matrix
+        return matrix.main(out=str(out) if out else None, profile=profile, seed=seed)
     try:
         infos = load(args.impl)
     except AdapterError as e:
