@@ -48,6 +48,7 @@ def novel_results():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", sorted(NOVEL))
 def test_a_bug_outside_the_catalogue_gets_the_localisation_not_a_known_bugs_name(factory, novel_results):
     _, where = NOVEL[factory]
@@ -65,6 +66,7 @@ def test_a_bug_outside_the_catalogue_gets_the_localisation_not_a_known_bugs_name
         assert "forward: the values differ on" in text, text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", sorted(NOVEL))
 def test_the_counterexample_is_visible_and_its_cotangents_are_order_one(factory, novel_results):
     r = novel_results[factory]
@@ -75,6 +77,7 @@ def test_the_counterexample_is_visible_and_its_cotangents_are_order_one(factory,
     assert abs(got - expected) >= 1e-3 * max(abs(got), abs(expected)), f"{factory}: {r.lines[0]}"
 
 
+@pytest.mark.slow
 def test_localisation_names_the_parameter_and_the_growth():
     (info,) = load(f"{ZOO / 'novel.py'}:hand_dWh_uses_h_t")
     r = validate_adapter(info, only=["gradients"]).results[0]

@@ -31,6 +31,7 @@ def test_the_zoo_is_big_enough():
     assert {c for c, _ in BROKEN.values()} >= {"forward", "gradients", "clip-norm"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", sorted(BROKEN))
 def test_broken_member_is_rejected_with_the_right_diagnosis(factory):
     check, mutant = BROKEN[factory]
@@ -52,6 +53,7 @@ CORRECT = {i.name: i for i in load(f"{ZOO}:correct")}
 CORRECT_CHECKS = {"zoo.hand_lstm": ["forward", "gradients"], "zoo.hand_lstm32": ["forward", "gradients"], "zoo.clip": None}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CORRECT))
 def test_correct_member_passes(name):
     rep = validate_adapter(CORRECT[name], only=CORRECT_CHECKS.get(name, ["forward"]))

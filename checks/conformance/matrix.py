@@ -147,7 +147,7 @@ def to_markdown(doc):
            f"({doc['generated']}, profile `{doc['profile']}`, Python {doc['python']}). ✓ conforms; ≠ a named, confirmed "
            "difference of the framework from the textbook (below); ✗ an unexplained failure; – does not apply. "
            "Every native parameter is drawn (the `params` column: `two-biases` = PyTorch's `bias_ih` and `bias_hh` "
-           "drawn independently, see docs/VALIDATE.md).", "",
+           "drawn independently; the protocol: `vanishing validate --help`).", "",
            "| target | versions | adapters | checks | ✓ | ≠ | ✗ | time (s) |", "|---|---|---|---|---|---|---|---|"]
     for fw in doc["frameworks"]:
         v = ", ".join(f"{k} {x}" for k, x in fw["versions"].items())
