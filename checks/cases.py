@@ -181,7 +181,7 @@ def pascanu_step(W, W_in, b, x_prev, u, name):
 
 # ================================================================ LSTM: gate blocks i, f, g, o (cec: i, g, o); c_t = f⊙c_{t−1} + i⊙g, h_t = o⊙tanh(c_t)
 #: The row-block order of the stacked LSTM parameters W_x, W_h, b (models/lstm.py).
-GATES = {"forget": "ifgo", "cec": "igo", "peephole": "ifgo"}
+GATES = lstm.GATES   # the gate order is defined once, in models/layouts.py
 #: Weight ranges of drawn LSTM and GRU cells: 0.5 is PyTorch's init range 1/√H at H = 4; 2 and 8 push the
 #: gates toward saturation; 60 saturates them (σ and tanh round to their limits).
 SCALES = (0.5, 2.0, 8.0, 60.0)

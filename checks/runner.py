@@ -57,6 +57,8 @@ class Outcome:
     oracles_used: tuple = ()
     margin: object = None    # the claim's own inequality: the "margin" object of the claim record (docs/DESIGN.md) (oracles.assert_le), or None
     evidence: list = field(default_factory=list)   # graded evidence, strongest first (checks/evidence; "property" last)
+    fd_entries: int = 0      # finite-difference entries compared (oracles.assert_close_fd)
+    fd_capped: int = 0       # of which FD could not reach the capped tolerance (a 1e-6 relative bug there is invisible)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
 
     @property
@@ -246,6 +248,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     planted = overrides
     props = checks[claim.id].properties(overrides)
     results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
+    fd_entries = fd_capped = 0
     for p in props:
         if stop_early and results and not results[-1].as_expected:
             break
@@ -253,6 +256,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
             results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink))
         used |= rec.oracles
         overrides |= rec.overrides
+        fd_entries, fd_capped = fd_entries + rec.fd_entries, fd_capped + rec.fd_capped
         # The largest error against its tolerance is reported for what must hold; the comparisons that
         # fail inside a refuted statement are the refutation itself, not an error of the check.
         if p.expect != "fails" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
@@ -269,7 +273,8 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
         graded = [r.to_json() for r in evidence_mod.run(claim.id, overrides=planted, profile=name)] + graded
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
-                  oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin, evidence=graded)
+                  oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin, evidence=graded,
+                  fd_entries=fd_entries, fd_capped=fd_capped)
     out.problems += [f"{e['level']} evidence {e['status']}: {e['summary']}" for e in graded
                      if e["level"] != "property" and e["status"] != "passed"]
     unused = sorted(set(claim.oracles) - set(out.oracles_used))

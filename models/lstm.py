@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 VARIANTS = ("forget", "cec", "peephole")
-_GATES = {"forget": LSTM_GATES, "cec": LSTM_GATES.replace("f", ""), "peephole": LSTM_GATES}  # row-block order of W_x, W_h, b
+#: Row-block order of W_x, W_h, b per variant (the 1997 CEC cell has no forget gate).
+GATES = {"forget": LSTM_GATES, "cec": LSTM_GATES.replace("f", ""), "peephole": LSTM_GATES}
+_GATES = GATES
 
 
 # ---------------------------------------------------------------- validation helpers

@@ -216,6 +216,10 @@ def _verify(args):
     print(f"\n{len(outcomes)} claims ({counts['verified']} verified, {counts['corrected']} corrected, {counts['refuted']} refuted): "
           f"{len(outcomes) - n_fail} agree with their verdict, {n_fail} contradict it. "
           f"profile={profile} seed={seed if seed is not None else 'derandomized'} time={total:.1f}s")
+    fd_n, fd_cap = sum(o.fd_entries for o in outcomes), sum(o.fd_capped for o in outcomes)
+    if fd_n:
+        print(f"finite differences: {fd_n} entries compared; {fd_cap} could not be checked to 1e-6 relative "
+              "(there a bug of that size would go unseen)")
     for o in outcomes:
         if not o.consistent:
             print("\n" + o.summary())

@@ -100,7 +100,10 @@ def _claim_json(o):
         "max_error_over_tolerance": o.max_ratio,
         "worst_comparison": o.worst_label,
         "margin": getattr(o, "margin", None),     # the claim's own inequality, worst value/bound (docs/DESIGN.md, the claim record)
-        "evidence": list(getattr(o, "evidence", [])),   # graded evidence, strongest first (docs/DESIGN.md, the claim record)
+        "evidence": list(getattr(o, "evidence", [])),
+        # FD entries compared, and how many of them FD could not check to the capped tolerance (tolerances.FD_CAP_RTOL)
+        "fd_entries": getattr(o, "fd_entries", 0),
+        "fd_capped": getattr(o, "fd_capped", 0),   # graded evidence, strongest first (docs/DESIGN.md, the claim record)
         "oracles": list(c.oracles),
         "oracles_used": list(o.oracles_used),
         "counterexample": "; ".join(o.counterexamples) or None,
