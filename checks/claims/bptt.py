@@ -246,6 +246,10 @@ def _(c, s):
     # η = 0.1: the lag-1 terms are ~1/η larger than the bound for lags ≥ L = 2 (a window off by one shows at once)
     @example(case={"W": np.array([[0.4]]), "Win": np.array([[1.0]]), "c0": np.array([0.5]),
                    "xs": np.ones((8, 1)), "dE": np.ones((8, 1)), "L": 2})
+    # nilpotent W: ρ(W) = 0 but ‖W‖₂ = 3.2 (η = 0.8), and the lag-1 terms are non-zero: a bound built on the
+    # spectral radius (η = 0) claims they vanish
+    @example(case={"W": np.array([[0.0, 3.2], [0.0, 0.0]]), "Win": np.array([[1.0], [0.5]]), "c0": np.array([0.1, 0.2]),
+                   "xs": np.ones((6, 1)), "dE": np.ones((6, 2)), "L": 1})
     def long_range_part_bounded(case):
         P, H, G = grads(case, s.bptt)
         c0, xs, dE, L = case["c0"], case["xs"], case["dE"], case["L"]
