@@ -25,7 +25,7 @@ import autograd.numpy as anp
 import numpy as np
 from vanishing.models._validate import as_array, check_choice, check_params
 
-__all__ = ["GATE_ORDER", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
+__all__ = ["stack_from_torch", "GATE_ORDER", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
            "param_set", "to_keras", "to_torch"]
 
 KINDS = ("rnn", "lstm", "gru")
@@ -298,3 +298,27 @@ def param_set(name):
     if name not in PARAM_SETS:
         raise ValueError(f"param_set: expected one of {list(PARAM_SETS)}, got {name!r}")
     return PARAM_SETS[name]
+
+
+def stack_from_torch(kind, flat, cfg):
+    """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
+    order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
+    L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
+    per = 5 if cfg.get("proj_size") else 4
+    layers, k = [], 0
+    for _ in range(L):
+        lay = []
+        for _ in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = flat[k:k + 4]
+            if kind.startswith("rnn"):
+                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
+            elif kind == "lstm":
+                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
+                if per == 5:
+                    P["W_hr"] = flat[k + 4]
+            else:
+                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            lay.append(P)
+            k += per
+        layers.append(lay)
+    return layers

@@ -28,7 +28,7 @@ from vanishing.checks.conformance.protocol import (
     call_vjp,
     param_shapes,
 )
-from vanishing.models import clipping, gru, lstm, stacked
+from vanishing.models import clipping, gru, layouts, lstm, stacked
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
 __all__ = ["CHECKS", "Check", "Comparison", "Mismatch", "compare", "compare_grads", "compare_outputs", "forward_tol", "grad_tol"]
@@ -619,27 +619,8 @@ class ClipValue(Check):
 
 
 def stack_layers(cell, config, params):
-    """``layers[l][d]`` for ``vanishing.models.stacked`` from a stack's parameter list (PyTorch's order: per layer,
-    per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]; RNN/LSTM biases summed)."""
-    L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
-    per = 5 if config.get("proj_size") else 4
-    layers, k = [], 0
-    for _ in range(L):
-        lay = []
-        for _ in range(dirs):
-            w_ih, w_hh, b_ih, b_hh = params[k:k + 4]
-            if cell.startswith("rnn"):
-                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
-            elif cell == "lstm":
-                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
-                if per == 5:
-                    P["W_hr"] = params[k + 4]
-            else:
-                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
-            lay.append(P)
-            k += per
-        layers.append(lay)
-    return layers
+    """``layers[l][d]`` for ``vanishing.models.stacked`` from a stack's parameter list in PyTorch's order."""
+    return layouts.stack_from_torch(cell, params, config)
 
 
 def stack_reference(case):

@@ -296,25 +296,4 @@ def stack_module(kind, D, H, cfg, dtype, rng):
     return m, None, None
 
 
-def stack_params(kind, flat, cfg):
-    """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
-    order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
-    L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
-    per = 5 if cfg.get("proj_size") else 4
-    layers, k = [], 0
-    for _ in range(L):
-        lay = []
-        for _ in range(dirs):
-            w_ih, w_hh, b_ih, b_hh = flat[k:k + 4]
-            if kind.startswith("rnn"):
-                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
-            elif kind == "lstm":
-                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
-                if per == 5:
-                    P["W_hr"] = flat[k + 4]
-            else:
-                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
-            lay.append(P)
-            k += per
-        layers.append(lay)
-    return layers
+stack_params = layouts.stack_from_torch   # the layout conversion lives once, in models/layouts.py
