@@ -9,7 +9,8 @@ Usage: python benchmarks/run.py [--repeat N] [--only NAME ...] [--json PATH]
 Reports the median (and min/max) of N runs of each benchmark; the machines are
 shared and noisy, so single runs mean little. Targets (issues): `vanishing
 verify` (ci profile) <= 60 s, `vanishing validate torch` (ci) <= 60 s, the
-default `pytest` run <= 60 s; jacobian_products must scale as O(T).
+README's test command (`pytest -n auto`, the fast tier) <= 30 s; jacobian_products
+must scale as O(T). `vanishing bench` measures the oracles themselves.
 """
 
 import argparse
