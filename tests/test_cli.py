@@ -241,3 +241,14 @@ def test_no_user_facing_message_names_a_repository_path():
                       if isinstance(n, ast.Constant) and isinstance(n.value, str) and "docs/" in n.value
                       and id(n) not in docstrings]
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["validate"], "name what to validate"),
+    (["validate", "torch", "--matrix"], "--matrix runs every installed built-in target"),
+    (["validate", "torch", "--out", "x"], "--out goes with --matrix"),
+])
+def test_validate_matrix_usage_is_one_line_exit_2(args, message, capsys):
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
