@@ -70,8 +70,19 @@ def sigmoid_prime(x):
 
 # ---------------------------------------------------------------- tanh
 def tanh(x):
-    """tanh(x) = (e^x − e^{−x})/(e^x + e^{−x})."""
-    return np.tanh(_x(x))
+    """tanh(x) = (e^x − e^{−x})/(e^x + e^{−x}), written so that autograd's derivative of it never overflows."""
+    x = _x(x)
+    # autograd differentiates np.tanh as g/cosh(x)², and cosh(x)² overflows (a RuntimeWarning, an error under
+    # pytest) once |x| > 355: a tanh RNN at pre-activation 1e3 could not be differentiated without a warning.
+    # So np.tanh only sees |x| < 300; beyond, the same function in the form that keeps its exponent ≤ 0:
+    #   tanh(x) = sign(x)·(1 − 2e/(1+e)),  e = e^{−2|x|}   (tanh|x| = (1−e)/(1+e) = 1 − 2e/(1+e))
+    # whose derivative autograd builds as sign(x)·(−2)·(−2·sign(x)·e)/(1+e)² = 4e/(1+e)² = sech²(x) (no overflow).
+    # The values are bit-for-bit np.tanh's: for |x| ≥ 300, 2e/(1+e) < 1e-260 and both round to ±1 exactly.
+    # np.where evaluates both branches, so each is fed an argument on its own side (as in sigmoid above).
+    ax = np.abs(x)
+    inner = ax < 300.0
+    e = np.exp(-2.0 * np.where(inner, 300.0, ax))
+    return np.where(inner, np.tanh(np.where(inner, x, 0.0)), np.sign(x) * (1.0 - 2.0 * e / (1.0 + e)))
 
 
 def tanh_prime(x):
@@ -81,14 +92,19 @@ def tanh_prime(x):
     # sech²(x) = 4/(e^{x}+e^{−x})² = 4e^{−2|x|}/(1+e^{−2|x|})²  (even in x; e^{−2|x|} ≤ 1, so no overflow,
     #                                                       and no 1−tanh² cancellation once tanh rounds to ±1)
     # Two forms, each where it is exact to a few ulps and can never exceed the bound 1:
-    #   |x| ≤ 300: 1/cosh²(x). cosh(x) ≥ 1 in floats, so the result is ≤ 1 (the form 4e/(1+e)² rounds
-    #              to 1 + 2⁻⁵² near x = 0, one ulp above the true supremum).
-    #   |x| > 300: 4e^{−2|x|}/(1+e^{−2|x|})², where e ≤ 1e-260 (cosh² would overflow past |x| ≈ 355).
+    #   |x| ≤ 20: 1/cosh²(x). cosh(x) ≥ 1 in floats, so the result is ≤ 1 (the form 4e/(1+e)² rounds
+    #             to 1 + 2⁻⁵² near x = 0, one ulp above the true supremum). cosh²(20) ≈ 5.9e16, far below
+    #             the overflow threshold of float32 (3.4e38) as well as float64: float32 inputs stay in
+    #             float32 (as_array keeps the dtype), and cosh overflows float32 already past |x| ≈ 89.4
+    #             (the former cut at 300 warned "overflow encountered in cosh" for float32 |x| > 89.4).
+    #   |x| > 20: 4e/(1+e)² with e = e^{−2|x|} < 4.3e-18: −2|x| is exact, e^{−2|x|} is good to an ulp and
+    #             (1+e)² to an ulp, so the value has a relative error of a few ulps; e underflows to 0
+    #             (no warning: numpy ignores underflow) only where tanh' itself is below the smallest subnormal.
     # np.where evaluates both branches, so each is fed an argument clipped to its own range.
     ax = np.abs(x)
-    small = 1.0 / np.cosh(np.minimum(ax, 300.0)) ** 2
-    e = np.exp(-2.0 * np.maximum(ax, 300.0))
-    return np.where(ax <= 300.0, small, 4.0 * e / (1.0 + e) ** 2)
+    small = 1.0 / np.cosh(np.minimum(ax, 20.0)) ** 2
+    e = np.exp(-2.0 * np.maximum(ax, 20.0))
+    return np.where(ax <= 20.0, small, 4.0 * e / (1.0 + e) ** 2)
 
 
 # ---------------------------------------------------------------- ReLU
