@@ -31,6 +31,9 @@ from hypothesis.extra import numpy as hnp
 from vanishing.checks import oracles, strategies
 from vanishing.models import activations, batched, clipping, deepnet, gru, leaky, lstm, rnn, stacked
 
+# Stress tests (T = 1000, H = 256, ±1e3): the slow tier (tests/conftest.py), run by CI and `pytest -m slow`.
+pytestmark = pytest.mark.slow
+
 T_LONG = 1000
 H_WIDE = 256
 BIG = 1e3
