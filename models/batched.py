@@ -71,7 +71,7 @@ def lstm_forward(params, h0, c0, xs, variant="forget"):
     h = as_array("h0", h0, shape=(None, H))
     c = as_array("c0", c0, shape=h.shape)
     xs = as_array("xs", xs, shape=(None, h.shape[0], D))
-    gates = _lstm._GATES[variant]
+    gates = _lstm.GATES[variant]
     hs, cs = [], []
     for t in range(xs.shape[0]):
         a = np.dot(xs[t], p["W_x"].T) + np.dot(h, p["W_h"].T) + p["b"]   # all gates' a_k side by side, (B, nH)

@@ -40,14 +40,13 @@ __all__ = [
 VARIANTS = ("forget", "cec", "peephole")
 #: Row-block order of W_x, W_h, b per variant (the 1997 CEC cell has no forget gate).
 GATES = {"forget": LSTM_GATES, "cec": LSTM_GATES.replace("f", ""), "peephole": LSTM_GATES}
-_GATES = GATES
 
 
 # ---------------------------------------------------------------- validation helpers
 
 def _layout(H, D, variant):
     """{key: shape} of the canonical parameters of ``variant`` (None where H or D is unknown)."""
-    n = len(_GATES[variant])
+    n = len(GATES[variant])
     nH = None if H is None else n * H
     shapes = {"W_x": (nH, D), "W_h": (nH, H), "b": (nH,)}
     if variant == "peephole":
@@ -76,7 +75,7 @@ def _size(name, value):
 def _blocks(p, variant, H):
     """{k: (W_xk, W_hk, b_k)}: the H-row blocks of the stacked parameters, per gate."""
     return {k: (p["W_x"][n * H:(n + 1) * H], p["W_h"][n * H:(n + 1) * H], p["b"][n * H:(n + 1) * H])
-            for n, k in enumerate(_GATES[variant])}
+            for n, k in enumerate(GATES[variant])}
 
 
 # ---------------------------------------------------------------- forward
@@ -310,7 +309,7 @@ def init_params(H, D, rng, scale=1.0, variant="forget", forget_bias=0.0):
     if variant == "cec" and forget_bias != 0:
         raise ValueError(f"forget_bias: the 'cec' variant has no forget gate, got forget_bias={forget_bias}")
     k = scale / onp.sqrt(H)
-    n = len(_GATES[variant])
+    n = len(GATES[variant])
     params = {"W_x": rng.uniform(-k, k, (n * H, D)), "W_h": rng.uniform(-k, k, (n * H, H)), "b": rng.uniform(-k, k, n * H)}
     if variant != "cec":
         params["b"][H:2 * H] += forget_bias  # f is the second block (order i, f, g, o)
@@ -326,5 +325,5 @@ def param_count(H, D, variant="forget"):
     """
     H, D = _size("H", H), _size("D", D)
     check_choice("variant", variant, VARIANTS)
-    n = len(_GATES[variant])
+    n = len(GATES[variant])
     return n * (H * D + H * H + H) + (3 * H if variant == "peephole" else 0)
