@@ -6,7 +6,8 @@ Not part of CI (it takes tens of minutes). Usage, from the repository root in th
 
 * ``vanishing verify --profile dev --seed S`` for N fresh random seeds (default 20);
 * ``vanishing validate torch --profile dev --seed S`` for N seeds (default 20; skipped without torch);
-* the full pytest suite with N random ``--hypothesis-seed`` values (default 5), warnings as errors.
+* the full pytest suite, slow tier included (``-m "slow or not slow"``), with N random
+  ``--hypothesis-seed`` values under the ``dev`` profile (default 5), warnings as errors.
 
 Every run that does not exit 0 is printed with the command that reproduces it. Zero is the goal:
 a failure is a bug to fix at its root (a tolerance with no derivation, a strategy outside a claim's
@@ -54,7 +55,7 @@ def main(argv=None):
             print(f"validate exit {runs[-1]['exit']}  {runs[-1]['seconds']:6.1f} s  {runs[-1]['cmd']}", flush=True)
     for _ in range(args.pytest):
         cmd = [sys.executable, "-m", "pytest", "-q", "-W", "error", "-n", str(args.jobs), "-p", "no:randomly",
-               "--hypothesis-profile", "dev", f"--hypothesis-seed={rng.randrange(2**31)}"]
+               "-m", "slow or not slow", "--hypothesis-profile", "dev", f"--hypothesis-seed={rng.randrange(2**31)}"]
         runs.append(_run(cmd))
         print(f"pytest   exit {runs[-1]['exit']}  {runs[-1]['seconds']:6.1f} s  {runs[-1]['cmd']}", flush=True)
     bad = [r for r in runs if r["exit"] != 0]
