@@ -269,6 +269,17 @@ def validate_adapter(info, profile=None, seed=None, only=None, progress=None):
         rep.broken = str(e)
         rep.seconds = time.perf_counter() - t0
         return rep
+    # The reference itself is cross-checked first (crosscheck.py): if it is wrong, every verdict would blame the user.
+    from vanishing.checks.conformance import crosscheck
+    bugs = crosscheck.findings(info)
+    if bugs:
+        r = CheckResult(info.name, "reference", crosscheck.CLAIM, "error", 1, time.perf_counter() - t0,
+                        lines=crosscheck.message(bugs))
+        rep.results.append(r)
+        if progress:
+            progress(info, r)
+        rep.seconds = time.perf_counter() - t0
+        return rep
     for check in C.CHECKS:
         if not check.applies(info) or not selected(info, check, only):
             continue

@@ -1,0 +1,495 @@
+"""The reference is checked too: at the start of every ``vanishing validate`` run, before any check.
+
+Every verdict of the validator is a comparison with :mod:`reference` (autograd through
+``vanishing.models``). A bug there fails correct implementations and blames them. So each run
+first compares the reference, on a few small fixed cases of the adapter's kind, reset convention
+and parameter set, with
+
+* an **independent implementation** written here in plain NumPy, sharing no code with
+  ``vanishing.models``: the cells' forward passes, their reverse-mode BPTT derived by hand (the
+  closed-form backward pass: the third oracle), the parameter-set maps and their chain rule, the
+  direct-path Jacobians (rows of the hand BPTT), clipping by global norm and by value;
+* **finite differences of the reference** (``oracles.directional_fd``, scipy.differentiate with an
+  error estimate) along a fixed random direction, the arbiter when a gradient disagrees: if FD of
+  ``reference.forward`` agrees with the hand BPTT and not with ``reference.vjp``, the reference's
+  autograd VJP is wrong (and the message says so);
+* **the parameter counts** implied by the layout shapes (``protocol.param_shapes``, checked against
+  the shapes written here), against ``reference.param_count``.
+
+:func:`findings` returns one line per disagreement (empty: the reference is sound on these cases);
+the runner then stops the run with exit status 2 and blames the reference, not the user's cell.
+The cost is a few milliseconds per (kind, reset, parameter set), measured in
+``benchmarks/`` and docs/CONFORMANCE.md.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+from vanishing.checks import oracles, tolerances
+from vanishing.checks.conformance import reference
+from vanishing.checks.conformance.protocol import CELL_KINDS, param_shapes
+from vanishing.models import clipping, gru, layouts, lstm, rnn
+
+__all__ = ["CLAIM", "cases", "cell_forward", "cell_vjp", "clip_findings", "findings", "hand_shapes", "message", "to_canonical"]
+
+#: Small fixed cases: H = 3 hidden units, D = 2 inputs, T = 4 steps (every gate block and time step distinct).
+H, D, T = 3, 2, 4
+#: Weight scales of the cases: moderate, and one that drives gates towards saturation (|a| up to ~6).
+SCALES = (1.0, 2.5)
+#: relu: every pre-activation of a case stays at least this far from the kink (so FD and relu'(0) are moot).
+RELU_MARGIN = 0.05
+
+
+#: The claim of the cross-check, as a report shows it.
+CLAIM = ("vanishing's reference (autograd through vanishing.models) agrees with an independent NumPy implementation "
+         "(forward, step, hand-written BPTT, direct path, parameter counts, clipping) and, where a gradient differs, "
+         "finite differences of the reference say which is right")
+
+
+def _tanh(a):
+    return np.tanh(a)
+
+
+def _sigmoid(a):
+    return expit(a)      # scipy's logistic: accurate in both tails, no overflow
+
+
+# ---------------------------------------------------------------- shapes and the parameter-set maps, by hand
+def hand_shapes(kind, H, D, pset="canonical"):
+    """{key: shape} as written in docs/DESIGN.md and docs/VALIDATE.md, independently of ``layouts``."""
+    if kind.startswith("rnn"):
+        base = {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
+    elif kind.startswith("lstm"):
+        base = {"W_x": (4 * H, D), "W_h": (4 * H, H), "b": (4 * H,)}
+        if kind == "lstm-peephole":
+            base.update(p_i=(H,), p_f=(H,), p_o=(H,))
+    else:
+        base = {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)}
+    if pset == "two-biases":            # PyTorch: b = b_ih + b_hh
+        base = {**{k: s for k, s in base.items() if k != "b"}, "b_x": base["b"], "b_h": base["b"]}
+    elif pset == "one-bias":            # one bias: b_x = b, b_h = 0
+        base = {"W_x": base["W_x"], "W_h": base["W_h"], "b": base["b_x"]}
+    elif pset == "gru-bhn":             # b_h = [0, 0, b_hn]
+        base = {"W_x": base["W_x"], "W_h": base["W_h"], "b_x": base["b_x"], "b_hn": (H,)}
+    return base
+
+
+def to_canonical(kind, params, pset="canonical"):
+    """The canonical parameters of native ``params`` (the documented maps, written again)."""
+    P = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    if pset == "two-biases":
+        P["b"] = P.pop("b_x") + P.pop("b_h")
+    elif pset == "one-bias":
+        P["b_x"] = P.pop("b")
+        P["b_h"] = np.zeros_like(P["b_x"])
+    elif pset == "gru-bhn":
+        b_hn = P.pop("b_hn")
+        P["b_h"] = np.concatenate([np.zeros(2 * b_hn.shape[0]), b_hn])
+    return P
+
+
+def _native_grads(kind, g, pset):
+    """The chain rule through :func:`to_canonical`: gradients w.r.t. the native keys from the canonical ones."""
+    g = dict(g)
+    if pset == "two-biases":            # b = b_x + b_h ⇒ ∂/∂b_x = ∂/∂b_h = ∂/∂b
+        gb = g.pop("b")
+        g["b_x"], g["b_h"] = gb.copy(), gb.copy()
+    elif pset == "one-bias":            # b_x = b ⇒ ∂/∂b = ∂/∂b_x; b_h = 0 is no parameter
+        g["b"] = g.pop("b_x")
+        g.pop("b_h")
+    elif pset == "gru-bhn":             # b_h = [0, 0, b_hn] ⇒ ∂/∂b_hn = (∂/∂b_h)[2H:]
+        gh = g.pop("b_h")
+        g["b_hn"] = gh[2 * (gh.shape[0] // 3):]
+    return g
+
+
+# ---------------------------------------------------------------- the cells: forward, and BPTT by hand
+def _blocks(W, n):
+    return [W[k * (W.shape[0] // n):(k + 1) * (W.shape[0] // n)] for k in range(n)]
+
+
+def cell_forward(kind, P, state0, xs, reset="after"):
+    """(outputs, caches): outputs ``(hs,)`` or ``(hs, c_T)`` of the canonical-parameter cell, caches per step."""
+    h = np.asarray(state0[0], dtype=np.float64)
+    c = np.asarray(state0[1], dtype=np.float64) if kind.startswith("lstm") else None
+    hs, caches = [], []
+    for x in np.asarray(xs, dtype=np.float64):
+        if kind.startswith("rnn"):
+            a = P["W_hh"] @ h + P["W_xh"] @ x + P["b"]                  # a_t = W_hh h_{t−1} + W_xh x_t + b
+            h_new = np.tanh(a) if kind == "rnn-tanh" else np.where(a > 0, a, 0.0)
+            caches.append((x, h, a, h_new))
+            h = h_new
+        elif kind.startswith("lstm"):
+            ai, af, ag, ao = _blocks(P["W_x"] @ x + P["W_h"] @ h + P["b"], 4)   # gate order i, f, g, o
+            if kind == "lstm-peephole":                                 # i, f see c_{t−1}; o sees c_t
+                ai, af = ai + P["p_i"] * c, af + P["p_f"] * c
+            i, f, g = _sigmoid(ai), _sigmoid(af), _tanh(ag)
+            c_new = f * c + i * g                                       # c_t = f⊙c_{t−1} + i⊙g
+            if kind == "lstm-peephole":
+                ao = ao + P["p_o"] * c_new
+            o = _sigmoid(ao)
+            tc = np.tanh(c_new)
+            caches.append((x, h, c, i, f, g, o, c_new, tc))
+            h, c = o * tc, c_new                                        # h_t = o⊙tanh(c_t)
+        else:
+            xr, xz, xn = _blocks(P["W_x"] @ x + P["b_x"], 3)            # gate order r, z, n
+            Wr, Wz, Wn = _blocks(P["W_h"], 3)
+            br, bz, bn = _blocks(P["b_h"], 3)
+            r, z = _sigmoid(xr + Wr @ h + br), _sigmoid(xz + Wz @ h + bz)
+            hn = Wn @ h + bn if reset == "after" else Wn @ (r * h) + bn
+            n = np.tanh(xn + r * hn) if reset == "after" else np.tanh(xn + hn)
+            caches.append((x, h, r, z, n, hn))
+            h = (1.0 - z) * n + z * h                                   # h_t = (1 − z)⊙n + z⊙h_{t−1}
+        hs.append(h)
+    outs = (np.stack(hs), c) if kind.startswith("lstm") else (np.stack(hs),)
+    return outs, caches
+
+
+def cell_vjp(kind, P, state0, xs, cotangents, reset="after"):
+    """Σ⟨outputs, cotangents⟩'s gradient w.r.t. every canonical key, "xs", "h0"[, "c0"]: reverse-mode BPTT by hand."""
+    _, caches = cell_forward(kind, P, state0, xs, reset)
+    dhs = np.asarray(cotangents[0], dtype=np.float64)
+    g = {k: np.zeros_like(v) for k, v in P.items()}
+    dxs = np.zeros((len(caches), np.shape(xs)[1]))
+    dh_next = np.zeros(np.shape(state0[0]))
+    dc_next = np.array(cotangents[1], dtype=np.float64) if kind.startswith("lstm") else None   # ∂/∂c_T: the c_T cotangent
+    for t in range(len(caches) - 1, -1, -1):
+        dh = dhs[t] + dh_next                                           # ∂E/∂h_t: its own cotangent + from step t+1
+        if kind.startswith("rnn"):
+            x, h_prev, a, h_t = caches[t]
+            da = dh * ((1.0 - h_t * h_t) if kind == "rnn-tanh" else (a > 0))   # tanh' = 1 − h², relu' = [a > 0]
+            g["W_hh"] += np.outer(da, h_prev)
+            g["W_xh"] += np.outer(da, x)
+            g["b"] += da
+            dxs[t] = P["W_xh"].T @ da
+            dh_next = P["W_hh"].T @ da
+        elif kind.startswith("lstm"):
+            x, h_prev, c_prev, i, f, gg, o, c_t, tc = caches[t]
+            do = dh * tc                                                # h = o⊙tanh(c)
+            da_o = do * o * (1.0 - o)
+            dc = dc_next + dh * o * (1.0 - tc * tc)
+            if kind == "lstm-peephole":                                 # a_o += p_o⊙c_t
+                dc = dc + da_o * P["p_o"]
+                g["p_o"] += da_o * c_t
+            da_i = dc * gg * i * (1.0 - i)                              # c = f⊙c_prev + i⊙g
+            da_f = dc * c_prev * f * (1.0 - f)
+            da_g = dc * i * (1.0 - gg * gg)
+            dc_next = dc * f
+            if kind == "lstm-peephole":                                 # a_i += p_i⊙c_prev, a_f += p_f⊙c_prev
+                dc_next = dc_next + da_i * P["p_i"] + da_f * P["p_f"]
+                g["p_i"] += da_i * c_prev
+                g["p_f"] += da_f * c_prev
+            da = np.concatenate([da_i, da_f, da_g, da_o])
+            g["W_x"] += np.outer(da, x)
+            g["W_h"] += np.outer(da, h_prev)
+            g["b"] += da
+            dxs[t] = P["W_x"].T @ da
+            dh_next = P["W_h"].T @ da
+        else:
+            x, h_prev, r, z, n, hn = caches[t]
+            Wr, Wz, Wn = _blocks(P["W_h"], 3)
+            da_n = dh * (1.0 - z) * (1.0 - n * n)                       # h = (1 − z)⊙n + z⊙h_prev
+            da_z = dh * (h_prev - n) * z * (1.0 - z)
+            dh_prev = dh * z
+            if reset == "after":                                        # a_n = W_xn x + b_xn + r⊙(W_hn h + b_hn)
+                dr = da_n * hn
+                dhn = da_n * r
+                g["W_h"][2 * len(r):] += np.outer(dhn, h_prev)
+                dh_prev = dh_prev + Wn.T @ dhn
+            else:                                                       # a_n = W_xn x + b_xn + W_hn (r⊙h) + b_hn
+                dhn = da_n
+                drh = Wn.T @ da_n
+                dr = drh * h_prev
+                g["W_h"][2 * len(r):] += np.outer(da_n, r * h_prev)
+                dh_prev = dh_prev + drh * r
+            da_r = dr * r * (1.0 - r)
+            Hh = len(r)
+            g["W_h"][:Hh] += np.outer(da_r, h_prev)
+            g["W_h"][Hh:2 * Hh] += np.outer(da_z, h_prev)
+            g["b_h"] += np.concatenate([da_r, da_z, dhn])
+            da = np.concatenate([da_r, da_z, da_n])
+            g["W_x"] += np.outer(da, x)
+            g["b_x"] += da
+            dxs[t] = P["W_x"].T @ da
+            dh_next = dh_prev + Wr.T @ da_r + Wz.T @ da_z
+    g.update(xs=dxs, h0=dh_next)
+    if kind.startswith("lstm"):
+        g["c0"] = dc_next
+    return g
+
+
+def direct_path(kind, P, state0, x, reset="after"):
+    """The direct-path Jacobian as rows of the hand BPTT on one step: ∂c_1/∂c_0 (h_0 fixed) for an LSTM, ∂h_1/∂h_0 for
+    a GRU (called with W_h = 0, as the direct-path check does)."""
+    Hn = np.shape(state0[0])[0]
+    rows = []
+    for j in range(Hn):
+        e = np.zeros(Hn)
+        e[j] = 1.0
+        cot = (np.zeros((1, Hn)), e) if kind.startswith("lstm") else (e[None, :],)
+        rows.append(cell_vjp(kind, P, state0, np.asarray(x)[None, :], cot, reset)["c0" if kind.startswith("lstm") else "h0"])
+    return np.stack(rows)
+
+
+# ---------------------------------------------------------------- the fixed cases
+def _min_relu_margin(kind, P, state0, xs):
+    _, caches = cell_forward(kind, P, state0, xs)
+    return min(float(np.min(np.abs(c[2]))) for c in caches)
+
+
+def cases(kind, reset="after", pset="canonical"):
+    """[(native params, state0, xs, cotangents, scale)]: one case per :data:`SCALES`, every entry non-zero, fixed seeds.
+
+    A relu case is redrawn (the next seed) until every pre-activation is at least :data:`RELU_MARGIN` from the kink."""
+    out = []
+    for n, scale in enumerate(SCALES):
+        for seed in range(100 * n, 100 * n + 100):
+            rng = np.random.default_rng(seed)
+            P = {k: scale * rng.uniform(-1.0, 1.0, s) / np.sqrt(H) for k, s in hand_shapes(kind, H, D, pset).items()}
+            state0 = tuple(rng.uniform(-1.0, 1.0, H) for _ in range(2 if kind.startswith("lstm") else 1))
+            xs = rng.uniform(-1.0, 1.0, (T, D))
+            cot = (rng.uniform(-1.0, 1.0, (T, H)),) + ((rng.uniform(-1.0, 1.0, H),) if kind.startswith("lstm") else ())
+            if kind != "rnn-relu" or _min_relu_margin(kind, to_canonical(kind, P, pset), state0, xs) >= RELU_MARGIN:
+                break
+        out.append((P, state0, xs, cot, scale))
+    return out
+
+
+# ---------------------------------------------------------------- the comparisons
+def _worst(got, want, tol):
+    """(ok, index, got, want) of the worst entry of |got − want| against ``tol``."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return False, (), got, want
+    with np.errstate(all="ignore"):
+        ratio = np.abs(got - want) / tol.bound(want)
+    ratio = np.where(np.isnan(ratio), np.inf, ratio)
+    if not ratio.size:
+        return True, (), got, want
+    w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    return bool(ratio[w] <= 1.0), w, float(got[w]), float(want[w])
+
+
+def _where(w):
+    return "[" + ", ".join(str(int(i)) for i in w) + "]"
+
+
+def _value_tol(arrays):
+    s = max([1.0] + [float(np.max(np.abs(a))) for a in arrays if np.size(a)])
+    return tolerances.value(np.float64, scale=s)
+
+
+def _grad_tol(grads):
+    s = max([1.0] + [float(np.max(np.abs(v))) for v in grads.values() if np.size(v)])
+    return tolerances.gradient(np.float64, scale=s)
+
+
+def _flatten(P, xs, state0):
+    keys = list(P)
+    shapes = [np.shape(P[k]) for k in keys] + [np.shape(xs)] + [np.shape(s) for s in state0]
+    z = np.concatenate([np.ravel(P[k]) for k in keys] + [np.ravel(xs)] + [np.ravel(s) for s in state0])
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def unflat(v):
+        parts = [p.reshape(s) for p, s in zip(np.split(v, np.cumsum(sizes)[:-1]), shapes)]
+        return dict(zip(keys, parts[:len(keys)])), parts[len(keys)], tuple(parts[len(keys) + 1:])
+    return z, unflat
+
+
+def _dot(grads, w_parts, keys):
+    return float(sum(np.sum(np.asarray(grads[k], dtype=np.float64) * w_parts[k]) for k in keys))
+
+
+def _cell_findings(kind, reset, pset):
+    label = f"{kind}" + (f", reset={reset}" if kind == "gru" else "") + (f", param_set={pset}" if pset != "canonical" else "")
+    out = []
+    state_keys = ("h0", "c0") if kind.startswith("lstm") else ("h0",)
+    for n, (P, state0, xs, cot, scale) in enumerate(cases(kind, reset, pset)):
+        where = f"{label}, case {n + 1} (H={H}, D={D}, T={T}, weights ×{scale:g})"
+        C = to_canonical(kind, P, pset)
+        indep, _ = cell_forward(kind, C, state0, xs, reset)
+        with np.errstate(all="ignore"):
+            ref = reference.forward(kind, P, state0, xs, reset, pset)
+        names = ("hs", "c_T") if kind.startswith("lstm") else ("hs",)
+        fwd_ok = True
+        if len(ref) != len(indep):
+            out.append(f"reference.forward [{where}]: returns {len(ref)} output(s), the independent forward {len(indep)}")
+            fwd_ok = False
+        for name, r, i in zip(names, ref, indep):
+            ok, w, got, want = _worst(r, i, _value_tol(indep))
+            if not ok:
+                fwd_ok = False
+                out.append(f"reference.forward [{where}]: {name}{_where(w)} = {got:.17g}, the independent forward gives {want:.17g}")
+        # one step from state0
+        s_ref = reference.step(kind, P, state0, xs[0], reset, pset)
+        s_ind, _ = cell_forward(kind, C, state0, xs[:1], reset)
+        s_ind = (s_ind[0][0],) + tuple(s_ind[1:])
+        for name, r, i in zip(("h_1", "c_1"), s_ref, s_ind):
+            ok, w, got, want = _worst(r, i, _value_tol(s_ind))
+            if not ok:
+                out.append(f"reference.step [{where}]: {name}{_where(w)} = {got:.17g}, the independent step gives {want:.17g}")
+        # gradients: reference.vjp (autograd), the hand BPTT, and FD of reference.forward as the arbiter
+        g_ind = _native_grads(kind, cell_vjp(kind, C, state0, xs, cot, reset), pset)
+        g_ref = reference.vjp(kind, P, state0, xs, cot, reset, pset)
+        keys = list(P) + ["xs", *state_keys]
+        missing = [k for k in keys if k not in g_ref]
+        if missing:
+            out.append(f"reference.vjp [{where}]: no gradient w.r.t. {', '.join(missing)}")
+            continue
+        tol = _grad_tol(g_ind)
+        bad = []
+        for k in keys:
+            ok, w, got, want = _worst(g_ref[k], g_ind[k], tol)
+            if not ok:
+                bad.append(f"∂/∂{k}{_where(w)} = {got:.17g} where the hand BPTT gives {want:.17g}")
+        if bad:
+            out.append(f"reference.vjp [{where}]: " + "; ".join(bad[:3]) + (f" (and {len(bad) - 3} more keys)" if len(bad) > 3 else "")
+                       + "; " + _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, keys, fwd_ok))
+        if kind in ("lstm", "lstm-peephole", "gru"):
+            out += _direct_path_findings(kind, reset, C, state0, xs[0], where)
+    return out
+
+
+def _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, keys, fwd_ok):
+    """What finite differences of reference.forward say about a gradient disagreement (one clause)."""
+    z0, unflat = _flatten(P, xs, state0)
+    w = np.random.default_rng(7).uniform(-1.0, 1.0, z0.size)
+    Pw, xw, sw = unflat(w)
+    parts = {**Pw, "xs": xw, **dict(zip(("h0", "c0"), sw))}
+
+    def f(z):
+        Pz, xz, sz = unflat(z)
+        with np.errstate(all="ignore"):
+            return np.concatenate([np.ravel(o) for o in reference.forward(kind, Pz, sz, xz, reset, pset)])
+    u = np.concatenate([np.ravel(c) for c in cot])
+    try:
+        fd, fd_err = oracles.directional_fd(f, z0, w, u, initial_step=1e-3 if kind == "rnn-relu" else 0.5)
+    except oracles.FDInconclusive as e:
+        return f"finite differences of reference.forward were inconclusive ({e})"
+    s = max([1.0] + [float(np.max(np.abs(v))) for v in g_ind.values() if np.size(v)]) * float(np.sum(np.abs(w)))
+    tol = tolerances.plus(tolerances.gradient(np.float64, scale=s), tolerances.fd(fd_err, np.float64, scale=0.0))
+    d_ref, d_ind = _dot(g_ref, parts, keys), _dot(g_ind, parts, keys)
+    ref_ok, ind_ok = _worst(d_ref, fd, tol)[0], _worst(d_ind, fd, tol)[0]
+    nums = f"(⟨·, w⟩ along a random direction w: reference.vjp {d_ref:.12g}, hand BPTT {d_ind:.12g}, FD {fd:.12g} ± {fd_err:.2g})"
+    if ind_ok and not ref_ok:
+        return ("finite differences of reference.forward agree with the hand BPTT, not with reference.vjp: the reference's "
+                "autograd gradient is wrong " + nums)
+    if ref_ok and not ind_ok:
+        return "finite differences of reference.forward agree with reference.vjp, not with the hand BPTT " + nums + (
+            "" if fwd_ok else ": the reference's forward pass differs too (above), so its gradient is that of another function")
+    return "finite differences of reference.forward agree with neither " + nums
+
+
+def _direct_path_findings(kind, reset, C, state0, x, where):
+    if kind.startswith("lstm"):
+        ref = lstm.direct_path_jacobian(C, state0[0], state0[1], x, variant="peephole" if kind == "lstm-peephole" else "forget")
+        P = C
+    else:
+        P = {**C, "W_h": np.zeros_like(C["W_h"])}
+        ref = gru.direct_path_jacobian(P, state0[0], x, reset=reset)
+    ind = direct_path(kind, P, state0, x, reset)
+    ok, w, got, want = _worst(ref, ind, tolerances.gradient(np.float64, scale=max(1.0, float(np.max(np.abs(ind))))))
+    if ok:
+        return []
+    name = "lstm" if kind.startswith("lstm") else "gru"
+    return [f"{name}.direct_path_jacobian [{where}]: entry {_where(w)} = {got:.17g}, the hand BPTT's "
+            f"{'∂c_1/∂c_0' if name == 'lstm' else '∂h_1/∂h_0 (W_h = 0)'} gives {want:.17g}"]
+
+
+def _count_findings(kind):
+    out = []
+    for h, d in ((1, 1), (3, 2), (2, 5)):
+        shapes = param_shapes(kind, h, d, "canonical")
+        canon = sum(int(np.prod(s)) for s in shapes.values())
+        # PyTorch's second bias doubles the one summed bias b (rnn, lstm); a GRU keeps two biases already
+        two = canon + (int(np.prod(shapes["b"])) if "b" in shapes else 0)
+        if kind in ("rnn-tanh", "rnn-relu", "lstm"):
+            two_lay = sum(int(np.prod(s)) for s in param_shapes(kind, h, d, "two-biases").values())
+            if two_lay != two:
+                out.append(f"layouts.PARAM_SETS['two-biases'] of {kind!r} (H={h}, D={d}) holds {two_lay} scalars, not the "
+                           f"canonical {canon} plus one more bias vector ({two})")
+        for pset in ("canonical",) + (("two-biases",) if kind in ("rnn-tanh", "rnn-relu", "lstm") else ()):
+            lay, hand = param_shapes(kind, h, d, pset), hand_shapes(kind, h, d, pset)
+            if {k: tuple(s) for k, s in lay.items()} != hand:
+                out.append(f"layouts.PARAM_SETS[{pset!r}].shapes({kind!r}, H={h}, D={d}) = {dict(lay)}, documented {hand}")
+        got = reference.param_count(kind, h, d)
+        if tuple(got) != (canon, two):
+            out.append(f"reference.param_count({kind!r}, H={h}, D={d}) = {tuple(got)}, the layout's shapes give "
+                       f"({canon}, {two}) (canonical, with PyTorch's second bias)")
+    return out
+
+
+# ---------------------------------------------------------------- clipping
+def _clip_cases():
+    rng = np.random.default_rng(11)
+    grads = [rng.uniform(-1.0, 1.0, (2, 3)), rng.uniform(-1.0, 1.0, 4)]
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+    return grads, norm, (0.5 * norm, 2.0 * norm)      # clipped, and left alone
+
+
+def clip_findings(eps=0.0, norm_clip=True, value_clip=True):
+    """clipping.clip_by_global_norm / clip_by_value (what the clip checks compare with) against NumPy written here."""
+    out = []
+    grads, norm, thresholds = _clip_cases()
+    tol = tolerances.value(np.float64, scale=max(float(np.max(np.abs(g))) for g in grads))
+    for c in thresholds if norm_clip else ():
+        coef = min(1.0, c / (norm + eps))                               # torch: min(1, max_norm/(‖g‖ + ε))
+        ref, ref_norm = clipping.clip_by_global_norm(grads, c, eps=eps)
+        if not _worst(ref_norm, norm, tol)[0]:
+            out.append(f"clipping.clip_by_global_norm(max_norm={c:.6g}, eps={eps:g}) returns the norm {ref_norm:.17g}, "
+                       f"the global norm is {norm:.17g}")
+        for j, (r, g) in enumerate(zip(ref, grads)):
+            ok, w, got, want = _worst(r, coef * g, tol)
+            if not ok:
+                out.append(f"clipping.clip_by_global_norm(max_norm={c:.6g}, eps={eps:g}): clipped[{j}]{_where(w)} = {got:.17g}, "
+                           f"min(1, max_norm/(‖g‖ + ε))·g gives {want:.17g}")
+    for v in (0.3,) if value_clip else ():
+        for j, (r, g) in enumerate(zip(clipping.clip_by_value(grads, v), grads)):
+            ok, w, got, want = _worst(r, np.minimum(np.maximum(g, -v), v), tol)
+            if not ok:
+                out.append(f"clipping.clip_by_value(clip_value={v:g}): clipped[{j}]{_where(w)} = {got:.17g}, "
+                           f"clamp(g, −v, v) gives {want:.17g}")
+    return out
+
+
+# ---------------------------------------------------------------- the entry point
+def _subjects():
+    """The reference functions the verdicts rest on: a run that replaced one (a test planting a bug) is checked afresh."""
+    return (reference.forward, reference.step, reference.vjp, reference.param_count, reference.canonical,
+            rnn.forward, rnn.step, rnn.param_count, lstm.forward, lstm.step, lstm.param_count, gru.forward, gru.step,
+            gru.param_count, layouts.param_set, lstm.direct_path_jacobian, gru.direct_path_jacobian, clipping.clip_by_global_norm, clipping.clip_by_value)
+
+
+_DONE = {}
+
+
+def findings(info):
+    """One line per disagreement of the reference with the independent implementation, for adapter ``info``
+    (its kind, reset convention, parameter set, and clipping methods). Empty: the reference holds on these cases.
+
+    Memoised per process on what is checked (kind, reset, parameter set, clipping, ε) and on the identity of the
+    reference functions, so ``validate torch`` with its eight cells pays once per distinct cell."""
+    cell = info.kind in CELL_KINDS
+    norm, value = bool(getattr(info, "has_clip_norm", False)), bool(getattr(info, "has_clip_value", False))
+    key = (info.kind if cell else None, info.reset if cell else None, info.param_set if cell else None,
+           norm, value, float(getattr(info, "clip_eps", 0.0)) if norm else None, _subjects())
+    if key not in _DONE:
+        out = []
+        try:
+            if cell:
+                out += _cell_findings(info.kind, info.reset, info.param_set)
+                out += _count_findings(info.kind)
+            if norm or value:
+                out += clip_findings(key[5] or 0.0, norm, value)
+        except Exception as e:  # the reference (or this check) raised on a plain input: vanishing's bug too
+            out.append(f"the cross-check raised {type(e).__name__}: {' '.join(str(e).split())[:200]}")
+        _DONE[key] = tuple(out)
+    return list(_DONE[key])
+
+
+def message(lines):
+    """The report of a reference that disagrees: who is to blame (vanishing), then one line per finding."""
+    return ([f"vanishing's own conformance reference is wrong, not your implementation: it disagrees with an independent "
+             f"implementation on {len(lines)} count{'s' if len(lines) != 1 else ''} (below); no check was run, since every "
+             "verdict would compare against it. This is a bug in vanishing: please report it with this output"]
+            + [f"reference bug: {ln}" for ln in lines])
