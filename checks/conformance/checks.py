@@ -31,7 +31,8 @@ from vanishing.checks.conformance.protocol import (
 from vanishing.models import clipping, gru, layouts, lstm, stacked
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
-__all__ = ["CHECKS", "Check", "Comparison", "Mismatch", "compare", "compare_grads", "compare_outputs", "forward_tol", "grad_tol"]
+__all__ = ["CHECKS", "Check", "Comparison", "DirectionalFD", "Mismatch", "compare", "compare_grads", "compare_outputs", "forward_tol",
+           "grad_tol", "reference_directional_fd"]
 
 GATE_ORDER = {"lstm": LSTM_GATES, "lstm-peephole": LSTM_GATES, "gru": GRU_GATES}
 
@@ -334,33 +335,11 @@ class GradientsFD(Check):
         return with_direction()
 
     def body(self, info, case):
-        pkeys = list(case.params)
-        keys = pkeys + ["xs"] + list(reference.state_keys(case.kind))
-        shapes = [np.shape(case.params[k]) for k in pkeys] + [case.xs.shape] + [s.shape for s in case.state0]
-        sizes = [int(np.prod(s)) for s in shapes]
-        z0 = np.concatenate([np.ravel(case.params[k]) for k in pkeys] + [np.ravel(case.xs)]
-                            + [np.ravel(s) for s in case.state0])
-        nP = len(pkeys)
-
-        def unflat(z):
-            parts = np.split(z, np.cumsum(sizes)[:-1])
-            arrs = [p.reshape(s) for p, s in zip(parts, shapes)]
-            return dict(zip(pkeys, arrs[:nP])), arrs[nP], tuple(arrs[nP + 1:])
-
-        def f(z):
-            P, xs, s0 = unflat(z)
-            return np.concatenate([np.ravel(o) for o in reference.forward(case.kind, P, s0, xs, case.reset, case.pset)])
-        u = np.concatenate([np.ravel(c) for c in case.cot])
-        w = np.random.default_rng(int(case.extra["direction_seed"])).uniform(-1.0, 1.0, z0.size)   # direction in (P, xs, state0)
-        step = 1e-3 if case.kind == "rnn-relu" else 0.5   # relu: the stencil must not cross a kink (|a| >= 0.1 assumed)
-        fd, fd_err = oracles.directional_fd(f, z0, w, u, initial_step=step)
+        d = reference_directional_fd(case, int(case.extra["direction_seed"]))
         got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
-        wd = dict(zip(keys, [p.reshape(s) for p, s in zip(np.split(w, np.cumsum(sizes)[:-1]), shapes)]))
-        val = float(sum(np.sum(got[k] * wd[k]) for k in keys))
-        s = max([float(np.max(np.abs(got[k]))) for k in keys] + [gradient_scale(case)])
-        g = tolerances.gradient(info.dtype, scale=max(s, _tiny(info.dtype)) * float(np.sum(np.abs(w))))
-        fdt = tolerances.fd(fd_err, np.float64, scale=0.0)
-        tol = tolerances.plus(g, fdt)   # g is already scaled by ‖w‖₁
+        val = d.along(got)
+        tol = d.tol(info.dtype, max([float(np.max(np.abs(got[k]))) for k in d.keys] + [gradient_scale(case)]))
+        fd, fd_err = d.fd, d.fd_err
         c = compare(val, fd, tol, "⟨vjp, w⟩ vs finite differences")
         if not c.ok:
             err = abs(val - fd)
@@ -368,6 +347,49 @@ class GradientsFD(Check):
                                         f"the reference, vᵀ J w = {fd:.17g} (FD error estimate {fd_err:.2g}); |error| {err:.3g} > "
                                                      f"allowed {float(tol.bound(fd)):.3g}"])
             raise Mismatch("gradient", lines, case, err / float(tol.bound(fd)), err, float(tol.bound(fd)), c.rel, forward_differs=fwd)
+
+
+class DirectionalFD:
+    """vᵀ J w by finite differences of ``reference.forward`` (oracle (b)) along a random direction w through every
+    parameter, the inputs and the initial state; ``along(grads)`` is ⟨grads, w⟩, ``tol`` the allowed difference."""
+
+    def __init__(self, keys, parts, w, fd, fd_err):
+        self.keys, self.parts, self.w, self.fd, self.fd_err = keys, parts, w, fd, fd_err
+
+    def along(self, grads):
+        return float(sum(np.sum(np.asarray(grads[k], dtype=np.float64) * self.parts[k]) for k in self.keys))
+
+    def tol(self, dtype, scale):
+        """The gradient tolerance of ``dtype`` at ``scale`` (the largest gradient entry), times ‖w‖₁, plus the FD bound."""
+        g = tolerances.gradient(dtype, scale=max(scale, _tiny(dtype)) * float(np.sum(np.abs(self.w))))
+        return tolerances.plus(g, tolerances.fd(self.fd_err, np.float64, scale=0.0))
+
+
+def reference_directional_fd(case, seed):
+    """A :class:`DirectionalFD` of the reference on a cell ``case``, direction drawn from ``seed``; raises
+    ``oracles.FDInconclusive`` when scipy.differentiate does not converge."""
+    pkeys = list(case.params)
+    keys = pkeys + ["xs"] + list(reference.state_keys(case.kind))
+    shapes = [np.shape(case.params[k]) for k in pkeys] + [case.xs.shape] + [s.shape for s in case.state0]
+    sizes = [int(np.prod(s)) for s in shapes]
+    z0 = np.concatenate([np.ravel(case.params[k]) for k in pkeys] + [np.ravel(case.xs)]
+                        + [np.ravel(s) for s in case.state0])
+    nP = len(pkeys)
+
+    def unflat(z):
+        parts = np.split(z, np.cumsum(sizes)[:-1])
+        arrs = [p.reshape(s) for p, s in zip(parts, shapes)]
+        return dict(zip(pkeys, arrs[:nP])), arrs[nP], tuple(arrs[nP + 1:])
+
+    def f(z):
+        P, xs, s0 = unflat(z)
+        return np.concatenate([np.ravel(o) for o in reference.forward(case.kind, P, s0, xs, case.reset, case.pset)])
+    u = np.concatenate([np.ravel(c) for c in case.cot])
+    w = np.random.default_rng(int(seed)).uniform(-1.0, 1.0, z0.size)   # direction in (P, xs, state0)
+    step = 1e-3 if case.kind == "rnn-relu" else 0.5   # relu: the stencil must not cross a kink (|a| >= 0.1 assumed)
+    fd, fd_err = oracles.directional_fd(f, z0, w, u, initial_step=step)
+    parts = dict(zip(keys, [p.reshape(s) for p, s in zip(np.split(w, np.cumsum(sizes)[:-1]), shapes)]))
+    return DirectionalFD(keys, parts, w, fd, fd_err)
 
 
 def _jacobian_rows(info, case, params, which):

@@ -27,6 +27,8 @@ from scipy.special import expit
 
 from vanishing.checks import oracles, tolerances
 from vanishing.checks.conformance import reference
+from vanishing.checks.conformance.cases import Case
+from vanishing.checks.conformance.checks import reference_directional_fd
 from vanishing.checks.conformance.protocol import CELL_KINDS, param_shapes
 from vanishing.models import clipping, gru, layouts, lstm, rnn
 
@@ -284,22 +286,6 @@ def _grad_tol(grads):
     return tolerances.gradient(np.float64, scale=s)
 
 
-def _flatten(P, xs, state0):
-    keys = list(P)
-    shapes = [np.shape(P[k]) for k in keys] + [np.shape(xs)] + [np.shape(s) for s in state0]
-    z = np.concatenate([np.ravel(P[k]) for k in keys] + [np.ravel(xs)] + [np.ravel(s) for s in state0])
-    sizes = [int(np.prod(s)) for s in shapes]
-
-    def unflat(v):
-        parts = [p.reshape(s) for p, s in zip(np.split(v, np.cumsum(sizes)[:-1]), shapes)]
-        return dict(zip(keys, parts[:len(keys)])), parts[len(keys)], tuple(parts[len(keys) + 1:])
-    return z, unflat
-
-
-def _dot(grads, w_parts, keys):
-    return float(sum(np.sum(np.asarray(grads[k], dtype=np.float64) * w_parts[k]) for k in keys))
-
-
 def _cell_findings(kind, reset, pset):
     label = f"{kind}" + (f", reset={reset}" if kind == "gru" else "") + (f", param_set={pset}" if pset != "canonical" else "")
     out = []
@@ -344,33 +330,23 @@ def _cell_findings(kind, reset, pset):
                 bad.append(f"∂/∂{k}{_where(w)} = {got:.17g} where the hand BPTT gives {want:.17g}")
         if bad:
             out.append(f"reference.vjp [{where}]: " + "; ".join(bad[:3]) + (f" (and {len(bad) - 3} more keys)" if len(bad) > 3 else "")
-                       + "; " + _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, keys, fwd_ok))
+                       + "; " + _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, fwd_ok))
         if kind in ("lstm", "lstm-peephole", "gru"):
             out += _direct_path_findings(kind, reset, C, state0, xs[0], where)
     return out
 
 
-def _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, keys, fwd_ok):
+def _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, fwd_ok):
     """What finite differences of reference.forward say about a gradient disagreement (one clause)."""
-    z0, unflat = _flatten(P, xs, state0)
-    w = np.random.default_rng(7).uniform(-1.0, 1.0, z0.size)
-    Pw, xw, sw = unflat(w)
-    parts = {**Pw, "xs": xw, **dict(zip(("h0", "c0"), sw))}
-
-    def f(z):
-        Pz, xz, sz = unflat(z)
-        with np.errstate(all="ignore"):
-            return np.concatenate([np.ravel(o) for o in reference.forward(kind, Pz, sz, xz, reset, pset)])
-    u = np.concatenate([np.ravel(c) for c in cot])
+    case = Case(kind, reset, np.dtype(np.float64), P, tuple(state0), xs, tuple(cot), pset=pset)
     try:
-        fd, fd_err = oracles.directional_fd(f, z0, w, u, initial_step=1e-3 if kind == "rnn-relu" else 0.5)
+        d = reference_directional_fd(case, seed=7)
     except oracles.FDInconclusive as e:
         return f"finite differences of reference.forward were inconclusive ({e})"
-    s = max([1.0] + [float(np.max(np.abs(v))) for v in g_ind.values() if np.size(v)]) * float(np.sum(np.abs(w)))
-    tol = tolerances.plus(tolerances.gradient(np.float64, scale=s), tolerances.fd(fd_err, np.float64, scale=0.0))
-    d_ref, d_ind = _dot(g_ref, parts, keys), _dot(g_ind, parts, keys)
-    ref_ok, ind_ok = _worst(d_ref, fd, tol)[0], _worst(d_ind, fd, tol)[0]
-    nums = f"(⟨·, w⟩ along a random direction w: reference.vjp {d_ref:.12g}, hand BPTT {d_ind:.12g}, FD {fd:.12g} ± {fd_err:.2g})"
+    tol = d.tol(np.float64, max([1.0] + [float(np.max(np.abs(v))) for v in g_ind.values() if np.size(v)]))
+    d_ref, d_ind = d.along(g_ref), d.along(g_ind)
+    ref_ok, ind_ok = _worst(d_ref, d.fd, tol)[0], _worst(d_ind, d.fd, tol)[0]
+    nums = f"(⟨·, w⟩ along a random direction w: reference.vjp {d_ref:.12g}, hand BPTT {d_ind:.12g}, FD {d.fd:.12g} ± {d.fd_err:.2g})"
     if ind_ok and not ref_ok:
         return ("finite differences of reference.forward agree with the hand BPTT, not with reference.vjp: the reference's "
                 "autograd gradient is wrong " + nums)

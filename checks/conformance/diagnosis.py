@@ -18,6 +18,7 @@ from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases,
 from vanishing.checks.conformance.checks import (
     GATE_ORDER,
     Comparison,
+    reference_directional_fd,
     forward_tol,
     grad_tol,
     gradient_scale,
@@ -33,7 +34,7 @@ from vanishing.checks.conformance.protocol import (
 )
 from vanishing.models import clipping
 
-__all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose", "localise"]
+__all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose", "localise", "reference_gradient_suspect"]
 
 #: A closest, unconfirmed known bug is named only when it accounts for at least this fraction of the difference
 #: (on the common scale of :func:`_explained`); otherwise the diagnosis is the localisation alone.
@@ -133,9 +134,65 @@ def _diagnose_cell(info, mismatch):
     impl = _impl_runs(info, cases, need_grads)
     if not impl:
         return []
+    if need_grads:
+        suspect = reference_gradient_suspect(info, impl)
+        if suspect:
+            return suspect
     if pre:
         return pre + _diagnose_outputs(info, case, impl, need_grads, head)
     return _diagnose_outputs(info, case, impl, need_grads, head)
+
+
+#: Random directions per case along which the implementation's and the reference's gradients meet FD of the reference.
+SUSPECT_DIRECTIONS = (1, 2)
+
+
+def reference_gradient_suspect(info, impl):
+    """Lines blaming the *reference* when the implementation's vjp agrees with finite differences of the reference's
+    forward pass along every direction tried (on the failing case and one probe case) while the reference's autograd
+    VJP (``reference.vjp``, what the gradient checks compare with) does not along some. Empty otherwise.
+
+    The implementation agreeing with FD of the reference means it differentiates the reference's function correctly;
+    the reference's autograd disagreeing with the same FD means the reference's gradient is wrong, whatever the
+    implementation's dtype (so this comes before any known bug, float32 precision included)."""
+    from vanishing.checks import oracles
+    n = impl_ok = ref_bad = 0
+    worst = None
+    for c, _, grads, gscale in impl[:2]:
+        ref = reference.vjp(c.kind, c.params, c.state0, c.xs, c.cot, c.reset, c.pset)
+        for seed in SUSPECT_DIRECTIONS:
+            try:
+                d = reference_directional_fd(c, seed)
+            except oracles.FDInconclusive:
+                continue
+            n += 1
+            scale = max([gscale] + [float(np.max(np.abs(v))) for v in grads.values() if np.size(v)])
+            vi, vr = d.along(grads), d.along(ref)
+            impl_ok += Comparison(vi, d.fd, d.tol(info.dtype, scale)).ok
+            if not Comparison(vr, d.fd, d.tol(np.float64, scale)).ok:
+                ref_bad += 1
+                worst = worst or (vi, vr, d.fd, d.fd_err)
+    if not n or impl_ok < n or not ref_bad:
+        return []
+    vi, vr, fd, fd_err = worst
+    return [f"diagnosis: the reference's gradient is suspect, not your implementation: your vjp agrees with finite differences "
+            f"of the reference's forward pass along all {n} random directions tried (on the failing case and a probe case), "
+            f"but the reference's autograd VJP (reference.vjp, what this check compares with) disagrees along {ref_bad}: "
+            f"e.g. ⟨vjp, w⟩ = {vi:.12g}, finite differences {fd:.12g} ± {fd_err:.2g}, reference.vjp {vr:.12g}. "
+            "This is a bug in vanishing, not in your cell: please report it with the reproduce command below"]
+
+
+def _reference_within(info, mutant, case, impl_out, impl_grads, gscale):
+    """Whether the reference's own values (those the check compared with) are within ``mutant``'s precision tolerance
+    of the implementation: a precision mutant explains a difference only as large as that precision's rounding."""
+    dtype = np.float32 if mutant.precision == "float32" else info.dtype
+    ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    score = _worst((g, r, subnormal_floor(forward_tol(dtype, Mi), info)) for g, r, Mi in zip(impl_out, ref, M))
+    if impl_grads is not None and score <= 1.0:
+        rg = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset)
+        score = max(score, _worst((impl_grads[k], rg[k], grad_tol(dtype, rg, gscale)) for k in rg))
+    return score <= 1.0
 
 
 def _diagnose_outputs(info, case, impl, need_grads, head):
@@ -158,6 +215,10 @@ def _diagnose_outputs(info, case, impl, need_grads, head):
         ranked.append((ex, m))
     thing = "the gradients (and values)" if need_grads else "the outputs"
     n_probe = len(impl) - 1
+    # A precision mutant stands for "the reference, rounded": it explains the failure only if the reference itself is
+    # within that precision of the implementation (a larger difference, e.g. from a wrong reference gradient, is not
+    # precision, whatever the declared dtype).
+    found = [m for m in found if not m.precision or all(_reference_within(info, m, *x) for x in impl)]
     if found:
         structural = [m for m in found if not m.precision]
         found = structural or found
