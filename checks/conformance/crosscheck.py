@@ -368,8 +368,8 @@ def _direct_path_findings(kind, reset, C, state0, x, where):
     if ok:
         return []
     name = "lstm" if kind.startswith("lstm") else "gru"
-    return [f"{name}.direct_path_jacobian [{where}]: entry {_where(w)} = {got:.17g}, the hand BPTT's "
-            f"{'∂c_1/∂c_0' if name == 'lstm' else '∂h_1/∂h_0 (W_h = 0)'} gives {want:.17g}"]
+    what = "∂c_1/∂c_0" if name == "lstm" else "∂h_1/∂h_0 (W_h = 0)"
+    return [f"{name}.direct_path_jacobian [{where}]: entry {_where(w)} = {got:.17g}, the hand BPTT's {what} gives {want:.17g}"]
 
 
 def _count_findings(kind):
@@ -457,7 +457,7 @@ def findings(info):
                 out += _count_findings(info.kind)
             if norm or value:
                 out += clip_findings(key[5] or 0.0, norm, value)
-        except Exception as e:  # the reference (or this check) raised on a plain input: vanishing's bug too
+        except Exception as e:  # noqa: BLE001 (the reference raised on a plain input: vanishing's bug too, reported as such)
             out.append(f"the cross-check raised {type(e).__name__}: {' '.join(str(e).split())[:200]}")
         _DONE[key] = tuple(out)
     return list(_DONE[key])
@@ -465,7 +465,7 @@ def findings(info):
 
 def message(lines):
     """The report of a reference that disagrees: who is to blame (vanishing), then one line per finding."""
-    return ([f"vanishing's own conformance reference is wrong, not your implementation: it disagrees with an independent "
-             f"implementation on {len(lines)} count{'s' if len(lines) != 1 else ''} (below); no check was run, since every "
-             "verdict would compare against it. This is a bug in vanishing: please report it with this output"]
-            + [f"reference bug: {ln}" for ln in lines])
+    head = (f"vanishing's own conformance reference is wrong, not your implementation: it disagrees with an independent "
+            f"implementation on {len(lines)} count{'s' if len(lines) != 1 else ''} (below); no check was run, since every "
+            "verdict would compare against it. This is a bug in vanishing: please report it with this output")
+    return [head] + [f"reference bug: {ln}" for ln in lines]

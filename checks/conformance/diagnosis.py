@@ -18,11 +18,11 @@ from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases,
 from vanishing.checks.conformance.checks import (
     GATE_ORDER,
     Comparison,
-    reference_directional_fd,
     forward_tol,
     grad_tol,
     gradient_scale,
     norm_tol,
+    reference_directional_fd,
     subnormal_floor,
 )
 from vanishing.checks.conformance.protocol import (
