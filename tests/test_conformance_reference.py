@@ -45,6 +45,22 @@ def test_the_sound_reference_agrees_with_the_independent_implementation(kind, re
     assert crosscheck.findings(_info(kind, reset, pset)) == []
 
 
+@pytest.mark.parametrize("cell,config", [("rnn-tanh", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+                                         ("rnn-relu", {"num_layers": 1}),
+                                         ("lstm", {"num_layers": 2, "bidirectional": True, "proj_size": 1}),
+                                         ("gru", {"num_layers": 2, "bidirectional": True, "batch_first": True})])
+def test_the_sound_stack_reference_agrees_with_the_composed_hand_cells(cell, config):
+    assert crosscheck.findings(_stack_info(cell, **config)) == []
+
+
+def test_the_stack_layout_is_pytorchs():
+    """The cross-check's own layout of a module's parameters is PyTorch's (what the stack adapters hand over)."""
+    torch = pytest.importorskip("torch", reason="torch (the optional extra) is not installed")
+    m = torch.nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=1)
+    assert [(n, tuple(p.shape)) for n, p in m.named_parameters()] == crosscheck._stack_layout(
+        "lstm", {"num_layers": 2, "bidirectional": True, "proj_size": 1}, 3, 2)
+
+
 @pytest.mark.parametrize("eps", [0.0, 1e-6])
 def test_the_sound_clipping_agrees(eps):
     assert crosscheck.findings(_info("clip", norm=True, value=True, eps=eps)) == []
@@ -155,6 +171,33 @@ def _forward_raises(monkeypatch):
     monkeypatch.setattr(reference, "forward", forward)
 
 
+def _stack_reverse_not_reordered(monkeypatch):
+    from vanishing.models import stacked
+    orig = stacked.layer
+
+    def layer(kind, params, state0, xs, reverse=False, reset="after"):
+        out, s = orig(kind, params, state0, xs, reverse, reset)
+        return (out[::-1] if reverse else out), s                # BUG: the reverse direction's outputs left reversed
+    monkeypatch.setattr(stacked, "layer", layer)
+
+
+def _stack_drops_bias_hh(monkeypatch):
+    orig = layouts.stack_from_torch
+
+    def stack_from_torch(kind, flat, cfg):
+        flat = list(flat)
+        per = 5 if cfg.get("proj_size") else 4
+        for j in range(3, len(flat), per):
+            flat[j] = 0.0 * flat[j]                                  # BUG: bias_hh is dropped
+        return orig(kind, flat, cfg)
+    monkeypatch.setattr(layouts, "stack_from_torch", stack_from_torch)
+
+
+def _stack_info(cell, **config):
+    return types.SimpleNamespace(kind="stack", cell=cell, config=config, reset="after", param_set="canonical",
+                                 has_clip_norm=False, has_clip_value=False, clip_eps=0.0)
+
+
 #: name → (plant, the adapter it shows on, substrings every finding line of the message must hold somewhere)
 PLANTED = {
     "vjp-drops-c_T": (_vjp_drops_c_T, _info("lstm", pset="two-biases"),
@@ -180,6 +223,12 @@ PLANTED = {
                               ["clipping.clip_by_global_norm(max_norm=", "eps=1e-06): clipped[0]"]),
     "clip-value-upper-only": (_clip_value_upper_only, _info("clip", value=True), ["clipping.clip_by_value(clip_value=0.3)"]),
     "step-from-zero-state": (_step_from_zero_state, _info("rnn-relu"), ["reference.step [rnn-relu, case 1", "h_1["]),
+    "stack-reverse-not-reordered": (_stack_reverse_not_reordered, _stack_info("gru", num_layers=2, bidirectional=True),
+                                    ["stack reference [stack of gru, {'num_layers': 2, 'bidirectional': True}]: output[",
+                                     "stack reference gradient [stack of gru"]),
+    "stack-drops-bias_hh": (_stack_drops_bias_hh, _stack_info("lstm", num_layers=2, bidirectional=True, proj_size=1),
+                            ["stack reference [stack of lstm, {'num_layers': 2, 'bidirectional': True, 'proj_size': 1}]: "
+                             "output[", "stack reference gradient [stack of lstm"]),
     "forward-raises": (_forward_raises, _info("rnn-tanh"), ["the cross-check raised FloatingPointError: overflow in exp"]),
 }
 

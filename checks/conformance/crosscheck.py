@@ -30,7 +30,7 @@ from vanishing.checks.conformance import reference
 from vanishing.checks.conformance.cases import Case
 from vanishing.checks.conformance.checks import reference_directional_fd
 from vanishing.checks.conformance.protocol import CELL_KINDS, param_shapes
-from vanishing.models import clipping, gru, layouts, lstm, rnn
+from vanishing.models import clipping, gru, layouts, lstm, rnn, stacked
 
 __all__ = ["CLAIM", "cases", "cell_forward", "cell_vjp", "clip_findings", "findings", "hand_shapes", "message", "to_canonical"]
 
@@ -131,8 +131,9 @@ def cell_forward(kind, P, state0, xs, reset="after"):
                 ao = ao + P["p_o"] * c_new
             o = _sigmoid(ao)
             tc = np.tanh(c_new)
-            caches.append((x, h, c, i, f, g, o, c_new, tc))
-            h, c = o * tc, c_new                                        # h_t = o⊙tanh(c_t)
+            m = o * tc                                                  # h_t = o⊙tanh(c_t)
+            caches.append((x, h, c, i, f, g, o, c_new, tc, m))
+            h, c = (P["W_hr"] @ m if "W_hr" in P else m), c_new         # projected (PyTorch proj_size): h_t = W_hr m_t
         else:
             xr, xz, xn = _blocks(P["W_x"] @ x + P["b_x"], 3)            # gate order r, z, n
             Wr, Wz, Wn = _blocks(P["W_h"], 3)
@@ -166,8 +167,11 @@ def cell_vjp(kind, P, state0, xs, cotangents, reset="after"):
             dxs[t] = P["W_xh"].T @ da
             dh_next = P["W_hh"].T @ da
         elif kind.startswith("lstm"):
-            x, h_prev, c_prev, i, f, gg, o, c_t, tc = caches[t]
-            do = dh * tc                                                # h = o⊙tanh(c)
+            x, h_prev, c_prev, i, f, gg, o, c_t, tc, m = caches[t]
+            if "W_hr" in P:                                             # h = W_hr m
+                g["W_hr"] += np.outer(dh, m)
+                dh = P["W_hr"].T @ dh
+            do = dh * tc                                                # m = o⊙tanh(c)
             da_o = do * o * (1.0 - o)
             dc = dc_next + dh * o * (1.0 - tc * tc)
             if kind == "lstm-peephole":                                 # a_o += p_o⊙c_t
@@ -428,6 +432,138 @@ def clip_findings(eps=0.0, norm_clip=True, value_clip=True):
     return out
 
 
+# ---------------------------------------------------------------- multi-layer modules (what the stack check compares with)
+def _stack_layout(cell, config, H, D):
+    """[(name, shape)] of a module's parameters in PyTorch's order (per layer, per direction: weight_ih, weight_hh,
+    bias_ih, bias_hh[, weight_hr]), written from PyTorch's documentation of nn.RNN / nn.LSTM / nn.GRU."""
+    L, dirs, Pj = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("proj_size") or 0
+    n, Hout = {"lstm": 4, "gru": 3}.get(cell, 1), Pj or H
+    out = []
+    for l in range(L):
+        for d in range(dirs):
+            sfx = f"_l{l}" + ("_reverse" if d else "")
+            out += [(f"weight_ih{sfx}", (n * H, D if l == 0 else dirs * Hout)), (f"weight_hh{sfx}", (n * H, Hout)),
+                    (f"bias_ih{sfx}", (n * H,)), (f"bias_hh{sfx}", (n * H,))]
+            if Pj:
+                out.append((f"weight_hr{sfx}", (Pj, H)))
+    return out
+
+
+def _stack_cell(cell, w):
+    """The canonical cell parameters of one direction of one layer from [weight_ih, weight_hh, bias_ih, bias_hh(, weight_hr)]."""
+    if cell.startswith("rnn"):
+        return {"W_hh": w[1], "W_xh": w[0], "b": w[2] + w[3]}
+    if cell == "lstm":
+        return {"W_x": w[0], "W_h": w[1], "b": w[2] + w[3], **({"W_hr": w[4]} if len(w) == 5 else {})}
+    return {"W_x": w[0], "W_h": w[1], "b_x": w[2], "b_h": w[3]}
+
+
+def stack_run(cell, config, params, xs, h0, c0, cot):
+    """(outputs, grads) of a multi-layer module from the hand cells: the forward composition and its reverse-mode
+    gradient (the layers' hand BPTT chained through their inputs), w.r.t. every parameter (by position), xs, h0, c0."""
+    L, dirs, bf = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("batch_first", False)
+    per = 5 if config.get("proj_size") else 4
+    W = [[params[(l * dirs + d) * per:(l * dirs + d + 1) * per] for d in range(dirs)] for l in range(L)]
+    Ps = [[_stack_cell(cell, w) for w in lay] for lay in W]
+    seqs = xs if bf else np.swapaxes(xs, 0, 1)
+    B = seqs.shape[0]
+    lstm_like = cell == "lstm"
+    kind = cell
+    gW = [np.zeros_like(p) for p in params]
+    outs, hn, cn = [], np.zeros_like(h0), None if c0 is None else np.zeros_like(c0)
+    dxs, dh0, dc0 = np.zeros_like(seqs), np.zeros_like(h0), None if c0 is None else np.zeros_like(c0)
+    d_out = cot[0] if bf else np.swapaxes(cot[0], 0, 1)
+    for b in range(B):
+        inp, trace = seqs[b], []
+        for l in range(L):
+            res = []
+            for d in range(dirs):
+                k = l * dirs + d
+                s0 = (h0[k, b], c0[k, b]) if lstm_like else (h0[k, b],)
+                xd = inp if d == 0 else inp[::-1]                      # the reverse direction reads x_T..x_1
+                o, _ = cell_forward(kind, Ps[l][d], s0, xd)
+                hn[k, b] = o[0][-1]
+                if lstm_like:
+                    cn[k, b] = o[1]
+                res.append(o[0] if d == 0 else o[0][::-1])             # its outputs back in input order
+                trace.append((l, d, k, s0, xd))
+            inp = np.concatenate(res, axis=1)
+        outs.append(inp)
+        dout = d_out[b]
+        for l in range(L - 1, -1, -1):
+            din = None
+            Hout = dout.shape[1] // dirs
+            for (ll, d, k, s0, xd) in [t for t in trace if t[0] == l]:
+                dhs = dout[:, d * Hout:(d + 1) * Hout]
+                dhs = np.array(dhs if d == 0 else dhs[::-1])
+                dhs[-1] += cot[1][k, b]                                 # h_n is the last output in reading order
+                cots = (dhs, cot[2][k, b]) if lstm_like else (dhs,)
+                g = cell_vjp(kind, Ps[l][d], s0, xd, cots)
+                gx = g["xs"] if d == 0 else g["xs"][::-1]
+                din = gx if din is None else din + gx
+                j = k * per
+                gW[j] += g["W_xh" if cell.startswith("rnn") else "W_x"]
+                gW[j + 1] += g["W_hh" if cell.startswith("rnn") else "W_h"]
+                gW[j + 2] += g["b" if cell != "gru" else "b_x"]          # b = b_ih + b_hh: both get ∂/∂b
+                gW[j + 3] += g["b" if cell != "gru" else "b_h"]
+                if per == 5:
+                    gW[j + 4] += g["W_hr"]
+                dh0[k, b] = g["h0"]
+                if lstm_like:
+                    dc0[k, b] = g["c0"]
+            dout = din
+        dxs[b] = dout
+    out = np.stack(outs, axis=0 if bf else 1)
+    grads = {"params": gW, "xs": dxs if bf else np.swapaxes(dxs, 0, 1), "h0": dh0}
+    if lstm_like:
+        grads["c0"] = dc0
+    return ((out, hn, cn) if lstm_like else (out, hn)), grads
+
+
+#: The stack cases: H = proj_size + 2, D = 2, T = 3, B = 2.
+def stack_case(cell, config):
+    from vanishing.checks.conformance.cases import StackCase
+    rng = np.random.default_rng(5)
+    Pj = config.get("proj_size") or 0
+    Hs, Ds, Ts, Bs = Pj + 2, 2, 3, 2
+    L, dirs, bf = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("batch_first", False)
+    Hout = Pj or Hs
+    layout = _stack_layout(cell, config, Hs, Ds)
+    u = lambda *shape: rng.uniform(-1.0, 1.0, shape)   # noqa: E731
+    cot = [u(*((Bs, Ts, dirs * Hout) if bf else (Ts, Bs, dirs * Hout))), u(L * dirs, Bs, Hout)] + (
+        [u(L * dirs, Bs, Hs)] if cell == "lstm" else [])
+    return StackCase(cell, dict(config), np.dtype(np.float64), [n for n, _ in layout], [u(*s) for _, s in layout],
+                     u(*((Bs, Ts, Ds) if bf else (Ts, Bs, Ds))), u(L * dirs, Bs, Hout), u(L * dirs, Bs, Hs) if cell == "lstm" else None,
+                     cot)
+
+
+def stack_findings(cell, config):
+    """The stack check's reference (``checks.stack_reference``: autograd through ``vanishing.models.stacked``) against
+    :func:`stack_run`."""
+    from vanishing.checks.conformance.checks import stack_reference
+    case = stack_case(cell, config)
+    where = f"stack of {cell}, {config}"
+    with np.errstate(all="ignore"):
+        ref, gref = stack_reference(case)
+    ind, gind = stack_run(cell, config, case.params, case.xs, case.h0, case.c0, case.cot)
+    out = []
+    for name, r, i in zip(("output", "h_n", "c_n"), ref, ind):
+        ok, w, got, want = _worst(r, i, _value_tol([i]))
+        if not ok:
+            out.append(f"stack reference [{where}]: {name}{_where(w)} = {got:.17g}, the composed hand cells give {want:.17g}")
+    gi = dict(zip(case.names, gind["params"]))
+    gi.update({k: gind[k] for k in ("xs", "h0", "c0") if k in gind})
+    tol = _grad_tol(gi)
+    bad = []
+    for k in gi:
+        ok, w, got, want = _worst(gref.get(k, np.nan), gi[k], tol)
+        if not ok:
+            bad.append(f"∂/∂{k}{_where(w)} = {got:.17g} where the hand BPTT gives {want:.17g}")
+    if bad:
+        out.append(f"stack reference gradient [{where}]: " + "; ".join(bad[:3]) + (f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""))
+    return out
+
+
 # ---------------------------------------------------------------- the entry point
 def _subjects():
     """The reference functions the verdicts rest on: a run that replaced one (a test planting a bug) is checked afresh."""
@@ -446,8 +582,9 @@ def findings(info):
     Memoised per process on what is checked (kind, reset, parameter set, clipping, ε) and on the identity of the
     reference functions, so ``validate torch`` with its eight cells pays once per distinct cell."""
     cell = info.kind in CELL_KINDS
+    stack = (info.cell, tuple(sorted(info.config.items()))) if info.kind == "stack" else None
     norm, value = bool(getattr(info, "has_clip_norm", False)), bool(getattr(info, "has_clip_value", False))
-    key = (info.kind if cell else None, info.reset if cell else None, info.param_set if cell else None,
+    key = (info.kind if cell else None, info.reset if cell else None, info.param_set if cell else None, stack,
            norm, value, float(getattr(info, "clip_eps", 0.0)) if norm else None, _subjects())
     if key not in _DONE:
         out = []
@@ -455,8 +592,10 @@ def findings(info):
             if cell:
                 out += _cell_findings(info.kind, info.reset, info.param_set)
                 out += _count_findings(info.kind)
+            if stack:
+                out += stack_findings(info.cell, info.config)
             if norm or value:
-                out += clip_findings(key[5] or 0.0, norm, value)
+                out += clip_findings(key[6] or 0.0, norm, value)
         except Exception as e:  # noqa: BLE001 (the reference raised on a plain input: vanishing's bug too, reported as such)
             out.append(f"the cross-check raised {type(e).__name__}: {' '.join(str(e).split())[:200]}")
         _DONE[key] = tuple(out)
