@@ -34,8 +34,8 @@ from vanishing.models import clipping, gru, layouts, lstm, rnn, stacked
 
 __all__ = ["CLAIM", "cases", "cell_forward", "cell_vjp", "clip_findings", "findings", "hand_shapes", "message", "to_canonical"]
 
-#: Small fixed cases: H = 3 hidden units, D = 2 inputs, T = 4 steps (every gate block and time step distinct).
-H, D, T = 3, 2, 4
+#: Small fixed cases: H = 3 hidden units, D = 2 inputs, T = 3 steps (every gate block and time step distinct).
+H, D, T = 3, 2, 3
 #: Weight scales of the cases: moderate, and one that drives gates towards saturation (|a| up to ~6).
 SCALES = (1.0, 2.5)
 #: relu: every pre-activation of a case stays at least this far from the kink (so FD and relu'(0) are moot).
@@ -520,12 +520,12 @@ def stack_run(cell, config, params, xs, h0, c0, cot):
     return ((out, hn, cn) if lstm_like else (out, hn)), grads
 
 
-#: The stack cases: H = proj_size + 2, D = 2, T = 3, B = 2.
+#: The stack cases: H = proj_size + 2, D = 2, T = 2, B = 2 (two steps and two sequences: order and batch mixing show).
 def stack_case(cell, config):
     from vanishing.checks.conformance.cases import StackCase
     rng = np.random.default_rng(5)
     Pj = config.get("proj_size") or 0
-    Hs, Ds, Ts, Bs = Pj + 2, 2, 3, 2
+    Hs, Ds, Ts, Bs = Pj + 2, 2, 2, 2
     L, dirs, bf = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("batch_first", False)
     Hout = Pj or Hs
     layout = _stack_layout(cell, config, Hs, Ds)
