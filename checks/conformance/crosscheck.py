@@ -32,7 +32,7 @@ from vanishing.checks.conformance.checks import reference_directional_fd
 from vanishing.checks.conformance.protocol import CELL_KINDS, param_shapes
 from vanishing.models import clipping, gru, layouts, lstm, rnn, stacked
 
-__all__ = ["CLAIM", "cases", "cell_forward", "cell_vjp", "clip_findings", "findings", "hand_shapes", "message", "to_canonical"]
+__all__ = ["CLAIM", "DOC", "cases", "cell_forward", "cell_vjp", "clip_findings", "findings", "hand_shapes", "message", "to_canonical"]
 
 #: Small fixed cases: H = 3 hidden units, D = 2 inputs, T = 3 steps (every gate block and time step distinct).
 H, D, T = 3, 2, 3
@@ -562,6 +562,38 @@ def stack_findings(cell, config):
     if bad:
         out.append(f"stack reference gradient [{where}]: " + "; ".join(bad[:3]) + (f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""))
     return out
+
+
+#: The section of docs/CONFORMANCE.md that says how the reference itself is checked (``matrix.to_markdown`` appends it).
+DOC = [
+    "## The reference is checked too",
+    "",
+    "Every verdict above compares an implementation with vanishing's reference (autograd through `vanishing.models`), so "
+    "a bug in the reference would fail correct implementations and blame them. Every `vanishing validate` run therefore "
+    "starts by cross-checking the reference (`checks/conformance/crosscheck.py`) on small fixed cases of each adapter's "
+    "cell kind, reset convention, parameter set, stack configuration and clipping, against an independent implementation "
+    "in plain NumPy that shares no code with `vanishing.models`: the forward passes and a hand-written reverse-mode BPTT "
+    "(the closed-form backward pass, the third oracle), the parameter-set maps and their chain rule, the direct-path "
+    "Jacobians, the layer and direction composition of multi-layer modules, the parameter counts implied by the layout "
+    "shapes, and clipping by global norm and by value. Where a gradient disagrees, finite differences of the reference's "
+    "forward pass arbitrate: when they agree with the hand BPTT and not with `reference.vjp`, the reference's autograd "
+    "gradient is named as wrong.",
+    "",
+    "When the reference disagrees, no check runs: the run stops with exit status 2, reports the adapter as *not "
+    "validated* (never as non-conforming), and says, one line per finding, that vanishing's reference is wrong and not "
+    "the implementation under test (a bug in vanishing, to be reported). Past the cross-check, the diagnosis of a failing "
+    "gradient check does the same on the failing case: when the implementation's gradients agree with finite differences "
+    "of the reference along every direction tried and `reference.vjp` does not, it says that the reference's gradient is "
+    "suspect instead of naming a known bug; and float32 precision is offered as an explanation only when the reference "
+    "itself is within float32 tolerance of the implementation (a larger difference is not rounding, whatever the dtype).",
+    "",
+    "The cross-check is memoised per distinct cell kind, convention, parameter set, stack configuration and clipping, so a "
+    "run pays once for each: `python benchmarks/crosscheck.py` measures it (on the shared 2-core development machine, "
+    "0.35 s CPU for all 26 torch adapters, 0.09 s for the NumPy zoo; medians of 7). tests/test_conformance_reference.py "
+    "plants a bug in each reference quantity (the LSTM VJP ignoring the c_T cotangent, wrong parameter counts, a forward "
+    "bias off in one gate, the GRU reset convention swapped, a parameter-set map dropping a bias, direct-path Jacobians, "
+    "clipping, the stack's direction order and biases, a reference that raises) and checks the message for each.",
+]
 
 
 # ---------------------------------------------------------------- the entry point

@@ -177,7 +177,8 @@ def to_markdown(doc):
         if bad:
             out += ["", "Unexplained failures:", ""]
             out += [f"- {a} / {u['check']}: {' '.join(u['message'])} {' '.join(u['diagnosis'])}" for a, u in bad]
-    return "\n".join(out) + "\n"
+    from vanishing.checks.conformance.crosscheck import DOC
+    return "\n".join(out + ["", *DOC]) + "\n"
 
 
 def write(doc, out):
