@@ -8,6 +8,11 @@ the checks use, on the shrunk failing case *and* on generic probe cases (H = 3, 
 T = 4), since a shrunk case (H = 1, zeros) cannot tell many bugs apart (a transpose of a
 1×1 block changes nothing). When no single mutant reproduces it, the closest one is
 named as unconfirmed.
+
+The reference can be wrong too (``crosscheck.py`` checks it before every run; this is the second line): when the
+implementation's gradients agree with finite differences of the reference's forward pass while the reference's
+autograd VJP does not, the diagnosis blames the reference (:func:`reference_gradient_suspect`), and a precision
+mutant is confirmed only when the reference itself is within that precision of the implementation.
 """
 
 import numpy as np
