@@ -193,6 +193,12 @@ def _stack_drops_bias_hh(monkeypatch):
     monkeypatch.setattr(layouts, "stack_from_torch", stack_from_torch)
 
 
+def _bhn_shape_wrong(monkeypatch):
+    ps = layouts.PARAM_SETS["gru-bhn"]
+    orig = ps.shapes
+    monkeypatch.setattr(ps, "shapes", lambda kind, H, D: {**orig(kind, H, D), "b_hn": (3 * H,)})   # BUG: b_hn is (H,)
+
+
 def _stack_info(cell, **config):
     return types.SimpleNamespace(kind="stack", cell=cell, config=config, reset="after", param_set="canonical",
                                  has_clip_norm=False, has_clip_value=False, clip_eps=0.0)
@@ -229,6 +235,8 @@ PLANTED = {
     "stack-drops-bias_hh": (_stack_drops_bias_hh, _stack_info("lstm", num_layers=2, bidirectional=True, proj_size=1),
                             ["stack reference [stack of lstm, {'num_layers': 2, 'bidirectional': True, 'proj_size': 1}]: "
                              "output[", "stack reference gradient [stack of lstm"]),
+    "gru-bhn-shape-wrong": (_bhn_shape_wrong, _info("gru", "after", "gru-bhn"),
+                            ["layouts.PARAM_SETS['gru-bhn'].shapes('gru', H=3, D=2)", "'b_hn': (9,)"]),
     "forward-raises": (_forward_raises, _info("rnn-tanh"), ["the cross-check raised FloatingPointError: overflow in exp"]),
 }
 

@@ -388,7 +388,7 @@ def _count_findings(kind):
             if two_lay != two:
                 out.append(f"layouts.PARAM_SETS['two-biases'] of {kind!r} (H={h}, D={d}) holds {two_lay} scalars, not the "
                            f"canonical {canon} plus one more bias vector ({two})")
-        for pset in ("canonical",) + (("two-biases",) if kind in ("rnn-tanh", "rnn-relu", "lstm") else ()):
+        for pset in [p for p, ps in layouts.PARAM_SETS.items() if kind in ps.kinds]:
             lay, hand = param_shapes(kind, h, d, pset), hand_shapes(kind, h, d, pset)
             if {k: tuple(s) for k, s in lay.items()} != hand:
                 out.append(f"layouts.PARAM_SETS[{pset!r}].shapes({kind!r}, H={h}, D={d}) = {dict(lay)}, documented {hand}")
