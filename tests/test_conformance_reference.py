@@ -20,6 +20,8 @@ from vanishing.models import clipping, gru, layouts, lstm
 
 from .test_conformance import ZOO, needs_torch
 
+pytest_plugins = ["pytester"]
+
 #: Every (kind, reset, parameter set) the protocol admits.
 COMBOS = [(k, r, p) for k in CELL_KINDS for r in (("after", "before") if k == "gru" else ("after",))
           for p, ps in layouts.PARAM_SETS.items() if k in ps.kinds]
@@ -300,6 +302,18 @@ def test_the_cli_exits_2_and_blames_vanishing_not_the_cell(monkeypatch, capsys):
     assert "does not conform" not in out and "not validated: zoo.rnn_tanh: vanishing's own reference is wrong" in out, out
     assert "0 do not, 0 broken, 1 not validated" in out, out
     assert "reference bug: reference.param_count('rnn-tanh', H=1, D=1)" in out
+
+
+def test_the_pytest_plugin_blames_the_reference_too(pytester, monkeypatch):
+    """The plugin runs one check per item (not validate_adapter): each item cross-checks the reference first."""
+    from .test_plugin import ADAPTERS, IMPL
+    monkeypatch.syspath_prepend(pytester.path)
+    pytester.makepyfile(adapters=ADAPTERS)
+    _two_bias_count_off_by_H(monkeypatch)
+    res = pytester.runpytest_inprocess(IMPL, "-k", "good and forward and not long", "-p", "no:randomly")
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines(["*vanishing's own conformance reference is wrong, not your implementation*",
+                              "*reference bug: reference.param_count('rnn-tanh', H=1, D=1) = (3, 5)*"])
 
 
 # ---------------------------------------------------------------- a reference bug the cross-check misses: the diagnosis

@@ -204,7 +204,10 @@ class ConformanceItem(pytest.Item):
     def runtest(self):
         if self.broken:
             raise ConformanceFailure(f"broken adapter: {self.broken}")
-        from vanishing.checks.conformance import runner
+        from vanishing.checks.conformance import crosscheck, runner
+        bugs = crosscheck.findings(self.info)   # the reference itself first (memoised): a wrong one must not blame the adapter
+        if bugs:
+            raise ConformanceFailure("\n".join(crosscheck.message(bugs)))
         plan = self.config.stash[_PLAN]
         r = runner.run_check(self.info, self.check, plan.profile, plan.seed)
         for note in r.notes:
