@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from vanishing import cli
-from vanishing.checks import oracles
+from vanishing.checks import oracles, tolerances
 from vanishing.checks.conformance import crosscheck, load, reference, validate_adapter
 from vanishing.checks.conformance.protocol import CELL_KINDS
 from vanishing.models import clipping, gru, layouts, lstm
@@ -86,7 +86,9 @@ def test_the_hand_bptt_agrees_with_finite_differences_of_the_hand_forward(kind, 
         fd, err = oracles.directional_fd(f, z0, w, np.concatenate([np.ravel(c) for c in cot]),
                                          initial_step=1e-3 if kind == "rnn-relu" else 0.5)
         flat_g = np.concatenate([np.ravel(g[k]) for k in list(P) + ["xs"]] + [np.ravel(g[k]) for k in ("h0", "c0")[:len(s0)]])
-        assert abs(flat_g @ w - fd) <= 1e-9 * max(1.0, abs(fd)) + 10 * err, f"{kind}: hand BPTT {flat_g @ w} vs FD {fd} ± {err}"
+        tol = tolerances.plus(tolerances.gradient(np.float64, scale=max(1.0, float(np.max(np.abs(flat_g)))) * float(np.sum(np.abs(w)))),
+                              tolerances.fd(err, np.float64, scale=0.0))
+        assert abs(flat_g @ w - fd) <= float(tol.bound(fd)), f"{kind}: hand BPTT {flat_g @ w} vs FD {fd} ± {err}"
 
 
 # ---------------------------------------------------------------- planted reference bugs: each caught, with its message
