@@ -23,6 +23,7 @@ from vanishing.checks.conformance import checks as C
 from vanishing.checks.conformance.protocol import CallError, call_forward
 from vanishing.checks.conformance.runner import _settings, run_check, smoke
 
+pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "tests" / "zoo" / "misbehaving.py"
 CHECK = {c.name: c for c in C.CHECKS}
@@ -224,3 +225,43 @@ def test_a_hung_adapter_does_not_keep_the_process_alive():
 def test_a_slow_adapter_conforms_on_the_command_line(capsys):
     rc, out, _ = _cli(["validate", f"{ZOO}:slow", "--only", "*/forward", "*/gradients"], capsys)
     assert rc == 0 and "1 conform" in out
+
+
+# ---------------------------------------------------------------- the pytest plugin: a hang fails its item, the run goes on
+SPINNING = """
+import numpy as np
+from vanishing.checks.conformance import reference
+
+
+class Spins:
+    kind, dtype, name = "rnn-tanh", np.float64, "spins"
+
+    def step(self, params, state, x):
+        return reference.step(self.kind, params, state, x)
+
+    def forward(self, params, state0, xs):
+        while max(float(np.max(np.abs(v))) for v in params.values()) > 4:   # loops forever on large weights
+            pass
+        return reference.forward(self.kind, params, state0, xs)
+
+    def vjp(self, params, state0, xs, cotangents):
+        return reference.vjp(self.kind, params, state0, xs, cotangents)
+
+
+def make():
+    return Spins()
+"""
+
+
+@pytest.mark.slow
+def test_the_plugin_reports_a_hang_and_skips_the_adapters_later_calls(pytester, monkeypatch):
+    monkeypatch.syspath_prepend(pytester.path)
+    pytester.makepyfile(spinning=SPINNING)
+    res = pytester.runpytest_inprocess("--vanishing-impl=spinning:make", "--vanishing-call-timeout", "0.5",
+                                       "-k", "forward or gate", "-p", "no:randomly")
+    res.assert_outcomes(failed=2)
+    res.stdout.fnmatch_lines(["*spins: adapter call `forward` timed out after 0.5 s on case Case(rnn-tanh, *(check forward)*",
+                              "*spins: not run: an earlier adapter call `forward` timed out after 0.5 s*"])
+    bad = pytester.runpytest_inprocess("--vanishing-impl=spinning:make", "--vanishing-call-timeout", "-1")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--vanishing-call-timeout: expected a number of seconds >= 0*"])
