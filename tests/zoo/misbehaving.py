@@ -11,7 +11,8 @@ wrapped in :class:`Misbehaving` / :class:`MisbehavingClip` with one misbehaviour
   (a hang is exit 2 wherever it happens).
 
 Behaviours: ``raise``, ``shape`` (one time step short), ``nan``, ``inf``, ``dtype`` (float32 from a float64
-adapter), ``mutate`` (writes to its inputs), ``noise`` (random: a different answer to the same call),
+adapter), ``mutate`` (writes to its inputs), ``noise`` (random: a different answer to the same call), ``flaky`` (every other call is off by 1e-3, so a
+failing case passes when it is tried again),
 ``hang`` (sleeps an hour), ``spin`` (loops forever in Python, ignoring ``except Exception``), ``slow``
 (``delay`` seconds per call, otherwise correct).
 """
@@ -24,7 +25,7 @@ from zoo import (  # tests/zoo is put on sys.path by the loader's file import (s
     HandLSTM,
 )
 
-BEHAVIOURS = ("raise", "shape", "nan", "inf", "dtype", "mutate", "noise", "hang", "spin", "slow")
+BEHAVIOURS = ("raise", "shape", "nan", "inf", "dtype", "mutate", "noise", "flaky", "hang", "spin", "slow")
 
 
 def _large(*arrays):
@@ -53,6 +54,7 @@ class _Switch:
         self.behaviour, self.method, self.when, self.delay = behaviour, method, when, delay
         self.name = f"misbehaving.{behaviour}.{method}.{when}"
         self.rng = np.random.default_rng()   # unseeded on purpose: "noise" differs from call to call
+        self.calls = 0                       # "flaky": the odd-numbered misbehaving calls are wrong
 
     def _on(self, method, *inputs):
         if self.behaviour == "slow":
@@ -87,6 +89,9 @@ class _Switch:
             return out.astype(np.float32)
         if b == "noise":
             return out + self.rng.normal(0.0, 1e-3, out.shape).astype(out.dtype)
+        if b == "flaky":
+            self.calls += 1
+            return out + 1e-3 if self.calls % 2 else out
         return out
 
 
@@ -207,6 +212,10 @@ def noise_always():
 
 def noise_on_large():
     return make("noise", "forward")
+
+
+def flaky_on_large():
+    return make("flaky", "forward")
 
 
 def hangs_on_large():
