@@ -256,6 +256,7 @@ def _evaluate(info, check, case):
         return m
     except CallTimeout as e:   # not a failing case: the adapter is broken, and the run goes on without it
         e.case = getattr(e, "case", None) or case
+        info.timed_out_case = getattr(info, "timed_out_case", None) or e.case
         raise
     except CallError as e:
         m = C.Mismatch("crash", [str(e)], case)
@@ -269,17 +270,15 @@ def _run_property(info, check, profile, seed):
 
     A CallTimeout propagates (with its case), after Hypothesis's replay of it, which costs nothing: the adapter
     is not called again once a call has timed out."""
-    state = {"n": 0, "first": None, "timeout": None}
+    state = {"n": 0, "first": None}
 
+    # Leave prop's source as it is: with a derandomized profile (ci), Hypothesis derives the seed from it, so an
+    # edit changes every example every check draws. A CallTimeout from _evaluate goes through it and out of test().
     @given(case=check.strategy(info))
     def prop(case):
         if state["first"] is None:
             state["n"] += 1
-        try:
-            m = _evaluate(info, check, case)
-        except CallTimeout as e:
-            state["timeout"] = state["timeout"] or e
-            raise
+        m = _evaluate(info, check, case)
         if m is not None:
             state["first"] = state["first"] or m
             raise m.fresh()
@@ -288,13 +287,13 @@ def _run_property(info, check, profile, seed):
         test = hypothesis.seed(seed)(test)
     try:
         test()
-    except (C.Mismatch, CallTimeout):
+    except C.Mismatch:
         pass
     except FlakyFailure:   # the failing case passed when Hypothesis replayed it: a nondeterministic
         if state["first"] is None:           # adapter, which _repeat_differs below names
+            if info.timed_out:               # (or a timeout, replayed as one from elsewhere)
+                raise CallTimeout("", info.timed_out, info.call_timeout) from None
             raise
-    if state["timeout"] is not None:
-        raise state["timeout"]
     first = state["first"]
     if first is None:
         return state["n"], None, 0, None
@@ -337,7 +336,7 @@ def _command(info, check, profile, seed):
 
 def _timed_out(info, check, e, profile, seed, t0):
     """The result of a check during which an adapter call timed out (status "broken")."""
-    case = getattr(e, "case", None)
+    case = getattr(e, "case", None) or getattr(info, "timed_out_case", None)
     where = f"on case {case!r} (check {check.name})" if case is not None else f"during check {check.name}"
     line = (f"{info.name}: {e} {where}; the adapter's remaining checks are not run (the limit: --call-timeout, "
             f"now {info.call_timeout:g} s)")
