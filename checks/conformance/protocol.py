@@ -112,6 +112,7 @@ class AdapterInfo:
         self.obj, self.origin, self.index = obj, origin, index
         self.call_timeout = timeouts.CALL_TIMEOUT   # seconds per adapter call (0: no limit); validate_adapter sets it
         self.timed_out = ""                         # set by the first call that timed out: the adapter is not called again
+        self.timed_out_case = None                  # the check's case it timed out on (set by the runner)
         kind = getattr(obj, "kind", None)
         label = getattr(obj, "name", None) or f"{type(obj).__name__}#{index}"
         if kind not in KINDS:
@@ -218,7 +219,8 @@ def _mutation(snap):
     for label, obj, before in snap:
         if isinstance(obj, np.ndarray):
             if obj.shape != before.shape or not np.array_equal(obj, before, equal_nan=True):
-                n = int(np.count_nonzero(~((obj == before) | (np.isnan(obj) & np.isnan(before))))) if obj.shape == before.shape else obj.size
+                same = obj.shape == before.shape
+                n = int(np.count_nonzero(~((obj == before) | (np.isnan(obj) & np.isnan(before))))) if same else obj.size
                 return f"the array {label} ({n} of {before.size} entr{'y' if before.size == 1 else 'ies'} changed)"
         elif isinstance(obj, dict):
             if [(k, id(v)) for k, v in obj.items()] != before:

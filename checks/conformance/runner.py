@@ -25,10 +25,9 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import FlakyFailure
 
-from vanishing.checks import oracles, profiles
+from vanishing.checks import oracles, profiles, tolerances
 from vanishing.checks.conformance import checks as C
 from vanishing.checks.conformance import diagnosis
-from vanishing.checks import tolerances
 from vanishing.checks.conformance.cases import Case, ClipCase, StackCase, shrink
 from vanishing.checks.conformance.protocol import (
     AdapterError,
@@ -256,7 +255,7 @@ def _evaluate(info, check, case):
         return m
     except CallTimeout as e:   # not a failing case: the adapter is broken, and the run goes on without it
         e.case = getattr(e, "case", None) or case
-        info.timed_out_case = getattr(info, "timed_out_case", None) or e.case
+        info.timed_out_case = info.timed_out_case or e.case
         raise
     except CallError as e:
         m = C.Mismatch("crash", [str(e)], case)
@@ -336,7 +335,7 @@ def _command(info, check, profile, seed):
 
 def _timed_out(info, check, e, profile, seed, t0):
     """The result of a check during which an adapter call timed out (status "broken")."""
-    case = getattr(e, "case", None) or getattr(info, "timed_out_case", None)
+    case = getattr(e, "case", None) or info.timed_out_case
     where = f"on case {case!r} (check {check.name})" if case is not None else f"during check {check.name}"
     line = (f"{info.name}: {e} {where}; the adapter's remaining checks are not run (the limit: --call-timeout, "
             f"now {info.call_timeout:g} s)")
