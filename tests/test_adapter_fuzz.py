@@ -214,6 +214,12 @@ def test_cli_exit_status_and_message(factory, only, rc, says, capsys, short_grac
         assert "does not conform" in out and "diagnosis: " in out
 
 
+def test_the_run_goes_on_after_a_hung_adapter(capsys, short_grace):
+    rc, out, err = _cli(["validate", f"{ZOO}:spins_then_correct", "--only", "*/gate-range", "--call-timeout", "0.3"], capsys)
+    assert rc == 2 and "adapter call `forward` timed out after 0.3 s on the smoke test's ordinary input" in err
+    assert "PASS  zoo.hand_lstm / gate-range" in out and "2 adapter(s): 1 conform, 0 do not, 1 broken" in out
+
+
 @pytest.mark.slow
 def test_a_hung_adapter_does_not_keep_the_process_alive():
     """The abandoned call (a sleep of an hour) runs in a daemon thread: the command reports and exits."""

@@ -230,5 +230,10 @@ def hangs_always():
     return make("hang", "vjp", when="always")
 
 
+def spins_then_correct():
+    """A run of two adapters: the first hangs on the smoke test, the second must still be validated."""
+    return [make("spin", "forward", when="always"), HandLSTM("zoo.hand_lstm")]
+
+
 def slow():
     return make("slow", "none", delay=0.02)
