@@ -19,10 +19,12 @@ With only directories (or no paths) on the command line, the conformance items j
 the run; with files or node IDs, only those named. A failing item prints what differs
 and where, the diagnosis (which known bug reproduces it), the shrunk counterexample and
 a reproduce snippet, exactly as ``vanishing validate`` does. A broken adapter (factory
-raises, wrong shapes, NaN, wrong dtype, missing method) becomes one failing item
+raises, wrong shapes, NaN, wrong dtype, missing method, on the smoke test) becomes one failing item
 ``vanishing[ADAPTER]`` (or ``vanishing[SPEC]``) with a one-line reason. An unknown profile,
 a seed for a derandomized one, or a factory module that cannot be found is a usage
-error. ``--vanishing-impl`` may be repeated.
+error. ``--vanishing-impl`` may be repeated. ``--vanishing-call-timeout SECONDS`` sets the time limit
+of each adapter call (30 s by default): an item whose call times out fails, and so do the adapter's
+later items, without calling it again.
 
 For hand-written tests the fixture ``vanishing_impl`` gives the adapters themselves
 (the objects the factories returned, in order; skipped when the option is absent);
@@ -50,13 +52,17 @@ def pytest_addoption(parser):
                     help="Hypothesis profile for the conformance checks: ci (default, derandomized), dev or thorough")
     group.addoption("--vanishing-seed", action="store", type=int, default=None, metavar="N",
                     help="Hypothesis seed for a non-derandomized --vanishing-profile")
+    group.addoption("--vanishing-call-timeout", action="store", type=float, default=None, metavar="SECONDS",
+                    help="time limit of each call to an adapter (default 30; 0: none); a call that exceeds it fails its "
+                         "item, and the adapter's later items, as a broken adapter")
 
 
 class _Plan:
     """What --vanishing-impl asks for: the profile and seed, and for each anchor file its adapter specs."""
 
-    def __init__(self, profile, seed, specs, anchors):
+    def __init__(self, profile, seed, specs, anchors, call_timeout=None):
         self.profile, self.seed, self.specs, self.anchors = profile, seed, specs, anchors
+        self.call_timeout = call_timeout
         self._loaded = {}
 
     def load(self, spec):
@@ -68,6 +74,9 @@ class _Plan:
                 self._loaded[spec] = load(spec)
             except AdapterError as e:
                 self._loaded[spec] = e
+            else:
+                for info in self._loaded[spec] if self.call_timeout is not None else ():
+                    info.call_timeout = self.call_timeout
         got = self._loaded[spec]
         if isinstance(got, Exception):
             raise got
@@ -108,6 +117,9 @@ def _anchor(spec):
 def pytest_configure(config):
     specs = config.getoption("--vanishing-impl")
     profile, seed = config.getoption("--vanishing-profile"), config.getoption("--vanishing-seed")
+    call_timeout = config.getoption("--vanishing-call-timeout")
+    if call_timeout is not None and not (0 <= call_timeout < float("inf")):
+        raise pytest.UsageError(f"--vanishing-call-timeout: expected a number of seconds >= 0 (0: no limit), got {call_timeout!r}")
     if not specs and profile is None and seed is None:
         return
     from vanishing.checks import profiles
@@ -121,7 +133,7 @@ def pytest_configure(config):
     anchors = {}
     for spec in specs:
         anchors.setdefault(_anchor(spec), []).append(spec)
-    config.stash[_PLAN] = _Plan(profile, seed, list(specs), anchors)
+    config.stash[_PLAN] = _Plan(profile, seed, list(specs), anchors, call_timeout)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -34,7 +34,24 @@ def add_arguments(p):
     p.add_argument("--only", nargs="+", metavar="PATTERN",
                    help="run only the checks matching ADAPTER/CHECK, ADAPTER or CHECK (fnmatch patterns or substrings of "
                         "the adapter name), e.g. --only lstm 'torch.nn.GRUCell[float32]/gradients'")
+    p.add_argument("--call-timeout", metavar="SECONDS", type=_seconds, default=None,
+                   help="time limit of each call to an adapter (default 30; 0: none). A call that exceeds it is reported "
+                        "(which call, on which case) and the adapter counts as broken (exit 2); its remaining checks are "
+                        "not run")
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+
+
+def _seconds(text):
+    """--call-timeout's value: a finite number of seconds >= 0."""
+    import argparse
+    import math
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0 (0: no limit), got {text!r}")
+    return v
 
 
 def protocol_reference():
@@ -107,11 +124,12 @@ def _run(args):
     for info in infos:
         if not quiet:
             print(f"\n== {describe(info)}", flush=True)
-        rep = validate_adapter(info, profile=profile, seed=seed, only=only, progress=progress)
+        rep = validate_adapter(info, profile=profile, seed=seed, only=only, progress=progress,
+                               call_timeout=getattr(args, "call_timeout", None))
         if rep.broken:
             print(f"vanishing validate: broken adapter: {rep.broken}", file=sys.stderr, flush=True)
         for r in rep.results:
-            if r.status == "error":
+            if r.status == "error":   # (a "broken" result is the rep.broken line above)
                 print(f"vanishing validate: {r.adapter}/{r.check}: {r.lines[0]}", file=sys.stderr, flush=True)
         reports.append(rep)
     total = time.perf_counter() - t0

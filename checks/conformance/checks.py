@@ -19,10 +19,10 @@ from vanishing.checks import oracles, tolerances
 from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.cases import cell_cases, clip_cases, stack_cases
 from vanishing.checks.conformance.protocol import (
-    CallError,
     call_clip_norm,
     call_clip_value,
     call_forward,
+    call_param_count,
     call_stack,
     call_step,
     call_vjp,
@@ -531,10 +531,7 @@ class ParamCount(Check):
         for H, D in ((1, 1), (3, 2), (2, 5)):
             canon, two_bias = reference.param_count(info.kind, H, D)
             native = sum(int(np.prod(s)) for s in param_shapes(info.kind, H, D, info.param_set).values())
-            try:
-                n = info.obj.param_count(H, D)
-            except Exception as e:
-                raise CallError(f"{info.name}.param_count raised {type(e).__name__}: {e}") from None
+            n = call_param_count(info, H, D)   # the adapter's call: time limit, one-line errors (protocol.py)
             if n == canon or (n == native and info.param_set != "two-biases"):
                 if n != canon:
                     note = f"counts its native parameter set {info.param_set!r}: {native} for H={H}, D={D} (canonical {canon})"

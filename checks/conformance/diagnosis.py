@@ -220,6 +220,7 @@ def _diagnose_outputs(info, case, impl, need_grads, head):
                 found.append(m)
                 continue
             partial.append(m)
+    for m in [] if found else catalogue:   # the closest known bug is ranked (costly) only when none reproduces it
         ex = min(_explained(_flat(out, grads), r, _flat(_mutant_outputs(c, m), _mutant_grads(c, m) if need_grads else None))
                  for (c, out, grads, _), r in zip(impl, refs))
         ranked.append((ex, m))

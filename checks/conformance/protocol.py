@@ -46,11 +46,15 @@ Stacks (kind ``"stack"``: a multi-layer, possibly bidirectional module on a batc
     implementation's own autodiff.
 
 Every returned array must have the declared dtype and shape and be finite; the
-runner checks this and reports a broken adapter in one line.
+runner checks this and reports a broken adapter in one line. An adapter must also leave its
+arguments unchanged (each call gets its own copies, compared with the originals afterwards), return
+the same values for the same call (the smoke test calls every method twice), and return within
+``call_timeout`` seconds (:mod:`vanishing.checks.conformance.timeouts`).
 """
 
 import numpy as np
 
+from vanishing.checks.conformance import timeouts
 from vanishing.models import layouts
 
 __all__ = [
@@ -59,10 +63,12 @@ __all__ = [
     "AdapterError",
     "AdapterInfo",
     "CallError",
+    "CallTimeout",
     "call_clip_norm",
     "call_clip_value",
-    "call_stack",
     "call_forward",
+    "call_param_count",
+    "call_stack",
     "call_step",
     "call_vjp",
     "describe",
@@ -81,7 +87,22 @@ class AdapterError(Exception):
 
 
 class CallError(AdapterError):
-    """An adapter call that raised or returned something malformed (on one input)."""
+    """An adapter call that raised or returned something malformed (on one input).
+
+    ``fault`` names what happened: "raised", "shape", "dtype", "non-finite", "mutated" (wrote to its arguments),
+    "nondeterministic", "timeout" or "malformed" (not an array, a wrong structure)."""
+
+    def __init__(self, msg, fault="malformed"):
+        super().__init__(msg)
+        self.fault = fault
+
+
+class CallTimeout(CallError):
+    """An adapter call that did not return within ``info.call_timeout`` seconds: the adapter is not called again."""
+
+    def __init__(self, method, what, seconds):
+        super().__init__(what, fault="timeout")
+        self.method, self.seconds = method, seconds
 
 
 class AdapterInfo:
@@ -89,6 +110,9 @@ class AdapterInfo:
 
     def __init__(self, obj, origin="", index=0):
         self.obj, self.origin, self.index = obj, origin, index
+        self.call_timeout = timeouts.CALL_TIMEOUT   # seconds per adapter call (0: no limit); validate_adapter sets it
+        self.timed_out = ""                         # set by the first call that timed out: the adapter is not called again
+        self.timed_out_case = None                  # the check's case it timed out on (set by the runner)
         kind = getattr(obj, "kind", None)
         label = getattr(obj, "name", None) or f"{type(obj).__name__}#{index}"
         if kind not in KINDS:
@@ -168,13 +192,73 @@ def param_shapes(kind, H, D, pset="canonical"):
     return layouts.param_set(pset).shapes(kind, H, D)
 
 
+#: The names of each method's arguments, for the reports.
+_ARGS = {"step": ("params", "state", "x"), "forward": ("params", "state0", "xs"),
+         "vjp": ("params", "state0", "xs", "cotangents"), "clip_grad_norm": ("grads", "max_norm"),
+         "clip_grad_value": ("grads", "clip_value"), "run": ("params", "xs", "h0", "c0", "cotangents"),
+         "param_count": ("H", "D")}
+
+
+def _snapshot(label, value, out):
+    """Record every array and container in ``value`` (with a pristine copy of each array) for :func:`_mutation`."""
+    if isinstance(value, np.ndarray):
+        out.append((label, value, value.copy()))
+    elif isinstance(value, dict):
+        out.append((label, value, [(k, id(v)) for k, v in value.items()]))
+        for k, v in value.items():
+            _snapshot(f"{label}[{k!r}]", v, out)
+    elif isinstance(value, (list, tuple)):
+        if isinstance(value, list):
+            out.append((label, value, [id(v) for v in value]))
+        for i, v in enumerate(value):
+            _snapshot(f"{label}[{i}]", v, out)
+
+
+def _mutation(snap):
+    """What the call changed in its arguments, in one phrase (None: nothing)."""
+    for label, obj, before in snap:
+        if isinstance(obj, np.ndarray):
+            if obj.shape != before.shape or not np.array_equal(obj, before, equal_nan=True):
+                same = obj.shape == before.shape
+                n = int(np.count_nonzero(~((obj == before) | (np.isnan(obj) & np.isnan(before))))) if same else obj.size
+                return f"the array {label} ({n} of {before.size} entr{'y' if before.size == 1 else 'ies'} changed)"
+        elif isinstance(obj, dict):
+            if [(k, id(v)) for k, v in obj.items()] != before:
+                return f"the dict {label} (entries replaced, added or removed)"
+        elif [id(v) for v in obj] != before:
+            return f"the list {label} (entries replaced, added or removed)"
+    return None
+
+
 def _invoke(info, method, *args):
-    try:
+    """``info.obj.method(*args)`` within ``info.call_timeout``; raises :class:`CallError` in one line when it raises,
+    times out or writes to its arguments (the arrays it gets are its own copies: the validator's cases stay intact)."""
+    if info.timed_out:   # an earlier call hung: this adapter is not called again
+        raise CallTimeout(method, info.timed_out, info.call_timeout)
+    names = _ARGS.get(method) or tuple(f"argument {i}" for i in range(len(args)))
+    snap = []
+    for name, a in zip(names, args):
+        _snapshot(name, a, snap)
+
+    def body():
         with np.errstate(all="ignore"):
             return getattr(info.obj, method)(*args)
-    except Exception as e:  # the adapter's own failure, reported in one line
+    try:
+        out = timeouts.call(body, info.call_timeout)
+    except timeouts.Timeout as e:
+        what = f"adapter call `{method}` timed out after {e.seconds:g} s" + (
+            "" if e.stopped else " (it could not be interrupted, being blocked outside Python code: a sleep, a lock, a "
+            "compiled kernel; it was left running in the background)")
+        info.timed_out = what
+        raise CallTimeout(method, what, e.seconds) from None
+    except (Exception, SystemExit) as e:  # the adapter's own failure, reported in one line
         msg = " ".join(str(e).split())
-        raise CallError(f"{info.name}.{method} raised {type(e).__name__}: {msg[:300]}") from None
+        raise CallError(f"{info.name}.{method} raised {type(e).__name__}: {msg[:300]}", fault="raised") from None
+    changed = _mutation(snap)
+    if changed:
+        raise CallError(f"{info.name}.{method} modified its argument in place: {changed}; an adapter must leave its "
+                        "inputs unchanged (copy before writing)", fault="mutated")
+    return out
 
 
 def _array(info, method, what, value, shape):
@@ -185,12 +269,15 @@ def _array(info, method, what, value, shape):
     except Exception as e:
         raise CallError(f"{info.name}.{method}: {what} is not an array ({type(value).__name__}: {e})") from None
     if arr.dtype != info.dtype:
-        raise CallError(f"{info.name}.{method}: {what} has dtype {arr.dtype}, but the adapter declares dtype {info.dtype_name}")
+        raise CallError(f"{info.name}.{method}: {what} has dtype {arr.dtype}, but the adapter declares dtype {info.dtype_name}",
+                        fault="dtype")
     if arr.shape != tuple(shape):
-        raise CallError(f"{info.name}.{method}: {what} has shape {arr.shape}, expected {tuple(shape)}")
+        raise CallError(f"{info.name}.{method}: {what} has shape {arr.shape}, expected {tuple(shape)}", fault="shape")
     if not np.all(np.isfinite(arr)):
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-        raise CallError(f"{info.name}.{method}: {what} has {bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf)")
+        kinds = " and ".join(k for k, n in (("NaN", np.count_nonzero(np.isnan(arr))), ("inf", np.count_nonzero(np.isinf(arr)))) if n)
+        raise CallError(f"{info.name}.{method}: {what} has {bad} non-finite entr{'y' if bad == 1 else 'ies'} ({kinds})",
+                        fault="non-finite")
     return arr.astype(np.float64)
 
 
@@ -207,15 +294,20 @@ def _tuple(info, method, what, value, n):
     return tuple(value)
 
 
+def _own(info, v):
+    """A fresh array of the adapter's dtype: what the adapter does to it cannot reach the validator's case."""
+    return np.array(v, dtype=info.dtype, copy=True)
+
+
 def _cast(info, arrays):
-    return {k: np.asarray(v, dtype=info.dtype) for k, v in arrays.items()}
+    return {k: _own(info, v) for k, v in arrays.items()}
 
 
 def call_step(info, params, state, x):
     """state' (tuple of float64 arrays) from adapter.step, validated."""
     H = state[0].shape[0]
-    out = _invoke(info, "step", _cast(info, params), tuple(np.asarray(s, dtype=info.dtype) for s in state),
-                  np.asarray(x, dtype=info.dtype))
+    out = _invoke(info, "step", _cast(info, params), tuple(_own(info, s) for s in state),
+                  _own(info, x))
     names = _state_names(info.kind)
     out = _tuple(info, "step", "the new state (" + ", ".join(names) + ")", out, len(names))
     return tuple(_array(info, "step", n, v, (H,)) for n, v in zip(names, out))
@@ -224,8 +316,8 @@ def call_step(info, params, state, x):
 def call_forward(info, params, state0, xs):
     """outputs (tuple of float64 arrays) from adapter.forward, validated."""
     T, H = xs.shape[0], state0[0].shape[0]
-    out = _invoke(info, "forward", _cast(info, params), tuple(np.asarray(s, dtype=info.dtype) for s in state0),
-                  np.asarray(xs, dtype=info.dtype))
+    out = _invoke(info, "forward", _cast(info, params), tuple(_own(info, s) for s in state0),
+                  _own(info, xs))
     if info.kind.startswith("lstm"):
         out = _tuple(info, "forward", "(hs, c_T)", out, 2)
         return _array(info, "forward", "hs", out[0], (T, H)), _array(info, "forward", "c_T", out[1], (H,))
@@ -237,8 +329,8 @@ def call_vjp(info, params, state0, xs, cotangents):
     """{key: float64 array} from adapter.vjp, validated: every parameter key, "xs" and the state keys."""
     T, D = xs.shape
     H = state0[0].shape[0]
-    out = _invoke(info, "vjp", _cast(info, params), tuple(np.asarray(s, dtype=info.dtype) for s in state0),
-                  np.asarray(xs, dtype=info.dtype), tuple(np.asarray(c, dtype=info.dtype) for c in cotangents))
+    out = _invoke(info, "vjp", _cast(info, params), tuple(_own(info, s) for s in state0),
+                  _own(info, xs), tuple(_own(info, c) for c in cotangents))
     if not isinstance(out, dict):
         raise CallError(f"{info.name}.vjp: expected a dict of gradients, got {type(out).__name__}")
     shapes = dict(param_shapes(info.kind, H, D, info.param_set))
@@ -254,7 +346,7 @@ def call_vjp(info, params, state0, xs, cotangents):
 
 def call_clip_norm(info, grads, max_norm):
     """(clipped list, total norm) from adapter.clip_grad_norm, validated."""
-    out = _invoke(info, "clip_grad_norm", [np.asarray(g, dtype=info.dtype) for g in grads], float(max_norm))
+    out = _invoke(info, "clip_grad_norm", [_own(info, g) for g in grads], float(max_norm))
     out = _tuple(info, "clip_grad_norm", "(clipped, total_norm)", out, 2)
     clipped = _tuple(info, "clip_grad_norm", "the clipped list", list(out[0]) if isinstance(out[0], (list, tuple)) else out[0], len(grads))
     try:
@@ -268,16 +360,24 @@ def call_clip_norm(info, grads, max_norm):
 
 def call_clip_value(info, grads, clip_value):
     """clipped list from adapter.clip_grad_value, validated."""
-    out = _invoke(info, "clip_grad_value", [np.asarray(g, dtype=info.dtype) for g in grads], float(clip_value))
+    out = _invoke(info, "clip_grad_value", [_own(info, g) for g in grads], float(clip_value))
     out = _tuple(info, "clip_grad_value", "the clipped list", list(out) if isinstance(out, (list, tuple)) else out, len(grads))
     return [_array(info, "clip_grad_value", f"clipped[{i}]", c, np.shape(g)) for i, (c, g) in enumerate(zip(out, grads))]
 
 
+def call_param_count(info, H, D):
+    """adapter.param_count(H, D), validated: an integer."""
+    n = _invoke(info, "param_count", H, D)
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer, float, np.floating)) or not float(n).is_integer():
+        raise CallError(f"{info.name}.param_count({H}, {D}) returned {n!r}, not an integer")
+    return int(n)
+
+
 def call_stack(info, params, xs, h0, c0, cotangents, shapes):
     """(outputs, grads) from a stack adapter's run, validated: shapes, dtype, finiteness, every key."""
-    out = _invoke(info, "run", [np.asarray(p, dtype=info.dtype) for p in params], np.asarray(xs, dtype=info.dtype),
-                  np.asarray(h0, dtype=info.dtype), None if c0 is None else np.asarray(c0, dtype=info.dtype),
-                  [np.asarray(c, dtype=info.dtype) for c in cotangents])
+    out = _invoke(info, "run", [_own(info, p) for p in params], _own(info, xs),
+                  _own(info, h0), None if c0 is None else _own(info, c0),
+                  [_own(info, c) for c in cotangents])
     out = _tuple(info, "run", "(outputs, grads)", out, 2)
     outs = _tuple(info, "run", "the outputs", out[0], len(cotangents))
     outs = tuple(_array(info, "run", f"output {i}", o, np.shape(c)) for i, (o, c) in enumerate(zip(outs, cotangents)))

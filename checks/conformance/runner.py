@@ -7,6 +7,13 @@ fewer hidden units, fewer inputs, zeroed and rounded arrays, at most
 :data:`SHRINK_BUDGET` evaluations (Hypothesis's own shrinker would spend hundreds of
 generated cases at ~10 ms each on 100-float cases, too slow for a 60-second run), so
 the counterexample is small, always a real failure, and the time stays bounded.
+
+An adapter that misbehaves never stops the run (docs/VALIDATE.md, "Adapters that misbehave"): every call
+has a time limit (:mod:`.timeouts`); a call that raises, returns a malformed or non-finite result, or writes
+to its arguments fails the check on that case, with a diagnosis naming what happened; a failing case is
+called twice, and an adapter whose two answers differ is reported as nondeterministic (its failure is then
+not shrunk or diagnosed further); a call that times out makes the adapter *broken* (status "broken", exit
+2): its remaining checks are not run.
 """
 
 import fnmatch
@@ -16,14 +23,16 @@ from dataclasses import dataclass, field
 import hypothesis
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyFailure
 
-from vanishing.checks import oracles, profiles
+from vanishing.checks import oracles, profiles, tolerances
 from vanishing.checks.conformance import checks as C
 from vanishing.checks.conformance import diagnosis
-from vanishing.checks.conformance.cases import shrink
+from vanishing.checks.conformance.cases import Case, ClipCase, StackCase, shrink
 from vanishing.checks.conformance.protocol import (
     AdapterError,
     CallError,
+    CallTimeout,
     call_clip_norm,
     call_clip_value,
     call_forward,
@@ -44,7 +53,7 @@ class CheckResult:
     adapter: str
     check: str
     claim: str
-    status: str                 # "pass", "fail" or "error"
+    status: str                 # "pass", "fail", "broken" (an adapter call timed out) or "error" (vanishing's own)
     examples: int = 0
     seconds: float = 0.0
     lines: list = field(default_factory=list)       # what differs, and where
@@ -54,13 +63,14 @@ class CheckResult:
     reproduce: dict = field(default_factory=dict)   # {"command": ..., "python": ...}
     max_ratio: float = 0.0                          # worst |error|/allowed seen over all comparisons
     shrink_evaluations: int = 0
+    shrunk: bool = True                             # False: the counterexample is as found (nondeterminism, timeout)
 
     def to_json(self):
         return {"adapter": self.adapter, "check": self.check, "claim": self.claim, "status": self.status,
                 "examples": self.examples, "seconds": round(self.seconds, 3), "message": self.lines,
                 "diagnosis": self.diagnosis, "notes": self.notes,
                 "counterexample": self.counterexample.to_json() if self.counterexample is not None else None,
-                "shrink_evaluations": self.shrink_evaluations,
+                "shrink_evaluations": self.shrink_evaluations, "shrunk": self.shrunk,
                 "reproduce": self.reproduce or None, "max_error_over_tolerance": self.max_ratio}
 
     def text(self):
@@ -71,7 +81,8 @@ class CheckResult:
             out += [f"      {ln}" for ln in self.lines]
             out += [f"      {ln}" for ln in self.diagnosis]
             if self.counterexample is not None:
-                out.append(f"      counterexample (shrunk): {self.counterexample.brief()}")
+                how = "shrunk" if self.shrunk else "as found, not shrunk"
+                out.append(f"      counterexample ({how}): {self.counterexample.brief()}")
             if self.reproduce.get("command"):
                 out.append(f"      reproduce: {self.reproduce['command']}")
             if self.reproduce.get("python"):
@@ -85,7 +96,7 @@ class CheckResult:
 class AdapterReport:
     info: object
     results: list = field(default_factory=list)
-    broken: str = ""            # one line when the adapter is broken (exit 2)
+    broken: str = ""            # one line when the adapter is broken (exit 2): smoke test failed, or a call timed out
     seconds: float = 0.0
 
     @property
@@ -97,8 +108,46 @@ class AdapterReport:
                 "checks": [r.to_json() for r in self.results]}
 
 
+def _flat(value, label="", names=None):
+    """(label, float64 array) pairs of a call's validated result (tuples, lists, dicts, arrays, numbers);
+    ``names`` label the top-level items."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _flat(v, f"{label}[{k!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value)
+                for p in _flat(v, names[i] if names and i < len(names) else f"{label}[{i}]")]
+    return [(label, np.asarray(value, dtype=np.float64))]
+
+
+#: The names of each method's results, for the reports.
+_RESULTS = {"forward": ("hs", "c_T"), "step": ("h", "c"), "clip_grad_norm": ("clipped", "total_norm"),
+            "run": ("outputs", "gradients")}
+
+
+def _twice(info, method, call):
+    """``call()`` twice; raises CallError(fault="nondeterministic") when the two results differ beyond rounding
+    (2^8 ulps of the adapter's dtype, relative to the larger value: summation order may legitimately vary)."""
+    first, second = call(), call()
+    names = _RESULTS.get(method)
+    for (label, a), (_, b) in zip(_flat(first, names=names), _flat(second, names=names)):
+        scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+        tol = tolerances.analytic(info.dtype, scale=scale)
+        d = np.abs(a - b)
+        if np.any(d > tol.bound(b)):
+            raise CallError(f"{info.name}.{method} is nondeterministic: two calls with the same arguments returned different "
+                            f"values ({label or 'the result'} differs by up to {float(np.max(d)):.3g}, beyond rounding: {tol.reason}); "
+                            "a random operation (dropout left in training mode, noise, random initialisation inside the call) "
+                            "or memory read before it is written (np.empty) is a candidate", fault="nondeterministic")
+    return first
+
+
+SMOKE_CASE = "the smoke test's ordinary input (H=2, D=3, T=3, entries in [-1, 1])"
+
+
 def smoke(info):
-    """One ordinary call of every method (H=2, D=3, T=3, small values): raises AdapterError on the first problem."""
+    """Two ordinary calls of every method (H=2, D=3, T=3, small values), their results compared: raises
+    AdapterError on the first problem (a call that raises, times out, returns a malformed or non-finite result,
+    writes to its arguments or answers the same call differently)."""
     rng = np.random.default_rng(0)
     try:
         if info.is_cell:
@@ -106,21 +155,68 @@ def smoke(info):
             P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D, info.param_set).items()}
             s0 = tuple(rng.uniform(-0.5, 0.5, H) for _ in (("h", "c") if info.kind.startswith("lstm") else ("h",)))
             xs = rng.uniform(-1, 1, (T, D))
-            out = call_forward(info, P, s0, xs)
-            call_step(info, P, s0, xs[0])
-            call_vjp(info, P, s0, xs, tuple(np.ones_like(o) for o in out))
+            out = _twice(info, "forward", lambda: call_forward(info, P, s0, xs))
+            _twice(info, "step", lambda: call_step(info, P, s0, xs[0]))
+            _twice(info, "vjp", lambda: call_vjp(info, P, s0, xs, tuple(np.ones_like(o) for o in out)))
         if info.kind == "stack":
             from vanishing.checks.conformance.cases import simple_stack_case
             case = simple_stack_case(info.cell, info.config, info.dtype, info.obj.param_shapes)
-            shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
-            shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
-            call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, shapes)
+            _twice(info, "run", lambda: call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, _stack_shapes(case)))
+        grads = [rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 3)]
         if info.has_clip_norm:
-            call_clip_norm(info, [rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 3)], 0.5)
+            _twice(info, "clip_grad_norm", lambda: call_clip_norm(info, grads, 0.5))
         if info.has_clip_value:
-            call_clip_value(info, [rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 3)], 0.5)
+            _twice(info, "clip_grad_value", lambda: call_clip_value(info, grads, 0.5))
+    except CallTimeout as e:
+        raise AdapterError(f"{info.name}: {e} on {SMOKE_CASE}") from None
     except CallError as e:
         raise AdapterError(str(e)) from None
+
+
+def _stack_shapes(case):
+    shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
+    shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
+    return shapes
+
+
+def _repeat_differs(info, check, case):
+    """The nondeterminism line when two calls on ``case`` (each method the check uses) disagree, else None."""
+    if isinstance(case, Case):
+        calls = [("forward", lambda: call_forward(info, case.params, case.state0, case.xs))]
+        if check.name in ("gradients", "gradients-fd", "direct-path"):
+            calls.append(("vjp", lambda: call_vjp(info, case.params, case.state0, case.xs, case.cot)))
+    elif isinstance(case, ClipCase):
+        calls = [("clip_grad_norm", lambda: call_clip_norm(info, case.grads, case.threshold)) if check.name == "clip-norm" else
+                 ("clip_grad_value", lambda: call_clip_value(info, case.grads, case.threshold))]
+    elif isinstance(case, StackCase):
+        calls = [("run", lambda: call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, _stack_shapes(case)))]
+    else:
+        return None
+    for method, call in calls:
+        try:
+            _twice(info, method, call)
+        except CallTimeout:
+            raise
+        except CallError as e:
+            if e.fault == "nondeterministic":
+                return str(e)
+    return None
+
+
+#: What a failed call on a check's case says about the implementation (it passed the smoke test).
+_FAULTS = {
+    "raised": "the call raised on this input, though not on the smoke test's ordinary one: an input-dependent failure "
+              "(the counterexample is the smallest input found that still makes it raise)",
+    "non-finite": "NaN or inf on this input, where the reference is finite (the smoke test's values were finite)",
+    "shape": "a result of the wrong shape on this input only (the smoke test's was right): a size-dependent code path "
+             "(squeeze() at H = 1 or D = 1, a hard-coded size, a slice that depends on T) is a candidate",
+    "dtype": "a result of the wrong dtype on this input only (the smoke test's was right): a promotion on some path "
+             "(a float64 constant or an integer array meeting float32 values) is a candidate",
+    "mutated": "the call wrote to its input arrays on this input (not on the smoke test's): an in-place operation "
+               "(x *= ..., out=..., PyTorch's add_ on a tensor made by torch.from_numpy, which shares memory) on an "
+               "argument or a view of one is a candidate",
+    "malformed": "a malformed result on this input only (the smoke test's was well formed)",
+}
 
 
 def selected(info, check, only):
@@ -143,6 +239,7 @@ def _settings(profile, check):
     profiles.register()
     base = settings.get_profile(profile)
     kw = dict(parent=base, report_multiple_bugs=False, database=None,
+              deadline=None,   # each adapter call has its own time limit (timeouts.py), reported as such
               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target),   # shrinking: cases.shrink, budgeted
               suppress_health_check=list(base.suppress_health_check) + [HealthCheck.too_slow, HealthCheck.filter_too_much,
                                                                           HealthCheck.data_too_large])
@@ -156,15 +253,26 @@ def _evaluate(info, check, case):
         check.body(info, case)
     except C.Mismatch as m:
         return m
+    except CallTimeout as e:   # not a failing case: the adapter is broken, and the run goes on without it
+        e.case = getattr(e, "case", None) or case
+        info.timed_out_case = info.timed_out_case or e.case
+        raise
     except CallError as e:
-        return C.Mismatch("crash", [str(e)], case)
+        m = C.Mismatch("crash", [str(e)], case)
+        m.fault = e.fault
+        return m
     return None
 
 
 def _run_property(info, check, profile, seed):
-    """(examples, Mismatch or None, shrink evaluations) for one property check."""
+    """(examples, Mismatch or None, shrink evaluations, nondeterminism line or None) for one property check.
+
+    A CallTimeout propagates (with its case), after Hypothesis's replay of it, which costs nothing: the adapter
+    is not called again once a call has timed out."""
     state = {"n": 0, "first": None}
 
+    # Leave prop's source as it is: with a derandomized profile (ci), Hypothesis derives the seed from it, so an
+    # edit changes every example every check draws. A CallTimeout from _evaluate goes through it and out of test().
     @given(case=check.strategy(info))
     def prop(case):
         if state["first"] is None:
@@ -180,11 +288,19 @@ def _run_property(info, check, profile, seed):
         test()
     except C.Mismatch:
         pass
+    except FlakyFailure:   # the failing case passed when Hypothesis replayed it: a nondeterministic
+        if state["first"] is None:           # adapter, which _repeat_differs below names
+            if info.timed_out:               # (or a timeout, replayed as one from elsewhere)
+                raise CallTimeout("", info.timed_out, info.call_timeout) from None
+            raise
     first = state["first"]
     if first is None:
-        return state["n"], None, 0
+        return state["n"], None, 0, None
+    flaky = _repeat_differs(info, check, first.case)
+    if flaky:   # the shrinker and the diagnosis would chase noise
+        return state["n"], first, 0, flaky
     _, m, used = shrink(first.case, lambda c: _evaluate(info, check, c), budget=SHRINK_BUDGET)
-    return state["n"], (m or first), used
+    return state["n"], (m or first), used, None
 
 
 def _snippet(info, check, case):
@@ -217,11 +333,30 @@ def _command(info, check, profile, seed):
     return cmd + (f" --seed {seed}" if seed is not None else "")
 
 
+def _timed_out(info, check, e, profile, seed, t0):
+    """The result of a check during which an adapter call timed out (status "broken")."""
+    case = getattr(e, "case", None) or info.timed_out_case
+    where = f"on case {case!r} (check {check.name})" if case is not None else f"during check {check.name}"
+    line = (f"{info.name}: {e} {where}; the adapter's remaining checks are not run (the limit: --call-timeout, "
+            f"now {info.call_timeout:g} s)")
+    r = CheckResult(info.name, check.name, check.claim, "broken", 0, time.perf_counter() - t0, lines=[line], shrunk=False)
+    if case is not None:
+        r.counterexample = case
+        r.reproduce = {"command": _command(info, check, profile, seed)}
+    return r
+
+
 def run_check(info, check, profile, seed):
-    """One CheckResult; an error inside vanishing itself becomes status "error" (exit 2), never a crash of the run."""
+    """One CheckResult; an error inside vanishing itself becomes status "error" (exit 2), never a crash of the run;
+    an adapter call that times out gives status "broken" (exit 2), and later checks of that adapter are not run."""
     t0 = time.perf_counter()
+    if info.timed_out:
+        return CheckResult(info.name, check.name, check.claim, "broken", 0, 0.0,
+                           lines=[f"{info.name}: not run: an earlier {info.timed_out}"])
     try:
-        return _run_check(info, check, profile, seed, t0)
+        r = _run_check(info, check, profile, seed, t0)
+    except CallTimeout as e:
+        return _timed_out(info, check, e, profile, seed, t0)
     except Exception as e:  # our bug, not the adapter's: report it with what reproduces it
         import traceback
         where = traceback.extract_tb(e.__traceback__)[-1]
@@ -229,6 +364,9 @@ def run_check(info, check, profile, seed):
                            lines=[f"internal error in vanishing ({type(e).__name__}: {' '.join(str(e).split())[:200]} at "
                                   f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); please report it with: "
                                   f"{_command(info, check, profile, seed)}"])
+    if info.timed_out:   # a call timed out inside the diagnosis (whose own calls do not stop on it)
+        return _timed_out(info, check, CallTimeout("", info.timed_out, info.call_timeout), profile, seed, t0)
+    return r
 
 
 def _run_check(info, check, profile, seed, t0):
@@ -240,13 +378,21 @@ def _run_check(info, check, profile, seed, t0):
                 lines, notes = [str(e)], []
             out = CheckResult(info.name, check.name, check.claim, "fail" if lines else "pass", 1, lines=lines, notes=notes)
         else:
-            n, m, used = _run_property(info, check, profile, seed)
+            n, m, used, flaky = _run_property(info, check, profile, seed)
             out = CheckResult(info.name, check.name, check.claim, "pass" if m is None else "fail", n)
             if m is not None:
                 out.lines = m.lines
                 out.counterexample = m.case
                 out.shrink_evaluations = used
-                out.diagnosis = diagnosis.diagnose(info, m, check.name)
+                if flaky:
+                    out.shrunk = False
+                    out.diagnosis = [f"diagnosis: {flaky}; this failure was therefore not shrunk or matched against "
+                                     "known bugs"]
+                elif m.what == "crash":
+                    fault = getattr(m, "fault", "malformed")
+                    out.diagnosis = [f"diagnosis: {_FAULTS.get(fault, _FAULTS['malformed'])}"] + diagnosis.diagnose(info, m, check.name)
+                else:
+                    out.diagnosis = diagnosis.diagnose(info, m, check.name)
                 out.reproduce = {"command": _command(info, check, profile, seed), "python": _snippet(info, check, m.case)}
             if check.name == "clip-norm" and m is None:
                 try:
@@ -258,9 +404,15 @@ def _run_check(info, check, profile, seed, t0):
     return out
 
 
-def validate_adapter(info, profile=None, seed=None, only=None, progress=None):
-    """Smoke-test ``info`` then run every applicable, selected check; returns an :class:`AdapterReport`."""
+def validate_adapter(info, profile=None, seed=None, only=None, progress=None, call_timeout=None):
+    """Smoke-test ``info`` then run every applicable, selected check; returns an :class:`AdapterReport`.
+
+    ``call_timeout``: seconds allowed per adapter call (default: ``info.call_timeout``, 30 s unless set; 0: no
+    limit). The first call that times out ends the adapter's validation: ``report.broken`` says which call, on
+    which case."""
     profile, seed = profiles.resolve(profile, seed)
+    if call_timeout is not None:
+        info.call_timeout = float(call_timeout)
     rep = AdapterReport(info)
     t0 = time.perf_counter()
     try:
@@ -288,6 +440,9 @@ def validate_adapter(info, profile=None, seed=None, only=None, progress=None):
         rep.results.append(r)
         if progress:
             progress(info, r)
+        if r.status == "broken":
+            rep.broken = r.lines[0]
+            break
     rep.seconds = time.perf_counter() - t0
     return rep
 
