@@ -139,6 +139,20 @@ def returned_norm(dtype, n_entries):
     return Tol(rtol=v.rtol, atol=float(np.sqrt(n_entries * tiny(dtype))), reason=v.reason + " + the underflow floor sqrt(N·tiny) of sqrt(Σg²)")
 
 
+def scale_factor(dtype, coef, g):
+    """The uncertainty of an array's scale factor c = ⟨c·g, g⟩/⟨g, g⟩ read back from a rounded product c·g.
+
+    Each entry of the product carries a relative error up to u = ``value`` unit, plus an absolute error up
+    to half the subnormal spacing s (gradual underflow: below tiny(dtype) the spacing is fixed, so a product
+    c·g of a subnormal g may round back to g itself). Summed over the array,
+    |ĉ − c| ≤ u·|c| + (s/2)·‖g‖₁/‖g‖₂². The second term is negligible unless g's entries are near underflow
+    (1.4e-45 in float32: a factor 0.9 reads back as 1.0).
+    """
+    g = np.asarray(g, dtype=np.float64)
+    spacing = float(np.finfo(_dtype(dtype)).smallest_subnormal)
+    return value(dtype, scale=0.0).rtol * abs(coef) + 0.5 * spacing * float(np.sum(np.abs(g))) / float(np.vdot(g, g))
+
+
 def plus(a, b):
     """Two independent error sources added: atol adds, the larger rtol is kept, both reasons are kept."""
     return Tol(rtol=max(a.rtol, b.rtol), atol=np.asarray(a.atol) + np.asarray(b.atol), reason=f"{a.reason} + {b.reason}")

@@ -248,3 +248,39 @@ def test_an_internal_error_is_reported_not_raised(capsys):
     r = run_check(info, Broken(), "ci", None)
     assert r.status == "error" and "internal error in vanishing (ZeroDivisionError" in r.lines[0]
     assert "vanishing validate" in r.lines[0]
+
+
+class _Clip32:
+    """A correct float32 clip_grad_norm (ε = 0), computed in float32 as a float32 framework does."""
+    kind, dtype, clip_eps, name = "clip", np.float32, 0.0, "test.clip32"
+
+    def clip_grad_norm(self, grads, max_norm):
+        g32 = [np.asarray(g, dtype=np.float32) for g in grads]
+        total = np.float32(np.sqrt(sum(np.sum(g * g) for g in g32)))
+        coef = np.float32(max_norm) / total if total > max_norm else np.float32(1.0)
+        return [g * coef for g in g32], float(total)
+
+
+def clip32():
+    return _Clip32()
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_clip_norm_factor_of_a_subnormal_array_is_not_a_direction_change(planted):
+    """Found by the flakiness runs (validate torch, dev profile, seed 636081609): in float32, 0.899 × 1.4e-45
+    rounds back to 1.4e-45, so that array's factor reads 1.0. The factor check allows the subnormal spacing
+    (tolerances.scale_factor); a real change of direction, planted on normal numbers, still fails."""
+    from vanishing.checks.conformance.cases import ClipCase
+    from vanishing.checks.conformance.checks import ClipNorm, Mismatch
+    (info,) = load(f"{__file__}:clip32")
+    grads = [np.array([-570.0, 530.0]), np.array([[1.401298464324817e-45]])]
+    if planted:
+        info.obj.clip_grad_norm = lambda g, m: ([np.asarray(g[0], np.float32) * np.float32(0.9), np.asarray(g[1], np.float32)],
+                                                float(np.sqrt(sum(np.sum(x * x) for x in g))))
+        grads[1] = np.array([[0.25]])
+    case = ClipCase(grads, 700.0, np.dtype(np.float32))
+    if planted:
+        with pytest.raises(Mismatch, match="scaled by different factors"):
+            ClipNorm().body(info, case)
+    else:
+        ClipNorm().body(info, case)

@@ -602,8 +602,11 @@ def clip_compare(info, case, got, total, ref, ref_norm):
     if norm_after > case.threshold * (1 + ntol.rtol):
         lines.append(f"the norm is not capped: ‖clipped‖ = {norm_after:.17g} > max_norm = {case.threshold!r}")
     with np.errstate(all="ignore"):
-        coefs = [float(np.vdot(c, g) / np.vdot(g, g)) for c, g in zip(got, case.grads) if np.vdot(g, g) > 0]
-    if len(coefs) > 1 and (max(coefs) - min(coefs)) > 4 * ntol.rtol * max(abs(c) for c in coefs):
+        pairs = [(c, g) for c, g in zip(got, case.grads) if np.vdot(g, g) > 0]
+        coefs = [float(np.vdot(c, g) / np.vdot(g, g)) for c, g in pairs]
+    # Two factors differ when their gap exceeds both uncertainties (an array of subnormals cannot show its factor).
+    slack = [tolerances.scale_factor(info.dtype, k, g) for k, (_, g) in zip(coefs, pairs)]
+    if len(coefs) > 1 and any(abs(a - b) > 4 * max(ua, ub) for a, ua in zip(coefs, slack) for b, ub in zip(coefs, slack)):
         lines.append(f"the direction changes: the arrays are scaled by different factors {[float(f'{c:.6g}') for c in coefs]}")
     for g, c in zip(case.grads, got):
         if np.vdot(g, g) > 0 and abs(np.vdot(c, g)) * (1 + 4 * ntol.rtol) < np.linalg.norm(c) * np.linalg.norm(g) and "direction" not in " ".join(lines):
