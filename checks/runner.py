@@ -167,25 +167,33 @@ def _is_final_replay():
     return current_build_context().is_final
 
 
+class _ShrinkBudgetSpent(BaseException):
+    """Raised inside the test once the shrink budget is spent: ends Hypothesis's run at once.
+
+    A BaseException, like KeyboardInterrupt, so that Hypothesis does not take it for a failure of
+    the test; :func:`_run_once` reports the last failure the test really raised instead.
+    """
+
+
 def _run_once(prop, base, seed, shrink, phases=None, budget=None):
     """Run one property once; returns (kind, examples, counterexample note, message, shrink cut).
 
-    ``budget``: once the test has failed, at most this many more calls run it for real (the first
-    replays the failure to confirm it); past that every call is rejected (``hypothesis.reject``, so
-    the shrinker sees no smaller failure and stops), except Hypothesis's final replay of the smallest
-    failure found, which it reports. The counterexample is then a genuine failing input, not the
-    smallest; "shrink cut" is the budget when that happened, else 0. ``None``: Hypothesis's own limits.
+    ``budget``: once the test has failed, at most this many more calls run it (the first replays
+    the failure to confirm it; the rest shrink it). The next call ends Hypothesis's run, and the
+    last failure the test raised is reported: a genuine failing input, not necessarily the
+    smallest ("shrink cut" is then the budget, else 0). Each shrinking attempt draws a whole new
+    input, so stopping the run, not merely rejecting the attempts, is what keeps a failure
+    as quick to report as a pass. ``None``: Hypothesis's own limits.
     """
     count = [0]
-    after = {"failed": False, "calls": 0, "cut": False}
+    after = {"failed": None, "calls": 0}
     inner = prop.test.hypothesis.inner_test
 
     @functools.wraps(inner)   # Hypothesis names the property in its counterexample note
     def counted(*a, **kw):
-        if after["failed"] and budget is not None and not _is_final_replay():
+        if after["failed"] is not None and budget is not None and not _is_final_replay():
             if after["calls"] >= budget:
-                after["cut"] = True
-                hypothesis.reject()
+                raise _ShrinkBudgetSpent()
             after["calls"] += 1
         count[0] += 1
         try:
@@ -193,8 +201,8 @@ def _run_once(prop, base, seed, shrink, phases=None, budget=None):
                 return inner(*a, **kw)
         except UnsatisfiedAssumption:
             raise
-        except Exception:
-            after["failed"] = True
+        except Exception as e:
+            after["failed"] = (e, dict(kw))
             raise
     prop.test.hypothesis.inner_test = counted
     if phases is None:
@@ -207,15 +215,16 @@ def _run_once(prop, base, seed, shrink, phases=None, budget=None):
     test = settings(**kw)(prop.test)
     if seed is not None:
         test = hypothesis.seed(seed)(test)
-    cut = lambda: budget if after["cut"] else 0  # noqa: E731
     try:
         test()
-    except Counterexample as e:
-        return "counterexample", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000], cut()
-    except AssertionError as e:
-        return "assertion", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000], cut()
+    except _ShrinkBudgetSpent:
+        e, case = after["failed"]
+        shown = ", ".join(f"{k}={' '.join(repr(v).split())}" for k, v in case.items())
+        kind, note, msg = _failure(e, f"Falsifying example: {prop.name}({shown[:2000]})")
+        return kind, count[0], note, msg, budget
     except (HypothesisException, Exception) as e:  # a model error, an unsatisfiable strategy, a health check
-        return "error", count[0], _falsifying_note(e), f"{type(e).__name__}: {' '.join(str(e).split())[:2000]}", cut()
+        kind, note, msg = _failure(e, _falsifying_note(e))
+        return kind, count[0], note, msg, 0
     finally:
         prop.test.hypothesis.inner_test = inner
         # settings() marks the test as decorated and refuses a second application; a property is run
@@ -224,6 +233,16 @@ def _run_once(prop, base, seed, shrink, phases=None, budget=None):
             del prop.test._hypothesis_internal_settings_applied
         prop.test._hypothesis_internal_use_settings = saved
     return "passed", count[0], "", "", 0
+
+
+def _failure(e, note):
+    """(kind, note, message) of a test's failure: a Counterexample refutes, another AssertionError is an assertion."""
+    msg = " ".join(str(e).split())[:2000]
+    if isinstance(e, Counterexample):
+        return "counterexample", note, msg
+    if isinstance(e, AssertionError):
+        return "assertion", note, msg
+    return "error", note, f"{type(e).__name__}: {msg}"
 
 
 def _shown(example):
