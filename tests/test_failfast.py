@@ -196,3 +196,24 @@ def test_the_test_suite_leaves_no_hypothesis_directory_behind(tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not (tmp_path / ".hypothesis").exists(), sorted(p.name for p in tmp_path.iterdir())
     assert had or not (repo / ".hypothesis").exists(), "the test run created .hypothesis in the repository"
+
+
+def test_verify_says_when_shrinking_was_cut_and_how_to_reproduce(monkeypatch, capsys, tmp_path):
+    """The CLI's text and JSON for an outcome whose shrinking was cut (a real cut result, of the property above)."""
+    from vanishing import cli
+    cid = "ACT-SIGMOID-DERIV-BOUND"
+    r = runner._run_property(_slow_to_shrink([]), BASE, None, shrink=True, budget=1)
+    assert r.shrink_cut == 1
+    claim = runner.catalogue()[cid]
+    fake = runner.Outcome(claim=claim, properties=[r], seconds=0.1, profile="ci", seed="derandomized",
+                          stopped="graded evidence (proof) not run")
+    monkeypatch.setattr(runner, "run_all", lambda ids, **kw: [fake])
+    out_json = tmp_path / "r.json"
+    assert cli.main(["verify", "--only", cid, "--quiet", "--json", str(out_json)]) == 1
+    text = capsys.readouterr().out
+    (rec,) = json.loads(out_json.read_text())["claims"]
+    assert rec["reproduce"] == f"vanishing verify --only {cid} --profile ci"
+    assert f"reproduce: vanishing verify --only {cid} --profile ci" in text
+    assert [p["shrink_cut"] for p in rec["properties"]] == [1] and rec["stopped"] == "graded evidence (proof) not run"
+    assert "not fully shrunk: shrink budget of 1 calls reached" in text and "not fully shrunk" in rec["counterexample"]
+    assert "1 counterexample(s) not fully shrunk" in text and "stopped at the first contradiction: graded evidence" in text
