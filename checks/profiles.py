@@ -5,6 +5,14 @@
 * ``dev``: fast, for editing.
 * ``thorough``: at least 1000 examples per property.
 
+Each profile also states its **shrink budget** (``shrink_budget``, ours, not a Hypothesis setting):
+once a property has failed, at most that many further calls of the test (and never more than the
+property's own ``max_examples``) are spent shrinking and explaining the counterexample. Hypothesis's
+shrinker would otherwise spend hundreds of calls, each running three oracles, on a claim whose
+outcome is already decided: a broken model took 335-447 s to report against about 40 s for a
+passing run (issue 13; benchmarks/failtime.py measures it). A counterexample whose shrinking was cut short is a genuine
+failing input, reported as "not fully shrunk" (:mod:`vanishing.checks.runner`).
+
 pytest selects one with ``--hypothesis-profile NAME``; ``vanishing verify``
 and ``vanishing validate`` with ``--profile NAME``; the pytest plugin with
 ``--vanishing-profile NAME``. Every entry point resolves its choice with
@@ -20,19 +28,24 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "resolve", "pin_local_constants"]
+__all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "resolve", "shrink_budget", "pin_local_constants"]
 
 #: Health checks that do not apply to us: claim checks are deliberately costly
 #: per example (three oracles each), and plants run the same property repeatedly.
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.differing_executors]
 
+#: name -> Hypothesis settings, plus ``shrink_budget`` (ours: see the module docstring).
 PROFILES = {
     "ci": dict(derandomize=True, max_examples=25, database=None, deadline=timedelta(seconds=20),
-               print_blob=False, suppress_health_check=_SUPPRESS),
-    "dev": dict(max_examples=8, database=None, deadline=None, suppress_health_check=_SUPPRESS),
-    "thorough": dict(max_examples=1000, database=None, deadline=None, suppress_health_check=_SUPPRESS),
+               print_blob=False, suppress_health_check=_SUPPRESS, shrink_budget=25),
+    "dev": dict(max_examples=8, database=None, deadline=None, suppress_health_check=_SUPPRESS, shrink_budget=8),
+    "thorough": dict(max_examples=1000, database=None, deadline=None, suppress_health_check=_SUPPRESS,
+                     shrink_budget=200),
 }
 DEFAULT_PROFILE = "ci"
+
+#: The keys of a PROFILES entry that are ours, not Hypothesis settings.
+_OWN_KEYS = ("shrink_budget",)
 
 
 class ProfileError(ValueError):
@@ -47,8 +60,20 @@ def register():
     make ``dev`` derandomized.
     """
     for name, kw in PROFILES.items():
+        kw = {k: v for k, v in kw.items() if k not in _OWN_KEYS}
         settings.register_profile(name, parent=settings.get_profile("default"), **kw)
     pin_local_constants()
+
+
+def shrink_budget(name, max_examples):
+    """Calls of a failing property allowed for shrinking its counterexample, under profile ``name``.
+
+    The profile's ``shrink_budget``, and never more than the property's own ``max_examples`` (a property
+    capped for cost shrinks within the same cost); a profile that is not ours gets its ``max_examples``.
+    At least 1: the first call after a failure replays it, to confirm it.
+    """
+    budget = PROFILES.get(name, {}).get("shrink_budget", max_examples)
+    return max(1, min(budget, max_examples))
 
 
 # --- the same draws in every process ----------------------------------------------------------------

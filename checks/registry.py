@@ -53,13 +53,23 @@ class Properties:
     the command that re-runs the claim, and the case at full precision.
     """
 
-    def __init__(self, claim_id=""):
+    def __init__(self, claim_id="", profile=None, seed=None):
         self.id = claim_id
         self.items = []
+        self.profile, self.seed = profile, seed   # the run's, when the runner built the check (for repro)
 
     def repro(self, **case):
-        """``vanishing verify --only ID  (name=value, ...)``: what a failure message prints to reproduce it."""
-        return f"vanishing verify --only {self.id}  ({show(**case)})"
+        """``vanishing verify --only ID [--profile P [--seed S]]  (name=value, ...)``: what a failure message prints.
+
+        The command re-runs the claim with the run's profile and seed (when the runner gave them), and
+        the case is shown at full precision.
+        """
+        cmd = f"vanishing verify --only {self.id}"
+        if self.profile:
+            cmd += f" --profile {self.profile}"
+            if self.seed not in (None, "derandomized"):
+                cmd += f" --seed {self.seed}"
+        return f"{cmd}  ({show(**case)})"
 
     def _add(self, expect, fn, max_examples, reason):
         if fn is None:
@@ -117,13 +127,16 @@ class CheckDef:
                     out.append((p.name, dict(ex.kwargs)))
         return out
 
-    def properties(self, overrides=None):
-        """Build the check's properties against the default subject, with ``overrides`` swapped in."""
+    def properties(self, overrides=None, profile=None, seed=None):
+        """Build the check's properties against the default subject, with ``overrides`` swapped in.
+
+        ``profile`` and ``seed``: the run's, for the reproduce lines of failure messages (``c.repro``).
+        """
         unknown = sorted(set(overrides or {}) - set(self.subject))
         if unknown:
             raise KeyError(f"{self.claim_id}: plant overrides unknown subject names {unknown}; subject has {sorted(self.subject)}")
         s = SimpleNamespace(**{**self.subject, **(overrides or {})})
-        c = Properties(self.claim_id)
+        c = Properties(self.claim_id, profile, seed)
         self.build(c, s)
         if not c.items:
             raise RuntimeError(f"{self.claim_id}: check {self.where} declared no properties")

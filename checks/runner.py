@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import hypothesis
 from hypothesis import Phase, settings
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 
 from vanishing import spec as spec_mod
 from vanishing.checks import oracles, profiles
@@ -36,6 +36,14 @@ class PropertyResult:
     examples: int
     counterexample: str = ""
     message: str = ""
+    shrink_cut: int = 0      # the shrink budget, when it ran out before the counterexample was fully shrunk; else 0
+
+    @property
+    def shrink_note(self):
+        """What the output says when shrinking was cut short ("" otherwise)."""
+        if not self.shrink_cut:
+            return ""
+        return f"counterexample not fully shrunk: shrink budget of {self.shrink_cut} calls reached"
 
     @property
     def as_expected(self):
@@ -60,6 +68,15 @@ class Outcome:
     fd_entries: int = 0      # finite-difference entries compared (oracles.assert_close_fd)
     fd_capped: int = 0       # of which FD could not reach the capped tolerance (a 1e-6 relative bug there is invisible)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
+    stopped: str = ""        # what was not run once the outcome was decided (run_claim's stop_early), in words
+
+    @property
+    def reproduce(self):
+        """The command that re-runs exactly this claim, with its profile and seed."""
+        cmd = f"vanishing verify --only {self.claim.id} --profile {self.profile}"
+        if self.seed != "derandomized":
+            cmd += f" --seed {self.seed}"
+        return cmd
 
     @property
     def examples(self):
@@ -97,7 +114,8 @@ class Outcome:
 
     @property
     def counterexamples(self):
-        return [f"{p.name}: {p.counterexample}" for p in self.properties if p.counterexample]
+        return [f"{p.name}: {p.counterexample}" + (f" ({p.shrink_note})" if p.shrink_note else "")
+                for p in self.properties if p.counterexample]
 
     def summary(self):
         """One paragraph: what contradicts the verdict, if anything."""
@@ -108,7 +126,13 @@ class Outcome:
                 lines.append(f"{self.claim.id}: property {p.name!r} should {want} but {p.observed}. {p.message}".strip())
                 if p.counterexample:
                     lines.append(f"  counterexample: {p.counterexample}")
+                if p.shrink_note:
+                    lines.append(f"  ({p.shrink_note})")
         lines += [f"{self.claim.id}: {m}" for m in self.problems]
+        if lines:
+            if self.stopped:
+                lines.append(f"  stopped at the first contradiction: {self.stopped}")
+            lines.append(f"  reproduce: {self.reproduce}")
         return "\n".join(lines)
 
 
@@ -137,16 +161,49 @@ def _falsifying_note(exc):
     return " ".join(" ".join(n.split()) for n in notes)
 
 
-def _run_once(prop, base, seed, shrink, phases=None):
-    """Run one property once; returns (kind, examples, counterexample note, message)."""
+def _is_final_replay():
+    """True while Hypothesis replays the minimal failing example to report it (its ``is_final`` run)."""
+    from hypothesis.control import current_build_context
+    return current_build_context().is_final
+
+
+class _ShrinkBudgetSpent(BaseException):
+    """Raised inside the test once the shrink budget is spent: ends Hypothesis's run at once.
+
+    A BaseException, like KeyboardInterrupt, so that Hypothesis does not take it for a failure of
+    the test; :func:`_run_once` reports the last failure the test really raised instead.
+    """
+
+
+def _run_once(prop, base, seed, shrink, phases=None, budget=None):
+    """Run one property once; returns (kind, examples, counterexample note, message, shrink cut).
+
+    ``budget``: once the test has failed, at most this many more calls run it (the first replays
+    the failure to confirm it; the rest shrink it). The next call ends Hypothesis's run, and the
+    last failure the test raised is reported: a genuine failing input, not necessarily the
+    smallest ("shrink cut" is then the budget, else 0). Each shrinking attempt draws a whole new
+    input, so stopping the run, not merely rejecting the attempts, is what keeps a failure
+    as quick to report as a pass. ``None``: Hypothesis's own limits.
+    """
     count = [0]
+    after = {"failed": None, "calls": 0}
     inner = prop.test.hypothesis.inner_test
 
     @functools.wraps(inner)   # Hypothesis names the property in its counterexample note
     def counted(*a, **kw):
+        if after["failed"] is not None and budget is not None and not _is_final_replay():
+            if after["calls"] >= budget:
+                raise _ShrinkBudgetSpent()
+            after["calls"] += 1
         count[0] += 1
-        with oracles.example_input(kw):      # a margin names the input that reached it
-            return inner(*a, **kw)
+        try:
+            with oracles.example_input(kw):      # a margin names the input that reached it
+                return inner(*a, **kw)
+        except UnsatisfiedAssumption:
+            raise
+        except Exception as e:
+            after["failed"] = (e, dict(kw))
+            raise
     prop.test.hypothesis.inner_test = counted
     if phases is None:
         phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
@@ -160,12 +217,14 @@ def _run_once(prop, base, seed, shrink, phases=None):
         test = hypothesis.seed(seed)(test)
     try:
         test()
-    except Counterexample as e:
-        return "counterexample", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000]
-    except AssertionError as e:
-        return "assertion", count[0], _falsifying_note(e), " ".join(str(e).split())[:2000]
+    except _ShrinkBudgetSpent:
+        e, case = after["failed"]
+        shown = ", ".join(f"{k}={' '.join(repr(v).split())}" for k, v in case.items())
+        kind, note, msg = _failure(e, f"Falsifying example: {prop.name}({shown[:2000]})")
+        return kind, count[0], note, msg, budget
     except (HypothesisException, Exception) as e:  # a model error, an unsatisfiable strategy, a health check
-        return "error", count[0], _falsifying_note(e), f"{type(e).__name__}: {' '.join(str(e).split())[:2000]}"
+        kind, note, msg = _failure(e, _falsifying_note(e))
+        return kind, count[0], note, msg, 0
     finally:
         prop.test.hypothesis.inner_test = inner
         # settings() marks the test as decorated and refuses a second application; a property is run
@@ -173,7 +232,17 @@ def _run_once(prop, base, seed, shrink, phases=None):
         if hasattr(prop.test, "_hypothesis_internal_settings_applied"):
             del prop.test._hypothesis_internal_settings_applied
         prop.test._hypothesis_internal_use_settings = saved
-    return "passed", count[0], "", ""
+    return "passed", count[0], "", "", 0
+
+
+def _failure(e, note):
+    """(kind, note, message) of a test's failure: a Counterexample refutes, another AssertionError is an assertion."""
+    msg = " ".join(str(e).split())[:2000]
+    if isinstance(e, Counterexample):
+        return "counterexample", note, msg
+    if isinstance(e, AssertionError):
+        return "assertion", note, msg
+    return "error", note, f"{type(e).__name__}: {msg}"
 
 
 def _shown(example):
@@ -181,19 +250,22 @@ def _shown(example):
     return ", ".join(f"{k}={' '.join(repr(v).split())[:80]}" for k, v in kw.items())
 
 
-def _run_property(prop, base, seed, shrink):
-    """Run a property; a refutes property must be falsified by a Counterexample, and so must each of its @examples."""
+def _run_property(prop, base, seed, shrink, budget=None):
+    """Run a property; a refutes property must be falsified by a Counterexample, and so must each of its @examples.
+
+    ``budget``: the shrink budget (:func:`_run_once`); None leaves shrinking to Hypothesis's own limits.
+    """
     if prop.expect in ("holds", "negation"):
-        kind, n, note, msg = _run_once(prop, base, seed, shrink)
+        kind, n, note, msg, cut = _run_once(prop, base, seed, shrink, budget=budget)
         observed = {"passed": "held", "assertion": "falsified", "counterexample": "falsified"}.get(kind, "error")
-        return PropertyResult(prop.name, prop.expect, observed, n, note, msg)
-    kind, n, note, msg = _run_once(prop, base, seed, shrink)
+        return PropertyResult(prop.name, prop.expect, observed, n, note, msg, cut)
+    kind, n, note, msg, cut = _run_once(prop, base, seed, shrink, budget=budget)
     if kind == "assertion":
         return PropertyResult(prop.name, prop.expect, "error", n, note,
                               "an assertion other than the literal statement failed (a premise or an oracle; "
-                              "premises must be assume(), the statement literal()): " + msg)
+                              "premises must be assume(), the statement literal()): " + msg, cut)
     if kind != "counterexample":
-        return PropertyResult(prop.name, prop.expect, "held" if kind == "passed" else "error", n, note, msg)
+        return PropertyResult(prop.name, prop.expect, "held" if kind == "passed" else "error", n, note, msg, cut)
     # Every kept counterexample must refute on its own (Hypothesis stops at the first failing @example).
     examples = getattr(prop.test.hypothesis.inner_test, "hypothesis_explicit_examples", None)
     if examples and len(examples) > 1:
@@ -201,14 +273,14 @@ def _run_property(prop, base, seed, shrink):
         try:
             for i, ex in enumerate(kept):
                 examples[:] = [ex]
-                k, m, _, mm = _run_once(prop, base, seed, shrink, phases=(Phase.explicit,))
+                k, m, _, mm, _ = _run_once(prop, base, seed, shrink, phases=(Phase.explicit,))
                 n += m
                 if k != "counterexample":
                     return PropertyResult(prop.name, prop.expect, "error", n, note,
-                                          f"kept @example({_shown(ex)}) no longer refutes the statement ({k}) {mm}".strip())
+                                          f"kept @example({_shown(ex)}) no longer refutes the statement ({k}) {mm}".strip(), cut)
         finally:
             examples[:] = kept
-    return PropertyResult(prop.name, prop.expect, "falsified", n, note, msg)
+    return PropertyResult(prop.name, prop.expect, "falsified", n, note, msg, cut)
 
 
 def _property_evidence(results, name, seconds, margin):
@@ -223,14 +295,18 @@ def _property_evidence(results, name, seconds, margin):
             "seconds": round(seconds, 4)}
 
 
-def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_early=False, evidence=True):
+def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_early=True, evidence=True):
     """Run one claim's check (``claim``: an ID or a Claim) and return its :class:`Outcome`.
 
     ``profile`` names a Hypothesis profile (default: the one currently loaded);
     ``seed`` fixes Hypothesis's seed for non-derandomized profiles (default: a
     fresh random seed, recorded in the outcome). ``overrides`` swaps subject
-    functions (used by the meta-tests to plant violations). ``stop_early`` skips
-    the remaining properties once one contradicts the verdict (enough for a plant).
+    functions (used by the meta-tests to plant violations).
+    ``shrink``: shrink a counterexample, within the profile's shrink budget
+    (:func:`vanishing.checks.profiles.shrink_budget`); False: report it as found.
+    ``stop_early`` (the default): once a property contradicts the verdict, the outcome is
+    decided, so the remaining properties and the graded evidence are not run, and
+    :attr:`Outcome.stopped` says so; a passing run is unaffected. False runs everything.
     ``evidence`` also runs the claim's graded evidence (symbolic proofs, interval certificates:
     ``vanishing.checks.evidence``) against the same subject; evidence that fails or errs makes
     the outcome contradict the verdict.
@@ -246,14 +322,16 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     seed = "derandomized" if seed is None else seed
     t0 = time.perf_counter()
     planted = overrides
-    props = checks[claim.id].properties(overrides)
+    props = checks[claim.id].properties(overrides, profile=name, seed=seed)
     results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
     fd_entries = fd_capped = 0
     for p in props:
         if stop_early and results and not results[-1].as_expected:
             break
+        limit = min(base.max_examples, p.max_examples) if p.max_examples and base.max_examples < THOROUGH_MIN else base.max_examples
+        budget = profiles.shrink_budget(name, limit) if shrink else None
         with oracles.recording() as rec:
-            results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink))
+            results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink, budget))
         used |= rec.oracles
         overrides |= rec.overrides
         fd_entries, fd_capped = fd_entries + rec.fd_entries, fd_capped + rec.fd_capped
@@ -268,13 +346,21 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     margin = (margins.get("holds") or margins.get("refuted"))
     margin = margin.margin() if margin else None
     graded = [_property_evidence(results, name, time.perf_counter() - t0, margin)]
-    if evidence:
+    decided = stop_early and any(not r.as_expected for r in results)
+    skipped = [p.name for p in props[len(results):]]
+    stopped = ", ".join([f"propert{'y' if len(skipped) == 1 else 'ies'} {', '.join(skipped)} not run"] if skipped else [])
+    if decided and evidence:
+        from vanishing.checks import evidence as evidence_mod
+        levels = evidence_mod.levels(claim.id)
+        if levels:
+            stopped = ", ".join(filter(None, [stopped, f"graded evidence ({', '.join(levels)}) not run"]))
+    if evidence and not decided:
         from vanishing.checks import evidence as evidence_mod   # SymPy: imported only when evidence runs
         graded = [r.to_json() for r in evidence_mod.run(claim.id, overrides=planted, profile=name)] + graded
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
                   oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin, evidence=graded,
-                  fd_entries=fd_entries, fd_capped=fd_capped)
+                  fd_entries=fd_entries, fd_capped=fd_capped, stopped=stopped)
     out.problems += [f"{e['level']} evidence {e['status']}: {e['summary']}" for e in graded
                      if e["level"] != "property" and e["status"] != "passed"]
     unused = sorted(set(claim.oracles) - set(out.oracles_used))

@@ -220,6 +220,9 @@ def _verify(args):
     if fd_n:
         print(f"finite differences: {fd_n} entries compared; {fd_cap} could not be checked to 1e-6 relative "
               "(there a bug of that size would go unseen)")
+    cut = [f"{o.claim.id} ({p.name})" for o in outcomes for p in o.properties if p.shrink_cut]
+    if cut:
+        print(f"{len(cut)} counterexample(s) not fully shrunk (the {profile} profile's shrink budget was reached): {', '.join(cut)}")
     for o in outcomes:
         if not o.consistent:
             print("\n" + o.summary())

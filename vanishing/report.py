@@ -65,11 +65,8 @@ def citation_id(claim_id):
 
 
 def reproduce_command(outcome):
-    """The command that re-runs exactly this claim."""
-    cmd = f"vanishing verify --only {outcome.claim.id} --profile {outcome.profile}"
-    if outcome.seed != "derandomized":
-        cmd += f" --seed {outcome.seed}"
-    return cmd
+    """The command that re-runs exactly this claim (:attr:`vanishing.checks.runner.Outcome.reproduce`)."""
+    return outcome.reproduce
 
 
 def _check_location(claim_id):
@@ -111,8 +108,10 @@ def _claim_json(o):
         # the refutation's kept input, shown from its one place (the check's @example)
         "kept_counterexamples": [f"{name}: {show(**kw)}" for name, kw in check.kept_examples()] if check else [],
         "properties": [{"name": p.name, "expect": p.expect, "observed": p.observed, "examples": p.examples,
-                        "counterexample": p.counterexample or None, "message": p.message or None} for p in o.properties],
+                        "counterexample": p.counterexample or None, "message": p.message or None,
+                        "shrink_cut": getattr(p, "shrink_cut", 0) or None} for p in o.properties],   # the shrink budget, when it ran out
         "problems": list(o.problems),
+        "stopped": getattr(o, "stopped", "") or None,   # what was not run once the outcome was decided (runner.run_claim's stop_early)
         "seconds": round(o.seconds, 4),
         "spec_file": c.file,
         "check": _check_location(c.id),
