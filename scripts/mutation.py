@@ -7,8 +7,8 @@ Mutants are mutmut's (``mutmut.mutation.file_mutation.create_mutations``: mutmut
 mutation per mutant). mutmut's runner is not used: it runs the tests against a copied ``mutants/`` tree,
 which the editable install (pyproject maps ``vanishing.models`` to ``models/``, ``vanishing.checks`` to
 ``checks/``) never imports. Instead each worker copies the repository (its tracked files) to a scratch
-directory, builds a ``vanishing`` package of symlinks there (``vanishing/*``, plus ``models``, ``checks``,
-``spec`` at the places the install maps them) first on ``PYTHONPATH``, writes one mutant into its copy,
+directory, links ``models``, ``checks`` and ``spec`` into the copy's ``vanishing/`` (where the install maps them),
+puts the copy first on ``PYTHONPATH`` (checked: the copy imports its own files), writes one mutant into it,
 and runs the tests that exercise the mutated module:
 
 * the pytest files under ``tests/`` that import it, and
@@ -154,13 +154,20 @@ def scratch(base):
         if src.is_file():
             (repo / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, repo / f)
-    pkg = base / "shim" / "vanishing"
-    pkg.mkdir(parents=True)
-    for entry in (repo / "vanishing").iterdir():
-        (pkg / entry.name).symlink_to(entry)
+    # the install maps vanishing.models → models/ etc.; in the copy the same names are symlinks inside vanishing/,
+    # so that the copy's ``vanishing`` (first on sys.path: the cwd and PYTHONPATH) finds its own models/, never the
+    # editable install's
     for sub in ("models", "checks", "spec"):
-        (pkg / sub).symlink_to(repo / sub)
+        (repo / "vanishing" / sub).symlink_to(repo / sub)
+    probe = subprocess.run([sys.executable, "-c", "import vanishing.models.rnn as m, vanishing.checks.oracles as o; print(m.__file__, o.__file__)"],
+                           cwd=repo, env=_env(repo), capture_output=True, text=True, check=True).stdout.split()
+    if not all(Path(f).resolve().is_relative_to(repo.resolve()) for f in probe):
+        raise SystemExit(f"mutation: the scratch copy imports {probe}, not its own files: mutants would not be tested")
     return repo
+
+
+def _env(repo):
+    return dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
 
 
 def run_one(repo, path, src, timeout, profile):
@@ -169,7 +176,7 @@ def run_one(repo, path, src, timeout, profile):
     target.write_text(src)
     for pyc in (target.parent / "__pycache__").glob(target.stem + ".*.pyc"):
         pyc.unlink()
-    env = dict(os.environ, PYTHONPATH=str(repo.parent / "shim"), PYTHONDONTWRITEBYTECODE="1")
+    env = _env(repo)
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
            f"--hypothesis-profile={profile}", "-m", "not slow", *selection(path)]
     t0 = time.monotonic()
