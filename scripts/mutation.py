@@ -203,6 +203,28 @@ def wilson(k, n, z=1.96):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
+def summarise(files, results, counts=None):
+    """Killed/total per file and in all (95% Wilson interval), then every mutant not killed."""
+    print(f"\n{'file':28s} {'killed':>6s} {'total':>6s}  score")
+    for f in files:
+        rs = [r for r in results if r["file"] == f]
+        k = sum(r["status"] == "killed" for r in rs)
+        if rs:
+            print(f"{f:28s} {k:6d} {len(rs):6d}  {k / len(rs):.1%}")
+    k = sum(r["status"] == "killed" for r in results)
+    lo, hi = wilson(k, len(results))
+    print(f"{'all':28s} {k:6d} {len(results):6d}  {k / max(1, len(results)):.1%}  (95% Wilson interval {lo:.1%}–{hi:.1%})")
+    if counts:   # a sample: each file's score weighted by its share of all the mutants (the strata's sizes)
+        sampled = [f for f in counts if any(r["file"] == f for r in results)]
+        total = sum(counts[f] for f in sampled)
+        est = sum(counts[f] / total * sum(r["status"] == "killed" for r in results if r["file"] == f)
+                  / sum(r["file"] == f for r in results) for f in sampled)
+        print(f"{'weighted by file size':28s} {'':13s}  {est:.1%}  (the files sampled: {total} mutants)")
+    for r in results:
+        if r["status"] != "killed":
+            print(f"NOT KILLED {r['file']}:{r['index']} {r['status']} ({r['seconds']}s): {r['mutation']}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", nargs="+", default=DEFAULT_FILES)
@@ -214,7 +236,13 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", default=[], help="file:index of mutants to (re-)run")
     ap.add_argument("--list", action="store_true", help="count the mutants per file and stop")
     ap.add_argument("--out", default="mutation.json")
+    ap.add_argument("--summary", metavar="JSON", help="print the score table of a (possibly interrupted) run's --out file and stop")
     a = ap.parse_args(argv)
+    if a.summary:
+        results = json.loads(Path(a.summary).read_text())["results"]
+        files = sorted({r["file"] for r in results})
+        summarise(files, results, {f: len(mutants_of(f)) for f in files})
+        return 0
 
     files = sorted({o.rsplit(":", 1)[0] for o in a.only}) if a.only else a.files
     per_file = {f: mutants_of(f) for f in files}
@@ -263,19 +291,8 @@ def main(argv=None):
         list(ex.map(work, jobs))
     shutil.rmtree(base, ignore_errors=True)
 
-    print(f"\n{'file':28s} {'killed':>6s} {'total':>6s}  score")
-    for f in files:
-        rs = [r for r in results if r["file"] == f]
-        k = sum(r["status"] == "killed" for r in rs)
-        if rs:
-            print(f"{f:28s} {k:6d} {len(rs):6d}  {k / len(rs):.1%}")
-    k = sum(r["status"] == "killed" for r in results)
-    lo, hi = wilson(k, len(results))
-    print(f"{'all':28s} {k:6d} {len(results):6d}  {k / max(1, len(results)):.1%}  (95% Wilson interval {lo:.1%}–{hi:.1%})")
+    summarise(files, results, {f: len(ms) for f, ms in per_file.items()} if a.sample else None)
     print(f"time {time.monotonic() - t_start:.0f}s")
-    for r in results:
-        if r["status"] != "killed":
-            print(f"SURVIVOR {r['file']}:{r['index']} {r['status']}: {r['mutation']}")
     return 0
 
 
