@@ -87,56 +87,56 @@ def _imports(text, dotted):
     return bool(re.search(rf"(from {re.escape(dotted)} import|import {re.escape(dotted)}\b|from {re.escape(mod[0])} import [^\n]*\b{mod[1]}\b)", text))
 
 
-def _dotted(p):
-    rel = str(p.relative_to(ROOT)).removesuffix(".py")
+def _dotted(p, root=ROOT):
+    rel = str(p.relative_to(root)).removesuffix(".py")
     return "vanishing." + (rel.removeprefix("vanishing/") if rel.startswith("vanishing/") else rel).replace("/", ".")
 
 
-def dependents(path):
+def dependents(path, root=ROOT):
     """The module at ``path`` and every model module (models/) that imports it, directly or through another.
 
     Library code outside models/ (the conformance validator, experiments, the CLI) is not followed: its tests
     would run for every model mutant. A mutant that only they could kill counts as a survivor, so this can only
     lower the score."""
-    libs = list((ROOT / "models").glob("*.py"))
+    libs = list((root / "models").glob("*.py"))
     text = {p: p.read_text() for p in libs}
     closure = {"vanishing." + path.removesuffix(".py").replace("/", ".")}
     grew = True
     while grew:
         grew = False
         for p in libs:
-            d = _dotted(p).removesuffix(".__init__")
+            d = _dotted(p, root).removesuffix(".__init__")
             if d not in closure and any(_imports(text[p], m) for m in closure):
                 closure.add(d)
                 grew = True
     return closure
 
 
-def selection(path):
+def selection(path, root=ROOT):
     """pytest node ids (tests/test_claims.py::…[ID], then test files) that exercise ``path``: the claims whose check
     or evidence imports it or a module that depends on it, then the test files that do. Direct users come first,
     so that -x stops early on a killed mutant."""
     if path in EVERYTHING:
         mod = "vanishing." + path.removesuffix(".py").replace("/", ".")
-        return ["tests/test_claims.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py")
+        return ["tests/test_claims.py"] + sorted(str(p.relative_to(root)) for p in (root / "tests").glob("test_*.py")
                                                   if p.name != "test_claims.py" and _imports(p.read_text(), mod))
     out = []
     seen = set()
     direct = {"vanishing." + path.removesuffix(".py").replace("/", ".")}
-    for mods in (direct, dependents(path)):
+    for mods in (direct, dependents(path, root)):
         ids = set()
         for folder, deco in (("checks/claims", "claim_check"), ("checks/evidence", "evidence")):
-            for p in (ROOT / folder).glob("*.py"):
+            for p in (root / folder).glob("*.py"):
                 t = p.read_text()
                 if any(_imports(t, m) for m in mods):
                     ids |= set(re.findall(rf'@{deco}\(\s*"([A-Z0-9-]+)"', t))
         # evidence helpers (_cells, _elman, ...) that import the module: every evidence module using them depends on it
-        for p in (ROOT / "checks/evidence").glob("_*.py"):
+        for p in (root / "checks/evidence").glob("_*.py"):
             if any(_imports(p.read_text(), m) for m in mods):
-                for q in (ROOT / "checks/evidence").glob("*.py"):
+                for q in (root / "checks/evidence").glob("*.py"):
                     if re.search(rf"\b{p.stem}\b", q.read_text()):
                         ids |= set(re.findall(r'@evidence\(\s*"([A-Z0-9-]+)"', q.read_text()))
-        tests = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "tests").glob("test_*.py"))
+        tests = [str(p.relative_to(root)) for p in sorted((root / "tests").glob("test_*.py"))
                  if p.name != "test_claims.py" and any(_imports(p.read_text(), m) for m in mods)]
         for n in [f"tests/test_claims.py::test_claim_agrees_with_its_verdict[{i}]" for i in sorted(ids)] + tests:
             if n not in seen:
@@ -178,7 +178,7 @@ def run_one(repo, path, src, timeout, profile):
         pyc.unlink()
     env = _env(repo)
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-           f"--hypothesis-profile={profile}", "-m", "not slow", *selection(path)]
+           f"--hypothesis-profile={profile}", "-m", "not slow", *selection(path, repo)]
     t0 = time.monotonic()
     try:
         r = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
@@ -234,6 +234,8 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=420.0)
     ap.add_argument("--profile", default="dev")
     ap.add_argument("--only", nargs="+", default=[], help="file:index of mutants to (re-)run")
+    ap.add_argument("--resume", metavar="JSON", help="keep the decided results (killed, survived, timeout) of an earlier --out file "
+                    "and run the rest of the same sample (same --sample and --seed)")
     ap.add_argument("--list", action="store_true", help="count the mutants per file and stop")
     ap.add_argument("--out", default="mutation.json")
     ap.add_argument("--summary", metavar="JSON", help="print the score table of a (possibly interrupted) run's --out file and stop")
@@ -265,9 +267,13 @@ def main(argv=None):
         jobs = chosen
     rng = random.Random(a.seed)
     rng.shuffle(jobs)    # interleave the files, so a run cut short is still a sample of every file
+    results = []
+    if a.resume:
+        results = [r for r in json.loads(Path(a.resume).read_text())["results"] if r["status"] in ("killed", "survived", "timeout")]
+        done = {(r["file"], r["index"]) for r in results}
+        jobs = [m for m in jobs if (m.path, m.index) not in done]
     print(f"{len(jobs)} mutants, {a.jobs} workers, profile {a.profile}, timeout {a.timeout:g}s", flush=True)
 
-    results = []
     base = Path(tempfile.mkdtemp(prefix="vanishing-mutation-"))
     repos = [scratch(base / f"w{k}") for k in range(a.jobs)]
     free = list(repos)
@@ -283,7 +289,7 @@ def main(argv=None):
             free.append(repo)
         res = {"file": f, "index": i, "mutation": d, "status": status, "detail": tail, "seconds": round(dt, 1)}
         results.append(res)
-        print(f"[{len(results):4d}/{len(jobs)}] {status:9s} {dt:6.1f}s {f}:{i}  {d}", flush=True)
+        print(f"[{len(results):4d}] {status:9s} {dt:6.1f}s {f}:{i}  {d}", flush=True)
         Path(a.out).write_text(json.dumps({"profile": a.profile, "sample": a.sample, "seed": a.seed, "results": results}, indent=1))
         return res
 
