@@ -18,3 +18,37 @@ def test_from_torch_names_the_four_state_dict_keys_it_expects():
     # survivor models/layouts.py:61 misspelt bias_hh in the list of keys the error message names
     with pytest.raises(ValueError, match=r"^tensors_or_arrays: expected a dict with keys \['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'\], got list$"):
         layouts.from_torch("lstm", [])
+
+
+def test_lstm_init_names_a_bad_forget_bias():
+    # survivor models/lstm.py:870 upper-cased the name the error gives
+    from vanishing.models import lstm
+    with pytest.raises(ValueError, match=r"^forget_bias: "):
+        lstm.init_params(2, 1, np.random.default_rng(0), forget_bias=np.nan)
+
+
+def test_jacobian_fd_reports_its_function_evaluations():
+    # survivor checks/oracles.py:1097 reported nfev = None: stats are part of jacobian_fd's documented API
+    stats = {}
+    oracles.jacobian_fd(np.sin, np.array([0.3, -1.2]), stats=stats)
+    assert isinstance(stats["nfev"], int) and stats["nfev"] > 1 + 2, stats   # f(x) once, then each column's stencil
+    assert stats["retried"] == 0, stats                                       # sin converges from the first step
+
+
+def test_batched_loss_rejects_targets_of_the_wrong_shape():
+    # survivor models/batched.py:75 dropped Y's shape check: a (B, n) vs (B, m) mismatch then broadcast or failed in numpy
+    from vanishing.models import batched, deepnet
+    p = deepnet.init_params([3, 4, 2], np.random.default_rng(0))
+    X = np.ones((5, 3))
+    with pytest.raises(ValueError, match=r"^Y: "):
+        batched.deepnet_loss(p, X, np.ones((5, 1)))
+    with pytest.raises(ValueError, match=r"^Y: "):
+        batched.deepnet_loss(p, X, np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("H", [2.5, True, "3", 0])
+def test_rnn_param_count_rejects_a_size_that_is_not_a_positive_int(H):
+    # survivor models/rnn.py:686 turned an `or` of the checks into an `and`: floats and bools were accepted
+    from vanishing.models import rnn
+    with pytest.raises(ValueError, match=r"^H: expected a positive int"):
+        rnn.param_count(H, 1)
