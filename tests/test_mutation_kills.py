@@ -52,3 +52,10 @@ def test_rnn_param_count_rejects_a_size_that_is_not_a_positive_int(H):
     from vanishing.models import rnn
     with pytest.raises(ValueError, match=r"^H: expected a positive int"):
         rnn.param_count(H, 1)
+
+
+def test_assert_close_counts_only_the_entries_beyond_the_tolerance():
+    # survivor checks/oracles.py:361 counted an entry exactly at the allowed error as differing (ratio >= 1)
+    tol = tolerances.Tol(rtol=0.0, atol=1.0, reason="a test")
+    with pytest.raises(AssertionError, match=r"^m: 1 of 3 entries differ "):
+        oracles.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
