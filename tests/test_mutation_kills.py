@@ -59,3 +59,14 @@ def test_assert_close_counts_only_the_entries_beyond_the_tolerance():
     tol = tolerances.Tol(rtol=0.0, atol=1.0, reason="a test")
     with pytest.raises(AssertionError, match=r"^m: 1 of 3 entries differ "):
         oracles.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
+
+
+def test_directional_fd_along_zero_is_exactly_zero_with_no_error():
+    # survivor checks/oracles.py:1135 returned the error estimate 1.0 for v = 0: a tolerance 10 wide on that comparison
+    assert oracles.directional_fd(np.sin, np.array([0.3, 1.0]), np.zeros(2), np.ones(2)) == (0.0, 0.0)
+
+
+def test_every_registered_activation_is_named_by_its_key():
+    # survivor models/activations.py:410 renamed the identity's entry: reports and errors name an activation by .name
+    from vanishing.models import activations as act
+    assert {k: a.name for k, a in act.ACTIVATIONS.items()} == {k: k for k in act.ACTIVATIONS}
