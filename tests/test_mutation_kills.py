@@ -70,3 +70,10 @@ def test_every_registered_activation_is_named_by_its_key():
     # survivor models/activations.py:410 renamed the identity's entry: reports and errors name an activation by .name
     from vanishing.models import activations as act
     assert {k: a.name for k, a in act.ACTIVATIONS.items()} == {k: k for k in act.ACTIVATIONS}
+
+
+def test_rnn_init_rejects_a_scale_that_is_not_a_scalar():
+    # survivor models/rnn.py:653 dropped the scalar shape check on scale: a vector then failed inside float()
+    from vanishing.models import rnn
+    with pytest.raises(ValueError, match=r"^scale: "):
+        rnn.init_params(2, 1, np.random.default_rng(0), scale=[1.0, 2.0])
