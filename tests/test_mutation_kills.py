@@ -77,3 +77,11 @@ def test_rnn_init_rejects_a_scale_that_is_not_a_scalar():
     from vanishing.models import rnn
     with pytest.raises(ValueError, match=r"^scale: "):
         rnn.init_params(2, 1, np.random.default_rng(0), scale=[1.0, 2.0])
+
+
+def test_lstm_forward_names_a_bad_initial_cell_state():
+    # survivor models/lstm.py:364 misnamed c0 in forward's error
+    from vanishing.models import lstm
+    p = lstm.init_params(2, 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^c0: "):
+        lstm.forward(p, np.zeros(2), np.zeros(3), np.zeros((2, 1)))
