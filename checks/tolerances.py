@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 __all__ = ["Tol", "analytic", "fd", "value", "gradient", "override", "ulps", "tiny", "forward_error",
-           "returned_norm", "plus", "chain", "exact", "FD_SAFETY", "FD_CAP_RTOL"]
+           "returned_norm", "plus", "chain", "exact", "relative", "FD_SAFETY", "FD_CAP_RTOL"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
 FD_SAFETY = 10.0
@@ -127,6 +127,19 @@ def forward_error(dtype, magnitude):
     base = analytic(dtype)
     return Tol(rtol=base.rtol, atol=base.rtol * (np.asarray(magnitude, dtype=np.float64) + tiny(dtype)),
                reason=base.reason + " × running forward-error magnitude M")
+
+
+def relative(why, dtype=np.float64):
+    """A claim about relative accuracy: ``|a − b| ≤ e·|b| + e·tiny(dtype)``, e the ``analytic`` unit (2**8 ulps).
+
+    No absolute floor at the data's scale: ``analytic``'s floor e·scale (5.7e-14 at scale 1) would hide any
+    relative error in values far below the scale (tanh'(350) ≈ 4e-304). Below tiny(dtype) accuracy is
+    absolute (gradual underflow, see :func:`tiny`), hence the floor e·tiny, a few hundred subnormal ulps.
+    """
+    if not why or not why.strip():
+        raise ValueError("tolerances.relative: why must say which claim is about relative accuracy")
+    e = analytic(dtype).rtol
+    return Tol(rtol=e, atol=e * tiny(dtype), reason=f"relative: {ANALYTIC_ULPS:g} ulps of {np.dtype(dtype).name} down to tiny ({why})")
 
 
 def returned_norm(dtype, n_entries):

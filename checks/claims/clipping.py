@@ -382,17 +382,6 @@ def _(c, s):
                 f"{c.id}: ‖g‖ = {n!r}: the float64 clipped norm {cases.norm(y)!r} is not strictly below max_norm = {mx!r}")
 
 
-def _jac_closed_form(g, c, eps):
-    """∂clip/∂g on the clipped branch ‖g‖ + ε > c (hand-derived; models/clipping.py has no derivative).
-
-    f(g) = c g/(n + ε), n = ‖g‖, ∂n/∂g = gᵀ/n  ⇒  J = c/(n+ε) · (I − g gᵀ/(n(n+ε))).
-    For ε = 0: (c/‖g‖)(I − ĝĝᵀ), the tangent-plane projection of the sphere, scaled.
-    """
-    g = np.asarray(g, dtype=np.float64)
-    n = float(np.linalg.norm(g))
-    return c / (n + eps) * (np.eye(g.size) - np.outer(g, g) / (n * (n + eps)))
-
-
 _JAC_N = dims(1, 3)                                   # FD-friendly sizes
 _JAC_G = {N: vectors(N, -50.0, 50.0) for N in (1, 2, 3)}
 _JAC_DIR = {N: unit_vectors(N) for N in (1, 2, 3)}
@@ -416,9 +405,10 @@ def _clip_smooth(c, eps):
 
 
 @claim_check("CLIP-NORM-JACOBIAN",
-             subject={"clip": clip.clip_by_global_norm, "jac": _jac_closed_form},
+             subject={"clip": clip.clip_by_global_norm, "jac": clip.global_clip_jacobian},
              plants={"projection term dropped: (c/‖g‖)·I": {"jac": lambda g, c, eps: c / (np.linalg.norm(g) + eps) * np.eye(np.size(g))},
-                     "ĝĝᵀ added instead of subtracted": {"jac": lambda g, c, eps: 2 * c / (np.linalg.norm(g) + eps) * np.eye(np.size(g)) - _jac_closed_form(g, c, eps)}})
+                     "ĝĝᵀ added instead of subtracted": {"jac": lambda g, c, eps: 2 * c / (np.linalg.norm(g) + eps) * np.eye(np.size(g)) - clip.global_clip_jacobian(g, c, eps)},
+                     "I returned below the threshold only: the clipped branch never taken": {"jac": lambda g, c, eps: np.eye(np.size(g))}})
 def _(c, s):
     """‖g‖ + ε > c ⇒ ∂clip(g)/∂g = c/(‖g‖+ε)·(I − ggᵀ/(‖g‖(‖g‖+ε))) (ε = 0: (c/‖g‖)(I − ĝĝᵀ)); below, = I.  [CLIP-NORM-JACOBIAN]"""
     @c.holds(max_examples=15, reason="each example runs autograd twice and scipy.differentiate N + 1 times (~8 ms each)")
@@ -458,9 +448,12 @@ def _(c, s):
         n = cases.norm(g)
         mx = n * r + FD_MARGIN + eps            # ‖g‖ + ε + 0.6 ≤ c: the stencil stays on the identity branch
         model = lambda w: s.clip([w], mx, eps=eps)[0][0]
+        rep = f"g = np.array({g.tolist()!r}); c = {mx!r}; eps = {eps!r}; u = {u.tolist()!r}; v = {v.tolist()!r}"
         d, err = oracles.directional_fd(model, g, v, u)
-        oracles.assert_close(d, float(u @ v), tolerances.fd(err), f"{c.id}: uᵀJv should be uᵀv (J = I) below the threshold",
-                             f"g = np.array({g.tolist()!r}); c = {mx!r}; eps = {eps!r}; u = {u.tolist()!r}; v = {v.tolist()!r}")
+        oracles.assert_close(d, float(u @ v), tolerances.fd(err), f"{c.id}: uᵀJv should be uᵀv (J = I) below the threshold", rep)
+        # the model's Jacobian function on this branch: exactly I
+        J = np.asarray(s.jac(g, mx, eps), dtype=np.float64)
+        assert J.shape == (g.size, g.size) and np.array_equal(J, np.eye(g.size)), f"{c.id}: global_clip_jacobian should be I below the threshold, got {J!r}; {rep}"
 
 
 @claim_check("CLIP-NONEXPANSIVE",

@@ -19,6 +19,7 @@ from vanishing.checks import oracles, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import dims, floats, orthogonal_matrices, vectors
 from vanishing.models import activations as act
+from vanishing.models import rnn
 
 #: Monte-Carlo acceptance: |estimate − expectation| ≤ _Z standard errors. Two-sided normal tail at
 #: z = 6 is 2e-9, so a correct statement fails about one example in 500 million.
@@ -403,3 +404,31 @@ def _(c, s):
         est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NORM)
         assert abs(est - 1.0) <= _Z * se, (f"{c.id}: E‖W_tot v‖² estimated {est!r} at depth {depth}, width {n} "
                                            f"(seed {seed}), expected ‖v‖² = 1; allowed {_Z} SE = {_Z * se:.3g}")
+
+
+# ================================================================ INIT-RNN-SPECTRAL-RADIUS
+#: The finite-H band of ρ(W_hh)/s, measured (spec/claims/init.toml): over 1500/600/200 seeds at H = 64/128/256 the
+#: ratio stayed in [0.934, 1.316]; the band is at least 1.5 sd beyond every observed value at every H ≥ 64.
+_RHO_BAND = (0.85, 1.5)
+
+
+@claim_check("INIT-RNN-SPECTRAL-RADIUS",
+             subject={"init": rnn.init_params},
+             plants={"W_hh std s/H instead of s/√H": {"init": lambda H, D, rng, scale=1.0: {**rnn.init_params(H, D, rng, scale), "W_hh": rnn.init_params(H, D, rng, scale)["W_hh"] / math.sqrt(H)}},
+                     "W_hh std s·√2/√H (variance doubled)": {"init": lambda H, D, rng, scale=1.0: rnn.init_params(H, D, rng, math.sqrt(2.0) * scale)}})
+def _(c, s):
+    """W_hh iid N(0, s²/H): H·mean(W²)/s² = 1 within 6 SE, and ρ(W_hh)/s ∈ [0.85, 1.5] for H ∈ 64..128.  [INIT-RNN-SPECTRAL-RADIUS]"""
+    @c.holds
+    @given(seed=st.integers(0, 2**32 - 1), H=st.integers(64, 128), D=st.integers(1, 4), scale=floats(0.01, 10.0))
+    @example(seed=0, H=64, D=1, scale=1.0)
+    def variance_and_spectral_radius(seed, H, D, scale):
+        W = np.asarray(s.init(H, D, np.random.default_rng(seed), scale=scale)["W_hh"])
+        assert W.shape == (H, H), f"{c.id}: W_hh has shape {W.shape}, expected ({H}, {H})"
+        v = float(np.mean(W * W)) * H / scale ** 2          # E = 1; SE = √(Var[g²]/H²) = √2/H for g ~ N(0, 1)
+        se = math.sqrt(2.0) / H
+        assert abs(v - 1.0) <= _Z * se, (f"{c.id}: H·mean(W_hh²)/s² = {v!r} at H={H}, s={scale!r}, seed {seed}; "
+                                         f"expected 1 within {_Z} SE = {_Z * se:.3g}")
+        rho = float(np.max(np.abs(np.linalg.eigvals(W)))) / scale
+        target(abs(rho - 1.0), label="|rho/s - 1|")
+        lo, hi = _RHO_BAND
+        assert lo <= rho <= hi, f"{c.id}: ρ(W_hh)/s = {rho!r} at H={H}, s={scale!r}, seed {seed}; expected within [{lo}, {hi}]"

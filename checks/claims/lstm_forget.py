@@ -89,6 +89,23 @@ def _gates_forget_on_write(p, h, c_prev, x, variant="forget"):
     return g
 
 
+def _initialised(cid, init, H, D, seed, scale, bias):
+    """``init(H, D, rng, scale, forget_bias=bias)``, with its stated placement checked: against the same draws with
+    forget_bias = 0, b differs by exactly ``bias`` on the f block (the forward pass's gate order, lstm.GATES) and
+    nowhere else, and W_x, W_h are unchanged. A bias stored in another block gates nothing the claim is about."""
+    p = init(H, D, np.random.default_rng(seed), scale=scale, forget_bias=bias)
+    p0 = init(H, D, np.random.default_rng(seed), scale=scale, forget_bias=0.0)
+    fi = lstm.GATES["forget"].index("f")
+    want = np.zeros(4 * H)
+    want[fi * H:(fi + 1) * H] = bias
+    diff = np.asarray(p["b"]) - np.asarray(p0["b"])
+    # |b0| ≤ scale/√H ≤ 1 and bias ≤ 2: one rounded addition each, within 2^8 ulps at scale 2
+    oracles.assert_close(diff, want, tolerances.analytic(scale=2.0), f"{cid}: init_params' forget_bias should shift b's f block only (seed {seed})")
+    for key in ("W_x", "W_h"):
+        assert np.array_equal(p[key], p0[key]), f"{cid}: init_params' forget_bias changed {key}"
+    return p
+
+
 @claim_check("LSTM-DIRECT-PATH-PRODUCT",
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian},
              plants={"forget gate applied to the write instead of the old cell (c_t = c_(t−1) + f⊙i⊙g)": {"gates": _gates_forget_on_write},
@@ -412,6 +429,15 @@ def _bias_only_forget_gates(draw, max_T=100):
     return case._replace(params=p), xs
 
 
+def _init_bias_in_block(block):
+    """Bug: lstm.init_params with the forget bias added to gate block ``block`` instead of f's."""
+    def init(H, D, rng, scale=1.0, variant="forget", forget_bias=0.0):
+        p = lstm.init_params(H, D, rng, scale=scale, variant=variant)
+        p["b"][block * H:(block + 1) * H] += forget_bias
+        return p
+    return init
+
+
 def _forward_forget_bias_shifted(shift):
     """Bug: a forward pass whose forget-gate bias is off by ``shift`` (e.g. TF1's call-time forget_bias added
     on top of a bias that already holds it, or a bias stored but never applied)."""
@@ -421,11 +447,19 @@ def _forward_forget_bias_shifted(shift):
     return forward
 
 
-@claim_check("LSTM-FORGET-BIAS-ONE", subject={"forward": lstm.forward, "gates": lstm.gates},
-             plants={"forget bias added twice (TF1's call-time forget_bias on a stored bias)": {"forward": _forward_forget_bias_shifted(1.0)},
+@claim_check("LSTM-FORGET-BIAS-ONE", subject={"forward": lstm.forward, "gates": lstm.gates, "init": lstm.init_params},
+             plants={"init's forget_bias stored in the i block": {"init": _init_bias_in_block(0)},
+                     "forget bias added twice (TF1's call-time forget_bias on a stored bias)": {"forward": _forward_forget_bias_shifted(1.0)},
                      "init's forget_bias = 1 lost (b_f − 1)": {"forward": _forward_forget_bias_shifted(-1.0)}})
 def _(c, s):
     """With W = 0: ∂c_T/∂c_0 = diag(σ(b_f))^T; b_f = 1 gives 0.731^T (half-life 2.21 steps): still geometric decay.  [LSTM-FORGET-BIAS-ONE]"""
+
+    @c.holds
+    @given(H=dims(1, 4), D=dims(1, 2), seed=st.integers(0, 2**32 - 1), bias=st.sampled_from((1.0, 2.0)), scale=st.sampled_from((0.1, 1.0)))
+    @example(H=2, D=1, seed=0, bias=1.0, scale=1.0)
+    def init_puts_the_bias_on_the_forget_gate(H, D, seed, bias, scale):
+        # the refuted reading below draws its LSTMs with init_params(forget_bias=…): the bias must land on f
+        _initialised(c.id, s.init, H, D, seed, scale, bias)
 
     @c.holds(max_examples=cases.FD_ZEROS_CAP, reason="finite differences on a diagonal Jacobian through up to 3 steps, autograd through up to 20")
     @given(run=_bias_only_forget_gates(max_T=20))
@@ -461,8 +495,7 @@ def _(c, s):
         """
         H, D = draw(dims(1, 3), label="H"), draw(dims(1, 2), label="D")
         bias = draw(st.sampled_from((1.0, 2.0)), label="forget bias")
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="init seed"))
-        p = lstm.init_params(H, D, rng, scale=0.1, forget_bias=bias)
+        p = _initialised(c.id, s.init, H, D, draw(st.integers(0, 2**32 - 1), label="init seed"), 0.1, bias)
         T = draw(st.integers(2, 100), label="T")
         xs = draw(vectors(T * D, -1.0, 1.0), label="xs").reshape(T, D)
         return bias, p, xs

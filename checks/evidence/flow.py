@@ -199,7 +199,8 @@ def _(s, ctx):
 
 
 # ---------------------------------------------------------------- forget bias 1
-@evidence("LSTM-FORGET-BIAS-ONE", "interval")
+@evidence("LSTM-FORGET-BIAS-ONE", "interval", unaffected={
+    "init's forget_bias stored in the i block": "the certificate bounds σ(b_f) for given b_f; it never draws parameters with init_params"})
 def _(s, ctx):
     old = iv.prec
     iv.prec = V.IV_PREC

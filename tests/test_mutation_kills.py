@@ -1,0 +1,87 @@
+"""Tests added for survivors of the mutation run (docs/MUTATION.md): each pins a behaviour no other test pinned.
+
+House rule: bad input gets a clear one-line error naming what was wrong, so the message is part of the behaviour.
+"""
+import numpy as np
+import pytest
+from vanishing.checks import oracles, tolerances
+from vanishing.models import layouts
+
+
+def test_assert_le_on_nan_names_its_label_and_the_cause():
+    # survivor checks/oracles.py:414 raised AssertionError(None): the verdict was kept, the diagnosis lost
+    with pytest.raises(AssertionError, match=r"^my bound: non-finite bound or NaN value: value \[?nan\]?, bound \[?1\.0\]?$"):
+        oracles.assert_le(np.nan, 1.0, tolerances.exact("a test"), "my bound")
+
+
+def test_from_torch_names_the_four_state_dict_keys_it_expects():
+    # survivor models/layouts.py:61 misspelt bias_hh in the list of keys the error message names
+    with pytest.raises(ValueError, match=r"^tensors_or_arrays: expected a dict with keys \['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'\], got list$"):
+        layouts.from_torch("lstm", [])
+
+
+def test_lstm_init_names_a_bad_forget_bias():
+    # survivor models/lstm.py:870 upper-cased the name the error gives
+    from vanishing.models import lstm
+    with pytest.raises(ValueError, match=r"^forget_bias: "):
+        lstm.init_params(2, 1, np.random.default_rng(0), forget_bias=np.nan)
+
+
+def test_jacobian_fd_reports_its_function_evaluations():
+    # survivor checks/oracles.py:1097 reported nfev = None: stats are part of jacobian_fd's documented API
+    stats = {}
+    oracles.jacobian_fd(np.sin, np.array([0.3, -1.2]), stats=stats)
+    assert isinstance(stats["nfev"], int) and stats["nfev"] > 1 + 2, stats   # f(x) once, then each column's stencil
+    assert stats["retried"] == 0, stats                                       # sin converges from the first step
+
+
+def test_batched_loss_rejects_targets_of_the_wrong_shape():
+    # survivor models/batched.py:75 dropped Y's shape check: a (B, n) vs (B, m) mismatch then broadcast or failed in numpy
+    from vanishing.models import batched, deepnet
+    p = deepnet.init_params([3, 4, 2], np.random.default_rng(0))
+    X = np.ones((5, 3))
+    with pytest.raises(ValueError, match=r"^Y: "):
+        batched.deepnet_loss(p, X, np.ones((5, 1)))
+    with pytest.raises(ValueError, match=r"^Y: "):
+        batched.deepnet_loss(p, X, np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("H", [2.5, True, "3", 0])
+def test_rnn_param_count_rejects_a_size_that_is_not_a_positive_int(H):
+    # survivor models/rnn.py:686 turned an `or` of the checks into an `and`: floats and bools were accepted
+    from vanishing.models import rnn
+    with pytest.raises(ValueError, match=r"^H: expected a positive int"):
+        rnn.param_count(H, 1)
+
+
+def test_assert_close_counts_only_the_entries_beyond_the_tolerance():
+    # survivor checks/oracles.py:361 counted an entry exactly at the allowed error as differing (ratio >= 1)
+    tol = tolerances.Tol(rtol=0.0, atol=1.0, reason="a test")
+    with pytest.raises(AssertionError, match=r"^m: 1 of 3 entries differ "):
+        oracles.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
+
+
+def test_directional_fd_along_zero_is_exactly_zero_with_no_error():
+    # survivor checks/oracles.py:1135 returned the error estimate 1.0 for v = 0: a tolerance 10 wide on that comparison
+    assert oracles.directional_fd(np.sin, np.array([0.3, 1.0]), np.zeros(2), np.ones(2)) == (0.0, 0.0)
+
+
+def test_every_registered_activation_is_named_by_its_key():
+    # survivor models/activations.py:410 renamed the identity's entry: reports and errors name an activation by .name
+    from vanishing.models import activations as act
+    assert {k: a.name for k, a in act.ACTIVATIONS.items()} == {k: k for k in act.ACTIVATIONS}
+
+
+def test_rnn_init_rejects_a_scale_that_is_not_a_scalar():
+    # survivor models/rnn.py:653 dropped the scalar shape check on scale: a vector then failed inside float()
+    from vanishing.models import rnn
+    with pytest.raises(ValueError, match=r"^scale: "):
+        rnn.init_params(2, 1, np.random.default_rng(0), scale=[1.0, 2.0])
+
+
+def test_lstm_forward_names_a_bad_initial_cell_state():
+    # survivor models/lstm.py:364 misnamed c0 in forward's error
+    from vanishing.models import lstm
+    p = lstm.init_params(2, 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^c0: "):
+        lstm.forward(p, np.zeros(2), np.zeros(3), np.zeros((2, 1)))
