@@ -7,7 +7,9 @@
 (c) the hand-derived closed form, which the caller passes in as an array.
 
 Everything here is generic: functions ``f: ndarray -> ndarray`` and arrays. No
-model is imported by name. Comparisons go through :func:`assert_close` and
+model is imported by name. A finite-difference or Taylor oracle evaluates ``f`` once at ``x``
+(where a model validates its arguments) and then at the stencil points inside
+``validated_once()``, so input validation runs at the boundary, not in the stencil loop. Comparisons go through :func:`assert_close` and
 :func:`assert_structure`, which take tolerances from ``vanishing.checks.tolerances``
 and record what they saw in the active :class:`Recorder` (so a runner can report
 the largest observed error against its tolerance, and which oracles were used).
@@ -29,6 +31,7 @@ import scipy.differentiate as sd
 from autograd import make_jvp
 
 from vanishing.checks import tolerances
+from vanishing.models._validate import validated_once
 
 __all__ = [
     "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "record_comparison",
@@ -454,7 +457,8 @@ def _fd_entries(f, x, f0, initial_step, rows, cols):
             if (j, step) not in cache:
                 xp = x.copy()
                 xp.flat[j] = x.flat[j] + step
-                cache[(j, step)] = np.ravel(np.asarray(f(xp), dtype=np.float64))
+                with validated_once():                             # f(x) itself was validated (f0)
+                    cache[(j, step)] = np.ravel(np.asarray(f(xp), dtype=np.float64))
             F[k] = cache[(j, step)]
         return F[inv.ravel(), rb.ravel()].reshape(tb.shape)
     eps = np.finfo(np.float64).eps
@@ -539,7 +543,8 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
     def phi(t):
         t = np.asarray(t)
         calls[0] += t.size
-        out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
+        with validated_once():                                     # f(x) was validated (scale, below)
+            out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
         return out.reshape(t.shape)
     eps = np.finfo(np.float64).eps
     scale = float(np.abs(u) @ np.abs(np.ravel(f(x))))
@@ -611,7 +616,8 @@ def taylor_order(f, x, v, jv, steps=None):
     f0 = np.asarray(f(x), dtype=np.float64)
     steps = np.asarray(steps if steps is not None else 2.0 ** -np.arange(1, 25), dtype=np.float64)
     noise = 1e3 * np.finfo(np.float64).eps * (np.linalg.norm(f0) + np.linalg.norm(jv) + 1.0)
-    r = np.array([np.linalg.norm(np.asarray(f(x + h * v)) - f0 - h * jv) for h in steps])
+    with validated_once():                                         # f(x) was validated (f0)
+        r = np.array([np.linalg.norm(np.asarray(f(x + h * v)) - f0 - h * jv) for h in steps])
     ok = r > noise
     orders = [np.log(r[k] / r[k + 1]) / np.log(steps[k] / steps[k + 1]) for k in range(len(steps) - 1) if ok[k] and ok[k + 1]]
     if len(orders) < 3:
