@@ -38,6 +38,7 @@ __all__ = [
     "current_input", "assert_close", "assert_le", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
     "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd", "check_directional",
+    "measured_noise",
 ]
 
 ORACLES = ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
@@ -355,12 +356,34 @@ def jacobian_forward(f, x):
     return _finite_jacobian(J, "autograd forward mode")
 
 
-#: Rounding error of a central-difference estimate is about eps·|f|·Σ|w_k|/h: f is evaluated
-#: with a relative error of a few ulps (we allow 8) and the order-8 stencil's weights sum in
-#: absolute value to about 2.1 (< 2**1.1); 8·2 = 16. The argument x_j + t itself rounds by
-#: eps·|x_j|, which moves f by |f'|·eps·|x_j|. scipy's own estimate (the change between the
-#: last two refinements) does not see this noise when successive iterates happen to agree.
+#: Rounding error of a central-difference estimate is about δ_i·Σ|w_k|/h, δ_i the noise of f_i
+#: (tolerances.fd_noise: the larger of 8 ulps of |f_i| and the measured noise, see tolerances'
+#: docstring); the order-8 stencil's weights sum in absolute value to about 2.1 (< 2).
+#: The argument x_j + t itself rounds by eps·|x_j|, which moves f by |f'|·eps·|x_j|, 8 ulps allowed:
+#: 8·2 = 16. scipy's own estimate (the change between the last two refinements) does not see this
+#: noise when successive iterates happen to agree.
+_STENCIL_WEIGHTS = 2.0
 _ROUNDING_FACTOR = 16.0
+
+
+def measured_noise(f, x, f0):
+    """The rounding noise of each output of ``f`` near ``x``, measured (Moré & Wild's ECnoise, 2011).
+
+    f is evaluated at x + k·δ·v, k = 0..NOISE_POINTS, along a fixed direction v with entries drawn
+    from [0.5, 1] times max(1, |x_j|) (every coordinate moves, and no two by the same amount: along
+    (1, −1) a layer with equal weights would not change at all, and show no noise), with
+    δ = tolerances.NOISE_STEP: small enough that the smooth part
+    of f contributes nothing to 6th differences, large enough that every coordinate moves by
+    thousands of ulps. The k-th differences of pure noise of standard deviation σ have
+    E[(Δᵏf)²] = σ²·(2k)!/(k!)², so σ_i = sqrt(γ_6·mean((Δ⁶f_i)²)), γ_6 = (6!)²/12!. Returns σ (shape of f0).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    v = np.random.default_rng(0).uniform(0.5, 1.0, x.shape) * np.maximum(1.0, np.abs(x))
+    with validated_once():                                          # f(x) was validated (f0)
+        F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * tolerances.NOISE_STEP * v), dtype=np.float64))
+                             for k in range(1, tolerances.NOISE_POINTS + 1)])
+    d6 = np.diff(F, n=6, axis=0)
+    return np.sqrt(tolerances.NOISE_GAMMA6 * np.mean(d6 * d6, axis=0))
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
 #: halves the step every iteration and stops, status −1, when the change between two iterates grows
@@ -434,12 +457,13 @@ class _History:
         self.cur = df
 
 
-def _fd_entries(f, x, f0, initial_step, rows, cols):
+def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
     """∂f_i/∂x_j at the entries (rows[k], cols[k]), all in one scipy.differentiate call.
 
     Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
     bit-exact. Every entry shares the step sequence, so each (column, step) pair costs one
-    evaluation of f, shared by all the outputs. Returns (df, err incl. rounding, status, nfev).
+    evaluation of f, shared by all the outputs. ``noise``: tolerances.fd_noise of each output.
+    Returns (df, err incl. rounding, status, nfev).
     """
     cache = {}
 
@@ -469,7 +493,7 @@ def _fd_entries(f, x, f0, initial_step, rows, cols):
     res = sd.derivative(phi, np.zeros(rows.size), args=(rows, cols), initial_step=initial_step,
                         tolerances={"atol": atol, "rtol": FD_RTOL}, callback=hist)
     h = initial_step / 2.0 ** hist.nit
-    rounding = _ROUNDING_FACTOR * eps * (np.abs(f0[rows]) + np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
+    rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
     return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
 
@@ -501,14 +525,15 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     m, n = f0.size, x.size
     J, err = np.zeros((m, n)), np.zeros((m, n))
     rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    nfev, retried, status = 1, 0, np.zeros(0, dtype=int)
+    noise = tolerances.fd_noise(f0, measured_noise(f, x, f0))
+    nfev, retried, status = 1 + tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         if rows.size == 0:
             break
         if k:
             retried += rows.size
-        df, e, status, fev = _fd_entries(f, x, f0, step, rows, cols)
+        df, e, status, fev = _fd_entries(f, x, f0, noise, step, rows, cols)
         nfev += fev
         ok = status == 0
         J[rows[ok], cols[ok]], err[rows[ok], cols[ok]] = df[ok], e[ok]
@@ -547,19 +572,20 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
             out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
         return out.reshape(t.shape)
     eps = np.finfo(np.float64).eps
-    scale = float(np.abs(u) @ np.abs(np.ravel(f(x))))
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0)))   # the noise of uᵀf
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         hist = _History()
         res = sd.derivative(phi, 0.0, initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
         df, error = float(hist.df), float(hist.err)
         h = step / 2.0 ** float(hist.nit)
-        rounding = _ROUNDING_FACTOR * eps * (scale + abs(df) * float(np.max(np.abs(x)))) / h
+        rounding = (_STENCIL_WEIGHTS * noise + _ROUNDING_FACTOR * eps * abs(df) * float(np.max(np.abs(x)))) / h
         status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
         if status == 0:
             break
     if stats is not None:
-        stats.update(nfev=calls[0] + 1, retried=k)
+        stats.update(nfev=calls[0] + 1 + tolerances.NOISE_POINTS, retried=k)
     if status != 0:
         raise _unconverged("directional_fd", [()], [status], steps)
     return nv * df, nv * (error + rounding)

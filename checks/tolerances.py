@@ -14,6 +14,24 @@ Tolerances are derived, never tuned to make a check pass:
   the true truncation-plus-rounding error by a small factor; 10 is one order of
   magnitude, not a fudge that hides a wrong derivative (a planted 1.001 scale
   error is ~1e-3 relative, far above it; see tests/test_oracle_meta.py).
+* The rounding part of a finite-difference error estimate needs the noise δ_i with which each
+  output f_i is computed near x: a stencil Σ_k w_k f(x + t_k e_j)/h carries a rounding error of at
+  most Σ_k |w_k| · max_k |δ_i(x + t_k e_j)| / h (plus the rounding of the argument). The componentwise
+  model δ_i ≈ a few ulps of |f_i| holds only where f_i is not the small difference of larger terms.
+  It fails for a saturated GRU: h_t = (1 − z)⊙n + z⊙h_{t−1} with z = σ(16.5) rounds 1 − z to a
+  multiple of eps/2 near 1 (absolute error ~1e-16·|n|), while h_t[0] = 6.8e-8, so f_0 has a relative
+  error of ~1e-9, not a few ulps (GRU-STEP-JACOBIAN, thorough profile: W_h = 31, b_h = 1,
+  h = (0, 0.5), x = 0). A normwise eps·‖f‖∞ does not bound it either: with h = (0, 0.005) and
+  W_h = 3100 every output is small and n ≈ 1 is not. What bounds the rounding is the size of the
+  intermediate terms, which a generic f does not expose; so the noise is measured, not modelled:
+  ``oracles.measured_noise`` evaluates f at NOISE_POINTS + 1 equally spaced points x + k·δ·v
+  (δ = NOISE_STEP, relative to max(1, |x_j|)), where the smooth part of f is a polynomial to far
+  below rounding, and takes σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12!: for independent noise of
+  standard deviation σ, E[(Δᵏf)²] = σ²·(2k)!/(k!)² (Moré & Wild, "Estimating computational noise",
+  SIAM J. Sci. Comput. 33(3), 2011). :func:`fd_noise` takes δ_i = max(8 ulps of |f_i|,
+  NOISE_SIGMAS·σ_i): rounding noise is bounded, and 4σ is beyond the largest deviation of a uniform
+  (√3·σ) or a Gaussian sample of 8 points (~2.5σ typical). Both terms are at rounding level, so a
+  wrong derivative (a 1e-3 relative error) stays far outside the tolerance.
 * A per-claim override must go through :func:`override`, which demands a reason.
 
 Like JAX's public_test_util, values and gradients have separate tables, and the
@@ -24,7 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Tol", "analytic", "fd", "value", "gradient", "override", "ulps", "tiny", "forward_error",
+__all__ = ["Tol", "analytic", "fd", "fd_noise", "NOISE_STEP", "NOISE_POINTS", "NOISE_SIGMAS", "value", "gradient", "override", "ulps", "tiny", "forward_error",
            "returned_norm", "plus", "chain", "exact", "FD_SAFETY", "FD_CAP_RTOL"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
@@ -35,6 +53,15 @@ FD_SAFETY = 10.0
 #: estimate is wider, the comparison is made at this cap, and a difference that only the wider
 #: tolerance would forgive makes the check inconclusive (oracles.FDInconclusive), never a pass.
 FD_CAP_RTOL = 1e-6
+
+#: Finite-difference rounding noise, measured (module docstring): spacing relative to max(1, |x_j|)
+#: (2^-20 ≈ 9.5e-7: 2^32 ulps of x_j, while δ^6·|f⁽⁶⁾| stays below 1e-17 for |f⁽⁶⁾| up to 1e19),
+#: number of extra evaluations (8: three 6th differences), and the bound on the noise in σ's.
+NOISE_STEP = 2.0**-20
+NOISE_POINTS = 8
+NOISE_GAMMA6 = 518400.0 / 479001600.0      # (6!)² / 12!
+NOISE_SIGMAS = 4.0
+_NOISE_ULPS = 8.0
 
 #: Relative error allowed between two analytic computations, in units of eps.
 ANALYTIC_ULPS = 2.0**8
@@ -108,6 +135,12 @@ def fd(error_estimate, dtype=np.float64, scale=1.0):
     base = analytic(dtype, scale)
     est = np.asarray(_nonneg("error_estimate", error_estimate), dtype=np.float64)
     return Tol(rtol=base.rtol, atol=base.atol + FD_SAFETY * est, reason=f"{FD_SAFETY:g} x FD error estimate + {base.reason}")
+
+
+def fd_noise(values, measured_sigma):
+    """δ_i, the rounding noise of each output f_i near x: max(8 ulps of |f_i|, NOISE_SIGMAS·σ_i), σ measured."""
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    return np.maximum(_NOISE_ULPS * np.finfo(np.float64).eps * v, NOISE_SIGMAS * np.asarray(measured_sigma, dtype=np.float64))
 
 
 def tiny(dtype=np.float64):
