@@ -356,34 +356,54 @@ def jacobian_forward(f, x):
     return _finite_jacobian(J, "autograd forward mode")
 
 
-#: Rounding error of a central-difference estimate is about δ_i·Σ|w_k|/h, δ_i the noise of f_i
-#: (tolerances.fd_noise: the larger of 8 ulps of |f_i| and the measured noise, see tolerances'
-#: docstring); the order-8 stencil's weights sum in absolute value to about 2.1 (< 2).
-#: The argument x_j + t itself rounds by eps·|x_j|, which moves f by |f'|·eps·|x_j|, 8 ulps allowed:
-#: 8·2 = 16. scipy's own estimate (the change between the last two refinements) does not see this
-#: noise when successive iterates happen to agree.
-_STENCIL_WEIGHTS = 2.0
-_ROUNDING_FACTOR = 16.0
+def _stencil_weight_sum(order=8, c=2.0):
+    """Σ_k |w_k| of scipy.differentiate's central stencil, in units of 1/h.
+
+    scipy's order-8 stencil (the default, with step factor c = 2) samples x ± h/c^i, i = 0..3, and x:
+    its nodes crowd towards x, so the weights are large: Σ|w_k| = 13.51, not the 2.08 of the
+    equally spaced stencil x ± h·i, i = 1..4. Solved here from the moment conditions Σ w_k t_k^p = [p = 1].
+    """
+    t = np.concatenate([-c ** -np.arange(order // 2, dtype=float), [0.0], c ** -np.arange(order // 2, dtype=float)[::-1]])
+    w = np.linalg.solve(np.vander(t, t.size, increasing=True).T, np.eye(t.size)[1])
+    return float(np.sum(np.abs(w)))
 
 
-def measured_noise(f, x, f0):
-    """The rounding noise of each output of ``f`` near ``x``, measured (Moré & Wild's ECnoise, 2011).
+#: Rounding error of a stencil Σ_k w_k f(x + h t_k)/h is at most Σ|w_k|·δ_i/h, δ_i the noise of f_i
+#: (tolerances.fd_noise: the larger of 8 ulps of |f_i| and the noise measured along the stencil's
+#: direction, see tolerances' docstring), h the iteration's widest step. The argument x_j + h t_k
+#: itself rounds by eps·|x_j|, which moves f by |f'|·eps·|x_j|: 8 ulps of it allowed.
+#: scipy's own estimate (the change between the last two refinements) does not see this noise
+#: when successive iterates happen to agree.
+_STENCIL_WEIGHTS = _stencil_weight_sum()
+_ROUNDING_FACTOR = 8.0 * _STENCIL_WEIGHTS
 
-    f is evaluated at x + k·δ·v, k = 0..NOISE_POINTS, along a fixed direction v with entries drawn
-    from [0.5, 1] times max(1, |x_j|) (every coordinate moves, and no two by the same amount: along
-    (1, −1) a layer with equal weights would not change at all, and show no noise), with
-    δ = tolerances.NOISE_STEP: small enough that the smooth part
-    of f contributes nothing to 6th differences, large enough that every coordinate moves by
-    thousands of ulps. The k-th differences of pure noise of standard deviation σ have
-    E[(Δᵏf)²] = σ²·(2k)!/(k!)², so σ_i = sqrt(γ_6·mean((Δ⁶f_i)²)), γ_6 = (6!)²/12!. Returns σ (shape of f0).
+
+def measured_noise(f, x, f0, v):
+    """The rounding noise of each output of ``f`` near ``x`` along the direction ``v``, measured (ECnoise).
+
+    f is evaluated at x + k·δ·v, k = 1..NOISE_POINTS (k = 0 is ``f0``), with δ = tolerances.NOISE_STEP:
+    small enough that the smooth part of f contributes nothing to 6th differences, large enough that
+    the intermediate values move by many ulps per point. Noise of standard deviation σ has
+    E[(Δᵏf)²] = σ²·(2k)!/(k!)², so σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12! (Moré & Wild 2011).
+    The noise depends on the direction (along (1, −1) a layer with equal weights does not change at
+    all), so an FD oracle measures it along the direction its stencil moves. Returns σ, shape of f0.
     """
     x = np.asarray(x, dtype=np.float64)
-    v = np.random.default_rng(0).uniform(0.5, 1.0, x.shape) * np.maximum(1.0, np.abs(x))
     with validated_once():                                          # f(x) was validated (f0)
         F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * tolerances.NOISE_STEP * v), dtype=np.float64))
                              for k in range(1, tolerances.NOISE_POINTS + 1)])
     d6 = np.diff(F, n=6, axis=0)
     return np.sqrt(tolerances.NOISE_GAMMA6 * np.mean(d6 * d6, axis=0))
+
+
+def _column_noise(f, x, f0, cols):
+    """tolerances.fd_noise of every output along each coordinate in ``cols``: an (m, n) array (NaN elsewhere)."""
+    out = np.full((f0.size, x.size), np.nan)
+    for j in np.unique(cols).tolist():
+        e = np.zeros(x.size)
+        e[j] = max(1.0, abs(float(x.flat[j])))
+        out[:, j] = tolerances.fd_noise(f0, measured_noise(f, x, f0, e.reshape(x.shape)))
+    return out
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
 #: halves the step every iteration and stops, status −1, when the change between two iterates grows
@@ -462,7 +482,7 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
 
     Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
     bit-exact. Every entry shares the step sequence, so each (column, step) pair costs one
-    evaluation of f, shared by all the outputs. ``noise``: tolerances.fd_noise of each output.
+    evaluation of f, shared by all the outputs. ``noise``: tolerances.fd_noise of each output along each coordinate.
     Returns (df, err incl. rounding, status, nfev).
     """
     cache = {}
@@ -493,7 +513,7 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
     res = sd.derivative(phi, np.zeros(rows.size), args=(rows, cols), initial_step=initial_step,
                         tolerances={"atol": atol, "rtol": FD_RTOL}, callback=hist)
     h = initial_step / 2.0 ** hist.nit
-    rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
+    rounding = (_STENCIL_WEIGHTS * noise[rows, cols] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
     return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
 
@@ -525,8 +545,8 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     m, n = f0.size, x.size
     J, err = np.zeros((m, n)), np.zeros((m, n))
     rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    noise = tolerances.fd_noise(f0, measured_noise(f, x, f0))
-    nfev, retried, status = 1 + tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
+    noise = _column_noise(f, x, f0, cols)
+    nfev, retried, status = 1 + n * tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         if rows.size == 0:
@@ -573,7 +593,7 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
         return out.reshape(t.shape)
     eps = np.finfo(np.float64).eps
     f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
-    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0)))   # the noise of uᵀf
+    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0, vhat * max(1.0, float(np.max(np.abs(x)))))))   # noise of uᵀf along v
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         hist = _History()

@@ -272,12 +272,12 @@ def test_measured_noise_bounds_the_fd_error_where_the_componentwise_model_did_no
     monkeypatch.setattr(oracles, "FD_RETRIES", 4)          # from first step 0.004 scipy converges on entry (0, 1)
     # The former estimate: the rounding of f_i modelled as 8 ulps of |f_i| (no measured noise).
     with monkeypatch.context() as m:
-        m.setattr(oracles, "measured_noise", lambda f, x, f0: np.zeros_like(f0))
+        m.setattr(oracles, "measured_noise", lambda f, x, f0, v: np.zeros_like(f0))
         Jd_old, err_old = oracles.jacobian_fd(f, x)
     actual_old = abs(Jd_old[0, 1] - J[0, 1])
     assert actual_old > tolerances.FD_SAFETY * err_old[0, 1], (actual_old, err_old[0, 1])   # 1.5e-12 against 9.4e-15
     # Measured: σ of f_0 is ~1e-16 (eps/2 of 1 − z), not ~1e-23 (ulps of 6.8e-8), and the estimate now bounds the error.
-    sigma = oracles.measured_noise(f, x, np.ravel(f(x)))
+    sigma = oracles.measured_noise(f, x, np.ravel(f(x)), np.array([0.0, 1.0]))     # along column 1's stencil
     assert sigma[0] > 1e4 * np.finfo(float).eps * abs(f(x)[0])
     Jd, err = oracles.jacobian_fd(f, x)
     assert np.all(np.abs(Jd - J) <= err), (np.abs(Jd - J), err)
@@ -294,8 +294,8 @@ def test_the_saturated_gru_step_passes_all_three_oracles_with_the_default_retrie
 def test_measured_noise_sees_no_noise_in_an_exact_function_and_ulps_in_a_rounded_one():
     x = np.array([0.3, -1.2, 2.0])
     lin = lambda u: np.array([2.0 * u[0], 4.0 * u[1] - u[2]])      # noqa: E731  one rounding at most: noise ≤ ulps of |f|
-    s = oracles.measured_noise(lin, x, lin(x))
+    s = oracles.measured_noise(lin, x, lin(x), np.array([0.7, 1.0, 0.9]))
     assert np.all(s <= np.finfo(float).eps * np.abs(lin(x)))
     cancel = lambda u: np.array([(1e8 + u[0]) - 1e8])               # noqa: E731  noise ~ eps·1e8, far above ulps of |f|
-    s = oracles.measured_noise(cancel, x, cancel(x))
+    s = oracles.measured_noise(cancel, x, cancel(x), np.array([1.0, 0.0, 0.0]))
     assert 1e-10 < s[0] < 1e-7
