@@ -385,8 +385,7 @@ def measured_noise(f, x, f0, v):
     small enough that the smooth part of f contributes nothing to 6th differences, large enough that
     the intermediate values move by many ulps per point. Noise of standard deviation σ has
     E[(Δᵏf)²] = σ²·(2k)!/(k!)², so σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12! (Moré & Wild 2011).
-    The noise depends on the direction (along (1, −1) a layer with equal weights does not change at
-    all), so an FD oracle measures it along the direction its stencil moves. Returns σ, shape of f0.
+    Returns σ, shape of f0.
     """
     x = np.asarray(x, dtype=np.float64)
     with validated_once():                                          # f(x) was validated (f0)
@@ -396,14 +395,16 @@ def measured_noise(f, x, f0, v):
     return np.sqrt(tolerances.NOISE_GAMMA6 * np.mean(d6 * d6, axis=0))
 
 
-def _column_noise(f, x, f0, cols):
-    """tolerances.fd_noise of every output along each coordinate in ``cols``: an (m, n) array (NaN elsewhere)."""
-    out = np.full((f0.size, x.size), np.nan)
-    for j in np.unique(cols).tolist():
-        e = np.zeros(x.size)
-        e[j] = max(1.0, abs(float(x.flat[j])))
-        out[:, j] = tolerances.fd_noise(f0, measured_noise(f, x, f0, e.reshape(x.shape)))
-    return out
+def _jacobian_noise(f, x, f0):
+    """tolerances.fd_noise of every output, measured along one direction that moves every coordinate of x.
+
+    The entries of the direction are drawn from [0.5, 1] (a fixed seed) times max(1, |x_j|): every
+    coordinate moves, each by a different amount, so every path through f is exercised (along
+    (1, −1) a layer with equal weights would not change at all, and show no noise). One direction for
+    all the columns: NOISE_POINTS evaluations per Jacobian, not per column.
+    """
+    v = np.random.default_rng(0).uniform(0.5, 1.0, np.shape(x)) * np.maximum(1.0, np.abs(x))
+    return tolerances.fd_noise(f0, measured_noise(f, x, f0, v))
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
 #: halves the step every iteration and stops, status −1, when the change between two iterates grows
@@ -482,7 +483,7 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
 
     Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
     bit-exact. Every entry shares the step sequence, so each (column, step) pair costs one
-    evaluation of f, shared by all the outputs. ``noise``: tolerances.fd_noise of each output along each coordinate.
+    evaluation of f, shared by all the outputs. ``noise``: tolerances.fd_noise of each output.
     Returns (df, err incl. rounding, status, nfev).
     """
     cache = {}
@@ -513,7 +514,7 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
     res = sd.derivative(phi, np.zeros(rows.size), args=(rows, cols), initial_step=initial_step,
                         tolerances={"atol": atol, "rtol": FD_RTOL}, callback=hist)
     h = initial_step / 2.0 ** hist.nit
-    rounding = (_STENCIL_WEIGHTS * noise[rows, cols] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
+    rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
     return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
 
@@ -545,8 +546,8 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     m, n = f0.size, x.size
     J, err = np.zeros((m, n)), np.zeros((m, n))
     rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    noise = _column_noise(f, x, f0, cols)
-    nfev, retried, status = 1 + n * tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
+    noise = _jacobian_noise(f, x, f0)
+    nfev, retried, status = 1 + tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         if rows.size == 0:

@@ -27,20 +27,23 @@ Tolerances are derived, never tuned to make a check pass:
   h = (0, 0.5), x = 0). A normwise eps·‖f‖∞ does not bound it either: with h = (0, 0.005) and
   W_h = 3100 every output is small and n ≈ 1 is not. What bounds the rounding is the size of the
   intermediate terms, which a generic f does not expose; so the noise is measured, not modelled:
-  ``oracles.measured_noise`` evaluates f at NOISE_POINTS + 1 equally spaced points x + k·δ·v along
-  the direction the stencil moves (v = e_j·max(1, |x_j|) for column j of a Jacobian; the noise
-  depends on it: along (1, −1) a layer with equal weights does not change at all), δ = NOISE_STEP,
-  where the smooth part of f is a polynomial to far
-  below rounding, and takes σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12!: for independent noise of
+  ``oracles.measured_noise`` evaluates f at NOISE_POINTS + 1 equally spaced points x + k·δ·v,
+  δ = NOISE_STEP, along a direction v that moves every path through f (a directional derivative:
+  its own direction; a Jacobian: one direction whose entries, drawn from [0.5, 1] times
+  max(1, |x_j|), all differ, since along (1, −1) a layer with equal weights does not change at all
+  and shows no noise), where the smooth part of f is a polynomial to far
+  below rounding, and takes σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12!, over NOISE_POINTS − 5
+  sixth differences: for independent noise of
   standard deviation σ, E[(Δᵏf)²] = σ²·(2k)!/(k!)² (Moré & Wild, "Estimating computational noise",
   SIAM J. Sci. Comput. 33(3), 2011). :func:`fd_noise` takes δ_i = max(8 ulps of |f_i|,
   NOISE_SIGMAS·σ_i): rounding noise is bounded, and 4σ is beyond the largest deviation of a uniform
-  (√3·σ) or a Gaussian sample of 8 points (~2.5σ typical). Both terms are at rounding level, so a
+  (√3·σ) or a Gaussian sample of 8 points (~2.5σ typical), and covers the spread of the estimate
+  itself (a factor of about 3 between directions on the GRU cases below). Both terms are at rounding level, so a
   wrong derivative (a 1e-3 relative error) stays far outside the tolerance. On the GRU case, entry
   (0, 1) = −2.1e-6: the former estimate was 9.4e-15 (scipy converged only from a first step of
   0.004) against an actual error of 1.5e-12 (mpmath, 50 digits); now scipy's result settles from
-  the default steps with an estimate of 6.0e-13 against an actual error of 3.8e-14. The cost is
-  NOISE_POINTS evaluations per Jacobian column (per directional derivative).
+  the default steps with an estimate bounding the actual error of 3.8e-14 (test_oracle_meta.py).
+  The cost is NOISE_POINTS evaluations per Jacobian or directional derivative.
 * A per-claim override must go through :func:`override`, which demands a reason.
 
 Like JAX's public_test_util, values and gradients have separate tables, and the
@@ -67,9 +70,9 @@ FD_CAP_RTOL = 1e-6
 #: (6.2e-7: ~2^32 ulps of x_j, while δ^6·|f⁽⁶⁾| stays below 1e-17 for |f⁽⁶⁾| up to 1e20), the golden
 #: ratio's (√5 − 1)/2 times 1e-6 so that it is no multiple of any binary rounding grid (a dyadic
 #: step moves 1e8 + x by exactly 64 ulps per point: the rounding error repeats and shows no noise);
-#: number of extra evaluations (8: three 6th differences); the bound on the noise in σ's.
+#: number of extra evaluations (12: seven 6th differences); the bound on the noise in σ's.
 NOISE_STEP = 0.6180339887498949e-6
-NOISE_POINTS = 8
+NOISE_POINTS = 12
 NOISE_GAMMA6 = 518400.0 / 479001600.0      # (6!)² / 12!
 NOISE_SIGMAS = 4.0
 _NOISE_ULPS = 8.0

@@ -270,17 +270,20 @@ def _saturated_gru():
 def test_measured_noise_bounds_the_fd_error_where_the_componentwise_model_did_not(monkeypatch):
     f, x, J = _saturated_gru()
     monkeypatch.setattr(oracles, "FD_RETRIES", 4)          # from first step 0.004 scipy converges on entry (0, 1)
-    # The former estimate: the rounding of f_i modelled as 8 ulps of |f_i| (no measured noise).
+    # The former estimate: the rounding of f_i modelled as 8 ulps of |f_i| (no measured noise), and the
+    # stencil's weights taken to sum to 2 (scipy's order-8 stencil: 13.5).
     with monkeypatch.context() as m:
         m.setattr(oracles, "measured_noise", lambda f, x, f0, v: np.zeros_like(f0))
+        m.setattr(oracles, "_STENCIL_WEIGHTS", 2.0)
+        m.setattr(oracles, "_ROUNDING_FACTOR", 16.0)
         Jd_old, err_old = oracles.jacobian_fd(f, x)
     actual_old = abs(Jd_old[0, 1] - J[0, 1])
-    assert actual_old > tolerances.FD_SAFETY * err_old[0, 1], (actual_old, err_old[0, 1])   # 1.5e-12 against 9.4e-15
+    assert actual_old > tolerances.FD_SAFETY * err_old[0, 1], (actual_old, err_old[0, 1])   # 1.5e-12 against 10 x 9.4e-15
     # Measured: σ of f_0 is ~1e-16 (eps/2 of 1 − z), not ~1e-23 (ulps of 6.8e-8), and the estimate now bounds the error.
     sigma = oracles.measured_noise(f, x, np.ravel(f(x)), np.array([0.0, 1.0]))     # along column 1's stencil
     assert sigma[0] > 1e4 * np.finfo(float).eps * abs(f(x)[0])
     Jd, err = oracles.jacobian_fd(f, x)
-    assert np.all(np.abs(Jd - J) <= err), (np.abs(Jd - J), err)
+    assert np.all(np.abs(Jd - J) <= err), (np.abs(Jd - J), err)                  # (0, 1): 3.8e-14 within 4.4e-13
 
 
 def test_the_saturated_gru_step_passes_all_three_oracles_with_the_default_retries():
