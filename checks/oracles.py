@@ -7,12 +7,13 @@
 (c) the hand-derived closed form, which the caller passes in as an array.
 
 Everything here is generic: functions ``f: ndarray -> ndarray`` and arrays. No
-model is imported by name. A finite-difference or Taylor oracle evaluates ``f`` once at ``x``
-(where a model validates its arguments) and then at the stencil points inside
-``validated_once()``, so input validation runs at the boundary, not in the stencil loop. Comparisons go through :func:`assert_close` and
-:func:`assert_structure`, which take tolerances from ``vanishing.checks.tolerances``
-and record what they saw in the active :class:`Recorder` (so a runner can report
-the largest observed error against its tolerance, and which oracles were used).
+model is imported by name. A finite-difference or Taylor oracle evaluates ``f`` once at
+``x`` (where a model validates its arguments) and then at the stencil points inside
+``validated_once()``: input validation runs at the boundary, not in the stencil loop.
+Comparisons go through :func:`assert_close` and :func:`assert_structure`, which take
+tolerances from ``vanishing.checks.tolerances`` and record what they saw in the active
+:class:`Recorder` (so a runner can report the largest observed error against its
+tolerance, and which oracles were used).
 A claim's own inequality goes through :func:`assert_le`, which records the worst
 value/bound ratio (the claim's margin) and the input that reached it.
 
@@ -369,8 +370,8 @@ def _stencil_weight_sum(order=8, c=2.0):
 
 
 #: Rounding error of a stencil Σ_k w_k f(x + h t_k)/h is at most Σ|w_k|·δ_i/h, δ_i the noise of f_i
-#: (tolerances.fd_noise: the larger of 8 ulps of |f_i| and the noise measured along the stencil's
-#: direction, see tolerances' docstring), h the iteration's widest step. The argument x_j + h t_k
+#: (tolerances.fd_noise: the larger of 8 ulps of |f_i| and the measured noise, see tolerances'
+#: docstring), h the iteration's widest step. The argument x_j + h t_k
 #: itself rounds by eps·|x_j|, which moves f by |f'|·eps·|x_j|: 8 ulps of it allowed.
 #: scipy's own estimate (the change between the last two refinements) does not see this noise
 #: when successive iterates happen to agree.
@@ -405,6 +406,7 @@ def _jacobian_noise(f, x, f0):
     """
     v = np.random.default_rng(0).uniform(0.5, 1.0, np.shape(x)) * np.maximum(1.0, np.abs(x))
     return tolerances.fd_noise(f0, measured_noise(f, x, f0, v))
+
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
 #: halves the step every iteration and stops, status −1, when the change between two iterates grows
