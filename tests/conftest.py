@@ -18,7 +18,7 @@ def _dont_rewrite_the_plugins():
     pytest rewrites every module of a distribution with a ``pytest11`` entry point: here Hypothesis
     (77 modules), pytest-xdist, and vanishing itself (``vanishing.pytest_plugin``). With
     PYTHONDONTWRITEBYTECODE=1 nothing is cached, so each process (every xdist worker) rewrote them
-    again on every run: about 3 s of CPU per process on this machine, for assertion messages
+    again on every run: about 2 s of CPU per process on this machine, for assertion messages
     nobody reads (Hypothesis's internal invariants). For vanishing there is a second reason: the
     claims' own ``assert`` statements now fail with the same message under pytest as under
     ``vanishing verify`` (one runner, one report). Test modules and conftest files are still
