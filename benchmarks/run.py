@@ -6,8 +6,10 @@ also works from an installed wheel; this script times the repository's own comma
 
 Usage: python benchmarks/run.py [--repeat N] [--only NAME ...] [--json PATH]
 
-Reports the median (and min/max) of N runs of each benchmark; the machines are
-shared and noisy, so single runs mean little. Targets (issues): `vanishing
+Reports the median (and min/max) of N runs of each benchmark, in wall time and in CPU time
+(user + system of the command and all its processes, e.g. every xdist worker); the machines are
+shared and noisy, so single runs mean little, and on a loaded machine the CPU time is the figure
+that says whether a change made the work smaller. Targets (issues): `vanishing
 verify` (ci profile) <= 60 s, `vanishing validate torch` (ci) <= 60 s, the
 README's test command (`pytest -n auto`, the fast tier) <= 30 s; jacobian_products
 must scale as O(T). `vanishing bench` measures the oracles themselves.
@@ -15,6 +17,7 @@ must scale as O(T). `vanishing bench` measures the oracles themselves.
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,10 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _cpu_children():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def _wall(cmd):
-    t0 = time.perf_counter()
+    """(wall seconds, exit code, CPU seconds of the command and every process it waited for)."""
+    c0, t0 = _cpu_children(), time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    return time.perf_counter() - t0, r.returncode
+    return time.perf_counter() - t0, r.returncode, _cpu_children() - c0
 
 
 def bench_verify(repeat):
@@ -88,10 +97,12 @@ def main(argv=None):
             per = {T: t / T * 1e6 for T, t in r.items()}
             print(f"{name:<20} median seconds by T: " + ", ".join(f"T={T}: {t:.4f}s ({per[T]:.1f} µs/step)" for T, t in r.items()))
             continue
-        secs = [t for t, _ in r]
-        codes = sorted({c for _, c in r})
-        results[name] = {"median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs), "runs": len(secs), "exit_codes": codes}
-        print(f"{name:<20} median {statistics.median(secs):6.1f} s  (min {min(secs):.1f}, max {max(secs):.1f}, n={len(secs)}, exit {codes})")
+        secs, cpu = [t for t, _, _ in r], [c for _, _, c in r]
+        codes = sorted({c for _, c, _ in r})
+        results[name] = {"median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs), "runs": len(secs), "exit_codes": codes,
+                         "cpu_median_s": statistics.median(cpu), "cpu_min_s": min(cpu), "cpu_max_s": max(cpu)}
+        print(f"{name:<20} median {statistics.median(secs):6.1f} s  (min {min(secs):.1f}, max {max(secs):.1f}, n={len(secs)}, exit {codes}); "
+              f"CPU median {statistics.median(cpu):.1f} s (min {min(cpu):.1f}, max {max(cpu):.1f})")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -7,10 +7,13 @@
 (c) the hand-derived closed form, which the caller passes in as an array.
 
 Everything here is generic: functions ``f: ndarray -> ndarray`` and arrays. No
-model is imported by name. Comparisons go through :func:`assert_close` and
-:func:`assert_structure`, which take tolerances from ``vanishing.checks.tolerances``
-and record what they saw in the active :class:`Recorder` (so a runner can report
-the largest observed error against its tolerance, and which oracles were used).
+model is imported by name. A finite-difference or Taylor oracle evaluates ``f`` once at
+``x`` (where a model validates its arguments) and then at the stencil points inside
+``validated_once()``: input validation runs at the boundary, not in the stencil loop.
+Comparisons go through :func:`assert_close` and :func:`assert_structure`, which take
+tolerances from ``vanishing.checks.tolerances`` and record what they saw in the active
+:class:`Recorder` (so a runner can report the largest observed error against its
+tolerance, and which oracles were used).
 A claim's own inequality goes through :func:`assert_le`, which records the worst
 value/bound ratio (the claim's margin) and the input that reached it.
 
@@ -29,12 +32,14 @@ import scipy.differentiate as sd
 from autograd import make_jvp
 
 from vanishing.checks import tolerances
+from vanishing.models._validate import validated_once
 
 __all__ = [
     "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "record_comparison",
     "current_input", "assert_close", "assert_le", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
     "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd", "check_directional",
+    "measured_noise",
 ]
 
 ORACLES = ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
@@ -352,12 +357,56 @@ def jacobian_forward(f, x):
     return _finite_jacobian(J, "autograd forward mode")
 
 
-#: Rounding error of a central-difference estimate is about eps·|f|·Σ|w_k|/h: f is evaluated
-#: with a relative error of a few ulps (we allow 8) and the order-8 stencil's weights sum in
-#: absolute value to about 2.1 (< 2**1.1); 8·2 = 16. The argument x_j + t itself rounds by
-#: eps·|x_j|, which moves f by |f'|·eps·|x_j|. scipy's own estimate (the change between the
-#: last two refinements) does not see this noise when successive iterates happen to agree.
-_ROUNDING_FACTOR = 16.0
+def _stencil_weight_sum(order=8, c=2.0):
+    """Σ_k |w_k| of scipy.differentiate's central stencil, in units of 1/h.
+
+    scipy's order-8 stencil (the default, with step factor c = 2) samples x ± h/c^i, i = 0..3, and x:
+    its nodes crowd towards x, so the weights are large: Σ|w_k| = 13.51, not the 2.08 of the
+    equally spaced stencil x ± h·i, i = 1..4. Solved here from the moment conditions Σ w_k t_k^p = [p = 1].
+    """
+    t = np.concatenate([-c ** -np.arange(order // 2, dtype=float), [0.0], c ** -np.arange(order // 2, dtype=float)[::-1]])
+    w = np.linalg.solve(np.vander(t, t.size, increasing=True).T, np.eye(t.size)[1])
+    return float(np.sum(np.abs(w)))
+
+
+#: Rounding error of a stencil Σ_k w_k f(x + h t_k)/h is at most Σ|w_k|·δ_i/h, δ_i the noise of f_i
+#: (tolerances.fd_noise: the larger of 8 ulps of |f_i| and the measured noise, see tolerances'
+#: docstring), h the iteration's widest step. The argument x_j + h t_k
+#: itself rounds by eps·|x_j|, which moves f by |f'|·eps·|x_j|: 8 ulps of it allowed.
+#: scipy's own estimate (the change between the last two refinements) does not see this noise
+#: when successive iterates happen to agree.
+_STENCIL_WEIGHTS = _stencil_weight_sum()
+_ROUNDING_FACTOR = 8.0 * _STENCIL_WEIGHTS
+
+
+def measured_noise(f, x, f0, v):
+    """The rounding noise of each output of ``f`` near ``x`` along the direction ``v``, measured (ECnoise).
+
+    f is evaluated at x + k·δ·v, k = 1..NOISE_POINTS (k = 0 is ``f0``), with δ = tolerances.NOISE_STEP:
+    small enough that the smooth part of f contributes nothing to 6th differences, large enough that
+    the intermediate values move by many ulps per point. Noise of standard deviation σ has
+    E[(Δᵏf)²] = σ²·(2k)!/(k!)², so σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12! (Moré & Wild 2011).
+    Returns σ, shape of f0.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with validated_once():                                          # f(x) was validated (f0)
+        F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * tolerances.NOISE_STEP * v), dtype=np.float64))
+                             for k in range(1, tolerances.NOISE_POINTS + 1)])
+    d6 = np.diff(F, n=6, axis=0)
+    return np.sqrt(tolerances.NOISE_GAMMA6 * np.mean(d6 * d6, axis=0))
+
+
+def _jacobian_noise(f, x, f0):
+    """tolerances.fd_noise of every output, measured along one direction that moves every coordinate of x.
+
+    The entries of the direction are drawn from [0.5, 1] (a fixed seed) times max(1, |x_j|): every
+    coordinate moves, each by a different amount, so every path through f is exercised (along
+    (1, −1) a layer with equal weights would not change at all, and show no noise). One direction for
+    all the columns: NOISE_POINTS evaluations per Jacobian, not per column.
+    """
+    v = np.random.default_rng(0).uniform(0.5, 1.0, np.shape(x)) * np.maximum(1.0, np.abs(x))
+    return tolerances.fd_noise(f0, measured_noise(f, x, f0, v))
+
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
 #: halves the step every iteration and stops, status −1, when the change between two iterates grows
@@ -431,12 +480,13 @@ class _History:
         self.cur = df
 
 
-def _fd_entries(f, x, f0, initial_step, rows, cols):
+def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
     """∂f_i/∂x_j at the entries (rows[k], cols[k]), all in one scipy.differentiate call.
 
     Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
     bit-exact. Every entry shares the step sequence, so each (column, step) pair costs one
-    evaluation of f, shared by all the outputs. Returns (df, err incl. rounding, status, nfev).
+    evaluation of f, shared by all the outputs. ``noise``: tolerances.fd_noise of each output.
+    Returns (df, err incl. rounding, status, nfev).
     """
     cache = {}
 
@@ -454,7 +504,8 @@ def _fd_entries(f, x, f0, initial_step, rows, cols):
             if (j, step) not in cache:
                 xp = x.copy()
                 xp.flat[j] = x.flat[j] + step
-                cache[(j, step)] = np.ravel(np.asarray(f(xp), dtype=np.float64))
+                with validated_once():                             # f(x) itself was validated (f0)
+                    cache[(j, step)] = np.ravel(np.asarray(f(xp), dtype=np.float64))
             F[k] = cache[(j, step)]
         return F[inv.ravel(), rb.ravel()].reshape(tb.shape)
     eps = np.finfo(np.float64).eps
@@ -465,7 +516,7 @@ def _fd_entries(f, x, f0, initial_step, rows, cols):
     res = sd.derivative(phi, np.zeros(rows.size), args=(rows, cols), initial_step=initial_step,
                         tolerances={"atol": atol, "rtol": FD_RTOL}, callback=hist)
     h = initial_step / 2.0 ** hist.nit
-    rounding = _ROUNDING_FACTOR * eps * (np.abs(f0[rows]) + np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
+    rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
     return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
 
@@ -497,14 +548,15 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     m, n = f0.size, x.size
     J, err = np.zeros((m, n)), np.zeros((m, n))
     rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    nfev, retried, status = 1, 0, np.zeros(0, dtype=int)
+    noise = _jacobian_noise(f, x, f0)
+    nfev, retried, status = 1 + tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         if rows.size == 0:
             break
         if k:
             retried += rows.size
-        df, e, status, fev = _fd_entries(f, x, f0, step, rows, cols)
+        df, e, status, fev = _fd_entries(f, x, f0, noise, step, rows, cols)
         nfev += fev
         ok = status == 0
         J[rows[ok], cols[ok]], err[rows[ok], cols[ok]] = df[ok], e[ok]
@@ -539,22 +591,24 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
     def phi(t):
         t = np.asarray(t)
         calls[0] += t.size
-        out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
+        with validated_once():                                     # f(x) was validated (scale, below)
+            out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
         return out.reshape(t.shape)
     eps = np.finfo(np.float64).eps
-    scale = float(np.abs(u) @ np.abs(np.ravel(f(x))))
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0, vhat * max(1.0, float(np.max(np.abs(x)))))))   # noise of uᵀf along v
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         hist = _History()
         res = sd.derivative(phi, 0.0, initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
         df, error = float(hist.df), float(hist.err)
         h = step / 2.0 ** float(hist.nit)
-        rounding = _ROUNDING_FACTOR * eps * (scale + abs(df) * float(np.max(np.abs(x)))) / h
+        rounding = (_STENCIL_WEIGHTS * noise + _ROUNDING_FACTOR * eps * abs(df) * float(np.max(np.abs(x)))) / h
         status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
         if status == 0:
             break
     if stats is not None:
-        stats.update(nfev=calls[0] + 1, retried=k)
+        stats.update(nfev=calls[0] + 1 + tolerances.NOISE_POINTS, retried=k)
     if status != 0:
         raise _unconverged("directional_fd", [()], [status], steps)
     return nv * df, nv * (error + rounding)
@@ -611,7 +665,8 @@ def taylor_order(f, x, v, jv, steps=None):
     f0 = np.asarray(f(x), dtype=np.float64)
     steps = np.asarray(steps if steps is not None else 2.0 ** -np.arange(1, 25), dtype=np.float64)
     noise = 1e3 * np.finfo(np.float64).eps * (np.linalg.norm(f0) + np.linalg.norm(jv) + 1.0)
-    r = np.array([np.linalg.norm(np.asarray(f(x + h * v)) - f0 - h * jv) for h in steps])
+    with validated_once():                                         # f(x) was validated (f0)
+        r = np.array([np.linalg.norm(np.asarray(f(x + h * v)) - f0 - h * jv) for h in steps])
     ok = r > noise
     orders = [np.log(r[k] / r[k + 1]) / np.log(steps[k] / steps[k + 1]) for k in range(len(steps) - 1) if ok[k] and ok[k + 1]]
     if len(orders) < 3:

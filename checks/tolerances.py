@@ -14,6 +14,43 @@ Tolerances are derived, never tuned to make a check pass:
   the true truncation-plus-rounding error by a small factor; 10 is one order of
   magnitude, not a fudge that hides a wrong derivative (a planted 1.001 scale
   error is ~1e-3 relative, far above it; see tests/test_oracle_meta.py).
+* The rounding part of a finite-difference error estimate needs the noise δ_i with which each
+  output f_i is computed near x. A stencil Σ_k w_k f(x + h t_k e_j)/h carries a rounding error of
+  at most Σ_k |w_k| · max_k |δ_i(x + h t_k e_j)| / h, plus the rounding of the argument.
+  scipy.differentiate's order-8 stencil has nodes ±h/2^i, i = 0..3, and Σ|w_k| = 13.51, not the
+  2.08 of an equally spaced stencil (oracles._stencil_weight_sum solves the moment equations).
+  The former rounding term was 6.5 times too small on that account alone.
+
+  Its model, δ_i ≈ a few ulps of |f_i|, holds only where f_i is not the small difference of larger
+  terms. It fails for a saturated GRU (GRU-STEP-JACOBIAN, thorough profile: W_h = 31, b_h = 1,
+  h = (0, 0.5), x = 0). There h_t = (1 − z)⊙n + z⊙h_{t−1} with z = σ(16.5): 1 − z is rounded to a
+  multiple of eps/2 near 1, an absolute error of ~1e-16·|n|, while h_t[0] = 6.8e-8. So f_0 has a
+  relative error of ~1e-9, not a few ulps. A normwise eps·‖f‖∞ does not bound it either: with
+  h = (0, 0.005) and W_h = 3100 every output is small, and n ≈ 1 is not. The rounding is bounded
+  by the size of the intermediate terms, which a generic f does not expose. So the noise is
+  measured, not modelled.
+
+  ``oracles.measured_noise`` evaluates f at NOISE_POINTS + 1 equally spaced points x + k·δ·v,
+  δ = NOISE_STEP. The direction v moves every path through f: a directional derivative uses its
+  own direction; a Jacobian uses one direction whose entries are drawn from [0.5, 1] times
+  max(1, |x_j|) and all differ (along (1, −1), a layer with equal weights does not change at all
+  and shows no noise). At that spacing the smooth part of f is a polynomial to far below rounding.
+  For independent noise of standard deviation σ, E[(Δᵏf)²] = σ²·(2k)!/(k!)² (Moré & Wild,
+  "Estimating computational noise", SIAM J. Sci. Comput. 33(3), 2011). So σ_i =
+  sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12!, over the NOISE_POINTS − 5 sixth differences.
+
+  :func:`fd_noise` takes δ_i = max(8 ulps of |f_i|, NOISE_SIGMAS·σ_i). Rounding noise is bounded,
+  and 4σ is beyond the largest deviation in a stencil's 9 points: √3·σ for uniform noise, about
+  2.5σ for a Gaussian sample. 4σ also covers the spread of the estimate itself, a factor of about
+  3 between probe directions on the two GRU cases. Both terms are at rounding level, so a wrong
+  derivative (a 1e-3 relative error) stays far outside the tolerance.
+
+  On the GRU case, entry (0, 1) = −2.1e-6. The former estimate was 9.4e-15, and scipy converged
+  only from a first step of 0.004; the actual error was 1.5e-12 (mpmath, 50 digits). Now scipy's
+  result settles from the default steps, with an estimate of 4.4e-13 against an actual error of
+  3.8e-14 (tests/test_oracle_meta.py). The second case the thorough profile then found (z = σ(24.7),
+  an entry of −6.4e-10) was inconclusive before; now its estimate is 3.4e-13 against an actual
+  error of 2.7e-15. The cost is NOISE_POINTS evaluations per Jacobian or directional derivative.
 * A per-claim override must go through :func:`override`, which demands a reason.
 
 Like JAX's public_test_util, values and gradients have separate tables, and the
@@ -24,8 +61,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Tol", "analytic", "fd", "value", "gradient", "override", "ulps", "tiny", "forward_error",
-           "returned_norm", "plus", "chain", "exact", "relative", "FD_SAFETY", "FD_CAP_RTOL"]
+__all__ = ["Tol", "analytic", "fd", "fd_noise", "value", "gradient", "override", "ulps", "tiny", "forward_error",
+           "returned_norm", "scale_factor", "plus", "chain", "exact", "relative", "FD_SAFETY", "FD_CAP_RTOL",
+           "NOISE_STEP", "NOISE_POINTS", "NOISE_SIGMAS"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
 FD_SAFETY = 10.0
@@ -35,6 +73,17 @@ FD_SAFETY = 10.0
 #: estimate is wider, the comparison is made at this cap, and a difference that only the wider
 #: tolerance would forgive makes the check inconclusive (oracles.FDInconclusive), never a pass.
 FD_CAP_RTOL = 1e-6
+
+#: Finite-difference rounding noise, measured (module docstring): spacing relative to max(1, |x_j|)
+#: (6.2e-7: ~2^32 ulps of x_j, while δ^6·|f⁽⁶⁾| stays below 1e-17 for |f⁽⁶⁾| up to 1e20), the golden
+#: ratio's (√5 − 1)/2 times 1e-6 so that it is no multiple of any binary rounding grid (a dyadic
+#: step moves 1e8 + x by exactly 64 ulps per point: the rounding error repeats and shows no noise);
+#: number of extra evaluations (12: seven 6th differences); the bound on the noise in σ's.
+NOISE_STEP = 0.6180339887498949e-6
+NOISE_POINTS = 12
+NOISE_GAMMA6 = 518400.0 / 479001600.0      # (6!)² / 12!
+NOISE_SIGMAS = 4.0
+_NOISE_ULPS = 8.0
 
 #: Relative error allowed between two analytic computations, in units of eps.
 ANALYTIC_ULPS = 2.0**8
@@ -108,6 +157,12 @@ def fd(error_estimate, dtype=np.float64, scale=1.0):
     base = analytic(dtype, scale)
     est = np.asarray(_nonneg("error_estimate", error_estimate), dtype=np.float64)
     return Tol(rtol=base.rtol, atol=base.atol + FD_SAFETY * est, reason=f"{FD_SAFETY:g} x FD error estimate + {base.reason}")
+
+
+def fd_noise(values, measured_sigma):
+    """δ_i, the rounding noise of each output f_i near x: max(8 ulps of |f_i|, NOISE_SIGMAS·σ_i), σ measured."""
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    return np.maximum(_NOISE_ULPS * np.finfo(np.float64).eps * v, NOISE_SIGMAS * np.asarray(measured_sigma, dtype=np.float64))
 
 
 def tiny(dtype=np.float64):

@@ -2,11 +2,37 @@
 
 A bad call raises ``ValueError`` naming the parameter, the expected shape and
 the shape received; non-finite inputs are rejected instead of propagating NaN.
+
+Validation belongs at the public boundary, not in inner loops: the models' per-step
+calls use unvalidated bodies, and a caller that evaluates one validated function many
+times at nearby points (the finite-difference stencils of ``vanishing.checks.oracles``)
+runs those evaluations inside :func:`validated_once`.
 """
+
+import contextlib
+import contextvars
 
 import numpy as onp
 
-__all__ = ["as_array", "check_params", "check_choice", "plain_dict"]
+__all__ = ["as_array", "check_params", "check_choice", "plain_dict", "validated_once"]
+
+_VALIDATED = contextvars.ContextVar("vanishing_inputs_validated", default=False)
+
+
+@contextlib.contextmanager
+def validated_once():
+    """``with validated_once():`` as_array passes a float ndarray through without its shape and finiteness checks.
+
+    For re-evaluating a function whose arguments were validated by a first call at the same shapes:
+    a finite-difference stencil moves one finite coordinate by a finite step, so nothing the checks
+    look at can change. Anything else (lists, integer or non-float arrays, autograd boxes) is
+    still converted and checked in full.
+    """
+    token = _VALIDATED.set(True)
+    try:
+        yield
+    finally:
+        _VALIDATED.reset(token)
 
 _FLOAT_KINDS = "f"
 
@@ -17,11 +43,13 @@ def as_array(name, value, shape=None, finite=True, ndim=None):
     ``shape`` is a tuple whose entries are ints or ``None`` (any size).
     autograd ArrayBoxes pass through unchanged after the shape check, so the
     validated functions stay differentiable. Every public model function calls this
-    on every argument, including inside finite-difference stencils, so the common
-    case (a plain float ndarray) takes the shortest path: no conversion, one
-    ``isfinite`` pass and the ``ndarray.all`` method (``numpy.all`` costs twice as much).
+    on every argument, so the common case (a plain float ndarray) takes the shortest
+    path: no conversion, one ``isfinite`` pass and the ``ndarray.all`` method (``numpy.all``
+    costs twice as much); inside :func:`validated_once`, no check at all.
     """
     if type(value) is onp.ndarray and value.dtype.kind == "f":
+        if _VALIDATED.get():
+            return value
         arr, raw = value, None
     else:
         raw = getattr(value, "_value", None)  # autograd ArrayBox: check the boxed value

@@ -12,7 +12,7 @@ how fast a chain of them shrinks.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import autograd.numpy as np
 from vanishing.models._validate import as_array, check_choice
@@ -48,7 +48,11 @@ def _slope(alpha):
 # ---------------------------------------------------------------- sigmoid
 def sigmoid(x):
     """σ(x) = 1/(1+e^{−x}), evaluated so that it neither overflows nor loses relative accuracy in either tail."""
-    x = _x(x)
+    return _sigmoid(_x(x))
+
+
+def _sigmoid(x):
+    """Unvalidated body of :func:`sigmoid` (``x`` already validated: the models' inner loops call this)."""
     # x ≥ 0: 1/(1+e^{−x});  x < 0: e^{x}/(1+e^{x})  (the same function; each exponent is ≤ 0, so no overflow,
     # and the negative tail keeps full relative accuracy: σ(−40) = 4.2e-18, not 0 as ½(1+tanh(x/2)) gives).
     # np.where evaluates both branches, so each gets an argument clipped to its own side; autograd then
@@ -62,16 +66,24 @@ def sigmoid(x):
 
 def sigmoid_prime(x):
     """σ'(x) = σ(x)(1−σ(x)) = ¼·sech²(x/2), at most 1/4 (exactly 1/4 at x = 0, and never above it in floats)."""
-    x = _x(x)
+    return _sigmoid_prime(_x(x))
+
+
+def _sigmoid_prime(x):
+    """Unvalidated body of :func:`sigmoid_prime` (``x`` already validated: the models' inner loops call this)."""
     # σ' = e^{−x}/(1+e^{−x})² = σ(x)·(1−σ(x))          (quotient rule; seed 000_f9b81ecfd7a6e498.txt "derivative of a sigmoid < 0.25")
     #    = 1/(e^{x/2}+e^{−x/2})² = ¼·sech²(x/2)         (σ(x) = ½(1+tanh(x/2)), so σ' = ¼·tanh'(x/2))
-    return 0.25 * tanh_prime(0.5 * x)
+    return 0.25 * _tanh_prime(0.5 * x)
 
 
 # ---------------------------------------------------------------- tanh
 def tanh(x):
     """tanh(x) = (e^x − e^{−x})/(e^x + e^{−x}), written so that autograd's derivative of it never overflows."""
-    x = _x(x)
+    return _tanh(_x(x))
+
+
+def _tanh(x):
+    """Unvalidated body of :func:`tanh` (``x`` already validated: the models' inner loops call this)."""
     # autograd differentiates np.tanh as g/cosh(x)², and cosh(x)² overflows (a RuntimeWarning, an error under
     # pytest) once |x| > 355: a tanh RNN at pre-activation 1e3 could not be differentiated without a warning.
     # So np.tanh only sees |x| < 300; beyond, the same function in the form that keeps its exponent ≤ 0:
@@ -87,7 +99,11 @@ def tanh(x):
 
 def tanh_prime(x):
     """tanh'(x) = 1 − tanh²(x) = 4e^{−2|x|}/(1+e^{−2|x|})², at most 1 (at x = 0)."""
-    x = _x(x)
+    return _tanh_prime(_x(x))
+
+
+def _tanh_prime(x):
+    """Unvalidated body of :func:`tanh_prime` (``x`` already validated: the models' inner loops call this)."""
     # tanh' = 1 − tanh² = sech²(x)                           (seed 003_e8e07349f9f637ad.txt uses it in eq. (2))
     # sech²(x) = 4/(e^{x}+e^{−x})² = 4e^{−2|x|}/(1+e^{−2|x|})²  (even in x; e^{−2|x|} ≤ 1, so no overflow,
     #                                                       and no 1−tanh² cancellation once tanh rounds to ±1)
@@ -110,13 +126,21 @@ def tanh_prime(x):
 # ---------------------------------------------------------------- ReLU
 def relu(x):
     """relu(x) = max(x, 0); written with where so autograd also gives relu'(0) = 0."""
-    x = _x(x)
+    return _relu(_x(x))
+
+
+def _relu(x):
+    """Unvalidated body of :func:`relu` (``x`` already validated: the models' inner loops call this)."""
     return np.where(x > 0, x, 0.0)
 
 
 def relu_prime(x):
     """relu'(x) = 1 if x > 0 else 0; at the kink relu'(0) := 0 (PyTorch's choice)."""
-    x = _x(x)
+    return _relu_prime(_x(x))
+
+
+def _relu_prime(x):
+    """Unvalidated body of :func:`relu_prime` (``x`` already validated: the models' inner loops call this)."""
     # d/dx max(x, 0) = [x > 0]; the subgradient at 0 is [0, 1] and we pick 0, like torch.relu's backward
     return np.where(x > 0, 1.0, 0.0)
 
@@ -124,13 +148,21 @@ def relu_prime(x):
 # ---------------------------------------------------------------- leaky ReLU
 def leaky_relu(x, alpha=0.01):
     """leaky_relu(x) = x if x > 0 else α·x (α = 0.01 is torch's default negative_slope)."""
-    x, alpha = _x(x), _slope(alpha)
+    return _leaky_relu(_x(x), _slope(alpha))
+
+
+def _leaky_relu(x, alpha=0.01):
+    """Unvalidated body of :func:`leaky_relu`."""
     return np.where(x > 0, x, alpha * x)
 
 
 def leaky_relu_prime(x, alpha=0.01):
     """leaky_relu'(x) = 1 if x > 0 else α; at the kink leaky_relu'(0) := α (PyTorch's choice)."""
-    x, alpha = _x(x), _slope(alpha)
+    return _leaky_relu_prime(_x(x), _slope(alpha))
+
+
+def _leaky_relu_prime(x, alpha=0.01):
+    """Unvalidated body of :func:`leaky_relu_prime`."""
     # d/dx = [x > 0] + α[x ≤ 0]; torch's leaky_relu_backward uses x > 0 ? g : g·α, so 0 takes α
     return np.where(x > 0, 1.0, alpha)
 
@@ -138,12 +170,21 @@ def leaky_relu_prime(x, alpha=0.01):
 # ---------------------------------------------------------------- arctan
 def arctan(x):
     """arctan(x), the inverse tangent, with range (−π/2, π/2)."""
-    return np.arctan(_x(x))
+    return _arctan(_x(x))
+
+
+def _arctan(x):
+    """Unvalidated body of :func:`arctan`."""
+    return np.arctan(x)
 
 
 def arctan_prime(x):
     """arctan'(x) = 1/(1+x²), computed as r²/(1+r²) with r = 1/x when |x| > 1 (no overflow)."""
-    x = _x(x)
+    return _arctan_prime(_x(x))
+
+
+def _arctan_prime(x):
+    """Unvalidated body of :func:`arctan_prime` (``x`` already validated: the models' inner loops call this)."""
     # d/dx arctan x = 1/(1+x²)                               (inverse-function rule: 1/sec²(arctan x))
     # for |x| > 1:  1/(1+x²) = (1/x)²/(1+(1/x)²)             (divide numerator and denominator by x²)
     # np.where evaluates both branches, so each branch gets an input on which it is safe:
@@ -156,12 +197,22 @@ def arctan_prime(x):
 # ---------------------------------------------------------------- identity
 def identity(x):
     """identity(x) = x (the LSTM cell's linear self-loop; seed 000_f9b81ecfd7a6e498.txt)."""
-    return 1.0 * _x(x)
+    return _identity(_x(x))
+
+
+def _identity(x):
+    """Unvalidated body of :func:`identity`."""
+    return 1.0 * x
 
 
 def identity_prime(x):
     """identity'(x) = 1 everywhere."""
-    return np.ones_like(_x(x))
+    return _identity_prime(_x(x))
+
+
+def _identity_prime(x):
+    """Unvalidated body of :func:`identity_prime`."""
+    return np.ones_like(x)
 
 
 # ---------------------------------------------------------------- registry
@@ -194,6 +245,19 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(name):
-    """ACTIVATIONS[name]; a ValueError lists the valid names."""
-    return ACTIVATIONS[check_choice("act", name, list(ACTIVATIONS))]
+#: The same entries with ``f`` and ``df`` the unvalidated bodies, for the inner loops of the models: their
+#: public entry points validate every array once, so a per-step call need not check it again.
+_KERNELS = {name: replace(ACTIVATIONS[name], f=kf, df=kdf) for name, (kf, kdf) in {
+    "sigmoid": (_sigmoid, _sigmoid_prime), "tanh": (_tanh, _tanh_prime), "relu": (_relu, _relu_prime),
+    "leaky_relu": (_leaky_relu, _leaky_relu_prime), "arctan": (_arctan, _arctan_prime),
+    "identity": (_identity, _identity_prime)}.items()}
+
+
+def get_activation(name, kernels=False):
+    """ACTIVATIONS[name]; a ValueError lists the valid names.
+
+    ``kernels=True`` gives the same entry with ``f`` and ``df`` that skip input validation: only for
+    arrays a public entry point has already validated (a model's per-step calls).
+    """
+    name = check_choice("act", name, list(ACTIVATIONS))
+    return _KERNELS[name] if kernels else ACTIVATIONS[name]

@@ -20,7 +20,8 @@ from vanishing.models import gru as _gru
 from vanishing.models import lstm as _lstm
 from vanishing.models import rnn as _rnn
 from vanishing.models._validate import as_array, check_choice
-from vanishing.models.activations import get_activation, sigmoid, tanh
+# The unvalidated bodies: each public function below validates its arrays once, at entry (not per step).
+from vanishing.models.activations import _sigmoid as sigmoid, _tanh as tanh, get_activation
 from vanishing.models.deepnet import _check as _deep_check
 
 __all__ = ["deepnet_forward", "deepnet_loss", "gru_forward", "lstm_forward", "rnn_forward"]
@@ -53,7 +54,7 @@ def rnn_forward(params, h0, xs, act="tanh"):
     """H_t = g(H_{t−1} W_hhᵀ + X_t W_xhᵀ + b) for t = 1..T; h0 (B, H), xs (T, B, D); returns (T, B, H)."""
     check_choice("act", act, _rnn.ACTS)
     P, H, D = _rnn._layout(params)
-    g = get_activation(act)
+    g = get_activation(act, kernels=True)
     h = as_array("h0", h0, shape=(None, H))
     xs = as_array("xs", xs, shape=(None, h.shape[0], D))
     hs = []

@@ -56,7 +56,7 @@ def _check(params, x, act, y=None):
         W_out.append(W)
         b_out.append(b)
         n_prev = n_i
-    out = [{"W": W_out, "b": b_out}, x, get_activation(act)]
+    out = [{"W": W_out, "b": b_out}, x, get_activation(act, kernels=True)]
     if y is not None:
         out.append(as_array("y", y, shape=(n_prev,)))
     return out

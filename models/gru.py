@@ -15,7 +15,8 @@ and in both ``h_t = (1−z)⊙n + z⊙h_{t-1}``. Vectors are 1-D: h (H,), x (D,)
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
-from vanishing.models.activations import sigmoid, sigmoid_prime, tanh, tanh_prime
+# The unvalidated bodies: each public function below validates its arrays once, at entry (not per step).
+from vanishing.models.activations import _sigmoid as sigmoid, _sigmoid_prime as sigmoid_prime, _tanh as tanh, _tanh_prime as tanh_prime
 from vanishing.models.layouts import GRU_GATES
 
 __all__ = [

@@ -21,7 +21,8 @@ its weights W_c, and writes ``W_k·[h_{t-1}, x_t]`` for ``W_hk h_{t-1} + W_xk x_
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
-from vanishing.models.activations import sigmoid, sigmoid_prime, tanh, tanh_prime
+# The unvalidated bodies: each public function below validates its arrays once, at entry (not per step).
+from vanishing.models.activations import _sigmoid as sigmoid, _sigmoid_prime as sigmoid_prime, _tanh as tanh, _tanh_prime as tanh_prime
 from vanishing.models.layouts import LSTM_GATES
 
 __all__ = [

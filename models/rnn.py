@@ -61,11 +61,11 @@ def _check(params, h, h_name, act, xs=None, x=None, dE_dh=None):
     P, H, D = _layout(params)
     h = as_array(h_name, h, shape=(H,))
     if x is not None:
-        return P, h, as_array("x", x, shape=(D,)), get_activation(act)
+        return P, h, as_array("x", x, shape=(D,)), get_activation(act, kernels=True)
     xs = as_array("xs", xs, shape=(None, D))
     if xs.shape[0] < 1:
         raise ValueError(f"xs: expected at least one time step, shape (T, {D}) with T >= 1, got shape {xs.shape}")
-    out = [P, h, xs, get_activation(act)]
+    out = [P, h, xs, get_activation(act, kernels=True)]
     if dE_dh is not None:
         out.append(as_array("dE_dh", dE_dh, shape=(xs.shape[0], H)))
     return out

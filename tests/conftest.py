@@ -9,10 +9,35 @@ zoo of broken implementations). It runs when asked for (``pytest -m slow``; ever
 ``pytest -m "slow or not slow"``), when a test file or node ID is named, and always in CI.
 """
 import os
+import sys
 
-from hypothesis import settings
 
-from vanishing.checks import profiles
+def _dont_rewrite_the_plugins():
+    """Rewrite the asserts of the test modules only, not of the packages that declare pytest plugins.
+
+    pytest rewrites every module of a distribution with a ``pytest11`` entry point: here Hypothesis
+    (77 modules), pytest-xdist, and vanishing itself (``vanishing.pytest_plugin``). With
+    PYTHONDONTWRITEBYTECODE=1 nothing is cached, so each process (every xdist worker) rewrote them
+    again on every run: about 2 s of CPU per process on this machine, for assertion messages
+    nobody reads (Hypothesis's internal invariants). For vanishing there is a second reason: the
+    claims' own ``assert`` statements now fail with the same message under pytest as under
+    ``vanishing verify`` (one runner, one report). Test modules and conftest files are still
+    rewritten. This runs before conftest imports anything from those packages; pytest keeps the
+    marks in the private ``_must_rewrite`` set, and if that ever moves, the plugins are merely
+    rewritten again, as before.
+    """
+    for hook in sys.meta_path:
+        marked = getattr(hook, "_must_rewrite", None)
+        if type(hook).__name__ == "AssertionRewritingHook" and isinstance(marked, set):
+            marked.difference_update({"vanishing", "checks", "models", "hypothesis", "_hypothesis_pytestplugin",
+                                      "_hypothesis_globals", "xdist"})
+
+
+_dont_rewrite_the_plugins()
+
+from hypothesis import settings  # noqa: E402
+
+from vanishing.checks import profiles  # noqa: E402
 
 profiles.register()
 settings.load_profile(os.environ.get("VANISHING_PROFILE", profiles.DEFAULT_PROFILE))

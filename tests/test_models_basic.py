@@ -485,3 +485,62 @@ def test_clipping_rejects_non_finite_grads():
         clipping.clip_by_global_norm([onp.ones(2), onp.array([onp.nan])], 1.0)
     with pytest.raises(ValueError, match="grads: expected a list"):
         clipping.global_norm(onp.ones(3))
+
+
+# ---------------------------------------------------------------- validation at the boundary (issue 13, part 4)
+def _count_validations(monkeypatch):
+    """Count the as_array calls that check their argument, in every module that imports it."""
+    from vanishing.models import _validate, batched, gru, lstm
+    n = [0]
+    real = _validate.as_array
+
+    def counting(name, value, *a, **kw):
+        if not _validate._VALIDATED.get():
+            n[0] += 1
+        return real(name, value, *a, **kw)
+    for mod in (_validate, A, rnn, deepnet, lstm, gru, batched):
+        monkeypatch.setattr(mod, "as_array", counting)
+    return n
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm", "gru"])
+def test_validation_runs_once_per_call_not_once_per_step(model, monkeypatch, rng):
+    from vanishing.models import gru, lstm
+    H, D = 3, 2
+    mod = {"rnn": rnn, "lstm": lstm, "gru": gru}[model]
+    params = mod.init_params(H, D, rng)
+
+    def run(T):
+        xs = rng.standard_normal((T, D))
+        state = (onp.zeros(H), onp.zeros(H)) if model == "lstm" else (onp.zeros(H),)
+        n = _count_validations(monkeypatch)
+        mod.forward(params, *state, xs)
+        return n[0]
+    assert run(1) == run(20) > 0
+
+
+def test_stencil_evaluations_skip_validation_but_the_first_call_does_not(monkeypatch, rng):
+    from vanishing.checks import oracles
+    from vanishing.models import lstm
+    H, D = 3, 2
+    p, c, x = lstm.init_params(H, D, rng), rng.standard_normal(H), rng.standard_normal(D)
+    n = _count_validations(monkeypatch)
+    oracles.jacobian_fd(lambda h: lstm.step(p, h, c, x)[0], rng.standard_normal(H))
+    one_call = n[0]
+    n[0] = 0
+    lstm.step(p, onp.zeros(H), c, x)
+    assert one_call == n[0] > 0                    # only f(x) itself was validated, not the stencil points
+    with pytest.raises(ValueError, match="c_prev: expected finite values"):
+        oracles.jacobian_fd(lambda h: lstm.step(p, h, c * onp.nan, x)[0], onp.zeros(H))
+
+
+def test_validated_once_still_converts_and_checks_what_is_not_a_float_array():
+    from vanishing.models._validate import as_array, validated_once
+    with validated_once():
+        assert as_array("x", [1, 2]).dtype == onp.float64
+        with pytest.raises(ValueError, match="x: expected finite values"):
+            as_array("x", [1.0, onp.nan])
+        with pytest.raises(ValueError, match="x: expected a real floating-point array"):
+            as_array("x", onp.array(["a"]))
+    with pytest.raises(ValueError, match="x: expected finite values"):
+        as_array("x", onp.array([onp.nan]))        # outside it, a float array is checked again

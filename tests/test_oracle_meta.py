@@ -239,3 +239,66 @@ def test_fd_tolerance_is_capped_and_a_difference_only_a_wide_estimate_forgives_i
             oracles.assert_close_fd(J + np.array([0.0, 1.0]), J, err, "beyond both", scale=2.0)
         assert not isinstance(e.value, oracles.FDInconclusive)
     assert rec.fd_capped == 3 and rec.fd_entries == 6
+
+
+# ---------------------------------------------------------------- FD rounding noise, measured (thorough-profile finding)
+def _saturated_gru():
+    """GRU-STEP-JACOBIAN's thorough-profile case: reset after, W_h = 31, b_h = 1, h = (0, 0.5), x = 0.
+
+    h_t[0] = (1 − z)·n + z·0 with z = σ(16.5): 1 − z = 6.8e-8 is computed with an absolute error of
+    ~eps/2, so f_0 carries a relative error of ~1e-9, not a few ulps of |f_0|. Returns (f, x, exact J),
+    the exact Jacobian by mpmath at 50 digits.
+    """
+    import mpmath
+
+    from vanishing.checks import cases
+    from vanishing.models import gru
+    case = cases.gru_case(H=2, D=1, reset="after", W_h=[31.0] * 12, b_h=[1.0] * 6, h_prev=[0.0, 0.5], x=[0.0])
+    f = lambda u: gru.step(case.params, u, case.x, reset="after")  # noqa: E731
+
+    def exact(i, j):
+        with mpmath.workdps(50):
+            def h_t(t):
+                h = [mpmath.mpf(float(v)) + (t if k == j else 0) for k, v in enumerate(case.h_prev)]
+                a = [31 * (h[0] + h[1]) + 1] * 2                          # every pre-activation (x = 0, W_x = 0)
+                z, r = 1 / (1 + mpmath.exp(-a[i])), 1 / (1 + mpmath.exp(-a[i]))
+                return (1 - z) * mpmath.tanh(r * a[i]) + z * h[i]        # a_n = r⊙(W_hn h + b_hn)
+            return float(mpmath.diff(h_t, 0))
+    return f, case.h_prev, np.array([[exact(i, j) for j in range(2)] for i in range(2)])
+
+
+def test_measured_noise_bounds_the_fd_error_where_the_componentwise_model_did_not(monkeypatch):
+    f, x, J = _saturated_gru()
+    monkeypatch.setattr(oracles, "FD_RETRIES", 4)          # from first step 0.004 scipy converges on entry (0, 1)
+    # The former estimate: the rounding of f_i modelled as 8 ulps of |f_i| (no measured noise), and the
+    # stencil's weights taken to sum to 2 (scipy's order-8 stencil: 13.5).
+    with monkeypatch.context() as m:
+        m.setattr(oracles, "measured_noise", lambda f, x, f0, v: np.zeros_like(f0))
+        m.setattr(oracles, "_STENCIL_WEIGHTS", 2.0)
+        m.setattr(oracles, "_ROUNDING_FACTOR", 16.0)
+        Jd_old, err_old = oracles.jacobian_fd(f, x)
+    actual_old = abs(Jd_old[0, 1] - J[0, 1])
+    assert actual_old > tolerances.FD_SAFETY * err_old[0, 1], (actual_old, err_old[0, 1])   # 1.5e-12 against 10 x 9.4e-15
+    # Measured: σ of f_0 is ~1e-16 (eps/2 of 1 − z), not ~1e-23 (ulps of 6.8e-8), and the estimate now bounds the error.
+    sigma = oracles.measured_noise(f, x, np.ravel(f(x)), np.array([0.0, 1.0]))     # along column 1's stencil
+    assert sigma[0] > 1e4 * np.finfo(float).eps * abs(f(x)[0])
+    Jd, err = oracles.jacobian_fd(f, x)
+    assert np.all(np.abs(Jd - J) <= err), (np.abs(Jd - J), err)                  # (0, 1): 3.8e-14 within 4.4e-13
+
+
+def test_the_saturated_gru_step_passes_all_three_oracles_with_the_default_retries():
+    from vanishing.models import gru
+    f, x, J = _saturated_gru()
+    p = {"W_x": np.zeros((6, 1)), "W_h": np.full((6, 2), 31.0), "b_x": np.zeros(6), "b_h": np.ones(6)}
+    Jr = oracles.check_jacobian(f, x, closed_form=gru.step_jacobian(p, x, np.zeros(1), reset="after"))
+    np.testing.assert_allclose(Jr, J, rtol=1e-14, atol=1e-20)
+
+
+def test_measured_noise_sees_no_noise_in_an_exact_function_and_ulps_in_a_rounded_one():
+    x = np.array([0.3, -1.2, 2.0])
+    lin = lambda u: np.array([2.0 * u[0], 4.0 * u[1] - u[2]])      # noqa: E731  one rounding at most: noise ≤ ulps of |f|
+    s = oracles.measured_noise(lin, x, lin(x), np.array([0.7, 1.0, 0.9]))
+    assert np.all(s <= np.finfo(float).eps * np.abs(lin(x)))
+    cancel = lambda u: np.array([(1e8 + u[0]) - 1e8])               # noqa: E731  noise ~ eps·1e8, far above ulps of |f|
+    s = oracles.measured_noise(cancel, x, cancel(x), np.array([1.0, 0.0, 0.0]))
+    assert 1e-10 < s[0] < 1e-7

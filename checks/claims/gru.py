@@ -85,6 +85,9 @@ def _(c, s):
     # reset before, H = D = 1, W_hr = W_hn = 1, b_hn = 1, h = 0.5: the two conventions' ∂a_n/∂h differ by b_hn·σ'(a_r)·W_hr
     # (the after-formula's diag(W_hn h + b_hn) against the before-formula's W_hn diag(h)), so using one formula for both shows
     @example(case=cases.gru_case(reset="before", W_h=[1.0, 0.0, 1.0], b_h=[0.0, 0.0, 1.0], h_prev=[0.5]))
+    # thorough profile, seed 1: z = σ(16.5), so h_t[0] = (1 − z)·n = 6.8e-8 carries the rounding of 1 − z (~1e-16 absolute):
+    # FD needs the measured noise of f, not ulps of |f| (checks/tolerances.py, FD rounding noise)
+    @example(case=cases.gru_case(H=2, reset="after", W_h=[31.0] * 12, b_h=[1.0] * 6, h_prev=[0.0, 0.5]))
     def step_jacobian_three_oracles(case):
         p, r = case.params, case.reset
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.x, reset=r), case.h_prev,
