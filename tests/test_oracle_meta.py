@@ -302,3 +302,26 @@ def test_measured_noise_sees_no_noise_in_an_exact_function_and_ulps_in_a_rounded
     cancel = lambda u: np.array([(1e8 + u[0]) - 1e8])               # noqa: E731  noise ~ eps·1e8, far above ulps of |f|
     s = oracles.measured_noise(cancel, x, cancel(x), np.array([1.0, 0.0, 0.0]))
     assert 1e-10 < s[0] < 1e-7
+
+
+def test_fd_does_not_trust_two_coarse_iterates_that_agree_by_coincidence():
+    """Found by the flakiness runs (pytest, dev profile, --hypothesis-seed=1127705287): for this 4-step tanh
+    recursion the order-8 iterates at h = 0.25 and 0.125 agree to 1.3e-9 while both are 3.5e-8 off, and the
+    old best-iterate rule returned that entry with an estimate 28x too small. A change is now believed only
+    against the one before it (oracles._History)."""
+    import autograd
+    from vanishing.checks import cases
+    W = np.array([[-0.6920168674994832, -0.36999463233702123, -2.083857121242],
+                  [-0.11812604275223165, -0.5576022973001236, 0.4015011297459841],
+                  [0.8259292432872356, 1.2496469732966726, 1.2496191647996069]])
+    a0 = np.array([0.0, 0.0, -0.2872792803785531])
+    cs = np.array([[-2.827736969825249, 0.0, 0.0], [0.3333333333333333, 0.0, 0.0],
+                   [0.0, -2.4217623493661007, 0.2872988239366272], [0.0, 0.0, 0.0]])
+
+    def net_t(a):
+        for c_ in cs:
+            a = cases.pascanu_step(W, np.eye(3), np.zeros(3), a, c_, "tanh")
+        return a
+    exact = autograd.jacobian(net_t)(a0)          # = mpmath's 0.486796922291701137... at (2, 2), to 17 digits
+    J, err = oracles.jacobian_fd(net_t, a0)
+    assert np.all(np.abs(J - exact) <= err), (np.abs(J - exact)[2, 2], err[2, 2])
