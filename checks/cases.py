@@ -111,8 +111,13 @@ def with_norm(n, norms):
     """(n, n) matrices of many structures (dense, orthogonal, non-normal, ill-conditioned, nilpotent,
     strictly upper) rescaled to spectral norm drawn from ``norms``; the zero matrix stays zero."""
     def make(W, s):
-        w = opnorm(W)
-        return W * (s / w) if w > 0 else W
+        # normalised by max|W| first: a direction drawn with subnormal entries (‖W‖ ~ 1e-310) would make s/‖W‖
+        # overflow to inf (found by the thorough profile: RNN-STEP-NORM-EQUALITY drew W = [[inf]])
+        m = float(np.max(np.abs(W))) if W.size else 0.0
+        if m == 0.0:
+            return W
+        W = W / m
+        return W * (s / opnorm(W))
     return st.builds(make, _directions(n), norms)
 
 
