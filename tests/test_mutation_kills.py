@@ -85,3 +85,47 @@ def test_lstm_forward_names_a_bad_initial_cell_state():
     p = lstm.init_params(2, 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"^c0: "):
         lstm.forward(p, np.zeros(2), np.zeros(3), np.zeros((2, 1)))
+
+
+# ---- survivors of the second sample (seed 29, docs/MUTATION.md §4)
+def test_every_name_in_a_models_or_checks_all_exists():
+    # survivor models/deepnet.py:9 put "FORWARD" in __all__: `from vanishing.models.deepnet import *` then fails
+    import importlib
+    import pkgutil
+
+    import vanishing.checks
+    import vanishing.models
+    for pkg in (vanishing.models, vanishing.checks):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+            missing = [n for n in getattr(mod, "__all__", ()) if not hasattr(mod, n)]
+            assert not missing, f"{mod.__name__}.__all__ names what it does not define: {missing}"
+
+
+def test_gru_gates_default_to_reset_after():
+    # survivor models/gru.py:227 changed gates()' default reset to an invalid string
+    from vanishing.models import gru
+    p = gru.init_params(3, 2, np.random.default_rng(0))
+    h, x = np.full(3, 0.3), np.array([0.5, -1.0])
+    assert np.array_equal(gru.gates(p, h, x)["h"], gru.gates(p, h, x, reset="after")["h"])
+
+
+def test_a_bad_canonical_parameter_set_is_named_params():
+    # survivor models/layouts.py:175 renamed the argument the error names
+    with pytest.raises(ValueError, match=r"^params: expected keys"):
+        layouts.to_torch("rnn", {"W_hh": np.eye(2), "W_xh": np.ones((2, 1))})
+
+
+def test_a_missing_key_is_named_while_differentiating_through_the_parameters():
+    # survivor models/_validate.py:140: with autograd's DictBox (gradients w.r.t. params) a missing key raised TypeError
+    import autograd
+    from vanishing.models import rnn
+    with pytest.raises(ValueError, match=r"^params: expected keys \['W_hh', 'W_xh', 'b'\]; missing \['b'\], unexpected \[\]$"):
+        autograd.grad(lambda p: np.sum(rnn.step(p, np.zeros(2), np.ones(1))))({"W_hh": np.eye(2), "W_xh": np.ones((2, 1))})
+
+
+def test_tolerance_reasons_and_messages_are_stated():
+    # survivors checks/tolerances.py:241 (the message of relative()) and :264 (returned_norm's reason dropped)
+    with pytest.raises(ValueError, match=r"^tolerances\.relative: why must say which claim is about relative accuracy$"):
+        tolerances.relative("  ")
+    assert "underflow floor sqrt(N·tiny)" in tolerances.returned_norm(np.float64, 4).reason
