@@ -76,3 +76,12 @@ def pytest_collection_modifyitems(config, items):
 def pytest_report_header(config):
     if not _slow_tier_asked_for(config):
         return f"vanishing: {SLOW_TIER}"
+
+
+def pytest_configure(config):
+    """Under ``-n``, xdist distributes by work stealing unless ``--dist`` is given: its default ``load`` hands out
+    fixed chunks, and a chunk of long claim checks kept one worker busy 40-70 s after the other had finished
+    (docs/BENCHMARKS.md). Set here, not in ``addopts``, so that a plain ``pytest`` without xdist still runs."""
+    given = any(str(a).startswith(("--dist", "-d")) for a in config.invocation_params.args)
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", None) == "load" and not given:
+        config.option.dist = "worksteal"
