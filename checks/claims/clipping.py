@@ -237,6 +237,9 @@ def _(c, s):
     @given(case=cases.norm_cases(), eps=st.sampled_from(cases.EPSILONS))
     @example(case=([np.array([5.0])], 1e-3), eps=cases.TORCH_EPS)
     @example(case=([np.array([1.0, 7.0])], 1.0), eps=0.0)
+    # ‖g‖ = 0.5 below max_norm: g must not move (the min(1, ·) plant was caught only by a lucky draw; flakiness run,
+    # dev profile, --hypothesis-seed=1213537036)
+    @example(case=([np.array([0.3, -0.4])], 1.0), eps=0.0)
     def second_pass(case, eps):
         gs, mx = case
         out1, n = s.clip(gs, mx, eps=eps)
