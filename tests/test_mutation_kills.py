@@ -119,9 +119,10 @@ def test_a_bad_canonical_parameter_set_is_named_params():
 def test_a_missing_key_is_named_while_differentiating_through_the_parameters():
     # survivor models/_validate.py:140: with autograd's DictBox (gradients w.r.t. params) a missing key raised TypeError
     import autograd
-    from vanishing.models import rnn
+    from vanishing.models._validate import check_params
+    shapes = {"W_hh": (2, 2), "W_xh": (2, 1), "b": (2,)}
     with pytest.raises(ValueError, match=r"^params: expected keys \['W_hh', 'W_xh', 'b'\]; missing \['b'\], unexpected \[\]$"):
-        autograd.grad(lambda p: np.sum(rnn.step(p, np.zeros(2), np.ones(1))))({"W_hh": np.eye(2), "W_xh": np.ones((2, 1))})
+        autograd.grad(lambda p: np.sum(check_params("params", p, shapes)["W_hh"]))({"W_hh": np.eye(2), "W_xh": np.ones((2, 1))})
 
 
 def test_tolerance_reasons_and_messages_are_stated():
