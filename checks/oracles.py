@@ -483,7 +483,7 @@ class _History:
             self.prev, self.trusted = np.full_like(df, np.nan), np.zeros(df.shape, dtype=bool)
             return
         trusted = np.isfinite(self.prev)
-        est = np.where(trusted, np.maximum(err, np.where(trusted, self.prev, 0.0) / 255.0), err)
+        est = np.where(trusted, np.maximum(err, self.prev / 255.0), err)
         ok = np.isfinite(est) & np.isfinite(df)
         better = ok & ((trusted & ~self.trusted) | ((trusted == self.trusted) & (est < self.err)))
         self.df = np.where(better, df + (df - self.cur) / 255.0, self.df)
