@@ -386,14 +386,21 @@ def measured_noise(f, x, f0, v):
     small enough that the smooth part of f contributes nothing to 6th differences, large enough that
     the intermediate values move by many ulps per point. Noise of standard deviation σ has
     E[(Δᵏf)²] = σ²·(2k)!/(k!)², so σ_i = sqrt(γ₆·mean((Δ⁶f_i)²)), γ₆ = (6!)²/12! (Moré & Wild 2011).
-    Returns σ, shape of f0.
+    Then again at NOISE_COARSE times that spacing, where the rounding of a saturated gate shows: it moves
+    f in stairs far wider than the first probe (tolerances, "noise in stairs"). There the smooth part's
+    6th difference, nearly constant along the probe, is taken out by using the variance of the sixth
+    differences instead of their mean square. Returns the larger σ of the two, shape of f0.
     """
     x = np.asarray(x, dtype=np.float64)
-    with validated_once():                                          # f(x) was validated (f0)
-        F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * tolerances.NOISE_STEP * v), dtype=np.float64))
-                             for k in range(1, tolerances.NOISE_POINTS + 1)])
-    d6 = np.diff(F, n=6, axis=0)
-    return np.sqrt(tolerances.NOISE_GAMMA6 * np.mean(d6 * d6, axis=0))
+    sigma = []
+    for spacing in (tolerances.NOISE_STEP, tolerances.NOISE_STEP * tolerances.NOISE_COARSE):
+        with validated_once():                                      # f(x) was validated (f0)
+            F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * spacing * v), dtype=np.float64))
+                                 for k in range(1, tolerances.NOISE_POINTS + 1)])
+        d6 = np.diff(F, n=6, axis=0)
+        sq = np.var(d6, axis=0, ddof=1) if sigma else np.mean(d6 * d6, axis=0)
+        sigma.append(np.sqrt(tolerances.NOISE_GAMMA6 * sq))
+    return np.maximum(*sigma)
 
 
 def _jacobian_noise(f, x, f0):
@@ -402,7 +409,7 @@ def _jacobian_noise(f, x, f0):
     The entries of the direction are drawn from [0.5, 1] (a fixed seed) times max(1, |x_j|): every
     coordinate moves, each by a different amount, so every path through f is exercised (along
     (1, −1) a layer with equal weights would not change at all, and show no noise). One direction for
-    all the columns: NOISE_POINTS evaluations per Jacobian, not per column.
+    all the columns: 2·NOISE_POINTS evaluations per Jacobian, not per column.
     """
     v = np.random.default_rng(0).uniform(0.5, 1.0, np.shape(x)) * np.maximum(1.0, np.abs(x))
     return tolerances.fd_noise(f0, measured_noise(f, x, f0, v))
@@ -563,7 +570,7 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     J, err = np.zeros((m, n)), np.zeros((m, n))
     rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
     noise = _jacobian_noise(f, x, f0)
-    nfev, retried, status = 1 + tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
+    nfev, retried, status = 1 + 2 * tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
         if rows.size == 0:
@@ -622,7 +629,7 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
         if status == 0:
             break
     if stats is not None:
-        stats.update(nfev=calls[0] + 1 + tolerances.NOISE_POINTS, retried=k)
+        stats.update(nfev=calls[0] + 1 + 2 * tolerances.NOISE_POINTS, retried=k)
     if status != 0:
         raise _unconverged("directional_fd", [()], [status], steps)
     return nv * df, nv * (error + rounding)

@@ -26,6 +26,7 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
+import hypothesis.core
 from hypothesis import HealthCheck, settings
 
 __all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "resolve", "shrink_budget", "pin_local_constants"]
@@ -139,7 +140,9 @@ def resolve(profile=None, seed=None):
     ``profile`` defaults to :data:`DEFAULT_PROFILE`; any profile registered with Hypothesis
     is accepted (ours are registered first). A derandomized profile returns seed ``None``
     and refuses an explicit one (it would have no effect); any other profile returns the
-    given seed, or a fresh random 32-bit seed so that the run can be reproduced.
+    given seed; else the seed Hypothesis was told to use for the whole process (``pytest
+    --hypothesis-seed=S`` sets it), so that the command a pytest session prints reproduces the
+    claims it ran; else a fresh random 32-bit seed, recorded so that the run can be reproduced.
     Raises :class:`ProfileError` with a one-line message.
     """
     register()
@@ -154,7 +157,8 @@ def resolve(profile=None, seed=None):
                                "use the profile dev or thorough to run with a seed")
         return name, None
     if seed is None:
-        seed = random.SystemRandom().getrandbits(32)
+        forced = getattr(hypothesis.core, "global_force_seed", None)
+        seed = forced if isinstance(forced, int) else random.SystemRandom().getrandbits(32)
     return name, int(seed)
 
 

@@ -50,7 +50,18 @@ Tolerances are derived, never tuned to make a check pass:
   result settles from the default steps, with an estimate of 4.4e-13 against an actual error of
   3.8e-14 (tests/test_oracle_meta.py). The second case the thorough profile then found (z = σ(24.7),
   an entry of −6.4e-10) was inconclusive before; now its estimate is 3.4e-13 against an actual
-  error of 2.7e-15. The cost is NOISE_POINTS evaluations per Jacobian or directional derivative.
+  error of 2.7e-15.
+
+  *Noise in stairs* (flakiness run, GRU-STEP-JACOBIAN, dev profile, 4 of 400 seeds). Where a gate
+  saturates, z = σ(28.8) = 1 − 3.1e-13, z moves by one ulp of 1 only every 1.1e-5 of h, so
+  (1 − z)·n moves as a staircase of 2.2e-16 steps 1.1e-5 apart. Twelve points 6.2e-7 apart sit on one
+  stair and show no noise (σ = 9e-23), while the stencil's steps (2e-5 to 0.5) cross many stairs: the
+  estimate was 3.7e-17 against an actual error of 6.2e-14, or scipy's iterates jumped and the entry was
+  left inconclusive. So the noise is measured a second time, NOISE_COARSE = 64 times wider (about the
+  finest step the stencil reaches), where the stairs look like noise. At that spacing the smooth part of
+  f no longer vanishes from the 6th differences, but it is nearly the same in all seven of them, so
+  the variance of the differences, not their mean square, gives σ there. σ is the larger of the two.
+  The cost is 2·NOISE_POINTS evaluations per Jacobian or directional derivative.
 * A per-claim override must go through :func:`override`, which demands a reason.
 
 Like JAX's public_test_util, values and gradients have separate tables, and the
@@ -63,7 +74,7 @@ import numpy as np
 
 __all__ = ["Tol", "analytic", "fd", "fd_noise", "value", "gradient", "override", "ulps", "tiny", "forward_error",
            "returned_norm", "scale_factor", "plus", "chain", "exact", "relative", "FD_SAFETY", "FD_CAP_RTOL",
-           "NOISE_STEP", "NOISE_POINTS", "NOISE_SIGMAS"]
+           "NOISE_STEP", "NOISE_POINTS", "NOISE_SIGMAS", "NOISE_COARSE"]
 
 #: Multiplier on the finite-difference error estimate (see module docstring).
 FD_SAFETY = 10.0
@@ -83,6 +94,9 @@ NOISE_STEP = 0.6180339887498949e-6
 NOISE_POINTS = 12
 NOISE_GAMMA6 = 518400.0 / 479001600.0      # (6!)² / 12!
 NOISE_SIGMAS = 4.0
+#: The second probe's spacing, in NOISE_STEPs (module docstring, "noise in stairs"): 64 × 6.2e-7 = 4e-5 times
+#: [0.5, 1]·max(1, |x_j|) per point, about the finest step scipy's stencil reaches (0.02/2^9).
+NOISE_COARSE = 64.0
 _NOISE_ULPS = 8.0
 
 #: Relative error allowed between two analytic computations, in units of eps.

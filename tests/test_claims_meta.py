@@ -34,7 +34,7 @@ def test_check_docstring_opens_with_the_claim_id(claim_id):
 def test_planted_violation_is_caught(claim_id, plant):
     over = CHECKS[claim_id].plants[plant]
     out = runner.run_claim(CATALOGUE[claim_id], overrides=over, shrink=False, stop_early=True, evidence=False)  # evidence: tests/test_evidence.py
-    assert not out.consistent, f"{claim_id}: the check did not notice the plant {plant!r} (observed {out.observed})"
+    assert not out.consistent, f"{claim_id}: the check did not notice the plant {plant!r} (observed {out.observed}; {out.reproduce})"
     assert not any(p.observed == "error" for p in out.properties), \
         f"{claim_id}: plant {plant!r} crashed the check instead of failing it: {[p.message for p in out.properties if p.observed == 'error']}"
 

@@ -325,3 +325,34 @@ def test_fd_does_not_trust_two_coarse_iterates_that_agree_by_coincidence():
     exact = autograd.jacobian(net_t)(a0)          # = mpmath's 0.486796922291701137... at (2, 2), to 17 digits
     J, err = oracles.jacobian_fd(net_t, a0)
     assert np.all(np.abs(J - exact) <= err), (np.abs(J - exact)[2, 2], err[2, 2])
+
+
+def test_fd_estimate_bounds_the_error_where_a_saturated_gate_makes_f_a_staircase():
+    """Found by the flakiness runs: GRU-STEP-JACOBIAN, dev profile, 4 of 400 seeds (169: this case; 192, 197 and 329:
+    FDInconclusive on the same kind of entry). z₁ = σ(28.8) = 1 − 3.1e-13, so h_t[1] = (1 − z₁)·n₁ + z₁·h₁ carries
+    the rounding of z₁ (an ulp of 1, 1.1e-16) and moves as a staircase in h₀: one jump of 2.2e-16 every 1.1e-5.
+    The noise probe's 12 points 6e-7 apart sit on one stair (σ = 9e-23), while the stencil's steps (1e-3 to
+    2e-2) cross many: FD returned −1.36424e-11 with an estimate of 3.7e-17, against the truth −1.37048e-11
+    (mpmath, 60 digits; autograd and the closed form agree to 15 digits), an error 1,700 times the estimate.
+    The second, 64 times wider probe (tolerances.NOISE_COARSE) sees the stairs.
+    """
+    from vanishing.models import gru
+    p = {"b_h": [-1.1754943508222875e-38, 14.348062990780917, 1.4263580904378271e-120, -2.220446049250313e-16,
+                 -2.2250738585072014e-308, -0.3333333333333333],
+         "W_x": [[59.99999999999999], [3.326199343129336e-106], [43.02062573894405], [-44.756891602465906],
+                 [3.9998321076873893], [-11.029796372418708]],
+         "b_x": [9.956855826616278e-258, 9.956855826616278e-258, -41.35195085626401, 9.956855826616278e-258,
+                 1.298595686780341e-80, 9.956855826616278e-258],
+         "W_h": [[-1.1783280476748652e-302, 10.04365622340849], [-13.155956428494186, 8.20157187889184],
+                 [45.51044085034539, -47.84596622406772], [45.71360205937464, -25.21401119721481],
+                 [17.240028854878446, 7.571664824410803], [0.3333333333333333, -0.3430123166059431]]}
+    p = {k: np.array(v) for k, v in p.items()}
+    h, x = np.array([-1.401298464324817e-45, -4.261467361627111e-119]), np.array([-0.6442732809044385])
+    f = lambda u: gru.step(p, u, x, reset="after")          # noqa: E731
+    truth = -1.3704783798699725e-11                         # ∂h_t[1]/∂h_(t−1)[0], mpmath at 60 digits
+    J, err = oracles.jacobian_fd(f, h)
+    assert abs(J[1, 0] - truth) <= err[1, 0], (J[1, 0], truth, err[1, 0])
+    with pytest.MonkeyPatch.context() as m:          # the one-probe estimate, as before: the trap is live
+        m.setattr(tolerances, "NOISE_COARSE", 1.0)
+        J_old, err_old = oracles.jacobian_fd(f, h)
+    assert abs(J_old[1, 0] - truth) > 100 * err_old[1, 0], (J_old[1, 0], err_old[1, 0])

@@ -1,4 +1,5 @@
 """profiles.resolve: the one rule every entry point follows for the profile and the seed."""
+import hypothesis.core
 import pytest
 from hypothesis import settings
 
@@ -11,10 +12,20 @@ def test_the_default_is_derandomized_and_refuses_a_seed():
         profiles.resolve("ci", 5)
 
 
-def test_a_randomized_profile_keeps_a_given_seed_or_draws_one():
+def test_a_randomized_profile_keeps_a_given_seed_or_draws_one(monkeypatch):
+    monkeypatch.setattr(hypothesis.core, "global_force_seed", None)     # as without --hypothesis-seed
     assert profiles.resolve("dev", 7) == ("dev", 7)
     name, seed = profiles.resolve("thorough", None)
     assert name == "thorough" and isinstance(seed, int) and 0 <= seed < 2**32
+
+
+def test_pytests_hypothesis_seed_is_the_claims_seed(monkeypatch):
+    """`pytest --hypothesis-profile dev --hypothesis-seed=S` runs the claims with seed S: the command pytest prints
+    reproduces them (a flakiness run's claim failure could not be, when each claim drew a seed of its own)."""
+    monkeypatch.setattr(hypothesis.core, "global_force_seed", 546385127)
+    assert profiles.resolve("dev", None) == ("dev", 546385127)
+    assert profiles.resolve("dev", 7) == ("dev", 7)                     # an explicit seed still wins
+    assert profiles.resolve("ci", None) == ("ci", None)                 # derandomized: no seed at all
 
 
 def test_an_unknown_profile_names_the_known_ones():
