@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(cmd):
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    tail = (r.stdout + r.stderr).strip().splitlines()[-15:]
-    return {"cmd": " ".join(cmd), "exit": r.returncode, "seconds": round(time.perf_counter() - t0, 1), "tail": tail}
+    lines = (r.stdout + r.stderr).strip().splitlines()
+    # every failure's own reproduce line (claim, profile, seed) and pytest's summary lines, then the tail
+    keep = [ln.strip() for ln in lines if "reproduce:" in ln or ln.startswith(("FAILED", "ERROR"))]
+    return {"cmd": " ".join(cmd), "exit": r.returncode, "seconds": round(time.perf_counter() - t0, 1),
+            "reproduce": keep[:50], "tail": lines[-15:]}
 
 
 def main(argv=None):
@@ -61,7 +64,7 @@ def main(argv=None):
     bad = [r for r in runs if r["exit"] != 0]
     print(f"\n{len(runs) - len(bad)} of {len(runs)} runs clean")
     for r in bad:
-        print(f"\nUNEXPECTED (exit {r['exit']}): {r['cmd']}\n  " + "\n  ".join(r["tail"]))
+        print(f"\nUNEXPECTED (exit {r['exit']}): {r['cmd']}\n  " + "\n  ".join(r["reproduce"] + ["..."] + r["tail"]))
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": runs, "clean": len(runs) - len(bad)}, indent=2) + "\n")
     return 1 if bad else 0
