@@ -261,8 +261,8 @@ def run_one(repo, path, src, timeout, profile):
             failed = [ln for ln in r.stdout.splitlines() if ln.startswith("FAILED")]
             tail = failed[0][:200] if failed else tail
         elif how == "breaks the import":
-            err = [ln for ln in r.stdout.splitlines() if ln.startswith("E   ")]
-            tail = "breaks the import: " + (err[-1][4:].strip() if err else tail)[:180]
+            err = [ln for ln in (r.stdout + "\n" + r.stderr).splitlines() if ln.startswith("E   ")]   # the first is the cause
+            tail = "breaks the import: " + (err[0][4:].strip() if err else tail)[:180]
     return status, tail, time.monotonic() - t0
 
 
