@@ -130,3 +130,64 @@ def test_tolerance_reasons_and_messages_are_stated():
     with pytest.raises(ValueError, match=r"^tolerances\.relative: why must say which claim is about relative accuracy$"):
         tolerances.relative("  ")
     assert "underflow floor sqrt(N·tiny)" in tolerances.returned_norm(np.float64, 4).reason
+
+
+# ---- survivors of the third sample (seed 41, docs/MUTATION.md §4c)
+def test_the_fd_noise_constant_is_one_over_the_variance_gain_of_a_sixth_difference():
+    # survivor checks/tolerances.py:54 (518401 for 518400): the sixth difference Δ⁶ε of iid noise of variance σ² has
+    # variance σ²·Σ_k C(6,k)² = σ²·C(12,6) (Vandermonde), so the unbiased estimate of σ² is mean((Δ⁶)²)/C(12,6),
+    # which the module writes as (6!)²/12!: both are the correctly rounded 1/924
+    import math
+    assert sum(math.comb(6, k) ** 2 for k in range(7)) == math.comb(12, 6) == 924
+    assert tolerances.NOISE_GAMMA6 == math.factorial(6) ** 2 / math.factorial(12) == 1 / math.comb(12, 6)
+
+
+def test_an_unconverged_fd_entry_is_named_with_scipys_status_in_words():
+    # survivor checks/oracles.py:890 keyed "maximum iterations reached" by +2: scipy's -2 was then shown as "status -2"
+    e = oracles._unconverged("J", [(0, 1), (2, 0), (1, 1)], [-1, -2, -3], [0.5, 0.1])
+    assert isinstance(e, oracles.FDInconclusive)
+    assert ("(0, 1): error estimate increased, (2, 0): maximum iterations reached, (1, 1): non-finite value;"
+            in str(e)), str(e)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_to_torch_checks_the_second_bias_of_a_two_bias_set(kind):
+    # survivor models/layouts.py:245 dropped b_h's shape check: a b_h of the wrong size became bias_hh as it was
+    n = {"rnn": 1, "lstm": 4}[kind] * 2
+    W = ({"W_hh": np.eye(2), "W_xh": np.ones((2, 1))} if kind == "rnn" else {"W_h": np.ones((n, 2)), "W_x": np.ones((n, 1))})
+    assert layouts.to_torch(kind, {**W, "b_x": np.ones(n), "b_h": np.full(n, 2.0)})["bias_hh"].tolist() == [2.0] * n
+    with pytest.raises(ValueError, match=rf"^params\['b_h'\]: expected shape \({n},\), got shape \({n + 1},\)$"):
+        layouts.to_torch(kind, {**W, "b_x": np.ones(n), "b_h": np.ones(n + 1)})
+
+
+@pytest.mark.parametrize("fn", ["step", "step_jacobian"])
+def test_rnn_step_names_a_bad_input(fn):
+    # survivor models/rnn.py:101 upper-cased the name of x in the error of step and step_jacobian
+    from vanishing.models import rnn
+    p = rnn.init_params(2, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^x: expected shape \(3,\), got shape \(2,\)$"):
+        getattr(rnn, fn)(p, np.zeros(2), np.zeros(2))
+
+
+def test_an_override_replaces_the_bounds_it_is_given_and_keeps_the_others():
+    # survivor checks/tolerances.py:341 dropped an override's atol (the base tolerance's was kept)
+    base = tolerances.Tol(rtol=1e-12, atol=1e-14, reason="base")
+    t = tolerances.override(base, "a stated reason", atol=1e-9)
+    assert (t.rtol, t.atol, t.reason) == (1e-12, 1e-9, "override: a stated reason")
+    t = tolerances.override(base, "a stated reason", rtol=1e-6)
+    assert (t.rtol, t.atol) == (1e-6, 1e-14)
+    t = tolerances.override(base, "a stated reason", rtol=0.0, atol=0.0)      # 0 is a value, not "not given"
+    assert (t.rtol, t.atol) == (0.0, 0.0)
+
+
+def test_a_claims_margin_names_the_first_input_that_reached_its_worst_ratio():
+    # survivor checks/oracles.py:117 (ratio >= margin for >): on a tie the margin moved to the later input. Ties are
+    # common (a bound met with equality, at every saturated draw); Hypothesis runs the explicit @examples first, so
+    # the first input reaching the worst ratio is the stable, reproducible one to name
+    rec = oracles.Recorder()
+    rec.note_bound("first", 1.0, 4.0, 0.25)
+    rec.note_bound("second", 2.0, 8.0, 0.25)
+    rec.note_bound("smaller", 1.0, 8.0, 0.125)
+    assert (rec.bounds, rec.margin_label, rec.margin_value, rec.margin_bound) == (3, "first", 1.0, 4.0)
+    rec.note_bound("worse", 3.0, 6.0, 0.5)
+    assert rec.margin()["label"] == "worse" and rec.margin()["worst_ratio"] == 0.5
