@@ -168,7 +168,7 @@ def scratch(base):
 
 def _imports_its_own_files(repo):
     probe = subprocess.run([sys.executable, "-c", "import vanishing.models.rnn as m, vanishing.checks.oracles as o; print(m.__file__, o.__file__)"],
-                           cwd=repo, env=_env(repo), capture_output=True, text=True)
+                           cwd=repo, env=_env(repo), capture_output=True, text=True, check=False)
     files = probe.stdout.split()
     return probe.returncode == 0 and len(files) == 2 and all(Path(f).resolve().is_relative_to(repo.resolve()) for f in files)
 
@@ -178,7 +178,7 @@ def _env(repo):
 
 
 # pytest's short traceback frames ("vanishing/models/x.py:12: in <module>") and Python's ('File "…/x.py", line 12')
-_FRAME = re.compile(r'^(?:\s*File "(?P<py>[^"]+\.py)", line \d+|(?P<pt>\S+\.py):\d+: in )', re.M)
+_FRAME = re.compile(r'^(?:\s*File "(?P<py>[^"]+\.py)", line \d+|(?P<pt>\S+\.py):\d+: in )', re.MULTILINE)
 # pytest's signs that importing failed (a test module's collection, or conftest before any test), as opposed to a
 # usage error such as "file or directory not found"
 _IMPORT_FAILED = ("ERROR collecting ", "ImportError while loading conftest", "ImportError while importing test module")
@@ -243,13 +243,13 @@ def run_one(repo, path, src, timeout, profile):
             pyc.unlink()
         c = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                             f"--hypothesis-profile={profile}", "-m", "not slow", *sel], cwd=repo, env=env, capture_output=True,
-                           text=True, timeout=timeout)
+                           text=True, timeout=timeout, check=False)
         return c.returncode == 0 and _imports_its_own_files(repo)
 
     t0 = time.monotonic()
     r = None
     try:
-        r = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         status, tail = "timeout", f"over {timeout}s"
     finally:
