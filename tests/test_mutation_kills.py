@@ -178,6 +178,8 @@ def test_an_override_replaces_the_bounds_it_is_given_and_keeps_the_others():
     assert (t.rtol, t.atol) == (1e-6, 1e-14)
     t = tolerances.override(base, "a stated reason", rtol=0.0, atol=0.0)      # 0 is a value, not "not given"
     assert (t.rtol, t.atol) == (0.0, 0.0)
+    # chain() is such an override (relative only): with the mutant it kept analytic()'s absolute floor of 5.7e-14
+    assert tolerances.chain(3, "three factors").atol == 0.0
 
 
 def test_a_claims_margin_names_the_first_input_that_reached_its_worst_ratio():
