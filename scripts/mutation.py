@@ -241,9 +241,12 @@ def run_one(repo, path, src, timeout, profile):
     def clean_collects():      # called with the mutant taken out again (below, after ``finally``)
         for pyc in (target.parent / "__pycache__").glob(target.stem + ".*.pyc"):
             pyc.unlink()
-        c = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                            f"--hypothesis-profile={profile}", "-m", "not slow", *sel], cwd=repo, env=env, capture_output=True,
-                           text=True, timeout=timeout, check=False)
+        try:
+            c = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                f"--hypothesis-profile={profile}", "-m", "not slow", *sel], cwd=repo, env=env, capture_output=True,
+                               text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return False
         return c.returncode == 0 and _imports_its_own_files(repo)
 
     t0 = time.monotonic()
