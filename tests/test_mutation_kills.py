@@ -193,3 +193,85 @@ def test_a_claims_margin_names_the_first_input_that_reached_its_worst_ratio():
     assert (rec.bounds, rec.margin_label, rec.margin_value, rec.margin_bound) == (3, "first", 1.0, 4.0)
     rec.note_bound("worse", 3.0, 6.0, 0.5)
     assert rec.margin()["label"] == "worse" and rec.margin()["worst_ratio"] == 0.5
+
+
+# ---- survivors of the fourth sample (seed 53, docs/MUTATION.md §4d)
+@pytest.mark.parametrize("kind", ["gru", "lstm", "layouts-gru", "layouts-lstm"])
+@pytest.mark.parametrize("bad", ["W_h", "W_x"])
+def test_a_weight_matrix_that_is_not_2d_is_named_by_its_key(kind, bad):
+    # survivors models/gru.py:64 and models/lstm.py:97 changed the name in the error of the first pass that reads H
+    # and D from W_h and W_x; the same pass in layouts._canonical is checked alongside
+    import importlib
+    H, D = 2, 3
+    n = {"gru": 3, "lstm": 4}[kind.removeprefix("layouts-")] * H
+    p = {"W_h": np.ones((n, H)), "W_x": np.ones((n, D))}
+    p.update({"b_x": np.zeros(n), "b_h": np.zeros(n)} if kind.endswith("gru") else {"b": np.zeros(n)})
+    p[bad] = np.ones(n)
+    with pytest.raises(ValueError, match=rf"^params\['{bad}'\]: expected 2 dimension\(s\), got shape \({n},\)$"):
+        if kind.startswith("layouts-"):
+            layouts.to_torch(kind.removeprefix("layouts-"), p)
+        else:
+            importlib.import_module(f"vanishing.models.{kind}").step(p, *([np.zeros(H)] * (2 if kind == "lstm" else 1)), np.zeros(D))
+
+
+def test_check_params_finite_false_accepts_non_finite_values_also_while_differentiating():
+    # survivor models/_validate.py:157 dropped finite=finite on autograd's DictBox path: finite=False (documented as
+    # "checks only keys, dtypes and shapes") then rejected an inf. No public model reaches that path (rnn unboxes
+    # params before its finite=False pass), so the helper's contract is tested directly
+    import autograd
+    from vanishing.models._validate import check_params
+    shapes = {"W": (2, 2), "b": (2,)}
+    p = {"W": np.array([[np.inf, 0.0], [0.0, 1.0]]), "b": np.zeros(2)}
+    g = autograd.grad(lambda q: np.sum(check_params("params", q, shapes, finite=False)["b"]))(p)
+    assert np.array_equal(g["b"], np.ones(2))
+    with pytest.raises(ValueError, match=r"^params\['W'\]: expected finite values, got 1 non-finite entry$"):
+        autograd.grad(lambda q: np.sum(check_params("params", q, shapes)["b"]))(p)
+
+
+def test_the_non_finite_count_is_worded_in_the_plural():
+    # survivor models/_validate.py:116 upper-cased "entries" in the error for more than one non-finite entry
+    from vanishing.models._validate import as_array
+    with pytest.raises(ValueError, match=r"^v: expected finite values, got 2 non-finite entries$"):
+        as_array("v", [np.nan, 1.0, np.inf])
+
+
+def test_a_relative_tolerance_states_its_reason():
+    # survivor checks/tolerances.py:249 dropped relative()'s reason: the report shows why a tolerance is what it is
+    t = tolerances.relative("tanh' in its far tail", np.float32)
+    assert t.reason == "relative: 256 ulps of float32 down to tiny (tanh' in its far tail)"
+
+
+def test_a_long_input_is_cut_with_an_ellipsis():
+    # survivor checks/oracles.py:197 changed the marker of an input cut to _SHOWN_INPUT_CHARS in a claim's margin
+    text = oracles._shown_input({"x": np.arange(1000.0)})
+    assert text.startswith("x=[0.0, 1.0, 2.0") and text.endswith(" …")
+    assert len(text) == oracles._SHOWN_INPUT_CHARS + 2
+    assert oracles._shown_input({"x": 1.5}) == "x=1.5"
+
+
+def test_a_tolerance_bound_is_computed_in_float64_whatever_the_reference_dtype():
+    # survivor checks/tolerances.py:91 dropped dtype=float64: a float32 reference then gave a float32 bound (rounded
+    # to 24 bits; with a float16 reference 2**8 ulps of float64 times |b| underflowed to 0)
+    for dt in (np.float16, np.float32, np.int64):
+        b = tolerances.Tol(rtol=1 / 3, atol=0.0).bound(np.ones(2, dt))
+        assert b.dtype == np.float64 and b[0] == 1 / 3, (dt, b)
+    assert tolerances.analytic().bound(np.ones(1, np.float16))[0] == 2 * tolerances.analytic().rtol
+
+
+def test_a_param_sets_keys_document_exactly_its_native_keys_that_are_not_canonical():
+    # survivor models/layouts.py:1047 misspelt the one-bias set's documented key ("b"): keys is what an adapter author
+    # reads to know which native parameters a set adds
+    for ps in layouts.PARAM_SETS.values():
+        for kind in ps.kinds:
+            added = set(ps.shapes(kind, 2, 3)) - set(layouts.PARAM_SETS["canonical"].shapes(kind, 2, 3))
+            assert set(ps.keys) == added, (ps.name, kind, sorted(ps.keys), sorted(added))
+
+
+def test_batched_lstm_rejects_an_initial_state_of_the_wrong_width():
+    # survivor models/batched.py:176 dropped h0's shape check: a wrong width failed inside np.dot, not with a clear error
+    from vanishing.models import batched, lstm
+    p = lstm.init_params(2, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^h0: expected shape \(\*, 2\), got shape \(4, 5\)$"):
+        batched.lstm_forward(p, np.zeros((4, 5)), np.zeros((4, 5)), np.zeros((1, 4, 3)))
+    with pytest.raises(ValueError, match=r"^h0: expected shape \(\*, 2\), got shape \(2,\)$"):
+        batched.lstm_forward(p, np.zeros(2), np.zeros(2), np.zeros((1, 2, 3)))
