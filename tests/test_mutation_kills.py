@@ -275,3 +275,59 @@ def test_batched_lstm_rejects_an_initial_state_of_the_wrong_width():
         batched.lstm_forward(p, np.zeros((4, 5)), np.zeros((4, 5)), np.zeros((1, 4, 3)))
     with pytest.raises(ValueError, match=r"^h0: expected shape \(\*, 2\), got shape \(2,\)$"):
         batched.lstm_forward(p, np.zeros(2), np.zeros(2), np.zeros((1, 2, 3)))
+
+
+def test_an_override_without_a_reason_is_refused_by_name():
+    # survivor checks/tolerances.py:319 changed the message that refuses an override without a reason
+    with pytest.raises(ValueError, match=r"^tolerances\.override: reason must be a non-empty explanation$"):
+        tolerances.override(tolerances.analytic(), " ")
+
+
+def test_a_bad_scale_is_named_by_the_tolerance_constructor():
+    # survivor checks/tolerances.py:117 passed None as the name of analytic()'s scale check
+    with pytest.raises(ValueError, match=r"^scale: expected finite values >= 0, got -1\.0$"):
+        tolerances.analytic(scale=-1.0)
+
+
+@pytest.mark.parametrize("eps", [[1e-6, 1e-6], "x"])
+def test_clipping_names_a_bad_eps(eps):
+    # survivor models/clipping.py:33 passed None as the name of eps's shape check
+    from vanishing.models import clipping
+    with pytest.raises(ValueError, match=r"^eps: "):
+        clipping.clip_by_global_norm([np.ones(2)], 1.0, eps=eps)
+
+
+def test_lstm_init_names_a_bad_variant():
+    # survivor models/lstm.py:840 passed None as the name of init_params' variant check
+    from vanishing.models import lstm
+    with pytest.raises(ValueError, match=r"^variant: "):
+        lstm.init_params(2, 1, np.random.default_rng(0), variant="peephole-ish")
+
+
+def test_jacobian_fd_counts_the_entries_it_retried():
+    # survivor checks/oracles.py:1224 subtracted the retried entries (stats["retried"] < 0). A tanh RNN with gain 3
+    # (H = 4, 10 steps, seed 1) has entries that do not converge from the first step 0.5 and do from a smaller one
+    from vanishing.models import rnn
+    rng = np.random.default_rng(1)
+    p = rnn.init_params(4, 1, rng, scale=3.0)
+    xs = rng.standard_normal((10, 1))
+
+    def f(h):
+        return rnn.forward(p, h, xs)[-1]
+    stats = {}
+    J, _ = oracles.jacobian_fd(f, np.zeros(4), stats=stats)
+    assert 0 < stats["retried"] <= oracles.FD_RETRIES * J.size, stats
+    np.testing.assert_allclose(J, oracles.jacobian_reverse(f, np.zeros(4)), rtol=1e-9, atol=1e-9)
+
+
+def test_an_activation_whose_derivative_reaches_its_sup_says_where():
+    # survivor models/activations.py:367 recorded leaky ReLU's sup |f'| = 1 as never attained (deriv_sup_at None);
+    # DEEP-ACT-DERIV-SUP samples only cases.DEEP_ACTS, which has no leaky_relu, and test_models_basic skips None
+    from vanishing.models import activations as act
+    grid = np.linspace(-5.0, 5.0, 101)
+    for name, a in act.ACTIVATIONS.items():
+        reached = np.abs(np.array([float(a.df(x)) for x in grid])) == a.deriv_sup
+        if reached.any():
+            assert a.deriv_sup_at is not None, f"{name}: |f'| = sup at x = {grid[reached][0]}, but deriv_sup_at is None"
+        if a.deriv_sup_at is not None:
+            assert abs(float(a.df(a.deriv_sup_at))) == a.deriv_sup, name
