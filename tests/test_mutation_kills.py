@@ -331,3 +331,13 @@ def test_an_activation_whose_derivative_reaches_its_sup_says_where():
             assert a.deriv_sup_at is not None, f"{name}: |f'| = sup at x = {grid[reached][0]}, but deriv_sup_at is None"
         if a.deriv_sup_at is not None:
             assert abs(float(a.df(a.deriv_sup_at))) == a.deriv_sup, name
+
+
+def test_an_exact_structure_check_passes_a_zero_and_fails_the_smallest_nonzero():
+    # survivor checks/oracles.py:637 (off >= 0 for off > 0): with a zero tolerance every entry then counted as
+    # violated, an exact zero included. No claim checks a structure with atol = 0, so nothing ran that branch
+    J = np.array([[1.0, 0.0], [0.0, -2.0]])
+    oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+    J[0, 1] = 5e-324
+    with pytest.raises(AssertionError, match=r"^diag: structure violated: 1 entries must be zero but are not; worst at index \(0, 1\) = 5e-324"):
+        oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
