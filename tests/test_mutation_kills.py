@@ -322,7 +322,7 @@ def test_jacobian_fd_counts_the_entries_it_retried():
 
 def test_an_activation_whose_derivative_reaches_its_sup_says_where():
     # survivor models/activations.py:367 recorded leaky ReLU's sup |f'| = 1 as never attained (deriv_sup_at None);
-    # DEEP-ACT-DERIV-SUP samples only cases.DEEP_ACTS, which has no leaky_relu, and test_models_basic skips None
+    # DEEP-ACT-DERIV-SUP reaches it only when Hypothesis draws name="leaky_relu", and test_models_basic skips None
     from vanishing.models import activations as act
     grid = np.linspace(-5.0, 5.0, 101)
     for name, a in act.ACTIVATIONS.items():
