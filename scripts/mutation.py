@@ -18,7 +18,9 @@ and runs the tests that exercise the mutated module:
 ``checks/oracles.py`` and ``checks/tolerances.py`` are used by every claim, so their mutants run every claim.
 pytest runs with ``-x`` (the first failure kills), the ``dev`` Hypothesis profile, and a time limit per mutant
 (a mutant still running past it is reported as ``timeout`` and counted as NOT killed: on this shared machine a
-slow survivor and a hang look alike). With ``--sample N``
+slow survivor and a hang look alike). A mutant that breaks the package's import (pytest cannot collect, so
+``vanishing verify`` cannot start) is killed when the traceback names the mutated file and the copy without the
+mutant collects the same tests cleanly (``classify``); any other pytest error is not a kill. With ``--sample N``
 the mutants are a stratified random sample: N in all, allocated to the files in proportion to their
 mutant counts (at least 3 each), drawn with ``--seed``; the score is then reported with a 95% Wilson interval.
 """
@@ -159,15 +161,70 @@ def scratch(base):
     # editable install's
     for sub in ("models", "checks", "spec"):
         (repo / "vanishing" / sub).symlink_to(repo / sub)
-    probe = subprocess.run([sys.executable, "-c", "import vanishing.models.rnn as m, vanishing.checks.oracles as o; print(m.__file__, o.__file__)"],
-                           cwd=repo, env=_env(repo), capture_output=True, text=True, check=True).stdout.split()
-    if not all(Path(f).resolve().is_relative_to(repo.resolve()) for f in probe):
-        raise SystemExit(f"mutation: the scratch copy imports {probe}, not its own files: mutants would not be tested")
+    if not _imports_its_own_files(repo):
+        raise SystemExit(f"mutation: the scratch copy {repo} does not import its own files: mutants would not be tested")
     return repo
+
+
+def _imports_its_own_files(repo):
+    probe = subprocess.run([sys.executable, "-c", "import vanishing.models.rnn as m, vanishing.checks.oracles as o; print(m.__file__, o.__file__)"],
+                           cwd=repo, env=_env(repo), capture_output=True, text=True, check=False)
+    files = probe.stdout.split()
+    return probe.returncode == 0 and len(files) == 2 and all(Path(f).resolve().is_relative_to(repo.resolve()) for f in files)
 
 
 def _env(repo):
     return dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
+
+
+# pytest's short traceback frames ("vanishing/models/x.py:12: in <module>") and Python's ('File "…/x.py", line 12')
+_FRAME = re.compile(r'^(?:\s*File "(?P<py>[^"]+\.py)", line \d+|(?P<pt>\S+\.py):\d+: in )', re.MULTILINE)
+# pytest's signs that importing failed (a test module's collection, or conftest before any test), as opposed to a
+# usage error such as "file or directory not found"
+_IMPORT_FAILED = ("ERROR collecting ", "ImportError while loading conftest", "ImportError while importing test module")
+
+
+def _repo_relative(frame, repo):
+    """The tracked path a traceback frame names, inside the scratch copy (None outside it): ``vanishing/models/x.py``
+    (the install's name, a symlink in the copy) is ``models/x.py``."""
+    f = Path(frame)
+    if f.is_absolute():
+        if repo is None or not f.is_relative_to(repo):
+            return None
+        f = f.relative_to(repo)
+    rel = f.as_posix()
+    for sub in ("models", "checks", "spec"):
+        if rel.startswith(f"vanishing/{sub}/"):
+            return rel.removeprefix("vanishing/")
+    return rel
+
+
+def breaks_the_import(output, path, repo=None):
+    """Whether pytest's ``output`` shows an import that failed with a traceback through the mutated file ``path``."""
+    if not any(s in output for s in _IMPORT_FAILED):
+        return False
+    return any(_repo_relative(m["py"] or m["pt"], repo) == path for m in _FRAME.finditer(output))
+
+
+def classify(returncode, output, path, repo=None, clean_collects=None):
+    """(status, how) of one mutant's pytest run.
+
+    Exit 0: survived. Exit 1 (a test failed): killed. Any other exit is a kill only when the mutant breaks the
+    package's import (pytest exits 2 or 4 with a collection or conftest error; ``vanishing verify`` cannot start
+    either: a user would see the crash), and only with both of:
+
+    * the traceback names the mutated file (a frame in ``path``, under either of its names in the copy), and
+    * ``clean_collects()`` is true: the same selection, with the mutant taken out again, is collected without error.
+
+    A scratch copy broken for another reason (a selected file missing from it, the copy importing the install's
+    files instead of its own) fails one of the two and stays ``error rc=N``: not a kill."""
+    if returncode == 0:
+        return "survived", None
+    if returncode == 1:
+        return "killed", "a test failed"
+    if returncode in (2, 4) and breaks_the_import(output, path, repo) and clean_collects is not None and clean_collects():
+        return "killed", "breaks the import"
+    return f"error rc={returncode}", None
 
 
 def run_one(repo, path, src, timeout, profile):
@@ -177,20 +234,38 @@ def run_one(repo, path, src, timeout, profile):
     for pyc in (target.parent / "__pycache__").glob(target.stem + ".*.pyc"):
         pyc.unlink()
     env = _env(repo)
+    sel = selection(path, repo)
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-           f"--hypothesis-profile={profile}", "-m", "not slow", *selection(path, repo)]
+           f"--hypothesis-profile={profile}", "-m", "not slow", *sel]
+
+    def clean_collects():      # called with the mutant taken out again (below, after ``finally``)
+        for pyc in (target.parent / "__pycache__").glob(target.stem + ".*.pyc"):
+            pyc.unlink()
+        try:
+            c = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                f"--hypothesis-profile={profile}", "-m", "not slow", *sel], cwd=repo, env=env, capture_output=True,
+                               text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return False
+        return c.returncode == 0 and _imports_its_own_files(repo)
+
     t0 = time.monotonic()
+    r = None
     try:
-        r = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
-        status = "survived" if r.returncode == 0 else ("killed" if r.returncode == 1 else f"error rc={r.returncode}")
-        tail = (r.stdout.strip().splitlines() or [""])[-1][:200]
-        if r.returncode == 1:
-            failed = [ln for ln in r.stdout.splitlines() if ln.startswith("FAILED")]
-            tail = failed[0][:200] if failed else tail
+        r = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         status, tail = "timeout", f"over {timeout}s"
     finally:
         target.write_text(original)
+    if r is not None:
+        status, how = classify(r.returncode, r.stdout + "\n" + r.stderr, path, repo, clean_collects)
+        tail = (r.stdout.strip().splitlines() or [""])[-1][:200]
+        if how == "a test failed":
+            failed = [ln for ln in r.stdout.splitlines() if ln.startswith("FAILED")]
+            tail = failed[0][:200] if failed else tail
+        elif how == "breaks the import":
+            err = [ln for ln in (r.stdout + "\n" + r.stderr).splitlines() if ln.startswith("E   ")]   # the first is the cause
+            tail = "breaks the import: " + (err[0][4:].strip() if err else tail)[:180]
     return status, tail, time.monotonic() - t0
 
 
@@ -214,6 +289,12 @@ def summarise(files, results, counts=None):
     k = sum(r["status"] == "killed" for r in results)
     lo, hi = wilson(k, len(results))
     print(f"{'all':28s} {k:6d} {len(results):6d}  {k / max(1, len(results)):.1%}  (95% Wilson interval {lo:.1%}–{hi:.1%})")
+    imp = sum(r["status"] == "killed" and str(r.get("detail", "")).startswith("breaks the import") for r in results)
+    if imp:
+        k1 = k - imp
+        lo1, hi1 = wilson(k1, len(results))
+        print(f"{'  of which break the import':28s} {imp:6d}         (without them: {k1}/{len(results)} = {k1 / len(results):.1%}, "
+              f"{lo1:.1%}–{hi1:.1%})")
     if counts:   # a sample: each file's score weighted by its share of all the mutants (the strata's sizes)
         sampled = [f for f in counts if any(r["file"] == f for r in results)]
         total = sum(counts[f] for f in sampled)

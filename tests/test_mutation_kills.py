@@ -130,3 +130,214 @@ def test_tolerance_reasons_and_messages_are_stated():
     with pytest.raises(ValueError, match=r"^tolerances\.relative: why must say which claim is about relative accuracy$"):
         tolerances.relative("  ")
     assert "underflow floor sqrt(N·tiny)" in tolerances.returned_norm(np.float64, 4).reason
+
+
+# ---- survivors of the third sample (seed 41, docs/MUTATION.md §4c)
+def test_the_fd_noise_constant_is_one_over_the_variance_gain_of_a_sixth_difference():
+    # survivor checks/tolerances.py:54 (518401 for 518400): the sixth difference Δ⁶ε of iid noise of variance σ² has
+    # variance σ²·Σ_k C(6,k)² = σ²·C(12,6) (Vandermonde), so the unbiased estimate of σ² is mean((Δ⁶)²)/C(12,6),
+    # which the module writes as (6!)²/12!: both are the correctly rounded 1/924
+    import math
+    assert sum(math.comb(6, k) ** 2 for k in range(7)) == math.comb(12, 6) == 924
+    assert tolerances.NOISE_GAMMA6 == math.factorial(6) ** 2 / math.factorial(12) == 1 / math.comb(12, 6)
+
+
+def test_an_unconverged_fd_entry_is_named_with_scipys_status_in_words():
+    # survivor checks/oracles.py:890 keyed "maximum iterations reached" by +2: scipy's -2 was then shown as "status -2"
+    e = oracles._unconverged("J", [(0, 1), (2, 0), (1, 1)], [-1, -2, -3], [0.5, 0.1])
+    assert isinstance(e, oracles.FDInconclusive)
+    assert ("(0, 1): error estimate increased, (2, 0): maximum iterations reached, (1, 1): non-finite value;"
+            in str(e)), str(e)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_to_torch_checks_the_second_bias_of_a_two_bias_set(kind):
+    # survivor models/layouts.py:245 dropped b_h's shape check: a b_h of the wrong size became bias_hh as it was
+    n = {"rnn": 1, "lstm": 4}[kind] * 2
+    W = ({"W_hh": np.eye(2), "W_xh": np.ones((2, 1))} if kind == "rnn" else {"W_h": np.ones((n, 2)), "W_x": np.ones((n, 1))})
+    assert layouts.to_torch(kind, {**W, "b_x": np.ones(n), "b_h": np.full(n, 2.0)})["bias_hh"].tolist() == [2.0] * n
+    with pytest.raises(ValueError, match=rf"^params\['b_h'\]: expected shape \({n},\), got shape \({n + 1},\)$"):
+        layouts.to_torch(kind, {**W, "b_x": np.ones(n), "b_h": np.ones(n + 1)})
+
+
+@pytest.mark.parametrize("fn", ["step", "step_jacobian"])
+def test_rnn_step_names_a_bad_input(fn):
+    # survivor models/rnn.py:101 upper-cased the name of x in the error of step and step_jacobian
+    from vanishing.models import rnn
+    p = rnn.init_params(2, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^x: expected shape \(3,\), got shape \(2,\)$"):
+        getattr(rnn, fn)(p, np.zeros(2), np.zeros(2))
+
+
+def test_an_override_replaces_the_bounds_it_is_given_and_keeps_the_others():
+    # survivor checks/tolerances.py:341 dropped an override's atol (the base tolerance's was kept)
+    base = tolerances.Tol(rtol=1e-12, atol=1e-14, reason="base")
+    t = tolerances.override(base, "a stated reason", atol=1e-9)
+    assert (t.rtol, t.atol, t.reason) == (1e-12, 1e-9, "override: a stated reason")
+    t = tolerances.override(base, "a stated reason", rtol=1e-6)
+    assert (t.rtol, t.atol) == (1e-6, 1e-14)
+    t = tolerances.override(base, "a stated reason", rtol=0.0, atol=0.0)      # 0 is a value, not "not given"
+    assert (t.rtol, t.atol) == (0.0, 0.0)
+    # chain() is such an override (relative only): with the mutant it kept analytic()'s absolute floor of 5.7e-14
+    assert tolerances.chain(3, "three factors").atol == 0.0
+
+
+def test_a_claims_margin_names_the_first_input_that_reached_its_worst_ratio():
+    # survivor checks/oracles.py:117 (ratio >= margin for >): on a tie the margin moved to the later input. Ties are
+    # common (a bound met with equality, at every saturated draw); Hypothesis runs the explicit @examples first, so
+    # the first input reaching the worst ratio is the stable, reproducible one to name
+    rec = oracles.Recorder()
+    rec.note_bound("first", 1.0, 4.0, 0.25)
+    rec.note_bound("second", 2.0, 8.0, 0.25)
+    rec.note_bound("smaller", 1.0, 8.0, 0.125)
+    assert (rec.bounds, rec.margin_label, rec.margin_value, rec.margin_bound) == (3, "first", 1.0, 4.0)
+    rec.note_bound("worse", 3.0, 6.0, 0.5)
+    assert rec.margin()["label"] == "worse" and rec.margin()["worst_ratio"] == 0.5
+
+
+# ---- survivors of the fourth sample (seed 53, docs/MUTATION.md §4d)
+@pytest.mark.parametrize("kind", ["gru", "lstm", "layouts-gru", "layouts-lstm"])
+@pytest.mark.parametrize("bad", ["W_h", "W_x"])
+def test_a_weight_matrix_that_is_not_2d_is_named_by_its_key(kind, bad):
+    # survivors models/gru.py:64 and models/lstm.py:97 changed the name in the error of the first pass that reads H
+    # and D from W_h and W_x; the same pass in layouts._canonical is checked alongside
+    import importlib
+    H, D = 2, 3
+    n = {"gru": 3, "lstm": 4}[kind.removeprefix("layouts-")] * H
+    p = {"W_h": np.ones((n, H)), "W_x": np.ones((n, D))}
+    p.update({"b_x": np.zeros(n), "b_h": np.zeros(n)} if kind.endswith("gru") else {"b": np.zeros(n)})
+    p[bad] = np.ones(n)
+    with pytest.raises(ValueError, match=rf"^params\['{bad}'\]: expected 2 dimension\(s\), got shape \({n},\)$"):
+        if kind.startswith("layouts-"):
+            layouts.to_torch(kind.removeprefix("layouts-"), p)
+        else:
+            importlib.import_module(f"vanishing.models.{kind}").step(p, *([np.zeros(H)] * (2 if kind == "lstm" else 1)), np.zeros(D))
+
+
+def test_check_params_finite_false_accepts_non_finite_values_also_while_differentiating():
+    # survivor models/_validate.py:157 dropped finite=finite on autograd's DictBox path: finite=False (documented as
+    # "checks only keys, dtypes and shapes") then rejected an inf. No public model reaches that path (rnn unboxes
+    # params before its finite=False pass), so the helper's contract is tested directly
+    import autograd
+    from vanishing.models._validate import check_params
+    shapes = {"W": (2, 2), "b": (2,)}
+    p = {"W": np.array([[np.inf, 0.0], [0.0, 1.0]]), "b": np.zeros(2)}
+    g = autograd.grad(lambda q: np.sum(check_params("params", q, shapes, finite=False)["b"]))(p)
+    assert np.array_equal(g["b"], np.ones(2))
+    with pytest.raises(ValueError, match=r"^params\['W'\]: expected finite values, got 1 non-finite entry$"):
+        autograd.grad(lambda q: np.sum(check_params("params", q, shapes)["b"]))(p)
+
+
+def test_the_non_finite_count_is_worded_in_the_plural():
+    # survivor models/_validate.py:116 upper-cased "entries" in the error for more than one non-finite entry
+    from vanishing.models._validate import as_array
+    with pytest.raises(ValueError, match=r"^v: expected finite values, got 2 non-finite entries$"):
+        as_array("v", [np.nan, 1.0, np.inf])
+
+
+def test_a_relative_tolerance_states_its_reason():
+    # survivor checks/tolerances.py:249 dropped relative()'s reason: the report shows why a tolerance is what it is
+    t = tolerances.relative("tanh' in its far tail", np.float32)
+    assert t.reason == "relative: 256 ulps of float32 down to tiny (tanh' in its far tail)"
+
+
+def test_a_long_input_is_cut_with_an_ellipsis():
+    # survivor checks/oracles.py:197 changed the marker of an input cut to _SHOWN_INPUT_CHARS in a claim's margin
+    text = oracles._shown_input({"x": np.arange(1000.0)})
+    assert text.startswith("x=[0.0, 1.0, 2.0") and text.endswith(" …")
+    assert len(text) == oracles._SHOWN_INPUT_CHARS + 2
+    assert oracles._shown_input({"x": 1.5}) == "x=1.5"
+
+
+def test_a_tolerance_bound_is_computed_in_float64_whatever_the_reference_dtype():
+    # survivor checks/tolerances.py:91 dropped dtype=float64: a float32 reference then gave a float32 bound (rounded
+    # to 24 bits; with a float16 reference 2**8 ulps of float64 times |b| underflowed to 0)
+    for dt in (np.float16, np.float32, np.int64):
+        b = tolerances.Tol(rtol=1 / 3, atol=0.0).bound(np.ones(2, dt))
+        assert b.dtype == np.float64 and b[0] == 1 / 3, (dt, b)
+    assert tolerances.analytic().bound(np.ones(1, np.float16))[0] == 2 * tolerances.analytic().rtol
+
+
+def test_a_param_sets_keys_document_exactly_its_native_keys_that_are_not_canonical():
+    # survivor models/layouts.py:1047 misspelt the one-bias set's documented key ("b"): keys is what an adapter author
+    # reads to know which native parameters a set adds
+    for ps in layouts.PARAM_SETS.values():
+        for kind in ps.kinds:
+            added = set(ps.shapes(kind, 2, 3)) - set(layouts.PARAM_SETS["canonical"].shapes(kind, 2, 3))
+            assert set(ps.keys) == added, (ps.name, kind, sorted(ps.keys), sorted(added))
+
+
+def test_batched_lstm_rejects_an_initial_state_of_the_wrong_width():
+    # survivor models/batched.py:176 dropped h0's shape check: a wrong width failed inside np.dot, not with a clear error
+    from vanishing.models import batched, lstm
+    p = lstm.init_params(2, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^h0: expected shape \(\*, 2\), got shape \(4, 5\)$"):
+        batched.lstm_forward(p, np.zeros((4, 5)), np.zeros((4, 5)), np.zeros((1, 4, 3)))
+    with pytest.raises(ValueError, match=r"^h0: expected shape \(\*, 2\), got shape \(2,\)$"):
+        batched.lstm_forward(p, np.zeros(2), np.zeros(2), np.zeros((1, 2, 3)))
+
+
+def test_an_override_without_a_reason_is_refused_by_name():
+    # survivor checks/tolerances.py:319 changed the message that refuses an override without a reason
+    with pytest.raises(ValueError, match=r"^tolerances\.override: reason must be a non-empty explanation$"):
+        tolerances.override(tolerances.analytic(), " ")
+
+
+def test_a_bad_scale_is_named_by_the_tolerance_constructor():
+    # survivor checks/tolerances.py:117 passed None as the name of analytic()'s scale check
+    with pytest.raises(ValueError, match=r"^scale: expected finite values >= 0, got -1\.0$"):
+        tolerances.analytic(scale=-1.0)
+
+
+@pytest.mark.parametrize("eps", [[1e-6, 1e-6], "x"])
+def test_clipping_names_a_bad_eps(eps):
+    # survivor models/clipping.py:33 passed None as the name of eps's shape check
+    from vanishing.models import clipping
+    with pytest.raises(ValueError, match=r"^eps: "):
+        clipping.clip_by_global_norm([np.ones(2)], 1.0, eps=eps)
+
+
+def test_lstm_init_names_a_bad_variant():
+    # survivor models/lstm.py:840 passed None as the name of init_params' variant check
+    from vanishing.models import lstm
+    with pytest.raises(ValueError, match=r"^variant: "):
+        lstm.init_params(2, 1, np.random.default_rng(0), variant="peephole-ish")
+
+
+def test_jacobian_fd_counts_the_entries_it_retried():
+    # survivor checks/oracles.py:1224 subtracted the retried entries (stats["retried"] < 0). A tanh RNN with gain 3
+    # (H = 4, 10 steps, seed 1) has entries that do not converge from the first step 0.5 and do from a smaller one
+    from vanishing.models import rnn
+    rng = np.random.default_rng(1)
+    p = rnn.init_params(4, 1, rng, scale=3.0)
+    xs = rng.standard_normal((10, 1))
+
+    def f(h):
+        return rnn.forward(p, h, xs)[-1]
+    stats = {}
+    J, _ = oracles.jacobian_fd(f, np.zeros(4), stats=stats)
+    assert 0 < stats["retried"] <= oracles.FD_RETRIES * J.size, stats
+    np.testing.assert_allclose(J, oracles.jacobian_reverse(f, np.zeros(4)), rtol=1e-9, atol=1e-9)
+
+
+def test_an_activation_whose_derivative_reaches_its_sup_says_where():
+    # survivor models/activations.py:367 recorded leaky ReLU's sup |f'| = 1 as never attained (deriv_sup_at None);
+    # DEEP-ACT-DERIV-SUP reaches it only when Hypothesis draws name="leaky_relu", and test_models_basic skips None
+    from vanishing.models import activations as act
+    grid = np.linspace(-5.0, 5.0, 101)
+    for name, a in act.ACTIVATIONS.items():
+        reached = np.abs(np.array([float(a.df(x)) for x in grid])) == a.deriv_sup
+        if reached.any():
+            assert a.deriv_sup_at is not None, f"{name}: |f'| = sup at x = {grid[reached][0]}, but deriv_sup_at is None"
+        if a.deriv_sup_at is not None:
+            assert abs(float(a.df(a.deriv_sup_at))) == a.deriv_sup, name
+
+
+def test_an_exact_structure_check_passes_a_zero_and_fails_the_smallest_nonzero():
+    # survivor checks/oracles.py:637 (off >= 0 for off > 0): with a zero tolerance every entry then counted as
+    # violated, an exact zero included. No claim checks a structure with atol = 0, so nothing ran that branch
+    J = np.array([[1.0, 0.0], [0.0, -2.0]])
+    oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+    J[0, 1] = 5e-324
+    with pytest.raises(AssertionError, match=r"^diag: structure violated: 1 entries must be zero but are not; worst at index \(0, 1\) = 5e-324"):
+        oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
