@@ -194,10 +194,6 @@ def record_comparison(label, err, allowed):
     _record(label, err, allowed)
 
 
-def _fmt(a):
-    return np.array2string(np.asarray(a), precision=17, threshold=20, max_line_width=120)
-
-
 def assert_close(actual, expected, tol, label, reproduce="", literal=False):
     """Assert ``|actual - expected| <= tol.atol + tol.rtol*|expected|`` elementwise.
 
