@@ -19,7 +19,6 @@ failing run to the passing run (target: at most 2).
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+# benchmarks/run.py, beside this script (sys.path[0] when it is run as a script)
+from run import _cpu_children
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,12 +68,9 @@ def run_once(plant, profile, jobs, only=None):
         if only:
             argv += ["--only", *only]
         code = _CHILD.format(plant=PLANTS[plant], argv=argv)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        c0, t0 = _cpu_children(), time.perf_counter()
+        r = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True, check=False)
+        wall, cpu = time.perf_counter() - t0, _cpu_children() - c0
         doc = json.loads(out.read_text()) if out.exists() else {}
     claims = doc.get("claims", [])
     failed = [c["id"] for c in claims if c.get("outcome") != "pass"]

@@ -327,7 +327,7 @@ def test_fd_does_not_trust_two_coarse_iterates_that_agree_by_coincidence():
     assert np.all(np.abs(J - exact) <= err), (np.abs(J - exact)[2, 2], err[2, 2])
 
 
-def test_fd_estimate_bounds_the_error_where_a_saturated_gate_makes_f_a_staircase():
+def test_fd_estimate_bounds_the_error_where_a_saturated_gate_makes_f_a_staircase(monkeypatch):
     """Found by the flakiness runs: GRU-STEP-JACOBIAN, dev profile, 4 of 400 seeds (169: this case; 192, 197 and 329:
     FDInconclusive on the same kind of entry). z₁ = σ(28.8) = 1 − 3.1e-13, so h_t[1] = (1 − z₁)·n₁ + z₁·h₁ carries
     the rounding of z₁ (an ulp of 1, 1.1e-16) and moves as a staircase in h₀: one jump of 2.2e-16 every 1.1e-5.
@@ -352,7 +352,7 @@ def test_fd_estimate_bounds_the_error_where_a_saturated_gate_makes_f_a_staircase
     truth = -1.3704783798699725e-11                         # ∂h_t[1]/∂h_(t−1)[0], mpmath at 60 digits
     J, err = oracles.jacobian_fd(f, h)
     assert abs(J[1, 0] - truth) <= err[1, 0], (J[1, 0], truth, err[1, 0])
-    with pytest.MonkeyPatch.context() as m:          # the one-probe estimate, as before: the trap is live
+    with monkeypatch.context() as m:                 # the one-probe estimate, as before: the trap is live
         m.setattr(tolerances, "NOISE_COARSE", 1.0)
         J_old, err_old = oracles.jacobian_fd(f, h)
     assert abs(J_old[1, 0] - truth) > 100 * err_old[1, 0], (J_old[1, 0], err_old[1, 0])
