@@ -83,6 +83,17 @@ def _param_cases(tag, fn, kw, arg, params, wrong):
                             id=f"{tag}-extra-key"))
     out.append(pytest.param(fn, kw, arg, [params], _msg(f"params: expected a dict of arrays with keys {keys}, got list"),
                             id=f"{tag}-not-a-dict"))
+    # the first pass reads the sizes only: a non-finite weight does not hide a missing key or a wrong shape
+    P = {k: _nan(v) for k, v in params.items() if k != keys[-1]}
+    out.append(pytest.param(fn, kw, arg, P, _msg(f"params: expected keys {keys}; missing {[keys[-1]]}, unexpected []"),
+                            id=f"{tag}-nan-and-missing-key"))
+    key, (bad_shape, want) = next(iter(wrong.items()))
+    P = {**{k: _nan(v) for k, v in params.items()}, key: np.zeros(bad_shape)}
+    out.append(pytest.param(fn, kw, arg, P, _msg(f"params[{key!r}]: {want}, got shape {bad_shape}"), id=f"{tag}-nan-and-shape"))
+    for key in ("W_h", "W_x"):           # the two matrices that give H and D (lstm, gru): each must be 2-D
+        if key in params:
+            out.append(pytest.param(fn, kw, arg, {**params, key: params[key][0]},
+                                    _msg(f"params[{key!r}]: expected 2 dimension(s), got shape {params[key][0].shape}"), id=f"{tag}-{key}-ndim"))
     return out
 
 
@@ -324,6 +335,8 @@ for _kind, _P in _CANON.items():
         _keys = sorted(_P)
         CASES.append(pytest.param(_fn, {"kind": _kind, "params": _P}, "params", {k: v for k, v in _P.items() if k != _keys[0]},
                                   _msg(f"params: expected keys {_keys}; missing {[_keys[0]]}, unexpected []"), id=f"{_name}-missing"))
+        CASES.append(pytest.param(_fn, {"kind": _kind, "params": _P}, "params", {k: _nan(v) for k, v in _P.items() if k != _keys[0]},
+                                  _msg(f"params: expected keys {_keys}; missing {[_keys[0]]}, unexpected []"), id=f"{_name}-nan-and-missing"))
     _T = layouts.to_torch(_kind, _P)
     _name = f"layouts.from_torch-{_kind}"
     CASES += _choice(_name, layouts.from_torch, {"kind": _kind, "tensors_or_arrays": _T}, "kind", "kind", "['rnn', 'lstm', 'gru']")
@@ -335,6 +348,10 @@ for _kind, _P in _CANON.items():
                               {k: v for k, v in _T.items() if k != "bias_hh"},
                               _msg("tensors_or_arrays: expected keys ['bias_hh', 'bias_ih', 'weight_hh', 'weight_ih']; missing ['bias_hh'], unexpected []"),
                               id=f"{_name}-missing"))
+    CASES.append(pytest.param(layouts.from_torch, {"kind": _kind, "tensors_or_arrays": _T}, "tensors_or_arrays",
+                              {k: _nan(v) for k, v in _T.items() if k != "bias_hh"},
+                              _msg("tensors_or_arrays: expected keys ['bias_hh', 'bias_ih', 'weight_hh', 'weight_ih']; missing ['bias_hh'], unexpected []"),
+                              id=f"{_name}-nan-and-missing"))
     CASES.append(pytest.param(layouts.from_torch, {"kind": _kind, "tensors_or_arrays": _T}, "tensors_or_arrays",
                               {**_T, "bias_ih": np.zeros(1)},
                               _msg(f"tensors_or_arrays['bias_ih']: expected shape ({_T['bias_hh'].shape[0]},), got shape (1,)"),
@@ -503,3 +520,32 @@ def test_param_set_shapes_refuse_an_unknown_set_by_its_name():
     with pytest.raises(AssertionError, match="^rogue$"):
         rogue.to_canonical("gru", {})
     assert layouts.param_set(rogue) is rogue
+
+
+def test_the_checks_hold_while_autograd_differentiates_through_them():
+    """Gradients w.r.t. params pass an autograd DictBox, and higher orders nest boxes: the same messages apply."""
+    import autograd
+    shapes = {"a": (2,), "b": (1,)}
+
+    def total(p):
+        q = _validate.check_params("p", p, shapes)
+        return autograd.numpy.sum(q["a"]) + autograd.numpy.sum(q["b"])
+
+    g = autograd.grad(total)({"a": np.ones(2), "b": np.ones(1)})
+    assert g["a"].tolist() == [1.0, 1.0] and g["b"].tolist() == [1.0]
+    with pytest.raises(ValueError, match=_msg("p: expected keys ['a', 'b']; missing ['b'], unexpected ['c']")):
+        autograd.grad(total)({"a": np.ones(2), "c": np.ones(1)})
+    with pytest.raises(ValueError, match=_msg("p['a']: expected finite values, got 1 non-finite entry")):
+        autograd.grad(total)({"a": np.array([1.0, np.nan]), "b": np.ones(1)})
+    with pytest.raises(ValueError, match=_msg("p['b']: expected shape (1,), got shape (2,)")):
+        autograd.grad(total)({"a": np.ones(2), "b": np.ones(2)})
+
+    def cube(x):
+        return autograd.numpy.sum(_validate.as_array("x", x, shape=(2,)) ** 3)
+
+    second = autograd.grad(lambda x: autograd.numpy.sum(autograd.grad(cube)(x)))          # nested boxes
+    assert second(np.array([1.0, 2.0])).tolist() == [6.0, 12.0]
+    with pytest.raises(ValueError, match=_msg("x: expected shape (2,), got shape (3,)")):
+        second(np.ones(3))
+    with pytest.raises(ValueError, match=_msg("x: expected finite values, got 1 non-finite entry")):
+        second(np.array([np.inf, 1.0]))

@@ -70,6 +70,9 @@ def test_each_tolerance_states_its_units_and_its_reason():
     assert (t.rtol, t.atol, t.reason) == (2048 * EPS32, 4096 * EPS32, "2048 ulps of float32 (gradients)")
     t = tolerances.gradient(np.float64, scale=4.0)
     assert (t.rtol, t.atol, t.reason) == (e, 4 * e, "256 ulps of float64 (gradients)")
+    for make in (tolerances.analytic, tolerances.value, tolerances.gradient):      # the defaults: float64 at scale 1
+        assert (make().rtol, make().atol) == (e, e)
+    assert tolerances.fd([0.0]).atol.tolist() == [e]
 
 
 def test_an_fd_tolerance_is_ten_times_the_estimate_plus_the_analytic_floor():
