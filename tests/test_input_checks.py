@@ -207,6 +207,8 @@ CASES.append(pytest.param(batched.lstm_forward, _BL, "variant", "peephole",
 CASES += _array_cases("batched.gru_forward", batched.gru_forward, _BG, {"h0": ("h0", "(*, 2)"), "xs": ("xs", "(*, 2, 3)")})
 CASES += _param_cases("batched.gru_forward", batched.gru_forward, _BG, "params", P_GRU, GRU_WRONG)
 CASES += _choice("batched.gru_forward", batched.gru_forward, _BG, "reset", "reset", RESETS)
+CASES.append(pytest.param(batched.rnn_forward, _BR, "xs", np.zeros((0, B, D)),
+                          _msg("xs: expected at least one time step, shape (T, B, 3) with T >= 1, got shape (0, 2, 3)"), id="batched.rnn_forward-xs-empty"))
 _X, _Y = _r(B, 2), _r(B, 1)
 CASES += _array_cases("batched.deepnet_forward", batched.deepnet_forward, {"params": P_DEEP, "X": _X}, {"X": ("X", "(*, *)")})
 CASES += _array_cases("batched.deepnet_loss", batched.deepnet_loss, {"params": P_DEEP, "X": _X, "Y": _Y}, {"Y": ("Y", "(2, 1)")})
@@ -549,3 +551,11 @@ def test_the_checks_hold_while_autograd_differentiates_through_them():
         second(np.ones(3))
     with pytest.raises(ValueError, match=_msg("x: expected finite values, got 1 non-finite entry")):
         second(np.array([np.inf, 1.0]))
+
+
+def test_an_empty_sequence_is_an_empty_trajectory_for_the_gated_cells_batched_or_not():
+    """gru.forward and lstm.forward accept T = 0 (rnn.forward refuses it, named above); their batched mirrors agree."""
+    assert gru.forward(P_GRU, h, np.zeros((0, D))).shape == (0, H)
+    assert [a.shape for a in lstm.forward(P_LSTM, h, c, np.zeros((0, D)))] == [(0, H), (0, H)]
+    assert batched.gru_forward(P_GRU, hB, np.zeros((0, B, D))).shape == (0, B, H)
+    assert [a.shape for a in batched.lstm_forward(P_LSTM, hB, cB, np.zeros((0, B, D)))] == [(0, B, H), (0, B, H)]
