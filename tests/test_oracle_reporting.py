@@ -10,6 +10,7 @@ import re
 from fractions import Fraction
 from typing import NamedTuple
 
+import autograd.numpy as autograd_np
 import numpy as np
 import pytest
 # one line: scripts/mutation.py picks the tests of a mutated module by this import
@@ -310,6 +311,8 @@ def test_assert_le_refuses_a_non_finite_bound_and_a_nan_value():
     with pytest.raises(AssertionError, match=_msg("b: non-finite bound or NaN value: value [1.0], bound [inf]")):
         oracles.assert_le([1.0], [np.inf], tolerances.exact("t"), "b")
     oracles.assert_le(-np.inf, 1.0, tolerances.exact("t"), "minus infinity is below every bound")
+    with pytest.raises(AssertionError, match=_msg("n: non-finite bound or NaN value: value [0.5, nan], bound [1.0, 1.0]")):
+        oracles.assert_le([0.5, np.nan], 1.0, tolerances.exact("t"), "n")
 
 
 def test_assert_le_in_rational_arithmetic_says_so_and_shows_an_overflow_as_infinity():
@@ -358,6 +361,9 @@ def test_each_oracle_records_its_name_and_refuses_a_non_finite_jacobian():
         assert rec.oracles == {"autograd"}
         assert oracles.jacobian_forward(lambda u: A @ u, x).tolist() == A.tolist()
         assert rec.oracles == {"autograd", "autograd-forward"}
+    # tanh's derivative 1/cosh(x)² overflows to 1/inf = 0 inside autograd at x = 400: the right limit, not an error
+    assert oracles.jacobian_forward(autograd_np.tanh, np.array([400.0])).tolist() == [[0.0]]
+    assert oracles.jacobian_reverse(autograd_np.tanh, np.array([400.0])).tolist() == [[0.0]]
     with pytest.raises(FloatingPointError, match=_msg("who: non-finite Jacobian entry at (1, 0): " + repr(np.float64(np.inf)))):
         oracles._finite_jacobian(np.array([[0.0, 1.0], [np.inf, np.nan]]), "who")
 
@@ -502,6 +508,9 @@ def test_check_jacobian_names_the_oracle_pair_that_disagreed():
     assert rec.oracles == {"autograd", "autograd-forward", "fd", "closed-form"}
     with pytest.raises(AssertionError, match=r"^L: closed form vs autograd: 1 of 4 entries differ .* got 2\.5, expected 2\.0"):
         oracles.check_jacobian(f, x, closed_form=[[1.0, 2.5], [0.0, 3.0]], label="L")
+    # the analytic tolerance is at the Jacobian's scale (max |J| = 3): 2.5e-13 off at an entry of 2 passes (allowed
+    # 256 eps·(3 + 2) = 2.8e-13), which the unit scale would refuse (256 eps·(1 + 2) = 1.7e-13)
+    oracles.check_jacobian(f, x, closed_form=A + [[0.0, 2.5e-13], [0.0, 0.0]], label="L")
     with pytest.raises(AssertionError, match=r"^L: autograd: structure violated: 1 entries must be zero but are not; worst at index \(0, 1\)"):
         oracles.check_jacobian(f, x, label="L", structure=np.eye(2))
     # a closed form within the analytic tolerance of autograd can still break the structure autograd keeps
@@ -520,5 +529,5 @@ def test_check_directional_names_the_claimed_projection_that_disagreed():
         claimed, d = oracles.check_directional(f, x, v, u)
     assert rec.oracles == {"autograd", "fd"}
     assert claimed == 3.0 and d == pytest.approx(3.0, abs=1e-9)
-    with pytest.raises(AssertionError, match=r"^p: autograd vs directional finite difference: 1 of 1 entries differ .* got 3\.5"):
-        oracles.check_directional(f, x, v, u, label="p", claimed=3.5)
+    with pytest.raises(AssertionError, match=r"^p: autograd vs directional finite difference: 1 of 1 entries differ .* got 3\.5.*\nreproduce: p\(\)$"):
+        oracles.check_directional(f, x, v, u, label="p", claimed=3.5, reproduce="p()")
