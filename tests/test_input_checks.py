@@ -299,12 +299,12 @@ for _name, _fn, _kw in [("clipping.global_norm", clipping.global_norm, {"grads":
     if "max_norm" in _kw:
         CASES.append(pytest.param(_fn, _kw, "eps", -1e-6, _msg("eps: expected a finite value >= 0, got -1e-06"), id=f"{_name}-eps-neg"))
 _JK = {"g": _r(3), "max_norm": 0.1}
-CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "g", _r(3, 1), _msg("g: expected 1 dimension(s), got shape (3, 1)"), id="clip-jac-g-ndim"))
+CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "g", _r(3, 1), _msg("g: expected 1 dimension(s), got shape (3, 1)"), id="clipping.global_clip_jacobian-g-ndim"))
 CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "g", _nan(_r(3)), _msg("g: expected finite values, got 1 non-finite entry"),
-                          id="clip-jac-g-nan"))
-CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "max_norm", 0, _msg("max_norm: expected a finite value > 0, got 0.0"), id="clip-jac-max"))
-CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "eps", -1.0, _msg("eps: expected a finite value >= 0, got -1.0"), id="clip-jac-eps"))
-CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "eps", [0.0], _msg("eps: expected shape (), got shape (1,)"), id="clip-jac-eps-shape"))
+                          id="clipping.global_clip_jacobian-g-nan"))
+CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "max_norm", 0, _msg("max_norm: expected a finite value > 0, got 0.0"), id="clipping.global_clip_jacobian-max"))
+CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "eps", -1.0, _msg("eps: expected a finite value >= 0, got -1.0"), id="clipping.global_clip_jacobian-eps"))
+CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "eps", [0.0], _msg("eps: expected shape (), got shape (1,)"), id="clipping.global_clip_jacobian-eps-shape"))
 
 # ---------------------------------------------------------------- activations.py
 for _n in activations.ACTIVATIONS:
