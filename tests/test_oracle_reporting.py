@@ -13,6 +13,7 @@ from typing import NamedTuple
 import autograd.numpy as autograd_np
 import numpy as np
 import pytest
+
 # one line: scripts/mutation.py picks the tests of a mutated module by this import
 from vanishing.checks import oracles, tolerances
 
@@ -280,10 +281,9 @@ def test_assert_close_records_an_override_it_is_given():
 
 def test_assert_le_reports_the_entry_furthest_beyond_its_bound_and_how_many():
     tol = tolerances.exact("bound")
-    with oracles.recording() as rec:
-        with pytest.raises(AssertionError, match=_msg(
-                "|x| <= 1: 3.0 exceeds the bound 1.0 (allowed up to 1.0, exact: bound); 2 of 3 entries\nreproduce: r()")):
-            oracles.assert_le([1.5, 0.5, 3.0], [1.0, 1.0, 1.0], tol, "|x| <= 1", reproduce="r()")
+    with oracles.recording() as rec, pytest.raises(AssertionError, match=_msg(
+            "|x| <= 1: 3.0 exceeds the bound 1.0 (allowed up to 1.0, exact: bound); 2 of 3 entries\nreproduce: r()")):
+        oracles.assert_le([1.5, 0.5, 3.0], [1.0, 1.0, 1.0], tol, "|x| <= 1", reproduce="r()")
     m = rec.margin()
     assert (m["worst_ratio"], m["value"], m["bound"], m["label"]) == (3.0, 3.0, 1.0, "|x| <= 1")
     with pytest.raises(oracles.Counterexample, match=_msg("s: 2.0 exceeds the bound 1.0 (allowed up to 1.0, exact: bound)")):
@@ -338,10 +338,9 @@ def test_assert_le_in_rational_arithmetic_says_so_and_shows_an_overflow_as_infin
 
 def test_assert_structure_names_the_worst_entry_that_must_be_zero():
     J = np.array([[1.0, 3e-3], [2e-3, 1.0]])
-    with oracles.recording() as rec:
-        with pytest.raises(AssertionError, match=_msg(
-                "D: structure violated: 2 entries must be zero but are not; worst at index (0, 1) = 0.003 (allowed 1.000e-03, t)")):
-            oracles.assert_structure(J, oracles.diagonal_mask(2), tolerances.Tol(0.0, 1e-3, "t"), "D")
+    with oracles.recording() as rec, pytest.raises(AssertionError, match=_msg(
+            "D: structure violated: 2 entries must be zero but are not; worst at index (0, 1) = 0.003 (allowed 1.000e-03, t)")):
+        oracles.assert_structure(J, oracles.diagonal_mask(2), tolerances.Tol(0.0, 1e-3, "t"), "D")
     assert (rec.worst_label, rec.max_error, rec.tolerance) == ("D (structure)", 3e-3, 1e-3)
     oracles.assert_structure(J, oracles.diagonal_mask(2), tolerances.Tol(0.0, 3e-3, "t"), "within")
     with pytest.raises(AssertionError, match=r"^E: structure violated: 1 entries .* \(allowed 0\.000e\+00, exact: e\)$"):
@@ -489,7 +488,7 @@ def test_assert_close_fd_says_when_finite_differences_cannot_decide():
 
 
 def test_taylor_order_is_two_for_the_right_derivative_one_for_a_wrong_one_and_none_when_linear():
-    f = lambda u: u ** 2          # noqa: E731
+    f = lambda u: u ** 2
     x, v = np.array([1.0, -0.5]), np.array([1.0, 1.0])
     with oracles.recording() as rec:
         assert oracles.taylor_order(f, x, v, 2 * x * v) == pytest.approx(2.0, abs=0.05)
@@ -501,7 +500,7 @@ def test_taylor_order_is_two_for_the_right_derivative_one_for_a_wrong_one_and_no
 
 def test_check_jacobian_names_the_oracle_pair_that_disagreed():
     A = np.array([[1.0, 2.0], [0.0, 3.0]])
-    f = lambda u: A @ u           # noqa: E731
+    f = lambda u: A @ u
     x = np.array([0.5, 0.25])
     with oracles.recording() as rec:
         assert oracles.check_jacobian(f, x, closed_form=A, label="L", structure=[[1, 1], [0, 1]]).tolist() == A.tolist()
@@ -523,7 +522,7 @@ def test_check_jacobian_names_the_oracle_pair_that_disagreed():
 
 
 def test_check_directional_names_the_claimed_projection_that_disagreed():
-    f = lambda u: u[:1] * u[1:]       # noqa: E731
+    f = lambda u: u[:1] * u[1:]
     x, v, u = np.array([2.0, 3.0]), np.array([1.0, 0.0]), np.array([1.0])
     with oracles.recording() as rec:
         claimed, d = oracles.check_directional(f, x, v, u)
