@@ -57,6 +57,8 @@ def rnn_forward(params, h0, xs, act="tanh"):
     g = get_activation(act, kernels=True)
     h = as_array("h0", h0, shape=(None, H))
     xs = as_array("xs", xs, shape=(None, h.shape[0], D))
+    if xs.shape[0] < 1:                       # as rnn.forward
+        raise ValueError(f"xs: expected at least one time step, shape (T, B, {D}) with T >= 1, got shape {xs.shape}")
     hs = []
     for t in range(xs.shape[0]):
         h = g.f(np.dot(h, P["W_hh"].T) + np.dot(xs[t], P["W_xh"].T) + P["b"])   # rnn._pre, row-wise
@@ -85,6 +87,8 @@ def lstm_forward(params, h0, c0, xs, variant="forget"):
         h = o * tanh(c)                                                    # h_t = o⊙tanh(c_t)
         hs.append(h)
         cs.append(c)
+    if not hs:                                # T = 0: empty trajectories, as lstm.forward
+        return np.zeros((0,) + h.shape), np.zeros((0,) + h.shape)
     return np.stack(hs), np.stack(cs)
 
 
@@ -109,4 +113,4 @@ def gru_forward(params, h0, xs, reset="after"):
             a_n = ax[:, 2 * H:] + np.dot(r * h, W_hn.T) + b_hn             # W_hn (r⊙h) + b_hn
         h = (1.0 - z) * tanh(a_n) + z * h                                  # h_t = (1−z)⊙n + z⊙h_{t−1}
         hs.append(h)
-    return np.stack(hs)
+    return np.stack(hs) if hs else np.zeros((0,) + h.shape)            # T = 0: an empty trajectory, as gru.forward
