@@ -303,8 +303,19 @@ def param_set(name):
 def stack_from_torch(kind, flat, cfg):
     """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
     order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
+    check_choice("kind", kind, ("rnn-tanh", "rnn-relu", "lstm", "gru"))     # vanishing.models.stacked.KINDS
+    if not isinstance(cfg, dict):
+        raise ValueError(f"cfg: expected a dict of the module's options (num_layers, bidirectional, proj_size), got {type(cfg).__name__}")
     L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
     per = 5 if cfg.get("proj_size") else 4
+    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
+        raise ValueError(f"cfg['num_layers']: expected a positive int, got {L!r}")
+    # a list, or autograd's box of one while the reference is differentiated w.r.t. the parameters
+    n = len(flat) if hasattr(flat, "__len__") and hasattr(flat, "__getitem__") and not isinstance(flat, (str, dict)) else None
+    if n != L * dirs * per:
+        got = type(flat).__name__ if n is None else f"{n} arrays"
+        raise ValueError(f"flat: expected {L * dirs * per} parameter arrays ({L} layer(s) x {dirs} direction(s) x {per}: weight_ih, "
+                         f"weight_hh, bias_ih, bias_hh{', weight_hr' if per == 5 else ''}), got {got}")
     layers, k = [], 0
     for _ in range(L):
         lay = []

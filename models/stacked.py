@@ -21,6 +21,7 @@ What PyTorch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` compute with ``num_layers =
 import autograd.numpy as np
 
 from vanishing.models import gru, lstm, rnn
+from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
 from vanishing.models.activations import sigmoid, tanh
 
 __all__ = ["KINDS", "batch_forward", "forward", "layer", "projected_lstm_step"]
@@ -31,7 +32,27 @@ KINDS = ("rnn-tanh", "rnn-relu", "lstm", "gru")
 def projected_lstm_step(params, h_prev, c_prev, x):
     """(h_t, c_t) of an LSTM with output projection: a = W_x x + W_h h_{t−1} + b (gates i, f, g, o),
     c_t = f⊙c_{t−1} + i⊙g, h_t = W_hr (o⊙tanh(c_t)); h has size P = W_hr.shape[0], c has size H."""
-    H = params["W_hr"].shape[1]
+    params, H, Pn, D = _projected_params(params)
+    h_prev = as_array("h_prev", h_prev, (Pn,))
+    c_prev = as_array("c_prev", c_prev, (H,))
+    x = as_array("x", x, (D,))
+    return _projected_step(params, h_prev, c_prev, x, H)
+
+
+def _projected_params(params):
+    """Validate a projected LSTM's parameters; return (params, H, P, D)."""
+    params = plain_dict(params)
+    Pn = H = D = None
+    if isinstance(params, dict) and {"W_hr", "W_x"} <= set(params):
+        Pn, H = as_array("params['W_hr']", params["W_hr"], ndim=2, finite=False).shape
+        D = as_array("params['W_x']", params["W_x"], ndim=2, finite=False).shape[1]
+    H4 = None if H is None else 4 * H
+    shapes = {"W_x": (H4, D), "W_h": (H4, Pn), "b": (H4,), "W_hr": (Pn, H)}
+    return check_params("params", params, shapes), H, Pn, D
+
+
+def _projected_step(params, h_prev, c_prev, x, H):
+    """Unvalidated body of :func:`projected_lstm_step`."""
     a = np.dot(params["W_x"], x) + np.dot(params["W_h"], h_prev) + params["b"]
     i, f, g, o = (a[k * H:(k + 1) * H] for k in range(4))
     i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
@@ -43,7 +64,8 @@ def _step(kind, P, state, x, reset):
     if kind.startswith("rnn"):
         return (rnn.step(P, state[0], x, act=kind.split("-")[1]),)
     if kind == "lstm":
-        if "W_hr" in P:
+        p = plain_dict(P)
+        if isinstance(p, dict) and "W_hr" in p:
             return projected_lstm_step(P, state[0], state[1], x)
         return lstm.step(P, state[0], state[1], x)
     return (gru.step(P, state[0], x, reset=reset),)
@@ -51,6 +73,24 @@ def _step(kind, P, state, x, reset):
 
 def layer(kind, params, state0, xs, reverse=False, reset="after"):
     """One direction of one layer: (outputs (T, H_out) in input order, final state tuple)."""
+    check_choice("kind", kind, KINDS)
+    xs = _sequence("xs", xs, 2)
+    if not isinstance(state0, (tuple, list)) or len(state0) != (2 if kind == "lstm" else 1):
+        raise ValueError(f"state0: expected a tuple of {'(h0, c0)' if kind == 'lstm' else '(h0,)'} for kind {kind!r}, "
+                         f"got {type(state0).__name__}{'' if not isinstance(state0, (tuple, list)) else f' of length {len(state0)}'}")
+    return _layer(kind, params, state0, xs, reverse, reset)
+
+
+def _sequence(name, xs, ndim):
+    """A sequence argument: a finite float array of ``ndim`` dimensions with at least one time step (axis 0)."""
+    xs = as_array(name, xs, ndim=ndim)
+    if xs.shape[0] < 1:
+        raise ValueError(f"{name}: expected at least one time step, got shape {xs.shape}")
+    return xs
+
+
+def _layer(kind, params, state0, xs, reverse, reset):
+    """Unvalidated body of :func:`layer` (each step still validates its cell's parameters and states)."""
     order = range(xs.shape[0] - 1, -1, -1) if reverse else range(xs.shape[0])
     state, outs = tuple(state0), []
     for t in order:
@@ -65,18 +105,17 @@ def forward(kind, layers, h0, xs, c0=None, reset="after"):
     """A stack over one sequence xs (T, D): (output (T, dirs·H_out), h_n (L·dirs, H_out)[, c_n (L·dirs, H)]).
 
     ``layers``: a list (one per layer) of lists (one per direction: [forward] or [forward, reverse]) of params."""
-    if kind not in KINDS:
-        raise ValueError(f"kind: expected one of {list(KINDS)}, got {kind!r}")
-    dirs = len(layers[0])
-    if dirs not in (1, 2) or any(len(lay) != dirs for lay in layers):
-        raise ValueError(f"layers: every layer needs the same 1 or 2 directions, got {[len(lay) for lay in layers]}")
+    check_choice("kind", kind, KINDS)
+    dirs = _directions(layers)
+    xs = _sequence("xs", xs, 2)
+    h0, c0 = _initial_states(kind, len(layers) * dirs, h0, c0, ndim=2)
     inp, h_n, c_n = xs, [], []
     for l, lay in enumerate(layers):
         outs = []
         for d, P in enumerate(lay):
             k = l * dirs + d
             s0 = (h0[k], c0[k]) if kind == "lstm" else (h0[k],)
-            out, s = layer(kind, P, s0, inp, reverse=d == 1, reset=reset)
+            out, s = _layer(kind, P, s0, inp, d == 1, reset)
             outs.append(out)
             h_n.append(s[0])
             if kind == "lstm":
@@ -90,8 +129,42 @@ def batch_forward(kind, layers, h0, xs, c0=None, reset="after", batch_first=Fals
     """A batch: xs (T, B, D), or (B, T, D) with ``batch_first``; h0 (L·dirs, B, H_out) as PyTorch's.
 
     Returns (output (T, B, ·) or (B, T, ·), h_n (L·dirs, B, H_out)[, c_n (L·dirs, B, H)]): each sequence alone."""
+    check_choice("kind", kind, KINDS)
+    dirs = _directions(layers)
+    xs = as_array("xs", xs, ndim=3)
+    h0, c0 = _initial_states(kind, len(layers) * dirs, h0, c0, ndim=3)
+    B = xs.shape[0] if batch_first else xs.shape[1]
+    for name, s in (("h0", h0), ("c0", c0)):
+        if s is not None and s.shape[1] != B:
+            raise ValueError(f"{name}: expected {B} sequences on axis 1 (the batch of xs), got shape {s.shape}")
     seqs = xs if batch_first else np.swapaxes(xs, 0, 1)
     res = [forward(kind, layers, h0[:, b], seqs[b], None if c0 is None else c0[:, b], reset) for b in range(seqs.shape[0])]
     out = np.stack([r[0] for r in res], axis=0 if batch_first else 1)
     rest = tuple(np.stack([r[i] for r in res], axis=1) for i in range(1, len(res[0])))
     return (out,) + rest
+
+
+def _directions(layers):
+    """The number of directions (1 or 2) that every layer of ``layers`` has."""
+    if not isinstance(layers, (list, tuple)) or not layers or not all(isinstance(lay, (list, tuple)) for lay in layers):
+        raise ValueError(f"layers: expected a non-empty list (one per layer) of lists (one per direction) of parameter dicts, "
+                         f"got {type(layers).__name__}")
+    dirs = len(layers[0])
+    if dirs not in (1, 2) or any(len(lay) != dirs for lay in layers):
+        raise ValueError(f"layers: every layer needs the same 1 or 2 directions, got {[len(lay) for lay in layers]}")
+    return dirs
+
+
+def _initial_states(kind, n, h0, c0, ndim):
+    """h0 (and c0, for an LSTM only) as arrays of ``ndim`` dimensions with one row per layer and direction (``n``)."""
+    h0 = as_array("h0", h0, ndim=ndim)
+    if kind == "lstm":
+        if c0 is None:
+            raise ValueError("c0: an LSTM needs an initial cell state, got None")
+        c0 = as_array("c0", c0, ndim=ndim)
+    elif c0 is not None:
+        raise ValueError(f"c0: only an LSTM has a cell state; expected None for kind {kind!r}")
+    for name, s in (("h0", h0), ("c0", c0)):
+        if s is not None and s.shape[0] != n:
+            raise ValueError(f"{name}: expected {n} rows (layers x directions) on axis 0, got shape {s.shape}")
+    return h0, c0

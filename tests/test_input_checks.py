@@ -409,6 +409,66 @@ CASES.append(pytest.param(stacked.forward, _SK, "layers", [[P_RNN, P_RNN], [P_RN
                           _msg("layers: every layer needs the same 1 or 2 directions, got [2, 1]"), id="stacked.forward-dirs"))
 CASES.append(pytest.param(stacked.forward, _SK, "layers", [[P_RNN] * 3],
                           _msg("layers: every layer needs the same 1 or 2 directions, got [3]"), id="stacked.forward-three"))
+_LAYERS_TYPE = "layers: expected a non-empty list (one per layer) of lists (one per direction) of parameter dicts, got "
+CASES.append(pytest.param(stacked.forward, _SK, "layers", [], _msg(_LAYERS_TYPE + "list"), id="stacked.forward-empty"))
+CASES.append(pytest.param(stacked.forward, _SK, "layers", P_RNN, _msg(_LAYERS_TYPE + "dict"), id="stacked.forward-type"))
+CASES.append(pytest.param(stacked.forward, _SK, "xs", xs[0], _msg(f"xs: expected 2 dimension(s), got shape {xs[0].shape}"),
+                          id="stacked.forward-xs-ndim"))
+CASES.append(pytest.param(stacked.forward, _SK, "xs", xs[:0], _msg(f"xs: expected at least one time step, got shape (0, {D})"),
+                          id="stacked.forward-xs-empty"))
+CASES.append(pytest.param(stacked.forward, _SK, "xs", _nan(xs), _msg("xs: expected finite values, got 1 non-finite entry"),
+                          id="stacked.forward-xs-nan"))
+CASES.append(pytest.param(stacked.forward, _SK, "h0", _r(2, H), _msg(f"h0: expected 1 rows (layers x directions) on axis 0, got shape (2, {H})"),
+                          id="stacked.forward-h0-rows"))
+CASES.append(pytest.param(stacked.forward, _SK, "h0", _r(H), _msg(f"h0: expected 2 dimension(s), got shape ({H},)"), id="stacked.forward-h0-ndim"))
+CASES.append(pytest.param(stacked.forward, _SK, "c0", _r(1, H), _msg("c0: only an LSTM has a cell state; expected None for kind 'rnn-tanh'"),
+                          id="stacked.forward-c0-rnn"))
+_SL = {"kind": "lstm", "layers": [[P_LSTM]], "h0": _r(1, H), "xs": xs, "c0": _r(1, H)}
+CASES.append(pytest.param(stacked.forward, _SL, "c0", None, _msg("c0: an LSTM needs an initial cell state, got None"), id="stacked.forward-c0-none"))
+CASES.append(pytest.param(stacked.forward, _SL, "c0", _r(3, H), _msg(f"c0: expected 1 rows (layers x directions) on axis 0, got shape (3, {H})"),
+                          id="stacked.forward-c0-rows"))
+_SB = {"kind": "rnn-tanh", "layers": _LAY, "h0": _r(1, B, H), "xs": xsB}
+CASES += _choice("stacked.batch_forward", stacked.batch_forward, _SB, "kind", "kind", "['rnn-tanh', 'rnn-relu', 'lstm', 'gru']")
+CASES.append(pytest.param(stacked.batch_forward, _SB, "xs", xs, _msg(f"xs: expected 3 dimension(s), got shape {xs.shape}"),
+                          id="stacked.batch_forward-xs-ndim"))
+CASES.append(pytest.param(stacked.batch_forward, _SB, "h0", _r(1, B + 1, H),
+                          _msg(f"h0: expected {B} sequences on axis 1 (the batch of xs), got shape (1, {B + 1}, {H})"), id="stacked.batch_forward-h0-batch"))
+CASES.append(pytest.param(stacked.batch_forward, _SB, "layers", "x", _msg(_LAYERS_TYPE + "str"), id="stacked.batch_forward-layers"))
+_SLAYER = {"kind": "gru", "params": P_GRU, "state0": (h,), "xs": xs}
+CASES += _choice("stacked.layer", stacked.layer, _SLAYER, "kind", "kind", "['rnn-tanh', 'rnn-relu', 'lstm', 'gru']")
+CASES.append(pytest.param(stacked.layer, _SLAYER, "state0", h, _msg("state0: expected a tuple of (h0,) for kind 'gru', got ndarray"),
+                          id="stacked.layer-state-type"))
+CASES.append(pytest.param(stacked.layer, _SLAYER, "state0", (h, c), _msg("state0: expected a tuple of (h0,) for kind 'gru', got tuple of length 2"),
+                          id="stacked.layer-state-length"))
+CASES.append(pytest.param(stacked.layer, _SLAYER, "xs", xs[:0], _msg(f"xs: expected at least one time step, got shape (0, {D})"),
+                          id="stacked.layer-xs-empty"))
+_PR = 1
+P_PROJ = {"W_x": _r(4 * H, D), "W_h": _r(4 * H, _PR), "b": _r(4 * H), "W_hr": _r(_PR, H)}
+_SP = {"params": P_PROJ, "h_prev": _r(_PR), "c_prev": c, "x": x}
+CASES += _array_cases("stacked.projected_lstm_step", stacked.projected_lstm_step, _SP,
+                      {"h_prev": ("h_prev", f"({_PR},)"), "c_prev": ("c_prev", f"({H},)"), "x": ("x", f"({D},)")})
+CASES.append(pytest.param(stacked.projected_lstm_step, _SP, "params", {**P_PROJ, "W_h": _r(4 * H, H)},
+                          _msg(f"params['W_h']: expected shape ({4 * H}, {_PR}), got shape ({4 * H}, {H})"), id="stacked.projected_lstm_step-W_h"))
+CASES.append(pytest.param(stacked.projected_lstm_step, _SP, "params", {k: v for k, v in P_PROJ.items() if k != "b"},
+                          _msg("params: expected keys ['W_h', 'W_hr', 'W_x', 'b']; missing ['b'], unexpected []"),
+                          id="stacked.projected_lstm_step-missing"))
+_FLAT = [P_RNN["W_xh"], P_RNN["W_hh"], P_RNN["b"], 0.0 * P_RNN["b"]]
+_ST = {"kind": "rnn-tanh", "flat": _FLAT, "cfg": {"num_layers": 1}}
+CASES += _choice("layouts.stack_from_torch", layouts.stack_from_torch, _ST, "kind", "kind", "['rnn-tanh', 'rnn-relu', 'lstm', 'gru']")
+CASES.append(pytest.param(layouts.stack_from_torch, _ST, "flat", _FLAT[:3],
+                          _msg("flat: expected 4 parameter arrays (1 layer(s) x 1 direction(s) x 4: weight_ih, weight_hh, bias_ih, "
+                               "bias_hh), got 3 arrays"), id="layouts.stack_from_torch-flat"))
+CASES.append(pytest.param(layouts.stack_from_torch, _ST, "cfg", {"num_layers": 1, "proj_size": 1},
+                          _msg("flat: expected 5 parameter arrays (1 layer(s) x 1 direction(s) x 5: weight_ih, weight_hh, bias_ih, "
+                               "bias_hh, weight_hr), got 4 arrays"), id="layouts.stack_from_torch-proj"))
+CASES.append(pytest.param(layouts.stack_from_torch, _ST, "flat", None,
+                          _msg("flat: expected 4 parameter arrays (1 layer(s) x 1 direction(s) x 4: weight_ih, weight_hh, bias_ih, "
+                               "bias_hh), got NoneType"), id="layouts.stack_from_torch-none"))
+CASES.append(pytest.param(layouts.stack_from_torch, _ST, "cfg", {"num_layers": 0},
+                          _msg("cfg['num_layers']: expected a positive int, got 0"), id="layouts.stack_from_torch-layers"))
+CASES.append(pytest.param(layouts.stack_from_torch, _ST, "cfg", [("num_layers", 1)],
+                          _msg("cfg: expected a dict of the module's options (num_layers, bidirectional, proj_size), got list"),
+                          id="layouts.stack_from_torch-cfg"))
 
 
 def _by_function(cases):
