@@ -19,7 +19,6 @@ What PyTorch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` compute with ``num_layers =
 """
 
 import autograd.numpy as np
-
 from vanishing.models import gru, lstm, rnn
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
 from vanishing.models.activations import sigmoid, tanh

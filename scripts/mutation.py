@@ -86,7 +86,9 @@ def _describe(a, b):
 # ------------------------------------------------------------------ which tests exercise a module
 def _imports(text, dotted):
     mod = dotted.rsplit(".", 1)
-    return bool(re.search(rf"(from {re.escape(dotted)} import|import {re.escape(dotted)}\b|from {re.escape(mod[0])} import [^\n]*\b{mod[1]}\b)", text))
+    # ``from package import a, module`` on one line, or wrapped in parentheses over several
+    return bool(re.search(rf"(from {re.escape(dotted)} import|import {re.escape(dotted)}\b|"
+                          rf"from {re.escape(mod[0])} import (\([^)]*\b{mod[1]}\b[^)]*\)|[^\n(]*\b{mod[1]}\b))", text))
 
 
 def _dotted(p, root=ROOT):

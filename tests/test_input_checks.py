@@ -11,8 +11,19 @@ import re
 
 import numpy as np
 import pytest
-# one line: scripts/mutation.py picks the tests of a mutated module by this import
-from vanishing.models import _validate, activations, batched, clipping, deepnet, gru, layouts, leaky, lstm, rnn, stacked
+from vanishing.models import (  # scripts/mutation.py picks the tests of a mutated module by this import
+    _validate,
+    activations,
+    batched,
+    clipping,
+    deepnet,
+    gru,
+    layouts,
+    leaky,
+    lstm,
+    rnn,
+    stacked,
+)
 
 H, D, T = 2, 3, 2
 RNG = np.random.default_rng(0)

@@ -23,6 +23,18 @@ def test_a_model_mutant_runs_the_claims_whose_check_uses_the_model(mutation):
     assert sel.index("tests/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]") < sel.index("tests/test_models_basic.py")
 
 
+@pytest.mark.parametrize("text,found", [
+    ("from vanishing.models import rnn, stacked\n", True),
+    ("from vanishing.models import (\n    rnn,\n    stacked,\n)\n", True),             # wrapped over several lines
+    ("import vanishing.models.stacked as s\n", True),
+    ("from vanishing.models.stacked import forward\n", True),
+    ("from vanishing.models import (rnn,\n    lstm)\nstacked = None\n", False),       # the name outside the import
+    ("from vanishing.models import stackedness\n", False),
+])
+def test_a_test_module_is_found_by_any_form_of_its_import(mutation, text, found):
+    assert mutation._imports(text, "vanishing.models.stacked") is found
+
+
 def test_a_module_every_model_imports_reaches_every_model(mutation):
     deps = mutation.dependents("models/_validate.py")
     models = {"vanishing.models." + p.stem for p in (ROOT / "models").glob("*.py") if p.stem != "__init__"}
