@@ -438,6 +438,9 @@ _SL = {"kind": "lstm", "layers": [[P_LSTM]], "h0": _r(1, H), "xs": xs, "c0": _r(
 CASES.append(pytest.param(stacked.forward, _SL, "c0", None, _msg("c0: an LSTM needs an initial cell state, got None"), id="stacked.forward-c0-none"))
 CASES.append(pytest.param(stacked.forward, _SL, "c0", _r(3, H), _msg(f"c0: expected 1 rows (layers x directions) on axis 0, got shape (3, {H})"),
                           id="stacked.forward-c0-rows"))
+CASES.append(pytest.param(stacked.batch_forward, {"kind": "lstm", "layers": [[P_LSTM]], "h0": _r(1, B, H), "xs": xsB, "c0": _r(1, B, H)},
+                          "c0", _r(1, B + 1, H), _msg(f"c0: expected {B} sequences on axis 1 (the batch of xs), got shape (1, {B + 1}, {H})"),
+                          id="stacked.batch_forward-c0-batch"))
 _SB = {"kind": "rnn-tanh", "layers": _LAY, "h0": _r(1, B, H), "xs": xsB}
 CASES += _choice("stacked.batch_forward", stacked.batch_forward, _SB, "kind", "kind", "['rnn-tanh', 'rnn-relu', 'lstm', 'gru']")
 CASES.append(pytest.param(stacked.batch_forward, _SB, "xs", xs, _msg(f"xs: expected 3 dimension(s), got shape {xs.shape}"),
@@ -629,3 +632,11 @@ def test_an_empty_sequence_is_an_empty_trajectory_for_the_gated_cells_batched_or
     assert [a.shape for a in lstm.forward(P_LSTM, h, c, np.zeros((0, D)))] == [(0, H), (0, H)]
     assert batched.gru_forward(P_GRU, hB, np.zeros((0, B, D))).shape == (0, B, H)
     assert [a.shape for a in batched.lstm_forward(P_LSTM, hB, cB, np.zeros((0, B, D)))] == [(0, B, H), (0, B, H)]
+
+
+@pytest.mark.parametrize("module", [_validate, activations, batched, clipping, deepnet, gru, layouts, leaky, lstm, rnn, stacked],
+                         ids=lambda m: m.__name__)
+def test_every_name_in_a_models_all_exists(module):
+    """``from vanishing.models.<module> import *`` works: __all__ names only what the module defines."""
+    missing = [n for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
+    assert not missing, f"{module.__name__}.__all__ names what it does not define: {missing}"

@@ -341,3 +341,59 @@ def test_an_exact_structure_check_passes_a_zero_and_fails_the_smallest_nonzero()
     J[0, 1] = 5e-324
     with pytest.raises(AssertionError, match=r"^diag: structure violated: 1 entries must be zero but are not; worst at index \(0, 1\) = 5e-324"):
         oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+
+
+# ---- survivors of the fifth sample (seed 67, docs/MUTATION.md §4e), each written after that sample was scored
+def test_one_bias_sets_a_zero_recurrent_bias_exactly_even_where_b_is_zero():
+    # survivor models/layouts.py:905 (0.0 * b → 0.0 / b): equal wherever b ≠ 0, so only a zero entry of b shows it
+    b = np.array([0.0, 1.5, -2.0, 0.0])
+    P = layouts.param_set("one-bias").to_canonical("rnn-tanh", {"W_x": np.ones((4, 1)), "W_h": np.ones((4, 4)), "b": b})
+    assert np.array_equal(P["b_x"], b) and np.array_equal(P["b_h"], np.zeros(4))
+
+
+class _Iterate:
+    def __init__(self, df, error, nit):
+        self.df, self.error, self.nit = np.array([df]), np.array([error]), np.array([nit])
+
+
+def test_fd_history_keeps_the_earlier_of_two_iterates_that_are_equally_good():
+    # survivor checks/oracles.py:989 (est < best → est <= best): on a tie the later iterate, at a smaller step
+    # (more rounding), replaced the earlier one. The estimates here are exact binary fractions, so the tie is exact.
+    hist = oracles._History()
+    hist(_Iterate(1.0, np.nan, 0))
+    hist(_Iterate(2.0, 0.5, 1))                # first change: nothing before it, not trusted
+    hist(_Iterate(2.5, 0.25, 2))               # trusted (0.5 before it): est = max(0.25, 0.5/255) = 0.25
+    hist(_Iterate(3.0, 0.25, 3))               # trusted, est = 0.25 again: a tie, the earlier iterate stays
+    assert hist.err[0] == 0.25 and hist.nit[0] == 2
+    assert hist.df[0] == 2.5 + (2.5 - 2.0) / 255.0
+
+
+def test_check_jacobian_names_finite_differences_when_only_they_disagree_with_autograd():
+    # survivor checks/oracles.py:1697 (label → None): a primitive whose VJP and JVP are both wrong by the same
+    # factor makes autograd's two modes and the closed form agree; only finite differences see it
+    from autograd.extend import defjvp, defvjp, primitive
+
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    defvjp(cube, lambda ans, x: lambda g: g * 3.3 * x ** 2)        # 3.3 where 3 belongs
+    defjvp(cube, lambda g, ans, x: g * 3.3 * x ** 2)
+    x = np.array([0.7, -1.2])
+    with pytest.raises(AssertionError, match=r"^cube: autograd vs finite differences"):
+        oracles.check_jacobian(cube, x, closed_form=np.diag(3.3 * x ** 2), label="cube")
+
+
+def test_check_directional_differentiates_f_at_the_shape_of_x():
+    # survivor checks/oracles.py:1770 (reshape(w, np.shape(x)) → reshape(w, None)): autograd then called f on the
+    # flattened x; every caller passed `claimed`, so the VJP path ran on no matrix-shaped input
+    A = np.array([[1.0, -2.0], [0.5, 3.0]])
+
+    def f(X):
+        return np.tanh(X) @ A                                           # needs X of shape (3, 2)
+    X = np.array([[0.1, -0.4], [0.3, 0.2], [-0.6, 0.5]])
+    v = np.arange(6.0).reshape(3, 2) / 6.0
+    u = np.array([[1.0, 0.0], [0.0, -1.0], [0.5, 0.5]])
+    claimed, d = oracles.check_directional(f, X, v, u, label="uᵀJv")
+    want = float(np.sum(u * (((1.0 - np.tanh(X) ** 2) * v) @ A)))      # the closed form of uᵀ J v
+    assert claimed == pytest.approx(want, rel=1e-12) and d == pytest.approx(want, rel=1e-8)
