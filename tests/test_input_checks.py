@@ -466,6 +466,11 @@ CASES.append(pytest.param(stacked.projected_lstm_step, _SP, "params", {**P_PROJ,
 CASES.append(pytest.param(stacked.projected_lstm_step, _SP, "params", {k: v for k, v in P_PROJ.items() if k != "b"},
                           _msg("params: expected keys ['W_h', 'W_hr', 'W_x', 'b']; missing ['b'], unexpected []"),
                           id="stacked.projected_lstm_step-missing"))
+CASES.append(pytest.param(stacked.projected_lstm_step, _SP, "params", {k: v for k, v in P_PROJ.items() if k != "W_hr"},
+                          _msg("params: expected keys ['W_h', 'W_hr', 'W_x', 'b']; missing ['W_hr'], unexpected []"),
+                          id="stacked.projected_lstm_step-missing-W_hr"))
+CASES.append(pytest.param(stacked.projected_lstm_step, _SP, "params", {**P_PROJ, "W_hr": P_PROJ["W_hr"][0]},
+                          _msg(f"params['W_hr']: expected 2 dimension(s), got shape ({H},)"), id="stacked.projected_lstm_step-W_hr-ndim"))
 _FLAT = [P_RNN["W_xh"], P_RNN["W_hh"], P_RNN["b"], 0.0 * P_RNN["b"]]
 _ST = {"kind": "rnn-tanh", "flat": _FLAT, "cfg": {"num_layers": 1}}
 CASES += _choice("layouts.stack_from_torch", layouts.stack_from_torch, _ST, "kind", "kind", "['rnn-tanh', 'rnn-relu', 'lstm', 'gru']")
@@ -478,6 +483,9 @@ CASES.append(pytest.param(layouts.stack_from_torch, _ST, "cfg", {"num_layers": 1
 CASES.append(pytest.param(layouts.stack_from_torch, _ST, "flat", None,
                           _msg("flat: expected 4 parameter arrays (1 layer(s) x 1 direction(s) x 4: weight_ih, weight_hh, bias_ih, "
                                "bias_hh), got NoneType"), id="layouts.stack_from_torch-none"))
+CASES.append(pytest.param(layouts.stack_from_torch, _ST, "flat", 3,
+                          _msg("flat: expected 4 parameter arrays (1 layer(s) x 1 direction(s) x 4: weight_ih, weight_hh, bias_ih, "
+                               "bias_hh), got int"), id="layouts.stack_from_torch-int"))
 CASES.append(pytest.param(layouts.stack_from_torch, _ST, "cfg", {"num_layers": 0},
                           _msg("cfg['num_layers']: expected a positive int, got 0"), id="layouts.stack_from_torch-layers"))
 CASES.append(pytest.param(layouts.stack_from_torch, _ST, "cfg", [("num_layers", 1)],

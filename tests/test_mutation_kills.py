@@ -397,3 +397,67 @@ def test_check_directional_differentiates_f_at_the_shape_of_x():
     claimed, d = oracles.check_directional(f, X, v, u, label="uᵀJv")
     want = float(np.sum(u * (((1.0 - np.tanh(X) ** 2) * v) @ A)))      # the closed form of uᵀ J v
     assert claimed == pytest.approx(want, rel=1e-12) and d == pytest.approx(want, rel=1e-8)
+
+
+# ---- survivors of the sixth sample (seed 79, docs/MUTATION.md §4f), each written after that sample was scored
+def test_check_jacobian_puts_the_reproduce_line_in_a_closed_form_failure():
+    # survivor checks/oracles.py:1688 (reproduce → None): the closed-form comparison's failure lost its command
+    f = lambda x: x ** 3                                                 # noqa: E731
+    x = np.array([0.5, -1.5])
+    with pytest.raises(AssertionError, match=r"^cube: closed form vs autograd.*\n?.*reproduce: vanishing verify --only X"):
+        oracles.check_jacobian(f, x, closed_form=np.diag(3.3 * x ** 2), label="cube", reproduce="reproduce: vanishing verify --only X")
+
+
+def test_measured_noise_estimates_the_standard_deviation_of_white_noise():
+    # survivor checks/oracles.py:828 (6th differences → 7th): γ₆ = (6!)²/12! then scales the wrong difference and the
+    # estimate is √(C(14,7)/C(12,6)) = 1.93 times σ. Deterministic white noise of σ = 1e-9 on a smooth function:
+    import hashlib
+    sigma = 1e-9
+
+    def f(u):
+        seed = int.from_bytes(hashlib.blake2b(np.asarray(u, dtype=np.float64).tobytes(), digest_size=8).digest(), "little")
+        return np.array([np.sin(u[0]) + u[1] ** 2 + sigma * np.random.default_rng(seed).standard_normal()])
+    rng = np.random.default_rng(3)
+    ratios = []
+    for _ in range(100):
+        x = rng.uniform(-1.0, 1.0, 2)
+        ratios.append(oracles.measured_noise(f, x, f(x), np.array([0.6, 0.9]))[0] / sigma)
+    assert 0.8 < np.median(ratios) < 1.5, np.median(ratios)   # the larger of two estimates: a little above 1
+
+
+def test_lstm_init_draws_every_parameter_from_both_sides_of_zero():
+    # survivor models/lstm.py:916 (b from U(+k, k), i.e. every bias = k): the docstring's U(−k, k) was read for no key
+    from vanishing.models import lstm
+    H, D = 16, 3
+    k = 1.0 / np.sqrt(H)
+    for variant in lstm.VARIANTS:
+        P = lstm.init_params(H, D, np.random.default_rng(0), variant=variant, forget_bias=0.0)
+        for key, value in P.items():
+            assert value.min() < 0.0 < value.max() and np.all(np.abs(value) <= k), (variant, key)
+
+
+def test_assert_le_counts_the_entries_beyond_their_bound_from_two_entries_on():
+    # survivor checks/oracles.py:501 (v.size > 1 → > 2): the count "k of n entries" vanished for two entries
+    with pytest.raises(AssertionError, match=r"; 1 of 2 entries$"):
+        oracles.assert_le(np.array([0.5, 2.0]), np.array([1.0, 1.0]), tolerances.exact("a stated bound"), "two")
+
+
+def test_a_fresh_recorder_reports_zero_error_and_zero_tolerance():
+    # survivor checks/oracles.py:71 (tolerance default 0.0 → None): a claim with no comparison reported None
+    rec = oracles.Recorder()
+    assert (rec.comparisons, rec.max_ratio, rec.max_error, rec.tolerance, rec.worst_label) == (0, 0.0, 0.0, 0.0, "")
+
+
+def test_jacobian_fd_names_itself_and_the_shape_when_it_cannot_converge():
+    # survivor checks/oracles.py:1266 (its label → None): a jump at x makes every central difference diverge
+    with pytest.raises(oracles.FDInconclusive, match=r"^jacobian_fd \(1x1\): scipy\.differentiate did not converge on 1 entry"):
+        oracles.jacobian_fd(lambda u: np.where(u >= 0.0, 1.0, -1.0) + u, np.array([0.0]))
+
+
+def test_leaky_relu_is_differentiable_in_its_slope():
+    # survivor models/activations.py:56 (autograd's box attribute misspelt): the slope α was turned into a float,
+    # so autograd lost it and d leaky_relu(x; α)/dα = x (for x < 0) came out as an error or 0
+    import autograd
+    from vanishing.models import activations as act
+    assert autograd.grad(lambda a: act.leaky_relu(-3.0, a))(0.2) == -3.0
+    assert autograd.grad(lambda a: act.leaky_relu(2.0, a))(0.2) == 0.0
