@@ -278,7 +278,8 @@ def _canonical_shapes(kind, H, D):
 
 PARAM_SETS = {p.name: p for p in [
     ParamSet("canonical", ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru"), {},
-             "the canonical layout of docs/DESIGN.md"),
+             "the canonical layout: W_xh, W_hh, b (RNN); W_x, W_h, b with gate blocks i, f, g, o (LSTM); W_x, W_h, b_x, b_h "
+             "with blocks r, z, n (GRU)"),
     ParamSet("two-biases", ("rnn-tanh", "rnn-relu", "lstm"),
              {"b_x": "the input bias (PyTorch bias_ih)", "b_h": "the recurrent bias (PyTorch bias_hh)"},
              "b_x and b_h instead of b, summed: b = b_x + b_h (PyTorch's RNN and LSTM keep bias_ih and bias_hh)"),

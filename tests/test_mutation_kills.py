@@ -461,3 +461,18 @@ def test_leaky_relu_is_differentiable_in_its_slope():
     from vanishing.models import activations as act
     assert autograd.grad(lambda a: act.leaky_relu(-3.0, a))(0.2) == -3.0
     assert autograd.grad(lambda a: act.leaky_relu(2.0, a))(0.2) == 0.0
+
+
+def test_fd_stops_refining_at_four_ulps_of_the_outputs_scale(monkeypatch):
+    # survivor checks/oracles.py:1083 (max(1, |f|) → max(2, |f|)): the atol that ends refinement of an exact zero entry
+    seen = []
+    orig = oracles.sd.derivative
+
+    def derivative(*a, **kw):
+        seen.append(kw["tolerances"]["atol"])
+        return orig(*a, **kw)
+    monkeypatch.setattr(oracles.sd, "derivative", derivative)
+    eps = np.finfo(np.float64).eps
+    oracles.jacobian_fd(lambda u: np.array([0.25 * u[0] ** 2, 0.0 * u[1]]), np.array([0.5, 0.3]))
+    oracles.jacobian_fd(lambda u: np.array([3.0 * u[0]]), np.array([2.0]))
+    assert seen == [4.0 * eps * 1.0, 4.0 * eps * 6.0]                 # max(1, max|f(x)|): 0.0625 → 1, 6.0 → 6
