@@ -476,3 +476,17 @@ def test_fd_stops_refining_at_four_ulps_of_the_outputs_scale(monkeypatch):
     oracles.jacobian_fd(lambda u: np.array([0.25 * u[0] ** 2, 0.0 * u[1]]), np.array([0.5, 0.3]))
     oracles.jacobian_fd(lambda u: np.array([3.0 * u[0]]), np.array([2.0]))
     assert seen == [4.0 * eps * 1.0, 4.0 * eps * 6.0]                 # max(1, max|f(x)|): 0.0625 → 1, 6.0 → 6
+
+
+def test_the_noise_probe_moves_every_coordinate_by_a_different_amount():
+    # survivor checks/oracles.py:857 (the direction's random factors drawn as one scalar): inside |x| <= 1 the probe
+    # then moved along (1, ..., 1), where a layer with equal weights, or u0 - u1, does not change at all
+    x = np.array([0.3, -0.7, 0.1, 0.9])
+    seen = []
+
+    def f(u):
+        seen.append(np.array(u, dtype=np.float64))
+        return np.array([np.sum(u)])
+    oracles._jacobian_noise(f, x, f(x))
+    step = np.sort(seen[1] - x)                       # the first probe point; rounding alone differs by ~1e-16 relative
+    assert np.all(np.diff(step) > 1e-6 * step[-1]), step
