@@ -304,7 +304,8 @@ def param_set(name):
 def stack_from_torch(kind, flat, cfg):
     """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
     order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
-    from vanishing.models import stacked      # here, not at the top: layouts needs none of the cells at import
+    # imported here, not at the top: layouts needs none of the cells at import
+    from vanishing.models import stacked
     check_choice("kind", kind, stacked.KINDS)
     if not isinstance(cfg, dict):
         raise ValueError(f"cfg: expected a dict of the module's options (num_layers, bidirectional, proj_size), got {type(cfg).__name__}")
