@@ -165,21 +165,19 @@ for _U in [-1, 1.0, True, "1"]:
                               _msg(f"U: expected an int >= 0 (steps each E_t flows back), got {_U!r}"), id=f"rnn.truncated-U-{_U!r}"))
 
 # ---------------------------------------------------------------- lstm.py
-for _name, _fn, _kw, _shown in [
-    ("lstm.gates", lstm.gates, {"params": P_LSTM, "h_prev": h, "c_prev": c, "x": x},
-     {"h_prev": ("h_prev", "(2,)"), "c_prev": ("c_prev", "(2,)"), "x": ("x", "(3,)")}),
-    ("lstm.step", lstm.step, {"params": P_LSTM, "h_prev": h, "c_prev": c, "x": x},
-     {"h_prev": ("h_prev", "(2,)"), "c_prev": ("c_prev", "(2,)"), "x": ("x", "(3,)")}),
-    ("lstm.direct_path_jacobian", lstm.direct_path_jacobian, {"params": P_LSTM, "h_prev": h, "c_prev": c, "x": x},
-     {"h_prev": ("h_prev", "(2,)"), "c_prev": ("c_prev", "(2,)"), "x": ("x", "(3,)")}),
-    ("lstm.h_jacobian", lstm.h_jacobian, {"params": P_LSTM, "h_prev": h, "c_prev": c, "x": x},
-     {"h_prev": ("h_prev", "(2,)"), "c_prev": ("c_prev", "(2,)"), "x": ("x", "(3,)")}),
-    ("lstm.forward", lstm.forward, {"params": P_LSTM, "h0": h, "c0": c, "xs": xs},
-     {"h0": ("h0", "(2,)"), "c0": ("c0", "(2,)"), "xs": ("xs", "(*, 3)")}),
-    ("lstm.cell_jacobian_terms", lstm.cell_jacobian_terms, {"params": P_LSTM, "c_prev": c, "o_prev": h, "x": x},
-     {"c_prev": ("c_prev", "(2,)"), "o_prev": ("o_prev", "(2,)"), "x": ("x", "(3,)")}),
-    ("lstm.cell_jacobian_terms_seed003", lstm.cell_jacobian_terms_seed003, {"params": P_LSTM, "c_prev": c, "o_prev": h, "x": x},
-     {"c_prev": ("c_prev", "(2,)"), "o_prev": ("o_prev", "(2,)"), "x": ("x", "(3,)")}),
+_LSTM_STEP = ({"params": P_LSTM, "h_prev": h, "c_prev": c, "x": x},                 # one step's arguments
+              {"h_prev": ("h_prev", "(2,)"), "c_prev": ("c_prev", "(2,)"), "x": ("x", "(3,)")})
+_LSTM_TERMS = ({"params": P_LSTM, "c_prev": c, "o_prev": h, "x": x},
+               {"c_prev": ("c_prev", "(2,)"), "o_prev": ("o_prev", "(2,)"), "x": ("x", "(3,)")})
+for _name, _fn, (_kw, _shown) in [
+    ("lstm.gates", lstm.gates, _LSTM_STEP),
+    ("lstm.step", lstm.step, _LSTM_STEP),
+    ("lstm.direct_path_jacobian", lstm.direct_path_jacobian, _LSTM_STEP),
+    ("lstm.h_jacobian", lstm.h_jacobian, _LSTM_STEP),
+    ("lstm.forward", lstm.forward, ({"params": P_LSTM, "h0": h, "c0": c, "xs": xs},
+                                    {"h0": ("h0", "(2,)"), "c0": ("c0", "(2,)"), "xs": ("xs", "(*, 3)")})),
+    ("lstm.cell_jacobian_terms", lstm.cell_jacobian_terms, _LSTM_TERMS),
+    ("lstm.cell_jacobian_terms_seed003", lstm.cell_jacobian_terms_seed003, _LSTM_TERMS),
 ]:
     CASES += _array_cases(_name, _fn, _kw, _shown)
     CASES += _param_cases(_name, _fn, _kw, "params", P_LSTM, LSTM_WRONG)
