@@ -36,6 +36,7 @@ from vanishing.models._validate import validated_once
 
 __all__ = [
     "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "record_comparison",
+    "record_dataset",
     "current_input", "assert_close", "assert_le", "assert_structure",
     "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
     "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd", "check_directional",
@@ -79,6 +80,7 @@ class Recorder:
     margin_input: str = ""
     fd_entries: int = 0          # FD entries compared by assert_close_fd
     fd_capped: int = 0           # of which FD_SAFETY x estimate exceeded tolerances.FD_CAP_RTOL x scale
+    datasets: set = field(default_factory=set)   # the data sets the check read, in words (record_dataset)
 
     def note(self, label, err, allowed):
         self.comparisons += 1
@@ -181,6 +183,16 @@ def record_override(tol):
     rec = _ACTIVE.get()
     if rec is not None:
         rec.overrides.add(tol.reason)
+
+
+def record_dataset(description):
+    """Name a data set the check read (e.g. scikit-learn's digits, or the stand-in used without it) in the active recording.
+
+    It travels with the claim's outcome, so the certificate's provenance says which data the claim used, also when
+    the claim ran in another process (``vanishing verify --jobs N``). No-op outside a recording."""
+    rec = _ACTIVE.get()
+    if rec is not None:
+        rec.datasets.add(str(description))
 
 
 def _record(label, err, allowed):

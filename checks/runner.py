@@ -69,6 +69,7 @@ class Outcome:
     fd_capped: int = 0       # of which FD could not reach the capped tolerance (a 1e-6 relative bug there is invisible)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
     stopped: str = ""        # what was not run once the outcome was decided (run_claim's stop_early), in words
+    datasets: tuple = ()     # the data sets the check read, in words (oracles.record_dataset; the certificate's provenance)
 
     @property
     def reproduce(self):
@@ -325,6 +326,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     props = checks[claim.id].properties(overrides, profile=name, seed=seed)
     results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
     fd_entries = fd_capped = 0
+    datasets = set()
     for p in props:
         if stop_early and results and not results[-1].as_expected:
             break
@@ -335,6 +337,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
         used |= rec.oracles
         overrides |= rec.overrides
         fd_entries, fd_capped = fd_entries + rec.fd_entries, fd_capped + rec.fd_capped
+        datasets |= rec.datasets
         # The largest error against its tolerance is reported for what must hold; the comparisons that
         # fail inside a refuted statement are the refutation itself, not an error of the check.
         if p.expect != "fails" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
@@ -360,7 +363,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
                   oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin, evidence=graded,
-                  fd_entries=fd_entries, fd_capped=fd_capped, stopped=stopped)
+                  fd_entries=fd_entries, fd_capped=fd_capped, stopped=stopped, datasets=tuple(sorted(datasets)))
     out.problems += [f"{e['level']} evidence {e['status']}: {e['summary']}" for e in graded
                      if e["level"] != "property" and e["status"] != "passed"]
     unused = sorted(set(claim.oracles) - set(out.oracles_used))

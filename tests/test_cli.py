@@ -180,7 +180,8 @@ def test_no_hypothesis_directory_in_the_working_directory(tmp_path):
 
 @pytest.mark.slow
 def test_jobs_gives_the_same_json_as_a_serial_run(tmp_path):
-    ids = ["ACT-TANH-RANGE", "CLIP-NORM-CAP", "LSTM-FORGET-ZERO-NOT-ERASE"]   # refuted, corrected, corrected
+    # refuted, corrected, corrected, and the claim that reads a data set: its provenance comes back from the worker
+    ids = ["ACT-TANH-RANGE", "CLIP-NORM-CAP", "LSTM-FORGET-ZERO-NOT-ERASE", "DEEP-FIRST-LAYER-TYPICAL"]
     docs = []
     for name, extra in (("serial", []), ("parallel", ["--jobs", "2"])):
         r = _vanishing("verify", "--only", *ids, "--quiet", "--json", str(tmp_path / f"{name}.json"), *extra, cwd=tmp_path)
@@ -194,6 +195,7 @@ def test_jobs_gives_the_same_json_as_a_serial_run(tmp_path):
                 e.pop("seconds")
         docs.append(doc)
     assert [c["id"] for c in docs[1]["claims"]] == ids
+    assert list(docs[1]["provenance"]["datasets"]) == ["DEEP-FIRST-LAYER-TYPICAL"]
     assert docs[0] == docs[1]
 
 

@@ -120,23 +120,11 @@ def _claim_json(o):
     }
 
 
-def _datasets_used():
-    """{claim ID: data set} for the checks that read a data set in this process (read from their caches, no side effects)."""
-    deepnet = sys.modules.get("vanishing.checks.claims.deepnet")   # DEEP-FIRST-LAYER-TYPICAL's check, where _digits is cached
-    digits = getattr(deepnet, "_digits", None)
-    if digits is None or not hasattr(digits, "cache_info") or digits.cache_info().currsize == 0:
-        return {}
-    source = digits()[2]                                     # cached: "sklearn digits" or "synthetic digits"
-    if source == "sklearn digits":
-        source = f"scikit-learn's bundled 8×8 digits (load_digits' digits.csv.gz, scikit-learn {_version('scikit-learn')})"
-    else:
-        source = "a synthetic stand-in for the digits (scikit-learn not installed)"
-    return {"DEEP-FIRST-LAYER-TYPICAL": source}
-
-
-def provenance():
-    """Where the result came from: git commit of the checkout, optional packages, data sets the checks read."""
-    return {"git": git_provenance(), "optional_packages": optional_versions(), "datasets": _datasets_used()}
+def provenance(outcomes=()):
+    """Where the result came from: git commit of the checkout, optional packages, and the data sets that the checks of
+    ``outcomes`` read ({claim ID: data set}, from each outcome: the same whichever process ran the claim)."""
+    return {"git": git_provenance(), "optional_packages": optional_versions(),
+            "datasets": {o.claim.id: "; ".join(o.datasets) for o in outcomes if getattr(o, "datasets", ())}}
 
 
 def to_json(outcomes, profile, seed, argv=None):
@@ -147,7 +135,7 @@ def to_json(outcomes, profile, seed, argv=None):
         "profile": profile,
         "hypothesis_seed": seed,
         "versions": environment(),
-        "provenance": provenance(),
+        "provenance": provenance(outcomes),
         "summary": {
             "claims": len(outcomes),
             "pass": sum(o.consistent for o in outcomes),
