@@ -124,7 +124,7 @@ def provenance(outcomes=()):
     """Where the result came from: git commit of the checkout, optional packages, and the data sets that the checks of
     ``outcomes`` read ({claim ID: data set}, from each outcome: the same whichever process ran the claim)."""
     return {"git": git_provenance(), "optional_packages": optional_versions(),
-            "datasets": {o.claim.id: "; ".join(o.datasets) for o in outcomes if getattr(o, "datasets", ())}}
+            "datasets": {o.claim.id: "; ".join(o.datasets) for o in outcomes if o.datasets}}
 
 
 def to_json(outcomes, profile, seed, argv=None):

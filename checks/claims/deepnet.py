@@ -53,8 +53,11 @@ def _read_digits():
     """``_digits()``, named in the claim's outcome (oracles.record_dataset) so that the certificate says which data it used."""
     X, Y, source = _digits()
     if source == "sklearn digits":
-        oracles.record_dataset(f"scikit-learn's bundled 8×8 digits (load_digits' digits.csv.gz, scikit-learn "
-                               f"{importlib.metadata.version('scikit-learn')})")
+        try:
+            version = importlib.metadata.version("scikit-learn")
+        except importlib.metadata.PackageNotFoundError:   # importable, but without its package metadata
+            version = "of unknown version"
+        oracles.record_dataset(f"scikit-learn's bundled 8×8 digits (load_digits' digits.csv.gz, scikit-learn {version})")
     else:
         oracles.record_dataset("a synthetic stand-in for the digits (scikit-learn not installed)")
     return X, Y, source
