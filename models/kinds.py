@@ -1,0 +1,140 @@
+"""The table of cell kinds: what a kind of recurrent cell *is*, written once.
+
+In the spirit of autograd's ``defvjp`` tables, each row puts the data of one kind next to its code: the
+gates and their order, the state and its keys, the output names, the native parameter sets, the reference
+step and forward pass (the models' own functions), and its conventions. Everything that depends on a cell's
+kind asks its row (``kinds.row("lstm").state_keys``); nothing tests the kind's name (no ``startswith``).
+
+Adding a cell kind is one new row here, its model module in ``models/``, and its claims (docs/DESIGN.md,
+"Adding a cell kind", lists every file it touches). The validator's catalogue of known bugs for a kind is
+found by the row's ``family`` (``vanishing.checks.conformance.mutants``): the models never import the checks.
+
+A row's functions take a state *tuple* ``(h,)`` or ``(h, c)``, in the order of ``state``:
+
+* ``step(params, state, x, reset)`` → the next state tuple;
+* ``forward(params, state0, xs, reset)`` → the outputs tuple, named by ``outputs``: ``(hs,)`` or ``(hs, c_T)``;
+* ``canonical_shapes(H, D)`` → {key: shape} of the canonical layout;
+* ``param_count(H, D)`` → the canonical count of trainable scalars.
+
+``reset`` is the GRU's convention ("after": PyTorch, Keras reset_after=True; "before": Cho et al. 2014);
+the other kinds ignore it (``has_reset`` says which do).
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from vanishing.models import gru, lstm, rnn
+
+__all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "row"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One row of the kind table (see the module docstring)."""
+
+    name: str                    # the adapter protocol's kind: "rnn-tanh", "lstm", ...
+    family: str                  # "rnn", "lstm" or "gru": the layouts' kind (models/layouts.py) and the mutant catalogue's key
+    gates: str                   # the canonical gate order of the stacked row blocks ("" for an Elman cell)
+    state: tuple                 # the state's names in its tuple: ("h",) or ("h", "c")
+    outputs: tuple               # the names of forward's outputs: ("hs",) or ("hs", "c_T")
+    step: Callable               # step(params, state, x, reset) -> state
+    forward: Callable            # forward(params, state0, xs, reset) -> outputs
+    canonical_shapes: Callable   # canonical_shapes(H, D) -> {key: shape}
+    param_count: Callable        # param_count(H, D) -> int
+    act: str = ""                # the Elman cell's activation ("tanh", "relu"); "" for gated cells
+    variant: str = ""            # the LSTM variant of models/lstm.py ("forget", "peephole"); "" otherwise
+    has_reset: bool = False      # the GRU: the reset convention matters
+    direct_gate: str = ""        # the gate on the direct path ∂state_t/∂state_{t−1}: "f_t" (LSTM), "z_t" (GRU)
+    direct_state: str = "h"      # the state the direct path runs through: "c" (LSTM), "h" (GRU)
+    stackable: bool = False      # a layer of vanishing.models.stacked (PyTorch's nn.RNN/LSTM/GRU)
+    torch_second_bias: int = 0   # blocks of PyTorch's bias_hh that the canonical layout folds into b (0: kept apart)
+    conventions: tuple = field(default_factory=tuple)   # sentences a report shows for this kind
+
+    @property
+    def state_keys(self):
+        """The initial state's keys in the adapter protocol and in gradients: ("h0",) or ("h0", "c0")."""
+        return tuple(f"{s}0" for s in self.state)
+
+    @property
+    def n_state(self):
+        return len(self.state)
+
+    @property
+    def blocks(self):
+        """How many row blocks W_x, W_h and the biases stack (1 for an Elman cell)."""
+        return max(1, len(self.gates))
+
+    @property
+    def weight_keys(self):
+        """(input weight, recurrent weight) keys of the canonical layout."""
+        return ("W_xh", "W_hh") if self.family == "rnn" else ("W_x", "W_h")
+
+    def torch_param_count(self, H, D):
+        """The count with PyTorch's second bias vector, where PyTorch keeps one the canonical layout folds."""
+        return self.param_count(H, D) + self.torch_second_bias * H
+
+
+def _rnn(act):
+    return Kind(
+        name=f"rnn-{act}", family="rnn", gates="", state=("h",), outputs=("hs",),
+        step=lambda P, s, x, reset="after": (rnn.step(P, s[0], x, act=act),),
+        forward=lambda P, s, xs, reset="after": (rnn.forward(P, s[0], xs, act=act),),
+        canonical_shapes=lambda H, D: {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)},
+        param_count=rnn.param_count, act=act, stackable=True, torch_second_bias=1,
+        conventions=(f"h_t = {act}(W_hh h_(t-1) + W_xh x_t + b)",))
+
+
+def _lstm_forward(variant):
+    def forward(P, s, xs, reset="after"):
+        hs, cs = lstm.forward(P, s[0], s[1], xs, variant=variant)
+        return hs, cs[-1]
+    return forward
+
+
+def _lstm_shapes(variant):
+    def shapes(H, D):
+        out = {"W_x": (4 * H, D), "W_h": (4 * H, H), "b": (4 * H,)}
+        if variant == "peephole":
+            out.update(p_i=(H,), p_f=(H,), p_o=(H,))
+        return out
+    return shapes
+
+
+def _lstm(name, variant, stackable, conventions):
+    return Kind(
+        name=name, family="lstm", gates=lstm.GATES[variant], state=("h", "c"), outputs=("hs", "c_T"),
+        step=lambda P, s, x, reset="after": lstm.step(P, s[0], s[1], x, variant=variant),
+        forward=_lstm_forward(variant), canonical_shapes=_lstm_shapes(variant),
+        param_count=lambda H, D: lstm.param_count(H, D, variant=variant), variant=variant,
+        direct_gate="f_t", direct_state="c", stackable=stackable, torch_second_bias=4, conventions=conventions)
+
+
+_GRU = Kind(
+    name="gru", family="gru", gates="rzn", state=("h",), outputs=("hs",),
+    step=lambda P, s, x, reset="after": (gru.step(P, s[0], x, reset=reset),),
+    forward=lambda P, s, xs, reset="after": (gru.forward(P, s[0], xs, reset=reset),),
+    canonical_shapes=lambda H, D: {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)},
+    param_count=gru.param_count, has_reset=True, direct_gate="z_t", direct_state="h", stackable=True,
+    conventions=("h_t = (1 − z)⊙n + z⊙h_(t-1)", "reset='after': n = tanh(W_xn x + b_xn + r⊙(W_hn h + b_hn)); "
+                 "reset='before': n = tanh(W_xn x + b_xn + W_hn (r⊙h) + b_hn)"))
+
+#: The table: one row per kind, in the order reports list them.
+ROWS = {k.name: k for k in (
+    _rnn("tanh"),
+    _rnn("relu"),
+    _lstm("lstm", "forget", True, ("c_t = f⊙c_(t-1) + i⊙g, h_t = o⊙tanh(c_t) (Gers et al. 2000)",)),
+    _lstm("lstm-peephole", "peephole", False, ("i, f see c_(t-1) through p_i, p_f; o sees c_t through p_o",)),
+    _GRU,
+)}
+
+CELL_KINDS = tuple(ROWS)
+STACK_KINDS = tuple(k for k, r in ROWS.items() if r.stackable)
+
+
+def row(kind):
+    """The :class:`Kind` row of ``kind`` (a name or a row); ValueError naming the known kinds otherwise."""
+    if isinstance(kind, Kind):
+        return kind
+    if kind not in ROWS:
+        raise ValueError(f"kind: expected one of {', '.join(ROWS)}, got {kind!r}")
+    return ROWS[kind]
