@@ -112,8 +112,9 @@ def environment():
     cpu = platform.processor()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                cpu = value.strip()
                 break
     from vanishing import __version__
     from importlib.metadata import PackageNotFoundError, version
