@@ -108,9 +108,10 @@ def _summary(label, runs):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", nargs="+", choices=sorted(BENCHES))
-    ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each benchmark; the median is reported (default 3)")
+    ap.add_argument("--only", nargs="+", choices=sorted(BENCHES), metavar="NAME",
+                    help=f"run only these benchmarks ({', '.join(sorted(BENCHES))})")
+    ap.add_argument("--json", metavar="PATH", help="also write the medians, minima, maxima and exit codes here")
     args = ap.parse_args(argv)
     results = {}
     for name in args.only or BENCHES:

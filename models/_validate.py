@@ -14,7 +14,7 @@ import contextvars
 
 import numpy as onp
 
-__all__ = ["as_array", "check_params", "check_choice", "plain_dict", "validated_once"]
+__all__ = ["as_array", "check_params", "check_choice", "check_init", "plain_dict", "validated_once"]
 
 _VALIDATED = contextvars.ContextVar("vanishing_inputs_validated", default=False)
 
@@ -111,3 +111,13 @@ def check_choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_init(rng, scale):
+    """``scale`` as a float >= 0, after checking that ``rng`` is a numpy Generator: the arguments every init_params takes."""
+    if not isinstance(rng, onp.random.Generator):
+        raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")  # noqa: TRY004 (DESIGN.md: a bad call raises ValueError)
+    scale = float(as_array("scale", scale, shape=()))
+    if scale < 0:
+        raise ValueError(f"scale: expected a finite value >= 0, got {scale}")
+    return scale

@@ -15,7 +15,7 @@ import itertools
 import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
-from vanishing.models._validate import as_array, check_choice
+from vanishing.models._validate import as_array, check_choice, check_init
 from vanishing.models.activations import ACTIVATIONS, get_activation
 
 __all__ = ["backprop", "chain_factors", "dL_dw_product_form", "forward", "init_params", "loss"]
@@ -142,11 +142,7 @@ def init_params(sizes, rng, scale=1.0):
         isinstance(s, (int, onp.integer)) and not isinstance(s, bool) and s >= 1 for s in sizes
     ):
         raise ValueError(f"sizes: expected a list [n_0, n_1, ..., n_n] of at least 2 positive ints, got {sizes!r}")
-    if not isinstance(rng, onp.random.Generator):
-        raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")  # noqa: TRY004 (DESIGN.md: a bad call raises ValueError)
-    scale = float(as_array("scale", scale, shape=()))
-    if scale < 0:
-        raise ValueError(f"scale: expected a finite value >= 0, got {scale}")
+    scale = check_init(rng, scale)
     W = [scale * rng.standard_normal((int(m), int(k))) for k, m in itertools.pairwise(sizes)]
     b = [onp.zeros(int(m)) for m in sizes[1:]]
     return {"W": W, "b": b}

@@ -21,7 +21,7 @@ derivative is taken at the *current* pre-activation a_i and stands on the left.
 import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
-from vanishing.models._validate import as_array, check_choice, check_params
+from vanishing.models._validate import as_array, check_choice, check_init, check_params
 from vanishing.models.activations import get_activation
 
 __all__ = [
@@ -202,17 +202,18 @@ def truncated_bptt_grad(params, h0, xs, dE_dh, U, act="tanh"):
 
 
 # ---------------------------------------------------------------- initialisation
-def init_params(H, D, rng, scale=1.0):
-    """W_hh ~ N(0, scale²/H) (spectral radius ≈ scale, circular law), W_xh ~ N(0, 1/D), b = 0."""
+def _sizes(H, D):
+    """(H, D) as ints, each checked to be a positive int."""
     for name, n in (("H", H), ("D", D)):
         if isinstance(n, bool) or not isinstance(n, (int, onp.integer)) or n < 1:
             raise ValueError(f"{name}: expected a positive int, got {n!r}")
-    if not isinstance(rng, onp.random.Generator):
-        raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")  # noqa: TRY004 (DESIGN.md: a bad call raises ValueError)
-    scale = float(as_array("scale", scale, shape=()))
-    if scale < 0:
-        raise ValueError(f"scale: expected a finite value >= 0, got {scale}")
-    H, D = int(H), int(D)
+    return int(H), int(D)
+
+
+def init_params(H, D, rng, scale=1.0):
+    """W_hh ~ N(0, scale²/H) (spectral radius ≈ scale, circular law), W_xh ~ N(0, 1/D), b = 0."""
+    H, D = _sizes(H, D)
+    scale = check_init(rng, scale)
     return {
         "W_hh": scale / onp.sqrt(H) * rng.standard_normal((H, H)),
         "W_xh": rng.standard_normal((H, D)) / onp.sqrt(D),
@@ -222,7 +223,5 @@ def init_params(H, D, rng, scale=1.0):
 
 def param_count(H, D):
     """|θ| = H·H + H·D + H (W_hh, W_xh, b)."""
-    for name, n in (("H", H), ("D", D)):
-        if isinstance(n, bool) or not isinstance(n, (int, onp.integer)) or n < 1:
-            raise ValueError(f"{name}: expected a positive int, got {n!r}")
-    return int(H) * int(H) + int(H) * int(D) + int(H)
+    H, D = _sizes(H, D)
+    return H * H + H * D + H

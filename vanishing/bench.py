@@ -1,7 +1,7 @@
 """``vanishing bench``: the FD oracle measured against the gradient checkers people use (issue 12).
 
-Five measurements, each written to ``results.json`` and a Markdown table (``BENCHMARKS.md``)
-together with the machine, the BLAS configuration, the versions and the date:
+Five measurements, written to ``results.json`` together with the machine, the BLAS configuration, the
+versions and the date (``vanishing.bench_report`` renders them as the Markdown tables of ``BENCHMARKS.md``):
 
 1. accuracy of the Jacobian oracles against the exact autograd Jacobian (float64);
 2. cost (wall time and function evaluations) of a gradient check with n inputs;
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_arguments", "main", "run", "render_markdown", "SECTIONS"]
+__all__ = ["add_arguments", "main", "run", "SECTIONS"]
 
 SECTIONS = ("accuracy", "cost", "sensitivity", "scaling", "suite")
 RUNS = 5
@@ -39,6 +39,8 @@ COST_SIZES = {True: (10, 100), False: (10, 100, 1000, 10000)}
 TRIALS = {True: 3, False: 20}
 #: Above this n the full checks (ours and torch's slow mode) are timed once, not 5 times, and marked so.
 FULL_TIMED_MAX = 1000
+#: The contenders that evaluate the torch function (their evaluations are counted on it; the others on the numpy one).
+TORCH_CHECKS = ("torch gradcheck fast_mode", "torch gradcheck slow")
 SCALING_GRID = {True: [(100, 16), (300, 16), (1000, 16), (100, 64)],
                 False: [(T, 16) for T in (100, 300, 1000, 3000, 10000)] + [(T, 64) for T in (100, 300, 1000, 3000)]
                 + [(100, 128), (300, 128), (1000, 128), (100, 256), (300, 256)]}
@@ -110,8 +112,9 @@ def environment():
     cpu = platform.processor()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                cpu = value.strip()
                 break
     from vanishing import __version__
     from importlib.metadata import PackageNotFoundError, version
@@ -270,7 +273,7 @@ def bench_cost(quick, runs):
             single = {k: contenders.pop(k) for k in ("ours full", "ours full, FD + reverse only", "torch gradcheck slow") if k in contenders}
         evals = {}
         for k, fn in {**contenders, **single}.items():  # one counted call each: function evaluations per check
-            f_used = ft if k.startswith("torch") else fa
+            f_used = ft if k in TORCH_CHECKS else fa
             if f_used is None:
                 continue
             f_used.calls[0] = 0
@@ -303,17 +306,17 @@ def bench_cost(quick, runs):
 
 
 # ---------------------------------------------------------------- 3. sensitivity
-PLANTS = ("relative 1e-2", "relative 1e-4", "relative 1e-6", "relative 1e-8", "one zeroed entry", "one small entry zeroed",
-          "one flipped sign", "transposed block")
+#: The relative plants: label -> δ, the size of the error added to every entry relative to max|J|.
+RELATIVE = {"relative 1e-2": 1e-2, "relative 1e-4": 1e-4, "relative 1e-6": 1e-6, "relative 1e-8": 1e-8}
+PLANTS = (*RELATIVE, "one zeroed entry", "one small entry zeroed", "one flipped sign", "transposed block")
 
 
 def _plant(J, kind, rng):
     bad = J.copy()
     big = np.argwhere(np.abs(J) >= 0.1 * np.max(np.abs(J)))          # an entry that matters, not a rounding-level one
     i, j = big[rng.integers(len(big))]
-    if kind.startswith("relative"):
-        delta = float(kind.split()[1])
-        bad = J + delta * np.max(np.abs(J)) * rng.uniform(-1.0, 1.0, J.shape)
+    if kind in RELATIVE:
+        bad = J + RELATIVE[kind] * np.max(np.abs(J)) * rng.uniform(-1.0, 1.0, J.shape)
     elif kind == "one zeroed entry":
         bad[i, j] = 0.0
     elif kind == "one small entry zeroed":                             # the smallest entry >= 1e-4 max|J|: a mostly-zero error
@@ -497,7 +500,7 @@ def _validate_checks(data):
     return out
 
 
-# ---------------------------------------------------------------- report
+# ---------------------------------------------------------------- all of them
 BENCHES = {"accuracy": bench_accuracy, "cost": bench_cost, "sensitivity": bench_sensitivity,
            "scaling": bench_scaling, "suite": bench_suite}
 
@@ -514,142 +517,6 @@ def run(quick=False, only=None, runs=RUNS, progress=None):
     return results
 
 
-def _e(v):
-    return "—" if v is None else f"{v:.1e}"
-
-
-def _yes(v):
-    return {True: "**met**", False: "**missed**", None: "not measured"}[v]
-
-
-def render_markdown(res):
-    env = res["environment"]
-    L = [f"# Benchmarks{' (quick run)' if res['quick'] else ''}", "",
-         f"Measured {env['date']} by `vanishing bench{' --quick' if res['quick'] else ''}`; every time is the median of "
-         f"{res['runs']} interleaved runs.", "",
-         f"- Machine: {env['machine']['cpu']}, {env['machine']['cores']} cores, {env['machine']['platform']} "
-         f"(load average at start {', '.join(f'{x:.1f}' for x in env['machine']['load_average'] or [])}: the machine is shared, so absolute times are noisy; ratios less so).",
-         f"- BLAS: {'; '.join(', '.join(f'{k} {v}' for k, v in b.items()) for b in env['blas']) or 'unknown'}"
-         + (f"; environment {env['blas_env']}" if env["blas_env"] else ""),
-         "- Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v), ""]
-    if "accuracy" in res:
-        a = res["accuracy"]
-        L += ["## 1. Accuracy against the exact autograd Jacobian (float64)", "",
-              "Relative error max|J_est − J| / max|J|. The floor of a central difference at its best step is "
-              f"ε^(2/3) = {EPS ** (2 / 3):.1e}. autograd's check is directional: (f(x+εv/2) − f(x−εv/2))/ε against Jv, ε = 1e-6. "
-              "\"bounds\": the share of entries whose actual error is within our error estimate (raw / × FD_SAFETY = 10).", "",
-              "| function | ours | central 1e-6 | central 1e-4 | autograd 1e-6 | scipy jacobian (non-converged) | central 1e-6 / ours | estimate bounds (raw / ×10) |",
-              "|---|---|---|---|---|---|---|---|"]
-        for r in a["rows"]:
-            ours = _e(r["ours"]) if r["ours"] is not None else r["ours_status"][:60]
-            ratio = f"{r['ratio_cd_1e-6_over_ours']:.0f}×" if r["ratio_cd_1e-6_over_ours"] else "—"
-            bnd = f"{100 * r['ours_estimate_bounds_raw']:.0f}% / {100 * r['ours_estimate_bounds_safety']:.0f}%" if r["ours"] is not None else "—"
-            L.append(f"| {r['function']} | {ours} | {_e(r['cd_1e-6'])} | {_e(r['cd_1e-4'])} | {_e(r['autograd_1e-6'])} | "
-                     f"{_e(r['scipy_jacobian'])} ({100 * r['scipy_jacobian_nonconverged']:.0f}%) | {ratio} | {bnd} |")
-        capped = sum(r.get("ours_entries_over_cap", 0) for r in a["rows"])
-        L += ["", f"Goal ({a['goal']}): {_yes(a['goal_met'])}; worst ratio {a['worst_ratio']:.0f}×. "
-              f"Entries whose FD tolerance (10 × estimate) exceeds the cap 1e-6 × scale: {capped}.", ""]
-    if "cost" in res:
-        c = res["cost"]
-        names = sorted({k for r in c["rows"] for k in r["seconds"]})
-        L += ["## 2. Cost of one gradient check", "", f"Function: {c['function']}. torch: {c['torch']}; jax: {c['jax']}. "
-              "Cells: median wall time (function evaluations in one check); the best-of ratios compare the fastest runs, "
-              "the cost with the least interference from the machine's other tenants (our checks run more Python, and suffer more); † one timed run only (the full checks "
-              f"above n = {FULL_TIMED_MAX}: torch's slow mode alone takes about a minute there). Millisecond timings get 21 runs.", "",
-              "| n | " + " | ".join(names) + " | directional / torch fast | full / torch slow | FD+reverse / torch slow | best-of: directional, full |",
-              "|---" * (len(names) + 5) + "|"]
-        for r in c["rows"]:
-            cells = [f"{1e3 * r['seconds'][k]:.1f} ms ({r['evaluations'].get(k, '?')}){' †' if k in r.get('single_run', ()) else ''}"
-                     if k in r["seconds"] else "—" for k in names]
-            L.append(f"| {r['n']} | " + " | ".join(cells) + f" | {r.get('ratio directional / torch fast', float('nan')):.2f}× | "
-                     f"{r.get('ratio full / torch slow', float('nan')):.2f}× | {r.get('ratio FD+reverse / torch slow', float('nan')):.2f}× | "
-                     f"{r.get('best-of ratio directional / torch fast', float('nan')):.2f}×, {r.get('best-of ratio full / torch slow', float('nan')):.2f}× |")
-        L += ["", "Goals: " + "; ".join(f"{k}: {_yes(v)}" for k, v in c["goals"].items())
-              + f" (worst: directional {c['worst']['directional / torch fast'] or float('nan'):.2f}×, full {c['worst']['full / torch slow'] or float('nan'):.2f}×, "
-              f"FD + reverse only {c['worst']['FD+reverse / torch slow'] or float('nan'):.2f}×). \"ours full\" is `check_jacobian`: three oracles "
-              "(FD, reverse and forward mode; forward mode costs n JVPs); torch's slow mode compares two, as \"FD + reverse only\" does.", ""]
-    if "sensitivity" in res:
-        s = res["sensitivity"]
-        L += ["## 3. Sensitivity: detection rate of planted gradient errors", "", f"{s['function']}; {s['trials']} trials per cell. "
-              "A relative error δ adds δ·max|J|·U(−1, 1) to every entry; the other plants change one entry of size ≥ 0.1·max|J| "
-              "(\"small\": the smallest entry ≥ 1e-4·max|J|, the mostly-zero error random projections miss, torch issue 59615) "
-              "or transpose a 3×3 block. (n inconclusive) counts our oracle declining to decide.", "",
-              "| checker | " + " | ".join(PLANTS) + " |", "|---" * (len(PLANTS) + 1) + "|"]
-        for name, per in s["counts"].items():
-            cells = []
-            for k in PLANTS:
-                v = per[k]
-                cells.append(f"{100 * v['detected'] / s['trials']:.0f}%" + (f" ({v['inconclusive']} inconclusive)" if v["inconclusive"] else ""))
-            L.append(f"| {name} | " + " | ".join(cells) + " |")
-        L += ["", f"Goal ({s['goal']}): {_yes(s['goal_met'])}.", ""]
-    if "scaling" in res:
-        g = res["scaling"]
-        L += ["## 4. Scaling of the Jacobian profile", "", f"{g['quantity']}.", "", "| T | H | seconds | µs per step |", "|---|---|---|---|"]
-        L += [f"| {r['T']} | {r['H']} | {r['seconds']:.4f} | {r['us_per_step']:.1f} |" for r in g["rows"]]
-        slopes = ", ".join(f"H = {h}: {v:.2f}" for h, v in g.get("exponent_T_per_H", {}).items())
-        L += ["", f"Fitted time ∝ T^{g['exponent_T']:.2f} · H^{g['exponent_H']:.2f} (slope in T per H: {slopes}; joint fit "
-              f"T^{g.get('exponent_T_joint', g['exponent_T']):.2f}). Goal ({g['goal']}): {_yes(g['goal_met'])}.", ""]
-    if "suite" in res:
-        u = res["suite"]
-        st = u["startup_seconds"]
-        L += ["## 5. Our own suite", "", f"Startup (median wall): bare python {1e3 * st['python -c pass']:.0f} ms, "
-              f"`import vanishing` {1e3 * st['import vanishing']:.0f} ms, `vanishing --version` {1e3 * st['vanishing --version']:.0f} ms.", ""]
-        for key, title in (("verify", "`vanishing verify` (ci profile)"), ("validate_torch", "`vanishing validate torch`")):
-            v = u[key]
-            if isinstance(v, str):
-                L += [f"{title}: {v}.", ""]
-                continue
-            L += [f"{title}: {v['wall_seconds']:.1f} s wall, exit code {v['exit_code']}, "
-                  f"{v.get('claims', v.get('checks'))} {'claims' if key == 'verify' else 'checks'}. Ten slowest:", ""]
-            if key == "verify":
-                L += ["| claim | seconds | why |", "|---|---|---|"] + [f"| {c['id']} | {c['seconds']:.1f} | {c['reason']} |" for c in v["slowest"]]
-            else:
-                L += ["| check | seconds | status | why |", "|---|---|---|---|"] + [f"| {c['check']} | {c['seconds']:.2f} | {c['status']} | {c['reason']} |" for c in v["slowest"]]
-            L.append("")
-    notes = _closing_notes(res)
-    if notes:
-        L += ["## Where the figures fall short, and why", ""] + [f"- {n}" for n in notes] + [""]
-    L += ["Section run times: " + ", ".join(f"{k} {v:.0f} s" for k, v in res["seconds"].items()) + "."]
-    return "\n".join(L) + "\n"
-
-
-def _closing_notes(res):
-    """One line per missed goal, with the reason measured here."""
-    out = []
-    a = res.get("accuracy")
-    if a and a["goal_met"] is False:
-        worst = min((r for r in a["rows"] if r["ratio_cd_1e-6_over_ours"]), key=lambda r: r["ratio_cd_1e-6_over_ours"], default=None)
-        bad = [r["function"] for r in a["rows"] if r["ours"] is None]
-        out.append("Accuracy: " + (f"our FD is only {worst['ratio_cd_1e-6_over_ours']:.0f}x better than a central difference at 1e-6 on "
-                   f"{worst['function']}; " if worst else "") + (f"inconclusive on {', '.join(bad)}." if bad else ""))
-    c = res.get("cost")
-    if c and c["goals"].get("full <= torch slow mode") is False:
-        out.append(f"Full check: {c['worst']['full / torch slow']:.2f}x torch's slow gradcheck at worst. An order-8 stencil needs at least 10 "
-                   "evaluations per input (8 on the first refinement, 2 per further one, and two refinements to estimate an error) "
-                   "where torch uses 2, and check_jacobian adds a third oracle, forward mode (n JVPs, each a fresh autograd trace). "
-                   "Against torch's two oracles, our FD + reverse alone costs "
-                   f"{min(r['ratio FD+reverse / torch slow'] for r in c['rows'] if 'ratio FD+reverse / torch slow' in r):.2f}–"
-                   f"{c['worst']['FD+reverse / torch slow']:.2f}x: each of our evaluations is cheaper than torch's, but at small n the "
-                   "fixed cost of scipy.differentiate's iterations dominates. A lower-order stencil would cost accuracy (section 1).")
-    if c and c["goals"].get("directional <= 2x torch fast mode") is False:
-        out.append(f"Directional check: {c['worst']['directional / torch fast']:.2f}x torch's fast mode at worst: scipy.differentiate's "
-                   "iteration overhead and at least 10 evaluations against torch's 2.")
-    s = res.get("sensitivity")
-    if s and s["goal_met"] is False:
-        out.append("Sensitivity: our full check missed a planted error of relative size >= 1e-6 or a zeroed entry; see the counts in results.json.")
-    g = res.get("scaling")
-    steep = {int(h): v for h, v in (g or {}).get("exponent_T_per_H", {}).items() if v > 1.15}
-    if steep:
-        big = {h: max(r["T"] for r in g["rows"] if r["H"] == h) for h in steep}
-        out.append("Scaling: the slope in T exceeds 1.15 at " + ", ".join(
-            f"H = {h} ({v:.2f}; the profile holds (T+1)·H² doubles, {8 * (big[h] + 1) * h * h / 2**20:.0f} MiB at T = {big[h]})"
-            for h, v in steep.items()) + ": the T matrix products are the same work per step, so we attribute the growth to allocation and memory traffic (not measured separately).")
-    if g and g["goal_met"] is False:
-        out.append(f"Scaling: fitted exponent in T is {g['exponent_T']:.2f}, not ~1; on a shared machine the largest sizes "
-                   "also pay for memory traffic (T+1 stored H x H products).")
-    return out
-
-
 def main(args):
     if args.runs < 5:
         print(f"vanishing bench: --runs must be at least 5 (medians of several runs), got {args.runs}", file=sys.stderr)
@@ -660,6 +527,8 @@ def main(args):
     except OSError as e:
         print(f"vanishing bench: cannot create output folder {out}: {e.strerror}", file=sys.stderr)
         return 2
+    # imported here, not at the top: the report imports this module's constants
+    from vanishing.bench_report import render_markdown
     t0 = time.perf_counter()
     res = run(quick=args.quick, only=args.only, runs=args.runs,
               progress=lambda name: print(f"[{time.perf_counter() - t0:6.1f} s] {name}", file=sys.stderr, flush=True))

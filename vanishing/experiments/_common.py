@@ -5,6 +5,7 @@ import textwrap
 import time
 
 import numpy as onp
+from autograd.misc import flatten
 from autograd.tracer import getval
 
 from vanishing.models import clipping
@@ -121,20 +122,20 @@ def clip_tree(tree, how, threshold):
 
 
 def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
-    """Adam (Kingma & Ba 2015) on a dict of arrays: returns update(params, grads) -> new params."""
+    """Adam (Kingma & Ba 2015) on a (nested) dict of arrays: returns update(params, grads) -> new params."""
     state = {"t": 0, "m": None, "v": None}
 
     def update(params, grads):
+        # elementwise, so one flat vector (autograd's flatten) gives the same numbers as array by array
+        theta, unflatten = flatten(params)
+        g = flatten(grads)[0]
         if state["m"] is None:
-            state["m"] = {k: onp.zeros_like(v) for k, v in params.items()}
-            state["v"] = {k: onp.zeros_like(v) for k, v in params.items()}
+            state["m"], state["v"] = onp.zeros_like(theta), onp.zeros_like(theta)
         state["t"] += 1
-        t, out = state["t"], {}
-        for k in params:
-            state["m"][k] = b1 * state["m"][k] + (1 - b1) * grads[k]
-            state["v"][k] = b2 * state["v"][k] + (1 - b2) * grads[k] ** 2
-            mh, vh = state["m"][k] / (1 - b1 ** t), state["v"][k] / (1 - b2 ** t)
-            out[k] = params[k] - lr * mh / (onp.sqrt(vh) + eps)
-        return out
+        t = state["t"]
+        state["m"] = b1 * state["m"] + (1 - b1) * g
+        state["v"] = b2 * state["v"] + (1 - b2) * g ** 2
+        mh, vh = state["m"] / (1 - b1 ** t), state["v"] / (1 - b2 ** t)
+        return unflatten(theta - lr * mh / (onp.sqrt(vh) + eps))
 
     return update

@@ -12,15 +12,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as onp
 
-from vanishing.experiments._common import (
-    Progress,
-    caption_below,
-    clip_tree,
-    finite,
-    overflowed,
-    pyplot,
-    save,
-)
+from vanishing.experiments._common import Progress, caption_below, clip_tree, finite, overflowed, pyplot, save
 from vanishing.experiments.long_lags import batch
 from vanishing.models import batched, clipping, rnn
 

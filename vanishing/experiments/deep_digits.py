@@ -11,15 +11,7 @@ activation (sigmoid, tanh, ReLU) and initialisation (standard normal, Glorot, He
 import autograd
 import numpy as onp
 
-from vanishing.experiments._common import (
-    Progress,
-    caption_below,
-    finite,
-    overflowed,
-    pyplot,
-    require,
-    save,
-)
+from vanishing.experiments._common import Progress, caption_below, finite, overflowed, pyplot, require, save
 from vanishing.models import batched, deepnet
 
 NAME = "deep_digits"
@@ -122,8 +114,8 @@ def run(quick, out, progress=None):
                    "relative_weight_change_first": (r["relative_weight_change"] or [None])[0],
                    "relative_weight_change_last": (r["relative_weight_change"] or [None])[-1]} for k, r in runs.items()}
     every = max(1, steps // 50)                                # the traces behind the figure, every `every`-th step
-    traces = {k: [[float(f"{x:.4g}") for x in row] for row in r["grad_norms"][::every]]
-              for k, r in runs.items() if k.startswith(f"{depths[-1]}|")}
+    deepest = [f"{depths[-1]}|{act}|{init}" for act in ACTS for init in INITS]
+    traces = {k: [[float(f"{x:.4g}") for x in row] for row in runs[k]["grad_norms"][::every]] for k in deepest}
     return {
         "figures": figs,
         "seeds": {"init_and_batches": seed, "train_test_split": 0},

@@ -12,6 +12,8 @@ The long-range Jacobian is the product of step Jacobians, later steps on the lef
 L = ½‖h_T − y‖² with a fixed random target y, so ∂L/∂h_k = (h_T − y)ᵀ ∂h_T/∂h_k.
 """
 
+from typing import Callable, NamedTuple
+
 import autograd
 import autograd.numpy as anp
 import numpy as onp
@@ -24,11 +26,6 @@ NAME = "lag"
 TITLE = "Gradient against lag: vanilla RNN, LSTM and GRU"
 CLAIMS = ("RNN-NORM-BOUND", "RNN-VANISH-SUFFICIENT", "RNN-JACOBIAN-PRODUCT-ORDER", "RNN-LONG-TERM-TERMS-VANISH",
           "LSTM-FORGET-BIAS-ONE", "LSTM-FORGET-BIAS-LEVER", "LSTM-DIRECT-PATH-PRODUCT", "GRU-DIRECT-PATH", "GRU-STEP-JACOBIAN")
-
-MODELS = (("RNN tanh", "#08306b"), ("RNN sigmoid", "#6baed6"), ("RNN relu", "#7b3294"),
-          ("LSTM b_f=0", "#a1d99b"), ("LSTM b_f=1", "#41ab5d"), ("LSTM b_f=2", "#005a32"),
-          ("GRU reset after", "#fd8d3c"), ("GRU reset before", "#a63603"))
-
 
 def lstm_state_jacobian(p, h, c, x):
     """∂(h_t, c_t)/∂(h_{t−1}, c_{t−1}) (2H×2H) by autograd: row b of the batch carries output b's cotangent."""
@@ -52,27 +49,55 @@ def _products(Js):
     return out[::-1]
 
 
-def jacobians(model, H, D, T, rng):
-    """(P, h_T, extra): P[k] = ∂h_T/∂s_k (H × state size) for k = 0..T, the final hidden state, and model facts."""
-    xs = rng.standard_normal((T, D))
-    kind, arg = model.split(" ", 1)
-    if kind == "RNN":
+def _rnn(act):
+    """The vanilla RNN's products (hand-derived), with the facts of Pascanu's bound: σ_max(W_hh) and γ = sup|g'|."""
+    def jac(H, D, xs, rng):
         p = rnn.init_params(H, D, rng)
-        P = rnn.jacobian_products(p, onp.zeros(H), xs, arg)
-        hT = rnn.forward(p, onp.zeros(H), xs, arg)[-1]
-        return list(P), hT, {"sigma_max": float(onp.linalg.norm(p["W_hh"], 2)), "gamma": get_activation(arg).deriv_sup}
-    if kind == "GRU":
-        reset = arg.split()[-1]
+        P = rnn.jacobian_products(p, onp.zeros(H), xs, act)
+        hT = rnn.forward(p, onp.zeros(H), xs, act)[-1]
+        return list(P), hT, {"sigma_max": float(onp.linalg.norm(p["W_hh"], 2)), "gamma": get_activation(act).deriv_sup}
+    return jac
+
+
+def _gru(reset):
+    """The GRU's products of hand-derived step Jacobians."""
+    def jac(H, D, xs, rng):
         p = gru.init_params(H, D, rng)
         hs = onp.vstack([onp.zeros(H), gru.forward(p, onp.zeros(H), xs, reset)])
-        Js = [gru.step_jacobian(p, hs[t], xs[t], reset) for t in range(T)]
+        Js = [gru.step_jacobian(p, hs[t], xs[t], reset) for t in range(len(xs))]
         return _products(Js), hs[-1], {}
-    bf = float(arg.split("=")[1])
-    p = lstm.init_params(H, D, rng, forget_bias=bf)
-    hs, cs = lstm.forward(p, onp.zeros(H), onp.zeros(H), xs)
-    hs, cs = onp.vstack([onp.zeros(H), hs]), onp.vstack([onp.zeros(H), cs])
-    Js = [lstm_state_jacobian(p, hs[t], cs[t], xs[t]) for t in range(T)]
-    return [M[:H] for M in _products(Js)], hs[-1], {}
+    return jac
+
+
+def _lstm(forget_bias):
+    """The LSTM's rows ∂h_T/∂(h_k, c_k) of the products of 2H×2H state Jacobians (autograd)."""
+    def jac(H, D, xs, rng):
+        p = lstm.init_params(H, D, rng, forget_bias=forget_bias)
+        hs, cs = lstm.forward(p, onp.zeros(H), onp.zeros(H), xs)
+        hs, cs = onp.vstack([onp.zeros(H), hs]), onp.vstack([onp.zeros(H), cs])
+        Js = [lstm_state_jacobian(p, hs[t], cs[t], xs[t]) for t in range(len(xs))]
+        return [M[:H] for M in _products(Js)], hs[-1], {}
+    return jac
+
+
+class Model(NamedTuple):
+    """One curve: its label (figure and JSON), colour, and jacobians(H, D, xs, rng) -> (P, h_T, facts)."""
+
+    label: str
+    colour: str
+    jacobians: Callable
+
+
+MODELS = (Model("RNN tanh", "#08306b", _rnn("tanh")), Model("RNN sigmoid", "#6baed6", _rnn("sigmoid")),
+          Model("RNN relu", "#7b3294", _rnn("relu")), Model("LSTM b_f=0", "#a1d99b", _lstm(0.0)),
+          Model("LSTM b_f=1", "#41ab5d", _lstm(1.0)), Model("LSTM b_f=2", "#005a32", _lstm(2.0)),
+          Model("GRU reset after", "#fd8d3c", _gru("after")), Model("GRU reset before", "#a63603", _gru("before")))
+
+
+def jacobians(model, H, D, T, rng):
+    """(P, h_T, facts): P[k] = ∂h_T/∂s_k (H × state size) for k = 0..T, the final hidden state, and model facts."""
+    xs = rng.standard_normal((T, D))
+    return model.jacobians(H, D, xs, rng)
 
 
 def run(quick, out, progress=None):
@@ -82,11 +107,12 @@ def run(quick, out, progress=None):
     seeds = list(range(2 if quick else 5))
     lags = onp.arange(T + 1)
     res = {}
-    for name, _ in MODELS:
+    for model in MODELS:
+        name = model.label
         dh, dL, facts = [], [], []
         for sd in seeds:
             rng = onp.random.default_rng(sd)
-            P, hT, extra = jacobians(name, H, D, T, rng)
+            P, hT, extra = jacobians(model, H, D, T, rng)
             y = rng.standard_normal(H)
             v = hT - y                                                   # ∂L/∂h_T for L = ½‖h_T − y‖²
             dh.append([float(onp.linalg.norm(P[T - lag], 2)) for lag in lags])
@@ -116,7 +142,7 @@ def run(quick, out, progress=None):
                           + (" > 1 (the bound allows growth)" if numbers[k]["gamma"] * float(onp.median(numbers[k]["sigma_max_W_hh"])) > 1
                              else " < 1 (the bound vanishes)")
                           + f", measured median at lag {at[-1]}: {numbers[k]['median_dh_at_lag'][str(at[-1])]:.1g}."
-                          for k in ("RNN tanh", "RNN sigmoid", "RNN relu"))
+                          for k in numbers if "gamma" in numbers[k])        # the vanilla RNNs: they have a bound
                + f" Ranked by ‖∂h_T/∂h_k‖ at lag {at[-1]}: " + ", ".join(f"{k} {numbers[k]['median_dh_at_lag'][str(at[-1])]:.1g}" for k in order) + ".")
     caption_below(fig, caption, width=160)
     return {
@@ -134,7 +160,7 @@ def run(quick, out, progress=None):
 def _figure(res, lags, T, H, n_seeds, quick, med):
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(13, 6.6), sharey=False)
-    colors = dict(MODELS)
+    colors = {m.label: m.colour for m in MODELS}
     for ax, key, label in ((axes[0], "dh", "‖∂h_T/∂h_k‖₂"), (axes[1], "dL", "‖∂L/∂h_k‖₂")):
         for name, r in res.items():
             a = onp.maximum(r[key], 1e-300)

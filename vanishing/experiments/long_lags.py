@@ -9,30 +9,46 @@ reference models through models/batched.py, are trained with BPTT (autograd thro
 gradient-norm clipping (models/clipping.py, threshold 1) and Adam, several seeds per lag.
 """
 
+from dataclasses import dataclass
+from typing import Callable
+
 import autograd
 import autograd.numpy as anp
 import numpy as onp
 
-from vanishing.experiments._common import (
-    Progress,
-    adam,
-    caption_below,
-    clip_tree,
-    flat_norm,
-    pyplot,
-    save,
-)
-from vanishing.models import batched, gru, lstm, rnn
+from vanishing.experiments._common import Progress, adam, caption_below, clip_tree, flat_norm, pyplot, save
+from vanishing.models import batched, gru, kinds, lstm, rnn
 
 NAME = "long_lags"
 TITLE = "Long time lags (Hochreiter & Schmidhuber 1997): remembering a bit across T steps"
 CLAIMS = ("RNN-LONG-TERM-TERMS-VANISH", "RNN-VANISH-SUFFICIENT", "LSTM-CEC-CONSTANT-ERROR", "LSTM-FORGET-BIAS-ONE",
           "LSTM-DIRECT-PATH-PRODUCT", "GRU-DIRECT-PATH", "CLIP-NORM-DIRECTION")
 
-MODELS = (("vanilla RNN (tanh)", "#08306b"), ("LSTM 1997 (no forget gate)", "#74c476"), ("LSTM (b_f = 1)", "#00441b"),
-          ("GRU (reset after)", "#d94801"))
 D = 2
 SOLVED = 0.01   # training stops once 5 consecutive batch losses are below 1% of the baseline's
+
+
+@dataclass(frozen=True)
+class Model:
+    """One contender: its label (figure and JSON), colour, cell kind (models/kinds.py), initialisation and last state."""
+
+    label: str
+    colour: str
+    kind: str        # its row in models/kinds.py (for the layout's keys)
+    init: Callable   # init(H, rng) -> the cell's parameters
+    last: Callable   # last(params, zeros (B, H), xs (T, B, D)) -> h_T (B, H), through models/batched.py
+
+
+MODELS = (
+    Model("vanilla RNN (tanh)", "#08306b", "rnn-tanh", lambda H, rng: rnn.init_params(H, D, rng),
+          lambda P, z, xs: batched.rnn_forward(P, z, xs, "tanh")[-1]),
+    Model("LSTM 1997 (no forget gate)", "#74c476", "lstm", lambda H, rng: lstm.init_params(H, D, rng, variant="cec"),
+          lambda P, z, xs: batched.lstm_forward(P, z, z, xs, "cec")[0][-1]),
+    Model("LSTM (b_f = 1)", "#00441b", "lstm", lambda H, rng: lstm.init_params(H, D, rng, forget_bias=1.0),
+          lambda P, z, xs: batched.lstm_forward(P, z, z, xs, "forget")[0][-1]),
+    Model("GRU (reset after)", "#d94801", "gru", lambda H, rng: gru.init_params(H, D, rng),
+          lambda P, z, xs: batched.gru_forward(P, z, xs, "after")[-1]),
+)
 
 
 def batch(T, B, rng):
@@ -45,39 +61,20 @@ def batch(T, B, rng):
 
 
 def init(model, H, rng):
-    if model.startswith("vanilla"):
-        core = rnn.init_params(H, D, rng)
-    elif model.startswith("LSTM 1997"):
-        core = lstm.init_params(H, D, rng, variant="cec")
-    elif model.startswith("LSTM"):
-        core = lstm.init_params(H, D, rng, forget_bias=1.0)
-    else:
-        core = gru.init_params(H, D, rng)
-    return {"core": core, "w": rng.standard_normal(H) / onp.sqrt(H), "c": onp.zeros(())}
+    """The cell's parameters, then the readout's w ~ N(0, 1/H) and c = 0 (drawn in that order from ``rng``)."""
+    return {"core": model.init(H, rng), "w": rng.standard_normal(H) / onp.sqrt(H), "c": onp.zeros(())}
 
 
 def last_state(model, core, xs):
-    B, H = xs.shape[1], core["W_h" if "W_h" in core else "W_hh"].shape[1]
-    if model.startswith("vanilla"):
-        return batched.rnn_forward(core, onp.zeros((B, H)), xs, "tanh")[-1]
-    if model.startswith("LSTM"):
-        variant = "cec" if model.startswith("LSTM 1997") else "forget"
-        return batched.lstm_forward(core, onp.zeros((B, H)), onp.zeros((B, H)), xs, variant)[0][-1]
-    return batched.gru_forward(core, onp.zeros((B, H)), xs, "after")[-1]
+    """h_T of ``model`` from a zero state (and a zero cell state for an LSTM)."""
+    B, H = xs.shape[1], core[kinds.row(model.kind).weight_keys[1]].shape[1]
+    return model.last(core, onp.zeros((B, H)), xs)
 
 
 def loss(params, model, xs, b):
     """Mean squared error of ŷ = wᵀh_T + c against the bit: relative to the trivial baseline E[b²] = 1."""
     y = anp.dot(last_state(model, params["core"], xs), params["w"]) + params["c"]
     return anp.mean((y - b) ** 2)
-
-
-def _flatten(p):
-    return {**{f"core.{k}": v for k, v in p["core"].items()}, "w": p["w"], "c": p["c"]}
-
-
-def _unflatten(f):
-    return {"core": {k[5:]: v for k, v in f.items() if k.startswith("core.")}, "w": f["w"], "c": f["c"]}
 
 
 def train(model, T, seed, H, steps, B, lr, clip, eval_B):
@@ -93,7 +90,7 @@ def train(model, T, seed, H, steps, B, lr, clip, eval_B):
         norms.append(flat_norm(g))
         losses.append(float(L))
         g = clip_tree(g, "norm", clip)
-        p = _unflatten(opt(_flatten(p), _flatten(g)))
+        p = opt(p, g)
         if len(losses) >= 5 and max(losses[-5:]) < SOLVED:
             solved = step + 1                                            # early stop: solved (saves the time budget)
             break
@@ -107,10 +104,10 @@ def run(quick, out, progress=None):
     seeds = (0, 1) if quick else (0, 1, 2)
     H, steps, B, lr, clip, eval_B = (8, 12, 32, 0.02, 1.0, 256) if quick else (16, 60, 32, 0.02, 1.0, 512)
     res = {}
-    for model, _ in MODELS:
+    for model in MODELS:
         for T in lags:
-            res[f"{model}|{T}"] = [train(model, T, sd, H, steps, B, lr, clip, eval_B) for sd in seeds]
-        progress(f"{model}: lags {', '.join(map(str, lags))} × {len(seeds)} seeds trained")
+            res[f"{model.label}|{T}"] = [train(model, T, sd, H, steps, B, lr, clip, eval_B) for sd in seeds]
+        progress(f"{model.label}: lags {', '.join(map(str, lags))} × {len(seeds)} seeds trained")
     fig, caption = _figure(res, lags, seeds, steps, quick)
     numbers = {k: {"eval_loss_per_seed": [r["eval_loss"] for r in v],
                    "final_train_loss_per_seed": [r["train_loss"][-1] for r in v],
@@ -131,15 +128,15 @@ def _figure(res, lags, seeds, steps, quick):
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.6))
     ax = axes[0]
     summary = {}
-    for k, (model, c) in enumerate(MODELS):
-        vals = onp.array([[r["eval_loss"] for r in res[f"{model}|{T}"]] for T in lags])   # (lags, seeds)
+    for k, m in enumerate(MODELS):
+        vals = onp.array([[r["eval_loss"] for r in res[f"{m.label}|{T}"]] for T in lags])   # (lags, seeds)
         mean = vals.mean(axis=1)
-        summary[model] = mean
+        summary[m.label] = mean
         x = onp.array(lags) * (1 + 0.03 * (k - 1))
-        ax.errorbar(x, mean, yerr=[mean - vals.min(axis=1), vals.max(axis=1) - mean], color=c, marker="o", capsize=3,
-                    lw=1.8, label=f"{model}, mean of {len(seeds)} seeds (bars: min–max)")
+        ax.errorbar(x, mean, yerr=[mean - vals.min(axis=1), vals.max(axis=1) - mean], color=m.colour, marker="o", capsize=3,
+                    lw=1.8, label=f"{m.label}, mean of {len(seeds)} seeds (bars: min–max)")
         for j, T in enumerate(lags):
-            ax.scatter([x[j]] * len(seeds), vals[j], color=c, s=10, alpha=0.5)
+            ax.scatter([x[j]] * len(seeds), vals[j], color=m.colour, s=10, alpha=0.5)
     ax.axhline(1.0, color="k", ls="--", lw=1, label="trivial baseline (answer 0): MSE 1")
     ax.set_xscale("log")
     ax.set_xticks(lags, [str(t) for t in lags])
@@ -151,18 +148,18 @@ def _figure(res, lags, seeds, steps, quick):
     ax.legend(loc="upper left", fontsize=7.5)
     T = lags[-1]
     ax = axes[1]
-    for model, c in MODELS:
-        for i, r in enumerate(res[f"{model}|{T}"]):
-            ax.semilogy(onp.maximum(r["train_loss"], 1e-6), color=c, lw=1, alpha=0.8, label=model if i == 0 else None)
+    for m in MODELS:
+        for i, r in enumerate(res[f"{m.label}|{T}"]):
+            ax.semilogy(onp.maximum(r["train_loss"], 1e-6), color=m.colour, lw=1, alpha=0.8, label=m.label if i == 0 else None)
     ax.axhline(1.0, color="k", ls="--", lw=1, label="baseline")
     ax.set_xlabel("training step (a line ends where training stopped: solved)")
     ax.set_ylabel("training-batch MSE ÷ baseline (log scale)")
     ax.set_title(f"Training loss at lag {T} (one line per seed)")
     ax.legend(fontsize=7.5)
     ax = axes[2]
-    for model, c in MODELS:
-        for i, r in enumerate(res[f"{model}|{T}"]):
-            ax.semilogy(r["grad_norm"], color=c, lw=1, alpha=0.8, label=model if i == 0 else None)
+    for m in MODELS:
+        for i, r in enumerate(res[f"{m.label}|{T}"]):
+            ax.semilogy(r["grad_norm"], color=m.colour, lw=1, alpha=0.8, label=m.label if i == 0 else None)
     ax.axhline(1.0, color="k", lw=0.8, ls=":", label="clipping threshold 1")
     ax.set_xlabel("training step")
     ax.set_ylabel("‖∂L/∂θ‖₂ before clipping (log scale)")
@@ -172,7 +169,7 @@ def _figure(res, lags, seeds, steps, quick):
     best = {model: lags[int(onp.argmax(m > 0.5))] if (m > 0.5).any() else None for model, m in summary.items()}
     caption = (f"Held-out MSE relative to the trivial baseline (1 = no better than answering 0) after {steps} training steps, "
                f"against the lag. Mean over seeds {list(seeds)}: " + "; ".join(
-                   f"{model}: " + ", ".join(f"T={T} {m:.2f}" for T, m in zip(lags, summary[model])) for model, _ in MODELS)
+                   f"{model}: " + ", ".join(f"T={T} {m:.2f}" for T, m in zip(lags, summary[model])) for model in summary)
                + ". First lag at which the mean is above 0.5 (less than half the baseline's error removed): "
                + ", ".join(f"{m}: {'T=' + str(t) if t else 'none up to T=' + str(lags[-1])}" for m, t in best.items()) + ".")
     fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.23, wspace=0.25)
