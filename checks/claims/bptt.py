@@ -89,10 +89,10 @@ def _drop_first_term(P, h0, xs, dE, act="tanh"):
              plants={"sum over k starts at 2 (drops the k = 1 term)": {"sum_form": _drop_first_term},
                      "backward pass run with W_hhᵀ (transposed weight layout)":
                          {"bptt": lambda P, h0, xs, dE, act="tanh": rnn.bptt_grad({**P, "W_hh": np.asarray(P["W_hh"]).T}, h0, xs, dE, act)}})
-def _(c, s):
+def bptt_gradient_is_a_sum_over_time_steps(ctx, s):
     """∂E/∂θ = Σ_t Σ_{k≤t} ∂E_t/∂h_t · ∂h_t/∂h_k · ∂⁺h_k/∂θ (∂⁺: h_{k−1} held fixed).  [RNN-BPTT-SUM]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=_bptt_cases())
     @example(case={"act": "tanh", "W": np.array([[0.5, -1.0], [1.0, 0.2]]), "Wx": np.array([[1.0], [-0.5]]),
                    "b": np.array([0.1, 0.2]), "h0": np.array([0.3, -0.2]), "xs": np.array([[1.0], [-1.0], [0.5]]),
@@ -101,17 +101,17 @@ def _(c, s):
         name, P, h0, xs, dE = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"]
         H, D = P["W_xh"].shape
         g_sum = s.sum_form(P, h0, xs, dE, name)
-        rep = c.repro(**case)
+        rep = ctx.repro(**case)
         gs = _grad_vector(g_sum)
         oracles.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=magnitude(gs)),
-                             f"{c.id}: backward recursion vs double sum", rep)
+                             f"{ctx.id}: backward recursion vs double sum", rep)
         theta = np.concatenate([_flat(P), h0])
-        cases.same_map(P, h0, xs, name, c.id)
+        cases.same_map(P, h0, xs, name, ctx.id)
         E = lambda v: anp.reshape(_readout(_unflat(v[:-H], H, D), v[-H:], xs, dE, name), (1,))
         # ReLU: a parameter step of 0.5 moves pre-activations arbitrarily near the kink; FD for smooth g only
-        grad3(E, theta, _grad_vector(g_sum), f"{c.id} ({name}): ∂E/∂(θ, h0)", fd=name != "relu", reproduce=rep)
+        grad3(E, theta, _grad_vector(g_sum), f"{ctx.id} ({name}): ∂E/∂(θ, h0)", fd=name != "relu", reproduce=rep)
 
-    @c.refutes
+    @ctx.refutes
     @given(case=_bptt_cases(acts=cases.SMOOTH))
     @example(case={"act": "tanh", "W": np.array([[1.0]]), "Wx": np.array([[0.0]]), "b": np.array([0.0]),
                    "h0": np.array([0.0]), "xs": np.zeros((2, 1)), "dE": np.ones((2, 1))})        # Hypothesis's shrunk case
@@ -120,8 +120,8 @@ def _(c, s):
         H, D = P["W_xh"].shape
         true = oracles.jacobian_reverse(lambda th: anp.reshape(_readout(_unflat(th, H, D), h0, xs, dE, name), (1,)), _flat(P))[0]
         oracles.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=magnitude(true)),
-                             f"{c.id}: seed 001's Σ_k ∂E_t/∂h_t ∂h_t/∂h_k ∂h_k/∂w (total ∂h_k/∂w) vs autograd ∂E/∂θ",
-                             c.repro(**case), literal=True)
+                             f"{ctx.id}: seed 001's Σ_k ∂E_t/∂h_t ∂h_t/∂h_k ∂h_k/∂w (total ∂h_k/∂w) vs autograd ∂E/∂θ",
+                             ctx.repro(**case), literal=True)
 
 
 # ================================================================ seed 003 eq. (1): one path only
@@ -163,11 +163,11 @@ def _eq1_only_sum(P, h0, xs, dE, act="sigmoid"):
              plants={"BPTT keeps only the path through c_1 (eq. (1) taken as the gradient)": {"sum_form": _eq1_only_sum},
                      "truncation window one step too long":
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.truncated_bptt_grad(P, h0, xs, dE, U + 1, act)}})
-def _(c, s):
+def seed003_eq1_is_only_the_first_bptt_term(ctx, s):
     """∂E_k/∂W = Σ_{j=1..k} ∂E_k/∂c_k (∏_{t=j+1..k} ∂c_t/∂c_{t−1}) ∂⁺c_j/∂W; seed 003's eq. (1) is its j = 1 term only.  [RNN-BPTT-SINGLE-PATH-EQ1]"""
     keys = ("W_hh", "W_xh")
 
-    @c.holds
+    @ctx.holds
     @given(case=_seed003_cases())
     @example(case={"W": np.array([[1.0]]), "Win": np.array([[1.0]]), "c0": np.array([0.5]),
                    "xs": np.array([[1.0], [1.0]]), "v": np.array([1.0])})
@@ -175,18 +175,18 @@ def _(c, s):
         H, T = len(case["c0"]), len(case["xs"])
         P, c0, xs, v = cases.elman_params(case["W"], case["Win"], np.zeros(H)), case["c0"], case["xs"], case["v"]
         dE = _last_only(v, T)
-        rep = c.repro(**case)
+        rep = ctx.repro(**case)
         g = s.sum_form(P, c0, xs, dE, "sigmoid")
-        cases.same_map(P, c0, xs, "sigmoid", c.id)
+        cases.same_map(P, c0, xs, "sigmoid", ctx.id)
         E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, dE, "sigmoid"), (1,))
-        grad3(E, _flat(P, keys), _flat(g, keys), f"{c.id}: Σ_j path terms vs ∂E_k/∂[W_rec, W_in]", reproduce=rep)
+        grad3(E, _flat(P, keys), _flat(g, keys), f"{ctx.id}: Σ_j path terms vs ∂E_k/∂[W_rec, W_in]", reproduce=rep)
         # eq. (1) is exactly the j = 1 term: the full gradient minus the windows that stop at c_2 (U = k − 2)
         tr = s.truncated(P, c0, xs, dE, T - 2, "sigmoid")
         first = np.concatenate([np.ravel(g[k] - tr[k]) for k in keys])
         oracles.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=magnitude(first)),
-                             f"{c.id}: eq. (1) vs the j = 1 (path through c_1) term", rep)
+                             f"{ctx.id}: eq. (1) vs the j = 1 (path through c_1) term", rep)
 
-    @c.refutes
+    @ctx.refutes
     @given(case=_seed003_cases())
     @example(case={"W": np.array([[0.0]]), "Win": np.array([[0.0]]), "c0": np.array([0.0]),
                    "xs": np.zeros((2, 1)), "v": np.array([1.0])})                                 # Hypothesis's shrunk case
@@ -196,7 +196,7 @@ def _(c, s):
         E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, _last_only(v, T), "sigmoid"), (1,))
         true = oracles.jacobian_reverse(E, _flat(P, keys))[0]
         oracles.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=magnitude(true)),
-                             f"{c.id}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", c.repro(**case), literal=True)
+                             f"{ctx.id}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", ctx.repro(**case), literal=True)
 
 
 # ================================================================ long-range terms vanish, the gradient does not
@@ -231,7 +231,7 @@ def _tail_bound(P, c0, xs, dE, L, eta, gamma):
                          {"gamma_v": lambda W: float(np.max(np.abs(np.linalg.eigvals(W))))},
                      "truncation window one step short":
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.truncated_bptt_grad(P, h0, xs, dE, max(U - 1, 0), act)}})
-def _(c, s):
+def long_term_bptt_terms_vanish_but_the_gradient_does_not(ctx, s):
     """‖Σ_t Σ_{k≤t−L} ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂W‖ ≤ Σ ‖∂E_t/∂h_t‖ η^{t−k} γ ‖(c_{k−1},x_k)‖, η = γ‖W_rec‖ < 1; ∂E/∂W itself does not vanish.  [RNN-LONG-TERM-TERMS-VANISH]"""
     keys, gamma = ("W_hh", "W_xh"), cases.GAMMA["sigmoid"]
 
@@ -241,7 +241,7 @@ def _(c, s):
         G = bptt(P, case["c0"], case["xs"], case["dE"], "sigmoid")
         return P, H, np.concatenate([np.ravel(G[k]) for k in keys])
 
-    @c.holds
+    @ctx.holds
     @given(case=_long_seed003_cases())
     # η = 0.1: the lag-1 terms are ~1/η larger than the bound for lags ≥ L = 2 (a window off by one shows at once)
     @example(case={"W": np.array([[0.4]]), "Win": np.array([[1.0]]), "c0": np.array([0.5]),
@@ -253,25 +253,25 @@ def _(c, s):
     def long_range_part_bounded(case):
         P, H, G = grads(case, s.bptt)
         c0, xs, dE, L = case["c0"], case["xs"], case["dE"], case["L"]
-        rep = c.repro(**case)
+        rep = ctx.repro(**case)
         if len(xs) <= 12:       # autograd through longer runs costs more than the rest of the example
-            cases.same_map(P, c0, xs, "sigmoid", c.id)
+            cases.same_map(P, c0, xs, "sigmoid", ctx.id)
             E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, dE, "sigmoid"), (1,))
             Ga = oracles.jacobian_reverse(E, _flat(P, keys))[0]
-            oracles.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{c.id}: bptt_grad vs autograd", rep)
+            oracles.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{ctx.id}: bptt_grad vs autograd", rep)
             oracles.record_oracle("closed-form")
         eta = gamma * s.gamma_v(P["W_hh"])
         flat_tr = lambda U: np.concatenate([np.ravel(s.truncated(P, c0, xs, dE, U, "sigmoid")[k]) for k in keys])
         R = np.linalg.norm(G - flat_tr(L - 1))                      # every term with t − k ≥ L
         bound = _tail_bound(P, c0, xs, dE, L, eta, gamma)
         target(R / bound if bound > 0 else 0.0, label="long-range part / bound")
-        le(R, bound, f"{c.id}: ‖long-range part (t−k ≥ {L})‖_F", scale=max(np.linalg.norm(G), bound), reproduce=rep)
+        le(R, bound, f"{ctx.id}: ‖long-range part (t−k ≥ {L})‖_F", scale=max(np.linalg.norm(G), bound), reproduce=rep)
         # the gradient keeps its immediate (t = k) terms: ‖∂E/∂W‖ ≥ ‖Σ_t ∂E_t/∂h_t ∂⁺h_t/∂W‖ − (bound for t−k ≥ 1)
         lower = np.linalg.norm(flat_tr(0)) - _tail_bound(P, c0, xs, dE, 1, eta, gamma)
-        le(lower, np.linalg.norm(G), f"{c.id}: ‖∂E/∂W‖_F below its immediate part minus the long-range bound",
+        le(lower, np.linalg.norm(G), f"{ctx.id}: ‖∂E/∂W‖_F below its immediate part minus the long-range bound",
             scale=max(np.linalg.norm(G), 1.0), reproduce=rep)
 
-    @c.refutes
+    @ctx.refutes
     @given(case=_long_seed003_cases())
     # η = ‖W_rec‖₂/4 = 1/4, inside the drawn range [0.1, 0.9]: the product in eq. (1) does vanish, the gradient does not
     @example(case={"W": np.array([[1.0]]), "Win": np.array([[1.0]]), "c0": np.array([0.0]),
@@ -283,8 +283,8 @@ def _(c, s):
         dc1 = oracles.jacobian_reverse(lambda th: rnn.step(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs[0], "sigmoid"), _flat(P, keys))
         # what eq. (1) predicts once its product vanishes: ‖∂E/∂W‖ ≤ Σ_t ‖∂E_t/∂h_t‖ η^{t−1} ‖∂c_1/∂W‖
         bound = sum(np.linalg.norm(dE[t - 1]) * eta ** (t - 1) for t in range(1, len(xs) + 1)) * opnorm(dc1)
-        le(np.linalg.norm(G), bound, f"{c.id}: ‖∂E/∂W‖_F against the 'complete gradient vanishes' bound of eq. (1)",
-            reproduce=c.repro(**case), literal=True)
+        le(np.linalg.norm(G), bound, f"{ctx.id}: ‖∂E/∂W‖_F against the 'complete gradient vanishes' bound of eq. (1)",
+            reproduce=ctx.repro(**case), literal=True)
 
 
 # ================================================================ truncated BPTT
@@ -315,10 +315,10 @@ def _truncation_cases(draw):
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.truncated_bptt_grad(P, h0, xs, dE, max(U - 1, 0), act)},
                      "U ignored (full BPTT returned)":
                          {"truncated": lambda P, h0, xs, dE, U, act="tanh": rnn.bptt_grad(P, h0, xs, dE, act)}})
-def _(c, s):
+def truncated_bptt_drops_bounded_long_term_terms(ctx, s):
     """∂^{(U)}E/∂θ = Σ_t Σ_{k=max(1,t−U)..t} ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂θ; = ∂E/∂θ for U ≥ T−1; the dropped terms are bounded by (γ_vγ_g')^{t−k}.  [RNN-TRUNCATED-BPTT]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=_truncation_cases())
     @example(case={"act": "tanh", "W": np.array([[0.5, -1.0], [1.0, 0.2]]), "Wx": np.array([[1.0], [-0.5]]),
                    "b": np.array([0.1, 0.2]), "h0": np.array([0.3, -0.2]), "xs": np.array([[1.0], [-1.0], [0.5]]),
@@ -326,17 +326,17 @@ def _(c, s):
     def truncated_gradient(case):
         name, P, h0, xs, dE, U = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"], case["U"]
         H, D = P["W_xh"].shape
-        T, rep = len(xs), c.repro(**case)
+        T, rep = len(xs), ctx.repro(**case)
         tr, full = s.truncated(P, h0, xs, dE, U, name), s.bptt(P, h0, xs, dE, name)
         hs = np.vstack([h0, rnn.forward(P, h0, xs, name)])
         grad3(lambda th: _truncated_surrogate(th, H, D, hs, xs, dE, U, name), _flat(P), _flat(tr),
-               f"{c.id} ({name}, U={U}): truncated gradient vs the stop-gradient surrogate", fd=name != "relu", reproduce=rep)
+               f"{ctx.id} ({name}, U={U}): truncated gradient vs the stop-gradient surrogate", fd=name != "relu", reproduce=rep)
         if U >= T - 1:
             oracles.assert_close(_flat(tr), _flat(full), tolerances.analytic(scale=magnitude(_flat(full))),
-                                 f"{c.id}: U={U} ≥ T−1={T - 1} must give the full θ-gradient", rep)
+                                 f"{ctx.id}: U={U} ≥ T−1={T - 1} must give the full θ-gradient", rep)
         if U >= T:
             oracles.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=magnitude(full["h0"])),
-                                 f"{c.id}: U={U} ≥ T={T} must give the full h0-gradient", rep)
+                                 f"{ctx.id}: U={U} ≥ T={T} must give the full h0-gradient", rep)
         # every dropped term (t − k > U) is δ ⊗ (h_{k−1}, x_k, 1) with ‖δ‖ ≤ ‖∂E_t/∂h_t‖ (γ_vγ_g')^{t−k} γ_g'
         rate, gamma = opnorm(P["W_hh"]) * cases.GAMMA[name], cases.GAMMA[name]
         bound = sum(np.linalg.norm(dE[t - 1]) * rate ** (t - k) * gamma * math.sqrt(hs[k - 1] @ hs[k - 1] + xs[k - 1] @ xs[k - 1] + 1.0)
@@ -344,7 +344,7 @@ def _(c, s):
         dropped = float(np.linalg.norm(_flat(full) - _flat(tr)))
         if bound > 0:
             target(dropped / bound, label="‖full − truncated‖ / bound")
-        le(dropped, bound, f"{c.id}: ‖full − truncated‖_F at U={U}, T={T}", scale=max(bound, float(np.linalg.norm(_flat(full)))), reproduce=rep)
+        le(dropped, bound, f"{ctx.id}: ‖full − truncated‖_F at U={U}, T={T}", scale=max(bound, float(np.linalg.norm(_flat(full)))), reproduce=rep)
 
 
 # ================================================================ seed 001: update untied copies, then average
@@ -373,25 +373,25 @@ def _seed001_average(v, copy_grads, eta):
                          {"average": lambda v, gs, eta: sum(v - eta * g for g in gs) / max(len(gs) - 1, 1)},
                      "each copy updated with the full tied gradient":
                          {"average": lambda v, gs, eta: sum(v - eta * sum(gs) for _ in gs) / len(gs)}})
-def _(c, s):
+def averaging_updated_copies_is_a_scaled_gradient_step(ctx, s):
     """Σ_τ ∂E/∂v^{t−τ} = ∂E/∂v, so averaging the U+1 updated copies = v − η/(U+1)·∂E/∂v.  [RNN-BPTT-AVERAGE-COPIES]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=_bptt_cases(H=(1, 2), T=(1, 3)), eta=floats(0.01, 1.0))
     def averaging_is_a_scaled_tied_step(case, eta):
         name, P, h0, xs, dE = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"]
-        T, rep = len(xs), c.repro(eta=eta, **case)
+        T, rep = len(xs), ctx.repro(eta=eta, **case)
         v = np.concatenate([np.ravel(P["W_hh"]), np.ravel(P["W_xh"])])   # the tied weights (v_bb', v_bi)
         stack = np.tile(v, T)                                             # U + 1 = T copies, all equal to v
         G = grad3(lambda st_: _untied_loss(st_, P, h0, xs, dE, name), stack, None,
-                   f"{c.id} ({name}): ∂E/∂(untied copies)", fd=name != "relu", reproduce=rep)[0].reshape(T, -1)
+                   f"{ctx.id} ({name}): ∂E/∂(untied copies)", fd=name != "relu", reproduce=rep)[0].reshape(T, -1)
         tied = s.bptt(P, h0, xs, dE, name)
         g_tied = np.concatenate([np.ravel(tied["W_hh"]), np.ravel(tied["W_xh"])])
         oracles.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=magnitude(g_tied)),
-                             f"{c.id}: Σ_τ ∂E/∂v^(t−τ) vs the tied gradient (closed form)", rep)
+                             f"{ctx.id}: Σ_τ ∂E/∂v^(t−τ) vs the tied gradient (closed form)", rep)
         oracles.record_oracle("closed-form")
         oracles.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=magnitude(v - eta / T * g_tied)),
-                             f"{c.id}: averaged copies vs one tied step with learning rate η/(U+1), U+1={T}", rep)
+                             f"{ctx.id}: averaged copies vs one tied step with learning rate η/(U+1), U+1={T}", rep)
 
 
 # ================================================================ seed 003: a vanishing sum needs no vanishing terms
@@ -442,7 +442,7 @@ def _cancelling_cotangents(G):
                          {"bptt": lambda P, h0, xs, dE, act="tanh": rnn.truncated_bptt_grad(P, h0, xs, dE, 0, act)},
                      "backward pass drops the last step's own cotangent ∂E_T/∂h_T":
                          {"bptt": lambda P, h0, xs, dE, act="tanh": rnn.bptt_grad(P, h0, xs, np.vstack([dE[:-1], 0 * dE[-1:]]), act)}})
-def _(c, s):
+def bptt_sum_can_cancel_to_zero(ctx, s):
     """∂E/∂W = Σ_t ∂E_t/∂W can be exactly 0 while no ∂E_t/∂W (and no partial sum S_n, n < T) is 0.  [BPTT-SUM-CANCELLATION]"""
 
     def cancel(case, G):
@@ -462,17 +462,17 @@ def _(c, s):
     all_nonzero = ("sigmoid", {"W_hh": np.array([[0.0]]), "W_xh": np.array([[0.0]]), "b": np.zeros(1)}, np.array([0.0]),
                    np.array([[1.0], [0.0], [1.0]]))
 
-    @c.holds(max_examples=15, reason="three oracles (finite differences through T = 3 model steps) on every per-step gradient")
+    @ctx.holds(max_examples=15, reason="three oracles (finite differences through T = 3 model steps) on every per-step gradient")
     @given(case=_cancelling_rnns())
     @example(case=all_nonzero)
     def per_step_gradients_and_their_sum(case):
         name, P, c0, xs = case
         G = _per_step_gradients(s.bptt, P, c0, xs, name)
         assume(_cancelling_cotangents(G) is not None)      # rows spanning R² (cheap to test: reject before the oracles)
-        rep = c.repro(act=name, W=_seed003_theta(P), c0=c0, xs=xs)
+        rep = ctx.repro(act=name, W=_seed003_theta(P), c0=c0, xs=xs)
         # three oracles on every per-step gradient at once: row t of ∂(c_1..c_T)/∂W is ∂E_t/∂W for E_t = c_t
         oracles.check_jacobian(lambda th: rnn.forward(_seed003_params(th, 1, 1), c0, xs, name)[:, 0], _seed003_theta(P),
-                               closed_form=G, label=f"{c.id}: per-step gradients ∂c_t/∂W", reproduce=rep)
+                               closed_form=G, label=f"{ctx.id}: per-step gradients ∂c_t/∂W", reproduce=rep)
         _, terms, total = cancel(case, G)
         norms = np.linalg.norm(terms, axis=1)
         # the scale of the cancellation is ‖G‖₂ (v is a unit vector and SVD's null vector leaves Gᵀv ≈ eps·‖G‖₂), not the
@@ -481,16 +481,16 @@ def _(c, s):
         assume(float(np.min(norms)) >= 1e-6 * scale)        # every E_t carries weight (stated precondition)
         tol = tolerances.analytic(scale=scale)
         # linearity: the gradient of E = Σ E_t is the sum of the per-step gradients (what eq. (3) says) ...
-        oracles.assert_close(total, terms.sum(axis=0), tol, f"{c.id}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
+        oracles.assert_close(total, terms.sum(axis=0), tol, f"{ctx.id}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
         # ... and the triangle inequality gives the true direction: all terms vanish ⇒ the sum vanishes
-        le(np.linalg.norm(total), np.sum(norms), f"{c.id}: ‖Σ_t ∂E_t/∂W‖ vs Σ_t ‖∂E_t/∂W‖", scale=scale)
+        le(np.linalg.norm(total), np.sum(norms), f"{ctx.id}: ‖Σ_t ∂E_t/∂W‖ vs Σ_t ‖∂E_t/∂W‖", scale=scale)
         # but not conversely: here the sum is 0 to rounding while no term and no partial sum S_n (n < T) is
         partial = np.linalg.norm(np.cumsum(terms, axis=0), axis=1)
-        assert np.linalg.norm(total) <= tol.atol, f"{c.id}: the cancelling combination left ‖∂E/∂W‖ = {np.linalg.norm(total)!r} ({rep})"
-        assert np.all(partial[:-1] > tol.atol), f"{c.id}: a partial sum vanished: ‖S_n‖ = {partial!r}, ‖∂E_t/∂W‖ = {norms!r} ({rep})"
+        assert np.linalg.norm(total) <= tol.atol, f"{ctx.id}: the cancelling combination left ‖∂E/∂W‖ = {np.linalg.norm(total)!r} ({rep})"
+        assert np.all(partial[:-1] > tol.atol), f"{ctx.id}: a partial sum vanished: ‖S_n‖ = {partial!r}, ‖∂E_t/∂W‖ = {norms!r} ({rep})"
         target(float(np.min(norms)) / scale, label="smallest per-step gradient (relative to the largest)")
 
-    @c.refutes(max_examples=10, reason="the cancellation is structural (any 3 vectors in R² combine to 0): the shrunk counterexample runs first")
+    @ctx.refutes(max_examples=10, reason="the cancellation is structural (any 3 vectors in R² combine to 0): the shrunk counterexample runs first")
     @given(case=_cancelling_rnns())
     @example(case=shrunk)
     @example(case=all_nonzero)
@@ -504,5 +504,5 @@ def _(c, s):
         tol = tolerances.analytic(scale=max(1.0, float(np.linalg.norm(G, 2))))
         vanishes = bool(np.linalg.norm(total) <= tol.atol)
         literal(not vanishes or np.all(norms <= tol.atol), (
-            f"{c.id}: ∂E/∂W = Σ_t ∂E_t/∂W has norm {np.linalg.norm(total):.3e} (zero to rounding) with targets chosen so "
+            f"{ctx.id}: ∂E/∂W = Σ_t ∂E_t/∂W has norm {np.linalg.norm(total):.3e} (zero to rounding) with targets chosen so "
             f"∂E_t/∂c_t = {v!r}, yet the per-step gradients have norms {norms!r} and the partial sums ‖S_n‖ = {partial!r}"))
