@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.misc.flatten import flatten
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import cases, oracles, tolerances
@@ -95,8 +96,7 @@ def _pairs(draw):
         step = scale * (1e-6 if how == "near" else 1.0)
         size = int(sum(np.size(g) for g in gs))
         delta = np.array(draw(st.lists(_STEP_ENTRY, min_size=size, max_size=size), label="δ"))
-        cuts = np.cumsum([np.size(g) for g in gs])[:-1]
-        hs = [g + step * d.reshape(np.shape(g)) for g, d in zip(gs, np.split(delta, cuts))]
+        hs = [g + step * d for g, d in zip(gs, flatten(gs)[1](delta))]
     return gs, hs, c
 
 

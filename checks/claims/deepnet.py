@@ -13,6 +13,7 @@ import os
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.misc.flatten import flatten
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import cases, oracles, tolerances
@@ -174,16 +175,9 @@ def first_layer_gradient_is_smaller_at_initialisation(ctx, s):
         _, params, idx = shallow[0]
         x, y = X[idx[0]], Y[idx[0]]
         g = s.backprop(params, x, y, "sigmoid")["W"]
-        shapes = [W.shape for W in params["W"]]
-
-        def loss(theta):
-            Ws, k = [], 0
-            for m, n in shapes:
-                Ws.append(anp.reshape(theta[k:k + m * n], (m, n)))
-                k += m * n
-            return anp.reshape(deepnet.loss({"W": Ws, "b": params["b"]}, x, y, "sigmoid"), (1,))
-        theta = np.concatenate([np.ravel(W) for W in params["W"]])
-        closed = np.concatenate([np.ravel(a) for a in g])
+        theta, unflat = flatten(params["W"])          # θ = (W_1, W_2, W_3), each raveled
+        loss = lambda th: anp.reshape(deepnet.loss({"W": unflat(th), "b": params["b"]}, x, y, "sigmoid"), (1,))
+        closed = flatten(g)[0]
         rep = ctx.repro(data=source, width=width, init_seed=seeds[0], example=idx[0])
         Jr = oracles.jacobian_reverse(loss, theta)
         oracles.record_oracle("closed-form")

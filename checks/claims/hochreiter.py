@@ -69,12 +69,12 @@ def _flow_cases(draw, n=(1, 3), q=(1, 4), acts=cases.SMOOTH, w=3.0):
     W = draw(cases.with_norm(n_, floats(0.0, w * n_)), label="W")
     a0 = draw(vectors(n_, -5.0, 5.0), label="net(t−q)")
     cs = draw(matrices(q_, n_, -3.0, 3.0), label="inputs")
-    return {"act": name, "W": W, "a0": a0, "cs": cs}
+    return {"act": name, "W_hh": W, "a0": a0, "cs": cs}
 
 
 def _flow(case):
     """(W, nets, fprimes) with fprimes[m−1] = f'(net(t−m)), m = 1..q."""
-    nets = _nets(case["W"], case["a0"], case["cs"], case["act"])
+    nets = _nets(case["W_hh"], case["a0"], case["cs"], case["act"])
     q = len(case["cs"])
     return nets, [cases.activation(case["act"]).df(nets[q - m]) for m in range(1, q + 1)]
 
@@ -89,9 +89,9 @@ def hochreiter_path_sum_is_a_jacobian_entry(ctx, s):
 
     @ctx.holds
     @given(case=_flow_cases())
-    @example(case={"act": "sigmoid", "W": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
     def recursion_paths_autograd(case):
-        W, name = case["W"], case["act"]
+        W, name = case["W_hh"], case["act"]
         n, q = len(case["a0"]), len(case["cs"])
         nets, fps = _flow(case)
         rep = ctx.repro(**case)
@@ -112,11 +112,11 @@ def hochreiter_path_sum_is_a_jacobian_entry(ctx, s):
 
     @ctx.refutes
     @given(case=_flow_cases())
-    @example(case={"act": "sigmoid", "W": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
     def printed_eq2(case):
         _, fps = _flow(case)
-        M = _hochreiter_recursion(case["W"], fps)
-        oracles.assert_close(_path_sum(case["W"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
+        M = _hochreiter_recursion(case["W_hh"], fps)
+        oracles.assert_close(_path_sum(case["W_hh"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
                              f"{ctx.id}: eq. (2) as printed (w_(l_m l_(m−1))) vs eq. (1)", ctx.repro(**case), literal=True)
 
 
@@ -190,7 +190,7 @@ def hochreiter_weak_bound_on_error_flow(ctx, s):
     def exponential_decay(n, q, frac, data):
         w_max = frac * 4.0 / n
         W = w_max * data.draw(_unit_entry_matrices(n), label="W/w_max")
-        case = {"act": "sigmoid", "W": W, "a0": data.draw(vectors(n, -5.0, 5.0), label="net(t−q)"),
+        case = {"act": "sigmoid", "W_hh": W, "a0": data.draw(vectors(n, -5.0, 5.0), label="net(t−q)"),
                 "cs": data.draw(matrices(q, n, -3.0, 3.0), label="inputs")}
         nets, fps = _flow(case)
         M = s.recursion(W, fps)

@@ -60,28 +60,28 @@ def rnn_step_jacobian_is_diag_gprime_times_w_hh(ctx, s):
 
     @ctx.holds
     @given(case=cases.step_cases())
-    @example(case={"act": "tanh", "W": np.array([[0.0, 2.0], [1.0, 0.0]]), "Wx": np.zeros((2, 1)),
-                   "b": np.array([1.0, -0.5]), "h": np.array([0.5, 0.0]), "x": np.zeros(1)})
+    @example(case={"act": "tanh", "W_hh": np.array([[0.0, 2.0], [1.0, 0.0]]), "W_xh": np.zeros((2, 1)),
+                   "b": np.array([1.0, -0.5]), "h_prev": np.array([0.5, 0.0]), "x": np.zeros(1)})
     def three_oracles(case):
-        name, P = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"])
-        a = cases.pre(P, case["h"], case["x"])
-        C = s.formula(P["W_hh"], a, case["h"], name)
+        name, P = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"])
+        a = cases.pre(P, case["h_prev"], case["x"])
+        C = s.formula(P["W_hh"], a, case["h_prev"], name)
         rep = ctx.repro(**case)
-        oracles.assert_close(s.step_jacobian(P, case["h"], case["x"], name), C, tolerances.analytic(scale=magnitude(C)),
+        oracles.assert_close(s.step_jacobian(P, case["h_prev"], case["x"], name), C, tolerances.analytic(scale=magnitude(C)),
                              f"{ctx.id}: model step_jacobian vs diag(g'(a))·W_hh", rep)
         # FD for ReLU only when no kink lies within the stencil (stated in the record's hypotheses)
         fd = name != "relu" or cases.relu_fd_safe([a], P["W_hh"])
-        jac3(lambda h: s.step(P, h, case["x"], name), case["h"], C, f"{ctx.id} ({name})", fd=fd, reproduce=rep)
+        jac3(lambda h: s.step(P, h, case["x"], name), case["h_prev"], C, f"{ctx.id} ({name})", fd=fd, reproduce=rep)
 
     @ctx.refutes
     @given(case=cases.step_cases(acts=cases.SMOOTH))
-    @example(case={"act": "tanh", "W": np.array([[1.0]]), "Wx": np.array([[0.0]]), "b": np.array([1.0]),
-                   "h": np.array([0.0]), "x": np.array([0.0])})
+    @example(case={"act": "tanh", "W_hh": np.array([[1.0]]), "W_xh": np.array([[0.0]]), "b": np.array([1.0]),
+                   "h_prev": np.array([0.0]), "x": np.array([0.0])})
     def seed001_literal(case):
-        name, P = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"])
-        a = cases.pre(P, case["h"], case["x"])
-        J = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h"])      # the true Jacobian
-        oracles.assert_close(_seed001_jacobian(P["W_hh"], a, case["h"], name), J, tolerances.analytic(scale=magnitude(J)),
+        name, P = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"])
+        a = cases.pre(P, case["h_prev"], case["x"])
+        J = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h_prev"])      # the true Jacobian
+        oracles.assert_close(_seed001_jacobian(P["W_hh"], a, case["h_prev"], name), J, tolerances.analytic(scale=magnitude(J)),
                              f"{ctx.id}: seed 001's ∏ v^(1) g'(h^(i-1)) factor, W_hh diag(g'(h_(t-1))), vs autograd ∂h_t/∂h_(t-1)",
                              ctx.repro(**case), literal=True)
 
@@ -102,12 +102,12 @@ def sigmoid_rnn_step_jacobian_is_seed003_eq2(ctx, s):
 
     @ctx.holds
     @given(case=cases.step_cases(acts=("sigmoid",), bias=False))
-    @example(case={"act": "sigmoid", "W": np.array([[0.0, 2.0], [1.0, 0.0]]), "Wx": np.array([[1.0], [-1.0]]),
-                   "b": np.zeros(2), "h": np.array([0.5, 0.1]), "x": np.array([2.0])})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.0, 2.0], [1.0, 0.0]]), "W_xh": np.array([[1.0], [-1.0]]),
+                   "b": np.zeros(2), "h_prev": np.array([0.5, 0.1]), "x": np.array([2.0])})
     def eq2(case):
-        P = cases.elman_params(case["W"], case["Wx"], np.zeros(len(case["h"])))   # the seed leaves out the bias
-        pre = cases.pre(P, case["h"], case["x"])
-        jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"], s.formula(P["W_hh"], pre),
+        P = cases.elman_params(case["W_hh"], case["W_xh"], np.zeros(len(case["h_prev"])))   # the seed leaves out the bias
+        pre = cases.pre(P, case["h_prev"], case["x"])
+        jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h_prev"], s.formula(P["W_hh"], pre),
               f"{ctx.id}: σ'(W_rec c + W_in x)·W_rec", reproduce=ctx.repro(**case))
 
 
@@ -126,13 +126,13 @@ def sigmoid_rnn_step_jacobian_uses_the_sigmoid_derivative(ctx, s):
 
     @ctx.holds
     @given(case=cases.step_cases(acts=("sigmoid",), bias=False))
-    @example(case={"act": "sigmoid", "W": np.array([[2.0]]), "Wx": np.zeros((1, 1)), "b": np.zeros(1),
-                   "h": np.zeros(1), "x": np.zeros(1)})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[2.0]]), "W_xh": np.zeros((1, 1)), "b": np.zeros(1),
+                   "h_prev": np.zeros(1), "x": np.zeros(1)})
     def sigmoid_factor_at_most_quarter(case):
-        P = cases.elman_params(case["W"], case["Wx"], np.zeros(len(case["h"])))   # the seed leaves out the bias
-        pre = cases.pre(P, case["h"], case["x"])
+        P = cases.elman_params(case["W_hh"], case["W_xh"], np.zeros(len(case["h_prev"])))   # the seed leaves out the bias
+        pre = cases.pre(P, case["h_prev"], case["x"])
         rep = ctx.repro(**case)
-        jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"], s.formula(P["W_hh"], pre),
+        jac3(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h_prev"], s.formula(P["W_hh"], pre),
              f"{ctx.id}: ∂c_t/∂c_(t−1) vs diag(σ'(a_t)) W_rec", reproduce=rep)
         factors = _eq2_factors(s, pre)
         target(float(np.max(factors)), label="σ'(a_t)")
@@ -143,17 +143,17 @@ def sigmoid_rnn_step_jacobian_uses_the_sigmoid_derivative(ctx, s):
         """Seed 003's net with ‖W_rec‖₂ ∈ [1, 4) (where the tanh reading expects growth), k ≤ 8 steps."""
         n, k = draw(dims(1, 3), label="H"), draw(st.integers(1, 8), label="k")
         W = draw(cases.with_norm(n, floats(1.0, 4.0).filter(lambda v: v < 4.0)), label="W_rec")
-        return {"W": W, "Wx": draw(matrices(n, 2, -3.0, 3.0), label="W_in"),
+        return {"W_hh": W, "W_xh": draw(matrices(n, 2, -3.0, 3.0), label="W_in"),
                 "c0": draw(vectors(n, 0.0, 1.0), label="c_0"),                # a sigmoid state lies in (0, 1)
                 "xs": draw(sequences(k, 2, -3.0, 3.0), label="xs")}
 
     @ctx.holds
     @given(case=nets_below_four())
-    @example(case={"W": np.array([[2.0]]), "Wx": np.zeros((1, 2)), "c0": np.zeros(1), "xs": np.zeros((8, 2))})
+    @example(case={"W_hh": np.array([[2.0]]), "W_xh": np.zeros((1, 2)), "c0": np.zeros(1), "xs": np.zeros((8, 2))})
     def below_four_vanishes(case):
-        W, xs, c0 = case["W"], case["xs"], case["c0"]
+        W, xs, c0 = case["W_hh"], case["xs"], case["c0"]
         k = len(xs)
-        P = cases.elman_params(W, case["Wx"], np.zeros(len(c0)))
+        P = cases.elman_params(W, case["W_xh"], np.zeros(len(c0)))
         rep = ctx.repro(**case)
 
         def unroll(cc):
@@ -174,12 +174,12 @@ def sigmoid_rnn_step_jacobian_uses_the_sigmoid_derivative(ctx, s):
 
     @ctx.refutes
     @given(case=cases.step_cases(acts=("sigmoid",), bias=False))
-    @example(case={"act": "sigmoid", "W": np.array([[2.0]]), "Wx": np.zeros((1, 1)), "b": np.zeros(1),
-                   "h": np.zeros(1), "x": np.zeros(1)})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[2.0]]), "W_xh": np.zeros((1, 1)), "b": np.zeros(1),
+                   "h_prev": np.zeros(1), "x": np.zeros(1)})
     def literal_tanh_factor(case):
-        P = cases.elman_params(case["W"], case["Wx"], np.zeros(len(case["h"])))
-        pre = cases.pre(P, case["h"], case["x"])
-        J = oracles.jacobian_reverse(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h"])   # the truth
+        P = cases.elman_params(case["W_hh"], case["W_xh"], np.zeros(len(case["h_prev"])))
+        pre = cases.pre(P, case["h_prev"], case["x"])
+        J = oracles.jacobian_reverse(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h_prev"])   # the truth
         oracles.assert_close(act.tanh_prime(pre)[:, None] * P["W_hh"], J, tolerances.analytic(scale=magnitude(J)),
                              f"{ctx.id}: seed 003's 'derivative of the tanh', diag(tanh'(a_t)) W_rec, vs autograd ∂c_t/∂c_(t−1)",
                              ctx.repro(**case), literal=True)
@@ -201,11 +201,11 @@ def rnn_jacobian_product_puts_later_steps_left(ctx, s):
 
     @ctx.holds
     @given(case=cases.seq_cases(H=(2, 3), T=(2, 4)), k_frac=floats(0.0, 1.0))
-    @example(case={"act": "tanh", "W": np.array([[0.0, 1.5], [-1.0, 0.5]]), "Wx": np.array([[1.0], [0.5]]),
+    @example(case={"act": "tanh", "W_hh": np.array([[0.0, 1.5], [-1.0, 0.5]]), "W_xh": np.array([[1.0], [0.5]]),
                    "b": np.array([0.2, -0.3]), "h0": np.array([0.1, -0.4]), "xs": np.array([[1.0], [-1.0], [0.5]])},
              k_frac=0.0)
     def matches_autograd_through_forward(case, k_frac):
-        name, P, xs, h0 = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"]), case["xs"], case["h0"]
+        name, P, xs, h0 = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["xs"], case["h0"]
         T = len(xs)
         prods = s.products(P, h0, xs, name)
         hs = np.vstack([h0, rnn.forward(P, h0, xs, name)])
@@ -237,12 +237,12 @@ def rnn_step_norm_bound_is_tight_only_in_special_cases(ctx, s):
 
     def parts(case, step_jacobian):
         """(‖J‖₂, ‖diag(g'(a))‖₂, ‖W_hh‖₂, γ_g') with J from ``step_jacobian``, cross-checked against autograd."""
-        name, P = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"])
-        J = step_jacobian(P, case["h"], case["x"], name)
-        Jr = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h"])
+        name, P = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"])
+        J = step_jacobian(P, case["h_prev"], case["x"], name)
+        Jr = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h_prev"])
         oracles.assert_close(J, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{ctx.id} ({name}): step Jacobian vs autograd", ctx.repro(**case))
         oracles.record_oracle("closed-form")
-        d = float(np.max(np.abs(cases.activation(name).df(cases.pre(P, case["h"], case["x"])))))     # ‖diag(g'(a))‖₂ = max|g'(a_i)|
+        d = float(np.max(np.abs(cases.activation(name).df(cases.pre(P, case["h_prev"], case["x"])))))     # ‖diag(g'(a))‖₂ = max|g'(a_i)|
         return opnorm(J), d, opnorm(P["W_hh"]), cases.GAMMA[name]
 
     @ctx.holds
@@ -256,8 +256,8 @@ def rnn_step_norm_bound_is_tight_only_in_special_cases(ctx, s):
 
     @ctx.refutes
     @given(case=cases.step_cases(H=(1, 4), w=5.0))
-    @example(case={"act": "tanh", "W": np.array([[1.0, 0.0], [0.0, 0.0]]), "Wx": np.zeros((2, 1)),
-                   "b": np.array([1.0, 0.0]), "h": np.zeros(2), "x": np.zeros(1)})
+    @example(case={"act": "tanh", "W_hh": np.array([[1.0, 0.0], [0.0, 0.0]]), "W_xh": np.zeros((2, 1)),
+                   "b": np.array([1.0, 0.0]), "h_prev": np.zeros(2), "x": np.zeros(1)})
     def seed001_equality(case):
         # the statement is about the true Jacobian: the reference model's, whose agreement with autograd parts()
         # asserts (a cross-check that must pass; the subject is under test in `submultiplicative`)
@@ -275,13 +275,13 @@ def rnn_jacobian_norm_at_most_gamma_power(ctx, s):
 
     @ctx.holds
     @given(case=cases.seq_cases(H=(1, 4), T=(1, 30), w=5.0))
-    @example(case={"act": "sigmoid", "W": np.array([[0.0, 4.0], [0.0, 0.0]]), "Wx": np.zeros((2, 1)), "b": np.zeros(2),
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.0, 4.0], [0.0, 0.0]]), "W_xh": np.zeros((2, 1)), "b": np.zeros(2),
                    "h0": np.zeros(2), "xs": np.zeros((3, 1))})
     # equality: a rotation W_hh, tanh at a_t = 0 (h = 0, b = 0, x = 0) gives ‖∂h_T/∂h_k‖ = 1 = (γ_vγ_g')^{T−k}
-    @example(case={"act": "tanh", "W": np.array([[0.6, -0.8], [0.8, 0.6]]), "Wx": np.zeros((2, 1)), "b": np.zeros(2),
+    @example(case={"act": "tanh", "W_hh": np.array([[0.6, -0.8], [0.8, 0.6]]), "W_xh": np.zeros((2, 1)), "b": np.zeros(2),
                    "h0": np.zeros(2), "xs": np.zeros((30, 1))})
     def bound(case):
-        name, P, h0, xs = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
+        name, P, h0, xs = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"]
         T, rep = len(xs), ctx.repro(**case)
         prods = s.products(P, h0, xs, name)
         f = lambda v: cases.elman(P, v, xs, name)[-1]
@@ -419,7 +419,7 @@ def _active_relu_cases(draw):
     W = draw(floats(0.0, 1.5), label="scale") * draw(matrices(n, n, 0.0, 1.0), label="W_hh/scale")
     winf = max(float(np.max(np.sum(W, axis=1))), 1.0)
     margin = FD_REACH * float(np.max(W)) * winf ** (min(T, 4) - 1) + 0.1
-    return {"W": W, "Wx": draw(matrices(n, d, 0.0, 1.0), label="W_xh"), "b": margin + draw(vectors(n, 0.0, 5.0), label="b − margin"),
+    return {"W_hh": W, "W_xh": draw(matrices(n, d, 0.0, 1.0), label="W_xh"), "b": margin + draw(vectors(n, 0.0, 5.0), label="b − margin"),
             "h0": draw(vectors(n, 0.0, 1.0), label="h0"), "xs": draw(sequences(T, d, 0.0, 3.0), label="xs")}
 
 
@@ -434,7 +434,7 @@ def active_relu_rnn_jacobian_is_a_w_hh_power(ctx, s):
     @ctx.holds
     @given(case=_active_relu_cases())
     def products_are_powers_of_w(case):
-        P, h0, xs = cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
+        P, h0, xs = cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"]
         T, rep = len(xs), ctx.repro(**case)
         # every a_t > 0 by construction (W_hh, W_xh, x, h_0 ≥ 0 and b > 0, so h_t = a_t > 0 by induction)
         a_s = _pre_activations(P, h0, xs, "relu")
@@ -453,9 +453,9 @@ def active_relu_rnn_jacobian_is_a_w_hh_power(ctx, s):
 
     @ctx.refutes
     @given(case=_active_relu_cases())
-    @example(case={"W": np.array([[2.0]]), "Wx": np.array([[0.0]]), "b": np.array([1.0]), "h0": np.array([1.0]), "xs": np.array([[0.0]])})
+    @example(case={"W_hh": np.array([[2.0]]), "W_xh": np.array([[0.0]]), "b": np.array([1.0]), "h0": np.array([1.0]), "xs": np.array([[0.0]])})
     def seed001_propagated_as_is(case):
-        P, h0, xs = cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"]
+        P, h0, xs = cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"]
         J = oracles.jacobian_reverse(lambda v: rnn.step(P, v, xs[0], "relu"), h0)
         oracles.assert_close(J, np.eye(len(h0)), tolerances.analytic(),
                              f"{ctx.id}: 'derivative 1 ⇒ the gradient is propagated as it is': ∂h_1/∂h_0 vs I", ctx.repro(**case), literal=True)

@@ -72,7 +72,7 @@ def cell_jacobian_is_the_sum_of_four_path_terms(ctx, s):
     # every W_h block 1, all else 0 (every pre-activation 0, forget variant): D_t = i·tanh'(0)·W_hg = 0.5 where σ' would
     # give 0.125, and B_t = f = 0.5 ≠ 1, so both plants are caught by this example whatever the random draws are
     # (a third of the draws are the forget variant, and a saturated a_g hides σ' against tanh')
-    @example(case=cases.lstm_case(W_h=[1.0, 1.0, 1.0, 1.0]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0])))
     def each_term_is_its_paths_derivative(case):
         p, v, H = case.params, case.variant, case.c_prev.size
         T = s.terms(p, case.c_prev, case.o_prev, case.x, variant=v)
@@ -118,7 +118,7 @@ def seed003_d_term_needs_the_tanh_derivative(ctx, s):
 
     @ctx.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
-    @example(case=cases.lstm_case(W_h=[1.0, 1.0, 1.0, 1.0]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0])))
     def literal_seed_D(case):
         H = case.c_prev.size
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
@@ -161,7 +161,7 @@ def seed003_c_term_needs_the_input_gate_weights(ctx, s):
 
     @ctx.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
-    @example(case=cases.lstm_case(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.5, 0.5, 0.5, 0.5]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.5, 0.5, 0.5, 0.5])))
     def literal_appendix_C(case):
         H = case.c_prev.size
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
@@ -338,12 +338,12 @@ def cell_chain_rule_needs_the_hidden_state_too(ctx, s):
     @ctx.holds(max_examples=15, reason="finite differences through a T-step forward pass per example")
     @given(traj=_chain_cases(), cut_output_gate=st.booleans())
     # both branches run in every profile (the record lists the closed form, used only when W_ho = 0)
-    @example(traj=(cases.lstm_case(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=True)
-    @example(traj=(cases.lstm_case(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=False)
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0]), o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=True)
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0]), o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=False)
     # H = 2 with different inputs per step: the step Jacobians do not commute, so the order of the product matters
-    @example(traj=(cases.lstm_case(H=2, W_x=[0.4, -0.6, 0.9, 0.1, -0.8, 0.3, 0.5, 0.2],
-                         W_h=[0.3, -0.7, 0.9, 0.2, 0.5, 0.1, -0.4, 0.6, 1.1, -0.3, 0.2, 0.8, 0.0, 0.0, 0.0, 0.0],
-                         c_prev=[0.5, -0.3], o_prev=[0.7, 0.4]), np.array([[1.0], [-2.0]])), cut_output_gate=True)
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(H=2, W_x=[0.4, -0.6, 0.9, 0.1, -0.8, 0.3, 0.5, 0.2],
+                                                             W_h=[0.3, -0.7, 0.9, 0.2, 0.5, 0.1, -0.4, 0.6, 1.1, -0.3, 0.2, 0.8, 0.0, 0.0, 0.0, 0.0]),
+                                   c_prev=[0.5, -0.3], o_prev=[0.7, 0.4]), np.array([[1.0], [-2.0]])), cut_output_gate=True)
     def chain_is_exact_iff_output_gate_ignores_h(traj, cut_output_gate):
         case, xs = traj
         p = case.params
@@ -360,7 +360,7 @@ def cell_chain_rule_needs_the_hidden_state_too(ctx, s):
 
     @ctx.refutes
     @given(traj=_chain_cases())
-    @example(traj=(cases.lstm_case(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.0]), np.zeros((3, 1))))
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0]), o_prev=[0.0]), np.zeros((3, 1))))
     def literal_chain_of_cell_jacobians(traj):
         case, xs = traj
         J = oracles.jacobian_reverse(c_T(case, case.params, xs), case.c_prev)

@@ -32,7 +32,7 @@ def _vanish_cases(draw):
     name, H = draw(st.sampled_from(cases.ACTS), label="act"), draw(dims(1, 4), label="H")
     T = draw(st.integers(50, 120), label="T")
     return {"act": name, "eta": draw(floats(0.05, 0.95), label="eta"), "U": draw(cases.with_norm(H, cases.UNIT), label="W_hh/‖W_hh‖"),
-            "Wx": draw(matrices(H, 1, -3.0, 3.0), label="W_xh"), "b": draw(cases.biases(H), label="b"),
+            "W_xh": draw(matrices(H, 1, -3.0, 3.0), label="W_xh"), "b": draw(cases.biases(H), label="b"),
             "h0": draw(vectors(H, -1.0, 1.0), label="h0"), "xs": draw(cases.long_inputs(T, 1), label="xs"),
             "v": draw(unit_vectors(H), label="dE_T/dh_T")}
 
@@ -46,14 +46,14 @@ def contraction_is_sufficient_for_vanishing(ctx, s):
 
     @ctx.holds
     @given(case=_vanish_cases())
-    @example(case={"act": "tanh", "eta": 0.9, "U": np.eye(2), "Wx": np.zeros((2, 1)), "b": np.zeros(2), "h0": np.zeros(2),
+    @example(case={"act": "tanh", "eta": 0.9, "U": np.eye(2), "W_xh": np.zeros((2, 1)), "b": np.zeros(2), "h0": np.zeros(2),
                    "xs": np.zeros((50, 1)), "v": np.array([1.0, 0.0])})
-    @example(case={"act": "sigmoid", "eta": 0.9, "U": np.eye(2), "Wx": np.zeros((2, 1)), "b": np.zeros(2), "h0": np.zeros(2),
+    @example(case={"act": "sigmoid", "eta": 0.9, "U": np.eye(2), "W_xh": np.zeros((2, 1)), "b": np.zeros(2), "h0": np.zeros(2),
                    "xs": np.zeros((50, 1)), "v": np.array([1.0, 0.0])})
     def long_term_contributions_vanish(case):
         name, eta, v, h0, xs = case["act"], case["eta"], case["v"], case["h0"], case["xs"]
         W = case["U"] * (eta / s.gamma[name])                   # ‖W_hh‖₂ = η/γ_g'
-        P = cases.elman_params(W, case["Wx"], case["b"])
+        P = cases.elman_params(W, case["W_xh"], case["b"])
         T, rep = len(xs), ctx.repro(**{**case, "xs": xs[:8]})
         prods = s.products(P, h0, xs, name)
         # cross-check the model's products on the last m = 10 steps (autograd through all T steps costs too much):
@@ -85,9 +85,9 @@ def _explode_cases(draw):
     """Sequences of length 10..30 whose W_hh is rescaled to γ_vγ_g' ∈ [1.01, 5] (the seed's premise)."""
     case = draw(cases.seq_cases(H=(1, 3), T=(10, 30)))
     ratio = draw(floats(1.01, 5.0), label="γ_vγ_g'")
-    n = opnorm(case["W"])
+    n = opnorm(case["W_hh"])
     assume(n > 0)
-    case["W"] = case["W"] * (ratio / (cases.GAMMA[case["act"]] * n))
+    case["W_hh"] = case["W_hh"] * (ratio / (cases.GAMMA[case["act"]] * n))
     return case
 
 
@@ -102,7 +102,7 @@ def large_gamma_does_not_imply_exploding(ctx, s):
     def strictly_upper_products_are_zero(case, scale, data):
         name, H = case["act"], len(case["h0"])
         W = scale * data.draw(cases.strictly_upper(H, 1.0), label="W_hh/scale (strictly upper)")
-        P = cases.elman_params(W, case["Wx"], case["b"])
+        P = cases.elman_params(W, case["W_xh"], case["b"])
         prods = s.products(P, case["h0"], case["xs"], name)
         T = len(case["xs"])
         for k in range(T - H + 1):
@@ -114,14 +114,14 @@ def large_gamma_does_not_imply_exploding(ctx, s):
 
     @ctx.refutes
     @given(case=_explode_cases())
-    @example(case={"act": "sigmoid", "W": np.array([[8.0]]), "Wx": np.array([[0.0]]), "b": np.array([0.0]),
+    @example(case={"act": "sigmoid", "W_hh": np.array([[8.0]]), "W_xh": np.array([[0.0]]), "b": np.array([0.0]),
                    "h0": np.array([0.0]), "xs": np.zeros((10, 1))})
     def seed001_explodes_when_rate_exceeds_one(case):
-        name, W = case["act"], case["W"]
+        name, W = case["act"], case["W_hh"]
         rate = opnorm(W) * cases.GAMMA[name]
         assume(rate > 1.0)                                       # the seed's premise γ_vγ_g' > 1
         # the true Jacobian products (the reference model; the subject is under test above)
-        prods = rnn.jacobian_products(cases.elman_params(W, case["Wx"], case["b"]), case["h0"], case["xs"], name)
+        prods = rnn.jacobian_products(cases.elman_params(W, case["W_xh"], case["b"]), case["h0"], case["xs"], name)
         n0 = opnorm(prods[0])
         literal(n0 >= 1.0, (f"{ctx.id} ({name}): γ_vγ_g' = {rate!r} > 1 but ‖∂h_T/∂h_0‖ = {n0!r} < 1 "
                             f"after T={len(case['xs'])} steps: no explosion ({ctx.repro(**case)})"))
@@ -198,7 +198,7 @@ def _pascanu_jacobian(W, x_prev, name):
 def _pascanu_cases(draw, acts=cases.SMOOTH, H=(1, 3), D=(1, 2), w=3.0):
     name = draw(st.sampled_from(acts), label="σ")
     n, d = draw(dims(*H), label="H"), draw(dims(*D), label="D")
-    return {"act": name, "W": draw(cases.with_norm(n, floats(0.0, w)), label="W_rec"), "Win": draw(matrices(n, d, -w, w), label="W_in"),
+    return {"act": name, "W_hh": draw(cases.with_norm(n, floats(0.0, w)), label="W_rec"), "W_xh": draw(matrices(n, d, -w, w), label="W_in"),
             "b": draw(cases.biases(n, 50.0), label="b"), "x": draw(vectors(n, -5.0, 5.0), label="x_prev"), "u": draw(vectors(d, -3.0, 3.0), label="u")}
 
 
@@ -211,12 +211,12 @@ def pascanu_step_jacobian_is_not_transposed(ctx, s):
 
     @ctx.holds
     @given(case=_pascanu_cases())
-    @example(case={"act": "tanh", "W": np.array([[0.0, 1.0], [0.0, 0.0]]), "Win": np.zeros((2, 1)), "b": np.zeros(2),
+    @example(case={"act": "tanh", "W_hh": np.array([[0.0, 1.0], [0.0, 0.0]]), "W_xh": np.zeros((2, 1)), "b": np.zeros(2),
                    "x": np.zeros(2), "u": np.zeros(1)})
     def jacobian_is_w_diag(case):
-        name, W = case["act"], case["W"]
+        name, W = case["act"], case["W_hh"]
         J = s.jacobian(W, case["x"], name)
-        jac3(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"], J,
+        jac3(lambda x: s.step(W, case["W_xh"], case["b"], x, case["u"], name), case["x"], J,
               f"{ctx.id} ({name}): W_rec diag(σ'(x_(t-1)))", reproduce=ctx.repro(**case))
         # eq. (6) is unaffected by the transpose: both W diag(σ') and Wᵀ diag(σ') have norm ≤ ‖W‖₂ γ
         bound = opnorm(W) * cases.GAMMA[name]
@@ -225,11 +225,11 @@ def pascanu_step_jacobian_is_not_transposed(ctx, s):
 
     @ctx.refutes
     @given(case=_pascanu_cases())
-    @example(case={"act": "tanh", "W": np.array([[0.0, 1.0], [0.0, 0.0]]), "Win": np.zeros((2, 1)), "b": np.zeros(2),
+    @example(case={"act": "tanh", "W_hh": np.array([[0.0, 1.0], [0.0, 0.0]]), "W_xh": np.zeros((2, 1)), "b": np.zeros(2),
                    "x": np.zeros(2), "u": np.zeros(1)})
     def printed_eq5(case):
-        name, W = case["act"], case["W"]
-        Jr = oracles.jacobian_reverse(lambda x: s.step(W, case["Win"], case["b"], x, case["u"], name), case["x"])
+        name, W = case["act"], case["W_hh"]
+        Jr = oracles.jacobian_reverse(lambda x: s.step(W, case["W_xh"], case["b"], x, case["u"], name), case["x"])
         oracles.assert_close(W.T * cases.activation(name).df(case["x"])[None, :], Jr, tolerances.analytic(scale=magnitude(Jr)),
                              f"{ctx.id} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", ctx.repro(**case), literal=True)
 
@@ -245,12 +245,12 @@ def pascanu_form_is_the_standard_rnn(ctx, s):
 
     @ctx.holds
     @given(case=cases.seq_cases(acts=cases.SMOOTH, H=(1, 3), T=(1, 4), bias_hi=50.0), x0=vectors(3, -5.0, 5.0), k_frac=floats(0.0, 1.0))
-    @example(case={"act": "tanh", "W": np.array([[0.5, -1.0], [1.0, 0.2]]), "Wx": np.array([[1.0], [-0.5]]),
+    @example(case={"act": "tanh", "W_hh": np.array([[0.5, -1.0], [1.0, 0.2]]), "W_xh": np.array([[1.0], [-0.5]]),
                    "b": np.array([0.1, 0.2]), "h0": np.zeros(2), "xs": np.array([[1.0], [-1.0], [0.5]])},
              x0=np.array([0.3, -0.2, 0.0]), k_frac=0.0)
     def same_trajectory_and_jacobians(case, x0, k_frac):
         name, g = case["act"], cases.activation(case["act"])
-        W, Win, b, us = case["W"], case["Wx"], case["b"], case["xs"]
+        W, Win, b, us = case["W_hh"], case["W_xh"], case["b"], case["xs"]
         H, T = len(b), len(us)
         x0 = x0[:H]
         rep = ctx.repro(x0=x0, **case)
