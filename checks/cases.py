@@ -492,7 +492,7 @@ def _kind(kinds):
 
 @st.composite
 def norm_cases(draw, kinds=("absolute", "relative", "at-norm", "at-norm+eps", "tiny")):
-    """(grads, max_norm) with the threshold placed where the rules differ.
+    """(grads, max_norm) with the threshold (c below) placed where the rules differ.
 
     absolute: any c in [1e-9, 1e3]; relative: c = r‖g‖ with r in [0.01, 2] (both branches);
     at-norm: c = ‖g‖ as the model computes it (Algorithm 1's '≥' boundary, hit exactly);
@@ -503,19 +503,19 @@ def norm_cases(draw, kinds=("absolute", "relative", "at-norm", "at-norm+eps", "t
     kind = draw(_kind(kinds), label="threshold kind")
     n = clip.global_norm(gs)
     if kind == "absolute":
-        c = draw(ANY_THRESHOLD, label="max_norm")
+        max_norm = draw(ANY_THRESHOLD, label="max_norm")
     elif kind == "relative":
-        c = n * draw(RATIO, label="max_norm/‖g‖")
+        max_norm = n * draw(RATIO, label="max_norm/‖g‖")
     elif kind == "at-norm":
-        c = n
+        max_norm = n
     elif kind == "at-norm+eps":
-        c = n + TORCH_EPS
+        max_norm = n + TORCH_EPS
     else:
-        c = draw(TINY_THRESHOLD, label="max_norm")
+        max_norm = draw(TINY_THRESHOLD, label="max_norm")
         r = draw(FRACTION, label="‖g‖/max_norm")
-        gs = [g * (r * c / n) for g in gs]
+        gs = [g * (r * max_norm / n) for g in gs]
         assume(np.any(flat(gs) != 0.0))        # rescaling a vanishing list can underflow to zero
-    # c ≥ 1e-9 (stated precondition): far below it, with torch's ε the factor c/(‖g‖+ε) times a tiny
-    # entry underflows, and a clipped gradient can become exactly 0 (g = [6.6e-196, 0], c = ‖g‖, ε = 1e-6)
-    assume(np.isfinite(c) and c >= MIN_THRESHOLD)
-    return gs, float(c)
+    # max_norm ≥ 1e-9 (stated precondition): far below it, with torch's ε the factor max_norm/(‖g‖+ε) times a tiny
+    # entry underflows, and a clipped gradient can become exactly 0 (g = [6.6e-196, 0], max_norm = ‖g‖, ε = 1e-6)
+    assume(np.isfinite(max_norm) and max_norm >= MIN_THRESHOLD)
+    return gs, float(max_norm)

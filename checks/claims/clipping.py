@@ -68,14 +68,14 @@ _BAND = floats(0.0, 0.999)
 @st.composite
 def _identity_cases(draw):
     """(grads, max_norm) with ‖g‖ ≤ max_norm, including both rules' boundaries and torch's band."""
-    gs, c = draw(_BELOW_KINDS, label="case")
+    gs, max_norm = draw(_BELOW_KINDS, label="case")
     kind = draw(cases._kind(("as drawn", "above", "band")), label="placement")
     n = clip.global_norm(gs)
     if kind == "above":
-        c = n * draw(_ABOVE, label="max_norm/‖g‖")
+        max_norm = n * draw(_ABOVE, label="max_norm/‖g‖")
     elif kind == "band":                           # ‖g‖ ≤ c < ‖g‖ + eps: below the threshold, inside torch's band
-        c = n + draw(_BAND, label="(max_norm-‖g‖)/eps") * cases.TORCH_EPS
-    return gs, float(c)
+        max_norm = n + draw(_BAND, label="(max_norm-‖g‖)/eps") * cases.TORCH_EPS
+    return gs, float(max_norm)
 
 
 _PAIR_BASE = cases.norm_cases(kinds=("absolute", "relative", "tiny"))
@@ -85,8 +85,8 @@ _STEP_ENTRY = floats(-1.0, 1.0)
 
 @st.composite
 def _pairs(draw):
-    """(g, h, c): two gradient lists of the same shapes (h near g, far from g, or h = λg) and a threshold."""
-    gs, c = draw(_PAIR_BASE, label="g, max_norm")
+    """(g, h, max_norm): two gradient lists of the same shapes (h near g, far from g, or h = λg) and a threshold."""
+    gs, max_norm = draw(_PAIR_BASE, label="g, max_norm")
     scale = float(np.max(np.abs(cases.flat(gs))))
     how = draw(cases._kind(("near", "far", "scaled")), label="h")
     if how == "scaled":                              # h = λg: same direction, the radial part of the map
@@ -97,7 +97,7 @@ def _pairs(draw):
         size = int(sum(np.size(g) for g in gs))
         delta = np.array(draw(st.lists(_STEP_ENTRY, min_size=size, max_size=size), label="δ"))
         hs = [g + step * d for g, d in zip(gs, flatten(gs)[1](delta))]
-    return gs, hs, c
+    return gs, hs, max_norm
 
 
 # ---------------------------------------------------------------- plants (realistic bugs)
