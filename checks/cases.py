@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.misc.flatten import flatten
 from hypothesis import assume
 from hypothesis import strategies as st
 
@@ -55,8 +56,8 @@ def activation(name):
     return act.get_activation(name)
 
 
-def elman_params(W, W_xh, b):
-    return {"W_hh": np.asarray(W, float), "W_xh": np.asarray(W_xh, float), "b": np.asarray(b, float)}
+def elman_params(W_hh, W_xh, b):
+    return {"W_hh": np.asarray(W_hh, float), "W_xh": np.asarray(W_xh, float), "b": np.asarray(b, float)}
 
 
 def pre(P, h, x):
@@ -139,28 +140,28 @@ def biases(n, hi=1e3):
 
 @st.composite
 def step_cases(draw, acts=ACTS, H=(1, 3), D=(1, 2), w=3.0, bias=True):
-    """One Elman step: activation, W_hh of any structure with ‖W‖ up to w, W_xh, b (moderate or saturating), h, x."""
+    """One Elman step: activation, W_hh of any structure with ‖W_hh‖ up to w, W_xh, b (moderate or saturating), h_prev, x."""
     name = draw(st.sampled_from(acts), label="act")
     n, d = draw(dims(*H), label="H"), draw(dims(*D), label="D")
-    W = draw(with_norm(n, floats(0.0, w)), label="W_hh")
-    Wx = draw(matrices(n, d, -w, w), label="W_xh")
+    W_hh = draw(with_norm(n, floats(0.0, w)), label="W_hh")
+    W_xh = draw(matrices(n, d, -w, w), label="W_xh")
     b = draw(biases(n), label="b") if bias else np.zeros(n)
-    h = draw(vectors(n, -1.0, 1.0), label="h_prev")
+    h_prev = draw(vectors(n, -1.0, 1.0), label="h_prev")
     x = draw(vectors(d, -3.0, 3.0), label="x")
-    return {"act": name, "W": W, "Wx": Wx, "b": b, "h": h, "x": x}
+    return {"act": name, "W_hh": W_hh, "W_xh": W_xh, "b": b, "h_prev": h_prev, "x": x}
 
 
 @st.composite
 def seq_cases(draw, acts=ACTS, H=(1, 3), D=(1, 2), T=(1, 4), w=3.0, bias_hi=1e3):
-    """A short sequence: activation, W_hh (any structure, ‖W‖ ≤ w), W_xh, b, h0, xs (T, D)."""
+    """A short sequence: activation, W_hh (any structure, ‖W_hh‖ ≤ w), W_xh, b, h0, xs (T, D)."""
     name = draw(st.sampled_from(acts), label="act")
     n, d, T_ = draw(dims(*H), label="H"), draw(dims(*D), label="D"), draw(st.integers(*T), label="T")
-    W = draw(with_norm(n, floats(0.0, w)), label="W_hh")
-    Wx = draw(matrices(n, d, -w, w), label="W_xh")
+    W_hh = draw(with_norm(n, floats(0.0, w)), label="W_hh")
+    W_xh = draw(matrices(n, d, -w, w), label="W_xh")
     b = draw(biases(n, bias_hi), label="b")
     h0 = draw(vectors(n, -1.0, 1.0), label="h0")
     xs = draw(sequences(T_, d, -3.0, 3.0), label="xs")
-    return {"act": name, "W": W, "Wx": Wx, "b": b, "h0": h0, "xs": xs}
+    return {"act": name, "W_hh": W_hh, "W_xh": W_xh, "b": b, "h0": h0, "xs": xs}
 
 
 def products_reversed(params, h0, xs, act="tanh"):
@@ -258,10 +259,14 @@ class LSTMCase(NamedTuple):
     o_prev: np.ndarray   # seed 003 writes h_{t-1} = o_{t-1}⊙tanh(c_{t-1}) with o_{t-1} held fixed
 
 
-def lstm_case(H=1, D=1, variant="forget", W_x=None, W_h=None, b=None, h_prev=None, c_prev=None, x=None,
-              o_prev=None, p_i=None, p_f=None, p_o=None):
-    """A hand-written case (for @example): unspecified entries are zero, o_prev defaults to ones."""
-    params = lstm_params_by_hand(H, D, variant, W_x, W_h, b, p_i, p_f, p_o)
+def lstm_case(params, variant="forget", h_prev=None, c_prev=None, x=None, o_prev=None):
+    """A hand-written case (for @example): a ``variant`` cell's ``params`` (lstm_params_by_hand) and its state.
+
+    H and D are the params'; unspecified state entries are zero, o_prev defaults to ones.
+    """
+    H, D = params["W_h"].shape[1], params["W_x"].shape[1]
+    if params["W_h"].shape[0] != n_gates(variant) * H or ("p_i" in params) != (variant == "peephole"):
+        raise ValueError(f"lstm_case: params of shape W_h {params['W_h'].shape} (keys {sorted(params)}) are not a {variant!r} cell's")
     return LSTMCase(variant, params, _arr(h_prev, (H,)), _arr(c_prev, (H,)), _arr(x, (D,)),
                     np.ones(H) if o_prev is None else _arr(o_prev, (H,)))
 
@@ -425,7 +430,7 @@ CLIP_RTOL = tolerances.analytic().rtol
 
 def flat(gs):
     """The concatenated gradient: every entry of every tensor, as one float64 vector."""
-    return np.concatenate([np.ravel(np.asarray(g, dtype=np.float64)) for g in gs])
+    return flatten([np.asarray(g, dtype=np.float64) for g in gs])[0]
 
 
 def norm(v):
@@ -487,7 +492,7 @@ def _kind(kinds):
 
 @st.composite
 def norm_cases(draw, kinds=("absolute", "relative", "at-norm", "at-norm+eps", "tiny")):
-    """(grads, max_norm) with the threshold placed where the rules differ.
+    """(grads, max_norm) with the threshold (c below) placed where the rules differ.
 
     absolute: any c in [1e-9, 1e3]; relative: c = r‖g‖ with r in [0.01, 2] (both branches);
     at-norm: c = ‖g‖ as the model computes it (Algorithm 1's '≥' boundary, hit exactly);
@@ -498,19 +503,19 @@ def norm_cases(draw, kinds=("absolute", "relative", "at-norm", "at-norm+eps", "t
     kind = draw(_kind(kinds), label="threshold kind")
     n = clip.global_norm(gs)
     if kind == "absolute":
-        c = draw(ANY_THRESHOLD, label="max_norm")
+        max_norm = draw(ANY_THRESHOLD, label="max_norm")
     elif kind == "relative":
-        c = n * draw(RATIO, label="max_norm/‖g‖")
+        max_norm = n * draw(RATIO, label="max_norm/‖g‖")
     elif kind == "at-norm":
-        c = n
+        max_norm = n
     elif kind == "at-norm+eps":
-        c = n + TORCH_EPS
+        max_norm = n + TORCH_EPS
     else:
-        c = draw(TINY_THRESHOLD, label="max_norm")
+        max_norm = draw(TINY_THRESHOLD, label="max_norm")
         r = draw(FRACTION, label="‖g‖/max_norm")
-        gs = [g * (r * c / n) for g in gs]
+        gs = [g * (r * max_norm / n) for g in gs]
         assume(np.any(flat(gs) != 0.0))        # rescaling a vanishing list can underflow to zero
-    # c ≥ 1e-9 (stated precondition): far below it, with torch's ε the factor c/(‖g‖+ε) times a tiny
-    # entry underflows, and a clipped gradient can become exactly 0 (g = [6.6e-196, 0], c = ‖g‖, ε = 1e-6)
-    assume(np.isfinite(c) and c >= MIN_THRESHOLD)
-    return gs, float(c)
+    # max_norm ≥ 1e-9 (stated precondition): far below it, with torch's ε the factor max_norm/(‖g‖+ε) times a tiny
+    # entry underflows, and a clipped gradient can become exactly 0 (g = [6.6e-196, 0], max_norm = ‖g‖, ε = 1e-6)
+    assume(np.isfinite(max_norm) and max_norm >= MIN_THRESHOLD)
+    return gs, float(max_norm)

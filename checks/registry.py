@@ -5,13 +5,13 @@ A check module in ``vanishing.checks.claims`` declares::
     @claim_check("ACT-SIGMOID-DERIV-BOUND",
                  subject={"dsigmoid": activations.sigmoid_prime},
                  plants={"sigmoid' scaled by 1.01": {"dsigmoid": lambda x: 1.01 * activations.sigmoid_prime(x)}})
-    def _(c, s):
-        @c.holds
+    def sigmoid_derivative_at_most_a_quarter(ctx, s):
+        @ctx.holds
         @given(x=...)
         def bound(x):
             ...
 
-Inside a ``c.refutes`` property, premises are ``assume(...)`` and the literal statement is
+Inside a ``ctx.refutes`` property, premises are ``assume(...)`` and the literal statement is
 ``literal(condition, message)`` (or ``oracles.assert_close(..., literal=True)``): only a
 :class:`Counterexample` refutes. Every ``@example`` kept on a refutes property is run on
 its own and must refute by itself.
@@ -19,8 +19,8 @@ its own and must refute by itself.
 ``s`` is the *subject*: the functions under test, by name. A plant swaps some
 of them for a deliberately wrong version; the runner's meta-tests show that
 every plant makes the check's outcome contradict the recorded verdict (so no
-check is unable to fail). ``c.holds`` marks a property that must hold for every
-input; ``c.refutes`` marks the literal (seed) statement, which Hypothesis must
+check is unable to fail). ``ctx.holds`` marks a property that must hold for every
+input; ``ctx.refutes`` marks the literal (seed) statement, which Hypothesis must
 falsify — its shrunk counterexample is kept on it with ``@example``.
 """
 
@@ -47,9 +47,9 @@ class Property:
 
 
 class Properties:
-    """Collects the properties one check declares (the ``c`` in a check).
+    """Collects the properties one check declares (the ``ctx`` in a check).
 
-    ``c.id`` is the claim's ID and ``c.repro(**case)`` the one way of writing a reproduce line:
+    ``ctx.id`` is the claim's ID and ``ctx.repro(**case)`` the one way of writing a reproduce line:
     the command that re-runs the claim, and the case at full precision.
     """
 
@@ -106,18 +106,18 @@ class CheckDef:
 
     @property
     def where(self):
-        """Where the check lives: module, and file:line of its definition (every check function is named ``_``)."""
+        """Where the check lives: module and name, and file:line of its definition."""
         code = getattr(self.build, "__code__", None)
         mod = self.build.__module__
         if code is None:
             return mod
         path = "checks/claims/" + code.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
-        return f"{mod} ({path}:{code.co_firstlineno})"
+        return f"{mod}.{self.build.__name__} ({path}:{code.co_firstlineno})"
 
     def kept_examples(self):
         """The refutations' kept inputs, from the code (their one place): ``[(property, {name: value}), ...]``.
 
-        Every ``@example`` on a ``c.refutes`` property, in the order Hypothesis runs them. The record's
+        Every ``@example`` on a ``ctx.refutes`` property, in the order Hypothesis runs them. The record's
         ``counterexample`` prose explains them; tests/test_counterexamples.py keeps the two in step.
         """
         out = []
@@ -130,21 +130,21 @@ class CheckDef:
     def properties(self, overrides=None, profile=None, seed=None):
         """Build the check's properties against the default subject, with ``overrides`` swapped in.
 
-        ``profile`` and ``seed``: the run's, for the reproduce lines of failure messages (``c.repro``).
+        ``profile`` and ``seed``: the run's, for the reproduce lines of failure messages (``ctx.repro``).
         """
         unknown = sorted(set(overrides or {}) - set(self.subject))
         if unknown:
             raise KeyError(f"{self.claim_id}: plant overrides unknown subject names {unknown}; subject has {sorted(self.subject)}")
         s = SimpleNamespace(**{**self.subject, **(overrides or {})})
-        c = Properties(self.claim_id, profile, seed)
-        self.build(c, s)
-        if not c.items:
+        ctx = Properties(self.claim_id, profile, seed)
+        self.build(ctx, s)
+        if not ctx.items:
             raise RuntimeError(f"{self.claim_id}: check {self.where} declared no properties")
-        return c.items
+        return ctx.items
 
 
 def claim_check(claim_id, subject=None, plants=None):
-    """Register ``build(c, s)`` as the one check of ``claim_id``."""
+    """Register ``build(ctx, s)`` as the one check of ``claim_id``."""
     def deco(build):
         if claim_id in REGISTRY:
             raise ValueError(f"claim {claim_id} already has a check: {REGISTRY[claim_id].where}")

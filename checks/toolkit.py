@@ -10,7 +10,7 @@
 Tolerances come from ``vanishing.checks.tolerances`` (``tolerances.chain`` for chains of rounded
 products); strategies from ``vanishing.checks.strategies`` (cached); the model-family case builders
 (Elman, LSTM, GRU) from ``vanishing.checks.cases``. A check's ID and its reproduce line come from
-its context: ``c.id`` and ``c.repro(**case)`` (``vanishing.checks.registry``).
+its context: ``ctx.id`` and ``ctx.repro(**case)`` (``vanishing.checks.registry``).
 """
 
 import numpy as np

@@ -29,6 +29,17 @@ def test_check_docstring_opens_with_the_claim_id(claim_id):
     assert f"[{claim_id}]" in doc.splitlines()[0] if doc else False, f"{claim_id}: the check's docstring must open with the equation and [{claim_id}]"
 
 
+def test_every_check_is_named_for_what_it_checks_and_no_two_share_a_name():
+    """ruff's F811 sees a repeated name within one module; this sees it across the package (and a bare ``_``)."""
+    by_name = {}
+    for claim_id, cd in CHECKS.items():
+        by_name.setdefault(cd.build.__name__, []).append(claim_id)
+    unnamed = sorted(cid for name, ids in by_name.items() if not name.strip("_") or name != name.lower() for cid in ids)
+    shared = {name: ids for name, ids in by_name.items() if len(ids) > 1}
+    assert not unnamed, f"checks without a descriptive snake_case name: {unnamed}"
+    assert not shared, f"checks sharing a name: {shared}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("claim_id,plant", PLANTS)
 def test_planted_violation_is_caught(claim_id, plant):

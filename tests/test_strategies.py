@@ -80,3 +80,29 @@ def test_strategy_arguments_are_validated():
                 lambda: S.away_from(S.floats(), [0.0], 0.0), lambda: S.positive_floats(0.0)):
         with pytest.raises(ValueError):
             bad()
+
+
+@settings(max_examples=10, derandomize=True, database=None)
+@given(st.data())
+def test_elman_cases_use_the_models_parameter_names(data):
+    from vanishing.checks import cases
+    step = data.draw(cases.step_cases())
+    seq = data.draw(cases.seq_cases())
+    assert {"W_hh", "W_xh", "b", "h_prev", "x"} <= set(step) and {"W_hh", "W_xh", "b", "h0", "xs"} <= set(seq)
+    P = cases.elman_params(step["W_hh"], step["W_xh"], step["b"])
+    assert set(P) == {"W_hh", "W_xh", "b"} and P["W_hh"].shape == (len(step["h_prev"]),) * 2
+
+
+def test_lstm_case_takes_a_cells_params_and_its_state():
+    import pytest
+
+    from vanishing.checks import cases
+    case = cases.lstm_case(cases.lstm_params_by_hand(H=2, D=3, b=[1.0] * 8), c_prev=[0.5, -0.5])
+    assert (case.variant, case.h_prev.shape, case.x.shape) == ("forget", (2,), (3,))
+    assert case.c_prev.tolist() == [0.5, -0.5] and case.o_prev.tolist() == [1.0, 1.0] and case.params["b"].tolist() == [1.0] * 8
+    peep = cases.lstm_case(cases.lstm_params_by_hand(variant="peephole", p_f=[2.0]), variant="peephole")
+    assert peep.params["p_f"].tolist() == [2.0]
+    for params, variant in ((cases.lstm_params_by_hand(H=2), "cec"), (cases.lstm_params_by_hand(), "peephole"),
+                            (cases.lstm_params_by_hand(variant="peephole"), "forget")):
+        with pytest.raises(ValueError, match="not a"):
+            cases.lstm_case(params, variant=variant)

@@ -85,7 +85,7 @@ def _unicode(text):
 
 
 def source_location(fn):
-    """``module (path:line)`` of a function, with the path of the file as installed.
+    """``module.name (path:line)`` of a function, with the path of the file as installed.
 
     Relative to the working directory when the file is below it (a checkout), else absolute
     (an installed wheel: the file in site-packages), so the path always exists for the user.
@@ -94,7 +94,7 @@ def source_location(fn):
     mod = getattr(fn, "__module__", "?")
     if code is None:
         return mod
-    return f"{mod} ({_user_path(code.co_filename)}:{code.co_firstlineno})"
+    return f"{mod}.{fn.__name__} ({_user_path(code.co_filename)}:{code.co_firstlineno})"
 
 
 def _user_path(path):

@@ -35,23 +35,23 @@ _EXACT = {"sigmoid": lambda t: mpmath.sech(t / 2) ** 2 / 4,
           "arctan": lambda t: 1 / (1 + t * t)}
 
 
-def relative_to_exact(c, name, derivative, jacobian, x):
+def relative_to_exact(ctx, name, derivative, jacobian, x):
     """The model's f'(x) and autograd's ∂f/∂x (``jacobian``, from jac3) each within 2^8 ulps RELATIVE of f'(x) exact."""
     with mpmath.workdps(40):
         exact = float(_EXACT[name](mpmath.mpf(x)))
     tol = tolerances.relative(f"{name}' is claimed to full relative accuracy in both tails")
     oracles.record_oracle("closed-form")
     for who, got in (("the model's " + name + "'", derivative), ("autograd", float(np.ravel(jacobian)[0]))):
-        oracles.assert_close(got, exact, tol, f"{c.id}: {who} vs {name}' exact (mpmath, 40 digits)", reproduce=c.repro(x=x))
+        oracles.assert_close(got, exact, tol, f"{ctx.id}: {who} vs {name}' exact (mpmath, 40 digits)", reproduce=ctx.repro(x=x))
 
 
 @claim_check("ACT-SIGMOID-DERIV-BOUND",
              subject={"sigmoid": act.sigmoid, "dsigmoid": act.sigmoid_prime},
              plants={"σ' scaled by 1.001": {"dsigmoid": lambda x: 1.001 * act.sigmoid_prime(x)},
                      "σ' written as σ(1+σ)": {"dsigmoid": lambda x: act.sigmoid(x) * (1 + act.sigmoid(x))}})
-def _(c, s):
+def sigmoid_derivative_at_most_a_quarter(ctx, s):
     """σ'(x) = σ(x)(1−σ(x)) ≤ 1/4, equality iff x = 0.  [ACT-SIGMOID-DERIV-BOUND]"""
-    @c.holds
+    @ctx.holds
     @given(x=floats(-800.0, 800.0))
     @example(x=0.0)
     @example(x=1.5e-8)   # the form e/(1+e)² rounded to 1/4 + 2⁻⁵⁴ here: kept as a regression example
@@ -60,13 +60,13 @@ def _(c, s):
     def bound(x):
         d = float(s.dsigmoid(x))
         target(d, label="sigma'(x)")
-        J = jac3(s.sigmoid, np.array([x]), [[s.dsigmoid(x)]], f"{c.id}: σ'", reproduce=c.repro(x=x))
-        relative_to_exact(c, "sigmoid", d, J, x)
-        oracles.assert_le(d, 0.25, tolerances.exact("fl(σ'(x)) ≤ 1/4: the float statement"), f"{c.id}: σ'(x) vs 1/4", reproduce=c.repro(x=x))
+        J = jac3(s.sigmoid, np.array([x]), [[s.dsigmoid(x)]], f"{ctx.id}: σ'", reproduce=ctx.repro(x=x))
+        relative_to_exact(ctx, "sigmoid", d, J, x)
+        oracles.assert_le(d, 0.25, tolerances.exact("fl(σ'(x)) ≤ 1/4: the float statement"), f"{ctx.id}: σ'(x) vs 1/4", reproduce=ctx.repro(x=x))
         if abs(x) >= _SIGMA_FLAT:
-            assert d < 0.25, f"{c.id}: σ'({x!r}) = {d!r} reaches 1/4 away from 0"
+            assert d < 0.25, f"{ctx.id}: σ'({x!r}) = {d!r} reaches 1/4 away from 0"
 
-    @c.refutes
+    @ctx.refutes
     @given(x=floats(-10.0, 10.0))
     @example(x=0.0)
     def literal_strict_bound(x):
@@ -77,9 +77,9 @@ def _(c, s):
              subject={"tanh": act.tanh, "dtanh": act.tanh_prime},
              plants={"tanh' scaled by 1.001": {"dtanh": lambda x: 1.001 * act.tanh_prime(x)},
                      "tanh' written as 1 - tanh": {"dtanh": lambda x: 1 - act.tanh(x)}})
-def _(c, s):
+def tanh_derivative_at_most_one(ctx, s):
     """tanh'(x) = 1 − tanh²(x) ≤ 1, equality iff x = 0.  [ACT-TANH-DERIV-BOUND]"""
-    @c.holds
+    @ctx.holds
     @given(x=floats(-800.0, 800.0))
     @example(x=0.0)
     @example(x=-7.448e-9)   # the form 4e/(1+e)² rounded to 1 + 2⁻⁵² here: kept as a regression example
@@ -90,13 +90,13 @@ def _(c, s):
     def bound(x):
         d = float(s.dtanh(x))
         target(d, label="tanh'(x)")
-        J = jac3(s.tanh, np.array([x]), [[s.dtanh(x)]], f"{c.id}: tanh'", reproduce=c.repro(x=x))
-        relative_to_exact(c, "tanh", d, J, x)
-        oracles.assert_le(d, 1.0, tolerances.exact("fl(tanh'(x)) ≤ 1: the float statement"), f"{c.id}: tanh'(x) vs 1", reproduce=c.repro(x=x))
+        J = jac3(s.tanh, np.array([x]), [[s.dtanh(x)]], f"{ctx.id}: tanh'", reproduce=ctx.repro(x=x))
+        relative_to_exact(ctx, "tanh", d, J, x)
+        oracles.assert_le(d, 1.0, tolerances.exact("fl(tanh'(x)) ≤ 1: the float statement"), f"{ctx.id}: tanh'(x) vs 1", reproduce=ctx.repro(x=x))
         if abs(x) >= _TANH_FLAT:
-            assert d < 1.0, f"{c.id}: tanh'({x!r}) = {d!r} reaches 1 away from 0"
+            assert d < 1.0, f"{ctx.id}: tanh'({x!r}) = {d!r} reaches 1 away from 0"
 
-    @c.refutes
+    @ctx.refutes
     @given(x=floats(-10.0, 10.0))
     @example(x=0.0)
     def literal_strict_bound(x):
@@ -107,52 +107,52 @@ def _(c, s):
              subject={"relu": act.relu, "drelu": act.relu_prime},
              plants={"ReLU' = 1 everywhere": {"drelu": lambda x: np.ones_like(np.asarray(x, dtype=float))},
                      "ReLU' = step at x > 1": {"drelu": lambda x: (np.asarray(x) > 1.0).astype(float)}})
-def _(c, s):
+def relu_derivative_is_a_step(ctx, s):
     """ReLU'(x) = 1 for x > 0, 0 for x < 0; ReLU'(0) := 0.  [ACT-RELU-DERIV]"""
-    @c.holds
+    @ctx.holds
     @given(x=away_from(floats(-1e3, 1e3), [0.0], 1e-3))
     @example(x=0.5)
     @example(x=-0.5)
     def derivative(x):
         d = float(s.drelu(x))
-        assert d == (1.0 if x > 0 else 0.0), f"{c.id}: ReLU'({x!r}) = {d!r}"
+        assert d == (1.0 if x > 0 else 0.0), f"{ctx.id}: ReLU'({x!r}) = {d!r}"
         if abs(x) > FD_REACH + 0.1:   # keep the kink at 0 outside FD's first stencil
-            jac3(s.relu, np.array([x]), [[s.drelu(x)]], f"{c.id}: ReLU'", reproduce=c.repro(x=x))
-        assert float(s.drelu(0.0)) == 0.0, f"{c.id}: the stated convention ReLU'(0) = 0 is not what the model does"
+            jac3(s.relu, np.array([x]), [[s.drelu(x)]], f"{ctx.id}: ReLU'", reproduce=ctx.repro(x=x))
+        assert float(s.drelu(0.0)) == 0.0, f"{ctx.id}: the stated convention ReLU'(0) = 0 is not what the model does"
 
 
 @claim_check("ACT-ARCTAN-DERIV-DOMINATES-SIGMOID",
              subject={"arctan": act.arctan, "darctan": act.arctan_prime, "dsigmoid": act.sigmoid_prime},
              plants={"arctan' replaced by σ'/2": {"darctan": lambda x: 0.5 * act.sigmoid_prime(x)},
                      "arctan' scaled by 1.001": {"darctan": lambda x: 1.001 * act.arctan_prime(x)}})
-def _(c, s):
+def arctan_derivative_dominates_sigmoids(ctx, s):
     """arctan'(x) = 1/(1+x²) > σ'(x) for all x; arctan' ≤ 1.  [ACT-ARCTAN-DERIV-DOMINATES-SIGMOID]"""
-    @c.holds
+    @ctx.holds
     @given(x=floats(-700.0, 700.0))
     @example(x=0.0)
     @example(x=-650.0)   # the 1/x² tail: 2.4e-6, checked relatively
     def dominates(x):
         da, ds = float(s.darctan(x)), float(s.dsigmoid(x))
         target(ds / da, label="sigma'/arctan'")
-        J = jac3(s.arctan, np.array([x]), [[s.darctan(x)]], f"{c.id}: arctan'", reproduce=c.repro(x=x))
-        relative_to_exact(c, "arctan", da, J, x)
+        J = jac3(s.arctan, np.array([x]), [[s.darctan(x)]], f"{ctx.id}: arctan'", reproduce=ctx.repro(x=x))
+        relative_to_exact(ctx, "arctan", da, J, x)
         assert da > ds, f"arctan'({x!r}) = {da!r} is not > σ'({x!r}) = {ds!r}"
-        oracles.assert_le(da, 1.0, tolerances.exact("fl(arctan'(x)) ≤ 1: the float statement"), f"{c.id}: arctan'(x) vs 1", reproduce=c.repro(x=x))
+        oracles.assert_le(da, 1.0, tolerances.exact("fl(arctan'(x)) ≤ 1: the float statement"), f"{ctx.id}: arctan'(x) vs 1", reproduce=ctx.repro(x=x))
         if abs(x) >= _ARCTAN_FLAT:
             assert da < 1.0, f"arctan'({x!r}) = {da!r} reaches 1 away from 0"
 
 
 @claim_check("ACT-TANH-RANGE", subject={"tanh": act.tanh},
              plants={"tanh replaced by σ (range (0,1))": {"tanh": act.sigmoid}})
-def _(c, s):
+def tanh_range_is_minus_one_to_one(ctx, s):
     """tanh(ℝ) = (−1, 1); the seed's '[0, 1] range' is refuted by any x < 0.  [ACT-TANH-RANGE]"""
-    @c.holds
+    @ctx.holds
     @given(x=floats(-1e3, 1e3))
     @example(x=-1.0)
     @example(x=18.995)   # tanh rounds to 1.0 here already (faithful rounding): the strict check must not run
     def in_minus_one_one(x):
         y = float(s.tanh(x))
-        oracles.assert_le(abs(y), 1.0, tolerances.exact("fl(tanh(x)) ∈ [−1, 1]: the float statement"), f"{c.id}: |tanh(x)| vs 1", reproduce=c.repro(x=x))
+        oracles.assert_le(abs(y), 1.0, tolerances.exact("fl(tanh(x)) ∈ [−1, 1]: the float statement"), f"{ctx.id}: |tanh(x)| vs 1", reproduce=ctx.repro(x=x))
         # Exactly, 1 − tanh(x) ≈ 2e^{−2x} drops below half an ulp of 1 (2⁻⁵⁴) at x = 55·ln2/2 ≈ 19.06; the
         # platform's tanh is faithfully, not correctly, rounded and returns 1.0 from x ≈ 18.990 (measured).
         # Below 18.5 neither can happen: there 1 − tanh(x) > 2e^{−37} ≈ 1.7e-16 > 2⁻⁵³, a whole ulp of 1.
@@ -160,7 +160,7 @@ def _(c, s):
             assert -1.0 < y < 1.0, f"tanh({x!r}) = {y!r} reached ±1 before rounding can explain it"
         assert (y < 0) == (x < 0) or y == 0.0, f"tanh({x!r}) = {y!r} has the wrong sign"
 
-    @c.refutes
+    @ctx.refutes
     @given(x=floats(-10.0, 10.0))
     @example(x=-1.0)
     def literal_zero_one_range(x):
@@ -170,9 +170,9 @@ def _(c, s):
 
 @claim_check("ACT-SIGMOID-RANGE-FLOAT", subject={"sigmoid": act.sigmoid},
              plants={"a gate that clips below 1": {"sigmoid": lambda x: np.minimum(act.sigmoid(x), 1 - 1e-12)}})
-def _(c, s):
+def sigmoid_rounds_to_one_in_float64(ctx, s):
     """σ(ℝ) ⊂ [0, 1] in float64, and fl(σ(x)) = 1 for x ≥ 36.74.  [ACT-SIGMOID-RANGE-FLOAT]"""
-    @c.holds
+    @ctx.holds
     @given(x=floats(-1e3, 1e3))
     @example(x=37.0)
     @example(x=36.8)     # just above 53·ln2: must already round to 1.0
@@ -180,6 +180,6 @@ def _(c, s):
     def closed_unit_interval(x):
         y = float(s.sigmoid(x))
         assert 0.0 <= y, f"σ({x!r}) = {y!r} < 0"
-        oracles.assert_le(y, 1.0, tolerances.exact("fl(σ(x)) ∈ [0, 1]: the float statement"), f"{c.id}: σ(x) vs 1", reproduce=c.repro(x=x))
+        oracles.assert_le(y, 1.0, tolerances.exact("fl(σ(x)) ∈ [0, 1]: the float statement"), f"{ctx.id}: σ(x) vs 1", reproduce=ctx.repro(x=x))
         if x >= 36.74:  # 1 - σ(x) = e^{-x}/(1+e^{-x}) < eps/2 = 1.1e-16 once x > 36.74
             assert y == 1.0, f"σ({x!r}) = {y!r}: expected the float64 value to round to exactly 1.0"

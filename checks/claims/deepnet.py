@@ -13,6 +13,7 @@ import os
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.misc.flatten import flatten
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import cases, oracles, tolerances
@@ -155,10 +156,10 @@ def _backprop_without_fprime(params, x, y, act_name="sigmoid"):
              subject={"backprop": deepnet.backprop},
              plants={"per-layer gradients returned in reverse order": {"backprop": _backprop_reversed},
                      "f'(h) dropped in the hidden layers' δ recursion": {"backprop": _backprop_without_fprime}})
-def _(c, s):
+def first_layer_gradient_is_smaller_at_initialisation(ctx, s):
     """Sigmoid MLP, W ~ N(0,1), digits: at initialisation the median over nets of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ < 1, smaller still with depth; not over training.  [DEEP-FIRST-LAYER-TYPICAL]"""
 
-    @c.holds(max_examples=8, reason="10 nets of up to 7 layers per example, each with a mini-batch of 8 backprops")
+    @ctx.holds(max_examples=8, reason="10 nets of up to 7 layers per example, each with a mini-batch of 8 backprops")
     @given(width=st.sampled_from((16, 32)), base=st.integers(0, 2**30))
     @example(width=32, base=0)
     def first_layer_smaller_and_more_so_with_depth(width, base):
@@ -174,21 +175,14 @@ def _(c, s):
         _, params, idx = shallow[0]
         x, y = X[idx[0]], Y[idx[0]]
         g = s.backprop(params, x, y, "sigmoid")["W"]
-        shapes = [W.shape for W in params["W"]]
-
-        def loss(theta):
-            Ws, k = [], 0
-            for m, n in shapes:
-                Ws.append(anp.reshape(theta[k:k + m * n], (m, n)))
-                k += m * n
-            return anp.reshape(deepnet.loss({"W": Ws, "b": params["b"]}, x, y, "sigmoid"), (1,))
-        theta = np.concatenate([np.ravel(W) for W in params["W"]])
-        closed = np.concatenate([np.ravel(a) for a in g])
-        rep = c.repro(data=source, width=width, init_seed=seeds[0], example=idx[0])
+        theta, unflat = flatten(params["W"])          # θ = (W_1, W_2, W_3), each raveled
+        loss = lambda th: anp.reshape(deepnet.loss({"W": unflat(th), "b": params["b"]}, x, y, "sigmoid"), (1,))
+        closed = flatten(g)[0]
+        rep = ctx.repro(data=source, width=width, init_seed=seeds[0], example=idx[0])
         Jr = oracles.jacobian_reverse(loss, theta)
         oracles.record_oracle("closed-form")
         oracles.assert_close(closed, Jr[0], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(Jr))))),
-                             f"{c.id}: backprop ∂L/∂W vs autograd", rep)
+                             f"{ctx.id}: backprop ∂L/∂W vs autograd", rep)
         directions = [np.random.default_rng(theta.size).standard_normal(theta.size)]    # fixed seed: reproducible
         if np.any(closed != 0.0):
             directions.append(closed)          # the claimed gradient's own direction exposes any wrong entry
@@ -196,13 +190,13 @@ def _(c, s):
             v = v / np.linalg.norm(v)
             d, err = oracles.directional_fd(loss, theta, v, np.ones(1))
             oracles.assert_close(np.array([closed @ v]), np.array([d]), tolerances.fd(np.array([err]), scale=max(1.0, abs(d))),
-                                 f"{c.id}: backprop ∂L/∂W along a direction vs finite differences", rep)
-        assert m2 < 1.0, (f"{c.id}: median over {_NETS} nets [64, {width}, {width}, 10] of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ = {m2!r} ≥ 1 "
+                                 f"{ctx.id}: backprop ∂L/∂W along a direction vs finite differences", rep)
+        assert m2 < 1.0, (f"{ctx.id}: median over {_NETS} nets [64, {width}, {width}, 10] of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ = {m2!r} ≥ 1 "
                           f"(ratios {[r for r, _, _ in shallow]!r}; data: {source}; {rep})")
-        assert m5 < m2, (f"{c.id}: three more hidden layers did not make the first layer's share smaller: median {m5!r} "
+        assert m5 < m2, (f"{ctx.id}: three more hidden layers did not make the first layer's share smaller: median {m5!r} "
                          f"≥ {m2!r} (data: {source}; {rep})")
 
-    @c.refutes(max_examples=20, reason="each example trains one net by SGD for up to 300 steps (about 0.1 s); offline about "
+    @ctx.refutes(max_examples=20, reason="each example trains one net by SGD for up to 300 steps (about 0.1 s); offline about "
                                        "one net in ten reaches a ratio ≥ 1, so 20 draws miss it with probability ~0.1")
     @given(width=st.sampled_from((16, 32)), init_seed=st.integers(0, 2**30))
     # Kept: it refutes on both data sources (the digits need the optional scikit-learn; without it the check
@@ -211,10 +205,10 @@ def _(c, s):
     @example(width=32, init_seed=10)
     def literal_much_lower_over_training(width, init_seed):
         X, Y, source = _read_digits()
-        logged = _trained_ratios(s.backprop, width, init_seed, X, Y, c.id)
+        logged = _trained_ratios(s.backprop, width, init_seed, X, Y, ctx.id)
         target(max(r for _, r in logged), label="largest ‖∂L/∂W_1‖/‖∂L/∂W_3‖ during training")
         literal(all(r < 1.0 for _, r in logged),
-                f"{c.id}: net [64, {width}, {width}, 10] (init seed {init_seed}, {source}) trained by SGD (η = {_ETA:g}, batch "
+                f"{ctx.id}: net [64, {width}, {width}, 10] (init seed {init_seed}, {source}) trained by SGD (η = {_ETA:g}, batch "
                 f"{_TRAIN_BATCH}): ‖∂L/∂W_1‖/‖∂L/∂W_3‖ at steps {[s_ for s_, _ in logged]} = {[round(r, 4) for _, r in logged]}: "
                 f"not lower than the third layer's over training")
 
@@ -309,9 +303,9 @@ def _middle_product_one_too_many(params, x, i, a):
              plants={"∂z_i/∂W_i without f'(h_i)": {"product_form": lambda P, x, y, i, a: _product_form_variant(P, x, y, i, a, local_fprime=False)},
                      "residual sign flipped (y − z_n)": {"product_form": lambda P, x, y, i, a: _product_form_variant(P, x, y, i, a, sign=-1.0)},
                      "backprop's δ forgets f'(h_{i−1})": {"backprop": _backprop_without_fprime}})
-def _(c, s):
+def layer_gradient_is_a_product_of_local_factors(ctx, s):
     """∂L/∂W_i = (∂L/∂z_n ∏_{j=n−1}^{i} ∂z_{j+1}/∂z_j) ∂z_i/∂W_i = backprop = autograd = FD.  [DEEP-GRAD-PRODUCT-FORM]"""
-    @c.holds
+    @ctx.holds
     @given(net=_nets())
     @example(net=(*_SEED_NET, "sigmoid", 1))
     @example(net=(*_SEED_NET, "relu", 2))
@@ -330,16 +324,16 @@ def _(c, s):
                 sens.append(sens[-1] * _inf_norm(params["W"][j - 1]))
             reach = cases.kink_free_reach(fw["h"][i - 1:], sens)
             assume(reach >= MIN_REACH)   # precondition: no pre-activation sits on the kink
-        lbl = f"{c.id}: ∂L/∂W_{i} of a {n}-layer {a} net"
+        lbl = f"{ctx.id}: ∂L/∂W_{i} of a {n}-layer {a} net"
 
         def loss_of_Wi(w):
             return s.loss(_with_weight(params, i, anp.reshape(w, Wi.shape)), x, y, a)
-        jac3(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach=reach, reproduce=c.repro(net=net))
+        jac3(loss_of_Wi, Wi.ravel(), C.ravel()[None, :], lbl, reach=reach, reproduce=ctx.repro(net=net))
         G = s.backprop(params, x, y, a)
         for k in range(1, n + 1):
             pf = s.product_form(params, x, y, k, a)
             oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=magnitude(pf)),
-                                 f"{c.id}: backprop vs product form for W_{k} of a {n}-layer {a} net")
+                                 f"{ctx.id}: backprop vs product form for W_{k} of a {n}-layer {a} net")
 
 
 # ================================================================ DEEP-LOCAL-FACTOR-INDEX
@@ -352,9 +346,9 @@ def _factor_precise(ws, hs, j, a):
              subject={"factor": _factor_precise},
              plants={"the seed's indexing f'(h_{j+1})·w_j": {"factor": lambda ws, hs, j, a: act.get_activation(a).df(hs[j]) * ws[j - 1]},
                      "f' taken at the earlier pre-activation h_j": {"factor": lambda ws, hs, j, a: act.get_activation(a).df(hs[j - 1]) * ws[j]}})
-def _(c, s):
+def local_factor_uses_the_next_layers_weight(ctx, s):
     """∂z_{j+1}/∂z_j = f'(h_{j+1})·w_{j+1} when h_i = w_i z_{i−1} + b_i; not f'(h_{j+1})·w_j.  [DEEP-LOCAL-FACTOR-INDEX]"""
-    @c.holds
+    @ctx.holds
     @given(chain=cases.scalar_chains(2, 5), a=st.sampled_from(cases.DEEP_ACTS), jj=st.integers(1, 4))
     @example(chain=(_SEED_WS, _SEED_BS, _SEED_X), a="sigmoid", jj=2)
     def factor_carries_the_later_weight(chain, a, jj):
@@ -370,12 +364,12 @@ def _(c, s):
             assume(reach >= MIN_REACH)
         layer = lambda u: dn.forward(cases.sub_net(params, j, j + 1), u, a)["z"][-1]
         closed = float(s.factor(ws, hs, j, a))
-        lbl = f"{c.id}: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
-        jac3(layer, fw["z"][j], [[closed]], lbl, reach=reach, reproduce=c.repro(chain=chain, a=a, jj=jj))
+        lbl = f"{ctx.id}: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
+        jac3(layer, fw["z"][j], [[closed]], lbl, reach=reach, reproduce=ctx.repro(chain=chain, a=a, jj=jj))
         oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=magnitude(closed)),
                              lbl + ": model's chain_factors vs f'(h_{j+1})·w_{j+1}")
 
-    @c.refutes
+    @ctx.refutes
     @given(chain=cases.scalar_chains(2, 5), a=st.sampled_from(cases.DEEP_SMOOTH), jj=st.integers(1, 4))
     @example(chain=(_SEED_WS, _SEED_BS, _SEED_X), a="sigmoid", jj=2)     # the seed's own chain and factor ∂z_3/∂z_2
     def literal_factor_is_fprime_h3_times_w2(chain, a, jj):
@@ -390,9 +384,9 @@ def _(c, s):
         J = oracles.jacobian_reverse(layer, fw["z"][j])
         text = np.reshape(act.get_activation(a).df(fw["h"][j]) * ws[j - 1], (1, 1))      # the text's f'(h_{j+1})·w_j
         oracles.assert_close(J, text, tolerances.analytic(scale=magnitude(text)),
-                             f"{c.id} (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
+                             f"{ctx.id} (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
 
-    @c.refutes
+    @ctx.refutes
     @given(chain=cases.scalar_chains(3, 3), a=st.sampled_from(cases.DEEP_SMOOTH), y=floats(-1.0, 1.0))
     @example(chain=([0.0, 0.0, 1.0], [0.0, 0.0, 0.0], 0.0), a="sigmoid", y=0.0)   # shrunk counterexample
     def literal_chain_under_the_texts_indexing(chain, a, y):
@@ -411,16 +405,16 @@ def _(c, s):
         z3, h3, h2 = fw["z"][3], fw["h"][2], fw["h"][1]
         seed_chain = np.reshape((z3 - yv) * (df(h3) * ws[2]) * (df(h2) * ws[1]) * dz1_dw1.ravel(), (1, 1))
         oracles.assert_close(true, seed_chain, tolerances.analytic(scale=magnitude(seed_chain)),
-                             f"{c.id} (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
+                             f"{ctx.id} (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
 
 
 # ================================================================ DEEP-FACTOR-COUNT
 @claim_check("DEEP-FACTOR-COUNT",
              subject={"middle": _middle_product},
              plants={"loop runs one factor too far (n − i + 1 factors)": {"middle": _middle_product_one_too_many}})
-def _(c, s):
+def layer_gradient_has_n_minus_i_factors(ctx, s):
     """∂L/∂w_i contains n − i factors ∂z_{j+1}/∂z_j (j = i..n−1), and their product is ∂z_n/∂z_i.  [DEEP-FACTOR-COUNT]"""
-    @c.holds
+    @ctx.holds
     @given(n=st.integers(1, 60), k=st.integers(1, 60), data=st.data())
     @example(n=3, k=1, data=None)
     def count_by_exact_scaling(n, k, data):
@@ -436,9 +430,9 @@ def _(c, s):
         M1 = float(np.asarray(s.middle(cases.scalar_chain(ws, [0.0] * n), x, i, "identity")).ravel()[0])
         M2 = float(np.asarray(s.middle(cases.scalar_chain([2.0 * w for w in ws], [0.0] * n), x, i, "identity")).ravel()[0])
         m = math.log2(M2 / M1)
-        assert m == n - i, f"{c.id}: ∂L/∂w_{i} of a {n}-layer chain has {m!r} factors ∂z_(j+1)/∂z_j, expected n − i = {n - i}"
+        assert m == n - i, f"{ctx.id}: ∂L/∂w_{i} of a {n}-layer chain has {m!r} factors ∂z_(j+1)/∂z_j, expected n − i = {n - i}"
 
-    @c.holds
+    @ctx.holds
     @given(net=_nets(acts=cases.DEEP_SMOOTH, square=True))
     @example(net=(*_SEED_NET, "sigmoid", 1))
     def product_is_dzn_dzi(net):
@@ -446,7 +440,7 @@ def _(c, s):
         n = len(params["W"])
         zi = dn.forward(params, x, a)["z"][i]
         to_out = lambda u: dn.forward(cases.sub_net(params, i, n), u, a)["z"][-1] if i < n else 1.0 * u
-        jac3(to_out, zi, s.middle(params, x, i, a), f"{c.id}: ∂z_{n}/∂z_{i} of a {n}-layer {a} net", reproduce=c.repro(net=net))
+        jac3(to_out, zi, s.middle(params, x, i, a), f"{ctx.id}: ∂z_{n}/∂z_{i} of a {n}-layer {a} net", reproduce=ctx.repro(net=net))
 
 
 # ================================================================ DEEP-EARLIER-SMALLER
@@ -459,9 +453,9 @@ def _chain_factors_missing_fprime(params, x, a):
              subject={"factors": dn.chain_factors},
              plants={"chain factors built with tanh' instead of σ'": {"factors": lambda params, x, a: dn.chain_factors(params, x, "tanh")},
                      "chain factors without f'": {"factors": _chain_factors_missing_fprime}})
-def _(c, s):
+def sigmoid_chain_flow_shrinks_geometrically_with_depth(ctx, s):
     """Sigmoid chain, |w_j| < 4: |∂z_n/∂z_i| ≤ ∏_{j>i}|w_j|/4 (geometric in n − i); |∂L/∂w_i| itself need not shrink.  [DEEP-EARLIER-SMALLER]"""
-    @c.holds
+    @ctx.holds
     @given(chain=cases.scalar_chains(1, 30, w=floats(-4.0, 4.0).filter(lambda v: abs(v) < 4.0)), y=floats(-1.0, 1.0))
     @example(chain=([3.999] * 20, [0.0] * 20, 0.0), y=1.0)      # weights just below 4, h_j near 0: the bound is nearly tight
     def bound_decays_geometrically(chain, y):
@@ -484,18 +478,18 @@ def _(c, s):
             # ≤ |w_j|/4 (÷4 is exact), and rounding is monotone, so the two products, multiplied in the same order,
             # keep |prod| ≤ bound_prod step by step
             oracles.assert_le(abs(prod), bound_prod, tolerances.exact("σ' ≤ ¼ in floats and rounding is monotone"),
-                              f"{c.id}: |∂z_{n}/∂z_{i}| vs ∏|w_j|/4", reproduce=c.repro(chain=chain, y=y))
+                              f"{ctx.id}: |∂z_{n}/∂z_{i}| vs ∏|w_j|/4", reproduce=ctx.repro(chain=chain, y=y))
             tol = tolerances.chain(n - i + _CHAIN_EXTRA_FACTORS, "|∂L/∂w_i| and its bound, each a product of rounded factors")
-            oracles.assert_le(abs(grads[i - 1]), g_bound, tol, f"{c.id}: |∂L/∂w_{i}| vs |z_n − y|·∏_(j>i)|w_j|/4·¼·|z_(i−1)|",
-                              reproduce=c.repro(chain=chain, y=y))
+            oracles.assert_le(abs(grads[i - 1]), g_bound, tol, f"{ctx.id}: |∂L/∂w_{i}| vs |z_n − y|·∏_(j>i)|w_j|/4·¼·|z_(i−1)|",
+                              reproduce=ctx.repro(chain=chain, y=y))
             prod *= F[i - 1]                        # F[i−1] = ∂z_i/∂z_{i−1}
             bound_prod *= abs(ws[i - 1]) / 4.0
         target(worst, label="max_i |∂L/∂w_i| / bound")
         if n <= 4:                                  # three oracles on ∂z_n/∂z_0 (FD is affordable here)
             jac3(lambda u: dn.forward(params, u, "sigmoid")["z"][-1], xv, [[prod]],
-                           f"{c.id}: ∂z_{n}/∂z_0 of a sigmoid chain", reproduce=c.repro(chain=chain, y=y))
+                           f"{ctx.id}: ∂z_{n}/∂z_0 of a sigmoid chain", reproduce=ctx.repro(chain=chain, y=y))
 
-    @c.refutes
+    @ctx.refutes
     @given(chain=cases.scalar_chains(2, 5, w=floats(-3.0, 3.0), b=floats(-3.0, 3.0)), y=floats(-1.0, 1.0))
     @example(chain=([0.0, 1.0], [-1.0, 0.0], 2.0), y=0.0)   # shrunk counterexample
     def literal_farther_back_smaller(chain, y):
@@ -528,9 +522,9 @@ def _chain_from(w, bs):
              subject={"factors": dn.chain_factors},
              plants={"chain factors with σ'(0) = 1/2 (σ' doubled)": {"factors": lambda params, x, a: [2.0 * np.asarray(f) for f in dn.chain_factors(params, x, a)]},
                      "chain factors without the weight": {"factors": lambda params, x, a: [act.get_activation(a).df(h)[:, None] * np.ones_like(W) for h, W in zip(dn.forward(params, x, a)["h"], params["W"])]}})
-def _(c, s):
+def exploding_factor_needs_a_large_weight(ctx, s):
     """A factor |f'(h)w| > 1 needs |w| > 1/f'(h) ≥ 1/γ (f' never > 1); σ-chain with h_j = 0, |w_j| = 4c: |∂z_n/∂z_0| = cⁿ.  [DEEP-EXPLODING-FACTOR]"""
-    @c.holds
+    @ctx.holds
     @given(cs=st.lists(floats(1.0, 3.0), min_size=1, max_size=50), signs=st.lists(st.booleans(), min_size=50, max_size=50), x=floats(-3.0, 3.0))
     @example(cs=[2.0] * 3, signs=[True] * 50, x=0.5)
     def sigmoid_chain_explodes_when_w_above_4(cs, signs, x):
@@ -540,7 +534,7 @@ def _(c, s):
         bs = [-(ws[0] * x)] + [-(w * 0.5) for w in ws[1:]]
         params, xv = cases.scalar_chain(ws, bs), np.array([x])
         hs = [float(h[0]) for h in dn.forward(params, xv, "sigmoid")["h"]]
-        assert all(h == 0.0 for h in hs), f"{c.id}: pre-activations not centred: {hs!r}"
+        assert all(h == 0.0 for h in hs), f"{ctx.id}: pre-activations not centred: {hs!r}"
         closed = 1.0
         for f in s.factors(params, xv, "sigmoid"):
             closed *= float(np.asarray(f).ravel()[0])
@@ -549,17 +543,17 @@ def _(c, s):
         # multiplied in different orders, differ by at most 2·50 half-ulps = 50 ulps relative: inside the analytic
         # tolerance (2^8 ulps), which therefore needs no growth with n here
         oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
-                             f"{c.id}: product of {n} chain factors vs ∏ ±c_j")
+                             f"{ctx.id}: product of {n} chain factors vs ∏ ±c_j")
         target(math.log(abs(expected)), label="log|∂z_n/∂z_0|")
         to_out = lambda u: dn.forward(params, u, "sigmoid")["z"][-1]
         if n <= 4:
-            jac3(to_out, xv, [[closed]], f"{c.id}: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j", reproduce=c.repro(cs=cs, signs=signs, x=x))
+            jac3(to_out, xv, [[closed]], f"{ctx.id}: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j", reproduce=ctx.repro(cs=cs, signs=signs, x=x))
         else:
             oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=magnitude(closed)),
-                                 f"{c.id}: autograd ∂z_{n}/∂z_0 vs product")
+                                 f"{ctx.id}: autograd ∂z_{n}/∂z_0 vs product")
         # |∂z_n/∂z_0| = ∏c_j ≥ 1 with c_j ≥ 1, growing geometrically: arithmetic on the product just checked
 
-    @c.refutes
+    @ctx.refutes
     @given(name=st.sampled_from(("sigmoid", "tanh", "arctan")), h=floats(-5.0, 5.0), w=floats(-20.0, 20.0))
     @example(name="sigmoid", h=0.0, w=5.0)   # shrunk counterexample
     def literal_needs_both_large(name, h, w):

@@ -108,18 +108,18 @@ def _backprop_leaky(params, x, y, alpha):
                          {"backprop": lambda p, x, y, a="relu": _backprop_leaky(p, x, y, 1.0)},
                      "leaky ReLU's slope α = 0.01 in the backward pass of a ReLU net":
                          {"backprop": lambda p, x, y, a="relu": _backprop_leaky(p, x, y, 0.01)}})
-def _(c, s):
+def dead_relu_unit_gets_zero_gradient(ctx, s):
     """Dead on every example ⇒ ∂L/∂W_i[j,:] = 0 and ∂L/∂b_i[j] = 0 exactly; permanent only if its input cannot revive it.  [DEEP-RELU-DEAD-UNIT]"""
 
-    @c.holds(max_examples=10, reason="finite differences of a loss that is exactly constant in these parameters: scipy iterates to its cap on every exact 0")
+    @ctx.holds(max_examples=10, reason="finite differences of a loss that is exactly constant in these parameters: scipy iterates to its cap on every exact 0")
     @given(net=_nets_with_a_dead_unit())
     @example(net=(_dead_net([[1.0, 1.0]], [0.0], [[1.0], [1.0]], [-2.0, 0.0], [[-1.0, -1.0]], [1.0]),
                   np.array([[-1.0, 1.5]]), np.array([[0.0]]), 2, 0, 1.0))
     def zero_gradient_three_oracles(net):
         params, X, Y, layer, unit, eta = net
-        rep = c.repro(layer=layer, unit=unit, sizes=[W.shape for W in params["W"]])
+        rep = ctx.repro(layer=layer, unit=unit, sizes=[W.shape for W in params["W"]])
         h = _pre_activation(params, X, layer, unit)
-        assert np.all(h < 0), f"{c.id}: strategy bug: the unit should be dead on every example by construction, h = {h!r}"
+        assert np.all(h < 0), f"{ctx.id}: strategy bug: the unit should be dead on every example by construction, h = {h!r}"
         g = _batch_loss_grads(s.backprop, params, X, Y)
         closed = np.concatenate([g["W"][layer - 1][unit], [g["b"][layer - 1][unit]]])
         W0, b0 = params["W"][layer - 1], params["b"][layer - 1]
@@ -131,16 +131,16 @@ def _(c, s):
                  "b": [b if k == layer - 1 else params["b"][k] for k in range(len(params["b"]))]}
             return anp.reshape(sum(deepnet.loss(q, x, y, "relu") for x, y in zip(X, Y)) / len(X), (1,))
         oracles.check_jacobian(loss, np.concatenate([W0[unit], [b0[unit]]]), closed_form=closed[None, :],
-                               label=f"{c.id}: ∂L/∂(W_i[j,:], b_i[j]) of a dead unit", reproduce=rep)
+                               label=f"{ctx.id}: ∂L/∂(W_i[j,:], b_i[j]) of a dead unit", reproduce=rep)
         # exactness is the claim: ReLU'(h) = 0 for h < 0, and 0·(finite) = 0 in floats
-        assert np.all(closed == 0.0), f"{c.id}: a unit dead on every example got the gradient {closed!r} ≠ 0 ({rep})"
+        assert np.all(closed == 0.0), f"{ctx.id}: a unit dead on every example got the gradient {closed!r} ≠ 0 ({rep})"
         after = _gd_step(params, g, eta)
         assert np.array_equal(after["W"][layer - 1][unit], W0[unit]) and after["b"][layer - 1][unit] == b0[unit], \
-            f"{c.id}: gradient descent moved the dead unit's own parameters ({rep})"
+            f"{ctx.id}: gradient descent moved the dead unit's own parameters ({rep})"
         if layer == 1:       # its input is the data itself: the same pre-activations after the step, dead for ever
-            assert np.array_equal(_pre_activation(after, X, 1, unit), h), f"{c.id}: a first-layer dead unit's pre-activation changed"
+            assert np.array_equal(_pre_activation(after, X, 1, unit), h), f"{ctx.id}: a first-layer dead unit's pre-activation changed"
 
-    @c.holds(max_examples=15, reason="up to 5 full gradient-descent steps (per-example backprop and forward passes) per example")
+    @ctx.holds(max_examples=15, reason="up to 5 full gradient-descent steps (per-example backprop and forward passes) per example")
     @given(net=_nets_with_a_dead_unit(first_layer=False, nonpositive_in=True), steps=st.integers(1, 5))
     def dead_for_ever_when_no_input_can_revive_it(net, steps):
         """Incoming weights ≤ 0 and bias < 0 behind ReLU outputs z ≥ 0: h = w·z + b ≤ b < 0 for every reachable input."""
@@ -148,9 +148,9 @@ def _(c, s):
         for _ in range(steps):
             params = _gd_step(params, _batch_loss_grads(s.backprop, params, X, Y), eta)
             h = _pre_activation(params, X, layer, unit)
-            assert np.all(h < 0), f"{c.id}: a unit with incoming weights ≤ 0 and bias < 0 revived: h = {h!r}"
+            assert np.all(h < 0), f"{ctx.id}: a unit with incoming weights ≤ 0 and bias < 0 revived: h = {h!r}"
 
-    @c.refutes
+    @ctx.refutes
     @given(net=_nets_with_a_dead_unit(first_layer=False))
     @example(net=(_dead_net([[1.0, 1.0]], [0.0], [[1.0], [1.0]], [-2.0, 0.0], [[-1.0, -1.0]], [1.0]),
                   np.array([[-1.0, 1.5]]), np.array([[0.0]]), 2, 0, 1.0))
@@ -159,7 +159,7 @@ def _(c, s):
         after = _gd_step(params, _batch_loss_grads(s.backprop, params, X, Y), eta)
         h = _pre_activation(after, X, layer, unit)
         target(float(np.max(h)), label="largest pre-activation after the step")
-        literal(np.all(h < 0), (f"{c.id}: a unit dead on every example (layer {layer}) revived after one gradient step "
+        literal(np.all(h < 0), (f"{ctx.id}: a unit dead on every example (layer {layer}) revived after one gradient step "
                                f"(η = {eta!r}): its pre-activations are now {h!r}; earlier layers moved its input"))
 
 
@@ -176,9 +176,9 @@ _ISOLATED = 1e-3
              plants={"tanh' scaled by 1.01": {"activations": {**act.ACTIVATIONS, "tanh": replace(act.ACTIVATIONS["tanh"], df=lambda x: 1.01 * act.tanh_prime(x))}},
                      "registry records sup σ' = 0.2": {"activations": {**act.ACTIVATIONS, "sigmoid": replace(act.ACTIVATIONS["sigmoid"], deriv_sup=0.2)}},
                      "leaky ReLU' ignores α on the negative side": {"dleaky": lambda x, alpha=0.01: act.relu_prime(x)}})
-def _(c, s):
+def activation_derivative_suprema_are_at_most_one(ctx, s):
     """sup|f'| ≤ 1 for sigmoid (1/4), tanh, ReLU, leaky ReLU (α ≤ 1), arctan, identity; = 1 is attained.  [DEEP-ACT-DERIV-SUP]"""
-    @c.holds
+    @ctx.holds
     @given(name=st.sampled_from(sorted(cases.DEEP_ACTS)), x=floats(-1e3, 1e3))
     @example(name="tanh", x=0.0)
     @example(name="sigmoid", x=0.0)
@@ -194,18 +194,18 @@ def _(c, s):
         target(d / A.deriv_sup, label="|f'(x)| / sup|f'|")
         # exact in float64: the model's derivatives never exceed their sup (tanh' = 1/cosh² with cosh ≥ 1 in
         # floats, σ' = ¼·tanh'(x/2); see ACT-TANH-DERIV-BOUND and ACT-SIGMOID-DERIV-BOUND)
-        oracles.assert_le(d, A.deriv_sup, tolerances.exact("fl(|f'(x)|) against the recorded supremum"), f"{c.id}: |{name}'(x)| vs sup|{name}'|",
-                          reproduce=c.repro(name=name, x=x))
-        assert A.deriv_sup <= 1.0, f"{c.id}: sup|{name}'| = {A.deriv_sup!r} > 1"
+        oracles.assert_le(d, A.deriv_sup, tolerances.exact("fl(|f'(x)|) against the recorded supremum"), f"{ctx.id}: |{name}'(x)| vs sup|{name}'|",
+                          reproduce=ctx.repro(name=name, x=x))
+        assert A.deriv_sup <= 1.0, f"{ctx.id}: sup|{name}'| = {A.deriv_sup!r} > 1"
         at = float(abs(A.df(A.deriv_sup_at)))
         # exactness is the claim here: the sup is attained, and 1/4 and 1 are exact in float64
-        assert at == A.deriv_sup, f"{c.id}: |{name}'({A.deriv_sup_at!r})| = {at!r}, expected the sup {A.deriv_sup!r} to be attained there"
+        assert at == A.deriv_sup, f"{ctx.id}: |{name}'({A.deriv_sup_at!r})| = {at!r}, expected the sup {A.deriv_sup!r} to be attained there"
         if name in ("relu", "leaky_relu", "identity") and x > 0:
-            assert float(A.df(x)) == 1.0, f"{c.id}: {name}'({x!r}) = {float(A.df(x))!r}, expected exactly 1 on the whole half-line x > 0"
+            assert float(A.df(x)) == 1.0, f"{ctx.id}: {name}'({x!r}) = {float(A.df(x))!r}, expected exactly 1 on the whole half-line x > 0"
         if name in cases.DEEP_SMOOTH or abs(x) > FD_REACH + 0.1:   # FD's stencil must not straddle the kink at 0
-            jac3(A.f, [x], [[float(A.df(x))]], f"{c.id}: {name}'({x!r})", reproduce=c.repro(name=name, x=x))
+            jac3(A.f, [x], [[float(A.df(x))]], f"{ctx.id}: {name}'({x!r})", reproduce=ctx.repro(name=name, x=x))
 
-    @c.holds
+    @ctx.holds
     @given(alpha=floats(0.0, 4.0), x=floats(-1e3, 1e3))
     @example(alpha=2.0, x=-1.0)
     @example(alpha=0.5, x=0.0)   # the kink: the model's stated convention leaky_relu'(0) := α (torch's)
@@ -213,12 +213,12 @@ def _(c, s):
         # leaky'(x; α) ∈ {1, α}: sup|leaky'| = max(1, α), so "≤ 1" holds iff α ≤ 1 (at x = 0 by the convention α)
         d = abs(float(s.dleaky(x, alpha)))
         expected = 1.0 if x > 0 else alpha
-        assert d == expected, f"{c.id}: |leaky_relu'({x!r}; α={alpha!r})| = {d!r}, expected {expected!r}"
+        assert d == expected, f"{ctx.id}: |leaky_relu'({x!r}; α={alpha!r})| = {d!r}, expected {expected!r}"
         sup = max(abs(float(s.dleaky(1.0, alpha))), abs(float(s.dleaky(-1.0, alpha))))
-        assert sup == max(1.0, alpha), f"{c.id}: sup|leaky_relu'(·; α={alpha!r})| = {sup!r}, expected max(1, α)"
+        assert sup == max(1.0, alpha), f"{ctx.id}: sup|leaky_relu'(·; α={alpha!r})| = {sup!r}, expected max(1, α)"
         # so sup ≤ 1 iff α ≤ 1: arithmetic on max(1, α), not asserted again
 
-    @c.refutes
+    @ctx.refutes
     @given(name=st.sampled_from(_COMMON), x=away_from(floats(-10.0, 10.0), [0.0], _ISOLATED))
     @example(name="relu", x=1.0)       # ReLU' = 1 on the whole half-line x > 0
     def literal_always_below_one(name, x):
@@ -243,9 +243,9 @@ _MC_N, _MC_ALPHA = 20_000, 1e-9
                       "sample": lambda rng, n: rng.standard_normal(n)},
              plants={"closed form erf(c) (the √2 dropped)": {"p_below": lambda cut: special.erf(cut)},
                      "sampler with std 0.5": {"sample": lambda rng, n: 0.5 * rng.standard_normal(n)}})
-def _(c, s):
+def standard_normal_weight_below_one_two_times_in_three(ctx, s):
     """w ~ N(0, 1): P(|w| < 1) = erf(1/√2) ≈ 0.6827, so about one weight in three has |w| ≥ 1.  [DEEP-NORMAL-WEIGHT-BELOW-ONE]"""
-    @c.holds
+    @ctx.holds
     @given(cut=floats(1e-2, 8.0))
     @example(cut=1.0)        # the seed's cut-off: erf(1/√2) = 0.6827, a majority ("usually"), though not every weight
     def probability_three_ways(cut):
@@ -254,16 +254,16 @@ def _(c, s):
         # quad's own error estimate is conservative (~1e-11 here); its value must still agree to 256 ulps
         by_quad, _ = integrate.quad(_gauss_pdf, -cut, cut)
         tol = tolerances.analytic()
-        oracles.assert_close(p, by_cdf, tol, f"{c.id}: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
-        oracles.assert_close(p, by_quad, tol, f"{c.id}: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
+        oracles.assert_close(p, by_cdf, tol, f"{ctx.id}: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
+        oracles.assert_close(p, by_quad, tol, f"{ctx.id}: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
 
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1))
     def monte_carlo(seed):
         p = float(s.p_below(1.0))
         k = int(np.count_nonzero(np.abs(s.sample(np.random.default_rng(seed), _MC_N)) < 1.0))
         lo, hi = stats.binom.interval(1.0 - _MC_ALPHA, _MC_N, p)
-        assert lo <= k <= hi, (f"{c.id}: {k} of {_MC_N} standard-normal draws (seed {seed}) have |w| < 1; "
+        assert lo <= k <= hi, (f"{ctx.id}: {k} of {_MC_N} standard-normal draws (seed {seed}) have |w| < 1; "
                                f"the {1 - _MC_ALPHA} binomial interval for p = {p:.6f} is [{lo:.0f}, {hi:.0f}]")
 
 
@@ -275,11 +275,11 @@ _TINY = Fraction(2) ** -1022        # smallest normal float64; below it products
              subject={"mul": lambda a, b: a * b},
              plants={"float32 multiply": {"mul": lambda a, b: float(np.float32(a) * np.float32(b))},
                      "multiply rounding toward +∞ in magnitude": {"mul": lambda a, b: float(np.nextafter(a * b, math.copysign(np.inf, a * b))) if a * b != 0 else 0.0}})
-def _(c, s):
+def product_of_small_factors_is_smaller(ctx, s):
     """|a|, |b| < 1 ⇒ |ab| ≤ min(|a|, |b|), strictly iff ab ≠ 0 (and, in float64, if ab does not underflow); a, b < 1 signed ⇏ (−2)(−3) = 6.  [DEEP-SMALL-PRODUCT]"""
     below_one = floats(-1.0, 1.0).filter(lambda v: abs(v) < 1.0)
 
-    @c.holds
+    @ctx.holds
     @given(a=below_one, b=below_one)
     @example(a=0.0, b=0.5)
     @example(a=0.9999999999999999, b=0.9999999999999999)
@@ -289,15 +289,15 @@ def _(c, s):
         m = min(abs(Fraction(a)), abs(Fraction(b)))
         if m > 0:
             target(float(exact / m), label="|ab| / min(|a|,|b|)")
-        oracles.assert_le(exact, m, tolerances.exact("|ab| and min(|a|, |b|) in rational arithmetic"), f"{c.id}: |ab| vs min(|a|, |b|)",
-                          reproduce=c.repro(a=a, b=b))
-        assert (exact < m) == (a != 0 and b != 0), f"{c.id}: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
+        oracles.assert_le(exact, m, tolerances.exact("|ab| and min(|a|, |b|) in rational arithmetic"), f"{ctx.id}: |ab| vs min(|a|, |b|)",
+                          reproduce=ctx.repro(a=a, b=b))
+        assert (exact < m) == (a != 0 and b != 0), f"{ctx.id}: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
         p = abs(float(s.mul(a, b)))
-        assert p <= float(m), f"{c.id}: fl({a!r}·{b!r}) = {p!r} > min(|a|,|b|) = {float(m)!r}"
+        assert p <= float(m), f"{ctx.id}: fl({a!r}·{b!r}) = {p!r} > min(|a|,|b|) = {float(m)!r}"
         if exact >= _TINY:   # no underflow: a relative rounding of 2^-53 cannot reach min(|a|,|b|)
-            assert p < float(m), f"{c.id}: fl({a!r}·{b!r}) = {p!r} is not below min(|a|,|b|) = {float(m)!r}"
+            assert p < float(m), f"{ctx.id}: fl({a!r}·{b!r}) = {p!r} is not below min(|a|,|b|) = {float(m)!r}"
 
-    @c.refutes
+    @ctx.refutes
     @given(a=below_one, b=below_one)
     @example(a=0.0, b=0.0)
     def literal_strictly_smaller(a, b):
@@ -305,7 +305,7 @@ def _(c, s):
         m = min(abs(Fraction(a)), abs(Fraction(b)))
         literal(exact < m, f"|{a!r}·{b!r}| = {float(exact)!r} is not smaller than min(|a|,|b|) = {float(m)!r}")
 
-    @c.refutes
+    @ctx.refutes
     @given(a=floats(-10.0, 1.0).filter(lambda v: v < 1.0), b=floats(-10.0, 1.0).filter(lambda v: v < 1.0))
     @example(a=-2.0, b=-3.0)
     def literal_signed_numbers_below_one(a, b):
@@ -324,9 +324,9 @@ _FACTOR_ACTS = ("sigmoid", "tanh", "arctan", "relu")
              subject={"activations": act.ACTIVATIONS},
              plants={"σ' written as σ(1+σ)": {"activations": {**act.ACTIVATIONS, "sigmoid": replace(act.ACTIVATIONS["sigmoid"], df=lambda x: act.sigmoid(x) * (1 + act.sigmoid(x)))}},
                      "ReLU' = 1 everywhere": {"activations": {**act.ACTIVATIONS, "relu": replace(act.ACTIVATIONS["relu"], df=lambda x: np.ones_like(np.asarray(x, dtype=float)))}}})
-def _(c, s):
+def factor_below_one_iff_weight_below_one_over_gamma(ctx, s):
     """sup_h |f'(h)·w| = γ|w| (γ = sup|f'|), so every factor is < 1 iff |w| < 1/γ: 4 for σ, 1 for tanh/arctan/ReLU.  [DEEP-FACTOR-BELOW-ONE]"""
-    @c.holds
+    @ctx.holds
     @given(name=st.sampled_from(_FACTOR_ACTS), w=floats(-10.0, 10.0), z=floats(-3.0, 3.0), b=floats(-5.0, 5.0))
     @example(name="sigmoid", w=4.0, z=0.5, b=-2.0)
     @example(name="sigmoid", w=3.999, z=0.0, b=0.0)
@@ -342,25 +342,25 @@ def _(c, s):
         if name in cases.DEEP_KINKED:
             reach = cases.kink_free_reach([np.array([h])], [abs(w)])
             assume(reach >= MIN_REACH)
-        jac3(lambda u: A.f(w * u + b), [z], [[factor]], f"{c.id}: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach=reach, reproduce=c.repro(name=name, w=w, z=z, b=b))
+        jac3(lambda u: A.f(w * u + b), [z], [[factor]], f"{ctx.id}: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach=reach, reproduce=ctx.repro(name=name, w=w, z=z, b=b))
         # exact in float64: |f'(h)| ≤ γ in floats (DEEP-ACT-DERIV-SUP) and rounding is monotone, so fl(|f'(h)|·|w|) ≤ fl(γ|w|)
         oracles.assert_le(abs(factor), bound, tolerances.exact("fl(|f'(h)|) ≤ γ and |w| are exact, and rounding is monotone"),
-                          f"{c.id}: |{name}'(h)·w| vs γ|w|", reproduce=c.repro(name=name, w=w, z=z, b=b))
+                          f"{ctx.id}: |{name}'(h)·w| vs γ|w|", reproduce=ctx.repro(name=name, w=w, z=z, b=b))
         # the sup over h is attained (at h* = deriv_sup_at), so "every factor < 1" fails once |w| ≥ 1/γ
         at = abs(float(A.df(A.deriv_sup_at)) * w)
-        assert at == bound, f"{c.id}: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"
+        assert at == bound, f"{ctx.id}: at h* = {A.deriv_sup_at!r} the factor is {at!r}, expected γ|w| = {bound!r}"
         # so sup_h |f'(h) w| = γ|w| < 1 iff |w| < 1/γ (γ = 1/4 or 1: exact in floats), not asserted again
 
-    @c.holds
+    @ctx.holds
     @given(name=st.sampled_from(_FACTOR_ACTS))
     def normal_weight_exceeds_threshold(name):
         # For w ~ N(0,1): P(|w| ≥ 1/γ) = erfc(1/(γ√2)) — ≈ 6.3e-5 for σ (1/γ = 4), ≈ 0.317 for the others.
         thr = 1.0 / s.activations[name].deriv_sup
         p = float(special.erfc(thr / math.sqrt(2.0)))
         tol = tolerances.analytic()
-        oracles.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"{c.id}: erfc(t/√2) vs 2Φ(−t), t={thr}")
+        oracles.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"{ctx.id}: erfc(t/√2) vs 2Φ(−t), t={thr}")
         inside, _ = integrate.quad(_gauss_pdf, -thr, thr)      # agreement to 256 ulps, not quad's loose estimate
-        oracles.assert_close(1.0 - p, inside, tol, f"{c.id}: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
+        oracles.assert_close(1.0 - p, inside, tol, f"{ctx.id}: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
 
 
 # ================================================================ DEEP-RELU-STABLE
@@ -373,9 +373,9 @@ def _relu_factor(h, w):
              subject={"relu_factor": _relu_factor},
              plants={"factor 1 on active units (weight dropped)": {"relu_factor": lambda h, w: np.where(np.asarray(h) > 0, 1.0, 0.0)},
                      "ReLU' = 1 everywhere": {"relu_factor": lambda h, w: 1.0 * w}})
-def _(c, s):
+def relu_chain_flow_is_the_active_weights_product(ctx, s):
     """ReLU chain: ∂z_n/∂z_i = ∏_{j>i} 1[h_j > 0]·w_j — the weights' product on active paths, 0 if a unit is off.  [DEEP-RELU-STABLE]"""
-    @c.holds
+    @ctx.holds
     @given(chain=cases.scalar_chains(1, 40, b=floats(-2.0, 2.0)), k=st.integers(0, 39))
     @example(chain=([2.0] * 10, [0.5] * 10, 1.0), k=0)
     def product_of_active_weights(chain, k):
@@ -393,11 +393,11 @@ def _(c, s):
             expected = float(np.prod(ws[i:]))
             # the same ≤ 40 weights multiplied in two orders: ≤ 2·40 half-ulps = 40 ulps apart, inside 2^8 ulps
             oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
-                                 f"{c.id}: active chain: product vs ∏ w_j")
+                                 f"{ctx.id}: active chain: product vs ∏ w_j")
             if expected != 0:
                 target(abs(math.log2(abs(expected))), label="|log2 ∂z_n/∂z_i|")
         else:   # exactness is the claim: an inactive unit multiplies by exactly 0
-            assert closed == 0.0, f"{c.id}: a unit is off (h = {hs!r}) but the product is {closed!r}"
+            assert closed == 0.0, f"{ctx.id}: a unit is off (h = {hs!r}) but the product is {closed!r}"
         to_out = lambda u: dn.forward(cases.sub_net(params, i, n), u, "relu")["z"][-1]
         zi = fw["z"][i]
         if n - i <= 4:
@@ -411,12 +411,12 @@ def _(c, s):
                     acc = 0.0
             reach = cases.kink_free_reach([np.array([h]) for h in hs[i:]], sens)
             assume(reach >= MIN_REACH)
-            jac3(to_out, zi, [[closed]], f"{c.id}: ∂z_{n}/∂z_{i} of a ReLU chain", reach=reach, reproduce=c.repro(chain=chain, k=k))
+            jac3(to_out, zi, [[closed]], f"{ctx.id}: ∂z_{n}/∂z_{i} of a ReLU chain", reach=reach, reproduce=ctx.repro(chain=chain, k=k))
         else:
             oracles.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=magnitude(closed)),
-                                 f"{c.id}: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
+                                 f"{ctx.id}: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
 
-    @c.refutes
+    @ctx.refutes
     @given(chain=cases.scalar_chains(1, 10, w=floats(0.1, 4.0), b=floats(0.0, 2.0)))
     @example(chain=([0.5], [0.0], 0.0))   # shrunk counterexample
     def literal_gradient_passes_unchanged(chain):
@@ -433,13 +433,13 @@ def _(c, s):
              subject={"identity": act.identity, "didentity": act.identity_prime},
              plants={"identity' computed as ReLU'": {"didentity": act.relu_prime},
                      "identity scaled by 0.999 (a 'nearly linear' unit)": {"identity": lambda x: 0.999 * act.identity(x)}})
-def _(c, s):
+def identity_derivative_is_one(ctx, s):
     """identity'(x) = 1 for every x.  [DEEP-IDENTITY-DERIV-ONE]"""
-    @c.holds
+    @ctx.holds
     @given(x=floats(-1e3, 1e3))
     @example(x=0.0)
     @example(x=-1.0)
     def derivative_is_one(x):
         d = float(s.didentity(x))
-        assert d == 1.0, f"{c.id}: identity'({x!r}) = {d!r}, expected exactly 1"   # exact: the claim is "always one"
-        jac3(s.identity, [x], [[d]], f"{c.id}: identity'({x!r})", reproduce=c.repro(x=x))
+        assert d == 1.0, f"{ctx.id}: identity'({x!r}) = {d!r}, expected exactly 1"   # exact: the claim is "always one"
+        jac3(s.identity, [x], [[d]], f"{ctx.id}: identity'({x!r})", reproduce=ctx.repro(x=x))

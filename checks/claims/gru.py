@@ -38,10 +38,10 @@ def _frozen_gates(gates_fn, params, h_prev, x, reset):
              subject={"step": gru.step, "gates": gru.gates, "direct": gru.direct_path_jacobian},
              plants={"diag(1 − z_t) (Chung et al.'s z convention)": {"direct": lambda p, h, x, reset="after": np.eye(len(h)) - gru.direct_path_jacobian(p, h, x, reset)},
                      "z_t dropped (identity)": {"direct": lambda p, h, x, reset="after": np.eye(len(h))}})
-def _(c, s):
+def gru_direct_path_is_the_update_gate(ctx, s):
     """∂h_t/∂h_{t−1} with r, z, n held fixed = diag(z_t), under both reset conventions.  [GRU-DIRECT-PATH]"""
 
-    @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian: scipy iterates to its cap on every exact 0")
+    @ctx.holds(max_examples=15, reason="finite differences on a diagonal Jacobian: scipy iterates to its cap on every exact 0")
     @given(case=cases.gru_cases())
     def direct_path_is_diag_z(case):
         p, H, r = case.params, case.h_prev.size, case.reset
@@ -51,13 +51,13 @@ def _(c, s):
         v0, v1 = s.step(p, case.h_prev, case.x, reset=r), s.step(frozen, case.h_prev, case.x, reset=r)
         summands = float(np.max(np.abs(p["W_h"]) @ np.abs(case.h_prev) + np.abs(p["b_h"])))
         oracles.assert_close(v1, v0, tolerances.value(scale=max(1.0, summands, float(np.max(np.abs(case.h_prev))))),
-                             f"{c.id}: h_t with frozen gates vs h_t", c.repro(case=case))
+                             f"{ctx.id}: h_t with frozen gates vs h_t", ctx.repro(case=case))
         closed = s.direct(p, case.h_prev, case.x, reset=r)
         z = s.gates(p, case.h_prev, case.x, reset=r)["z"]
         oracles.check_jacobian(lambda u: s.step(frozen, u, case.x, reset=r), case.h_prev, closed_form=closed,
-                               structure=oracles.diagonal_mask(H), label=f"{c.id}: ∂h_t/∂h_(t−1), gates fixed ({r})",
-                               reproduce=c.repro(case=case))
-        oracles.assert_close(np.diag(closed), z, tolerances.analytic(), f"{c.id}: diagonal of the direct path vs z_t")
+                               structure=oracles.diagonal_mask(H), label=f"{ctx.id}: ∂h_t/∂h_(t−1), gates fixed ({r})",
+                               reproduce=ctx.repro(case=case))
+        oracles.assert_close(np.diag(closed), z, tolerances.analytic(), f"{ctx.id}: diagonal of the direct path vs z_t")
 
 
 # ================================================================ the full step Jacobian
@@ -77,10 +77,10 @@ def _step_jacobian_without_z_path(p, h, x, reset="after"):
 @claim_check("GRU-STEP-JACOBIAN", subject={"step": gru.step, "step_jacobian": gru.step_jacobian},
              plants={"reset-after formula used for reset-before": {"step_jacobian": _step_jacobian_after_for_both},
                      "update-gate path dropped": {"step_jacobian": _step_jacobian_without_z_path}})
-def _(c, s):
+def gru_step_jacobian_closed_form(ctx, s):
     """∂h_t/∂h_{t−1} = diag(z) + diag(h_{t−1} − n) ∂z/∂h + diag(1 − z) ∂n/∂h, for reset after and before.  [GRU-STEP-JACOBIAN]"""
 
-    @c.holds(max_examples=20, reason="finite differences on an H×H Jacobian for both conventions, H ≤ 3")
+    @ctx.holds(max_examples=20, reason="finite differences on an H×H Jacobian for both conventions, H ≤ 3")
     @given(case=cases.gru_cases())
     # reset before, H = D = 1, W_hr = W_hn = 1, b_hn = 1, h = 0.5: the two conventions' ∂a_n/∂h differ by b_hn·σ'(a_r)·W_hr
     # (the after-formula's diag(W_hn h + b_hn) against the before-formula's W_hn diag(h)), so using one formula for both shows
@@ -92,7 +92,7 @@ def _(c, s):
         p, r = case.params, case.reset
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.x, reset=r), case.h_prev,
                                    closed_form=s.step_jacobian(p, case.h_prev, case.x, reset=r),
-                                   label=f"{c.id}: ∂h_t/∂h_(t−1) ({r})", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: ∂h_t/∂h_(t−1) ({r})", reproduce=ctx.repro(case=case))
         target(float(np.linalg.norm(J, 2)), label="‖∂h_t/∂h_(t−1)‖₂")
 
 
@@ -125,13 +125,13 @@ def _diagonal_W_hn_no_bias(draw):
 @claim_check("GRU-RESET-BEFORE-AFTER", subject={"step": gru.step, "gates": gru.gates},
              plants={"the reset applied after the matmul in both conventions": {"step": lambda p, h, x, reset="after": gru.step(p, h, x, "after"),
                                                                                  "gates": lambda p, h, x, reset="after": gru.gates(p, h, x, "after")}})
-def _(c, s):
+def gru_reset_before_and_after_differ(ctx, s):
     """a_n^after − a_n^before = r⊙(W_hn h) − W_hn(r⊙h) + (r − 1)⊙b_hn; 0 when r = 1 or (W_hn diagonal, b_hn = 0).  [GRU-RESET-BEFORE-AFTER]"""
 
     def both(case):
         return (s.step(case.params, case.h_prev, case.x, reset="after"), s.step(case.params, case.h_prev, case.x, reset="before"))
 
-    @c.holds
+    @ctx.holds
     @given(case=cases.gru_cases(resets=("after",)))
     # W_hn = 0 alone is not enough: W = 0, b_h = (1, 1, 1), h = x = 0 gives r = σ(1) and a difference (σ(1) − 1)·1 = −0.269
     # (h_t = 0.1677 after, 0.2048 before)
@@ -148,19 +148,19 @@ def _(c, s):
         summands = np.abs(p["W_x"][2 * H:]) @ np.abs(case.x) + np.abs(p["b_x"][2 * H:]) + np.abs(W_hn) @ np.abs(h) + np.abs(b_hn)
         scale = max(1.0, float(np.max(summands)))
         oracles.assert_close(ga["a_n"] - gb["a_n"], predicted, tolerances.value(scale=scale),
-                             f"{c.id}: a_n(after) − a_n(before) vs r⊙(W_hn h) − W_hn(r⊙h) + (r−1)⊙b_hn", c.repro(case=case))
+                             f"{ctx.id}: a_n(after) − a_n(before) vs r⊙(W_hn h) − W_hn(r⊙h) + (r−1)⊙b_hn", ctx.repro(case=case))
         target(float(np.max(np.abs(predicted))), label="|a_n(after) − a_n(before)|")
 
-    @c.holds
+    @ctx.holds
     @given(case=st.one_of(_reset_gate_open(), _diagonal_W_hn_no_bias()))
     def agree_when_the_commutator_vanishes(case):
         H = case.h_prev.size
         ha, hb = both(case)
-        oracles.assert_close(ha, hb, tolerances.value(), f"{c.id}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
-                             c.repro(case=case))
+        oracles.assert_close(ha, hb, tolerances.value(), f"{ctx.id}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
+                             ctx.repro(case=case))
         r = s.gates(case.params, case.h_prev, case.x, reset="after")["r"]
         if np.all(r == 1.0):   # r = 1.0 exactly: both forms do the same float operations, bit for bit
-            assert np.array_equal(ha, hb), f"{c.id}: r = 1 exactly but h_t(after) = {ha!r} ≠ h_t(before) = {hb!r} (H = {H})"
+            assert np.array_equal(ha, hb), f"{ctx.id}: r = 1 exactly but h_t(after) = {ha!r} ≠ h_t(before) = {hb!r} (H = {H})"
 
 
 # ================================================================ seed 001: one gate for forgetting and updating
@@ -173,10 +173,10 @@ def _step_with_independent_keep_gate(p, h, x, reset="after"):
 
 @claim_check("GRU-SINGLE-GATE-INTERPOLATION", subject={"step": gru.step, "gates": gru.gates},
              plants={"a separate keep gate (r) instead of z": {"step": _step_with_independent_keep_gate}})
-def _(c, s):
+def gru_update_gate_sets_both_kept_and_written(ctx, s):
     """h_t − n_t = z_t⊙(h_{t−1} − n_t): one gate z sets both the fraction kept (z) and the fraction written (1 − z).  [GRU-SINGLE-GATE-INTERPOLATION]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=cases.gru_cases(max_H=4, max_D=3, scales=cases.SCALES + (1e3,)))
     def convex_combination_by_one_gate(case):
         p, h = case.params, case.h_prev
@@ -185,11 +185,11 @@ def _(c, s):
         z, n = g["z"], g["n"]
         scale = max(1.0, float(np.max(np.abs(h))))
         oracles.assert_close(h_t - n, z * (h - n), tolerances.value(scale=scale),
-                             f"{c.id}: h_t − n vs z⊙(h_(t−1) − n)", c.repro(case=case))
+                             f"{ctx.id}: h_t − n vs z⊙(h_(t−1) − n)", ctx.repro(case=case))
         oracles.assert_close(h_t - h, (1.0 - z) * (n - h), tolerances.value(scale=scale),
-                             f"{c.id}: h_t − h_(t−1) vs (1 − z)⊙(n − h_(t−1))", c.repro(case=case))
+                             f"{ctx.id}: h_t − h_(t−1) vs (1 − z)⊙(n − h_(t−1))", ctx.repro(case=case))
         # convexity: h_t lies between h_(t−1) and n (up to rounding)
         slack = tolerances.value(scale=scale).bound(np.maximum(np.abs(h), np.abs(n)))
         lo, hi = np.minimum(h, n) - slack, np.maximum(h, n) + slack
-        assert np.all((lo <= h_t) & (h_t <= hi)), f"{c.id}: h_t = {h_t!r} outside [min, max] of h_(t−1) = {h!r} and n = {n!r}"
+        assert np.all((lo <= h_t) & (h_t <= hi)), f"{ctx.id}: h_t = {h_t!r} outside [min, max] of h_(t−1) = {h!r} and n = {n!r}"
         target(float(np.max(np.abs(h_t - n - z * (h - n)))), label="|h_t − n − z⊙(h − n)|")

@@ -69,12 +69,12 @@ def _flow_cases(draw, n=(1, 3), q=(1, 4), acts=cases.SMOOTH, w=3.0):
     W = draw(cases.with_norm(n_, floats(0.0, w * n_)), label="W")
     a0 = draw(vectors(n_, -5.0, 5.0), label="net(t−q)")
     cs = draw(matrices(q_, n_, -3.0, 3.0), label="inputs")
-    return {"act": name, "W": W, "a0": a0, "cs": cs}
+    return {"act": name, "W_hh": W, "a0": a0, "cs": cs}
 
 
 def _flow(case):
     """(W, nets, fprimes) with fprimes[m−1] = f'(net(t−m)), m = 1..q."""
-    nets = _nets(case["W"], case["a0"], case["cs"], case["act"])
+    nets = _nets(case["W_hh"], case["a0"], case["cs"], case["act"])
     q = len(case["cs"])
     return nets, [cases.activation(case["act"]).df(nets[q - m]) for m in range(1, q + 1)]
 
@@ -84,40 +84,40 @@ def _flow(case):
              plants={"path sum with the printed weight index w_{l_m l_{m−1}}":
                          {"path_sum": lambda W, fps, printed=False: _path_sum(W, fps, printed=True)},
                      "recursion with W instead of Wᵀ": {"recursion": lambda W, fps: _hochreiter_recursion(np.asarray(W).T, fps)}})
-def _(c, s):
+def hochreiter_path_sum_is_a_jacobian_entry(ctx, s):
     """∂ϑ_v(t−q)/∂ϑ_u(t) = Σ_{l_1..l_{q−1}} ∏_m f'_{l_m}(net_{l_m}(t−m)) w_{l_{m−1} l_m} = [(∂net(t)/∂net(t−q))ᵀ]_{vu}.  [RNN-HOCHREITER-PATH-SUM]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=_flow_cases())
-    @example(case={"act": "sigmoid", "W": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
     def recursion_paths_autograd(case):
-        W, name = case["W"], case["act"]
+        W, name = case["W_hh"], case["act"]
         n, q = len(case["a0"]), len(case["cs"])
         nets, fps = _flow(case)
-        rep = c.repro(**case)
+        rep = ctx.repro(**case)
         M = s.recursion(W, fps)
         oracles.assert_close(s.path_sum(W, fps), M, tolerances.analytic(scale=magnitude(M)),
-                             f"{c.id}: eq. (2) path sum (w_(l_(m−1) l_m)) vs eq. (1) recursion, q={q}", rep)
+                             f"{ctx.id}: eq. (2) path sum (w_(l_(m−1) l_m)) vs eq. (1) recursion, q={q}", rep)
         # the model: net(t) = W h(t−1) + c, h = f(net) ⇒ ∂net(t)/∂net(t−q) = W (∂h(t−1)/∂h(t−q)) diag(f'(net(t−q)))
         P = cases.elman_params(W, np.eye(n), np.zeros(n))
         dh = rnn.jacobian_products(P, cases.activation(name).f(nets[0]), case["cs"][:q - 1], name)[0] if q > 1 else np.eye(n)
         model = (W @ dh @ np.diag(fps[-1])).T
-        oracles.assert_close(M, model, tolerances.analytic(scale=magnitude(model)), f"{c.id}: eq. (1) vs the model's (W ∂h/∂h D)ᵀ", rep)
+        oracles.assert_close(M, model, tolerances.analytic(scale=magnitude(model)), f"{ctx.id}: eq. (1) vs the model's (W ∂h/∂h D)ᵀ", rep)
 
         def net_t(a):                                             # net(t) as a function of net(t−q)
             for c_ in case["cs"]:
                 a = cases.pascanu_step(W, np.eye(n), np.zeros(n), a, c_, name)
             return a
-        jac3(net_t, nets[0], M.T, f"{c.id} ({name}, q={q}): ∂net(t)/∂net(t−q) = Mᵀ", reproduce=rep)
+        jac3(net_t, nets[0], M.T, f"{ctx.id} ({name}, q={q}): ∂net(t)/∂net(t−q) = Mᵀ", reproduce=rep)
 
-    @c.refutes
+    @ctx.refutes
     @given(case=_flow_cases())
-    @example(case={"act": "sigmoid", "W": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.0, 1.0], [0.0, 0.0]]), "a0": np.zeros(2), "cs": np.zeros((1, 2))})
     def printed_eq2(case):
         _, fps = _flow(case)
-        M = _hochreiter_recursion(case["W"], fps)
-        oracles.assert_close(_path_sum(case["W"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
-                             f"{c.id}: eq. (2) as printed (w_(l_m l_(m−1))) vs eq. (1)", c.repro(**case), literal=True)
+        M = _hochreiter_recursion(case["W_hh"], fps)
+        oracles.assert_close(_path_sum(case["W_hh"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
+                             f"{ctx.id}: eq. (2) as printed (w_(l_m l_(m−1))) vs eq. (1)", ctx.repro(**case), literal=True)
 
 
 def _n_star():
@@ -137,38 +137,38 @@ def _dphi(w, y):
                      "peak from n·tanh(n) = 1 (half angle dropped)":
                          {"n_star": lambda: optimize.brentq(lambda n: n * math.tanh(n) - 1.0, 0.1, 3.0, xtol=1e-15)},
                      "products drop σ' (w^q)": {"products": cases.products_without_gprime}})
-def _(c, s):
+def logistic_unit_flow_below_one_for_weight_below_four(ctx, s):
     """Logistic f: |f'(net) w| ≤ |w|/4 < 1 for |w| < 4, so a scalar unit's q-step flow is ≤ (|w|/4)^q; with net = w y, max_w |w f'(w y)| = n*f'(n*)/|y| at w = coth(n*/2)/y.  [RNN-HOCHREITER-SIGMOID-W4]"""
 
-    @c.holds
+    @ctx.holds
     @given(w=floats(-3.999, 3.999), q=st.integers(1, 100), data=st.data())
     def scalar_unit_decays(w, q, data):
         P = cases.elman_params(np.array([[w]]), np.array([[1.0]]), data.draw(cases.biases(1), label="b"))
         y0, xs = data.draw(vectors(1, 0.0, 1.0), label="y(t−q)"), data.draw(cases.long_inputs(q, 1), label="inputs")
         prods = s.products(P, y0, xs, "sigmoid")
         if q <= 3:
-            jac3(lambda v: rnn.forward(P, v, xs, "sigmoid")[-1], y0, prods[0], f"{c.id}: ∂y(t)/∂y(t−q), q={q}")
+            jac3(lambda v: rnn.forward(P, v, xs, "sigmoid")[-1], y0, prods[0], f"{ctx.id}: ∂y(t)/∂y(t−q), q={q}")
         flow, bound = abs(float(prods[0][0, 0])), (abs(w) / 4) ** q
         if w != 0.0:
             assume(bound > 1e-300)          # stated precondition: the bound itself does not underflow
             target(flow / bound, label="|∂y(t)/∂y(t−q)| / (|w|/4)^q")
-        le(flow, bound, f"{c.id}: |∂y(t)/∂y(t−q)| ≤ (|w|/4)^q < 1, w={w!r}, q={q}")
+        le(flow, bound, f"{ctx.id}: |∂y(t)/∂y(t−q)| ≤ (|w|/4)^q < 1, w={w!r}, q={q}")
 
-    @c.holds
+    @ctx.holds
     @given(w=floats(-50.0, 50.0), y=st.one_of(floats(0.05, 3.0), floats(-3.0, -0.05)))
     def coth_maximiser(w, y):
         phi = lambda v: v * act.sigmoid_prime(v * y)
-        jac3(phi, np.array([w]), np.array([[s.dphi(w, y)]]), f"{c.id}: d/dw [w f'(w y)], y={y!r}")
+        jac3(phi, np.array([w]), np.array([[s.dphi(w, y)]]), f"{ctx.id}: d/dw [w f'(w y)], y={y!r}")
         ns = s.n_star()
         peak = ns * float(act.sigmoid_prime(ns)) / abs(y)
         target(abs(float(phi(w))) / peak, label="|w f'(w y)| / peak")
-        le(abs(float(phi(w))), peak, f"{c.id}: |w f'(w y)| ≤ n*f'(n*)/|y| at w={w!r}, y={y!r}")
-        le(abs(float(phi(w))), abs(w) * math.exp(-abs(w * y)), f"{c.id}: |w f'(w y)| ≤ |w| e^(−|w y|) → 0 as |w| → ∞")
+        le(abs(float(phi(w))), peak, f"{ctx.id}: |w f'(w y)| ≤ n*f'(n*)/|y| at w={w!r}, y={y!r}")
+        le(abs(float(phi(w))), abs(w) * math.exp(-abs(w * y)), f"{ctx.id}: |w f'(w y)| ≤ |w| e^(−|w y|) → 0 as |w| → ∞")
         w_star = (1.0 / math.tanh(ns / 2.0)) / y                      # Hochreiter: w = (1/y) coth(net/2)
         oracles.assert_close(np.array([abs(float(phi(w_star)))]), np.array([peak]), tolerances.analytic(scale=magnitude(np.array([peak]))),
-                             f"{c.id}: the peak is attained at w = coth(n*/2)/y, y={y!r}")
+                             f"{ctx.id}: the peak is attained at w = coth(n*/2)/y, y={y!r}")
         oracles.assert_close(np.array([float(s.dphi(w_star, y))]), np.zeros(1), tolerances.analytic(scale=1.0),
-                             f"{c.id}: d/dw [w f'(w y)] = 0 at w = coth(n*/2)/y")
+                             f"{ctx.id}: d/dw [w f'(w y)] = 0 at w = coth(n*/2)/y")
 
 
 @functools.cache
@@ -182,15 +182,15 @@ def _unit_entry_matrices(n):
              plants={"f' dropped (M_q = (Wᵀ)^q)": {"recursion": lambda W, fps: _hochreiter_recursion(W, [np.ones_like(f) for f in fps])},
                      "f' of the 1997 cell-input squashing g = 4σ − 2 (g' = 4σ') used for f'":
                          {"recursion": lambda W, fps: _hochreiter_recursion(W, [4.0 * f for f in fps])}})
-def _(c, s):
+def hochreiter_weak_bound_on_error_flow(ctx, s):
     """|w_ij| ≤ w_max < 4/n ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n τ^q, τ = n w_max/4 < 1 (logistic f).  [RNN-HOCHREITER-WEAK-BOUND]"""
 
-    @c.holds
+    @ctx.holds
     @given(n=dims(1, 4), q=st.integers(1, 30), frac=floats(0.01, 0.999), data=st.data())
     def exponential_decay(n, q, frac, data):
         w_max = frac * 4.0 / n
         W = w_max * data.draw(_unit_entry_matrices(n), label="W/w_max")
-        case = {"act": "sigmoid", "W": W, "a0": data.draw(vectors(n, -5.0, 5.0), label="net(t−q)"),
+        case = {"act": "sigmoid", "W_hh": W, "a0": data.draw(vectors(n, -5.0, 5.0), label="net(t−q)"),
                 "cs": data.draw(matrices(q, n, -3.0, 3.0), label="inputs")}
         nets, fps = _flow(case)
         M = s.recursion(W, fps)
@@ -200,9 +200,9 @@ def _(c, s):
                     a = cases.pascanu_step(W, np.eye(n), np.zeros(n), a, c_, "sigmoid")
                 return a
             oracles.assert_close(M.T, oracles.jacobian_reverse(net_t, nets[0]), tolerances.analytic(scale=1.0),
-                                 f"{c.id}: eq. (1) vs autograd ∂net(t)/∂net(t−q)")
+                                 f"{ctx.id}: eq. (1) vs autograd ∂net(t)/∂net(t−q)")
             oracles.record_oracle("closed-form")
         tau = n * w_max / 4.0
         worst = float(np.max(np.abs(M)))
         target(worst / (n * tau ** q), label="max |M_q| / (n τ^q)")
-        le(worst, n * tau ** q, f"{c.id}: max_uv |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n τ^q, n={n}, q={q}, τ={tau!r}", reproduce=c.repro(**case))
+        le(worst, n * tau ** q, f"{ctx.id}: max_uv |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n τ^q, n={n}, q={q}, τ={tau!r}", reproduce=ctx.repro(**case))

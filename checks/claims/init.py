@@ -63,9 +63,9 @@ def _two_point_second_moment(v, x):
              subject={"glorot_var": lambda n_in, n_out: 2.0 / (n_in + n_out)},
              plants={"Var = 1/(n_in + n_out) (factor 2 dropped)": {"glorot_var": lambda n_in, n_out: 1.0 / (n_in + n_out)},
                      "Var = 2/n_in (He's fan-in rule)": {"glorot_var": lambda n_in, n_out: 2.0 / n_in}})
-def _(c, s):
+def glorot_variance_preserves_both_passes_iff_square(ctx, s):
     """Linear layer: Var[y] = n_in Var[W] E[x²], Var[δ_in] = n_out Var[W] E[δ²]; 2/(n_in+n_out) keeps both iff n_in = n_out.  [INIT-GLOROT-COMPROMISE]"""
-    @c.holds
+    @ctx.holds
     @given(n_in=dims(1, 8), n_out=dims(1, 8), data=st.data())
     @example(n_in=4, n_out=4, data=None)
     @example(n_in=2, n_out=6, data=None)
@@ -83,7 +83,7 @@ def _(c, s):
 
         def bwd(v):   # E_W[δ_in,j²] / E[δ²] for δ_in = Wᵀ δ: one column of W has n_out entries
             return _two_point_second_moment(v, d) / msd
-        lbl = f"{c.id} (n_in={n_in}, n_out={n_out})"
+        lbl = f"{ctx.id} (n_in={n_in}, n_out={n_out})"
         tol = tolerances.analytic()             # every factor here lies in (0, 2): data of scale 1
         # the identity Var[y] = n_in Var[W] E[x²] (and its backward twin) at Glorot's own conditions (10), (11)
         oracles.assert_close(fwd(1.0 / n_in), 1.0, tol, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
@@ -112,22 +112,22 @@ def _uniform_sample(rng, a, size):
              subject={"bound": lambda n_in, n_out: math.sqrt(6.0) / math.sqrt(n_in + n_out), "sample": _uniform_sample},
              plants={"√3 in place of √6": {"bound": lambda n_in, n_out: math.sqrt(3.0) / math.sqrt(n_in + n_out)},
                      "sampler draws U[0, a]": {"sample": lambda rng, a, size: rng.uniform(0.0, a, size)}})
-def _(c, s):
+def glorot_uniform_variance_is_two_over_fan_sum(ctx, s):
     """W ~ U[−√6/√(n_in+n_out), +√6/√(n_in+n_out)] has Var[W] = a²/3 = 2/(n_in+n_out) (eq. 16 gives eq. 12).  [INIT-GLOROT-UNIFORM-VARIANCE]"""
-    @c.holds
+    @ctx.holds
     @given(n_in=st.integers(1, 4096), n_out=st.integers(1, 4096))
     @example(n_in=1, n_out=1)
     def variance_exact(n_in, n_out):
         a = s.bound(n_in, n_out)
         want = 2.0 / (n_in + n_out)
-        lbl = f"{c.id} (n_in={n_in}, n_out={n_out}, a={a!r})"
+        lbl = f"{ctx.id} (n_in={n_in}, n_out={n_out}, a={a!r})"
         _rel_close(a * a / 3.0, want, f"{lbl}: a²/3 vs 2/(n_in+n_out)")
         # ∫ t² dt/(2a) over [−a, a], as ∫ u² du/2 over [−1, 1] times a² (t = a u) so quad works at scale 1
         by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)
         _rel_close(a * a * by_quad, want, f"{lbl}: quad of the density vs 2/(n_in+n_out)")
         _rel_close(float(stats.uniform(loc=-a, scale=2.0 * a).var()), want, f"{lbl}: scipy.stats.uniform.var vs 2/(n_in+n_out)")
 
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n_in=st.integers(1, 512), n_out=st.integers(1, 512))
     def sample_variance(seed, n_in, n_out):
         a = s.bound(n_in, n_out)
@@ -136,9 +136,9 @@ def _(c, s):
         # Var of the sample variance: (μ₄ − σ⁴)/N with μ₄ = a⁴/5 and σ⁴ = a⁴/9 for U[−a, a]
         se = math.sqrt((a**4 / 5.0 - a**4 / 9.0) / _MC_N)
         est = float(np.var(w, ddof=1))
-        assert abs(est - want) <= _Z * se, (f"{c.id}: sample variance {est!r} of {_MC_N} draws (seed {seed}, "
+        assert abs(est - want) <= _Z * se, (f"{ctx.id}: sample variance {est!r} of {_MC_N} draws (seed {seed}, "
                                             f"n_in={n_in}, n_out={n_out}) differs from 2/(n_in+n_out) = {want!r} by more than {_Z} SE = {_Z * se:.3g}")
-        assert np.all(np.abs(w) <= a), f"{c.id}: a draw lies outside [−a, a], a = {a!r}"
+        assert np.all(np.abs(w) <= a), f"{ctx.id}: a draw lies outside [−a, a], a = {a!r}"
 
 
 # ================================================================ INIT-GLOROT-STANDARD-THIRD
@@ -151,19 +151,19 @@ _M_NETS = 1000
              subject={"bound": lambda n: 1.0 / math.sqrt(n)},
              plants={"LeCun-uniform bound √3/√n": {"bound": lambda n: math.sqrt(3.0) / math.sqrt(n)},
                      "bound 1/n instead of 1/√n": {"bound": lambda n: 1.0 / n}})
-def _(c, s):
+def standard_uniform_init_shrinks_backprop_by_a_third(ctx, s):
     """W ~ U[−1/√n, 1/√n] gives n·Var[W] = 1/3, so with equal widths E‖δ‖² shrinks by 1/3 per layer.  [INIT-GLOROT-STANDARD-THIRD]"""
-    @c.holds
+    @ctx.holds
     @given(n=st.integers(1, 4096))
     @example(n=1)
     def n_var_is_one_third(n):
         a = s.bound(n)
         by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)     # E[u²] for u ~ U[−1, 1]
         tol = tolerances.analytic()                                          # n·Var = 1/3: data of scale 1
-        oracles.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"{c.id}: n·a²/3 at n={n}")
-        oracles.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"{c.id}: n·Var by quad at n={n}")
+        oracles.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"{ctx.id}: n·a²/3 at n={n}")
+        oracles.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"{ctx.id}: n·Var by quad at n={n}")
 
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12), k=st.integers(1, 4))
     @example(seed=1, n=4, k=3)
     def backward_variance_shrinks_by_a_third(seed, n, k):
@@ -178,9 +178,9 @@ def _(c, s):
         sq = np.sum(g * g, axis=1)
         want = (n * a * a / 3.0) ** k
         est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NETS)
-        assert abs(est - want) <= _Z * se, (f"{c.id}: E‖δ‖² after {k} layers (n={n}, seed {seed}) estimated {est!r}, "
+        assert abs(est - want) <= _Z * se, (f"{ctx.id}: E‖δ‖² after {k} layers (n={n}, seed {seed}) estimated {est!r}, "
                                             f"expected (n Var)^k = {want!r} (1/3^k = {3.0 ** -k!r}); allowed {_Z} SE = {_Z * se:.3g}")
-        assert est < 1.0, f"{c.id}: E‖δ‖² = {est!r} did not decrease from 1 over {k} layers"
+        assert est < 1.0, f"{ctx.id}: E‖δ‖² = {est!r} did not decrease from 1 over {k} layers"
 
 
 # ================================================================ INIT-HE-RELU-HALF
@@ -192,23 +192,23 @@ def _relu_scalar(f):
              subject={"relu": act.relu},
              plants={"leaky ReLU (α = 0.1) in place of ReLU": {"relu": lambda x: act.leaky_relu(x, 0.1)},
                      "ReLU written as |x|": {"relu": lambda x: np.abs(x)}})
-def _(c, s):
+def relu_halves_the_second_moment_of_a_symmetric_input(ctx, s):
     """y zero-mean and symmetric: E[relu(y)²] = Var[y]/2; for y ~ N(μ, s²) it equals s²/2 only at μ = 0.  [INIT-HE-RELU-HALF]"""
     relu = _relu_scalar(s.relu)
 
-    @c.holds
+    @ctx.holds
     @given(sd=floats(1e-3, 1e3))
     @example(sd=1.0)
     def gaussian_half(sd):
         # y = sd·t, t ~ N(0,1): E[relu(y)²] = ∫ relu(sd t)² φ(t) dt, split at the kink t = 0
         m2, _ = integrate.quad(lambda t: relu(sd * t) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
         m1, _ = integrate.quad(lambda t: relu(sd * t) * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
-        lbl = f"{c.id}: y ~ N(0, {sd!r}²)"
+        lbl = f"{ctx.id}: y ~ N(0, {sd!r}²)"
         _rel_close(m2, sd * sd / 2.0, f"{lbl}: E[relu(y)²] vs Var[y]/2")
         # He's remark: E[x²] ≠ Var[x] for x = relu(y), because E[x] = sd/√(2π) ≠ 0 (so Var[x] = E[x²] − E[x]² < E[x²])
         _rel_close(m1, sd / math.sqrt(2.0 * math.pi), f"{lbl}: E[relu(y)] vs sd/√(2π)")
 
-    @c.holds
+    @ctx.holds
     @given(atoms=st.lists(st.tuples(floats(0.0, 10.0), floats(1e-3, 1.0)), min_size=1, max_size=6))
     @example(atoms=[(1.0, 1.0)])
     def any_symmetric_distribution(atoms):
@@ -218,9 +218,9 @@ def _(c, s):
         var = sum(p / total * ak * ak for ak, p in atoms)
         # both sides are sums of p_k a_k² terms (a_k ≤ 10): the data's scale is Var[y]
         oracles.assert_close(e, var / 2.0, tolerances.analytic(scale=var),
-                             f"{c.id}: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
+                             f"{ctx.id}: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
 
-    @c.holds
+    @ctx.holds
     @given(mu=floats(-3.0, 3.0), sd=floats(0.1, 3.0))
     @example(mu=0.5, sd=1.0)
     def shifted_gaussian_is_not_half(mu, sd):
@@ -233,10 +233,10 @@ def _(c, s):
         # scale: E[relu(y)²] ≤ E[y²] = μ² + s² ≤ 18; an absolute floor of 1 (μ and s are O(1)) for the far
         # tail μ/s → −30, where both sides are ~1e-198 and only an absolute comparison is meaningful
         oracles.assert_close(m2, closed, tolerances.analytic(scale=max(1.0, mu * mu + sd * sd)),
-                             f"{c.id}: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
+                             f"{ctx.id}: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
         target(abs(m2 - sd * sd / 2.0) / (sd * sd), label="|E[relu²] − Var/2| / Var")
         # E[relu(y)²] is strictly increasing in μ (its μ-derivative is 2E[relu(y)] > 0), so it meets Var/2 only at μ = 0
-        assert (m2 > sd * sd / 2.0) == (mu > 0), f"{c.id}: μ={mu!r}, s={sd!r}: E[relu(y)²] = {m2!r} vs Var/2 = {sd * sd / 2!r}"
+        assert (m2 > sd * sd / 2.0) == (mu > 0), f"{ctx.id}: μ={mu!r}, s={sd!r}: E[relu(y)²] = {m2!r} vs Var/2 = {sd * sd / 2!r}"
 
 
 # ================================================================ INIT-HE-VARIANCE-PRESERVED
@@ -249,9 +249,9 @@ _M_HE = 200
              subject={"he_std": lambda n: math.sqrt(2.0 / n)},
              plants={"std √(1/n) (fan-in rule without ReLU's 2)": {"he_std": lambda n: math.sqrt(1.0 / n)},
                      "std 2/n (variance and std confused)": {"he_std": lambda n: 2.0 / n}})
-def _(c, s):
+def he_init_preserves_relu_variance(ctx, s):
     """ReLU net, b = 0: Var[y_l] = n_l Var[w_l] E[x_l²] = ½ n_l Var[w_l] Var[y_{l−1}]; Var[w] = 2/n keeps it.  [INIT-HE-VARIANCE-PRESERVED]"""
-    @c.holds
+    @ctx.holds
     @given(n=st.integers(1, 4096), q=floats(1e-3, 1e3))
     @example(n=100, q=1.0)
     def mean_field_factor_is_one(n, q):
@@ -259,10 +259,10 @@ def _(c, s):
         sd = math.sqrt(q)
         e, _ = integrate.quad(lambda t: max(sd * t, 0.0) ** 2 * _gauss_pdf(t), -_GAUSS_SPAN, _GAUSS_SPAN, points=[0.0], **_QUAD)
         std = s.he_std(n)
-        _rel_close(n * std * std * e / q, 1.0, f"{c.id}: per-layer factor n·Var[w]·E[relu(y)²]/Var[y] at n={n}, q={q!r}")
-        _rel_close(n * (1.0 / n) * e / q, 0.5, f"{c.id}: with Var[w] = 1/n the factor is 1/2 (n={n}, q={q!r})")
+        _rel_close(n * std * std * e / q, 1.0, f"{ctx.id}: per-layer factor n·Var[w]·E[relu(y)²]/Var[y] at n={n}, q={q!r}")
+        _rel_close(n * (1.0 / n) * e / q, 0.5, f"{ctx.id}: with Var[w] = 1/n the factor is 1/2 (n={n}, q={q!r})")
 
-    @c.holds
+    @ctx.holds
     @given(y=dims(1, 8).flatmap(lambda n: vectors(n, -3.0, 3.0)))
     @example(y=np.array([1.0, -0.5, 2.0, -1.0]))
     def layer_identity_uses_second_moment(y):
@@ -274,10 +274,10 @@ def _(c, s):
         ms = float(np.mean(x * x))
         # E_w[(w·x)²] ≤ n·Var[w]·max x² ≤ 2·9: data of scale up to 18 (relative part) over an absolute floor of 1
         oracles.assert_close(_two_point_second_moment(v, x), n * v * ms, tolerances.analytic(scale=max(1.0, n * v * ms)),
-                             f"{c.id}: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
-        oracles.assert_close(n * v, 2.0, tolerances.analytic(), f"{c.id}: n·Var[w] = 2 for He's std at n={n}")
+                             f"{ctx.id}: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
+        oracles.assert_close(n * v, 2.0, tolerances.analytic(), f"{ctx.id}: n·Var[w] = 2 for He's std at n={n}")
 
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 24), depth=st.integers(2, 6))
     @example(seed=1, n=16, depth=6)
     def finite_width_monte_carlo(seed, n, depth):
@@ -289,7 +289,7 @@ def _(c, s):
             y = np.einsum("mij,mj->mi", W, np.maximum(y, 0.0))
         stat = np.mean(y * y, axis=1)                              # per-network mean of y_L²
         est, se = float(np.mean(stat)), float(np.std(stat, ddof=1)) / math.sqrt(_M_HE)
-        assert abs(est - 1.0) <= _Z * se, (f"{c.id}: E[y_L²] after {depth} layers (n={n}, seed {seed}) estimated {est!r}, "
+        assert abs(est - 1.0) <= _Z * se, (f"{ctx.id}: E[y_L²] after {depth} layers (n={n}, seed {seed}) estimated {est!r}, "
                                            f"expected Var[y_1] = 1; allowed {_Z} SE = {_Z * se:.3g}")
 
 
@@ -312,9 +312,9 @@ _REFLECTION = np.array([[1.0, 0.0], [0.0, -1.0]])   # does not commute with a ro
              subject={"gain": 1.0, "product": _deep_product},
              plants={"orthogonal init with gain 1.01": {"gain": 1.01},
                      "product multiplied in the wrong order (W_1⋯W_L)": {"product": lambda Ws: _deep_product(Ws[::-1])}})
-def _(c, s):
+def orthogonal_deep_linear_jacobian_is_an_isometry(ctx, s):
     """W_i orthogonal ⇒ the deep linear Jacobian W_L⋯W_1 has every singular value 1, at any depth.  [INIT-SAXE-ORTHOGONAL-ISOMETRY]"""
-    @c.holds
+    @ctx.holds
     @given(stack=_orthogonal_stacks())
     @example(stack=(2, [_rotation(0.3), _REFLECTION]))
     def all_singular_values_one(stack):
@@ -324,7 +324,7 @@ def _(c, s):
         P = s.product(Ws)
         sv = np.linalg.svd(P, compute_uv=False)
         target(float(np.max(np.abs(sv - 1.0))), label="max |σ − 1|")
-        lbl = f"{c.id}: depth {L}, width {n}"
+        lbl = f"{ctx.id}: depth {L}, width {n}"
         oracles.assert_close(sv, np.ones(n), tolerances.analytic(), f"{lbl}: singular values of W_L⋯W_1")
 
         def deep_linear(x):                     # z_L = W_L(⋯(W_1 x)), layer by layer as a network computes it
@@ -332,7 +332,7 @@ def _(c, s):
                 x = anp.dot(W, x)
             return x
         # the network's Jacobian is that product (three oracles), so its singular values are the ones just checked
-        oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=c.repro(stack=stack))
+        oracles.check_jacobian(deep_linear, np.linspace(-1.0, 1.0, n), closed_form=P, label=f"{lbl}: Jacobian", reproduce=ctx.repro(stack=stack))
 
 
 # ================================================================ INIT-SAXE-GAUSSIAN-SPREAD
@@ -367,9 +367,9 @@ def _log_cond(P):
              subject={"init": _gaussian_init, "product": _batched_product},
              plants={"orthogonal init in place of the Gaussian": {"init": _orthogonal_init},
                      "product keeps only the last factor": {"product": lambda Ws: Ws[-1]}})
-def _(c, s):
+def gaussian_deep_linear_spectrum_spreads_with_depth(ctx, s):
     """W_i iid N(0, 1/n): E‖W_L⋯W_1 v‖² = ‖v‖², yet the product is not an isometry and its spread grows with depth.  [INIT-SAXE-GAUSSIAN-SPREAD]"""
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 30))
     def never_isometric(seed, n, depth):
         rng = np.random.default_rng(seed)
@@ -378,9 +378,9 @@ def _(c, s):
         ratio = float(sv[0] / sv[-1])
         target(-ratio, label="−σ_max/σ_min")           # hunt the most nearly isometric product
         # an exactly isometric Gaussian product has probability 0; 1e-6 sits ~1e9 ulps above rounding
-        assert ratio > 1.0 + 1e-6, f"{c.id}: σ_max/σ_min = {ratio!r} for depth {depth}, width {n}, seed {seed}: isometric"
+        assert ratio > 1.0 + 1e-6, f"{ctx.id}: σ_max/σ_min = {ratio!r} for depth {depth}, width {n}, seed {seed}: isometric"
 
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 6))
     @example(seed=1, n=2, depth=1)
     def spread_grows_with_depth(seed, n, depth):
@@ -390,10 +390,10 @@ def _(c, s):
         deep = _log_cond(s.product(Ws[depth:]))             # … and at depth 2L (the other 2L matrices)
         diff = float(np.mean(deep) - np.mean(shallow))
         se = math.sqrt(float(np.var(deep, ddof=1) + np.var(shallow, ddof=1)) / _M_SAXE)
-        assert diff > _Z * se, (f"{c.id}: mean log(σ_max/σ_min) grew by only {diff:.4g} from depth {depth} "
+        assert diff > _Z * se, (f"{ctx.id}: mean log(σ_max/σ_min) grew by only {diff:.4g} from depth {depth} "
                                 f"to {2 * depth} (width {n}, seed {seed}); required > {_Z} SE = {_Z * se:.3g}")
 
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), depth=st.integers(1, 3))
     def norm_preserved_on_average(seed, n, depth):
         rng = np.random.default_rng(seed)
@@ -402,7 +402,7 @@ def _(c, s):
         P = s.product(np.stack([s.init(rng, n, _M_NORM) for _ in range(depth)]))
         sq = np.sum((P @ v) ** 2, axis=1)
         est, se = float(np.mean(sq)), float(np.std(sq, ddof=1)) / math.sqrt(_M_NORM)
-        assert abs(est - 1.0) <= _Z * se, (f"{c.id}: E‖W_tot v‖² estimated {est!r} at depth {depth}, width {n} "
+        assert abs(est - 1.0) <= _Z * se, (f"{ctx.id}: E‖W_tot v‖² estimated {est!r} at depth {depth}, width {n} "
                                            f"(seed {seed}), expected ‖v‖² = 1; allowed {_Z} SE = {_Z * se:.3g}")
 
 
@@ -416,19 +416,19 @@ _RHO_BAND = (0.85, 1.5)
              subject={"init": rnn.init_params},
              plants={"W_hh std s/H instead of s/√H": {"init": lambda H, D, rng, scale=1.0: {**rnn.init_params(H, D, rng, scale), "W_hh": rnn.init_params(H, D, rng, scale)["W_hh"] / math.sqrt(H)}},
                      "W_hh std s·√2/√H (variance doubled)": {"init": lambda H, D, rng, scale=1.0: rnn.init_params(H, D, rng, math.sqrt(2.0) * scale)}})
-def _(c, s):
+def gaussian_recurrent_weight_spectral_radius_near_scale(ctx, s):
     """W_hh iid N(0, s²/H): H·mean(W²)/s² = 1 within 6 SE, and ρ(W_hh)/s ∈ [0.85, 1.5] for H ∈ 64..128.  [INIT-RNN-SPECTRAL-RADIUS]"""
-    @c.holds
+    @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), H=st.integers(64, 128), D=st.integers(1, 4), scale=floats(0.01, 10.0))
     @example(seed=0, H=64, D=1, scale=1.0)
     def variance_and_spectral_radius(seed, H, D, scale):
         W = np.asarray(s.init(H, D, np.random.default_rng(seed), scale=scale)["W_hh"])
-        assert W.shape == (H, H), f"{c.id}: W_hh has shape {W.shape}, expected ({H}, {H})"
+        assert W.shape == (H, H), f"{ctx.id}: W_hh has shape {W.shape}, expected ({H}, {H})"
         v = float(np.mean(W * W)) * H / scale ** 2          # E = 1; SE = √(Var[g²]/H²) = √2/H for g ~ N(0, 1)
         se = math.sqrt(2.0) / H
-        assert abs(v - 1.0) <= _Z * se, (f"{c.id}: H·mean(W_hh²)/s² = {v!r} at H={H}, s={scale!r}, seed {seed}; "
+        assert abs(v - 1.0) <= _Z * se, (f"{ctx.id}: H·mean(W_hh²)/s² = {v!r} at H={H}, s={scale!r}, seed {seed}; "
                                          f"expected 1 within {_Z} SE = {_Z * se:.3g}")
         rho = float(np.max(np.abs(np.linalg.eigvals(W)))) / scale
         target(abs(rho - 1.0), label="|rho/s - 1|")
         lo, hi = _RHO_BAND
-        assert lo <= rho <= hi, f"{c.id}: ρ(W_hh)/s = {rho!r} at H={H}, s={scale!r}, seed {seed}; expected within [{lo}, {hi}]"
+        assert lo <= rho <= hi, f"{ctx.id}: ρ(W_hh)/s = {rho!r} at H={H}, s={scale!r}, seed {seed}; expected within [{lo}, {hi}]"

@@ -50,10 +50,10 @@ def _in_factor(s):
              plants={"∂h_t/∂c_t = diag(o_t): tanh' dropped (the 'unhindered' reading)": {"out_factor": lambda s: s["o"]},
                      "∂c_t/∂a_g = diag(i_t⊙σ'(a_g)): σ' for the candidate's tanh'":
                          {"in_factor": lambda s: s["i"] * act.sigmoid_prime(s["a_g"])}})
-def _(c, s):
+def open_gate_passes_through_but_tanh_still_scales(ctx, s):
     """∂(o⊙u)/∂u = diag(o_t), ∂(i⊙g)/∂g = diag(i_t): I at gate 1; through the activation ∂h_t/∂c_t = diag(o_t⊙tanh'(c_t)) ≤ o_t.  [LSTM-OPEN-GATE-TANH-FACTOR]"""
 
-    @c.holds(max_examples=12, reason="finite differences on two diagonal Jacobians: scipy iterates to its cap on every exact 0")
+    @ctx.holds(max_examples=12, reason="finite differences on two diagonal Jacobians: scipy iterates to its cap on every exact 0")
     @given(step=cases.lstm_steps(max_H=2))
     @example(step=("forget", cases.lstm_params_by_hand(b=[0.0, cases.PIN, 0.0, cases.PIN]), np.zeros(1), np.ones(1), np.zeros(1)))   # f = o = 1, c_t = 1
     @example(step=("cec", cases.lstm_params_by_hand(variant="cec", b=[cases.PIN, 1.0, -cases.PIN]), np.zeros(1), np.zeros(1), np.zeros(1)))  # i = 1, o shut
@@ -61,12 +61,12 @@ def _(c, s):
         variant, p, h, c0, x = step
         H = c0.size
         g0 = s.gates(p, h, c0, x, variant=variant)
-        rep = c.repro(step=step)
+        rep = ctx.repro(step=step)
         out, inn = np.asarray(s.out_factor(g0)), np.asarray(s.in_factor(g0))
         # ∂h_t/∂c_{t−1}|_{h_{t−1}} = ∂h_t/∂c_t · ∂c_t/∂c_{t−1}|_h = diag(o⊙tanh'(c_t)) · direct path (diag(f_t), or I for cec)
         closed_h = np.diag(out) @ s.direct(p, h, c0, x, variant=variant)
         oracles.check_jacobian(lambda u: s.gates(p, h, u, x, variant=variant)["h"], c0, closed_form=closed_h,
-                               structure=oracles.diagonal_mask(H), label=f"{c.id}: ∂h_t/∂c_(t−1) at fixed h_(t−1)", reproduce=rep)
+                               structure=oracles.diagonal_mask(H), label=f"{ctx.id}: ∂h_t/∂c_(t−1) at fixed h_(t−1)", reproduce=rep)
         # ∂c_t/∂b_g = ∂c_t/∂a_g (a_g = W_xg x + W_hg h + b_g): the input gate's factor i⊙tanh'(a_g)
         sl = cases.gate_rows(variant, "g", H)
 
@@ -74,19 +74,19 @@ def _(c, s):
             q = dict(p, b=anp.concatenate([p["b"][:sl.start], u, p["b"][sl.stop:]]))
             return s.gates(q, h, c0, x, variant=variant)["c"]
         oracles.check_jacobian(c_of_bg, p["b"][sl], closed_form=np.diag(inn), structure=oracles.diagonal_mask(H),
-                               label=f"{c.id}: ∂c_t/∂b_g", reproduce=rep)
+                               label=f"{ctx.id}: ∂c_t/∂b_g", reproduce=rep)
         o, i = np.asarray(g0["o"]), np.asarray(g0["i"])
         # the gate bounds the flow (tanh' ≤ 1), so a gate near 0 stops it: |factor| ≤ gate
-        le(np.abs(out), o, f"{c.id}: |∂h_t/∂c_t| vs the output gate o_t", scale=1.0)
-        le(np.abs(inn), i, f"{c.id}: |∂c_t/∂a_g| vs the input gate i_t", scale=1.0)
+        le(np.abs(out), o, f"{ctx.id}: |∂h_t/∂c_t| vs the output gate o_t", scale=1.0)
+        le(np.abs(inn), i, f"{ctx.id}: |∂c_t/∂a_g| vs the input gate i_t", scale=1.0)
         # an open gate (exactly 1.0) leaves the tanh' factor, ≤ 1 and = 1 only where its argument rounds to 0
         for gate, factor, arg, name in ((o, out, np.asarray(g0["c"]), "c_t"), (i, inn, np.asarray(g0["a_g"]), "a_g")):
             op = gate == 1.0
             oracles.assert_close(factor[op], act.tanh_prime(arg[op]), tolerances.analytic(),
-                                 f"{c.id}: open gate: factor vs tanh'({name})", rep)
+                                 f"{ctx.id}: open gate: factor vs tanh'({name})", rep)
             # tanh'(u) = 1 − u² + O(u⁴) rounds to 1 only for |u| ≲ 1.5e-8; beyond 1e-7 it is below 1 − 1e-14
             away = op & (np.abs(arg) > 1e-7)
-            assert np.all(factor[away] < 1.0), f"{c.id}: open gate, {name} = {arg[away]!r} ≠ 0, yet the factor {factor[away]!r} is 1"
+            assert np.all(factor[away] < 1.0), f"{ctx.id}: open gate, {name} = {arg[away]!r} ≠ 0, yet the factor {factor[away]!r} is 1"
         with np.errstate(divide="ignore", invalid="ignore"):
             target(float(np.max(np.where(o > 0, out / o, 0.0))), label="∂h_t/∂c_t ÷ o_t")
 
@@ -110,7 +110,7 @@ def _(c, s):
             b[sl] = cases.PIN if value == 1.0 else np.log(value / (1.0 - value)) - a[sl]
         return variant, dict(p, W_x=W_x, W_h=W_h, b=b), h, c0, x
 
-    @c.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
+    @ctx.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
     @given(step=open_gates())
     @example(step=("forget", cases.lstm_params_by_hand(b=[cases.PIN, cases.PIN, 0.0, cases.PIN]), np.zeros(1), np.ones(1), np.zeros(1)))
     def open_gate_passes_unhindered(step):
@@ -119,8 +119,8 @@ def _(c, s):
         variant, p, h, c0, x = step
         H = c0.size
         g0 = s.gates(p, h, c0, x, variant=variant)
-        rep = c.repro(step=step)
-        assert np.all(np.asarray(g0["f"]) == 1.0), f"{c.id}: precondition f = 1 exactly failed: f = {np.asarray(g0['f'])!r}"
+        rep = ctx.repro(step=step)
+        assert np.all(np.asarray(g0["f"]) == 1.0), f"{ctx.id}: precondition f = 1 exactly failed: f = {np.asarray(g0['f'])!r}"
         o, i = np.asarray(g0["o"]), np.asarray(g0["i"])
         J_h = oracles.jacobian_reverse(lambda u: s.gates(p, h, u, x, variant=variant)["h"], c0)
         sl = cases.gate_rows(variant, "g", H)
@@ -132,12 +132,12 @@ def _(c, s):
         for J, gate, arg, name in ((J_h, o, np.asarray(g0["c"]), "∂h_t/∂tanh(c_t)"), (J_c, i, np.asarray(g0["a_g"]), "∂c_t/∂g_t")):
             factor = np.diag(J) / act.tanh_prime(arg)
             oracles.assert_close(J - np.diag(np.diag(J)), np.zeros((H, H)), tolerances.exact("a gate acts elementwise"),
-                                 f"{c.id}: {name} off the diagonal", rep)
-            oracles.assert_close(factor, gate, tolerances.analytic(), f"{c.id}: {name} vs the gate", rep)
-            le(np.full(H, 0.99), factor, f"{c.id}: {name} for a gate ≥ 0.99 (≥ 0.99: 'unhindered')", scale=1.0, reproduce=rep)
+                                 f"{ctx.id}: {name} off the diagonal", rep)
+            oracles.assert_close(factor, gate, tolerances.analytic(), f"{ctx.id}: {name} vs the gate", rep)
+            le(np.full(H, 0.99), factor, f"{ctx.id}: {name} for a gate ≥ 0.99 (≥ 0.99: 'unhindered')", scale=1.0, reproduce=rep)
             op = gate == 1.0
             oracles.assert_close(factor[op], np.ones(int(op.sum())), tolerances.analytic(),
-                                 f"{c.id}: {name} at gate = 1 exactly: the identity", rep)
+                                 f"{ctx.id}: {name} at gate = 1 exactly: the identity", rep)
 #: |a| at or below which tanh(a) is strictly inside (−1, 1) in float64 (rounding starts at 18.99).
 _TANH_STRICT = 18.0
 
@@ -166,40 +166,40 @@ def _gates_tanh_output(params, h_prev, c_prev, x, variant="forget"):
 @claim_check("LSTM-GATE-RANGES", subject={"gates": lstm.gates},
              plants={"candidate g of the 1997 paper, 2·tanh(a/2) ∈ (−2, 2)": {"gates": _gates_g_1997},
                      "output gate squashed with tanh instead of σ": {"gates": _gates_tanh_output}})
-def _(c, s):
+def lstm_gates_stay_in_their_ranges(ctx, s):
     """i, f, o ∈ (0,1), g ∈ (−1,1), |h| = o|tanh c| < 1; in float64 the closed intervals.  [LSTM-GATE-RANGES]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=cases.lstm_cases(max_H=4, max_D=3, scales=cases.SCALES + (1e3,)))
-    @example(case=cases.lstm_case(b=[40.0, 40.0, 40.0, 40.0], c_prev=[30.0]))   # every gate rounds to 1, h to 1
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(b=[40.0, 40.0, 40.0, 40.0]), c_prev=[30.0]))   # every gate rounds to 1, h to 1
     def ranges(case):
         g = s.gates(case.params, case.h_prev, case.c_prev, case.x, variant=case.variant)
         target(float(np.max(np.abs(g["h"]))), label="max |h|")
         for k in ("i", "f", "o"):
             v, a = np.asarray(g[k]), g["a_" + k]
-            assert np.all(0.0 <= v), f"{c.id}: gate {k} = {v!r} below 0 ({c.repro(case=case)})"
-            oracles.assert_le(v, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{c.id}: gate {k} vs 1", reproduce=c.repro(case=case))
+            assert np.all(0.0 <= v), f"{ctx.id}: gate {k} = {v!r} below 0 ({ctx.repro(case=case)})"
+            oracles.assert_le(v, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{ctx.id}: gate {k} vs 1", reproduce=ctx.repro(case=case))
             if a is not None:
                 inner = np.abs(a) <= cases.SIGMA_STRICT
                 assert np.all((0.0 < v[inner]) & (v[inner] < 1.0)), \
-                    f"{c.id}: gate {k} = {v[inner]!r} on the boundary although |a_{k}| = {np.abs(a[inner])!r} ≤ {cases.SIGMA_STRICT}"
+                    f"{ctx.id}: gate {k} = {v[inner]!r} on the boundary although |a_{k}| = {np.abs(a[inner])!r} ≤ {cases.SIGMA_STRICT}"
         gv = np.asarray(g["g"])
-        oracles.assert_le(np.abs(gv), 1.0, tolerances.exact("fl(tanh(a)) ∈ [−1, 1]"), f"{c.id}: |candidate g| vs 1", reproduce=c.repro(case=case))
+        oracles.assert_le(np.abs(gv), 1.0, tolerances.exact("fl(tanh(a)) ∈ [−1, 1]"), f"{ctx.id}: |candidate g| vs 1", reproduce=ctx.repro(case=case))
         inner = np.abs(g["a_g"]) <= _TANH_STRICT
-        assert np.all(np.abs(gv[inner]) < 1.0), f"{c.id}: candidate g = {gv[inner]!r} = ±1 although |a_g| ≤ {_TANH_STRICT}"
+        assert np.all(np.abs(gv[inner]) < 1.0), f"{ctx.id}: candidate g = {gv[inner]!r} = ±1 although |a_g| ≤ {_TANH_STRICT}"
         h, o, cell = np.asarray(g["h"]), np.asarray(g["o"]), np.asarray(g["c"])
         # |h| = o·|tanh c| ≤ o exactly, also in floats: o·t ≤ o for |t| ≤ 1 and rounding is monotone
         # (with o ≤ 1, asserted above, this is also |h| ≤ 1)
-        oracles.assert_le(np.abs(h), o, tolerances.exact("o·t ≤ o for |t| ≤ 1, rounding is monotone"), f"{c.id}: |h| vs o", reproduce=c.repro(case=case))
+        oracles.assert_le(np.abs(h), o, tolerances.exact("o·t ≤ o for |t| ≤ 1, rounding is monotone"), f"{ctx.id}: |h| vs o", reproduce=ctx.repro(case=case))
         inner = (np.abs(g["a_o"]) <= cases.SIGMA_STRICT) | (np.abs(cell) <= _TANH_STRICT)
-        assert np.all(np.abs(h[inner]) < 1.0), f"{c.id}: |h| = 1 although o < 1 or |c| ≤ {_TANH_STRICT}: h = {h[inner]!r}"
+        assert np.all(np.abs(h[inner]) < 1.0), f"{ctx.id}: |h| = 1 although o < 1 or |c| ≤ {_TANH_STRICT}: h = {h[inner]!r}"
 
 
 # ================================================================ seed 002: counters
 
 @claim_check("LSTM-CELL-COUNTER-BOUND", subject={"gates": lstm.gates},
              plants={"candidate g of the 1997 paper, 2·tanh(a/2) ∈ (−2, 2)": {"gates": _gates_g_1997}})
-def _(c, s):
+def cell_increment_bounded_but_cell_change_not(ctx, s):
     """|c_t − f_t⊙c_{t−1}| = |i_t⊙g_t| < 1, but |c_t − c_{t−1}| is not bounded by 1.  [LSTM-CELL-COUNTER-BOUND]"""
 
     @st.composite
@@ -209,7 +209,7 @@ def _(c, s):
         xs = draw(vectors(T * D, -3.0, 3.0), label="xs").reshape(T, D)
         return draw(lstm_params(H, D, scale, "forget"), label="params"), xs
 
-    @c.holds
+    @ctx.holds
     @given(traj=trajectories())
     def bounded_relative_to_forgotten_state(traj):
         params, xs = traj
@@ -220,17 +220,17 @@ def _(c, s):
         for t, st_ in enumerate(steps, start=1):
             inc = st_["i"] * st_["g"]
             worst = max(worst, float(np.max(np.abs(inc))))
-            oracles.assert_le(np.abs(inc), 1.0, tolerances.exact("fl(σ) ≤ 1 and fl(tanh) ∈ [−1, 1], so the product too"), f"{c.id}: step {t}: |i⊙g| vs 1",
-                              reproduce=c.repro(traj=traj))
+            oracles.assert_le(np.abs(inc), 1.0, tolerances.exact("fl(σ) ≤ 1 and fl(tanh) ∈ [−1, 1], so the product too"), f"{ctx.id}: step {t}: |i⊙g| vs 1",
+                              reproduce=ctx.repro(traj=traj))
             oracles.assert_close(st_["c"] - st_["f"] * c_prev, inc, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(st_["c"]))))),
-                                 f"{c.id}: step {t}: c_t − f⊙c_(t−1) vs i⊙g")
+                                 f"{ctx.id}: step {t}: c_t − f⊙c_(t−1) vs i⊙g")
             # from c_0 = 0 the counter moves at most 1 per step: |c_t| ≤ t (plus rounding)
-            oracles.assert_le(np.abs(st_["c"]), float(t), tolerances.analytic(scale=t), f"{c.id}: step {t}: |c_t| vs t, from c_0 = 0",
-                              reproduce=c.repro(traj=traj))
+            oracles.assert_le(np.abs(st_["c"]), float(t), tolerances.analytic(scale=t), f"{ctx.id}: step {t}: |c_t| vs t, from c_0 = 0",
+                              reproduce=ctx.repro(traj=traj))
             c_prev = st_["c"]
         target(worst, label="max |i⊙g|")
 
-    @c.refutes
+    @ctx.refutes
     @given(traj=trajectories())
     @example(traj=({"W_x": np.zeros((12, 1)), "W_h": np.full((12, 3), -8.0), "b": np.full(12, 21.0)}, np.zeros((3, 1))))
     def literal_changes_by_at_most_one(traj):
@@ -240,19 +240,19 @@ def _(c, s):
         cs = np.vstack([np.zeros(H)] + [st_["c"] for st_ in steps])
         jump = float(np.max(np.abs(np.diff(cs, axis=0))))
         target(jump, label="max |c_t − c_(t−1)|")
-        literal(jump <= 1.0, f"{c.id}: the cell changed by {jump!r} > 1 in one step (c = {cs.ravel()!r})")
+        literal(jump <= 1.0, f"{ctx.id}: the cell changed by {jump!r} > 1 in one step (c = {cs.ravel()!r})")
 
 
 # ================================================================ the direct path
 
 @claim_check("LSTM-CELL-DIRECT-PATH",
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian},
-             plants={"f_t factor dropped (identity, as for the 1997 CEC)": {"direct": lambda p, h, c, x, variant="forget": np.eye(len(c))},
-                     "diag(1 − f_t) (forget read as 'erase')": {"direct": lambda p, h, c, x, variant="forget": np.eye(len(c)) - lstm.direct_path_jacobian(p, h, c, x, variant)}})
-def _(c, s):
+             plants={"f_t factor dropped (identity, as for the 1997 CEC)": {"direct": lambda p, h_prev, c_prev, x, variant="forget": np.eye(len(c_prev))},
+                     "diag(1 − f_t) (forget read as 'erase')": {"direct": lambda p, h_prev, c_prev, x, variant="forget": np.eye(len(c_prev)) - lstm.direct_path_jacobian(p, h_prev, c_prev, x, variant)}})
+def cell_direct_path_is_the_forget_gate(ctx, s):
     """∂c_t/∂c_{t−1} |_{h_{t−1} fixed} = diag(f_t): diagonal and equal to the forget gate.  [LSTM-CELL-DIRECT-PATH]"""
 
-    @c.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
+    @ctx.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
     def direct_path_is_diag_f(case):
         p, H = case.params, case.c_prev.size
@@ -260,15 +260,15 @@ def _(c, s):
         f = s.gates(p, case.h_prev, case.c_prev, case.x, variant="forget")["f"]
         oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="forget")["c"], case.c_prev,
                                closed_form=closed, structure=oracles.diagonal_mask(H),
-                               label=f"{c.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=c.repro(case=case))
-        oracles.assert_close(np.diag(closed), f, tolerances.analytic(), f"{c.id}: diagonal of the direct path vs the forget gate f_t")
+                               label=f"{ctx.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=ctx.repro(case=case))
+        oracles.assert_close(np.diag(closed), f, tolerances.analytic(), f"{ctx.id}: diagonal of the direct path vs the forget gate f_t")
 
 
 @claim_check("LSTM-CELL-NO-W-MATMUL",
              subject={"gates": lstm.gates, "terms": lstm.cell_jacobian_terms},
              plants={"full Jacobian taken to be diag(f_t) (the seed's claim)":
-                     {"terms": lambda p, c, o, x, variant="forget": {"full": np.diag(lstm.gates(p, o * np.tanh(c), c, x, variant)["f"])}}})
-def _(c, s):
+                     {"terms": lambda p, c_prev, o_prev, x, variant="forget": {"full": np.diag(lstm.gates(p, o_prev * np.tanh(c_prev), c_prev, x, variant)["f"])}}})
+def cell_jacobian_has_recurrent_weights_off_the_direct_path(ctx, s):
     """∂c_t/∂c_{t−1} = diag(f_t) + Σ_k diag(u_k) W_hk diag(o_{t−1}⊙tanh'(c_{t−1})): W_h appears off the direct path.  [LSTM-CELL-NO-W-MATMUL]"""
 
     def full_fn(case, params):
@@ -276,31 +276,31 @@ def _(c, s):
         h = cases.h_of(case)
         return lambda u: s.gates(params, h(u), u, case.x, variant="forget")["c"]
 
-    @c.holds(max_examples=18, reason="finite differences on the full Jacobian, then both autograd modes at W_h = 0, per example")
+    @ctx.holds(max_examples=18, reason="finite differences on the full Jacobian, then both autograd modes at W_h = 0, per example")
     @given(case=cases.lstm_cases(variants=("forget",)))
     def w_enters_only_through_h(case):
         p, H = case.params, case.c_prev.size
         J = oracles.check_jacobian(full_fn(case, p), case.c_prev,
                                    closed_form=s.terms(p, case.c_prev, case.o_prev, case.x, variant="forget")["full"],
-                                   label=f"{c.id}: full ∂c_t/∂c_(t−1)", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: full ∂c_t/∂c_(t−1)", reproduce=ctx.repro(case=case))
         target(float(np.max(np.abs(J - np.diag(np.diag(J))))), label="largest off-diagonal entry")
         # Without recurrent weights the h-path is cut and only the element-wise factor f_t is left.
         p0 = dict(p, W_h=np.zeros_like(p["W_h"]))
         f0 = s.gates(p0, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x, variant="forget")["f"]
         for J0, who in ((oracles.jacobian_reverse(full_fn(case, p0), case.c_prev), "autograd"),
                         (oracles.jacobian_forward(full_fn(case, p0), case.c_prev), "autograd forward")):
-            oracles.assert_structure(J0, oracles.diagonal_mask(H), tolerances.analytic(), f"{c.id}: W_h = 0, {who}")
-            oracles.assert_close(J0, np.diag(f0), tolerances.analytic(), f"{c.id}: W_h = 0, {who} vs diag(f_t)", c.repro(case=case))
+            oracles.assert_structure(J0, oracles.diagonal_mask(H), tolerances.analytic(), f"{ctx.id}: W_h = 0, {who}")
+            oracles.assert_close(J0, np.diag(f0), tolerances.analytic(), f"{ctx.id}: W_h = 0, {who} vs diag(f_t)", ctx.repro(case=case))
 
-    @c.refutes
+    @ctx.refutes
     @given(case=cases.lstm_cases(variants=("forget",)))
-    @example(case=cases.lstm_case(W_h=[0.5, 0.5, 0.5, 0.5]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.5, 0.5, 0.5, 0.5])))
     def literal_only_elementwise_by_f(case):
         p = case.params
         J = oracles.jacobian_reverse(full_fn(case, p), case.c_prev)
         f = s.gates(p, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x, variant="forget")["f"]
         oracles.assert_close(J, np.diag(f), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{c.id}: the full ∂c_t/∂c_(t−1) is not diag(f_t) (it contains W_h)", c.repro(case=case), literal=True)
+                             f"{ctx.id}: the full ∂c_t/∂c_(t−1) is not diag(f_t) (it contains W_h)", ctx.repro(case=case), literal=True)
 
 
 # ================================================================ seed 004 §5.1: LSTMs can still explode
@@ -360,10 +360,10 @@ def _exploding_lstms(draw):
              subject={"forward": lstm.forward, "pair_jacobian": _zero_state_pair_jacobian},
              plants={"input gate dropped from ∂c_t/∂h_(t−1) (W_hg instead of i·W_hg)": {"pair_jacobian": _pair_without_input_gate},
                      "forget gate dropped from the c→c block": {"pair_jacobian": _pair_without_forget_gate}})
-def _(c, s):
+def lstm_cell_gradient_can_explode(ctx, s):
     """∃ θ: ‖∂c_T/∂c_0‖ = ½‖K^{T−1}‖ ≥ ½(w/4 − ½)^{T−1}, K = ½I + ¼W_hg, W_hg = wQ, at the zero state.  [LSTM-GRADIENT-CAN-EXPLODE]"""
 
-    @c.holds(max_examples=10, reason="autograd in both modes through T ≥ 10 steps costs ~1.2 ms per step and mode")
+    @ctx.holds(max_examples=10, reason="autograd in both modes through T ≥ 10 steps costs ~1.2 ms per step and mode")
     @given(lstm_=_exploding_lstms())
     def explodes_at_the_zero_fixed_point(lstm_):
         params, w, T = lstm_
@@ -378,10 +378,10 @@ def _(c, s):
         K = 0.5 * np.eye(H) + 0.25 * params["W_h"][2 * H:3 * H]
         formula = 0.5 * np.linalg.matrix_power(K, T - 1)
         tol = tolerances.analytic(scale=float(np.max(np.abs(Jr))))
-        oracles.assert_close(Jf, Jr, tol, f"{c.id}: autograd forward vs reverse (T = {T}, w = {w!r})")
+        oracles.assert_close(Jf, Jr, tol, f"{ctx.id}: autograd forward vs reverse (T = {T}, w = {w!r})")
         oracles.record_oracle("closed-form")
-        oracles.assert_close(closed, Jr, tol, f"{c.id}: (model pair Jacobian)^T vs autograd (T = {T}, w = {w!r})")
-        oracles.assert_close(formula, Jr, tol, f"{c.id}: ½K^(T−1) vs autograd (T = {T}, w = {w!r})")
+        oracles.assert_close(closed, Jr, tol, f"{ctx.id}: (model pair Jacobian)^T vs autograd (T = {T}, w = {w!r})")
+        oracles.assert_close(formula, Jr, tol, f"{ctx.id}: ½K^(T−1) vs autograd (T = {T}, w = {w!r})")
         # K is normal (Q is), so ‖K^n‖₂ = ρ(K)^n ≥ σ_min(K)^n ≥ (w/4 − ½)^n, tight for H = 1, Q = −1: the comparison
         # needs the chain's rounding. Per step (T ≤ 15): autograd at the zero state multiplies by the exact ½ and
         # tanh'(0) = 1 and rounds one H-term matvec (H ≤ 3) and a few sums, normwise ≲ 6√H·u·‖K‖, K being normal;
@@ -390,95 +390,95 @@ def _(c, s):
         norm, bound = float(np.linalg.norm(Jr, 2)), 0.5 * (w / 4 - 0.5) ** (T - 1)
         target(-np.log(norm / bound), label="−log(‖∂c_T/∂c_0‖ / bound)")
         chain = tolerances.chain(T, "autograd's ∂c_T/∂c_0 through T steps against ½(w/4 − ½)^(T−1)")
-        oracles.assert_le(bound, norm, chain, f"{c.id}: ½(w/4 − ½)^(T−1) vs ‖∂c_T/∂c_0‖ (T = {T}, w = {w!r})")
+        oracles.assert_le(bound, norm, chain, f"{ctx.id}: ½(w/4 − ½)^(T−1) vs ‖∂c_T/∂c_0‖ (T = {T}, w = {w!r})")
 
 
 # ================================================================ Hochreiter & Schmidhuber 1997: the constant error carousel
 
 @claim_check("LSTM-CEC-CONSTANT-ERROR",
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian},
-             plants={"CEC self-weight just below 1 (0.999·I)": {"direct": lambda p, h, c, x, variant="cec": 0.999 * np.eye(len(c))},
-                     "a leaky carousel c_t = 0.99·c_(t−1) + i⊙g": {"gates": lambda p, h, c, x, variant="cec": {
-                         **lstm.gates(p, h, c, x, variant), "c": lstm.gates(p, h, c, x, variant)["c"] - 0.01 * c}}})
-def _(c, s):
+             plants={"CEC self-weight just below 1 (0.999·I)": {"direct": lambda p, h_prev, c_prev, x, variant="cec": 0.999 * np.eye(len(c_prev))},
+                     "a leaky carousel c_t = 0.99·c_(t−1) + i⊙g": {"gates": lambda p, h_prev, c_prev, x, variant="cec": {
+                         **lstm.gates(p, h_prev, c_prev, x, variant), "c": lstm.gates(p, h_prev, c_prev, x, variant)["c"] - 0.01 * c_prev}}})
+def cec_carries_the_error_unchanged(ctx, s):
     """CEC (no forget gate): ∂c_t/∂c_{t−1}|_h = I exactly, so along the direct path ∂c_T/∂c_0 = I for every T.  [LSTM-CEC-CONSTANT-ERROR]"""
 
-    @c.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
+    @ctx.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
     @given(case=cases.lstm_cases(variants=("cec",)))
     def one_step_is_identity(case):
         p, H = case.params, case.c_prev.size
         closed = s.direct(p, case.h_prev, case.c_prev, case.x, variant="cec")
         # exactness is the claim: f'(net)·w_jj = 1 with f = id and w_jj = 1
-        assert np.array_equal(closed, np.eye(H)), f"{c.id}: direct path {closed!r} is not exactly I"
+        assert np.array_equal(closed, np.eye(H)), f"{ctx.id}: direct path {closed!r} is not exactly I"
         J = oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="cec")["c"], case.c_prev,
                                    closed_form=closed, structure=oracles.diagonal_mask(H),
-                                   label=f"{c.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=ctx.repro(case=case))
         # exact in autograd too: c_t = c_(t−1) + i⊙g with i, g not reading c_(t−1), and d(u + const)/du = 1.0 bit for bit.
         # The T-step statement follows by the chain rule: with h held fixed, ∂c_T/∂c_0 = ∏_t I = I, exactly also in floats.
-        assert np.array_equal(J, np.eye(H)), f"{c.id}: autograd's ∂c_t/∂c_(t−1) = {J!r} is not exactly I ({c.repro(case=case)})"
+        assert np.array_equal(J, np.eye(H)), f"{ctx.id}: autograd's ∂c_t/∂c_(t−1) = {J!r} is not exactly I ({ctx.repro(case=case)})"
 
 
 # ================================================================ peephole direct path
 
-def _peephole_direct_without_peepholes(p, h, c, x, variant="peephole"):
+def _peephole_direct_without_peepholes(p, h_prev, c_prev, x, variant="peephole"):
     """Bug: the peephole cell's direct path taken to be diag(f_t), as without peepholes."""
-    return np.diag(lstm.gates(p, h, c, x, variant)["f"])
+    return np.diag(lstm.gates(p, h_prev, c_prev, x, variant)["f"])
 
 
-def _peephole_direct_p_i_with_sigma_f(p, h, c, x, variant="peephole"):
+def _peephole_direct_p_i_with_sigma_f(p, h_prev, c_prev, x, variant="peephole"):
     """Bug: the input-gate peephole term with σ'(a_f) instead of σ'(a_i)."""
-    g = lstm.gates(p, h, c, x, variant)
-    return np.diag(g["f"] + np.asarray(c) * act.sigmoid_prime(g["a_f"]) * p["p_f"] + g["g"] * act.sigmoid_prime(g["a_f"]) * p["p_i"])
+    g = lstm.gates(p, h_prev, c_prev, x, variant)
+    return np.diag(g["f"] + np.asarray(c_prev) * act.sigmoid_prime(g["a_f"]) * p["p_f"] + g["g"] * act.sigmoid_prime(g["a_f"]) * p["p_i"])
 
 
 @claim_check("LSTM-PEEPHOLE-DIRECT-PATH",
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian},
              plants={"peephole terms dropped (diag(f_t))": {"direct": _peephole_direct_without_peepholes},
                      "p_i term with σ'(a_f) instead of σ'(a_i)": {"direct": _peephole_direct_p_i_with_sigma_f}})
-def _(c, s):
+def peephole_direct_path_is_diagonal_but_not_the_forget_gate(ctx, s):
     """Peepholes: ∂c_t/∂c_{t−1}|_h = diag(f + c_{t−1}⊙σ'(a_f)⊙p_f + g⊙σ'(a_i)⊙p_i): diagonal, but not diag(f).  [LSTM-PEEPHOLE-DIRECT-PATH]"""
 
-    @c.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
+    @ctx.holds(max_examples=cases.FD_ZEROS_CAP, reason=cases.FD_ZEROS_REASON)
     @given(case=cases.lstm_cases(variants=("peephole",)))
     def diagonal_with_peephole_terms(case):
         p, H = case.params, case.c_prev.size
         closed = s.direct(p, case.h_prev, case.c_prev, case.x, variant="peephole")
         J = oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="peephole")["c"], case.c_prev,
                                    closed_form=closed, structure=oracles.diagonal_mask(H),
-                                   label=f"{c.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=ctx.repro(case=case))
         f = s.gates(p, case.h_prev, case.c_prev, case.x, variant="peephole")["f"]
         target(float(np.max(np.abs(np.diag(J) - f))), label="|∂c_t/∂c_(t−1) − f| on the diagonal")
         # with the two peepholes into c_t switched off, the direct path is diag(f) again (three oracles)
         p0 = dict(p, p_i=np.zeros(H), p_f=np.zeros(H))
         f0 = s.gates(p0, case.h_prev, case.c_prev, case.x, variant="peephole")["f"]
         oracles.assert_close(s.direct(p0, case.h_prev, case.c_prev, case.x, variant="peephole"), np.diag(f0),
-                             tolerances.analytic(), f"{c.id}: p_i = p_f = 0: closed form vs diag(f_t)")
+                             tolerances.analytic(), f"{ctx.id}: p_i = p_f = 0: closed form vs diag(f_t)")
 
 
 # ================================================================ ∂h_t/∂h_{t−1}
 
-def _h_jacobian_without_output_gate_path(p, h, c, x, variant="forget"):
+def _h_jacobian_without_output_gate_path(p, h_prev, c_prev, x, variant="forget"):
     """Bug: ∂h_t/∂h_{t−1} without the output-gate term diag(tanh(c_t)⊙σ'(a_o)) W_ho (o treated as constant)."""
-    H = len(h)
-    g = lstm.gates(p, h, c, x, variant)
+    H = len(h_prev)
+    g = lstm.gates(p, h_prev, c_prev, x, variant)
     W_ho = p["W_h"][cases.gate_index(variant, "o") * H:(cases.gate_index(variant, "o") + 1) * H]
-    J = lstm.h_jacobian(p, h, c, x, variant)
+    J = lstm.h_jacobian(p, h_prev, c_prev, x, variant)
     return J - np.diag(act.tanh(g["c"]) * act.sigmoid_prime(g["a_o"])) @ W_ho   # (peephole: the p_o path stays in)
 
 
 @claim_check("LSTM-H-JACOBIAN", subject={"step": lstm.step, "h_jacobian": lstm.h_jacobian},
-             plants={"denominator layout (the transpose)": {"h_jacobian": lambda p, h, c, x, variant="forget": lstm.h_jacobian(p, h, c, x, variant).T},
+             plants={"denominator layout (the transpose)": {"h_jacobian": lambda p, h_prev, c_prev, x, variant="forget": lstm.h_jacobian(p, h_prev, c_prev, x, variant).T},
                      "output-gate path dropped (o treated as constant)": {"h_jacobian": _h_jacobian_without_output_gate_path}})
-def _(c, s):
+def lstm_hidden_step_jacobian(ctx, s):
     """∂h_t/∂h_{t−1} = diag(tanh(c_t)⊙σ'(a_o)) ∂a_o/∂h + diag(o⊙tanh'(c_t)) ∂c_t/∂h_{t−1}, c_{t−1} fixed.  [LSTM-H-JACOBIAN]"""
 
-    @c.holds(max_examples=15, reason="finite differences on a dense H×H Jacobian per example, H ≤ 3, three variants")
+    @ctx.holds(max_examples=15, reason="finite differences on a dense H×H Jacobian per example, H ≤ 3, three variants")
     @given(case=cases.lstm_cases())
     def h_jacobian_three_oracles(case):
         p, v = case.params, case.variant
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.c_prev, case.x, variant=v)[0], case.h_prev,
                                    closed_form=s.h_jacobian(p, case.h_prev, case.c_prev, case.x, variant=v),
-                                   label=f"{c.id}: ∂h_t/∂h_(t−1) ({v})", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: ∂h_t/∂h_(t−1) ({v})", reproduce=ctx.repro(case=case))
         target(float(np.linalg.norm(J, 2)), label="‖∂h_t/∂h_(t−1)‖₂")
 
 
@@ -488,26 +488,26 @@ def _(c, s):
              subject={"lstm_count": lstm.param_count, "rnn_count": rnn.param_count, "init": lstm.init_params},
              plants={"LSTM count without the biases": {"lstm_count": lambda H, D, variant="forget": lstm.param_count(H, D, variant) - 4 * H},
                      "LSTM count with 3 gate blocks (no forget gate) for every variant": {"lstm_count": lambda H, D, variant="forget": lstm.param_count(H, D, "cec")}})
-def _(c, s):
+def lstm_has_four_times_the_rnn_parameters(ctx, s):
     """|θ_LSTM| = 4(HD + H² + H) = 4·|θ_RNN| exactly (cec: 3×, peephole: 4× + 3H); PyTorch's two biases: still 4×.  [LSTM-PARAM-COUNT-FOUR-TIMES]"""
 
-    @c.holds
+    @ctx.holds
     @given(H=st.integers(1, 4096), D=st.integers(1, 4096))
     def exactly_four_times(H, D):
         # integers: exact equality is the claim
         n_lstm, n_rnn = s.lstm_count(H, D), s.rnn_count(H, D)
-        assert n_lstm == 4 * n_rnn, f"{c.id}: H={H}, D={D}: |θ_LSTM| = {n_lstm} ≠ 4·|θ_RNN| = {4 * n_rnn}"
-        assert s.lstm_count(H, D, "cec") == 3 * n_rnn, f"{c.id}: H={H}, D={D}: cec count {s.lstm_count(H, D, 'cec')} ≠ 3·{n_rnn}"
-        assert s.lstm_count(H, D, "peephole") == 4 * n_rnn + 3 * H, f"{c.id}: H={H}, D={D}: peephole count ≠ 4·{n_rnn} + 3H"
+        assert n_lstm == 4 * n_rnn, f"{ctx.id}: H={H}, D={D}: |θ_LSTM| = {n_lstm} ≠ 4·|θ_RNN| = {4 * n_rnn}"
+        assert s.lstm_count(H, D, "cec") == 3 * n_rnn, f"{ctx.id}: H={H}, D={D}: cec count {s.lstm_count(H, D, 'cec')} ≠ 3·{n_rnn}"
+        assert s.lstm_count(H, D, "peephole") == 4 * n_rnn + 3 * H, f"{ctx.id}: H={H}, D={D}: peephole count ≠ 4·{n_rnn} + 3H"
 
-    @c.holds
+    @ctx.holds
     @given(H=dims(1, 16), D=dims(1, 16), variant=st.sampled_from(lstm.VARIANTS))
     def count_is_what_the_parameters_hold(H, D, variant):
         p = s.init(H, D, np.random.default_rng(0), variant=variant)
         held = sum(np.size(v) for v in p.values())
-        assert held == s.lstm_count(H, D, variant), f"{c.id}: {variant} H={H}, D={D}: parameters hold {held}, count says {s.lstm_count(H, D, variant)}"
+        assert held == s.lstm_count(H, D, variant), f"{ctx.id}: {variant} H={H}, D={D}: parameters hold {held}, count says {s.lstm_count(H, D, variant)}"
         if variant == "forget":
             # PyTorch's layout stores two bias vectors: 4(HD + H² + 2H) vs HD + H² + 2H, still exactly 4×
             n_lstm_torch = sum(np.size(v) for v in layouts.to_torch("lstm", p).values())
             n_rnn_torch = sum(np.size(v) for v in layouts.to_torch("rnn", {"W_hh": np.zeros((H, H)), "W_xh": np.zeros((H, D)), "b": np.zeros(H)}).values())
-            assert n_lstm_torch == 4 * n_rnn_torch, f"{c.id}: torch layout H={H}, D={D}: {n_lstm_torch} ≠ 4·{n_rnn_torch}"
+            assert n_lstm_torch == 4 * n_rnn_torch, f"{ctx.id}: torch layout H={H}, D={D}: {n_lstm_torch} ≠ 4·{n_rnn_torch}"

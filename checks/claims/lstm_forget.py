@@ -111,10 +111,10 @@ def _initialised(cid, init, H, D, seed, scale, bias):
              plants={"forget gate applied to the write instead of the old cell (c_t = c_(t−1) + f⊙i⊙g)": {"gates": _gates_forget_on_write},
                      "direct path diag(σ'(a_f)) (the gate's derivative for the gate)":
                          {"direct": lambda p, h, c_, x, variant="forget": np.diag(act.sigmoid_prime(lstm.gates(p, h, c_, x, variant)["a_f"]))}})
-def _(c, s):
+def direct_path_is_the_product_of_forget_gates(ctx, s):
     """∂c_T/∂c_0|_direct = diag(∏_t f_t), exp(−Σ(1−f_t)/f_t) ≤ ∏_t f_t ≤ min(exp(−Σ(1−f_t)), (max f)^T): it survives only if f_t → 1.  [LSTM-DIRECT-PATH-PRODUCT]"""
 
-    @c.holds(max_examples=12, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
+    @ctx.holds(max_examples=12, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
     @example(run=_TWO_UNITS_RUN)
     def product_of_forget_gates_three_oracles(run):
@@ -123,10 +123,10 @@ def _(c, s):
         hs, cs, steps = _trajectory(s.gates, p, h0, c0, xs)
         closed = _direct_product(s.direct, p, hs, cs, xs)
         J = oracles.check_jacobian(_frozen_h_cell(s.gates, p, hs, xs), c0, closed_form=closed, structure=oracles.diagonal_mask(H),
-                                   label=f"{c.id}: ∂c_T/∂c_0 along the direct path (T = {len(xs)})",
-                                   reproduce=c.repro(H=H, T=len(xs)))
+                                   label=f"{ctx.id}: ∂c_T/∂c_0 along the direct path (T = {len(xs)})",
+                                   reproduce=ctx.repro(H=H, T=len(xs)))
         f = np.array([np.asarray(g["f"]) for g in steps])
-        oracles.assert_close(np.diag(J), np.prod(f, axis=0), tolerances.analytic(), f"{c.id}: ∂c_T/∂c_0 vs ∏_t f_t")
+        oracles.assert_close(np.diag(J), np.prod(f, axis=0), tolerances.analytic(), f"{ctx.id}: ∂c_T/∂c_0 vs ∏_t f_t")
 
     @st.composite
     def long_runs(draw):
@@ -136,7 +136,7 @@ def _(c, s):
         block = draw(vectors(8 * xs.shape[1], -3.0, 3.0), label="input block").reshape(8, -1)
         return p, h0, c0, np.resize(block, (T, block.shape[1]))
 
-    @c.holds(max_examples=6, reason="trajectories of up to 150 validated model steps, ~0.15 ms each")
+    @ctx.holds(max_examples=6, reason="trajectories of up to 150 validated model steps, ~0.15 ms each")
     @given(run=long_runs())
     @example(run=(cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 5.0, 40.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(2), np.zeros(2), np.zeros((150, 1))))
     # the float threshold itself: a_f one double below it gives f = 1 − 2⁻⁵² (∏ < 1), at it f = 1.0 (∏ = 1)
@@ -154,12 +154,12 @@ def _(c, s):
             lower = np.exp(-np.sum((1.0 - f) / f, axis=0))
         T = len(xs)
         # each bound is a product/exp of T rounded factors: T·eps relative at most, inside 2^8 ulps for T ≤ 150
-        le(prod, upper, f"{c.id}: ∏f_t vs exp(−Σ(1 − f_t)) (T = {T})", scale=1.0)
-        le(prod, np.max(f, axis=0) ** T, f"{c.id}: ∏f_t vs (max_t f_t)^T (T = {T})", scale=1.0)
-        le(lower, prod, f"{c.id}: exp(−Σ(1 − f_t)/f_t) vs ∏f_t (T = {T})", scale=1.0)
+        le(prod, upper, f"{ctx.id}: ∏f_t vs exp(−Σ(1 − f_t)) (T = {T})", scale=1.0)
+        le(prod, np.max(f, axis=0) ** T, f"{ctx.id}: ∏f_t vs (max_t f_t)^T (T = {T})", scale=1.0)
+        le(lower, prod, f"{ctx.id}: exp(−Σ(1 − f_t)/f_t) vs ∏f_t (T = {T})", scale=1.0)
         # exactly 1 iff every f_t is exactly 1.0, iff every a_f ≥ 53·ln 2 (exact float facts: rounding is monotone)
-        assert np.array_equal(prod == 1.0, np.all(f == 1.0, axis=0)), f"{c.id}: ∏f_t = {prod!r} is 1 without every f_t = 1"
-        assert np.array_equal(f == 1.0, a_f >= _SIGMA_ONE_FROM), f"{c.id}: f = 1.0 exactly does not match a_f ≥ {_SIGMA_ONE_FROM}"
+        assert np.array_equal(prod == 1.0, np.all(f == 1.0, axis=0)), f"{ctx.id}: ∏f_t = {prod!r} is 1 without every f_t = 1"
+        assert np.array_equal(f == 1.0, a_f >= _SIGMA_ONE_FROM), f"{ctx.id}: f = 1.0 exactly does not match a_f ≥ {_SIGMA_ONE_FROM}"
         target(float(np.max(np.where(prod < 1.0, prod, 0.0))), label="largest ∏f_t below 1")
 
     @st.composite
@@ -171,7 +171,7 @@ def _(c, s):
         T = draw(st.integers(2, 100), label="T")
         return p, draw(vectors(T * D, -1.0, 1.0), label="xs").reshape(T, D)
 
-    @c.refutes
+    @ctx.refutes
     @given(run=initialised_lstms())
     @example(run=(lstm.init_params(1, 1, np.random.default_rng(0)), np.ones((2, 1))))
     def literal_consistent_over_long_sequences(run):
@@ -180,7 +180,7 @@ def _(c, s):
         _, _, steps = _trajectory(s.gates, p, np.zeros(H), np.zeros(H), xs)
         flow = float(np.max(np.prod([np.asarray(g["f"]) for g in steps], axis=0)))
         # "remain consistent" read as: within a factor 2 of ∂c_T/∂c_T = 1, i.e. ∂c_T/∂c_0 ≥ 1/2 along the direct path
-        literal(flow >= 0.5, f"{c.id}: along the direct path ∂c_T/∂c_0 = ∏f_t = {flow!r} < 1/2 after T = {len(xs)} steps")
+        literal(flow >= 0.5, f"{ctx.id}: along the direct path ∂c_T/∂c_0 = ∏f_t = {flow!r} < 1/2 after T = {len(xs)} steps")
 
 
 # ================================================================ seed 002 / 000: a closed forget gate does not erase
@@ -218,10 +218,10 @@ def _shut_forget_steps(draw):
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian, "terms": lstm.cell_jacobian_terms},
              plants={"∂c_t/∂c_(t−1) without the candidate path (seed 003's D_t dropped)": {"terms": _terms_without_candidate_path},
                      "forget gate read as an erase gate: c_t = (1 − f)⊙c_(t−1) + i⊙g": {"gates": _gates_coupled_forget}})
-def _(c, s):
+def closed_forget_gate_does_not_erase_the_gradient(ctx, s):
     """f_t = 0 ⇒ ∂c_t/∂c_(t−1)|_h = 0 and c_t = i⊙g, yet ∂c_t/∂c_(t−1) = A_t + C_t + D_t through h_(t−1) ≠ 0.  [LSTM-FORGET-ZERO-NOT-ERASE]"""
 
-    @c.holds(max_examples=15, reason="finite differences through a step with saturated gates (exact zeros in the Jacobian)")
+    @ctx.holds(max_examples=15, reason="finite differences through a step with saturated gates (exact zeros in the Jacobian)")
     @given(step=_shut_forget_steps())
     @example(step=(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0], b=[0.0, _SHUT, 0.0, 0.0]), np.zeros(1), np.ones(1), np.zeros(1)))
     def shut_gate_cuts_only_the_direct_path(step):
@@ -229,29 +229,29 @@ def _(c, s):
         H = c0.size
         h = o0 * act.tanh(c0)
         g0 = s.gates(p, h, c0, x, variant="forget")
-        rep = c.repro(H=H, D=x.size)
-        assert np.all(np.asarray(g0["f"]) == 0.0), f"{c.id}: a_f = {g0['a_f']!r} < −1300 did not round the forget gate to 0"
+        rep = ctx.repro(H=H, D=x.size)
+        assert np.all(np.asarray(g0["f"]) == 0.0), f"{ctx.id}: a_f = {g0['a_f']!r} < −1300 did not round the forget gate to 0"
         # the direct path is cut exactly, and the old cell's value is gone from the forward formula: c_t = i⊙g (0·c = 0)
-        assert np.all(s.direct(p, h, c0, x, variant="forget") == 0.0), f"{c.id}: the direct path is not exactly 0 at f = 0"
-        assert np.array_equal(g0["c"], g0["i"] * g0["g"]), f"{c.id}: c_t = {g0['c']!r} ≠ i⊙g = {g0['i'] * g0['g']!r} at f = 0"
+        assert np.all(s.direct(p, h, c0, x, variant="forget") == 0.0), f"{ctx.id}: the direct path is not exactly 0 at f = 0"
+        assert np.array_equal(g0["c"], g0["i"] * g0["g"]), f"{ctx.id}: c_t = {g0['c']!r} ≠ i⊙g = {g0['i'] * g0['g']!r} at f = 0"
         # but c_(t−1) still reaches c_t through h_(t−1) = o_(t−1)⊙tanh(c_(t−1)) and the gates i, g (and f, saturated)
         t = s.terms(p, c0, o0, x)
         oracles.check_jacobian(lambda u: s.gates(p, o0 * act.tanh(u), u, x, variant="forget")["c"], c0, closed_form=t["full"],
-                               label=f"{c.id}: ∂c_t/∂c_(t−1) through h_(t−1) at f = 0", reproduce=rep)
-        assert np.all(t["B"] == 0.0), f"{c.id}: B_t = diag(f_t) = {t['B']!r} is not 0"
+                               label=f"{ctx.id}: ∂c_t/∂c_(t−1) through h_(t−1) at f = 0", reproduce=rep)
+        assert np.all(t["B"] == 0.0), f"{ctx.id}: B_t = diag(f_t) = {t['B']!r} is not 0"
         target(float(np.max(np.abs(t["full"]))), label="largest |∂c_t/∂c_(t−1)| at f = 0")
         # a float gate is exactly 0 only below the underflow threshold (σ(a) > 0 above it)
         assert act.sigmoid(np.nextafter(_SIGMA_ZERO_UPTO, 0.0)) > 0.0 and act.sigmoid(_SIGMA_ZERO_UPTO) == 0.0, \
-            f"{c.id}: σ's underflow threshold moved from {_SIGMA_ZERO_UPTO!r}"
+            f"{ctx.id}: σ's underflow threshold moved from {_SIGMA_ZERO_UPTO!r}"
 
-    @c.refutes
+    @ctx.refutes
     @given(step=_shut_forget_steps())
     @example(step=(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0], b=[0.0, _SHUT, 0.0, 0.0]), np.zeros(1), np.ones(1), np.zeros(1)))
     def literal_zero_gets_rid_of_the_old_cell(step):
         p, c0, o0, x = step
         J = oracles.jacobian_reverse(lambda u: s.gates(p, o0 * act.tanh(u), u, x, variant="forget")["c"], c0)
         literal(np.all(np.abs(J) <= tolerances.tiny()),
-                f"{c.id}: the forget gate is exactly 0, yet ∂c_t/∂c_(t−1) = {J!r} through h_(t−1): the old cell is not gone")
+                f"{ctx.id}: the forget gate is exactly 0, yet ∂c_t/∂c_(t−1) = {J!r} through h_(t−1): the old cell is not gone")
 
 
 # ================================================================ seed 003: the forget gate as a lever on the direct path
@@ -269,10 +269,10 @@ def _lever(steps):
                                                          * np.sum([act.sigmoid_prime(g["a_f"]) for g in steps], axis=0))},
                      "only the last step's gate differentiated (∏f ⊙ (1 − f_T))":
                          {"lever": lambda steps: np.diag(np.prod([g["f"] for g in steps], axis=0) * (1.0 - steps[-1]["f"]))}})
-def _(c, s):
+def forget_bias_gain_at_most_one_over_e(ctx, s):
     """∂(∏_t f_t)/∂b_f = diag(∏f ⊙ Σ_t(1 − f_t)) ∈ [0, 1/e]: the forget bias raises the direct path, with a gain ≤ 1/e.  [LSTM-FORGET-BIAS-LEVER]"""
 
-    @c.holds(max_examples=15, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
+    @ctx.holds(max_examples=15, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
     @example(run=_TWO_UNITS_RUN)
     def lever_three_oracles(run):
@@ -289,12 +289,12 @@ def _(c, s):
             return out
         closed = s.lever(steps)
         oracles.check_jacobian(flow_of_bias, p["b"][sl], closed_form=closed, structure=oracles.diagonal_mask(H),
-                               label=f"{c.id}: ∂(∏f_t)/∂b_f (T = {len(xs)})",
-                               reproduce=c.repro(H=H, T=len(xs)))
+                               label=f"{ctx.id}: ∂(∏f_t)/∂b_f (T = {len(xs)})",
+                               reproduce=ctx.repro(H=H, T=len(xs)))
         d = np.diag(closed)
         # P·s with s = Σ(1 − f) ≥ 0 and P ≤ e^{−s}: 0 ≤ P·s ≤ s·e^{−s} ≤ 1/e
-        assert np.all(d >= 0.0), f"{c.id}: raising b_f lowered the direct path: ∂∏f/∂b_f = {d!r}"
-        le(d, np.full(H, np.exp(-1.0)), f"{c.id}: ∂∏f/∂b_f vs 1/e", scale=1.0)
+        assert np.all(d >= 0.0), f"{ctx.id}: raising b_f lowered the direct path: ∂∏f/∂b_f = {d!r}"
+        le(d, np.full(H, np.exp(-1.0)), f"{ctx.id}: ∂∏f/∂b_f vs 1/e", scale=1.0)
         target(float(np.max(d)), label="largest lever ∂∏f/∂b_f")
 #: A pre-activation at or above which fl(σ(a)) == 1.0 exactly: the derived threshold 53·ln 2 ≈ 36.7368 (1 + e^{−a}
 #: rounds to 1 once e^{−a} ≤ 2^{−53}) rounded up to an integer, with a margin of more than 1 for the rounding of a.
@@ -315,7 +315,7 @@ def _gates_forget_1_plus_tanh(params, h_prev, c_prev, x, variant="forget"):
 
 @claim_check("LSTM-FORGET-GATE-NOT-ABOVE-ONE", subject={"gates": lstm.gates},
              plants={"forget gate 1 + tanh(a_f) ∈ (0, 2)": {"gates": _gates_forget_1_plus_tanh}})
-def _(c, s):
+def forget_gate_never_above_one(ctx, s):
     """f_t = σ(a_f) ∈ (0, 1) (float: [0, 1], < 1 for a_f ≤ 36) at every step: 'sometimes > 1' never happens.  [LSTM-FORGET-GATE-NOT-ABOVE-ONE]"""
 
     @st.composite
@@ -335,7 +335,7 @@ def _(c, s):
 
     # The seed's statement is existential ("values sometimes > 1"): no single draw refutes it. Its negation,
     # "f_t ≤ 1 for every input", holding on every example (with target() driving max f_t up) does.
-    @c.negation
+    @ctx.negation
     @given(traj=trajectories())
     # saturated from the first step: b_f = 40 > 36.74, so f = 1.0 exactly, the supremum, and still not above it
     @example(traj=("forget", {"W_x": np.zeros((4, 1)), "W_h": np.zeros((4, 1)), "b": np.array([0.0, 40.0, 0.0, 0.0])},
@@ -343,16 +343,16 @@ def _(c, s):
     def never_above_one(traj):
         f, _ = forget_gates(traj)
         target(float(np.max(f)), label="max f_t")
-        oracles.assert_le(f, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{c.id}: forget-gate values f_t vs 1", reproduce=c.repro(traj=traj))
+        oracles.assert_le(f, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{ctx.id}: forget-gate values f_t vs 1", reproduce=ctx.repro(traj=traj))
 
-    @c.holds
+    @ctx.holds
     @given(traj=trajectories())
     def inside_the_unit_interval(traj):
         """What is true beyond the negation: f_t ≥ 0, and f_t < 1 strictly while a_f ≤ 36 (float64 reaches 1 only from 36.74)."""
         f, a = forget_gates(traj)
-        assert np.all(f >= 0.0), f"{c.id}: a forget-gate value f_t = {float(np.min(f))!r} < 0"
+        assert np.all(f >= 0.0), f"{ctx.id}: a forget-gate value f_t = {float(np.min(f))!r} < 0"
         inner = a <= cases.SIGMA_STRICT
-        assert np.all(f[inner] < 1.0), f"{c.id}: f_t = 1 although a_f ≤ {cases.SIGMA_STRICT}: a_f = {a[inner & (f >= 1.0)]!r}"
+        assert np.all(f[inner] < 1.0), f"{ctx.id}: f_t = 1 although a_f ≤ {cases.SIGMA_STRICT}: a_f = {a[inner & (f >= 1.0)]!r}"
 
 
 # ================================================================ seed 000: f = 1 and the added term
@@ -360,9 +360,9 @@ def _(c, s):
 @claim_check("LSTM-FORGET-ONE-PASS-THROUGH",
              subject={"step": lstm.step, "gates": lstm.gates, "direct": lstm.direct_path_jacobian, "terms": lstm.cell_jacobian_terms},
              plants={"the added term's derivative taken as zero (C_t + D_t dropped)":
-                     {"terms": lambda p, c, o, x, variant="forget": {**lstm.cell_jacobian_terms(p, c, o, x, variant),
-                                                                     "C": np.zeros((len(c), len(c))), "D": np.zeros((len(c), len(c)))}}})
-def _(c, s):
+                     {"terms": lambda p, c_prev, o_prev, x, variant="forget": {**lstm.cell_jacobian_terms(p, c_prev, o_prev, x, variant),
+                                                                               "C": np.zeros((len(c_prev), len(c_prev))), "D": np.zeros((len(c_prev), len(c_prev)))}}})
+def open_forget_gate_is_not_a_full_pass_through(ctx, s):
     """f_t = 1 ⇒ ∂c_t/∂c_{t−1}|_h = I exactly, but the full ∂c_t/∂c_{t−1} = I + A + C + D, C + D = ∂(i⊙g)/∂c_{t−1} ≠ 0.  [LSTM-FORGET-ONE-PASS-THROUGH]"""
 
     @st.composite
@@ -374,17 +374,17 @@ def _(c, s):
         p = cases.with_blocks(case.params, "forget", H, W_h_f=W_f[:, :H], W_x_f=W_f[:, H:], b_f=50.0)
         return case._replace(params=p)
 
-    @c.holds(max_examples=18, reason="finite differences on a (3H, H) stack of Jacobians per example")
+    @ctx.holds(max_examples=18, reason="finite differences on a (3H, H) stack of Jacobians per example")
     @given(case=open_forget_gate())
     def identity_on_the_direct_path_only(case):
         p, H, x, c0 = case.params, case.c_prev.size, case.x, case.c_prev
         h = cases.h_of(case)
         s0 = s.gates(p, h(c0), c0, x, variant="forget")
         assume(np.all(s0["a_f"] >= _SIGMA_IS_ONE))    # stated precondition: the forget gate rounds to 1
-        assert np.all(s0["f"] == 1.0), f"{c.id}: f = {s0['f']!r} is not exactly 1 with a_f = {s0['a_f']!r} ≥ {_SIGMA_IS_ONE}"
+        assert np.all(s0["f"] == 1.0), f"{ctx.id}: f = {s0['f']!r} is not exactly 1 with a_f = {s0['a_f']!r} ≥ {_SIGMA_IS_ONE}"
         direct = s.direct(p, h(c0), c0, x, variant="forget")
         # exactness is the claim: diag(fl(σ(a_f))) = diag(1.0) = I bit for bit
-        assert np.array_equal(direct, np.eye(H)), f"{c.id}: direct path {direct!r} is not exactly I although f = 1"
+        assert np.array_equal(direct, np.eye(H)), f"{ctx.id}: direct path {direct!r} is not exactly I although f = 1"
         T = s.terms(p, c0, case.o_prev, x, variant="forget")
 
         def stack(u):
@@ -393,20 +393,20 @@ def _(c, s):
             return anp.concatenate([s0["f"] * u + s0["i"] * s0["g"], su["i"] * su["g"], su["c"]])
         closed = np.vstack([direct, T["C"] + T["D"], np.eye(H) + T["A"] + T["C"] + T["D"]])
         J = oracles.check_jacobian(stack, c0, closed_form=closed,
-                                   label=f"{c.id}: [direct path; ∂(i⊙g)/∂c_(t−1) via h_(t−1); full]", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: [direct path; ∂(i⊙g)/∂c_(t−1) via h_(t−1); full]", reproduce=ctx.repro(case=case))
         target(float(np.max(np.abs(J[H:2 * H]))), label="|∂(i⊙g)/∂c_(t−1)|")
 
-    @c.refutes
+    @ctx.refutes
     @given(case=open_forget_gate())
-    @example(case=cases.lstm_case(W_h=[0.5, 0.0, 0.5, 0.5], b=[0.0, 50.0, 0.0, 0.0]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.5, 0.0, 0.5, 0.5], b=[0.0, 50.0, 0.0, 0.0])))
     def literal_added_term_disappears(case):
         p, H, x, c0 = case.params, case.c_prev.size, case.x, case.c_prev
         h = cases.h_of(case)
         assume(np.all(s.gates(p, h(c0), c0, x, variant="forget")["f"] == 1.0))   # the statement's premise: f = 1
         J = oracles.jacobian_reverse(lambda u: s.step(p, h(u), u, x, variant="forget")[1], c0)
         oracles.assert_close(J, np.eye(H), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{c.id}: with f = 1 the full ∂c_t/∂c_(t−1) is not I (the added term i⊙g does not disappear)",
-                             c.repro(case=case), literal=True)
+                             f"{ctx.id}: with f = 1 the full ∂c_t/∂c_(t−1) is not I (the added term i⊙g does not disappear)",
+                             ctx.repro(case=case), literal=True)
 
 
 # ================================================================ Jozefowicz et al. 2015: forget bias 1
@@ -451,21 +451,21 @@ def _forward_forget_bias_shifted(shift):
              plants={"init's forget_bias stored in the i block": {"init": _init_bias_in_block(0)},
                      "forget bias added twice (TF1's call-time forget_bias on a stored bias)": {"forward": _forward_forget_bias_shifted(1.0)},
                      "init's forget_bias = 1 lost (b_f − 1)": {"forward": _forward_forget_bias_shifted(-1.0)}})
-def _(c, s):
+def forget_bias_one_still_decays_geometrically(ctx, s):
     """With W = 0: ∂c_T/∂c_0 = diag(σ(b_f))^T; b_f = 1 gives 0.731^T (half-life 2.21 steps): still geometric decay.  [LSTM-FORGET-BIAS-ONE]"""
 
-    @c.holds
+    @ctx.holds
     @given(H=dims(1, 4), D=dims(1, 2), seed=st.integers(0, 2**32 - 1), bias=st.sampled_from((1.0, 2.0)), scale=st.sampled_from((0.1, 1.0)))
     @example(H=2, D=1, seed=0, bias=1.0, scale=1.0)
     def init_puts_the_bias_on_the_forget_gate(H, D, seed, bias, scale):
         # the refuted reading below draws its LSTMs with init_params(forget_bias=…): the bias must land on f
-        _initialised(c.id, s.init, H, D, seed, scale, bias)
+        _initialised(ctx.id, s.init, H, D, seed, scale, bias)
 
-    @c.holds(max_examples=cases.FD_ZEROS_CAP, reason="finite differences on a diagonal Jacobian through up to 3 steps, autograd through up to 20")
+    @ctx.holds(max_examples=cases.FD_ZEROS_CAP, reason="finite differences on a diagonal Jacobian through up to 3 steps, autograd through up to 20")
     @given(run=_bias_only_forget_gates(max_T=20))
     # both branches run in every profile (the record lists FD): b_f = (1, 2), T = 3 with FD; b_f = (0, 5), T = 20 without
-    @example(run=(cases.lstm_case(H=2, b=[0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0], c_prev=[1.0, -1.0]), np.zeros((3, 1))))
-    @example(run=(cases.lstm_case(H=2, b=[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0], c_prev=[1.0, -1.0]), np.ones((20, 1))))
+    @example(run=(cases.lstm_case(cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0]), c_prev=[1.0, -1.0]), np.zeros((3, 1))))
+    @example(run=(cases.lstm_case(cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0]), c_prev=[1.0, -1.0]), np.ones((20, 1))))
     def product_is_sigma_b_to_the_T(run):
         case, xs = run
         p, H, T = case.params, case.c_prev.size, len(xs)
@@ -474,16 +474,16 @@ def _(c, s):
         c_T = lambda u: s.forward(p, case.h_prev, u, xs)[1][-1]
         if T <= 3:   # FD through at most 3 steps (its cost grows with T), autograd and the closed form for every T
             J = oracles.check_jacobian(c_T, case.c_prev, closed_form=closed, structure=oracles.diagonal_mask(H),
-                                       label=f"{c.id}: ∂c_T/∂c_0 vs σ(b_f)^T (T = {T})", reproduce=c.repro(case=case))
+                                       label=f"{ctx.id}: ∂c_T/∂c_0 vs σ(b_f)^T (T = {T})", reproduce=ctx.repro(case=case))
         else:
             J = oracles.jacobian_reverse(c_T, case.c_prev)
             oracles.record_oracle("closed-form")
             # T rounded multiplications: relative error ≤ T·eps ≤ 20 eps, inside the analytic 256 eps
             oracles.assert_close(closed, J, tolerances.analytic(scale=float(np.max(np.abs(closed)))),
-                                 f"{c.id}: σ(b_f)^T vs autograd (T = {T})", c.repro(case=case))
+                                 f"{ctx.id}: σ(b_f)^T vs autograd (T = {T})", ctx.repro(case=case))
         f = np.array([st_["f"] for st_ in cases.rollout(s.gates, p, case.h_prev, case.c_prev, xs)])
         oracles.assert_close(np.prod(f, axis=0), np.diag(J), tolerances.analytic(scale=float(np.max(np.abs(J)))),
-                             f"{c.id}: ∏_t f_t along the trajectory vs ∂c_T/∂c_0")
+                             f"{ctx.id}: ∏_t f_t along the trajectory vs ∂c_T/∂c_0")
         target(float(np.max(np.diag(J))), label="largest surviving ∂c_T/∂c_0")
 
     @st.composite
@@ -495,12 +495,12 @@ def _(c, s):
         """
         H, D = draw(dims(1, 3), label="H"), draw(dims(1, 2), label="D")
         bias = draw(st.sampled_from((1.0, 2.0)), label="forget bias")
-        p = _initialised(c.id, s.init, H, D, draw(st.integers(0, 2**32 - 1), label="init seed"), 0.1, bias)
+        p = _initialised(ctx.id, s.init, H, D, draw(st.integers(0, 2**32 - 1), label="init seed"), 0.1, bias)
         T = draw(st.integers(2, 100), label="T")
         xs = draw(vectors(T * D, -1.0, 1.0), label="xs").reshape(T, D)
         return bias, p, xs
 
-    @c.refutes
+    @ctx.refutes
     @given(lstm_=initialised_lstms())
     @example(lstm_=(1.0, {"W_x": np.array([[0.02739234], [-0.04604266], [-0.0918053], [-0.09669447]]),
                           "W_h": np.array([[0.06265405], [0.08255112], [0.02132716], [0.04589931]]),
@@ -511,4 +511,4 @@ def _(c, s):
         f = np.array([st_["f"] for st_ in cases.rollout(s.gates, p, np.zeros(H), np.zeros(H), xs)])
         flow = float(np.max(np.prod(f, axis=0)))
         # "close to 1, enabling gradient flow" over the long lags the passage is about: ≥ 1% left after T ≤ 100 steps
-        literal(flow >= 0.01, f"{c.id}: forget bias {bias}: the direct-path gradient ∏f_t after T = {len(xs)} steps is {flow!r} < 1%")
+        literal(flow >= 0.01, f"{ctx.id}: forget bias {bias}: the direct-path gradient ∏f_t after T = {len(xs)} steps is {flow!r} < 1%")

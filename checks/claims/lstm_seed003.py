@@ -50,11 +50,11 @@ def _terms_stack(s, case):
 
 # ================================================================ seed 003: the four terms of ∂c_t/∂c_{t−1}
 
-def _terms_with_seed_D(p, c, o, x, variant="forget"):
+def _terms_with_seed_D(p, c_prev, o_prev, x, variant="forget"):
     """Bug (seed 003's D_t): σ'(a_g) where the candidate c̃_t = tanh(a_g) needs tanh'(a_g)."""
-    T = dict(lstm.cell_jacobian_terms(p, c, o, x, variant))
+    T = dict(lstm.cell_jacobian_terms(p, c_prev, o_prev, x, variant))
     if variant == "forget":
-        T["D"] = lstm.cell_jacobian_terms_seed003(p, c, o, x)["D"]
+        T["D"] = lstm.cell_jacobian_terms_seed003(p, c_prev, o_prev, x)["D"]
     return T
 
 
@@ -62,43 +62,43 @@ def _terms_with_seed_D(p, c, o, x, variant="forget"):
              subject={"gates": lstm.gates, "terms": lstm.cell_jacobian_terms, "seed_terms": lstm.cell_jacobian_terms_seed003},
              plants={"D_t with σ' (seed 003's D)": {"terms": _terms_with_seed_D},
                      "B_t = I (forget gate dropped from the direct path)":
-                     {"terms": lambda p, c, o, x, variant="forget": {**lstm.cell_jacobian_terms(p, c, o, x, variant), "B": np.eye(len(c))}}})
-def _(c, s):
+                     {"terms": lambda p, c_prev, o_prev, x, variant="forget": {**lstm.cell_jacobian_terms(p, c_prev, o_prev, x, variant), "B": np.eye(len(c_prev))}}})
+def cell_jacobian_is_the_sum_of_four_path_terms(ctx, s):
     """∂c_t/∂c_{t−1} = A_t + B_t + C_t + D_t (h_{t−1} = o_{t−1}⊙tanh c_{t−1}); each term = its path's derivative.  [LSTM-CELL-JACOBIAN-TERMS]"""
 
-    @c.holds(max_examples=15, reason="five H×H Jacobians per example by finite differences (a (5H, H) stack, "
+    @ctx.holds(max_examples=15, reason="five H×H Jacobians per example by finite differences (a (5H, H) stack, "
                                      "whose structural zeros make scipy iterate to its cap)")
     @given(case=cases.lstm_cases())
     # every W_h block 1, all else 0 (every pre-activation 0, forget variant): D_t = i·tanh'(0)·W_hg = 0.5 where σ' would
     # give 0.125, and B_t = f = 0.5 ≠ 1, so both plants are caught by this example whatever the random draws are
     # (a third of the draws are the forget variant, and a saturated a_g hides σ' against tanh')
-    @example(case=cases.lstm_case(W_h=[1.0, 1.0, 1.0, 1.0]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0])))
     def each_term_is_its_paths_derivative(case):
         p, v, H = case.params, case.variant, case.c_prev.size
         T = s.terms(p, case.c_prev, case.o_prev, case.x, variant=v)
         closed = np.vstack([T["A"], T["B"], T["C"], T["D"], T["full"]])
         J = oracles.check_jacobian(_terms_stack(s, case), case.c_prev, closed_form=closed,
-                                   label=f"{c.id}: rows [A; B; C; D; full], {H} rows each", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: rows [A; B; C; D; full], {H} rows each", reproduce=ctx.repro(case=case))
         oracles.assert_close(T["A"] + T["B"] + T["C"] + T["D"], T["full"], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{c.id}: A + B + C + D vs full")
+                             f"{ctx.id}: A + B + C + D vs full")
         target(float(np.max(np.abs(J[4 * H:] - J[H:2 * H]))), label="|full − B|: the non-direct part")
         if v == "forget":   # seed 003 eq. (6) prints A_t, B_t and C_t correctly (under the documented reading)
             seed = s.seed_terms(p, case.c_prev, case.o_prev, case.x)
             for k in ("A", "B", "C"):
                 oracles.assert_close(seed[k], T[k], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(T[k]))))),
-                                     f"{c.id}: seed 003 eq. (6) {k}_t vs the derived {k}_t", c.repro(case=case))
+                                     f"{ctx.id}: seed 003 eq. (6) {k}_t vs the derived {k}_t", ctx.repro(case=case))
 
 
 @claim_check("LSTM-SEED003-D-TERM",
              subject={"gates": lstm.gates, "terms": lstm.cell_jacobian_terms, "seed_terms": lstm.cell_jacobian_terms_seed003},
              plants={"seed's D_t 'fixed' to the true D_t (the refutation disappears)":
-                     {"seed_terms": lambda p, c, o, x: {**lstm.cell_jacobian_terms_seed003(p, c, o, x),
-                                                        "D": lstm.cell_jacobian_terms(p, c, o, x)["D"],
-                                                        "full": lstm.cell_jacobian_terms(p, c, o, x)["full"]}}})
-def _(c, s):
+                     {"seed_terms": lambda p, c_prev, o_prev, x: {**lstm.cell_jacobian_terms_seed003(p, c_prev, o_prev, x),
+                                                                  "D": lstm.cell_jacobian_terms(p, c_prev, o_prev, x)["D"],
+                                                                  "full": lstm.cell_jacobian_terms(p, c_prev, o_prev, x)["full"]}}})
+def seed003_d_term_needs_the_tanh_derivative(ctx, s):
     """Seed 003's D_t = σ'(W_c·[h,x])·W_c·dh·i_t is wrong: c̃_t = tanh(·) gives D_t = diag(i⊙tanh'(a_g)) W_hg dh.  [LSTM-SEED003-D-TERM]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=cases.lstm_cases(variants=("forget",), max_H=2))   # the seed's error is structural: H ≤ 2 shows it, FD stays cheap
     def seed_D_has_sigma_prime_for_tanh_prime(case):
         """What is true: D_true is the c̃-path's derivative (three oracles), and tanh'(a_g)·D_seed = σ'(a_g)·D_true row by row."""
@@ -108,26 +108,26 @@ def _(c, s):
         a_g = s.gates(p, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x)["a_g"]
         scale = max(1.0, float(np.max(np.abs(T["D"]))), float(np.max(np.abs(seed["D"]))))
         oracles.assert_close(act.tanh_prime(a_g)[:, None] * seed["D"], act.sigmoid_prime(a_g)[:, None] * T["D"],
-                             tolerances.analytic(scale=scale), f"{c.id}: tanh'(a_g)·D_seed vs σ'(a_g)·D_true", c.repro(case=case))
+                             tolerances.analytic(scale=scale), f"{ctx.id}: tanh'(a_g)·D_seed vs σ'(a_g)·D_true", ctx.repro(case=case))
         stack = _terms_stack(s, case)
         d_path = lambda u: stack(u)[3 * H:4 * H]
         J = oracles.check_jacobian(d_path, case.c_prev, closed_form=T["D"],
-                                   label=f"{c.id}: D_t = ∂(i⊙c̃)/∂c_(t−1) through c̃ only", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: D_t = ∂(i⊙c̃)/∂c_(t−1) through c̃ only", reproduce=ctx.repro(case=case))
         # hunt the largest discrepancy: at a_g = 0 the seed's D is 4x too small (σ'(0) = 1/4, tanh'(0) = 1)
         target(float(np.max(np.abs(J - seed["D"]))), label="|D_true − D_seed|")
 
-    @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
+    @ctx.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
-    @example(case=cases.lstm_case(W_h=[1.0, 1.0, 1.0, 1.0]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[1.0, 1.0, 1.0, 1.0])))
     def literal_seed_D(case):
         H = case.c_prev.size
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
         J = oracles.jacobian_reverse(_terms_stack(s, case), case.c_prev)
         tol = tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J)))))
-        oracles.assert_close(seed["D"], J[3 * H:4 * H], tol, f"{c.id}: seed 003's D_t vs autograd's derivative through c̃_t",
-                             c.repro(case=case), literal=True)
-        oracles.assert_close(seed["full"], J[4 * H:], tol, f"{c.id}: seed 003's eq. (6) sum vs autograd's ∂c_t/∂c_(t−1)",
-                             c.repro(case=case), literal=True)
+        oracles.assert_close(seed["D"], J[3 * H:4 * H], tol, f"{ctx.id}: seed 003's D_t vs autograd's derivative through c̃_t",
+                             ctx.repro(case=case), literal=True)
+        oracles.assert_close(seed["full"], J[4 * H:], tol, f"{ctx.id}: seed 003's eq. (6) sum vs autograd's ∂c_t/∂c_(t−1)",
+                             ctx.repro(case=case), literal=True)
 
 
 def _input_gate_from_candidate(params):
@@ -140,12 +140,12 @@ def _input_gate_from_candidate(params):
 @claim_check("LSTM-SEED003-C-APPENDIX",
              subject={"gates": lstm.gates, "terms": lstm.cell_jacobian_terms, "seed_terms": lstm.cell_jacobian_terms_seed003},
              plants={"appendix C_t 'fixed' to eq. (6)'s C_t (the refutation disappears)":
-                     {"seed_terms": lambda p, c, o, x: {**lstm.cell_jacobian_terms_seed003(p, c, o, x),
-                                                        "C_appendix": lstm.cell_jacobian_terms_seed003(p, c, o, x)["C"]}}})
-def _(c, s):
+                     {"seed_terms": lambda p, c_prev, o_prev, x: {**lstm.cell_jacobian_terms_seed003(p, c_prev, o_prev, x),
+                                                                  "C_appendix": lstm.cell_jacobian_terms_seed003(p, c_prev, o_prev, x)["C"]}}})
+def seed003_c_term_needs_the_input_gate_weights(ctx, s):
     """Seed 003's appendix C_t = σ'(W_c·[h,x])·W_c·dh·c̃_t is wrong: ∂i_t/∂c_{t−1} needs W_i, σ'(W_i·[h,x]).  [LSTM-SEED003-C-APPENDIX]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=cases.lstm_cases(variants=("forget",), max_H=2))   # the seed's error is structural: H ≤ 2 shows it, FD stays cheap
     def appendix_differentiates_the_wrong_gate(case):
         """What is true: the appendix's C_t is exactly the i-path derivative of the LSTM whose input gate has the
@@ -156,18 +156,18 @@ def _(c, s):
         stack = _terms_stack(s, swapped)
         i_path = lambda u: stack(u)[2 * H:3 * H]
         J = oracles.check_jacobian(i_path, case.c_prev, closed_form=seed["C_appendix"],
-                                   label=f"{c.id}: appendix C_t vs the i-path of the LSTM with W_i := W_c", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: appendix C_t vs the i-path of the LSTM with W_i := W_c", reproduce=ctx.repro(case=case))
         target(float(np.max(np.abs(J - seed["C"]))), label="|C_appendix − C_eq6|")
 
-    @c.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
+    @ctx.refutes(max_examples=12, reason=_STRUCTURAL_REASON)
     @given(case=cases.lstm_cases(variants=("forget",)))
-    @example(case=cases.lstm_case(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.5, 0.5, 0.5, 0.5]))
+    @example(case=cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.5, 0.5, 0.5, 0.5])))
     def literal_appendix_C(case):
         H = case.c_prev.size
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
         J = oracles.jacobian_reverse(_terms_stack(s, case), case.c_prev)[2 * H:3 * H]
         oracles.assert_close(seed["C_appendix"], J, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{c.id}: the appendix's C_t (W_c, σ'(W_c·[h,x])) vs autograd's derivative through i_t", c.repro(case=case),
+                             f"{ctx.id}: the appendix's C_t (W_c, σ'(W_c·[h,x])) vs autograd's derivative through i_t", ctx.repro(case=case),
                              literal=True)
 
 
@@ -230,10 +230,10 @@ def _chain_product(Js):
 
 @claim_check("LSTM-SEED003-BALANCING", subject={"product": _chain_product},
              plants={"terms multiplied entrywise, as the seed's vectors are": {"product": lambda Js: np.prod(np.stack(Js), axis=0)}})
-def _(c, s):
+def per_step_balance_does_not_balance_the_product(ctx, s):
     """‖∏_{t=2}^k J_t‖ ∈ [∏σ_min(J_t), ∏‖J_t‖₂], J_t = A+B+C+D: a per-step sum ≈ 1 does not make the product ≈ 1.  [LSTM-SEED003-BALANCING]"""
 
-    @c.holds
+    @ctx.holds
     @given(case=_balanced_products())
     # the seed's exact values as 2×2 matrices, constant: ‖J³‖₂ = 1.3³ = 2.197 (an entrywise product, which agrees with
     # the matrix product for diagonal terms and stays inside both norm bounds here, gives 1.03)
@@ -252,31 +252,31 @@ def _(c, s):
         tol = tolerances.chain(n, "∏_t J_t against ∏‖J_t‖₂, ∏σ_min(J_t) or ‖J‖₂^n")
         upper = float(np.prod([np.linalg.norm(J, 2) for J in Js]))
         lower = float(np.prod([np.linalg.svd(J, compute_uv=False)[-1] for J in Js]))
-        oracles.assert_le(nP, upper, tol, f"{c.id}: ‖∏J‖ vs ∏‖J_t‖₂ (k − 1 = {n})")
-        oracles.assert_le(lower, nP, tol, f"{c.id}: ∏σ_min(J_t) vs ‖∏J‖ (k − 1 = {n})")
+        oracles.assert_le(nP, upper, tol, f"{ctx.id}: ‖∏J‖ vs ∏‖J_t‖₂ (k − 1 = {n})")
+        oracles.assert_le(lower, nP, tol, f"{ctx.id}: ∏σ_min(J_t) vs ‖∏J‖ (k − 1 = {n})")
         if case["constant"]:
             # J = (0.7+δ)I + 3(0.1+δ)·11ᵀ (matrix reading) or (1+4δ)I (vector reading): symmetric positive
             # definite, so ‖J^(k−1)‖₂ = ‖J‖₂^(k−1) with ‖J‖₂ = 0.7 + δ + 3H(0.1 + δ), resp. 1 + 4δ.
             rho = (1 + 4 * off) if case["diagonal"] else (0.7 + off + 3 * H * (0.1 + off))
-            oracles.assert_close(nP, rho ** n, tol, f"{c.id}: constant J_t: ‖J^{n}‖₂ vs ‖J‖₂^{n} = {rho!r}^{n} (H = {H}, δ = {off!r})")
+            oracles.assert_close(nP, rho ** n, tol, f"{ctx.id}: constant J_t: ‖J^{n}‖₂ vs ‖J‖₂^{n} = {rho!r}^{n} (H = {H}, δ = {off!r})")
 
-    @c.refutes
+    @ctx.refutes
     @given(case=_balanced_products(diagonal=True))
     @example(case=_balance_case(H=1, k=24, diagonal=True, off=2.0**-7))
     def literal_vector_reading(case):
         nP = float(np.linalg.norm(s.product(case["Js"]), 2))
         target(abs(np.log(max(nP, 1e-300))), label="|log ‖∏J‖| (vectors)")
         # "≈ ∏ 1 ↛ 0 and the product does not vanish", read as: within a factor 2 of 1 for every k ≤ 200
-        literal(0.5 <= nP <= 2.0, f"{c.id}: terms within ±{_BALANCE_DELTA} of (0.1, 0.7, 0.1, 0.1) but "
+        literal(0.5 <= nP <= 2.0, f"{ctx.id}: terms within ±{_BALANCE_DELTA} of (0.1, 0.7, 0.1, 0.1) but "
                                 f"‖∏_(t=2..{len(case['Js']) + 1}) J_t‖ = {nP!r}")
 
-    @c.refutes
+    @ctx.refutes
     @given(case=_balanced_products(diagonal=False, min_H=2))   # H = 1 is the vector reading again
     @example(case=_balance_case(H=2, k=4, diagonal=False))
     def literal_matrix_reading(case):
         nP = float(np.linalg.norm(s.product(case["Js"]), 2))
         target(abs(np.log(max(nP, 1e-300))), label="|log ‖∏J‖| (matrices)")
-        literal(0.5 <= nP <= 2.0, f"{c.id}: terms within ±{_BALANCE_DELTA} of (0.1, 0.7, 0.1, 0.1) but "
+        literal(0.5 <= nP <= 2.0, f"{ctx.id}: terms within ±{_BALANCE_DELTA} of (0.1, 0.7, 0.1, 0.1) but "
                                 f"‖∏_(t=2..{len(case['Js']) + 1}) J_t‖ = {nP!r}")
 
 
@@ -328,22 +328,22 @@ def _chain_cases(draw, max_H=2, max_T=3):
              subject={"forward": lstm.forward, "chain": _seed003_chain},
              plants={"chain multiplied in the wrong order (J_1 ⋯ J_T)": {"chain": _reversed_chain},
                      "o_(t−1) taken from the current step (off by one)": {"chain": _chain_o_off_by_one}})
-def _(c, s):
+def cell_chain_rule_needs_the_hidden_state_too(ctx, s):
     """∂c_T/∂c_0 = ∏ (A+B+C+D)_t only if W_ho = 0; in general the state is (h, c) and o_{t−1} carries c_{t−2}.  [LSTM-SEED003-CELL-CHAIN]"""
 
     def c_T(case, params, xs):
         """c_0 ↦ c_T with h_0 = o_0⊙tanh(c_0): the true map the chain claims to differentiate."""
         return lambda u: s.forward(params, case.o_prev * act.tanh(u), u, xs)[1][-1]
 
-    @c.holds(max_examples=15, reason="finite differences through a T-step forward pass per example")
+    @ctx.holds(max_examples=15, reason="finite differences through a T-step forward pass per example")
     @given(traj=_chain_cases(), cut_output_gate=st.booleans())
     # both branches run in every profile (the record lists the closed form, used only when W_ho = 0)
-    @example(traj=(cases.lstm_case(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=True)
-    @example(traj=(cases.lstm_case(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=False)
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0]), o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=True)
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.5, 0.5, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0]), o_prev=[0.5]), np.zeros((2, 1))), cut_output_gate=False)
     # H = 2 with different inputs per step: the step Jacobians do not commute, so the order of the product matters
-    @example(traj=(cases.lstm_case(H=2, W_x=[0.4, -0.6, 0.9, 0.1, -0.8, 0.3, 0.5, 0.2],
-                         W_h=[0.3, -0.7, 0.9, 0.2, 0.5, 0.1, -0.4, 0.6, 1.1, -0.3, 0.2, 0.8, 0.0, 0.0, 0.0, 0.0],
-                         c_prev=[0.5, -0.3], o_prev=[0.7, 0.4]), np.array([[1.0], [-2.0]])), cut_output_gate=True)
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(H=2, W_x=[0.4, -0.6, 0.9, 0.1, -0.8, 0.3, 0.5, 0.2],
+                                                             W_h=[0.3, -0.7, 0.9, 0.2, 0.5, 0.1, -0.4, 0.6, 1.1, -0.3, 0.2, 0.8, 0.0, 0.0, 0.0, 0.0]),
+                                   c_prev=[0.5, -0.3], o_prev=[0.7, 0.4]), np.array([[1.0], [-2.0]])), cut_output_gate=True)
     def chain_is_exact_iff_output_gate_ignores_h(traj, cut_output_gate):
         case, xs = traj
         p = case.params
@@ -351,19 +351,19 @@ def _(c, s):
             # W_ho = 0: o_t no longer depends on h_{t−1}, the state is c alone and eq. (4) is the chain rule
             p = cases.with_blocks(p, "forget", case.c_prev.size, W_h_o=0.0)
             oracles.check_jacobian(c_T(case, p, xs), case.c_prev, closed_form=s.chain(p, case.c_prev, case.o_prev, xs),
-                                   label=f"{c.id}: W_ho = 0: ∂c_T/∂c_0 vs ∏(A+B+C+D)", reproduce=c.repro(case=case))
+                                   label=f"{ctx.id}: W_ho = 0: ∂c_T/∂c_0 vs ∏(A+B+C+D)", reproduce=ctx.repro(case=case))
         else:
             # the true ∂c_T/∂c_0 by the other two oracles: the value the literal chain is compared with
-            J = oracles.check_jacobian(c_T(case, p, xs), case.c_prev, label=f"{c.id}: ∂c_T/∂c_0, autograd vs FD",
-                                       reproduce=c.repro(case=case))
+            J = oracles.check_jacobian(c_T(case, p, xs), case.c_prev, label=f"{ctx.id}: ∂c_T/∂c_0, autograd vs FD",
+                                       reproduce=ctx.repro(case=case))
             target(float(np.max(np.abs(J - s.chain(p, case.c_prev, case.o_prev, xs)))), label="|true − chain|")
 
-    @c.refutes
+    @ctx.refutes
     @given(traj=_chain_cases())
-    @example(traj=(cases.lstm_case(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0], o_prev=[0.0]), np.zeros((3, 1))))
+    @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(W_h=[0.0, 0.0, 0.5, 0.5], b=[0.0, 0.0, 0.5, 0.0]), o_prev=[0.0]), np.zeros((3, 1))))
     def literal_chain_of_cell_jacobians(traj):
         case, xs = traj
         J = oracles.jacobian_reverse(c_T(case, case.params, xs), case.c_prev)
         oracles.assert_close(s.chain(case.params, case.c_prev, case.o_prev, xs), J,
                              tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
-                             f"{c.id}: seed 003 eq. (4) ∏(A+B+C+D) vs autograd's ∂c_T/∂c_0", c.repro(case=case), literal=True)
+                             f"{ctx.id}: seed 003 eq. (4) ∏(A+B+C+D) vs autograd's ∂c_T/∂c_0", ctx.repro(case=case), literal=True)
