@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from vanishing.models import gru, lstm, rnn
+from vanishing.models.layouts import GRU_GATES
 
 __all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "row"]
 
@@ -110,7 +111,7 @@ def _lstm(name, variant, stackable, conventions):
 
 
 _GRU = Kind(
-    name="gru", family="gru", gates="rzn", state=("h",), outputs=("hs",),
+    name="gru", family="gru", gates=GRU_GATES, state=("h",), outputs=("hs",),
     step=lambda P, s, x, reset="after": (gru.step(P, s[0], x, reset=reset),),
     forward=lambda P, s, xs, reset="after": (gru.forward(P, s[0], xs, reset=reset),),
     canonical_shapes=lambda H, D: {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)},
