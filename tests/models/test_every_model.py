@@ -10,19 +10,8 @@ import pytest
 
 import vanishing.checks
 import vanishing.models
-from vanishing.models import (  # scripts/mutation.py picks the tests of a mutated module by this import
-    _validate,
-    activations,
-    batched,
-    clipping,
-    deepnet,
-    gru,
-    layouts,
-    leaky,
-    lstm,
-    rnn,
-    stacked,
-)
+# scripts/mutation.py picks the tests of a mutated module by this import
+from vanishing.models import _validate, activations, batched, clipping, deepnet, gru, layouts, leaky, lstm, rnn, stacked
 
 from vanishing_testkit import BIG, H_WIDE, T_LONG, finite, strict
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from vanishing.checks import strategies
 from vanishing.models import gru
 
-from vanishing_testkit import BIG, FEW, GATED_SIZES, T_LONG, assert_fd_agrees, assert_ulps_close, finite, gru_case, strict
+from vanishing_testkit import (BIG, FEW, GATED_SIZES, T_LONG, assert_fd_agrees, assert_raises_naming, assert_ulps_close,
+                               finite, gru_case, strict)
 
 H, D = GATED_SIZES
 
@@ -52,10 +53,7 @@ def _bad_gru_calls():
 
 @pytest.mark.parametrize("name, expected, received, call", _bad_gru_calls(), ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_input_raises_naming_parameter(name, expected, received, call):
-    with pytest.raises(ValueError) as err:
-        call()
-    msg = str(err.value)
-    assert msg.startswith(name) and expected in msg and received in msg, f"unhelpful message: {msg!r}"
+    assert_raises_naming(name, expected, received, call)
 
 
 # ---------------------------------------------------------------- Jacobians vs autograd and finite differences

@@ -10,18 +10,8 @@ from hypothesis import example, given
 from vanishing.checks import strategies
 from vanishing.models import rnn
 
-from vanishing_testkit import (
-    BIG,
-    ELMAN_SIZES,
-    FEW,
-    T_LONG,
-    assert_ad_close,
-    assert_fd_close,
-    elman_case,
-    fd_jacobian,
-    finite,
-    strict,
-)
+from vanishing_testkit import (BIG, ELMAN_SIZES, FEW, T_LONG, assert_ad_close, assert_fd_close, elman_case, fd_jacobian,
+                               finite, strict)
 
 H, D, T = ELMAN_SIZES
 

@@ -8,6 +8,7 @@ import one another: fixtures live in a conftest.py, plain functions and constant
   activations, the deep net and the Elman and leaky RNNs; :func:`assert_ulps_close` and :func:`assert_fd_agrees`
   for the gated cells and the layouts.
 * The cases those tests start from: :func:`elman_case`, :func:`lstm_case`, :func:`gru_case`.
+* :func:`assert_raises_naming`: bad input raises a ValueError whose message starts with the parameter's name.
 * :func:`whole_message`: a pattern for ``pytest.raises(match=...)`` that matches one error message exactly.
 * The guard of the extreme-input tests (the slow tier): :func:`strict`, :func:`finite`, their sizes and their
   Hypothesis budgets.
@@ -17,6 +18,7 @@ import re
 import warnings
 
 import numpy as np
+import pytest
 import scipy.differentiate
 from hypothesis import HealthCheck, settings
 
@@ -86,6 +88,14 @@ def assert_fd_agrees(hand, f, x, what):
     tol = 4 * err + 64 * EPS * (1 + np.abs(df))
     bad = np.abs(hand - df) > tol
     assert not bad.any(), f"{what}: hand {hand[bad]} vs finite differences {df[bad]} (tol {tol[bad]})"
+
+
+def assert_raises_naming(name, expected, received, call):
+    """call() raises a ValueError that starts with ``name`` and says what was ``expected`` and ``received``."""
+    with pytest.raises(ValueError) as err:
+        call()
+    msg = str(err.value)
+    assert msg.startswith(name) and expected in msg and received in msg, f"unhelpful message: {msg!r}"
 
 
 def whole_message(text):
