@@ -121,7 +121,7 @@ def pin_local_constants():
     verify``, in an editable and a wheel install, or in a serial and an xdist run (whose workers
     import modules in another order). Pinned to the package's own source files, which are the
     same in every process and install, the ``ci`` profile draws the same examples everywhere.
-    This uses Hypothesis internals (``providers._get_local_constants``); tests/test_profiles.py
+    This uses Hypothesis internals (``providers._get_local_constants``); tests/checks/test_profiles.py
     fails if they move.
     """
     from hypothesis.internal.conjecture import providers

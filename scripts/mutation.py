@@ -11,7 +11,7 @@ directory, links ``models``, ``checks`` and ``spec`` into the copy's ``vanishing
 puts the copy first on ``PYTHONPATH`` (checked: the copy imports its own files), writes one mutant into it,
 and runs the tests that exercise the mutated module:
 
-* the pytest files under ``tests/`` that import it, and
+* the pytest files under ``tests/`` (and its subfolders) that import it, and
 * every claim whose check (``checks/claims/*.py``) or evidence (``checks/evidence/*.py``) imports it,
   through ``tests/test_claims.py`` (the runner of ``vanishing verify``, one test per claim);
 
@@ -40,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CLAIMS = "tests/test_claims.py"      # the runner of ``vanishing verify`` as pytest sees it: one test per claim
 DEFAULT_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "models").glob("*.py") if p.name != "__init__.py") + [
     "checks/oracles.py", "checks/tolerances.py"]
 EVERYTHING = {"checks/oracles.py", "checks/tolerances.py"}
@@ -116,14 +117,18 @@ def dependents(path, root=ROOT):
     return closure
 
 
+def suite_files(root=ROOT):
+    """Every test file under tests/ (in its subfolders too: tests/<package>/test_<module>.py), but the claims' runner."""
+    return sorted(str(p.relative_to(root)) for p in (root / "tests").rglob("test_*.py") if str(p.relative_to(root)) != CLAIMS)
+
+
 def selection(path, root=ROOT):
     """pytest node ids (tests/test_claims.py::…[ID], then test files) that exercise ``path``: the claims whose check
     or evidence imports it or a module that depends on it, then the test files that do. Direct users come first,
     so that -x stops early on a killed mutant."""
     if path in EVERYTHING:
         mod = "vanishing." + path.removesuffix(".py").replace("/", ".")
-        return ["tests/test_claims.py"] + sorted(str(p.relative_to(root)) for p in (root / "tests").glob("test_*.py")
-                                                  if p.name != "test_claims.py" and _imports(p.read_text(), mod))
+        return [CLAIMS] + [f for f in suite_files(root) if _imports((root / f).read_text(), mod)]
     out = []
     seen = set()
     direct = {"vanishing." + path.removesuffix(".py").replace("/", ".")}
@@ -140,9 +145,8 @@ def selection(path, root=ROOT):
                 for q in (root / "checks/evidence").glob("*.py"):
                     if re.search(rf"\b{p.stem}\b", q.read_text()):
                         ids |= set(re.findall(r'@evidence\(\s*"([A-Z0-9-]+)"', q.read_text()))
-        tests = [str(p.relative_to(root)) for p in sorted((root / "tests").glob("test_*.py"))
-                 if p.name != "test_claims.py" and any(_imports(p.read_text(), m) for m in mods)]
-        for n in [f"tests/test_claims.py::test_claim_agrees_with_its_verdict[{i}]" for i in sorted(ids)] + tests:
+        tests = [f for f in suite_files(root) if any(_imports((root / f).read_text(), m) for m in mods)]
+        for n in [f"{CLAIMS}::test_claim_agrees_with_its_verdict[{i}]" for i in sorted(ids)] + tests:
             if n not in seen:
                 seen.add(n)
                 out.append(n)

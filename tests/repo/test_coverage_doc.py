@@ -4,7 +4,7 @@ from pathlib import Path
 
 from vanishing.checks import runner
 
-COVERAGE = Path(__file__).resolve().parents[1] / "docs" / "COVERAGE.md"
+COVERAGE = Path(__file__).resolve().parents[2] / "docs" / "COVERAGE.md"
 #: A claim ID as written in the docs: upper-case words joined by hyphens, the first a known topic prefix.
 ID = re.compile(r"(?<![\w-])(?:ACT|RNN|LSTM|GRU|DEEP|CLIP|INIT|BPTT)(?:-[A-Z0-9]+)+(?![\w-])")
 
@@ -26,4 +26,4 @@ def test_coverage_names_no_claim_that_does_not_exist():
 def test_the_id_pattern_covers_every_catalogue_prefix():
     """The pattern must match every real ID, or a claim with a new prefix could never be found (and never be missed)."""
     unmatched = sorted(cid for cid in runner.catalogue() if not ID.fullmatch(cid))
-    assert not unmatched, f"tests/test_coverage_doc.py's ID pattern does not match {unmatched}: add their prefix"
+    assert not unmatched, f"tests/repo/test_coverage_doc.py's ID pattern does not match {unmatched}: add their prefix"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = {".py", ".md", ".toml", ".txt", ".cff", ".cfg", ".ini", ".json", ".yml", ".yaml", ".html", ""}
 
 #: Paths that exist only on the machine the project was written on, or beside the repository.

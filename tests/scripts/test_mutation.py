@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +18,9 @@ def mutation():
 def test_a_model_mutant_runs_the_claims_whose_check_uses_the_model(mutation):
     sel = mutation.selection("models/rnn.py")
     assert "tests/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]" in sel
-    assert "tests/test_models_basic.py" in sel
+    assert "tests/models/test_rnn.py" in sel
     # direct users first, so that -x stops a killed mutant early
-    assert sel.index("tests/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]") < sel.index("tests/test_models_basic.py")
+    assert sel.index("tests/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]") < sel.index("tests/models/test_rnn.py")
 
 
 @pytest.mark.parametrize("text,found", [

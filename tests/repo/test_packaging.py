@@ -10,7 +10,7 @@ import pytest
 
 import vanishing
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GENERIC = ("models", "checks", "spec", "examples", "tests")
 
 
