@@ -20,7 +20,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, tolerances
 from vanishing.checks import strategies as _S
 from vanishing.checks.strategies import (
     dims,
@@ -90,7 +90,7 @@ def elman(P, h0, xs, name):
 def same_map(P, h0, xs, name, label):
     """The unvalidated `elman` is the model's map: equal to rnn.forward at this point."""
     ref = rnn.forward(P, h0, xs, name)
-    oracles.assert_close(elman(P, h0, xs, name), ref, tolerances.analytic(scale=magnitude(ref)), f"{label}: unvalidated Elman loop vs rnn.forward")
+    assertions.assert_close(elman(P, h0, xs, name), ref, tolerances.analytic(scale=magnitude(ref)), f"{label}: unvalidated Elman loop vs rnn.forward")
 
 
 @functools.cache
@@ -450,9 +450,9 @@ def cos(a, b):
 def close(actual, expected, scale, label, reproduce="", literal=False):
     """assert_close on scalars or arrays with the analytic tolerance (256 ulps, atol at ``scale``).
 
-    ``literal=True`` inside a refutes property: a mismatch is the counterexample (oracles.Counterexample).
+    ``literal=True`` inside a refutes property: a mismatch is the counterexample (assertions.Counterexample).
     """
-    oracles.assert_close(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+    assertions.assert_close(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
                          tolerances.analytic(scale=scale), label, reproduce, literal=literal)
 
 

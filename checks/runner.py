@@ -13,8 +13,8 @@ from hypothesis import Phase, settings
 from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 
 from vanishing import spec as spec_mod
-from vanishing.checks import oracles, profiles
-from vanishing.checks.oracles import Counterexample
+from vanishing.checks import profiles, recording
+from vanishing.checks.assertions import Counterexample
 from vanishing.checks.registry import load_checks
 
 __all__ = ["Outcome", "PropertyResult", "run_claim", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
@@ -63,13 +63,13 @@ class Outcome:
     tolerance: float = 0.0
     worst_label: str = ""
     oracles_used: tuple = ()
-    margin: object = None    # the claim's own inequality: the "margin" object of the claim record (docs/DESIGN.md) (oracles.assert_le), or None
+    margin: object = None    # the claim's own inequality: the "margin" object of the claim record (docs/DESIGN.md) (assertions.assert_le), or None
     evidence: list = field(default_factory=list)   # graded evidence, strongest first (checks/evidence; "property" last)
-    fd_entries: int = 0      # finite-difference entries compared (oracles.assert_close_fd)
+    fd_entries: int = 0      # finite-difference entries compared (assertions.assert_close_fd)
     fd_capped: int = 0       # of which FD could not reach the capped tolerance (a 1e-6 relative bug there is invisible)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
     stopped: str = ""        # what was not run once the outcome was decided (run_claim's stop_early), in words
-    datasets: tuple = ()     # the data sets the check read, in words (oracles.record_dataset; the certificate's provenance)
+    datasets: tuple = ()     # the data sets the check read, in words (recording.record_dataset; the certificate's provenance)
 
     @property
     def reproduce(self):
@@ -198,7 +198,7 @@ def _run_once(prop, base, seed, shrink, phases=None, budget=None):
             after["calls"] += 1
         count[0] += 1
         try:
-            with oracles.example_input(kw):      # a margin names the input that reached it
+            with recording.example_input(kw):      # a margin names the input that reached it
                 return inner(*a, **kw)
         except UnsatisfiedAssumption:
             raise
@@ -324,7 +324,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     t0 = time.perf_counter()
     planted = overrides
     props = checks[claim.id].properties(overrides, profile=name, seed=seed)
-    results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
+    results, used, overrides, worst, margins = [], set(), set(), recording.Recorder(), {}
     fd_entries = fd_capped = 0
     datasets = set()
     for p in props:
@@ -332,7 +332,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
             break
         limit = min(base.max_examples, p.max_examples) if p.max_examples and base.max_examples < THOROUGH_MIN else base.max_examples
         budget = profiles.shrink_budget(name, limit) if shrink else None
-        with oracles.recording() as rec:
+        with recording.recording() as rec:
             results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink, budget))
         used |= rec.oracles
         overrides |= rec.overrides

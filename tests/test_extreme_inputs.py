@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from vanishing.checks import oracles, strategies
+from vanishing.checks import assertions, oracles, strategies
 from vanishing.models import activations, batched, clipping, deepnet, gru, leaky, lstm, rnn, stacked
 
 # Stress tests (T = 1000, H = 256, ±1e3): the slow tier (tests/conftest.py), run by CI and `pytest -m slow`.
@@ -152,7 +152,7 @@ def test_oracles_agree_at_saturated_preactivations(name):
     a = activations.ACTIVATIONS[name]
     x = np.array([-BIG, -40.0, -1.0, 0.5, 40.0, BIG])
     with _strict():
-        J = oracles.check_jacobian(a.f, x, closed_form=np.diag(a.df(x)), structure=oracles.diagonal_mask(x.size),
+        J = oracles.check_jacobian(a.f, x, closed_form=np.diag(a.df(x)), structure=assertions.diagonal_mask(x.size),
                                    label=name)
     _finite(J)
     if name != "arctan":

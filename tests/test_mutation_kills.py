@@ -4,14 +4,14 @@ House rule: bad input gets a clear one-line error naming what was wrong, so the 
 """
 import numpy as np
 import pytest
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, recording, tolerances
 from vanishing.models import layouts
 
 
 def test_assert_le_on_nan_names_its_label_and_the_cause():
     # survivor checks/oracles.py:414 raised AssertionError(None): the verdict was kept, the diagnosis lost
     with pytest.raises(AssertionError, match=r"^my bound: non-finite bound or NaN value: value \[?nan\]?, bound \[?1\.0\]?$"):
-        oracles.assert_le(np.nan, 1.0, tolerances.exact("a test"), "my bound")
+        assertions.assert_le(np.nan, 1.0, tolerances.exact("a test"), "my bound")
 
 
 def test_from_torch_names_the_four_state_dict_keys_it_expects():
@@ -58,7 +58,7 @@ def test_assert_close_counts_only_the_entries_beyond_the_tolerance():
     # survivor checks/oracles.py:361 counted an entry exactly at the allowed error as differing (ratio >= 1)
     tol = tolerances.Tol(rtol=0.0, atol=1.0, reason="a test")
     with pytest.raises(AssertionError, match=r"^m: 1 of 3 entries differ "):
-        oracles.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
+        assertions.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
 
 
 def test_directional_fd_along_zero_is_exactly_zero_with_no_error():
@@ -145,7 +145,7 @@ def test_the_fd_noise_constant_is_one_over_the_variance_gain_of_a_sixth_differen
 def test_an_unconverged_fd_entry_is_named_with_scipys_status_in_words():
     # survivor checks/oracles.py:890 keyed "maximum iterations reached" by +2: scipy's -2 was then shown as "status -2"
     e = oracles._unconverged("J", [(0, 1), (2, 0), (1, 1)], [-1, -2, -3], [0.5, 0.1])
-    assert isinstance(e, oracles.FDInconclusive)
+    assert isinstance(e, assertions.FDInconclusive)
     assert ("(0, 1): error estimate increased, (2, 0): maximum iterations reached, (1, 1): non-finite value;"
             in str(e)), str(e)
 
@@ -186,7 +186,7 @@ def test_a_claims_margin_names_the_first_input_that_reached_its_worst_ratio():
     # survivor checks/oracles.py:117 (ratio >= margin for >): on a tie the margin moved to the later input. Ties are
     # common (a bound met with equality, at every saturated draw); Hypothesis runs the explicit @examples first, so
     # the first input reaching the worst ratio is the stable, reproducible one to name
-    rec = oracles.Recorder()
+    rec = recording.Recorder()
     rec.note_bound("first", 1.0, 4.0, 0.25)
     rec.note_bound("second", 2.0, 8.0, 0.25)
     rec.note_bound("smaller", 1.0, 8.0, 0.125)
@@ -243,10 +243,10 @@ def test_a_relative_tolerance_states_its_reason():
 
 def test_a_long_input_is_cut_with_an_ellipsis():
     # survivor checks/oracles.py:197 changed the marker of an input cut to _SHOWN_INPUT_CHARS in a claim's margin
-    text = oracles._shown_input({"x": np.arange(1000.0)})
+    text = recording._shown_input({"x": np.arange(1000.0)})
     assert text.startswith("x=[0.0, 1.0, 2.0") and text.endswith(" …")
-    assert len(text) == oracles._SHOWN_INPUT_CHARS + 2
-    assert oracles._shown_input({"x": 1.5}) == "x=1.5"
+    assert len(text) == recording._SHOWN_INPUT_CHARS + 2
+    assert recording._shown_input({"x": 1.5}) == "x=1.5"
 
 
 def test_a_tolerance_bound_is_computed_in_float64_whatever_the_reference_dtype():
@@ -337,10 +337,10 @@ def test_an_exact_structure_check_passes_a_zero_and_fails_the_smallest_nonzero()
     # survivor checks/oracles.py:637 (off >= 0 for off > 0): with a zero tolerance every entry then counted as
     # violated, an exact zero included. No claim checks a structure with atol = 0, so nothing ran that branch
     J = np.array([[1.0, 0.0], [0.0, -2.0]])
-    oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+    assertions.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
     J[0, 1] = 5e-324
     with pytest.raises(AssertionError, match=r"^diag: structure violated: 1 entries must be zero but are not; worst at index \(0, 1\) = 5e-324"):
-        oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+        assertions.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
 
 
 # ---- survivors of the fifth sample (seed 67, docs/MUTATION.md §4e), each written after that sample was scored
@@ -439,18 +439,18 @@ def test_lstm_init_draws_every_parameter_from_both_sides_of_zero():
 def test_assert_le_counts_the_entries_beyond_their_bound_from_two_entries_on():
     # survivor checks/oracles.py:501 (v.size > 1 → > 2): the count "k of n entries" vanished for two entries
     with pytest.raises(AssertionError, match=r"; 1 of 2 entries$"):
-        oracles.assert_le(np.array([0.5, 2.0]), np.array([1.0, 1.0]), tolerances.exact("a stated bound"), "two")
+        assertions.assert_le(np.array([0.5, 2.0]), np.array([1.0, 1.0]), tolerances.exact("a stated bound"), "two")
 
 
 def test_a_fresh_recorder_reports_zero_error_and_zero_tolerance():
     # survivor checks/oracles.py:71 (tolerance default 0.0 → None): a claim with no comparison reported None
-    rec = oracles.Recorder()
+    rec = recording.Recorder()
     assert (rec.comparisons, rec.max_ratio, rec.max_error, rec.tolerance, rec.worst_label) == (0, 0.0, 0.0, 0.0, "")
 
 
 def test_jacobian_fd_names_itself_and_the_shape_when_it_cannot_converge():
     # survivor checks/oracles.py:1266 (its label → None): a jump at x makes every central difference diverge
-    with pytest.raises(oracles.FDInconclusive, match=r"^jacobian_fd \(1x1\): scipy\.differentiate did not converge on 1 entry"):
+    with pytest.raises(assertions.FDInconclusive, match=r"^jacobian_fd \(1x1\): scipy\.differentiate did not converge on 1 entry"):
         oracles.jacobian_fd(lambda u: np.where(u >= 0.0, 1.0, -1.0) + u, np.array([0.0]))
 
 

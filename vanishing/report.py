@@ -76,7 +76,7 @@ def _check_location(claim_id):
 
 
 def _claim_json(o):
-    from vanishing.checks.oracles import show
+    from vanishing.checks.recording import show
     from vanishing.checks.registry import REGISTRY
     c = o.claim
     check = REGISTRY.get(c.id)

@@ -12,8 +12,9 @@ import autograd.numpy as anp
 import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -103,7 +104,7 @@ def _(c, s):
         g_sum = s.sum_form(P, h0, xs, dE, name)
         rep = c.repro(**case)
         gs = _grad_vector(g_sum)
-        oracles.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=magnitude(gs)),
+        assertions.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=magnitude(gs)),
                              f"{c.id}: backward recursion vs double sum", rep)
         theta = np.concatenate([_flat(P), h0])
         cases.same_map(P, h0, xs, name, c.id)
@@ -119,7 +120,7 @@ def _(c, s):
         name, P, h0, xs, dE = case["act"], cases.elman_params(case["W"], case["Wx"], case["b"]), case["h0"], case["xs"], case["dE"]
         H, D = P["W_xh"].shape
         true = oracles.jacobian_reverse(lambda th: anp.reshape(_readout(_unflat(th, H, D), h0, xs, dE, name), (1,)), _flat(P))[0]
-        oracles.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=magnitude(true)),
+        assertions.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=magnitude(true)),
                              f"{c.id}: seed 001's Σ_k ∂E_t/∂h_t ∂h_t/∂h_k ∂h_k/∂w (total ∂h_k/∂w) vs autograd ∂E/∂θ",
                              c.repro(**case), literal=True)
 
@@ -183,7 +184,7 @@ def _(c, s):
         # eq. (1) is exactly the j = 1 term: the full gradient minus the windows that stop at c_2 (U = k − 2)
         tr = s.truncated(P, c0, xs, dE, T - 2, "sigmoid")
         first = np.concatenate([np.ravel(g[k] - tr[k]) for k in keys])
-        oracles.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=magnitude(first)),
+        assertions.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=magnitude(first)),
                              f"{c.id}: eq. (1) vs the j = 1 (path through c_1) term", rep)
 
     @c.refutes
@@ -195,7 +196,7 @@ def _(c, s):
         P, c0, xs, v = cases.elman_params(case["W"], case["Win"], np.zeros(H)), case["c0"], case["xs"], case["v"]
         E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, _last_only(v, T), "sigmoid"), (1,))
         true = oracles.jacobian_reverse(E, _flat(P, keys))[0]
-        oracles.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=magnitude(true)),
+        assertions.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=magnitude(true)),
                              f"{c.id}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", c.repro(**case), literal=True)
 
 
@@ -258,8 +259,8 @@ def _(c, s):
             cases.same_map(P, c0, xs, "sigmoid", c.id)
             E = lambda th: anp.reshape(_readout(_unflat(th, H, 1, keys, {"b": P["b"]}), c0, xs, dE, "sigmoid"), (1,))
             Ga = oracles.jacobian_reverse(E, _flat(P, keys))[0]
-            oracles.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{c.id}: bptt_grad vs autograd", rep)
-            oracles.record_oracle("closed-form")
+            assertions.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{c.id}: bptt_grad vs autograd", rep)
+            recording.record_oracle("closed-form")
         eta = gamma * s.gamma_v(P["W_hh"])
         flat_tr = lambda U: np.concatenate([np.ravel(s.truncated(P, c0, xs, dE, U, "sigmoid")[k]) for k in keys])
         R = np.linalg.norm(G - flat_tr(L - 1))                      # every term with t − k ≥ L
@@ -332,10 +333,10 @@ def _(c, s):
         grad3(lambda th: _truncated_surrogate(th, H, D, hs, xs, dE, U, name), _flat(P), _flat(tr),
                f"{c.id} ({name}, U={U}): truncated gradient vs the stop-gradient surrogate", fd=name != "relu", reproduce=rep)
         if U >= T - 1:
-            oracles.assert_close(_flat(tr), _flat(full), tolerances.analytic(scale=magnitude(_flat(full))),
+            assertions.assert_close(_flat(tr), _flat(full), tolerances.analytic(scale=magnitude(_flat(full))),
                                  f"{c.id}: U={U} ≥ T−1={T - 1} must give the full θ-gradient", rep)
         if U >= T:
-            oracles.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=magnitude(full["h0"])),
+            assertions.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=magnitude(full["h0"])),
                                  f"{c.id}: U={U} ≥ T={T} must give the full h0-gradient", rep)
         # every dropped term (t − k > U) is δ ⊗ (h_{k−1}, x_k, 1) with ‖δ‖ ≤ ‖∂E_t/∂h_t‖ (γ_vγ_g')^{t−k} γ_g'
         rate, gamma = opnorm(P["W_hh"]) * cases.GAMMA[name], cases.GAMMA[name]
@@ -387,10 +388,10 @@ def _(c, s):
                    f"{c.id} ({name}): ∂E/∂(untied copies)", fd=name != "relu", reproduce=rep)[0].reshape(T, -1)
         tied = s.bptt(P, h0, xs, dE, name)
         g_tied = np.concatenate([np.ravel(tied["W_hh"]), np.ravel(tied["W_xh"])])
-        oracles.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=magnitude(g_tied)),
+        assertions.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=magnitude(g_tied)),
                              f"{c.id}: Σ_τ ∂E/∂v^(t−τ) vs the tied gradient (closed form)", rep)
-        oracles.record_oracle("closed-form")
-        oracles.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=magnitude(v - eta / T * g_tied)),
+        recording.record_oracle("closed-form")
+        assertions.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=magnitude(v - eta / T * g_tied)),
                              f"{c.id}: averaged copies vs one tied step with learning rate η/(U+1), U+1={T}", rep)
 
 
@@ -481,7 +482,7 @@ def _(c, s):
         assume(float(np.min(norms)) >= 1e-6 * scale)        # every E_t carries weight (stated precondition)
         tol = tolerances.analytic(scale=scale)
         # linearity: the gradient of E = Σ E_t is the sum of the per-step gradients (what eq. (3) says) ...
-        oracles.assert_close(total, terms.sum(axis=0), tol, f"{c.id}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
+        assertions.assert_close(total, terms.sum(axis=0), tol, f"{c.id}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
         # ... and the triangle inequality gives the true direction: all terms vanish ⇒ the sum vanishes
         le(np.linalg.norm(total), np.sum(norms), f"{c.id}: ‖Σ_t ∂E_t/∂W‖ vs Σ_t ‖∂E_t/∂W‖", scale=scale)
         # but not conversely: here the sum is 0 to rounding while no term and no partial sum S_n (n < T) is

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import cases
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     floats,
@@ -148,7 +148,7 @@ def _(c, s):
         x, y = cases.flat(gs), cases.flat(s.clip_value(gs, v))
         rep = c.repro(gs=gs, v=v)
         # exactness is the claim: clamping rounds nothing
-        oracles.assert_le(np.max(np.abs(y)), v, tolerances.exact("a clamp rounds nothing"), f"{c.id}: max|clip(g)_i| vs v", reproduce=rep)
+        assertions.assert_le(np.max(np.abs(y)), v, tolerances.exact("a clamp rounds nothing"), f"{c.id}: max|clip(g)_i| vs v", reproduce=rep)
         assert np.all(np.abs(y) <= np.abs(x)), f"{c.id}: an entry grew in magnitude: {rep}"
         # ‖clip(g)‖₂ ≤ √N·max|clip(g)_i| ≤ v√N follows from the ∞-norm bound: not asserted again; target() still
         # drives the draws toward the equality case, which bound_attained checks
@@ -182,7 +182,7 @@ def _(c, s):
         cases.close(norms, [cases.norm(cases.flat([g])) for g in gs], max(norms), f"{c.id}: returned norms should be the per-tensor norms before", rep)
         for j, o in enumerate(out):
             nj = cases.norm(cases.flat([o]))
-            oracles.assert_le(nj, mx, tolerances.analytic(scale=0.0), f"{c.id}: tensor {j}'s norm vs c", reproduce=rep)
+            assertions.assert_le(nj, mx, tolerances.analytic(scale=0.0), f"{c.id}: tensor {j}'s norm vs c", reproduce=rep)
         # ‖clip(g)‖² = Σ_j ‖clip(g)_j‖² ≤ m·c² follows from the per-tensor bounds: not asserted again; target() still
         # drives the draws toward the equality case, which bound_attained checks
         target(cases.norm(cases.flat(out)) / (np.sqrt(len(gs)) * mx), label="‖clip(g)‖ / (√m c)")
