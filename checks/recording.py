@@ -37,6 +37,7 @@ class Recorder:
     fd_entries: int = 0          # FD entries compared by assert_close_fd
     fd_capped: int = 0           # of which FD_SAFETY x estimate exceeded tolerances.FD_CAP_RTOL x scale
     datasets: set = field(default_factory=set)   # the data sets the check read, in words (record_dataset)
+    margin_refuted: bool = False  # the margin comes from a refuted statement (absorb: what must hold comes first)
 
     def note(self, label, err, allowed):
         self.comparisons += 1
@@ -49,6 +50,27 @@ class Recorder:
         if ratio > self.margin_ratio:
             self.margin_ratio, self.margin_value, self.margin_bound, self.margin_label = float(ratio), float(value), float(bound), label
             self.margin_input = current_input()
+
+    def absorb(self, rec, expect):
+        """Fold one property's recording ``rec`` (the property expects ``expect``) into this, the claim's."""
+        self.oracles |= rec.oracles
+        self.overrides |= rec.overrides
+        self.datasets |= rec.datasets
+        self.fd_entries, self.fd_capped = self.fd_entries + rec.fd_entries, self.fd_capped + rec.fd_capped
+        refuted = expect == "fails"
+        # The largest error against its tolerance is reported for what must hold; the comparisons that
+        # fail inside a refuted statement are the refutation itself, not an error of the check.
+        if not refuted and rec.comparisons:
+            if rec.max_ratio >= self.max_ratio:
+                self.max_ratio, self.max_error, self.tolerance, self.worst_label = rec.max_ratio, rec.max_error, rec.tolerance, rec.worst_label
+            self.comparisons += rec.comparisons
+        # The claim's margin: over what must hold; a claim whose only bound is a refuted statement shows that one.
+        if rec.bounds and (not self.bounds or (self.margin_refuted and not refuted)
+                           or (self.margin_refuted == refuted and rec.margin_ratio > self.margin_ratio)):
+            self.margin_refuted = refuted
+            self.margin_ratio, self.margin_value, self.margin_bound = rec.margin_ratio, rec.margin_value, rec.margin_bound
+            self.margin_label, self.margin_input = rec.margin_label, rec.margin_input
+        self.bounds += rec.bounds
 
     def margin(self):
         """The claim's margin as the ``"margin"`` object of the claim record (docs/DESIGN.md), or None when no bound was asserted."""
