@@ -77,14 +77,9 @@ def relu_fd_safe(a_s, W, leaky=False):
 
 
 def elman(P, h0, xs, name):
-    """h_1..h_T of h_t = g(W_hh h_{t−1} + W_xh x_t + b), written out without the models' input validation:
-    the oracles evaluate it hundreds of times per example (FD), where validation dominated the cost. Each use
-    checks it against rnn.forward once (`same_map`)."""
-    g, h, out = activation(name).f, h0, []
-    for x in xs:
-        h = g(anp.dot(P["W_hh"], h) + anp.dot(P["W_xh"], x) + P["b"])
-        out.append(h)
-    return anp.stack(out)
+    """h_1..h_T of h_t = g(W_hh h_{t−1} + W_xh x_t + b): rnn.forward, whose loop skips validation the one way
+    (models/_validate.validated_once); the oracles' stencils re-evaluate it inside validated_once."""
+    return rnn.forward(P, h0, xs, name)
 
 
 def same_map(P, h0, xs, name, label):
