@@ -194,6 +194,26 @@ def test_a_margin_names_its_label_value_bound_and_the_input_being_run():
     assert recording.current_input() == ""
 
 
+def test_a_claims_recorder_absorbs_the_worst_comparison_of_what_must_hold_and_prefers_its_margin():
+    """Recorder.absorb (the runner's fold over properties): a refuted statement's comparisons are the refutation,
+    not an error of the check; its margin shows only when nothing that must hold asserted a bound."""
+    def rec(ratio=None, margin=None):
+        r = recording.Recorder(oracles={"fd"}, fd_entries=2, fd_capped=1)
+        if ratio is not None:
+            r.note(f"ratio {ratio}", ratio, 1.0)
+        if margin is not None:
+            r.note_bound(f"margin {margin}", margin, 1.0, margin)
+        return r
+    claim = recording.Recorder(oracles={"hypothesis"})
+    claim.absorb(rec(ratio=9.0, margin=0.9), "fails")
+    assert (claim.max_ratio, claim.worst_label, claim.margin()["label"]) == (0.0, "", "margin 0.9")   # only the refuted one so far
+    claim.absorb(rec(ratio=0.5, margin=0.2), "holds")
+    claim.absorb(rec(ratio=0.25, margin=0.1), "negation")
+    claim.absorb(rec(margin=0.95), "fails")
+    assert (claim.max_ratio, claim.worst_label, claim.margin()["label"]) == (0.5, "ratio 0.5", "margin 0.2")
+    assert (claim.oracles, claim.fd_entries, claim.fd_capped, claim.bounds) == ({"hypothesis", "fd"}, 8, 4, 4)
+
+
 class _Case(NamedTuple):
     a: float
     b: tuple
