@@ -42,11 +42,16 @@ def _finite_jacobian(J, who):
     return J
 
 
+def _on_flat(f, x):
+    """``f`` as a function of ravel(x) returning ravel(f(x)): the (m, n) Jacobian's shape, for autograd."""
+    return lambda u: autograd.numpy.ravel(f(autograd.numpy.reshape(u, np.shape(x))))
+
+
 def jacobian_reverse(f, x):
     """(a) autograd reverse mode: the (m, n) Jacobian of ``ravel(f(x))`` w.r.t. ``ravel(x)``."""
     record_oracle("autograd")
     v = np.ravel(np.asarray(x, dtype=np.float64))
-    fl = lambda u: autograd.numpy.ravel(f(autograd.numpy.reshape(u, np.shape(x))))  # noqa: E731
+    fl = _on_flat(f, x)
     with np.errstate(over="ignore"):
         J = autograd.jacobian(fl)(v)
     return np.atleast_2d(_finite_jacobian(J, "autograd reverse mode"))
@@ -56,7 +61,7 @@ def jacobian_forward(f, x):
     """(a) autograd forward mode: the Jacobian built column by column from JVPs."""
     record_oracle("autograd-forward")
     v = np.ravel(np.asarray(x, dtype=np.float64))
-    fl = lambda u: autograd.numpy.ravel(f(autograd.numpy.reshape(u, np.shape(x))))  # noqa: E731
+    fl = _on_flat(f, x)
     with np.errstate(over="ignore"):
         jvp = make_jvp(fl)(v)
         cols = [np.ravel(np.asarray(jvp(e)[1])) for e in np.eye(v.size)]
@@ -403,7 +408,7 @@ def check_directional(f, x, v, u, label="uᵀJv", dtype=np.float64, reproduce=""
     x = np.asarray(x, dtype=np.float64)
     u = np.asarray(u, dtype=np.float64)
     if claimed is None:
-        fl = lambda w: autograd.numpy.ravel(f(autograd.numpy.reshape(w, np.shape(x))))  # noqa: E731
+        fl = _on_flat(f, x)
         with np.errstate(over="ignore"):
             vjp, _ = autograd.make_vjp(fl)(np.ravel(x))
             claimed = float(np.ravel(vjp(np.ravel(u))) @ np.ravel(v))

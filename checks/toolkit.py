@@ -100,7 +100,7 @@ def grad3(f, x, closed, label, fd=True, reproduce=""):
         d, err = oracles.directional_fd(f, x, v, np.ones(1))
         jv = float(Jr[0] @ v)
         assertions.assert_close(np.array([jv]), np.array([d]), tolerances.fd(np.array([err]), scale=max(abs(jv), 1.0)),
-                             f"{label}: autograd vs directional finite difference", reproduce)
+                                f"{label}: autograd vs directional finite difference", reproduce)
     return Jr
 
 
