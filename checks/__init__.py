@@ -1,4 +1,4 @@
-"""Oracles, tolerances, strategies, claim checks and conformance.
+"""Oracles, assertions, recording, tolerances, strategies, claim checks and conformance.
 
-Generic parts (``oracles``, ``tolerances``, ``strategies``) never import a model.
+Generic parts (``oracles``, ``assertions``, ``recording``, ``comparison``, ``tolerances``, ``strategies``) never import a model.
 """

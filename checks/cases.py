@@ -21,7 +21,7 @@ from autograd.misc.flatten import flatten
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, tolerances
 from vanishing.checks import strategies as _S
 from vanishing.checks.strategies import (
     dims,
@@ -78,20 +78,15 @@ def relu_fd_safe(a_s, W, leaky=False):
 
 
 def elman(P, h0, xs, name):
-    """h_1..h_T of h_t = g(W_hh h_{t−1} + W_xh x_t + b), written out without the models' input validation:
-    the oracles evaluate it hundreds of times per example (FD), where validation dominated the cost. Each use
-    checks it against rnn.forward once (`same_map`)."""
-    g, h, out = activation(name).f, h0, []
-    for x in xs:
-        h = g(anp.dot(P["W_hh"], h) + anp.dot(P["W_xh"], x) + P["b"])
-        out.append(h)
-    return anp.stack(out)
+    """h_1..h_T of h_t = g(W_hh h_{t−1} + W_xh x_t + b): rnn.forward, whose loop skips validation the one way
+    (models/_validate.validated_once); the oracles' stencils re-evaluate it inside validated_once."""
+    return rnn.forward(P, h0, xs, name)
 
 
 def same_map(P, h0, xs, name, label):
     """The unvalidated `elman` is the model's map: equal to rnn.forward at this point."""
     ref = rnn.forward(P, h0, xs, name)
-    oracles.assert_close(elman(P, h0, xs, name), ref, tolerances.analytic(scale=magnitude(ref)), f"{label}: unvalidated Elman loop vs rnn.forward")
+    assertions.assert_close(elman(P, h0, xs, name), ref, tolerances.analytic(scale=magnitude(ref)), f"{label}: unvalidated Elman loop vs rnn.forward")
 
 
 @functools.cache
@@ -455,9 +450,9 @@ def cos(a, b):
 def close(actual, expected, scale, label, reproduce="", literal=False):
     """assert_close on scalars or arrays with the analytic tolerance (256 ulps, atol at ``scale``).
 
-    ``literal=True`` inside a refutes property: a mismatch is the counterexample (oracles.Counterexample).
+    ``literal=True`` inside a refutes property: a mismatch is the counterexample (assertions.Counterexample).
     """
-    oracles.assert_close(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+    assertions.assert_close(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
                          tolerances.analytic(scale=scale), label, reproduce, literal=literal)
 
 

@@ -84,6 +84,13 @@ class Comparison:
         scale = max(abs(self.worst_got), abs(self.worst_expected))
         return self.worst_err / scale if scale > 0 else 0.0
 
+    def nonfinite(self):
+        """The index of the first entry where either side is NaN or ±inf, as a tuple of ints; None when all are finite."""
+        if not self.shape_ok:
+            return None
+        bad = np.argwhere(~(np.isfinite(self.got) & np.isfinite(self.expected)))
+        return tuple(int(i) for i in bad[0]) if len(bad) else None
+
     def triple(self):
         """(ratio, |error|, allowed) at the worst entry."""
         if not self.ratio.size:

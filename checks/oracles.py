@@ -1,4 +1,4 @@
-"""The one oracle module: three independent answers to every derivative.
+"""The derivative oracles: three independent answers to every derivative.
 
 (a) autograd, reverse mode (``jacobian_reverse``) and forward mode (``jacobian_forward``);
 (b) finite differences with an error estimate (``jacobian_fd``, ``directional_fd``,
@@ -10,21 +10,10 @@ Everything here is generic: functions ``f: ndarray -> ndarray`` and arrays. No
 model is imported by name. A finite-difference or Taylor oracle evaluates ``f`` once at
 ``x`` (where a model validates its arguments) and then at the stencil points inside
 ``validated_once()``: input validation runs at the boundary, not in the stencil loop.
-Comparisons go through :func:`assert_close` and :func:`assert_structure`, which take
-tolerances from ``vanishing.checks.tolerances`` and record what they saw in the active
-:class:`Recorder` (so a runner can report the largest observed error against its
-tolerance, and which oracles were used).
-A claim's own inequality goes through :func:`assert_le`, which records the worst
-value/bound ratio (the claim's margin) and the input that reached it.
-
-:class:`Counterexample` (raised by :func:`literal` and by ``literal=True``) is the only
-exception that refutes the literal statement of a ``c.refutes`` property.
+Each oracle marks itself used in the active recording (``vanishing.checks.recording``);
+:func:`check_jacobian` and :func:`check_directional` compare the answers through
+``vanishing.checks.assertions``.
 """
-
-import contextlib
-import contextvars
-from dataclasses import dataclass, field
-from fractions import Fraction
 
 import autograd
 import numpy as np
@@ -32,302 +21,12 @@ import scipy.differentiate as sd
 from autograd import make_jvp
 
 from vanishing.checks import tolerances
+from vanishing.checks.assertions import FDInconclusive, assert_close, assert_close_fd, assert_structure
+from vanishing.checks.recording import record_oracle
 from vanishing.models._validate import validated_once
 
-__all__ = [
-    "Counterexample", "literal", "show", "Recorder", "recording", "record_oracle", "record_override", "record_comparison",
-    "record_dataset",
-    "current_input", "assert_close", "assert_le", "assert_structure",
-    "jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd",
-    "taylor_order", "check_jacobian", "diagonal_mask", "FDInconclusive", "assert_close_fd", "check_directional",
-    "measured_noise",
-]
-
-ORACLES = ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
-
-
-class Counterexample(AssertionError):
-    """The literal statement of a ``c.refutes`` property is false on this input.
-
-    Only this exception counts as a refutation: any other failure inside a refutes
-    property (a premise, an oracle disagreement, a model error) is reported as an
-    error of the check, never as evidence against the statement.
-    """
-
-
-def literal(condition, message):
-    """Assert the literal (source) statement inside a ``c.refutes`` property: raises Counterexample when false."""
-    if not condition:
-        raise Counterexample(message)
-
-
-@dataclass
-class Recorder:
-    """Collects, for one claim run, every comparison made, every oracle used, and the claim's own margin."""
-
-    comparisons: int = 0
-    max_ratio: float = 0.0       # max over comparisons of max |a-b| / allowed
-    max_error: float = 0.0       # the absolute error at that worst ratio
-    tolerance: float = 0.0       # the allowed error at that worst ratio
-    worst_label: str = ""
-    oracles: set = field(default_factory=set)
-    overrides: set = field(default_factory=set)    # reasons of the override tolerances used
-    bounds: int = 0              # assert_le calls: the claim's own inequality value <= bound
-    margin_ratio: float = -np.inf   # the worst (largest) value/bound seen
-    margin_value: float = 0.0
-    margin_bound: float = 0.0
-    margin_label: str = ""
-    margin_input: str = ""
-    fd_entries: int = 0          # FD entries compared by assert_close_fd
-    fd_capped: int = 0           # of which FD_SAFETY x estimate exceeded tolerances.FD_CAP_RTOL x scale
-    datasets: set = field(default_factory=set)   # the data sets the check read, in words (record_dataset)
-
-    def note(self, label, err, allowed):
-        self.comparisons += 1
-        ratio = float(err / allowed) if allowed > 0 else (0.0 if err == 0 else np.inf)
-        if ratio >= self.max_ratio:
-            self.max_ratio, self.max_error, self.tolerance, self.worst_label = ratio, float(err), float(allowed), label
-
-    def note_bound(self, label, value, bound, ratio):
-        self.bounds += 1
-        if ratio > self.margin_ratio:
-            self.margin_ratio, self.margin_value, self.margin_bound, self.margin_label = float(ratio), float(value), float(bound), label
-            self.margin_input = current_input()
-
-    def margin(self):
-        """The claim's margin as the ``"margin"`` object of the claim record (docs/DESIGN.md), or None when no bound was asserted."""
-        if not self.bounds:
-            return None
-        return {"worst_ratio": self.margin_ratio, "value": self.margin_value, "bound": self.margin_bound,
-                "label": self.margin_label, "input": self.margin_input}
-
-
-_ACTIVE = contextvars.ContextVar("vanishing_recorder", default=None)
-#: The arguments of the example being run (set by the runner): a margin names the input that reached it.
-_INPUT = contextvars.ContextVar("vanishing_input", default=None)
-_SHOWN_INPUT_CHARS = 600
-
-
-def _shown(v):
-    if isinstance(v, np.ndarray):
-        return repr(v.tolist())
-    if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
-        inner = ", ".join(_shown(x) for x in v)
-        return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k!r}: {_shown(x)}" for k, x in v.items()) + "}"
-    if hasattr(v, "_asdict"):            # a NamedTuple case
-        return f"{type(v).__name__.lstrip('_')}({show(**v._asdict())})"
-    return repr(v)
-
-
-def show(**kw):
-    """A case as ``name=value`` pairs, every float at full precision (arrays as nested lists)."""
-    return ", ".join(f"{k}={_shown(v)}" for k, v in kw.items())
-
-
-def _shown_input(kw):
-    text = " ".join(show(**kw).split())
-    return text if len(text) <= _SHOWN_INPUT_CHARS else text[:_SHOWN_INPUT_CHARS] + " …"
-
-
-@contextlib.contextmanager
-def example_input(kwargs):
-    """``with example_input(kw):`` marks ``kw`` as the example being run (the runner wraps each example)."""
-    token = _INPUT.set([kwargs, None])
-    try:
-        yield
-    finally:
-        _INPUT.reset(token)
-
-
-def current_input():
-    """The example being run, as ``name=value`` pairs at full precision ("" outside a run)."""
-    held = _INPUT.get()
-    if held is None:
-        return ""
-    if held[1] is None:
-        held[1] = _shown_input(held[0])
-    return held[1]
-
-
-@contextlib.contextmanager
-def recording():
-    """``with recording() as rec:`` collects every comparison made inside."""
-    rec = Recorder()
-    token = _ACTIVE.set(rec)
-    try:
-        yield rec
-    finally:
-        _ACTIVE.reset(token)
-
-
-def record_oracle(*names):
-    """Mark oracles as used in the active recording (no-op outside one)."""
-    unknown = set(names) - set(ORACLES)
-    if unknown:
-        raise ValueError(f"record_oracle: unknown oracle(s) {sorted(unknown)}; known: {list(ORACLES)}")
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.oracles.update(names)
-
-
-def record_override(tol):
-    """Mark an override tolerance (``tolerances.override``) as used; the comparisons below call it themselves.
-
-    A check that uses an override only to decide *where* a statement is asserted calls it directly:
-    the runner requires a record's ``tolerance_reason`` exactly when an override was used.
-    """
-    if not str(getattr(tol, "reason", "")).startswith("override:"):
-        return
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.overrides.add(tol.reason)
-
-
-def record_dataset(description):
-    """Name a data set the check read (e.g. scikit-learn's digits, or the stand-in used without it) in the active recording.
-
-    It travels with the claim's outcome, so the certificate's provenance says which data the claim used, also when
-    the claim ran in another process (``vanishing verify --jobs N``). No-op outside a recording."""
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.datasets.add(str(description))
-
-
-def _record(label, err, allowed):
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.note(label, err, allowed)
-
-
-def record_comparison(label, err, allowed):
-    """Record a comparison made by a caller's own comparison object (its worst |error| and allowed) in the active recording."""
-    _record(label, err, allowed)
-
-
-def assert_close(actual, expected, tol, label, reproduce="", literal=False):
-    """Assert ``|actual - expected| <= tol.atol + tol.rtol*|expected|`` elementwise.
-
-    The failure message names the label, the worst entry, both values, the
-    error, the allowed error, the tolerance's reason and the sizes. With
-    ``literal=True`` (the literal statement of a refutes property) a failure
-    raises :class:`Counterexample`, the only exception that refutes.
-    """
-    record_override(tol)
-    a = np.asarray(actual, dtype=np.float64)
-    b = np.asarray(expected, dtype=np.float64)
-    if a.shape != b.shape:
-        raise AssertionError(f"{label}: shape mismatch, got {a.shape}, expected {b.shape}")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        bad = np.argwhere(~(np.isfinite(a) & np.isfinite(b)))[0]
-        raise AssertionError(f"{label}: non-finite value at index {tuple(int(i) for i in bad)}: got {float(a[tuple(bad)])!r}, expected {float(b[tuple(bad)])!r}")
-    allowed = np.broadcast_to(tol.bound(b), b.shape)
-    err = np.abs(a - b)
-    if err.size == 0:
-        return
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1.0), np.where(err > 0, np.inf, 0.0))
-    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.ndim else ()
-    _record(label, err[worst], allowed[worst])
-    if ratio[worst] > 1.0:
-        n_bad = int(np.count_nonzero(ratio > 1.0))
-        msg = (f"{label}: {n_bad} of {err.size} entries differ (shape {b.shape}); worst at index {tuple(int(i) for i in worst)}: "
-               f"got {float(a[worst])!r}, expected {float(b[worst])!r}, |error| {err[worst]:.3e} > allowed {allowed[worst]:.3e} "
-               f"(rtol {tol.rtol:.2e}, {tol.reason})")
-        if reproduce:
-            msg += f"\nreproduce: {reproduce}"
-        if literal:
-            raise Counterexample(msg)
-        raise AssertionError(msg)
-
-
-def assert_le(value, bound, tol, label, literal=False, reproduce=""):
-    """The claim's own inequality ``value <= bound`` elementwise, up to ``tol.bound(bound)`` (rounding of the bound).
-
-    Records the worst ratio value/bound (the claim's margin, with the input being run) in the active
-    :class:`Recorder`. A bound ≤ 0 has no ratio: it counts as 1 (at the bound) when value > bound within the
-    tolerance, else 0 (so 0 ≤ 0, a degenerate input, does not hide the inputs that come close to a positive bound).
-    With ``literal=True`` (the literal statement of a refutes property) a failure raises Counterexample.
-    """
-    record_override(tol)
-    if isinstance(value, Fraction) or isinstance(bound, Fraction):
-        return _assert_le_exact(Fraction(value), Fraction(bound), tol, label, literal, reproduce)
-    v = np.asarray(value, dtype=np.float64)
-    b = np.asarray(bound, dtype=np.float64)
-    v, b = np.broadcast_arrays(v, b)
-    if v.size == 0:
-        return
-    if not (np.all(np.isfinite(b)) and not np.any(np.isnan(v))):
-        raise AssertionError(f"{label}: non-finite bound or NaN value: value {v.tolist()!r}, bound {b.tolist()!r}")
-    allowed = b + np.broadcast_to(tol.bound(b), b.shape)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(b > 0, v / np.where(b > 0, b, 1.0), np.where(v > b, 1.0, 0.0))
-    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.ndim else ()
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.note_bound(label, v[worst], b[worst], ratio[worst])
-    bad = v > allowed
-    if np.any(bad):
-        i = np.unravel_index(int(np.argmax(np.where(bad, v - allowed, -np.inf))), v.shape) if v.ndim else ()
-        msg = (f"{label}: {float(v[i])!r} exceeds the bound {float(b[i])!r} (allowed up to {float(allowed[i])!r}, {tol.reason})"
-               + (f"; {int(np.count_nonzero(bad))} of {v.size} entries" if v.size > 1 else ""))
-        if reproduce:
-            msg += f"\nreproduce: {reproduce}"
-        if literal:
-            raise Counterexample(msg)
-        raise AssertionError(msg)
-
-
-def _assert_le_exact(v, b, tol, label, literal, reproduce):
-    """assert_le in exact rational arithmetic (a check that compares the exact value of float64 data)."""
-    def as_float(q):                     # a rational beyond the float range (an exploded gradient, squared) shows as ±inf
-        try:
-            return float(q)
-        except OverflowError:
-            return np.inf if q > 0 else -np.inf
-    allowed = b + Fraction(float(np.max(tol.atol))) + Fraction(tol.rtol) * abs(b)
-    ratio = as_float(v / b) if b > 0 else (1.0 if v > b else 0.0)
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.note_bound(label, as_float(v), as_float(b), ratio)
-    if v > allowed:
-        msg = (f"{label}: {as_float(v)!r} exceeds the bound {as_float(b)!r} (exactly, in rational arithmetic; "
-               f"allowed up to {as_float(allowed)!r}, {tol.reason})")
-        if reproduce:
-            msg += f"\nreproduce: {reproduce}"
-        if literal:
-            raise Counterexample(msg)
-        raise AssertionError(msg)
-
-
-def diagonal_mask(n):
-    """Boolean mask of the entries allowed to be non-zero in an (n, n) diagonal matrix."""
-    return np.eye(n, dtype=bool)
-
-
-def assert_structure(J, allowed_nonzero, tol, label):
-    """Every entry of ``J`` outside ``allowed_nonzero`` is zero to within ``tol``, checked entry by entry.
-
-    Random projections miss mostly-zero Jacobians; this does not.
-    """
-    record_override(tol)
-    J = np.asarray(J, dtype=np.float64)
-    mask = np.asarray(allowed_nonzero, dtype=bool)
-    if mask.shape != J.shape:
-        raise ValueError(f"assert_structure: mask shape {mask.shape} != Jacobian shape {J.shape}")
-    off = np.where(mask, 0.0, np.abs(J))
-    allowed = np.broadcast_to(np.asarray(tol.atol, dtype=np.float64), J.shape)
-    if off.size == 0:
-        return
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(allowed > 0, off / np.where(allowed > 0, allowed, 1.0), np.where(off > 0, np.inf, 0.0))
-    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-    _record(label + " (structure)", off[worst], allowed[worst])
-    if ratio[worst] > 1.0:
-        n_bad = int(np.count_nonzero(ratio > 1.0))
-        raise AssertionError(f"{label}: structure violated: {n_bad} entries must be zero but are not; worst at index "
-                             f"{tuple(int(i) for i in worst)} = {float(J[worst])!r} (allowed {allowed[worst]:.3e}, {tol.reason})")
+__all__ = ["jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd", "taylor_order", "check_jacobian",
+           "check_directional", "measured_noise", "FD_RETRY_SHRINK", "FD_RTOL", "FD_RETRIES"]
 
 
 # autograd's own VJPs overflow harmlessly at large arguments: tanh's is g / cosh(x)**2,
@@ -343,11 +42,16 @@ def _finite_jacobian(J, who):
     return J
 
 
+def _on_flat(f, x):
+    """``f`` as a function of ravel(x) returning ravel(f(x)): the (m, n) Jacobian's shape, for autograd."""
+    return lambda u: autograd.numpy.ravel(f(autograd.numpy.reshape(u, np.shape(x))))
+
+
 def jacobian_reverse(f, x):
     """(a) autograd reverse mode: the (m, n) Jacobian of ``ravel(f(x))`` w.r.t. ``ravel(x)``."""
     record_oracle("autograd")
     v = np.ravel(np.asarray(x, dtype=np.float64))
-    fl = lambda u: autograd.numpy.ravel(f(autograd.numpy.reshape(u, np.shape(x))))  # noqa: E731
+    fl = _on_flat(f, x)
     with np.errstate(over="ignore"):
         J = autograd.jacobian(fl)(v)
     return np.atleast_2d(_finite_jacobian(J, "autograd reverse mode"))
@@ -357,7 +61,7 @@ def jacobian_forward(f, x):
     """(a) autograd forward mode: the Jacobian built column by column from JVPs."""
     record_oracle("autograd-forward")
     v = np.ravel(np.asarray(x, dtype=np.float64))
-    fl = lambda u: autograd.numpy.ravel(f(autograd.numpy.reshape(u, np.shape(x))))  # noqa: E731
+    fl = _on_flat(f, x)
     with np.errstate(over="ignore"):
         jvp = make_jvp(fl)(v)
         cols = [np.ravel(np.asarray(jvp(e)[1])) for e in np.eye(v.size)]
@@ -437,13 +141,6 @@ FD_RETRIES = 2
 
 _STATUS = {-1: "error estimate increased", -2: "maximum iterations reached", -3: "non-finite value"}
 
-
-class FDInconclusive(AssertionError):
-    """Finite differences could not decide: scipy did not converge, or its error estimate is too wide.
-
-    An AssertionError, so a check that hits it fails loudly; it never passes and never
-    widens a tolerance. The message gives the reason (entries, statuses, steps tried).
-    """
 
 
 def _settled(status, error, rounding, df, atol=0.0):
@@ -643,40 +340,6 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
     return nv * df, nv * (error + rounding)
 
 
-def assert_close_fd(actual, fd_value, fd_err, label, dtype=np.float64, scale=1.0, reproduce=""):
-    """``actual`` against a finite-difference estimate with error ``fd_err``, the tolerance capped.
-
-    The tolerance is ``tolerances.fd`` (FD_SAFETY x estimate + analytic floor), but never wider than
-    ``FD_CAP_RTOL x scale`` plus the floor. Entries the cap binds are counted in the active Recorder
-    (``fd_capped``). A difference beyond the cap that the uncapped tolerance would forgive raises
-    :class:`FDInconclusive`: finite differences cannot decide there. A difference beyond both fails.
-    """
-    a = np.asarray(actual, dtype=np.float64)
-    d = np.asarray(fd_value, dtype=np.float64)
-    err = np.broadcast_to(np.asarray(fd_err, dtype=np.float64), d.shape)
-    tol = tolerances.fd(err, dtype, scale=scale)
-    floor = tolerances.analytic(dtype, scale)
-    cap = tolerances.FD_CAP_RTOL * float(scale)
-    wide = tolerances.FD_SAFETY * err > cap
-    rec = _ACTIVE.get()
-    if rec is not None:
-        rec.fd_entries += int(d.size)
-        rec.fd_capped += int(np.count_nonzero(wide))
-    if not np.any(wide):
-        return assert_close(a, d, tol, label, reproduce)
-    capped = tolerances.Tol(rtol=tol.rtol, atol=floor.atol + np.minimum(tolerances.FD_SAFETY * err, cap),
-                            reason=f"{tol.reason}, capped at {tolerances.FD_CAP_RTOL:g} x scale {float(scale):.3g}")
-    try:
-        assert_close(a, d, capped, label, reproduce)
-    except AssertionError as e:
-        if a.shape == d.shape and np.all(np.isfinite(a)) and np.all(np.abs(a - d) <= tol.bound(d)):
-            k = tuple(int(i) for i in np.argwhere(wide)[0])
-            raise FDInconclusive(f"{label}: finite differences cannot decide: {int(np.count_nonzero(wide))} of {d.size} "
-                                 f"entries have FD error estimates whose tolerance ({tolerances.FD_SAFETY:g} x estimate, "
-                                 f"e.g. {tolerances.FD_SAFETY * float(err[k]):.3e} at {k}) exceeds the cap "
-                                 f"{tolerances.FD_CAP_RTOL:g} x scale = {cap:.3e}, and the difference lies between the two. {e}") from None
-        raise
-
 
 def taylor_order(f, x, v, jv, steps=None):
     """(b) Taylor-remainder convergence order: no tolerance needed.
@@ -745,7 +408,7 @@ def check_directional(f, x, v, u, label="uᵀJv", dtype=np.float64, reproduce=""
     x = np.asarray(x, dtype=np.float64)
     u = np.asarray(u, dtype=np.float64)
     if claimed is None:
-        fl = lambda w: autograd.numpy.ravel(f(autograd.numpy.reshape(w, np.shape(x))))  # noqa: E731
+        fl = _on_flat(f, x)
         with np.errstate(over="ignore"):
             vjp, _ = autograd.make_vjp(fl)(np.ravel(x))
             claimed = float(np.ravel(vjp(np.ravel(u))) @ np.ravel(v))

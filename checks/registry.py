@@ -12,7 +12,7 @@ A check module in ``vanishing.checks.claims`` declares::
             ...
 
 Inside a ``ctx.refutes`` property, premises are ``assume(...)`` and the literal statement is
-``literal(condition, message)`` (or ``oracles.assert_close(..., literal=True)``): only a
+``literal(condition, message)`` (or ``assertions.assert_close(..., literal=True)``): only a
 :class:`Counterexample` refutes. Every ``@example`` kept on a refutes property is run on
 its own and must refute by itself.
 
@@ -29,10 +29,9 @@ import pkgutil
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from vanishing.checks.recording import show
 
-from vanishing.checks.oracles import Counterexample, literal, show  # noqa: F401  (re-exported: checks import literal from here)
-
-__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY", "Counterexample", "literal", "show"]
+__all__ = ["claim_check", "CheckDef", "Properties", "Property", "load_checks", "REGISTRY"]
 
 REGISTRY = {}
 

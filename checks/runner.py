@@ -13,11 +13,12 @@ from hypothesis import Phase, settings
 from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 
 from vanishing import spec as spec_mod
-from vanishing.checks import oracles, profiles
-from vanishing.checks.oracles import Counterexample
+from vanishing.checks import profiles, recording
+from vanishing.checks.assertions import Counterexample
+from vanishing.checks.recording import Recorder
 from vanishing.checks.registry import load_checks
 
-__all__ = ["Outcome", "PropertyResult", "run_claim", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
+__all__ = ["Outcome", "PropertyResult", "run_claim", "audit_spec", "run_all", "catalogue", "resolve_ids", "UnknownClaim"]
 
 
 #: The thorough profile's promise: at least this many examples per property, caps notwithstanding.
@@ -58,18 +59,12 @@ class Outcome:
     seconds: float
     profile: str
     seed: object
-    max_ratio: float = 0.0
-    max_error: float = 0.0
-    tolerance: float = 0.0
-    worst_label: str = ""
-    oracles_used: tuple = ()
-    margin: object = None    # the claim's own inequality: the "margin" object of the claim record (docs/DESIGN.md) (oracles.assert_le), or None
     evidence: list = field(default_factory=list)   # graded evidence, strongest first (checks/evidence; "property" last)
-    fd_entries: int = 0      # finite-difference entries compared (oracles.assert_close_fd)
-    fd_capped: int = 0       # of which FD could not reach the capped tolerance (a 1e-6 relative bug there is invisible)
     problems: list = field(default_factory=list)   # metadata inconsistencies (e.g. an oracle listed but unused)
     stopped: str = ""        # what was not run once the outcome was decided (run_claim's stop_early), in words
-    datasets: tuple = ()     # the data sets the check read, in words (oracles.record_dataset; the certificate's provenance)
+    # What the run saw (recording.Recorder.absorb over the properties): the worst comparison of what must hold, the
+    # oracles used, the claim's margin, the FD entries compared and capped, the data sets read (the provenance).
+    recorder: Recorder = field(default_factory=Recorder)
 
     @property
     def reproduce(self):
@@ -198,7 +193,7 @@ def _run_once(prop, base, seed, shrink, phases=None, budget=None):
             after["calls"] += 1
         count[0] += 1
         try:
-            with oracles.example_input(kw):      # a margin names the input that reached it
+            with recording.example_input(kw):      # a margin names the input that reached it
                 return inner(*a, **kw)
         except UnsatisfiedAssumption:
             raise
@@ -322,33 +317,17 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     base = settings.get_profile(name)
     seed = "derandomized" if seed is None else seed
     t0 = time.perf_counter()
-    planted = overrides
     props = checks[claim.id].properties(overrides, profile=name, seed=seed)
-    results, used, overrides, worst, margins = [], set(), set(), oracles.Recorder(), {}
-    fd_entries = fd_capped = 0
-    datasets = set()
+    results, seen = [], Recorder(oracles={"hypothesis"})
     for p in props:
         if stop_early and results and not results[-1].as_expected:
             break
         limit = min(base.max_examples, p.max_examples) if p.max_examples and base.max_examples < THOROUGH_MIN else base.max_examples
         budget = profiles.shrink_budget(name, limit) if shrink else None
-        with oracles.recording() as rec:
+        with recording.recording() as rec:
             results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink, budget))
-        used |= rec.oracles
-        overrides |= rec.overrides
-        fd_entries, fd_capped = fd_entries + rec.fd_entries, fd_capped + rec.fd_capped
-        datasets |= rec.datasets
-        # The largest error against its tolerance is reported for what must hold; the comparisons that
-        # fail inside a refuted statement are the refutation itself, not an error of the check.
-        if p.expect != "fails" and rec.comparisons and rec.max_ratio >= worst.max_ratio:
-            worst = rec
-        # The claim's margin: over what must hold; a claim whose only bound is a refuted statement shows that one.
-        kind = "refuted" if p.expect == "fails" else "holds"
-        if rec.bounds and (kind not in margins or rec.margin_ratio > margins[kind].margin_ratio):
-            margins[kind] = rec
-    margin = (margins.get("holds") or margins.get("refuted"))
-    margin = margin.margin() if margin else None
-    graded = [_property_evidence(results, name, time.perf_counter() - t0, margin)]
+        seen.absorb(rec, p.expect)
+    graded = [_property_evidence(results, name, time.perf_counter() - t0, seen.margin())]
     decided = stop_early and any(not r.as_expected for r in results)
     skipped = [p.name for p in props[len(results):]]
     stopped = ", ".join([f"propert{'y' if len(skipped) == 1 else 'ies'} {', '.join(skipped)} not run"] if skipped else [])
@@ -359,30 +338,35 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
             stopped = ", ".join(filter(None, [stopped, f"graded evidence ({', '.join(levels)}) not run"]))
     if evidence and not decided:
         from vanishing.checks import evidence as evidence_mod   # SymPy: imported only when evidence runs
-        graded = [r.to_json() for r in evidence_mod.run(claim.id, overrides=planted, profile=name)] + graded
+        graded = [r.to_json() for r in evidence_mod.run(claim.id, overrides=overrides, profile=name)] + graded
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
-                  max_ratio=worst.max_ratio, max_error=worst.max_error, tolerance=worst.tolerance, worst_label=worst.worst_label,
-                  oracles_used=tuple(sorted(used | {"hypothesis"})), margin=margin, evidence=graded,
-                  fd_entries=fd_entries, fd_capped=fd_capped, stopped=stopped, datasets=tuple(sorted(datasets)))
+                  evidence=graded, stopped=stopped, recorder=seen)
     out.problems += [f"{e['level']} evidence {e['status']}: {e['summary']}" for e in graded
                      if e["level"] != "property" and e["status"] != "passed"]
-    unused = sorted(set(claim.oracles) - set(out.oracles_used))
+    out.problems += audit_spec(claim, props, seen, complete=not (stop_early and len(results) < len(props)))
+    return out
+
+
+def audit_spec(claim, props, seen, complete=True):
+    """What the claim's record says and its check's run contradicts, in words: oracles listed but unused, a
+    tolerance_reason without an override (or the reverse), properties the verdict needs. ``seen``: the run's
+    Recorder; ``complete``: every property ran (a partial run, stopped early, may not reach an override)."""
+    problems = []
+    used = sorted(seen.oracles)
+    unused = sorted(set(claim.oracles) - set(used))
     if unused:
-        out.problems.append(f"the spec lists oracle(s) {unused} but the check never used them (used: {list(out.oracles_used)})")
-    # tolerance_reason: set exactly when an override tolerance was used (a partial run, stopped early, may not reach one)
-    if overrides and not claim.tolerance_reason.strip():
-        out.problems.append(f"the check used override tolerance(s) but the spec gives no tolerance_reason: {sorted(overrides)[:2]}")
-    if claim.tolerance_reason.strip() and not overrides and not (stop_early and len(results) < len(props)):
-        out.problems.append("the spec gives a tolerance_reason but the check used no override tolerance (tolerances.override)")
+        problems.append(f"the spec lists oracle(s) {unused} but the check never used them (used: {used})")
+    # tolerance_reason: set exactly when an override tolerance was used
+    if seen.overrides and not claim.tolerance_reason.strip():
+        problems.append(f"the check used override tolerance(s) but the spec gives no tolerance_reason: {sorted(seen.overrides)[:2]}")
+    if claim.tolerance_reason.strip() and not seen.overrides and complete:
+        problems.append("the spec gives a tolerance_reason but the check used no override tolerance (tolerances.override)")
     kinds = {p.expect for p in props}
     want = {"verified": {"holds"}, "corrected": {"holds", "fails"}, "refuted": {"fails"}}[claim.verdict]
-    if claim.verdict == "refuted":
-        ok = bool(kinds & {"fails", "negation"})
-    else:
-        ok = kinds == want
+    ok = bool(kinds & {"fails", "negation"}) if claim.verdict == "refuted" else kinds == want
     if not ok:
-        out.problems.append(f"verdict {claim.verdict!r} needs properties {sorted(want)}, the check declares {sorted(kinds)}")
-    return out
+        problems.append(f"verdict {claim.verdict!r} needs properties {sorted(want)}, the check declares {sorted(kinds)}")
+    return problems
 
 
 def run_all(ids=None, profile=None, seed=None, progress=None):

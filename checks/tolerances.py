@@ -82,7 +82,7 @@ FD_SAFETY = 10.0
 #: The widest FD tolerance a check may use, relative to the Jacobian's scale: a check whose FD
 #: tolerance exceeds 1e-6 relative cannot catch a 1e-6 bug (issue 12). Where FD_SAFETY x the
 #: estimate is wider, the comparison is made at this cap, and a difference that only the wider
-#: tolerance would forgive makes the check inconclusive (oracles.FDInconclusive), never a pass.
+#: tolerance would forgive makes the check inconclusive (assertions.FDInconclusive), never a pass.
 FD_CAP_RTOL = 1e-6
 
 #: Finite-difference rounding noise, measured (module docstring): spacing relative to max(1, |x_j|)

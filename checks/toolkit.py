@@ -3,7 +3,7 @@
 * :func:`jac3` / :func:`grad3`: the three-oracle check of a Jacobian / a gradient (autograd both
   modes, finite differences, the closed form), on top of ``oracles.check_jacobian``;
 * :func:`le`: a claim's own inequality value ≤ bound up to the rounding of the bound
-  (``oracles.assert_le``, which records the claim's margin);
+  (``assertions.assert_le``, which records the claim's margin);
 * :func:`magnitude`, :func:`opnorm`, :func:`smin`, :func:`spectral_radius`: the data's scale, norms, spectra;
 * :data:`FD_REACH`: how far the finite-difference stencil reaches from the point.
 
@@ -15,7 +15,7 @@ its context: ``ctx.id`` and ``ctx.repro(**case)`` (``vanishing.checks.registry``
 
 import numpy as np
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, recording, tolerances
 
 __all__ = ["FD_REACH", "MIN_REACH", "magnitude", "opnorm", "smin", "spectral_radius", "jac3", "grad3", "le"]
 
@@ -68,9 +68,9 @@ def jac3(f, x, closed, label, fd=True, reproduce="", reach=FD_REACH):
     Jr = oracles.jacobian_reverse(f, x)
     Jf = oracles.jacobian_forward(f, x)
     tol = tolerances.analytic(scale=magnitude(Jr))
-    oracles.assert_close(Jf, Jr, tol, f"{label}: autograd forward vs reverse", reproduce)
-    oracles.record_oracle("closed-form")
-    oracles.assert_close(np.reshape(np.asarray(closed, dtype=np.float64), Jr.shape), Jr, tol, f"{label}: closed form vs autograd", reproduce)
+    assertions.assert_close(Jf, Jr, tol, f"{label}: autograd forward vs reverse", reproduce)
+    recording.record_oracle("closed-form")
+    assertions.assert_close(np.reshape(np.asarray(closed, dtype=np.float64), Jr.shape), Jr, tol, f"{label}: closed form vs autograd", reproduce)
     return Jr
 
 
@@ -84,7 +84,7 @@ def grad3(f, x, closed, label, fd=True, reproduce=""):
     """
     if closed is None:
         Jr, Jf = oracles.jacobian_reverse(f, x), oracles.jacobian_forward(f, x)
-        oracles.assert_close(Jf, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{label}: autograd forward vs reverse", reproduce)
+        assertions.assert_close(Jf, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{label}: autograd forward vs reverse", reproduce)
     else:
         Jr = jac3(f, x, np.reshape(closed, (1, -1)), label, fd=False, reproduce=reproduce)
     if not fd:
@@ -99,8 +99,8 @@ def grad3(f, x, closed, label, fd=True, reproduce=""):
     for v in dirs:
         d, err = oracles.directional_fd(f, x, v, np.ones(1))
         jv = float(Jr[0] @ v)
-        oracles.assert_close(np.array([jv]), np.array([d]), tolerances.fd(np.array([err]), scale=max(abs(jv), 1.0)),
-                             f"{label}: autograd vs directional finite difference", reproduce)
+        assertions.assert_close(np.array([jv]), np.array([d]), tolerances.fd(np.array([err]), scale=max(abs(jv), 1.0)),
+                                f"{label}: autograd vs directional finite difference", reproduce)
     return Jr
 
 
@@ -108,10 +108,10 @@ def le(value, bound, label, scale=None, reproduce="", literal=False):
     """A claim's own inequality value ≤ bound (elementwise), up to the analytic tolerance (2^8 ulps) of the bound.
 
     ``scale``: the data's magnitude for the absolute part of the tolerance (default: max|bound|).
-    Goes through ``oracles.assert_le``, which records the worst value/bound (the claim's margin).
+    Goes through ``assertions.assert_le``, which records the worst value/bound (the claim's margin).
     ``literal=True``: the literal statement of a refutes property (a failure is the Counterexample).
     """
     if scale is None:
         b = np.asarray(bound, dtype=np.float64)
         scale = float(np.max(np.abs(b))) if b.size else 0.0
-    oracles.assert_le(value, bound, tolerances.analytic(scale=scale), label, literal=literal, reproduce=reproduce)
+    assertions.assert_le(value, bound, tolerances.analytic(scale=scale), label, literal=literal, reproduce=reproduce)

@@ -3,18 +3,20 @@
 A bad call raises ``ValueError`` naming the parameter, the expected shape and
 the shape received; non-finite inputs are rejected instead of propagating NaN.
 
-Validation belongs at the public boundary, not in inner loops: the models' per-step
-calls use unvalidated bodies, and a caller that evaluates one validated function many
-times at nearby points (the finite-difference stencils of ``vanishing.checks.oracles``)
-runs those evaluations inside :func:`validated_once`.
+Validation belongs at the public boundary, not in inner loops. There is one way to skip it,
+:func:`validated_once`: a caller that evaluates one validated function many times at nearby
+points (the finite-difference stencils of ``vanishing.checks.oracles``) runs those evaluations
+inside it, and a model's per-step calls go through :func:`unvalidated` functions, which run
+inside it (``activations.get_activation(name, kernels=True)``).
 """
 
 import contextlib
 import contextvars
+import functools
 
 import numpy as onp
 
-__all__ = ["as_array", "check_params", "check_choice", "check_init", "plain_dict", "validated_once"]
+__all__ = ["as_array", "check_params", "check_choice", "check_init", "plain_dict", "validated_once", "unvalidated"]
 
 _VALIDATED = contextvars.ContextVar("vanishing_inputs_validated", default=False)
 
@@ -25,14 +27,30 @@ def validated_once():
 
     For re-evaluating a function whose arguments were validated by a first call at the same shapes:
     a finite-difference stencil moves one finite coordinate by a finite step, so nothing the checks
-    look at can change. Anything else (lists, integer or non-float arrays, autograd boxes) is
-    still converted and checked in full.
+    look at can change. An autograd box of a float ndarray passes through too (a model's intermediate,
+    being differentiated); anything else (lists, scalars, integer or non-float arrays) is still
+    converted and checked in full.
     """
     token = _VALIDATED.set(True)
     try:
         yield
     finally:
         _VALIDATED.reset(token)
+
+
+def unvalidated(fn):
+    """``fn`` evaluated inside :func:`validated_once`: for the arrays a model's public entry point already validated."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if _VALIDATED.get():
+            return fn(*args, **kwargs)
+        token = _VALIDATED.set(True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _VALIDATED.reset(token)
+    return run
+
 
 _FLOAT_KINDS = "f"
 
@@ -56,6 +74,8 @@ def as_array(name, value, shape=None, finite=True, ndim=None):
         probe = value if raw is None else raw
         while getattr(probe, "_value", None) is not None:  # nested boxes (higher order)
             probe = probe._value
+        if raw is not None and type(probe) is onp.ndarray and probe.dtype.kind == "f" and _VALIDATED.get():
+            return value
         arr = onp.asarray(probe)
         if arr.dtype.kind not in _FLOAT_KINDS:
             if arr.dtype.kind in "iu":

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import autograd.numpy as np
-from vanishing.models._validate import as_array, check_choice
+from vanishing.models._validate import as_array, check_choice, unvalidated
 
 __all__ = [
     "ACTIVATIONS",
@@ -249,19 +249,16 @@ ACTIVATIONS = {
 }
 
 
-#: The same entries with ``f`` and ``df`` the unvalidated bodies, for the inner loops of the models: their
-#: public entry points validate every array once, so a per-step call need not check it again.
-_KERNELS = {name: replace(ACTIVATIONS[name], f=kf, df=kdf) for name, (kf, kdf) in {
-    "sigmoid": (_sigmoid, _sigmoid_prime), "tanh": (_tanh, _tanh_prime), "relu": (_relu, _relu_prime),
-    "leaky_relu": (_leaky_relu, _leaky_relu_prime), "arctan": (_arctan, _arctan_prime),
-    "identity": (_identity, _identity_prime)}.items()}
+#: The same rows with ``f`` and ``df`` evaluated inside validated_once (models/_validate.py), for the inner loops of
+#: the models: their public entry points validate every array once, so a per-step call need not check it again.
+_KERNELS = {name: replace(a, f=unvalidated(a.f), df=unvalidated(a.df)) for name, a in ACTIVATIONS.items()}
 
 
 def get_activation(name, kernels=False):
     """ACTIVATIONS[name]; a ValueError lists the valid names.
 
-    ``kernels=True`` gives the same entry with ``f`` and ``df`` that skip input validation: only for
-    arrays a public entry point has already validated (a model's per-step calls).
+    ``kernels=True`` gives the same entry with ``f`` and ``df`` that skip input validation (they run inside
+    validated_once): only for arrays a public entry point has already validated (a model's per-step calls).
     """
     name = check_choice("act", name, list(ACTIVATIONS))
     return _KERNELS[name] if kernels else ACTIVATIONS[name]

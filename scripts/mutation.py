@@ -15,7 +15,7 @@ and runs the tests that exercise the mutated module:
 * every claim whose check (``checks/claims/*.py``) or evidence (``checks/evidence/*.py``) imports it,
   through ``tests/test_claims.py`` (the runner of ``vanishing verify``, one test per claim);
 
-``checks/oracles.py`` and ``checks/tolerances.py`` are used by every claim, so their mutants run every claim.
+``checks/oracles.py``, ``checks/assertions.py``, ``checks/recording.py`` and ``checks/tolerances.py`` are used by every claim, so their mutants run every claim.
 pytest runs with ``-x`` (the first failure kills), the ``dev`` Hypothesis profile, and a time limit per mutant
 (a mutant still running past it is reported as ``timeout`` and counted as NOT killed: on this shared machine a
 slow survivor and a hang look alike). A mutant that breaks the package's import (pytest cannot collect, so
@@ -42,8 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS = "tests/test_claims.py"      # the runner of ``vanishing verify`` as pytest sees it: one test per claim
 DEFAULT_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "models").glob("*.py") if p.name != "__init__.py") + [
-    "checks/oracles.py", "checks/tolerances.py"]
-EVERYTHING = {"checks/oracles.py", "checks/tolerances.py"}
+    "checks/oracles.py", "checks/assertions.py", "checks/recording.py", "checks/tolerances.py"]
+EVERYTHING = {"checks/oracles.py", "checks/assertions.py", "checks/recording.py", "checks/tolerances.py"}
 
 
 # ------------------------------------------------------------------ mutants

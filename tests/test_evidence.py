@@ -108,3 +108,20 @@ def test_the_readme_table_counts_the_claims_on_each_level():
         m = re.search(rf"^\| `{level}` \|.*\| (\d+) \|$", readme, re.M)
         assert m, f"README: no row for the level {level!r} in the evidence table"
         assert int(m.group(1)) == n, f"README says {m.group(1)} claims rest on {level!r}; the registry has {n}"
+
+
+def test_a_proofs_ties_are_recorded_and_worded_from_one_place():
+    """_sym.agree records each tie (a Comparison) in the proof's recording; _sym.within words the worst of them."""
+    from vanishing.checks import recording
+    from vanishing.checks.evidence import ProofFailed
+    from vanishing.checks.evidence import _sym as S
+    with recording.recording() as rec:
+        assert S.within() == "within 256 ulps (worst ratio 0)"
+        S.agree("exact", [1.0, 2.0], [1.0, 2.0])
+        tie = S.agree("one ulp off", [1.0 + 2.0 ** -52], [1.0])
+        assert tie.max_ratio == pytest.approx(2.0 ** -52 / (2 * 256 * 2.0 ** -52)) and rec.worst_label == "one ulp off"
+        assert S.within() == f"within 256 ulps (worst ratio {tie.max_ratio:.2g})" and rec.comparisons == 2
+        with pytest.raises(ProofFailed, match="does not compute the symbolic expression"):
+            S.agree("a wrong model", [1.001], [1.0])
+    with pytest.raises(RuntimeError, match="no recording is active"):
+        S.within()

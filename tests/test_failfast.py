@@ -15,7 +15,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vanishing.checks import profiles, runner
-from vanishing.checks.registry import Properties, literal
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import Properties
 
 BASE = (profiles.register(), settings.get_profile("ci"))[1]
 

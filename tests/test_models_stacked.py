@@ -7,7 +7,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, tolerances
 from vanishing.models import lstm, rnn, stacked
 from vanishing.models.activations import sigmoid
 
@@ -61,7 +61,7 @@ def test_autograd_equals_finite_differences(kind, L, dirs, P):
     J = oracles.jacobian_reverse(f, z0)
     Jfd, err = oracles.jacobian_fd(f, z0)
     tol = tolerances.fd(err, scale=max(1.0, float(np.max(np.abs(J)))))
-    oracles.assert_close(J, Jfd, tol, f"stacked {kind} L={L} dirs={dirs} P={P}: autograd vs FD")
+    assertions.assert_close(J, Jfd, tol, f"stacked {kind} L={L} dirs={dirs} P={P}: autograd vs FD")
 
 
 def _rnn_tanh_stack_jacobian_closed_form(layers, h0, xs):
@@ -105,7 +105,7 @@ def test_closed_form_rnn_stack_jacobian():
     assert np.allclose(out, ref, rtol=0, atol=0)
     J = autograd.jacobian(lambda x: stacked.forward("rnn-tanh", layers, h0, x)[0])(xs)
     tol = tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J)))))
-    oracles.assert_close(J, dout, tol, "RNN stack ∂output/∂xs: autograd vs closed form")
+    assertions.assert_close(J, dout, tol, "RNN stack ∂output/∂xs: autograd vs closed form")
     # first layer: the forward direction's output at t depends on x_1..x_t only, the reverse's on x_t..x_T only
     _, d1 = _rnn_tanh_stack_jacobian_closed_form([layers[0]], h0[:2], xs)
     for t in range(T):
@@ -136,11 +136,11 @@ def test_closed_form_projected_lstm_step():
     P = _params("lstm", H, D, P_)
     h, c, x = RNG.uniform(-1, 1, P_), RNG.uniform(-1, 1, H), RNG.uniform(-1, 1, D)
     J = autograd.jacobian(lambda hh: stacked.projected_lstm_step(P, hh, c, x)[0])(h)
-    oracles.assert_close(J, _proj_step_jacobian_closed_form(P, h, c, x), tolerances.analytic(), "projected LSTM ∂h_t/∂h_{t−1}")
+    assertions.assert_close(J, _proj_step_jacobian_closed_form(P, h, c, x), tolerances.analytic(), "projected LSTM ∂h_t/∂h_{t−1}")
     Q = _params("lstm", H, D)
     hq = RNG.uniform(-1, 1, H)
     Qp = dict(Q, W_hr=np.eye(H))
-    oracles.assert_close(_proj_step_jacobian_closed_form(Qp, hq, c, x), lstm.h_jacobian(Q, hq, c, x), tolerances.analytic(),
+    assertions.assert_close(_proj_step_jacobian_closed_form(Qp, hq, c, x), lstm.h_jacobian(Q, hq, c, x), tolerances.analytic(),
                          "identity projection vs models.lstm.h_jacobian")
 
 
@@ -208,7 +208,7 @@ def test_torch_multilayer_modules_equal_the_compositions(kind, cfg, dtype):
     scale = max(1.0, max(float(np.max(np.abs(a))) for a in r))
     vt = tolerances.value(dt, scale=scale)
     for name, o, rr in zip(("output", "h_n", "c_n"), outs, r):
-        oracles.assert_close(o.detach().numpy(), rr, vt, f"torch {kind} {cfg} {name}")
+        assertions.assert_close(o.detach().numpy(), rr, vt, f"torch {kind} {cfg} {name}")
 
     def loss(flat_, *inputs):
         res = ref(flat_, *inputs, *([None] if c0 is None else []))
@@ -219,4 +219,4 @@ def test_torch_multilayer_modules_equal_the_compositions(kind, cfg, dtype):
     gt = tolerances.gradient(dt, scale=gscale)
     names = ["xs", "h0", "c0"][:len(ins)] + [n for n, _ in m.named_parameters()]
     for name, g, gr in zip(names, grads, g_ref):
-        oracles.assert_close(g.numpy(), gr, gt, f"torch {kind} {cfg} ∂/∂{name}")
+        assertions.assert_close(g.numpy(), gr, gt, f"torch {kind} {cfg} ∂/∂{name}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, recording, tolerances
 from vanishing.checks.strategies import matrices, vectors
 
 N = 4
@@ -39,7 +39,7 @@ def _nondegenerate(W, x):
 @given(W=matrices(N, N, -2.0, 2.0), x=vectors(N, -2.0, 2.0))
 def test_correct_jacobian_passes_all_three_oracles(W, x):
     f, J = _problem(W, x)
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         oracles.check_jacobian(f, x, closed_form=J, label="tanh(Wh)")
     assert {"autograd", "autograd-forward", "fd", "closed-form"} <= rec.oracles
     v = np.linspace(1.0, -1.0, N)
@@ -65,7 +65,7 @@ def test_finite_difference_oracle_catches(defect, W, x):
     assume(np.max(np.abs(bad - J)) > 1e-6)
     Jd, err = oracles.jacobian_fd(f, x)
     with pytest.raises(AssertionError, match="differ"):
-        oracles.assert_close(bad, Jd, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "planted vs FD")
+        assertions.assert_close(bad, Jd, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "planted vs FD")
 
 
 @pytest.mark.parametrize("defect", ["scaled by 1.001", "transposed", "missing tanh' factor", "one zeroed entry"])
@@ -75,9 +75,9 @@ def test_autograd_oracle_catches(defect, W, x):
     bad = _defects(J, W)[defect]
     assume(np.max(np.abs(bad - J)) > 1e-6)
     with pytest.raises(AssertionError, match="differ"):
-        oracles.assert_close(bad, oracles.jacobian_reverse(f, x), tolerances.analytic(), "planted vs autograd reverse")
+        assertions.assert_close(bad, oracles.jacobian_reverse(f, x), tolerances.analytic(), "planted vs autograd reverse")
     with pytest.raises(AssertionError, match="differ"):
-        oracles.assert_close(bad, oracles.jacobian_forward(f, x), tolerances.analytic(), "planted vs autograd forward")
+        assertions.assert_close(bad, oracles.jacobian_forward(f, x), tolerances.analytic(), "planted vs autograd forward")
 
 
 @pytest.mark.parametrize("defect", ["scaled by 1.001", "transposed", "missing tanh' factor", "one zeroed entry"])
@@ -97,10 +97,10 @@ def test_directional_fd_matches_and_catches_scaling(W, x):
     f, J = _nondegenerate(W, x)
     u, v = np.linspace(-1.0, 1.0, N), np.linspace(1.0, 0.5, N)
     val, err = oracles.directional_fd(f, x, v, u)
-    oracles.assert_close(u @ J @ v, val, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "uᵀJv vs FD")
+    assertions.assert_close(u @ J @ v, val, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "uᵀJv vs FD")
     assume(abs(u @ J @ v) > 1e-3)
     with pytest.raises(AssertionError):
-        oracles.assert_close(1.001 * (u @ J @ v), val, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "planted uᵀJv vs FD")
+        assertions.assert_close(1.001 * (u @ J @ v), val, tolerances.fd(err, scale=max(1.0, np.max(np.abs(J)))), "planted uᵀJv vs FD")
 
 
 def test_structure_check_catches_a_tiny_off_diagonal_entry_that_projections_miss():
@@ -108,14 +108,14 @@ def test_structure_check_catches_a_tiny_off_diagonal_entry_that_projections_miss
     d = np.array([0.5, 0.25, 0.125, 1.0])
     J = np.diag(d)
     J[0, 3] = 1e-9
-    oracles.assert_structure(np.diag(d), oracles.diagonal_mask(N), tolerances.analytic(), "diag")
+    assertions.assert_structure(np.diag(d), assertions.diagonal_mask(N), tolerances.analytic(), "diag")
     with pytest.raises(AssertionError, match=r"structure violated.*\(0, 3\)"):
-        oracles.assert_structure(J, oracles.diagonal_mask(N), tolerances.analytic(), "planted")
+        assertions.assert_structure(J, assertions.diagonal_mask(N), tolerances.analytic(), "planted")
 
 
 def test_failure_message_names_label_values_and_reason():
     with pytest.raises(AssertionError) as e:
-        oracles.assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.1]), tolerances.analytic(), "LABEL-X", reproduce="repro()")
+        assertions.assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.1]), tolerances.analytic(), "LABEL-X", reproduce="repro()")
     msg = str(e.value)
     for piece in ("LABEL-X", "index (1,)", "got 2.0", "expected 2.1", "ulps of float64", "reproduce: repro()"):
         assert piece in msg, f"{piece!r} missing from: {msg}"
@@ -123,7 +123,7 @@ def test_failure_message_names_label_values_and_reason():
 
 def test_non_finite_is_an_error_not_a_pass():
     with pytest.raises(AssertionError, match="non-finite"):
-        oracles.assert_close(np.array([np.nan]), np.array([1.0]), tolerances.analytic(), "nan")
+        assertions.assert_close(np.array([np.nan]), np.array([1.0]), tolerances.analytic(), "nan")
 
 
 def test_override_needs_a_reason():
@@ -142,7 +142,7 @@ def test_autograd_overflow_inside_its_vjp_is_not_a_false_failure():
 @pytest.mark.parametrize("call", [
     lambda: tolerances.value(np.float16), lambda: tolerances.gradient(np.int64), lambda: tolerances.fd(-1.0),
     lambda: tolerances.fd(np.nan), lambda: tolerances.override(tolerances.analytic(), "why", rtol=-1.0),
-    lambda: tolerances.analytic(scale=np.inf), lambda: oracles.record_oracle("magic"),
+    lambda: tolerances.analytic(scale=np.inf), lambda: recording.record_oracle("magic"),
 ])
 def test_bad_input_to_the_checking_api_is_a_clear_value_error(call):
     with pytest.raises(ValueError):
@@ -194,13 +194,13 @@ def test_issue12_negated_largest_entry_is_rejected_by_the_fd_check():
     J = oracles.jacobian_reverse(f, x)
     s = max(1.0, float(np.max(np.abs(J))))
     Jd, err = oracles.jacobian_fd(f, x)
-    oracles.assert_close_fd(J, Jd, err, "correct J vs FD", scale=s)
+    assertions.assert_close_fd(J, Jd, err, "correct J vs FD", scale=s)
     bad = J.copy()
     k = np.unravel_index(np.argmax(np.abs(J)), J.shape)
     bad[k] = -bad[k]
     with pytest.raises(AssertionError, match="differ") as e:
-        oracles.assert_close_fd(bad, Jd, err, "negated largest entry vs FD", scale=s)
-    assert not isinstance(e.value, oracles.FDInconclusive), "a negated entry of size 129 must be contradicted, not left undecided"
+        assertions.assert_close_fd(bad, Jd, err, "negated largest entry vs FD", scale=s)
+    assert not isinstance(e.value, assertions.FDInconclusive), "a negated entry of size 129 must be contradicted, not left undecided"
 
 
 def test_issue12_negated_largest_entry_is_rejected_by_the_directional_check():
@@ -210,34 +210,34 @@ def test_issue12_negated_largest_entry_is_rejected_by_the_directional_check():
     u, v = np.eye(16)[i], np.eye(16)[j]
     d, err = oracles.directional_fd(f, x, v, u)
     s = max(1.0, float(np.max(np.abs(J))))
-    oracles.assert_close_fd(J[i, j], d, err, "uᵀJv vs FD", scale=s)
+    assertions.assert_close_fd(J[i, j], d, err, "uᵀJv vs FD", scale=s)
     with pytest.raises(AssertionError, match="differ"):
-        oracles.assert_close_fd(-J[i, j], d, err, "negated uᵀJv vs FD", scale=s)
+        assertions.assert_close_fd(-J[i, j], d, err, "negated uᵀJv vs FD", scale=s)
 
 
 def test_issue12_an_entry_that_never_converges_is_inconclusive_not_accepted(monkeypatch):
     """Without the retries (first step 0.5 only) the oracle must refuse to answer, loudly."""
     f, x = _issue12_rnn()
     monkeypatch.setattr(oracles, "FD_RETRIES", 0)
-    with pytest.raises(oracles.FDInconclusive, match="did not converge.*initial steps 0.5") as e:
+    with pytest.raises(assertions.FDInconclusive, match="did not converge.*initial steps 0.5") as e:
         oracles.jacobian_fd(f, x)
     assert isinstance(e.value, AssertionError)
     J = oracles.jacobian_reverse(f, x)
     i, j = np.unravel_index(np.argmax(np.abs(J)), J.shape)
-    with pytest.raises(oracles.FDInconclusive, match="did not converge"):
+    with pytest.raises(assertions.FDInconclusive, match="did not converge"):
         oracles.directional_fd(f, x, np.eye(16)[j], np.eye(16)[i])
 
 
 def test_fd_tolerance_is_capped_and_a_difference_only_a_wide_estimate_forgives_is_inconclusive():
     J = np.array([1.0, 2.0])
     err = np.array([0.0, 1e-3])                 # FD_SAFETY x 1e-3 = 1e-2 > FD_CAP_RTOL x scale
-    with oracles.recording() as rec:
-        oracles.assert_close_fd(J, J, err, "exact", scale=2.0)
-        with pytest.raises(oracles.FDInconclusive, match="cannot decide.*exceeds the cap"):
-            oracles.assert_close_fd(J + np.array([0.0, 1e-4]), J, err, "inside the wide tolerance only", scale=2.0)
+    with recording.recording() as rec:
+        assertions.assert_close_fd(J, J, err, "exact", scale=2.0)
+        with pytest.raises(assertions.FDInconclusive, match="cannot decide.*exceeds the cap"):
+            assertions.assert_close_fd(J + np.array([0.0, 1e-4]), J, err, "inside the wide tolerance only", scale=2.0)
         with pytest.raises(AssertionError, match="differ") as e:
-            oracles.assert_close_fd(J + np.array([0.0, 1.0]), J, err, "beyond both", scale=2.0)
-        assert not isinstance(e.value, oracles.FDInconclusive)
+            assertions.assert_close_fd(J + np.array([0.0, 1.0]), J, err, "beyond both", scale=2.0)
+        assert not isinstance(e.value, assertions.FDInconclusive)
     assert rec.fd_capped == 3 and rec.fd_entries == 6
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 # one line: scripts/mutation.py picks the tests of a mutated module by this import
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, recording, tolerances
 
 EPS = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
@@ -166,14 +166,14 @@ def test_an_exact_comparison_allows_nothing_and_says_why():
 
 # ================================================================ oracles.py: reporting
 def test_literal_raises_a_counterexample_with_the_message_only_when_false():
-    assert oracles.literal(True, "fine") is None
-    with pytest.raises(oracles.Counterexample, match="^the statement is false here$"):
-        oracles.literal(False, "the statement is false here")
-    assert oracles.ORACLES == ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
+    assert assertions.literal(True, "fine") is None
+    with pytest.raises(assertions.Counterexample, match="^the statement is false here$"):
+        assertions.literal(False, "the statement is false here")
+    assert recording.ORACLES == ("autograd", "autograd-forward", "fd", "taylor", "closed-form", "hypothesis")
 
 
 def test_the_recorder_keeps_the_worst_ratio_and_the_last_label_that_reached_it():
-    rec = oracles.Recorder()
+    rec = recording.Recorder()
     assert (rec.comparisons, rec.max_ratio, rec.bounds, rec.fd_entries, rec.fd_capped) == (0, 0.0, 0, 0, 0)
     assert rec.margin() is None and rec.margin_ratio == -np.inf
     rec.note("a", 1.0, 4.0)
@@ -187,11 +187,31 @@ def test_the_recorder_keeps_the_worst_ratio_and_the_last_label_that_reached_it()
 
 
 def test_a_margin_names_its_label_value_bound_and_the_input_being_run():
-    rec = oracles.Recorder()
-    with oracles.example_input({"x": np.array([0.5]), "n": 3}):
+    rec = recording.Recorder()
+    with recording.example_input({"x": np.array([0.5]), "n": 3}):
         rec.note_bound("|J| <= 1", 0.5, 1.0, 0.5)
     assert rec.margin() == {"worst_ratio": 0.5, "value": 0.5, "bound": 1.0, "label": "|J| <= 1", "input": "x=[0.5], n=3"}
-    assert oracles.current_input() == ""
+    assert recording.current_input() == ""
+
+
+def test_a_claims_recorder_absorbs_the_worst_comparison_of_what_must_hold_and_prefers_its_margin():
+    """Recorder.absorb (the runner's fold over properties): a refuted statement's comparisons are the refutation,
+    not an error of the check; its margin shows only when nothing that must hold asserted a bound."""
+    def rec(ratio=None, margin=None):
+        r = recording.Recorder(oracles={"fd"}, fd_entries=2, fd_capped=1)
+        if ratio is not None:
+            r.note(f"ratio {ratio}", ratio, 1.0)
+        if margin is not None:
+            r.note_bound(f"margin {margin}", margin, 1.0, margin)
+        return r
+    claim = recording.Recorder(oracles={"hypothesis"})
+    claim.absorb(rec(ratio=9.0, margin=0.9), "fails")
+    assert (claim.max_ratio, claim.worst_label, claim.margin()["label"]) == (0.0, "", "margin 0.9")   # only the refuted one so far
+    claim.absorb(rec(ratio=0.5, margin=0.2), "holds")
+    claim.absorb(rec(ratio=0.25, margin=0.1), "negation")
+    claim.absorb(rec(margin=0.95), "fails")
+    assert (claim.max_ratio, claim.worst_label, claim.margin()["label"]) == (0.5, "ratio 0.5", "margin 0.2")
+    assert (claim.oracles, claim.fd_entries, claim.fd_capped, claim.bounds) == ({"hypothesis", "fd"}, 8, 4, 4)
 
 
 class _Case(NamedTuple):
@@ -200,162 +220,162 @@ class _Case(NamedTuple):
 
 
 def test_show_writes_every_value_at_full_precision_and_every_container_as_python():
-    assert oracles.show(x=np.array([[0.1, 2.0]])) == "x=[[0.1, 2.0]]"
-    assert oracles.show(t=(1.5,), u=(1, 2), l=[np.array([1.0]), 2]) == "t=(1.5,), u=(1, 2), l=[[1.0], 2]"
-    assert oracles.show(d={"k": np.array([0.25]), 2: "s"}) == "d={'k': [0.25], 2: 's'}"
-    assert oracles.show(c=_Case(0.1 + 0.2, (np.array([1.0]),))) == "c=Case(a=0.30000000000000004, b=([1.0],))"
-    assert oracles.show() == ""
+    assert recording.show(x=np.array([[0.1, 2.0]])) == "x=[[0.1, 2.0]]"
+    assert recording.show(t=(1.5,), u=(1, 2), l=[np.array([1.0]), 2]) == "t=(1.5,), u=(1, 2), l=[[1.0], 2]"
+    assert recording.show(d={"k": np.array([0.25]), 2: "s"}) == "d={'k': [0.25], 2: 's'}"
+    assert recording.show(c=_Case(0.1 + 0.2, (np.array([1.0]),))) == "c=Case(a=0.30000000000000004, b=([1.0],))"
+    assert recording.show() == ""
 
 
 def test_a_long_input_is_shown_on_one_line_and_cut_at_600_characters():
-    with oracles.example_input({"s": "a  b\n c"}):
-        assert oracles.current_input() == "s='a b\\n c'"                # runs of white space become one space
-    with oracles.example_input({"m": np.zeros((2, 2))}):
-        assert oracles.current_input() == "m=[[0.0, 0.0], [0.0, 0.0]]"
+    with recording.example_input({"s": "a  b\n c"}):
+        assert recording.current_input() == "s='a b\\n c'"                # runs of white space become one space
+    with recording.example_input({"m": np.zeros((2, 2))}):
+        assert recording.current_input() == "m=[[0.0, 0.0], [0.0, 0.0]]"
     long = {"x": list(range(300))}
-    with oracles.example_input(long):
-        text = oracles.current_input()
-        assert oracles.current_input() is text                      # computed once per example
-    full = oracles.show(**long)
+    with recording.example_input(long):
+        text = recording.current_input()
+        assert recording.current_input() is text                      # computed once per example
+    full = recording.show(**long)
     assert len(full) > 600
     assert text == full[:600] + " …"
     exact = {"s": "y" * 596}                                       # s='yyy…' is exactly 600 characters: not cut
-    with oracles.example_input(exact):
-        assert oracles.current_input() == "s='" + "y" * 596 + "'"
+    with recording.example_input(exact):
+        assert recording.current_input() == "s='" + "y" * 596 + "'"
 
 
 def test_recording_collects_oracles_overrides_and_comparisons_only_inside():
-    oracles.record_oracle("fd")                                    # no-op outside a recording
-    oracles.record_comparison("outside", 1.0, 1.0)
-    with oracles.recording() as rec:
-        oracles.record_oracle("autograd", "closed-form")
-        oracles.record_override(tolerances.override(tolerances.analytic(), "a stated reason"))
-        oracles.record_override(tolerances.analytic())              # not an override: not recorded
-        oracles.record_override("override: a string is no Tol")
-        oracles.record_comparison("mine", 3.0, 4.0)
-        with oracles.recording() as inner:
-            oracles.record_oracle("taylor")
+    recording.record_oracle("fd")                                    # no-op outside a recording
+    recording.record_comparison("outside", 1.0, 1.0)
+    with recording.recording() as rec:
+        recording.record_oracle("autograd", "closed-form")
+        recording.record_override(tolerances.override(tolerances.analytic(), "a stated reason"))
+        recording.record_override(tolerances.analytic())              # not an override: not recorded
+        recording.record_override("override: a string is no Tol")
+        recording.record_comparison("mine", 3.0, 4.0)
+        with recording.recording() as inner:
+            recording.record_oracle("taylor")
         assert inner.oracles == {"taylor"}
     assert rec.oracles == {"autograd", "closed-form"}
     assert rec.overrides == {"override: a stated reason"}
     assert (rec.comparisons, rec.worst_label, rec.max_ratio) == (1, "mine", 0.75)
     with pytest.raises(ValueError, match=_msg("record_oracle: unknown oracle(s) ['mine', 'nope']; known: "
                                               "['autograd', 'autograd-forward', 'fd', 'taylor', 'closed-form', 'hypothesis']")):
-        oracles.record_oracle("fd", "nope", "mine")
+        recording.record_oracle("fd", "nope", "mine")
 
 
 # ---------------------------------------------------------------- assert_close, assert_le, assert_structure
 def test_assert_close_names_the_label_the_worst_entry_the_values_and_the_tolerance():
     tol = tolerances.Tol(rtol=0.0, atol=0.5, reason="half")
-    with oracles.recording() as rec:
-        oracles.assert_close([1.0, 2.0, 3.0], [1.0, 2.25, 3.0], tol, "ok")
+    with recording.recording() as rec:
+        assertions.assert_close([1.0, 2.0, 3.0], [1.0, 2.25, 3.0], tol, "ok")
         with pytest.raises(AssertionError, match=_msg(
                 "J: 2 of 4 entries differ (shape (2, 2)); worst at index (1, 0): got 5.0, expected 3.0, "
                 "|error| 2.000e+00 > allowed 5.000e-01 (rtol 0.00e+00, half)\nreproduce: f(x=1)")) as info:
-            oracles.assert_close([[1.0, 2.0], [5.0, 0.0]], [[1.0, 2.0], [3.0, 1.0]], tol, "J", reproduce="f(x=1)")
+            assertions.assert_close([[1.0, 2.0], [5.0, 0.0]], [[1.0, 2.0], [3.0, 1.0]], tol, "J", reproduce="f(x=1)")
     assert type(info.value) is AssertionError
     assert (rec.comparisons, rec.worst_label, rec.max_error, rec.tolerance, rec.max_ratio) == (2, "J", 2.0, 0.5, 4.0)
-    with pytest.raises(oracles.Counterexample, match=_msg(
+    with pytest.raises(assertions.Counterexample, match=_msg(
             "s: 1 of 1 entries differ (shape ()); worst at index (): got 1.0, expected 0.0, |error| 1.000e+00 > allowed "
             "0.000e+00 (rtol 0.00e+00, exact: why)")):
-        oracles.assert_close(1.0, 0.0, tolerances.exact("why"), "s", literal=True)
+        assertions.assert_close(1.0, 0.0, tolerances.exact("why"), "s", literal=True)
     with pytest.raises(AssertionError, match=_msg("v: shape mismatch, got (2,), expected (3,)")):
-        oracles.assert_close(np.zeros(2), np.zeros(3), tol, "v")
+        assertions.assert_close(np.zeros(2), np.zeros(3), tol, "v")
     with pytest.raises(AssertionError, match=_msg("v: non-finite value at index (1,): got nan, expected 1.0")):
-        oracles.assert_close([0.0, np.nan], [0.0, 1.0], tol, "v")
+        assertions.assert_close([0.0, np.nan], [0.0, 1.0], tol, "v")
     with pytest.raises(AssertionError, match=_msg("v: non-finite value at index (0,): got 0.0, expected inf")):
-        oracles.assert_close([0.0], [np.inf], tol, "v")
-    with oracles.recording() as rec:
-        oracles.assert_close(np.zeros(0), np.zeros(0), tol, "empty")
-        oracles.assert_close([0.0, 1.0], [0.0, 1.0], tolerances.exact("equal"), "exact")
+        assertions.assert_close([0.0], [np.inf], tol, "v")
+    with recording.recording() as rec:
+        assertions.assert_close(np.zeros(0), np.zeros(0), tol, "empty")
+        assertions.assert_close([0.0, 1.0], [0.0, 1.0], tolerances.exact("equal"), "exact")
     assert (rec.comparisons, rec.worst_label, rec.max_ratio) == (1, "exact", 0.0)
 
 
 def test_assert_close_records_an_override_it_is_given():
-    with oracles.recording() as rec:
-        oracles.assert_close(1.0, 1.0, tolerances.override(tolerances.analytic(), "because"), "x")
-        oracles.assert_le(1.0, 2.0, tolerances.override(tolerances.analytic(), "le"), "y")
-        oracles.assert_structure(np.eye(2), np.eye(2, dtype=bool), tolerances.override(tolerances.analytic(), "st"), "z")
+    with recording.recording() as rec:
+        assertions.assert_close(1.0, 1.0, tolerances.override(tolerances.analytic(), "because"), "x")
+        assertions.assert_le(1.0, 2.0, tolerances.override(tolerances.analytic(), "le"), "y")
+        assertions.assert_structure(np.eye(2), np.eye(2, dtype=bool), tolerances.override(tolerances.analytic(), "st"), "z")
     assert rec.overrides == {"override: because", "override: le", "override: st"}
 
 
 def test_assert_le_reports_the_entry_furthest_beyond_its_bound_and_how_many():
     tol = tolerances.exact("bound")
-    with oracles.recording() as rec, pytest.raises(AssertionError, match=_msg(
+    with recording.recording() as rec, pytest.raises(AssertionError, match=_msg(
             "|x| <= 1: 3.0 exceeds the bound 1.0 (allowed up to 1.0, exact: bound); 2 of 3 entries\nreproduce: r()")):
-        oracles.assert_le([1.5, 0.5, 3.0], [1.0, 1.0, 1.0], tol, "|x| <= 1", reproduce="r()")
+        assertions.assert_le([1.5, 0.5, 3.0], [1.0, 1.0, 1.0], tol, "|x| <= 1", reproduce="r()")
     m = rec.margin()
     assert (m["worst_ratio"], m["value"], m["bound"], m["label"]) == (3.0, 3.0, 1.0, "|x| <= 1")
-    with pytest.raises(oracles.Counterexample, match=_msg("s: 2.0 exceeds the bound 1.0 (allowed up to 1.0, exact: bound)")):
-        oracles.assert_le(2.0, 1.0, tol, "s", literal=True)
+    with pytest.raises(assertions.Counterexample, match=_msg("s: 2.0 exceeds the bound 1.0 (allowed up to 1.0, exact: bound)")):
+        assertions.assert_le(2.0, 1.0, tol, "s", literal=True)
     t = tolerances.Tol(rtol=0.5, atol=0.25, reason="loose")
-    oracles.assert_le(1.74, 1.0, t, "within")                     # allowed up to 1 + 0.25 + 0.5·1
+    assertions.assert_le(1.74, 1.0, t, "within")                     # allowed up to 1 + 0.25 + 0.5·1
     with pytest.raises(AssertionError, match=_msg("w: 1.76 exceeds the bound 1.0 (allowed up to 1.75, loose)")):
-        oracles.assert_le(1.76, 1.0, t, "w")
-    oracles.assert_le(np.zeros(0), 1.0, tol, "empty")
+        assertions.assert_le(1.76, 1.0, t, "w")
+    assertions.assert_le(np.zeros(0), 1.0, tol, "empty")
 
 
 def test_a_bound_at_or_below_zero_counts_as_ratio_one_when_reached_and_zero_otherwise():
-    with oracles.recording() as rec:
-        oracles.assert_le(-1.0, 0.0, tolerances.exact("z"), "below zero")
+    with recording.recording() as rec:
+        assertions.assert_le(-1.0, 0.0, tolerances.exact("z"), "below zero")
     assert rec.margin()["worst_ratio"] == 0.0
-    with oracles.recording() as rec:
-        oracles.assert_le(1e-300, 0.0, tolerances.Tol(0.0, 1e-200), "at zero")
+    with recording.recording() as rec:
+        assertions.assert_le(1e-300, 0.0, tolerances.Tol(0.0, 1e-200), "at zero")
     assert (rec.margin()["worst_ratio"], rec.margin()["value"], rec.margin()["bound"]) == (1.0, 1e-300, 0.0)
-    with oracles.recording() as rec:
-        oracles.assert_le([1.0, 3.0], [4.0, 4.0], tolerances.exact("z"), "pos")
+    with recording.recording() as rec:
+        assertions.assert_le([1.0, 3.0], [4.0, 4.0], tolerances.exact("z"), "pos")
     assert (rec.margin()["worst_ratio"], rec.margin()["value"]) == (0.75, 3.0)
 
 
 def test_assert_le_refuses_a_non_finite_bound_and_a_nan_value():
     with pytest.raises(AssertionError, match=_msg("b: non-finite bound or NaN value: value [1.0], bound [inf]")):
-        oracles.assert_le([1.0], [np.inf], tolerances.exact("t"), "b")
-    oracles.assert_le(-np.inf, 1.0, tolerances.exact("t"), "minus infinity is below every bound")
+        assertions.assert_le([1.0], [np.inf], tolerances.exact("t"), "b")
+    assertions.assert_le(-np.inf, 1.0, tolerances.exact("t"), "minus infinity is below every bound")
     with pytest.raises(AssertionError, match=_msg("n: non-finite bound or NaN value: value [0.5, nan], bound [1.0, 1.0]")):
-        oracles.assert_le([0.5, np.nan], 1.0, tolerances.exact("t"), "n")
+        assertions.assert_le([0.5, np.nan], 1.0, tolerances.exact("t"), "n")
 
 
 def test_assert_le_in_rational_arithmetic_says_so_and_shows_an_overflow_as_infinity():
     tol = tolerances.exact("rational")
-    with oracles.recording() as rec:
-        oracles.assert_le(Fraction(1, 3), Fraction(1, 2), tol, "third")
+    with recording.recording() as rec:
+        assertions.assert_le(Fraction(1, 3), Fraction(1, 2), tol, "third")
     m = rec.margin()
     assert (m["worst_ratio"], m["value"], m["bound"]) == (2 / 3, 1 / 3, 0.5)
     with pytest.raises(AssertionError, match=_msg(
             "big: inf exceeds the bound 1.0 (exactly, in rational arithmetic; allowed up to 1.0, exact: rational)\nreproduce: r")):
-        oracles.assert_le(Fraction(10) ** 400, 1.0, tol, "big", reproduce="r")
-    with pytest.raises(oracles.Counterexample, match=_msg(
+        assertions.assert_le(Fraction(10) ** 400, 1.0, tol, "big", reproduce="r")
+    with pytest.raises(assertions.Counterexample, match=_msg(
             "neg: -inf exceeds the bound -inf (exactly, in rational arithmetic; allowed up to -inf, exact: rational)")):
-        oracles.assert_le(-Fraction(10) ** 400 + 1, -Fraction(10) ** 400, tol, "neg", literal=True)
-    with oracles.recording() as rec:
-        oracles.assert_le(Fraction(-1), Fraction(0), tol, "zero bound")
-        oracles.assert_le(Fraction(1, 10**9), Fraction(0), tolerances.Tol(0.0, 1e-6, "a"), "reached zero")
+        assertions.assert_le(-Fraction(10) ** 400 + 1, -Fraction(10) ** 400, tol, "neg", literal=True)
+    with recording.recording() as rec:
+        assertions.assert_le(Fraction(-1), Fraction(0), tol, "zero bound")
+        assertions.assert_le(Fraction(1, 10**9), Fraction(0), tolerances.Tol(0.0, 1e-6, "a"), "reached zero")
     assert (rec.margin()["worst_ratio"], rec.margin()["label"]) == (1.0, "reached zero")
-    oracles.assert_le(Fraction(3, 2), 1.0, tolerances.Tol(0.25, 0.25, "both"), "1.5 <= 1 + 0.25 + 0.25")
+    assertions.assert_le(Fraction(3, 2), 1.0, tolerances.Tol(0.25, 0.25, "both"), "1.5 <= 1 + 0.25 + 0.25")
     with pytest.raises(AssertionError, match=r"^over: 1\.51 exceeds"):
-        oracles.assert_le(Fraction(151, 100), 1.0, tolerances.Tol(0.25, 0.25, "both"), "over")
+        assertions.assert_le(Fraction(151, 100), 1.0, tolerances.Tol(0.25, 0.25, "both"), "over")
 
 
 def test_assert_structure_names_the_worst_entry_that_must_be_zero():
     J = np.array([[1.0, 3e-3], [2e-3, 1.0]])
-    with oracles.recording() as rec, pytest.raises(AssertionError, match=_msg(
+    with recording.recording() as rec, pytest.raises(AssertionError, match=_msg(
             "D: structure violated: 2 entries must be zero but are not; worst at index (0, 1) = 0.003 (allowed 1.000e-03, t)")):
-        oracles.assert_structure(J, oracles.diagonal_mask(2), tolerances.Tol(0.0, 1e-3, "t"), "D")
+        assertions.assert_structure(J, assertions.diagonal_mask(2), tolerances.Tol(0.0, 1e-3, "t"), "D")
     assert (rec.worst_label, rec.max_error, rec.tolerance) == ("D (structure)", 3e-3, 1e-3)
-    oracles.assert_structure(J, oracles.diagonal_mask(2), tolerances.Tol(0.0, 3e-3, "t"), "within")
+    assertions.assert_structure(J, assertions.diagonal_mask(2), tolerances.Tol(0.0, 3e-3, "t"), "within")
     with pytest.raises(AssertionError, match=r"^E: structure violated: 1 entries .* \(allowed 0\.000e\+00, exact: e\)$"):
-        oracles.assert_structure(np.array([[0.0, 1e-300]]), np.array([[True, False]]), tolerances.exact("e"), "E")
+        assertions.assert_structure(np.array([[0.0, 1e-300]]), np.array([[True, False]]), tolerances.exact("e"), "E")
     with pytest.raises(ValueError, match=_msg("assert_structure: mask shape (3, 3) != Jacobian shape (2, 2)")):
-        oracles.assert_structure(J, oracles.diagonal_mask(3), tolerances.exact("e"), "D")
-    assert oracles.diagonal_mask(2).tolist() == [[True, False], [False, True]]
-    oracles.assert_structure(np.zeros((0, 0)), np.zeros((0, 0), dtype=bool), tolerances.exact("e"), "empty")
+        assertions.assert_structure(J, assertions.diagonal_mask(3), tolerances.exact("e"), "D")
+    assert assertions.diagonal_mask(2).tolist() == [[True, False], [False, True]]
+    assertions.assert_structure(np.zeros((0, 0)), np.zeros((0, 0), dtype=bool), tolerances.exact("e"), "empty")
 
 
 # ---------------------------------------------------------------- the oracles' own reports
 def test_each_oracle_records_its_name_and_refuses_a_non_finite_jacobian():
     A = np.array([[2.0, 0.0], [1.0, 3.0]])
     x = np.array([0.5, -0.25])
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         assert oracles.jacobian_reverse(lambda u: A @ u, x).tolist() == A.tolist()
         assert rec.oracles == {"autograd"}
         assert oracles.jacobian_forward(lambda u: A @ u, x).tolist() == A.tolist()
@@ -390,7 +410,7 @@ def test_an_entry_settles_where_its_best_change_is_within_the_convergence_test_o
 
 def test_an_unconverged_fd_names_its_entries_statuses_and_steps():
     e = oracles._unconverged("J (2x2)", [(0, 1)], [-2], [0.5, 0.1, 0.02])
-    assert isinstance(e, oracles.FDInconclusive) and isinstance(e, AssertionError)
+    assert isinstance(e, assertions.FDInconclusive) and isinstance(e, AssertionError)
     assert str(e) == ("J (2x2): scipy.differentiate did not converge on 1 entry with initial steps 0.5, 0.1, 0.02: (0, 1): maximum "
                       "iterations reached; finite differences cannot decide here (a smaller step, another point, or another oracle is needed)")
     e = oracles._unconverged("d", [(k,) for k in range(7)], [-1, -3, 7, -1, -1, -1, -1], [0.25])
@@ -413,7 +433,7 @@ class _Counted:
 def test_jacobian_fd_counts_every_evaluation_of_f_in_nfev():
     f = _Counted(lambda u: np.array([u[0] * u[1], u[0] + 2.0 * u[1]]))
     stats = {}
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         J, err = oracles.jacobian_fd(f, [0.5, -1.0], stats=stats)
     assert rec.oracles == {"fd"}
     assert stats == {"nfev": f.calls, "retried": 0}
@@ -432,7 +452,7 @@ def test_jacobian_fd_of_a_function_of_no_inputs_or_outputs_is_empty():
 def test_directional_fd_counts_every_evaluation_and_scales_back_by_the_length_of_v():
     f = _Counted(lambda u: np.array([u[0] ** 2, 3.0 * u[1]]))
     stats = {}
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         d, err = oracles.directional_fd(f, [1.0, 2.0], [3.0, 4.0], [1.0, 1.0], stats=stats)
     assert rec.oracles == {"fd"}
     assert stats == {"nfev": f.calls, "retried": 0}
@@ -453,7 +473,7 @@ def test_directional_fd_reports_its_retries_and_its_last_status(monkeypatch):
         return Never
     monkeypatch.setattr(oracles.sd, "derivative", fake)
     stats = {}
-    with pytest.raises(oracles.FDInconclusive, match=_msg(
+    with pytest.raises(assertions.FDInconclusive, match=_msg(
             "directional_fd: scipy.differentiate did not converge on 1 entry with initial steps 0.5, 0.1, 0.02: (): maximum "
             "iterations reached; finite differences cannot decide here (a smaller step, another point, or another oracle is needed)")):
         oracles.directional_fd(lambda u: u, np.array([1.0]), np.array([1.0]), np.array([1.0]), stats=stats)
@@ -461,36 +481,36 @@ def test_directional_fd_reports_its_retries_and_its_last_status(monkeypatch):
 
 
 def test_assert_close_fd_counts_the_entries_it_compared_and_those_the_cap_bound():
-    with oracles.recording() as rec:
-        oracles.assert_close_fd([1.0, 2.0], [1.0, 2.0], [1e-9, 1e-6], "J", scale=1.0)
+    with recording.recording() as rec:
+        assertions.assert_close_fd([1.0, 2.0], [1.0, 2.0], [1e-9, 1e-6], "J", scale=1.0)
     assert (rec.fd_entries, rec.fd_capped, rec.comparisons) == (2, 1, 1)
-    with oracles.recording() as rec:
-        oracles.assert_close_fd([1.0], [1.0], 1e-8, "J", scale=1.0)           # 10 x 1e-8 = 1e-7 <= the cap 1e-6
+    with recording.recording() as rec:
+        assertions.assert_close_fd([1.0], [1.0], 1e-8, "J", scale=1.0)           # 10 x 1e-8 = 1e-7 <= the cap 1e-6
     assert (rec.fd_entries, rec.fd_capped) == (1, 0)
-    with oracles.recording() as rec:
-        oracles.assert_close_fd([1.0], [1.0], 1e-8, "J", scale=0.01)          # the cap is 1e-6 x scale = 1e-8
+    with recording.recording() as rec:
+        assertions.assert_close_fd([1.0], [1.0], 1e-8, "J", scale=0.01)          # the cap is 1e-6 x scale = 1e-8
     assert (rec.fd_entries, rec.fd_capped) == (1, 1)
 
 
 def test_assert_close_fd_says_when_finite_differences_cannot_decide():
     floor = 256 * EPS
-    with pytest.raises(oracles.FDInconclusive, match=_msg(
+    with pytest.raises(assertions.FDInconclusive, match=_msg(
             "J: finite differences cannot decide: 1 of 2 entries have FD error estimates whose tolerance (10 x estimate, "
             "e.g. 1.000e-05 at (1,)) exceeds the cap 1e-06 x scale = 1.000e-06, and the difference lies between the two. "
             f"J: 1 of 2 entries differ (shape (2,)); worst at index (1,): got 2.000005, expected 2.0, |error| 5.000e-06 > "
             f"allowed {floor * 1.0 + 1e-6:.3e} (rtol {floor:.2e}, 10 x FD error estimate + 256 ulps of float64, capped at 1e-06 x scale 1)")):
-        oracles.assert_close_fd([1.0, 2.000005], [1.0, 2.0], [0.0, 1e-6], "J", scale=1.0)
+        assertions.assert_close_fd([1.0, 2.000005], [1.0, 2.0], [0.0, 1e-6], "J", scale=1.0)
     with pytest.raises(AssertionError, match=r"^J: 1 of 2 entries differ") as info:          # beyond both: a failure
-        oracles.assert_close_fd([1.0, 2.1], [1.0, 2.0], [0.0, 1e-6], "J", scale=1.0)
+        assertions.assert_close_fd([1.0, 2.1], [1.0, 2.0], [0.0, 1e-6], "J", scale=1.0)
     assert type(info.value) is AssertionError
     with pytest.raises(AssertionError, match=r"^J: 1 of 1 entries differ .*\nreproduce: again\(\)$"):
-        oracles.assert_close_fd([1.1], [1.0], [0.0], "J", reproduce="again()")
+        assertions.assert_close_fd([1.1], [1.0], [0.0], "J", reproduce="again()")
 
 
 def test_taylor_order_is_two_for_the_right_derivative_one_for_a_wrong_one_and_none_when_linear():
     f = lambda u: u ** 2
     x, v = np.array([1.0, -0.5]), np.array([1.0, 1.0])
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         assert oracles.taylor_order(f, x, v, 2 * x * v) == pytest.approx(2.0, abs=0.05)
     assert rec.oracles == {"taylor"}
     assert oracles.taylor_order(f, x, v, 2 * x * v * 1.01) == pytest.approx(1.0, abs=0.05)
@@ -502,7 +522,7 @@ def test_check_jacobian_names_the_oracle_pair_that_disagreed():
     A = np.array([[1.0, 2.0], [0.0, 3.0]])
     f = lambda u: A @ u
     x = np.array([0.5, 0.25])
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         assert oracles.check_jacobian(f, x, closed_form=A, label="L", structure=[[1, 1], [0, 1]]).tolist() == A.tolist()
     assert rec.oracles == {"autograd", "autograd-forward", "fd", "closed-form"}
     with pytest.raises(AssertionError, match=r"^L: closed form vs autograd: 1 of 4 entries differ .* got 2\.5, expected 2\.0"):
@@ -524,7 +544,7 @@ def test_check_jacobian_names_the_oracle_pair_that_disagreed():
 def test_check_directional_names_the_claimed_projection_that_disagreed():
     f = lambda u: u[:1] * u[1:]
     x, v, u = np.array([2.0, 3.0]), np.array([1.0, 0.0]), np.array([1.0])
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         claimed, d = oracles.check_directional(f, x, v, u)
     assert rec.oracles == {"autograd", "fd"}
     assert claimed == 3.0 and d == pytest.approx(3.0, abs=1e-9)

@@ -146,7 +146,7 @@ def test_a_real_run_records_the_digits_data_set(tmp_path):
     outcomes = runner.run_all(["DEEP-FIRST-LAYER-TYPICAL"], profile="ci", seed=None)
     doc = report.to_json(outcomes, "ci", "derandomized", argv=["verify"])
     ds = doc["provenance"]["datasets"]["DEEP-FIRST-LAYER-TYPICAL"]
-    assert outcomes[0].datasets == (ds,)                     # carried by the outcome: the same from a --jobs worker
+    assert outcomes[0].recorder.datasets == {ds}             # carried by the outcome: the same from a --jobs worker
     assert report.provenance()["datasets"] == {}             # no outcomes, no data sets: not read from this process's caches
     try:
         import sklearn  # noqa: F401

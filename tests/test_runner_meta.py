@@ -3,7 +3,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from vanishing.checks import profiles, runner
-from vanishing.checks.registry import Properties, literal
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import Properties
 
 BASE = (profiles.register(), settings.get_profile("ci"))[1]
 
@@ -79,3 +80,25 @@ def test_failed_or_crashed_evidence_contradicts_the_verdict(monkeypatch):
         out = runner.run_claim("ACT-RELU-DERIV")
         assert all(p.as_expected for p in out.properties)
         assert not out.consistent and any(f"proof evidence {status}" in m for m in out.problems), out.problems
+
+
+def test_the_spec_audit_names_what_the_record_says_and_the_run_contradicts():
+    """runner.audit_spec: an oracle listed but unused, an override without a tolerance_reason, properties the verdict lacks."""
+    from dataclasses import replace
+
+    from vanishing.checks.recording import Recorder
+    claim = runner.catalogue()["ACT-SIGMOID-DERIV-BOUND"]          # corrected: needs holds and fails
+    c = Properties()
+
+    @c.holds
+    @given(st.just(0))
+    def only(_):
+        pass
+    seen = Recorder(oracles={"hypothesis"}, overrides={"override: a reason"})
+    problems = runner.audit_spec(replace(claim, tolerance_reason=""), c.items, seen)
+    assert any("never used them" in p and "'fd'" in p for p in problems), problems
+    assert any("no tolerance_reason" in p for p in problems), problems
+    assert any("needs properties ['fails', 'holds']" in p for p in problems), problems
+    full = Recorder(oracles=set(claim.oracles))
+    assert runner.audit_spec(replace(claim, tolerance_reason="why"), c.items, full, complete=False)[:1] == [
+        "verdict 'corrected' needs properties ['fails', 'holds'], the check declares ['holds']"]

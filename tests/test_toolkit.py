@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vanishing.checks import oracles, profiles, runner, tolerances, toolkit
+from vanishing.checks import assertions, oracles, profiles, recording, runner, tolerances, toolkit
 from vanishing.checks.registry import Properties
 
 BASE = (profiles.register(), settings.get_profile("ci"))[1]
@@ -18,38 +18,38 @@ def test_fd_reach_is_the_fd_oracles_first_step():
 
 
 def test_assert_le_records_the_worst_ratio_and_the_input():
-    with oracles.recording() as rec:
-        with oracles.example_input({"x": np.array([1.0, 2.0])}):
-            oracles.assert_le(0.5, 1.0, tolerances.analytic(), "half")
-            oracles.assert_le(np.array([0.1, 0.9]), np.array([1.0, 1.0]), tolerances.analytic(), "ninety")
-        oracles.assert_le(0.2, 1.0, tolerances.analytic(), "fifth")
+    with recording.recording() as rec:
+        with recording.example_input({"x": np.array([1.0, 2.0])}):
+            assertions.assert_le(0.5, 1.0, tolerances.analytic(), "half")
+            assertions.assert_le(np.array([0.1, 0.9]), np.array([1.0, 1.0]), tolerances.analytic(), "ninety")
+        assertions.assert_le(0.2, 1.0, tolerances.analytic(), "fifth")
     m = rec.margin()
     assert m == {"worst_ratio": 0.9, "value": 0.9, "bound": 1.0, "label": "ninety", "input": "x=[1.0, 2.0]"}
 
 
 def test_assert_le_allows_the_rounding_of_the_bound_only():
     tol = tolerances.analytic()
-    oracles.assert_le(1.0 + 100 * np.finfo(float).eps, 1.0, tol, "within 2^8 ulps")
+    assertions.assert_le(1.0 + 100 * np.finfo(float).eps, 1.0, tol, "within 2^8 ulps")
     with pytest.raises(AssertionError, match="exceeds the bound"):
-        oracles.assert_le(1.0 + 1e-12, 1.0, tol, "beyond")
-    with pytest.raises(oracles.Counterexample):
-        oracles.assert_le(2.0, 1.0, tol, "literal", literal=True)
+        assertions.assert_le(1.0 + 1e-12, 1.0, tol, "beyond")
+    with pytest.raises(assertions.Counterexample):
+        assertions.assert_le(2.0, 1.0, tol, "literal", literal=True)
     with pytest.raises(AssertionError, match="exceeds"):
-        oracles.assert_le(1e-300, 0.0, tolerances.exact("a zero bound"), "exact zero")
+        assertions.assert_le(1e-300, 0.0, tolerances.exact("a zero bound"), "exact zero")
 
 
 def test_a_zero_bound_met_with_zero_does_not_count_as_tight():
-    with oracles.recording() as rec:
-        oracles.assert_le(0.0, 0.0, tolerances.analytic(), "0 <= 0")
+    with recording.recording() as rec:
+        assertions.assert_le(0.0, 0.0, tolerances.analytic(), "0 <= 0")
     assert rec.margin()["worst_ratio"] == 0.0
 
 
 def test_overrides_are_recorded_where_used():
     over = tolerances.chain(5, "five factors")
-    with oracles.recording() as rec:
-        oracles.assert_close(1.0, 1.0, tolerances.analytic(), "plain")
+    with recording.recording() as rec:
+        assertions.assert_close(1.0, 1.0, tolerances.analytic(), "plain")
         assert not rec.overrides
-        oracles.assert_le(1.0, 1.0, over, "chained")
+        assertions.assert_le(1.0, 1.0, over, "chained")
     assert rec.overrides == {over.reason}
 
 
@@ -79,9 +79,9 @@ def test_the_runner_records_the_margin_of_a_property():
     @c.holds
     @given(x=st.floats(0.0, 1.0))
     def bound(x):
-        oracles.assert_le(x, 1.0, tolerances.analytic(), "x vs 1")
+        assertions.assert_le(x, 1.0, tolerances.analytic(), "x vs 1")
     (p,) = c.items
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         r = runner._run_property(p, BASE, None, shrink=True)
     assert r.observed == "held" and rec.bounds > 0
     assert 0.0 <= rec.margin()["worst_ratio"] <= 1.0 and rec.margin()["input"].startswith("x=")
@@ -102,8 +102,8 @@ def test_the_runner_requires_tolerance_reason_exactly_when_an_override_was_used(
 def test_assert_le_on_rationals_is_exact_even_beyond_the_float_range():
     from fractions import Fraction
     big = Fraction(10) ** 400
-    with oracles.recording() as rec:
-        oracles.assert_le(big, big + 1, tolerances.exact("rationals"), "huge")
+    with recording.recording() as rec:
+        assertions.assert_le(big, big + 1, tolerances.exact("rationals"), "huge")
     assert rec.margin()["value"] == np.inf and rec.margin()["worst_ratio"] == pytest.approx(1.0)
     with pytest.raises(AssertionError, match="exactly, in rational arithmetic"):
-        oracles.assert_le(Fraction(1, 3) + Fraction(1, 10**30), Fraction(1, 3), tolerances.exact("rationals"), "just above")
+        assertions.assert_le(Fraction(1, 3) + Fraction(1, 10**30), Fraction(1, 3), tolerances.exact("rationals"), "just above")

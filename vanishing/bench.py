@@ -183,7 +183,7 @@ def _scipy_jacobian(f, x):
 
 # ---------------------------------------------------------------- 1. accuracy
 def bench_accuracy(quick, runs):
-    from vanishing.checks import oracles, tolerances
+    from vanishing.checks import assertions, oracles, tolerances
     rows = []
     rng = np.random.default_rng(0)
     floor = EPS ** (2.0 / 3.0)
@@ -199,7 +199,7 @@ def bench_accuracy(quick, runs):
             row["ours_estimate_bounds_safety"] = float(np.mean(diff <= tolerances.FD_SAFETY * err))
             row["ours_entries_over_cap"] = int(np.count_nonzero(tolerances.FD_SAFETY * err > tolerances.FD_CAP_RTOL * max(1.0, s)))
             row["ours_status"] = "converged"
-        except oracles.FDInconclusive as e:
+        except assertions.FDInconclusive as e:
             row["ours"], row["ours_status"] = None, f"inconclusive: {str(e)[:200]}"
         row["cd_1e-6"] = float(np.max(np.abs(_central(f, x, 1e-6) - J)) / s)
         row["cd_1e-4"] = float(np.max(np.abs(_central(f, x, 1e-4) - J)) / s)
@@ -228,9 +228,10 @@ def _cost_problem(n, m=4):
 
 def _fd_vs_reverse(oracles, f, x):
     """The two oracles torch's slow gradcheck compares (numerical and reverse mode), without forward mode."""
+    from vanishing.checks import assertions
     J = oracles.jacobian_reverse(f, x)
     Jd, err = oracles.jacobian_fd(f, x)
-    oracles.assert_close_fd(J, Jd, err, "reverse vs FD", scale=max(1.0, float(np.max(np.abs(J)))))
+    assertions.assert_close_fd(J, Jd, err, "reverse vs FD", scale=max(1.0, float(np.max(np.abs(J)))))
 
 
 def bench_cost(quick, runs):
@@ -336,12 +337,12 @@ def _checkers(f_np, x, Jbad, rng):
     from autograd.extend import defvjp, primitive
     from autograd.test_util import check_grads
 
-    from vanishing.checks import oracles
+    from vanishing.checks import assertions, oracles
     out = {}
 
     def ours_full():
         Jd, err = oracles.jacobian_fd(f_np, x)
-        oracles.assert_close_fd(Jbad, Jd, err, "planted", scale=max(1.0, float(np.max(np.abs(Jd)))))
+        assertions.assert_close_fd(Jbad, Jd, err, "planted", scale=max(1.0, float(np.max(np.abs(Jd)))))
 
     def ours_dir():
         u, v = rng.standard_normal(Jbad.shape[0]), rng.standard_normal(Jbad.shape[1])
@@ -354,7 +355,7 @@ def _checkers(f_np, x, Jbad, rng):
         check_grads(fp, modes=["rev"], order=1)(x)
 
     for name, fn in (("ours full", ours_full), ("ours directional", ours_dir), ("autograd check_grads", ag)):
-        out[name] = _caught(fn, oracles.FDInconclusive)
+        out[name] = _caught(fn, assertions.FDInconclusive)
     torch = _optional("torch")
     if torch is not None:
         Jt = torch.from_numpy(Jbad)

@@ -141,9 +141,9 @@ def _positive_int(s):
 
 def _fmt_ratio(o):
     """The worst error/tolerance ratio of the run (the certificate's number); — when nothing was compared."""
-    if o.tolerance == 0 and o.max_error == 0:
+    if o.recorder.tolerance == 0 and o.recorder.max_error == 0:
         return "—"
-    return f"{o.max_ratio:.2g}"
+    return f"{o.recorder.max_ratio:.2g}"
 
 
 def _levels(o):
@@ -216,7 +216,7 @@ def _verify(args):
     print(f"\n{len(outcomes)} claims ({counts['verified']} verified, {counts['corrected']} corrected, {counts['refuted']} refuted): "
           f"{len(outcomes) - n_fail} agree with their verdict, {n_fail} contradict it. "
           f"profile={profile} seed={seed if seed is not None else 'derandomized'} time={total:.1f}s")
-    fd_n, fd_cap = sum(o.fd_entries for o in outcomes), sum(o.fd_capped for o in outcomes)
+    fd_n, fd_cap = sum(o.recorder.fd_entries for o in outcomes), sum(o.recorder.fd_capped for o in outcomes)
     if fd_n:
         print(f"finite differences: {fd_n} entries compared; {fd_cap} could not be checked to 1e-6 relative "
               "(there a bug of that size would go unseen)")

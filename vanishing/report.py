@@ -76,7 +76,7 @@ def _check_location(claim_id):
 
 
 def _claim_json(o):
-    from vanishing.checks.oracles import show
+    from vanishing.checks.recording import show
     from vanishing.checks.registry import REGISTRY
     c = o.claim
     check = REGISTRY.get(c.id)
@@ -92,17 +92,17 @@ def _claim_json(o):
         "outcome": o.outcome,
         "observed": o.observed,
         "examples": o.examples,
-        "max_error": o.max_error,
-        "tolerance": o.tolerance,
-        "max_error_over_tolerance": o.max_ratio,
-        "worst_comparison": o.worst_label,
-        "margin": getattr(o, "margin", None),     # the claim's own inequality, worst value/bound (docs/DESIGN.md, the claim record)
+        "max_error": o.recorder.max_error,
+        "tolerance": o.recorder.tolerance,
+        "max_error_over_tolerance": o.recorder.max_ratio,
+        "worst_comparison": o.recorder.worst_label,
+        "margin": o.recorder.margin(),     # the claim's own inequality, worst value/bound (docs/DESIGN.md, the claim record)
         "evidence": list(getattr(o, "evidence", [])),
         # FD entries compared, and how many of them FD could not check to the capped tolerance (tolerances.FD_CAP_RTOL)
-        "fd_entries": getattr(o, "fd_entries", 0),
-        "fd_capped": getattr(o, "fd_capped", 0),   # graded evidence, strongest first (docs/DESIGN.md, the claim record)
+        "fd_entries": o.recorder.fd_entries,
+        "fd_capped": o.recorder.fd_capped,   # graded evidence, strongest first (docs/DESIGN.md, the claim record)
         "oracles": list(c.oracles),
-        "oracles_used": list(o.oracles_used),
+        "oracles_used": sorted(o.recorder.oracles),
         "counterexample": "; ".join(o.counterexamples) or None,
         "recorded_counterexample": c.counterexample or None,
         # the refutation's kept input, shown from its one place (the check's @example)
@@ -124,7 +124,7 @@ def provenance(outcomes=()):
     """Where the result came from: git commit of the checkout, optional packages, and the data sets that the checks of
     ``outcomes`` read ({claim ID: data set}, from each outcome: the same whichever process ran the claim)."""
     return {"git": git_provenance(), "optional_packages": optional_versions(),
-            "datasets": {o.claim.id: "; ".join(o.datasets) for o in outcomes if o.datasets}}
+            "datasets": {o.claim.id: "; ".join(sorted(o.recorder.datasets)) for o in outcomes if o.recorder.datasets}}
 
 
 def to_json(outcomes, profile, seed, argv=None):

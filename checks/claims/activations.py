@@ -4,8 +4,9 @@ import mpmath
 import numpy as np
 from hypothesis import example, given, target
 
-from vanishing.checks import oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import away_from, floats
 from vanishing.checks.toolkit import FD_REACH, jac3
 from vanishing.models import activations as act
@@ -40,9 +41,9 @@ def relative_to_exact(ctx, name, derivative, jacobian, x):
     with mpmath.workdps(40):
         exact = float(_EXACT[name](mpmath.mpf(x)))
     tol = tolerances.relative(f"{name}' is claimed to full relative accuracy in both tails")
-    oracles.record_oracle("closed-form")
+    recording.record_oracle("closed-form")
     for who, got in (("the model's " + name + "'", derivative), ("autograd", float(np.ravel(jacobian)[0]))):
-        oracles.assert_close(got, exact, tol, f"{ctx.id}: {who} vs {name}' exact (mpmath, 40 digits)", reproduce=ctx.repro(x=x))
+        assertions.assert_close(got, exact, tol, f"{ctx.id}: {who} vs {name}' exact (mpmath, 40 digits)", reproduce=ctx.repro(x=x))
 
 
 @claim_check("ACT-SIGMOID-DERIV-BOUND",
@@ -62,7 +63,7 @@ def sigmoid_derivative_at_most_a_quarter(ctx, s):
         target(d, label="sigma'(x)")
         J = jac3(s.sigmoid, np.array([x]), [[s.dsigmoid(x)]], f"{ctx.id}: σ'", reproduce=ctx.repro(x=x))
         relative_to_exact(ctx, "sigmoid", d, J, x)
-        oracles.assert_le(d, 0.25, tolerances.exact("fl(σ'(x)) ≤ 1/4: the float statement"), f"{ctx.id}: σ'(x) vs 1/4", reproduce=ctx.repro(x=x))
+        assertions.assert_le(d, 0.25, tolerances.exact("fl(σ'(x)) ≤ 1/4: the float statement"), f"{ctx.id}: σ'(x) vs 1/4", reproduce=ctx.repro(x=x))
         if abs(x) >= _SIGMA_FLAT:
             assert d < 0.25, f"{ctx.id}: σ'({x!r}) = {d!r} reaches 1/4 away from 0"
 
@@ -92,7 +93,7 @@ def tanh_derivative_at_most_one(ctx, s):
         target(d, label="tanh'(x)")
         J = jac3(s.tanh, np.array([x]), [[s.dtanh(x)]], f"{ctx.id}: tanh'", reproduce=ctx.repro(x=x))
         relative_to_exact(ctx, "tanh", d, J, x)
-        oracles.assert_le(d, 1.0, tolerances.exact("fl(tanh'(x)) ≤ 1: the float statement"), f"{ctx.id}: tanh'(x) vs 1", reproduce=ctx.repro(x=x))
+        assertions.assert_le(d, 1.0, tolerances.exact("fl(tanh'(x)) ≤ 1: the float statement"), f"{ctx.id}: tanh'(x) vs 1", reproduce=ctx.repro(x=x))
         if abs(x) >= _TANH_FLAT:
             assert d < 1.0, f"{ctx.id}: tanh'({x!r}) = {d!r} reaches 1 away from 0"
 
@@ -137,7 +138,7 @@ def arctan_derivative_dominates_sigmoids(ctx, s):
         J = jac3(s.arctan, np.array([x]), [[s.darctan(x)]], f"{ctx.id}: arctan'", reproduce=ctx.repro(x=x))
         relative_to_exact(ctx, "arctan", da, J, x)
         assert da > ds, f"arctan'({x!r}) = {da!r} is not > σ'({x!r}) = {ds!r}"
-        oracles.assert_le(da, 1.0, tolerances.exact("fl(arctan'(x)) ≤ 1: the float statement"), f"{ctx.id}: arctan'(x) vs 1", reproduce=ctx.repro(x=x))
+        assertions.assert_le(da, 1.0, tolerances.exact("fl(arctan'(x)) ≤ 1: the float statement"), f"{ctx.id}: arctan'(x) vs 1", reproduce=ctx.repro(x=x))
         if abs(x) >= _ARCTAN_FLAT:
             assert da < 1.0, f"arctan'({x!r}) = {da!r} reaches 1 away from 0"
 
@@ -152,7 +153,7 @@ def tanh_range_is_minus_one_to_one(ctx, s):
     @example(x=18.995)   # tanh rounds to 1.0 here already (faithful rounding): the strict check must not run
     def in_minus_one_one(x):
         y = float(s.tanh(x))
-        oracles.assert_le(abs(y), 1.0, tolerances.exact("fl(tanh(x)) ∈ [−1, 1]: the float statement"), f"{ctx.id}: |tanh(x)| vs 1", reproduce=ctx.repro(x=x))
+        assertions.assert_le(abs(y), 1.0, tolerances.exact("fl(tanh(x)) ∈ [−1, 1]: the float statement"), f"{ctx.id}: |tanh(x)| vs 1", reproduce=ctx.repro(x=x))
         # Exactly, 1 − tanh(x) ≈ 2e^{−2x} drops below half an ulp of 1 (2⁻⁵⁴) at x = 55·ln2/2 ≈ 19.06; the
         # platform's tanh is faithfully, not correctly, rounded and returns 1.0 from x ≈ 18.990 (measured).
         # Below 18.5 neither can happen: there 1 − tanh(x) > 2e^{−37} ≈ 1.7e-16 > 2⁻⁵³, a whole ulp of 1.
@@ -180,6 +181,6 @@ def sigmoid_rounds_to_one_in_float64(ctx, s):
     def closed_unit_interval(x):
         y = float(s.sigmoid(x))
         assert 0.0 <= y, f"σ({x!r}) = {y!r} < 0"
-        oracles.assert_le(y, 1.0, tolerances.exact("fl(σ(x)) ∈ [0, 1]: the float statement"), f"{ctx.id}: σ(x) vs 1", reproduce=ctx.repro(x=x))
+        assertions.assert_le(y, 1.0, tolerances.exact("fl(σ(x)) ∈ [0, 1]: the float statement"), f"{ctx.id}: σ(x) vs 1", reproduce=ctx.repro(x=x))
         if x >= 36.74:  # 1 - σ(x) = e^{-x}/(1+e^{-x}) < eps/2 = 1.1e-16 once x > 36.74
             assert y == 1.0, f"σ({x!r}) = {y!r}: expected the float64 value to round to exactly 1.0"

@@ -13,8 +13,9 @@ import numpy as np
 from autograd.misc.flatten import flatten
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -99,7 +100,7 @@ def bptt_gradient_is_a_sum_over_time_steps(ctx, s):
         g_sum = s.sum_form(P, h0, xs, dE, name)
         rep = ctx.repro(**case)
         gs = _grad_vector(g_sum)
-        oracles.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=magnitude(gs)),
+        assertions.assert_close(_grad_vector(s.bptt(P, h0, xs, dE, name)), gs, tolerances.analytic(scale=magnitude(gs)),
                              f"{ctx.id}: backward recursion vs double sum", rep)
         w, unflat = _theta(P)
         theta = np.concatenate([w, h0])
@@ -116,7 +117,7 @@ def bptt_gradient_is_a_sum_over_time_steps(ctx, s):
         name, P, h0, xs, dE = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"], case["dE"]
         theta, unflat = _theta(P)
         true = oracles.jacobian_reverse(lambda th: anp.reshape(_readout(unflat(th), h0, xs, dE, name), (1,)), theta)[0]
-        oracles.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=magnitude(true)),
+        assertions.assert_close(_seed001_total_sum(P, h0, xs, dE, name), true, tolerances.analytic(scale=magnitude(true)),
                              f"{ctx.id}: seed 001's Σ_k ∂E_t/∂h_t ∂h_t/∂h_k ∂h_k/∂w (total ∂h_k/∂w) vs autograd ∂E/∂θ",
                              ctx.repro(**case), literal=True)
 
@@ -178,7 +179,7 @@ def seed003_eq1_is_only_the_first_bptt_term(ctx, s):
         # eq. (1) is exactly the j = 1 term: the full gradient minus the windows that stop at c_2 (U = k − 2)
         tr = s.truncated(P, c0, xs, dE, T - 2, "sigmoid")
         first = _theta(g, _W)[0] - _theta(tr, _W)[0]
-        oracles.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=magnitude(first)),
+        assertions.assert_close(_eq1(P, c0, xs, v, s.products), first, tolerances.analytic(scale=magnitude(first)),
                              f"{ctx.id}: eq. (1) vs the j = 1 (path through c_1) term", rep)
 
     @ctx.refutes
@@ -191,7 +192,7 @@ def seed003_eq1_is_only_the_first_bptt_term(ctx, s):
         theta, unflat = _theta(P, _W)
         E = lambda th: anp.reshape(_readout(unflat(th), c0, xs, _last_only(v, T), "sigmoid"), (1,))
         true = oracles.jacobian_reverse(E, theta)[0]
-        oracles.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=magnitude(true)),
+        assertions.assert_close(_eq1(P, c0, xs, v, rnn.jacobian_products), true, tolerances.analytic(scale=magnitude(true)),
                              f"{ctx.id}: seed 003 eq. (1) vs autograd ∂E_k/∂[W_rec, W_in]", ctx.repro(**case), literal=True)
 
 
@@ -254,8 +255,8 @@ def long_term_bptt_terms_vanish_but_the_gradient_does_not(ctx, s):
             theta, unflat = _theta(P, _W)
             E = lambda th: anp.reshape(_readout(unflat(th), c0, xs, dE, "sigmoid"), (1,))
             Ga = oracles.jacobian_reverse(E, theta)[0]
-            oracles.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{ctx.id}: bptt_grad vs autograd", rep)
-            oracles.record_oracle("closed-form")
+            assertions.assert_close(G, Ga, tolerances.analytic(scale=magnitude(Ga)), f"{ctx.id}: bptt_grad vs autograd", rep)
+            recording.record_oracle("closed-form")
         eta = gamma * s.gamma_v(P["W_hh"])
         flat_tr = lambda U: _theta(s.truncated(P, c0, xs, dE, U, "sigmoid"), _W)[0]
         R = np.linalg.norm(G - flat_tr(L - 1))                      # every term with t − k ≥ L
@@ -329,10 +330,10 @@ def truncated_bptt_drops_bounded_long_term_terms(ctx, s):
         grad3(lambda th: _truncated_surrogate(th, unflat, hs, xs, dE, U, name), theta, flat_tr,
                f"{ctx.id} ({name}, U={U}): truncated gradient vs the stop-gradient surrogate", fd=name != "relu", reproduce=rep)
         if U >= T - 1:
-            oracles.assert_close(flat_tr, flat_full, tolerances.analytic(scale=magnitude(flat_full)),
+            assertions.assert_close(flat_tr, flat_full, tolerances.analytic(scale=magnitude(flat_full)),
                                  f"{ctx.id}: U={U} ≥ T−1={T - 1} must give the full θ-gradient", rep)
         if U >= T:
-            oracles.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=magnitude(full["h0"])),
+            assertions.assert_close(tr["h0"], full["h0"], tolerances.analytic(scale=magnitude(full["h0"])),
                                  f"{ctx.id}: U={U} ≥ T={T} must give the full h0-gradient", rep)
         # every dropped term (t − k > U) is δ ⊗ (h_{k−1}, x_k, 1) with ‖δ‖ ≤ ‖∂E_t/∂h_t‖ (γ_vγ_g')^{t−k} γ_g'
         rate, gamma = opnorm(P["W_hh"]) * cases.GAMMA[name], cases.GAMMA[name]
@@ -385,10 +386,10 @@ def averaging_updated_copies_is_a_scaled_gradient_step(ctx, s):
                    f"{ctx.id} ({name}): ∂E/∂(untied copies)", fd=name != "relu", reproduce=rep)[0].reshape(T, -1)
         tied = s.bptt(P, h0, xs, dE, name)
         g_tied = _theta(tied, _W)[0]
-        oracles.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=magnitude(g_tied)),
+        assertions.assert_close(G.sum(axis=0), g_tied, tolerances.analytic(scale=magnitude(g_tied)),
                              f"{ctx.id}: Σ_τ ∂E/∂v^(t−τ) vs the tied gradient (closed form)", rep)
-        oracles.record_oracle("closed-form")
-        oracles.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=magnitude(v - eta / T * g_tied)),
+        recording.record_oracle("closed-form")
+        assertions.assert_close(s.average(v, list(G), eta), v - eta / T * g_tied, tolerances.analytic(scale=magnitude(v - eta / T * g_tied)),
                              f"{ctx.id}: averaged copies vs one tied step with learning rate η/(U+1), U+1={T}", rep)
 
 
@@ -471,7 +472,7 @@ def bptt_sum_can_cancel_to_zero(ctx, s):
         assume(float(np.min(norms)) >= 1e-6 * scale)        # every E_t carries weight (stated precondition)
         tol = tolerances.analytic(scale=scale)
         # linearity: the gradient of E = Σ E_t is the sum of the per-step gradients (what eq. (3) says) ...
-        oracles.assert_close(total, terms.sum(axis=0), tol, f"{ctx.id}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
+        assertions.assert_close(total, terms.sum(axis=0), tol, f"{ctx.id}: ∂E/∂W vs Σ_t ∂E_t/∂W", rep)
         # ... and the triangle inequality gives the true direction: all terms vanish ⇒ the sum vanishes
         le(np.linalg.norm(total), np.sum(norms), f"{ctx.id}: ‖Σ_t ∂E_t/∂W‖ vs Σ_t ‖∂E_t/∂W‖", scale=scale)
         # but not conversely: here the sum is 0 to rounding while no term and no partial sum S_n (n < T) is

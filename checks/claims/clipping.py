@@ -13,8 +13,9 @@ import numpy as np
 from autograd.misc.flatten import flatten
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -186,7 +187,7 @@ def norm_clipping_keeps_the_direction(ctx, s):
         target(1.0 - cos, label="1 - cos(clip(g), g)")
         cases.close(cos, 1.0, 1.0, f"{ctx.id}: cos∠(clip(g), g) should be 1", rep)
         n = cases.norm(x)
-        oracles.record_override(CLEARLY_ABOVE_TOL)
+        recording.record_override(CLEARLY_ABOVE_TOL)
         if n + eps > mx * (1.0 + CLEARLY_ABOVE):     # clearly above: a scale-down must happen (not at the rounding edge)
             assert s_hat < 1.0, f"{ctx.id}: ‖g‖ = {n!r} > max_norm = {mx!r} but s = {s_hat!r} (no scale-down) for {rep}"
 
@@ -211,7 +212,7 @@ def norm_clipping_caps_the_norm_at_the_threshold(ctx, s):
         rep = ctx.repro(gs=gs, max_norm=mx, eps=eps)
         target(after / mx, label="‖clip(g)‖ / max_norm")
         ceiling = Fraction(mx) * (1 + Fraction(cases.CLIP_RTOL))
-        oracles.assert_le(_sq_exact(y), ceiling ** 2, tolerances.exact("‖clip(g)‖² exactly, in rationals, against (max_norm·(1 + 256ε))²"),
+        assertions.assert_le(_sq_exact(y), ceiling ** 2, tolerances.exact("‖clip(g)‖² exactly, in rationals, against (max_norm·(1 + 256ε))²"),
                           f"{ctx.id}: ‖clip(g)‖² vs (max_norm·(1 + 256ε))² (‖clip(g)‖ ≈ {after!r})", reproduce=rep)
         if eps == 0.0 and cases.norm(cases.flat(gs)) >= mx:
             cases.close(after, mx, mx, f"{ctx.id}: ‖clip(g)‖ should equal max_norm = {mx!r} once ‖g‖ = {n!r} ≥ max_norm", rep)
@@ -370,7 +371,7 @@ def torch_eps_keeps_the_clipped_norm_below_the_threshold(ctx, s):
             margin_ = mx * cases.TORCH_EPS / (n + cases.TORCH_EPS)      # c − c·n/(n+ε)
             target(-margin_ / mx, label="-(relative margin below max_norm)")
             cases.close(cases.norm(y), exact_after, mx, f"{ctx.id}: ‖clip(g)‖ should be c‖g‖/(‖g‖+ε) = {exact_after!r}", rep)
-            oracles.record_override(MARGIN_TOL)
+            recording.record_override(MARGIN_TOL)
             if margin_ > MARGIN_TOL.rtol * mx:
                 # the margin is larger than the rounding of the output (derived at MARGIN_ALLOWANCES): strictly below max_norm, exactly
                 assert _sq_exact(y) < Fraction(mx) ** 2, \
@@ -436,7 +437,7 @@ def norm_clipping_jacobian_is_a_scaled_projection(ctx, s):
         u, v = dirs
         d, err = oracles.directional_fd(model, g, v, u)
         want_d = float(u @ np.asarray(J, dtype=np.float64) @ v)
-        oracles.assert_close(d, want_d, tolerances.fd(err, scale=max(1.0, float(np.max(np.abs(J))))),
+        assertions.assert_close(d, want_d, tolerances.fd(err, scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{ctx.id}: uᵀJv closed form vs FD of the model", f"{rep}; u = {u.tolist()!r}; v = {v.tolist()!r}")
         # spectrum: c/(n+ε) on g's orthogonal complement (N−1 times), cε/(n+ε)² along g (0 for Algorithm 1);
         # for N = 1 there is no complement and J is the scalar cε/(n+ε)²
@@ -456,7 +457,7 @@ def norm_clipping_jacobian_is_a_scaled_projection(ctx, s):
         model = lambda w: s.clip([w], mx, eps=eps)[0][0]
         rep = f"g = np.array({g.tolist()!r}); c = {mx!r}; eps = {eps!r}; u = {u.tolist()!r}; v = {v.tolist()!r}"
         d, err = oracles.directional_fd(model, g, v, u)
-        oracles.assert_close(d, float(u @ v), tolerances.fd(err), f"{ctx.id}: uᵀJv should be uᵀv (J = I) below the threshold", rep)
+        assertions.assert_close(d, float(u @ v), tolerances.fd(err), f"{ctx.id}: uᵀJv should be uᵀv (J = I) below the threshold", rep)
         # the model's Jacobian function on this branch: exactly I
         J = np.asarray(s.jac(g, mx, eps), dtype=np.float64)
         assert J.shape == (g.size, g.size) and np.array_equal(J, np.eye(g.size)), f"{ctx.id}: global_clip_jacobian should be I below the threshold, got {J!r}; {rep}"
@@ -486,7 +487,7 @@ def clipping_is_nonexpansive(ctx, s):
             # rounding: each clipped output carries a few ulps of its own size
             slack = cases.CLIP_RTOL * (dist + max(cases.norm(fx), cases.norm(fz)))
             target(moved / max(dist, 1e-300), label=f"Lipschitz ratio [{kind}]")
-            oracles.assert_le(moved, dist + slack, tolerances.exact("the outputs' rounding is in the bound, slack = RTOL·(‖g − h‖ + max‖clip‖)"),
+            assertions.assert_le(moved, dist + slack, tolerances.exact("the outputs' rounding is in the bound, slack = RTOL·(‖g − h‖ + max‖clip‖)"),
                               f"{ctx.id}: ‖clip(g) − clip(h)‖ vs ‖g − h‖ + slack ({kind})", reproduce=rep)
             if eps == 0.0:
                 # projection: clip(g) is the point of the set nearest to g; clip(h) is another point of the set

@@ -5,8 +5,7 @@ of clip_by_value, per-tensor norm clipping, and clipping as a descent direction 
 import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, cases, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     floats,
@@ -148,7 +147,7 @@ def value_clipping_bounds_the_max_and_euclidean_norms(ctx, s):
         x, y = cases.flat(gs), cases.flat(s.clip_value(gs, v))
         rep = ctx.repro(gs=gs, v=v)
         # exactness is the claim: clamping rounds nothing
-        oracles.assert_le(np.max(np.abs(y)), v, tolerances.exact("a clamp rounds nothing"), f"{ctx.id}: max|clip(g)_i| vs v", reproduce=rep)
+        assertions.assert_le(np.max(np.abs(y)), v, tolerances.exact("a clamp rounds nothing"), f"{ctx.id}: max|clip(g)_i| vs v", reproduce=rep)
         assert np.all(np.abs(y) <= np.abs(x)), f"{ctx.id}: an entry grew in magnitude: {rep}"
         # ‖clip(g)‖₂ ≤ √N·max|clip(g)_i| ≤ v√N follows from the ∞-norm bound: not asserted again; target() still
         # drives the draws toward the equality case, which bound_attained checks
@@ -182,7 +181,7 @@ def per_tensor_clipping_bounds_each_and_the_total_norm(ctx, s):
         cases.close(norms, [cases.norm(cases.flat([g])) for g in gs], max(norms), f"{ctx.id}: returned norms should be the per-tensor norms before", rep)
         for j, o in enumerate(out):
             nj = cases.norm(cases.flat([o]))
-            oracles.assert_le(nj, mx, tolerances.analytic(scale=0.0), f"{ctx.id}: tensor {j}'s norm vs c", reproduce=rep)
+            assertions.assert_le(nj, mx, tolerances.analytic(scale=0.0), f"{ctx.id}: tensor {j}'s norm vs c", reproduce=rep)
         # ‖clip(g)‖² = Σ_j ‖clip(g)_j‖² ≤ m·c² follows from the per-tensor bounds: not asserted again; target() still
         # drives the draws toward the equality case, which bound_attained checks
         target(cases.norm(cases.flat(out)) / (np.sqrt(len(gs)) * mx), label="‖clip(g)‖ / (√m c)")

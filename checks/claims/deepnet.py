@@ -16,8 +16,9 @@ import numpy as np
 from autograd.misc.flatten import flatten
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -51,16 +52,16 @@ def _digits():
 
 
 def _read_digits():
-    """``_digits()``, named in the claim's outcome (oracles.record_dataset) so that the certificate says which data it used."""
+    """``_digits()``, named in the claim's outcome (recording.record_dataset) so that the certificate says which data it used."""
     X, Y, source = _digits()
     if source == "sklearn digits":
         try:
             version = importlib.metadata.version("scikit-learn")
         except importlib.metadata.PackageNotFoundError:   # importable, but without its package metadata
             version = "of unknown version"
-        oracles.record_dataset(f"scikit-learn's bundled 8×8 digits (load_digits' digits.csv.gz, scikit-learn {version})")
+        recording.record_dataset(f"scikit-learn's bundled 8×8 digits (load_digits' digits.csv.gz, scikit-learn {version})")
     else:
-        oracles.record_dataset("a synthetic stand-in for the digits (scikit-learn not installed)")
+        recording.record_dataset("a synthetic stand-in for the digits (scikit-learn not installed)")
     return X, Y, source
 
 
@@ -123,7 +124,7 @@ def _trained_ratios(backprop, width, seed, X, Y, label):
         if step % _EVERY == 0:
             g = _batch_weight_grads(backprop, p, X[idx], Y[idx])       # the subject's gradient, per example
             for k, (a, b) in enumerate(zip(g, gW)):
-                oracles.assert_close(b, a, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(a))))),
+                assertions.assert_close(b, a, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(a))))),
                                      f"{label}: the training gradient of layer {k + 1} vs backprop at step {step}")
             logged.append((step, float(np.linalg.norm(g[0]) / np.linalg.norm(g[-1]))))
             if logged[-1][1] >= 1.0 or step == _STEPS:
@@ -180,8 +181,8 @@ def first_layer_gradient_is_smaller_at_initialisation(ctx, s):
         closed = flatten(g)[0]
         rep = ctx.repro(data=source, width=width, init_seed=seeds[0], example=idx[0])
         Jr = oracles.jacobian_reverse(loss, theta)
-        oracles.record_oracle("closed-form")
-        oracles.assert_close(closed, Jr[0], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(Jr))))),
+        recording.record_oracle("closed-form")
+        assertions.assert_close(closed, Jr[0], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(Jr))))),
                              f"{ctx.id}: backprop ∂L/∂W vs autograd", rep)
         directions = [np.random.default_rng(theta.size).standard_normal(theta.size)]    # fixed seed: reproducible
         if np.any(closed != 0.0):
@@ -189,7 +190,7 @@ def first_layer_gradient_is_smaller_at_initialisation(ctx, s):
         for v in directions:
             v = v / np.linalg.norm(v)
             d, err = oracles.directional_fd(loss, theta, v, np.ones(1))
-            oracles.assert_close(np.array([closed @ v]), np.array([d]), tolerances.fd(np.array([err]), scale=max(1.0, abs(d))),
+            assertions.assert_close(np.array([closed @ v]), np.array([d]), tolerances.fd(np.array([err]), scale=max(1.0, abs(d))),
                                  f"{ctx.id}: backprop ∂L/∂W along a direction vs finite differences", rep)
         assert m2 < 1.0, (f"{ctx.id}: median over {_NETS} nets [64, {width}, {width}, 10] of ‖∂L/∂W_1‖/‖∂L/∂W_3‖ = {m2!r} ≥ 1 "
                           f"(ratios {[r for r, _, _ in shallow]!r}; data: {source}; {rep})")
@@ -332,7 +333,7 @@ def layer_gradient_is_a_product_of_local_factors(ctx, s):
         G = s.backprop(params, x, y, a)
         for k in range(1, n + 1):
             pf = s.product_form(params, x, y, k, a)
-            oracles.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=magnitude(pf)),
+            assertions.assert_close(G["W"][k - 1], pf, tolerances.analytic(scale=magnitude(pf)),
                                  f"{ctx.id}: backprop vs product form for W_{k} of a {n}-layer {a} net")
 
 
@@ -366,7 +367,7 @@ def local_factor_uses_the_next_layers_weight(ctx, s):
         closed = float(s.factor(ws, hs, j, a))
         lbl = f"{ctx.id}: ∂z_{j + 1}/∂z_{j} in a {n}-layer {a} chain"
         jac3(layer, fw["z"][j], [[closed]], lbl, reach=reach, reproduce=ctx.repro(chain=chain, a=a, jj=jj))
-        oracles.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=magnitude(closed)),
+        assertions.assert_close(dn.chain_factors(params, np.array([x]), a)[j], [[closed]], tolerances.analytic(scale=magnitude(closed)),
                              lbl + ": model's chain_factors vs f'(h_{j+1})·w_{j+1}")
 
     @ctx.refutes
@@ -383,7 +384,7 @@ def local_factor_uses_the_next_layers_weight(ctx, s):
         layer = lambda u: dn.forward(cases.sub_net(params, j, j + 1), u, a)["z"][-1]
         J = oracles.jacobian_reverse(layer, fw["z"][j])
         text = np.reshape(act.get_activation(a).df(fw["h"][j]) * ws[j - 1], (1, 1))      # the text's f'(h_{j+1})·w_j
-        oracles.assert_close(J, text, tolerances.analytic(scale=magnitude(text)),
+        assertions.assert_close(J, text, tolerances.analytic(scale=magnitude(text)),
                              f"{ctx.id} (literal): ∂z_{j + 1}/∂z_{j} vs f'(h_{j + 1})·w_{j}", literal=True)
 
     @ctx.refutes
@@ -404,7 +405,7 @@ def local_factor_uses_the_next_layers_weight(ctx, s):
         dz1_dw1, _ = oracles.jacobian_fd(lambda w: dn.forward(_with_weight(params, 2, np.reshape(w, (1, 1))), xv, a)["z"][1], w1)
         z3, h3, h2 = fw["z"][3], fw["h"][2], fw["h"][1]
         seed_chain = np.reshape((z3 - yv) * (df(h3) * ws[2]) * (df(h2) * ws[1]) * dz1_dw1.ravel(), (1, 1))
-        oracles.assert_close(true, seed_chain, tolerances.analytic(scale=magnitude(seed_chain)),
+        assertions.assert_close(true, seed_chain, tolerances.analytic(scale=magnitude(seed_chain)),
                              f"{ctx.id} (literal, text's indexing): ∂L/∂w_1 vs the seed's chain", literal=True)
 
 
@@ -477,10 +478,10 @@ def sigmoid_chain_flow_shrinks_geometrically_with_depth(ctx, s):
             # exact, no allowance: the model's σ' never exceeds ¼ in floats, so each computed |F_j| = fl(σ'(h_j)|w_j|)
             # ≤ |w_j|/4 (÷4 is exact), and rounding is monotone, so the two products, multiplied in the same order,
             # keep |prod| ≤ bound_prod step by step
-            oracles.assert_le(abs(prod), bound_prod, tolerances.exact("σ' ≤ ¼ in floats and rounding is monotone"),
+            assertions.assert_le(abs(prod), bound_prod, tolerances.exact("σ' ≤ ¼ in floats and rounding is monotone"),
                               f"{ctx.id}: |∂z_{n}/∂z_{i}| vs ∏|w_j|/4", reproduce=ctx.repro(chain=chain, y=y))
             tol = tolerances.chain(n - i + _CHAIN_EXTRA_FACTORS, "|∂L/∂w_i| and its bound, each a product of rounded factors")
-            oracles.assert_le(abs(grads[i - 1]), g_bound, tol, f"{ctx.id}: |∂L/∂w_{i}| vs |z_n − y|·∏_(j>i)|w_j|/4·¼·|z_(i−1)|",
+            assertions.assert_le(abs(grads[i - 1]), g_bound, tol, f"{ctx.id}: |∂L/∂w_{i}| vs |z_n − y|·∏_(j>i)|w_j|/4·¼·|z_(i−1)|",
                               reproduce=ctx.repro(chain=chain, y=y))
             prod *= F[i - 1]                        # F[i−1] = ∂z_i/∂z_{i−1}
             bound_prod *= abs(ws[i - 1]) / 4.0
@@ -542,14 +543,14 @@ def exploding_factor_needs_a_large_weight(ctx, s):
         # each factor σ'(0)·4c_j = ±c_j is exact (σ'(0) = ¼ and ×4 are exact); the two products of ≤ 50 factors,
         # multiplied in different orders, differ by at most 2·50 half-ulps = 50 ulps relative: inside the analytic
         # tolerance (2^8 ulps), which therefore needs no growth with n here
-        oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
+        assertions.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
                              f"{ctx.id}: product of {n} chain factors vs ∏ ±c_j")
         target(math.log(abs(expected)), label="log|∂z_n/∂z_0|")
         to_out = lambda u: dn.forward(params, u, "sigmoid")["z"][-1]
         if n <= 4:
             jac3(to_out, xv, [[closed]], f"{ctx.id}: ∂z_{n}/∂z_0, σ chain with |w_j| = 4c_j", reproduce=ctx.repro(cs=cs, signs=signs, x=x))
         else:
-            oracles.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=magnitude(closed)),
+            assertions.assert_close(oracles.jacobian_reverse(to_out, xv), [[closed]], tolerances.analytic(scale=magnitude(closed)),
                                  f"{ctx.id}: autograd ∂z_{n}/∂z_0 vs product")
         # |∂z_n/∂z_0| = ∏c_j ≥ 1 with c_j ≥ 1, growing geometrically: arithmetic on the product just checked
 

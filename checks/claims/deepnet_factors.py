@@ -14,8 +14,9 @@ import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     away_from,
     dims,
@@ -194,7 +195,7 @@ def activation_derivative_suprema_are_at_most_one(ctx, s):
         target(d / A.deriv_sup, label="|f'(x)| / sup|f'|")
         # exact in float64: the model's derivatives never exceed their sup (tanh' = 1/cosh² with cosh ≥ 1 in
         # floats, σ' = ¼·tanh'(x/2); see ACT-TANH-DERIV-BOUND and ACT-SIGMOID-DERIV-BOUND)
-        oracles.assert_le(d, A.deriv_sup, tolerances.exact("fl(|f'(x)|) against the recorded supremum"), f"{ctx.id}: |{name}'(x)| vs sup|{name}'|",
+        assertions.assert_le(d, A.deriv_sup, tolerances.exact("fl(|f'(x)|) against the recorded supremum"), f"{ctx.id}: |{name}'(x)| vs sup|{name}'|",
                           reproduce=ctx.repro(name=name, x=x))
         assert A.deriv_sup <= 1.0, f"{ctx.id}: sup|{name}'| = {A.deriv_sup!r} > 1"
         at = float(abs(A.df(A.deriv_sup_at)))
@@ -254,8 +255,8 @@ def standard_normal_weight_below_one_two_times_in_three(ctx, s):
         # quad's own error estimate is conservative (~1e-11 here); its value must still agree to 256 ulps
         by_quad, _ = integrate.quad(_gauss_pdf, -cut, cut)
         tol = tolerances.analytic()
-        oracles.assert_close(p, by_cdf, tol, f"{ctx.id}: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
-        oracles.assert_close(p, by_quad, tol, f"{ctx.id}: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
+        assertions.assert_close(p, by_cdf, tol, f"{ctx.id}: erf(c/√2) vs Φ(c) − Φ(−c) at c={cut!r}")
+        assertions.assert_close(p, by_quad, tol, f"{ctx.id}: erf(c/√2) vs ∫φ over [−c, c] at c={cut!r}")
 
     @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1))
@@ -289,7 +290,7 @@ def product_of_small_factors_is_smaller(ctx, s):
         m = min(abs(Fraction(a)), abs(Fraction(b)))
         if m > 0:
             target(float(exact / m), label="|ab| / min(|a|,|b|)")
-        oracles.assert_le(exact, m, tolerances.exact("|ab| and min(|a|, |b|) in rational arithmetic"), f"{ctx.id}: |ab| vs min(|a|, |b|)",
+        assertions.assert_le(exact, m, tolerances.exact("|ab| and min(|a|, |b|) in rational arithmetic"), f"{ctx.id}: |ab| vs min(|a|, |b|)",
                           reproduce=ctx.repro(a=a, b=b))
         assert (exact < m) == (a != 0 and b != 0), f"{ctx.id}: a={a!r}, b={b!r}: strictness should hold iff ab ≠ 0"
         p = abs(float(s.mul(a, b)))
@@ -344,7 +345,7 @@ def factor_below_one_iff_weight_below_one_over_gamma(ctx, s):
             assume(reach >= MIN_REACH)
         jac3(lambda u: A.f(w * u + b), [z], [[factor]], f"{ctx.id}: ∂{name}(w z + b)/∂z at w={w!r}, z={z!r}, b={b!r}", reach=reach, reproduce=ctx.repro(name=name, w=w, z=z, b=b))
         # exact in float64: |f'(h)| ≤ γ in floats (DEEP-ACT-DERIV-SUP) and rounding is monotone, so fl(|f'(h)|·|w|) ≤ fl(γ|w|)
-        oracles.assert_le(abs(factor), bound, tolerances.exact("fl(|f'(h)|) ≤ γ and |w| are exact, and rounding is monotone"),
+        assertions.assert_le(abs(factor), bound, tolerances.exact("fl(|f'(h)|) ≤ γ and |w| are exact, and rounding is monotone"),
                           f"{ctx.id}: |{name}'(h)·w| vs γ|w|", reproduce=ctx.repro(name=name, w=w, z=z, b=b))
         # the sup over h is attained (at h* = deriv_sup_at), so "every factor < 1" fails once |w| ≥ 1/γ
         at = abs(float(A.df(A.deriv_sup_at)) * w)
@@ -358,9 +359,9 @@ def factor_below_one_iff_weight_below_one_over_gamma(ctx, s):
         thr = 1.0 / s.activations[name].deriv_sup
         p = float(special.erfc(thr / math.sqrt(2.0)))
         tol = tolerances.analytic()
-        oracles.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"{ctx.id}: erfc(t/√2) vs 2Φ(−t), t={thr}")
+        assertions.assert_close(p, 2.0 * float(stats.norm.sf(thr)), tol, f"{ctx.id}: erfc(t/√2) vs 2Φ(−t), t={thr}")
         inside, _ = integrate.quad(_gauss_pdf, -thr, thr)      # agreement to 256 ulps, not quad's loose estimate
-        oracles.assert_close(1.0 - p, inside, tol, f"{ctx.id}: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
+        assertions.assert_close(1.0 - p, inside, tol, f"{ctx.id}: 1 − P(|w| ≥ {thr}) vs ∫φ over [−{thr}, {thr}]")
 
 
 # ================================================================ DEEP-RELU-STABLE
@@ -392,7 +393,7 @@ def relu_chain_flow_is_the_active_weights_product(ctx, s):
         if active:
             expected = float(np.prod(ws[i:]))
             # the same ≤ 40 weights multiplied in two orders: ≤ 2·40 half-ulps = 40 ulps apart, inside 2^8 ulps
-            oracles.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
+            assertions.assert_close(closed, expected, tolerances.analytic(scale=magnitude(expected)),
                                  f"{ctx.id}: active chain: product vs ∏ w_j")
             if expected != 0:
                 target(abs(math.log2(abs(expected))), label="|log2 ∂z_n/∂z_i|")
@@ -413,7 +414,7 @@ def relu_chain_flow_is_the_active_weights_product(ctx, s):
             assume(reach >= MIN_REACH)
             jac3(to_out, zi, [[closed]], f"{ctx.id}: ∂z_{n}/∂z_{i} of a ReLU chain", reach=reach, reproduce=ctx.repro(chain=chain, k=k))
         else:
-            oracles.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=magnitude(closed)),
+            assertions.assert_close(oracles.jacobian_reverse(to_out, zi), [[closed]], tolerances.analytic(scale=magnitude(closed)),
                                  f"{ctx.id}: autograd ∂z_{n}/∂z_{i} vs ∏ 1[h_j>0] w_j")
 
     @ctx.refutes
@@ -424,7 +425,7 @@ def relu_chain_flow_is_the_active_weights_product(ctx, s):
         x = abs(x) + 0.1                        # premise, built in: x > 0, w > 0, b ≥ 0 make every unit active
         params, xv = cases.scalar_chain(ws, bs), np.array([x])
         J = float(oracles.jacobian_reverse(lambda u: dn.forward(params, u, "relu")["z"][-1], xv)[0, 0])
-        oracles.assert_close(abs(J), 1.0, tolerances.analytic(),
+        assertions.assert_close(abs(J), 1.0, tolerances.analytic(),
                              f"|∂z_n/∂z_0| of an all-active ReLU chain (ws={ws!r}) is {abs(J)!r}, not 1", literal=True)
 
 

@@ -8,7 +8,7 @@ Notation (docs/DESIGN.md): gate blocks r, z, n of ``W_x (3H,D)``, ``W_h (3H,H)``
 import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
+from vanishing.checks import assertions, cases, oracles, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import matrices, vectors
 from vanishing.models import activations as act
@@ -50,14 +50,14 @@ def gru_direct_path_is_the_update_gate(ctx, s):
         # so the scale is that of the summands (|W_h|·|h| + |b_h| can reach hundreds), σ' and tanh' being ≤ 1
         v0, v1 = s.step(p, case.h_prev, case.x, reset=r), s.step(frozen, case.h_prev, case.x, reset=r)
         summands = float(np.max(np.abs(p["W_h"]) @ np.abs(case.h_prev) + np.abs(p["b_h"])))
-        oracles.assert_close(v1, v0, tolerances.value(scale=max(1.0, summands, float(np.max(np.abs(case.h_prev))))),
+        assertions.assert_close(v1, v0, tolerances.value(scale=max(1.0, summands, float(np.max(np.abs(case.h_prev))))),
                              f"{ctx.id}: h_t with frozen gates vs h_t", ctx.repro(case=case))
         closed = s.direct(p, case.h_prev, case.x, reset=r)
         z = s.gates(p, case.h_prev, case.x, reset=r)["z"]
         oracles.check_jacobian(lambda u: s.step(frozen, u, case.x, reset=r), case.h_prev, closed_form=closed,
-                               structure=oracles.diagonal_mask(H), label=f"{ctx.id}: ∂h_t/∂h_(t−1), gates fixed ({r})",
+                               structure=assertions.diagonal_mask(H), label=f"{ctx.id}: ∂h_t/∂h_(t−1), gates fixed ({r})",
                                reproduce=ctx.repro(case=case))
-        oracles.assert_close(np.diag(closed), z, tolerances.analytic(), f"{ctx.id}: diagonal of the direct path vs z_t")
+        assertions.assert_close(np.diag(closed), z, tolerances.analytic(), f"{ctx.id}: diagonal of the direct path vs z_t")
 
 
 # ================================================================ the full step Jacobian
@@ -147,7 +147,7 @@ def gru_reset_before_and_after_differ(ctx, s):
         # the scale of the summands, which may cancel: |W_xn x| + |b_xn| + |W_hn|·|h| + |b_hn|
         summands = np.abs(p["W_x"][2 * H:]) @ np.abs(case.x) + np.abs(p["b_x"][2 * H:]) + np.abs(W_hn) @ np.abs(h) + np.abs(b_hn)
         scale = max(1.0, float(np.max(summands)))
-        oracles.assert_close(ga["a_n"] - gb["a_n"], predicted, tolerances.value(scale=scale),
+        assertions.assert_close(ga["a_n"] - gb["a_n"], predicted, tolerances.value(scale=scale),
                              f"{ctx.id}: a_n(after) − a_n(before) vs r⊙(W_hn h) − W_hn(r⊙h) + (r−1)⊙b_hn", ctx.repro(case=case))
         target(float(np.max(np.abs(predicted))), label="|a_n(after) − a_n(before)|")
 
@@ -156,7 +156,7 @@ def gru_reset_before_and_after_differ(ctx, s):
     def agree_when_the_commutator_vanishes(case):
         H = case.h_prev.size
         ha, hb = both(case)
-        oracles.assert_close(ha, hb, tolerances.value(), f"{ctx.id}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
+        assertions.assert_close(ha, hb, tolerances.value(), f"{ctx.id}: r = 1 or (W_hn diagonal, b_hn = 0): h_t(after) vs h_t(before)",
                              ctx.repro(case=case))
         r = s.gates(case.params, case.h_prev, case.x, reset="after")["r"]
         if np.all(r == 1.0):   # r = 1.0 exactly: both forms do the same float operations, bit for bit
@@ -184,9 +184,9 @@ def gru_update_gate_sets_both_kept_and_written(ctx, s):
         h_t = s.step(p, h, case.x, reset=case.reset)
         z, n = g["z"], g["n"]
         scale = max(1.0, float(np.max(np.abs(h))))
-        oracles.assert_close(h_t - n, z * (h - n), tolerances.value(scale=scale),
+        assertions.assert_close(h_t - n, z * (h - n), tolerances.value(scale=scale),
                              f"{ctx.id}: h_t − n vs z⊙(h_(t−1) − n)", ctx.repro(case=case))
-        oracles.assert_close(h_t - h, (1.0 - z) * (n - h), tolerances.value(scale=scale),
+        assertions.assert_close(h_t - h, (1.0 - z) * (n - h), tolerances.value(scale=scale),
                              f"{ctx.id}: h_t − h_(t−1) vs (1 − z)⊙(n − h_(t−1))", ctx.repro(case=case))
         # convexity: h_t lies between h_(t−1) and n (up to rounding)
         slack = tolerances.value(scale=scale).bound(np.maximum(np.abs(h), np.abs(n)))

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from scipy import optimize
-from vanishing.checks import cases, oracles, tolerances
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
@@ -96,13 +96,13 @@ def hochreiter_path_sum_is_a_jacobian_entry(ctx, s):
         nets, fps = _flow(case)
         rep = ctx.repro(**case)
         M = s.recursion(W, fps)
-        oracles.assert_close(s.path_sum(W, fps), M, tolerances.analytic(scale=magnitude(M)),
+        assertions.assert_close(s.path_sum(W, fps), M, tolerances.analytic(scale=magnitude(M)),
                              f"{ctx.id}: eq. (2) path sum (w_(l_(m−1) l_m)) vs eq. (1) recursion, q={q}", rep)
         # the model: net(t) = W h(t−1) + c, h = f(net) ⇒ ∂net(t)/∂net(t−q) = W (∂h(t−1)/∂h(t−q)) diag(f'(net(t−q)))
         P = cases.elman_params(W, np.eye(n), np.zeros(n))
         dh = rnn.jacobian_products(P, cases.activation(name).f(nets[0]), case["cs"][:q - 1], name)[0] if q > 1 else np.eye(n)
         model = (W @ dh @ np.diag(fps[-1])).T
-        oracles.assert_close(M, model, tolerances.analytic(scale=magnitude(model)), f"{ctx.id}: eq. (1) vs the model's (W ∂h/∂h D)ᵀ", rep)
+        assertions.assert_close(M, model, tolerances.analytic(scale=magnitude(model)), f"{ctx.id}: eq. (1) vs the model's (W ∂h/∂h D)ᵀ", rep)
 
         def net_t(a):                                             # net(t) as a function of net(t−q)
             for c_ in case["cs"]:
@@ -116,7 +116,7 @@ def hochreiter_path_sum_is_a_jacobian_entry(ctx, s):
     def printed_eq2(case):
         _, fps = _flow(case)
         M = _hochreiter_recursion(case["W_hh"], fps)
-        oracles.assert_close(_path_sum(case["W_hh"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
+        assertions.assert_close(_path_sum(case["W_hh"], fps, printed=True), M, tolerances.analytic(scale=magnitude(M)),
                              f"{ctx.id}: eq. (2) as printed (w_(l_m l_(m−1))) vs eq. (1)", ctx.repro(**case), literal=True)
 
 
@@ -165,9 +165,9 @@ def logistic_unit_flow_below_one_for_weight_below_four(ctx, s):
         le(abs(float(phi(w))), peak, f"{ctx.id}: |w f'(w y)| ≤ n*f'(n*)/|y| at w={w!r}, y={y!r}")
         le(abs(float(phi(w))), abs(w) * math.exp(-abs(w * y)), f"{ctx.id}: |w f'(w y)| ≤ |w| e^(−|w y|) → 0 as |w| → ∞")
         w_star = (1.0 / math.tanh(ns / 2.0)) / y                      # Hochreiter: w = (1/y) coth(net/2)
-        oracles.assert_close(np.array([abs(float(phi(w_star)))]), np.array([peak]), tolerances.analytic(scale=magnitude(np.array([peak]))),
+        assertions.assert_close(np.array([abs(float(phi(w_star)))]), np.array([peak]), tolerances.analytic(scale=magnitude(np.array([peak]))),
                              f"{ctx.id}: the peak is attained at w = coth(n*/2)/y, y={y!r}")
-        oracles.assert_close(np.array([float(s.dphi(w_star, y))]), np.zeros(1), tolerances.analytic(scale=1.0),
+        assertions.assert_close(np.array([float(s.dphi(w_star, y))]), np.zeros(1), tolerances.analytic(scale=1.0),
                              f"{ctx.id}: d/dw [w f'(w y)] = 0 at w = coth(n*/2)/y")
 
 
@@ -199,9 +199,9 @@ def hochreiter_weak_bound_on_error_flow(ctx, s):
                 for c_ in case["cs"]:
                     a = cases.pascanu_step(W, np.eye(n), np.zeros(n), a, c_, "sigmoid")
                 return a
-            oracles.assert_close(M.T, oracles.jacobian_reverse(net_t, nets[0]), tolerances.analytic(scale=1.0),
+            assertions.assert_close(M.T, oracles.jacobian_reverse(net_t, nets[0]), tolerances.analytic(scale=1.0),
                                  f"{ctx.id}: eq. (1) vs autograd ∂net(t)/∂net(t−q)")
-            oracles.record_oracle("closed-form")
+            recording.record_oracle("closed-form")
         tau = n * w_max / 4.0
         worst = float(np.max(np.abs(M)))
         target(worst / (n * tau ** q), label="max |M_q| / (n τ^q)")

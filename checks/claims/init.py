@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 from scipy import integrate, stats
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import dims, floats, orthogonal_matrices, vectors
 from vanishing.models import activations as act
@@ -29,7 +29,7 @@ _Z = 6.0
 def _rel_close(a, b, label):
     """a/b = 1 to 256 ulps: a relative comparison for quantities of any magnitude (variances from 1e-4 to 1e6)."""
     b = np.asarray(b, dtype=np.float64)
-    oracles.assert_close(np.asarray(a, dtype=np.float64) / b, np.ones_like(b), tolerances.analytic(), label)
+    assertions.assert_close(np.asarray(a, dtype=np.float64) / b, np.ones_like(b), tolerances.analytic(), label)
 
 
 def _gauss_pdf(t):
@@ -86,15 +86,15 @@ def glorot_variance_preserves_both_passes_iff_square(ctx, s):
         lbl = f"{ctx.id} (n_in={n_in}, n_out={n_out})"
         tol = tolerances.analytic()             # every factor here lies in (0, 2): data of scale 1
         # the identity Var[y] = n_in Var[W] E[x²] (and its backward twin) at Glorot's own conditions (10), (11)
-        oracles.assert_close(fwd(1.0 / n_in), 1.0, tol, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
-        oracles.assert_close(bwd(1.0 / n_out), 1.0, tol, f"{lbl}: eq. (11) Var = 1/n_out keeps the backward variance")
+        assertions.assert_close(fwd(1.0 / n_in), 1.0, tol, f"{lbl}: eq. (10) Var = 1/n_in keeps the forward variance")
+        assertions.assert_close(bwd(1.0 / n_out), 1.0, tol, f"{lbl}: eq. (11) Var = 1/n_out keeps the backward variance")
         # the compromise (12): the factors are 2n_in/(n_in+n_out) and 2n_out/(n_in+n_out). That they sum to 2
         # and are both 1 iff n_in = n_out is arithmetic on these two fractions, not asserted again.
         v = s.glorot_var(n_in, n_out)
         f, b = fwd(v), bwd(v)
         target(abs(math.log(f)), label="|log forward factor|")
-        oracles.assert_close(f, 2.0 * n_in / (n_in + n_out), tol, f"{lbl}: forward factor n_in·Var vs 2n_in/(n_in+n_out)")
-        oracles.assert_close(b, 2.0 * n_out / (n_in + n_out), tol, f"{lbl}: backward factor n_out·Var vs 2n_out/(n_in+n_out)")
+        assertions.assert_close(f, 2.0 * n_in / (n_in + n_out), tol, f"{lbl}: forward factor n_in·Var vs 2n_in/(n_in+n_out)")
+        assertions.assert_close(b, 2.0 * n_out / (n_in + n_out), tol, f"{lbl}: backward factor n_out·Var vs 2n_out/(n_in+n_out)")
 
 
 # ================================================================ INIT-GLOROT-UNIFORM-VARIANCE
@@ -160,8 +160,8 @@ def standard_uniform_init_shrinks_backprop_by_a_third(ctx, s):
         a = s.bound(n)
         by_quad, _ = integrate.quad(lambda u: 0.5 * u * u, -1.0, 1.0)     # E[u²] for u ~ U[−1, 1]
         tol = tolerances.analytic()                                          # n·Var = 1/3: data of scale 1
-        oracles.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"{ctx.id}: n·a²/3 at n={n}")
-        oracles.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"{ctx.id}: n·Var by quad at n={n}")
+        assertions.assert_close(n * a * a / 3.0, 1.0 / 3.0, tol, f"{ctx.id}: n·a²/3 at n={n}")
+        assertions.assert_close(n * a * a * by_quad, 1.0 / 3.0, tol, f"{ctx.id}: n·Var by quad at n={n}")
 
     @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 12), k=st.integers(1, 4))
@@ -217,7 +217,7 @@ def relu_halves_the_second_moment_of_a_symmetric_input(ctx, s):
         e = sum(p / total * 0.5 * (relu(ak) ** 2 + relu(-ak) ** 2) for ak, p in atoms)
         var = sum(p / total * ak * ak for ak, p in atoms)
         # both sides are sums of p_k a_k² terms (a_k ≤ 10): the data's scale is Var[y]
-        oracles.assert_close(e, var / 2.0, tolerances.analytic(scale=var),
+        assertions.assert_close(e, var / 2.0, tolerances.analytic(scale=var),
                              f"{ctx.id}: symmetric atoms {atoms!r}: E[relu(y)²] vs Var[y]/2")
 
     @ctx.holds
@@ -232,7 +232,7 @@ def relu_halves_the_second_moment_of_a_symmetric_input(ctx, s):
         closed = (mu * mu + sd * sd) * stats.norm.cdf(r) + mu * sd * stats.norm.pdf(r)
         # scale: E[relu(y)²] ≤ E[y²] = μ² + s² ≤ 18; an absolute floor of 1 (μ and s are O(1)) for the far
         # tail μ/s → −30, where both sides are ~1e-198 and only an absolute comparison is meaningful
-        oracles.assert_close(m2, closed, tolerances.analytic(scale=max(1.0, mu * mu + sd * sd)),
+        assertions.assert_close(m2, closed, tolerances.analytic(scale=max(1.0, mu * mu + sd * sd)),
                              f"{ctx.id}: y ~ N({mu!r}, {sd!r}²): quad vs closed form")
         target(abs(m2 - sd * sd / 2.0) / (sd * sd), label="|E[relu²] − Var/2| / Var")
         # E[relu(y)²] is strictly increasing in μ (its μ-derivative is 2E[relu(y)] > 0), so it meets Var/2 only at μ = 0
@@ -273,9 +273,9 @@ def he_init_preserves_relu_variance(ctx, s):
         v = s.he_std(n) ** 2
         ms = float(np.mean(x * x))
         # E_w[(w·x)²] ≤ n·Var[w]·max x² ≤ 2·9: data of scale up to 18 (relative part) over an absolute floor of 1
-        oracles.assert_close(_two_point_second_moment(v, x), n * v * ms, tolerances.analytic(scale=max(1.0, n * v * ms)),
+        assertions.assert_close(_two_point_second_moment(v, x), n * v * ms, tolerances.analytic(scale=max(1.0, n * v * ms)),
                              f"{ctx.id}: E_w[(w·x)²] vs n·Var[w]·E[x²], x = relu({y!r})")
-        oracles.assert_close(n * v, 2.0, tolerances.analytic(), f"{ctx.id}: n·Var[w] = 2 for He's std at n={n}")
+        assertions.assert_close(n * v, 2.0, tolerances.analytic(), f"{ctx.id}: n·Var[w] = 2 for He's std at n={n}")
 
     @ctx.holds
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(8, 24), depth=st.integers(2, 6))
@@ -325,7 +325,7 @@ def orthogonal_deep_linear_jacobian_is_an_isometry(ctx, s):
         sv = np.linalg.svd(P, compute_uv=False)
         target(float(np.max(np.abs(sv - 1.0))), label="max |σ − 1|")
         lbl = f"{ctx.id}: depth {L}, width {n}"
-        oracles.assert_close(sv, np.ones(n), tolerances.analytic(), f"{lbl}: singular values of W_L⋯W_1")
+        assertions.assert_close(sv, np.ones(n), tolerances.analytic(), f"{lbl}: singular values of W_L⋯W_1")
 
         def deep_linear(x):                     # z_L = W_L(⋯(W_1 x)), layer by layer as a network computes it
             for W in Ws:

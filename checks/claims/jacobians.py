@@ -13,8 +13,9 @@ import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -67,7 +68,7 @@ def rnn_step_jacobian_is_diag_gprime_times_w_hh(ctx, s):
         a = cases.pre(P, case["h_prev"], case["x"])
         C = s.formula(P["W_hh"], a, case["h_prev"], name)
         rep = ctx.repro(**case)
-        oracles.assert_close(s.step_jacobian(P, case["h_prev"], case["x"], name), C, tolerances.analytic(scale=magnitude(C)),
+        assertions.assert_close(s.step_jacobian(P, case["h_prev"], case["x"], name), C, tolerances.analytic(scale=magnitude(C)),
                              f"{ctx.id}: model step_jacobian vs diag(g'(a))·W_hh", rep)
         # FD for ReLU only when no kink lies within the stencil (stated in the record's hypotheses)
         fd = name != "relu" or cases.relu_fd_safe([a], P["W_hh"])
@@ -81,7 +82,7 @@ def rnn_step_jacobian_is_diag_gprime_times_w_hh(ctx, s):
         name, P = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"])
         a = cases.pre(P, case["h_prev"], case["x"])
         J = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h_prev"])      # the true Jacobian
-        oracles.assert_close(_seed001_jacobian(P["W_hh"], a, case["h_prev"], name), J, tolerances.analytic(scale=magnitude(J)),
+        assertions.assert_close(_seed001_jacobian(P["W_hh"], a, case["h_prev"], name), J, tolerances.analytic(scale=magnitude(J)),
                              f"{ctx.id}: seed 001's ∏ v^(1) g'(h^(i-1)) factor, W_hh diag(g'(h_(t-1))), vs autograd ∂h_t/∂h_(t-1)",
                              ctx.repro(**case), literal=True)
 
@@ -166,7 +167,7 @@ def sigmoid_rnn_step_jacobian_uses_the_sigmoid_derivative(ctx, s):
             prod = s.formula(P["W_hh"], cases.pre(P, cc, x)) @ prod
             cc = s.step(P, cc, x, "sigmoid")
         # every factor has ‖·‖₂ ≤ ‖W_rec‖₂/4 < 1, so the rounding errors of the product are absolute, at the scale 1
-        oracles.assert_close(prod, J, tolerances.analytic(scale=1.0), f"{ctx.id}: ∏ eq. (2) vs autograd ∂c_k/∂c_0", rep)
+        assertions.assert_close(prod, J, tolerances.analytic(scale=1.0), f"{ctx.id}: ∏ eq. (2) vs autograd ∂c_k/∂c_0", rep)
         bound = (opnorm(W) / 4.0) ** k
         if bound > 0:
             target(opnorm(prod) / bound, label="‖∂c_k/∂c_0‖ / (‖W_rec‖/4)^k")
@@ -180,7 +181,7 @@ def sigmoid_rnn_step_jacobian_uses_the_sigmoid_derivative(ctx, s):
         P = cases.elman_params(case["W_hh"], case["W_xh"], np.zeros(len(case["h_prev"])))
         pre = cases.pre(P, case["h_prev"], case["x"])
         J = oracles.jacobian_reverse(lambda cc: s.step(P, cc, case["x"], "sigmoid"), case["h_prev"])   # the truth
-        oracles.assert_close(act.tanh_prime(pre)[:, None] * P["W_hh"], J, tolerances.analytic(scale=magnitude(J)),
+        assertions.assert_close(act.tanh_prime(pre)[:, None] * P["W_hh"], J, tolerances.analytic(scale=magnitude(J)),
                              f"{ctx.id}: seed 003's 'derivative of the tanh', diag(tanh'(a_t)) W_rec, vs autograd ∂c_t/∂c_(t−1)",
                              ctx.repro(**case), literal=True)
 
@@ -221,9 +222,9 @@ def rnn_jacobian_product_puts_later_steps_left(ctx, s):
                 jac3(f, hs[k], prods[k], f"{ctx.id} ({name}, T={T}, k={k}): ∂h_T/∂h_k", fd=fd, reproduce=rep)
             else:
                 Jk = oracles.jacobian_reverse(f, hs[k])
-                oracles.assert_close(prods[k], Jk, tolerances.analytic(scale=magnitude(Jk)),
+                assertions.assert_close(prods[k], Jk, tolerances.analytic(scale=magnitude(Jk)),
                                      f"{ctx.id} ({name}, T={T}, k={k}): products vs autograd", rep)
-        oracles.assert_close(prods[T], np.eye(len(h0)), tolerances.analytic(), f"{ctx.id}: ∂h_T/∂h_T must be I", rep)
+        assertions.assert_close(prods[T], np.eye(len(h0)), tolerances.analytic(), f"{ctx.id}: ∂h_T/∂h_T must be I", rep)
 
 
 # ================================================================ ‖J‖ ≤ ‖diag(g')‖‖W‖, not =
@@ -240,8 +241,8 @@ def rnn_step_norm_bound_is_tight_only_in_special_cases(ctx, s):
         name, P = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"])
         J = step_jacobian(P, case["h_prev"], case["x"], name)
         Jr = oracles.jacobian_reverse(lambda h: rnn.step(P, h, case["x"], name), case["h_prev"])
-        oracles.assert_close(J, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{ctx.id} ({name}): step Jacobian vs autograd", ctx.repro(**case))
-        oracles.record_oracle("closed-form")
+        assertions.assert_close(J, Jr, tolerances.analytic(scale=magnitude(Jr)), f"{ctx.id} ({name}): step Jacobian vs autograd", ctx.repro(**case))
+        recording.record_oracle("closed-form")
         d = float(np.max(np.abs(cases.activation(name).df(cases.pre(P, case["h_prev"], case["x"])))))     # ‖diag(g'(a))‖₂ = max|g'(a_i)|
         return opnorm(J), d, opnorm(P["W_hh"]), cases.GAMMA[name]
 
@@ -262,7 +263,7 @@ def rnn_step_norm_bound_is_tight_only_in_special_cases(ctx, s):
         # the statement is about the true Jacobian: the reference model's, whose agreement with autograd parts()
         # asserts (a cross-check that must pass; the subject is under test in `submultiplicative`)
         nJ, d, nW, _ = parts(case, rnn.step_jacobian)
-        oracles.assert_close(nJ, d * nW, tolerances.analytic(scale=magnitude(d * nW)),
+        assertions.assert_close(nJ, d * nW, tolerances.analytic(scale=magnitude(d * nW)),
                              f"{ctx.id}: seed 001's ‖∂h_i/∂h_(i-1)‖ = ‖v‖‖g'‖ as an equality", ctx.repro(**case), literal=True)
 
 
@@ -291,7 +292,7 @@ def rnn_jacobian_norm_at_most_gamma_power(ctx, s):
             jac3(f, h0, prods[0], f"{ctx.id} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
         else:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{ctx.id} ({name}): ∂h_T/∂h_0 vs autograd", rep)
+            assertions.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{ctx.id} ({name}): ∂h_T/∂h_0 vs autograd", rep)
         rate = s.gamma_v(P["W_hh"]) * cases.GAMMA[name]
         worst = 0.0
         for k in range(T + 1):
@@ -330,7 +331,7 @@ def scalar_power_limit_depends_on_absolute_value(ctx, s):
         want = (-1.0 if w < 0 and n % 2 else 1.0) * float(Fraction(abs(w)) ** n)
         # the n multiplications round n times, each by ≤ 2^-53 relative: ≤ n/2 ≤ 100 ulps for n ≤ 200 (no underflow or
         # overflow: 0.05^200 = 6e-261, 10^200 < 1.8e308), inside the fixed analytic tolerance of 2^8 ulps
-        oracles.assert_close(np.array([p]), np.array([want]), tolerances.analytic(scale=abs(want)),
+        assertions.assert_close(np.array([p]), np.array([want]), tolerances.analytic(scale=abs(want)),
                              f"{ctx.id}: w^n by {n} multiplications vs sign(w)^n |w|^n, w={w!r}")
         assert (abs(p) > 1.0) == (abs(w) > 1.0), f"{ctx.id}: |w^{n}| = {abs(p)!r} for w = {w!r}: |w^n| > 1 must hold iff |w| > 1"
         if abs(w) > 1.0:     # Bernoulli: |w|^n ≥ 1 + n(|w| − 1), unbounded in n
@@ -441,7 +442,7 @@ def active_relu_rnn_jacobian_is_a_w_hh_power(ctx, s):
         prods = s.products(P, h0, xs, "relu")
         for k in range(T + 1):
             Wk = np.linalg.matrix_power(P["W_hh"], T - k)
-            oracles.assert_close(prods[k], Wk, tolerances.analytic(scale=magnitude(Wk)),
+            assertions.assert_close(prods[k], Wk, tolerances.analytic(scale=magnitude(Wk)),
                                  f"{ctx.id}: ∂h_T/∂h_k vs W_hh^(T−k) at T={T}, k={k}", rep)
         f = lambda v: cases.elman(P, v, xs, "relu")[-1]
         cases.same_map(P, h0, xs, "relu", ctx.id)
@@ -449,7 +450,7 @@ def active_relu_rnn_jacobian_is_a_w_hh_power(ctx, s):
             jac3(f, h0, prods[0], f"{ctx.id}: ∂h_T/∂h_0 = W_hh^T", fd=cases.relu_fd_safe(a_s, P["W_hh"]), reproduce=rep)
         else:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{ctx.id}: ∂h_T/∂h_0 vs autograd at T={T}", rep)
+            assertions.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{ctx.id}: ∂h_T/∂h_0 vs autograd at T={T}", rep)
 
     @ctx.refutes
     @given(case=_active_relu_cases())
@@ -457,5 +458,5 @@ def active_relu_rnn_jacobian_is_a_w_hh_power(ctx, s):
     def seed001_propagated_as_is(case):
         P, h0, xs = cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"]
         J = oracles.jacobian_reverse(lambda v: rnn.step(P, v, xs[0], "relu"), h0)
-        oracles.assert_close(J, np.eye(len(h0)), tolerances.analytic(),
+        assertions.assert_close(J, np.eye(len(h0)), tolerances.analytic(),
                              f"{ctx.id}: 'derivative 1 ⇒ the gradient is propagated as it is': ∂h_1/∂h_0 vs I", ctx.repro(**case), literal=True)

@@ -4,8 +4,9 @@ and how long the past stays reachable (models/leaky.py)."""
 import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -38,7 +39,7 @@ def leaky_rnn_step_jacobian(ctx, s):
         a = cases.pre(P, case["h_prev"], case["x"])
         C = s.formula(P["W_hh"], a, alpha, name)
         rep = ctx.repro(alpha=alpha, **case)
-        oracles.assert_close(s.step_jacobian(P, case["h_prev"], case["x"], alpha, name), C, tolerances.analytic(scale=magnitude(C)),
+        assertions.assert_close(s.step_jacobian(P, case["h_prev"], case["x"], alpha, name), C, tolerances.analytic(scale=magnitude(C)),
                              f"{ctx.id}: model step_jacobian vs α I + (1−α) diag(g') W_hh", rep)
         fd = name != "relu" or cases.relu_fd_safe([a], P["W_hh"])
         jac3(lambda h: s.step(P, h, case["x"], alpha, name), case["h_prev"], C, f"{ctx.id} ({name}, α={alpha!r})", fd=fd, reproduce=rep)
@@ -100,7 +101,7 @@ def leaky_rnn_flow_between_alpha_powers(ctx, s):
             jac3(f, h0, prods[0], f"{ctx.id} ({name}): ∂h_T/∂h_0", fd=fd, reproduce=rep)
         elif T <= 10:
             J0 = oracles.jacobian_reverse(f, h0)
-            oracles.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{ctx.id} ({name}): ∂h_T/∂h_0 vs autograd", rep)
+            assertions.assert_close(prods[0], J0, tolerances.analytic(scale=magnitude(J0)), f"{ctx.id} ({name}): ∂h_T/∂h_0 vs autograd", rep)
         worst = 0.0
         for k in range(T + 1):
             lo, hi = (alpha - c_) ** (T - k), (alpha + c_) ** (T - k)
@@ -119,7 +120,7 @@ def leaky_rnn_flow_between_alpha_powers(ctx, s):
         P = cases.elman_params(np.zeros((H, H)), data.draw(matrices(H, 1, -3.0, 3.0), label="W_xh"), data.draw(cases.biases(H), label="b"))
         prods = s.products(P, data.draw(vectors(H, -1.0, 1.0), label="h0"), data.draw(cases.long_inputs(T, 1), label="xs"), alpha, name)
         for k in (0, T // 2, T):
-            oracles.assert_close(prods[k], alpha ** (T - k) * np.eye(H), tolerances.analytic(scale=1.0),
+            assertions.assert_close(prods[k], alpha ** (T - k) * np.eye(H), tolerances.analytic(scale=1.0),
                                  f"{ctx.id} ({name}): W_hh = 0 ⇒ ∂h_T/∂h_k = α^(T−k) I, α={alpha!r}, T={T}, k={k}")
 
     @ctx.refutes

@@ -19,8 +19,9 @@ import autograd.numpy as anp
 import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -66,14 +67,14 @@ def open_gate_passes_through_but_tanh_still_scales(ctx, s):
         # ∂h_t/∂c_{t−1}|_{h_{t−1}} = ∂h_t/∂c_t · ∂c_t/∂c_{t−1}|_h = diag(o⊙tanh'(c_t)) · direct path (diag(f_t), or I for cec)
         closed_h = np.diag(out) @ s.direct(p, h, c0, x, variant=variant)
         oracles.check_jacobian(lambda u: s.gates(p, h, u, x, variant=variant)["h"], c0, closed_form=closed_h,
-                               structure=oracles.diagonal_mask(H), label=f"{ctx.id}: ∂h_t/∂c_(t−1) at fixed h_(t−1)", reproduce=rep)
+                               structure=assertions.diagonal_mask(H), label=f"{ctx.id}: ∂h_t/∂c_(t−1) at fixed h_(t−1)", reproduce=rep)
         # ∂c_t/∂b_g = ∂c_t/∂a_g (a_g = W_xg x + W_hg h + b_g): the input gate's factor i⊙tanh'(a_g)
         sl = cases.gate_rows(variant, "g", H)
 
         def c_of_bg(u):
             q = dict(p, b=anp.concatenate([p["b"][:sl.start], u, p["b"][sl.stop:]]))
             return s.gates(q, h, c0, x, variant=variant)["c"]
-        oracles.check_jacobian(c_of_bg, p["b"][sl], closed_form=np.diag(inn), structure=oracles.diagonal_mask(H),
+        oracles.check_jacobian(c_of_bg, p["b"][sl], closed_form=np.diag(inn), structure=assertions.diagonal_mask(H),
                                label=f"{ctx.id}: ∂c_t/∂b_g", reproduce=rep)
         o, i = np.asarray(g0["o"]), np.asarray(g0["i"])
         # the gate bounds the flow (tanh' ≤ 1), so a gate near 0 stops it: |factor| ≤ gate
@@ -82,7 +83,7 @@ def open_gate_passes_through_but_tanh_still_scales(ctx, s):
         # an open gate (exactly 1.0) leaves the tanh' factor, ≤ 1 and = 1 only where its argument rounds to 0
         for gate, factor, arg, name in ((o, out, np.asarray(g0["c"]), "c_t"), (i, inn, np.asarray(g0["a_g"]), "a_g")):
             op = gate == 1.0
-            oracles.assert_close(factor[op], act.tanh_prime(arg[op]), tolerances.analytic(),
+            assertions.assert_close(factor[op], act.tanh_prime(arg[op]), tolerances.analytic(),
                                  f"{ctx.id}: open gate: factor vs tanh'({name})", rep)
             # tanh'(u) = 1 − u² + O(u⁴) rounds to 1 only for |u| ≲ 1.5e-8; beyond 1e-7 it is below 1 − 1e-14
             away = op & (np.abs(arg) > 1e-7)
@@ -131,12 +132,12 @@ def open_gate_passes_through_but_tanh_still_scales(ctx, s):
         J_c = oracles.jacobian_reverse(c_of_bg, p["b"][sl])
         for J, gate, arg, name in ((J_h, o, np.asarray(g0["c"]), "∂h_t/∂tanh(c_t)"), (J_c, i, np.asarray(g0["a_g"]), "∂c_t/∂g_t")):
             factor = np.diag(J) / act.tanh_prime(arg)
-            oracles.assert_close(J - np.diag(np.diag(J)), np.zeros((H, H)), tolerances.exact("a gate acts elementwise"),
+            assertions.assert_close(J - np.diag(np.diag(J)), np.zeros((H, H)), tolerances.exact("a gate acts elementwise"),
                                  f"{ctx.id}: {name} off the diagonal", rep)
-            oracles.assert_close(factor, gate, tolerances.analytic(), f"{ctx.id}: {name} vs the gate", rep)
+            assertions.assert_close(factor, gate, tolerances.analytic(), f"{ctx.id}: {name} vs the gate", rep)
             le(np.full(H, 0.99), factor, f"{ctx.id}: {name} for a gate ≥ 0.99 (≥ 0.99: 'unhindered')", scale=1.0, reproduce=rep)
             op = gate == 1.0
-            oracles.assert_close(factor[op], np.ones(int(op.sum())), tolerances.analytic(),
+            assertions.assert_close(factor[op], np.ones(int(op.sum())), tolerances.analytic(),
                                  f"{ctx.id}: {name} at gate = 1 exactly: the identity", rep)
 #: |a| at or below which tanh(a) is strictly inside (−1, 1) in float64 (rounding starts at 18.99).
 _TANH_STRICT = 18.0
@@ -178,19 +179,19 @@ def lstm_gates_stay_in_their_ranges(ctx, s):
         for k in ("i", "f", "o"):
             v, a = np.asarray(g[k]), g["a_" + k]
             assert np.all(0.0 <= v), f"{ctx.id}: gate {k} = {v!r} below 0 ({ctx.repro(case=case)})"
-            oracles.assert_le(v, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{ctx.id}: gate {k} vs 1", reproduce=ctx.repro(case=case))
+            assertions.assert_le(v, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{ctx.id}: gate {k} vs 1", reproduce=ctx.repro(case=case))
             if a is not None:
                 inner = np.abs(a) <= cases.SIGMA_STRICT
                 assert np.all((0.0 < v[inner]) & (v[inner] < 1.0)), \
                     f"{ctx.id}: gate {k} = {v[inner]!r} on the boundary although |a_{k}| = {np.abs(a[inner])!r} ≤ {cases.SIGMA_STRICT}"
         gv = np.asarray(g["g"])
-        oracles.assert_le(np.abs(gv), 1.0, tolerances.exact("fl(tanh(a)) ∈ [−1, 1]"), f"{ctx.id}: |candidate g| vs 1", reproduce=ctx.repro(case=case))
+        assertions.assert_le(np.abs(gv), 1.0, tolerances.exact("fl(tanh(a)) ∈ [−1, 1]"), f"{ctx.id}: |candidate g| vs 1", reproduce=ctx.repro(case=case))
         inner = np.abs(g["a_g"]) <= _TANH_STRICT
         assert np.all(np.abs(gv[inner]) < 1.0), f"{ctx.id}: candidate g = {gv[inner]!r} = ±1 although |a_g| ≤ {_TANH_STRICT}"
         h, o, cell = np.asarray(g["h"]), np.asarray(g["o"]), np.asarray(g["c"])
         # |h| = o·|tanh c| ≤ o exactly, also in floats: o·t ≤ o for |t| ≤ 1 and rounding is monotone
         # (with o ≤ 1, asserted above, this is also |h| ≤ 1)
-        oracles.assert_le(np.abs(h), o, tolerances.exact("o·t ≤ o for |t| ≤ 1, rounding is monotone"), f"{ctx.id}: |h| vs o", reproduce=ctx.repro(case=case))
+        assertions.assert_le(np.abs(h), o, tolerances.exact("o·t ≤ o for |t| ≤ 1, rounding is monotone"), f"{ctx.id}: |h| vs o", reproduce=ctx.repro(case=case))
         inner = (np.abs(g["a_o"]) <= cases.SIGMA_STRICT) | (np.abs(cell) <= _TANH_STRICT)
         assert np.all(np.abs(h[inner]) < 1.0), f"{ctx.id}: |h| = 1 although o < 1 or |c| ≤ {_TANH_STRICT}: h = {h[inner]!r}"
 
@@ -220,12 +221,12 @@ def cell_increment_bounded_but_cell_change_not(ctx, s):
         for t, st_ in enumerate(steps, start=1):
             inc = st_["i"] * st_["g"]
             worst = max(worst, float(np.max(np.abs(inc))))
-            oracles.assert_le(np.abs(inc), 1.0, tolerances.exact("fl(σ) ≤ 1 and fl(tanh) ∈ [−1, 1], so the product too"), f"{ctx.id}: step {t}: |i⊙g| vs 1",
+            assertions.assert_le(np.abs(inc), 1.0, tolerances.exact("fl(σ) ≤ 1 and fl(tanh) ∈ [−1, 1], so the product too"), f"{ctx.id}: step {t}: |i⊙g| vs 1",
                               reproduce=ctx.repro(traj=traj))
-            oracles.assert_close(st_["c"] - st_["f"] * c_prev, inc, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(st_["c"]))))),
+            assertions.assert_close(st_["c"] - st_["f"] * c_prev, inc, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(st_["c"]))))),
                                  f"{ctx.id}: step {t}: c_t − f⊙c_(t−1) vs i⊙g")
             # from c_0 = 0 the counter moves at most 1 per step: |c_t| ≤ t (plus rounding)
-            oracles.assert_le(np.abs(st_["c"]), float(t), tolerances.analytic(scale=t), f"{ctx.id}: step {t}: |c_t| vs t, from c_0 = 0",
+            assertions.assert_le(np.abs(st_["c"]), float(t), tolerances.analytic(scale=t), f"{ctx.id}: step {t}: |c_t| vs t, from c_0 = 0",
                               reproduce=ctx.repro(traj=traj))
             c_prev = st_["c"]
         target(worst, label="max |i⊙g|")
@@ -259,9 +260,9 @@ def cell_direct_path_is_the_forget_gate(ctx, s):
         closed = s.direct(p, case.h_prev, case.c_prev, case.x, variant="forget")
         f = s.gates(p, case.h_prev, case.c_prev, case.x, variant="forget")["f"]
         oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="forget")["c"], case.c_prev,
-                               closed_form=closed, structure=oracles.diagonal_mask(H),
+                               closed_form=closed, structure=assertions.diagonal_mask(H),
                                label=f"{ctx.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=ctx.repro(case=case))
-        oracles.assert_close(np.diag(closed), f, tolerances.analytic(), f"{ctx.id}: diagonal of the direct path vs the forget gate f_t")
+        assertions.assert_close(np.diag(closed), f, tolerances.analytic(), f"{ctx.id}: diagonal of the direct path vs the forget gate f_t")
 
 
 @claim_check("LSTM-CELL-NO-W-MATMUL",
@@ -289,8 +290,8 @@ def cell_jacobian_has_recurrent_weights_off_the_direct_path(ctx, s):
         f0 = s.gates(p0, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x, variant="forget")["f"]
         for J0, who in ((oracles.jacobian_reverse(full_fn(case, p0), case.c_prev), "autograd"),
                         (oracles.jacobian_forward(full_fn(case, p0), case.c_prev), "autograd forward")):
-            oracles.assert_structure(J0, oracles.diagonal_mask(H), tolerances.analytic(), f"{ctx.id}: W_h = 0, {who}")
-            oracles.assert_close(J0, np.diag(f0), tolerances.analytic(), f"{ctx.id}: W_h = 0, {who} vs diag(f_t)", ctx.repro(case=case))
+            assertions.assert_structure(J0, assertions.diagonal_mask(H), tolerances.analytic(), f"{ctx.id}: W_h = 0, {who}")
+            assertions.assert_close(J0, np.diag(f0), tolerances.analytic(), f"{ctx.id}: W_h = 0, {who} vs diag(f_t)", ctx.repro(case=case))
 
     @ctx.refutes
     @given(case=cases.lstm_cases(variants=("forget",)))
@@ -299,7 +300,7 @@ def cell_jacobian_has_recurrent_weights_off_the_direct_path(ctx, s):
         p = case.params
         J = oracles.jacobian_reverse(full_fn(case, p), case.c_prev)
         f = s.gates(p, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x, variant="forget")["f"]
-        oracles.assert_close(J, np.diag(f), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
+        assertions.assert_close(J, np.diag(f), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{ctx.id}: the full ∂c_t/∂c_(t−1) is not diag(f_t) (it contains W_h)", ctx.repro(case=case), literal=True)
 
 
@@ -378,10 +379,10 @@ def lstm_cell_gradient_can_explode(ctx, s):
         K = 0.5 * np.eye(H) + 0.25 * params["W_h"][2 * H:3 * H]
         formula = 0.5 * np.linalg.matrix_power(K, T - 1)
         tol = tolerances.analytic(scale=float(np.max(np.abs(Jr))))
-        oracles.assert_close(Jf, Jr, tol, f"{ctx.id}: autograd forward vs reverse (T = {T}, w = {w!r})")
-        oracles.record_oracle("closed-form")
-        oracles.assert_close(closed, Jr, tol, f"{ctx.id}: (model pair Jacobian)^T vs autograd (T = {T}, w = {w!r})")
-        oracles.assert_close(formula, Jr, tol, f"{ctx.id}: ½K^(T−1) vs autograd (T = {T}, w = {w!r})")
+        assertions.assert_close(Jf, Jr, tol, f"{ctx.id}: autograd forward vs reverse (T = {T}, w = {w!r})")
+        recording.record_oracle("closed-form")
+        assertions.assert_close(closed, Jr, tol, f"{ctx.id}: (model pair Jacobian)^T vs autograd (T = {T}, w = {w!r})")
+        assertions.assert_close(formula, Jr, tol, f"{ctx.id}: ½K^(T−1) vs autograd (T = {T}, w = {w!r})")
         # K is normal (Q is), so ‖K^n‖₂ = ρ(K)^n ≥ σ_min(K)^n ≥ (w/4 − ½)^n, tight for H = 1, Q = −1: the comparison
         # needs the chain's rounding. Per step (T ≤ 15): autograd at the zero state multiplies by the exact ½ and
         # tanh'(0) = 1 and rounds one H-term matvec (H ≤ 3) and a few sums, normwise ≲ 6√H·u·‖K‖, K being normal;
@@ -390,7 +391,7 @@ def lstm_cell_gradient_can_explode(ctx, s):
         norm, bound = float(np.linalg.norm(Jr, 2)), 0.5 * (w / 4 - 0.5) ** (T - 1)
         target(-np.log(norm / bound), label="−log(‖∂c_T/∂c_0‖ / bound)")
         chain = tolerances.chain(T, "autograd's ∂c_T/∂c_0 through T steps against ½(w/4 − ½)^(T−1)")
-        oracles.assert_le(bound, norm, chain, f"{ctx.id}: ½(w/4 − ½)^(T−1) vs ‖∂c_T/∂c_0‖ (T = {T}, w = {w!r})")
+        assertions.assert_le(bound, norm, chain, f"{ctx.id}: ½(w/4 − ½)^(T−1) vs ‖∂c_T/∂c_0‖ (T = {T}, w = {w!r})")
 
 
 # ================================================================ Hochreiter & Schmidhuber 1997: the constant error carousel
@@ -411,7 +412,7 @@ def cec_carries_the_error_unchanged(ctx, s):
         # exactness is the claim: f'(net)·w_jj = 1 with f = id and w_jj = 1
         assert np.array_equal(closed, np.eye(H)), f"{ctx.id}: direct path {closed!r} is not exactly I"
         J = oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="cec")["c"], case.c_prev,
-                                   closed_form=closed, structure=oracles.diagonal_mask(H),
+                                   closed_form=closed, structure=assertions.diagonal_mask(H),
                                    label=f"{ctx.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=ctx.repro(case=case))
         # exact in autograd too: c_t = c_(t−1) + i⊙g with i, g not reading c_(t−1), and d(u + const)/du = 1.0 bit for bit.
         # The T-step statement follows by the chain rule: with h held fixed, ∂c_T/∂c_0 = ∏_t I = I, exactly also in floats.
@@ -444,14 +445,14 @@ def peephole_direct_path_is_diagonal_but_not_the_forget_gate(ctx, s):
         p, H = case.params, case.c_prev.size
         closed = s.direct(p, case.h_prev, case.c_prev, case.x, variant="peephole")
         J = oracles.check_jacobian(lambda u: s.gates(p, case.h_prev, u, case.x, variant="peephole")["c"], case.c_prev,
-                                   closed_form=closed, structure=oracles.diagonal_mask(H),
+                                   closed_form=closed, structure=assertions.diagonal_mask(H),
                                    label=f"{ctx.id}: ∂c_t/∂c_(t−1) at fixed h_(t−1)", reproduce=ctx.repro(case=case))
         f = s.gates(p, case.h_prev, case.c_prev, case.x, variant="peephole")["f"]
         target(float(np.max(np.abs(np.diag(J) - f))), label="|∂c_t/∂c_(t−1) − f| on the diagonal")
         # with the two peepholes into c_t switched off, the direct path is diag(f) again (three oracles)
         p0 = dict(p, p_i=np.zeros(H), p_f=np.zeros(H))
         f0 = s.gates(p0, case.h_prev, case.c_prev, case.x, variant="peephole")["f"]
-        oracles.assert_close(s.direct(p0, case.h_prev, case.c_prev, case.x, variant="peephole"), np.diag(f0),
+        assertions.assert_close(s.direct(p0, case.h_prev, case.c_prev, case.x, variant="peephole"), np.diag(f0),
                              tolerances.analytic(), f"{ctx.id}: p_i = p_f = 0: closed form vs diag(f_t)")
 
 

@@ -12,8 +12,9 @@ import autograd.numpy as anp
 import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -100,7 +101,7 @@ def _initialised(cid, init, H, D, seed, scale, bias):
     want[fi * H:(fi + 1) * H] = bias
     diff = np.asarray(p["b"]) - np.asarray(p0["b"])
     # |b0| ≤ scale/√H ≤ 1 and bias ≤ 2: one rounded addition each, within 2^8 ulps at scale 2
-    oracles.assert_close(diff, want, tolerances.analytic(scale=2.0), f"{cid}: init_params' forget_bias should shift b's f block only (seed {seed})")
+    assertions.assert_close(diff, want, tolerances.analytic(scale=2.0), f"{cid}: init_params' forget_bias should shift b's f block only (seed {seed})")
     for key in ("W_x", "W_h"):
         assert np.array_equal(p[key], p0[key]), f"{cid}: init_params' forget_bias changed {key}"
     return p
@@ -122,11 +123,11 @@ def direct_path_is_the_product_of_forget_gates(ctx, s):
         H = c0.size
         hs, cs, steps = _trajectory(s.gates, p, h0, c0, xs)
         closed = _direct_product(s.direct, p, hs, cs, xs)
-        J = oracles.check_jacobian(_frozen_h_cell(s.gates, p, hs, xs), c0, closed_form=closed, structure=oracles.diagonal_mask(H),
+        J = oracles.check_jacobian(_frozen_h_cell(s.gates, p, hs, xs), c0, closed_form=closed, structure=assertions.diagonal_mask(H),
                                    label=f"{ctx.id}: ∂c_T/∂c_0 along the direct path (T = {len(xs)})",
                                    reproduce=ctx.repro(H=H, T=len(xs)))
         f = np.array([np.asarray(g["f"]) for g in steps])
-        oracles.assert_close(np.diag(J), np.prod(f, axis=0), tolerances.analytic(), f"{ctx.id}: ∂c_T/∂c_0 vs ∏_t f_t")
+        assertions.assert_close(np.diag(J), np.prod(f, axis=0), tolerances.analytic(), f"{ctx.id}: ∂c_T/∂c_0 vs ∏_t f_t")
 
     @st.composite
     def long_runs(draw):
@@ -288,7 +289,7 @@ def forget_bias_gain_at_most_one_over_e(ctx, s):
                 out = out * s.gates(q, h, c_, x, variant="forget")["f"]
             return out
         closed = s.lever(steps)
-        oracles.check_jacobian(flow_of_bias, p["b"][sl], closed_form=closed, structure=oracles.diagonal_mask(H),
+        oracles.check_jacobian(flow_of_bias, p["b"][sl], closed_form=closed, structure=assertions.diagonal_mask(H),
                                label=f"{ctx.id}: ∂(∏f_t)/∂b_f (T = {len(xs)})",
                                reproduce=ctx.repro(H=H, T=len(xs)))
         d = np.diag(closed)
@@ -343,7 +344,7 @@ def forget_gate_never_above_one(ctx, s):
     def never_above_one(traj):
         f, _ = forget_gates(traj)
         target(float(np.max(f)), label="max f_t")
-        oracles.assert_le(f, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{ctx.id}: forget-gate values f_t vs 1", reproduce=ctx.repro(traj=traj))
+        assertions.assert_le(f, 1.0, tolerances.exact("fl(σ(a)) ≤ 1"), f"{ctx.id}: forget-gate values f_t vs 1", reproduce=ctx.repro(traj=traj))
 
     @ctx.holds
     @given(traj=trajectories())
@@ -404,7 +405,7 @@ def open_forget_gate_is_not_a_full_pass_through(ctx, s):
         h = cases.h_of(case)
         assume(np.all(s.gates(p, h(c0), c0, x, variant="forget")["f"] == 1.0))   # the statement's premise: f = 1
         J = oracles.jacobian_reverse(lambda u: s.step(p, h(u), u, x, variant="forget")[1], c0)
-        oracles.assert_close(J, np.eye(H), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
+        assertions.assert_close(J, np.eye(H), tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{ctx.id}: with f = 1 the full ∂c_t/∂c_(t−1) is not I (the added term i⊙g does not disappear)",
                              ctx.repro(case=case), literal=True)
 
@@ -473,16 +474,16 @@ def forget_bias_one_still_decays_geometrically(ctx, s):
         closed = np.diag(act.sigmoid(b_f) ** T)
         c_T = lambda u: s.forward(p, case.h_prev, u, xs)[1][-1]
         if T <= 3:   # FD through at most 3 steps (its cost grows with T), autograd and the closed form for every T
-            J = oracles.check_jacobian(c_T, case.c_prev, closed_form=closed, structure=oracles.diagonal_mask(H),
+            J = oracles.check_jacobian(c_T, case.c_prev, closed_form=closed, structure=assertions.diagonal_mask(H),
                                        label=f"{ctx.id}: ∂c_T/∂c_0 vs σ(b_f)^T (T = {T})", reproduce=ctx.repro(case=case))
         else:
             J = oracles.jacobian_reverse(c_T, case.c_prev)
-            oracles.record_oracle("closed-form")
+            recording.record_oracle("closed-form")
             # T rounded multiplications: relative error ≤ T·eps ≤ 20 eps, inside the analytic 256 eps
-            oracles.assert_close(closed, J, tolerances.analytic(scale=float(np.max(np.abs(closed)))),
+            assertions.assert_close(closed, J, tolerances.analytic(scale=float(np.max(np.abs(closed)))),
                                  f"{ctx.id}: σ(b_f)^T vs autograd (T = {T})", ctx.repro(case=case))
         f = np.array([st_["f"] for st_ in cases.rollout(s.gates, p, case.h_prev, case.c_prev, xs)])
-        oracles.assert_close(np.prod(f, axis=0), np.diag(J), tolerances.analytic(scale=float(np.max(np.abs(J)))),
+        assertions.assert_close(np.prod(f, axis=0), np.diag(J), tolerances.analytic(scale=float(np.max(np.abs(J)))),
                              f"{ctx.id}: ∏_t f_t along the trajectory vs ∂c_T/∂c_0")
         target(float(np.max(np.diag(J))), label="largest surviving ∂c_T/∂c_0")
 

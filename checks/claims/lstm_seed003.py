@@ -10,8 +10,9 @@ import autograd.numpy as anp
 import numpy as np
 from hypothesis import example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -79,13 +80,13 @@ def cell_jacobian_is_the_sum_of_four_path_terms(ctx, s):
         closed = np.vstack([T["A"], T["B"], T["C"], T["D"], T["full"]])
         J = oracles.check_jacobian(_terms_stack(s, case), case.c_prev, closed_form=closed,
                                    label=f"{ctx.id}: rows [A; B; C; D; full], {H} rows each", reproduce=ctx.repro(case=case))
-        oracles.assert_close(T["A"] + T["B"] + T["C"] + T["D"], T["full"], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
+        assertions.assert_close(T["A"] + T["B"] + T["C"] + T["D"], T["full"], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{ctx.id}: A + B + C + D vs full")
         target(float(np.max(np.abs(J[4 * H:] - J[H:2 * H]))), label="|full − B|: the non-direct part")
         if v == "forget":   # seed 003 eq. (6) prints A_t, B_t and C_t correctly (under the documented reading)
             seed = s.seed_terms(p, case.c_prev, case.o_prev, case.x)
             for k in ("A", "B", "C"):
-                oracles.assert_close(seed[k], T[k], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(T[k]))))),
+                assertions.assert_close(seed[k], T[k], tolerances.analytic(scale=max(1.0, float(np.max(np.abs(T[k]))))),
                                      f"{ctx.id}: seed 003 eq. (6) {k}_t vs the derived {k}_t", ctx.repro(case=case))
 
 
@@ -107,7 +108,7 @@ def seed003_d_term_needs_the_tanh_derivative(ctx, s):
         seed = s.seed_terms(p, case.c_prev, case.o_prev, case.x)
         a_g = s.gates(p, case.o_prev * act.tanh(case.c_prev), case.c_prev, case.x)["a_g"]
         scale = max(1.0, float(np.max(np.abs(T["D"]))), float(np.max(np.abs(seed["D"]))))
-        oracles.assert_close(act.tanh_prime(a_g)[:, None] * seed["D"], act.sigmoid_prime(a_g)[:, None] * T["D"],
+        assertions.assert_close(act.tanh_prime(a_g)[:, None] * seed["D"], act.sigmoid_prime(a_g)[:, None] * T["D"],
                              tolerances.analytic(scale=scale), f"{ctx.id}: tanh'(a_g)·D_seed vs σ'(a_g)·D_true", ctx.repro(case=case))
         stack = _terms_stack(s, case)
         d_path = lambda u: stack(u)[3 * H:4 * H]
@@ -124,9 +125,9 @@ def seed003_d_term_needs_the_tanh_derivative(ctx, s):
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
         J = oracles.jacobian_reverse(_terms_stack(s, case), case.c_prev)
         tol = tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J)))))
-        oracles.assert_close(seed["D"], J[3 * H:4 * H], tol, f"{ctx.id}: seed 003's D_t vs autograd's derivative through c̃_t",
+        assertions.assert_close(seed["D"], J[3 * H:4 * H], tol, f"{ctx.id}: seed 003's D_t vs autograd's derivative through c̃_t",
                              ctx.repro(case=case), literal=True)
-        oracles.assert_close(seed["full"], J[4 * H:], tol, f"{ctx.id}: seed 003's eq. (6) sum vs autograd's ∂c_t/∂c_(t−1)",
+        assertions.assert_close(seed["full"], J[4 * H:], tol, f"{ctx.id}: seed 003's eq. (6) sum vs autograd's ∂c_t/∂c_(t−1)",
                              ctx.repro(case=case), literal=True)
 
 
@@ -166,7 +167,7 @@ def seed003_c_term_needs_the_input_gate_weights(ctx, s):
         H = case.c_prev.size
         seed = s.seed_terms(case.params, case.c_prev, case.o_prev, case.x)
         J = oracles.jacobian_reverse(_terms_stack(s, case), case.c_prev)[2 * H:3 * H]
-        oracles.assert_close(seed["C_appendix"], J, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
+        assertions.assert_close(seed["C_appendix"], J, tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{ctx.id}: the appendix's C_t (W_c, σ'(W_c·[h,x])) vs autograd's derivative through i_t", ctx.repro(case=case),
                              literal=True)
 
@@ -252,13 +253,13 @@ def per_step_balance_does_not_balance_the_product(ctx, s):
         tol = tolerances.chain(n, "∏_t J_t against ∏‖J_t‖₂, ∏σ_min(J_t) or ‖J‖₂^n")
         upper = float(np.prod([np.linalg.norm(J, 2) for J in Js]))
         lower = float(np.prod([np.linalg.svd(J, compute_uv=False)[-1] for J in Js]))
-        oracles.assert_le(nP, upper, tol, f"{ctx.id}: ‖∏J‖ vs ∏‖J_t‖₂ (k − 1 = {n})")
-        oracles.assert_le(lower, nP, tol, f"{ctx.id}: ∏σ_min(J_t) vs ‖∏J‖ (k − 1 = {n})")
+        assertions.assert_le(nP, upper, tol, f"{ctx.id}: ‖∏J‖ vs ∏‖J_t‖₂ (k − 1 = {n})")
+        assertions.assert_le(lower, nP, tol, f"{ctx.id}: ∏σ_min(J_t) vs ‖∏J‖ (k − 1 = {n})")
         if case["constant"]:
             # J = (0.7+δ)I + 3(0.1+δ)·11ᵀ (matrix reading) or (1+4δ)I (vector reading): symmetric positive
             # definite, so ‖J^(k−1)‖₂ = ‖J‖₂^(k−1) with ‖J‖₂ = 0.7 + δ + 3H(0.1 + δ), resp. 1 + 4δ.
             rho = (1 + 4 * off) if case["diagonal"] else (0.7 + off + 3 * H * (0.1 + off))
-            oracles.assert_close(nP, rho ** n, tol, f"{ctx.id}: constant J_t: ‖J^{n}‖₂ vs ‖J‖₂^{n} = {rho!r}^{n} (H = {H}, δ = {off!r})")
+            assertions.assert_close(nP, rho ** n, tol, f"{ctx.id}: constant J_t: ‖J^{n}‖₂ vs ‖J‖₂^{n} = {rho!r}^{n} (H = {H}, δ = {off!r})")
 
     @ctx.refutes
     @given(case=_balanced_products(diagonal=True))
@@ -364,6 +365,6 @@ def cell_chain_rule_needs_the_hidden_state_too(ctx, s):
     def literal_chain_of_cell_jacobians(traj):
         case, xs = traj
         J = oracles.jacobian_reverse(c_T(case, case.params, xs), case.c_prev)
-        oracles.assert_close(s.chain(case.params, case.c_prev, case.o_prev, xs), J,
+        assertions.assert_close(s.chain(case.params, case.c_prev, case.o_prev, xs), J,
                              tolerances.analytic(scale=max(1.0, float(np.max(np.abs(J))))),
                              f"{ctx.id}: seed 003 eq. (4) ∏(A+B+C+D) vs autograd's ∂c_T/∂c_0", ctx.repro(case=case), literal=True)

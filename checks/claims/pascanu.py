@@ -12,8 +12,9 @@ import autograd.numpy as anp
 import numpy as np
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
-from vanishing.checks import cases, oracles, tolerances
-from vanishing.checks.registry import claim_check, literal
+from vanishing.checks import assertions, cases, oracles, recording, tolerances
+from vanishing.checks.assertions import literal
+from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import (
     dims,
     floats,
@@ -61,8 +62,8 @@ def contraction_is_sufficient_for_vanishing(ctx, s):
         m = min(T, 10)
         h_start = rnn.forward(P, h0, xs[:T - m], name)[-1] if T > m else h0
         vjp = oracles.jacobian_reverse(lambda h: anp.reshape(anp.dot(v, rnn.forward(P, h, xs[T - m:], name)[-1]), (1,)), h_start)[0]
-        oracles.assert_close(v @ prods[T - m], vjp, tolerances.analytic(scale=1.0), f"{ctx.id} ({name}): v·∂h_T/∂h_(T−{m}) vs autograd", rep)
-        oracles.record_oracle("closed-form")
+        assertions.assert_close(v @ prods[T - m], vjp, tolerances.analytic(scale=1.0), f"{ctx.id} ({name}): v·∂h_T/∂h_(T−{m}) vs autograd", rep)
+        recording.record_oracle("closed-form")
         worst = 0.0
         for k in range(T + 1):
             nv, bnd = float(np.linalg.norm(v @ prods[k])), eta ** (T - k)
@@ -109,8 +110,8 @@ def large_gamma_does_not_imply_exploding(ctx, s):
             # exactness is the claim: (diag · strictly upper) products of ≥ H factors have only zero entries
             assert np.all(prods[k] == 0.0), f"{ctx.id} ({name}): ∂h_T/∂h_k at T={T}, k={k} is not exactly 0: {prods[k].tolist()} ({ctx.repro(**{**case, 'W': W})})"
         Jr = oracles.jacobian_reverse(lambda v: rnn.forward(P, v, case["xs"], name)[-1], case["h0"])
-        oracles.assert_structure(Jr, np.zeros((H, H), bool), tolerances.analytic(), f"{ctx.id} ({name}): autograd ∂h_T/∂h_0")
-        oracles.record_oracle("closed-form")
+        assertions.assert_structure(Jr, np.zeros((H, H), bool), tolerances.analytic(), f"{ctx.id} ({name}): autograd ∂h_T/∂h_0")
+        recording.record_oracle("closed-form")
 
     @ctx.refutes
     @given(case=_explode_cases())
@@ -156,14 +157,14 @@ def small_spectral_radius_does_not_imply_vanishing(ctx, s):
         rep = ctx.repro(c=c_, theta=theta, h_star=h_star)
         # W² = c² u (vᵀu) vᵀ = 0 by construction (vᵀu = 0), so ρ(W) = 0
         P = cases.elman_params(W, np.zeros((2, 1)), np.arctanh(h_star) - W @ h_star)       # b := artanh(h*) − W h*
-        oracles.assert_close(rnn.step(P, h_star, np.zeros(1), "tanh"), h_star, tolerances.analytic(scale=magnitude(h_star)),
+        assertions.assert_close(rnn.step(P, h_star, np.zeros(1), "tanh"), h_star, tolerances.analytic(scale=magnitude(h_star)),
                              f"{ctx.id}: h* is a fixed point", rep)
         K = s.fp_jacobian(W, h_star)
         jac3(lambda h: rnn.step(P, h, np.zeros(1), "tanh"), h_star, K, f"{ctx.id}: Jacobian at the fixed point", reproduce=rep)
         # K has rank one, K = (D u)(c vᵀ), so K² = (tr K) K; by induction K^l = (tr K)^{l−1} K, ‖K^l‖ = |tr K|^{l−1}‖K‖.
         # (Checked on K² — one product, rounding ≤ 2 ulps·‖K‖² — rather than on K^l computed by l products, whose
         # rounding grows like l·‖K‖/|tr K| relative: K is far from normal.)
-        oracles.assert_close(K @ K, np.trace(K) * K, tolerances.analytic(scale=max(opnorm(K) ** 2, 1.0)), f"{ctx.id}: K² = (tr K) K", rep)
+        assertions.assert_close(K @ K, np.trace(K) * K, tolerances.analytic(scale=max(opnorm(K) ** 2, 1.0)), f"{ctx.id}: K² = (tr K) K", rep)
 
 
     @ctx.refutes
@@ -230,7 +231,7 @@ def pascanu_step_jacobian_is_not_transposed(ctx, s):
     def printed_eq5(case):
         name, W = case["act"], case["W_hh"]
         Jr = oracles.jacobian_reverse(lambda x: s.step(W, case["W_xh"], case["b"], x, case["u"], name), case["x"])
-        oracles.assert_close(W.T * cases.activation(name).df(case["x"])[None, :], Jr, tolerances.analytic(scale=magnitude(Jr)),
+        assertions.assert_close(W.T * cases.activation(name).df(case["x"])[None, :], Jr, tolerances.analytic(scale=magnitude(Jr)),
                              f"{ctx.id} ({name}): printed W_recᵀ diag(σ'(x_k)) vs autograd", ctx.repro(**case), literal=True)
 
 
@@ -264,7 +265,7 @@ def pascanu_form_is_the_standard_rnn(ctx, s):
             xs_p.append(s.pascanu_step(W, Win, b, xs_p[-1], us[t], name))
         P = cases.elman_params(W, Win, b)
         hs = rnn.forward(P, g.f(x0), us, name)
-        oracles.assert_close(np.stack([g.f(x) for x in xs_p[1:]]), hs, tolerances.analytic(scale=magnitude(hs)),
+        assertions.assert_close(np.stack([g.f(x) for x in xs_p[1:]]), hs, tolerances.analytic(scale=magnitude(hs)),
                              f"{ctx.id}: σ(x_t) vs h_t of the Elman form with h_0 = σ(x_0)", rep)
         k = min(int(k_frac * T), T - 1)
         # closed form: x_T = W h_{T−1} + …, h_k = σ(x_k) ⇒ ∂x_T/∂x_k = W (∂h_{T−1}/∂h_k) D_k
@@ -273,5 +274,5 @@ def pascanu_form_is_the_standard_rnn(ctx, s):
         closed = W @ dh @ D(xs_p[k])
         Jx = jac3(lambda x: run(x, k), xs_p[k], closed, f"{ctx.id} ({name}): ∂x_T/∂x_k, T={T}, k={k}", reproduce=rep)
         rhs = s.products(P, g.f(x0), us, name)[k] @ D(xs_p[k])
-        oracles.assert_close(D(xs_p[T]) @ Jx, rhs, tolerances.analytic(scale=magnitude(rhs)),
+        assertions.assert_close(D(xs_p[T]) @ Jx, rhs, tolerances.analytic(scale=magnitude(rhs)),
                              f"{ctx.id} ({name}): D_T ∂x_T/∂x_k vs ∂h_T/∂h_k D_k", rep)

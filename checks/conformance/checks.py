@@ -2,7 +2,7 @@
 
 Each check states a claim (``Check.claim``) and has a property body that raises
 :class:`Mismatch` with located, claim-like lines. Values are compared through the public
-:class:`Comparison` object (:func:`compare`, recorded like ``oracles.assert_close``) under
+:class:`Comparison` object (:func:`compare`, recorded like ``assertions.assert_close``) under
 tolerances from ``vanishing.checks.tolerances``:
 
 * forward values: ``tolerances.analytic(dtype)``'s relative bound e, with the absolute part
@@ -15,7 +15,7 @@ tolerances from ``vanishing.checks.tolerances``:
 import numpy as np
 from hypothesis import strategies as st
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, recording, tolerances
 from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.cases import cell_cases, clip_cases, stack_cases
 from vanishing.checks.conformance.protocol import (
@@ -59,7 +59,7 @@ class Comparison:
 
     ``err``, ``allowed`` and ``ratio`` = err/allowed are arrays of the compared shape; ``worst`` is the index of
     the largest ratio, ``ok`` says whether every entry is within its allowed error. Built by :func:`compare`,
-    which also records the worst entry in the active ``oracles.recording()``.
+    which also records the worst entry in the active ``recording.recording()``.
     """
 
     def __init__(self, got, expected, tol, label=""):
@@ -103,10 +103,10 @@ class Comparison:
 
 
 def compare(got, expected, tol, label=""):
-    """A :class:`Comparison`, recorded (its worst entry) in the active ``oracles.recording()``."""
+    """A :class:`Comparison`, recorded (its worst entry) in the active ``recording.recording()``."""
     c = Comparison(got, expected, tol, label)
     if c.ratio.size:
-        oracles.record_comparison(label, float(c.err[c.worst]), float(c.allowed[c.worst]))
+        recording.record_comparison(label, float(c.err[c.worst]), float(c.allowed[c.worst]))
     return c
 
 
@@ -367,7 +367,7 @@ class DirectionalFD:
 
 def reference_directional_fd(case, seed):
     """A :class:`DirectionalFD` of the reference on a cell ``case``, direction drawn from ``seed``; raises
-    ``oracles.FDInconclusive`` when scipy.differentiate does not converge."""
+    ``assertions.FDInconclusive`` when scipy.differentiate does not converge."""
     pkeys = list(case.params)
     keys = pkeys + ["xs"] + list(reference.state_keys(case.kind))
     shapes = [np.shape(case.params[k]) for k in pkeys] + [case.xs.shape] + [s.shape for s in case.state0]
@@ -437,7 +437,7 @@ class DirectPath(Check):
             what = "∂h_t/∂h_{t−1} with W_h = 0"
         tol = tolerances.gradient(info.dtype, scale=max(1.0, float(np.max(np.abs(expected)))))
         lines = []
-        off = ~oracles.diagonal_mask(case.H)
+        off = ~assertions.diagonal_mask(case.H)
         c_off = compare(J[off], np.zeros(int(off.sum())), tol, f"off-diagonal of {what} from vjp")
         c = compare(J, expected, tol, f"{what} from vjp")
         if not c_off.ok:

@@ -26,7 +26,7 @@ two-layer bidirectional stack; about 0.35 s CPU for all of ``validate torch``) i
 import numpy as np
 from scipy.special import expit
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, tolerances
 from vanishing.checks.conformance import reference
 from vanishing.checks.conformance.cases import Case
 from vanishing.checks.conformance.checks import reference_directional_fd
@@ -358,7 +358,7 @@ def _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, fwd_ok):
     case = Case(kind, reset, np.dtype(np.float64), P, tuple(state0), xs, tuple(cot), pset=pset)
     try:
         d = reference_directional_fd(case, seed=7)
-    except oracles.FDInconclusive as e:
+    except assertions.FDInconclusive as e:
         return f"finite differences of reference.forward were inconclusive ({e})"
     tol = d.tol(np.float64, max([1.0] + [float(np.max(np.abs(v))) for v in g_ind.values() if np.size(v)]))
     d_ref, d_ind = d.along(g_ref), d.along(g_ind)

@@ -163,7 +163,7 @@ def reference_gradient_suspect(info, impl):
     The implementation agreeing with FD of the reference means it differentiates the reference's function correctly;
     the reference's autograd disagreeing with the same FD means the reference's gradient is wrong, whatever the
     implementation's dtype (so this comes before any known bug, float32 precision included)."""
-    from vanishing.checks import oracles
+    from vanishing.checks import assertions
     n = impl_ok = ref_bad = 0
     worst = None
     for c, _, grads, gscale in impl[:2]:
@@ -173,7 +173,7 @@ def reference_gradient_suspect(info, impl):
         for seed in SUSPECT_DIRECTIONS:
             try:
                 d = reference_directional_fd(c, seed)
-            except oracles.FDInconclusive:
+            except assertions.FDInconclusive:
                 continue
             n += 1
             scale = max([gscale] + [float(np.max(np.abs(v))) for v in grads.values() if np.size(v)])

@@ -25,7 +25,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import FlakyFailure
 
-from vanishing.checks import oracles, profiles, tolerances
+from vanishing.checks import profiles, recording, tolerances
 from vanishing.checks.conformance import checks as C
 from vanishing.checks.conformance import diagnosis
 from vanishing.checks.conformance.cases import Case, ClipCase, StackCase, shrink
@@ -370,7 +370,7 @@ def run_check(info, check, profile, seed):
 
 
 def _run_check(info, check, profile, seed, t0):
-    with oracles.recording() as rec:
+    with recording.recording() as rec:
         if check.once is not None:
             try:
                 lines, notes = check.once(info)

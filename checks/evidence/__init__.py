@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from vanishing.checks import recording
+
 __all__ = ["LEVELS", "PROFILES", "EvidenceResult", "ProofFailed", "ensure", "evidence", "levels", "registered", "run"]
 
 #: Levels in order of strength; "property" is the Hypothesis run, reported by the runner.
@@ -134,7 +136,8 @@ def run(claim_id, overrides=None, profile=None):
     for e in items:
         t0 = time.perf_counter()
         try:
-            summary, detail = e.build(s, ctx)
+            with recording.recording():                 # the proof's ties (_sym.agree), read back by _sym.within
+                summary, detail = e.build(s, ctx)
             status = "passed"
         except ProofFailed as exc:
             status, summary, detail = "failed", f"FAILED: {str(exc).splitlines()[0]}", f"{exc} [{e.where}]"

@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import sympy as sp
+from autograd.misc import flatten
 from vanishing.checks.evidence import _sym as S
 
 ACT = {"tanh": (S.th, S.dtanh), "sigmoid": (S.sig, S.dsig)}
@@ -99,8 +100,6 @@ def bptt_terms(H, D, T, act, bias=True):
 
 
 def flat_grads(g, bias=True):
-    """The model's gradient dict as one flat vector in θ order (W_hh, W_xh[, b]), and h0 separately."""
-    parts = [np.ravel(np.asarray(g["W_hh"], float)), np.ravel(np.asarray(g["W_xh"], float))]
-    if bias:
-        parts.append(np.ravel(np.asarray(g["b"], float)))
-    return np.concatenate(parts), np.asarray(g["h0"], float)
+    """The model's gradient dict as one flat vector in θ order (W_hh, W_xh[, b]: autograd's flatten sorts the keys), and h0 separately."""
+    theta, _ = flatten({k: np.asarray(g[k], float) for k in (("W_hh", "W_xh", "b") if bias else ("W_hh", "W_xh"))})
+    return theta, np.asarray(g["h0"], float)

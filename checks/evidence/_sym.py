@@ -6,7 +6,9 @@
   ``expand(A − B) == 0`` decides an identity exactly (no simplify heuristics).
 * :func:`points` draws dyadic rationals k/8: exact in float64, so the model and SymPy see the same numbers.
 * :func:`agree` is the tie: the model's float64 output against the symbolic expression evaluated in
-  mpmath at 50 digits from the same exact inputs, within ``tolerances.analytic`` (256 ulps, scaled).
+  mpmath at 50 digits from the same exact inputs, within ``tolerances.analytic`` (256 ulps, scaled). Each tie is a
+  :class:`~vanishing.checks.comparison.Comparison` recorded in the proof's recording (the evidence runner opens one
+  per proof), and :func:`within` words the worst of them: a proof states its ties, it does not carry their ratios.
 """
 
 import functools
@@ -14,11 +16,13 @@ import functools
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks import tolerances
+from vanishing.checks import recording, tolerances
+from vanishing.checks.comparison import Comparison
 from vanishing.checks.evidence import ensure
 
 __all__ = [
     "MP_DPS",
+    "TIE_ULPS",
     "agree",
     "diag",
     "dsig",
@@ -35,11 +39,15 @@ __all__ = [
     "values",
     "vector",
     "versions",
+    "within",
+    "worst",
     "zero",
 ]
 
 #: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.
 MP_DPS = 50
+#: The tie's tolerance in words: tolerances.analytic in float64, scaled by the data's magnitude (see :func:`agree`).
+TIE_ULPS = f"{tolerances.ANALYTIC_ULPS:g} ulps"
 
 
 class sig(sp.Function):
@@ -184,7 +192,8 @@ def _lambdified_many(exprs, syms):
 def agree(label, got, want, scale=None):
     """The tie: ``got`` (the model, float64) equals ``want`` (exact value, float64-rounded) within tolerances.analytic.
 
-    ``scale`` is the magnitude of the data (default: max(1, max|want|)); returns the worst error/tolerance ratio.
+    ``scale`` is the magnitude of the data (default: max(1, max|want|)). The comparison is recorded in the active
+    recording (the proof's, read back by :func:`within`) and returned.
     """
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)
@@ -194,14 +203,26 @@ def agree(label, got, want, scale=None):
     ensure(np.all(np.isfinite(got)), f"{label}: the model returns non-finite values {got}")
     if scale is None:
         scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
-    tol = tolerances.analytic(np.float64, scale)
-    err = np.abs(got - want)
-    bound = tol.bound(want)
-    ratio = float(np.max(err / bound)) if err.size else 0.0
-    ensure(ratio <= 1.0, f"{label}: the model's code does not compute the symbolic expression: "
-                         f"max |model − exact| = {float(np.max(err)):.3g} > {tol.reason} (ratio {ratio:.3g}); "
-                         f"model {np.array2string(got.ravel()[:6], precision=6)} vs exact {np.array2string(want.ravel()[:6], precision=6)}")
-    return ratio
+    tie = Comparison(got, want, tolerances.analytic(np.float64, scale), label)
+    if tie.size:
+        recording.record_comparison(label, tie.worst_err, tie.worst_allowed)
+    ensure(tie.ok, f"{label}: the model's code does not compute the symbolic expression: "
+                   f"max |model − exact| = {float(np.max(tie.err)):.3g} > {tie.reason} (ratio {tie.max_ratio:.3g}); "
+                   f"model {np.array2string(got.ravel()[:6], precision=6)} vs exact {np.array2string(want.ravel()[:6], precision=6)}")
+    return tie
+
+
+def worst():
+    """The largest error/tolerance ratio of the ties the running proof has recorded (0 before the first)."""
+    rec = recording.active()
+    if rec is None:
+        raise RuntimeError("_sym.worst: no recording is active (a proof runs inside evidence.run)")
+    return rec.max_ratio
+
+
+def within():
+    """The tie sentence's tolerance and result, e.g. "within 256 ulps (worst ratio 0.0031)", over every tie so far."""
+    return f"within {TIE_ULPS} (worst ratio {worst():.2g})"
 
 
 def zero(expr, label):

@@ -45,7 +45,6 @@ BPTT_ARG = ("Every T and H: the regrouping is the chain rule through h_(k−1) �
 
 @evidence("RNN-BPTT-SUM", "proof")
 def _(s, ctx):
-    worst = 0.0
     for act in ("tanh", "sigmoid"):
         N, dE, dE_h0, _, _ = _bptt(act, _T(ctx))
         for seed in (13, 23):
@@ -53,15 +52,16 @@ def _(s, ctx):
             want, want_h0 = (v.ravel() for v in S.evaluate([dE, dE_h0], vals))
             for name, fn in (("sum_form", s.sum_form), ("bptt", s.bptt)):
                 th, gh0 = E.flat_grads(fn(P, h0, xs, es, act))
-                worst = max(worst, S.agree(f"{name} θ-gradient ({act})", th, want), S.agree(f"{name} h0-gradient ({act})", gh0, want_h0))
+                S.agree(f"{name} θ-gradient ({act})", th, want)
+                S.agree(f"{name} h0-gradient ({act})", gh0, want_h0)
     return ("∂E/∂θ = Σ_t Σ_(k≤t) ∂E_t/∂h_t ∂h_t/∂h_k ∂⁺h_k/∂θ with ∂⁺ holding h_(k−1) fixed: equal to SymPy's gradient of the unrolled E",
             (f"Fixed size {BPTT_SIZE}, T = {_T(ctx)} ({SPLIT}); θ = (W_hh, W_xh, b) and h_0. {BPTT_ARG} Tie: subject sum_form and bptt (tanh, sigmoid) "
-            f"at 2 exact points each equal SymPy's gradient within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"at 2 exact points each equal SymPy's gradient {S.within()}. {S.versions()}."))
 
 
 @evidence("RNN-TRUNCATED-BPTT", "proof")
 def _(s, ctx):
-    T, worst = _T(ctx), 0.0
+    T = _T(ctx)
     N, dE, dE_h0, terms, h0_terms = _bptt("tanh", T)
     for U in range(T + 1):
         th, h0s = _truncated(N, terms, h0_terms, U)
@@ -73,20 +73,21 @@ def _(s, ctx):
             P, h0, xs, es, vals = N.point(seed)
             got, got_h0 = E.flat_grads(s.truncated(P, h0, xs, es, U, "tanh"))
             w_th, w_h0 = S.evaluate([th, h0s], vals)
-            worst = max(worst, S.agree(f"truncated U = {U}", got, w_th.ravel()), S.agree(f"truncated U = {U} (h0)", got_h0, w_h0.ravel()))
+            S.agree(f"truncated U = {U}", got, w_th.ravel())
+            S.agree(f"truncated U = {U} (h0)", got_h0, w_h0.ravel())
     for seed in (14, 24):
         P, h0, xs, es, vals = N.point(seed)
         th, _gh0 = E.flat_grads(s.bptt(P, h0, xs, es, "tanh"))
-        worst = max(worst, S.agree("bptt", th, S.evaluate(dE, vals).ravel()))
+        S.agree("bptt", th, S.evaluate(dE, vals).ravel())
     return ("Truncated BPTT keeps exactly the terms with t − k ≤ U; for U ≥ T − 1 it is SymPy's full θ-gradient (U ≥ T: the h0-gradient too)",
             (f"Fixed size {BPTT_SIZE}, T = {T} ({SPLIT}), tanh, U = 0..T. {BPTT_ARG} Tie: subject truncated at every U and bptt at 2 exact points equal "
-            f"the symbolic windowed sums within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"the symbolic windowed sums {S.within()}. {S.versions()}."))
 
 
 @evidence("RNN-BPTT-SINGLE-PATH-EQ1", "proof")
 def _(s, ctx):
     """Seed 003: c_t = σ(W_rec c_(t−1) + W_in x_t), one loss E_k at the last step; eq. (1) is the j = 1 term only."""
-    T, worst = _T(ctx), 0.0
+    T = _T(ctx)
     N, dE, _, terms, h0_terms = E.bptt_terms(H, D, T, "sigmoid", False)
     full = sum((terms[k] for k in terms), sp.zeros(1, len(N.theta())))
     S.zero(dE - full, "∇E ≠ the double sum (sigmoid, no bias)")
@@ -100,17 +101,17 @@ def _(s, ctx):
         vals.update({v: 0.0 for v in only_T})
         g_full, _ = E.flat_grads(s.sum_form(P, h0, xs, es, "sigmoid"), bias=False)
         want_full = S.evaluate(full.xreplace(only_T), vals).ravel()
-        worst = max(worst, S.agree("sum_form (E = E_T)", g_full, want_full))
+        S.agree("sum_form (E = E_T)", g_full, want_full)
         for U in range(T):
             g_tr, _ = E.flat_grads(s.truncated(P, h0, xs, es, U, "sigmoid"), bias=False)
             th, _ = _truncated(N, terms, h0_terms, U)
-            worst = max(worst, S.agree(f"truncated U = {U}", g_tr, S.evaluate(th.xreplace(only_T), vals).ravel()))
+            S.agree(f"truncated U = {U}", g_tr, S.evaluate(th.xreplace(only_T), vals).ravel())
         g_eq1 = g_full - E.flat_grads(s.truncated(P, h0, xs, es, T - 2, "sigmoid"), bias=False)[0]
-        worst = max(worst, S.agree("eq. (1) = full − window T−2", g_eq1, S.evaluate(eq1, vals).ravel(), scale=max(1.0, float(np.max(np.abs(want_full))))))
+        S.agree("eq. (1) = full − window T−2", g_eq1, S.evaluate(eq1, vals).ravel(), scale=max(1.0, float(np.max(np.abs(want_full)))))
     return ("∂E_k/∂W = Σ_(j≤k) ∂E_k/∂c_k (∏ ∂c_t/∂c_(t−1)) ∂⁺c_j/∂W for seed 003's net; eq. (1) is the j = 1 term, and the others do not vanish",
             (f"Fixed size H = 2, D = 1, T = k = {T} ({SPLIT}), sigmoid without bias, one loss on the last state (cotangents of earlier steps set to 0). "
             f"{BPTT_ARG} SymPy shows the terms j ≥ 2 are not identically zero. Tie: subject sum_form and truncated (U = 0..2) at 2 "
-            f"exact points equal the symbolic sums within 256 ulps (worst ratio {worst:.2g}); subject products is tied in RNN-JACOBIAN-PRODUCT-ORDER. {S.versions()}."))
+            f"exact points equal the symbolic sums {S.within()}; subject products is tied in RNN-JACOBIAN-PRODUCT-ORDER. {S.versions()}."))
 
 
 @evidence("RNN-BPTT-AVERAGE-COPIES", "proof")
@@ -135,21 +136,20 @@ def _(s, ctx):
     gs = sp.symbols("g0:4")
     for n in range(1, 5):
         S.zero(sum(v - eta * g for g in gs[:n]) / n - (v - eta / n * sum(gs[:n])), f"average of {n} updates")
-    worst = 0.0
     for seed in (16, 26):
         P, h0, xs, es, vals = N.point(seed)
         g_copies = [S.evaluate(sp.Matrix(H, H, lambda i, j: sp.diff(Eu, copies[t][i, j]).xreplace(tie)), vals) for t in range(T)]  # noqa: B023
         V = P["W_hh"]
         eta_v = 0.375
         want = V - eta_v / T * sum(g_copies)
-        worst = max(worst, S.agree("average", s.average(V, g_copies, eta_v), want))
+        S.agree("average", s.average(V, g_copies, eta_v), want)
         g_tied = np.asarray(s.bptt(P, h0, xs, es, "tanh")["W_hh"], float)
-        worst = max(worst, S.agree("bptt W_hh-gradient = Σ copies", g_tied, sum(g_copies)))
+        S.agree("bptt W_hh-gradient = Σ copies", g_tied, sum(g_copies))
     return ("Averaging U+1 untied copies, each updated with its own gradient, equals one tied step v − η/(U+1)·∂E/∂v (SymPy)",
             ("Fixed size H = 2, D = 1, U + 1 = T = 2 copies of W_hh, tanh, E = Σ_t e_tᵀ h_t. SymPy checks Σ_τ ∂E/∂V_τ at V_τ = W "
             "equals ∂E/∂W entry by entry, and the average identity for 1..4 copies with symbolic v, η, g. Every U: the tie "
             "W ↦ (W, …, W) has Jacobian [I … I], so the chain rule gives the sum for any number of copies; the average is linear. "
-            f"Tie: subject average at η = 3/8 and bptt at 2 exact points equal the symbolic values within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject average at η = 3/8 and bptt at 2 exact points equal the symbolic values {S.within()}. {S.versions()}."))
 
 
 @evidence("RNN-LONG-TERM-TERMS-VANISH", "proof")
@@ -166,7 +166,6 @@ def _(s, ctx):
         for q in range(H):
             S.zero(sp.diff(Fk, N.W[p, q]) - sp.Matrix([S.dsig((N.W * sv + N.U * N.xs[0])[p]) * sv[q] if i == p else 0 for i in range(H)]),
                    "∂⁺h/∂W_pq ≠ σ'(a)_p h_q e_p")
-    worst = 0.0
     for L in range(1, T + 1):                                        # long range: k ≤ t − L, i.e. truncation window U = L − 1
         th, _ = _truncated(N, terms, h0_terms, L - 1)
         longr = sum((terms[(t, k)] for (t, k) in terms if k <= t - L), sp.zeros(1, len(N.theta())))
@@ -176,15 +175,15 @@ def _(s, ctx):
             got_full, _ = E.flat_grads(s.bptt(P, h0, xs, es, "sigmoid"), bias=False)
             got_tr, _ = E.flat_grads(s.truncated(P, h0, xs, es, L - 1, "sigmoid"), bias=False)
             wf, wl = S.evaluate([full, longr], vals)
-            worst = max(worst, S.agree("bptt", got_full, wf.ravel()),
-                        S.agree(f"full − truncated (L = {L})", got_full - got_tr, wl.ravel(), scale=max(1.0, float(np.max(np.abs(wf))))))
+            S.agree("bptt", got_full, wf.ravel())
+            S.agree(f"full − truncated (L = {L})", got_full - got_tr, wl.ravel(), scale=max(1.0, float(np.max(np.abs(wf)))))
     for W in (np.array([[0.5, 2.0], [0.0, 0.25]]), np.array([[1.0, -0.5], [0.75, 0.125]])):
-        worst = max(worst, S.agree("gamma_v = ‖W_rec‖₂", s.gamma_v(W), float(S.opnorm_exact(W))))
+        S.agree("gamma_v = ‖W_rec‖₂", s.gamma_v(W), float(S.opnorm_exact(W)))
     return ("η = γ‖W_rec‖₂ < 1: each long-range term of ∂E/∂W is ≤ ‖∂E_t/∂h_t‖ η^(t−k) γ ‖(c_(k−1), x_k)‖, so they vanish geometrically, but the short-range terms keep ∂E/∂W away from 0",
             (f"SymPy (H = 2, D = 1, T = {T}, {SPLIT}, σ without bias): the long-range part (k ≤ t − L) equals full − truncated(U = L − 1) "
             "for every L, and ∂⁺h_k/∂W_pq = σ'(a_k)_p (h_(k−1))_q e_p, a map of norm ≤ γ‖(h_(k−1), x_k)‖; with ‖∂h_t/∂h_k‖ ≤ η^(t−k) "
             "(RNN-NORM-BOUND) each term obeys the bound. Tie: subject bptt, full − truncated and gamma_v (exact sqrt(λ_max(WᵀW)) "
-            f"of two non-normal matrices) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"of two non-normal matrices) {S.within()}. {S.versions()}."))
 
 
 @evidence("BPTT-SUM-CANCELLATION", "proof")
@@ -202,20 +201,19 @@ def _(s, ctx):
     S.zero(dE - sum((terms[k] for k in terms), sp.zeros(1, 2)), "∇E ≠ the double sum")
     P = {"W_hh": np.zeros((1, 1)), "W_xh": np.zeros((1, 1)), "b": np.zeros(1)}
     xs, cots = np.array([[1.0], [0.0], [1.0]]), np.array([[1.0], [1.0], [-1.0]])
-    worst = 0.0
     for t in range(T):
         one = np.zeros((T, 1))
         one[t] = cots[t]
         g, _ = E.flat_grads(s.bptt(P, np.zeros(1), xs, one, "sigmoid"), bias=False)
-        worst = max(worst, S.agree(f"∂E_{t + 1}/∂W", g, np.array(want[t].tolist(), dtype=float).ravel()))
+        S.agree(f"∂E_{t + 1}/∂W", g, np.array(want[t].tolist(), dtype=float).ravel())
     g, _ = E.flat_grads(s.bptt(P, np.zeros(1), xs, cots, "sigmoid"), bias=False)
-    worst = max(worst, S.agree("∂E/∂W (cancels)", g, np.zeros(2)))
+    S.agree("∂E/∂W (cancels)", g, np.zeros(2))
     for seed in (57, 58):                                            # and at generic points the subject is the full gradient
         P2, h0, xs2, es2, vals = N.point(seed)
         g2, _ = E.flat_grads(s.bptt(P2, h0, xs2, es2, "sigmoid"), bias=False)
-        worst = max(worst, S.agree("bptt (generic point)", g2, S.evaluate(dE, vals).ravel()))
+        S.agree("bptt (generic point)", g2, S.evaluate(dE, vals).ravel())
     return ("∂E/∂W = Σ_t ∂E_t/∂W can be exactly 0 while no ∂E_t/∂W and no partial sum is: (0, 1/4) + (1/8, 0) + (−1/8, −1/4) = 0 (exact, SymPy)",
             ("Seed 003's net c_t = σ(W_rec c_(t−1) + W_in x_t), H = D = 1, at W = 0, c_0 = 0, x = (1, 0, 1) with ∂E_t/∂c_t = (1, 1, −1): "
             "SymPy's per-step gradients from the double sum (proved equal to ∇E) are exactly those rationals (σ(0) = 1/2, σ'(0) = 1/4). "
             f"Tie: subject bptt gives each per-step gradient (one-hot cotangents), the cancelling total 0, and SymPy's gradient at 2 "
-            f"generic exact points (T = 3) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"generic exact points (T = 3) {S.within()}. {S.versions()}."))

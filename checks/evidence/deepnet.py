@@ -74,23 +74,22 @@ def _product_form(act):
 
 @evidence("DEEP-GRAD-PRODUCT-FORM", "proof")
 def _(s, ctx):
-    worst = 0.0
     for act in ("sigmoid", "tanh"):
         N, grads = _product_form(act)
         for seed in (501, 601):
             P, x, y, vals = N.point(seed)
             bp = s.backprop(P, x, y, act)
             ev = S.evaluate([N.L] + [g for pair in grads for g in pair], vals)
-            worst = max(worst, S.agree(f"loss ({act})", s.loss(P, x, y, act), ev[0]))
+            S.agree(f"loss ({act})", s.loss(P, x, y, act), ev[0])
             for i in range(1, len(grads) + 1):
                 want, want_b = ev[2 * i - 1], ev[2 * i]
-                worst = max(worst, S.agree(f"product_form i = {i} ({act})", s.product_form(P, x, y, i, act), want),
-                            S.agree(f"backprop W_{i} ({act})", bp["W"][i - 1], want),
-                            S.agree(f"backprop b_{i} ({act})", bp["b"][i - 1], want_b.ravel()))
+                S.agree(f"product_form i = {i} ({act})", s.product_form(P, x, y, i, act), want)
+                S.agree(f"backprop W_{i} ({act})", bp["W"][i - 1], want)
+                S.agree(f"backprop b_{i} ({act})", bp["b"][i - 1], want_b.ravel())
     return ("∂L/∂W_i = (∂L/∂z_n · ∏_(j=n−1..i) ∂z_(j+1)/∂z_j ⊙ f'(h_i)) z_(i−1)ᵀ equals SymPy's gradient of L, every layer",
             (f"Fixed size: {DETAIL_SIZE}, σ and tanh. Every width and depth: entry (p, q) of the identity is the same expression "
             "with wider sums, and ∂z_n/∂z_i is the product of the n − i local factors by the chain rule (induction). Tie: subject "
-            f"loss, product_form (every i) and backprop (W and b) at 2 exact points per activation within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"loss, product_form (every i) and backprop (W and b) at 2 exact points per activation {S.within()}. {S.versions()}."))
 
 
 def _scalar_chain(act, n=3):
@@ -102,7 +101,6 @@ def _scalar_chain(act, n=3):
 
 @evidence("DEEP-LOCAL-FACTOR-INDEX", "proof")
 def _(s, ctx):
-    worst = 0.0
     for act in ("sigmoid", "tanh"):
         f, df, w, b, zeta = _scalar_chain(act)
         for j in range(1, 3):                                        # z_{j+1} = f(w_{j+1} z_j + b_{j+1})
@@ -118,15 +116,14 @@ def _(s, ctx):
             for j in range(1, 3):
                 u = mpmath.mpf(hsf[j])
                 want = float((fm(u) * (1 - fm(u)) if act == "sigmoid" else 1 - mpmath.tanh(u) ** 2) * ws[j])
-                worst = max(worst, S.agree(f"factor j = {j} ({act})", s.factor(ws, hsf, j, act), want))
+                S.agree(f"factor j = {j} ({act})", s.factor(ws, hsf, j, act), want)
     return ("∂z_(j+1)/∂z_j = f'(h_(j+1))·w_(j+1) for h_i = w_i z_(i−1) + b_i (SymPy), not the seed's f'(h_(j+1))·w_j",
             ("SymPy differentiates z_(j+1) = f(w_(j+1) z_j + b_(j+1)) in z_j: the weight of the later layer. Tie: subject factor on a "
-            f"3-layer scalar chain (σ, tanh), j = 1, 2, equals f'(h_(j+1))w_(j+1) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"3-layer scalar chain (σ, tanh), j = 1, 2, equals f'(h_(j+1))w_(j+1) {S.within()}. {S.versions()}."))
 
 
 @evidence("DEEP-FACTOR-COUNT", "proof")
 def _(s, ctx):
-    worst = 0.0
     for act in ("sigmoid", "tanh"):
         N = net(act)
         n = len(N.W)
@@ -140,10 +137,10 @@ def _(s, ctx):
         for seed in (502, 602):
             P, x, _, vals = N.point(seed)
             for i in range(1, n + 1):
-                worst = max(worst, S.agree(f"middle i = {i} ({act})", s.middle(P, x, i, act), S.evaluate(N.middle(i), vals)))
+                S.agree(f"middle i = {i} ({act})", s.middle(P, x, i, act), S.evaluate(N.middle(i), vals))
     return ("∂z_n/∂z_i is the product of exactly n − i factors F_j = ∂z_(j+1)/∂z_j, j = i..n−1 (SymPy Jacobian of the composition)",
             (f"Fixed size: {DETAIL_SIZE}, every i = 1..3, σ and tanh; every depth by induction over n − i (one factor per layer "
-            f"composed). Tie: subject middle at 2 exact points, every i, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"composed). Tie: subject middle at 2 exact points, every i, {S.within()}. {S.versions()}."))
 
 
 # ---------------------------------------------------------------- activation derivative suprema
@@ -168,11 +165,9 @@ def _exact_df(name, xs, alpha=0.01):
 
 
 def _tie_activations(acts, names):
-    worst = 0.0
     for name in names:
         a = acts[name]
-        worst = max(worst, S.agree(f"{name}'", a.df(_XS), _exact_df(name, _XS)))
-    return worst
+        S.agree(f"{name}'", a.df(_XS), _exact_df(name, _XS))
 
 
 @evidence("DEEP-ACT-DERIV-SUP", "proof")
@@ -182,14 +177,14 @@ def _(s, ctx):
     for name, (sup, at) in _SUP.items():
         ensure(acts[name].deriv_sup == float(sup), f"the registry records sup|{name}'| = {acts[name].deriv_sup}, the proof gives {sup}")
         ensure(float(np.asarray(acts[name].df(np.array([at])))[0]) == float(sup), f"{name}' does not attain {sup} at {at}")
-    worst = _tie_activations(acts, list(_SUP))
+    _tie_activations(acts, list(_SUP))
     ensure(np.array_equal(np.asarray(s.dleaky(_XS), float), np.where(_XS > 0, 1.0, 0.01)), "subject dleaky is not 1 / α = 0.01")
     ensure(np.array_equal(np.asarray(s.dleaky(_XS, 0.5), float), np.where(_XS > 0, 1.0, 0.5)), "subject dleaky ignores α = 0.5")
     return ("sup|f'| = 1/4 (σ, at 0), 1 (tanh, arctan at 0; ReLU, leaky ReLU with α ≤ 1 at x > 0; identity): all ≤ 1 and the bound 1 is attained",
             ("σ' = 1/4 − (σ − 1/2)² (maximum at σ = 1/2, x = 0); tanh' = 1 − tanh² ≤ 1; arctan' = 1/(1+x²) ≤ 1, = 1 only at 0 (SymPy); "
             "ReLU' ∈ {0, 1}, leaky' ∈ {α, 1}, identity' = 1. Tie: the subject registry's deriv_sup equals each proved supremum, "
-            f"its df attains it at deriv_sup_at, and each df equals the exact derivative at {len(_XS)} points within 256 ulps "
-            f"(worst ratio {worst:.2g}); subject dleaky equals 1 / α exactly at α = 0.01 and 0.5. {S.versions()}."))
+            f"its df attains it at deriv_sup_at, and each df equals the exact derivative at {len(_XS)} points "
+            f"{S.within()}; subject dleaky equals 1 / α exactly at α = 0.01 and 0.5. {S.versions()}."))
 
 
 @evidence("DEEP-FACTOR-BELOW-ONE", "proof")
@@ -201,17 +196,16 @@ def _(s, ctx):
     for name in ("sigmoid", "tanh", "arctan", "relu"):
         sup, _at = _SUP[name]
         ensure(acts[name].deriv_sup == float(sup), f"registry sup|{name}'| = {acts[name].deriv_sup}, proof {sup}")
-    worst = _tie_activations(acts, ("sigmoid", "tanh", "arctan", "relu"))
+    _tie_activations(acts, ("sigmoid", "tanh", "arctan", "relu"))
     return ("sup_h |f'(h)·w| = γ|w| with γ = sup|f'|, so every factor is < 1 iff |w| < 1/γ: 4 for σ, 1 for tanh, arctan, ReLU",
             ("|f'(h)w| ≤ γ|w| < 1 when |w| < 1/γ; conversely at the maximiser h* (attained: σ, tanh, arctan at 0, ReLU at h > 0) "
             "|f'(h*)w| = γ|w| ≥ 1 when |w| ≥ 1/γ. γ from DEEP-ACT-DERIV-SUP's proofs. Tie: subject activations' df equal the exact "
-            f"derivatives at {len(_XS)} points within 256 ulps (worst ratio {worst:.2g}) and the registry's sup. {S.versions()}."))
+            f"derivatives at {len(_XS)} points {S.within()} and the registry's sup. {S.versions()}."))
 
 
 @evidence("DEEP-EXPLODING-FACTOR", "proof")
 def _(s, ctx):
     _sup_proofs()
-    worst = 0.0
     for act in ("sigmoid", "tanh"):
         N = net(act)
         for seed in (503, 603):
@@ -219,10 +213,10 @@ def _(s, ctx):
             F = s.factors(P, x, act)
             ensure(len(F) == len(N.F), f"factors: {len(F)} for {len(N.F)} layers")
             for j, (Fm, Fs) in enumerate(zip(F, N.F)):
-                worst = max(worst, S.agree(f"factor {j} ({act})", Fm, S.evaluate(Fs, vals)))
+                S.agree(f"factor {j} ({act})", Fm, S.evaluate(Fs, vals))
     return ("|f'(h)w| > 1 needs |w| > 1/|f'(h)| ≥ 1/γ since 0 ≤ f'(h) ≤ γ ≤ 1: > 4 for σ; exploding factors come from the weights",
             ("|f'(h)w| = |f'(h)|·|w| > 1 ⇔ |w| > 1/|f'(h)|, and |f'(h)| ≤ γ (DEEP-ACT-DERIV-SUP). Tie: subject factors "
-            f"(diag(f'(h_(j+1))) W_(j+1)) on {DETAIL_SIZE} at 2 exact points per activation within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"(diag(f'(h_(j+1))) W_(j+1)) on {DETAIL_SIZE} at 2 exact points per activation {S.within()}. {S.versions()}."))
 
 
 @evidence("DEEP-RELU-STABLE", "proof")
@@ -259,15 +253,14 @@ def _(s, ctx):
     ensure(sp.simplify(sp.diff(F, w) - pdf) == 0, "d/dw erf(w/√2)/2 ≠ φ(w)")
     p = F.subs(w, cut) - F.subs(w, -cut)                             # erf is odd
     ensure(p == sp.erf(cut / sp.sqrt(2)), f"∫_(−c)^c φ = {p}, not erf(c/√2)")
-    worst = 0.0
     for cv in (0.25, 0.5, 1.0, 2.0, 3.0):
         with mpmath.workdps(S.MP_DPS):
             want = float(mpmath.erf(mpmath.mpf(cv) / mpmath.sqrt(2)))
-        worst = max(worst, S.agree(f"p_below({cv})", s.p_below(cv), want))
+        S.agree(f"p_below({cv})", s.p_below(cv), want)
     ensure(abs(float(p.subs(cut, 1).evalf(30)) - 0.682689492137086) < 1e-15, "erf(1/√2) ≠ 0.6827")
     return ("w ~ N(0, 1): P(|w| < 1) = ∫_(−1)^1 φ = erf(1/√2) ≈ 0.6827 (SymPy: an antiderivative of φ)",
             (f"SymPy integrates the standard normal density over (−c, c) to erf(c/√2). Tie: subject p_below at c ∈ {{1/4, 1/2, 1, 2, 3}} "
-            f"equals erf(c/√2) (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"equals erf(c/√2) (mpmath) {S.within()}. {S.versions()}."))
 
 
 @evidence("DEEP-SMALL-PRODUCT", "proof")
@@ -311,12 +304,13 @@ def _(s, ctx):
     bp = s.backprop(P, x, y, "relu")
     gW1v, gb1v = S.evaluate([gW1, gb1], vals)
     ensure(np.all(np.asarray(bp["W"][0])[0] == 0.0) and np.asarray(bp["b"][0])[0] == 0.0, "subject backprop gives the dead unit a gradient")
-    worst = max(S.agree("backprop W_1", bp["W"][0], gW1v), S.agree("backprop b_1", bp["b"][0], gb1v.ravel()))
+    S.agree("backprop W_1", bp["W"][0], gW1v)
+    S.agree("backprop b_1", bp["b"][0], gb1v.ravel())
     return ("A ReLU unit with h < 0 gets exactly zero gradient (its weight row and bias), because relu'(h) = 0 zeroes its δ (SymPy on the orthant)",
             ("On the open orthant of the pre-activations the net is piecewise linear (ReLU = diag(m)·h); SymPy's gradient of L there "
             "has the dead unit's row of ∂L/∂W_1 and ∂L/∂b_1 identically 0. Whether the unit can revive (earlier layers moving "
             "its input) is the property check's business. Tie: subject backprop (relu, sizes [2, 2, 1]) at an exact point with "
-            f"unit 0 dead gives exact zeros there and SymPy's gradient elsewhere within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"unit 0 dead gives exact zeros there and SymPy's gradient elsewhere {S.within()}. {S.versions()}."))
 
 
 @evidence("DEEP-EARLIER-SMALLER", "proof")
@@ -334,22 +328,21 @@ def _(s, ctx):
     ensure(sp.simplify(ratio - 2 * (1 - S.sig(sp.Integer(-1)))) == 0, f"the ratio is {ratio}, not 2(1 − σ(−1)) = 2σ(1)")
     ensure(sp.simplify((1 - S.sig(sp.Integer(-1))).rewrite(sp.exp) - 1 / (1 + sp.exp(-1))) == 0 and sp.exp(-1) < 1,
            "σ(1) = 1/(1 + e^(−1)) > 1/2")                             # so 2σ(1) > 1: the earlier weight's gradient is larger
-    worst = 0.0
     for act in ACT:
         N = net(act)
         for seed in (504, 604):
             P, xv, _, vals = N.point(seed)
             F = s.factors(P, xv, act)
             for j, want in enumerate(S.evaluate(list(N.F), vals)):
-                worst = max(worst, S.agree(f"factor {j} ({act})", F[j], want))
+                S.agree(f"factor {j} ({act})", F[j], want)
     chain = {"W": [np.array([[0.0]]), np.array([[1.0]])], "b": [np.array([-1.0]), np.array([0.0])]}
     F = s.factors(chain, np.array([2.0]), "sigmoid")
     with mpmath.workdps(S.MP_DPS):
         sg = lambda u: 1 / (1 + mpmath.exp(-u))
         want = [float(sg(-1) * (1 - sg(-1)) * 0), float(sg(sg(-1)) * (1 - sg(sg(-1))) * 1)]
-    worst = max(worst, S.agree("factors at the counterexample", np.array([float(np.ravel(f)[0]) for f in F]), np.array(want)))
+    S.agree("factors at the counterexample", np.array([float(np.ravel(f)[0]) for f in F]), np.array(want))
     return ("An earlier weight's gradient need not be smaller: at w = (0, 1), b = (−1, 0), x = 2 the ratio |∂L/∂w_1|/|∂L/∂w_2| is exactly 2σ(1) ≈ 1.46 > 1; only the bound ∏|w_j|/4 shrinks",
             ("SymPy: ∂L/∂w_1 = (z_2 − y)σ'(h_2)w_2σ'(h_1)x and ∂L/∂w_2 = (z_2 − y)σ'(h_2)z_1, so the ratio is w_2σ'(h_1)x/z_1, which at "
             "the point is 2(1 − σ(−1)) = 2σ(1) > 1 because e^(−1) < 1. The bound |∂z_n/∂z_i| ≤ ∏|w_j|/4 follows from σ' ≤ 1/4 "
             f"(ACT-SIGMOID-DERIV-BOUND). Tie: subject factors on {DETAIL_SIZE} (σ, tanh; 2 exact points) and on the counterexample chain "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"{S.within()}. {S.versions()}."))

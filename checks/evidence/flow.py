@@ -67,9 +67,8 @@ def _(s, ctx):
     d = sp.diff(w * S.dsig(w * y), w)
     ensure(sp.expand(d - S.dsig(w * y) * (1 - w * y * (2 * S.sig(w * y) - 1))) == 0, "d/dw [w σ'(wy)] ≠ σ'(n)(1 − n(2σ(n) − 1))")
     ensure(sp.simplify((2 * S.sig(n) - 1).rewrite(sp.exp) - sp.tanh(n / 2).rewrite(sp.exp)) == 0, "2σ(n) − 1 ≠ tanh(n/2)")
-    worst = 0.0
     for wv, yv in itertools.product((-3.5, -0.75, 0.5, 2.25, 6.0), (-1.5, 0.25, 2.0)):
-        worst = max(worst, S.agree(f"dphi({wv}, {yv})", s.dphi(wv, yv), S.evaluate(d, {w: wv, y: yv})))
+        S.agree(f"dphi({wv}, {yv})", s.dphi(wv, yv), S.evaluate(d, {w: wv, y: yv}))
     ns = float(s.n_star())
     ensure(abs(ns - float(root)) <= 1e-12, f"subject n_star() = {ns!r} is not the certified root n* ∈ [{float(lo)!r}, {float(hi)!r}]")
     N = E.net(1, 1, 3, "sigmoid")
@@ -77,14 +76,14 @@ def _(s, ctx):
         P, h0, xs, _, vals = N.point(seed)
         got = np.asarray(s.products(P, h0, xs, "sigmoid"), float)
         for k in range(4):
-            worst = max(worst, S.agree(f"products k = {k}", got[k], S.evaluate(N.product(3, k), vals)))
+            S.agree(f"products k = {k}", got[k], S.evaluate(N.product(3, k), vals))
     return ("|σ'(a)w| ≤ |w|/4 < 1 for |w| < 4 (= |w|/4 > 1 at a = 0 for |w| > 4); the peak of |w σ'(wy)| is n*σ'(n*)/|y| ∈ [0.2238, 0.2240]/|y| at n* tanh(n*/2) = 1",
             (f"Interval certificates ({V.version()}): σ'(a) ≤ 1/4 on [−40, 40] ({b1} boxes; beyond, σ'(a) ≤ e^(−|a|)); "
             f"φ(n) = n tanh(n/2) − 1 has φ' > 0 on [1e-6, 60] ({b2} boxes) so its root n* is unique, enclosed in "
             f"[{mpmath.nstr(lo, 17)}, {mpmath.nstr(hi, 17)}] by a sign change; n*σ'(n*) ∈ [0.2238, 0.2240]; n σ'(n) ≤ 0.22392 on "
             f"[0, 60] ({b4} boxes; beyond, n e^(−n) < 1e-24). SymPy: d/dw [w σ'(wy)] = σ'(n)(1 − n tanh(n/2)), n = wy. Tie: subject "
-            f"dphi at 15 exact (w, y) within 256 ulps, n_star within 1e-12 of the certified root, products of a one-unit σ RNN "
-            f"(T = 3, every lag) against SymPy (worst ratio {worst:.2g}). {S.versions()}."))
+            f"dphi at 15 exact (w, y) within {S.TIE_ULPS}, n_star within 1e-12 of the certified root, products of a one-unit σ RNN "
+            f"(T = 3, every lag) against SymPy (worst ratio {S.worst():.2g}). {S.versions()}."))
 
 
 # ---------------------------------------------------------------- path sums and the weak bound
@@ -108,13 +107,11 @@ def _flow_polys(nu, q):
 
 def _tie_flow(fn, label, nu=2, q=3):
     W, d, M, _, _ = _flow_polys(nu, q)
-    worst = 0.0
     for seed in (801, 802):
         Wv = S.points((nu, nu), seed, -2, 2)
         dv = [S.points((nu,), seed + 1 + m, 0, 0.25) for m in range(q)]
         vals = S.values((W, Wv), *[(d[m], dv[m]) for m in range(q)])
-        worst = max(worst, S.agree(label, fn(Wv, dv), S.evaluate(M, vals)))
-    return worst
+        S.agree(label, fn(Wv, dv), S.evaluate(M, vals))
 
 
 @evidence("RNN-HOCHREITER-PATH-SUM", "proof")
@@ -130,12 +127,13 @@ def _(s, ctx):
             path = (u, mid, v)
             printed[v, u] += sp.Mul(*[d[m - 1][path[m]] * W[path[m], path[m - 1]] for m in (1, 2)])
     ensure(any(sp.expand(e) != 0 for e in M - printed), "the printed index gives the same polynomial")
-    worst = max(_tie_flow(s.recursion, "recursion"), _tie_flow(lambda Wv, dv: s.path_sum(Wv, dv), "path_sum"))
+    _tie_flow(s.recursion, "recursion")
+    _tie_flow(lambda Wv, dv: s.path_sum(Wv, dv), "path_sum")
     return ("Unrolling eq. (1) gives Σ_paths ∏_m f'_(l_m) w_(l_(m−1) l_m) = [(∂net(t)/∂net(t−q))ᵀ]_(vu): SymPy polynomial identities; the printed w_(l_m l_(m−1)) differs",
             ("With symbolic W and f' values: recursion M_q = D_q Wᵀ M_(q−1), the brute-force path sum and the transposed chain-rule "
             "product W D_1 ⋯ W D_q expand to the same polynomials at (n, q) = (2, 3) and (3, 2); every n, q: entry (v, u) of "
             "D_q Wᵀ ⋯ D_1 Wᵀ expands, by the definition of the matrix product, into exactly the sum over paths (induction over q). "
-            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."))
 
 
 @evidence("RNN-HOCHREITER-WEAK-BOUND", "proof")
@@ -146,11 +144,11 @@ def _(s, ctx):
     _W, _d, M, P, _ = _flow_polys(2, 3)
     S.zero(M - P, "recursion ≠ path sum")
     ensure(all(len(sp.Add.make_args(sp.expand(e))) <= 2 ** 2 for e in M), "more than n^(q−1) paths in an entry")
-    worst = _tie_flow(s.recursion, "recursion")
+    _tie_flow(s.recursion, "recursion")
     return ("|w_ij| ≤ w_max, |f'| ≤ 1/4 ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n^(q−1)(w_max/4)^q = τ^q/n ≤ n τ^q, τ = n w_max/4",
             ("Each entry is a sum of n^(q−1) path products (RNN-HOCHREITER-PATH-SUM; SymPy counts the monomials at n = 2, q = 3), "
             "each of modulus ≤ (w_max/4)^q since f' ≤ 1/4 (ACT-SIGMOID-DERIV-BOUND); SymPy: n^(q−1)(w_max/4)^q = τ^q/n ≤ nτ^q. "
-            f"Tie: subject recursion at n = 2, q = 3, 2 exact points, within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject recursion at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."))
 
 
 # ---------------------------------------------------------------- repeated factors
@@ -185,17 +183,16 @@ def _(s, ctx):
     ensure(sp.limit((sp.Rational(9, 5)) ** (k - 1), k, sp.oo) == sp.oo, "W^k = ρ^(k−1) W does not explode")
     Nm = sp.Matrix([[0, sp.Symbol("nu")], [0, 0]])
     ensure(Nm * sp.diag(sp.Symbol("l1"), sp.Symbol("l2")) * Nm == sp.zeros(2, 2), "two nilpotent factors do not vanish (n = 2)")
-    worst = 0.0
     for Wm in (big, small, sp.Matrix([[sp.Rational(1, 2), 1], [-1, sp.Rational(1, 4)]]), sp.Matrix([[sp.Rational(3, 4), 0, 2], [0, sp.Rational(-1, 2), 0], [1, 0, 0]])):
         Wf = np.array(Wm.tolist(), dtype=float)
         for kv in (1, 2, 5, 12):
             exact = np.array((Wm ** kv).tolist(), dtype=float)
-            worst = max(worst, S.agree(f"power(W, {kv})", s.power(Wf, kv), exact, scale=max(1.0, float(np.max(np.abs(exact))))))
+            S.agree(f"power(W, {kv})", s.power(Wf, kv), exact, scale=max(1.0, float(np.max(np.abs(exact)))))
     return ("Powers follow the spectral radius, not the entries: W = [[1/2, 4], [0, 1/2]] has W^k = 2^(−k)[[1, 8k], [0, 1]] → 0, while 0.9·𝟙𝟙ᵀ (entries < 1) has W^k = 1.8^(k−1)W → ∞",
             ("SymPy: the closed form of W^k by induction and its limit; (0.9·𝟙𝟙ᵀ)² = 1.8·W; and in the Schur form Λ + N (n = 2) any "
             "product with two N factors vanishes, which bounds ‖W^k‖ by Σ_(j<n) C(k, j) ρ^(k−j)‖N‖^j (the sandwich; ρ^k ≤ ‖W^k‖ by an "
-            "eigenvector). Tie: subject power equals the exact W^k (4 rational matrices, k ∈ {1, 2, 5, 12}) within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}."))
+            "eigenvector). Tie: subject power equals the exact W^k (4 rational matrices, k ∈ {1, 2, 5, 12}) "
+            f"{S.within()}. {S.versions()}."))
 
 
 # ---------------------------------------------------------------- forget bias 1
@@ -211,7 +208,6 @@ def _(s, ctx):
         ensure(half.a > mpmath.mpf("2.2") and half.b < mpmath.mpf("2.22"), f"half-life enclosure {half}")
     finally:
         iv.prec = old
-    worst = 0.0
     H, D = 2, 1
     for bf, T in ((1.0, 3), (1.0, 20), (2.0, 5)):
         b = np.zeros(4 * H)
@@ -222,8 +218,8 @@ def _(s, ctx):
         with mpmath.workdps(S.MP_DPS):
             sb = 1 / (1 + mpmath.exp(-mpmath.mpf(bf)))
             want = np.array([float(sb ** T * mpmath.mpf(v)) for v in c0])
-        worst = max(worst, S.agree(f"forward c_T (b_f = {bf}, T = {T})", np.asarray(cs, float)[-1], want))
+        S.agree(f"forward c_T (b_f = {bf}, T = {T})", np.asarray(cs, float)[-1], want)
     return ("Forget bias 1 with W = 0: ∂c_T/∂c_0 = σ(1)^T with σ(1) ∈ [0.7310585, 0.7310586] < 1: geometric decay, half-life ∈ [2.2, 2.22] steps",
             (f"Interval enclosures ({V.version()}) of σ(1) = 1/(1 + e^(−1)) and of ln 2/(−ln σ(1)). With W = 0, x = 0, b_g = 0 the "
             "candidate is 0 and c_t = σ(b_f)c_(t−1) exactly, so c_T = σ(b_f)^T c_0 and ∂c_T/∂c_0 = σ(b_f)^T I. Tie: subject forward's "
-            f"c_T at (b_f, T) ∈ {{(1, 3), (1, 20), (2, 5)}} equals σ(b_f)^T c_0 (mpmath) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"c_T at (b_f, T) ∈ {{(1, 3), (1, 20), (2, 5)}} equals σ(b_f)^T c_0 (mpmath) {S.within()}. {S.versions()}."))

@@ -27,10 +27,8 @@ def _uniform_var():
 
 
 def _tie(label, fn, expr, args_list):
-    worst = 0.0
     for args in args_list:                                          # {symbol: value}, in the function's argument order
-        worst = max(worst, S.agree(f"{label}{tuple(args.values())}", fn(*args.values()), float(expr.subs(args))))
-    return worst
+        S.agree(f"{label}{tuple(args.values())}", fn(*args.values()), float(expr.subs(args)))
 
 
 @evidence("INIT-GLOROT-COMPROMISE", "proof")
@@ -39,11 +37,11 @@ def _(s, ctx):
     fwd, bwd = n_in * var, n_out * var                              # Var[y]/E[x²] and Var[δ_in]/E[δ_out²]
     ensure(sp.solve(sp.Eq(fwd, 1), n_in) == [n_out] and sp.solve(sp.Eq(bwd, 1), n_out) == [n_in], "factors are 1 only at n_in = n_out")
     ensure(sp.cancel(fwd + bwd - 2) == 0, "the two factors do not average to 1")
-    worst = _tie("glorot_var", s.glorot_var, var, [{n_in: i, n_out: o} for i, o in WIDTHS])
+    _tie("glorot_var", s.glorot_var, var, [{n_in: i, n_out: o} for i, o in WIDTHS])
     return ("Var[W] = 2/(n_in + n_out) gives forward factor 2n_in/(n_in+n_out) and backward 2n_out/(n_in+n_out): both 1 iff n_in = n_out",
             ("Var[y] = n_in Var[W] E[x²] and Var[δ_in] = n_out Var[W] E[δ_out²] (independent zero-mean weights); SymPy solves each "
             "factor = 1 to n_in = n_out, and the two factors sum to 2 (the harmonic compromise). "
-            f"Tie: subject glorot_var at {len(WIDTHS)} width pairs equals 2/(n_in+n_out) within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject glorot_var at {len(WIDTHS)} width pairs equals 2/(n_in+n_out) {S.within()}. {S.versions()}."))
 
 
 @evidence("INIT-GLOROT-UNIFORM-VARIANCE", "proof")
@@ -51,7 +49,7 @@ def _(s, ctx):
     var = _uniform_var()
     bound = sp.sqrt(6) / sp.sqrt(n_in + n_out)
     ensure(sp.simplify(var.subs(a, bound) - 2 / (n_in + n_out)) == 0, "a = √6/√(n_in+n_out) does not give 2/(n_in+n_out)")
-    worst = _tie("bound", s.bound, bound, [{n_in: i, n_out: o} for i, o in WIDTHS])
+    _tie("bound", s.bound, bound, [{n_in: i, n_out: o} for i, o in WIDTHS])
     rng = np.random.default_rng(0)
     for i, o in WIDTHS[:3]:                                         # the sampler's support is [−a, a] with both signs
         aa = float(bound.subs({n_in: i, n_out: o}))
@@ -60,7 +58,7 @@ def _(s, ctx):
                f"subject sample(a = {aa:g}) does not draw over [−a, a] (min {x.min():g}, max {x.max():g})")
     return ("W ~ U[−a, a] has Var[W] = a²/3 (SymPy integral), so a = √6/√(n_in+n_out) gives exactly 2/(n_in+n_out)",
             (f"SymPy integrates the uniform density: mean 0, second moment a²/3; substituting Glorot's a gives 2/(n_in+n_out). "
-            f"Tie: subject bound at {len(WIDTHS)} width pairs within 256 ulps (worst ratio {worst:.2g}); subject sample's 2000 draws "
+            f"Tie: subject bound at {len(WIDTHS)} width pairs {S.within()}; subject sample's 2000 draws "
             f"(seed 0) cover both halves of [−a, a] and stay inside it (a support check, not a moment estimate). {S.versions()}."))
 
 
@@ -70,10 +68,10 @@ def _(s, ctx):
     ensure(sp.simplify(n * var.subs(a, 1 / sp.sqrt(n)) - sp.Rational(1, 3)) == 0, "n·Var[U[−1/√n, 1/√n]] ≠ 1/3")
     k = sp.Symbol("k", positive=True, integer=True)
     ensure(sp.simplify(sp.Rational(1, 3) ** k - 3 ** (-k)) == 0, "3^(−k)")
-    worst = _tie("bound", s.bound, 1 / sp.sqrt(n), [{n: v} for v in (1, 2, 3, 10, 256, 4096)])
+    _tie("bound", s.bound, 1 / sp.sqrt(n), [{n: v} for v in (1, 2, 3, 10, 256, 4096)])
     return ("W ~ U[−1/√n, 1/√n] gives n·Var[W] = n·(1/n)/3 = 1/3, so with equal widths the back-propagated variance shrinks by 3 per layer",
             ("SymPy: Var[U[−a, a]] = a²/3 at a = 1/√n, times n; k linear layers of equal width multiply E‖δ‖² by (1/3)^k "
-            f"(independence, zero mean). Tie: subject bound at n ∈ {{1, 2, 3, 10, 256, 4096}} equals 1/√n within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"(independence, zero mean). Tie: subject bound at n ∈ {{1, 2, 3, 10, 256, 4096}} equals 1/√n {S.within()}. {S.versions()}."))
 
 
 @evidence("INIT-HE-RELU-HALF", "proof")
@@ -106,12 +104,12 @@ def _(s, ctx):
     nxt = nl * varw * V / 2                                          # Var[y_l] = n_l Var[w] E[x²], E[x²] = Var[y_(l−1)]/2
     ensure(sp.cancel(nxt.subs(varw, 2 / nl) - V) == 0, "Var[w] = 2/n does not preserve the variance")
     ensure(sp.cancel(nxt.subs(varw, 1 / nl) - V / 2) == 0, "Var[w] = 1/n does not halve it")
-    worst = 0.0
     for v in (1, 2, 3, 10, 256, 4096):
-        worst = max(worst, S.agree(f"he_std({v})", s.he_std(v), math.sqrt(2.0 / v)), S.agree(f"he_std({v})²·n", s.he_std(v) ** 2 * v, 2.0))
+        S.agree(f"he_std({v})", s.he_std(v), math.sqrt(2.0 / v))
+        S.agree(f"he_std({v})²·n", s.he_std(v) ** 2 * v, 2.0)
     return ("Var[y_l] = ½ n_l Var[w_l] Var[y_(l−1)] (ReLU half, INIT-HE-RELU-HALF), so Var[w] = 2/n keeps it for every depth; 1/n halves it per layer",
             ("SymPy substitutes Var[w] = 2/n and 1/n into the one-layer recursion; every depth by induction. Tie: subject he_std at "
-            f"n ∈ {{1, 2, 3, 10, 256, 4096}} equals √(2/n) and he_std²·n = 2 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"n ∈ {{1, 2, 3, 10, 256, 4096}} equals √(2/n) and he_std²·n = 2 {S.within()}. {S.versions()}."))
 
 
 def _pythagorean():
@@ -129,7 +127,6 @@ def _(s, ctx):
     # (AB)ᵀ(AB) = Bᵀ(AᵀA)B = BᵀB = I when AᵀA = BᵀB = I: one step of the induction over the depth L
     prod = ((A * B).T * (A * B)).doit()
     ensure(prod == B.T * A.T * A * B, "(AB)ᵀ(AB) ≠ BᵀAᵀAB")
-    worst = 0.0
     for Qs in _pythagorean():
         for Q in Qs:
             ensure(Q.T * Q == sp.eye(Q.shape[0]), "a test matrix is not orthogonal")
@@ -137,14 +134,14 @@ def _(s, ctx):
         ensure(exact.T * exact == sp.eye(exact.shape[0]), "the exact product is not orthogonal")
         Ws = [s.gain * np.array(Q.tolist(), dtype=float) for Q in Qs]
         got = np.asarray(s.product(Ws), float)
-        worst = max(worst, S.agree("product W_L⋯W_1 (gain applied)", got, np.array(exact.tolist(), dtype=float)))
+        S.agree("product W_L⋯W_1 (gain applied)", got, np.array(exact.tolist(), dtype=float))
         sv = np.linalg.svd(got, compute_uv=False)
         ensure(np.allclose(sv, 1.0, rtol=0, atol=256 * np.finfo(float).eps * len(Qs)), f"singular values {sv} are not 1")
     return ("W_iᵀW_i = I for all i ⇒ (W_L⋯W_1)ᵀ(W_L⋯W_1) = I: every singular value of the deep linear Jacobian is 1, at every depth",
             ("(AB)ᵀ(AB) = Bᵀ(AᵀA)B = BᵀB = I (SymPy, matrix symbols), so the product of orthogonal matrices is orthogonal by "
             "induction over L, and an orthogonal matrix has all singular values 1. Tie: subject product (with subject gain applied) "
             "of exact rational orthogonal stacks (four 2×2 rotations/reflections, four 3×3 rotations) equals the exact product "
-            f"W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"W_L⋯W_1 {S.within()}. {S.versions()}."))
 
 
 @evidence("INIT-SAXE-GAUSSIAN-SPREAD", "proof")
@@ -161,7 +158,7 @@ def _(s, ctx):
     Qs = _pythagorean()[1]
     Ws = np.stack([np.array(Q.tolist(), dtype=float)[None] for Q in Qs])   # shape (L, 1, 3, 3)
     exact = reduce(lambda P, W: W * P, Qs, sp.eye(3))
-    worst = S.agree("batched product W_L⋯W_1", np.asarray(s.product(Ws), float)[0], np.array(exact.tolist(), dtype=float))
+    S.agree("batched product W_L⋯W_1", np.asarray(s.product(Ws), float)[0], np.array(exact.tolist(), dtype=float))
     rng = np.random.default_rng(0)
     draws = np.asarray(s.init(rng, 4, 8), float)
     sv = np.linalg.svd(draws, compute_uv=False)
@@ -171,5 +168,5 @@ def _(s, ctx):
             "n = 3; every n by the same computation (n rows of ‖v‖²/n); every depth by conditioning on the first L − 1 factors. "
             "Orthogonal matrices form a null set of dimension n(n−1)/2 < n², so a Gaussian draw (and product) is a.s. not an "
             "isometry. Not covered here: that the spread grows with depth (the property level). Tie: subject product of exact "
-            f"rational rotations equals W_L⋯W_1 within 256 ulps (worst ratio {worst:.2g}); subject init's 8 draws (seed 0, n = 4) "
+            f"rational rotations equals W_L⋯W_1 {S.within()}; subject init's 8 draws (seed 0, n = 4) "
             f"all have σ_max/σ_min > 1. {S.versions()}."))

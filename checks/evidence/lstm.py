@@ -31,30 +31,27 @@ def _direct(variant):
 def _tie_gates(s_gates, variant, seeds=SEEDS, keys=("i", "f", "g", "o", "c", "h")):
     L = C.lstm(variant)
     sym = L.gates(L.h, L.c)
-    worst = 0.0
     for seed in seeds:
         P, h, c, x, vals = L.point(seed)
-        worst = max(worst, C.tie_dict(f"gates ({variant})", s_gates(P, h, c, x, variant), sym, vals, keys))
-    return worst
+        C.tie_dict(f"gates ({variant})", s_gates(P, h, c, x, variant), sym, vals, keys)
 
 
 def _tie_direct(s_direct, variant, closed, seeds=SEEDS):
     L = C.lstm(variant)
-    worst = 0.0
     for seed in seeds:
         P, h, c, x, vals = L.point(seed)
-        worst = max(worst, S.agree(f"direct_path_jacobian ({variant})", s_direct(P, h, c, x, variant), S.evaluate(closed, vals)))
-    return worst
+        S.agree(f"direct_path_jacobian ({variant})", s_direct(P, h, c, x, variant), S.evaluate(closed, vals))
 
 
 @evidence("LSTM-CELL-DIRECT-PATH", "proof")
 def _(s, ctx):
     _L, g, J = _direct("forget")
     S.zero(J - S.diag(g["f"]), "∂c_t/∂c_(t−1)|_h ≠ diag(f_t)")
-    w = max(_tie_gates(s.gates, "forget"), _tie_direct(s.direct, "forget", S.diag(g["f"])))
+    _tie_gates(s.gates, "forget")
+    _tie_direct(s.direct, "forget", S.diag(g["f"]))
     return ("With h_(t−1) held fixed, ∂c_t/∂c_(t−1) = diag(f_t): SymPy differentiates c_t = f⊙c_(t−1) + i⊙g",
             (f"Fixed size {SIZE}. {ELEMENTWISE} Tie: subject gates and direct (forget variant) at {len(SEEDS)} exact points "
-            f"equal the symbolic values within 256 ulps (worst ratio {w:.2g}). {S.versions()}."))
+            f"equal the symbolic values {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-PEEPHOLE-DIRECT-PATH", "proof")
@@ -65,24 +62,25 @@ def _(s, ctx):
     S.zero(J - closed, "peephole direct path")
     ensure(all(sp.expand(J[i, j]) == 0 for i in range(H) for j in range(H) if i != j), "the peephole direct path is not diagonal")
     ensure(any(sp.expand((J - S.diag(g["f"]))[i, i]) != 0 for i in range(H)), "the peephole direct path is diag(f)")
-    w = max(_tie_gates(s.gates, "peephole"), _tie_direct(s.direct, "peephole", closed))
+    _tie_gates(s.gates, "peephole")
+    _tie_direct(s.direct, "peephole", closed)
     return ("With peepholes, ∂c_t/∂c_(t−1)|_h = diag(f + c_(t−1)⊙σ'(a_f)⊙p_f + g⊙σ'(a_i)⊙p_i): diagonal, and not diag(f) (SymPy)",
             (f"Fixed size {SIZE}. The off-diagonal entries expand to 0 and the diagonal differs from f by the peephole terms. "
-            f"{ELEMENTWISE} Tie: subject gates and direct (peephole) at {len(SEEDS)} exact points within 256 ulps (worst ratio {w:.2g}). {S.versions()}."))
+            f"{ELEMENTWISE} Tie: subject gates and direct (peephole) at {len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-CEC-CONSTANT-ERROR", "proof")
 def _(s, ctx):
     L, _g, J = _direct("cec")
     S.zero(J - sp.eye(H), "the CEC direct path is not I")
-    worst = _tie_gates(s.gates, "cec")
+    _tie_gates(s.gates, "cec")
     for seed in SEEDS:
         P, h, c, x, _ = L.point(seed)
         got = np.asarray(s.direct(P, h, c, x, "cec"), float)
         ensure(np.array_equal(got, np.eye(H)), f"subject direct (cec) is not exactly I: {got}")
     return ("The 1997 carousel c_t = c_(t−1) + i⊙g has ∂c_t/∂c_(t−1)|_h = I, so along the direct path ∂c_T/∂c_0 = I^T = I for every T",
-            (f"Fixed size {SIZE}; every T by induction (I·I = I). {ELEMENTWISE} Tie: subject gates (cec) equal the symbolic step within "
-            f"256 ulps (worst ratio {worst:.2g}) and subject direct is exactly I at {len(SEEDS)} points. {S.versions()}."))
+            (f"Fixed size {SIZE}; every T by induction (I·I = I). {ELEMENTWISE} Tie: subject gates (cec) equal the symbolic step "
+            f"{S.within()} and subject direct is exactly I at {len(SEEDS)} points. {S.versions()}."))
 
 
 def _log_bounds():
@@ -102,13 +100,14 @@ def _(s, ctx):
     _log_bounds()
     _L, g, J = _direct("forget")
     S.zero(J - S.diag(g["f"]), "∂c_t/∂c_(t−1)|_h ≠ diag(f_t)")
-    w = max(_tie_gates(s.gates, "forget"), _tie_direct(s.direct, "forget", S.diag(g["f"])))
+    _tie_gates(s.gates, "forget")
+    _tie_direct(s.direct, "forget", S.diag(g["f"]))
     return ("Along the direct path ∂c_T/∂c_0 = ∏ diag(f_t) = diag(∏ f_t), and e^(−Σ(1−f)/f) ≤ ∏f ≤ e^(−Σ(1−f)) from 1 − 1/x ≤ ln x ≤ x − 1",
             (f"Each step's direct path is diag(f_t) (SymPy, {SIZE}); diagonal matrices multiply entrywise (checked), so the product "
             "is diag(∏f_t) for every T by induction; φ = x − 1 − ln x and ψ = ln x − 1 + 1/x vanish at 1 and have derivatives "
             "(x−1)/x and (x−1)/x² (SymPy), so both are ≥ 0 on x > 0; summing ln f_t gives the two exponential bounds, and "
             f"∏f ≤ (max f)^T is monotonicity. The float64 part (f_t = 1 exactly iff a_f ≥ 36.7368) is covered by ACT-SIGMOID-RANGE-FLOAT. "
-            f"Tie: subject gates and direct at {len(SEEDS)} exact points within 256 ulps (worst ratio {w:.2g}). {S.versions()}."))
+            f"Tie: subject gates and direct at {len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-FORGET-BIAS-LEVER", "proof")
@@ -123,7 +122,6 @@ def _(s, ctx):
            and (u * sp.exp(-u)).subs(u, 1) == sp.exp(-1), "sup_{s ≥ 0} s e^(−s) ≠ 1/e")
     L = C.lstm("forget")
     sym = L.gates(L.h, L.c)
-    worst = 0.0
     for seed in SEEDS:
         steps, want_f = [], []
         for t in range(3):                                          # three steps with h frozen, inputs varying
@@ -133,14 +131,15 @@ def _(s, ctx):
             steps.append(s.gates(P, h, c, x, "forget"))
             want_f.append(S.evaluate(sym["f"], vals).ravel())
         want_f = np.array(want_f)
-        worst = max(worst, max(S.agree("gates f", np.asarray(st["f"], float), wf) for st, wf in zip(steps, want_f)))
+        for st, wf in zip(steps, want_f):
+            S.agree("gates f", np.asarray(st["f"], float), wf)
         want = np.diag(np.prod(want_f, axis=0) * np.sum(1.0 - want_f, axis=0))
-        worst = max(worst, S.agree("lever", s.lever(steps), want))
+        S.agree("lever", s.lever(steps), want)
     return ("∂(∏_t f_t)/∂b_f = diag(∏f ⊙ Σ(1 − f_t)) (SymPy, 3 steps), and 0 ≤ ∏f·Σ(1−f) ≤ sup_(s≥0) s e^(−s) = 1/e",
             ("σ' = σ(1−σ) gives d ln σ(a+b)/db = 1 − σ; SymPy checks the product rule for T = 3 (every T: the log-derivative of a "
             "product is the sum, induction). With S = Σ(1 − f_t): ln ∏f ≤ −S (ln x ≤ x − 1, proved), so ∏f·S ≤ S e^(−S) ≤ 1/e "
             f"(unique critical point s = 1, a maximum). Tie: subject gates' f over 3 steps and lever at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"{S.within()}. {S.versions()}."))
 
 
 def _ranges():
@@ -156,12 +155,13 @@ def _ranges():
 @evidence("LSTM-GATE-RANGES", "proof")
 def _(s, ctx):
     _ranges()
-    worst = max(_tie_gates(s.gates, "forget"), _tie_gates(s.gates, "cec", keys=("i", "g", "o", "c", "h")))
+    _tie_gates(s.gates, "forget")
+    _tie_gates(s.gates, "cec", keys=("i", "g", "o", "c", "h"))
     return ("i, f, o = σ(·) ∈ (0, 1), g = tanh(·) ∈ (−1, 1), |h| = o|tanh c| < o < 1 (SymPy: 1/(1+t) and (1−t)/(1+t) for t > 0)",
             ("With t = e^(−a) > 0: σ = 1/(1+t) ∈ (0, 1); with t = e^(−2a): tanh = (1−t)/(1+t) ∈ (−1, 1); so |h| = o·|tanh c| < o. "
             "The float64 closure (values 0 and 1 reached) is ACT-SIGMOID-RANGE-FLOAT. "
-            f"Tie: subject gates (forget, cec) equal the symbolic gates at {len(SEEDS)} exact points each within 256 ulps "
-            f"(worst ratio {worst:.2g}), so the model computes these functions. {S.versions()}."))
+            f"Tie: subject gates (forget, cec) equal the symbolic gates at {len(SEEDS)} exact points each "
+            f"{S.within()}, so the model computes these functions. {S.versions()}."))
 
 
 @evidence("LSTM-CELL-COUNTER-BOUND", "proof")
@@ -170,10 +170,10 @@ def _(s, ctx):
     L = C.lstm("forget")
     g = L.gates(L.h, L.c)
     S.zero(g["c"] - g["f"].multiply_elementwise(L.c) - g["i"].multiply_elementwise(g["g"]), "c_t − f⊙c_(t−1) ≠ i⊙g")
-    worst = _tie_gates(s.gates, "forget")
+    _tie_gates(s.gates, "forget")
     return ("c_t − f_t⊙c_(t−1) = i_t⊙g_t with |i⊙g| < 1 (i ∈ (0,1), g ∈ (−1,1)); c_t − c_(t−1) = (f−1)⊙c_(t−1) + i⊙g is unbounded in c_(t−1)",
             (f"SymPy ({SIZE}) reduces c_t − f⊙c_(t−1) to i⊙g; the ranges are those of LSTM-GATE-RANGES; (f − 1)c_(t−1) grows "
-            f"without bound with |c_(t−1)|. Tie: subject gates at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"without bound with |c_(t−1)|. Tie: subject gates at {len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 # ---------------------------------------------------------------- ∂c_t/∂c_{t−1} = A + B + C + D
@@ -213,7 +213,6 @@ def GATE_KEYS(variant):
 
 
 def _tie_terms(s_terms, variants=("forget", "cec", "peephole"), keys=("A", "B", "C", "D", "full")):
-    worst = 0.0
     for variant in variants:
         L, op, closed = _terms(variant)
         for seed in SEEDS:
@@ -223,8 +222,7 @@ def _tie_terms(s_terms, variants=("forget", "cec", "peephole"), keys=("A", "B", 
             got = s_terms(P, c, o, x, variant)
             for k, want in zip(keys, S.evaluate([closed[k] for k in keys], vals)):
                 ensure(k in got, f"subject terms returns no {k!r} (keys {sorted(got)})")
-                worst = max(worst, S.agree(f"terms[{k!r}] ({variant})", got[k], want))
-    return worst
+                S.agree(f"terms[{k!r}] ({variant})", got[k], want)
 
 
 TERMS_DETAIL = ("Each path's term is SymPy's derivative through one gate with the others held (every gate reads its own copy of "
@@ -235,7 +233,7 @@ TERMS_DETAIL = ("Each path's term is SymPy's derivative through one gate with th
 
 @evidence("LSTM-CELL-JACOBIAN-TERMS", "proof")
 def _(s, ctx):
-    worst = _tie_terms(s.terms)
+    _tie_terms(s.terms)
     L, op, closed = _terms("forget")
     for seed in SEEDS:
         P, _, c, x, vals = L.point(seed)
@@ -243,10 +241,10 @@ def _(s, ctx):
         vals.update(S.values((op, o)))
         got = s.seed_terms(P, c, o, x)
         for k in "ABC":                                              # seed 003 prints A, B and eq. (6)'s C right
-            worst = max(worst, S.agree(f"seed_terms[{k!r}]", got[k], S.evaluate(closed[k], vals)))
+            S.agree(f"seed_terms[{k!r}]", got[k], S.evaluate(closed[k], vals))
     return ("∂c_t/∂c_(t−1) = A_t + B_t + C_t + D_t, each term SymPy's derivative along one path; seed 003's A, B, C are these",
             (f"Fixed size {SIZE}, all three variants. {TERMS_DETAIL} {ELEMENTWISE} Tie: subject terms (every key, every variant) and "
-            f"seed_terms' A, B, C at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"seed_terms' A, B, C at {len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-CELL-NO-W-MATMUL", "proof")
@@ -257,12 +255,13 @@ def _(s, ctx):
     ensure(off != 0, "the full Jacobian has no off-diagonal coupling")
     cut = {L.Wh[m * H, 1]: 0 for m in range(4)}                     # … only through the entries W_h[k-block row 0, column 1]
     ensure(sp.expand(off.xreplace(cut)) == 0, "the off-diagonal coupling does not come from W_h")
-    worst = max(_tie_terms(s.terms, ("forget",), keys=("full",)), _tie_gates(s.gates, "forget"))
+    _tie_terms(s.terms, ("forget",), keys=("full",))
+    _tie_gates(s.gates, "forget")
     return ("The direct path diag(f_t) multiplies by no matrix (it is diagonal), but the full ∂c_t/∂c_(t−1) = A + B + C + D mixes units through W_h",
             (f"Fixed size {SIZE}, forget variant. SymPy: B's off-diagonal entries are 0; the full Jacobian's entry (0, 1) is not, and "
             "vanishes when the four W_h entries (row 0 of each gate block, column 1) are set to 0, so the coupling is the W_h "
-            f"product. {TERMS_DETAIL} Tie: subject terms' full Jacobian and gates at {len(SEEDS)} exact points within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}."))
+            f"product. {TERMS_DETAIL} Tie: subject terms' full Jacobian and gates at {len(SEEDS)} exact points "
+            f"{S.within()}. {S.versions()}."))
 
 
 def _gate_pinned(closed, L, value):
@@ -279,10 +278,10 @@ def _(s, ctx):
     S.zero(one["B"] - sp.eye(H), "f = 1 does not make the direct path I")
     S.zero(one["A"], "f = 1 leaves A ≠ 0")
     ensure(any(sp.expand(e) != 0 for e in one["C"] + one["D"]), "with f = 1, C + D vanishes identically")
-    worst = _tie_terms(s.terms, ("forget",))
+    _tie_terms(s.terms, ("forget",))
     return ("With f = 1 the direct path is exactly I (and A = 0 since σ'(a_f) = f(1−f) = 0), but C + D ≠ 0: i⊙g still depends on c_(t−1) through h_(t−1)",
             (f"SymPy with σ(a_f) ↦ 1 in the symbolic terms ({SIZE}). {TERMS_DETAIL} Tie: subject terms at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"{S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-FORGET-ZERO-NOT-ERASE", "proof")
@@ -295,15 +294,15 @@ def _(s, ctx):
     g = L.gates(L.h, L.c)
     rep = {S.sig(g["a_f"][j]): 0 for j in range(H)}
     S.zero(g["c"].xreplace(rep) - g["i"].multiply_elementwise(g["g"]), "f = 0 does not give c_t = i⊙g")
-    worst = max(_tie_terms(s.terms, ("forget",)), _tie_gates(s.gates, "forget"))
+    _tie_terms(s.terms, ("forget",))
+    _tie_gates(s.gates, "forget")
     return ("f = 0 cuts the direct path (B = A = 0, c_t = i⊙g), but ∂c_t/∂c_(t−1) = C + D ≠ 0 through h_(t−1)",
             (f"SymPy with σ(a_f) ↦ 0 ({SIZE}). {TERMS_DETAIL} The float64 threshold a_f ≤ −745.13 is not covered here. "
-            f"Tie: subject terms and gates at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject terms and gates at {len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-H-JACOBIAN", "proof")
 def _(s, ctx):
-    worst = 0.0
     for variant in ("forget", "cec", "peephole"):
         L = C.lstm(variant)
         hn = L.gates(L.h, L.c)["h"]
@@ -311,12 +310,12 @@ def _(s, ctx):
         for seed in SEEDS:
             P, h, c, x, vals = L.point(seed)
             Jv, hv = S.evaluate([J, hn], vals)
-            worst = max(worst, S.agree(f"h_jacobian ({variant})", s.h_jacobian(P, h, c, x, variant), Jv),
-                        S.agree(f"step h ({variant})", s.step(P, h, c, x, variant)[0], hv.ravel()))
+            S.agree(f"h_jacobian ({variant})", s.h_jacobian(P, h, c, x, variant), Jv)
+            S.agree(f"step h ({variant})", s.step(P, h, c, x, variant)[0], hv.ravel())
     return ("The model's hand-derived ∂h_t/∂h_(t−1) (c_(t−1) fixed) equals SymPy's Jacobian of h_t = o⊙tanh(c_t), all three variants",
             (f"Fixed size {SIZE}; the closed form (docstring of models/lstm.py::h_jacobian) is tied at the model's output rather than "
-            f"re-transcribed. {ELEMENTWISE} Tie: subject h_jacobian and step at {len(SEEDS)} exact points per variant within "
-            f"256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"re-transcribed. {ELEMENTWISE} Tie: subject h_jacobian and step at {len(SEEDS)} exact points per variant "
+            f"{S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-OPEN-GATE-TANH-FACTOR", "proof")
@@ -330,20 +329,19 @@ def _(s, ctx):
            - S.diag(i.multiply_elementwise(ag.applyfunc(S.dtanh))), "∂c/∂a_g")
     u = sp.Symbol("u", real=True)
     ensure(sp.solve(sp.Eq(1 - sp.tanh(u) ** 2, 1), u) == [0], "tanh'(c) = 1 away from c = 0")
-    worst = 0.0
     for variant in ("forget", "cec"):
         Lv = C.lstm(variant)
         gv = Lv.gates(Lv.h, Lv.c)
         for seed in SEEDS:
             P, h, c, x, vals = Lv.point(seed)
             st = s.gates(P, h, c, x, variant)
-            worst = max(worst, S.agree("out_factor", s.out_factor(st), S.evaluate(gv["o"].multiply_elementwise(gv["c"].applyfunc(S.dtanh)), vals).ravel()),
-                        S.agree("in_factor", s.in_factor(st), S.evaluate(gv["i"].multiply_elementwise(gv["a_g"].applyfunc(S.dtanh)), vals).ravel()))
+            S.agree("out_factor", s.out_factor(st), S.evaluate(gv["o"].multiply_elementwise(gv["c"].applyfunc(S.dtanh)), vals).ravel())
+            S.agree("in_factor", s.in_factor(st), S.evaluate(gv["i"].multiply_elementwise(gv["a_g"].applyfunc(S.dtanh)), vals).ravel())
     return ("∂h_t/∂c_t = diag(o⊙tanh'(c_t)) and ∂c_t/∂a_g = diag(i⊙tanh'(a_g)) (SymPy): |·| ≤ the gate; at o = 1 the factor is tanh'(c_t) ≤ 1, = 1 iff c_t = 0",
             (f"Fixed size {SIZE}, c_t and a_g as free variables (o and i do not read them without peepholes). tanh' ≤ 1 with equality "
             "iff c = 0 is ACT-TANH-DERIV-BOUND; the gate's own multiplication ∂(o⊙u)/∂u = diag(o) is exactly 1 at o = 1. "
-            f"Tie: subject out_factor and in_factor on the subject gates' output (forget, cec) at {len(SEEDS)} exact points within "
-            f"256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject out_factor and in_factor on the subject gates' output (forget, cec) at {len(SEEDS)} exact points "
+            f"{S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-PARAM-COUNT-FOUR-TIMES", "proof")
@@ -380,7 +378,6 @@ def _seed_terms_sym():
 
 def _tie_seed(s, keys_sym):
     L = C.lstm("forget")
-    worst = 0.0
     op = S.vector("op", H)
     for seed in SEEDS:
         P, _, c, x, vals = L.point(seed)
@@ -390,8 +387,7 @@ def _tie_seed(s, keys_sym):
         for (src, k), expr in keys_sym.items():
             got = got_seed if src == "seed" else got_true
             ensure(k in got, f"subject {src} terms return no {k!r}")
-            worst = max(worst, S.agree(f"{src}[{k!r}]", got[k], S.evaluate(expr, vals)))
-    return worst
+            S.agree(f"{src}[{k!r}]", got[k], S.evaluate(expr, vals))
 
 
 @evidence("LSTM-SEED003-D-TERM", "proof")
@@ -401,12 +397,12 @@ def _(s, ctx):
     ensure(any(sp.expand(e) != 0 for e in diff), "seed 003's D_t equals the true D_t identically")
     r0 = sp.Rational(1, 4)
     ensure(S.dsig(sp.Integer(0)) == r0 and S.dtanh(sp.Integer(0)) == 1, "σ'(0) = 1/4, tanh'(0) = 1")
-    worst = _tie_seed(s, {("seed", "D"): D_seed, ("true", "D"): closed["D"]})
+    _tie_seed(s, {("seed", "D"): D_seed, ("true", "D"): closed["D"]})
     return ("Seed 003's D_t = σ'(W_c·[h,x])·W_c·dh·i_t differs from ∂c_t/∂c_(t−1) through c̃_t = tanh(·), which needs tanh' (at a_g = 0: 1/4 vs 1)",
             (f"SymPy ({SIZE}): the true path term D = diag(i⊙tanh'(a_g))W_hg·dh (LSTM-CELL-JACOBIAN-TERMS) minus the seed's "
             "diag(i⊙σ'(a_g))W_hg·dh is not identically zero; at a_g = 0 the factors are tanh'(0) = 1 and σ'(0) = 1/4 (the seed's "
             f"term is 4× too small). Tie: subject seed_terms' D equals the seed's printed formula and terms' D the true one at "
-            f"{len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"{len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-SEED003-C-APPENDIX", "proof")
@@ -416,11 +412,11 @@ def _(s, ctx):
     ensure(any(sp.expand(sp.diff(e, w)) != 0 for e in closed["C"] for w in L.blk["i"][1]) and
            not any(sp.expand(sp.diff(e, w)) != 0 for e in C_app for w in L.blk["i"][1]),
            "the true C_t should depend on W_hi and the appendix's should not")
-    worst = _tie_seed(s, {("seed", "C_appendix"): C_app, ("seed", "C"): closed["C"], ("true", "C"): closed["C"]})
+    _tie_seed(s, {("seed", "C_appendix"): C_app, ("seed", "C"): closed["C"], ("true", "C"): closed["C"]})
     return ("Seed 003's appendix derives C_t with the candidate's W_c and σ'(W_c·[h,x]); ∂i_t/∂c_(t−1) needs the input gate's W_i and σ'(W_i·[h,x])",
             (f"SymPy ({SIZE}): the true C = diag(g⊙σ'(a_i))W_hi·dh depends on W_hi, the appendix's diag(g⊙σ'(a_g))W_hg·dh does not, and "
             f"their difference is not zero. Tie: subject seed_terms' C_appendix and C, and terms' C, at {len(SEEDS)} exact points "
-            f"within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"{S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-GRADIENT-CAN-EXPLODE", "proof")
@@ -439,11 +435,10 @@ def _(s, ctx):
     blk = sp.Matrix([[w / 4, sp.Rational(1, 4)], [w / 2, sp.Rational(1, 2)]])
     S.zero(K - sp.kronecker_product(blk, sp.eye(H)), "K ≠ [[w/4, 1/4], [w/2, 1/2]] ⊗ I")
     S.zero(K * K - (w / 4 + sp.Rational(1, 2)) * K, "K² ≠ (w/4 + 1/2) K")
-    worst = 0.0
     for seed in SEEDS:
         P, _, _, _, vals = L.point(seed)
         vals.update({v: 0.0 for v in zero})
-        worst = max(worst, S.agree("pair_jacobian at the zero state", s.pair_jacobian(P, C.D), S.evaluate(Jz, vals)))
+        S.agree("pair_jacobian at the zero state", s.pair_jacobian(P, C.D), S.evaluate(Jz, vals))
     Pw = {"W_x": np.zeros((4 * H, C.D)), "W_h": np.zeros((4 * H, H)), "b": np.zeros(4 * H)}
     Pw["W_h"][2 * H:3 * H] = 12.0 * np.eye(H)                      # W_hg = 12 I: growth factor 12/4 + 1/2 = 3.5
     _, cs = s.forward(Pw, np.zeros(H), np.zeros(H), np.zeros((4, C.D)))
@@ -452,7 +447,7 @@ def _(s, ctx):
             (f"SymPy ({SIZE}): the Jacobian of (h_t, c_t) in (h_(t−1), c_(t−1)) at h = c = x = 0, specialised to W_h = 0 except "
             "W_hg = wI and b = 0, is [[w/4, 1/4], [w/2, 1/2]] ⊗ I, a rank-H map with K² = (w/4 + 1/2)K. Along the fixed point "
             "the T-step Jacobian is K^T (chain rule, induction). Tie: subject pair_jacobian with generic exact parameters equals "
-            f"SymPy's Jacobian at the zero state within 256 ulps (worst ratio {worst:.2g}), and subject forward keeps the zero "
+            f"SymPy's Jacobian at the zero state {S.within()}, and subject forward keeps the zero "
             f"state at 0 exactly. {S.versions()}."))
 
 
@@ -477,7 +472,6 @@ def _(s, ctx):
     gap = F.jacobian(o1s).xreplace(to_traj) * dO                     # true − chain, by the multivariable chain rule
     no_o = {w: 0 for w in L.blk["o"][1]}
     ensure(dO.xreplace(no_o) == sp.zeros(H, H), "with W_ho = 0 the path through o_1 does not vanish")
-    worst = 0.0
     for seed in SEEDS:
         P, _, c0, _, vals = L.point(seed)
         o0 = S.points((H,), seed + 30, 0.0, 1.0)
@@ -485,25 +479,26 @@ def _(s, ctx):
         vals.update(S.values((op, o0), (x1, xs[0]), (x2, xs[1])))
         want_chain, c1v, c2v, gapv = S.evaluate([chain, g1["c"], F.xreplace(to_traj), gap], vals)
         ensure(np.max(np.abs(gapv)) > 1e-6, f"the path through o_1 vanishes at the test point: {gapv}")
-        worst = max(worst, S.agree("chain J_2 J_1", s.chain(P, c0, o0, xs), want_chain))
+        S.agree("chain J_2 J_1", s.chain(P, c0, o0, xs), want_chain)
         _, cs = s.forward(P, o0 * np.tanh(c0), c0, xs)
-        worst = max(worst, S.agree("forward c_1, c_2", np.asarray(cs, float), np.vstack([c1v.ravel(), c2v.ravel()])))
+        S.agree("forward c_1, c_2", np.asarray(cs, float), np.vstack([c1v.ravel(), c2v.ravel()]))
     return ("Chaining ∂c_t/∂c_(t−1) (o_(t−1) held fixed) as eq. (4) does misses the path c_0 → h_0 → o_1 → h_1: SymPy's true ∂c_2/∂c_0 differs from J_2 J_1 unless W_ho = 0",
             (f"SymPy ({SIZE}, T = 2, h_0 = o_0⊙tanh c_0): writing c_2 = F(c_1, o_1), the chain rule gives ∂c_2/∂c_0 = "
             "∂F/∂c_1·∂c_1/∂c_0 + ∂F/∂o_1·∂o_1/∂c_0; SymPy checks that ∂F/∂c_1 and ∂c_1/∂c_0 are the four-term J_2, J_1 of "
             "LSTM-CELL-JACOBIAN-TERMS and that ∂o_1/∂c_0 = diag(σ'(a_o))W_ho·dh_0, which is 0 iff W_ho = 0; the extra term is "
             "nonzero at the test points (mpmath, 50 digits, > 1e-6). Every T: the same missing path at each step (induction). "
-            f"Tie: subject chain and forward at {len(SEEDS)} exact points within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"Tie: subject chain and forward at {len(SEEDS)} exact points {S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-FORGET-GATE-NOT-ABOVE-ONE", "proof")
 def _(s, ctx):
     _ranges()
-    worst = max(_tie_gates(s.gates, "forget", keys=("f",)), _tie_gates(s.gates, "peephole", keys=("f",)))
+    _tie_gates(s.gates, "forget", keys=("f",))
+    _tie_gates(s.gates, "peephole", keys=("f",))
     return ("f_t = σ(a_f) = 1/(1 + e^(−a_f)) < 1 for every input (e^(−a_f) > 0): 'sometimes above 1' never happens; in float64 the sup 1 is reached, not exceeded",
             ("With t = e^(−a) > 0, 1/(1+t) ∈ (0, 1) (SymPy, as in LSTM-GATE-RANGES); the float64 value 1.0 from a_f ≥ 36.74 is "
-            f"ACT-SIGMOID-RANGE-FLOAT. Tie: subject gates' f (forget, peephole) at {len(SEEDS)} exact points each within 256 ulps "
-            f"(worst ratio {worst:.2g}). {S.versions()}."))
+            f"ACT-SIGMOID-RANGE-FLOAT. Tie: subject gates' f (forget, peephole) at {len(SEEDS)} exact points each "
+            f"{S.within()}. {S.versions()}."))
 
 
 @evidence("LSTM-SEED003-BALANCING", "proof")
@@ -512,12 +507,11 @@ def _(s, ctx):
     ensure(J.norm(2) == sp.Rational(13, 10) and (J ** 3).norm(2) == sp.Rational(2197, 1000), "‖J‖₂ = 1.3, ‖J³‖₂ = 2.197")
     ensure(min(J.singular_values()) == sp.Rational(7, 10), "σ_min(J) = 0.7")
     A, B = sp.Matrix([[1, 2], [0, 1]]) / 2, sp.Matrix([[1, 0], [3, 1]]) / 4
-    worst = 0.0
     for Js in ([A, B], [A, B, A.T], [J, J, J]):
         exact = reduce(lambda P, M: M * P, Js[1:], Js[0])             # J_k ⋯ J_2: each new step on the left
         got = np.asarray(s.product([np.array(M.tolist(), dtype=float) for M in Js]), float)
-        worst = max(worst, S.agree("product J_k ⋯ J_2", got, np.array(exact.tolist(), dtype=float)))
+        S.agree("product J_k ⋯ J_2", got, np.array(exact.tolist(), dtype=float))
     return ("Per-step terms summing to ≈ 1 do not keep ∏J_t ≈ 1: ‖∏J_t‖₂ lies in [∏σ_min(J_t), ∏‖J_t‖₂], and J = [[1, 0.3], [0.3, 1]] gives ‖J³‖₂ = 2.197 exactly",
             ("Submultiplicativity and σ_min(AB) ≥ σ_min(A)σ_min(B) give the sandwich (induction over k); the record's symmetric J has "
             "singular values 1.3 and 0.7, so ‖J^(k−1)‖₂ = 1.3^(k−1) (SymPy, exact). Tie: subject product of exact rational "
-            f"non-commuting matrices equals J_k ⋯ J_2 within 256 ulps (worst ratio {worst:.2g}). {S.versions()}."))
+            f"non-commuting matrices equals J_k ⋯ J_2 {S.within()}. {S.versions()}."))

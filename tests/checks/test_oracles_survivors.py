@@ -7,7 +7,7 @@ they live here.
 import numpy as np
 import pytest
 
-from vanishing.checks import oracles, tolerances
+from vanishing.checks import assertions, oracles, recording, tolerances
 
 
 @pytest.mark.survivor
@@ -15,7 +15,7 @@ def test_assert_le_on_nan_names_its_label_and_the_cause():
     # pins: a NaN value fails assert_le with its label and the cause in the message (a mutant raised AssertionError(None):
     # the verdict was kept, the diagnosis lost)
     with pytest.raises(AssertionError, match=r"^my bound: non-finite bound or NaN value: value \[?nan\]?, bound \[?1\.0\]?$"):
-        oracles.assert_le(np.nan, 1.0, tolerances.exact("a test"), "my bound")
+        assertions.assert_le(np.nan, 1.0, tolerances.exact("a test"), "my bound")
 
 
 @pytest.mark.survivor
@@ -33,7 +33,7 @@ def test_assert_close_counts_only_the_entries_beyond_the_tolerance():
     # pins: an entry exactly at the allowed error does not count as differing (a mutant counted ratio >= 1)
     tol = tolerances.Tol(rtol=0.0, atol=1.0, reason="a test")
     with pytest.raises(AssertionError, match=r"^m: 1 of 3 entries differ "):
-        oracles.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
+        assertions.assert_close(np.array([1.0, 3.0, 0.5]), np.zeros(3), tol, "m")
 
 
 @pytest.mark.survivor
@@ -67,7 +67,7 @@ def test_an_unconverged_fd_entry_is_named_with_scipys_status_in_words():
     # pins: each unconverged entry is named with scipy's status in words, -2 included (a mutant keyed "maximum iterations
     # reached" by +2, so scipy's -2 was shown as "status -2")
     e = oracles._unconverged("J", [(0, 1), (2, 0), (1, 1)], [-1, -2, -3], [0.5, 0.1])
-    assert isinstance(e, oracles.FDInconclusive)
+    assert isinstance(e, assertions.FDInconclusive)
     assert ("(0, 1): error estimate increased, (2, 0): maximum iterations reached, (1, 1): non-finite value;"
             in str(e)), str(e)
 
@@ -93,7 +93,7 @@ def test_a_claims_margin_names_the_first_input_that_reached_its_worst_ratio():
     # moved it to the later input). Ties are common (a bound met with equality, at every saturated draw); Hypothesis
     # runs the explicit @examples first, so the first input reaching the worst ratio is the stable, reproducible one to
     # name
-    rec = oracles.Recorder()
+    rec = recording.Recorder()
     rec.note_bound("first", 1.0, 4.0, 0.25)
     rec.note_bound("second", 2.0, 8.0, 0.25)
     rec.note_bound("smaller", 1.0, 8.0, 0.125)
@@ -113,10 +113,10 @@ def test_a_relative_tolerance_states_its_reason():
 def test_a_long_input_is_cut_with_an_ellipsis():
     # pins: an input longer than _SHOWN_INPUT_CHARS is cut and marked with " …" in a claim's margin (a mutant changed the
     # marker)
-    text = oracles._shown_input({"x": np.arange(1000.0)})
+    text = recording._shown_input({"x": np.arange(1000.0)})
     assert text.startswith("x=[0.0, 1.0, 2.0") and text.endswith(" …")
-    assert len(text) == oracles._SHOWN_INPUT_CHARS + 2
-    assert oracles._shown_input({"x": 1.5}) == "x=1.5"
+    assert len(text) == recording._SHOWN_INPUT_CHARS + 2
+    assert recording._shown_input({"x": 1.5}) == "x=1.5"
 
 
 @pytest.mark.survivor
@@ -167,10 +167,10 @@ def test_an_exact_structure_check_passes_a_zero_and_fails_the_smallest_nonzero()
     # off >= 0 for off > 0 counted every entry as violated). No claim checks a structure with atol = 0, so nothing else
     # ran that branch
     J = np.array([[1.0, 0.0], [0.0, -2.0]])
-    oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+    assertions.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
     J[0, 1] = 5e-324
     with pytest.raises(AssertionError, match=r"^diag: structure violated: 1 entries must be zero but are not; worst at index \(0, 1\) = 5e-324"):
-        oracles.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
+        assertions.assert_structure(J, np.eye(2, dtype=bool), tolerances.exact("a diagonal Jacobian"), "diag")
 
 
 class _Iterate:
@@ -258,13 +258,13 @@ def test_measured_noise_estimates_the_standard_deviation_of_white_noise():
 def test_assert_le_counts_the_entries_beyond_their_bound_from_two_entries_on():
     # pins: "k of n entries" is stated from two entries on (a mutant's v.size > 2 dropped it for two)
     with pytest.raises(AssertionError, match=r"; 1 of 2 entries$"):
-        oracles.assert_le(np.array([0.5, 2.0]), np.array([1.0, 1.0]), tolerances.exact("a stated bound"), "two")
+        assertions.assert_le(np.array([0.5, 2.0]), np.array([1.0, 1.0]), tolerances.exact("a stated bound"), "two")
 
 
 @pytest.mark.survivor
 def test_a_fresh_recorder_reports_zero_error_and_zero_tolerance():
     # pins: a Recorder with no comparison reports tolerance 0.0, not None (a mutant changed the default)
-    rec = oracles.Recorder()
+    rec = recording.Recorder()
     assert (rec.comparisons, rec.max_ratio, rec.max_error, rec.tolerance, rec.worst_label) == (0, 0.0, 0.0, 0.0, "")
 
 
@@ -272,7 +272,7 @@ def test_a_fresh_recorder_reports_zero_error_and_zero_tolerance():
 def test_jacobian_fd_names_itself_and_the_shape_when_it_cannot_converge():
     # pins: FDInconclusive names jacobian_fd and the shape (a mutant passed None as its label); a jump at x makes every
     # central difference diverge
-    with pytest.raises(oracles.FDInconclusive, match=r"^jacobian_fd \(1x1\): scipy\.differentiate did not converge on 1 entry"):
+    with pytest.raises(assertions.FDInconclusive, match=r"^jacobian_fd \(1x1\): scipy\.differentiate did not converge on 1 entry"):
         oracles.jacobian_fd(lambda u: np.where(u >= 0.0, 1.0, -1.0) + u, np.array([0.0]))
 
 
