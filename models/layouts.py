@@ -232,7 +232,8 @@ class ParamSet:
 
     def shapes(self, kind, H, D):
         """{native key: shape} for a cell ``kind`` (a protocol kind: rnn-tanh, lstm, gru, ...)."""
-        base = _canonical_shapes(kind, H, D)
+        from vanishing.models import kinds   # imported here: the cells import layouts (its gate orders)
+        base = kinds.row(kind).canonical_shapes(H, D)
         if self.name == "canonical":
             return base
         if self.name == "two-biases":
@@ -265,17 +266,6 @@ class ParamSet:
         raise AssertionError(self.name)
 
 
-def _canonical_shapes(kind, H, D):
-    if kind.startswith("rnn"):
-        return {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
-    if kind == "gru":
-        return {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)}
-    out = {"W_x": (4 * H, D), "W_h": (4 * H, H), "b": (4 * H,)}
-    if kind == "lstm-peephole":
-        out.update(p_i=(H,), p_f=(H,), p_o=(H,))
-    return out
-
-
 PARAM_SETS = {p.name: p for p in [
     ParamSet("canonical", ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru"), {},
              "the canonical layout: W_xh, W_hh, b (RNN); W_x, W_h, b with gate blocks i, f, g, o (LSTM); W_x, W_h, b_x, b_h "
@@ -305,8 +295,10 @@ def stack_from_torch(kind, flat, cfg):
     """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
     order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
     # imported here, not at the top: layouts needs none of the cells at import
-    from vanishing.models import stacked
+    from vanishing.models import kinds, stacked
     check_choice("kind", kind, stacked.KINDS)
+    row = kinds.row(kind)
+    W_x, W_h = row.weight_keys
     if not isinstance(cfg, dict):
         raise ValueError(f"cfg: expected a dict of the module's options (num_layers, bidirectional, proj_size), got {type(cfg).__name__}")
     L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
@@ -324,14 +316,11 @@ def stack_from_torch(kind, flat, cfg):
         lay = []
         for _ in range(dirs):
             w_ih, w_hh, b_ih, b_hh = flat[k:k + 4]
-            if kind.startswith("rnn"):
-                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
-            elif kind == "lstm":
-                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
-                if per == 5:
-                    P["W_hr"] = flat[k + 4]
-            else:
-                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            P = {W_x: w_ih, W_h: w_hh}
+            # PyTorch's two biases are summed where the canonical layout holds one (the row's torch_second_bias)
+            P.update({"b": b_ih + b_hh} if row.torch_second_bias else {"b_x": b_ih, "b_h": b_hh})
+            if per == 5:   # an LSTM's projection (proj_size)
+                P["W_hr"] = flat[k + 4]
             lay.append(P)
             k += per
         layers.append(lay)
