@@ -26,7 +26,7 @@ from typing import Callable
 from vanishing.models import gru, lstm, rnn
 from vanishing.models.layouts import GRU_GATES
 
-__all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "row"]
+__all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "family_row", "row"]
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,13 @@ def row(kind):
     if kind not in ROWS:
         raise ValueError(f"kind: expected one of {', '.join(ROWS)}, got {kind!r}")
     return ROWS[kind]
+
+
+def family_row(family):
+    """The first row of ``family`` ("rnn", "lstm", "gru"): what the family's rows share, its canonical layout's weights,
+    gate blocks and biases (``models/layouts.py`` converts a family's layout to and from the frameworks')."""
+    for r in ROWS.values():
+        if r.family == family:
+            return r
+    raise ValueError(f"family: expected one of {', '.join(dict.fromkeys(r.family for r in ROWS.values()))}, got {family!r}")
+

@@ -98,7 +98,7 @@ class CallError(AdapterError):
 
 
 class CallTimeout(CallError):
-    """An adapter call that did not return within ``info.call_timeout`` seconds: the adapter is not called again."""
+    """An adapter call that did not return within ``run.call_timeout`` seconds: the adapter is not called again."""
 
     def __init__(self, method, what, seconds):
         super().__init__(what, fault="timeout")
