@@ -25,7 +25,7 @@ import autograd.numpy as anp
 import numpy as np
 from vanishing.models._validate import as_array, check_choice, check_params
 
-__all__ = ["stack_from_torch", "GATE_ORDER", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
+__all__ = ["stack_from_torch", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
            "param_set", "to_keras", "to_torch"]
 
 KINDS = ("rnn", "lstm", "gru")
@@ -34,7 +34,6 @@ KINDS = ("rnn", "lstm", "gru")
 #: everywhere it is needed (models, checks, the conformance validator).
 LSTM_GATES = "ifgo"
 GRU_GATES = "rzn"
-GATE_ORDER = {"lstm": LSTM_GATES, "gru": GRU_GATES}
 _TORCH = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _KERAS = ("kernel", "recurrent_kernel", "bias")
 _KERAS_GRU = (1, 0, 2)  # canonical (r, z, n) blocks → Keras (z, r, h); the permutation is its own inverse
