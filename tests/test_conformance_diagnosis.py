@@ -148,7 +148,7 @@ def test_a_mutant_matching_only_the_failing_case_is_said_to(monkeypatch):
             return clipping.clip_by_norm_per_tensor(grads, max_norm)[0], clipping.global_norm(grads)
     info = Run(AdapterInfo(Odd()))
     case = ClipCase([np.array([3.0, -4.0]), np.array([0.5, 2.0, -0.25])], 1.0, np.dtype(np.float64))
-    lines = diagnose(info, Mismatch("clip", ["x"], case), "clip-norm")
+    lines = diagnose(info, Mismatch("clip", ["x"], case), "clip_grad_norm")
     assert "matches the failing case but not the generic probe cases" in lines[0] and "off by 0" not in lines[0], lines
 
 

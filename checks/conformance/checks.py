@@ -42,6 +42,7 @@ class Check:
     max_examples = 0          # 0: the profile's value; otherwise a cap with a reason
     reason = ""
     methods = ()              # the adapter methods ``body`` calls on a case (a failing case's are called twice)
+    method = ""               # the adapter method whose result the check compares (the diagnosis's catalogue of a clip)
 
     def applies(self, info):
         return info.is_cell

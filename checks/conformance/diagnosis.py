@@ -400,27 +400,35 @@ def _clip_reproduces(info, impl, want, tol_dtype):
     return s
 
 
-def _diagnose_clip(run, mismatch, check):
+#: The clipping methods' catalogues: method → (mutants, (clipped, returned norm or None) of an implementation's call,
+#: of a mutant's result).
+_CLIP = {
+    "clip_grad_norm": (CLIP_NORM_MUTANTS, lambda run, c: call_clip_norm(run, c.grads, c.threshold),
+                       lambda fn, c, eps: fn(c.grads, c.threshold, eps)),
+    "clip_grad_value": (CLIP_VALUE_MUTANTS, lambda run, c: (call_clip_value(run, c.grads, c.threshold), None),
+                        lambda fn, c, eps: (fn(c.grads, c.threshold), None)),
+}
+
+
+def _diagnose_clip(run, mismatch, method):
     info = run.info
     case = mismatch.case
     cases = [case] + probe_clip_cases(info.dtype)
+    table, call, result = _CLIP[method]
     impl = []
     for c in cases:
         try:
-            impl.append((c, call_clip_norm(run, c.grads, c.threshold) if check == "clip-norm"
-                         else (call_clip_value(run, c.grads, c.threshold), None)))
+            impl.append((c, call(run, c)))
         except CallError:
             if c is case:
                 return []
-    table = CLIP_NORM_MUTANTS if check == "clip-norm" else CLIP_VALUE_MUTANTS
     found, scores = [], []
     for name, says, fn in table:
         if (name == "global-eps-0" and info.clip_eps == 0.0) or (name == "global-eps-torch" and info.clip_eps == 1e-6):
             continue   # that is the declared behaviour itself, not a bug
         def want(c, fn=fn):
             with np.errstate(all="ignore"):
-                r = fn(c.grads, c.threshold, info.clip_eps) if check == "clip-norm" else (fn(c.grads, c.threshold), None)
-            return r
+                return result(fn, c, info.clip_eps)
         s0 = _clip_reproduces(info, impl[0][1], want(impl[0][0]), info.dtype)
         scores.append((s0, name, says))
         if s0 <= 1.0 and all(_clip_reproduces(info, x[1], want(x[0]), info.dtype) <= 1.0 for x in impl[1:]):
@@ -496,12 +504,12 @@ def _stack_facts(mismatch):
             "where it lies: " + ("; ".join(parts) or "the input and state gradients only")]
 
 
-def diagnose(run, mismatch, check=""):
-    """Diagnosis lines for a failing case (possibly empty)."""
+def diagnose(run, mismatch, method=""):
+    """Diagnosis lines for a failing case (possibly empty); ``method``: the adapter method a clipping check compares."""
     if mismatch.what == "crash":
         return _crash_facts(mismatch)
     if isinstance(mismatch.case, StackCase):
         return _stack_facts(mismatch)
     if isinstance(mismatch.case, ClipCase):
-        return _diagnose_clip(run, mismatch, check)
+        return _diagnose_clip(run, mismatch, method)
     return _diagnose_cell(run, mismatch)

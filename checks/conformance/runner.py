@@ -372,9 +372,9 @@ def _run_check(run, check, profile, seed, t0):
                                      "known bugs"]
                 elif m.what == "crash":
                     fault = getattr(m, "fault", "malformed")
-                    out.diagnosis = [f"diagnosis: {_FAULTS.get(fault, _FAULTS['malformed'])}"] + diagnosis.diagnose(run, m, check.name)
+                    out.diagnosis = [f"diagnosis: {_FAULTS.get(fault, _FAULTS['malformed'])}"] + diagnosis.diagnose(run, m, check.method)
                 else:
-                    out.diagnosis = diagnosis.diagnose(run, m, check.name)
+                    out.diagnosis = diagnosis.diagnose(run, m, check.method)
                 out.reproduce = {"command": _command(info, check, profile, seed), "python": _snippet(info, check, m.case)}
             else:
                 out.notes = check.notes(run)
