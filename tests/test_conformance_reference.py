@@ -16,7 +16,7 @@ from vanishing import cli
 from vanishing.checks import oracles, tolerances
 from vanishing.checks.conformance import crosscheck, independent, load, reference, validate_adapter
 from vanishing.checks.conformance.protocol import CELL_KINDS
-from vanishing.models import clipping, gru, layouts, lstm
+from vanishing.models import clipping, gru, kinds, layouts, lstm
 
 from .test_conformance import ZOO, needs_torch
 
@@ -85,7 +85,7 @@ def test_the_hand_bptt_agrees_with_finite_differences_of_the_hand_forward(kind, 
             return np.concatenate([np.ravel(o) for o in outs])
         w = np.random.default_rng(3).uniform(-1, 1, z0.size)
         fd, err = oracles.directional_fd(f, z0, w, np.concatenate([np.ravel(c) for c in cot]),
-                                         initial_step=1e-3 if kind == "rnn-relu" else 0.5)
+                                         initial_step=1e-3 if kinds.row(kind).kink else 0.5)
         flat_g = np.concatenate([np.ravel(g[k]) for k in list(P) + ["xs"]] + [np.ravel(g[k]) for k in ("h0", "c0")[:len(s0)]])
         tol = tolerances.plus(tolerances.gradient(np.float64, scale=max(1.0, float(np.max(np.abs(flat_g)))) * float(np.sum(np.abs(w)))),
                               tolerances.fd(err, np.float64, scale=0.0))

@@ -82,8 +82,8 @@ class _CellCheck(Check):
         what = "vjp" if "vjp" in self.methods else "forward"
         args = "params, state0, xs, cotangents" if what == "vjp" else "params, state0, xs"
         return ["from vanishing.checks.conformance.cases import Case",
-                f"case = Case({info.kind!r}, {info.reset!r}, np.dtype({info.dtype_name!r}), params, state0, xs, cotangents, "
-                f"pset={info.param_set!r})",
+                (f"case = Case({info.kind!r}, {info.reset!r}, np.dtype({info.dtype_name!r}), params, state0, xs, cotangents, "
+                 f"pset={info.param_set!r})"),
                 f"print(adapter.{what}({args}))", f"print(reference.{what}(case))"]
 
 
@@ -104,8 +104,8 @@ def _forward_first(run, case, lines):
     flines, _ = forward_lines(run, case)
     if not flines:
         return lines, False
-    return (["the forward values already differ on this case (the forward check fails too), so the gradients are those of "
-             "another function; fix the forward pass first:"] + ["  " + ln for ln in flines] + lines), True
+    return ([("the forward values already differ on this case (the forward check fails too), so the gradients are those of "
+              "another function; fix the forward pass first:")] + ["  " + ln for ln in flines] + lines), True
 
 
 class ForwardValues(_CellCheck):
@@ -189,8 +189,8 @@ class GradientsFD(_GradientCheck):
         if not c.ok:
             err, allowed = abs(val - d.fd), float(tol.bound(d.fd))
             lines, fwd = _forward_first(run, case, [
-                f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of the reference, "
-                f"vᵀ J w = {d.fd:.17g} (FD error estimate {d.fd_err:.2g}); |error| {err:.3g} > allowed {allowed:.3g}"])
+                (f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of the reference, "
+                 f"vᵀ J w = {d.fd:.17g} (FD error estimate {d.fd_err:.2g}); |error| {err:.3g} > allowed {allowed:.3g}")])
             raise Mismatch("gradient", lines, case, err / allowed, err, allowed, c.rel, forward_differs=fwd)
 
 
@@ -505,8 +505,8 @@ class StackModule(Check):
 
     def snippet(self, info, case):
         return ["from vanishing.checks.conformance.cases import StackCase",
-                f"case = StackCase({info.cell!r}, {info.config!r}, np.dtype({info.dtype_name!r}), {case.names!r}, params, xs, h0, "
-                "c0, cotangents)",
+                (f"case = StackCase({info.cell!r}, {info.config!r}, np.dtype({info.dtype_name!r}), {case.names!r}, params, xs, "
+                 "h0, c0, cotangents)"),
                 "print(adapter.run(params, xs, h0, c0, cotangents))", "print(reference.stack(case))"]
 
     def body(self, run, case):
