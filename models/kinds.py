@@ -26,7 +26,7 @@ from typing import Callable
 from vanishing.models import gru, lstm, rnn
 from vanishing.models.layouts import GRU_GATES
 
-__all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "row"]
+__all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "family_row", "row"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Kind:
     direct_state: str = "h"      # the state the direct path runs through: "c" (LSTM), "h" (GRU)
     stackable: bool = False      # a layer of vanishing.models.stacked (PyTorch's nn.RNN/LSTM/GRU)
     torch_second_bias: int = 0   # blocks of PyTorch's bias_hh that the canonical layout folds into b (0: kept apart)
+    kink: bool = False           # the activation has a kink at 0 (relu): cases keep pre-activations away from it
+    direct_path: Callable = None  # direct_path(params, state, x, reset) -> ∂state_t/∂state_{t−1} along direct_state (None: none)
+    direct_path_zero: tuple = ()  # parameters set to 0 so that only the direct path remains (GRU: W_h)
     conventions: tuple = field(default_factory=tuple)   # sentences a report shows for this kind
 
     @property
@@ -81,7 +84,7 @@ def _rnn(act):
         step=lambda P, s, x, reset="after": (rnn.step(P, s[0], x, act=act),),
         forward=lambda P, s, xs, reset="after": (rnn.forward(P, s[0], xs, act=act),),
         canonical_shapes=lambda H, D: {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)},
-        param_count=rnn.param_count, act=act, stackable=True, torch_second_bias=1,
+        param_count=rnn.param_count, act=act, stackable=True, torch_second_bias=1, kink=act == "relu",
         conventions=(f"h_t = {act}(W_hh h_(t-1) + W_xh x_t + b)",))
 
 
@@ -107,7 +110,8 @@ def _lstm(name, variant, stackable, conventions):
         step=lambda P, s, x, reset="after": lstm.step(P, s[0], s[1], x, variant=variant),
         forward=_lstm_forward(variant), canonical_shapes=_lstm_shapes(variant),
         param_count=lambda H, D: lstm.param_count(H, D, variant=variant), variant=variant,
-        direct_gate="f_t", direct_state="c", stackable=stackable, torch_second_bias=4, conventions=conventions)
+        direct_gate="f_t", direct_state="c", stackable=stackable, torch_second_bias=4, conventions=conventions,
+        direct_path=lambda P, s, x, reset="after": lstm.direct_path_jacobian(P, s[0], s[1], x, variant=variant))
 
 
 _GRU = Kind(
@@ -116,6 +120,7 @@ _GRU = Kind(
     forward=lambda P, s, xs, reset="after": (gru.forward(P, s[0], xs, reset=reset),),
     canonical_shapes=lambda H, D: {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)},
     param_count=gru.param_count, has_reset=True, direct_gate="z_t", direct_state="h", stackable=True,
+    direct_path=lambda P, s, x, reset="after": gru.direct_path_jacobian(P, s[0], x, reset=reset), direct_path_zero=("W_h",),
     conventions=("h_t = (1 − z)⊙n + z⊙h_(t-1)", "reset='after': n = tanh(W_xn x + b_xn + r⊙(W_hn h + b_hn)); "
                  "reset='before': n = tanh(W_xn x + b_xn + W_hn (r⊙h) + b_hn)"))
 
@@ -139,3 +144,13 @@ def row(kind):
     if kind not in ROWS:
         raise ValueError(f"kind: expected one of {', '.join(ROWS)}, got {kind!r}")
     return ROWS[kind]
+
+
+def family_row(family):
+    """The first row of ``family`` ("rnn", "lstm", "gru"): what the family's rows share, its canonical layout's weights,
+    gate blocks and biases (``models/layouts.py`` converts a family's layout to and from the frameworks')."""
+    for r in ROWS.values():
+        if r.family == family:
+            return r
+    raise ValueError(f"family: expected one of {', '.join(dict.fromkeys(r.family for r in ROWS.values()))}, got {family!r}")
+

@@ -25,7 +25,7 @@ import autograd.numpy as anp
 import numpy as np
 from vanishing.models._validate import as_array, check_choice, check_params
 
-__all__ = ["stack_from_torch", "GATE_ORDER", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
+__all__ = ["stack_from_torch", "GRU_GATES", "KINDS", "LSTM_GATES", "PARAM_SETS", "ParamSet", "from_keras", "from_torch",
            "param_set", "to_keras", "to_torch"]
 
 KINDS = ("rnn", "lstm", "gru")
@@ -34,28 +34,40 @@ KINDS = ("rnn", "lstm", "gru")
 #: everywhere it is needed (models, checks, the conformance validator).
 LSTM_GATES = "ifgo"
 GRU_GATES = "rzn"
-GATE_ORDER = {"lstm": LSTM_GATES, "gru": GRU_GATES}
-_N = {"rnn": 1, "lstm": 4, "gru": 3}  # stacked blocks per kind
 _TORCH = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _KERAS = ("kernel", "recurrent_kernel", "bias")
 _KERAS_GRU = (1, 0, 2)  # canonical (r, z, n) blocks → Keras (z, r, h); the permutation is its own inverse
 
 
+def _family(kind):
+    """The row of ``models/kinds.py`` that stands for the family ``kind`` (its canonical layout), after checking ``kind``."""
+    from vanishing.models import kinds   # imported here: the cells import layouts (its gate orders)
+    check_choice("kind", kind, KINDS)
+    return kinds.family_row(kind)
+
+
+def _one_bias(row):
+    """Whether the family's canonical layout holds one summed bias ``b`` (RNN, LSTM) rather than ``b_x`` and ``b_h``."""
+    return "b" in row.canonical_shapes(1, 1)
+
+
+def _ordered(row, values):
+    """``values`` in the order of the canonical layout's keys."""
+    return {k: values[k] for k in row.canonical_shapes(1, 1)}
+
+
 def _canonical(kind, params):
     """Validate canonical ``params`` of ``kind``; return (params, H, D)."""
-    check_choice("kind", kind, KINDS)
-    W_h, W_x = ("W_hh", "W_xh") if kind == "rnn" else ("W_h", "W_x")
+    row = _family(kind)
+    W_x, W_h = row.weight_keys
     H = D = None
     if isinstance(params, dict) and W_h in params and W_x in params:
         H = as_array(f"params[{W_h!r}]", params[W_h], ndim=2, finite=False).shape[1]
         D = as_array(f"params[{W_x!r}]", params[W_x], ndim=2, finite=False).shape[1]
-    nH = None if H is None else _N[kind] * H
-    if kind == "rnn":
-        shapes = {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
-    elif kind == "lstm":
-        shapes = {"W_x": (nH, D), "W_h": (nH, H), "b": (nH,)}
+    if H is None:   # the sizes unknown: only the keys and the dimensions are checked
+        shapes = {k: (None,) * len(s) for k, s in row.canonical_shapes(1, 1).items()}
     else:
-        shapes = {"W_x": (nH, D), "W_h": (nH, H), "b_x": (nH,), "b_h": (nH,)}
+        shapes = row.canonical_shapes(H, D)
     return check_params("params", params, shapes), H, D
 
 
@@ -87,19 +99,18 @@ def to_torch(kind, params):
     are not interchangeable: b_hn sits inside r⊙(W_hn h + b_hn)). Gate orders
     already agree. Load with ``cell.load_state_dict({k: torch.from_numpy(v) ...})``.
     """
-    if kind in ("rnn", "lstm") and isinstance(params, dict) and "b_x" in params and "b_h" in params and "b" not in params:
+    row = _family(kind)
+    if _one_bias(row) and isinstance(params, dict) and "b_x" in params and "b_h" in params and "b" not in params:
         two = {k: v for k, v in params.items() if k not in ("b_x", "b_h")}
         sd = to_torch(kind, {**two, "b": np.asarray(params["b_x"])})
         sd["bias_hh"] = _copy(as_array("params['b_h']", params["b_h"], sd["bias_ih"].shape))
         return sd
     p, _, _ = _canonical(kind, params)
-    if kind == "rnn":
-        return {"weight_ih": _copy(p["W_xh"]), "weight_hh": _copy(p["W_hh"]),
+    W_x, W_h = row.weight_keys
+    if _one_bias(row):
+        return {"weight_ih": _copy(p[W_x]), "weight_hh": _copy(p[W_h]),
                 "bias_ih": _copy(p["b"]), "bias_hh": np.zeros_like(p["b"])}
-    if kind == "lstm":
-        return {"weight_ih": _copy(p["W_x"]), "weight_hh": _copy(p["W_h"]),
-                "bias_ih": _copy(p["b"]), "bias_hh": np.zeros_like(p["b"])}
-    return {"weight_ih": _copy(p["W_x"]), "weight_hh": _copy(p["W_h"]),
+    return {"weight_ih": _copy(p[W_x]), "weight_hh": _copy(p[W_h]),
             "bias_ih": _copy(p["b_x"]), "bias_hh": _copy(p["b_h"])}
 
 
@@ -111,7 +122,7 @@ def from_torch(kind, tensors_or_arrays):
     ``bias_hh`` is all zeros (as :func:`to_torch` writes it), ``b`` is ``bias_ih``
     unchanged, so that −0.0 entries survive and the round trip is bitwise exact.
     """
-    check_choice("kind", kind, KINDS)
+    row = _family(kind)
     if not isinstance(tensors_or_arrays, dict):
         raise ValueError(f"tensors_or_arrays: expected a dict with keys {list(_TORCH)}, "
                          f"got {type(tensors_or_arrays).__name__}")
@@ -120,17 +131,16 @@ def from_torch(kind, tensors_or_arrays):
     if "weight_hh" in raw and "weight_ih" in raw:
         H = as_array("tensors_or_arrays['weight_hh']", raw["weight_hh"], ndim=2, finite=False).shape[1]
         D = as_array("tensors_or_arrays['weight_ih']", raw["weight_ih"], ndim=2, finite=False).shape[1]
-    nH = None if H is None else _N[kind] * H
+    nH = None if H is None else row.blocks * H
     t = check_params("tensors_or_arrays", raw, {"weight_ih": (nH, D), "weight_hh": (nH, H),
                                                 "bias_ih": (nH,), "bias_hh": (nH,)})
-    if kind == "gru":
-        return {"W_x": _copy(t["weight_ih"]), "W_h": _copy(t["weight_hh"]),
-                "b_x": _copy(t["bias_ih"]), "b_h": _copy(t["bias_hh"])}
+    W_x, W_h = row.weight_keys
+    if not _one_bias(row):
+        return _ordered(row, {W_x: _copy(t["weight_ih"]), W_h: _copy(t["weight_hh"]),
+                              "b_x": _copy(t["bias_ih"]), "b_h": _copy(t["bias_hh"])})
     # b = b_ih + b_hh (PyTorch sums them); adding +0.0 would turn a −0.0 into +0.0, so skip a zero bias_hh
     b = t["bias_ih"] + t["bias_hh"] if np.any(t["bias_hh"]) else _copy(t["bias_ih"])
-    if kind == "rnn":
-        return {"W_hh": _copy(t["weight_hh"]), "W_xh": _copy(t["weight_ih"]), "b": b}
-    return {"W_x": _copy(t["weight_ih"]), "W_h": _copy(t["weight_hh"]), "b": b}
+    return _ordered(row, {W_x: _copy(t["weight_ih"]), W_h: _copy(t["weight_hh"]), "b": b})
 
 
 # ---------------------------------------------------------------- Keras 3
@@ -151,10 +161,10 @@ def to_keras(kind, params, reset_after=True, fold_bias=False):
       per entry; :func:`from_keras` then returns b_x + b_h and b_h = 0).
     """
     p, H, _ = _canonical(kind, params)
-    if kind == "rnn":
-        return [_copy(p["W_xh"].T), _copy(p["W_hh"].T), _copy(p["b"])]
-    if kind == "lstm":
-        return [_copy(p["W_x"].T), _copy(p["W_h"].T), _copy(p["b"])]
+    row = _family(kind)
+    if _one_bias(row):   # RNN, LSTM: Keras's gate order is ours, one bias
+        W_x, W_h = row.weight_keys
+        return [_copy(p[W_x].T), _copy(p[W_h].T), _copy(p["b"])]
     check_choice("reset_after", reset_after, (True, False))
     kernel = _copy(_permute(p["W_x"], H, _KERAS_GRU).T)
     recurrent = _copy(_permute(p["W_h"], H, _KERAS_GRU).T)
@@ -177,7 +187,7 @@ def from_keras(kind, weights, reset_after=True):
     A dict keyed ``kernel``, ``recurrent_kernel``, ``bias`` is accepted too. gru
     with ``reset_after=False`` returns b_x = the Keras bias and b_h = zeros.
     """
-    check_choice("kind", kind, KINDS)
+    row = _family(kind)
     if isinstance(weights, dict):
         if set(weights) != set(_KERAS):
             raise ValueError(f"weights: expected keys {list(_KERAS)}, got {sorted(weights)}")
@@ -189,15 +199,13 @@ def from_keras(kind, weights, reset_after=True):
     kernel = as_array("weights[0] (kernel)", _numpy(weights[0]), ndim=2)
     recurrent = as_array("weights[1] (recurrent_kernel)", _numpy(weights[1]), ndim=2)
     H, D = recurrent.shape[0], kernel.shape[0]
-    nH = _N[kind] * H
+    nH = row.blocks * H
     kernel = as_array("weights[0] (kernel)", kernel, (D, nH))
     recurrent = as_array("weights[1] (recurrent_kernel)", recurrent, (H, nH))
-    if kind == "rnn":
-        bias = as_array("weights[2] (bias)", _numpy(weights[2]), (H,))
-        return {"W_hh": _copy(recurrent.T), "W_xh": _copy(kernel.T), "b": _copy(bias)}
-    if kind == "lstm":
+    if _one_bias(row):
+        W_x, W_h = row.weight_keys
         bias = as_array("weights[2] (bias)", _numpy(weights[2]), (nH,))
-        return {"W_x": _copy(kernel.T), "W_h": _copy(recurrent.T), "b": _copy(bias)}
+        return _ordered(row, {W_x: _copy(kernel.T), W_h: _copy(recurrent.T), "b": _copy(bias)})
     check_choice("reset_after", reset_after, (True, False))
     W_x = _permute(kernel.T, H, _KERAS_GRU)
     W_h = _permute(recurrent.T, H, _KERAS_GRU)
@@ -221,18 +229,24 @@ class ParamSet:
     the native keys by the chain rule through this map (autograd: it is written in
     ``autograd.numpy``; every map here only sums, copies or pads with zeros, so it is exact).
 
-    ``kinds``: the protocol kinds it applies to; ``keys``: {native key: what it is}.
+    ``kinds``: the protocol kinds it applies to (None: every row of ``models/kinds.py``); ``keys``: {native key: what it is}.
     """
 
     def __init__(self, name, kinds, keys, doc):
-        self.name, self.kinds, self.keys, self.doc = name, tuple(kinds), dict(keys), doc
+        self.name, self._kinds, self.keys, self.doc = name, None if kinds is None else tuple(kinds), dict(keys), doc
+
+    @property
+    def kinds(self):
+        from vanishing.models import kinds   # imported here: the cells import layouts (its gate orders)
+        return kinds.CELL_KINDS if self._kinds is None else self._kinds
 
     def __repr__(self):
         return f"ParamSet({self.name!r})"
 
     def shapes(self, kind, H, D):
         """{native key: shape} for a cell ``kind`` (a protocol kind: rnn-tanh, lstm, gru, ...)."""
-        base = _canonical_shapes(kind, H, D)
+        from vanishing.models import kinds   # imported here: the cells import layouts (its gate orders)
+        base = kinds.row(kind).canonical_shapes(H, D)
         if self.name == "canonical":
             return base
         if self.name == "two-biases":
@@ -265,19 +279,8 @@ class ParamSet:
         raise AssertionError(self.name)
 
 
-def _canonical_shapes(kind, H, D):
-    if kind.startswith("rnn"):
-        return {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
-    if kind == "gru":
-        return {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)}
-    out = {"W_x": (4 * H, D), "W_h": (4 * H, H), "b": (4 * H,)}
-    if kind == "lstm-peephole":
-        out.update(p_i=(H,), p_f=(H,), p_o=(H,))
-    return out
-
-
 PARAM_SETS = {p.name: p for p in [
-    ParamSet("canonical", ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru"), {},
+    ParamSet("canonical", None, {},
              "the canonical layout: W_xh, W_hh, b (RNN); W_x, W_h, b with gate blocks i, f, g, o (LSTM); W_x, W_h, b_x, b_h "
              "with blocks r, z, n (GRU)"),
     ParamSet("two-biases", ("rnn-tanh", "rnn-relu", "lstm"),
@@ -305,8 +308,10 @@ def stack_from_torch(kind, flat, cfg):
     """``layers[l][d]`` (canonical dicts, ``W_hr`` when projected) from a module's parameters in ``named_parameters()``
     order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]. RNN/LSTM: b = b_ih + b_hh."""
     # imported here, not at the top: layouts needs none of the cells at import
-    from vanishing.models import stacked
+    from vanishing.models import kinds, stacked
     check_choice("kind", kind, stacked.KINDS)
+    row = kinds.row(kind)
+    W_x, W_h = row.weight_keys
     if not isinstance(cfg, dict):
         raise ValueError(f"cfg: expected a dict of the module's options (num_layers, bidirectional, proj_size), got {type(cfg).__name__}")
     L, dirs = cfg.get("num_layers", 1), 2 if cfg.get("bidirectional") else 1
@@ -324,14 +329,11 @@ def stack_from_torch(kind, flat, cfg):
         lay = []
         for _ in range(dirs):
             w_ih, w_hh, b_ih, b_hh = flat[k:k + 4]
-            if kind.startswith("rnn"):
-                P = {"W_xh": w_ih, "W_hh": w_hh, "b": b_ih + b_hh}
-            elif kind == "lstm":
-                P = {"W_x": w_ih, "W_h": w_hh, "b": b_ih + b_hh}
-                if per == 5:
-                    P["W_hr"] = flat[k + 4]
-            else:
-                P = {"W_x": w_ih, "W_h": w_hh, "b_x": b_ih, "b_h": b_hh}
+            P = {W_x: w_ih, W_h: w_hh}
+            # PyTorch's two biases are summed where the canonical layout holds one (the row's torch_second_bias)
+            P.update({"b": b_ih + b_hh} if row.torch_second_bias else {"b_x": b_ih, "b_h": b_hh})
+            if per == 5:   # an LSTM's projection (proj_size)
+                P["W_hr"] = flat[k + 4]
             lay.append(P)
             k += per
         layers.append(lay)

@@ -19,13 +19,13 @@ What PyTorch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` compute with ``num_layers =
 """
 
 import autograd.numpy as np
-from vanishing.models import gru, lstm, rnn
+from vanishing.models import kinds
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
 from vanishing.models.activations import sigmoid, tanh
 
 __all__ = ["KINDS", "batch_forward", "forward", "layer", "projected_lstm_step"]
 
-KINDS = ("rnn-tanh", "rnn-relu", "lstm", "gru")
+KINDS = kinds.STACK_KINDS   # the rows of models/kinds.py that are layers of PyTorch's nn.RNN/LSTM/GRU
 
 
 def projected_lstm_step(params, h_prev, c_prev, x):
@@ -59,23 +59,24 @@ def _projected_step(params, h_prev, c_prev, x, H):
     return np.dot(params["W_hr"], o * tanh(c)), c
 
 
-def _step(kind, P, state, x, reset):
-    if kind.startswith("rnn"):
-        return (rnn.step(P, state[0], x, act=kind.split("-")[1]),)
-    if kind == "lstm":
-        p = plain_dict(P)
-        if isinstance(p, dict) and "W_hr" in p:
-            return projected_lstm_step(P, state[0], state[1], x)
-        return lstm.step(P, state[0], state[1], x)
-    return (gru.step(P, state[0], x, reset=reset),)
+def _step(row, P, state, x, reset):
+    p = plain_dict(P)
+    if isinstance(p, dict) and "W_hr" in p:   # an LSTM with an output projection (only its layout has W_hr)
+        return projected_lstm_step(P, state[0], state[1], x)
+    return row.step(P, state, x, reset)
+
+
+def _state_text(row):
+    return f"({', '.join(row.state_keys)}{',' if row.n_state == 1 else ''})"
 
 
 def layer(kind, params, state0, xs, reverse=False, reset="after"):
     """One direction of one layer: (outputs (T, H_out) in input order, final state tuple)."""
     check_choice("kind", kind, KINDS)
     xs = _sequence("xs", xs, 2)
-    if not isinstance(state0, (tuple, list)) or len(state0) != (2 if kind == "lstm" else 1):
-        raise ValueError(f"state0: expected a tuple of {'(h0, c0)' if kind == 'lstm' else '(h0,)'} for kind {kind!r}, "
+    row = kinds.row(kind)
+    if not isinstance(state0, (tuple, list)) or len(state0) != row.n_state:
+        raise ValueError(f"state0: expected a tuple of {_state_text(row)} for kind {kind!r}, "
                          f"got {type(state0).__name__}{'' if not isinstance(state0, (tuple, list)) else f' of length {len(state0)}'}")
     return _layer(kind, params, state0, xs, reverse, reset)
 
@@ -90,10 +91,11 @@ def _sequence(name, xs, ndim):
 
 def _layer(kind, params, state0, xs, reverse, reset):
     """Unvalidated body of :func:`layer` (each step still validates its cell's parameters and states)."""
+    row = kinds.row(kind)
     order = range(xs.shape[0] - 1, -1, -1) if reverse else range(xs.shape[0])
     state, outs = tuple(state0), []
     for t in order:
-        state = _step(kind, params, state, xs[t], reset)
+        state = _step(row, params, state, xs[t], reset)
         outs.append(state[0])
     if reverse:
         outs = outs[::-1]
@@ -108,20 +110,21 @@ def forward(kind, layers, h0, xs, c0=None, reset="after"):
     dirs = _directions(layers)
     xs = _sequence("xs", xs, 2)
     h0, c0 = _initial_states(kind, len(layers) * dirs, h0, c0, ndim=2)
+    has_c = kinds.row(kind).n_state > 1
     inp, h_n, c_n = xs, [], []
     for l, lay in enumerate(layers):
         outs = []
         for d, P in enumerate(lay):
             k = l * dirs + d
-            s0 = (h0[k], c0[k]) if kind == "lstm" else (h0[k],)
+            s0 = (h0[k], c0[k]) if has_c else (h0[k],)
             out, s = _layer(kind, P, s0, inp, d == 1, reset)
             outs.append(out)
             h_n.append(s[0])
-            if kind == "lstm":
+            if has_c:
                 c_n.append(s[1])
         inp = np.concatenate(outs, axis=1) if dirs == 2 else outs[0]
     res = (inp, np.stack(h_n))
-    return res + (np.stack(c_n),) if kind == "lstm" else res
+    return res + (np.stack(c_n),) if has_c else res
 
 
 def batch_forward(kind, layers, h0, xs, c0=None, reset="after", batch_first=False):
@@ -157,7 +160,7 @@ def _directions(layers):
 def _initial_states(kind, n, h0, c0, ndim):
     """h0 (and c0, for an LSTM only) as arrays of ``ndim`` dimensions with one row per layer and direction (``n``)."""
     h0 = as_array("h0", h0, ndim=ndim)
-    if kind == "lstm":
+    if kinds.row(kind).n_state > 1:
         if c0 is None:
             raise ValueError("c0: an LSTM needs an initial cell state, got None")
         c0 = as_array("c0", c0, ndim=ndim)

@@ -20,7 +20,7 @@ import pytest
 from vanishing import cli
 from vanishing.checks.conformance import AdapterError, AdapterInfo, load, timeouts, validate_adapter
 from vanishing.checks.conformance import checks as C
-from vanishing.checks.conformance.protocol import CallError, call_forward
+from vanishing.checks.conformance.protocol import CallError, Run, call_forward
 from vanishing.checks.conformance.runner import _settings, run_check, smoke
 
 pytest_plugins = ["pytester"]
@@ -39,10 +39,8 @@ MB = _module()
 
 
 def _info(behaviour, method="forward", when="large", timeout=None, **kw):
-    info = AdapterInfo(MB.make(behaviour, method, when, **kw))
-    if timeout is not None:
-        info.call_timeout = timeout
-    return info
+    """A run of the misbehaving adapter (its declaration and the run's state: the time limit, the first time-out)."""
+    return Run(AdapterInfo(MB.make(behaviour, method, when, **kw)), timeout)
 
 
 def _cli(argv, capsys):
@@ -124,7 +122,7 @@ def test_misbehaviour_on_the_ordinary_input_is_a_broken_adapter(behaviour, metho
     with pytest.raises(AdapterError) as e:
         smoke(info)
     assert ALWAYS[behaviour, method] in str(e.value) and "\n" not in str(e.value)
-    rep = validate_adapter(info)
+    rep = validate_adapter(info.info)
     assert ALWAYS[behaviour, method] in rep.broken and not rep.results and not rep.ok
 
 
@@ -154,12 +152,13 @@ def test_a_sleeping_call_is_abandoned_and_reported(short_grace):
 
 def test_a_timeout_during_a_check_names_the_call_and_the_case_and_ends_the_adapter(short_grace):
     info = _info("spin", "forward", timeout=0.3)
-    name = info.name
-    rep = validate_adapter(info, only=[f"{name}/forward", f"{name}/gate-range"])
+    name = info.info.name
+    rep = validate_adapter(info.info, only=[f"{name}/forward", f"{name}/gate-range"], call_timeout=0.3)
     assert [r.status for r in rep.results] == ["broken"], [r.text() for r in rep.results]
     assert rep.broken.startswith(f"{name}: adapter call `forward` timed out after 0.3 s on case Case(lstm, H=")
     assert "(check forward); the adapter's remaining checks are not run" in rep.broken
-    r = run_check(info, CHECK["gate-range"], "ci", None)   # the pytest plugin's items come one by one: not called again
+    assert run_check(info, CHECK["forward"], "ci", None).status == "broken"
+    r = run_check(info, CHECK["gate-range"], "ci", None)   # the pytest plugin's items share the run: not called again
     assert r.status == "broken" and "not run: an earlier adapter call `forward` timed out" in r.lines[0]
 
 
@@ -241,21 +240,26 @@ def test_a_slow_adapter_conforms_on_the_command_line(capsys):
 SPINNING = """
 import numpy as np
 from vanishing.checks.conformance import reference
+from vanishing.checks.conformance.cases import Case
+
+
+def _case(kind, params, state0, xs, cot=()):
+    return Case(kind, "after", np.dtype(np.float64), params, tuple(state0), np.asarray(xs), tuple(cot))
 
 
 class Spins:
     kind, dtype, name = "rnn-tanh", np.float64, "spins"
 
     def step(self, params, state, x):
-        return reference.step(self.kind, params, state, x)
+        return reference.step(_case(self.kind, params, state, np.asarray(x)[None]))
 
     def forward(self, params, state0, xs):
         while max(float(np.max(np.abs(v))) for v in params.values()) > 4:   # loops forever on large weights
             pass
-        return reference.forward(self.kind, params, state0, xs)
+        return reference.forward(_case(self.kind, params, state0, xs))
 
     def vjp(self, params, state0, xs, cotangents):
-        return reference.vjp(self.kind, params, state0, xs, cotangents)
+        return reference.vjp(_case(self.kind, params, state0, xs, cotangents))
 
 
 def make():

@@ -14,10 +14,13 @@ from vanishing.checks.conformance import (
     load,
     mutants,
     reference,
+    surgery,
     validate_adapter,
 )
+from vanishing.checks.conformance.protocol import Run
+from vanishing.models import kinds
 from vanishing.checks.conformance.cases import Case, probe_cases, relu_margin_ok
-from vanishing.checks.conformance.checks import forward_tol
+from vanishing.checks.conformance.tolerance import forward_tol
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "tests" / "zoo"
@@ -34,11 +37,11 @@ def _close(a, b):
 @pytest.mark.parametrize("kind,reset", KINDS)
 def test_unmutated_model_is_the_reference(kind, reset):
     for c in probe_cases(kind, reset, np.float64):
-        outs = mutants.run(kind, c.params, c.state0, c.xs, reset)
-        ref = reference.forward(kind, c.params, c.state0, c.xs, reset)
+        outs = surgery.run(c)
+        ref = reference.forward(c)
         assert all(_close(o, r) for o, r in zip(outs, ref)), f"{kind}: the unmutated model's outputs differ from vanishing.models"
-        g = mutants.vjp(kind, c.params, c.state0, c.xs, c.cot, reset)
-        gr = reference.vjp(kind, c.params, c.state0, c.xs, c.cot, reset)
+        g = surgery.vjp(c)
+        gr = reference.vjp(c)
         assert set(g) == set(gr)
         bad = [k for k in gr if not _close(g[k], gr[k])]
         assert not bad, f"{kind}: the unmutated model's gradients differ from autograd through vanishing.models for {bad}"
@@ -48,19 +51,19 @@ def test_unmutated_model_is_the_reference(kind, reset):
 def test_every_mutant_is_a_distinct_hypothesis(kind, reset):
     """A forward mutant changes some output; a backward mutant keeps every output bit for bit and changes a gradient."""
     cases = probe_cases(kind, reset, np.float64, n=1)
-    for m in mutants.mutants_for(kind, reset):
+    for m in mutants.mutants_for(cases[0]):
         if m.precision:
             continue
         changed_f = changed_g = False
         for c in cases:
-            ref = reference.forward(kind, c.params, c.state0, c.xs, reset)
-            outs = mutants.run(kind, c.params, c.state0, c.xs, reset, **m.opts)
+            ref = reference.forward(c)
+            outs = surgery.run(c, **m.opts)
             changed_f |= not all(_close(o, r) for o, r in zip(outs, ref))
             if m.where == "backward":
                 assert all(np.array_equal(np.asarray(o), np.asarray(u)) for o, u in
-                           zip(outs, mutants.run(kind, c.params, c.state0, c.xs, reset))), f"{m.name}: changes values"
-                g = mutants.vjp(kind, c.params, c.state0, c.xs, c.cot, reset, **m.opts)
-                gr = reference.vjp(kind, c.params, c.state0, c.xs, c.cot, reset)
+                           zip(outs, surgery.run(c))), f"{m.name}: changes values"
+                g = surgery.vjp(c, **m.opts)
+                gr = reference.vjp(c)
                 changed_g |= not all(_close(g[k], gr[k]) for k in gr)
         if m.name.startswith("relu-kink"):
             continue   # only visible at a == 0 exactly; tests/test_conformance_zoo.py covers it
@@ -78,13 +81,14 @@ def test_forward_bound_covers_a_float32_evaluation(kind, reset, regime):
         P = {k: v.astype(np.float32).astype(np.float64) for k, v in P.items()}
         xs = np.concatenate([c.xs] * 10)  # T = 40: the bound must carry the error through the recurrence
         xs = xs + rng.uniform(-0.5, 0.5, xs.shape).astype(np.float32)
-        if kind == "rnn-relu" and not relu_margin_ok(Case(kind, reset, np.float32, P, c.state0, xs.astype(np.float32).astype(np.float64), c.cot)):
+        if kinds.row(kind).kink and not relu_margin_ok(Case(kind, reset, np.float32, P, c.state0, xs.astype(np.float32).astype(np.float64), c.cot)):
             continue   # the checks' precondition: a relu trajectory representable in float32, away from the kink
-        ref = reference.forward(kind, P, c.state0, xs, reset)
+        c = c.but(params=P, xs=xs, cot=(np.zeros((xs.shape[0], c.H)),) + c.cot[1:])
+        ref = reference.forward(c)
         with np.errstate(over="ignore"):
-            f32 = mutants.run(kind, {k: v.astype(np.float32) for k, v in P.items()}, tuple(s.astype(np.float32) for s in c.state0),
-                              xs.astype(np.float32), reset)
-        M = bounds.magnitudes(kind, P, c.state0, xs, reset)
+            f32 = surgery.run(c.but(params={k: v.astype(np.float32) for k, v in P.items()},
+                                    state0=tuple(s.astype(np.float32) for s in c.state0), xs=xs.astype(np.float32)))
+        M = bounds.magnitudes(c)
         for o, r, m in zip(f32, ref, M):
             assert np.asarray(o).dtype == np.float32
             assert np.all(np.abs(np.asarray(o, dtype=np.float64) - r) <= forward_tol(np.float32, m).bound(r)), \
@@ -94,8 +98,8 @@ def test_forward_bound_covers_a_float32_evaluation(kind, reset, regime):
 def test_forward_bound_is_not_vacuous():
     """On moderate data the float32 bound stays below 1e-3 (float16's resolution): precision loss is caught."""
     c = probe_cases("lstm", "after", np.float32)[0]
-    ref = reference.forward("lstm", c.params, c.state0, c.xs)
-    M = bounds.magnitudes("lstm", c.params, c.state0, c.xs)
+    ref = reference.forward(c)
+    M = bounds.magnitudes(c)
     assert np.max(forward_tol(np.float32, M[0]).bound(ref[0])) < 1e-3
     assert np.max(forward_tol(np.float64, M[0]).bound(ref[0])) < 1e-12
 
@@ -232,7 +236,7 @@ def test_torch_norm_underflow_is_inside_the_derived_floor(dtype, torch_adapters)
     from vanishing.checks.conformance.checks import ClipNorm
     info = torch_adapters[f"torch.nn.utils.clip_grad[{dtype}]"]
     for g in ([3e-170, 4e-170], [3e-25, 4e-25], [1.2e-38]):
-        ClipNorm().body(info, ClipCase([np.asarray(g, dtype=dtype).astype(np.float64)], 0.5, np.dtype(dtype)))
+        ClipNorm().body(Run(info), ClipCase([np.asarray(g, dtype=dtype).astype(np.float64)], 0.5, np.dtype(dtype)))
 
 
 def test_an_internal_error_is_reported_not_raised(capsys):
@@ -245,7 +249,7 @@ def test_an_internal_error_is_reported_not_raised(capsys):
         def body(self, info, case):
             raise ZeroDivisionError("float division by zero")
     (info,) = load(f"{ZOO / 'zoo.py'}:lstm_gate_order")
-    r = run_check(info, Broken(), "ci", None)
+    r = run_check(Run(info), Broken(), "ci", None)
     assert r.status == "error" and "internal error in vanishing (ZeroDivisionError" in r.lines[0]
     assert "vanishing validate" in r.lines[0]
 
@@ -271,7 +275,8 @@ def test_clip_norm_factor_of_a_subnormal_array_is_not_a_direction_change(planted
     rounds back to 1.4e-45, so that array's factor reads 1.0. The factor check allows the subnormal spacing
     (tolerances.scale_factor); a real change of direction, planted on normal numbers, still fails."""
     from vanishing.checks.conformance.cases import ClipCase
-    from vanishing.checks.conformance.checks import ClipNorm, Mismatch
+    from vanishing.checks.conformance.checks import ClipNorm
+    from vanishing.checks.conformance.compare import Mismatch
     (info,) = load(f"{__file__}:clip32")
     grads = [np.array([-570.0, 530.0]), np.array([[1.401298464324817e-45]])]
     if planted:
@@ -281,6 +286,6 @@ def test_clip_norm_factor_of_a_subnormal_array_is_not_a_direction_change(planted
     case = ClipCase(grads, 700.0, np.dtype(np.float32))
     if planted:
         with pytest.raises(Mismatch, match="scaled by different factors"):
-            ClipNorm().body(info, case)
+            ClipNorm().body(Run(info), case)
     else:
-        ClipNorm().body(info, case)
+        ClipNorm().body(Run(info), case)

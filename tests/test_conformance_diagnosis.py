@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from vanishing.checks.conformance import load, validate_adapter
-from vanishing.checks.conformance.checks import Comparison, Mismatch, compare
+from vanishing.checks.comparison import Comparison
+from vanishing.checks.conformance.compare import Mismatch, compare
 from vanishing.checks.conformance.diagnosis import diagnose, max_preactivation
 
 ZOO = Path(__file__).resolve().parent / "zoo"
@@ -118,8 +119,9 @@ def test_the_direct_path_counterexample_exposes_the_difference():
 def test_the_nan_hint_quotes_the_pre_activation():
     """tanh as (e^{2a}−1)/(e^{2a}+1) gives NaN at a saturated case; the hint quotes max |a|, not the output error."""
     from vanishing.checks.conformance.cases import probe_cases
-    from vanishing.checks.conformance.protocol import CallError, call_forward
+    from vanishing.checks.conformance.protocol import CallError, Run, call_forward
     (info,) = load(f"{ZOO / 'novel.py'}:rnn_naive_tanh")
+    info = Run(info)
     c = probe_cases("rnn-tanh", "after", np.float64, n=1)[0]
     c = c.but(params={k: v * 300.0 for k, v in c.params.items()}, regime="saturated")
     with pytest.raises(CallError) as e:
@@ -134,7 +136,7 @@ def test_a_mutant_matching_only_the_failing_case_is_said_to(monkeypatch):
     """A clip that clamps by value on two arrays and by per-tensor norm otherwise: on a two-array case the by-value
     mutant matches, on the three-array probe it does not; the old text said 'off by 0× the tolerance'."""
     from vanishing.checks.conformance.cases import ClipCase
-    from vanishing.checks.conformance.protocol import AdapterInfo
+    from vanishing.checks.conformance.protocol import AdapterInfo, Run
     from vanishing.models import clipping
 
     class Odd:
@@ -144,9 +146,9 @@ def test_a_mutant_matching_only_the_failing_case_is_said_to(monkeypatch):
             if len(grads) == 2:
                 return clipping.clip_by_value(grads, max_norm), clipping.global_norm(grads)
             return clipping.clip_by_norm_per_tensor(grads, max_norm)[0], clipping.global_norm(grads)
-    info = AdapterInfo(Odd())
+    info = Run(AdapterInfo(Odd()))
     case = ClipCase([np.array([3.0, -4.0]), np.array([0.5, 2.0, -0.25])], 1.0, np.dtype(np.float64))
-    lines = diagnose(info, Mismatch("clip", ["x"], case), "clip-norm")
+    lines = diagnose(info, Mismatch("clip", ["x"], case), "clip_grad_norm")
     assert "matches the failing case but not the generic probe cases" in lines[0] and "off by 0" not in lines[0], lines
 
 

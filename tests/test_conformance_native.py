@@ -13,7 +13,7 @@ import pytest
 from vanishing.checks.conformance import load, reference, validate_adapter
 from vanishing.checks.conformance.cases import probe_cases
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo, param_shapes
-from vanishing.models import layouts
+from vanishing.models import kinds, layouts
 
 NATIVE = Path(__file__).resolve().parent / "zoo" / "native.py"
 
@@ -72,9 +72,9 @@ def test_every_param_set_maps_exactly_and_its_gradients_follow_the_chain_rule(ps
         assert set(c.params) == set(param_shapes(kind, 3, 2, pset))
         assert all(np.any(v) for v in c.params.values())
         P = c.canonical()
-        g = reference.vjp(kind, c.params, c.state0, c.xs, c.cot, reset, pset)
-        gc = reference.vjp(kind, P, c.state0, c.xs, c.cot, reset)
-        assert set(g) == set(c.params) | {"xs", "h0"} | ({"c0"} if kind.startswith("lstm") else set())
+        g = reference.vjp(c)
+        gc = reference.vjp(c.but(params=P, pset="canonical"))
+        assert set(g) == set(c.params) | {"xs", "h0"} | set(kinds.row(kind).state_keys)
         if pset == "two-biases":
             assert np.array_equal(P["b"], c.params["b_x"] + c.params["b_h"])
             assert np.allclose(g["b_x"], gc["b"], rtol=1e-12, atol=0) and np.allclose(g["b_h"], gc["b"], rtol=1e-12, atol=0)
@@ -134,7 +134,7 @@ def test_a_multilayer_module_ignoring_one_recurrent_bias_is_rejected_and_located
 
 def test_the_subnormal_floor_is_declared_never_assumed():
     from vanishing.checks import tolerances
-    from vanishing.checks.conformance.checks import subnormal_floor
+    from vanishing.checks.conformance.tolerance import subnormal_floor
 
     class A:
         kind, dtype, name = "lstm", np.float32, "a"

@@ -8,25 +8,18 @@ import numpy as np
 import pytest
 
 from vanishing.checks import assertions, oracles, tolerances
-from vanishing.models import lstm, rnn, stacked
+from vanishing.models import kinds, lstm, rnn, stacked
 from vanishing.models.activations import sigmoid
 
 RNG = np.random.default_rng(11)
 
 
 def _params(kind, H, D, P=None, rng=RNG, scale=0.6):
-    n = {"rnn-tanh": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}[kind]
-    Hin = P or H
-    if kind.startswith("rnn"):
-        return {"W_hh": rng.uniform(-scale, scale, (H, H)), "W_xh": rng.uniform(-scale, scale, (H, D)), "b": rng.uniform(-scale, scale, H)}
-    out = {"W_x": rng.uniform(-scale, scale, (n * H, D)), "W_h": rng.uniform(-scale, scale, (n * H, Hin))}
-    if kind == "gru":
-        out.update(b_x=rng.uniform(-scale, scale, n * H), b_h=rng.uniform(-scale, scale, n * H))
-    else:
-        out["b"] = rng.uniform(-scale, scale, n * H)
+    """Canonical parameters of ``kind`` (its row's shapes); with a projection P, W_h reads the projected h, and W_hr."""
+    shapes = kinds.row(kind).canonical_shapes(H, D)
     if P:
-        out["W_hr"] = rng.uniform(-scale, scale, (P, H))
-    return out
+        shapes = {**shapes, "W_h": (shapes["W_h"][0], P), "W_hr": (P, H)}
+    return {k: rng.uniform(-scale, scale, s) for k, s in shapes.items()}
 
 
 def _stack(kind, L, dirs, H, D, P=None):
@@ -49,7 +42,7 @@ def test_autograd_equals_finite_differences(kind, L, dirs, P):
     layers = _stack(kind, L, dirs, H, D, P)
     Hout = P or H
     xs, h0 = RNG.uniform(-1, 1, (T, D)), RNG.uniform(-1, 1, (L * dirs, Hout))
-    c0 = RNG.uniform(-1, 1, (L * dirs, H)) if kind == "lstm" else None
+    c0 = RNG.uniform(-1, 1, (L * dirs, H)) if kinds.row(kind).n_state > 1 else None
     sizes = [xs.size, h0.size] + ([c0.size] if c0 is not None else [])
 
     def f(z):
@@ -186,10 +179,10 @@ def test_torch_multilayer_modules_equal_the_compositions(kind, cfg, dtype):
     Hout = P or H
     xs = rng.uniform(-1, 1, (B, T, D) if cfg["batch_first"] else (T, B, D)).astype(dt)
     h0 = rng.uniform(-1, 1, (L * dirs, B, Hout)).astype(dt)
-    c0 = rng.uniform(-1, 1, (L * dirs, B, H)).astype(dt) if kind == "lstm" else None
+    c0 = rng.uniform(-1, 1, (L * dirs, B, H)).astype(dt) if kinds.row(kind).n_state > 1 else None
     xt = torch.from_numpy(xs).requires_grad_(True)
     h0t = torch.from_numpy(h0).requires_grad_(True)
-    if kind == "lstm":
+    if c0 is not None:
         c0t = torch.from_numpy(c0).requires_grad_(True)
         out, (hn, cn) = m(xt, (h0t, c0t))
         outs, ins = (out, hn, cn), [xt, h0t, c0t]

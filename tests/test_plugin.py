@@ -8,26 +8,31 @@ pytest_plugins = ["pytester"]
 ADAPTERS = '''
 import numpy as np
 from vanishing.checks.conformance import reference
+from vanishing.checks.conformance.cases import Case
+
+
+def _case(kind, params, state0, xs, cot=()):
+    return Case(kind, "after", np.dtype(np.float64), params, tuple(state0), np.asarray(xs), tuple(cot))
 
 
 class Good:
     kind, dtype, name = "rnn-tanh", np.float64, "good"
 
     def step(self, params, state, x):
-        return reference.step(self.kind, params, state, x)
+        return reference.step(_case(self.kind, params, state, np.asarray(x)[None]))
 
     def forward(self, params, state0, xs):
-        return reference.forward(self.kind, params, state0, xs)
+        return reference.forward(_case(self.kind, params, state0, xs))
 
     def vjp(self, params, state0, xs, cotangents):
-        return reference.vjp(self.kind, params, state0, xs, cotangents)
+        return reference.vjp(_case(self.kind, params, state0, xs, cotangents))
 
 
 class Bad(Good):
     name = "bad"
 
     def forward(self, params, state0, xs):   # 1% off: the forward check must catch it
-        (hs,) = reference.forward(self.kind, params, state0, xs)
+        (hs,) = reference.forward(_case(self.kind, params, state0, xs))
         return (hs * 1.01,)
 
 

@@ -57,7 +57,7 @@ def pytest_addoption(parser):
                          "item, and the adapter's later items, as a broken adapter")
 
 
-class _Plan:
+class _Options:
     """What --vanishing-impl asks for: the profile and seed, and for each anchor file its adapter specs."""
 
     def __init__(self, profile, seed, specs, anchors, call_timeout=None):
@@ -74,16 +74,13 @@ class _Plan:
                 self._loaded[spec] = load(spec)
             except AdapterError as e:
                 self._loaded[spec] = e
-            else:
-                for info in self._loaded[spec] if self.call_timeout is not None else ():
-                    info.call_timeout = self.call_timeout
         got = self._loaded[spec]
         if isinstance(got, Exception):
             raise got
         return got
 
 
-_PLAN = pytest.StashKey[_Plan]()
+_OPTIONS = pytest.StashKey[_Options]()
 
 
 def _anchor(spec):
@@ -133,19 +130,19 @@ def pytest_configure(config):
     anchors = {}
     for spec in specs:
         anchors.setdefault(_anchor(spec), []).append(spec)
-    config.stash[_PLAN] = _Plan(profile, seed, list(specs), anchors, call_timeout)
+    config.stash[_OPTIONS] = _Options(profile, seed, list(specs), anchors, call_timeout)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
     """pytest-xdist: every worker uses the controller's seed, so one seed is printed and reproduces every item."""
-    plan = node.config.stash.get(_PLAN, None)
+    plan = node.config.stash.get(_OPTIONS, None)
     if plan is not None:
         node.workerinput["vanishing_seed"] = plan.seed
 
 
 def pytest_report_header(config):
-    plan = config.stash.get(_PLAN, None)
+    plan = config.stash.get(_OPTIONS, None)
     if plan is None or not plan.anchors:
         return None
     seed = "derandomized" if plan.seed is None else plan.seed
@@ -164,10 +161,9 @@ class ConformanceFile(pytest.File):
     """The conformance items of the adapter factories defined in one file."""
 
     def collect(self):
-        from vanishing.checks.conformance import checks as C
         from vanishing.checks.conformance.protocol import AdapterError
-        from vanishing.checks.conformance.runner import smoke
-        plan = self.config.stash[_PLAN]
+        from vanishing.checks.conformance.runner import Plan
+        opts = self.config.stash[_OPTIONS]
         seen = set()
 
         def item(name, **kw):
@@ -179,21 +175,22 @@ class ConformanceFile(pytest.File):
             # the ID as a string, parsed by pytest as a parametrized one, equals what --lf reads back from its cache
             return ConformanceItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", **kw)
 
-        for spec in plan.anchors[self.path]:
+        for spec in opts.anchors[self.path]:
             try:
-                infos = plan.load(spec)
+                infos = opts.load(spec)
             except AdapterError as e:
                 yield item(f"vanishing[{spec}]", broken=str(e))
                 continue
             for info in infos:
-                try:
-                    smoke(info)
-                except AdapterError as e:
-                    yield item(f"vanishing[{info.name}]", broken=str(e))
+                # validate_adapter's plan: the smoke test here, then one item per check (each cross-checks the reference first)
+                plan = Plan(info, opts.profile, opts.seed, call_timeout=opts.call_timeout)
+                steps = plan.steps()
+                if next(steps).run():
+                    yield item(f"vanishing[{info.name}]", broken=plan.broken)
                     continue
-                for check in C.CHECKS:
-                    if check.applies(info):
-                        yield item(f"vanishing[{info.name}/{check.name}]", info=info, check=check)
+                for step in steps:
+                    if step.check is not None:
+                        yield item(f"vanishing[{info.name}/{step.name}]", plan=plan, step=step)
 
 
 class ConformanceFailure(Exception):
@@ -207,21 +204,19 @@ class ConformanceFailure(Exception):
 class ConformanceItem(pytest.Item):
     """One conformance check of one adapter."""
 
-    def __init__(self, *, info=None, check=None, broken="", **kw):
+    def __init__(self, *, plan=None, step=None, broken="", **kw):
         super().__init__(**kw)
-        self.info, self.check, self.broken = info, check, broken
-        if info is not None:
-            self.user_properties.append(("vanishing_claim", check.claim))
+        self.plan, self.step, self.broken = plan, step, broken
+        if step is not None:
+            self.user_properties.append(("vanishing_claim", step.check.claim))
 
     def runtest(self):
         if self.broken:
             raise ConformanceFailure(f"broken adapter: {self.broken}")
-        from vanishing.checks.conformance import crosscheck, runner
-        bugs = crosscheck.findings(self.info)   # the reference itself first (memoised): a wrong one must not blame the adapter
-        if bugs:
-            raise ConformanceFailure("\n".join(crosscheck.message(bugs)))
-        plan = self.config.stash[_PLAN]
-        r = runner.run_check(self.info, self.check, plan.profile, plan.seed)
+        bad = self.plan.reference()   # the reference itself first (memoised): a wrong one must not blame the adapter
+        if bad is not None:
+            raise ConformanceFailure("\n".join(bad.lines))
+        r = self.step.run()
         for note in r.notes:
             self.add_report_section("call", "vanishing", note)
         if r.status != "pass":
@@ -238,7 +233,7 @@ class ConformanceItem(pytest.Item):
 
 def pytest_collect_file(file_path, parent):
     """An anchor file named on the command line (a pasted node ID) collects its conformance items."""
-    plan = parent.config.stash.get(_PLAN, None)
+    plan = parent.config.stash.get(_OPTIONS, None)
     if plan is not None and file_path in plan.anchors and parent.session.isinitpath(file_path):
         return ConformanceFile.from_parent(parent, path=file_path, nodeid=_nodeid(parent.config, file_path))
     return None
@@ -255,7 +250,7 @@ def pytest_make_collect_report(collector):
     """A run over the whole suite collects the conformance items after the user's tests (once per anchor)."""
     rep = yield
     if isinstance(collector, pytest.Session) and rep.passed:
-        plan = collector.config.stash.get(_PLAN, None)
+        plan = collector.config.stash.get(_OPTIONS, None)
         if plan is not None and _whole_suite(collector.config):
             for path in plan.anchors:
                 if not collector.isinitpath(path):   # named on the command line: collected there
@@ -267,7 +262,7 @@ def pytest_make_collect_report(collector):
 @pytest.fixture
 def vanishing_impl(request):
     """The adapters named by --vanishing-impl: the objects the factories returned (skipped without the option)."""
-    plan = request.config.stash.get(_PLAN, None)
+    plan = request.config.stash.get(_OPTIONS, None)
     if plan is None or not plan.anchors:
         pytest.skip("no --vanishing-impl=MODULE:FACTORY given")
     from vanishing.checks.conformance.protocol import AdapterError

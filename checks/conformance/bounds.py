@@ -25,16 +25,18 @@ float64 reference on a chaotic RNN). The comparison is then
 ``|impl − ref| ≤ e·M + e·|ref|`` with e = ``tolerances.analytic(dtype).rtol``
 (``checks.forward_tol``).
 
-Every function returns, for each output of :func:`vanishing.checks.conformance.mutants.run`,
-an array M of the same shape.
+Every function returns, for each output of the reference (``reference.forward``), an array M of the same
+shape; :func:`gradient_scale` is the gradients' scale (the VJP with unit activation derivatives).
 """
 
 import numpy as np
 from scipy.special import expit
 
+from vanishing.checks.conformance import surgery
+from vanishing.models import kinds
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES, param_set
 
-__all__ = ["magnitudes"]
+__all__ = ["gradient_scale", "magnitudes"]
 
 
 def _sig(a):
@@ -141,25 +143,40 @@ def _gru(P, h0, xs, reset):
     return (np.stack(out),)
 
 
-def magnitudes(kind, params, state0, xs, reset="after", pset="canonical"):
-    """M for each output of a whole-sequence run (``(M_hs,)`` or ``(M_hs, M_c_T)``), float64 arrays.
+#: The magnitudes by family (the row's ``family``): f(row, canonical params with "|b|", state0, xs, reset) -> M.
+_CELLS = {
+    "rnn": lambda row, P, s, xs, reset: _rnn(P, s[0], xs, row.act),
+    "lstm": lambda row, P, s, xs, reset: _lstm(P, s[0], s[1], xs, row.variant == "peephole"),
+    "gru": lambda row, P, s, xs, reset: _gru(P, s[0], xs, reset),
+}
 
-    ``pset``: the native parameter set of ``params``; two biases summed count as |b_x| + |b_h| (the
+
+def magnitudes(case):
+    """M for each output of a whole-sequence run on ``case`` (``(M_hs,)`` or ``(M_hs, M_c_T)``), float64 arrays.
+
+    ``case.pset``: the native parameter set of its params; two biases summed count as |b_x| + |b_h| (the
     implementation adds them in its own order, each partial sum rounded)."""
-    P = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
-    if pset == "two-biases":
+    row = kinds.row(case.kind)
+    P = {k: np.asarray(v, dtype=np.float64) for k, v in case.params.items()}
+    if case.pset == "two-biases":
         babs = np.abs(P["b_x"]) + np.abs(P["b_h"])
-        P = param_set(pset).to_canonical(kind, P)
+        P = param_set(case.pset).to_canonical(row.name, P)
         P["|b|"] = babs
     else:
-        P = param_set(pset).to_canonical(kind, P)
-    s = tuple(np.asarray(v, dtype=np.float64) for v in state0)
-    xs = np.asarray(xs, dtype=np.float64)
+        P = param_set(case.pset).to_canonical(row.name, P)
+    s = tuple(np.asarray(v, dtype=np.float64) for v in case.state0)
+    xs = np.asarray(case.xs, dtype=np.float64)
     with np.errstate(over="ignore", under="ignore"):
-        if kind in ("rnn-tanh", "rnn-relu"):
-            return _rnn(P, s[0], xs, kind.split("-")[1])
-        if kind in ("lstm", "lstm-peephole"):
-            return _lstm(P, s[0], s[1], xs, kind == "lstm-peephole")
-        if kind == "gru":
-            return _gru(P, s[0], xs, reset)
-    raise ValueError(f"kind: expected one of rnn-tanh, rnn-relu, lstm, lstm-peephole, gru, got {kind!r}")
+        return _CELLS[row.family](row, P, s, xs, case.reset)
+
+
+def gradient_scale(case):
+    """s = max |entry| of the VJP with every activation derivative replaced by 1 (values unchanged).
+
+    Why: an implementation computes f'(a) from its rounded output y (1 − y², y(1 − y)), which
+    carries an *absolute* error of ~u, not a relative one; at saturation f'(a) ~ e^{−|a|} is far
+    below u, so the gradient's rounding error is u times the gradient it would have with
+    unit derivatives, not u times the (vanishing) gradient itself.
+    """
+    g = surgery.vjp(case, unit_derivatives=True)
+    return max((float(np.max(np.abs(v))) for v in g.values() if np.size(v)), default=0.0)

@@ -17,6 +17,7 @@ from vanishing.checks import strategies as S
 from vanishing.checks import tolerances
 from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.protocol import param_shapes
+from vanishing.models import kinds
 
 __all__ = ["REGIMES", "Case", "ClipCase", "StackCase", "cell_cases", "clip_cases", "probe_cases", "probe_clip_cases", "stack_cases"]
 
@@ -50,9 +51,14 @@ class Case:
     extra: dict = field(default_factory=dict)
     pset: str = "canonical"     # the adapter's native parameter set (layouts.PARAM_SETS): the keys of params
 
+    @property
+    def row(self):
+        """The kind's row of ``models/kinds.py``."""
+        return kinds.row(self.kind)
+
     def canonical(self):
         """The canonical parameters (the reference's), from the native ones."""
-        return reference.canonical(self.kind, self.params, self.pset)
+        return reference.canonical(self)
 
     def but(self, **changes):
         """A copy with some fields changed (extra copied, never shared)."""
@@ -105,9 +111,9 @@ class Case:
         parts = [f"H={self.H} D={self.D} T={self.T} regime={self.regime}"]
         for k, v in self.params.items():
             parts.append(f"{k}={_lit(v)}")
-        parts += [f"{n}={_lit(s)}" for n, s in zip(reference.state_keys(self.kind), self.state0)]
+        parts += [f"{n}={_lit(s)}" for n, s in zip(self.row.state_keys, self.state0)]
         parts.append(f"xs={_lit(self.xs)}")
-        parts += [f"{n}={_lit(c)}" for n, c in zip(("d hs", "d c_T"), self.cot)]   # the cotangents (gradient checks use them)
+        parts += [f"d {n}={_lit(c)}" for n, c in zip(self.row.outputs, self.cot)]   # the cotangents (gradient checks use them)
         s = " ".join(" ".join(parts).split())
         return s if len(s) <= limit else s[:limit] + " …"
 
@@ -217,16 +223,16 @@ def stack_cases(draw, cell, config, dtype, param_shapes):
     T = draw(st.integers(1, 4), label="T")
     B = draw(st.integers(1, 3), label="B")
     L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
-    Hout = P or H
+    Hout, cell_state = P or H, kinds.row(cell).n_state > 1   # an LSTM layer carries c too
     shapes = param_shapes(H, D)
     params = [_r(_nonzero(draw(S.matrices(*s, -1.0, 1.0) if len(s) == 2 else S.vectors(s[0], -1.0, 1.0), label=n)), dtype)
               for n, s in shapes]
     xs = draw(hnp_arrays((B, T, D) if config.get("batch_first") else (T, B, D), 3.0), label="xs")
     h0 = draw(hnp_arrays((L * dirs, B, Hout), 1.0), label="h0")
-    c0 = draw(hnp_arrays((L * dirs, B, H), 3.0), label="c0") if cell == "lstm" else None
+    c0 = draw(hnp_arrays((L * dirs, B, H), 3.0), label="c0") if cell_state else None
     out_shape = (B, T, dirs * Hout) if config.get("batch_first") else (T, B, dirs * Hout)
     cot = [_order_one(draw(hnp_arrays(out_shape, 1.0), label="d output")), _order_one(draw(hnp_arrays((L * dirs, B, Hout), 1.0), label="d h_n"))]
-    if cell == "lstm":
+    if cell_state:
         cot.append(_order_one(draw(hnp_arrays((L * dirs, B, H), 1.0), label="d c_n")))
     return StackCase(cell, dict(config), np.dtype(dtype), [n for n, _ in shapes], params, _r(xs, dtype), _r(h0, dtype),
                      None if c0 is None else _r(c0, dtype), [_r(c, dtype) for c in cot])
@@ -238,13 +244,13 @@ def simple_stack_case(cell, config, dtype, param_shapes, seed=0):
     P = config.get("proj_size") or 0
     H, D, T, B = P + 2, 2, 2, 2
     L, dirs = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1
-    Hout = P or H
+    Hout, cell_state = P or H, kinds.row(cell).n_state > 1
     shapes = param_shapes(H, D)
     u = lambda *s: _r(rng.uniform(-0.5, 0.5, s), dtype)
     bf = config.get("batch_first")
-    cot = [u(*((B, T, dirs * Hout) if bf else (T, B, dirs * Hout))), u(L * dirs, B, Hout)] + ([u(L * dirs, B, H)] if cell == "lstm" else [])
+    cot = [u(*((B, T, dirs * Hout) if bf else (T, B, dirs * Hout))), u(L * dirs, B, Hout)] + ([u(L * dirs, B, H)] if cell_state else [])
     return StackCase(cell, dict(config), np.dtype(dtype), [n for n, _ in shapes], [u(*s) for _, s in shapes],
-                     u(*((B, T, D) if bf else (T, B, D))), u(L * dirs, B, Hout), u(L * dirs, B, H) if cell == "lstm" else None, cot)
+                     u(*((B, T, D) if bf else (T, B, D))), u(L * dirs, B, Hout), u(L * dirs, B, H) if cell_state else None, cot)
 
 
 def hnp_arrays(shape, bound):
@@ -284,10 +290,10 @@ def relu_margin_ok(case, margin=None):
     """
     P, h = case.canonical(), case.state0[0]
     e = tolerances.value(case.dtype).rtol
-    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, pset=case.pset)[0]
+    M = bounds.magnitudes(case)[0]
     if not np.all(np.isfinite(M)) or np.max(M) > np.finfo(case.dtype).max * 2.0**-20:
         return False   # a relu RNN can grow like ‖W_hh‖^T: the trajectory must be representable in the dtype
-    hs = reference.forward(case.kind, P, case.state0, case.xs)[0]
+    hs = reference.forward(case)[0]
     prev, Mprev = h, np.zeros_like(h)
     for t in range(case.T):
         a = P["W_hh"] @ prev + P["W_xh"] @ case.xs[t] + P["b"]
@@ -315,18 +321,17 @@ def cell_cases(draw, kind, reset, dtype, T=(1, 6), regimes=REGIMES, H=(1, 3), D=
         s = draw(st.sampled_from([30.0, 300.0]), label="weight scale")
         P = {k: v * s for k, v in P.items()}
     xs = draw(S.sequences(nT, nD, -3.0, 3.0), label="xs")
+    row = kinds.row(kind)
     if regime == "zero-state":
-        state0 = tuple(np.zeros(nH) for _ in reference.state_keys(kind))
-    else:
+        state0 = tuple(np.zeros(nH) for _ in row.state)
+    else:   # h in [−1, 1] (a tanh's range), a cell state c in [−3, 3]
         state0 = (draw(S.vectors(nH, -1.0, 1.0), label="h0"),)
-        if kind.startswith("lstm"):
-            state0 += (draw(S.vectors(nH, -3.0, 3.0), label="c0"),)
+        state0 += tuple(draw(S.vectors(nH, -3.0, 3.0), label=k) for k in row.state_keys[1:])
     cot = (_order_one(draw(S.matrices(nT, nH, -1.0, 1.0), label="d hs")),)
-    if kind.startswith("lstm"):
-        cot += (_order_one(draw(S.vectors(nH, -1.0, 1.0), label="d c_T")),)
+    cot += tuple(_order_one(draw(S.vectors(nH, -1.0, 1.0), label=f"d {k}")) for k in row.outputs[1:])
     case = Case(kind, reset, np.dtype(dtype), {k: _r(v, dtype) for k, v in P.items()},
                 tuple(_r(s, dtype) for s in state0), _r(xs, dtype), tuple(_r(c, dtype) for c in cot), regime, pset=pset)
-    if kind == "rnn-relu":
+    if row.kink:
         case.extra["relu_margin"] = relu_margin
         assume(relu_margin_ok(case, relu_margin))
     return case
@@ -342,16 +347,16 @@ def clip_cases(draw, dtype, lo=1e-2, hi=1e3):
 
 def probe_cases(kind, reset, dtype, n=2, seed=20240601, pset="canonical"):
     """A few generic cases (H=3, D=2, T=4, moderate) for the diagnosis: no shrunk degeneracy (H=1 hides a transpose)."""
-    rng = np.random.default_rng(seed)
+    rng, row = np.random.default_rng(seed), kinds.row(kind)
     out = []
     while len(out) < n:
         H, D, T = 3, 2, 4
         P = {k: _r(rng.uniform(-1, 1, s), dtype) for k, s in param_shapes(kind, H, D, pset).items()}
-        state0 = tuple(_r(rng.uniform(-1, 1, H), dtype) for _ in reference.state_keys(kind))
+        state0 = tuple(_r(rng.uniform(-1, 1, H), dtype) for _ in row.state)
         xs = _r(rng.uniform(-2, 2, (T, D)), dtype)
-        cot = (_r(rng.uniform(-1, 1, (T, H)), dtype),) + ((_r(rng.uniform(-1, 1, H), dtype),) if kind.startswith("lstm") else ())
+        cot = (_r(rng.uniform(-1, 1, (T, H)), dtype),) + tuple(_r(rng.uniform(-1, 1, H), dtype) for _ in row.outputs[1:])
         c = Case(kind, reset, np.dtype(dtype), P, state0, xs, cot, "probe", pset=pset)
-        if kind != "rnn-relu" or relu_margin_ok(c, 1e-3):
+        if not row.kink or relu_margin_ok(c, 1e-3):
             out.append(c)
     return out
 
@@ -494,7 +499,7 @@ def shrink(case, still_fails, budget=40):
                 break
             if _same(cand, best):
                 continue
-            if isinstance(cand, Case) and cand.kind == "rnn-relu" and not relu_margin_ok(cand, cand.extra.get("relu_margin")):
+            if isinstance(cand, Case) and cand.row.kink and not relu_margin_ok(cand, cand.extra.get("relu_margin")):
                 continue
             used += 1
             m = still_fails(cand)

@@ -1,24 +1,24 @@
-"""The conformance checks: what is compared, with which tolerance, and how a difference is located.
+"""The conformance checks: what is compared on which generated cases, and what a failing one prints.
 
-Each check states a claim (``Check.claim``) and has a property body that raises
-:class:`Mismatch` with located, claim-like lines. Values are compared through the public
-:class:`Comparison` object (:func:`compare`, recorded like ``assertions.assert_close``) under
-tolerances from ``vanishing.checks.tolerances``:
-
-* forward values: ``tolerances.analytic(dtype)``'s relative bound e, with the absolute part
-  e·M where M is the running forward-error magnitude of ``bounds.py`` (derived, per entry);
-* gradients: ``tolerances.gradient(dtype, scale=s)``, s = the largest reference gradient entry;
-* against finite differences: that bound plus ``tolerances.fd``'s FD_SAFETY × the FD estimate.
+Each check states a claim (``Check.claim``), draws its cases (``strategy``) and has a body that raises
+:class:`~.compare.Mismatch` with located, claim-like lines. A check also owns what the runner needs to
+report it without knowing its name: the adapter methods its body calls (called twice on a failing case, for
+nondeterminism), the lines of its reproduce snippet, and the notes it adds when it passes. Values are
+compared through ``compare.py`` under the tolerance policy of ``tolerance.py``; the reference is
+``reference.py`` (the kind's row of ``models/kinds.py``), the FD oracle ``fd.py``.
 """
 
 
 import numpy as np
 from hypothesis import strategies as st
 
-from vanishing.checks import assertions, oracles, recording, tolerances
+from vanishing.checks import assertions, tolerances
 from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.cases import cell_cases, clip_cases, stack_cases
+from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads, compare_outputs, worse
+from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.protocol import (
+    CallError,
     call_clip_norm,
     call_clip_value,
     call_forward,
@@ -28,200 +28,12 @@ from vanishing.checks.conformance.protocol import (
     call_vjp,
     param_shapes,
 )
-from vanishing.models import clipping, gru, layouts, lstm, stacked
-from vanishing.models.layouts import GRU_GATES, LSTM_GATES
+from vanishing.checks.conformance.tolerance import grad_tol, norm_tol, subnormal_floor
+from vanishing.models import clipping
 
-__all__ = ["CHECKS", "Check", "Comparison", "DirectionalFD", "Mismatch", "compare", "compare_grads", "compare_outputs", "forward_tol",
-           "grad_tol", "reference_directional_fd"]
-
-GATE_ORDER = {"lstm": LSTM_GATES, "lstm-peephole": LSTM_GATES, "gru": GRU_GATES}
+__all__ = ["CHECKS", "Check", "forward_lines", "stack_shapes"]
 
 
-class Mismatch(AssertionError):
-    """A non-conformance on one case: ``what`` is forward/gradient/structure/clip/crash; ``lines`` say where.
-
-    ``rel`` is the discrepancy relative to the values compared (|error| / max(|got|, |expected|)) at the worst
-    entry: the shrinker prefers counterexamples where it is large. ``forward_differs``: a gradient check
-    found the forward values already different on its case (the report says so first)."""
-
-    def __init__(self, what, lines, case, ratio=np.inf, err=np.nan, allowed=np.nan, rel=np.nan, forward_differs=False):
-        super().__init__("\n".join(lines))
-        self.what, self.lines, self.case = what, list(lines), case
-        self.ratio, self.err, self.allowed, self.rel = ratio, err, allowed, rel
-        self.forward_differs = forward_differs
-
-    def fresh(self):
-        return Mismatch(self.what, self.lines, self.case, self.ratio, self.err, self.allowed, self.rel, self.forward_differs)
-
-
-class Comparison:
-    """One elementwise comparison |got − expected| ≤ tol.bound(expected), as an object (nothing is raised).
-
-    ``err``, ``allowed`` and ``ratio`` = err/allowed are arrays of the compared shape; ``worst`` is the index of
-    the largest ratio, ``ok`` says whether every entry is within its allowed error. Built by :func:`compare`,
-    which also records the worst entry in the active ``recording.recording()``.
-    """
-
-    def __init__(self, got, expected, tol, label=""):
-        self.label, self.tol = label, tol
-        self.got = np.asarray(got, dtype=np.float64)
-        self.expected = np.asarray(expected, dtype=np.float64)
-        with np.errstate(all="ignore"):   # err/allowed overflows to inf when allowed is near the underflow floor
-            self.err = np.abs(self.got - self.expected)
-            self.err = np.where(np.isnan(self.err), np.inf, self.err)
-            self.allowed = np.broadcast_to(tol.bound(self.expected), self.err.shape)
-            self.ratio = np.where(self.allowed > 0, self.err / np.where(self.allowed > 0, self.allowed, 1.0),
-                                  np.where(self.err > 0, np.inf, 0.0))
-        self.worst = np.unravel_index(int(np.argmax(self.ratio)), self.ratio.shape) if self.ratio.size else ()
-
-    @property
-    def max_ratio(self):
-        return float(self.ratio[self.worst]) if self.ratio.size else 0.0
-
-    @property
-    def ok(self):
-        return self.max_ratio <= 1.0
-
-    @property
-    def n_bad(self):
-        return int(np.count_nonzero(self.ratio > 1.0))
-
-    @property
-    def rel(self):
-        """|error| / max(|got|, |expected|) at the worst entry (1 when both are 0 but differ: never)."""
-        if not self.ratio.size:
-            return 0.0
-        w = self.worst
-        scale = max(abs(float(self.got[w])), abs(float(self.expected[w])))
-        return float(self.err[w]) / scale if scale > 0 else 0.0
-
-    def triple(self):
-        """(ratio, |error|, allowed) at the worst entry."""
-        if not self.ratio.size:
-            return (0.0, 0.0, 0.0)
-        return (self.max_ratio, float(self.err[self.worst]), float(self.allowed[self.worst]))
-
-
-def compare(got, expected, tol, label=""):
-    """A :class:`Comparison`, recorded (its worst entry) in the active ``recording.recording()``."""
-    c = Comparison(got, expected, tol, label)
-    if c.ratio.size:
-        recording.record_comparison(label, float(c.err[c.worst]), float(c.allowed[c.worst]))
-    return c
-
-
-def _worse(worst, c):
-    """The (ratio, err, allowed, rel) of whichever is worse."""
-    t = c.triple() + (c.rel,)
-    return t if t[0] > worst[0] else worst
-
-
-# ---------------------------------------------------------------- tolerances (all from tolerances.py)
-_tiny = tolerances.tiny
-forward_tol = tolerances.forward_error
-
-
-#: Activation derivative → 1 for every gate, for the gradient scale (see :func:`grad_tol`).
-UNIT_DERIVATIVES = {"rnn-tanh": {"h": "one"}, "rnn-relu": {"h": "one"}, "lstm": {k: "one" for k in LSTM_GATES + "c"},
-                    "lstm-peephole": {k: "one" for k in LSTM_GATES + "c"}, "gru": {k: "one" for k in GRU_GATES}}
-
-
-def gradient_scale(case):
-    """s = max |entry| of the VJP with every activation derivative replaced by 1 (values unchanged).
-
-    Why: an implementation computes f'(a) from its rounded output y (1 − y², y(1 − y)), which
-    carries an *absolute* error of ~u, not a relative one; at saturation f'(a) ~ e^{−|a|} is far
-    below u, so the gradient's rounding error is u times the gradient it would have with
-    unit derivatives, not u times the (vanishing) gradient itself.
-    """
-    from vanishing.checks.conformance import mutants
-    g = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset,
-                    deriv=UNIT_DERIVATIVES[case.kind])
-    return max((float(np.max(np.abs(v))) for v in g.values() if np.size(v)), default=0.0)
-
-
-def subnormal_floor(tol, info):
-    """``tol`` plus the smallest normal number, for an adapter that declares ``flushes_subnormals = True``.
-
-    An implementation that flushes subnormal results to zero (XLA on CPU does, in eager JAX operations and in parts
-    of compiled code; CPUs in FTZ/DAZ mode do) returns 0 for a true value below tiny(dtype) (1.2e-38 in float32),
-    an absolute error up to tiny instead of gradual underflow's u·tiny. Declared by the adapter, never assumed.
-    """
-    if not getattr(info, "flushes_subnormals", False):
-        return tol
-    return tolerances.override(tol, tol.reason + " + tiny(dtype): the adapter declares that it flushes subnormals to zero",
-                               atol=np.asarray(tol.atol) + _tiny(info.dtype))
-
-
-def grad_tol(dtype, ref_grads, scale=0.0):
-    """tolerances.gradient(dtype, scale = max(the largest reference gradient entry, ``scale``, the smallest normal))."""
-    s = max((float(np.max(np.abs(g))) for g in ref_grads.values() if np.size(g)), default=0.0)
-    return tolerances.gradient(dtype, scale=max(s, scale, _tiny(dtype)))
-
-
-def compare_outputs(names, got, ref, M, dtype, prefix="", info=None):
-    """Located lines for every output that differs, and the worst (ratio, err, allowed, rel) (empty lines: all conform)."""
-    lines, worst = [], (0.0, 0.0, 0.0, 0.0)
-    for name, g, r, m in zip(names, got, ref, M):
-        c = compare(g, r, subnormal_floor(forward_tol(dtype, m), info), f"{prefix}{name}")
-        worst = _worse(worst, c)
-        if c.ok:
-            continue
-        err, allowed, ratio, w = c.err, c.allowed, c.ratio, c.worst
-        sym = {"hs": "h_t", "c_T": "c_T"}.get(name, name)
-        if np.ndim(err) == 2:
-            steps = np.where((ratio > 1).any(axis=1))[0]
-            lines.append(f"{prefix}{sym} differs from t={steps[0] + 1} (in {len(steps)} of {err.shape[0]} steps), max abs "
-                         f"{float(np.max(err)):.3g}; worst at t={w[0] + 1}, unit {w[1]}: got {float(g[w]):.17g}, expected "
-                         f"{float(r[w]):.17g}, |error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
-        else:
-            lines.append(f"{prefix}{sym} differs at unit {w[0]}: got {float(g[w]):.17g}, expected {float(r[w]):.17g}, "
-                         f"|error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
-    if lines:
-        lines.append(f"  (tolerance: {forward_tol(dtype, 0.0).reason})")
-    return lines, worst
-
-
-def _stacked(kind, shape, H):
-    """Whether an array of this shape stacks one H-row block per gate of ``kind``."""
-    return kind in GATE_ORDER and len(shape) >= 1 and shape[0] == len(GATE_ORDER[kind]) * H
-
-
-def _locate(kind, key, idx, H, shape=()):
-    if _stacked(kind, shape, H):
-        g = GATE_ORDER[kind][idx[0] // H]
-        return f"[{', '.join(map(str, idx))}] (gate {g} block)"
-    if key == "xs":
-        return f"[t={idx[0] + 1}, {idx[1]}]"
-    return "[" + ", ".join(map(str, idx)) + "]"
-
-
-def compare_grads(kind, got, ref, tol, H, label="∂/∂"):
-    """Located lines for every gradient key that differs, and the worst (ratio, err, allowed, rel)."""
-    lines, worst = [], (0.0, 0.0, 0.0, 0.0)
-    for k in ref:
-        c = compare(got[k], ref[k], tol, f"{label}{k}")
-        worst = _worse(worst, c)
-        if c.ok:
-            continue
-        err, ratio, w, n_bad = c.err, c.ratio, c.worst, c.n_bad
-        allowed = c.allowed
-        line = (f"the gradient w.r.t. {k} differs in {n_bad} of {err.size} entries, max abs {float(np.max(err)):.3g}; worst at "
-                f"{_locate(kind, k, w, H, np.shape(ref[k]))}: got {float(got[k][w]):.17g}, expected {float(ref[k][w]):.17g}, "
-                f"|error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
-        if not np.any(got[k]) and np.any(ref[k]):
-            line += f"; the {k} gradient is zero: is {k} used?" if k not in ("xs", "h0", "c0") else f"; the {k} gradient is zero"
-        if _stacked(kind, np.shape(ref[k]), H):
-            gates = [GATE_ORDER[kind][i] for i in range(len(GATE_ORDER[kind]))
-                     if np.any(ratio[i * H:(i + 1) * H] > 1)]
-            line += f"; gate blocks affected: {', '.join(gates)}"
-        lines.append(line)
-    if lines:
-        lines.append(f"  (tolerance: rtol {tol.rtol:.2e}, atol {float(np.max(tol.atol)):.2e}: {tol.reason})")
-    return lines, worst
-
-
-# ---------------------------------------------------------------- the checks
 class Check:
     """A named claim checked over Hypothesis-generated cases (``strategy`` + ``body``) or once (``once``)."""
 
@@ -229,6 +41,8 @@ class Check:
     claim = ""
     max_examples = 0          # 0: the profile's value; otherwise a cap with a reason
     reason = ""
+    methods = ()              # the adapter methods ``body`` calls on a case (a failing case's are called twice)
+    method = ""               # the adapter method whose result the check compares (the diagnosis's catalogue of a clip)
 
     def applies(self, info):
         return info.is_cell
@@ -236,35 +50,65 @@ class Check:
     def strategy(self, info):
         raise NotImplementedError
 
-    def body(self, info, case):
+    def body(self, run, case):
         raise NotImplementedError
 
-    once = None               # a plain function (info) -> (lines, notes) instead of a property
+    once = None               # a plain function (run) -> (lines, notes) instead of a property
+
+    def notes(self, run):
+        """Facts found on the way when the check passes (e.g. PyTorch's ε)."""
+        return []
+
+    def calls(self, run, case):
+        """[(method, thunk)]: the calls of ``methods`` on ``case``."""
+        return []
+
+    def snippet(self, info, case):
+        """The reproduce snippet's last lines: the adapter's call and the reference's, printed (after case.source())."""
+        return []
 
 
-def _names(kind):
-    return ("hs", "c_T") if kind.startswith("lstm") else ("hs",)
+class _CellCheck(Check):
+    """A check of a cell on ``cases.Case``s: forward() (and, for a gradient check, vjp()) against the reference."""
+
+    methods = ("forward",)
+
+    def calls(self, run, case):
+        table = {"forward": lambda: call_forward(run, case.params, case.state0, case.xs),
+                 "vjp": lambda: call_vjp(run, case.params, case.state0, case.xs, case.cot)}
+        return [(m, table[m]) for m in self.methods]
+
+    def snippet(self, info, case):
+        what = "vjp" if "vjp" in self.methods else "forward"
+        args = "params, state0, xs, cotangents" if what == "vjp" else "params, state0, xs"
+        return ["from vanishing.checks.conformance.cases import Case",
+                (f"case = Case({info.kind!r}, {info.reset!r}, np.dtype({info.dtype_name!r}), params, state0, xs, cotangents, "
+                 f"pset={info.param_set!r})"),
+                f"print(adapter.{what}({args}))", f"print(reference.{what}(case))"]
 
 
-def forward_lines(info, case):
+class _GradientCheck(_CellCheck):
+    methods = ("forward", "vjp")
+
+
+def forward_lines(run, case):
     """forward() on ``case`` against the reference: (located lines, worst (ratio, err, allowed, rel))."""
-    ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
-    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
-    got = call_forward(info, case.params, case.state0, case.xs)
-    return compare_outputs(_names(case.kind), got, ref, M, info.dtype, "forward: ", info)
+    ref = reference.forward(case)
+    got = call_forward(run, case.params, case.state0, case.xs)
+    return compare_outputs(case.row.outputs, got, ref, bounds.magnitudes(case), run.info.dtype, "forward: ", run.info)
 
 
-def _forward_first(info, case, lines):
+def _forward_first(run, case, lines):
     """A gradient failure on a case whose forward values already differ: say that first (the gradients of a
     different function cannot match; the forward check's diagnosis is the one that explains it)."""
-    flines, _ = forward_lines(info, case)
+    flines, _ = forward_lines(run, case)
     if not flines:
         return lines, False
-    return (["the forward values already differ on this case (the forward check fails too), so the gradients are those of "
-             "another function; fix the forward pass first:"] + ["  " + ln for ln in flines] + lines), True
+    return ([("the forward values already differ on this case (the forward check fails too), so the gradients are those of "
+              "another function; fix the forward pass first:")] + ["  " + ln for ln in flines] + lines), True
 
 
-class ForwardValues(Check):
+class ForwardValues(_CellCheck):
     name = "forward"
     claim = ("step() and forward() equal the reference cell (h_t, and c_T for an LSTM) over generated parameters, inputs and "
              "states, including saturating pre-activations (|a| up to 1e3) and zero states")
@@ -274,14 +118,15 @@ class ForwardValues(Check):
 
     check_step = True        # also compare one step() from state0
 
-    def body(self, info, case):
-        lines, worst = forward_lines(info, case)
+    def body(self, run, case):
+        lines, worst = forward_lines(run, case)
         if not lines and self.check_step:   # one step from state0 (the step() method)
-            s_ref = reference.step(case.kind, case.params, case.state0, case.xs[0], case.reset, case.pset)
-            s_got = call_step(info, case.params, case.state0, case.xs[0])
-            M1 = bounds.magnitudes(case.kind, case.params, case.state0, case.xs[:1], case.reset, case.pset)
+            s_ref = reference.step(case)
+            s_got = call_step(run, case.params, case.state0, case.xs[0])
+            M1 = bounds.magnitudes(case.but(xs=case.xs[:1]))
             M1 = (M1[0][0],) + tuple(M1[1:])
-            lines, worst = compare_outputs(("h_1", "c_1")[:len(s_ref)], s_got, s_ref, M1, info.dtype, "step: ", info)
+            lines, worst = compare_outputs(tuple(f"{s}_1" for s in case.row.state), s_got, s_ref, M1, run.info.dtype,
+                                           "step: ", run.info)
         if lines:
             raise Mismatch("forward", lines, case, *worst)
 
@@ -299,7 +144,7 @@ class LongSequence(ForwardValues):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(30, 80), regimes=("moderate", "saturated"))
 
 
-class Gradients(Check):
+class Gradients(_GradientCheck):
     name = "gradients"
     claim = ("vjp() (the implementation's own gradients) equals autograd through the reference, w.r.t. every parameter, "
              "every input x_t and the initial state")
@@ -307,16 +152,17 @@ class Gradients(Check):
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 6))
 
-    def body(self, info, case):
-        ref = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset)
-        got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
-        lines, worst = compare_grads(case.kind, got, ref, subnormal_floor(grad_tol(info.dtype, ref, gradient_scale(case)), info), case.H)
+    def body(self, run, case):
+        ref = reference.vjp(case)
+        got = call_vjp(run, case.params, case.state0, case.xs, case.cot)
+        tol = subnormal_floor(grad_tol(run.info.dtype, ref, bounds.gradient_scale(case)), run.info)
+        lines, worst = compare_grads(case.kind, got, ref, tol, case.H)
         if lines:
-            lines, fwd = _forward_first(info, case, lines)
+            lines, fwd = _forward_first(run, case, lines)
             raise Mismatch("gradient", lines, case, *worst, forward_differs=fwd)
 
 
-class GradientsFD(Check):
+class GradientsFD(_GradientCheck):
     name = "gradients-fd"
     claim = ("vjp() agrees with finite differences of the reference along a random direction through all parameters, "
              "inputs and the initial state (an oracle independent of autograd)")
@@ -325,7 +171,7 @@ class GradientsFD(Check):
 
     def strategy(self, info):
         base = cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 4), regimes=("moderate", "zero-state"),
-                          relu_margin=0.1 if info.kind == "rnn-relu" else None)
+                          relu_margin=0.1 if info.row.kink else None)
 
         @st.composite
         def with_direction(draw):
@@ -334,81 +180,46 @@ class GradientsFD(Check):
             return case
         return with_direction()
 
-    def body(self, info, case):
+    def body(self, run, case):
         d = reference_directional_fd(case, int(case.extra["direction_seed"]))
-        got = call_vjp(info, case.params, case.state0, case.xs, case.cot)
+        got = call_vjp(run, case.params, case.state0, case.xs, case.cot)
         val = d.along(got)
-        tol = d.tol(info.dtype, max([float(np.max(np.abs(got[k]))) for k in d.keys] + [gradient_scale(case)]))
-        fd, fd_err = d.fd, d.fd_err
-        c = compare(val, fd, tol, "⟨vjp, w⟩ vs finite differences")
+        tol = d.tol(run.info.dtype, max([float(np.max(np.abs(got[k]))) for k in d.keys] + [bounds.gradient_scale(case)]))
+        c = compare(val, d.fd, tol, "⟨vjp, w⟩ vs finite differences")
         if not c.ok:
-            err = abs(val - fd)
-            lines, fwd = _forward_first(info, case, [f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of "
-                                        f"the reference, vᵀ J w = {fd:.17g} (FD error estimate {fd_err:.2g}); |error| {err:.3g} > "
-                                                     f"allowed {float(tol.bound(fd)):.3g}"])
-            raise Mismatch("gradient", lines, case, err / float(tol.bound(fd)), err, float(tol.bound(fd)), c.rel, forward_differs=fwd)
+            err, allowed = abs(val - d.fd), float(tol.bound(d.fd))
+            lines, fwd = _forward_first(run, case, [
+                (f"the directional derivative ⟨vjp(v), w⟩ = {val:.17g} disagrees with finite differences of the reference, "
+                 f"vᵀ J w = {d.fd:.17g} (FD error estimate {d.fd_err:.2g}); |error| {err:.3g} > allowed {allowed:.3g}")])
+            raise Mismatch("gradient", lines, case, err / allowed, err, allowed, c.rel, forward_differs=fwd)
 
 
-class DirectionalFD:
-    """vᵀ J w by finite differences of ``reference.forward`` (oracle (b)) along a random direction w through every
-    parameter, the inputs and the initial state; ``along(grads)`` is ⟨grads, w⟩, ``tol`` the allowed difference."""
-
-    def __init__(self, keys, parts, w, fd, fd_err):
-        self.keys, self.parts, self.w, self.fd, self.fd_err = keys, parts, w, fd, fd_err
-
-    def along(self, grads):
-        return float(sum(np.sum(np.asarray(grads[k], dtype=np.float64) * self.parts[k]) for k in self.keys))
-
-    def tol(self, dtype, scale):
-        """The gradient tolerance of ``dtype`` at ``scale`` (the largest gradient entry), times ‖w‖₁, plus the FD bound."""
-        g = tolerances.gradient(dtype, scale=max(scale, _tiny(dtype)) * float(np.sum(np.abs(self.w))))
-        return tolerances.plus(g, tolerances.fd(self.fd_err, np.float64, scale=0.0))
+def _unit_cotangent(row, H, which, j):
+    """One-step cotangents selecting entry j of the final state ``which`` ("h" or "c"): its vjp is row j of ∂which_1/∂state_0."""
+    cot = [np.zeros((1, H))] + [np.zeros(H) for _ in row.outputs[1:]]
+    i = row.state.index(which)
+    if i == 0:
+        cot[0][0, j] = 1.0
+    else:
+        cot[i][j] = 1.0
+    return tuple(cot)
 
 
-def reference_directional_fd(case, seed):
-    """A :class:`DirectionalFD` of the reference on a cell ``case``, direction drawn from ``seed``; raises
-    ``assertions.FDInconclusive`` when scipy.differentiate does not converge."""
-    pkeys = list(case.params)
-    keys = pkeys + ["xs"] + list(reference.state_keys(case.kind))
-    shapes = [np.shape(case.params[k]) for k in pkeys] + [case.xs.shape] + [s.shape for s in case.state0]
-    sizes = [int(np.prod(s)) for s in shapes]
-    z0 = np.concatenate([np.ravel(case.params[k]) for k in pkeys] + [np.ravel(case.xs)]
-                        + [np.ravel(s) for s in case.state0])
-    nP = len(pkeys)
-
-    def unflat(z):
-        parts = np.split(z, np.cumsum(sizes)[:-1])
-        arrs = [p.reshape(s) for p, s in zip(parts, shapes)]
-        return dict(zip(pkeys, arrs[:nP])), arrs[nP], tuple(arrs[nP + 1:])
-
-    def f(z):
-        P, xs, s0 = unflat(z)
-        return np.concatenate([np.ravel(o) for o in reference.forward(case.kind, P, s0, xs, case.reset, case.pset)])
-    u = np.concatenate([np.ravel(c) for c in case.cot])
-    w = np.random.default_rng(int(seed)).uniform(-1.0, 1.0, z0.size)   # direction in (P, xs, state0)
-    step = 1e-3 if case.kind == "rnn-relu" else 0.5   # relu: the stencil must not cross a kink (|a| >= 0.1 assumed)
-    fd, fd_err = oracles.directional_fd(f, z0, w, u, initial_step=step)
-    parts = dict(zip(keys, [p.reshape(s) for p, s in zip(np.split(w, np.cumsum(sizes)[:-1]), shapes)]))
-    return DirectionalFD(keys, parts, w, fd, fd_err)
-
-
-def _jacobian_rows(info, case, params, which):
-    """J[j, :] = e_jᵀ ∂out/∂state0 for a one-step case, by H calls of the implementation's own vjp."""
-    H = case.H
+def _jacobian_rows(run, case, params, which):
+    """J[j, :] = e_jᵀ ∂which_1/∂which_0 for a one-step case, by H calls of the implementation's own vjp."""
     rows = []
-    for j in range(H):
-        e = np.zeros(H)
-        e[j] = 1.0
-        if case.kind.startswith("lstm"):
-            cot = (np.zeros((1, H)), e) if which == "c" else (e[None, :], np.zeros(H))
-        else:
-            cot = (e[None, :],)
-        g = call_vjp(info, params, case.state0, case.xs[:1], cot)
-        rows.append(g["c0" if which == "c" else "h0"])
+    for j in range(case.H):
+        g = call_vjp(run, params, case.state0, case.xs[:1], _unit_cotangent(case.row, case.H, which, j))
+        rows.append(g[f"{which}0"])
     return np.stack(rows)
 
 
-class DirectPath(Check):
+def _direct_only(row, params):
+    """``params`` with the row's ``direct_path_zero`` set to 0, so that only the direct path remains."""
+    return {**params, **{k: np.zeros_like(params[k]) for k in row.direct_path_zero}}
+
+
+class DirectPath(_GradientCheck):
     name = "direct-path"
     claim = ("through the implementation's own autodiff, the direct-path Jacobian is diagonal and equals the gate: "
              "∂c_t/∂c_{t−1} = diag(f_t) for an LSTM (plus the diagonal peephole terms), ∂h_t/∂h_{t−1} = diag(z_t) for a GRU "
@@ -417,25 +228,19 @@ class DirectPath(Check):
     reason = "each example costs H vjp calls; the claim is structural (diagonal, equal to the gate), not numerical"
 
     def applies(self, info):
-        return info.kind in ("lstm", "lstm-peephole", "gru")
+        return info.is_cell and info.row.direct_path is not None
 
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 1), regimes=("moderate", "saturated"))
 
-    def body(self, info, case):
-        P = dict(case.params)
-        x = case.xs[0]
-        if case.kind.startswith("lstm"):
-            J = _jacobian_rows(info, case, P, "c")
-            expected = lstm.direct_path_jacobian(reference.canonical(case.kind, P, case.pset), case.state0[0], case.state0[1], x,
-                                                 variant="peephole" if case.kind == "lstm-peephole" else "forget")
-            what = "∂c_t/∂c_{t−1} (h_{t−1} fixed)"
-        else:
-            P["W_h"] = np.zeros_like(P["W_h"])
-            J = _jacobian_rows(info, case, P, "h")
-            expected = gru.direct_path_jacobian(reference.canonical(case.kind, P, case.pset), case.state0[0], x, reset=case.reset)
-            what = "∂h_t/∂h_{t−1} with W_h = 0"
-        tol = tolerances.gradient(info.dtype, scale=max(1.0, float(np.max(np.abs(expected)))))
+    def body(self, run, case):
+        row, s = case.row, case.row.direct_state
+        P = _direct_only(row, case.params)
+        J = _jacobian_rows(run, case, P, s)
+        expected = row.direct_path(case.but(params=P).canonical(), case.state0, case.xs[0], case.reset)
+        what = f"∂{s}_t/∂{s}_{{t−1}}" + (f" with {', '.join(k + ' = 0' for k in row.direct_path_zero)}"
+                                         if row.direct_path_zero else " (h_{t−1} fixed)")
+        tol = tolerances.gradient(run.info.dtype, scale=max(1.0, float(np.max(np.abs(expected)))))
         lines = []
         off = ~assertions.diagonal_mask(case.H)
         c_off = compare(J[off], np.zeros(int(off.sum())), tol, f"off-diagonal of {what} from vjp")
@@ -443,29 +248,73 @@ class DirectPath(Check):
         if not c_off.ok:
             i, j = np.argwhere(off)[c_off.worst[0]]
             lines.append(f"the direct-path Jacobian {what} is not diagonal: entry [{i}, {j}] is {J[i, j]:.17g} "
-                         f"(|error| {c_off.err[c_off.worst]:.3g} > allowed {c_off.allowed[c_off.worst]:.3g}); "
+                         f"(|error| {c_off.worst_err:.3g} > allowed {c_off.worst_allowed:.3g}); "
                          f"{c_off.n_bad} off-diagonal entr{'y' if c_off.n_bad == 1 else 'ies'} non-zero")
         d = np.diag(c.ratio)
         if np.max(d) > 1.0:
             w = int(np.argmax(d))
-            gate = "f_t" if case.kind.startswith("lstm") else "z_t"
-            lines.append(f"the diagonal of {what} is not {gate}: at unit {w} got {J[w, w]:.17g}, expected {expected[w, w]:.17g} "
-                         f"(|error| {c.err[w, w]:.3g} > allowed {c.allowed[w, w]:.3g})")
+            lines.append(f"the diagonal of {what} is not {row.direct_gate}: at unit {w} got {J[w, w]:.17g}, expected "
+                         f"{expected[w, w]:.17g} (|error| {c.err[w, w]:.3g} > allowed {c.allowed[w, w]:.3g})")
         if lines:
             # The counterexample shown is the one-step case with the unit cotangent of the worst row: its vjp (h0 or c0
             # entry) is that row of the Jacobian, so the printed comparison shows the difference (never zero cotangents).
-            row = int(c.worst[0])
-            e = np.zeros(case.H)
-            e[row] = 1.0
-            which_c = case.kind.startswith("lstm")
-            cot = ((np.zeros((1, case.H)), e) if which_c else (e[None, :],))
-            shown = case.but(params=P, xs=case.xs[:1], cot=cot)
-            lines.append(f"  (the cotangent shown selects row {row}: d{'c_T' if which_c else 'h_1'} = e_{row}, so the vjp's "
-                         f"{'c0' if which_c else 'h0'} is that row of the Jacobian)")
+            j = int(c.worst[0])
+            i = row.state.index(s)
+            shown = case.but(params=P, xs=case.xs[:1], cot=_unit_cotangent(row, case.H, s, j))
+            out = "h_1" if i == 0 else row.outputs[i]
+            lines.append(f"  (the cotangent shown selects row {j}: d{out} = e_{j}, so the vjp's {s}0 is that row of the Jacobian)")
             raise Mismatch("structure", lines, shown, c.max_ratio, float(np.max(c.err)), float(np.max(c.allowed)), c.rel)
 
 
-class GateRange(Check):
+def _violations(lines, cond, text):
+    if np.any(cond):
+        lines.append(text.format(j=int(np.argmax(cond))))
+
+
+#: An Elman cell's range of h by activation: (violated(h, slack), what it says).
+_H_RANGE = {"tanh": (lambda h, slack: np.abs(h) > 1.0 + slack, "h_1 leaves [−1, 1] at unit {j}: "),
+            "relu": (lambda h, slack: h < -slack, "h_1 is negative at unit {j}: ")}
+
+
+def _rnn_range(run, case, out, M, e, lines):
+    h = out[0][0]
+    violated, says = _H_RANGE[case.row.act]
+    _violations(lines, violated(h, e * (M[0][0] + 1.0)), says + f"{h.tolist()}")
+
+
+def _lstm_range(run, case, out, M, e, lines):
+    h, slack_h = out[0][0], e * (M[0][0] + 1.0)
+    P = dict(case.params)
+    P.update({k: np.zeros(case.H) for k in ("p_i", "p_f") if k in P})   # peepholes 0: ∂c_1/∂c_0 = diag(f) exactly
+    f = np.diag(_jacobian_rows(run, case, P, "c"))
+    _violations(lines, (f < 0) | (f > 1),
+                "the forget gate f (read off ∂c_1/∂c_0 = diag(f)) leaves [0, 1] at unit {j}: " + f"{f.tolist()}")
+    c1 = out[1]
+    ig = c1 - f * case.state0[1]
+    _violations(lines, np.abs(ig) > 1.0 + e * (M[1] + np.abs(f * case.state0[1]) + 1.0),
+                "|i⊙g| = |c_1 − f⊙c_0| exceeds 1 at unit {j}: " + f"{ig.tolist()}")
+    tc = np.tanh(c1)
+    _violations(lines, (np.abs(h) > np.abs(tc) * (1 + e) + slack_h) | (h * tc < -slack_h),
+                "the output gate o = h_1/tanh(c_1) leaves [0, 1] at unit {j}: " + f"h_1={h.tolist()}, tanh(c_1)={tc.tolist()}")
+
+
+def _gru_range(run, case, out, M, e, lines):
+    slack_h = e * (M[0][0] + 1.0)
+    P = _direct_only(case.row, case.params)
+    z = np.diag(_jacobian_rows(run, case, P, "h"))
+    _violations(lines, (z < 0) | (z > 1),
+                "the update gate z (read off ∂h_1/∂h_0 = diag(z) with W_h = 0) leaves [0, 1] at unit {j}: " + f"{z.tolist()}")
+    out0 = call_forward(run, P, case.state0, case.xs)[0][0]
+    n_part = out0 - z * case.state0[0]
+    _violations(lines, np.abs(n_part) > (1.0 - z) * (1 + e) + slack_h,
+                "|n| = |h_1 − z⊙h_0|/(1 − z) exceeds 1 at unit {j}: " + f"{n_part.tolist()}")
+
+
+#: The gate-range claims by family (the row's ``family``), read off one step's outputs and the implementation's vjp.
+_RANGES = {"rnn": _rnn_range, "lstm": _lstm_range, "gru": _gru_range}
+
+
+class GateRange(_CellCheck):
     name = "gate-range"
     claim = ("the gates stay in range, as observed through the implementation's outputs and autodiff: f_t, o_t (LSTM) and z_t "
              "(GRU) in [0, 1], |i⊙g| ≤ 1, |n| ≤ 1; |h| ≤ 1 for a tanh RNN, h ≥ 0 for a relu RNN; at saturation too")
@@ -475,45 +324,11 @@ class GateRange(Check):
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 1), regimes=("saturated", "moderate", "zero-state"))
 
-    def body(self, info, case):
-        e = tolerances.value(info.dtype).rtol
-        M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
-        out = call_forward(info, case.params, case.state0, case.xs)
-        h = out[0][0]
-        slack_h = e * (M[0][0] + 1.0)
+    def body(self, run, case):
+        e = tolerances.value(run.info.dtype).rtol
+        out = call_forward(run, case.params, case.state0, case.xs)
         lines = []
-
-        def bad(cond, text):
-            if np.any(cond):
-                j = int(np.argmax(cond))
-                lines.append(text.format(j=j))
-        if case.kind == "rnn-tanh":
-            bad(np.abs(h) > 1.0 + slack_h, "h_1 leaves [−1, 1] at unit {j}: " + f"{h.tolist()}")
-        elif case.kind == "rnn-relu":
-            bad(h < -slack_h, "h_1 is negative at unit {j}: " + f"{h.tolist()}")
-        elif case.kind.startswith("lstm"):
-            P = dict(case.params)
-            if case.kind == "lstm-peephole":   # with p_i = p_f = 0, ∂c_1/∂c_0 = diag(f) exactly
-                P["p_i"], P["p_f"] = np.zeros(case.H), np.zeros(case.H)
-            f = np.diag(_jacobian_rows(info, case, P, "c"))
-            bad((f < 0) | (f > 1), "the forget gate f (read off ∂c_1/∂c_0 = diag(f)) leaves [0, 1] at unit {j}: " + f"{f.tolist()}")
-            c1 = out[1]
-            ig = c1 - f * case.state0[1]
-            bad(np.abs(ig) > 1.0 + e * (M[1] + np.abs(f * case.state0[1]) + 1.0),
-                "|i⊙g| = |c_1 − f⊙c_0| exceeds 1 at unit {j}: " + f"{ig.tolist()}")
-            tc = np.tanh(c1)
-            bad((np.abs(h) > np.abs(tc) * (1 + e) + slack_h) | (h * tc < -slack_h),
-                "the output gate o = h_1/tanh(c_1) leaves [0, 1] at unit {j}: " + f"h_1={h.tolist()}, tanh(c_1)={tc.tolist()}")
-        else:
-            P = dict(case.params)
-            P["W_h"] = np.zeros_like(P["W_h"])
-            z = np.diag(_jacobian_rows(info, case, P, "h"))
-            bad((z < 0) | (z > 1), "the update gate z (read off ∂h_1/∂h_0 = diag(z) with W_h = 0) leaves [0, 1] at unit {j}: "
-                + f"{z.tolist()}")
-            out0 = call_forward(info, P, case.state0, case.xs)[0][0]
-            n_part = out0 - z * case.state0[0]
-            bad(np.abs(n_part) > (1.0 - z) * (1 + e) + slack_h, "|n| = |h_1 − z⊙h_0|/(1 − z) exceeds 1 at unit {j}: "
-                + f"{n_part.tolist()}")
+        _RANGES[case.row.family](run, case, out, bounds.magnitudes(case), e, lines)
         if lines:
             raise Mismatch("structure", lines, case)
 
@@ -526,19 +341,20 @@ class ParamCount(Check):
         return info.is_cell and info.has_param_count
 
     @staticmethod
-    def once(info):
-        lines, notes = [], []
+    def once(run):
+        info, lines, notes = run.info, [], []
         for H, D in ((1, 1), (3, 2), (2, 5)):
             canon, two_bias = reference.param_count(info.kind, H, D)
             native = sum(int(np.prod(s)) for s in param_shapes(info.kind, H, D, info.param_set).values())
-            n = call_param_count(info, H, D)   # the adapter's call: time limit, one-line errors (protocol.py)
+            n = call_param_count(run, H, D)   # the adapter's call: time limit, one-line errors (protocol.py)
             if n == canon or (n == native and info.param_set != "two-biases"):
                 if n != canon:
                     note = f"counts its native parameter set {info.param_set!r}: {native} for H={H}, D={D} (canonical {canon})"
                     notes.append(note)
                 continue
             if n == two_bias and two_bias != canon:
-                note = f"counts PyTorch's second bias vector: {'4H' if info.kind.startswith('lstm') else 'H'} more than the canonical count"
+                k = info.row.torch_second_bias
+                note = f"counts PyTorch's second bias vector: {f'{k}H' if k > 1 else 'H'} more than the canonical count"
                 if note not in notes:
                     notes.append(note)
                 continue
@@ -547,53 +363,69 @@ class ParamCount(Check):
         return lines, notes
 
 
-class ClipNorm(Check):
-    name = "clip-norm"
-    claim = ("clip_grad_norm(grads, max_norm) scales every array by the one factor min(1, max_norm/(‖g‖ + ε)) with ‖g‖ the "
-             "global norm (so it keeps the direction and caps the norm) and returns ‖g‖ before clipping")
-
-    def applies(self, info):
-        return info.has_clip_norm
+class _ClipCheck(Check):
+    """A check of a clipping function on ``cases.ClipCase``s."""
 
     def strategy(self, info):
         return clip_cases(info.dtype)
 
-    def body(self, info, case):
-        ref, ref_norm = clipping.clip_by_global_norm(case.grads, case.threshold, eps=info.clip_eps)
-        got, total = call_clip_norm(info, case.grads, case.threshold)
-        lines, worst = clip_compare(info, case, got, total, ref, ref_norm)
+    def calls(self, run, case):
+        return [(self.method, lambda: self._call(run, case))]
+
+    def snippet(self, info, case):
+        return [f"print(adapter.{self.method}(grads, threshold))",
+                f"from vanishing.models import clipping; print(clipping.{self.reference_call.format(eps=info.clip_eps)})"]
+
+
+class ClipNorm(_ClipCheck):
+    name = "clip-norm"
+    claim = ("clip_grad_norm(grads, max_norm) scales every array by the one factor min(1, max_norm/(‖g‖ + ε)) with ‖g‖ the "
+             "global norm (so it keeps the direction and caps the norm) and returns ‖g‖ before clipping")
+    method = "clip_grad_norm"
+    reference_call = "clip_by_global_norm(grads, threshold, eps={eps!r})"
+
+    def applies(self, info):
+        return info.has_clip_norm
+
+    def _call(self, run, case):
+        return call_clip_norm(run, case.grads, case.threshold)
+
+    def body(self, run, case):
+        ref, ref_norm = clipping.clip_by_global_norm(case.grads, case.threshold, eps=run.info.clip_eps)
+        got, total = call_clip_norm(run, case.grads, case.threshold)
+        lines, worst = clip_compare(run.info, case, got, total, ref, ref_norm)
         if lines:
             raise Mismatch("clip", lines, case, *worst)
 
-    @staticmethod
-    def notes(info):
+    def notes(self, run):
         """PyTorch's ε behaviour as found: g = [3, 4] (‖g‖ = 5), max_norm = 1, ε = max_norm/coef − ‖g‖."""
+        info = run.info
         if info.dtype != np.float64:
             return ["ε not measured in float32 (an ε of 1e-6 against ‖g‖ = 5 is below float32 resolution)"]
-        g = [np.array([3.0, 4.0])]
-        got, total = call_clip_norm(info, g, 1.0)
+        try:
+            got, total = call_clip_norm(run, [np.array([3.0, 4.0])], 1.0)
+        except CallError as e:
+            return [f"ε probe failed: {e}"]
         coef = float(np.linalg.norm(got[0]) / 5.0)
         eps = 1.0 / coef - 5.0
         return [f"ε as found: {eps:.3g} (declared {info.clip_eps:g}); for g = [3, 4], max_norm = 1 the clipped norm is {5 * coef:.17g}"
                 + (" < max_norm, strictly" if 5 * coef < 1.0 else "") + f"; returned norm {total:.17g} (the norm before clipping)"]
 
 
-norm_tol = tolerances.returned_norm
-
-
 def clip_compare(info, case, got, total, ref, ref_norm):
-    """Located lines for a clip_grad_norm result against the reference."""
+    """Located lines for a clip_grad_norm result against the reference, and the worst (ratio, err, allowed, rel)."""
     lines = []
     scale = max((float(np.max(np.abs(g))) for g in case.grads if g.size), default=0.0)
     tol = tolerances.value(info.dtype, scale=scale)
     worst = (0.0, 0.0, 0.0, 0.0)
     for i, (g, r) in enumerate(zip(got, ref)):
         c = compare(g, r, tol, f"clipped[{i}]")
-        worst = _worse(worst, c)
-        err, allowed, w = c.err, c.allowed, c.worst
+        worst = worse(worst, c)
+        w = c.worst
         if not c.ok:
-            lines.append(f"clipped[{i}] differs from the global-norm reference (coef {ref_norm and (np.linalg.norm(np.concatenate([np.ravel(x) for x in ref])) / ref_norm):.6g}): "
-                         f"worst at {list(map(int, w))}: got {float(g[w]):.17g}, expected {float(r[w]):.17g}, |error| {float(err[w]):.3g} > allowed {float(allowed[w]):.3g}")
+            coef = ref_norm and (np.linalg.norm(np.concatenate([np.ravel(x) for x in ref])) / ref_norm)
+            lines.append(f"clipped[{i}] differs from the global-norm reference (coef {coef:.6g}): worst at {list(map(int, w))}: "
+                         f"got {float(g[w]):.17g}, expected {float(r[w]):.17g}, |error| {c.worst_err:.3g} > allowed {c.worst_allowed:.3g}")
     ntol = tolerances.value(info.dtype, scale=0.0)
     if not compare(total, ref_norm, norm_tol(info.dtype, sum(int(np.size(g)) for g in case.grads)), "returned norm").ok:
         lines.append(f"the returned norm {total!r} is not the global norm before clipping {ref_norm!r}")
@@ -614,9 +446,11 @@ def clip_compare(info, case, got, total, ref, ref_norm):
     return lines, worst
 
 
-class ClipValue(Check):
+class ClipValue(_ClipCheck):
     name = "clip-value"
     claim = "clip_grad_value(grads, v) clamps every entry to [−v, v] and leaves the others unchanged"
+    method = "clip_grad_value"
+    reference_call = "clip_by_value(grads, threshold)"
 
     def applies(self, info):
         return info.has_clip_value
@@ -624,15 +458,18 @@ class ClipValue(Check):
     def strategy(self, info):
         return clip_cases(info.dtype, lo=1e-2, hi=1e3)
 
-    def body(self, info, case):
+    def _call(self, run, case):
+        return call_clip_value(run, case.grads, case.threshold)
+
+    def body(self, run, case):
         ref = clipping.clip_by_value(case.grads, case.threshold)
-        got = call_clip_value(info, case.grads, case.threshold)
-        tol = tolerances.value(info.dtype, scale=0.0)
+        got = call_clip_value(run, case.grads, case.threshold)
+        tol = tolerances.value(run.info.dtype, scale=0.0)
         lines, worst = [], (0.0, 0.0, 0.0, 0.0)
         for i, (g, r) in enumerate(zip(got, ref)):
             c = compare(g, r, tol, f"clipped[{i}]")
             if not c.ok:
-                worst = _worse(worst, c)
+                worst = worse(worst, c)
                 w = c.worst
                 lines.append(f"clipped[{i}] differs from clamp(g, −v, v): worst at {list(map(int, w))}: got {float(g[w]):.17g}, "
                              f"expected {float(r[w]):.17g}")
@@ -640,30 +477,11 @@ class ClipValue(Check):
             raise Mismatch("clip", lines, case, *worst)
 
 
-def stack_layers(cell, config, params):
-    """``layers[l][d]`` for ``vanishing.models.stacked`` from a stack's parameter list in PyTorch's order."""
-    return layouts.stack_from_torch(cell, params, config)
-
-
-def stack_reference(case):
-    """(outputs, grads) of ``vanishing.models.stacked`` on a StackCase: values, and autograd's VJP w.r.t. every
-    parameter (by name), xs, h0 and c0."""
-    import autograd
-    import autograd.numpy as anp
-
-    def run(params, xs, h0, c0):
-        return stacked.batch_forward(case.cell, stack_layers(case.cell, case.config, params), h0, xs, c0,
-                                     batch_first=case.config.get("batch_first", False))
-
-    def loss(z):
-        return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))
-    z = {"p": list(case.params), "xs": case.xs, "h0": case.h0, **({} if case.c0 is None else {"c0": case.c0})}
-    with np.errstate(over="ignore"):
-        outs = tuple(np.asarray(o) for o in run(case.params, case.xs, case.h0, case.c0))
-        g = autograd.grad(loss)(z)
-    grads = {n: np.asarray(v) for n, v in zip(case.names, g["p"])}
-    grads.update({k: np.asarray(g[k]) for k in ("xs", "h0", "c0") if k in g})
-    return outs, grads
+def stack_shapes(case):
+    """{name: shape} of every gradient a stack adapter's run returns on ``case``: its parameters, xs, h0[, c0]."""
+    shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
+    shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
+    return shapes
 
 
 class StackModule(Check):
@@ -674,6 +492,7 @@ class StackModule(Check):
     max_examples = 8
     reason = ("each example runs the module and autograd through an unrolled multi-layer reference on a batch; 8 keeps "
               "`vanishing validate torch` near its 60 s budget (the single-layer cells are checked on their own)")
+    methods = ("run",)
 
     def applies(self, info):
         return info.kind == "stack"
@@ -681,28 +500,35 @@ class StackModule(Check):
     def strategy(self, info):
         return stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
 
-    def body(self, info, case):
-        ref, gref = stack_reference(case)
-        shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
-        shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
-        got, g = call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, shapes)
+    def calls(self, run, case):
+        return [("run", lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case)))]
+
+    def snippet(self, info, case):
+        return ["from vanishing.checks.conformance.cases import StackCase",
+                (f"case = StackCase({info.cell!r}, {info.config!r}, np.dtype({info.dtype_name!r}), {case.names!r}, params, xs, "
+                 "h0, c0, cotangents)"),
+                "print(adapter.run(params, xs, h0, c0, cotangents))", "print(reference.stack(case))"]
+
+    def body(self, run, case):
+        ref, gref = reference.stack(case)
+        got, g = call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case))
         # Values: the value tolerance at the outputs' scale (values of tanh/σ compositions are O(1); no saturated regime here).
-        vt = tolerances.value(info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
+        vt = tolerances.value(run.info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
         lines, worst = [], (0.0, 0.0, 0.0, 0.0)
         for name, o, r in zip(("output", "h_n", "c_n"), got, ref):
             c = compare(o, r, vt, f"stack {name}")
-            worst = _worse(worst, c)
+            worst = worse(worst, c)
             if not c.ok:
                 lines.append(f"{name} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: got "
-                             f"{float(c.got[c.worst]):.17g}, expected {float(c.expected[c.worst]):.17g}, |error| "
-                             f"{float(c.err[c.worst]):.3g} > allowed {float(c.allowed[c.worst]):.3g}")
-        gt = tolerances.gradient(info.dtype, scale=max([1.0] + [float(np.max(np.abs(v))) for v in gref.values() if np.size(v)]))
+                             f"{c.worst_got:.17g}, expected {c.worst_expected:.17g}, |error| "
+                             f"{c.worst_err:.3g} > allowed {c.worst_allowed:.3g}")
+        gt = tolerances.gradient(run.info.dtype, scale=max([1.0] + [float(np.max(np.abs(v))) for v in gref.values() if np.size(v)]))
         for k in gref:
             c = compare(g[k], gref[k], gt, f"stack ∂/∂{k}")
-            worst = _worse(worst, c)
+            worst = worse(worst, c)
             if not c.ok:
                 lines.append(f"the gradient w.r.t. {k} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: "
-                             f"got {float(c.got[c.worst]):.17g}, expected {float(c.expected[c.worst]):.17g}"
+                             f"got {c.worst_got:.17g}, expected {c.worst_expected:.17g}"
                              + (f"; the {k} gradient is zero: is {k} used?" if not np.any(g[k]) and np.any(gref[k]) else ""))
         if lines:
             raise Mismatch("stack", lines, case, *worst)

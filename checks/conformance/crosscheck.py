@@ -24,16 +24,26 @@ two-layer bidirectional stack; about 0.35 s CPU for all of ``validate torch``) i
 """
 
 import numpy as np
-from scipy.special import expit
 
 from vanishing.checks import assertions, tolerances
+from vanishing.checks.comparison import Comparison
 from vanishing.checks.conformance import reference
-from vanishing.checks.conformance.cases import Case
-from vanishing.checks.conformance.checks import reference_directional_fd
+from vanishing.checks.conformance.cases import Case, StackCase
+from vanishing.checks.conformance.fd import reference_directional_fd
+from vanishing.checks.conformance.independent import (
+    cell_forward,
+    cell_vjp,
+    direct_path,
+    hand_shapes,
+    native_grads,
+    stack_layout,
+    stack_run,
+    to_canonical,
+)
 from vanishing.checks.conformance.protocol import CELL_KINDS, param_shapes
-from vanishing.models import clipping, gru, layouts, lstm, rnn, stacked
+from vanishing.models import clipping, gru, kinds, layouts, lstm, rnn
 
-__all__ = ["CLAIM", "DOC", "cases", "cell_forward", "cell_vjp", "clip_findings", "findings", "hand_shapes", "message", "to_canonical"]
+__all__ = ["CLAIM", "DOC", "cases", "clip_findings", "findings", "message", "stack_case"]
 
 #: Small fixed cases: H = 3 hidden units, D = 2 inputs, T = 3 steps (every gate block and time step distinct).
 H, D, T = 3, 2, 3
@@ -49,234 +59,42 @@ CLAIM = ("vanishing's reference (autograd through vanishing.models) agrees with 
          "finite differences of the reference say which is right")
 
 
-def _sigmoid(a):
-    return expit(a)      # scipy's logistic: accurate in both tails, no overflow
-
-
-# ---------------------------------------------------------------- shapes and the parameter-set maps, by hand
-def hand_shapes(kind, H, D, pset="canonical"):
-    """{key: shape} as written in docs/DESIGN.md and docs/VALIDATE.md, independently of ``layouts``."""
-    if kind.startswith("rnn"):
-        base = {"W_hh": (H, H), "W_xh": (H, D), "b": (H,)}
-    elif kind.startswith("lstm"):
-        base = {"W_x": (4 * H, D), "W_h": (4 * H, H), "b": (4 * H,)}
-        if kind == "lstm-peephole":
-            base.update(p_i=(H,), p_f=(H,), p_o=(H,))
-    else:
-        base = {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)}
-    if pset == "two-biases":            # PyTorch: b = b_ih + b_hh
-        base = {**{k: s for k, s in base.items() if k != "b"}, "b_x": base["b"], "b_h": base["b"]}
-    elif pset == "one-bias":            # one bias: b_x = b, b_h = 0
-        base = {"W_x": base["W_x"], "W_h": base["W_h"], "b": base["b_x"]}
-    elif pset == "gru-bhn":             # b_h = [0, 0, b_hn]
-        base = {"W_x": base["W_x"], "W_h": base["W_h"], "b_x": base["b_x"], "b_hn": (H,)}
-    return base
-
-
-def to_canonical(kind, params, pset="canonical"):
-    """The canonical parameters of native ``params`` (the documented maps, written again)."""
-    P = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
-    if pset == "two-biases":
-        P["b"] = P.pop("b_x") + P.pop("b_h")
-    elif pset == "one-bias":
-        P["b_x"] = P.pop("b")
-        P["b_h"] = np.zeros_like(P["b_x"])
-    elif pset == "gru-bhn":
-        b_hn = P.pop("b_hn")
-        P["b_h"] = np.concatenate([np.zeros(2 * b_hn.shape[0]), b_hn])
-    return P
-
-
-def _native_grads(kind, g, pset):
-    """The chain rule through :func:`to_canonical`: gradients w.r.t. the native keys from the canonical ones."""
-    g = dict(g)
-    if pset == "two-biases":            # b = b_x + b_h ⇒ ∂/∂b_x = ∂/∂b_h = ∂/∂b
-        gb = g.pop("b")
-        g["b_x"], g["b_h"] = gb.copy(), gb.copy()
-    elif pset == "one-bias":            # b_x = b ⇒ ∂/∂b = ∂/∂b_x; b_h = 0 is no parameter
-        g["b"] = g.pop("b_x")
-        g.pop("b_h")
-    elif pset == "gru-bhn":             # b_h = [0, 0, b_hn] ⇒ ∂/∂b_hn = (∂/∂b_h)[2H:]
-        gh = g.pop("b_h")
-        g["b_hn"] = gh[2 * (gh.shape[0] // 3):]
-    return g
-
-
-# ---------------------------------------------------------------- the cells: forward, and BPTT by hand
-def _blocks(W, n):
-    return [W[k * (W.shape[0] // n):(k + 1) * (W.shape[0] // n)] for k in range(n)]
-
-
-def cell_forward(kind, P, state0, xs, reset="after"):
-    """(outputs, caches): outputs ``(hs,)`` or ``(hs, c_T)`` of the canonical-parameter cell, caches per step."""
-    h = np.asarray(state0[0], dtype=np.float64)
-    c = np.asarray(state0[1], dtype=np.float64) if kind.startswith("lstm") else None
-    hs, caches = [], []
-    for x in np.asarray(xs, dtype=np.float64):
-        if kind.startswith("rnn"):
-            a = P["W_hh"] @ h + P["W_xh"] @ x + P["b"]                  # a_t = W_hh h_{t−1} + W_xh x_t + b
-            h_new = np.tanh(a) if kind == "rnn-tanh" else np.where(a > 0, a, 0.0)
-            caches.append((x, h, a, h_new))
-            h = h_new
-        elif kind.startswith("lstm"):
-            ai, af, ag, ao = _blocks(P["W_x"] @ x + P["W_h"] @ h + P["b"], 4)   # gate order i, f, g, o
-            if kind == "lstm-peephole":                                 # i, f see c_{t−1}; o sees c_t
-                ai, af = ai + P["p_i"] * c, af + P["p_f"] * c
-            i, f, g = _sigmoid(ai), _sigmoid(af), np.tanh(ag)
-            c_new = f * c + i * g                                       # c_t = f⊙c_{t−1} + i⊙g
-            if kind == "lstm-peephole":
-                ao = ao + P["p_o"] * c_new
-            o = _sigmoid(ao)
-            tc = np.tanh(c_new)
-            m = o * tc                                                  # h_t = o⊙tanh(c_t)
-            caches.append((x, h, c, i, f, g, o, c_new, tc, m))
-            h, c = (P["W_hr"] @ m if "W_hr" in P else m), c_new         # projected (PyTorch proj_size): h_t = W_hr m_t
-        else:
-            xr, xz, xn = _blocks(P["W_x"] @ x + P["b_x"], 3)            # gate order r, z, n
-            Wr, Wz, Wn = _blocks(P["W_h"], 3)
-            br, bz, bn = _blocks(P["b_h"], 3)
-            r, z = _sigmoid(xr + Wr @ h + br), _sigmoid(xz + Wz @ h + bz)
-            hn = Wn @ h + bn if reset == "after" else Wn @ (r * h) + bn
-            n = np.tanh(xn + r * hn) if reset == "after" else np.tanh(xn + hn)
-            caches.append((x, h, r, z, n, hn))
-            h = (1.0 - z) * n + z * h                                   # h_t = (1 − z)⊙n + z⊙h_{t−1}
-        hs.append(h)
-    outs = (np.stack(hs), c) if kind.startswith("lstm") else (np.stack(hs),)
-    return outs, caches
-
-
-def cell_vjp(kind, P, state0, xs, cotangents, reset="after"):
-    """Σ⟨outputs, cotangents⟩'s gradient w.r.t. every canonical key, "xs", "h0"[, "c0"]: reverse-mode BPTT by hand."""
-    _, caches = cell_forward(kind, P, state0, xs, reset)
-    dhs = np.asarray(cotangents[0], dtype=np.float64)
-    g = {k: np.zeros_like(v) for k, v in P.items()}
-    dxs = np.zeros((len(caches), np.shape(xs)[1]))
-    dh_next = np.zeros(np.shape(state0[0]))
-    dc_next = np.array(cotangents[1], dtype=np.float64) if kind.startswith("lstm") else None   # ∂/∂c_T: the c_T cotangent
-    for t in range(len(caches) - 1, -1, -1):
-        dh = dhs[t] + dh_next                                           # ∂E/∂h_t: its own cotangent + from step t+1
-        if kind.startswith("rnn"):
-            x, h_prev, a, h_t = caches[t]
-            da = dh * ((1.0 - h_t * h_t) if kind == "rnn-tanh" else (a > 0))   # tanh' = 1 − h², relu' = [a > 0]
-            g["W_hh"] += np.outer(da, h_prev)
-            g["W_xh"] += np.outer(da, x)
-            g["b"] += da
-            dxs[t] = P["W_xh"].T @ da
-            dh_next = P["W_hh"].T @ da
-        elif kind.startswith("lstm"):
-            x, h_prev, c_prev, i, f, gg, o, c_t, tc, m = caches[t]
-            if "W_hr" in P:                                             # h = W_hr m
-                g["W_hr"] += np.outer(dh, m)
-                dh = P["W_hr"].T @ dh
-            do = dh * tc                                                # m = o⊙tanh(c)
-            da_o = do * o * (1.0 - o)
-            dc = dc_next + dh * o * (1.0 - tc * tc)
-            if kind == "lstm-peephole":                                 # a_o += p_o⊙c_t
-                dc = dc + da_o * P["p_o"]
-                g["p_o"] += da_o * c_t
-            da_i = dc * gg * i * (1.0 - i)                              # c = f⊙c_prev + i⊙g
-            da_f = dc * c_prev * f * (1.0 - f)
-            da_g = dc * i * (1.0 - gg * gg)
-            dc_next = dc * f
-            if kind == "lstm-peephole":                                 # a_i += p_i⊙c_prev, a_f += p_f⊙c_prev
-                dc_next = dc_next + da_i * P["p_i"] + da_f * P["p_f"]
-                g["p_i"] += da_i * c_prev
-                g["p_f"] += da_f * c_prev
-            da = np.concatenate([da_i, da_f, da_g, da_o])
-            g["W_x"] += np.outer(da, x)
-            g["W_h"] += np.outer(da, h_prev)
-            g["b"] += da
-            dxs[t] = P["W_x"].T @ da
-            dh_next = P["W_h"].T @ da
-        else:
-            x, h_prev, r, z, n, hn = caches[t]
-            Wr, Wz, Wn = _blocks(P["W_h"], 3)
-            da_n = dh * (1.0 - z) * (1.0 - n * n)                       # h = (1 − z)⊙n + z⊙h_prev
-            da_z = dh * (h_prev - n) * z * (1.0 - z)
-            dh_prev = dh * z
-            if reset == "after":                                        # a_n = W_xn x + b_xn + r⊙(W_hn h + b_hn)
-                dr = da_n * hn
-                dhn = da_n * r
-                g["W_h"][2 * len(r):] += np.outer(dhn, h_prev)
-                dh_prev = dh_prev + Wn.T @ dhn
-            else:                                                       # a_n = W_xn x + b_xn + W_hn (r⊙h) + b_hn
-                dhn = da_n
-                drh = Wn.T @ da_n
-                dr = drh * h_prev
-                g["W_h"][2 * len(r):] += np.outer(da_n, r * h_prev)
-                dh_prev = dh_prev + drh * r
-            da_r = dr * r * (1.0 - r)
-            Hh = len(r)
-            g["W_h"][:Hh] += np.outer(da_r, h_prev)
-            g["W_h"][Hh:2 * Hh] += np.outer(da_z, h_prev)
-            g["b_h"] += np.concatenate([da_r, da_z, dhn])
-            da = np.concatenate([da_r, da_z, da_n])
-            g["W_x"] += np.outer(da, x)
-            g["b_x"] += da
-            dxs[t] = P["W_x"].T @ da
-            dh_next = dh_prev + Wr.T @ da_r + Wz.T @ da_z
-    g.update(xs=dxs, h0=dh_next)
-    if kind.startswith("lstm"):
-        g["c0"] = dc_next
-    return g
-
-
-def direct_path(kind, P, state0, x, reset="after"):
-    """The direct-path Jacobian as rows of the hand BPTT on one step: ∂c_1/∂c_0 (h_0 fixed) for an LSTM, ∂h_1/∂h_0 for
-    a GRU (called with W_h = 0, as the direct-path check does)."""
-    Hn = np.shape(state0[0])[0]
-    rows = []
-    for j in range(Hn):
-        e = np.zeros(Hn)
-        e[j] = 1.0
-        cot = (np.zeros((1, Hn)), e) if kind.startswith("lstm") else (e[None, :],)
-        rows.append(cell_vjp(kind, P, state0, np.asarray(x)[None, :], cot, reset)["c0" if kind.startswith("lstm") else "h0"])
-    return np.stack(rows)
-
-
 # ---------------------------------------------------------------- the fixed cases
 def _min_relu_margin(kind, P, state0, xs):
-    _, caches = cell_forward(kind, P, state0, xs)
-    return min(float(np.min(np.abs(c[2]))) for c in caches)
+    _, tapes = cell_forward(kind, P, state0, xs)
+    return min(float(np.min(np.abs(t.a))) for t in tapes)
 
 
 def cases(kind, reset="after", pset="canonical"):
-    """[(native params, state0, xs, cotangents, scale)]: one case per :data:`SCALES`, every entry non-zero, fixed seeds.
+    """[(Case, scale)]: one float64 case per :data:`SCALES`, every entry non-zero, fixed seeds.
 
-    A relu case is redrawn (the next seed) until every pre-activation is at least :data:`RELU_MARGIN` from the kink."""
-    out = []
+    A case whose activation has a kink (relu) is redrawn (the next seed) until every pre-activation is at least
+    :data:`RELU_MARGIN` from it."""
+    row, out = kinds.row(kind), []
     for n, scale in enumerate(SCALES):
         for seed in range(100 * n, 100 * n + 100):
             rng = np.random.default_rng(seed)
             P = {k: scale * rng.uniform(-1.0, 1.0, s) / np.sqrt(H) for k, s in hand_shapes(kind, H, D, pset).items()}
-            state0 = tuple(rng.uniform(-1.0, 1.0, H) for _ in range(2 if kind.startswith("lstm") else 1))
+            state0 = tuple(rng.uniform(-1.0, 1.0, H) for _ in row.state)
             xs = rng.uniform(-1.0, 1.0, (T, D))
-            cot = (rng.uniform(-1.0, 1.0, (T, H)),) + ((rng.uniform(-1.0, 1.0, H),) if kind.startswith("lstm") else ())
-            if kind != "rnn-relu" or _min_relu_margin(kind, to_canonical(kind, P, pset), state0, xs) >= RELU_MARGIN:
+            cot = (rng.uniform(-1.0, 1.0, (T, H)),) + tuple(rng.uniform(-1.0, 1.0, H) for _ in row.outputs[1:])
+            if not row.kink or _min_relu_margin(kind, to_canonical(P, pset), state0, xs) >= RELU_MARGIN:
                 break
-        out.append((P, state0, xs, cot, scale))
+        out.append((Case(kind, reset, np.dtype(np.float64), P, state0, xs, cot, pset=pset), scale))
     return out
 
 
 # ---------------------------------------------------------------- the comparisons
-def _compare(got, want, tol):
-    """(worst |got − want| / allowed, its index, got, want) over the entries; a shape mismatch is infinitely bad."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    if got.shape != want.shape:
-        return np.inf, (), f"shape {got.shape}", f"shape {want.shape}"
-    with np.errstate(all="ignore"):
-        ratio = np.abs(got - want) / tol.bound(want)
-    ratio = np.where(np.isnan(ratio), np.inf, ratio)
-    if not ratio.size:
-        return 0.0, (), got, want
-    w = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-    return float(ratio[w]), w, float(got[w]), float(want[w])
-
-
 def _worst(got, want, tol):
     """(ok, index, got, want) of the worst entry of |got − want| against ``tol`` (a shape mismatch: got, want are NaN)."""
-    ratio, w, g, v = _compare(got, want, tol)
-    return ratio <= 1.0, w, (g if isinstance(g, float) else np.nan), (v if isinstance(v, float) else np.nan)
+    c = Comparison(got, want, tol)
+    return c.ok, c.where, c.worst_got, c.worst_expected
+
+
+def _bad_keys(got, want, keys, tol):
+    """[(Comparison, key)] of the keys whose gradients differ, worst first (a missing key is infinitely bad)."""
+    out = sorted(((Comparison(got.get(k, np.nan), want[k], tol), k) for k in keys), key=lambda x: -x[0].max_ratio)
+    return [(c, k) for c, k in out if not c.ok]
 
 
 def _num(v):
@@ -298,21 +116,20 @@ def _grad_tol(grads):
 
 
 def _cell_findings(kind, reset, pset):
-    label = f"{kind}" + (f", reset={reset}" if kind == "gru" else "") + (f", param_set={pset}" if pset != "canonical" else "")
+    row = kinds.row(kind)
+    label = f"{kind}" + (f", reset={reset}" if row.has_reset else "") + (f", param_set={pset}" if pset != "canonical" else "")
     out = []
-    state_keys = ("h0", "c0") if kind.startswith("lstm") else ("h0",)
-    for n, (P, state0, xs, cot, scale) in enumerate(cases(kind, reset, pset)):
+    for n, (case, scale) in enumerate(cases(kind, reset, pset)):
         where = f"{label}, case {n + 1} (H={H}, D={D}, T={T}, weights ×{scale:g})"
-        C = to_canonical(kind, P, pset)
-        indep, _ = cell_forward(kind, C, state0, xs, reset)
+        C = to_canonical(case.params, pset)
+        indep, _ = cell_forward(kind, C, case.state0, case.xs, reset)
         with np.errstate(all="ignore"):
-            ref = reference.forward(kind, P, state0, xs, reset, pset)
-        names = ("hs", "c_T") if kind.startswith("lstm") else ("hs",)
+            ref = reference.forward(case)
         fwd_ok = True
         if len(ref) != len(indep):
             out.append(f"reference.forward [{where}]: returns {len(ref)} output(s), the independent forward {len(indep)}")
             fwd_ok = False
-        for name, r, i in zip(names, ref, indep):
+        for name, r, i in zip(row.outputs, ref, indep):
             if np.shape(r) != np.shape(i):
                 out.append(f"reference.forward [{where}]: {name} has shape {np.shape(r)}, expected {np.shape(i)}")
                 fwd_ok = False
@@ -322,10 +139,10 @@ def _cell_findings(kind, reset, pset):
                 fwd_ok = False
                 out.append(f"reference.forward [{where}]: {name}{_where(w)} = {got:.17g}, the independent forward gives {want:.17g}")
         # one step from state0
-        s_ref = reference.step(kind, P, state0, xs[0], reset, pset)
-        s_ind, _ = cell_forward(kind, C, state0, xs[:1], reset)
+        s_ref = reference.step(case)
+        s_ind, _ = cell_forward(kind, C, case.state0, case.xs[:1], reset)
         s_ind = (s_ind[0][0],) + tuple(s_ind[1:])
-        for name, r, i in zip(("h_1", "c_1"), s_ref, s_ind):
+        for name, r, i in zip((f"{s}_1" for s in row.state), s_ref, s_ind):
             if np.shape(r) != np.shape(i):
                 out.append(f"reference.step [{where}]: {name} has shape {np.shape(r)}, expected {np.shape(i)}")
                 continue
@@ -333,29 +150,26 @@ def _cell_findings(kind, reset, pset):
             if not ok:
                 out.append(f"reference.step [{where}]: {name}{_where(w)} = {got:.17g}, the independent step gives {want:.17g}")
         # gradients: reference.vjp (autograd), the hand BPTT, and FD of reference.forward as the arbiter
-        g_ind = _native_grads(kind, cell_vjp(kind, C, state0, xs, cot, reset), pset)
-        g_ref = reference.vjp(kind, P, state0, xs, cot, reset, pset)
-        keys = list(P) + ["xs", *state_keys]
+        g_ind = native_grads(cell_vjp(kind, C, case.state0, case.xs, case.cot, reset), pset)
+        g_ref = reference.vjp(case)
+        keys = list(case.params) + ["xs", *row.state_keys]
         missing = [k for k in keys if k not in g_ref]
         if missing:
             out.append(f"reference.vjp [{where}]: no gradient w.r.t. {', '.join(missing)}")
             continue
-        tol = _grad_tol(g_ind)
-        bad = sorted(((_compare(g_ref[k], g_ind[k], tol), k) for k in keys), key=lambda x: -x[0][0])
-        bad = [(c, k) for c, k in bad if c[0] > 1.0]
+        bad = _bad_keys(g_ref, g_ind, keys, _grad_tol(g_ind))
         if bad:
-            (_, w, got, want), k = bad[0]
+            c, k = bad[0]
             out.append(f"reference.vjp [{where}]: the gradient differs w.r.t. {', '.join(k for _, k in bad)} (of {len(keys)} keys); "
-                       f"worst: ∂/∂{k}{_where(w)} = {_num(got)} where the hand BPTT gives {_num(want)}; "
-                       + _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, fwd_ok))
-        if kind in ("lstm", "lstm-peephole", "gru"):
-            out += _direct_path_findings(kind, reset, C, state0, xs[0], where)
+                       f"worst: ∂/∂{k}{_where(c.where)} = {_num(c.worst_got)} where the hand BPTT gives {_num(c.worst_expected)}; "
+                       + _arbiter(case, g_ref, g_ind, fwd_ok))
+        if row.direct_path is not None:
+            out += _direct_path_findings(row, case, C, where)
     return out
 
 
-def _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, fwd_ok):
-    """What finite differences of reference.forward say about a gradient disagreement (one clause)."""
-    case = Case(kind, reset, np.dtype(np.float64), P, tuple(state0), xs, tuple(cot), pset=pset)
+def _arbiter(case, g_ref, g_ind, fwd_ok):
+    """What finite differences of reference.forward say about a gradient disagreement on ``case`` (one clause)."""
     try:
         d = reference_directional_fd(case, seed=7)
     except assertions.FDInconclusive as e:
@@ -373,20 +187,18 @@ def _arbiter(kind, reset, pset, P, state0, xs, cot, g_ref, g_ind, fwd_ok):
     return "finite differences of reference.forward agree with neither " + nums
 
 
-def _direct_path_findings(kind, reset, C, state0, x, where):
-    if kind.startswith("lstm"):
-        ref = lstm.direct_path_jacobian(C, state0[0], state0[1], x, variant="peephole" if kind == "lstm-peephole" else "forget")
-        P = C
-    else:
-        P = {**C, "W_h": np.zeros_like(C["W_h"])}
-        ref = gru.direct_path_jacobian(P, state0[0], x, reset=reset)
-    ind = direct_path(kind, P, state0, x, reset)
+def _direct_path_findings(row, case, C, where):
+    """The row's direct-path Jacobian (the models') against the hand BPTT's, on the case's first step."""
+    P = {**C, **{k: np.zeros_like(C[k]) for k in row.direct_path_zero}}
+    x = case.xs[0]
+    ref = row.direct_path(P, case.state0, x, case.reset)
+    ind = direct_path(row.name, P, case.state0, x, case.reset)
     ok, w, got, want = _worst(ref, ind, tolerances.gradient(np.float64, scale=max(1.0, float(np.max(np.abs(ind))))))
     if ok:
         return []
-    name = "lstm" if kind.startswith("lstm") else "gru"
-    what = "∂c_1/∂c_0" if name == "lstm" else "∂h_1/∂h_0 (W_h = 0)"
-    return [f"{name}.direct_path_jacobian [{where}]: entry {_where(w)} = {got:.17g}, the hand BPTT's {what} gives {want:.17g}"]
+    s = row.direct_state
+    what = f"∂{s}_1/∂{s}_0" + (f" ({', '.join(k + ' = 0' for k in row.direct_path_zero)})" if row.direct_path_zero else "")
+    return [f"{row.family}.direct_path_jacobian [{where}]: entry {_where(w)} = {got:.17g}, the hand BPTT's {what} gives {want:.17g}"]
 
 
 def _count_findings(kind):
@@ -396,7 +208,7 @@ def _count_findings(kind):
         canon = sum(int(np.prod(s)) for s in shapes.values())
         # PyTorch's second bias doubles the one summed bias b (rnn, lstm); a GRU keeps two biases already
         two = canon + (int(np.prod(shapes["b"])) if "b" in shapes else 0)
-        if kind in ("rnn-tanh", "rnn-relu", "lstm"):
+        if kind in layouts.PARAM_SETS["two-biases"].kinds:
             two_lay = sum(int(np.prod(s)) for s in param_shapes(kind, h, d, "two-biases").values())
             if two_lay != two:
                 out.append(f"layouts.PARAM_SETS['two-biases'] of {kind!r} (H={h}, D={d}) holds {two_lay} scalars, not the "
@@ -446,118 +258,30 @@ def clip_findings(eps=0.0, norm_clip=True, value_clip=True):
 
 
 # ---------------------------------------------------------------- multi-layer modules (what the stack check compares with)
-def _stack_layout(cell, config, H, D):
-    """[(name, shape)] of a module's parameters in PyTorch's order (per layer, per direction: weight_ih, weight_hh,
-    bias_ih, bias_hh[, weight_hr]), written from PyTorch's documentation of nn.RNN / nn.LSTM / nn.GRU."""
-    L, dirs, Pj = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("proj_size") or 0
-    n, Hout = {"lstm": 4, "gru": 3}.get(cell, 1), Pj or H
-    out = []
-    for l in range(L):
-        for d in range(dirs):
-            sfx = f"_l{l}" + ("_reverse" if d else "")
-            out += [(f"weight_ih{sfx}", (n * H, D if l == 0 else dirs * Hout)), (f"weight_hh{sfx}", (n * H, Hout)),
-                    (f"bias_ih{sfx}", (n * H,)), (f"bias_hh{sfx}", (n * H,))]
-            if Pj:
-                out.append((f"weight_hr{sfx}", (Pj, H)))
-    return out
-
-
-def _stack_cell(cell, w):
-    """The canonical cell parameters of one direction of one layer from [weight_ih, weight_hh, bias_ih, bias_hh(, weight_hr)]."""
-    if cell.startswith("rnn"):
-        return {"W_hh": w[1], "W_xh": w[0], "b": w[2] + w[3]}
-    if cell == "lstm":
-        return {"W_x": w[0], "W_h": w[1], "b": w[2] + w[3], **({"W_hr": w[4]} if len(w) == 5 else {})}
-    return {"W_x": w[0], "W_h": w[1], "b_x": w[2], "b_h": w[3]}
-
-
-def stack_run(cell, config, params, xs, h0, c0, cot):
-    """(outputs, grads) of a multi-layer module from the hand cells: the forward composition and its reverse-mode
-    gradient (the layers' hand BPTT chained through their inputs), w.r.t. every parameter (by position), xs, h0, c0."""
-    L, dirs, bf = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("batch_first", False)
-    per = 5 if config.get("proj_size") else 4
-    W = [[params[(l * dirs + d) * per:(l * dirs + d + 1) * per] for d in range(dirs)] for l in range(L)]
-    Ps = [[_stack_cell(cell, w) for w in lay] for lay in W]
-    seqs = xs if bf else np.swapaxes(xs, 0, 1)
-    B = seqs.shape[0]
-    lstm_like = cell == "lstm"
-    kind = cell
-    gW = [np.zeros_like(p) for p in params]
-    outs, hn, cn = [], np.zeros_like(h0), None if c0 is None else np.zeros_like(c0)
-    dxs, dh0, dc0 = np.zeros_like(seqs), np.zeros_like(h0), None if c0 is None else np.zeros_like(c0)
-    d_out = cot[0] if bf else np.swapaxes(cot[0], 0, 1)
-    for b in range(B):
-        inp, trace = seqs[b], []
-        for l in range(L):
-            res = []
-            for d in range(dirs):
-                k = l * dirs + d
-                s0 = (h0[k, b], c0[k, b]) if lstm_like else (h0[k, b],)
-                xd = inp if d == 0 else inp[::-1]                      # the reverse direction reads x_T..x_1
-                o, _ = cell_forward(kind, Ps[l][d], s0, xd)
-                hn[k, b] = o[0][-1]
-                if lstm_like:
-                    cn[k, b] = o[1]
-                res.append(o[0] if d == 0 else o[0][::-1])             # its outputs back in input order
-                trace.append((l, d, k, s0, xd))
-            inp = np.concatenate(res, axis=1)
-        outs.append(inp)
-        dout = d_out[b]
-        for l in range(L - 1, -1, -1):
-            din = None
-            Hout = dout.shape[1] // dirs
-            for (ll, d, k, s0, xd) in [t for t in trace if t[0] == l]:
-                dhs = dout[:, d * Hout:(d + 1) * Hout]
-                dhs = np.array(dhs if d == 0 else dhs[::-1])
-                dhs[-1] += cot[1][k, b]                                 # h_n is the last output in reading order
-                cots = (dhs, cot[2][k, b]) if lstm_like else (dhs,)
-                g = cell_vjp(kind, Ps[l][d], s0, xd, cots)
-                gx = g["xs"] if d == 0 else g["xs"][::-1]
-                din = gx if din is None else din + gx
-                j = k * per
-                gW[j] += g["W_xh" if cell.startswith("rnn") else "W_x"]
-                gW[j + 1] += g["W_hh" if cell.startswith("rnn") else "W_h"]
-                gW[j + 2] += g["b" if cell != "gru" else "b_x"]          # b = b_ih + b_hh: both get ∂/∂b
-                gW[j + 3] += g["b" if cell != "gru" else "b_h"]
-                if per == 5:
-                    gW[j + 4] += g["W_hr"]
-                dh0[k, b] = g["h0"]
-                if lstm_like:
-                    dc0[k, b] = g["c0"]
-            dout = din
-        dxs[b] = dout
-    out = np.stack(outs, axis=0 if bf else 1)
-    grads = {"params": gW, "xs": dxs if bf else np.swapaxes(dxs, 0, 1), "h0": dh0}
-    if lstm_like:
-        grads["c0"] = dc0
-    return ((out, hn, cn) if lstm_like else (out, hn)), grads
-
-
 #: The stack cases: H = proj_size + 2, D = 2, T = 2, B = 2 (two steps and two sequences: order and batch mixing show).
 def stack_case(cell, config):
-    from vanishing.checks.conformance.cases import StackCase
     rng = np.random.default_rng(5)
     Pj = config.get("proj_size") or 0
     Hs, Ds, Ts, Bs = Pj + 2, 2, 2, 2
     L, dirs, bf = config.get("num_layers", 1), 2 if config.get("bidirectional") else 1, config.get("batch_first", False)
     Hout = Pj or Hs
-    layout = _stack_layout(cell, config, Hs, Ds)
+    layout = stack_layout(cell, config, Hs, Ds)
+    has_c = kinds.row(cell).n_state > 1
     u = lambda *shape: rng.uniform(-1.0, 1.0, shape)   # noqa: E731
     cot = [u(*((Bs, Ts, dirs * Hout) if bf else (Ts, Bs, dirs * Hout))), u(L * dirs, Bs, Hout)] + (
-        [u(L * dirs, Bs, Hs)] if cell == "lstm" else [])
+        [u(L * dirs, Bs, Hs)] if has_c else [])
     return StackCase(cell, dict(config), np.dtype(np.float64), [n for n, _ in layout], [u(*s) for _, s in layout],
-                     u(*((Bs, Ts, Ds) if bf else (Ts, Bs, Ds))), u(L * dirs, Bs, Hout), u(L * dirs, Bs, Hs) if cell == "lstm" else None,
+                     u(*((Bs, Ts, Ds) if bf else (Ts, Bs, Ds))), u(L * dirs, Bs, Hout), u(L * dirs, Bs, Hs) if has_c else None,
                      cot)
 
 
 def stack_findings(cell, config):
-    """The stack check's reference (``checks.stack_reference``: autograd through ``vanishing.models.stacked``) against
+    """The stack check's reference (``reference.stack``: autograd through ``vanishing.models.stacked``) against
     :func:`stack_run`."""
-    from vanishing.checks.conformance.checks import stack_reference
     case = stack_case(cell, config)
     where = f"stack of {cell}, {config}"
     with np.errstate(all="ignore"):
-        ref, gref = stack_reference(case)
+        ref, gref = reference.stack(case)
     ind, gind = stack_run(cell, config, case.params, case.xs, case.h0, case.c0, case.cot)
     out = []
     for name, r, i in zip(("output", "h_n", "c_n"), ref, ind):
@@ -570,12 +294,11 @@ def stack_findings(cell, config):
     gi = dict(zip(case.names, gind["params"]))
     gi.update({k: gind[k] for k in ("xs", "h0", "c0") if k in gind})
     tol = _grad_tol(gi)
-    bad = sorted(((_compare(gref.get(k, np.nan), gi[k], tol), k) for k in gi), key=lambda x: -x[0][0])
-    bad = [(c, k) for c, k in bad if c[0] > 1.0]
+    bad = _bad_keys(gref, gi, list(gi), tol)
     if bad:
-        (_, w, got, want), k = bad[0]
+        c, k = bad[0]
         out.append(f"stack reference gradient [{where}]: differs w.r.t. {', '.join(k for _, k in bad)} (of {len(gi)} keys); "
-                   f"worst: ∂/∂{k}{_where(w)} = {_num(got)} where the composed hand BPTT gives {_num(want)}")
+                   f"worst: ∂/∂{k}{_where(c.where)} = {_num(c.worst_got)} where the composed hand BPTT gives {_num(c.worst_expected)}")
     return out
 
 
@@ -614,7 +337,7 @@ DOC = [
 # ---------------------------------------------------------------- the entry point
 def _subjects():
     """The reference functions the verdicts rest on: a run that replaced one (a test planting a bug) is checked afresh."""
-    return (reference.forward, reference.step, reference.vjp, reference.param_count, reference.canonical,
+    return (reference.forward, reference.step, reference.vjp, reference.param_count, reference.canonical, reference.stack,
             rnn.forward, rnn.step, rnn.param_count, lstm.forward, lstm.step, lstm.param_count, gru.forward, gru.step,
             gru.param_count, layouts.param_set, lstm.direct_path_jacobian, gru.direct_path_jacobian, clipping.clip_by_global_norm, clipping.clip_by_value)
 

@@ -16,20 +16,14 @@ mutant is confirmed only when the reference itself is within that precision of t
 """
 
 import numpy as np
+from autograd.misc import flatten
 
 from vanishing.checks import tolerances
-from vanishing.checks.conformance import bounds, mutants, reference
+from vanishing.checks.comparison import Comparison
+from vanishing.checks.conformance import bounds, mutants, reference, surgery
 from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases, probe_clip_cases, relu_margin_ok
-from vanishing.checks.conformance.checks import (
-    GATE_ORDER,
-    Comparison,
-    forward_tol,
-    grad_tol,
-    gradient_scale,
-    norm_tol,
-    reference_directional_fd,
-    subnormal_floor,
-)
+from vanishing.checks.conformance.fd import reference_directional_fd
+from vanishing.checks.conformance.tolerance import forward_tol, grad_tol, norm_tol, subnormal_floor
 from vanishing.checks.conformance.protocol import (
     CallError,
     call_clip_norm,
@@ -55,13 +49,13 @@ def _worst(pairs_with_tols):
 
 def _mutant_outputs(case, mutant):
     with np.errstate(all="ignore"):
-        mo = mutants.run(case.kind, case.params, case.state0, case.xs, case.reset, case.pset, **mutant.opts)
+        mo = surgery.run(case, **mutant.opts)
     return tuple(np.asarray(o, dtype=np.float64) for o in mo)
 
 
 def _mutant_grads(case, mutant):
     with np.errstate(all="ignore"):
-        mg = mutants.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset, **mutant.opts)
+        mg = surgery.vjp(case, **mutant.opts)
     return {k: np.asarray(v, dtype=np.float64) for k, v in mg.items()}
 
 
@@ -72,7 +66,7 @@ def _cell_score(info, mutant, case, impl_out, impl_grads, gscale=0.0):
     mo = _mutant_outputs(case, mutant)
     if not all(np.all(np.isfinite(o)) for o in mo):
         return np.inf
-    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    M = bounds.magnitudes(case)
     score = _worst((g, m, subnormal_floor(forward_tol(dtype, Mi), info)) for g, m, Mi in zip(impl_out, mo, M))
     if impl_grads is not None and score <= 1.0:
         mg = _mutant_grads(case, mutant)
@@ -82,10 +76,8 @@ def _cell_score(info, mutant, case, impl_out, impl_grads, gscale=0.0):
 
 
 def _flat(outs, grads):
-    parts = [np.ravel(o) for o in outs]
-    if grads is not None:
-        parts += [np.ravel(grads[k]) for k in sorted(grads)]
-    return np.concatenate(parts) if parts else np.zeros(0)
+    """One vector of the outputs and, in key order, the gradients (the same order for every run compared)."""
+    return flatten([list(outs), [] if grads is None else [grads[k] for k in sorted(grads)]])[0]
 
 
 def _explained(impl_vec, ref_vec, mut_vec):
@@ -98,17 +90,17 @@ def _explained(impl_vec, ref_vec, mut_vec):
     return 1.0 - float(np.linalg.norm(impl_vec - mut_vec)) / d_ref
 
 
-def _impl_runs(info, cases, need_grads):
+def _impl_runs(run, cases, need_grads):
     impl = []
     for c in cases:
         try:
-            out = call_forward(info, c.params, c.state0, c.xs)
-            grads = call_vjp(info, c.params, c.state0, c.xs, c.cot) if need_grads else None
+            out = call_forward(run, c.params, c.state0, c.xs)
+            grads = call_vjp(run, c.params, c.state0, c.xs, c.cot) if need_grads else None
         except CallError:
             if c is cases[0]:
                 return None
             continue
-        impl.append((c, out, grads, gradient_scale(c) if need_grads else 0.0))
+        impl.append((c, out, grads, bounds.gradient_scale(c) if need_grads else 0.0))
     return impl
 
 
@@ -116,19 +108,20 @@ def _forward_differs_on(info, impl):
     """How many of the runs' forward values differ from the reference."""
     n = 0
     for c, out, _, _ in impl:
-        ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
-        M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
+        ref = reference.forward(c)
+        M = bounds.magnitudes(c)
         n += any(not Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)).ok for g, r, m in zip(out, ref, M))
     return n
 
 
-def _diagnose_cell(info, mismatch):
+def _diagnose_cell(run, mismatch):
+    info = run.info
     case = mismatch.case
     pre = []
     cases = [case] + probe_cases(case.kind, case.reset, info.dtype, pset=case.pset)
     forward_first = mismatch.forward_differs
     if mismatch.what in ("gradient", "structure") and not forward_first:
-        runs = _impl_runs(info, cases, False)
+        runs = _impl_runs(run, cases, False)
         k = _forward_differs_on(info, runs[1:]) if runs else 0
         if k:   # the shrunk case kept the forward equal, but the forward check fails: that comes first
             forward_first = True
@@ -136,7 +129,7 @@ def _diagnose_cell(info, mismatch):
                    "(the forward check fails too), so these are gradients of another function; fix the forward pass first"]
     need_grads = mismatch.what in ("gradient", "structure") and not forward_first
     head = "diagnosis (of the forward difference, which comes first)" if forward_first else "diagnosis"
-    impl = _impl_runs(info, cases, need_grads)
+    impl = _impl_runs(run, cases, need_grads)
     if not impl:
         return []
     if need_grads:
@@ -144,8 +137,8 @@ def _diagnose_cell(info, mismatch):
         if suspect:
             return suspect
     if pre:
-        return pre + _diagnose_outputs(info, case, impl, need_grads, head)
-    return _diagnose_outputs(info, case, impl, need_grads, head)
+        return pre + _diagnose_outputs(run, case, impl, need_grads, head)
+    return _diagnose_outputs(run, case, impl, need_grads, head)
 
 
 #: relu: a case is used only when every pre-activation is this far from the kink (the FD stencil of
@@ -167,9 +160,9 @@ def reference_gradient_suspect(info, impl):
     n = impl_ok = ref_bad = 0
     worst = None
     for c, _, grads, gscale in impl[:2]:
-        if c.kind == "rnn-relu" and not relu_margin_ok(c, RELU_FD_MARGIN):
+        if c.row.kink and not relu_margin_ok(c, RELU_FD_MARGIN):
             continue   # at relu's kink FD gives the central 1/2, a convention, not an arbiter (relu'(0) := 0 is stated)
-        ref = reference.vjp(c.kind, c.params, c.state0, c.xs, c.cot, c.reset, c.pset)
+        ref = reference.vjp(c)
         for seed in SUSPECT_DIRECTIONS:
             try:
                 d = reference_directional_fd(c, seed)
@@ -196,22 +189,21 @@ def _reference_within(info, mutant, case, impl_out, impl_grads, gscale):
     """Whether the reference's own values (those the check compared with) are within ``mutant``'s precision tolerance
     of the implementation: a precision mutant explains a difference only as large as that precision's rounding."""
     dtype = np.float32 if mutant.precision == "float32" else info.dtype
-    ref = reference.forward(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
-    M = bounds.magnitudes(case.kind, case.params, case.state0, case.xs, case.reset, case.pset)
+    ref = reference.forward(case)
+    M = bounds.magnitudes(case)
     score = _worst((g, r, subnormal_floor(forward_tol(dtype, Mi), info)) for g, r, Mi in zip(impl_out, ref, M))
     if impl_grads is not None and score <= 1.0:
-        rg = reference.vjp(case.kind, case.params, case.state0, case.xs, case.cot, case.reset, case.pset)
+        rg = reference.vjp(case)
         score = max(score, _worst((impl_grads[k], rg[k], grad_tol(dtype, rg, gscale)) for k in rg))
     return score <= 1.0
 
 
-def _diagnose_outputs(info, case, impl, need_grads, head):
-    catalogue = mutants.mutants_for(case.kind, case.reset, case.pset)
+def _diagnose_outputs(run, case, impl, need_grads, head):
+    info = run.info
+    catalogue = mutants.mutants_for(case)
     if not need_grads:
         catalogue = [m for m in catalogue if m.where == "forward"]
-    refs = [(_flat(reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset),
-                   reference.vjp(c.kind, c.params, c.state0, c.xs, c.cot, c.reset, c.pset) if need_grads else None))
-            for c, *_ in impl]
+    refs = [_flat(reference.forward(c), reference.vjp(c) if need_grads else None) for c, *_ in impl]
     found, partial, ranked = [], [], []
     for m in catalogue:
         s0 = _cell_score(info, m, *impl[0])
@@ -241,7 +233,7 @@ def _diagnose_outputs(info, case, impl, need_grads, head):
     lines = [f"{head}: no known bug reproduces {thing}: none of the {len(catalogue)} mutants in the catalogue matches on the "
              f"failing case and {n_probe} generic probe case{'s' if n_probe != 1 else ''}, so this is not a known bug. "
              "Where it lies:"]
-    lines += ["  " + ln for ln in localise(info, case, need_grads)]
+    lines += ["  " + ln for ln in localise(run, case, need_grads)]
     # A precision mutant is judged at its own, looser tolerance: matching one (shrunk) case says nothing; left out.
     for m in [m for m in partial if not m.precision][:2]:
         lines.append(f"  mutant {m.name} ({m.says}) matches the failing case but not the generic probe cases, so it is "
@@ -265,18 +257,19 @@ def _rel(got, ref):
     return float(np.linalg.norm(d)) / nn if nn > 0 else float(np.linalg.norm(d))
 
 
-def _discrepancy(info, c, need_grads):
+def _discrepancy(run, c, need_grads):
     """(forward Comparisons, gradient Comparisons or {}, relative discrepancy) of the implementation on case c."""
-    ref = reference.forward(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
-    M = bounds.magnitudes(c.kind, c.params, c.state0, c.xs, c.reset, c.pset)
-    got = call_forward(info, c.params, c.state0, c.xs)
-    fwd = {n: Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)) for n, g, r, m in zip(("hs", "c_T"), got, ref, M)}
+    info = run.info
+    ref = reference.forward(c)
+    M = bounds.magnitudes(c)
+    got = call_forward(run, c.params, c.state0, c.xs)
+    fwd = {n: Comparison(g, r, subnormal_floor(forward_tol(info.dtype, m), info)) for n, g, r, m in zip(c.row.outputs, got, ref, M)}
     rel = _rel(got, ref)
     grads = {}
     if need_grads:
-        gr = reference.vjp(c.kind, c.params, c.state0, c.xs, c.cot, c.reset, c.pset)
-        gg = call_vjp(info, c.params, c.state0, c.xs, c.cot)
-        tol = grad_tol(info.dtype, gr, gradient_scale(c))
+        gr = reference.vjp(c)
+        gg = call_vjp(run, c.params, c.state0, c.xs, c.cot)
+        tol = grad_tol(info.dtype, gr, bounds.gradient_scale(c))
         grads = {k: Comparison(gg[k], gr[k], tol) for k in gr}
         rel = _rel(gg, gr)
     return fwd, grads, rel
@@ -306,12 +299,12 @@ def _trend(pairs, what):
     return f"{text} ({verdict})"
 
 
-def localise(info, case, need_grads):
+def localise(run, case, need_grads):
     """Where a failure no known bug reproduces lies: forward or backward only, which outputs, parameters and gate
     blocks, which time steps, and whether it grows with saturation or with T (measured on probe cases)."""
     try:
-        probes = probe_cases(case.kind, case.reset, info.dtype, n=3, pset=case.pset)
-        runs = [_discrepancy(info, c, need_grads) for c in probes]
+        probes = probe_cases(case.kind, case.reset, run.info.dtype, n=3, pset=case.pset)
+        runs = [_discrepancy(run, c, need_grads) for c in probes]
         out = []
         fwd_bad = [any(not x.ok for x in f.values()) for f, _, _ in runs]
         if any(fwd_bad):
@@ -328,12 +321,12 @@ def localise(info, case, need_grads):
                 for k, c in g.items():
                     if not c.ok:
                         blocks, Hp = bad.setdefault(k, set()), probes[0].H
-                        order = GATE_ORDER.get(case.kind, "")
+                        order = case.row.gates
                         if order and c.ratio.ndim >= 1 and c.ratio.shape[0] == len(order) * Hp:
                             blocks |= {order[i] for i in range(len(order)) if np.any(c.ratio[i * Hp:(i + 1) * Hp] > 1)}
             keys = list(runs[0][1])
             if bad:
-                desc = [k + (f" (gate blocks {', '.join(sorted(bad[k], key=GATE_ORDER[case.kind].index))})" if bad[k] else "")
+                desc = [k + (f" (gate blocks {', '.join(sorted(bad[k], key=case.row.gates.index))})" if bad[k] else "")
                         for k in keys if k in bad]
                 ok = [k for k in keys if k not in bad]
                 out.append(f"gradients: differ w.r.t. {', '.join(desc)}" + (f"; match w.r.t. {', '.join(ok)}" if ok else ""))
@@ -343,9 +336,9 @@ def localise(info, case, need_grads):
             else:
                 out.append("gradients: match on the probe cases (the failure needs the failing case's own values)")
         base = probes[0]
-        sat = [(f"×{s:g}", _discrepancy(info, _case_scaled(base, s), need_grads)[2]) for s in (1, 4, 16)]
+        sat = [(f"×{s:g}", _discrepancy(run, _case_scaled(base, s), need_grads)[2]) for s in (1, 4, 16)]
         out.append("saturation: relative discrepancy ‖impl − ref‖/‖ref‖ is " + _trend(sat, "saturation") + " (weights scaled)")
-        lng = [(f"T={T}", _discrepancy(info, _longer(base, T), need_grads)[2]) for T in (1, 4, 16)]
+        lng = [(f"T={T}", _discrepancy(run, _longer(base, T), need_grads)[2]) for T in (1, 4, 16)]
         out.append("length: relative discrepancy is " + _trend(lng, "T"))
         return out
     except CallError as e:
@@ -407,26 +400,35 @@ def _clip_reproduces(info, impl, want, tol_dtype):
     return s
 
 
-def _diagnose_clip(info, mismatch, check):
+#: The clipping methods' catalogues: method → (mutants, (clipped, returned norm or None) of an implementation's call,
+#: of a mutant's result).
+_CLIP = {
+    "clip_grad_norm": (CLIP_NORM_MUTANTS, lambda run, c: call_clip_norm(run, c.grads, c.threshold),
+                       lambda fn, c, eps: fn(c.grads, c.threshold, eps)),
+    "clip_grad_value": (CLIP_VALUE_MUTANTS, lambda run, c: (call_clip_value(run, c.grads, c.threshold), None),
+                        lambda fn, c, eps: (fn(c.grads, c.threshold), None)),
+}
+
+
+def _diagnose_clip(run, mismatch, method):
+    info = run.info
     case = mismatch.case
     cases = [case] + probe_clip_cases(info.dtype)
+    table, call, result = _CLIP[method]
     impl = []
     for c in cases:
         try:
-            impl.append((c, call_clip_norm(info, c.grads, c.threshold) if check == "clip-norm"
-                         else (call_clip_value(info, c.grads, c.threshold), None)))
+            impl.append((c, call(run, c)))
         except CallError:
             if c is case:
                 return []
-    table = CLIP_NORM_MUTANTS if check == "clip-norm" else CLIP_VALUE_MUTANTS
     found, scores = [], []
     for name, says, fn in table:
         if (name == "global-eps-0" and info.clip_eps == 0.0) or (name == "global-eps-torch" and info.clip_eps == 1e-6):
             continue   # that is the declared behaviour itself, not a bug
         def want(c, fn=fn):
             with np.errstate(all="ignore"):
-                r = fn(c.grads, c.threshold, info.clip_eps) if check == "clip-norm" else (fn(c.grads, c.threshold), None)
-            return r
+                return result(fn, c, info.clip_eps)
         s0 = _clip_reproduces(info, impl[0][1], want(impl[0][0]), info.dtype)
         scores.append((s0, name, says))
         if s0 <= 1.0 and all(_clip_reproduces(info, x[1], want(x[0]), info.dtype) <= 1.0 for x in impl[1:]):
@@ -444,23 +446,28 @@ def _diagnose_clip(info, mismatch, check):
             f"mutant {name}, {says.format(eps=info.clip_eps)}, is off by {s:.3g}× the tolerance on the failing case)"]
 
 
+def _gru_preactivations(P, h, x):
+    """r, z and both halves of the candidate (either reset convention stays below these terms' sum)."""
+    H = h.shape[0]
+    gx, gh = P["W_x"] @ x + P["b_x"], P["W_h"] @ h + P["b_h"]
+    return [gx[:2 * H] + gh[:2 * H], gx[2 * H:], gh[2 * H:]]
+
+
+#: The gate pre-activations of one step by family (the row's ``family``): f(canonical params, h, x) -> [arrays].
+_PREACTIVATIONS = {"rnn": lambda P, h, x: [P["W_hh"] @ h + P["W_xh"] @ x + P["b"]],
+                   "lstm": lambda P, h, x: [P["W_x"] @ x + P["W_h"] @ h + P["b"]],
+                   "gru": _gru_preactivations}
+
+
 def max_preactivation(case):
     """max |a| over every gate pre-activation of the reference trajectory on ``case`` (float64)."""
+    pre, step = _PREACTIVATIONS[case.row.family], case.row.step
     P = case.canonical()
     state = tuple(case.state0)
     worst = 0.0
     for x in case.xs:
-        h = state[0]
-        if case.kind.startswith("rnn"):
-            a = [P["W_hh"] @ h + P["W_xh"] @ x + P["b"]]
-        elif case.kind.startswith("lstm"):
-            a = [P["W_x"] @ x + P["W_h"] @ h + P["b"]]
-        else:   # r, z and both halves of the candidate (either reset convention stays below these terms' sum)
-            H = h.shape[0]
-            gx, gh = P["W_x"] @ x + P["b_x"], P["W_h"] @ h + P["b_h"]
-            a = [gx[:2 * H] + gh[:2 * H], gx[2 * H:], gh[2 * H:]]
-        worst = max([worst] + [float(np.max(np.abs(v))) for v in a if np.size(v)])
-        state = reference.step(case.kind, P, state, x, case.reset)
+        worst = max([worst] + [float(np.max(np.abs(v))) for v in pre(P, state[0], x) if np.size(v)])
+        state = step(P, state, x, case.reset)
     return worst
 
 
@@ -497,12 +504,12 @@ def _stack_facts(mismatch):
             "where it lies: " + ("; ".join(parts) or "the input and state gradients only")]
 
 
-def diagnose(info, mismatch, check=""):
-    """Diagnosis lines for a failing case (possibly empty)."""
+def diagnose(run, mismatch, method=""):
+    """Diagnosis lines for a failing case (possibly empty); ``method``: the adapter method a clipping check compares."""
     if mismatch.what == "crash":
         return _crash_facts(mismatch)
     if isinstance(mismatch.case, StackCase):
         return _stack_facts(mismatch)
     if isinstance(mismatch.case, ClipCase):
-        return _diagnose_clip(info, mismatch, check)
-    return _diagnose_cell(info, mismatch)
+        return _diagnose_clip(run, mismatch, method)
+    return _diagnose_cell(run, mismatch)

@@ -12,7 +12,8 @@ through the module with its arrays replaced (``eqx.tree_at``). Conventions (equi
 
 import numpy as np
 
-from vanishing.checks.conformance.jax_adapters import JaxCell, blocks, jax_module, unblocks, versions
+from vanishing.checks.conformance.frameworks import blocks, unblocks
+from vanishing.checks.conformance.jax_adapters import JaxCell
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
 __all__ = ["EquinoxCell", "builtins", "versions_installed"]
@@ -21,26 +22,11 @@ __all__ = ["EquinoxCell", "builtins", "versions_installed"]
 EQX_LSTM_ORDER, EQX_GRU_ORDER = "ifgo", "rzn"
 
 
-def _eqx():
-    jax_module("equinox")
-    try:
-        import equinox
-    except ImportError as e:
-        from vanishing.checks.conformance.protocol import AdapterError
-        raise AdapterError(f"equinox is not installed ({e}); install the optional extra: pip install 'vanishing[equinox]'") from None
-    return equinox
-
-
-def versions_installed():
-    return versions("equinox", "jax", "jaxlib")
-
-
 class EquinoxCell(JaxCell):
-    framework = "equinox"
-    extra = "equinox"
+    framework = extra = module = dist = "equinox"
 
     def __init__(self, cls, dtype):
-        self.eqx = _eqx()
+        self.eqx = self.framework_module()
         self.cls = cls
         if cls == "LSTMCell":
             self.convention = "weight_ih, weight_hh, one bias, gate order i, f, g, o; state (h, c): the canonical layout"
@@ -84,3 +70,6 @@ class EquinoxCell(JaxCell):
 def builtins(dtypes=(np.float64, np.float32)):
     """Every Equinox built-in, in each dtype."""
     return [EquinoxCell(c, dt) for dt in dtypes for c in ("LSTMCell", "GRUCell")]
+
+
+versions_installed = EquinoxCell.versions_installed

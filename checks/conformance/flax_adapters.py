@@ -14,24 +14,11 @@ Each in float64 (x64 scoped to the call, see ``jax_adapters``) and float32; grad
 
 import numpy as np
 
-from vanishing.checks.conformance.jax_adapters import JaxCell, blocks, jax_module, unblocks, versions
+from vanishing.checks.conformance.frameworks import blocks, unblocks
+from vanishing.checks.conformance.jax_adapters import JaxCell
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
 __all__ = ["FlaxCell", "builtins", "versions_installed"]
-
-
-def _nnx():
-    jax_module("flax")
-    try:
-        from flax import nnx
-    except ImportError as e:
-        from vanishing.checks.conformance.protocol import AdapterError
-        raise AdapterError(f"flax is not installed ({e}); install the optional extra: pip install 'vanishing[flax]'") from None
-    return nnx
-
-
-def versions_installed():
-    return versions("flax", "jax", "jaxlib")
 
 
 #: Flax's own stacking orders (flax/nnx/nn/recurrent.py: jnp.split(y, 4) → i, f, g, o; GRU r, z, n).
@@ -49,11 +36,11 @@ _CONV = {
 
 
 class FlaxCell(JaxCell):
-    framework = "flax"
-    extra = "flax"
+    framework = extra = dist = "flax"
+    module = "flax.nnx"
 
     def __init__(self, cls, dtype):
-        self.nnx = _nnx()
+        self.nnx = self.framework_module()
         self.cls = cls
         self.convention = _CONV[cls]
         super().__init__(_KIND[cls], dtype, reset="after", param_set=_PSET.get(cls, "canonical"), name=f"flax.nnx.{cls}")
@@ -100,7 +87,7 @@ class FlaxCell(JaxCell):
 
     def _step(self, graphdef, fw, state, x):
         cell = self.nnx.merge(graphdef, fw)
-        if self.kind == "lstm":
+        if len(state) > 1:   # Flax's LSTM carry is (c, h)
             (c, h), _ = cell((state[1], state[0]), x)
             return (h, c)
         h, _ = cell(state[0], x)
@@ -110,3 +97,6 @@ class FlaxCell(JaxCell):
 def builtins(dtypes=(np.float64, np.float32)):
     """Every Flax NNX built-in, in each dtype."""
     return [FlaxCell(c, dt) for dt in dtypes for c in ("SimpleCell", "LSTMCell", "OptimizedLSTMCell", "GRUCell")]
+
+
+versions_installed = FlaxCell.versions_installed

@@ -18,7 +18,8 @@ drops the map and is then reproduced by a named mutant (``DIFFERENCES``):
 
 import numpy as np
 
-from vanishing.checks.conformance.jax_adapters import JaxCell, blocks, jax_module, unblocks, versions
+from vanishing.checks.conformance.frameworks import blocks, unblocks
+from vanishing.checks.conformance.jax_adapters import JaxCell
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
 __all__ = ["DIFFERENCES", "HaikuCell", "builtins", "textbook_variants", "versions_installed"]
@@ -51,26 +52,12 @@ _CONV = {
 }
 
 
-def _hk():
-    jax_module("haiku")
-    try:
-        import haiku
-    except ImportError as e:
-        from vanishing.checks.conformance.protocol import AdapterError
-        raise AdapterError(f"dm-haiku is not installed ({e}); install the optional extra: pip install 'vanishing[haiku]'") from None
-    return haiku
-
-
-def versions_installed():
-    return versions("dm-haiku", "jax", "jaxlib")
-
-
 class HaikuCell(JaxCell):
-    framework = "haiku"
-    extra = "haiku"
+    framework = extra = module = "haiku"
+    dist = "dm-haiku"
 
     def __init__(self, cls, dtype, textbook=None):
-        self.hk = _hk()
+        self.hk = self.framework_module()
         self.cls = cls
         self.convention = _CONV[cls]
         self.differences = DIFFERENCES[cls]
@@ -144,3 +131,6 @@ def builtins(dtypes=(np.float64, np.float32)):
 def textbook_variants(dtype=np.float64):
     """One adapter per documented difference, with that part of the map dropped: each must fail, reproduced by its mutant."""
     return [(HaikuCell(c, dtype, textbook=d[0]), d) for c in DIFFERENCES for d in DIFFERENCES[c]]
+
+
+versions_installed = HaikuCell.versions_installed

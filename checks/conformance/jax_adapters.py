@@ -26,30 +26,15 @@ there: where the framework differs, that variant fails and the diagnosis names t
 
 import numpy as np
 
-from vanishing.checks.conformance.protocol import AdapterError
+from vanishing.checks.conformance.frameworks import optional, versions
+from vanishing.models import kinds
 
-__all__ = ["JaxCell", "blocks", "jax_module", "unblocks", "versions"]
+__all__ = ["JaxCell", "jax_module"]
 
 
 def jax_module(extra="jax"):
     """``jax``, or AdapterError naming the optional extra to install."""
-    try:
-        import jax
-    except ImportError as e:
-        raise AdapterError(f"jax is not installed ({e}); install the optional extra: pip install 'vanishing[{extra}]'") from None
-    return jax
-
-
-def versions(*names):
-    """{distribution: version} of the installed packages among ``names``."""
-    from importlib.metadata import PackageNotFoundError, version
-    out = {}
-    for n in names:
-        try:
-            out[n] = version(n)
-        except PackageNotFoundError:
-            pass
-    return out
+    return optional("jax", "jax", extra)
 
 
 class JaxCell:
@@ -67,7 +52,19 @@ class JaxCell:
         self.name = name + (f"[textbook {textbook}, {self.dtype.name}]" if textbook else f"[{self.dtype.name}]")
         self._cache = {}
 
-    extra = "jax"
+    extra = "jax"          # vanishing's optional extra that installs the framework
+    module = ""            # the framework's module ("equinox", "flax.nnx", "haiku") and its distribution's name
+    dist = ""
+
+    @classmethod
+    def framework_module(cls):
+        """The framework's module, or AdapterError naming the optional extra to install."""
+        return optional(cls.module, cls.dist, cls.extra, needs_jax=True)
+
+    @classmethod
+    def versions_installed(cls):
+        """{distribution: version} of the framework and of jax, jaxlib (the conformance matrix shows them)."""
+        return versions(cls.dist, "jax", "jaxlib")
 
     # ---------------------------------------------------------------- subclass interface
     def _build(self, H, D):
@@ -133,7 +130,7 @@ class JaxCell:
 
     def step(self, params, state, x):
         out = self.forward(params, state, np.asarray(x)[None, :])
-        return (out[0][0], out[1]) if self.kind.startswith("lstm") else (out[0][0],)
+        return (out[0][0],) + tuple(out[1:])
 
     def forward(self, params, state0, xs):
         params, xs, H, _, D = self._padded(params, xs)
@@ -142,7 +139,7 @@ class JaxCell:
             fw = self.jax.tree_util.tree_map(self._arr, self._to_fw(params, H, D))
             states = self._states(fn, fw, tuple(self._arr(s) for s in state0), self._arr(xs))
             hs = np.stack([np.asarray(s[0]) for s in states[1:]])
-            return (hs, np.asarray(states[-1][1])) if self.kind.startswith("lstm") else (hs,)
+            return (hs,) + tuple(np.asarray(s) for s in states[-1][1:])   # then the final cell state, if any
 
     def vjp(self, params, state0, xs, cotangents):
         params, xs, H, D0, D = self._padded(params, xs)
@@ -154,8 +151,8 @@ class JaxCell:
             states = self._states(fn, fw, tuple(self._arr(s) for s in state0), xs_j)
             T = xs.shape[0]
             ds = [np.zeros(H, dtype=self.dtype) for _ in states[0]]
-            if self.kind.startswith("lstm"):
-                ds[1] = np.asarray(cotangents[1], dtype=self.dtype)
+            for i in range(1, len(ds)):   # a final cell state's cotangent (c_T)
+                ds[i] = np.asarray(cotangents[i], dtype=self.dtype)
             gfw, gxs = None, np.zeros(np.shape(xs), dtype=self.dtype)
             for t in range(T - 1, -1, -1):
                 ds[0] = ds[0] + np.asarray(cotangents[0][t], dtype=self.dtype)
@@ -166,7 +163,7 @@ class JaxCell:
             out = self._from_fw(tree.tree_map(np.asarray, gfw), H, D)
             out = {k: np.asarray(v[:, :D0] if k in ("W_x", "W_xh") else v, dtype=self.dtype) for k, v in out.items()}
             out["xs"] = gxs[:, :D0]
-            for k, g in zip(("h0", "c0"), ds):
+            for k, g in zip(kinds.row(self.kind).state_keys, ds):
                 out[k] = np.asarray(g, dtype=self.dtype)
             return out
 
@@ -176,13 +173,3 @@ class JaxCell:
     def _zeros(self, H, D):
         from vanishing.checks.conformance.protocol import param_shapes
         return {k: np.zeros(s) for k, s in param_shapes(self.kind, H, D, self.param_set).items()}
-
-
-def blocks(M, H, order, src):
-    """The H-row blocks of M (stacked in ``src`` order) restacked in ``order`` (letters of ``src``)."""
-    return np.concatenate([M[src.index(g) * H:(src.index(g) + 1) * H] for g in order], axis=0)
-
-
-def unblocks(M, H, order, src):
-    """Inverse of :func:`blocks`: M stacked in ``order`` → stacked in ``src``."""
-    return np.concatenate([M[order.index(g) * H:(order.index(g) + 1) * H] for g in src], axis=0)

@@ -25,9 +25,9 @@ import sys
 
 import numpy as np
 
-from vanishing.checks.conformance.jax_adapters import blocks, versions
+from vanishing.checks.conformance.frameworks import blocks, versions
 from vanishing.checks.conformance.protocol import AdapterError
-from vanishing.models import layouts
+from vanishing.models import kinds, layouts
 from vanishing.models.layouts import GRU_GATES
 
 __all__ = ["DIFFERENCES", "KerasRecurrent", "backend", "builtins", "textbook_variants", "versions_installed"]
@@ -107,6 +107,7 @@ class KerasRecurrent:
         self.flushes_subnormals = self.backend == "jax"   # XLA on CPU flushes subnormal results to zero
         self.what, self.dtype, self.textbook = what, np.dtype(dtype), textbook
         self.kind, self.reset, self.param_set = _SPEC[what]
+        self.row = kinds.row(self.kind)
         self.convention = _CONV[what]
         self.layer = what in ("LSTM", "GRU")
         self.differences = tuple(DIFFERENCES.get(what.split("(")[0] if what.startswith("GRUCell") else what, ()))
@@ -142,12 +143,10 @@ class KerasRecurrent:
         return P
 
     def _weights(self, P, H):
-        kind = {"rnn-tanh": "rnn", "lstm": "lstm", "gru": "gru"}[self.kind]
-        return layouts.to_keras(kind, self._canonical(P, H), reset_after=self.reset == "after")
+        return layouts.to_keras(self.row.family, self._canonical(P, H), reset_after=self.reset == "after")
 
     def _grads_back(self, g, H):
-        kind = {"rnn-tanh": "rnn", "lstm": "lstm", "gru": "gru"}[self.kind]
-        out = layouts.from_keras(kind, [np.asarray(a, dtype=np.float64) for a in g], reset_after=self.reset == "after")
+        out = layouts.from_keras(self.row.family, [np.asarray(a, dtype=np.float64) for a in g], reset_after=self.reset == "after")
         if self.textbook == "gate order":
             out = {k: (blocks(v, H, GRU_GATES, KERAS_GRU_ORDER) if k in ("W_x", "W_h", "b_x", "b_h") else v) for k, v in out.items()}
         if self.param_set == "one-bias":
@@ -174,7 +173,7 @@ class KerasRecurrent:
         nt = [v.value for v in m.non_trainable_variables]
         if self.layer:
             out, _ = m.stateless_call(w, nt, xs[None], initial_state=[s[None] for s in state0])
-            if self.kind == "lstm":
+            if self.row.n_state > 1:   # [sequence, h_T, c_T]
                 return out[0][0], out[2][0]
             return (out[0],)
         states, hs = [s[None] for s in state0], []
@@ -184,7 +183,7 @@ class KerasRecurrent:
             states = list(states) if isinstance(states, (list, tuple)) else [states]
             hs.append(y[0])
         stack = self._stack(hs)
-        return (stack, states[1][0]) if self.kind == "lstm" else (stack,)
+        return (stack,) + tuple(s[0] for s in states[1:])
 
     def _stack(self, hs):
         if self.backend == "torch":
@@ -202,7 +201,7 @@ class KerasRecurrent:
 
     def step(self, params, state, x):
         out = self.forward(params, state, np.asarray(x)[None, :])
-        return (out[0][0], out[1]) if self.kind == "lstm" else (out[0][0],)
+        return (out[0][0],) + tuple(out[1:])
 
     def forward(self, params, state0, xs):
         H, D = self._sizes(params)

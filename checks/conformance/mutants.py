@@ -1,215 +1,17 @@
-"""Mutated reference models: the reference equations with one common bug switched on.
+"""The catalogue of known bugs: one :class:`Mutant` per common bug, each a switch of :mod:`.surgery`'s reference.
 
-The diagnosis (``diagnosis.py``) asks, on a failing case, which mutant reproduces
-the implementation: its outputs (a forward bug) or its vector-Jacobian products
-(a backward bug). Pass/fail never uses this module; it compares against
-``vanishing.models`` only.
-
-* A *forward* mutant changes the function: gate blocks read in another order, an
-  activation swapped, a bias unused, ``W_h`` transposed, ``h_t`` from the old cell...
-* A *backward* mutant keeps every value and changes one derivative, by
-  stop-gradient surgery: ``sg(u)`` is u's value with derivative 0, so
-  ``sg(f(a)) + (a − sg(a))·sg(d)`` has the value f(a) and the derivative d
-  (a hand-written backward that forgot a factor, in autograd's words).
-
-With no option switched on, :func:`run` is the reference (``tests/test_conformance.py``
-checks it against ``vanishing.models`` to analytic tolerance).
-
-Kinds (``protocol.KINDS``): ``rnn-tanh``, ``rnn-relu``, ``lstm``, ``lstm-peephole``,
-``gru`` (with ``reset`` "after" or "before"). Arrays are 1-D states (H,), sequences (T, D).
+The diagnosis (``diagnosis.py``) asks, on a failing case, which mutant reproduces the implementation: its
+outputs (a forward bug) or its vector-Jacobian products (a backward bug). A kind's catalogue is found by its
+row's ``family`` (``models/kinds.py``: :data:`CATALOGUES`), then adapted to its native parameter set.
 """
 
 import itertools
 from dataclasses import dataclass, field
 
-import autograd
-import autograd.numpy as np
+from vanishing.models import kinds
+from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
-from vanishing.models import activations
-from vanishing.models.layouts import GRU_GATES, LSTM_GATES, param_set
-from autograd.tracer import getval
-
-__all__ = ["IDENTITY", "Mutant", "mutants_for", "output_names", "run", "state_keys", "vjp"]
-
-
-def sg(u):
-    """Stop-gradient: u's value, derivative 0 (autograd's getval unwraps every box)."""
-    return getval(u)
-
-
-def _sigmoid(a):
-    return activations.sigmoid(a)   # the reference's σ: mutants differ from the reference only in their bug
-
-
-def _relu(a):
-    return np.where(a > 0, a, 0.0)
-
-
-_ACT = {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": _relu, "identity": lambda a: 1.0 * a}
-
-
-def _act(name, a, deriv=None):
-    """f(a); ``deriv`` replaces f'(a) (value unchanged) by a common wrong formula in terms of y = f(a)."""
-    y = _ACT[name](a)
-    if deriv is None:
-        return y
-    yv = sg(y)
-    d = {"one": 1.0,                 # the derivative factor forgotten: d = 1
-         "value": yv,                # f' written as f: σ' as σ (the (1−σ) forgotten), tanh' as tanh
-         "linear": 1.0 - yv,         # tanh' written as 1 − y instead of 1 − y²
-         "sigmoid'": yv * (1.0 - yv),  # σ'-formula y(1−y) used for a tanh
-         "kink-half": np.where(sg(a) > 0, 1.0, np.where(sg(a) == 0, 0.5, 0.0)),   # relu'(0) = ½ (a tie split in two)
-         "kink-one": np.where(sg(a) >= 0, 1.0, 0.0),                              # relu'(0) = 1
-         }[deriv]
-    return yv + (a - sg(a)) * d
-
-
-def state_keys(kind):
-    """Names of the initial-state arguments: ("h0",) or ("h0", "c0")."""
-    return ("h0", "c0") if kind.startswith("lstm") else ("h0",)
-
-
-def output_names(kind):
-    """Names of the outputs of a whole-sequence run: ("hs",) or ("hs", "c_T") (an LSTM layer's final cell)."""
-    return ("hs", "c_T") if kind.startswith("lstm") else ("hs",)
-
-
-def _param_surgery(P, o, t, T):
-    """Per-step parameter copies whose derivative is mutated (values unchanged)."""
-    mode = o.get("param_grad")
-    if mode is None:
-        return P
-    if mode == "mean":           # ∂E/∂θ averaged over time instead of summed
-        return {k: sg(v) + (v - sg(v)) / T for k, v in P.items()}
-    if mode == "first-step":     # dθ = da_t assigned (=, not +=) in a backward loop t = T..1: step 1 survives
-        return P if t == 0 else {k: sg(v) for k, v in P.items()}
-    if mode == "last-step":      # dθ assigned in a forward-order loop: step T survives
-        return P if t == T - 1 else {k: sg(v) for k, v in P.items()}
-    if mode == "bias-first-step":
-        return {k: (v if t == 0 or not k.startswith("b") else sg(v)) for k, v in P.items()}
-    if mode == "bias-last-step":
-        return {k: (v if t == T - 1 or not k.startswith("b") else sg(v)) for k, v in P.items()}
-    raise ValueError(f"param_grad: unknown mode {mode!r}")
-
-
-def _rec(W, h, o):
-    """W h, the recurrent matmul, optionally with the backward using W instead of Wᵀ."""
-    if o.get("transpose_Wh"):
-        W = W.T
-    if o.get("Wh_T_backward"):   # value W h; VJP w.r.t. h is W δ (should be Wᵀ δ); W's own gradient kept
-        return np.dot(W, sg(h)) + (np.dot(sg(W).T, h) - sg(np.dot(sg(W).T, h)))
-    return np.dot(W, h)
-
-
-def _blocks(M, order, H):
-    return {g: M[k * H:(k + 1) * H] for k, g in enumerate(order)}
-
-
-# ---------------------------------------------------------------- cells
-def _rnn(P, h0, xs, o, act):
-    act = o.get("act", act)
-    h, hs, T = h0, [], xs.shape[0]
-    for t in range(T):
-        Q = _param_surgery(P, o, t, T)
-        hr = sg(h) if o.get("cut_h") else h
-        a = _rec(Q["W_hh"], hr, o) + np.dot(Q["W_xh"], xs[t]) + (0.0 if o.get("drop_bias") else Q["b"])
-        h = _act(act, a, o.get("deriv", {}).get("h"))        # h_t = g(W_hh h_{t−1} + W_xh x_t + b)
-        hs.append(h)
-    return (np.stack(hs),)
-
-
-def _lstm(P, h0, c0, xs, o, peephole):
-    H, T = h0.shape[0], xs.shape[0]
-    order, acts, der = o.get("perm", LSTM_GATES), o.get("acts", {}), o.get("deriv", {})
-    h, c, hs = h0, c0, []
-    for t in range(T):
-        Q = _param_surgery(P, o, t, T)
-        Wx, Wh, b = _blocks(Q["W_x"], order, H), _blocks(Q["W_h"], order, H), _blocks(Q["b"], order, H)
-        hr = sg(h) if o.get("cut_h") else h
-        cp = sg(c) if o.get("cut_c") else c
-        a = {g: np.dot(Wx[g], xs[t]) + _rec(Wh[g], hr, o) + (0.0 if o.get("drop_bias") else b[g]) for g in LSTM_GATES}
-        if peephole and not o.get("drop_peepholes"):
-            a["i"] = a["i"] + Q["p_i"] * cp                  # i and f peek at c_{t−1}
-            a["f"] = a["f"] + Q["p_f"] * cp
-        i = _act(acts.get("i", "sigmoid"), a["i"], der.get("i"))
-        f = _act(acts.get("f", "sigmoid"), a["f"] + o.get("forget_shift", 0.0), der.get("f"))
-        g = _act(acts.get("g", "tanh"), a["g"], der.get("g"))
-        if o.get("one_minus_f"):
-            f = 1.0 - f
-        fc = f * sg(cp) + (cp - sg(cp)) if o.get("no_f_factor") else f * cp   # ∂c_t/∂c_{t−1} = I instead of diag(f)
-        c_new = fc + (g if o.get("no_input_gate") else i * g)                   # c_t = f⊙c_{t−1} + i⊙g
-        if peephole and not o.get("drop_peepholes"):
-            a["o"] = a["o"] + Q["p_o"] * (cp if o.get("o_sees_old_cell") else c_new)
-        og = _act(acts.get("o", "sigmoid"), a["o"], der.get("o"))
-        h = og * _act(o.get("cell_act", "tanh"), cp if o.get("old_cell") else c_new, der.get("c"))
-        c = c_new
-        hs.append(h)
-    return np.stack(hs), c                                                      # (h_1..h_T, c_T)
-
-
-def _gru(P, h0, xs, o, reset):
-    H, T = h0.shape[0], xs.shape[0]
-    order, acts, der = o.get("perm", GRU_GATES), o.get("acts", {}), o.get("deriv", {})
-    reset = {"after": "before", "before": "after"}[reset] if o.get("other_reset") else reset
-    h, hs = h0, []
-    for t in range(T):
-        Q = _param_surgery(P, o, t, T)
-        Wx, Wh = _blocks(Q["W_x"], order, H), _blocks(Q["W_h"], order, H)
-        bx = _blocks(0.0 * Q["b_x"] if o.get("drop_b_x") else Q["b_x"], order, H)
-        bh = _blocks(0.0 * Q["b_h"] if o.get("drop_b_h") else Q["b_h"], order, H)
-        hr = sg(h) if o.get("cut_h") else h
-        a_r = np.dot(Wx["r"], xs[t]) + bx["r"] + _rec(Wh["r"], hr, o) + bh["r"]
-        a_z = np.dot(Wx["z"], xs[t]) + bx["z"] + _rec(Wh["z"], hr, o) + bh["z"]
-        r = _act(acts.get("r", "sigmoid"), a_r, der.get("r"))
-        z = _act(acts.get("z", "sigmoid"), a_z, der.get("z"))
-        if reset == "after":
-            if o.get("bhn_outside"):   # b_hn added outside the reset: r⊙(W_hn h) + b_hn
-                a_n = np.dot(Wx["n"], xs[t]) + bx["n"] + r * _rec(Wh["n"], hr, o) + bh["n"]
-            else:                      # PyTorch: r⊙(W_hn h + b_hn)
-                a_n = np.dot(Wx["n"], xs[t]) + bx["n"] + r * (_rec(Wh["n"], hr, o) + bh["n"])
-        else:                          # Cho et al. 2014: W_hn (r⊙h) + b_hn
-            a_n = np.dot(Wx["n"], xs[t]) + bx["n"] + _rec(Wh["n"], r * hr, o) + bh["n"]
-        n = _act(acts.get("n", "tanh"), a_n, der.get("n"))
-        zh = z * sg(hr) + (hr - sg(hr)) if o.get("no_z_factor") else z * hr   # ∂h_t/∂h_{t−1} direct path: I instead of diag(z)
-        h = z * n + (1.0 - z) * hr if o.get("z_flip") else (1.0 - z) * n + zh  # h_t = (1−z)⊙n + z⊙h_{t−1}
-        hs.append(h)
-    return (np.stack(hs),)
-
-
-def run(kind, params, state0, xs, reset="after", pset="canonical", **opts):
-    """Outputs of the (mutated) reference over a sequence: ``(hs,)`` or ``(hs, c_T)``; ``opts`` switch bugs on.
-
-    ``params`` are in the native parameter set ``pset`` (``layouts.PARAM_SETS``); ``drop_native=key`` zeroes
-    one native parameter before the map to the canonical layout (the implementation ignores it)."""
-    if opts.get("drop_native"):
-        params = {**params, opts["drop_native"]: 0.0 * params[opts["drop_native"]]}
-    params = param_set(pset).to_canonical(kind, params)
-    if opts.get("cut_state0"):
-        state0 = tuple(sg(s) for s in state0)
-    if opts.get("cut_x"):
-        xs = sg(xs)
-    if kind in ("rnn-tanh", "rnn-relu"):
-        return _rnn(params, state0[0], xs, opts, kind.split("-")[1])
-    if kind in ("lstm", "lstm-peephole"):
-        return _lstm(params, state0[0], state0[1], xs, opts, kind == "lstm-peephole")
-    if kind == "gru":
-        return _gru(params, state0[0], xs, opts, reset)
-    raise ValueError(f"kind: expected one of rnn-tanh, rnn-relu, lstm, lstm-peephole, gru, got {kind!r}")
-
-
-def vjp(kind, params, state0, xs, cotangents, reset="after", pset="canonical", **opts):
-    """The VJP ``{param keys..., "xs", "h0"[, "c0"]}`` of Σ⟨outputs, cotangents⟩ (autograd), w.r.t. the native keys."""
-    keys = state_keys(kind)
-
-    def loss(z):
-        outs = run(kind, z["params"], tuple(z[k] for k in keys), z["xs"], reset, pset, **opts)
-        return sum(np.sum(y * v) for y, v in zip(outs, cotangents))
-    z = {"params": dict(params), "xs": xs, **dict(zip(keys, state0))}
-    with np.errstate(over="ignore"):   # autograd's tanh VJP g/cosh² overflows harmlessly to 0 at |a| > ~355
-        g = autograd.grad(loss)(z)
-    out = dict(g["params"])
-    out.update({k: g[k] for k in ("xs",) + keys})
-    return out
+__all__ = ["CATALOGUES", "IDENTITY", "Mutant", "mutants_for"]
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -353,7 +155,7 @@ def _gru_mutants(reset):
     return out + _common_backward("h")
 
 
-def _native(kind, pset, out):
+def _native(pset, out):
     """The catalogue adapted to a native parameter set: one 'unused' mutant per native bias, none that is a no-op."""
     if pset == "two-biases":
         at = out.index(next(m for m in out if m.name == "bias-unused")) + 1
@@ -371,14 +173,15 @@ def _native(kind, pset, out):
     return out
 
 
-def mutants_for(kind, reset="after", pset="canonical"):
-    """Every mutant that applies to ``kind`` and its native parameter set ``pset`` (forward mutants first)."""
-    if kind in ("rnn-tanh", "rnn-relu"):
-        out = _rnn_mutants(kind.split("-")[1])
-    elif kind in ("lstm", "lstm-peephole"):
-        out = _lstm_mutants(kind == "lstm-peephole")
-    elif kind == "gru":
-        out = _gru_mutants(reset)
-    else:
-        raise ValueError(f"kind: no mutants for {kind!r}")
-    return _native(kind, pset, out)
+#: The catalogue of each family (the row's ``family``): f(row, reset) -> [Mutant].
+CATALOGUES = {
+    "rnn": lambda row, reset: _rnn_mutants(row.act),
+    "lstm": lambda row, reset: _lstm_mutants(row.variant == "peephole"),
+    "gru": lambda row, reset: _gru_mutants(reset),
+}
+
+
+def mutants_for(case):
+    """Every mutant that applies to ``case``'s kind, reset convention and native parameter set (forward mutants first)."""
+    row = kinds.row(case.kind)
+    return _native(case.pset, CATALOGUES[row.family](row, case.reset))

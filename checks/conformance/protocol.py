@@ -55,7 +55,7 @@ the same values for the same call (the smoke test calls every method twice), and
 import numpy as np
 
 from vanishing.checks.conformance import timeouts
-from vanishing.models import layouts
+from vanishing.models import kinds, layouts
 
 __all__ = [
     "CELL_KINDS",
@@ -64,6 +64,7 @@ __all__ = [
     "AdapterInfo",
     "CallError",
     "CallTimeout",
+    "Run",
     "call_clip_norm",
     "call_clip_value",
     "call_forward",
@@ -76,9 +77,8 @@ __all__ = [
     "param_shapes",
 ]
 
-CELL_KINDS = ("rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru")
+CELL_KINDS = kinds.CELL_KINDS
 KINDS = CELL_KINDS + ("clip", "stack")
-STACK_CELLS = ("rnn-tanh", "rnn-relu", "lstm", "gru")
 _DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
 
 
@@ -98,7 +98,7 @@ class CallError(AdapterError):
 
 
 class CallTimeout(CallError):
-    """An adapter call that did not return within ``info.call_timeout`` seconds: the adapter is not called again."""
+    """An adapter call that did not return within ``run.call_timeout`` seconds: the adapter is not called again."""
 
     def __init__(self, method, what, seconds):
         super().__init__(what, fault="timeout")
@@ -110,22 +110,22 @@ class AdapterInfo:
 
     def __init__(self, obj, origin="", index=0):
         self.obj, self.origin, self.index = obj, origin, index
-        self.call_timeout = timeouts.CALL_TIMEOUT   # seconds per adapter call (0: no limit); validate_adapter sets it
-        self.timed_out = ""                         # set by the first call that timed out: the adapter is not called again
-        self.timed_out_case = None                  # the check's case it timed out on (set by the runner)
         kind = getattr(obj, "kind", None)
         label = getattr(obj, "name", None) or f"{type(obj).__name__}#{index}"
         if kind not in KINDS:
             raise AdapterError(f"adapter {label}: kind must be one of {', '.join(KINDS)}; got {kind!r}")
         self.kind = kind
         self.reset = getattr(obj, "reset", None)
+        self.row = kinds.row(kind) if kind in CELL_KINDS else None   # the kind's row (models/kinds.py); None: clip, stack
         if kind == "stack":
             self.cell, self.config = getattr(obj, "cell", None), dict(getattr(obj, "config", None) or {})
-            if self.cell not in STACK_CELLS:
-                raise AdapterError(f"adapter {label}: a stack adapter must declare cell, one of {', '.join(STACK_CELLS)}; got {self.cell!r}")
-        if kind == "gru" and self.reset not in ("after", "before"):
-            raise AdapterError(f"adapter {label}: a gru adapter must declare reset = 'after' (PyTorch) or 'before' (Cho 2014); got {self.reset!r}")
-        if kind != "gru":
+            if self.cell not in kinds.STACK_KINDS:
+                raise AdapterError(f"adapter {label}: a stack adapter must declare cell, one of {', '.join(kinds.STACK_KINDS)}; "
+                                   f"got {self.cell!r}")
+        if self.has_reset and self.reset not in ("after", "before"):
+            raise AdapterError(f"adapter {label}: a {kind} adapter must declare reset = 'after' (PyTorch) or 'before' (Cho 2014); "
+                               f"got {self.reset!r}")
+        if not self.has_reset:
             self.reset = "after"
         try:
             self.dtype = np.dtype(getattr(obj, "dtype", None))
@@ -167,16 +167,34 @@ class AdapterInfo:
 
     @property
     def is_cell(self):
-        return self.kind in CELL_KINDS
+        return self.row is not None
+
+    @property
+    def has_reset(self):
+        """Whether the reset convention is part of the declaration (the row's ``has_reset``: a GRU)."""
+        return self.row is not None and self.row.has_reset
 
     def to_dict(self):
-        return {"name": self.name, "kind": self.kind, "reset": self.reset if self.kind == "gru" else None,
+        return {"name": self.name, "kind": self.kind, "reset": self.reset if self.has_reset else None,
                 "dtype": self.dtype_name, "param_set": self.param_set, "origin": self.origin}
+
+
+class Run:
+    """One validation of an adapter: its declaration (``info``) and the run's state, which only the run writes.
+
+    ``call_timeout``: seconds allowed per adapter call (0: no limit); ``timed_out``: the first call that timed out,
+    in words (the adapter is not called again); ``timed_out_case``: the check's case it timed out on."""
+
+    def __init__(self, info, call_timeout=None):
+        self.info = info
+        self.call_timeout = timeouts.CALL_TIMEOUT if call_timeout is None else float(call_timeout)
+        self.timed_out = ""
+        self.timed_out_case = None
 
 
 def describe(info):
     """'torch.nn.LSTMCell [lstm, float32]'."""
-    extra = f", reset={info.reset}" if info.kind == "gru" else ""
+    extra = f", reset={info.reset}" if info.has_reset else ""
     if getattr(info, "param_set", "canonical") != "canonical":
         extra += f", params={info.param_set}"
     return f"{info.name} [{info.kind}{extra}, {info.dtype_name}]"
@@ -230,11 +248,12 @@ def _mutation(snap):
     return None
 
 
-def _invoke(info, method, *args):
-    """``info.obj.method(*args)`` within ``info.call_timeout``; raises :class:`CallError` in one line when it raises,
+def _invoke(run, method, *args):
+    """``run.info.obj.method(*args)`` within ``run.call_timeout``; raises :class:`CallError` in one line when it raises,
     times out or writes to its arguments (the arrays it gets are its own copies: the validator's cases stay intact)."""
-    if info.timed_out:   # an earlier call hung: this adapter is not called again
-        raise CallTimeout(method, info.timed_out, info.call_timeout)
+    info = run.info
+    if run.timed_out:   # an earlier call hung: this adapter is not called again
+        raise CallTimeout(method, run.timed_out, run.call_timeout)
     names = _ARGS.get(method) or tuple(f"argument {i}" for i in range(len(args)))
     snap = []
     for name, a in zip(names, args):
@@ -244,12 +263,12 @@ def _invoke(info, method, *args):
         with np.errstate(all="ignore"):
             return getattr(info.obj, method)(*args)
     try:
-        out = timeouts.call(body, info.call_timeout)
+        out = timeouts.call(body, run.call_timeout)
     except timeouts.Timeout as e:
         what = f"adapter call `{method}` timed out after {e.seconds:g} s" + (
             "" if e.stopped else " (it could not be interrupted, being blocked outside Python code: a sleep, a lock, a "
             "compiled kernel; it was left running in the background)")
-        info.timed_out = what
+        run.timed_out = what
         raise CallTimeout(method, what, e.seconds) from None
     except (Exception, SystemExit) as e:  # the adapter's own failure, reported in one line
         msg = " ".join(str(e).split())
@@ -281,10 +300,6 @@ def _array(info, method, what, value, shape):
     return arr.astype(np.float64)
 
 
-def _state_names(kind):
-    return ("h", "c") if kind.startswith("lstm") else ("h",)
-
-
 def _tuple(info, method, what, value, n):
     if n == 1 and not isinstance(value, (tuple, list)):
         value = (value,)  # a bare array for (h,) is accepted
@@ -303,50 +318,50 @@ def _cast(info, arrays):
     return {k: _own(info, v) for k, v in arrays.items()}
 
 
-def call_step(info, params, state, x):
+def call_step(run, params, state, x):
     """state' (tuple of float64 arrays) from adapter.step, validated."""
+    info = run.info
     H = state[0].shape[0]
-    out = _invoke(info, "step", _cast(info, params), tuple(_own(info, s) for s in state),
+    out = _invoke(run, "step", _cast(info, params), tuple(_own(info, s) for s in state),
                   _own(info, x))
-    names = _state_names(info.kind)
+    names = info.row.state
     out = _tuple(info, "step", "the new state (" + ", ".join(names) + ")", out, len(names))
     return tuple(_array(info, "step", n, v, (H,)) for n, v in zip(names, out))
 
 
-def call_forward(info, params, state0, xs):
-    """outputs (tuple of float64 arrays) from adapter.forward, validated."""
+def call_forward(run, params, state0, xs):
+    """outputs (tuple of float64 arrays) from adapter.forward, validated: hs (T, H), then the final states (H,)."""
+    info = run.info
     T, H = xs.shape[0], state0[0].shape[0]
-    out = _invoke(info, "forward", _cast(info, params), tuple(_own(info, s) for s in state0),
+    out = _invoke(run, "forward", _cast(info, params), tuple(_own(info, s) for s in state0),
                   _own(info, xs))
-    if info.kind.startswith("lstm"):
-        out = _tuple(info, "forward", "(hs, c_T)", out, 2)
-        return _array(info, "forward", "hs", out[0], (T, H)), _array(info, "forward", "c_T", out[1], (H,))
-    out = _tuple(info, "forward", "(hs,)", out, 1)
-    return (_array(info, "forward", "hs", out[0], (T, H)),)
+    names = info.row.outputs
+    out = _tuple(info, "forward", f"({', '.join(names)}{',' if len(names) == 1 else ''})", out, len(names))
+    return tuple(_array(info, "forward", n, o, (T, H) if i == 0 else (H,)) for i, (n, o) in enumerate(zip(names, out)))
 
 
-def call_vjp(info, params, state0, xs, cotangents):
+def call_vjp(run, params, state0, xs, cotangents):
     """{key: float64 array} from adapter.vjp, validated: every parameter key, "xs" and the state keys."""
+    info = run.info
     T, D = xs.shape
     H = state0[0].shape[0]
-    out = _invoke(info, "vjp", _cast(info, params), tuple(_own(info, s) for s in state0),
+    out = _invoke(run, "vjp", _cast(info, params), tuple(_own(info, s) for s in state0),
                   _own(info, xs), tuple(_own(info, c) for c in cotangents))
     if not isinstance(out, dict):
         raise CallError(f"{info.name}.vjp: expected a dict of gradients, got {type(out).__name__}")
     shapes = dict(param_shapes(info.kind, H, D, info.param_set))
     shapes["xs"] = (T, D)
-    shapes["h0"] = (H,)
-    if info.kind.startswith("lstm"):
-        shapes["c0"] = (H,)
+    shapes.update({k: (H,) for k in info.row.state_keys})
     missing = [k for k in shapes if k not in out]
     if missing:
         raise CallError(f"{info.name}.vjp: the gradient dict lacks key(s) {missing} (expected {list(shapes)})")
     return {k: _array(info, "vjp", f"gradient[{k!r}]", out[k], s) for k, s in shapes.items()}
 
 
-def call_clip_norm(info, grads, max_norm):
+def call_clip_norm(run, grads, max_norm):
     """(clipped list, total norm) from adapter.clip_grad_norm, validated."""
-    out = _invoke(info, "clip_grad_norm", [_own(info, g) for g in grads], float(max_norm))
+    info = run.info
+    out = _invoke(run, "clip_grad_norm", [_own(info, g) for g in grads], float(max_norm))
     out = _tuple(info, "clip_grad_norm", "(clipped, total_norm)", out, 2)
     clipped = _tuple(info, "clip_grad_norm", "the clipped list", list(out[0]) if isinstance(out[0], (list, tuple)) else out[0], len(grads))
     try:
@@ -358,24 +373,27 @@ def call_clip_norm(info, grads, max_norm):
     return [_array(info, "clip_grad_norm", f"clipped[{i}]", c, np.shape(g)) for i, (c, g) in enumerate(zip(clipped, grads))], total
 
 
-def call_clip_value(info, grads, clip_value):
+def call_clip_value(run, grads, clip_value):
     """clipped list from adapter.clip_grad_value, validated."""
-    out = _invoke(info, "clip_grad_value", [_own(info, g) for g in grads], float(clip_value))
+    info = run.info
+    out = _invoke(run, "clip_grad_value", [_own(info, g) for g in grads], float(clip_value))
     out = _tuple(info, "clip_grad_value", "the clipped list", list(out) if isinstance(out, (list, tuple)) else out, len(grads))
     return [_array(info, "clip_grad_value", f"clipped[{i}]", c, np.shape(g)) for i, (c, g) in enumerate(zip(out, grads))]
 
 
-def call_param_count(info, H, D):
+def call_param_count(run, H, D):
     """adapter.param_count(H, D), validated: an integer."""
-    n = _invoke(info, "param_count", H, D)
+    info = run.info
+    n = _invoke(run, "param_count", H, D)
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer, float, np.floating)) or not float(n).is_integer():
         raise CallError(f"{info.name}.param_count({H}, {D}) returned {n!r}, not an integer")
     return int(n)
 
 
-def call_stack(info, params, xs, h0, c0, cotangents, shapes):
+def call_stack(run, params, xs, h0, c0, cotangents, shapes):
     """(outputs, grads) from a stack adapter's run, validated: shapes, dtype, finiteness, every key."""
-    out = _invoke(info, "run", [_own(info, p) for p in params], _own(info, xs),
+    info = run.info
+    out = _invoke(run, "run", [_own(info, p) for p in params], _own(info, xs),
                   _own(info, h0), None if c0 is None else _own(info, c0),
                   [_own(info, c) for c in cotangents])
     out = _tuple(info, "run", "(outputs, grads)", out, 2)

@@ -1,63 +1,52 @@
-"""The reference side of every comparison: ``vanishing.models``, in the adapter protocol's shapes.
+"""The reference side of every comparison: ``vanishing.models``, in the adapter protocol's shapes, on a case.
 
-Values come from the reference models; gradients from autograd through them
-(oracle (a)); the finite-difference oracle (b) is applied by the checks.
-``pset`` names the adapter's native parameter set (``vanishing.models.layouts.PARAM_SETS``):
-the reference runs on its map to the canonical layout, and gradients are w.r.t. the native keys.
+Values come from the reference models through the kind's row (``models/kinds.py``: ``row.forward``,
+``row.step``); gradients from autograd through them (oracle (a)); the finite-difference oracle (b) is
+applied by the checks. A case's ``pset`` names the adapter's native parameter set
+(``vanishing.models.layouts.PARAM_SETS``): the reference runs on its map to the canonical layout, and
+gradients are w.r.t. the native keys. Every function takes a case (``cases.Case``: kind, reset, pset,
+params, state0, xs, cot).
 """
 
 import autograd
 import autograd.numpy as anp
 import numpy as np
 
-from vanishing.models import gru, layouts, lstm, rnn
+from vanishing.models import kinds, layouts
 
-__all__ = ["canonical", "forward", "param_count", "state_keys", "step", "vjp"]
-
-
-def canonical(kind, params, pset="canonical"):
-    """The canonical parameters of native ``params`` (the documented map of ``layouts.PARAM_SETS``)."""
-    return layouts.param_set(pset).to_canonical(kind, params)
+__all__ = ["canonical", "forward", "param_count", "stack", "step", "vjp"]
 
 
-def state_keys(kind):
-    return ("h0", "c0") if kind.startswith("lstm") else ("h0",)
+def canonical(case):
+    """The canonical parameters of the case's native ``params`` (the documented map of ``layouts.PARAM_SETS``)."""
+    return layouts.param_set(case.pset).to_canonical(case.kind, case.params)
 
 
-def _variant(kind):
-    return "peephole" if kind == "lstm-peephole" else "forget"
+def _forward(row, params, state0, xs, reset, pset):
+    return row.forward(layouts.param_set(pset).to_canonical(row.name, params), tuple(state0), xs, reset)
 
 
-def forward(kind, params, state0, xs, reset="after", pset="canonical"):
-    """``(hs,)`` or, for an LSTM, ``(hs, c_T)``."""
-    params = canonical(kind, params, pset)
-    if kind.startswith("rnn"):
-        return (rnn.forward(params, state0[0], xs, act=kind.split("-")[1]),)
-    if kind.startswith("lstm"):
-        hs, cs = lstm.forward(params, state0[0], state0[1], xs, variant=_variant(kind))
-        return hs, cs[-1]
-    return (gru.forward(params, state0[0], xs, reset=reset),)
+def forward(case):
+    """The outputs tuple named by the row's ``outputs``: ``(hs,)`` or, for an LSTM, ``(hs, c_T)``."""
+    return _forward(kinds.row(case.kind), case.params, case.state0, case.xs, case.reset, case.pset)
 
 
-def step(kind, params, state, x, reset="after", pset="canonical"):
-    """The next state: ``(h,)`` or ``(h, c)``."""
-    params = canonical(kind, params, pset)
-    if kind.startswith("rnn"):
-        return (rnn.step(params, state[0], x, act=kind.split("-")[1]),)
-    if kind.startswith("lstm"):
-        return lstm.step(params, state[0], state[1], x, variant=_variant(kind))
-    return (gru.step(params, state[0], x, reset=reset),)
+def step(case):
+    """The state after one step from ``state0`` on ``xs[0]``: ``(h,)`` or ``(h, c)``."""
+    return kinds.row(case.kind).step(canonical(case), tuple(case.state0), case.xs[0], case.reset)
 
 
-def vjp(kind, params, state0, xs, cotangents, reset="after", pset="canonical"):
+def vjp(case):
     """Autograd through the reference: {param keys..., "xs", "h0"[, "c0"]} of Σ⟨outputs, cotangents⟩."""
-    keys = state_keys(kind)
+    row = kinds.row(case.kind)
+    keys = row.state_keys
 
     def loss(z):
-        outs = forward(kind, z["params"], tuple(z[k] for k in keys), z["xs"], reset, pset)
-        return sum(anp.sum(y * v) for y, v in zip(outs, cotangents))
-    z = {"params": {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}, "xs": np.asarray(xs, dtype=np.float64),
-         **{k: np.asarray(s, dtype=np.float64) for k, s in zip(keys, state0)}}
+        outs = _forward(row, z["params"], tuple(z[k] for k in keys), z["xs"], case.reset, case.pset)
+        return sum(anp.sum(y * v) for y, v in zip(outs, case.cot))
+    z = {"params": {k: np.asarray(v, dtype=np.float64) for k, v in case.params.items()},
+         "xs": np.asarray(case.xs, dtype=np.float64),
+         **{k: np.asarray(s, dtype=np.float64) for k, s in zip(keys, case.state0)}}
     with np.errstate(over="ignore"):   # autograd's tanh VJP g/cosh² overflows harmlessly to 0 at |a| > ~355
         g = autograd.grad(loss)(z)
     out = {k: np.asarray(v, dtype=np.float64) for k, v in g["params"].items()}
@@ -69,11 +58,25 @@ def param_count(kind, H, D):
     """The canonical parameter count, and the count with PyTorch's second bias (rnn, lstm: b_ih + b_hh).
 
     (A native parameter set's own count is the sum of its shapes: ``protocol.param_shapes``.)"""
-    if kind.startswith("rnn"):
-        n = rnn.param_count(H, D)
-        return n, n + H
-    if kind.startswith("lstm"):
-        n = lstm.param_count(H, D, variant=_variant(kind))
-        return n, n + 4 * H
-    n = gru.param_count(H, D)
-    return n, n
+    row = kinds.row(kind)
+    return row.param_count(H, D), row.torch_param_count(H, D)
+
+
+def stack(case):
+    """(outputs, grads) of ``vanishing.models.stacked`` on a ``cases.StackCase``: values, and autograd's VJP w.r.t.
+    every parameter (by name), xs, h0 and c0."""
+    from vanishing.models import stacked
+
+    def run(params, xs, h0, c0):
+        return stacked.batch_forward(case.cell, layouts.stack_from_torch(case.cell, params, case.config), h0, xs, c0,
+                                     batch_first=case.config.get("batch_first", False))
+
+    def loss(z):
+        return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))
+    z = {"p": list(case.params), "xs": case.xs, "h0": case.h0, **({} if case.c0 is None else {"c0": case.c0})}
+    with np.errstate(over="ignore"):
+        outs = tuple(np.asarray(o) for o in run(case.params, case.xs, case.h0, case.c0))
+        g = autograd.grad(loss)(z)
+    grads = {n: np.asarray(v) for n, v in zip(case.names, g["p"])}
+    grads.update({k: np.asarray(g[k]) for k in ("xs", "h0", "c0") if k in g})
+    return outs, grads

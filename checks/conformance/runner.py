@@ -26,13 +26,15 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import FlakyFailure
 
 from vanishing.checks import profiles, recording, tolerances
-from vanishing.checks.conformance import checks as C
 from vanishing.checks.conformance import diagnosis
-from vanishing.checks.conformance.cases import Case, ClipCase, StackCase, shrink
+from vanishing.checks.conformance.cases import shrink, simple_stack_case
+from vanishing.checks.conformance.checks import CHECKS, stack_shapes
+from vanishing.checks.conformance.compare import Mismatch
 from vanishing.checks.conformance.protocol import (
     AdapterError,
     CallError,
     CallTimeout,
+    Run,
     call_clip_norm,
     call_clip_value,
     call_forward,
@@ -42,7 +44,7 @@ from vanishing.checks.conformance.protocol import (
     param_shapes,
 )
 
-__all__ = ["SHRINK_BUDGET", "AdapterReport", "CheckResult", "selected", "smoke", "validate_adapter"]
+__all__ = ["SHRINK_BUDGET", "AdapterReport", "CheckResult", "Plan", "run_check", "selected", "smoke", "validate_adapter"]
 
 #: Evaluations allowed while shrinking a failing case (each costs about one reference VJP).
 SHRINK_BUDGET = 40
@@ -108,28 +110,34 @@ class AdapterReport:
                 "checks": [r.to_json() for r in self.results]}
 
 
-def _flat(value, label="", names=None):
-    """(label, float64 array) pairs of a call's validated result (tuples, lists, dicts, arrays, numbers);
-    ``names`` label the top-level items."""
+def _leaves(value, label="", names=None):
+    """(label, float64 array) pairs of a call's validated result (tuples, lists, dicts, arrays, numbers); ``names``
+    label the top-level items. (Not ``autograd.misc.flatten``: the report names the entry that differs.)"""
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _flat(v, f"{label}[{k!r}]")]
+        return [p for k, v in value.items() for p in _leaves(v, f"{label}[{k!r}]")]
     if isinstance(value, (list, tuple)):
         return [p for i, v in enumerate(value)
-                for p in _flat(v, names[i] if names and i < len(names) else f"{label}[{i}]")]
+                for p in _leaves(v, names[i] if names and i < len(names) else f"{label}[{i}]")]
     return [(label, np.asarray(value, dtype=np.float64))]
 
 
-#: The names of each method's results, for the reports.
-_RESULTS = {"forward": ("hs", "c_T"), "step": ("h", "c"), "clip_grad_norm": ("clipped", "total_norm"),
-            "run": ("outputs", "gradients")}
+#: The names of each method's results, for the reports (a cell's forward and step: its row's outputs and state).
+_RESULTS = {"clip_grad_norm": ("clipped", "total_norm"), "run": ("outputs", "gradients")}
 
 
-def _twice(info, method, call):
+def _result_names(info, method):
+    if info.is_cell and method in ("forward", "step"):
+        return info.row.outputs if method == "forward" else info.row.state
+    return _RESULTS.get(method)
+
+
+def _twice(run, method, call):
     """``call()`` twice; raises CallError(fault="nondeterministic") when the two results differ beyond rounding
     (2^8 ulps of the adapter's dtype, relative to the larger value: summation order may legitimately vary)."""
+    info = run.info
     first, second = call(), call()
-    names = _RESULTS.get(method)
-    for (label, a), (_, b) in zip(_flat(first, names=names), _flat(second, names=names)):
+    names = _result_names(info, method)
+    for (label, a), (_, b) in zip(_leaves(first, names=names), _leaves(second, names=names)):
         scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
         tol = tolerances.analytic(info.dtype, scale=scale)
         d = np.abs(a - b)
@@ -144,57 +152,40 @@ def _twice(info, method, call):
 SMOKE_CASE = "the smoke test's ordinary input (H=2, D=3, T=3, entries in [-1, 1])"
 
 
-def smoke(info):
+def smoke(run):
     """Two ordinary calls of every method (H=2, D=3, T=3, small values), their results compared: raises
     AdapterError on the first problem (a call that raises, times out, returns a malformed or non-finite result,
     writes to its arguments or answers the same call differently)."""
+    info = run.info
     rng = np.random.default_rng(0)
     try:
         if info.is_cell:
             H, D, T = 2, 3, 3
             P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D, info.param_set).items()}
-            s0 = tuple(rng.uniform(-0.5, 0.5, H) for _ in (("h", "c") if info.kind.startswith("lstm") else ("h",)))
+            s0 = tuple(rng.uniform(-0.5, 0.5, H) for _ in info.row.state)
             xs = rng.uniform(-1, 1, (T, D))
-            out = _twice(info, "forward", lambda: call_forward(info, P, s0, xs))
-            _twice(info, "step", lambda: call_step(info, P, s0, xs[0]))
-            _twice(info, "vjp", lambda: call_vjp(info, P, s0, xs, tuple(np.ones_like(o) for o in out)))
+            out = _twice(run, "forward", lambda: call_forward(run, P, s0, xs))
+            _twice(run, "step", lambda: call_step(run, P, s0, xs[0]))
+            _twice(run, "vjp", lambda: call_vjp(run, P, s0, xs, tuple(np.ones_like(o) for o in out)))
         if info.kind == "stack":
-            from vanishing.checks.conformance.cases import simple_stack_case
             case = simple_stack_case(info.cell, info.config, info.dtype, info.obj.param_shapes)
-            _twice(info, "run", lambda: call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, _stack_shapes(case)))
+            _twice(run, "run", lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case)))
         grads = [rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 3)]
         if info.has_clip_norm:
-            _twice(info, "clip_grad_norm", lambda: call_clip_norm(info, grads, 0.5))
+            _twice(run, "clip_grad_norm", lambda: call_clip_norm(run, grads, 0.5))
         if info.has_clip_value:
-            _twice(info, "clip_grad_value", lambda: call_clip_value(info, grads, 0.5))
+            _twice(run, "clip_grad_value", lambda: call_clip_value(run, grads, 0.5))
     except CallTimeout as e:
         raise AdapterError(f"{info.name}: {e} on {SMOKE_CASE}") from None
     except CallError as e:
         raise AdapterError(str(e)) from None
 
 
-def _stack_shapes(case):
-    shapes = {n: np.shape(p) for n, p in zip(case.names, case.params)}
-    shapes.update(xs=case.xs.shape, h0=case.h0.shape, **({} if case.c0 is None else {"c0": case.c0.shape}))
-    return shapes
-
-
-def _repeat_differs(info, check, case):
+def _repeat_differs(run, check, case):
     """The nondeterminism line when two calls on ``case`` (each method the check uses) disagree, else None."""
-    if isinstance(case, Case):
-        calls = [("forward", lambda: call_forward(info, case.params, case.state0, case.xs))]
-        if check.name in ("gradients", "gradients-fd", "direct-path"):
-            calls.append(("vjp", lambda: call_vjp(info, case.params, case.state0, case.xs, case.cot)))
-    elif isinstance(case, ClipCase):
-        calls = [("clip_grad_norm", lambda: call_clip_norm(info, case.grads, case.threshold)) if check.name == "clip-norm" else
-                 ("clip_grad_value", lambda: call_clip_value(info, case.grads, case.threshold))]
-    elif isinstance(case, StackCase):
-        calls = [("run", lambda: call_stack(info, case.params, case.xs, case.h0, case.c0, case.cot, _stack_shapes(case)))]
-    else:
-        return None
-    for method, call in calls:
+    for method, call in check.calls(run, case):
         try:
-            _twice(info, method, call)
+            _twice(run, method, call)
         except CallTimeout:
             raise
         except CallError as e:
@@ -248,28 +239,35 @@ def _settings(profile, check):
     return settings(**kw)
 
 
-def _evaluate(info, check, case):
+def evaluate(run, check, case):
+    """The check's body on one case: None (it conforms), or the Mismatch (a call that failed is a "crash" one)."""
     try:
-        check.body(info, case)
-    except C.Mismatch as m:
+        check.body(run, case)
+    except Mismatch as m:
         return m
     except CallTimeout as e:   # not a failing case: the adapter is broken, and the run goes on without it
         e.case = getattr(e, "case", None) or case
-        info.timed_out_case = info.timed_out_case or e.case
+        run.timed_out_case = run.timed_out_case or e.case
         raise
     except CallError as e:
-        m = C.Mismatch("crash", [str(e)], case)
+        m = Mismatch("crash", [str(e)], case)
         m.fault = e.fault
         return m
     return None
 
 
-def _run_property(info, check, profile, seed):
+def _run_property(run, check, profile, seed):
     """(examples, Mismatch or None, shrink evaluations, nondeterminism line or None) for one property check.
 
     A CallTimeout propagates (with its case), after Hypothesis's replay of it, which costs nothing: the adapter
     is not called again once a call has timed out."""
     state = {"n": 0, "first": None}
+    # prop (below) must keep its source, so it still calls _evaluate(info, check, case): here that name runs this run's
+    # check (the declaration ``info`` is what the strategy reads).
+    info = run.info
+
+    def _evaluate(info, check, case):
+        return evaluate(run, check, case)
 
     # Leave prop's source as it is: with a derandomized profile (ci), Hypothesis derives the seed from it, so an
     # edit changes every example every check draws. A CallTimeout from _evaluate goes through it and out of test().
@@ -286,46 +284,27 @@ def _run_property(info, check, profile, seed):
         test = hypothesis.seed(seed)(test)
     try:
         test()
-    except C.Mismatch:
+    except Mismatch:
         pass
     except FlakyFailure:   # the failing case passed when Hypothesis replayed it: a nondeterministic
         if state["first"] is None:           # adapter, which _repeat_differs below names
-            if info.timed_out:               # (or a timeout, replayed as one from elsewhere)
-                raise CallTimeout("", info.timed_out, info.call_timeout) from None
+            if run.timed_out:                # (or a timeout, replayed as one from elsewhere)
+                raise CallTimeout("", run.timed_out, run.call_timeout) from None
             raise
     first = state["first"]
     if first is None:
         return state["n"], None, 0, None
-    flaky = _repeat_differs(info, check, first.case)
+    flaky = _repeat_differs(run, check, first.case)
     if flaky:   # the shrinker and the diagnosis would chase noise
         return state["n"], first, 0, flaky
-    _, m, used = shrink(first.case, lambda c: _evaluate(info, check, c), budget=SHRINK_BUDGET)
+    _, m, used = shrink(first.case, lambda c: evaluate(run, check, c), budget=SHRINK_BUDGET)
     return state["n"], (m or first), used, None
 
 
 def _snippet(info, check, case):
     lines = ["import numpy as np", "from vanishing.checks.conformance import load, reference",
              f"adapter = [a for a in load({info.origin!r}) if a.name == {info.name!r}][0].obj"]
-    lines += case.source()
-    if check.name in ("clip-norm",):
-        lines += ["print(adapter.clip_grad_norm(grads, threshold))",
-                  f"from vanishing.models import clipping; print(clipping.clip_by_global_norm(grads, threshold, eps={info.clip_eps!r}))"]
-    elif check.name == "clip-value":
-        lines += ["print(adapter.clip_grad_value(grads, threshold))",
-                  "from vanishing.models import clipping; print(clipping.clip_by_value(grads, threshold))"]
-    elif check.name == "stack":
-        lines += ["from vanishing.checks.conformance.cases import StackCase",
-                  "from vanishing.checks.conformance.checks import stack_reference",
-                  f"case = StackCase({info.cell!r}, {info.config!r}, np.dtype({info.dtype_name!r}), {case.names!r}, params, xs, h0, c0, "
-                  "cotangents)",
-                  "print(adapter.run(params, xs, h0, c0, cotangents))", "print(stack_reference(case))"]
-    elif check.name in ("gradients", "gradients-fd", "direct-path"):
-        lines += ["print(adapter.vjp(params, state0, xs, cotangents))",
-                  f"print(reference.vjp({info.kind!r}, params, state0, xs, cotangents, reset={info.reset!r}, pset={info.param_set!r}))"]
-    else:
-        lines += ["print(adapter.forward(params, state0, xs))",
-                  f"print(reference.forward({info.kind!r}, params, state0, xs, reset={info.reset!r}, pset={info.param_set!r}))"]
-    return "\n".join(lines)
+    return "\n".join(lines + case.source() + check.snippet(info, case))
 
 
 def _command(info, check, profile, seed):
@@ -333,12 +312,13 @@ def _command(info, check, profile, seed):
     return cmd + (f" --seed {seed}" if seed is not None else "")
 
 
-def _timed_out(info, check, e, profile, seed, t0):
+def _timed_out(run, check, e, profile, seed, t0):
     """The result of a check during which an adapter call timed out (status "broken")."""
-    case = getattr(e, "case", None) or info.timed_out_case
+    info = run.info
+    case = getattr(e, "case", None) or run.timed_out_case
     where = f"on case {case!r} (check {check.name})" if case is not None else f"during check {check.name}"
     line = (f"{info.name}: {e} {where}; the adapter's remaining checks are not run (the limit: --call-timeout, "
-            f"now {info.call_timeout:g} s)")
+            f"now {run.call_timeout:g} s)")
     r = CheckResult(info.name, check.name, check.claim, "broken", 0, time.perf_counter() - t0, lines=[line], shrunk=False)
     if case is not None:
         r.counterexample = case
@@ -346,17 +326,18 @@ def _timed_out(info, check, e, profile, seed, t0):
     return r
 
 
-def run_check(info, check, profile, seed):
+def run_check(run, check, profile, seed):
     """One CheckResult; an error inside vanishing itself becomes status "error" (exit 2), never a crash of the run;
     an adapter call that times out gives status "broken" (exit 2), and later checks of that adapter are not run."""
+    info = run.info
     t0 = time.perf_counter()
-    if info.timed_out:
+    if run.timed_out:
         return CheckResult(info.name, check.name, check.claim, "broken", 0, 0.0,
-                           lines=[f"{info.name}: not run: an earlier {info.timed_out}"])
+                           lines=[f"{info.name}: not run: an earlier {run.timed_out}"])
     try:
-        r = _run_check(info, check, profile, seed, t0)
+        r = _run_check(run, check, profile, seed, t0)
     except CallTimeout as e:
-        return _timed_out(info, check, e, profile, seed, t0)
+        return _timed_out(run, check, e, profile, seed, t0)
     except Exception as e:  # our bug, not the adapter's: report it with what reproduces it
         import traceback
         where = traceback.extract_tb(e.__traceback__)[-1]
@@ -364,21 +345,22 @@ def run_check(info, check, profile, seed):
                            lines=[f"internal error in vanishing ({type(e).__name__}: {' '.join(str(e).split())[:200]} at "
                                   f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); please report it with: "
                                   f"{_command(info, check, profile, seed)}"])
-    if info.timed_out:   # a call timed out inside the diagnosis (whose own calls do not stop on it)
-        return _timed_out(info, check, CallTimeout("", info.timed_out, info.call_timeout), profile, seed, t0)
+    if run.timed_out:   # a call timed out inside the diagnosis (whose own calls do not stop on it)
+        return _timed_out(run, check, CallTimeout("", run.timed_out, run.call_timeout), profile, seed, t0)
     return r
 
 
-def _run_check(info, check, profile, seed, t0):
+def _run_check(run, check, profile, seed, t0):
+    info = run.info
     with recording.recording() as rec:
         if check.once is not None:
             try:
-                lines, notes = check.once(info)
+                lines, notes = check.once(run)
             except CallError as e:
                 lines, notes = [str(e)], []
             out = CheckResult(info.name, check.name, check.claim, "fail" if lines else "pass", 1, lines=lines, notes=notes)
         else:
-            n, m, used, flaky = _run_property(info, check, profile, seed)
+            n, m, used, flaky = _run_property(run, check, profile, seed)
             out = CheckResult(info.name, check.name, check.claim, "pass" if m is None else "fail", n)
             if m is not None:
                 out.lines = m.lines
@@ -390,59 +372,99 @@ def _run_check(info, check, profile, seed, t0):
                                      "known bugs"]
                 elif m.what == "crash":
                     fault = getattr(m, "fault", "malformed")
-                    out.diagnosis = [f"diagnosis: {_FAULTS.get(fault, _FAULTS['malformed'])}"] + diagnosis.diagnose(info, m, check.name)
+                    out.diagnosis = [f"diagnosis: {_FAULTS.get(fault, _FAULTS['malformed'])}"] + diagnosis.diagnose(run, m, check.method)
                 else:
-                    out.diagnosis = diagnosis.diagnose(info, m, check.name)
+                    out.diagnosis = diagnosis.diagnose(run, m, check.method)
                 out.reproduce = {"command": _command(info, check, profile, seed), "python": _snippet(info, check, m.case)}
-            if check.name == "clip-norm" and m is None:
-                try:
-                    out.notes = C.ClipNorm.notes(info)
-                except CallError as e:
-                    out.notes = [f"ε probe failed: {e}"]
+            else:
+                out.notes = check.notes(run)
     out.max_ratio = rec.max_ratio
     out.seconds = time.perf_counter() - t0
     return out
 
 
+class Step:
+    """One step of a plan: ``name`` ("smoke", "reference" or a check's), its ``check`` (or None), and ``run()``."""
+
+    def __init__(self, name, run, check=None):
+        self.name, self.run, self.check = name, run, check
+
+
+class Plan:
+    """The validation of one adapter as a sequence of steps: smoke test → reference cross-check → each check.
+
+    Both faces consume :meth:`steps`: ``validate_adapter`` (the CLI) runs them in order; the pytest plugin runs the
+    smoke test at collection and makes one item of each check step (each runs the memoised cross-check first).
+    ``broken``: the one line of a broken adapter (the smoke test failed, or a call timed out)."""
+
+    def __init__(self, info, profile=None, seed=None, only=None, call_timeout=None):
+        self.run = Run(info, call_timeout)
+        self.profile, self.seed = profiles.resolve(profile, seed)
+        self.only = only
+        self.broken = ""
+        self.unsound = False     # the reference cross-check failed
+
+    @property
+    def checks(self):
+        """The checks that apply to the adapter and are selected by ``only``, in the order they run."""
+        return [c for c in CHECKS if c.applies(self.run.info) and selected(self.run.info, c, self.only)]
+
+    def smoke(self):
+        """The smoke test: "" when the adapter answers ordinary calls well, else the one line saying why not."""
+        try:
+            smoke(self.run)
+        except AdapterError as e:
+            self.broken = str(e)
+        return self.broken
+
+    def reference(self):
+        """The reference cross-check (crosscheck.py): None when the reference is sound, else the "reference" result
+        (status "error": vanishing's bug), after which no check runs."""
+        from vanishing.checks.conformance import crosscheck
+        t0 = time.perf_counter()
+        bugs = crosscheck.findings(self.run.info)
+        if not bugs:
+            return None
+        self.unsound = True
+        return CheckResult(self.run.info.name, "reference", crosscheck.CLAIM, "error", 1, time.perf_counter() - t0,
+                           lines=crosscheck.message(bugs))
+
+    def check(self, check):
+        r = run_check(self.run, check, self.profile, self.seed)
+        if r.status == "broken":
+            self.broken = r.lines[0]
+        return r
+
+    def steps(self):
+        """The steps, generated as the run goes: none after a broken smoke test, a failed cross-check or a timeout."""
+        yield Step("smoke", self.smoke)
+        if self.broken:
+            return
+        todo = self.checks
+        if not todo:
+            return
+        # The reference itself is cross-checked first: if it is wrong, every verdict would blame the user.
+        yield Step("reference", self.reference)
+        for check in todo:
+            if self.broken or self.unsound:
+                return
+            yield Step(check.name, lambda c=check: self.check(c), check)
+
+
 def validate_adapter(info, profile=None, seed=None, only=None, progress=None, call_timeout=None):
     """Smoke-test ``info`` then run every applicable, selected check; returns an :class:`AdapterReport`.
 
-    ``call_timeout``: seconds allowed per adapter call (default: ``info.call_timeout``, 30 s unless set; 0: no
-    limit). The first call that times out ends the adapter's validation: ``report.broken`` says which call, on
-    which case."""
-    profile, seed = profiles.resolve(profile, seed)
-    if call_timeout is not None:
-        info.call_timeout = float(call_timeout)
+    ``call_timeout``: seconds allowed per adapter call (default 30 s; 0: no limit). The first call that times out
+    ends the adapter's validation: ``report.broken`` says which call, on which case."""
+    plan = Plan(info, profile, seed, only, call_timeout)
     rep = AdapterReport(info)
     t0 = time.perf_counter()
-    try:
-        smoke(info)
-    except AdapterError as e:
-        rep.broken = str(e)
-        rep.seconds = time.perf_counter() - t0
-        return rep
-    # The reference itself is cross-checked first (crosscheck.py): if it is wrong, every verdict would blame the user.
-    from vanishing.checks.conformance import crosscheck
-    todo = any(check.applies(info) and selected(info, check, only) for check in C.CHECKS)
-    bugs = crosscheck.findings(info) if todo else []
-    if bugs:
-        r = CheckResult(info.name, "reference", crosscheck.CLAIM, "error", 1, time.perf_counter() - t0,
-                        lines=crosscheck.message(bugs))
-        rep.results.append(r)
-        if progress:
-            progress(info, r)
-        rep.seconds = time.perf_counter() - t0
-        return rep
-    for check in C.CHECKS:
-        if not check.applies(info) or not selected(info, check, only):
-            continue
-        r = run_check(info, check, profile, seed)
-        rep.results.append(r)
-        if progress:
-            progress(info, r)
-        if r.status == "broken":
-            rep.broken = r.lines[0]
-            break
+    for step in plan.steps():
+        r = step.run()
+        if isinstance(r, CheckResult):
+            rep.results.append(r)
+            if progress:
+                progress(info, r)
+    rep.broken = plan.broken
     rep.seconds = time.perf_counter() - t0
     return rep
-

@@ -14,7 +14,7 @@ come from ``torch.autograd.grad``: PyTorch's own autodiff.
 
 import numpy as np
 
-from vanishing.models import layouts
+from vanishing.models import kinds, layouts
 
 __all__ = ["TorchCell", "TorchClip", "TorchLayer", "TorchStack", "builtins", "stack_module", "stack_params"]
 
@@ -29,7 +29,14 @@ def _torch():
     return torch
 
 
-_TORCH_KIND = {"rnn-tanh": "rnn", "rnn-relu": "rnn", "lstm": "lstm", "gru": "gru"}
+#: PyTorch's module of each family (the row's ``family``; an Elman cell's nonlinearity is the row's ``act``).
+_TORCH_NAME = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _module(torch, row, suffix, D, H, **cfg):
+    """torch.nn.RNN / LSTM / GRU (``suffix`` "Cell": the cell) of ``row``'s family, with its nonlinearity."""
+    cls = getattr(torch.nn, _TORCH_NAME[row.family] + suffix)
+    return cls(D, H, **({"nonlinearity": row.act} if row.act else {}), **cfg)
 
 #: Each PyTorch cell's convention (aten/src/ATen/native/RNN.cpp), for the conformance matrix.
 CONVENTIONS = {
@@ -45,9 +52,10 @@ class _TorchRecurrent:
 
     def __init__(self, kind, dtype):
         self.torch = _torch()
-        self.kind, self.dtype = kind, np.dtype(dtype)
+        self.kind, self.dtype, self.row = kind, np.dtype(dtype), kinds.row(kind)
         self.reset = "after"                     # PyTorch's GRU applies r after the recurrent matmul
-        self.param_set = "canonical" if kind == "gru" else "two-biases"   # bias_ih and bias_hh, both drawn
+        # bias_ih and bias_hh, both drawn: the canonical layout folds them into one b (the row's torch_second_bias)
+        self.param_set = "two-biases" if self.row.torch_second_bias else "canonical"
         self.convention = CONVENTIONS[kind]
         self._tdtype = {np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype]
         self._cache = {}
@@ -60,7 +68,7 @@ class _TorchRecurrent:
             H = key[1][1]
             self._cache[key] = self._build(H, D).to(self._tdtype)
         m = self._cache[key]
-        sd = layouts.to_torch(_TORCH_KIND[self.kind], {k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
+        sd = layouts.to_torch(self.row.family, {k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
         named = dict(m.named_parameters())
         with self.torch.no_grad():
             for name, p in named.items():
@@ -74,20 +82,15 @@ class _TorchRecurrent:
     def _grads(self, named, gp):
         """torch parameter gradients → canonical keys (see the module docstring for the biases)."""
         g = {k: (v.detach().numpy() if v is not None else np.zeros(tuple(named[k].shape), dtype=self.dtype)) for k, v in gp.items()}
-        if self.kind.startswith("rnn"):
-            return {"W_hh": g["weight_hh"], "W_xh": g["weight_ih"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
-        if self.kind == "lstm":
-            return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
-        return {"W_x": g["weight_ih"], "W_h": g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
+        W_x, W_h = self.row.weight_keys
+        return {W_x: g["weight_ih"], W_h: g["weight_hh"], "b_x": g["bias_ih"], "b_h": g["bias_hh"]}
 
     def param_count(self, H, D):
         return sum(p.numel() for p in self._build(H, D).parameters())
 
     def step(self, params, state, x):
         out = self.forward(params, state, np.asarray(x)[None, :])
-        if self.kind == "lstm":
-            return out[0][0], out[1]
-        return (out[0][0],)
+        return (out[0][0],) + tuple(out[1:])
 
     def forward(self, params, state0, xs):
         with self.torch.no_grad():
@@ -105,16 +108,15 @@ class _TorchRecurrent:
         res = self._grads(named, gp)
         rest = grads[len(named):]
         res["xs"] = rest[0].numpy() if rest[0] is not None else np.zeros(np.shape(xs), dtype=self.dtype)
-        for k, g, s in zip(("h0", "c0"), rest[1:], state0):
+        for k, g, s in zip(self.row.state_keys, rest[1:], state0):
             res[k] = g.numpy() if g is not None else np.zeros(np.shape(s), dtype=self.dtype)
         return res
 
 
 def _display_name(suffix, kind, dtype):
     """torch.nn.RNNCell(tanh)[float64], torch.nn.LSTM[float32], ...: the class, the nonlinearity of an RNN, the dtype."""
-    base = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
-    act = {"rnn-relu": "(relu)", "rnn-tanh": "(tanh)"}.get(kind, "")
-    return f"torch.nn.{base}{suffix}{act}[{dtype.name}]"
+    row = kinds.row(kind)
+    return f"torch.nn.{_TORCH_NAME[row.family]}{suffix}{f'({row.act})' if row.act else ''}[{dtype.name}]"
 
 
 class TorchCell(_TorchRecurrent):
@@ -125,22 +127,15 @@ class TorchCell(_TorchRecurrent):
         self.name = _display_name("Cell", kind, self.dtype)
 
     def _build(self, H, D):
-        nn = self.torch.nn
-        if self.kind.startswith("rnn"):
-            return nn.RNNCell(D, H, nonlinearity=self.kind.split("-")[1])
-        return {"lstm": nn.LSTMCell, "gru": nn.GRUCell}[self.kind](D, H)
+        return _module(self.torch, self.row, "Cell", D, H)
 
     def _run(self, params, state0, xs, loaded=None):
         m, _ = loaded or self._load(params)
         hs, state = [], state0
-        for t in range(xs.shape[0]):
-            if self.kind == "lstm":
-                state = list(m(xs[t], (state[0], state[1])))
-            else:
-                state = [m(xs[t], state[0])]
+        for t in range(xs.shape[0]):   # a cell with a cell state takes and returns the tuple (h, c)
+            state = list(m(xs[t], tuple(state))) if self.row.n_state > 1 else [m(xs[t], state[0])]
             hs.append(state[0])
-        hs = self.torch.stack(hs)
-        return (hs, state[1]) if self.kind == "lstm" else (hs,)
+        return (self.torch.stack(hs),) + tuple(state[1:])
 
 
 class TorchLayer(_TorchRecurrent):
@@ -151,15 +146,12 @@ class TorchLayer(_TorchRecurrent):
         self.name = _display_name("", kind, self.dtype)
 
     def _build(self, H, D):
-        nn = self.torch.nn
-        if self.kind.startswith("rnn"):
-            return nn.RNN(D, H, num_layers=1, nonlinearity=self.kind.split("-")[1])
-        return {"lstm": nn.LSTM, "gru": nn.GRU}[self.kind](D, H, num_layers=1)
+        return _module(self.torch, self.row, "", D, H, num_layers=1)
 
     def _run(self, params, state0, xs, loaded=None):
         m, _ = loaded or self._load(params)
-        if self.kind == "lstm":
-            hs, (_, cT) = m(xs, (state0[0][None, :], state0[1][None, :]))
+        if self.row.n_state > 1:   # (h_0, c_0) in, (h_n, c_n) out
+            hs, (_, cT) = m(xs, tuple(s[None, :] for s in state0))
             return hs, cT[0]
         hs, _ = m(xs, state0[0][None, :])
         return (hs,)
@@ -205,11 +197,11 @@ class TorchStack:
 
     def __init__(self, cell, config, dtype):
         self.torch = _torch()
-        self.cell, self.config, self.dtype = cell, dict(config), np.dtype(dtype)
-        base = {"rnn-tanh": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell]
+        self.cell, self.config, self.dtype, self.row = cell, dict(config), np.dtype(dtype), kinds.row(cell)
+        base = _TORCH_NAME[self.row.family]
         opts = [f"num_layers={config['num_layers']}"] + [k for k in ("bidirectional", "batch_first") if config.get(k)]
         opts += [f"proj_size={config['proj_size']}"] if config.get("proj_size") else []
-        opts += ["relu"] if cell == "rnn-relu" else []
+        opts += [self.row.act] if self.row.act and self.row.act != "tanh" else []   # tanh: PyTorch's default nonlinearity
         self.name = f"torch.nn.{base}({', '.join(opts)})[{self.dtype.name}]"
         self.convention = (CONVENTIONS[cell] + "; layer l > 0 reads [forward, reverse] outputs of layer l−1; h_n, c_n stacked "
                            "layer-major, direction-minor" + ("; h_t = W_hr (o⊙tanh c_t)" if config.get("proj_size") else ""))
@@ -217,12 +209,8 @@ class TorchStack:
 
     def _module(self, H, D):
         if (H, D) not in self._cache:
-            nn = self.torch.nn
             cfg = {k: v for k, v in self.config.items() if v or k == "num_layers"}
-            if self.cell.startswith("rnn"):
-                m = nn.RNN(D, H, nonlinearity=self.cell.split("-")[1], **cfg)
-            else:
-                m = {"lstm": nn.LSTM, "gru": nn.GRU}[self.cell](D, H, **cfg)
+            m = _module(self.torch, self.row, "", D, H, **cfg)
             self._cache[(H, D)] = m.to({np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype])
         return self._cache[(H, D)]
 
@@ -231,7 +219,7 @@ class TorchStack:
 
     def run(self, params, xs, h0, c0, cotangents):
         torch = self.torch
-        H = np.shape(params[1])[0] // {"rnn-tanh": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}[self.cell]   # weight_hh_l0 (nH, ·)
+        H = np.shape(params[1])[0] // self.row.blocks   # weight_hh_l0 (nH, ·)
         D = np.shape(params[0])[1]
         m = self._module(H, D)
         named = list(m.named_parameters())
@@ -244,7 +232,7 @@ class TorchStack:
         import warnings
         with warnings.catch_warnings():   # "LSTM with projections is not supported with oneDNN": torch's notice, not ours
             warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
-            if self.cell == "lstm":
+            if self.row.n_state > 1:
                 ct = torch.from_numpy(np.array(c0, dtype=self.dtype)).requires_grad_(True)
                 ins.append(ct)
                 out, (hn, cn) = m(xt, (ht, ct))
@@ -255,7 +243,7 @@ class TorchStack:
             grads = torch.autograd.grad(outs, ins + [p for _, p in named],
                                         grad_outputs=[torch.from_numpy(np.array(c, dtype=self.dtype)) for c in cotangents])
         g = {n: gi.numpy() for (n, _), gi in zip(named, grads[len(ins):])}
-        g.update({k: gi.numpy() for k, gi in zip(("xs", "h0", "c0"), grads[:len(ins)])})
+        g.update({k: gi.numpy() for k, gi in zip(("xs",) + self.row.state_keys, grads[:len(ins)])})
         return tuple(o.detach().numpy() for o in outs), g
 
 
@@ -272,8 +260,8 @@ def builtins(dtypes=(np.float64, np.float32)):
     """Every built-in PyTorch adapter, in each dtype."""
     out = []
     for dt in dtypes:
-        out += [TorchCell(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
-        out += [TorchLayer(k, dt) for k in ("rnn-tanh", "rnn-relu", "lstm", "gru")]
+        out += [TorchCell(k, dt) for k in kinds.STACK_KINDS]    # the kinds PyTorch has a cell and a layer of
+        out += [TorchLayer(k, dt) for k in kinds.STACK_KINDS]
         out.append(TorchClip(dt))
         out += [TorchStack(c, cfg, dt) for c, cfg in STACK_CONFIGS]
     return out
@@ -284,11 +272,7 @@ def stack_module(kind, D, H, cfg, dtype, rng):
     """(nn.RNN/LSTM/GRU(D, H, **cfg) in ``dtype`` with every parameter drawn from ``rng`` in [−1, 1]: both biases
     independently, None, None)."""
     torch = _torch()
-    nn = torch.nn
-    if kind.startswith("rnn"):
-        m = nn.RNN(D, H, nonlinearity=kind.split("-")[1], **cfg)
-    else:
-        m = {"lstm": nn.LSTM, "gru": nn.GRU}[kind](D, H, **cfg)
+    m = _module(torch, kinds.row(kind), "", D, H, **cfg)
     m = m.to({np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[np.dtype(dtype)])
     with torch.no_grad():
         for p in m.parameters():

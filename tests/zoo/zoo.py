@@ -25,7 +25,7 @@ class _Autodiff:
 
     def step(self, params, state, x):
         outs = self._run(params, tuple(state), np.asarray(x)[None, :])
-        return (outs[0][0], outs[1]) if self.kind.startswith("lstm") else (outs[0][0],)
+        return (outs[0][0],) + tuple(outs[1:])   # then the final cell state, if any
 
     def forward(self, params, state0, xs):
         return tuple(np.asarray(o) for o in self._run(params, tuple(state0), xs))
