@@ -59,15 +59,15 @@ def bench_pytest(repeat):
 def bench_pytest_parts(repeat):
     """Where the fast tier's time goes: its two halves run alone, and one process's start-up.
 
-    ``claims``: tests/test_claims.py (every claim through the runner, evidence included) under
+    ``claims``: tests/checks/test_claims.py (every claim through the runner, evidence included) under
     ``-n auto``; ``units``: the rest of the fast tier under ``-n auto``; ``startup``: one process
     that imports and collects everything and runs nothing (``--collect-only``), which every xdist
     worker pays before its first test. The claims' share alone shows how far the 30 s goal is from
     the ci profile's budget on this machine, whatever the unit tests cost.
     """
     py = [sys.executable, "-m", "pytest", "-q"]
-    parts = {"claims": py + ["-n", "auto", "tests/test_claims.py"],
-             "units": py + ["-n", "auto", "--ignore=tests/test_claims.py", "tests"],
+    parts = {"claims": py + ["-n", "auto", "tests/checks/test_claims.py"],
+             "units": py + ["-n", "auto", "--ignore=tests/checks/test_claims.py", "tests"],
              "startup": py + ["--collect-only"]}
     return {k: [_wall(cmd) for _ in range(repeat)] for k, cmd in parts.items()}
 

@@ -180,7 +180,7 @@ class _History:
     far below the previous one's 1/255 and are not believed. The first change has nothing before it:
     it is used only when scipy stopped there (agreement to FD_RTOL at once, as for a linear f).
     Found by the flakiness runs: RNN-HOCHREITER-PATH-SUM, where the iterates at h = 0.25 and 0.125 agreed
-    to 1.3e-9 while both were 3.5e-8 off (tests/test_oracle_meta.py).
+    to 1.3e-9 while both were 3.5e-8 off (tests/checks/test_oracles_meta.py).
     """
 
     def __init__(self):

@@ -117,7 +117,7 @@ class CheckDef:
         """The refutations' kept inputs, from the code (their one place): ``[(property, {name: value}), ...]``.
 
         Every ``@example`` on a ``ctx.refutes`` property, in the order Hypothesis runs them. The record's
-        ``counterexample`` prose explains them; tests/test_counterexamples.py keeps the two in step.
+        ``counterexample`` prose explains them; tests/checks/test_counterexamples.py keeps the two in step.
         """
         out = []
         for p in self.properties():

@@ -2,7 +2,7 @@
 
 They know shapes and preconditions, never claims. Elements are always explicit:
 finite, bounded, float64, no subnormals unless asked. Sizes are small by default.
-Every strategy here is exercised by ``tests/test_strategies.py``, which also
+Every strategy here is exercised by ``tests/checks/test_strategies.py``, which also
 checks that it produces non-trivial values.
 
 The factories are cached (``functools.cache``): Hypothesis validates a strategy object the

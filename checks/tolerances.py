@@ -13,7 +13,7 @@ Tolerances are derived, never tuned to make a check pass:
   the difference of the last two Richardson iterates, which can under-estimate
   the true truncation-plus-rounding error by a small factor; 10 is one order of
   magnitude, not a fudge that hides a wrong derivative (a planted 1.001 scale
-  error is ~1e-3 relative, far above it; see tests/test_oracle_meta.py).
+  error is ~1e-3 relative, far above it; see tests/checks/test_oracles_meta.py).
 * The rounding part of a finite-difference error estimate needs the noise δ_i with which each
   output f_i is computed near x. A stencil Σ_k w_k f(x + h t_k e_j)/h carries a rounding error of
   at most Σ_k |w_k| · max_k |δ_i(x + h t_k e_j)| / h, plus the rounding of the argument.
@@ -48,7 +48,7 @@ Tolerances are derived, never tuned to make a check pass:
   On the GRU case, entry (0, 1) = −2.1e-6. The former estimate was 9.4e-15, and scipy converged
   only from a first step of 0.004; the actual error was 1.5e-12 (mpmath, 50 digits). Now scipy's
   result settles from the default steps, with an estimate of 4.4e-13 against an actual error of
-  3.8e-14 (tests/test_oracle_meta.py). The second case the thorough profile then found (z = σ(24.7),
+  3.8e-14 (tests/checks/test_oracles_meta.py). The second case the thorough profile then found (z = σ(24.7),
   an entry of −6.4e-10) was inconclusive before; now its estimate is 3.4e-13 against an actual
   error of 2.7e-15.
 

@@ -21,7 +21,7 @@ __all__ = ["FD_REACH", "MIN_REACH", "magnitude", "opnorm", "smin", "spectral_rad
 
 #: scipy.differentiate's first stencil reaches ``initial_step`` = 0.5 away from the point (the default of
 #: oracles.jacobian_fd and check_jacobian; its later steps only shrink): a kink farther than this from every
-#: point the stencil can move is never crossed. tests/test_toolkit.py keeps the two in step.
+#: point the stencil can move is never crossed. tests/checks/test_toolkit.py keeps the two in step.
 FD_REACH = 0.5
 #: Below this reach the FD estimate is dominated by rounding (error ∝ eps/step): such inputs sit on a kink
 #: for all practical purposes and are excluded by an explicit assume().

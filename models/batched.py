@@ -1,7 +1,7 @@
 """Batched forward passes of the reference models: B examples at once, for training at scale.
 
 Each function computes, for every example b, exactly what the single-example function it
-names computes (tests/test_experiments.py checks values and autograd gradients against a
+names computes (tests/faces/test_experiments.py checks values and autograd gradients against a
 loop over examples). Examples are stacked along a leading batch axis, so the matrix products
 read ``X @ Wᵀ`` where the single-example code has ``W @ x``:
 

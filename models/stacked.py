@@ -15,7 +15,7 @@ What PyTorch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` compute with ``num_layers =
 
 ``layers[l][d]`` holds the canonical parameter dict of layer l, direction d (``W_x (nH, D_l)``, ...), plus
 ``W_hr`` when projected. Everything is autograd.numpy, so autograd differentiates the compositions
-(oracle a); tests/test_models_stacked.py checks them against finite differences (b) and closed forms (c).
+(oracle a); tests/models/test_stacked.py checks them against finite differences (b) and closed forms (c).
 """
 
 import autograd.numpy as np

@@ -13,7 +13,7 @@ and runs the tests that exercise the mutated module:
 
 * the pytest files under ``tests/`` (and its subfolders) that import it, and
 * every claim whose check (``checks/claims/*.py``) or evidence (``checks/evidence/*.py``) imports it,
-  through ``tests/test_claims.py`` (the runner of ``vanishing verify``, one test per claim);
+  through ``tests/checks/test_claims.py`` (the runner of ``vanishing verify``, one test per claim);
 
 ``checks/oracles.py``, ``checks/assertions.py``, ``checks/recording.py`` and ``checks/tolerances.py`` are used by every claim, so their mutants run every claim.
 pytest runs with ``-x`` (the first failure kills), the ``dev`` Hypothesis profile, and a time limit per mutant
@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CLAIMS = "tests/test_claims.py"      # the runner of ``vanishing verify`` as pytest sees it: one test per claim
+CLAIMS = "tests/checks/test_claims.py"      # the runner of ``vanishing verify`` as pytest sees it: one test per claim
 DEFAULT_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "models").glob("*.py") if p.name != "__init__.py") + [
     "checks/oracles.py", "checks/assertions.py", "checks/recording.py", "checks/tolerances.py"]
 EVERYTHING = {"checks/oracles.py", "checks/assertions.py", "checks/recording.py", "checks/tolerances.py"}
@@ -123,7 +123,7 @@ def suite_files(root=ROOT):
 
 
 def selection(path, root=ROOT):
-    """pytest node ids (tests/test_claims.py::…[ID], then test files) that exercise ``path``: the claims whose check
+    """pytest node ids (tests/checks/test_claims.py::…[ID], then test files) that exercise ``path``: the claims whose check
     or evidence imports it or a module that depends on it, then the test files that do. Direct users come first,
     so that -x stops early on a killed mutant."""
     if path in EVERYTHING:

@@ -327,7 +327,7 @@ DOC = [
     "",
     "The cross-check is memoised per distinct cell kind, convention, parameter set, stack configuration and clipping, so a "
     "run pays once for each: `python benchmarks/crosscheck.py` measures it (on the shared 2-core development machine, "
-    "0.35 s CPU for all 26 torch adapters, 0.09 s for the NumPy zoo; medians of 7). tests/test_conformance_reference.py "
+    "0.35 s CPU for all 26 torch adapters, 0.09 s for the NumPy zoo; medians of 7). tests/conformance/test_crosscheck.py "
     "plants a bug in each reference quantity (the LSTM VJP ignoring the c_T cotangent, wrong parameter counts, a forward "
     "bias off in one gate, the GRU reset convention swapped, a parameter-set map dropping a bias, direct-path Jacobians, "
     "clipping, the stack's direction order and biases, a reference that raises) and checks the message for each.",

@@ -16,7 +16,7 @@ every derivative of the cell comes from JAX, only the sum over steps is ours).
 float64: JAX computes in float32 unless x64 is enabled, and the switch is global to the
 process. The float64 adapters enable it only inside each call, with the scoped context
 ``jax.enable_x64(True)`` (a thread-local configuration state restored on exit;
-``tests/test_conformance_frameworks.py`` checks that nothing leaks into the caller).
+``tests/conformance/test_frameworks.py`` checks that nothing leaks into the caller).
 
 A *textbook* variant (``textbook="<difference>"``) maps the parameters without one part of the
 adapter's documented convention map, as if the framework followed the canonical equations

@@ -110,7 +110,8 @@ class KerasRecurrent:
         self.row = kinds.row(self.kind)
         self.convention = _CONV[what]
         self.layer = what in ("LSTM", "GRU")
-        self.differences = tuple(DIFFERENCES.get(what.split("(")[0] if what.startswith("GRUCell") else what, ()))
+        self.cls = what.split("(")[0]   # the Keras class: "GRUCell(reset_after=False)" is a GRUCell
+        self.differences = tuple(DIFFERENCES.get(self.cls, ()))
         if not self.layer and self.dtype == np.float64:
             self.differences += (FLOAT64_DEMOTION,)
         tb = f"textbook {textbook}, " if textbook else ""
@@ -125,7 +126,7 @@ class KerasRecurrent:
                 m = L.SimpleRNNCell(H, **kw)
             elif self.what == "LSTMCell":
                 m = L.LSTMCell(H, **kw)
-            elif self.what.startswith("GRUCell"):
+            elif self.cls == "GRUCell":
                 m = L.GRUCell(H, reset_after=self.reset == "after", **kw)
             elif self.what == "LSTM":
                 m = L.LSTM(H, return_sequences=True, return_state=True, **kw)

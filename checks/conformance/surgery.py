@@ -10,7 +10,7 @@ the reference cells through here. Pass/fail never compares with this module; it 
   value with derivative 0, so ``sg(f(a)) + (a − sg(a))·sg(d)`` has the value f(a) and the derivative d (a
   hand-written backward that forgot a factor, in autograd's words).
 
-With no switch on, :func:`run` is the reference (``tests/test_conformance.py`` checks it against
+With no switch on, :func:`run` is the reference (``tests/conformance/test_layers.py`` checks it against
 ``vanishing.models`` to analytic tolerance). The cells are keyed by the row's ``family`` (``models/kinds.py``).
 Arrays are 1-D states (H,), sequences (T, D).
 """

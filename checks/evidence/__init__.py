@@ -18,7 +18,7 @@ A proof module in this package declares::
 
 It raises :class:`ProofFailed` (through :func:`ensure`) when the derivation or the tie fails.
 Every plant of the claim's check must make the evidence fail, or be named in ``unaffected``
-with the reason it changes nothing the evidence covers (tests/test_evidence.py).
+with the reason it changes nothing the evidence covers (tests/checks/test_evidence.py).
 """
 
 import importlib

@@ -46,7 +46,7 @@ def _png_pixels(data):
 def _certificate(tmp_path):
     import importlib.util
     from pathlib import Path
-    spec = importlib.util.spec_from_file_location("_report_records", Path(__file__).parents[1] / "test_report.py")
+    spec = importlib.util.spec_from_file_location("_report_records", Path(__file__).with_name("test_report.py"))
     records = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(records)                  # the synthetic claim records of the report tests
     _claim, _doc = records._claim, records._doc

@@ -17,10 +17,10 @@ def mutation():
 
 def test_a_model_mutant_runs_the_claims_whose_check_uses_the_model(mutation):
     sel = mutation.selection("models/rnn.py")
-    assert "tests/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]" in sel
+    assert "tests/checks/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]" in sel
     assert "tests/models/test_rnn.py" in sel
     # direct users first, so that -x stops a killed mutant early
-    assert sel.index("tests/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]") < sel.index("tests/models/test_rnn.py")
+    assert sel.index("tests/checks/test_claims.py::test_claim_agrees_with_its_verdict[INIT-RNN-SPECTRAL-RADIUS]") < sel.index("tests/models/test_rnn.py")
 
 
 @pytest.mark.parametrize("text,found", [
@@ -42,7 +42,7 @@ def test_a_module_every_model_imports_reaches_every_model(mutation):
 
 
 def test_oracle_mutants_run_every_claim(mutation):
-    assert mutation.selection("checks/oracles.py")[0] == "tests/test_claims.py"
+    assert mutation.selection("checks/oracles.py")[0] == "tests/checks/test_claims.py"
 
 
 @pytest.mark.parametrize("k, n", [(0, 10), (10, 10), (55, 64), (1, 1)])
@@ -62,8 +62,8 @@ def test_mutants_are_mutmuts_and_change_the_source(mutation):
 # what pytest printed for models/activations.py:306 (seed 29): the Activation table raises at import
 _IMPORT_BROKEN = """
 ==================================== ERRORS ====================================
-____________________ ERROR collecting tests/test_claims.py _____________________
-tests/test_claims.py:6: in <module>
+____________________ ERROR collecting tests/checks/test_claims.py _____________________
+tests/checks/test_claims.py:6: in <module>
     CATALOGUE = runner.catalogue()
 vanishing/checks/registry.py:165: in load_checks
     importlib.import_module(f"{pkg.__name__}.{info.name}")
@@ -75,7 +75,7 @@ vanishing/models/activations.py:234: in <module>
     "sigmoid": Activation("sigmoid", sigmoid_prime, 0.25, 0.0, 0.0, 1.0),
 E   TypeError: Activation.__init__() missing 1 required positional argument: 'range_hi'
 1 error in 0.42s
-ERROR: found no collectors for /tmp/w0/repo/tests/test_claims.py::test_claim_agrees_with_its_verdict
+ERROR: found no collectors for /tmp/w0/repo/tests/checks/test_claims.py::test_claim_agrees_with_its_verdict
 """
 # pytest's form for a conftest that cannot import (a planted raise in checks/profiles.py: exit 4, on stderr)
 _CONFTEST_BROKEN = """ImportError while loading conftest '/tmp/w0/repo/tests/conftest.py'.

@@ -1,4 +1,4 @@
-"""Adapters that misbehave, for tests/test_adapter_fuzz.py: the correct hand-written NumPy LSTM of the zoo
+"""Adapters that misbehave, for tests/conformance/test_adapter_fuzz.py: the correct hand-written NumPy LSTM of the zoo
 (``zoo.HandLSTM``, which passes every check) and the zoo's correct clipping function (``zoo.Clip``), each
 wrapped in :class:`Misbehaving` / :class:`MisbehavingClip` with one misbehaviour switched on.
 

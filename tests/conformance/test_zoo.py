@@ -12,7 +12,7 @@ import pytest
 
 from vanishing.checks.conformance import load, validate_adapter
 
-ZOO = Path(__file__).resolve().parent / "zoo" / "zoo.py"
+ZOO = Path(__file__).resolve().parents[1] / "zoo" / "zoo.py"
 pytest_plugins = ("pytester",)
 
 

@@ -18,7 +18,7 @@ from vanishing.checks.conformance import crosscheck, independent, load, referenc
 from vanishing.checks.conformance.protocol import CELL_KINDS
 from vanishing.models import clipping, gru, kinds, layouts, lstm
 
-from .test_conformance import ZOO, needs_torch
+from .test_layers import ZOO, needs_torch
 
 pytest_plugins = ["pytester"]
 
@@ -307,7 +307,7 @@ def test_the_cli_exits_2_and_blames_vanishing_not_the_cell(monkeypatch, capsys):
 
 def test_the_pytest_plugin_blames_the_reference_too(pytester, monkeypatch):
     """The plugin runs one check per item (not validate_adapter): each item cross-checks the reference first."""
-    from .test_plugin import ADAPTERS, IMPL
+    from ..faces.test_pytest_plugin import ADAPTERS, IMPL
     monkeypatch.syspath_prepend(pytester.path)
     pytester.makepyfile(adapters=ADAPTERS)
     _two_bias_count_off_by_H(monkeypatch)

@@ -44,7 +44,7 @@ def test_every_check_is_named_for_what_it_checks_and_no_two_share_a_name():
 @pytest.mark.parametrize("claim_id,plant", PLANTS)
 def test_planted_violation_is_caught(claim_id, plant):
     over = CHECKS[claim_id].plants[plant]
-    out = runner.run_claim(CATALOGUE[claim_id], overrides=over, shrink=False, stop_early=True, evidence=False)  # evidence: tests/test_evidence.py
+    out = runner.run_claim(CATALOGUE[claim_id], overrides=over, shrink=False, stop_early=True, evidence=False)  # evidence: tests/checks/test_evidence.py
     assert not out.consistent, f"{claim_id}: the check did not notice the plant {plant!r} (observed {out.observed}; {out.reproduce})"
     assert not any(p.observed == "error" for p in out.properties), \
         f"{claim_id}: plant {plant!r} crashed the check instead of failing it: {[p.message for p in out.properties if p.observed == 'error']}"

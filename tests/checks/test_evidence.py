@@ -40,7 +40,7 @@ def test_unaffected_lists_name_existing_plants_with_a_reason(claim_id):
 
 
 # That every evidence passes on the models is tested once, where `vanishing verify` runs it: by the
-# runner, in tests/test_claims.py (evidence that fails or errs makes a claim contradict its verdict).
+# runner, in tests/checks/test_claims.py (evidence that fails or errs makes a claim contradict its verdict).
 # Here, the shape of the results, on a few claims of each level.
 @pytest.mark.parametrize("claim_id", ["ACT-SIGMOID-DERIV-BOUND", "RNN-HOCHREITER-SIGMOID-W4", "LSTM-CELL-DIRECT-PATH"])
 def test_evidence_results_have_the_schema(claim_id):
@@ -101,7 +101,7 @@ def test_the_readme_table_counts_the_claims_on_each_level():
     from pathlib import Path
 
     from vanishing.checks import runner
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     cat = runner.catalogue()
     for level in ("proof", "interval", "exhaustive", "property"):
         n = sum(level in evidence.levels(cid) + ["property"] for cid in cat)

@@ -22,7 +22,7 @@ from vanishing.models import kinds
 from vanishing.checks.conformance.cases import Case, probe_cases, relu_margin_ok
 from vanishing.checks.conformance.tolerance import forward_tol
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT / "tests" / "zoo"
 KINDS = [("rnn-tanh", "after"), ("rnn-relu", "after"), ("lstm", "after"), ("lstm-peephole", "after"), ("gru", "after"),
          ("gru", "before")]
@@ -66,7 +66,7 @@ def test_every_mutant_is_a_distinct_hypothesis(kind, reset):
                 gr = reference.vjp(c)
                 changed_g |= not all(_close(g[k], gr[k]) for k in gr)
         if m.name.startswith("relu-kink"):
-            continue   # only visible at a == 0 exactly; tests/test_conformance_zoo.py covers it
+            continue   # only visible at a == 0 exactly; tests/conformance/test_zoo.py covers it
         assert changed_f if m.where == "forward" else changed_g, f"{kind}: mutant {m.name} changes nothing on the probes"
 
 

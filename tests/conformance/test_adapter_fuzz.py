@@ -24,7 +24,7 @@ from vanishing.checks.conformance.protocol import CallError, Run, call_forward
 from vanishing.checks.conformance.runner import _settings, run_check, smoke
 
 pytest_plugins = ["pytester"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZOO = ROOT / "tests" / "zoo" / "misbehaving.py"
 CHECK = {c.name: c for c in C.CHECKS}
 

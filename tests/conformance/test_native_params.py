@@ -15,7 +15,7 @@ from vanishing.checks.conformance.cases import probe_cases
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo, param_shapes
 from vanishing.models import kinds, layouts
 
-NATIVE = Path(__file__).resolve().parent / "zoo" / "native.py"
+NATIVE = Path(__file__).resolve().parents[1] / "zoo" / "native.py"
 
 
 def _spec():

@@ -187,11 +187,11 @@ def test_verify_leaves_no_hypothesis_directory_in_the_working_directory(tmp_path
 def test_the_test_suite_leaves_no_hypothesis_directory_behind(tmp_path):
     """pytest on the suite's own tests, run from another directory: no .hypothesis there nor in the repository."""
     from pathlib import Path
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     had = (repo / ".hypothesis").exists()
     env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-c", str(repo / "pyproject.toml"),
-                        "--rootdir", str(repo), str(repo / "tests" / "test_runner_meta.py"), str(repo / "tests" / "test_failfast.py"),
+                        "--rootdir", str(repo), str(repo / "tests" / "checks" / "test_runner.py"), str(repo / "tests" / "faces" / "test_failfast.py"),
                         "-k", "not slow and not dev_profile and not hypothesis_directory"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

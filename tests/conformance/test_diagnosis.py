@@ -21,7 +21,7 @@ from vanishing.checks.comparison import Comparison
 from vanishing.checks.conformance.compare import Mismatch, compare
 from vanishing.checks.conformance.diagnosis import diagnose, max_preactivation
 
-ZOO = Path(__file__).resolve().parent / "zoo"
+ZOO = Path(__file__).resolve().parents[1] / "zoo"
 ROOT = ZOO.parents[1]
 
 
