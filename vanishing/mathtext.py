@@ -348,7 +348,10 @@ def to_html_flow(latex):
         elif _SPACING.match(piece):
             parts.append(" " if piece else "")
         else:
-            parts.append(to_mathml(piece.strip(), display="inline"))
+            # TeX spacing at a piece's ends ("D_t;\\ " before \\text) is the space beside the words: strip it whole,
+            # or a lone backslash is left to the converter
+            edge = r"(?:\s|\\[ ,;:!]|\\q?quad\b)+"
+            parts.append(" " + to_mathml(re.sub(rf"^{edge}|{edge}$", "", piece), display="inline") + " ")
     return "".join(parts)
 
 
@@ -373,7 +376,7 @@ def _title_pieces(title):
                     j += 1
                 arg, i = title[i + 2:j - 1], j
             else:
-                arg = re.match(r"[A-Za-z0-9]+" if c == "_" else r"[A-Za-z0-9]", title[i + 1:]).group(0)
+                arg = re.match(r"[^\W_]+" if c == "_" else r"[^\W_]", title[i + 1:]).group(0)
                 i += 1 + len(arg)
             out += [("".join(buf), ""), (arg, c)]
             buf = []

@@ -62,9 +62,11 @@ def summarise_case(text, limit=SUMMARY_CHARS):
     ``xs=[[-1.38], [1.80], …]`` (19 entries) becomes ``xs=‹19×1 array in [−1.93, 1.8]›``; Hypothesis's
     "Failing explicit example: name(" wrapper is dropped. Short text is returned as it is.
     """
-    if not text or len(text) <= limit:
+    if not text:
         return text
-    text = re.sub(r"Failing explicit example: \w+\(\s*", "", re.sub(r",?\s*\)(;|$)", r"\1", text))
+    text = re.sub(r"Failing explicit example: \w+\(\s*(.*?),?\s*\)(?=;|$)", r"\1", text)
+    if len(text) <= limit:
+        return text
     out, i = [], 0
     while i < len(text):
         if text[i] != "[":
@@ -455,7 +457,7 @@ def _case_html(label, full, summary, cls="meta"):
     """A counterexample or an input: its summary, and the whole case one click away when the summary cut it."""
     shown = summary or full
     return (f"<div class='{cls}'>{label} <code>{_e(shown)}</code>"
-            + (_source_block(full, "the whole case") if shown != full else "") + "</div>")
+            + (_source_block(full, "the whole case") if len(full) > SUMMARY_CHARS else "") + "</div>")
 
 
 def _claim_html(c, prov):
