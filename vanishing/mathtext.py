@@ -376,7 +376,7 @@ def _title_pieces(title):
                     j += 1
                 arg, i = title[i + 2:j - 1], j
             else:
-                arg = re.match(r"[^\W_]+" if c == "_" else r"[^\W_]", title[i + 1:]).group(0)
+                arg = re.match(r"[A-Za-z0-9]+|[^\W_]" if c == "_" else r"[^\W_]", title[i + 1:]).group(0)   # γ_vγ_g: v
                 i += 1 + len(arg)
             out += [("".join(buf), ""), (arg, c)]
             buf = []

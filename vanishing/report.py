@@ -371,7 +371,7 @@ figcaption{font-size:.9em;color:#333}
 dl.prov{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;font-size:.92em}dl.prov dt{font-weight:bold}
 dl.prov dd{margin:0}details summary{cursor:pointer;color:#555;font-size:.9em}
 p.title{font-weight:bold;font-size:1.05em;margin:.3em 0}h2 a.anchor{color:inherit;text-decoration:none}h2 a.anchor:hover::after{content:" ¶";color:#999}
-li blockquote{margin:.2em 0 .2em 0}blockquote{overflow-x:auto}span.display{display:block;margin:.3em 0}div.quote{margin:.3em 0 0 0}details.source{margin:.1em 0 .4em 0}div.meta code,div.fail code{word-break:break-all}
+li blockquote{margin:.2em 0 .2em 0}blockquote{overflow-x:auto;overflow-y:hidden;padding-top:.2em;padding-bottom:.3em}span.display{display:block;margin:.3em 0}div.quote{margin:.3em 0 0 0}details.source{margin:.1em 0 .4em 0}div.meta code,div.fail code{word-break:break-all}
 """
 
 
