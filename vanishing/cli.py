@@ -123,6 +123,9 @@ class _Verify:
         v.add_argument("--experiments", metavar="DIR", help="with --report: embed the figures of a `vanishing experiments` "
                                                             "run (DIR holds its experiments.json) next to the claims they illustrate")
         v.add_argument("--quiet", action="store_true", help="no progress lines")
+        v.add_argument("--check-certificate", metavar="FILE", help="re-run the claims of a certificate (its certificate.json, or "
+                       "the --report directory) with its profile and seed, and say per claim whether its verdict and outcome "
+                       "still agree and whether the package hash matches; exit 0 if all agree, 1 if not")
 
     @staticmethod
     def main(args):
@@ -165,6 +168,40 @@ def _table(outcomes):
     return "\n".join([line(head), "  ".join("-" * x for x in w)] + [line(r) for r in rows])
 
 
+def _check_certificate(args):
+    """``verify --check-certificate FILE``: re-run a certificate's claims as it ran them and compare."""
+    from hypothesis import settings
+
+    from vanishing import provenance
+    from vanishing.checks import profiles, runner
+    given = [f for f in ("only", "profile", "seed", "json", "report", "experiments") if getattr(args, f) is not None]
+    if given:
+        raise UsageError(f"--check-certificate takes the claims, profile and seed from the certificate: drop --{given[0]}")
+    try:
+        doc = provenance.load_certificate(args.check_certificate)
+        seed = doc.get("hypothesis_seed")
+        profile, seed = profiles.resolve(doc.get("profile"), None if seed in (None, "derandomized") else seed)
+    except (provenance.CertificateError, profiles.ProfileError) as e:
+        raise UsageError(str(e)) from None
+    settings.load_profile(profile)
+    cat = runner.catalogue()
+    ids = [c["id"] for c in doc["claims"] if c["id"] in cat]
+    progress = None if args.quiet else (lambda i, n, o, cid: o is None and print(f"[{i + 1:>3}/{n}] {cid} ...", file=sys.stderr, flush=True))
+    run = run_parallel if args.jobs > 1 and len(ids) > 1 else None
+    outcomes = run(ids, profile, seed, args.jobs, progress) if run else runner.run_all(ids, profile=profile, seed=seed, progress=progress)
+    rows, pkg = provenance.compare(doc, {o.claim.id: o for o in outcomes}, cat)
+    w = max(len(r["id"]) for r in rows)
+    for r in rows:
+        (v0, v1), (o0, o1) = r["verdict"], r["outcome"]
+        print(f"{r['id']:<{w}}  {'agrees' if r['agree'] else 'DISAGREES'}:  verdict {v0}" + (f" -> {v1}" if v1 != v0 else "")
+              + f", outcome {o0}" + (f" -> {o1}" if o1 != o0 else ""))
+    bad = sum(not r["agree"] for r in rows)
+    print(f"\npackage hash: {'matches' if pkg['agree'] else 'DIFFERS'} (certificate {pkg['recorded']}, installed {pkg['now']})")
+    print(f"{len(rows) - bad} of {len(rows)} claims agree with the certificate {args.check_certificate} "
+          f"(profile={profile} seed={seed if seed is not None else 'derandomized'})")
+    return 0 if not bad and pkg["agree"] else 1
+
+
 def _verify(args):
     import textwrap
 
@@ -172,6 +209,9 @@ def _verify(args):
 
     from vanishing import report
     from vanishing.checks import profiles, runner
+
+    if args.check_certificate:
+        return _check_certificate(args)
 
     try:
         profile, seed = profiles.resolve(args.profile, args.seed)
@@ -320,6 +360,7 @@ class _Show:
         sh.description = ("Show one claim: its statement, the source's own words, its sources, verdict and "
                           "counterexample, and the files of its spec record and of its check as installed.")
         sh.add_argument("id", metavar="ID")
+        sh.add_argument("--bibtex", action="store_true", help="print only the claim's BibTeX entry (with this package's hash and commit)")
 
     @staticmethod
     def main(args):
@@ -328,6 +369,7 @@ class _Show:
         from vanishing import spec
         from vanishing.checks import runner
         from vanishing.checks.registry import REGISTRY
+        from vanishing.mathtext import title_text
         from vanishing.report import citation_id
         cat = runner.catalogue()
         try:
@@ -335,8 +377,15 @@ class _Show:
         except runner.UnknownClaim as e:
             raise UsageError(str(e)) from None
         c = cat[cid]
+        if args.bibtex:
+            import datetime
+
+            from vanishing import citation, provenance
+            print(citation.bibtex(c.id, c.title, c.verdict, provenance.package(), provenance.git(),
+                                  year=datetime.datetime.now(datetime.timezone.utc).year))
+            return 0
         # The statement is LaTeX (the certificate typesets it); the other fields are prose, where braces are braces.
-        print(f"{c.id}: {c.title}\ncite as {citation_id(c.id)}\nverdict: {c.verdict}\n\nstatement:\n  {_unicode(c.statement)}")
+        print(f"{c.id}: {title_text(c.title)}\ncite as {citation_id(c.id)}\nverdict: {c.verdict}\n\nstatement:\n  {_unicode(c.statement)}")
         if c.original:
             print(f"\nas the source states it:\n  {c.original}")
         if c.counterexample:

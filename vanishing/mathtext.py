@@ -11,7 +11,8 @@ import html
 import re
 import unicodedata
 
-__all__ = ["MathMLUnavailable", "inline_to_html", "to_html_flow", "to_mathml", "to_unicode"]
+__all__ = ["MathMLUnavailable", "inline_to_html", "prose_html", "quote_to_html", "title_html", "title_text", "to_html_flow", "to_mathml",
+           "to_unicode"]
 
 
 class MathMLUnavailable(RuntimeError):
@@ -24,7 +25,9 @@ def to_mathml(latex, display="block"):
         from latex2mathml.converter import convert
     except ImportError:
         raise MathMLUnavailable("latex2mathml is not installed: pip install latex2mathml") from None
-    return _RAW_DELIM.sub(lambda m: ">" + html.escape(_DELIMS.get(m.group(1), m.group(1))) + "</mo>", convert(latex, display=display))
+    out = _RAW_DELIM.sub(lambda m: ">" + html.escape(_DELIMS.get(m.group(1), m.group(1))) + "</mo>", convert(latex, display=display))
+    # a command latex2mathml does not know comes out as its name (<mi>\\nrightarrow</mi>): show its symbol or its word
+    return _RAW_CMD.sub(lambda m: ">" + html.escape(_SYMBOLS.get(m.group(1), m.group(1))) + "<", out)
 
 
 # latex2mathml writes a sized delimiter given as a command (\Big\|, \bigg\{) as its LaTeX text: put the character in
@@ -33,6 +36,7 @@ _DELIMS = {"|": "‖", "Vert": "‖", "lVert": "‖", "rVert": "‖", "vert": "|
            "langle": "⟨", "rangle": "⟩", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉"}
 
 
+_RAW_CMD = re.compile(r">\\([A-Za-z]+)<")
 _INLINE = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
 
 
@@ -344,5 +348,140 @@ def to_html_flow(latex):
         elif _SPACING.match(piece):
             parts.append(" " if piece else "")
         else:
-            parts.append(to_mathml(piece.strip(), display="inline"))
+            # TeX spacing at a piece's ends ("D_t;\\ " before \\text) is the space beside the words: strip it whole,
+            # or a lone backslash is left to the converter
+            edge = r"(?:\s|\\[ ,;:!]|\\q?quad\b)+"
+            parts.append(" " + to_mathml(re.sub(rf"^{edge}|{edge}$", "", piece), display="inline") + " ")
     return "".join(parts)
+
+
+# ---------------------------------------------------------------- titles: Unicode prose with TeX-style scripts
+def _title_pieces(title):
+    """[(text, "")] and [(script, "^" or "_")] pieces of a title such as ``(γ_v γ_g')^{t−k}`` or ``h_{t−1}``.
+
+    ``^`` is always a superscript; ``_`` is a subscript only after a single letter or a closing symbol
+    (``c_t``, ``‖_F``), so identifiers such as ``max_norm`` or ``init_params`` stay as they are.
+    """
+    out, buf, i = [], [], 0
+    while i < len(title):
+        c = title[i]
+        word = re.search(r"[^\W_]*$", "".join(buf)).group(0)
+        base_ok = c == "^" or (buf and (len(word) == 1 and not word.isdigit() or (not word and buf[-1] in ")]‖|'′∏Σ∑∫")))
+        nxt = title[i + 1:i + 2]
+        if c in "^_" and base_ok and (nxt in "{(" and nxt or nxt.isalnum()):
+            if nxt in "{(":                             # x^{t−k}, and the plain-text x^(t−k)
+                j, depth, close = i + 2, 1, "}" if nxt == "{" else ")"
+                while j < len(title) and depth:
+                    depth += {nxt: 1, close: -1}.get(title[j], 0)
+                    j += 1
+                arg, i = title[i + 2:j - 1], j
+            else:
+                arg = re.match(r"[A-Za-z0-9]+|[^\W_]" if c == "_" else r"[^\W_]", title[i + 1:]).group(0)   # γ_vγ_g: v
+                i += 1 + len(arg)
+            out += [("".join(buf), ""), (arg, c)]
+            buf = []
+            continue
+        buf.append(c)
+        i += 1
+    out.append(("".join(buf), ""))
+    return [p for p in out if p[0]]
+
+
+def title_html(title):
+    """A claim's title as HTML: its scripts as <sub>/<sup> (nested scripts too), everything else escaped."""
+    return "".join(html.escape(t) if not k else f"<{'sup' if k == '^' else 'sub'}>{title_html(t)}</{'sup' if k == '^' else 'sub'}>"
+                   for t, k in _title_pieces(str(title)))
+
+
+def prose_html(text):
+    """Prose with ``$…$`` formulas and plain-text scripts (``η^{t−1}``, ``W_hh``): MathML and <sub>/<sup>."""
+    out, pos = [], 0
+    for m in _INLINE.finditer(str(text)):
+        out.append(title_html(text[pos:m.start()]))
+        out.append(_formula(m.group(1), "inline"))
+        pos = m.end()
+    out.append(title_html(str(text)[pos:]))
+    return "".join(out)
+
+
+def title_text(title):
+    """A claim's title as plain Unicode (for BibTeX and terminals): ``h_{t−1}`` → hₜ₋₁, ``x^{ab+c}`` → x^(ab+c)."""
+    return "".join(t if not k else _script(title_text(t), sup=k == "^") for t, k in _title_pieces(str(title)))
+
+
+# ---------------------------------------------------------------- a source's quote: prose, $…$ and $$…$$, or bare LaTeX
+_DISPLAY = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$", re.S)
+_BARE_WORD = re.compile(r"(?<![\\A-Za-z])([A-Za-z]{2,})(?![A-Za-z])")
+
+
+def _tidy_tex(tex):
+    """A quote's formula made readable to the converter: typographic quotes, alignment marks, \\tag, line breaks."""
+    tex = tex.replace("’", "'").replace("‘", "'").replace("&", " ")
+    tex = re.sub(r"\\tag\{([^}]*)\}", r"\\qquad (\1)", tex)
+    return re.sub(r"\\\\", " ", tex).strip()
+
+
+def _formula(tex, display):
+    try:
+        return to_mathml(_tidy_tex(tex), display=display)
+    except Exception:  # noqa: BLE001 (no converter, or one it cannot read: its Unicode reading, never raw LaTeX)
+        return html.escape(to_unicode(_tidy_tex(tex)))
+
+
+def quote_to_html(text):
+    """A verbatim quote from a source as HTML, its LaTeX as MathML.
+
+    Three shapes occur: prose with ``$…$`` and ``$$…$$`` formulas; a fragment cut from a display formula, so one
+    ``$$`` is unmatched (it is closed at the quote's end or opened at its start); and bare LaTeX with no dollar
+    at all (pseudocode such as ``if \\|\\hat g\\|\\ge threshold then …``), whose words are set as words.
+    """
+    text = str(text)
+    if text.count("$$") % 2:
+        text = text + "$$" if text.lstrip().startswith("$$") else "$$" + text
+    if "$" not in text:
+        if not re.search(r"\\[A-Za-z|]|[\^_]\{", text):
+            return title_html(text)
+        return _bare_quote(text)
+    out, pos = [], 0
+    for m in _DISPLAY.finditer(text):
+        out.append(_inline_quote(text[pos:m.start()]))   # a display formula in its own line, set flush with the quote
+        out.append(f"<span class='display'>{_formula(chr(92) + 'displaystyle ' + m.group(1), 'inline')}</span>")
+        pos = m.end()
+    out.append(_inline_quote(text[pos:]))
+    return "".join(out)
+
+
+def _bare_quote(text):
+    """LaTeX written without dollars, as pseudocode or prose: its words at brace depth 0 as text (so the line can
+    wrap between them), the pieces between them as formulas; words inside a group (\\frac{threshold}{…}) as \\text."""
+    pieces, buf, depth, i = [], [], 0, 0
+    while i < len(text):
+        m = _BARE_WORD.match(text, i) if depth == 0 and (i == 0 or text[i - 1] in " ,.;:(") else None
+        if m and (m.end() == len(text) or text[m.end()] in " ,.;:)"):
+            pieces.append(("math", "".join(buf)))
+            pieces.append(("text", m.group(1)))
+            buf, i = [], m.end()
+            continue
+        c = text[i]
+        depth += {"{": 1, "}": -1}.get(c, 0) if text[i - 1:i] != "\\" else 0
+        buf.append(c)
+        i += 1
+    pieces.append(("math", "".join(buf)))
+    out = []
+    for kind, p in pieces:
+        if kind == "text" or not p.strip():
+            out.append(html.escape(p))
+        else:
+            lead, trail = p[:len(p) - len(p.lstrip())], p[len(p.rstrip()):]
+            out.append(html.escape(lead) + _formula(_BARE_WORD.sub(r"\\text{\1}", p), "inline") + html.escape(trail))
+    return "".join(out)
+
+
+def _inline_quote(text):
+    out, pos = [], 0
+    for m in _INLINE.finditer(text):
+        out.append(title_html(text[pos:m.start()]))
+        out.append(_formula(m.group(1), "inline"))
+        pos = m.end()
+    out.append(title_html(text[pos:].replace("$", "")))      # a lone dollar is a delimiter the quote cut off
+    return "".join(out)

@@ -4,13 +4,17 @@ import datetime as _dt
 import html
 import json
 import platform
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
 
 import vanishing
+from vanishing import citation
+from vanishing import provenance as _prov
+from vanishing.mathtext import title_html, title_text
 
-__all__ = ["citation_id", "environment", "git_provenance", "optional_versions", "reproduce_command", "to_json",
+__all__ = ["citation_id", "environment", "optional_versions", "reproduce_command", "summarise_case", "to_json",
            "write_json", "write_report"]
 
 #: optional packages that can change a result: torch (the conformance adapters), scikit-learn (the digits data set
@@ -43,25 +47,60 @@ def optional_versions(names=OPTIONAL):
     return {n: _version(n) for n in names}
 
 
-def git_provenance():
-    """{"commit", "dirty"} of the checkout this package runs from, or {"commit": None} outside a git checkout."""
-    import subprocess
-    root = Path(vanishing.__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return {"commit": None, "dirty": None, "note": "not run from a git checkout"}
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None, "note": "git not available"}
-    return {"commit": commit, "dirty": dirty}
-
-
 def citation_id(claim_id):
-    """How a claim is cited: ``vanishing:<ID>@<version>``."""
-    return f"vanishing:{claim_id}@{vanishing.__version__}"
+    """How a claim is cited: ``vanishing:<ID>@<version>+<hash12>`` (:func:`vanishing.provenance.cite_key`)."""
+    return _prov.cite_key(claim_id)
+
+
+#: a case longer than this is summarised (the whole case stays in the JSON and one click away in the HTML)
+SUMMARY_CHARS = 160
+
+
+def summarise_case(text, limit=SUMMARY_CHARS):
+    """A counterexample or margin input cut to what a reader needs: each long list as its shape and range.
+
+    ``xs=[[-1.38], [1.80], …]`` (19 entries) becomes ``xs=‹19×1 array in [−1.93, 1.8]›``; Hypothesis's
+    "Failing explicit example: name(" wrapper is dropped. Short text is returned as it is.
+    """
+    if not text:
+        return text
+    text = re.sub(r"Failing explicit example: \w+\(\s*(.*?),?\s*\)(?=;|$)", r"\1", text)
+    if len(text) <= limit:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        if text[i] != "[":
+            out.append(text[i])
+            i += 1
+            continue
+        j, depth = i, 0
+        while j < len(text):
+            depth += {"[": 1, "]": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        group = text[i:j]
+        out.append(_summarise_list(group) if len(group) > 40 else group)
+        i = j
+    short = "".join(out)
+    return short if len(short) <= 3 * limit else short[:3 * limit] + " …"
+
+
+def _summarise_list(group):
+    import ast
+
+    import numpy as np
+    if not group.endswith("]"):
+        return "‹…›"                               # the recorder cut the input inside this list
+    try:
+        a = np.asarray(ast.literal_eval(re.sub(r"array\((.*?)\)", r"\1", group)), dtype=float)
+    except (ValueError, SyntaxError, TypeError):
+        return f"‹list of {group.count(',') + 1} entries›"
+    if a.size == 0:
+        return group
+    lo, hi = float(np.min(a)), float(np.max(a))
+    values = f"all {lo:.4g}" if lo == hi else f"in [{lo:.3g}, {hi:.3g}]"
+    return f"‹{'×'.join(map(str, a.shape))} array {values}›"
 
 
 def reproduce_command(outcome):
@@ -80,14 +119,21 @@ def _claim_json(o):
     from vanishing.checks.registry import REGISTRY
     c = o.claim
     check = REGISTRY.get(c.id)
+    margin = o.recorder.margin()
+    if margin:
+        margin["input_summary"] = summarise_case(margin.get("input"))
+    counterexample = "; ".join(o.counterexamples) or None
     return {
         "id": c.id,
         "cite": citation_id(c.id),
+        "anchor": f"#{c.id}",   # the claim's section in certificate.html: the same in every run
+        "bibtex": citation.bibtex(c.id, c.title, c.verdict, _prov.package(), _prov.git(), outcome=o.outcome,
+                                  year=_dt.datetime.now(_dt.timezone.utc).year),
         "title": c.title,
         "statement": c.statement,
         "original": c.original,
         "hypotheses": list(c.hypotheses),
-        "sources": [{"ref": s.ref, "quote": s.quote, "where": s.where} for s in c.sources],
+        "sources": [{"ref": s.ref, "quote": s.quote, "where": s.where, "reference": citation.reference(s.ref)} for s in c.sources],
         "verdict": c.verdict,
         "outcome": o.outcome,
         "observed": o.observed,
@@ -96,14 +142,15 @@ def _claim_json(o):
         "tolerance": o.recorder.tolerance,
         "max_error_over_tolerance": o.recorder.max_ratio,
         "worst_comparison": o.recorder.worst_label,
-        "margin": o.recorder.margin(),     # the claim's own inequality, worst value/bound (docs/DESIGN.md, the claim record)
+        "margin": margin,     # the claim's own inequality, worst value/bound (docs/DESIGN.md, the claim record)
         "evidence": list(getattr(o, "evidence", [])),
         # FD entries compared, and how many of them FD could not check to the capped tolerance (tolerances.FD_CAP_RTOL)
         "fd_entries": o.recorder.fd_entries,
         "fd_capped": o.recorder.fd_capped,   # graded evidence, strongest first (docs/DESIGN.md, the claim record)
         "oracles": list(c.oracles),
         "oracles_used": sorted(o.recorder.oracles),
-        "counterexample": "; ".join(o.counterexamples) or None,
+        "counterexample": counterexample,
+        "counterexample_summary": summarise_case(counterexample),
         "recorded_counterexample": c.counterexample or None,
         # the refutation's kept input, shown from its one place (the check's @example)
         "kept_counterexamples": [f"{name}: {show(**kw)}" for name, kw in check.kept_examples()] if check else [],
@@ -123,7 +170,7 @@ def _claim_json(o):
 def provenance(outcomes=()):
     """Where the result came from: git commit of the checkout, optional packages, and the data sets that the checks of
     ``outcomes`` read ({claim ID: data set}, from each outcome: the same whichever process ran the claim)."""
-    return {"git": git_provenance(), "optional_packages": optional_versions(),
+    return {"git": _prov.git(), "package": _prov.package(), "optional_packages": optional_versions(),
             "datasets": {o.claim.id: "; ".join(sorted(o.recorder.datasets)) for o in outcomes if o.recorder.datasets}}
 
 
@@ -203,9 +250,30 @@ def attach_figures(doc, directory, experiments=None):
 
 
 # ---------------------------------------------------------------- Markdown
-def _margin_line(m):
+def _margin_line(m, label=str):
+    """The margin in one line: the input as its summary (the whole input is in the JSON and the HTML's details)."""
+    shown = m.get("input_summary") or summarise_case(m.get("input"))
     return (f"worst value/bound {m['worst_ratio']:.3g} ({m['value']:.6g} ≤ {m['bound']:.6g})"
-            + (f" for “{m['label']}”" if m.get("label") else "") + (f" at {m['input']}" if m.get("input") else ""))
+            + (f" for “{label(m['label'])}”" if m.get("label") else "") + (f" at {shown}" if shown else ""))
+
+
+def _package_line(p):
+    k = (p or {}).get("package")
+    if not k:
+        return "package hash not recorded"
+    return (f"vanishing {k['release']}: package SHA-256 {k['hash']} ({k['files']} files), "
+            f"claim catalogue SHA-256 {k['catalogue_hash']} ({k['catalogue_files']} files)")
+
+
+def _refs(doc):
+    """The seed documents the claims of ``doc`` cite, as {key: reference text}, in key order."""
+    found = {}
+    for c in doc["claims"]:
+        for s in c["sources"]:
+            r = s.get("reference") or citation.reference(s["ref"])
+            if r["seed"]:
+                found[r["key"]] = r
+    return dict(sorted(found.items()))
 
 
 def _git_line(p):
@@ -214,7 +282,8 @@ def _git_line(p):
         return "git commit not recorded"
     if not g.get("commit"):
         return g.get("note", "not run from a git checkout")
-    return f"git commit {g['commit']}" + (" (with uncommitted changes)" if g.get("dirty") else "")
+    return (f"git commit {g['commit']}" + (" (with uncommitted changes)" if g.get("dirty") else "")
+            + (f", {g['from']}" if g.get("from") else ""))
 
 
 def _md(doc):
@@ -229,7 +298,7 @@ def _md(doc):
            f"Hypothesis profile `{doc['profile']}`, seed `{doc['hypothesis_seed']}`. Versions: " +
            ", ".join(f"{k} {val}" for k, val in v.items() if k != "platform") + f" on {v['platform']}.", ""]
     if prov:
-        out += [f"Provenance: {_git_line(prov)}; optional packages: "
+        out += [f"Provenance: {_package_line(prov)}; {_git_line(prov)}; optional packages: "
                 + ", ".join(f"{k} {val}" for k, val in prov.get("optional_packages", {}).items()) + "."
                 + ("".join(f" {cid} used {ds}." for cid, ds in prov.get("datasets", {}).items())), ""]
     if doc.get("experiments"):
@@ -239,19 +308,24 @@ def _md(doc):
     out += ["| ID | verdict | outcome | examples | max error / tolerance |", "|---|---|---|---|---|"]
     for c in doc["claims"]:
         out.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['verdict']} | {c['outcome']} | {c['examples']} | {c['max_error_over_tolerance']:.2g} |")
+    refs = _refs(doc)
+    if refs:
+        out += ["", "Seed documents (the file name is the key to the text each quote is taken from):", ""]
+        out += [f"- `{k}`: {r['text']}" for k, r in refs.items()]
     for c in doc["claims"]:
-        out += ["", f"## {c['id']}", "", f"**{c['title']}** — cite as `{c['cite']}`", "",
+        out += ["", f"## {c['id']}", "", f"**{title_text(c['title'])}** — cite as `{c['cite']}`", "",
                 f"*Verdict:* **{c['verdict']}**; *this run:* {c['outcome']} ({c['observed']}).", "",
                 "*Statement:*", "", f"$$ {c['statement']} $$", ""]
         if c["original"]:
             out += ["*As the source states it:*", "", f"> {c['original']}", ""]
         if c["hypotheses"]:
             out += ["*Hypotheses:* " + "; ".join(c["hypotheses"]), ""]
-        out += ["*Sources:*", ""] + [f"- {s['ref']}{' (' + s['where'] + ')' if s['where'] else ''}: “{s['quote']}”" for s in c["sources"]] + [""]
+        out += ["*Sources:*", ""] + [f"- {_ref_md(s)}{' (' + s['where'] + ')' if s['where'] else ''}: “{s['quote']}”" for s in c["sources"]] + [""]
         if c["recorded_counterexample"]:
             out += [f"*Counterexample (recorded):* {c['recorded_counterexample']}", ""]
         if c["counterexample"]:
-            out += [f"*Counterexample (this run):* `{c['counterexample']}`", ""]
+            out += [f"*Counterexample (this run):* `{c.get('counterexample_summary') or c['counterexample']}`"
+                    + (" (the whole case: certificate.json)" if c.get("counterexample_summary") != c["counterexample"] else ""), ""]
         if c.get("margin"):
             out += [f"*Margin:* {_margin_line(c['margin'])}.", ""]
         if c.get("evidence"):
@@ -269,7 +343,14 @@ def _md(doc):
             out += [f"![{f['experiment']}]({f['path']})", "", f"*Figure ({f['experiment']}):* {f['caption']}", ""]
         if c["problems"]:
             out += ["*Problems:* " + "; ".join(c["problems"]), ""]
+        if c.get("bibtex"):
+            out += ["*BibTeX:*", "", "```bibtex", c["bibtex"], "```", ""]
     return "\n".join(out) + "\n"
+
+
+def _ref_md(s):
+    r = s.get("reference") or citation.reference(s["ref"])
+    return f"{r['text']} [`{r['key']}`]" if r["seed"] else r["text"]
 
 
 # ---------------------------------------------------------------- HTML
@@ -289,6 +370,8 @@ figcaption{font-size:.9em;color:#333}
 .meta{font-size:.92em;color:#333}.verdict-verified{color:#060}.verdict-corrected{color:#a60}.verdict-refuted{color:#a00}
 dl.prov{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;font-size:.92em}dl.prov dt{font-weight:bold}
 dl.prov dd{margin:0}details summary{cursor:pointer;color:#555;font-size:.9em}
+p.title{font-weight:bold;font-size:1.05em;margin:.3em 0}h2 a.anchor{color:inherit;text-decoration:none}h2 a.anchor:hover::after{content:" ¶";color:#999}
+li blockquote{margin:.2em 0 .2em 0}blockquote{overflow-x:auto;overflow-y:hidden;padding-top:.2em;padding-bottom:.3em}span.display{display:block;margin:.3em 0}div.quote{margin:.3em 0 0 0}details.source{margin:.1em 0 .4em 0}div.meta code,div.fail code{word-break:break-all}
 """
 
 
@@ -319,9 +402,9 @@ def _strip_ns(mathml):
 
 
 def _text(x):
-    """Text that may hold inline $…$ maths: escaped, with the maths as inline MathML."""
-    from vanishing.mathtext import inline_to_html
-    return _strip_ns(inline_to_html(str(x)))
+    """Prose that may hold $…$ maths and plain-text scripts: escaped, maths as MathML, scripts as <sub>/<sup>."""
+    from vanishing.mathtext import prose_html
+    return _strip_ns(prose_html(str(x)))
 
 
 def _prov_html(doc):
@@ -331,7 +414,10 @@ def _prov_html(doc):
             ("versions", _e(", ".join(f"{k} {val}" for k, val in v.items() if k != "platform"))),
             ("platform", _e(v.get("platform", "")))]
     if prov:
+        rows.append(("package", _e(_package_line(prov))))
         rows.append(("source", _e(_git_line(prov))))
+        rows.append(("cite", "each claim as <code>vanishing:ID@" + _e((prov.get("package") or {}).get("release", vanishing.__version__))
+                     + "</code>; its section has a BibTeX entry and a stable address (<code>certificate.html#ID</code>)"))
         rows.append(("optional packages", _e(", ".join(f"{k} {val}" for k, val in prov.get("optional_packages", {}).items()))))
         for cid, ds in prov.get("datasets", {}).items():
             rows.append(("data set", f"<a href='#{_e(cid)}'>{_e(cid)}</a> used {_e(ds)}"))
@@ -348,35 +434,70 @@ def _prov_html(doc):
     return "<dl class='prov'>" + "".join(f"<dt>{k}</dt><dd>{val}</dd>" for k, val in rows) + "</dl>"
 
 
+def _source_block(text, summary="verbatim"):
+    """The verbatim text, one click away: a source block (the browser test allows raw LaTeX only in these)."""
+    return f"<details class='source'><summary>{summary}</summary><pre class='source'>{_e(text)}</pre></details>"
+
+
+def _quote_html(text):
+    """A source's words: its LaTeX as mathematics, the verbatim text in a source block."""
+    from vanishing.mathtext import quote_to_html
+    return f"<blockquote>{_strip_ns(quote_to_html(text))}</blockquote>" + (_source_block(text) if re.search(r"[\\$^_]", text) else "")
+
+
+def _ref_html(s):
+    r = s.get("reference") or citation.reference(s["ref"])
+    if not r["seed"]:
+        return _e(r["text"])
+    text = _e(r["text"]).replace(_e(r["url"]), f"<a href='{_e(r['url'])}'>{_e(r['url'])}</a>", 1)
+    return f"{text} <span class='meta'>(text: <code>{_e(r['key'])}</code>)</span>"
+
+
+def _case_html(label, full, summary, cls="meta"):
+    """A counterexample or an input: its summary, and the whole case one click away when the summary cut it."""
+    shown = summary or full
+    return (f"<div class='{cls}'>{label} <code>{_e(shown)}</code>"
+            + (_source_block(full, "the whole case") if len(full) > SUMMARY_CHARS else "") + "</div>")
+
+
 def _claim_html(c, prov):
-    src = "".join(f"<li>{_e(x['ref'])}{(' (' + _e(x['where']) + ')') if x['where'] else ''}: “{_text(x['quote'])}”</li>" for x in c["sources"])
+    by_ref = {}                                    # a document cited twice is named once, with each of its quotes
+    for x in c["sources"]:
+        by_ref.setdefault(x["ref"], []).append(x)
+    src = "".join(f"<li>{_ref_html(xs[0])}" + "".join(f"<div class='quote'>{_text(x['where']) + ':' if x['where'] else ''}"
+                                                       f"{_quote_html(x['quote'])}</div>" for x in xs) + "</li>"
+                  for xs in by_ref.values())
     props = "".join(f"<li><code>{_e(p['name'])}</code> must {'be falsified' if p['expect'] == 'fails' else 'hold'}: {_e(p['observed'])}"
-                    f"{(' — <code>' + _e(p['counterexample']) + '</code>') if p['counterexample'] else ''}</li>" for p in c["properties"])
-    parts = [f"<section id='{_e(c['id'])}'><h2>{_e(c['id'])}</h2>",
-             f"<p><b>{_e(c['title'])}</b> — cite as <code>{_e(c['cite'])}</code></p>",
+                    + (_case_html(" — ", p["counterexample"], summarise_case(p["counterexample"])) if p["counterexample"] else "")
+                    + "</li>" for p in c["properties"])
+    parts = [f"<section id='{_e(c['id'])}'><h2><a class='anchor' href='#{_e(c['id'])}'>{_e(c['id'])}</a></h2>",
+             f"<p class='title'>{title_html(c['title'])}</p><p class='meta'>Cite as <code>{_e(c['cite'])}</code></p>",
              (f"<p>Verdict: <b class='verdict-{_e(c['verdict'])}'>{_e(c['verdict'])}</b>; this run: "
               f"<span class='{_e(c['outcome'])}'>{_e(c['outcome'])}</span> ({_e(c['observed'])})</p>"),
              f"<div class='statement'>{_math_block(c['statement'])}</div>",
              f"<details><summary>LaTeX source of the statement</summary><pre>{_e(c['statement'])}</pre></details>"]
     if c["original"]:
-        parts.append(f"<p>As the source states it:</p><blockquote>{_text(c['original'])}</blockquote>")
+        parts.append(f"<p>As the source states it:</p>{_quote_html(c['original'])}")
     if c["hypotheses"]:
         parts.append("<p>Hypotheses:</p><ul>" + "".join(f"<li>{_text(h)}</li>" for h in c["hypotheses"]) + "</ul>")
     parts.append(f"<p>Sources:</p><ul>{src}</ul>")
     if c["recorded_counterexample"]:
         parts.append(f"<p>Counterexample (recorded): {_text(c['recorded_counterexample'])}</p>")
     if c["counterexample"]:
-        parts.append(f"<p class='{'fail' if c['outcome'] != 'pass' else 'meta'}'>Counterexample (this run): <code>{_e(c['counterexample'])}</code></p>")
+        parts.append(_case_html("Counterexample (this run):", c["counterexample"], c.get("counterexample_summary"),
+                                "fail" if c["outcome"] != "pass" else "meta"))
     if c.get("margin"):
-        parts.append(f"<p>Margin of the claim's own inequality: {_e(_margin_line(c['margin']))}.</p>")
+        m = c["margin"]
+        parts.append(f"<p>Margin of the claim's own inequality: {_margin_line(dict(m, input_summary=_e(m.get('input_summary') or summarise_case(m.get('input')) or '')), title_html)}.</p>"
+                     + (_source_block(m["input"], "the whole input") if m.get("input") and len(m["input"]) > SUMMARY_CHARS else ""))
     if c.get("evidence"):
         parts.append("<p>Evidence, strongest first:</p><table><tr><th>level</th><th>status</th><th>summary</th><th>time</th></tr>"
                      + "".join(f"<tr><td>{_e(x['level'])}</td><td class='{'pass' if x['status'] == 'passed' else 'fail'}'>{_e(x['status'])}</td>"
-                               f"<td>{_e(x['summary'])}" + (f"<details><summary>detail</summary>{_e(x['detail'])}</details>" if x.get("detail") else "")
+                               f"<td>{_text(x['summary'])}" + (f"<details><summary>detail</summary>{_text(x['detail'])}</details>" if x.get("detail") else "")
                                + f"</td><td>{float(x.get('seconds', 0)):.2f} s</td></tr>" for x in c["evidence"]) + "</table>")
     parts.append(f"<p>How it was verified: {_e(c['examples'])} Hypothesis examples; oracles {_e(', '.join(c['oracles_used']))}; "
                  f"largest error {c['max_error']:.3g} against tolerance {c['tolerance']:.3g}"
-                 + (f" at “{_e(c['worst_comparison'])}”" if c["worst_comparison"] else "") + f"; {c['seconds']:.2f} s.</p><ul>{props}</ul>")
+                 + (f" at “{_text(c['worst_comparison'])}”" if c["worst_comparison"] else "") + f"; {c['seconds']:.2f} s.</p><ul>{props}</ul>")
     if c["id"] in prov.get("datasets", {}):
         parts.append(f"<p>Data set: {_e(prov['datasets'][c['id']])}.</p>")
     parts.append(f"<p class='meta'>Spec record: <code>{_e(c['spec_file'])}</code>; check: <code>{_e(c['check'])}</code>.</p>"
@@ -387,6 +508,8 @@ def _claim_html(c, prov):
                      f"{_e(f['caption'])}</figcaption></figure>")
     if c["problems"]:
         parts.append(f"<p class='fail'>Problems: {_e('; '.join(c['problems']))}</p>")
+    if c.get("bibtex"):
+        parts.append(_source_block(c["bibtex"], "BibTeX"))
     parts.append("</section>")
     return "".join(parts)
 
@@ -398,6 +521,10 @@ def _html(doc):
         f"<td>{_e(c['outcome'])}</td><td>{_e(c['examples'])}</td><td>{c['max_error_over_tolerance']:.2g}</td>"
         f"<td>{len(c.get('figures') or [])}</td></tr>" for c in doc["claims"])
     sections = "".join(_claim_html(c, doc.get("provenance", {})) for c in doc["claims"])
+    refs = _refs(doc)
+    seeds = ("<section id='seed-documents'><h2>Seed documents</h2><p>The five documents whose derivations the claims check; a "
+             "quote's file name is only the key to its text.</p><ul>"
+             + "".join(f"<li>{_ref_html({'ref': k, 'reference': r})}</li>" for k, r in refs.items()) + "</ul></section>") if refs else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>vanishing certificate</title><style>{_CSS}</style></head><body>
@@ -406,6 +533,7 @@ def _html(doc):
 {s['verdicts']['corrected']} corrected, {s['verdicts']['refuted']} refuted); {s['fail']} contradict it.</p>
 {_prov_html(doc)}
 <table><tr><th>ID</th><th>verdict</th><th>outcome</th><th>examples</th><th>max error / tolerance</th><th>figures</th></tr>{rows}</table>
+{seeds}
 {sections}
 </body></html>
 """

@@ -256,3 +256,42 @@ def test_validate_matrix_usage_is_one_line_exit_2(args, message, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_check_certificate_reruns_its_claims_and_reports_a_changed_one(tmp_path, capsys):
+    """`verify --check-certificate` agrees with a certificate just written, and names a changed verdict and hash."""
+    cert = tmp_path / "cert.json"
+    assert cli.main(["verify", "--only", SOME_ID, "--quiet", "--json", str(cert)]) == 0
+    capsys.readouterr()
+    assert cli.main(["verify", "--check-certificate", str(cert), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"{SOME_ID}  agrees" in out and "package hash: matches" in out and "1 of 1 claims agree" in out
+    doc = json.loads(cert.read_text())
+    doc["claims"][0]["verdict"] = next(v for v in ("verified", "corrected", "refuted") if v != doc["claims"][0]["verdict"])
+    doc["provenance"]["package"]["hash"] = "0" * 64
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "certificate.json").write_text(json.dumps(doc))
+    assert cli.main(["verify", "--check-certificate", str(changed), "--quiet"]) == 1     # a --report directory works too
+    out = capsys.readouterr().out
+    assert f"{SOME_ID}  DISAGREES:  verdict {doc['claims'][0]['verdict']} -> " in out and "package hash: DIFFERS" in out
+
+
+@pytest.mark.parametrize("content,args,message", [
+    (None, [], "no such file"), ("{not json", [], "not a JSON certificate"), ('{"claims": []}', [], "not a certificate written"),
+    ('{"claims": [{"id": "X"}]}', [], "not a certificate written"), ("{}", ["--only", SOME_ID], "drop --only")])
+def test_check_certificate_rejects_a_bad_file_in_one_line(tmp_path, capsys, content, args, message):
+    f = tmp_path / "c.json"
+    if content is not None:
+        f.write_text(content)
+    assert cli.main(["verify", "--check-certificate", str(f), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_show_bibtex_prints_one_entry_with_the_hash(capsys):
+    from vanishing import provenance
+    assert cli.main(["show", SOME_ID, "--bibtex"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"@misc{{vanishing:{SOME_ID},") and out.rstrip().endswith("}")
+    assert provenance.package()["release"] in out and "verdict " in out and out.count("@misc") == 1

@@ -86,3 +86,25 @@ def test_sized_delimiters_become_characters():
     pytest.importorskip("latex2mathml")
     m = mathtext.to_mathml(r"\Big\|x\Big\| + \bigg\{y\bigg\}")
     assert "\\" not in m and m.count("‖") == 2 and "{" in m
+
+
+@pytest.mark.parametrize(("title", "html_", "text"), [
+    ("‖∂h_t/∂h_k‖₂ ≤ (γ_v γ_g')^{t−k}", "‖∂h<sub>t</sub>/∂h<sub>k</sub>‖₂ ≤ (γ<sub>v</sub> γ<sub>g</sub>&#x27;)<sup>t−k</sup>",
+     "‖∂hₜ/∂hₖ‖₂ ≤ (γᵥ γ_g')ᵗ⁻ᵏ"),
+    ("c_{t−1} and h_{t−1}", "c<sub>t−1</sub> and h<sub>t−1</sub>", "cₜ₋₁ and hₜ₋₁"),
+    ("torch's max_norm and rnn.init_params", "torch&#x27;s max_norm and rnn.init_params", "torch's max_norm and rnn.init_params"),
+    ("weights w_{l_{m-1} l_m}", "weights w<sub>l<sub>m-1</sub> l<sub>m</sub></sub>", "weights w_(lₘ₋₁ lₘ)"),
+])
+def test_titles_render_their_scripts_and_leave_identifiers_alone(title, html_, text):
+    assert mathtext.title_html(title) == html_ and mathtext.title_text(title) == text
+
+
+@pytest.mark.parametrize("quote", [
+    "“$B_t = f_t $”", r"\implies \Big|\Big|\frac{\partial h^t}{\partial h^k}\Big|\Big| \le (\gamma_v)^{t-k} $$",
+    r"if \|\hat g\|\ge threshold then \hat g\leftarrow\frac{threshold}{\|\hat g\|}\hat g; end if",
+    r"$$= \sigma'(W_{rec} \cdot c_{t-1}) \tag{2}$$", r"&= \sigma'(W_c \cdot [h_{t-1}, x_t]) \cdot \tanh'(c_{t-1})"])
+def test_quotes_render_their_latex_and_leave_no_dollar_or_command(quote):
+    pytest.importorskip("latex2mathml")
+    out = mathtext.quote_to_html(quote)
+    text = re.sub(r"<[^>]+>", "", out)
+    assert "<math" in out and "$" not in text and not re.search(r"\\[A-Za-z]|\^\{|_\{", text), text

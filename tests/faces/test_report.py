@@ -2,11 +2,12 @@
 margin and evidence when a producer filled them, provenance; nothing fetched from the network."""
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
 
-from vanishing import report
+from vanishing import citation, provenance, report
 
 STATEMENT = r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\|_2 \le (\gamma_v\gamma_{g'})^{t-k} \text{ for all } t \ge k"
 
@@ -38,13 +39,15 @@ class _Resources(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.urls, self.tags = [], []
+        self.urls, self.links, self.tags = [], [], []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         for k, v in attrs:
-            if k in ("src", "href", "srcset", "data", "poster", "action", "xmlns") and v:
+            if k in ("src", "srcset", "data", "poster", "action", "xmlns") and v:
                 self.urls.append(v)
+            elif k == "href" and v:
+                self.links.append(v)
 
 
 def _experiments_dir(tmp_path, name="exp"):
@@ -70,7 +73,11 @@ def test_html_renders_statements_as_mathml_and_fetches_nothing(tmp_path):
     remote = [u for u in p.urls if u.lower().startswith(("http:", "https:", "//", "ftp:"))]
     assert not remote, f"the certificate would fetch {remote}"
     assert "script" not in p.tags and "link" not in p.tags and "@import" not in page and "url(" not in page
-    assert "http://" not in page and "https://" not in page
+    # the only addresses are the seed documents' own, as links a reader may follow (nothing loads them)
+    from vanishing import citation
+    seeds = {s["url"] for s in citation.seeds().values()}
+    assert {u for u in p.links if not u.startswith("#")} <= seeds
+    assert set(re.findall(r"https?://[^\s'\"<]+", page)) <= seeds
 
 
 def test_html_has_everything_the_markdown_has(tmp_path):
@@ -78,7 +85,7 @@ def test_html_has_everything_the_markdown_has(tmp_path):
     page = (d / "certificate.html").read_text(encoding="utf-8")
     md = (d / "certificate.md").read_text(encoding="utf-8")
     for needle in ("spec/claims/rnn.toml", "checks/claims/rnn.py:10", "vanishing verify --only RNN-NORM-BOUND --profile ci",
-                   "seed 001 (001_4c6834f2b5048873.txt)", "vanishing:RNN-NORM-BOUND@", "autograd vs fd", "finite float64"):
+                   "001_4c6834f2b5048873.txt", "Mattia Mancassola. Introduction to RNN and LSTM", "vanishing:RNN-NORM-BOUND@", "autograd vs fd", "finite float64"):
         assert needle in md and needle in page, needle
 
 
@@ -136,8 +143,50 @@ def test_provenance_names_optional_packages_and_git():
     p = report.provenance()
     assert set(report.OPTIONAL) <= set(p["optional_packages"])
     assert "commit" in p["git"]
-    g = report.git_provenance()
+    g = provenance.git()
     assert g["commit"] is None or len(g["commit"]) == 40
+    assert p["package"]["hash"] == provenance.package()["hash"] and len(p["package"]["catalogue_hash"]) == 64
+
+
+def test_cite_key_carries_version_and_hash_and_bibtex_the_commit():
+    pkg = provenance.package()
+    assert report.citation_id("RNN-NORM-BOUND") == f"vanishing:RNN-NORM-BOUND@{pkg['version']}+{pkg['hash'][:12]}"
+    entry = citation.bibtex("RNN-NORM-BOUND", "‖∂h_t/∂h_k‖ ≤ (γ_v γ_g')^{t−k} with max_norm", "verified", pkg,
+                            {"commit": "a" * 40, "dirty": False}, outcome="pass", year=2026)
+    assert entry.startswith("@misc{vanishing:RNN-NORM-BOUND,\n") and entry.endswith("\n}")
+    assert "a" * 40 in entry and pkg["release"] in entry and "year = {2026}" in entry and "verdict verified; this run: pass" in entry
+    assert "^{" not in entry and "γᵥ" in entry and "max\\_norm" in entry and entry.count("{") == entry.count("}")
+    no_git = citation.bibtex("X-Y", "t", "refuted", pkg, {"commit": None, "note": "not built from a git checkout"}, year=2026)
+    assert "not built from a git checkout" in no_git
+
+
+def test_seeds_are_cited_as_references_with_the_file_name_as_key(tmp_path):
+    r = citation.reference("000_f9b81ecfd7a6e498.txt")
+    assert r["text"] == ("Harini Suresh. Vanishing Gradients & LSTMs. harinisuresh.com, 9 October 2016. "
+                         "http://harinisuresh.com/2016/10/09/lstms/")
+    assert "not found: author and date" in citation.reference("004_22ac8824845a90f5.txt")["text"]
+    assert citation.reference("Hochreiter & Schmidhuber 1997")["text"] == "Hochreiter & Schmidhuber 1997"
+    d = report.write_report(tmp_path / "r", _doc([_claim()]))
+    page = (d / "certificate.html").read_text(encoding="utf-8")
+    section = page.split("<section id='RNN-NORM-BOUND'>")[1].split("</section>")[0]
+    assert "Mattia Mancassola. Introduction to RNN and LSTM. Matt Log (mett29.github.io), 22 December 2019." in section
+    assert "<h2><a class='anchor' href='#RNN-NORM-BOUND'>RNN-NORM-BOUND</a></h2>" in section
+    assert "id='seed-documents'" in page
+
+
+def test_long_cases_are_summarised_and_kept_whole():
+    xs = [[float(i) / 7] for i in range(30)]
+    case = f"case={{'W_hh': [[0.0]], 'xs': {xs!r}, 'T': 30}}"
+    short = report.summarise_case(case)
+    assert "30×1 array in [0, 4.14]" in short and "'W_hh': [[0.0]]" in short and len(short) < 120
+    assert report.summarise_case("T=7") == "T=7"
+    arrays = "p: Failing explicit example: p( case={'Js': [" + ", ".join(["array([[1.03125]])"] * 23) + "]}, )"
+    assert report.summarise_case(arrays) == "p: case={'Js': ‹23×1×1 array all 1.031›}"
+    margin = {"worst_ratio": 1.0, "value": 0.5, "bound": 0.5, "label": "‖x‖_F", "input": case, "input_summary": short}
+    c = _claim(margin=margin, counterexample=case, counterexample_summary=short)
+    page = report._claim_html(c, {})
+    assert page.count(case.replace("'", "&#x27;")) == 2               # the whole case, once for each, in a source block
+    assert "<details class='source'><summary>the whole case</summary>" in page and "‖x‖<sub>F</sub>" in page
 
 
 def test_a_real_run_records_the_digits_data_set(tmp_path):

@@ -1,9 +1,13 @@
 """certificate.html in a real browser: headless Chromium renders it to a PNG (skipped only when Chromium is absent).
 
 CI installs Chromium (Debian: `apt-get install -y chromium`) so this runs there. The screenshot must exist and
-show a page with text, maths and a figure on it, not a blank or an error page.
+show a page with text, maths and a figure on it, not a blank or an error page. The text the browser renders for
+a certificate of the whole catalogue holds no raw LaTeX (a backslash, ``^{``, ``_{``, a ``$``) outside
+the source blocks (``<pre>``, ``.source``), and nothing makes the page wider than the window.
 """
 
+import json
+import re
 import shutil
 import struct
 import subprocess
@@ -96,3 +100,83 @@ def test_chromium_renders_the_certificate(tmp_path):
         px = grey.tobytes()                           # one byte per pixel in mode "L"
     ink = sum(p < 200 for p in px) / len(px)          # text, rules, the plot: anything not near-white
     assert 0.02 < ink < 0.6, f"{ink:.2%} non-white pixels: expected dark text and a figure on a light page"
+
+
+# ---------------------------------------------------------------- the rendered text: no raw LaTeX outside source blocks
+RAW_LATEX = re.compile(r"\\|\^\{|_\{|\$")   # any backslash: a command, or a lone one the converter kept
+#: run in the page once loaded: open every <details>, drop the source blocks, and report what the reader sees
+_PROBE = """<script>addEventListener('load', () => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('pre, .source').forEach(e => e.remove());
+  const boxed = e => { for (let a = e.parentElement; a; a = a.parentElement)
+                        if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX)) return true; return false; };
+  const wide = [...document.querySelectorAll('body *')]     // wider than the window, and not inside a scrolling box
+                 .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !boxed(e))
+                 .map(e => e.tagName + ' ' + e.textContent.slice(0, 60));
+  const out = document.createElement('textarea');
+  out.id = '__probe';
+  out.textContent = JSON.stringify({text: document.body.innerText, wide: wide.slice(0, 5)});
+  document.body.replaceChildren(out);
+});</script>"""
+
+
+def _catalogue_certificate(tmp_path, **plant):
+    """A certificate of every claim of the catalogue as its records stand (titles, statements, quotes, hypotheses,
+    counterexamples), with a long margin input and counterexample; ``plant`` overrides fields of the first claim."""
+    import importlib.util
+    from pathlib import Path
+
+    from vanishing import citation
+    from vanishing.checks import runner
+    spec = importlib.util.spec_from_file_location("_report_records", Path(__file__).parents[1] / "test_report.py")
+    records = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(records)
+    long_case = "case={'W_hh': [[0.5]], 'xs': " + repr([[i / 7] for i in range(30)]) + "}"
+    claims = []
+    for c in runner.catalogue().values():
+        claims.append(records._claim(
+            c.id, title=c.title, statement=c.statement, original=c.original, hypotheses=list(c.hypotheses),
+            verdict=c.verdict, recorded_counterexample=c.counterexample or None,
+            sources=[{"ref": x.ref, "quote": x.quote, "where": x.where, "reference": citation.reference(x.ref)} for x in c.sources],
+            margin={"worst_ratio": 0.9, "value": 0.9, "bound": 1.0, "label": f"{c.id}: ‖∂h_T/∂h_k‖_F", "input": long_case,
+                    "input_summary": report.summarise_case(long_case)},
+            counterexample=long_case, counterexample_summary=report.summarise_case(long_case)))
+    claims[0].update(plant)
+    d = tmp_path / "catalogue"
+    d.mkdir(exist_ok=True)
+    return report.write_report(d, records._doc(claims)) / "certificate.html"
+
+
+def _rendered(browser, page, tmp_path):
+    """{"text", "wide"}: the page's text as Chromium lays it out, source blocks removed; elements wider than the window."""
+    probe = page.with_name("probe.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    r = subprocess.run([browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile-dom'}", "--window-size=1280,2000",
+                        "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=180)
+    m = re.search(r"<textarea id=\"__probe\">(.*?)</textarea>", r.stdout, re.S)
+    assert m, f"the probe did not run; chromium exit {r.returncode}: {r.stderr[-1500:]}"
+    import html
+    return json.loads(html.unescape(m.group(1)))
+
+
+def _raw_latex(text):
+    return sorted({text[max(0, m.start() - 30):m.end() + 30].replace("\n", " ") for m in RAW_LATEX.finditer(text)})
+
+
+def test_no_raw_latex_reaches_the_page_outside_source_blocks(tmp_path):
+    browser = _browser()
+    pytest.importorskip("latex2mathml")
+    seen = _rendered(browser, _catalogue_certificate(tmp_path), tmp_path)
+    assert len(seen["text"]) > 50_000, "the catalogue's certificate rendered almost no text"
+    raw = _raw_latex(seen["text"])
+    assert not raw, f"{len(raw)} places where raw LaTeX reaches the rendered page:\n" + "\n".join(raw[:25])
+    assert not seen["wide"], f"elements wider than the window: {seen['wide']}"
+
+
+@pytest.mark.parametrize("planted", ["holds, as \\frac{a}{b} says", "the bound x^{t-k}", "at h_{t-1}", "costs $5"])
+def test_the_raw_latex_check_finds_a_planted_string(tmp_path, planted):
+    """The check above is not blind: raw LaTeX planted in a field the page shows as text is found."""
+    browser = _browser()
+    pytest.importorskip("latex2mathml")
+    seen = _rendered(browser, _catalogue_certificate(tmp_path, observed=planted), tmp_path)
+    assert any(planted in hit or hit in planted or planted.split()[-1] in hit for hit in _raw_latex(seen["text"])), planted

@@ -60,3 +60,37 @@ def test_every_cited_seed_is_listed_in_sources_with_a_title():
     for key, row in rows.items():
         cells = [c.strip() for c in row.split("|")]
         assert len(cells) >= 5 and all(cells[2:5]), f"docs/SOURCES.md: {key} needs a title, what it covers and the claim topics"
+
+
+def _seed_references():
+    return {s["key"]: s for s in tomllib.loads((ROOT / "spec" / "sources.toml").read_text(encoding="utf-8"))["seed"]}
+
+
+def test_the_seed_references_are_one_set_of_data_that_sources_md_and_citation_cff_agree_with():
+    """spec/sources.toml is the one place of the five seeds' references; docs/SOURCES.md and CITATION.cff say the same."""
+    from vanishing import citation
+    seeds = _seed_references()
+    assert len(seeds) == 5 and seeds == citation.seeds()
+    rows = {m.group(1): line for line in (ROOT / "docs" / "SOURCES.md").read_text().splitlines()
+            for m in [re.search(r"^\| `(\d{3}_[0-9a-f]{16}\.txt)` \|", line)] if m}
+    assert set(rows) == set(seeds), "docs/SOURCES.md's table and spec/sources.toml name different seeds"
+    # CITATION.cff: one `references` entry per seed, found by the "Seed <key>" of its notes
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    entries = {m.group(0): block for block in re.split(r"\n  - type: ", cff) for m in [SEED.search(block)] if m and "Seed " in block}
+    assert set(entries) == set(seeds), "CITATION.cff's references and spec/sources.toml name different seeds"
+    for key, s in seeds.items():
+        row, entry = rows[key], entries[key]
+        for field in ("title", "site", "url"):
+            assert s[field] in row, f"docs/SOURCES.md, {key}: {field} {s[field]!r} differs from spec/sources.toml"
+        assert f'title: "{s["title"]}"' in entry and f'url: "{s["url"]}"' in entry and f'name: "{s["site"]}"' in entry, key
+        if s.get("author"):
+            given, family = s["author"].rsplit(" ", 1)
+            assert s["author"] in row and f"family-names: {family}" in entry and f"given-names: {given}" in entry, key
+        else:
+            assert "name: anonymous" in entry and "not found" in row.lower() + (ROOT / "docs" / "SOURCES.md").read_text().lower()
+        if s.get("date"):
+            assert f"year: {s['date'][:4]}" in entry and s["date"][:4] in row, key
+            assert len(s["date"]) < 10 or f'date-published: "{s["date"]}"' in entry, key
+        else:
+            assert "date-published" not in entry and "year:" not in entry, key
+        assert key in citation.reference(key)["text"] or citation.reference(key)["text"].startswith(s.get("author", s["title"]))

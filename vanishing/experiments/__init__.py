@@ -55,7 +55,7 @@ def claim_index(experiments):
 def run(names, out, quick=False, quiet=False, argv=None):
     """Run the named experiments into ``out``; returns the JSON document (also written to out/experiments.json)."""
     from vanishing.experiments._common import Progress
-    from vanishing.report import git_provenance
+    from vanishing.provenance import git as git_provenance
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / FIGURES_JSON
