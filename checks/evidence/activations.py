@@ -25,7 +25,7 @@ def _tie(label, fn, expr, xs=XS):
 
 
 @evidence("ACT-SIGMOID-DERIV-BOUND", "proof")
-def _(s, ctx):
+def act_sigmoid_deriv_bound_proof(s, ctx):
     """σ' = σ(1−σ) = 1/4 − (σ − 1/2)² ≤ 1/4, equality iff σ = 1/2 iff x = 0."""
     d = sp.diff(SIG, x)
     ensure(sp.simplify(d - SIG * (1 - SIG)) == 0, "d/dx 1/(1+e^{-x}) is not σ(1−σ)")
@@ -43,7 +43,7 @@ def _(s, ctx):
 
 
 @evidence("ACT-TANH-DERIV-BOUND", "proof")
-def _(s, ctx):
+def act_tanh_deriv_bound_proof(s, ctx):
     """tanh' = 1 − tanh² ≤ 1, equality iff tanh x = 0 iff x = 0."""
     d = sp.diff(TANH, x)
     ensure(sp.simplify(d - (1 - TANH ** 2)) == 0, "d/dx of (e^x − e^−x)/(e^x + e^−x) is not 1 − tanh²")
@@ -59,7 +59,7 @@ def _(s, ctx):
 
 
 @evidence("ACT-RELU-DERIV", "proof")
-def _(s, ctx):
+def act_relu_deriv_proof(s, ctx):
     """ReLU' = 1 on x > 0, 0 on x < 0; at 0 the one-sided derivatives are 0 and 1, so 0 is a convention."""
     relu = sp.Piecewise((x, x > 0), (0, True))
     ensure(sp.diff(x, x) == 1 and sp.diff(sp.S(0), x) == 0, "piece derivatives")
@@ -78,7 +78,7 @@ def _(s, ctx):
 
 
 @evidence("ACT-ARCTAN-DERIV-DOMINATES-SIGMOID", "proof")
-def _(s, ctx):
+def act_arctan_deriv_dominates_sigmoid_proof(s, ctx):
     """1/(1+x²) > σ'(x) = 1/(2 + 2cosh x) because 2 + 2cosh x − (1 + x²) = 3 + 2(cosh x − 1 − x²/2) ≥ 3."""
     da = sp.diff(sp.atan(x), x)
     ensure(sp.simplify(da - 1 / (1 + x ** 2)) == 0, "arctan' is not 1/(1+x²)")
@@ -101,7 +101,7 @@ def _(s, ctx):
 
 
 @evidence("ACT-SIGMOID-RANGE-FLOAT", "proof")
-def _(s, ctx):
+def act_sigmoid_range_float_proof(s, ctx):
     """σ(ℝ) ⊂ (0, 1) exactly; fl(σ(x)) = 1 for x ≥ 36.74 because e^{−x} < 2^{−53} there and 1 + u rounds to 1."""
     t = sp.Symbol("t", positive=True)                              # t = e^{−x} > 0
     ensure(sp.simplify(1 - 1 / (1 + t)) == t / (1 + t) and (t / (1 + t)).is_positive and (1 / (1 + t)).is_positive,
@@ -125,7 +125,7 @@ def _(s, ctx):
 
 
 @evidence("ACT-TANH-RANGE", "proof")
-def _(s, ctx):
+def act_tanh_range_proof(s, ctx):
     """tanh(ℝ) = (−1, 1) and tanh(x) < 0 for x < 0: the seed's '[0, 1] range' is false for every negative x."""
     t = sp.Symbol("t", positive=True)                              # t = e^{−2x}: x < 0 ⇔ t > 1
     ensure(sp.simplify(((1 - t) / (1 + t)).subs(t, sp.exp(-2 * x)) - TANH) == 0, "tanh ≠ (1−t)/(1+t), t = e^(−2x)")

@@ -44,7 +44,7 @@ BPTT_ARG = ("Every T and H: the regrouping is the chain rule through h_(k−1) �
 
 
 @evidence("RNN-BPTT-SUM", "proof")
-def _(s, ctx):
+def rnn_bptt_sum_proof(s, ctx):
     for act in ("tanh", "sigmoid"):
         N, dE, dE_h0, _, _ = _bptt(act, _T(ctx))
         for seed in (13, 23):
@@ -60,7 +60,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-TRUNCATED-BPTT", "proof")
-def _(s, ctx):
+def rnn_truncated_bptt_proof(s, ctx):
     T = _T(ctx)
     N, dE, dE_h0, terms, h0_terms = _bptt("tanh", T)
     for U in range(T + 1):
@@ -85,7 +85,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-BPTT-SINGLE-PATH-EQ1", "proof")
-def _(s, ctx):
+def rnn_bptt_single_path_eq1_proof(s, ctx):
     """Seed 003: c_t = σ(W_rec c_(t−1) + W_in x_t), one loss E_k at the last step; eq. (1) is the j = 1 term only."""
     T = _T(ctx)
     N, dE, _, terms, h0_terms = E.bptt_terms(H, D, T, "sigmoid", False)
@@ -115,7 +115,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-BPTT-AVERAGE-COPIES", "proof")
-def _(s, ctx):
+def rnn_bptt_average_copies_proof(s, ctx):
     """Σ_τ ∂E/∂v^(t−τ) at v^(t−τ) = v is ∂E/∂v (chain rule through the tie), so the average of the copies' updates is one step of η/(U+1)."""
     T = 2                                                           # U + 1 = T copies of W_hh (one per step)
     N = E.net(H, D, T, "tanh")
@@ -153,7 +153,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-LONG-TERM-TERMS-VANISH", "proof")
-def _(s, ctx):
+def rnn_long_term_terms_vanish_proof(s, ctx):
     """The long-range part of ∂E/∂W is full − truncated; each term is bounded by ‖e_t‖η^(t−k)γ‖(c_(k−1), x_k)‖."""
     T = _T(ctx)
     N, dE, _dE_h0, terms, h0_terms = E.bptt_terms(H, D, T, "sigmoid", False)
@@ -187,7 +187,7 @@ def _(s, ctx):
 
 
 @evidence("BPTT-SUM-CANCELLATION", "proof")
-def _(s, ctx):
+def bptt_sum_cancellation_proof(s, ctx):
     """Exact example (seed 003's net, H = D = 1, σ, W = 0, x = (1, 0, 1), ∂E_t/∂c_t = (1, 1, −1)): no per-step gradient vanishes, their sum does."""
     T = 3
     N, dE, _, terms, _ = E.bptt_terms(1, 1, T, "sigmoid", False)

@@ -68,7 +68,7 @@ TIE = "exact dyadic gradient lists (1–3 tensors of different norms), threshold
 
 
 @evidence("CLIP-NORM-DIRECTION", "proof")
-def _(s, ctx):
+def clip_norm_direction_proof(s, ctx):
     ensure((c / (n + eps)).is_positive, "c/(‖g‖+ε) is not > 0")   # so s = min(1, c/(‖g‖+ε)) ∈ (0, 1]
     k = _tie_global("clip", s.clip)
     return ("clip(g) = s·g with s = min(1, c/(‖g‖+ε)) ∈ (0, 1]: one positive factor for the whole gradient, so the direction is kept",
@@ -77,7 +77,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-NORM-CAP", "proof")
-def _(s, ctx):
+def clip_norm_cap_proof(s, ctx):
     after = c * n / (n + eps)                                        # ‖s·g‖ when clipped
     ensure(sp.cancel(c - after - c * eps / (n + eps)) == 0 and (c * eps / (n + eps)).is_positive, "c − ‖clip‖ ≠ cε/(n+ε) > 0")
     ensure(after.subs(eps, 0) == c, "ε = 0 does not give ‖clip‖ = c")
@@ -89,7 +89,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-NORM-IDEMPOTENT", "proof")
-def _(s, ctx):
+def clip_norm_idempotent_proof(s, ctx):
     n1 = c * n / (n + eps)                                           # the norm after one application (clipped: n + ε > c)
     ensure(sp.cancel((n1 + eps - c) - eps * (n + eps - c) / (n + eps)) == 0, "n1 + ε − c ≠ ε(n + ε − c)/(n + ε)")
     ensure(sp.cancel(c * n1 / n1 - c) == 0, "ε = 0: the second application does not keep the norm")
@@ -109,7 +109,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-NORM-IDENTITY-BELOW", "proof")
-def _(s, ctx):
+def clip_norm_identity_below_proof(s, ctx):
     u = sp.Symbol("u", positive=True)
     ensure(sp.Min(1, c / (c / (1 + u))) == 1, "‖g‖ = c/(1+u) < c does not give s = 1")     # Algorithm 1 below the threshold
     ensure(sp.cancel(c / (n + eps) - 1 - (c - eps - n) / (n + eps)) == 0, "torch: c/(n+ε) − 1 ≠ (c − ε − n)/(n+ε)")  # < 0 iff n > c − ε
@@ -130,7 +130,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-SCALE-BY-DIVIDING", "proof")
-def _(s, ctx):
+def clip_scale_by_dividing_proof(s, ctx):
     ensure(sp.cancel(n * c / n - c) == 0 and sp.cancel(1 / (n / c) - c / n) == 0, "dividing by ‖g‖/c is multiplying by c/‖g‖")
     k = _tie_global("clip", s.clip, epss=(0.0,))
     return ("'Scale it by dividing': g/(‖g‖/c) = (c/‖g‖)·g, the divisor ‖g‖/c > 1 above the threshold; at ‖g‖ = c both tests give g",
@@ -139,7 +139,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-TORCH-EPS-MARGIN", "proof")
-def _(s, ctx):
+def clip_torch_eps_margin_proof(s, ctx):
     ensure(sp.cancel(c - c * n / (n + eps) - c * eps / (n + eps)) == 0, "margin ≠ cε/(n+ε)")
     k = _tie_global("clip", s.clip, epss=(TORCH_EPS,))
     return ("torch's ε keeps ‖clip(g)‖ = c − cε/(‖g‖+ε) below c by exactly cε/(‖g‖+ε) (SymPy); the returned norm is the one before clipping",
@@ -160,7 +160,7 @@ def _tie_value(label, clip_value):
 
 
 @evidence("CLIP-VALUE-NORM-BOUND", "proof")
-def _(s, ctx):
+def clip_value_norm_bound_proof(s, ctx):
     v = sp.Symbol("v", positive=True)
     gi = sp.symbols("g0:3", real=True)
     clamp = [sp.Max(-v, sp.Min(gg, v)) for gg in gi]
@@ -175,7 +175,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-PER-TENSOR-NORM-BOUND", "proof")
-def _(s, ctx):
+def clip_per_tensor_norm_bound_proof(s, ctx):
     m = sp.Symbol("m", positive=True, integer=True)
     ensure(sp.sqrt(m * c ** 2) == sp.sqrt(m) * c, "√(m c²) ≠ √m c")
     for gs in _G:
@@ -194,7 +194,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-DESCENT-DIRECTION", "proof")
-def _(s, ctx):
+def clip_descent_direction_proof(s, ctx):
     v = sp.Symbol("v", positive=True)
     for val in (-3, -sp.Rational(1, 2), sp.Rational(1, 2), 3):      # clamp(g)·g = min(|g|, v)|g| > 0 for g ≠ 0, on each piece
         g = val * v
@@ -214,7 +214,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-NORM-JACOBIAN", "proof")
-def _(s, ctx):
+def clip_norm_jacobian_proof(s, ctx):
     N = 3
     g = S.vector("g", N)
     e = sp.Symbol("epsilon", nonnegative=True)
@@ -238,7 +238,7 @@ def _(s, ctx):
 
 # ---------------------------------------------------------------- refutations: rules that turn the direction
 @evidence("CLIP-VALUE-DIRECTION", "proof")
-def _(s, ctx):
+def clip_value_direction_proof(s, ctx):
     v = sp.Symbol("v", positive=True)
     g = sp.Matrix([2 * v, v / 2])                                     # one entry above v, one below
     cl = sp.Matrix([v, v / 2])
@@ -254,7 +254,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-PER-TENSOR-DIRECTION", "proof")
-def _(s, ctx):
+def clip_per_tensor_direction_proof(s, ctx):
     a1, a2 = sp.Rational(3), sp.Rational(1, 2)                      # tensor norms 3 and 1/2, threshold c = 1
     g = sp.Matrix([a1, a2])                                          # one coordinate per tensor (their norms)
     cl = sp.Matrix([1, a2])                                          # per-tensor: the first scaled to 1, the second kept
@@ -274,7 +274,7 @@ def _(s, ctx):
 
 
 @evidence("CLIP-NONEXPANSIVE", "proof")
-def _(s, ctx):
+def clip_nonexpansive_proof(s, ctx):
     """Norm clipping is the radial map g ↦ φ(‖g‖)ĝ; its Jacobian is symmetric with eigenvalues φ' and φ(r)/r, both in [0, 1]."""
     r, e = sp.Symbol("r", positive=True), sp.Symbol("epsilon", nonnegative=True)
     phi = c * r / (r + e)                                            # the clipped branch, r + ε ≥ c

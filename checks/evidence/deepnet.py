@@ -73,7 +73,7 @@ def _product_form(act):
 
 
 @evidence("DEEP-GRAD-PRODUCT-FORM", "proof")
-def _(s, ctx):
+def deep_grad_product_form_proof(s, ctx):
     for act in ("sigmoid", "tanh"):
         N, grads = _product_form(act)
         for seed in (501, 601):
@@ -100,7 +100,7 @@ def _scalar_chain(act, n=3):
 
 
 @evidence("DEEP-LOCAL-FACTOR-INDEX", "proof")
-def _(s, ctx):
+def deep_local_factor_index_proof(s, ctx):
     for act in ("sigmoid", "tanh"):
         f, df, w, b, zeta = _scalar_chain(act)
         for j in range(1, 3):                                        # z_{j+1} = f(w_{j+1} z_j + b_{j+1})
@@ -123,7 +123,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-FACTOR-COUNT", "proof")
-def _(s, ctx):
+def deep_factor_count_proof(s, ctx):
     for act in ("sigmoid", "tanh"):
         N = net(act)
         n = len(N.W)
@@ -171,7 +171,7 @@ def _tie_activations(acts, names):
 
 
 @evidence("DEEP-ACT-DERIV-SUP", "proof")
-def _(s, ctx):
+def deep_act_deriv_sup_proof(s, ctx):
     _sup_proofs()
     acts = s.activations
     for name, (sup, at) in _SUP.items():
@@ -188,7 +188,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-FACTOR-BELOW-ONE", "proof")
-def _(s, ctx):
+def deep_factor_below_one_proof(s, ctx):
     _sup_proofs()
     wsym, g = sp.Symbol("w", real=True), sp.Symbol("gamma", positive=True)
     ensure(sp.solve(sp.Eq(g * sp.Abs(wsym), 1), wsym) in ([-1 / g, 1 / g], [1 / g, -1 / g]), "γ|w| = 1 ⇔ |w| = 1/γ")
@@ -204,7 +204,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-EXPLODING-FACTOR", "proof")
-def _(s, ctx):
+def deep_exploding_factor_proof(s, ctx):
     _sup_proofs()
     for act in ("sigmoid", "tanh"):
         N = net(act)
@@ -220,7 +220,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-RELU-STABLE", "proof")
-def _(s, ctx):
+def deep_relu_stable_proof(s, ctx):
     w, zeta, bb = sp.symbols("w zeta b", real=True)
     on, off = sp.diff(w * zeta + bb, zeta), sp.diff(sp.S(0) * zeta, zeta)
     ensure(on == w and off == 0, "ReLU chain factor on the two pieces")
@@ -234,7 +234,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-IDENTITY-DERIV-ONE", "proof")
-def _(s, ctx):
+def deep_identity_deriv_one_proof(s, ctx):
     x = sp.Symbol("x", real=True)
     ensure(sp.diff(x, x) == 1, "d/dx x ≠ 1")
     ensure(np.array_equal(np.asarray(s.identity(_XS), float), _XS), "subject identity is not x exactly")
@@ -246,7 +246,7 @@ def _(s, ctx):
 @evidence("DEEP-NORMAL-WEIGHT-BELOW-ONE", "proof", unaffected={
         "sampler with std 0.5": "the proof computes P(|w| < c) for w ~ N(0, 1) exactly and ties the closed form p_below; "
                                 "the sampler is the Monte Carlo side of the check, which no proof can cover"})
-def _(s, ctx):
+def deep_normal_weight_below_one_proof(s, ctx):
     w, cut = sp.Symbol("w", real=True), sp.Symbol("c", positive=True)
     pdf = sp.exp(-w ** 2 / 2) / sp.sqrt(2 * sp.pi)
     F = sp.erf(w / sp.sqrt(2)) / 2                                  # an antiderivative of φ: F' = φ (fundamental theorem)
@@ -264,7 +264,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-SMALL-PRODUCT", "proof")
-def _(s, ctx):
+def deep_small_product_proof(s, ctx):
     a, b = sp.symbols("a b", real=True)
     ensure(sp.simplify(sp.Abs(a * b) - sp.Abs(a) * sp.Abs(b)) == 0, "|ab| ≠ |a||b|")
     A, B = sp.symbols("A B", nonnegative=True)                       # |a| = A, |b| = B ≤ 1: A − AB = A(1 − B) ≥ 0
@@ -284,7 +284,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-RELU-DEAD-UNIT", "proof")
-def _(s, ctx):
+def deep_relu_dead_unit_proof(s, ctx):
     """A unit with h < 0 on the example has relu'(h) = 0, so δ = 0 there and its row of ∂L/∂W and its bias get exactly 0."""
     W1, W2 = S.matrix("W1", 2, 2), S.matrix("W2", 1, 2)
     b1, b2, xs_, ys_ = S.vector("b1", 2), S.vector("b2", 1), S.vector("x", 2), S.vector("y", 1)
@@ -314,7 +314,7 @@ def _(s, ctx):
 
 
 @evidence("DEEP-EARLIER-SMALLER", "proof")
-def _(s, ctx):
+def deep_earlier_smaller_proof(s, ctx):
     """|∂z_n/∂z_i| ≤ ∏|w_j|/4, but |∂L/∂w_1| / |∂L/∂w_2| = w_2σ'(h_1)x/z_1 = 2σ(1) > 1 at w = (0, 1), b = (−1, 0), x = 2."""
     w1, w2, b1, b2, x, y = sp.symbols("w1 w2 b1 b2 x y")
     z1 = S.sig(w1 * x + b1)

@@ -32,7 +32,7 @@ def _iv_dsig(x):
 
 # ---------------------------------------------------------------- Hochreiter 1991/1997: a logistic unit
 @evidence("RNN-HOCHREITER-SIGMOID-W4", "interval")
-def _(s, ctx):
+def rnn_hochreiter_sigmoid_w4_interval(s, ctx):
     # (1) |σ'(a)| ≤ 1/4 on [−40, 40] (boxes), and σ'(a) ≤ e^{−|a|} < 1e-17 beyond: so |σ'(a) w| ≤ |w|/4 < 1 for |w| < 4;
     #     at a = 0, |σ'(0) w| = |w|/4 > 1 for |w| > 4.
     quarter = V.I(1) / 4
@@ -115,7 +115,7 @@ def _tie_flow(fn, label, nu=2, q=3):
 
 
 @evidence("RNN-HOCHREITER-PATH-SUM", "proof")
-def _(s, ctx):
+def rnn_hochreiter_path_sum_proof(s, ctx):
     for nu, q in ((2, 3), (3, 2)):
         W, d, M, P, J = _flow_polys(nu, q)
         S.zero(M - P, f"recursion ≠ path sum with w_(l_(m−1) l_m) (n = {nu}, q = {q})")
@@ -137,7 +137,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-HOCHREITER-WEAK-BOUND", "proof")
-def _(s, ctx):
+def rnn_hochreiter_weak_bound_proof(s, ctx):
     nn, q, wm = sp.symbols("n q w_max", positive=True)
     ensure(sp.simplify(nn ** (q - 1) * (wm / 4) ** q - (nn * wm / 4) ** q / nn) == 0, "n^(q−1)(w/4)^q ≠ τ^q/n")
     ensure(sp.simplify(nn * (nn * wm / 4) ** q - (nn * wm / 4) ** q / nn - (nn ** 2 - 1) * (nn * wm / 4) ** q / nn) == 0, "nτ^q − τ^q/n")
@@ -153,7 +153,7 @@ def _(s, ctx):
 
 # ---------------------------------------------------------------- repeated factors
 @evidence("RNN-SCALAR-REPEATED-PRODUCT", "proof")
-def _(s, ctx):
+def rnn_scalar_repeated_product_proof(s, ctx):
     w, d = sp.Symbol("w", real=True), sp.Symbol("d", positive=True)
     k = sp.Symbol("k", positive=True, integer=True)
     ensure(sp.simplify(sp.Abs(w ** k) - sp.Abs(w) ** k) == 0, "|w^n| ≠ |w|^n")
@@ -172,7 +172,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "proof")
-def _(s, ctx):
+def rnn_matrix_power_spectral_radius_proof(s, ctx):
     k = sp.Symbol("k", positive=True, integer=True)
     big = sp.Matrix([[sp.Rational(1, 2), 4], [0, sp.Rational(1, 2)]])      # entries up to 4, ρ = 1/2
     Pk = sp.Matrix([[2 ** -k, 8 * k * 2 ** -k], [0, 2 ** -k]])
@@ -198,7 +198,7 @@ def _(s, ctx):
 # ---------------------------------------------------------------- forget bias 1
 @evidence("LSTM-FORGET-BIAS-ONE", "interval", unaffected={
     "init's forget_bias stored in the i block": "the certificate bounds σ(b_f) for given b_f; it never draws parameters with init_params"})
-def _(s, ctx):
+def lstm_forget_bias_one_interval(s, ctx):
     old = iv.prec
     iv.prec = V.IV_PREC
     try:

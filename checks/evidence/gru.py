@@ -30,7 +30,7 @@ def _tie_step(s, keys=("r", "z", "n", "h", "a_n")):
 
 
 @evidence("GRU-DIRECT-PATH", "proof")
-def _(s, ctx):
+def gru_direct_path_proof(s, ctx):
     G = C.gru()
     Z, N = S.vector("Z", H), S.vector("N", H)                       # the gates held fixed: free symbols
     hn = (sp.ones(H, 1) - Z).multiply_elementwise(N) + Z.multiply_elementwise(G.h)
@@ -47,7 +47,7 @@ def _(s, ctx):
 
 
 @evidence("GRU-STEP-JACOBIAN", "proof")
-def _(s, ctx):
+def gru_step_jacobian_proof(s, ctx):
     G = C.gru()
     for reset in RESETS:
         g = G.gates(G.h, reset)
@@ -69,7 +69,7 @@ def _(s, ctx):
 
 
 @evidence("GRU-RESET-BEFORE-AFTER", "proof")
-def _(s, ctx):
+def gru_reset_before_after_proof(s, ctx):
     G = C.gru()
     ga, gb = G.gates(G.h, "after"), G.gates(G.h, "before")
     Wn, bhn = G.blk["n"][1], G.blk["n"][3]
@@ -85,7 +85,7 @@ def _(s, ctx):
 
 
 @evidence("GRU-SINGLE-GATE-INTERPOLATION", "proof")
-def _(s, ctx):
+def gru_single_gate_interpolation_proof(s, ctx):
     G = C.gru()
     for reset in RESETS:
         g = G.gates(G.h, reset)

@@ -32,7 +32,7 @@ def _tie(label, fn, expr, args_list):
 
 
 @evidence("INIT-GLOROT-COMPROMISE", "proof")
-def _(s, ctx):
+def init_glorot_compromise_proof(s, ctx):
     var = 2 / (n_in + n_out)
     fwd, bwd = n_in * var, n_out * var                              # Var[y]/E[x²] and Var[δ_in]/E[δ_out²]
     ensure(sp.solve(sp.Eq(fwd, 1), n_in) == [n_out] and sp.solve(sp.Eq(bwd, 1), n_out) == [n_in], "factors are 1 only at n_in = n_out")
@@ -45,7 +45,7 @@ def _(s, ctx):
 
 
 @evidence("INIT-GLOROT-UNIFORM-VARIANCE", "proof")
-def _(s, ctx):
+def init_glorot_uniform_variance_proof(s, ctx):
     var = _uniform_var()
     bound = sp.sqrt(6) / sp.sqrt(n_in + n_out)
     ensure(sp.simplify(var.subs(a, bound) - 2 / (n_in + n_out)) == 0, "a = √6/√(n_in+n_out) does not give 2/(n_in+n_out)")
@@ -63,7 +63,7 @@ def _(s, ctx):
 
 
 @evidence("INIT-GLOROT-STANDARD-THIRD", "proof")
-def _(s, ctx):
+def init_glorot_standard_third_proof(s, ctx):
     var = _uniform_var()
     ensure(sp.simplify(n * var.subs(a, 1 / sp.sqrt(n)) - sp.Rational(1, 3)) == 0, "n·Var[U[−1/√n, 1/√n]] ≠ 1/3")
     k = sp.Symbol("k", positive=True, integer=True)
@@ -75,7 +75,7 @@ def _(s, ctx):
 
 
 @evidence("INIT-HE-RELU-HALF", "proof")
-def _(s, ctx):
+def init_he_relu_half_proof(s, ctx):
     y = sp.Symbol("y", real=True)
     relu = sp.Piecewise((y, y > 0), (0, True))
     for v in (-3, -1, sp.Rational(-1, 2), 0, sp.Rational(1, 2), 2):   # relu(y)² + relu(−y)² = y² on both pieces
@@ -99,7 +99,7 @@ def _(s, ctx):
 
 
 @evidence("INIT-HE-VARIANCE-PRESERVED", "proof")
-def _(s, ctx):
+def init_he_variance_preserved_proof(s, ctx):
     V, nl, varw = sp.symbols("V n_l v_w", positive=True)
     nxt = nl * varw * V / 2                                          # Var[y_l] = n_l Var[w] E[x²], E[x²] = Var[y_(l−1)]/2
     ensure(sp.cancel(nxt.subs(varw, 2 / nl) - V) == 0, "Var[w] = 2/n does not preserve the variance")
@@ -122,7 +122,7 @@ def _pythagorean():
 
 
 @evidence("INIT-SAXE-ORTHOGONAL-ISOMETRY", "proof")
-def _(s, ctx):
+def init_saxe_orthogonal_isometry_proof(s, ctx):
     A, B = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("B", 3, 3)
     # (AB)ᵀ(AB) = Bᵀ(AᵀA)B = BᵀB = I when AᵀA = BᵀB = I: one step of the induction over the depth L
     prod = ((A * B).T * (A * B)).doit()
@@ -145,7 +145,7 @@ def _(s, ctx):
 
 
 @evidence("INIT-SAXE-GAUSSIAN-SPREAD", "proof")
-def _(s, ctx):
+def init_saxe_gaussian_spread_proof(s, ctx):
     """E‖Wv‖² = ‖v‖² for iid N(0, 1/n) entries (every depth by conditioning); a Gaussian product is a.s. not an isometry."""
     nn = 3
     Wm, v = sp.Matrix(nn, nn, lambda i, j: sp.Symbol(f"W{i}{j}")), sp.Matrix(nn, 1, lambda i, _: sp.Symbol(f"v{i}"))

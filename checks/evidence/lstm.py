@@ -44,7 +44,7 @@ def _tie_direct(s_direct, variant, closed, seeds=SEEDS):
 
 
 @evidence("LSTM-CELL-DIRECT-PATH", "proof")
-def _(s, ctx):
+def lstm_cell_direct_path_proof(s, ctx):
     _L, g, J = _direct("forget")
     S.zero(J - S.diag(g["f"]), "∂c_t/∂c_(t−1)|_h ≠ diag(f_t)")
     _tie_gates(s.gates, "forget")
@@ -55,7 +55,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-PEEPHOLE-DIRECT-PATH", "proof")
-def _(s, ctx):
+def lstm_peephole_direct_path_proof(s, ctx):
     L, g, J = _direct("peephole")
     closed = S.diag(g["f"] + L.c.multiply_elementwise(g["a_f"].applyfunc(S.dsig)).multiply_elementwise(L.p["f"])
                     + g["g"].multiply_elementwise(g["a_i"].applyfunc(S.dsig)).multiply_elementwise(L.p["i"]))
@@ -70,7 +70,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-CEC-CONSTANT-ERROR", "proof")
-def _(s, ctx):
+def lstm_cec_constant_error_proof(s, ctx):
     L, _g, J = _direct("cec")
     S.zero(J - sp.eye(H), "the CEC direct path is not I")
     _tie_gates(s.gates, "cec")
@@ -93,7 +93,7 @@ def _log_bounds():
 
 
 @evidence("LSTM-DIRECT-PATH-PRODUCT", "proof")
-def _(s, ctx):
+def lstm_direct_path_product_proof(s, ctx):
     f = sp.symbols("f0:3", positive=True)
     Dg = [sp.diag(fi, fi + 1) for fi in f]                         # diagonal matrices multiply entrywise
     S.zero(Dg[2] * Dg[1] * Dg[0] - sp.diag(f[0] * f[1] * f[2], (f[0] + 1) * (f[1] + 1) * (f[2] + 1)), "diag product")
@@ -111,7 +111,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-FORGET-BIAS-LEVER", "proof")
-def _(s, ctx):
+def lstm_forget_bias_lever_proof(s, ctx):
     a = sp.symbols("a0:3", real=True)
     bf = sp.Symbol("b", real=True)
     prod = sp.Mul(*[S.sig(ai + bf) for ai in a])
@@ -153,7 +153,7 @@ def _ranges():
 
 
 @evidence("LSTM-GATE-RANGES", "proof")
-def _(s, ctx):
+def lstm_gate_ranges_proof(s, ctx):
     _ranges()
     _tie_gates(s.gates, "forget")
     _tie_gates(s.gates, "cec", keys=("i", "g", "o", "c", "h"))
@@ -165,7 +165,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-CELL-COUNTER-BOUND", "proof")
-def _(s, ctx):
+def lstm_cell_counter_bound_proof(s, ctx):
     _ranges()
     L = C.lstm("forget")
     g = L.gates(L.h, L.c)
@@ -232,7 +232,7 @@ TERMS_DETAIL = ("Each path's term is SymPy's derivative through one gate with th
 
 
 @evidence("LSTM-CELL-JACOBIAN-TERMS", "proof")
-def _(s, ctx):
+def lstm_cell_jacobian_terms_proof(s, ctx):
     _tie_terms(s.terms)
     L, op, closed = _terms("forget")
     for seed in SEEDS:
@@ -248,7 +248,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-CELL-NO-W-MATMUL", "proof")
-def _(s, ctx):
+def lstm_cell_no_w_matmul_proof(s, ctx):
     L, _op, closed = _terms("forget")
     ensure(all(sp.expand(closed["B"][i, j]) == 0 for i in range(H) for j in range(H) if i != j), "the direct path is not diagonal")
     off = sp.expand(closed["full"][0, 1])                          # unit 1's old cell reaches unit 0's new cell …
@@ -272,7 +272,7 @@ def _gate_pinned(closed, L, value):
 
 
 @evidence("LSTM-FORGET-ONE-PASS-THROUGH", "proof")
-def _(s, ctx):
+def lstm_forget_one_pass_through_proof(s, ctx):
     L, _op, closed = _terms("forget")
     one = _gate_pinned(closed, L, 1)
     S.zero(one["B"] - sp.eye(H), "f = 1 does not make the direct path I")
@@ -285,7 +285,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-FORGET-ZERO-NOT-ERASE", "proof")
-def _(s, ctx):
+def lstm_forget_zero_not_erase_proof(s, ctx):
     L, _op, closed = _terms("forget")
     zero = _gate_pinned(closed, L, 0)
     S.zero(zero["B"], "f = 0 leaves the direct path")
@@ -302,7 +302,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-H-JACOBIAN", "proof")
-def _(s, ctx):
+def lstm_h_jacobian_proof(s, ctx):
     for variant in ("forget", "cec", "peephole"):
         L = C.lstm(variant)
         hn = L.gates(L.h, L.c)["h"]
@@ -319,7 +319,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-OPEN-GATE-TANH-FACTOR", "proof")
-def _(s, ctx):
+def lstm_open_gate_tanh_factor_proof(s, ctx):
     L = C.lstm("forget")
     g = L.gates(L.h, L.c)
     cs, ag = S.vector("cs", H), S.vector("ag", H)                   # c_t and a_g as free variables
@@ -345,7 +345,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-PARAM-COUNT-FOUR-TIMES", "proof")
-def _(s, ctx):
+def lstm_param_count_four_times_proof(s, ctx):
     Hs, Ds = sp.symbols("H D", positive=True, integer=True)
     rnn = Hs * Hs + Hs * Ds + Hs                                    # W_hh, W_xh, b
     count = {v: len(C.GATES[v]) * (Hs * Ds + Hs * Hs + Hs) + (3 * Hs if v == "peephole" else 0) for v in C.GATES}
@@ -391,7 +391,7 @@ def _tie_seed(s, keys_sym):
 
 
 @evidence("LSTM-SEED003-D-TERM", "proof")
-def _(s, ctx):
+def lstm_seed003_d_term_proof(s, ctx):
     _L, _op, closed, _a, D_seed, _ = _seed_terms_sym()
     diff = closed["D"] - D_seed                                    # = diag(i⊙(tanh'(a_g) − σ'(a_g))) W_hg dh
     ensure(any(sp.expand(e) != 0 for e in diff), "seed 003's D_t equals the true D_t identically")
@@ -406,7 +406,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-SEED003-C-APPENDIX", "proof")
-def _(s, ctx):
+def lstm_seed003_c_appendix_proof(s, ctx):
     L, _op, closed, _a, _, C_app = _seed_terms_sym()
     ensure(any(sp.expand(e) != 0 for e in closed["C"] - C_app), "the appendix's C_t equals the true C_t identically")
     ensure(any(sp.expand(sp.diff(e, w)) != 0 for e in closed["C"] for w in L.blk["i"][1]) and
@@ -420,7 +420,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-GRADIENT-CAN-EXPLODE", "proof")
-def _(s, ctx):
+def lstm_gradient_can_explode_proof(s, ctx):
     """At the zero state (a fixed point for b_g = 0, x = 0) the pair Jacobian K of (h, c) has K² = (w/4 + 1/2)K when W_hg = wI."""
     L = C.lstm("forget")
     g = L.gates(L.h, L.c)
@@ -452,7 +452,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-SEED003-CELL-CHAIN", "proof")
-def _(s, ctx):
+def lstm_seed003_cell_chain_proof(s, ctx):
     """True ∂c_2/∂c_0 (o_1 reads h_0 = o_0⊙tanh c_0) = J_2 J_1 + ∂c_2/∂o_1·∂o_1/∂c_0; the extra path vanishes iff W_ho = 0."""
     L, op, closed = _terms("forget")
     x1, x2 = S.vector("xa", C.D), S.vector("xb", C.D)
@@ -491,7 +491,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-FORGET-GATE-NOT-ABOVE-ONE", "proof")
-def _(s, ctx):
+def lstm_forget_gate_not_above_one_proof(s, ctx):
     _ranges()
     _tie_gates(s.gates, "forget", keys=("f",))
     _tie_gates(s.gates, "peephole", keys=("f",))
@@ -502,7 +502,7 @@ def _(s, ctx):
 
 
 @evidence("LSTM-SEED003-BALANCING", "proof")
-def _(s, ctx):
+def lstm_seed003_balancing_proof(s, ctx):
     J = sp.Matrix([[1, sp.Rational(3, 10)], [sp.Rational(3, 10), 1]])     # the seed's terms as matrices, H = 2 (the record's example)
     ensure(J.norm(2) == sp.Rational(13, 10) and (J ** 3).norm(2) == sp.Rational(2197, 1000), "‖J‖₂ = 1.3, ‖J³‖₂ = 2.197")
     ensure(min(J.singular_values()) == sp.Rational(7, 10), "σ_min(J) = 0.7")

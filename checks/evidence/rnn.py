@@ -43,7 +43,7 @@ def _step_proof(act):
 
 
 @evidence("RNN-STEP-JACOBIAN", "proof")
-def _(s, ctx):
+def rnn_step_jacobian_proof(s, ctx):
     for act in ("tanh", "sigmoid"):
         N = _step_proof(act)
         for seed in (10, 20, 30):
@@ -74,7 +74,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-STEP-JACOBIAN-SIGMOID-EQ2", "proof")
-def _(s, ctx):
+def rnn_step_jacobian_sigmoid_eq2_proof(s, ctx):
     N = E.net(H, D, 1, "sigmoid", bias=False)
     S.zero(N.h[1].jacobian(N.h0) - N.J[0], "seed 003 eq. (2)")
     for seed in (11, 21, 31):
@@ -89,7 +89,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-SEED003-TANH-FOR-SIGMOID", "proof")
-def _(s, ctx):
+def rnn_seed003_tanh_for_sigmoid_proof(s, ctx):
     """Seed 003's eq. (2) step Jacobian carries σ' (the proof of RNN-STEP-JACOBIAN-SIGMOID-EQ2), and σ'(0)/tanh'(0) = 1/4."""
     N = E.net(H, D, 1, "sigmoid", bias=False)
     S.zero(N.h[1].jacobian(N.h0) - N.J[0], "seed 003 eq. (2)")
@@ -147,7 +147,7 @@ PRODUCT_ARG = ("Every T: ∂h_T/∂v = J_T·∂h_(T−1)/∂v (chain rule), chec
 
 
 @evidence("RNN-JACOBIAN-PRODUCT-ORDER", "proof")
-def _(s, ctx):
+def rnn_jacobian_product_order_proof(s, ctx):
     for act in ("tanh", "sigmoid"):
         _chain_step_holds(act)
         _tie_products(s.products, act, (12, 22), _T(ctx))
@@ -181,7 +181,7 @@ NORM_ARG = ("‖J_i‖₂ = ‖diag(g'(a_i)) W‖₂ ≤ max_j|g'(a_ij)|·‖W�
 
 
 @evidence("RNN-NORM-BOUND", "proof")
-def _(s, ctx):
+def rnn_norm_bound_proof(s, ctx):
     _norm_bound_common(s, ctx, None)
     for W in (np.array([[0.5, 2.0], [0.0, 0.25]]), np.array([[1.0, -0.5], [0.75, 0.125]]), np.array([[0.0, 3.0], [0.0, 0.0]])):
         want = float(S.opnorm_exact(W))
@@ -192,7 +192,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-VANISH-SUFFICIENT", "proof")
-def _(s, ctx):
+def rnn_vanish_sufficient_proof(s, ctx):
     _norm_bound_common(s, ctx, s.gamma)
     return ("γ_g'‖W_hh‖₂ ≤ η < 1 ⇒ ‖∂E_T/∂h_T ∂h_T/∂h_k‖ ≤ η^(T−k)‖∂E_T/∂h_T‖ → 0, with γ_g' = sup|g'| proved (1/4, 1, 1)",
             (f"{NORM_ARG} So ‖vᵀ ∂h_T/∂h_k‖ ≤ ‖v‖ η^(T−k) → 0. SymPy proves sup σ' = 1/4 and sup tanh' = 1 (ReLU: 1), and the subject's "
@@ -201,7 +201,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-STEP-NORM-EQUALITY", "proof")
-def _(s, ctx):
+def rnn_step_norm_equality_proof(s, ctx):
     Dm, W = sp.diag(1, sp.Rational(1, 2)), sp.diag(sp.Rational(1, 2), 1)
     ensure((Dm * W).norm(2) == sp.Rational(1, 2) and Dm.norm(2) * W.norm(2) == 1, "the strict example")
     for act in ("tanh", "sigmoid"):
@@ -216,7 +216,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-PASCANU-FORM-EQUIVALENCE", "proof")
-def _(s, ctx):
+def rnn_pascanu_form_equivalence_proof(s, ctx):
     for act in ("tanh", "sigmoid"):
         N = E.net(H, D, 2, act)
         xp = S.vector("xp", H)                                       # Pascanu's state x_(t−1); h_(t−1) := σ(x_(t−1))
@@ -242,7 +242,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-RELU-NOT-IDENTITY", "proof")
-def _(s, ctx):
+def rnn_relu_not_identity_proof(s, ctx):
     """With every pre-activation positive, ReLU is the identity on the trajectory: ∂h_t/∂h_k = W^(t−k)."""
     T = 3
     N = E.net(H, D, T, "tanh")
@@ -279,7 +279,7 @@ def _leaky_net(act):
 
 
 @evidence("RNN-LEAKY-JACOBIAN", "proof")
-def _(s, ctx):
+def rnn_leaky_jacobian_proof(s, ctx):
     for act in ("tanh", "sigmoid"):
         N, al, hn, closed = _leaky_net(act)
         for seed, alpha in ((43, 0.375), (44, 0.875)):
@@ -296,7 +296,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-LEAKY-MEMORY-BOUND", "proof")
-def _(s, ctx):
+def rnn_leaky_memory_bound_proof(s, ctx):
     """(α − c)^(t−k) ≤ σ_min ≤ ‖·‖ ≤ (α + c)^(t−k): Weyl's inequalities per step, then products; tie of leaky products."""
     T = 2
     N = E.net(H, D, T, "tanh")
@@ -333,7 +333,7 @@ def _(s, ctx):
 
 # ---------------------------------------------------------------- refutations
 @evidence("RNN-EXPLODE-NOT-IMPLIED", "proof")
-def _(s, ctx):
+def rnn_explode_not_implied_proof(s, ctx):
     """Strictly upper-triangular W_hh: every product of H step Jacobians diag(g')W vanishes, whatever ‖W_hh‖ is."""
     for n in (2, 3):
         W = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"w{i}{j}") if j > i else 0)
@@ -359,7 +359,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-SPECTRAL-RADIUS-NOT-SUFFICIENT", "proof")
-def _(s, ctx):
+def rnn_spectral_radius_not_sufficient_proof(s, ctx):
     u, v, dd = S.vector("u", H), S.vector("v", H), S.vector("dd", H)
     c = sp.Symbol("c")
     Ws = c * u * v.T
@@ -385,7 +385,7 @@ def _(s, ctx):
 
 
 @evidence("RNN-PASCANU-JACOBIAN-TRANSPOSE", "proof")
-def _(s, ctx):
+def rnn_pascanu_jacobian_transpose_proof(s, ctx):
     for act in ("tanh", "sigmoid"):
         N = E.net(H, D, 1, act)
         xp = S.vector("xp", H)
