@@ -29,7 +29,8 @@ from pathlib import Path
 import hypothesis.core
 from hypothesis import HealthCheck, settings
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "resolve", "shrink_budget", "pin_local_constants"]
+__all__ = ["PROFILES", "DEFAULT_PROFILE", "ProfileError", "register", "reraise_interrupt", "resolve", "shrink_budget",
+           "pin_local_constants"]
 
 #: Health checks that do not apply to us: claim checks are deliberately costly
 #: per example (three oracles each), and plants run the same property repeatedly.
@@ -132,6 +133,21 @@ def pin_local_constants():
     pinned._vanishing_pinned = True
     providers._get_local_constants = pinned
     providers.CONSTANTS_CACHE.cache.clear()
+
+
+def reraise_interrupt(e):
+    """Raise the KeyboardInterrupt behind ``e``, if any: a Ctrl-C that lands while Hypothesis sets a test up
+    comes out as an AssertionError of Hypothesis's own (its ``state._runner`` is not set yet), which a runner
+    would report as a failed claim or a bug in vanishing."""
+    todo, seen = [e], set()
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            raise e
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]   # an exception group holds its own
 
 
 def resolve(profile=None, seed=None):

@@ -219,6 +219,7 @@ def _run_once(prop, base, seed, shrink, phases=None, budget=None):
         kind, note, msg = _failure(e, f"Falsifying example: {prop.name}({shown[:2000]})")
         return kind, count[0], note, msg, budget
     except (HypothesisException, Exception) as e:  # a model error, an unsatisfiable strategy, a health check
+        profiles.reraise_interrupt(e)
         kind, note, msg = _failure(e, _falsifying_note(e))
         return kind, count[0], note, msg, 0
     finally:

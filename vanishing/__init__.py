@@ -6,7 +6,7 @@ checks, conformance), ``vanishing.spec`` (the claim catalogue).
 """
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "documentation"]
+__all__ = ["__version__", "documentation", "install_hint"]
 
 
 def documentation(page, module=None):
@@ -38,3 +38,30 @@ def documentation(page, module=None):
         if spec is not None and spec.origin:
             return f"the docstring of {spec.origin} (python -m pydoc {module})"
     return "vanishing --help"
+
+
+#: PyTorch's CPU-only wheels: the plain pin from the public index pulls the CUDA build (several GB) on Linux.
+TORCH_INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+
+
+def install_hint(extra):
+    """The one command that installs the optional extra ``extra``, as README.md gives it.
+
+    torch: the pinned CPU build from PyTorch's index. Another extra: ``pip install ".[EXTRA]"`` from
+    the checkout (running from a clone: its path); installed from a wheel, the extra's own requirements.
+    """
+    if extra == "torch":
+        return TORCH_INSTALL
+    import os
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        rel = os.path.relpath(root)
+        return f'pip install "{root if rel.startswith(os.pardir) else rel}[{extra}]"'
+    try:
+        from importlib import metadata
+        reqs = [r.partition(";")[0].strip() for r in metadata.requires("vanishing") or []
+                if f'extra == "{extra}"' in r.replace("'", '"')]
+    except Exception:   # no metadata (not installed)
+        reqs = []
+    return "pip install " + " ".join(f"'{r}'" for r in reqs) if reqs else f"pip install 'vanishing[{extra}]'"

@@ -522,9 +522,14 @@ def main(args):
     if args.runs < 5:
         print(f"vanishing bench: --runs must be at least 5 (medians of several runs), got {args.runs}", file=sys.stderr)
         return 2
+    from vanishing.cli import UsageError, output_dir
     out = Path(args.out)
     try:
+        output_dir(out, "--out", parents=True)   # before any work: a probe file is created and removed
         out.mkdir(parents=True, exist_ok=True)
+    except UsageError as e:
+        print(f"vanishing bench: cannot create output folder: {e}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"vanishing bench: cannot create output folder {out}: {e.strerror}", file=sys.stderr)
         return 2

@@ -29,8 +29,9 @@ class UsageError(Exception):
 def output_file(path, option="--json"):
     """Check that ``path`` can be written as a file, before any work; returns it as a Path.
 
-    An existing directory, a missing parent directory, a parent that is a file, or no
-    permission is a :class:`UsageError`. Parent directories are never created.
+    An existing directory, a missing parent directory, a parent that is a file, or a file that
+    cannot be created there (no permission, a read-only or virtual file system such as /proc)
+    is a :class:`UsageError`. Parent directories are never created.
     """
     from pathlib import Path
     p = Path(path)
@@ -41,30 +42,61 @@ def output_file(path, option="--json"):
         raise UsageError(f"{option} {path}: the directory {parent} does not exist (create it first)")
     if not parent.is_dir():
         raise UsageError(f"{option} {path}: {parent} is not a directory")
-    if (p.exists() and not os.access(p, os.W_OK)) or (not p.exists() and not os.access(parent, os.W_OK | os.X_OK)):
-        raise UsageError(f"{option} {path}: permission denied")
+    _probe_file(p, option, path)
     return p
 
 
-def output_dir(path, option="--report"):
-    """Check that ``path`` is a writable directory or can be created as one (its parent must exist)."""
+def output_dir(path, option="--report", parents=False):
+    """Check that ``path`` is a writable directory or can be created as one, before any work.
+
+    Its parent must exist, unless ``parents`` (the command creates the missing directories):
+    then the nearest existing ancestor must be a writable directory.
+    """
     from pathlib import Path
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise UsageError(f"{option} {path}: exists and is not a directory")
     if p.is_dir():
-        if not os.access(p, os.W_OK | os.X_OK):
-            raise UsageError(f"{option} {path}: permission denied")
         for name in ("certificate.md", "certificate.html", "certificate.json"):
             if (p / name).is_dir():
                 raise UsageError(f"{option} {path}: {name} in it is a directory")
+            if (p / name).exists():
+                _probe_file(p / name, option, path)
+        _probe_dir(p, option, path)
         return p
-    if not p.parent.is_dir():
+    base = p.parent
+    while parents and not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.exists():
         raise UsageError(f"{option} {path}: the directory {p.parent} does not exist "
                          f"({option} creates {p.name}, not its parents)")
-    if not os.access(p.parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {path}: cannot create it in {p.parent} (permission denied)")
+    if not base.is_dir():
+        raise UsageError(f"{option} {path}: {base} is not a directory")
+    _probe_dir(base, option, path, f"cannot create it in {base}")
     return p
+
+
+def _probe_file(p, option, path):
+    """Open ``p`` for appending (unchanged if it exists; created and removed if not): the write the command will do."""
+    existed = p.exists()
+    try:
+        with open(p, "ab"):
+            pass
+        if not existed:
+            p.unlink()
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot be written ({e.strerror or e})") from None
+
+
+def _probe_dir(d, option, path, what="cannot be written"):
+    """Create and remove a probe file in the directory ``d``: os.access says yes on read-only and virtual file systems."""
+    import tempfile
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".vanishing-probe-", dir=d)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"{option} {path}: {what} ({e.strerror or e})") from None
 
 
 # --- what users read -------------------------------------------------------------------------------
@@ -287,7 +319,11 @@ def _run_one(cid, profile, seed):
 
 
 def _worker_init(storage):
+    import signal
+
     from hypothesis import configuration
+    # Ctrl-C reaches the whole process group: the parent alone answers it (stops the workers, says "interrupted", 130)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if storage is not None:
         configuration.set_hypothesis_home_dir(storage)
     from vanishing import report  # noqa: F401  (the serial run has it imported: same local modules, same draws)
@@ -323,6 +359,10 @@ def run_parallel(ids, profile, seed, jobs, progress=None):
                 done[cid] = f.result()
                 if progress:
                     progress(len(done), len(ids), done[cid], cid)
+        except KeyboardInterrupt:   # stop the claims running now; cancelling a future would race the pool's own thread
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.terminate()
+            raise
         except BaseException:
             for f in futures:
                 f.cancel()

@@ -1,7 +1,10 @@
 """pytest plugin (entry point ``pytest11``): run vanishing's conformance checks inside any test suite.
 
 Install vanishing and pass your adapter factory (the protocol: ``vanishing validate --help``
-says where it is documented)::
+says where it is documented). pytest must be installed in the same environment as vanishing: the
+plugin is registered by vanishing's installed entry point, so another environment's pytest (a global
+one) does not load it and calls ``--vanishing-impl`` an unrecognised argument; ``python -m pytest``
+runs the environment's own::
 
     pytest --vanishing-impl=mypkg.cells:make                 # your suite + one test item per check
     pytest --vanishing-impl=mypkg.cells:make -k vanishing    # only the conformance checks

@@ -23,6 +23,7 @@ def add_arguments(p):
         "counterexample with a reproduce snippet, and names the known bug that reproduces it. "
         "Exit 0: everything conforms; 1: a non-conformance; 2: a broken adapter or a usage error. "
         "The adapter protocol: " + protocol_reference() + ".")
+    p.epilog = _plugin_note()
     p.add_argument("impl", metavar="IMPL", nargs="?", help="a built-in target: torch, keras, flax, equinox or haiku "
                    "(each needs its optional extra), or package.module:factory (a function returning one adapter or a list of them)")
     p.add_argument("--matrix", action="store_true", help="run every installed built-in target and write the conformance "
@@ -33,12 +34,22 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed for non-derandomized profiles")
     p.add_argument("--only", nargs="+", metavar="PATTERN",
                    help="run only the checks matching ADAPTER/CHECK, ADAPTER or CHECK (fnmatch patterns or substrings of "
-                        "the adapter name), e.g. --only lstm 'torch.nn.GRUCell[float32]/gradients'")
+                        "the adapter name), e.g. --only lstm 'torch.nn.GRUCell[float32]/gradients'; IMPL may come before or after")
     p.add_argument("--call-timeout", metavar="SECONDS", type=_seconds, default=None,
                    help="time limit of each call to an adapter (default 30; 0: none). A call that exceeds it is reported "
                         "(which call, on which case) and the adapter counts as broken (exit 2); its remaining checks are "
                         "not run")
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+
+
+def _plugin_note():
+    """Where the pytest plugin runs: the pytest of this environment (another's does not know --vanishing-impl)."""
+    import importlib.util
+    where = (f"pytest in this environment ({sys.prefix})" if importlib.util.find_spec("pytest") else
+             f"pytest installed in this environment ({sys.prefix}), where it is missing: {sys.executable} -m pip install pytest")
+    return (f"The same checks in your test suite: {sys.executable} -m pytest --vanishing-impl=module:factory. "
+            f"This needs {where}; a pytest from another environment answers "
+            "'unrecognized arguments: --vanishing-impl'.")
 
 
 def _seconds(text):
@@ -52,6 +63,20 @@ def _seconds(text):
     if not (math.isfinite(v) and v >= 0):
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0 (0: no limit), got {text!r}")
     return v
+
+
+def _target_after_only(args):
+    """``validate --only X TARGET``: ``--only`` takes every value up to the next option, the target too; give it back.
+
+    Only when no target was named otherwise and the last value names one (a built-in target or
+    module:factory), so a command that parsed before means what it meant."""
+    from vanishing.checks.conformance.loader import BUILTIN_TARGETS
+    only = getattr(args, "only", None)
+    if args.impl or getattr(args, "matrix", False) or not only or len(only) < 2:
+        return
+    module, _, factory = only[-1].rpartition(":")
+    if only[-1] in BUILTIN_TARGETS or (module and factory.isidentifier()):
+        args.impl, args.only = only[-1], only[:-1]
 
 
 def protocol_reference():
@@ -76,11 +101,12 @@ def _fail(msg):
 
 
 def main(args):
-    """Run ``vanishing validate`` for parsed ``args``; returns the exit status."""
+    """Run ``vanishing validate`` for parsed ``args``; returns the exit status.
+
+    Ctrl-C (KeyboardInterrupt, not an Exception) goes up to ``vanishing.cli.main``: "interrupted", exit 130,
+    as for every command; exit 2 would say the adapter is broken."""
     try:
         return _run(args)
-    except KeyboardInterrupt:
-        return _fail("interrupted")
     except Exception as e:  # a face never shows a bare traceback
         return _fail(f"{type(e).__name__}: {e}")
 
@@ -92,6 +118,7 @@ def _run(args):
     from vanishing.checks.conformance.runner import validate_adapter
     from vanishing.cli import UsageError, output_file
 
+    _target_after_only(args)
     try:
         profile, seed = profiles.resolve(args.profile, args.seed)
         json_path = output_file(args.json, "--json") if args.json else None

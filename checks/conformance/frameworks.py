@@ -8,6 +8,7 @@ import importlib
 
 import numpy as np
 
+from vanishing import install_hint
 from vanishing.checks.conformance.protocol import AdapterError
 
 __all__ = ["blocks", "optional", "unblocks", "versions"]
@@ -22,7 +23,7 @@ def optional(module, dist, extra, needs_jax=False):
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        raise AdapterError(f"{dist} is not installed ({e}); install the optional extra: pip install 'vanishing[{extra}]'") from None
+        raise AdapterError(f"{dist} is not installed ({e}); install the optional extra: {install_hint(extra)}") from None
 
 
 def versions(*names):

@@ -25,6 +25,7 @@ import sys
 
 import numpy as np
 
+from vanishing import install_hint
 from vanishing.checks.conformance.frameworks import blocks, versions
 from vanishing.checks.conformance.protocol import AdapterError
 from vanishing.models import kinds, layouts
@@ -57,13 +58,13 @@ def backend():
     if "keras" not in sys.modules and not os.environ.get("KERAS_BACKEND"):
         chosen = next((b for b in ("torch", "jax") if importlib.util.find_spec(b) is not None), None)
         if chosen is None:
-            raise AdapterError("Keras 3 needs a backend to differentiate: install torch (pip install 'vanishing[torch]') "
-                               "or jax (pip install 'vanishing[jax]')")
+            raise AdapterError(f"Keras 3 needs a backend to differentiate: install torch ({install_hint('torch')}) "
+                               f"or jax ({install_hint('jax')})")
         os.environ["KERAS_BACKEND"] = chosen
     try:
         import keras
     except ImportError as e:
-        raise AdapterError(f"keras is not installed ({e}); install the optional extra: pip install 'vanishing[keras]'") from None
+        raise AdapterError(f"keras is not installed ({e}); install the optional extra: {install_hint('keras')}") from None
     except Exception as e:   # e.g. KERAS_BACKEND=tensorflow without tensorflow
         raise AdapterError(f"keras does not import ({type(e).__name__}: {' '.join(str(e).split())[:200]}); set KERAS_BACKEND to "
                            "torch or jax before the first import of keras") from None

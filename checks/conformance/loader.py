@@ -2,7 +2,7 @@
 ``equinox``, ``haiku``) or ``package.module:factory``.
 
 A built-in target whose framework is not installed raises AdapterError in one line naming the
-optional extra to install (``pip install 'vanishing[keras]'``).
+optional extra to install (:func:`vanishing.install_hint`: ``pip install ".[keras]"`` from a checkout).
 
 The factory is called with no arguments and returns one adapter or a list of them.
 Like ``python -m``, the current directory is put on ``sys.path`` first, so

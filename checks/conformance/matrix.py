@@ -21,6 +21,7 @@ import platform
 import time
 from pathlib import Path
 
+from vanishing import install_hint
 from vanishing.checks import profiles
 from vanishing.checks.conformance.checks import CHECKS
 from vanishing.checks.conformance.loader import BUILTIN_TARGETS, load
@@ -96,13 +97,13 @@ def run(targets=None, profile=None, seed=None, progress=None):
     for target in targets or list(BUILTIN_TARGETS):
         module, extra = EXTRAS[target]
         if importlib.util.find_spec(module) is None or (target != "torch" and target != "keras" and importlib.util.find_spec("jax") is None):
-            doc["missing"].append({"target": target, "install": f"pip install 'vanishing[{extra}]'"})
+            doc["missing"].append({"target": target, "install": install_hint(extra)})
             continue
         t0 = time.perf_counter()
         try:
             infos = load(target)
         except AdapterError as e:
-            doc["missing"].append({"target": target, "install": f"pip install 'vanishing[{extra}]'", "error": str(e)})
+            doc["missing"].append({"target": target, "install": install_hint(extra), "error": str(e)})
             continue
         mod = importlib.import_module(f"vanishing.checks.conformance.{BUILTIN_TARGETS[target]}")
         rows = []

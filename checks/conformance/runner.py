@@ -339,6 +339,7 @@ def run_check(run, check, profile, seed):
     except CallTimeout as e:
         return _timed_out(run, check, e, profile, seed, t0)
     except Exception as e:  # our bug, not the adapter's: report it with what reproduces it
+        profiles.reraise_interrupt(e)
         import traceback
         where = traceback.extract_tb(e.__traceback__)[-1]
         return CheckResult(info.name, check.name, check.claim, "error", 0, time.perf_counter() - t0,

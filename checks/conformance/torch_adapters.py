@@ -23,9 +23,9 @@ def _torch():
     try:
         import torch
     except ImportError as e:
+        from vanishing import install_hint
         from vanishing.checks.conformance.protocol import AdapterError
-        raise AdapterError(f"torch is not installed ({e}); install the optional extra: pip install 'vanishing[torch]' "
-                           "(torch==2.13.0, the CPU build)") from None
+        raise AdapterError(f"torch is not installed ({e}); install the CPU build: {install_hint('torch')}") from None
     return torch
 
 

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+import vanishing
 from vanishing.checks.conformance import load, validate_adapter
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo
 
@@ -109,7 +110,7 @@ def test_a_missing_framework_is_one_line_naming_the_extra(target, module, extra,
     with pytest.raises(AdapterError) as e:
         load(target)
     msg = str(e.value)
-    assert "\n" not in msg and f"pip install 'vanishing[{extra}]'" in msg, msg
+    assert "\n" not in msg and vanishing.install_hint(extra) in msg, msg
 
 
 def test_keras_backend_is_chosen_in_a_fresh_process_without_touching_a_set_one():

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.experiments
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
+import vanishing
 from vanishing.checks import runner
 
 from vanishing import experiments as E
@@ -145,7 +146,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)          # import matplotlib now raises ImportError
     assert E.main(_args(["--out", str(tmp_path), "--only", "regions"])) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "matplotlib" in err and "vanishing[experiments]" in err
+    assert err.count("\n") == 1 and "matplotlib" in err and vanishing.install_hint("experiments") in err
 
 
 def test_renormalised_log_norm_equals_the_direct_product_and_survives_underflow():

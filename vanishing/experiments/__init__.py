@@ -104,6 +104,12 @@ def main(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         names = [n for n in EXPERIMENTS if n in args.only]
+    from vanishing.cli import UsageError, output_dir
+    try:
+        output_dir(args.out, "--out", parents=True)   # before any work: a probe file is created and removed
+    except UsageError as e:
+        print(f"vanishing experiments: {e}", file=sys.stderr)
+        return 2
     from vanishing.experiments._common import Missing, require
     try:
         for name in names:

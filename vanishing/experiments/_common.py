@@ -8,11 +8,12 @@ import numpy as onp
 from autograd.misc import flatten
 from autograd.tracer import getval
 
+from vanishing import install_hint
 from vanishing.models import clipping
 
 __all__ = ["EXTRA_HINT", "Missing", "Progress", "adam", "caption_below", "finite", "flat_norm", "overflowed", "pyplot", "require", "save"]
 
-EXTRA_HINT = 'pip install "vanishing[experiments]"'
+EXTRA_HINT = install_hint("experiments")
 
 
 class Missing(RuntimeError):
