@@ -128,7 +128,7 @@ def _catalogue_certificate(tmp_path, **plant):
 
     from vanishing import citation
     from vanishing.checks import runner
-    spec = importlib.util.spec_from_file_location("_report_records", Path(__file__).parents[1] / "test_report.py")
+    spec = importlib.util.spec_from_file_location("_report_records", Path(__file__).with_name("test_report.py"))
     records = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(records)
     long_case = "case={'W_hh': [[0.5]], 'xs': " + repr([[i / 7] for i in range(30)]) + "}"
