@@ -21,7 +21,14 @@ from autograd.misc import flatten
 from vanishing.checks import tolerances
 from vanishing.checks.comparison import Comparison
 from vanishing.checks.conformance import bounds, mutants, reference, surgery
-from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases, probe_clip_cases, relu_margin_ok
+from vanishing.checks.conformance.cases import (
+    ClipCase,
+    StackCase,
+    is_zero_norm_at_zero,
+    probe_cases,
+    probe_clip_cases,
+    relu_margin_ok,
+)
 from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.tolerance import forward_tol, grad_tol, norm_tol, subnormal_floor
 from vanishing.checks.conformance.protocol import (
@@ -474,6 +481,10 @@ def max_preactivation(case):
 def _crash_facts(mismatch):
     """Facts (not guesses) about a call that raised or returned non-finite values."""
     case = mismatch.case
+    if is_zero_norm_at_zero(case) and getattr(mismatch, "fault", "") == "non-finite":
+        return ["diagnosis: it returns NaN at max_norm = 0 with every gradient 0: coef = max_norm/‖g‖ = 0/0 (optax before its "
+                "PR #1752); PyTorch's coef = 0/(‖g‖ + ε) gives zeros, and so does the reference, for every ε "
+                "[mutant zero-over-zero; the trigger max_norm = 0, g = 0]"]
     if isinstance(case, ClipCase) or "non-finite" not in " ".join(mismatch.lines):
         return []
     with np.errstate(all="ignore"):
