@@ -94,3 +94,18 @@ def test_the_zero_over_zero_clipper_hides_under_easy_inputs_and_is_rejected_and_
     assert r.status == "fail" and r.counterexample.threshold == 0.0 and not any(np.any(g) for g in r.counterexample.grads)
     assert any("[mutant zero-over-zero;" in d for d in r.diagnosis), r.diagnosis
     _conforms(zoo.Clip("zoo.clip"), "ci", only=["clip-norm"])   # the correct clipper passes the same cases
+
+
+def test_a_structure_failure_of_an_exact_cell_names_no_mutant():
+    # issue 23: the false gate-range failure of an exact float64 peephole cell was blamed on float32-precision
+    from vanishing.checks.conformance.checks import GateRange
+    from vanishing.checks.conformance.compare import Mismatch
+    from vanishing.checks.conformance.protocol import Run
+    from vanishing.checks.conformance.runner import run_check
+
+    class Planted(GateRange):   # a wrong claim: every case fails
+        def body(self, run, case):
+            raise Mismatch("structure", ["planted"], case)
+    r = run_check(Run(AdapterInfo(ADAPTERS["vanishing.reference[rnn-tanh, float64]"])), Planted(), "ci", None)
+    assert r.status == "fail" and not any("[mutant" in d for d in r.diagnosis), r.diagnosis
+    assert "equal the reference's to float64 precision" in r.diagnosis[0]
