@@ -10,7 +10,6 @@ through the same models, in the same dtype.
 import autograd
 import autograd.numpy as anp
 import numpy as np
-
 from vanishing.models import kinds, layouts, stacked
 
 __all__ = ["ReferenceCell", "ReferenceStack", "builtins", "stack_param_shapes"]
@@ -100,7 +99,7 @@ class ReferenceStack:
         return stacked.batch_forward(self.cell, layers, h0, xs, c0, batch_first=self.config.get("batch_first", False))
 
     def run(self, params, xs, h0, c0, cotangents):
-        a = lambda v: np.asarray(v, dtype=self.dtype)   # noqa: E731
+        a = lambda v: np.asarray(v, dtype=self.dtype)
         z = {"p": [a(p) for p in params], "xs": a(xs), "h0": a(h0), **({} if c0 is None else {"c0": a(c0)})}
         outs = tuple(a(o) for o in self._run(z["p"], z["xs"], z["h0"], z.get("c0")))
         g = _loss_grad(lambda z: self._run(z["p"], z["xs"], z["h0"], z.get("c0")), z, [a(c) for c in cotangents])

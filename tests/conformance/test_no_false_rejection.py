@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from vanishing.checks.conformance import reference_adapter, validate_adapter
 from vanishing.checks.conformance.protocol import AdapterInfo
 from vanishing.models import clipping
@@ -55,7 +54,7 @@ def test_peephole_gate_range_regression():
     from vanishing.checks.conformance.cases import Case
     from vanishing.checks.conformance.checks import CHECKS
     from vanishing.checks.conformance.protocol import Run
-    z = lambda *s: np.zeros(s)   # noqa: E731
+    z = lambda *s: np.zeros(s)
     case = Case("lstm-peephole", "after", np.dtype(np.float64), {"W_x": z(4, 1), "W_h": z(4, 1), "b": z(4), "p_i": z(1),
                 "p_f": np.array([-0.96]), "p_o": z(1)}, (z(1), np.array([-2.9])), z(1, 1), (np.array([[-1.0]]), np.array([0.21])))
     gate_range = next(c for c in CHECKS if c.name == "gate-range")
