@@ -7,6 +7,10 @@ torch.nn.utils.clip_grad_norm_ multiplies by min(1, max_norm/(total + 1e-6)) and
 norm before clipping; Keras ``clipnorm`` clips each variable separately, ``global_clipnorm``
 jointly; ``clip_grad_value_`` / ``clipvalue`` clamp elementwise.
 
+max_norm = 0 is accepted, as PyTorch and optax accept it: every clipped gradient is then 0, with ε > 0
+(coef = 0/(‖g‖ + ε) = 0) and with ε = 0, including when every gradient is 0, where ε = 0 would read
+0·0/0 = NaN (optax before its PR #1752): the reference takes coef = 0, the limit, and returns zeros.
+
 Norms are computed in float64 with a max-abs rescaling, so gradients near 1e200 (exploded)
 still give a finite norm instead of overflowing in Σg².
 """
@@ -26,10 +30,11 @@ def _grads(grads):
     return [as_array(f"grads[{i}]", g) for i, g in enumerate(grads)]
 
 
-def _positive(name, value):
+def _positive(name, value, zero=False):
+    """A finite threshold > 0 (>= 0 with ``zero``: max_norm, as PyTorch and optax accept 0)."""
     v = float(as_array(name, value, shape=()))
-    if not v > 0:
-        raise ValueError(f"{name}: expected a finite value > 0, got {v!r}")
+    if not (v >= 0 if zero else v > 0):
+        raise ValueError(f"{name}: expected a finite value {'>=' if zero else '>'} 0, got {v!r}")
     return v
 
 
@@ -58,6 +63,9 @@ def global_norm(grads):
 
 def _coef(norm, max_norm, eps):
     n = float(getval(norm))                      # the branch depends on the value only
+    if max_norm == 0.0:
+        # clip(g) = 0 for every g: 0/(‖g‖ + ε) = 0 with ε > 0; with ε = 0 also at ‖g‖ = 0 (the limit, not 0/0 = NaN)
+        return 0.0
     if eps == 0.0:
         # Pascanu et al. 2013, Algorithm 1: if ‖ĝ‖ ≥ threshold: ĝ ← threshold/‖ĝ‖ · ĝ
         return max_norm / norm if n >= max_norm else 1.0
@@ -67,8 +75,10 @@ def _coef(norm, max_norm, eps):
 
 
 def clip_by_global_norm(grads, max_norm, eps=0.0):
-    """g_j ← g_j·min(1, max_norm/(‖g‖ + eps)) with ‖g‖ the global norm; returns (clipped list, ‖g‖ before)."""
-    gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm), _eps(eps)
+    """g_j ← g_j·min(1, max_norm/(‖g‖ + eps)) with ‖g‖ the global norm; returns (clipped list, ‖g‖ before).
+
+    max_norm = 0 returns zeros, for every eps and also when every gradient is 0 (see the module docstring)."""
+    gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm, zero=True), _eps(eps)
     norm = _norm(gs)
     c = _coef(norm, max_norm, eps)
     return [g * c for g in gs], float(getval(norm))
@@ -76,7 +86,7 @@ def clip_by_global_norm(grads, max_norm, eps=0.0):
 
 def clip_by_norm_per_tensor(grads, max_norm, eps=0.0):
     """g_j ← g_j·min(1, max_norm/(‖g_j‖ + eps)) for each array separately (Keras clipnorm); returns (list, norms before)."""
-    gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm), _eps(eps)
+    gs, max_norm, eps = _grads(grads), _positive("max_norm", max_norm, zero=True), _eps(eps)
     # Keras clip_by_norm: g·c/max(‖g‖, c) = g·min(1, c/‖g‖), the eps = 0 case. Across m tensors the
     # combined norm after clipping can reach √m·max_norm (Keras 3 `clipnorm`; docs/SOURCES.md).
     norms = [_norm([g]) for g in gs]
@@ -92,8 +102,10 @@ def clip_by_value(grads, clip_value):
 def global_clip_jacobian(g, max_norm, eps=0.0):
     """∂clip(g)/∂g for one flat gradient g: I below the threshold, else c/(n+ε)·(I − g gᵀ/(n(n+ε))), n = ‖g‖."""
     g = as_array("g", g, ndim=1)
-    max_norm, eps = _positive("max_norm", max_norm), _eps(eps)
+    max_norm, eps = _positive("max_norm", max_norm, zero=True), _eps(eps)
     n = float(onp.linalg.norm(g))
+    if max_norm == 0.0:
+        return onp.zeros((g.size, g.size))                              # clip(g) = 0 for every g
     if float(_coef(n, max_norm, eps)) == 1.0:
         return onp.eye(g.size)                                          # not clipped: clip(g) = g
     # clip(g) = c·g/(n+ε)  ⇒  ∂/∂g = c/(n+ε)·I + c·g·∂(n+ε)^{-1}/∂g

@@ -52,6 +52,7 @@ class Kind:
     kink: bool = False           # the activation has a kink at 0 (relu): cases keep pre-activations away from it
     direct_path: Callable = None  # direct_path(params, state, x, reset) -> ∂state_t/∂state_{t−1} along direct_state (None: none)
     direct_path_zero: tuple = ()  # parameters set to 0 so that only the direct path remains (GRU: W_h)
+    gate_zero: tuple = ()        # parameters set to 0 so that ∂state_1/∂state_0 along direct_state is diag(direct_gate) exactly
     conventions: tuple = field(default_factory=tuple)   # sentences a report shows for this kind
 
     @property
@@ -105,12 +106,14 @@ def _lstm_shapes(variant):
 
 
 def _lstm(name, variant, stackable, conventions):
+    # with peepholes, i and f read c_(t-1): only with p_i = p_f = 0 is ∂c_1/∂c_0 = diag(f) (o's p_o does not reach c_1)
     return Kind(
         name=name, family="lstm", gates=lstm.GATES[variant], state=("h", "c"), outputs=("hs", "c_T"),
         step=lambda P, s, x, reset="after": lstm.step(P, s[0], s[1], x, variant=variant),
         forward=_lstm_forward(variant), canonical_shapes=_lstm_shapes(variant),
         param_count=lambda H, D: lstm.param_count(H, D, variant=variant), variant=variant,
         direct_gate="f_t", direct_state="c", stackable=stackable, torch_second_bias=4, conventions=conventions,
+        gate_zero=("p_i", "p_f") if variant == "peephole" else (),
         direct_path=lambda P, s, x, reset="after": lstm.direct_path_jacobian(P, s[0], s[1], x, variant=variant))
 
 
@@ -121,6 +124,7 @@ _GRU = Kind(
     canonical_shapes=lambda H, D: {"W_x": (3 * H, D), "W_h": (3 * H, H), "b_x": (3 * H,), "b_h": (3 * H,)},
     param_count=gru.param_count, has_reset=True, direct_gate="z_t", direct_state="h", stackable=True,
     direct_path=lambda P, s, x, reset="after": gru.direct_path_jacobian(P, s[0], x, reset=reset), direct_path_zero=("W_h",),
+    gate_zero=("W_h",),
     conventions=("h_t = (1 − z)⊙n + z⊙h_(t-1)", "reset='after': n = tanh(W_xn x + b_xn + r⊙(W_hn h + b_hn)); "
                  "reset='before': n = tanh(W_xn x + b_xn + W_hn (r⊙h) + b_hn)"))
 

@@ -19,7 +19,7 @@ from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.protocol import param_shapes
 from vanishing.models import kinds
 
-__all__ = ["REGIMES", "Case", "ClipCase", "StackCase", "cell_cases", "clip_cases", "probe_cases", "probe_clip_cases", "stack_cases"]
+__all__ = ["REGIMES", "Case", "ClipCase", "StackCase", "cell_cases", "clip_cases", "is_zero_norm_at_zero", "kept_clip_cases", "probe_cases", "probe_clip_cases", "stack_cases"]
 
 #: Input regimes. "saturated": weights scaled by 30 or 300, so |pre-activation| reaches 1e2–1e3
 #: (sigmoid rounds to 1 above ~36.7 in float64, ~16.6 in float32); "zero-state": h0 = c0 = 0.
@@ -359,6 +359,18 @@ def probe_cases(kind, reset, dtype, n=2, seed=20240601, pset="canonical"):
         if not row.kink or relu_margin_ok(c, 1e-3):
             out.append(c)
     return out
+
+
+def kept_clip_cases(dtype):
+    """Clipping cases every run tries first (Hypothesis rarely draws them): max_norm = 0 with every gradient 0, where
+    coef = max_norm/‖g‖ is 0·0/0 with ε = 0 (optax before its PR #1752 returned NaN), and with non-zero gradients."""
+    return [ClipCase([np.zeros(3), np.zeros((2, 2))], 0.0, np.dtype(dtype)),
+            ClipCase([_r(np.array([3.0, -4.0]), dtype), _r(np.array([[0.5]]), dtype)], 0.0, np.dtype(dtype))]
+
+
+def is_zero_norm_at_zero(case):
+    """Whether ``case`` is the 0·0/0 trigger: max_norm = 0 and every gradient 0."""
+    return isinstance(case, ClipCase) and case.threshold == 0.0 and not any(np.any(g) for g in case.grads)
 
 
 def probe_clip_cases(dtype, seed=20240601):

@@ -21,7 +21,14 @@ from autograd.misc import flatten
 from vanishing.checks import tolerances
 from vanishing.checks.comparison import Comparison
 from vanishing.checks.conformance import bounds, mutants, reference, surgery
-from vanishing.checks.conformance.cases import ClipCase, StackCase, probe_cases, probe_clip_cases, relu_margin_ok
+from vanishing.checks.conformance.cases import (
+    ClipCase,
+    StackCase,
+    is_zero_norm_at_zero,
+    probe_cases,
+    probe_clip_cases,
+    relu_margin_ok,
+)
 from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.tolerance import forward_tol, grad_tol, norm_tol, subnormal_floor
 from vanishing.checks.conformance.protocol import (
@@ -185,10 +192,9 @@ def reference_gradient_suspect(info, impl):
             "This is a bug in vanishing, not in your cell: please report it with the reproduce command below"]
 
 
-def _reference_within(info, mutant, case, impl_out, impl_grads, gscale):
-    """Whether the reference's own values (those the check compared with) are within ``mutant``'s precision tolerance
-    of the implementation: a precision mutant explains a difference only as large as that precision's rounding."""
-    dtype = np.float32 if mutant.precision == "float32" else info.dtype
+def _reference_within(info, dtype, case, impl_out, impl_grads, gscale):
+    """Whether the reference's own values (those the check compared with) are within ``dtype``'s tolerance of the
+    implementation: a precision mutant explains a difference only as large as that precision's rounding."""
     ref = reference.forward(case)
     M = bounds.magnitudes(case)
     score = _worst((g, r, subnormal_floor(forward_tol(dtype, Mi), info)) for g, r, Mi in zip(impl_out, ref, M))
@@ -196,6 +202,10 @@ def _reference_within(info, mutant, case, impl_out, impl_grads, gscale):
         rg = reference.vjp(case)
         score = max(score, _worst((impl_grads[k], rg[k], grad_tol(dtype, rg, gscale)) for k in rg))
     return score <= 1.0
+
+
+def _precision_of(info, mutant):
+    return np.float32 if mutant.precision == "float32" else info.dtype
 
 
 def _diagnose_outputs(run, case, impl, need_grads, head):
@@ -221,7 +231,16 @@ def _diagnose_outputs(run, case, impl, need_grads, head):
     # A precision mutant stands for "the reference, rounded": it explains the failure only if the reference itself is
     # within that precision of the implementation (a larger difference, e.g. from a wrong reference gradient, is not
     # precision, whatever the declared dtype).
-    found = [m for m in found if not m.precision or all(_reference_within(info, m, *x) for x in impl)]
+    # Nor does it explain an implementation that already equals the reference to its own dtype's precision (a float64
+    # cell exact to 1e-16 does not "lose precision" because a float32 rounding would also pass): then nothing differs.
+    exact = all(_reference_within(info, info.dtype, *x) for x in impl)
+    found = [m for m in found if not m.precision or (not exact and all(_reference_within(info, _precision_of(info, m), *x)
+                                                                        for x in impl))]
+    if exact and not found:
+        return [f"{head}: the implementation's values{' and gradients' if need_grads else ''} equal the reference's to "
+                f"{info.dtype_name} precision on the failing case and {n_probe} generic probe case{'s' if n_probe != 1 else ''}: "
+                "no bug explains it, so the claim the check derives from them may be wrong for this case; please report it "
+                "with the reproduce command below"]
     if found:
         structural = [m for m in found if not m.precision]
         found = structural or found
@@ -474,6 +493,10 @@ def max_preactivation(case):
 def _crash_facts(mismatch):
     """Facts (not guesses) about a call that raised or returned non-finite values."""
     case = mismatch.case
+    if is_zero_norm_at_zero(case) and getattr(mismatch, "fault", "") == "non-finite":
+        return ["diagnosis: it returns NaN at max_norm = 0 with every gradient 0: coef = max_norm/‖g‖ = 0/0 (optax before its "
+                "PR #1752); PyTorch's coef = 0/(‖g‖ + ε) gives zeros, and so does the reference, for every ε "
+                "[mutant zero-over-zero; the trigger max_norm = 0, g = 0]"]
     if isinstance(case, ClipCase) or "non-finite" not in " ".join(mismatch.lines):
         return []
     with np.errstate(all="ignore"):

@@ -279,6 +279,8 @@ def _run_property(run, check, profile, seed):
         if m is not None:
             state["first"] = state["first"] or m
             raise m.fresh()
+    for case in check.kept(info):   # applied here, not written above prop: its source stays as it is
+        prop = hypothesis.example(case=case)(prop)
     test = _settings(profile, check)(prop)
     if seed is not None:
         test = hypothesis.seed(seed)(test)

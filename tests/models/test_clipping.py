@@ -69,10 +69,26 @@ def test_clip_by_value_changes_direction():
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
 def test_clipping_rejects_bad_threshold(bad, rng):
-    with pytest.raises(ValueError, match="max_norm"):
-        clipping.clip_by_global_norm(_grads(rng), bad)
+    if bad != 0.0:   # max_norm = 0 is accepted (PyTorch, optax): test_max_norm_zero_clips_to_zero
+        for fn in (clipping.clip_by_global_norm, clipping.clip_by_norm_per_tensor):
+            with pytest.raises(ValueError, match="^max_norm: expected (a )?finite"):
+                fn(_grads(rng), bad)
     with pytest.raises(ValueError, match="clip_value"):
         clipping.clip_by_value(_grads(rng), bad)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-6])
+@pytest.mark.parametrize("zero_grads", [False, True])
+def test_max_norm_zero_clips_to_zero(eps, zero_grads, rng):
+    # PyTorch: coef = 0/(‖g‖ + 1e-6) = 0; with ε = 0 and g = 0, 0·0/0 would be NaN (optax before PR #1752): zeros
+    gs = [0.0 * g for g in _grads(rng)] if zero_grads else _grads(rng)
+    clipped, norm = clipping.clip_by_global_norm(gs, 0.0, eps=eps)
+    assert all(np.array_equal(c, np.zeros_like(g)) for c, g in zip(clipped, gs))
+    assert norm == clipping.global_norm(gs) and (norm == 0.0) == zero_grads
+    per, _ = clipping.clip_by_norm_per_tensor(gs, 0.0, eps=eps)
+    assert all(np.array_equal(c, np.zeros_like(g)) for c, g in zip(per, gs))
+    flat = np.concatenate([np.ravel(g) for g in gs])
+    np.testing.assert_array_equal(clipping.global_clip_jacobian(flat, 0.0, eps), np.zeros((flat.size, flat.size)))
 
 
 def test_clipping_rejects_non_finite_grads():

@@ -300,8 +300,10 @@ for _name, _fn, _kw in [("clipping.global_norm", clipping.global_norm, {"grads":
                               id=f"{_name}-grads-nan"))
     for _arg in ("max_norm", "clip_value"):
         if _arg in _kw:
-            for _bad, _shown_bad in [(0.0, "0.0"), (-1, "-1.0")]:
-                CASES.append(pytest.param(_fn, _kw, _arg, _bad, _msg(f"{_arg}: expected a finite value > 0, got {_shown_bad}"),
+            # max_norm = 0 is accepted (PyTorch and optax accept it: every gradient clipped to 0); clip_value must be > 0
+            _op, _bads = (">=", [(-1, "-1.0")]) if _arg == "max_norm" else (">", [(0.0, "0.0"), (-1, "-1.0")])
+            for _bad, _shown_bad in _bads:
+                CASES.append(pytest.param(_fn, _kw, _arg, _bad, _msg(f"{_arg}: expected a finite value {_op} 0, got {_shown_bad}"),
                                           id=f"{_name}-{_arg}-{_shown_bad}"))
             CASES.append(pytest.param(_fn, _kw, _arg, [1.0], _msg(f"{_arg}: expected shape (), got shape (1,)"), id=f"{_name}-{_arg}-shape"))
             CASES.append(pytest.param(_fn, _kw, _arg, np.nan, _msg(f"{_arg}: expected finite values, got 1 non-finite entry"),
@@ -312,7 +314,7 @@ _JK = {"g": _r(3), "max_norm": 0.1}
 CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "g", _r(3, 1), _msg("g: expected 1 dimension(s), got shape (3, 1)"), id="clipping.global_clip_jacobian-g-ndim"))
 CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "g", _nan(_r(3)), _msg("g: expected finite values, got 1 non-finite entry"),
                           id="clipping.global_clip_jacobian-g-nan"))
-CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "max_norm", 0, _msg("max_norm: expected a finite value > 0, got 0.0"), id="clipping.global_clip_jacobian-max"))
+CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "max_norm", -1, _msg("max_norm: expected a finite value >= 0, got -1.0"), id="clipping.global_clip_jacobian-max"))
 CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "eps", -1.0, _msg("eps: expected a finite value >= 0, got -1.0"), id="clipping.global_clip_jacobian-eps"))
 CASES.append(pytest.param(clipping.global_clip_jacobian, _JK, "eps", [0.0], _msg("eps: expected shape (), got shape (1,)"), id="clipping.global_clip_jacobian-eps-shape"))
 

@@ -197,6 +197,10 @@ class Clip:
             return out, total
         if self.bug == "by-value":                    # BUG: clamps entries instead of scaling
             return [np.clip(g, -max_norm, max_norm) for g in grads], total
+        if self.bug == "zero-over-zero":              # BUG: Pascanu's test ‖g‖ ≥ max_norm divides 0/0 at max_norm = 0, g = 0
+            total = np.sqrt(sum(np.sum(g * g) for g in grads))   # a NumPy scalar: 0/0 is NaN, not ZeroDivisionError
+            coef = max_norm / total if total >= max_norm else 1.0
+            return [g * coef for g in grads], float(total)
         coef = max_norm / total if total > max_norm else 1.0
         return [g * coef for g in grads], total
 
@@ -273,6 +277,11 @@ def clip_by_value():
     return Clip("zoo.clip_by_value", bug="by-value")
 
 
+def clip_zero_over_zero():
+    """Trigger: max_norm = 0 with every gradient 0 (optax before PR #1752); right for every max_norm > 0."""
+    return Clip("zoo.clip_zero_over_zero", bug="zero-over-zero")
+
+
 def correct():
     """The correct members: every check must pass."""
     return [LSTM("zoo.lstm"), HandLSTM("zoo.hand_lstm"), HandLSTM("zoo.hand_lstm32", dtype=np.float32),
@@ -299,4 +308,5 @@ BROKEN = {
     "lstm_precision_loss": ("forward", "float32-precision"),
     "clip_per_tensor": ("clip-norm", "per-tensor"),
     "clip_by_value": ("clip-norm", "by-value"),
+    "clip_zero_over_zero": ("clip-norm", "zero-over-zero"),
 }
