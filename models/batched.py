@@ -20,9 +20,12 @@ from vanishing.models import gru as _gru
 from vanishing.models import lstm as _lstm
 from vanishing.models import rnn as _rnn
 from vanishing.models._validate import as_array, check_choice
-# The unvalidated bodies: each public function below validates its arrays once, at entry (not per step).
-from vanishing.models.activations import _sigmoid as sigmoid, _tanh as tanh, get_activation
+from vanishing.models.activations import get_activation
 from vanishing.models.deepnet import _check as _deep_check
+
+#: The activations inside validated_once: the step validated its arguments (one way to skip validation, models/_validate.py).
+_SIGMOID, _TANH = get_activation("sigmoid", kernels=True), get_activation("tanh", kernels=True)
+sigmoid, tanh = _SIGMOID.f, _TANH.f
 
 __all__ = ["deepnet_forward", "deepnet_loss", "gru_forward", "lstm_forward", "rnn_forward"]
 

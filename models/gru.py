@@ -15,9 +15,12 @@ and in both ``h_t = (1−z)⊙n + z⊙h_{t-1}``. Vectors are 1-D: h (H,), x (D,)
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
-# The unvalidated bodies: each public function below validates its arrays once, at entry (not per step).
-from vanishing.models.activations import _sigmoid as sigmoid, _sigmoid_prime as sigmoid_prime, _tanh as tanh, _tanh_prime as tanh_prime
+from vanishing.models.activations import get_activation
 from vanishing.models.layouts import GRU_GATES
+
+#: The activations inside validated_once: the step validated its arguments (one way to skip validation, models/_validate.py).
+_SIGMOID, _TANH = get_activation("sigmoid", kernels=True), get_activation("tanh", kernels=True)
+sigmoid, sigmoid_prime, tanh, tanh_prime = _SIGMOID.f, _SIGMOID.df, _TANH.f, _TANH.df
 
 __all__ = [
     "RESETS",
