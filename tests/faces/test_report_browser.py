@@ -173,6 +173,7 @@ def test_no_raw_latex_reaches_the_page_outside_source_blocks(tmp_path):
     assert not seen["wide"], f"elements wider than the window: {seen['wide']}"
 
 
+@pytest.mark.slow   # a test of the tester: Chromium once per planted string (3 s each), so in the slow tier with the other plants
 @pytest.mark.parametrize("planted", ["holds, as \\frac{a}{b} says", "the bound x^{t-k}", "at h_{t-1}", "costs $5"])
 def test_the_raw_latex_check_finds_a_planted_string(tmp_path, planted):
     """The check above is not blind: raw LaTeX planted in a field the page shows as text is found."""
