@@ -77,3 +77,14 @@ def test_claim_modules_stay_a_readable_size():
     pkg = pathlib.Path(registry.__file__).parent / "claims"
     big = {p.name: n for p in pkg.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
     assert not big, f"claim modules over 700 lines (split the topic): {big}"
+
+
+def test_every_evidence_module_is_named_like_a_claims_topic():
+    """checks/evidence/ has one module per topic, named like its checks/claims/ module (private helpers start with _)."""
+    import pathlib
+    pkg = pathlib.Path(registry.__file__).parent
+    topics = {p.stem for p in (pkg / "claims").glob("*.py") if not p.stem.startswith("_")}
+    evidence_modules = {p.stem for p in (pkg / "evidence").glob("*.py") if not p.stem.startswith("_")}
+    stray = sorted(evidence_modules - topics)
+    assert not stray, f"evidence modules not named like a claims topic (rename or split by topic): {stray}"
+

@@ -1,7 +1,6 @@
-"""Error flow over many steps: Hochreiter's path sums and bounds, repeated scalar and matrix factors, forget bias 1.
+"""Proofs about Hochreiter 1991/1997: the error flow as a path sum, the weak bound, the logistic unit at |w| = 4.
 
-Interval certificates use mpmath.iv (outward rounding, _iv.IV_PREC bits) with branch-and-bound subdivision; the
-statements they certify concern the real functions σ, tanh and exp, and the ties connect them to the subject's code.
+Interval certificates use mpmath.iv (outward rounding, _iv.IV_PREC bits) with branch-and-bound subdivision.
 """
 
 import itertools
@@ -19,16 +18,13 @@ from vanishing.checks.evidence import ensure, evidence
 def _iv_sig(x):
     return 1 / (1 + iv.exp(-x))
 
-
 def _iv_tanh(x):
     """tanh x = 1 − 2/(1 + e^{2x}) (mpmath.iv has no tanh; x occurs once, so the enclosure is tight)."""
     return 1 - 2 / (1 + iv.exp(2 * x))
 
-
 def _iv_dsig(x):
     """σ' = 1/4 − (σ − 1/2)² (the square of an interval containing 0 starts at 0: a tight enclosure near the maximum)."""
     return iv.mpf(1) / 4 - (_iv_sig(x) - iv.mpf(1) / 2) ** 2
-
 
 # ---------------------------------------------------------------- Hochreiter 1991/1997: a logistic unit
 @evidence("RNN-HOCHREITER-SIGMOID-W4", "interval")
@@ -85,7 +81,6 @@ def rnn_hochreiter_sigmoid_w4_interval(s, ctx):
             f"dphi at 15 exact (w, y) within {S.TIE_ULPS}, n_star within 1e-12 of the certified root, products of a one-unit σ RNN "
             f"(T = 3, every lag) against SymPy (worst ratio {S.worst():.2g}). {S.versions()}."))
 
-
 # ---------------------------------------------------------------- path sums and the weak bound
 def _flow_polys(nu, q):
     """(W, d, M_rec, M_path, M_prod): the q-step error flow of nu units with symbolic W and f' values d[m][l] = f'_l(net(t−m))."""
@@ -104,7 +99,6 @@ def _flow_polys(nu, q):
         J = J * W * S.diag(d[m])
     return W, d, M, P, J
 
-
 def _tie_flow(fn, label, nu=2, q=3):
     W, d, M, _, _ = _flow_polys(nu, q)
     for seed in (801, 802):
@@ -112,7 +106,6 @@ def _tie_flow(fn, label, nu=2, q=3):
         dv = [S.points((nu,), seed + 1 + m, 0, 0.25) for m in range(q)]
         vals = S.values((W, Wv), *[(d[m], dv[m]) for m in range(q)])
         S.agree(label, fn(Wv, dv), S.evaluate(M, vals))
-
 
 @evidence("RNN-HOCHREITER-PATH-SUM", "proof")
 def rnn_hochreiter_path_sum_proof(s, ctx):
@@ -135,7 +128,6 @@ def rnn_hochreiter_path_sum_proof(s, ctx):
             "D_q Wᵀ ⋯ D_1 Wᵀ expands, by the definition of the matrix product, into exactly the sum over paths (induction over q). "
             f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."))
 
-
 @evidence("RNN-HOCHREITER-WEAK-BOUND", "proof")
 def rnn_hochreiter_weak_bound_proof(s, ctx):
     nn, q, wm = sp.symbols("n q w_max", positive=True)
@@ -149,77 +141,3 @@ def rnn_hochreiter_weak_bound_proof(s, ctx):
             ("Each entry is a sum of n^(q−1) path products (RNN-HOCHREITER-PATH-SUM; SymPy counts the monomials at n = 2, q = 3), "
             "each of modulus ≤ (w_max/4)^q since f' ≤ 1/4 (ACT-SIGMOID-DERIV-BOUND); SymPy: n^(q−1)(w_max/4)^q = τ^q/n ≤ nτ^q. "
             f"Tie: subject recursion at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."))
-
-
-# ---------------------------------------------------------------- repeated factors
-@evidence("RNN-SCALAR-REPEATED-PRODUCT", "proof")
-def rnn_scalar_repeated_product_proof(s, ctx):
-    w, d = sp.Symbol("w", real=True), sp.Symbol("d", positive=True)
-    k = sp.Symbol("k", positive=True, integer=True)
-    ensure(sp.simplify(sp.Abs(w ** k) - sp.Abs(w) ** k) == 0, "|w^n| ≠ |w|^n")
-    # Bernoulli by induction: (1+d)^(k+1) − (1 + (k+1)d) ≥ (1 + kd)(1+d) − 1 − (k+1)d = k d² ≥ 0
-    ensure(sp.expand((1 + k * d) * (1 + d) - 1 - (k + 1) * d - k * d ** 2) == 0, "Bernoulli step")
-    ensure(sp.limit(sp.Rational(1, 2) ** k, k, sp.oo) == 0 and sp.limit(sp.Rational(3, 2) ** k, k, sp.oo) == sp.oo, "limits")
-    for wv in (sp.Rational(-3, 2), sp.Rational(-1, 2), sp.Rational(5, 4), sp.Rational(3, 4), -1, 1):
-        for nv in (1, 2, 3, 7, 10, 20):
-            exact = wv ** nv                                          # exact in float64: numerators ≤ 5^20 < 2^53
-            got = s.repeat(float(wv), nv)
-            ensure(got == float(exact), f"subject repeat({float(wv)}, {nv}) = {got!r}, exactly {exact} = {float(exact)!r}")
-    return ("w^n = sign(w)^n |w|^n: |w| > 1 ⇒ |w^n| ≥ 1 + n(|w| − 1) → ∞, |w| < 1 ⇒ |w^n| → 0; the test is on |w|, not on w",
-            ("SymPy: |w^n| = |w|^n, the Bernoulli induction step (1 + kd)(1 + d) = 1 + (k+1)d + kd², and the limits of (1/2)^n, (3/2)^n "
-            "(every |w| < 1 or > 1 by monotonicity of |w|^n in |w|). Tie: subject repeat equals the exact power bit for bit at "
-            f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}."))
-
-
-@evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "proof")
-def rnn_matrix_power_spectral_radius_proof(s, ctx):
-    k = sp.Symbol("k", positive=True, integer=True)
-    big = sp.Matrix([[sp.Rational(1, 2), 4], [0, sp.Rational(1, 2)]])      # entries up to 4, ρ = 1/2
-    Pk = sp.Matrix([[2 ** -k, 8 * k * 2 ** -k], [0, 2 ** -k]])
-    ensure(sp.simplify(big * Pk.subs(k, k) - Pk.subs(k, k + 1)) == sp.zeros(2, 2) and Pk.subs(k, 1) == big, "W^k closed form (induction)")
-    ensure(all(sp.limit(e, k, sp.oo) == 0 for e in Pk), "W^k does not vanish")
-    small = sp.Matrix([[sp.Rational(9, 10), sp.Rational(9, 10)], [sp.Rational(9, 10), sp.Rational(9, 10)]])  # entries < 1, ρ = 9/5
-    ensure(small ** 2 == sp.Rational(9, 5) * small, "W² ≠ ρW")
-    ensure(sp.limit((sp.Rational(9, 5)) ** (k - 1), k, sp.oo) == sp.oo, "W^k = ρ^(k−1) W does not explode")
-    Nm = sp.Matrix([[0, sp.Symbol("nu")], [0, 0]])
-    ensure(Nm * sp.diag(sp.Symbol("l1"), sp.Symbol("l2")) * Nm == sp.zeros(2, 2), "two nilpotent factors do not vanish (n = 2)")
-    for Wm in (big, small, sp.Matrix([[sp.Rational(1, 2), 1], [-1, sp.Rational(1, 4)]]), sp.Matrix([[sp.Rational(3, 4), 0, 2], [0, sp.Rational(-1, 2), 0], [1, 0, 0]])):
-        Wf = np.array(Wm.tolist(), dtype=float)
-        for kv in (1, 2, 5, 12):
-            exact = np.array((Wm ** kv).tolist(), dtype=float)
-            S.agree(f"power(W, {kv})", s.power(Wf, kv), exact, scale=max(1.0, float(np.max(np.abs(exact)))))
-    return ("Powers follow the spectral radius, not the entries: W = [[1/2, 4], [0, 1/2]] has W^k = 2^(−k)[[1, 8k], [0, 1]] → 0, while 0.9·𝟙𝟙ᵀ (entries < 1) has W^k = 1.8^(k−1)W → ∞",
-            ("SymPy: the closed form of W^k by induction and its limit; (0.9·𝟙𝟙ᵀ)² = 1.8·W; and in the Schur form Λ + N (n = 2) any "
-            "product with two N factors vanishes, which bounds ‖W^k‖ by Σ_(j<n) C(k, j) ρ^(k−j)‖N‖^j (the sandwich; ρ^k ≤ ‖W^k‖ by an "
-            "eigenvector). Tie: subject power equals the exact W^k (4 rational matrices, k ∈ {1, 2, 5, 12}) "
-            f"{S.within()}. {S.versions()}."))
-
-
-# ---------------------------------------------------------------- forget bias 1
-@evidence("LSTM-FORGET-BIAS-ONE", "interval", unaffected={
-    "init's forget_bias stored in the i block": "the certificate bounds σ(b_f) for given b_f; it never draws parameters with init_params"})
-def lstm_forget_bias_one_interval(s, ctx):
-    old = iv.prec
-    iv.prec = V.IV_PREC
-    try:
-        s1 = _iv_sig(iv.mpf(1))
-        ensure(s1.a > mpmath.mpf("0.7310585") and s1.b < mpmath.mpf("0.7310586"), f"σ(1) enclosure {s1}")
-        half = iv.log(2) / -iv.log(s1)                              # σ(1)^T = 1/2 at T = ln 2/(−ln σ(1))
-        ensure(half.a > mpmath.mpf("2.2") and half.b < mpmath.mpf("2.22"), f"half-life enclosure {half}")
-    finally:
-        iv.prec = old
-    H, D = 2, 1
-    for bf, T in ((1.0, 3), (1.0, 20), (2.0, 5)):
-        b = np.zeros(4 * H)
-        b[H:2 * H] = bf                                              # W = 0, x = 0, b_g = 0 ⇒ g = 0 and c_t = σ(b_f) c_(t−1)
-        P = {"W_x": np.zeros((4 * H, D)), "W_h": np.zeros((4 * H, H)), "b": b}
-        c0 = np.array([1.0, -0.5])
-        _, cs = s.forward(P, np.zeros(H), c0, np.zeros((T, D)))
-        with mpmath.workdps(S.MP_DPS):
-            sb = 1 / (1 + mpmath.exp(-mpmath.mpf(bf)))
-            want = np.array([float(sb ** T * mpmath.mpf(v)) for v in c0])
-        S.agree(f"forward c_T (b_f = {bf}, T = {T})", np.asarray(cs, float)[-1], want)
-    return ("Forget bias 1 with W = 0: ∂c_T/∂c_0 = σ(1)^T with σ(1) ∈ [0.7310585, 0.7310586] < 1: geometric decay, half-life ∈ [2.2, 2.22] steps",
-            (f"Interval enclosures ({V.version()}) of σ(1) = 1/(1 + e^(−1)) and of ln 2/(−ln σ(1)). With W = 0, x = 0, b_g = 0 the "
-            "candidate is 0 and c_t = σ(b_f)c_(t−1) exactly, so c_T = σ(b_f)^T c_0 and ∂c_T/∂c_0 = σ(b_f)^T I. Tie: subject forward's "
-            f"c_T at (b_f, T) ∈ {{(1, 3), (1, 20), (2, 5)}} equals σ(b_f)^T c_0 (mpmath) {S.within()}. {S.versions()}."))
