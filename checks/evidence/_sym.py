@@ -42,6 +42,7 @@ __all__ = [
     "within",
     "worst",
     "zero",
+    "valid",
 ]
 
 #: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.
@@ -242,6 +243,73 @@ def scalar_values(expr, x, xs):
 
 
 def opnorm_exact(W):
-    """‖W‖₂ = sqrt(λ_max(WᵀW)) exactly (SymPy, W with float entries taken as exact rationals)."""
-    M = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Rational(W[i, j]))
-    return sp.sqrt(max((M.T * M).eigenvals(), key=lambda e: float(e)))
+    """‖W‖₂ = sqrt(λ_max(WᵀW)) for W with float entries taken as exact rationals: exact for 2×2, else to MP_DPS digits."""
+    if W.shape[1] <= 2:
+        M = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Rational(W[i, j]))
+        return sp.sqrt(max((M.T * M).eigenvals(), key=lambda e: float(sp.re(sp.N(e, MP_DPS)))))
+    with mpmath.workdps(MP_DPS):
+        A = mpmath.matrix(W.tolist())
+        return mpmath.sqrt(max(mpmath.eigsy(A.T * A, eigvals_only=True)))
+
+
+# ---------------------------------------------------------------- quantifier-free real arithmetic (z3)
+def _z3(e, env):
+    import z3
+    if e.is_Symbol:
+        return env[e]
+    if e.is_Integer or e.is_Rational:
+        return z3.RealVal(str(e.p)) / z3.RealVal(str(e.q)) if e.q != 1 else z3.RealVal(str(e.p))
+    if e is sp.true or e is sp.false:
+        return z3.BoolVal(bool(e))
+    args = [_z3(a, env) for a in e.args]
+    if e.is_Add:
+        return z3.Sum(*args)
+    if e.is_Mul:
+        out = args[0]
+        for a in args[1:]:
+            out = out * a
+        return out
+    if e.is_Pow and e.exp.is_Integer:
+        k = int(e.exp)
+        base = args[0]
+        out = z3.RealVal(1)
+        for _ in range(abs(k)):
+            out = out * base
+        return out if k >= 0 else 1 / out
+    table = {sp.StrictLessThan: lambda a, b: a < b, sp.LessThan: lambda a, b: a <= b,
+             sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
+             sp.Equality: lambda a, b: a == b, sp.Unequality: lambda a, b: a != b}
+    if type(e) in table:
+        return table[type(e)](*args)
+    if isinstance(e, sp.And):
+        return z3.And(*args)
+    if isinstance(e, sp.Or):
+        return z3.Or(*args)
+    if isinstance(e, sp.Not):
+        return z3.Not(*args)
+    if isinstance(e, sp.Implies):
+        return z3.Implies(*args)
+    raise TypeError(f"_sym.valid: no z3 translation for {type(e).__name__} in {e}")
+
+
+def valid(label, hypotheses, goal, timeout_ms=20000):
+    """Prove ``hypotheses ⇒ goal`` for every real value of the free symbols: z3 finds the negation unsatisfiable.
+
+    Raises ProofFailed with z3's counterexample when the implication is false, or when z3 cannot decide it.
+    """
+    import z3
+    exprs = [sp.sympify(h) for h in hypotheses] + [sp.sympify(goal)]
+    env = {s: z3.Real(str(s)) for s in sorted(set().union(*[e.free_symbols for e in exprs]), key=str)}
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    solver.add(*[_z3(h, env) for h in exprs[:-1]])
+    solver.add(z3.Not(_z3(exprs[-1], env)))
+    r = solver.check()
+    ensure(r != z3.sat, f"{label}: false, z3 counterexample {solver.model() if r == z3.sat else ''}")
+    ensure(r == z3.unsat, f"{label}: z3 could not decide it ({r})")
+    return True
+
+
+def z3_version():
+    import z3
+    return f"z3 {z3.get_version_string()}"
