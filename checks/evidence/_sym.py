@@ -36,13 +36,13 @@ __all__ = [
     "sigmoid_rule_holds",
     "tanh_rule_holds",
     "th",
+    "valid",
     "values",
     "vector",
     "versions",
     "within",
     "worst",
     "zero",
-    "valid",
 ]
 
 #: Working precision (decimal digits) of every mpmath evaluation of a symbolic expression.

@@ -112,7 +112,7 @@ def rnn_seed003_tanh_for_sigmoid_proof(s, ctx):
 
 
 def _tie_products_all(s, ctx, acts=("tanh", "sigmoid")):
-    return tuple(E.tie_products_sizes(s.products, act, seed=1200 + 97 * k, thorough=ctx.thorough) for k, act in enumerate(acts))
+    return tuple(E.tie_products_sizes(s.products, act, seed=E.PRODUCT_SEED + 97 * k, thorough=ctx.thorough) for k, act in enumerate(acts))
 
 
 @evidence("RNN-JACOBIAN-PRODUCT-ORDER", "proof", statement={"later_left": True},
