@@ -280,16 +280,19 @@ def _run_property(prop, base, seed, shrink, budget=None):
     return PropertyResult(prop.name, prop.expect, "falsified", n, note, msg, cut)
 
 
-def _property_evidence(results, name, seconds, margin):
-    """The Hypothesis run as the weakest level of evidence: examples, properties, worst margin."""
+def _property_evidence(results, name, seconds, margin, ranges=()):
+    """The Hypothesis run as the weakest level of evidence: examples, properties, worst margin; its scope's sizes are the
+    ranges the search drew from (the record's hypotheses state them)."""
     ok = all(p.as_expected for p in results)
     n = sum(p.examples for p in results)
     summary = f"Hypothesis, {name} profile: {n} examples over {len(results)} propert{'y' if len(results) == 1 else 'ies'}"
     if margin:
         summary += f"; worst margin of its own inequality {margin['worst_ratio']:.6g}"
     detail = "; ".join(f"{p.name}: {p.expect}, {p.observed} ({p.examples} examples)" for p in results)
+    scope = {"sizes": list(ranges) or ["the check's strategies (the record states no ranges)"],
+             "steps": [f"{p.name}: {p.examples} examples, {p.observed}" for p in results], "tied": [], "hypotheses": []}
     return {"level": "property", "status": "passed" if ok else "failed", "summary": summary, "detail": detail,
-            "seconds": round(seconds, 4)}
+            "seconds": round(seconds, 4), "scope": scope}
 
 
 def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_early=True, evidence=True):
@@ -328,7 +331,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
         with recording.recording() as rec:
             results.append(_run_property(p, base, None if seed == "derandomized" else seed, shrink, budget))
         seen.absorb(rec, p.expect)
-    graded = [_property_evidence(results, name, time.perf_counter() - t0, seen.margin())]
+    graded = [_property_evidence(results, name, time.perf_counter() - t0, seen.margin(), claim.hypotheses)]
     decided = stop_early and any(not r.as_expected for r in results)
     skipped = [p.name for p in props[len(results):]]
     stopped = ", ".join([f"propert{'y' if len(skipped) == 1 else 'ies'} {', '.join(skipped)} not run"] if skipped else [])

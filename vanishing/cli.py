@@ -378,8 +378,9 @@ class _List:
     @staticmethod
     def add_arguments(ls):
         ls.add_argument("--verdict", choices=["verified", "corrected", "refuted"], help="only claims with this verdict")
-        ls.add_argument("--evidence", choices=["proof", "interval", "exhaustive", "property"], metavar="LEVEL",
-                        help="only claims backed by this level of evidence: proof, interval, exhaustive or property")
+        from vanishing.checks.evidence import LEVELS
+        ls.add_argument("--evidence", choices=list(LEVELS), metavar="LEVEL",
+                        help="only claims backed by this level of evidence: " + ", ".join(LEVELS))
 
     @staticmethod
     def main(args):
@@ -440,10 +441,11 @@ class _Show:
         from vanishing.checks import evidence
         graded = evidence.registered().get(c.id, [])
         print("evidence (strongest first; `vanishing verify --only " + c.id + "` re-runs all of it):")
-        for e in graded:
-            doc = (getattr(e.build, "__doc__", None) or "").strip().splitlines()
-            print(f"  - {e.level}: {doc[0] if doc else ''} [{e.where}]")
-        print("  - property: Hypothesis, over the check's strategies")
+        for e, r in zip(graded, evidence.run(c.id)):               # runs the evidence: its scope is what ran
+            print(f"  - {e.level} ({r.status}): {r.summary} [{e.where}]")
+            for line in evidence.scope_lines(r.scope):
+                print(f"      {line}")
+        print("  - property: Hypothesis, over the check's strategies (the ranges: the hypotheses above)")
         if c.notes:
             print(f"\nnotes:\n  {c.notes}")
         return 0

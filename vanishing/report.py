@@ -305,9 +305,11 @@ def _md(doc):
         e = doc["experiments"]
         out += [(f"Figures from `{e.get('command') or e.get('source')}` ({e.get('created') or 'date not recorded'}"
                  f"{', quick run' if e.get('quick') else ''}; {_git_line({'git': e.get('provenance') or {}})})."), ""]
-    out += ["| ID | verdict | outcome | examples | max error / tolerance |", "|---|---|---|---|---|"]
+    out += ["| ID | verdict | outcome | evidence | examples | max error / tolerance |", "|---|---|---|---|---|---|"]
     for c in doc["claims"]:
-        out.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['verdict']} | {c['outcome']} | {c['examples']} | {c['max_error_over_tolerance']:.2g} |")
+        out.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['verdict']} | {c['outcome']} | {evidence_label(c)} | {c['examples']} "
+                   f"| {c['max_error_over_tolerance']:.2g} |")
+    out += ["", "The levels of the evidence column, strongest first:", ""] + [f"- `{k}`: {v}" for k, v in _legend().items()]
     refs = _refs(doc)
     if refs:
         out += ["", "Seed documents (the file name is the key to the text each quote is taken from):", ""]
@@ -318,8 +320,10 @@ def _md(doc):
                 "*Statement:*", "", f"$$ {c['statement']} $$", ""]
         if c["original"]:
             out += ["*As the source states it:*", "", f"> {c['original']}", ""]
+        if theorem_hypotheses(c):
+            out += ["*Theorem's hypotheses (from the proofs' scopes):* " + "; ".join(theorem_hypotheses(c)), ""]
         if c["hypotheses"]:
-            out += ["*Hypotheses:* " + "; ".join(c["hypotheses"]), ""]
+            out += ["*Property search (the record's hypotheses and the ranges searched):* " + "; ".join(c["hypotheses"]), ""]
         out += ["*Sources:*", ""] + [f"- {_ref_md(s)}{' (' + s['where'] + ')' if s['where'] else ''}: “{s['quote']}”" for s in c["sources"]] + [""]
         if c["recorded_counterexample"]:
             out += [f"*Counterexample (recorded):* {c['recorded_counterexample']}", ""]
@@ -329,8 +333,12 @@ def _md(doc):
         if c.get("margin"):
             out += [f"*Margin:* {_margin_line(c['margin'])}.", ""]
         if c.get("evidence"):
-            out += ["*Evidence:*", ""] + [f"- **{e['level']}** ({e['status']}, {e['seconds']:.2f} s): {e['summary']}"
-                                          + (f" — {e['detail']}" if e.get("detail") else "") for e in c["evidence"]] + [""]
+            from vanishing.checks.evidence import scope_lines
+            for e in c["evidence"]:
+                out += [f"- **{e['level']}** ({e['status']}, {e['seconds']:.2f} s): {e['summary']}"
+                        + (f" — {e['detail']}" if e.get("detail") else "")]
+                out += [f"  - {line}" for line in scope_lines(e.get("scope"))]
+            out += [""]
         out += [f"*How it was verified:* {c['examples']} Hypothesis examples over properties "
                 + ", ".join(f"`{p['name']}` (must {'be falsified' if p['expect'] == 'fails' else 'hold'}: {p['observed']})" for p in c["properties"])
                 + f"; oracles {', '.join(c['oracles_used'])}; largest error {c['max_error']:.3g} against tolerance {c['tolerance']:.3g}"
@@ -434,6 +442,39 @@ def _prov_html(doc):
     return "<dl class='prov'>" + "".join(f"<dt>{k}</dt><dd>{val}</dd>" for k, val in rows) + "</dl>"
 
 
+def evidence_label(c):
+    """The strongest evidence that passed, with its reach: "proof (every size)", "fixed-size (H=2, T=2)", "property"."""
+    for e in c.get("evidence") or []:
+        if e.get("status") == "passed":
+            sc = e.get("scope") or {}
+            if e["level"] == "property":
+                return "property"
+            return f"{e['level']} ({'every size' if sc.get('sizes') == 'every' else ', '.join(sc.get('sizes') or ['?'])})"
+    return "none passed"
+
+
+def theorem_hypotheses(c):
+    """The theorem's hypotheses, from the scopes of its proofs and certificates (not the search's ranges), without repeats."""
+    out = []
+    for e in c.get("evidence") or []:
+        if e["level"] != "property":
+            for h in (e.get("scope") or {}).get("hypotheses", []):
+                if h not in out:
+                    out.append(h)
+    return out
+
+
+def _legend():
+    from vanishing.checks.evidence import LEGEND
+    return LEGEND
+
+
+def _scope_html(scope):
+    from vanishing.checks.evidence import scope_lines
+    lines = scope_lines(scope)
+    return ("<ul class='scope'>" + "".join(f"<li>{_text(x)}</li>" for x in lines) + "</ul>") if lines else ""
+
+
 def _source_block(text, summary="verbatim"):
     """The verbatim text, one click away: a source block (the browser test allows raw LaTeX only in these)."""
     return f"<details class='source'><summary>{summary}</summary><pre class='source'>{_e(text)}</pre></details>"
@@ -478,8 +519,12 @@ def _claim_html(c, prov):
              f"<details><summary>LaTeX source of the statement</summary><pre>{_e(c['statement'])}</pre></details>"]
     if c["original"]:
         parts.append(f"<p>As the source states it:</p>{_quote_html(c['original'])}")
+    if theorem_hypotheses(c):
+        parts.append("<p>Theorem's hypotheses (from the proofs' scopes):</p><ul>"
+                     + "".join(f"<li>{_text(h)}</li>" for h in theorem_hypotheses(c)) + "</ul>")
     if c["hypotheses"]:
-        parts.append("<p>Hypotheses:</p><ul>" + "".join(f"<li>{_text(h)}</li>" for h in c["hypotheses"]) + "</ul>")
+        parts.append("<p>Property search (the record's hypotheses and the ranges searched):</p><ul>"
+                     + "".join(f"<li>{_text(h)}</li>" for h in c["hypotheses"]) + "</ul>")
     parts.append(f"<p>Sources:</p><ul>{src}</ul>")
     if c["recorded_counterexample"]:
         parts.append(f"<p>Counterexample (recorded): {_text(c['recorded_counterexample'])}</p>")
@@ -493,7 +538,8 @@ def _claim_html(c, prov):
     if c.get("evidence"):
         parts.append("<p>Evidence, strongest first:</p><table><tr><th>level</th><th>status</th><th>summary</th><th>time</th></tr>"
                      + "".join(f"<tr><td>{_e(x['level'])}</td><td class='{'pass' if x['status'] == 'passed' else 'fail'}'>{_e(x['status'])}</td>"
-                               f"<td>{_text(x['summary'])}" + (f"<details><summary>detail</summary>{_text(x['detail'])}</details>" if x.get("detail") else "")
+                               f"<td>{_text(x['summary'])}" + _scope_html(x.get("scope"))
+                               + (f"<details><summary>detail</summary>{_text(x['detail'])}</details>" if x.get("detail") else "")
                                + f"</td><td>{float(x.get('seconds', 0)):.2f} s</td></tr>" for x in c["evidence"]) + "</table>")
     parts.append(f"<p>How it was verified: {_e(c['examples'])} Hypothesis examples; oracles {_e(', '.join(c['oracles_used']))}; "
                  f"largest error {c['max_error']:.3g} against tolerance {c['tolerance']:.3g}"
@@ -518,7 +564,7 @@ def _html(doc):
     s = doc["summary"]
     rows = "".join(
         f"<tr class='{_e(c['outcome'])}'><td><a href='#{_e(c['id'])}'>{_e(c['id'])}</a></td><td>{_e(c['verdict'])}</td>"
-        f"<td>{_e(c['outcome'])}</td><td>{_e(c['examples'])}</td><td>{c['max_error_over_tolerance']:.2g}</td>"
+        f"<td>{_e(c['outcome'])}</td><td>{_e(evidence_label(c))}</td><td>{_e(c['examples'])}</td><td>{c['max_error_over_tolerance']:.2g}</td>"
         f"<td>{len(c.get('figures') or [])}</td></tr>" for c in doc["claims"])
     sections = "".join(_claim_html(c, doc.get("provenance", {})) for c in doc["claims"])
     refs = _refs(doc)
@@ -532,7 +578,8 @@ def _html(doc):
 <p><b>{s['pass']} of {s['claims']} claims</b> behave as their recorded verdict says ({s['verdicts']['verified']} verified,
 {s['verdicts']['corrected']} corrected, {s['verdicts']['refuted']} refuted); {s['fail']} contradict it.</p>
 {_prov_html(doc)}
-<table><tr><th>ID</th><th>verdict</th><th>outcome</th><th>examples</th><th>max error / tolerance</th><th>figures</th></tr>{rows}</table>
+<table><tr><th>ID</th><th>verdict</th><th>outcome</th><th>evidence</th><th>examples</th><th>max error / tolerance</th><th>figures</th></tr>{rows}</table>
+<p>The levels of the evidence column, strongest first:</p><dl class='legend'>{"".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _legend().items())}</dl>
 {seeds}
 {sections}
 </body></html>

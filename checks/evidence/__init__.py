@@ -38,7 +38,7 @@ from types import SimpleNamespace
 
 from vanishing.checks import recording
 
-__all__ = ["LEVELS", "PROFILES", "EvidenceResult", "ProofFailed", "Scope", "ensure", "evidence", "levels", "registered",
+__all__ = ["LEGEND", "LEVELS", "PROFILES", "EvidenceResult", "ProofFailed", "Scope", "ensure", "evidence", "levels", "registered",
            "run"]
 
 #: Levels in order of strength; "property" is the Hypothesis run, reported by the runner.
@@ -87,6 +87,19 @@ class Scope:
     def to_json(self):
         return {"sizes": self.sizes if self.sizes == "every" else list(self.sizes), "steps": list(self.steps),
                 "tied": list(self.tied), "hypotheses": list(self.hypotheses)}
+
+
+def scope_lines(scope):
+    """A scope (a Scope or its JSON) as labelled lines for the CLI and the certificate; [] for none."""
+    if scope is None:
+        return []
+    j = scope.to_json() if isinstance(scope, Scope) else scope
+    sizes = "every size" if j["sizes"] == "every" else "only " + ", ".join(j["sizes"])
+    out = [f"sizes covered: {sizes}"]
+    out += [f"step: {x}" for x in j.get("steps", [])]
+    out += [f"tied: {x}" for x in j.get("tied", [])]
+    out += [f"theorem's hypothesis: {x}" for x in j.get("hypotheses", [])]
+    return out
 
 
 @dataclass(frozen=True)

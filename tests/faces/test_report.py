@@ -204,3 +204,19 @@ def test_a_real_run_records_the_digits_data_set(tmp_path):
         assert "synthetic" in ds
     page = (report.write_report(tmp_path, doc) / "certificate.html").read_text(encoding="utf-8")
     assert "Data set:" in page.split("<section id='DEEP-FIRST-LAYER-TYPICAL'>")[1]
+
+
+def test_the_evidence_column_the_legend_and_each_scope_are_rendered(tmp_path):
+    """The summary table names each claim's strongest evidence and its reach; scopes and the theorem's hypotheses show apart."""
+    from vanishing.checks.evidence import LEGEND
+    scope = {"sizes": ["H=2", "T=2"], "steps": ["SymPy: the identity at H = 2"], "tied": ["products at 2 points"],
+             "hypotheses": ["g ∈ {tanh, σ}"]}
+    evidence = [{"level": "fixed-size", "status": "passed", "summary": "identity at H = 2", "detail": "", "seconds": 0.1, "scope": scope},
+                {"level": "property", "status": "passed", "summary": "25 examples", "detail": "", "seconds": 0.5,
+                 "scope": {"sizes": ["H ≤ 4"], "steps": [], "tied": [], "hypotheses": []}}]
+    d = report.write_report(tmp_path / "r", _doc([_claim(evidence=evidence)]))
+    for text in ((d / "certificate.html").read_text("utf-8"), (d / "certificate.md").read_text("utf-8")):
+        assert "fixed-size (H=2, T=2)" in text and "sizes covered: only H=2, T=2" in text
+        assert "step: SymPy: the identity at H = 2" in text and "tied: products at 2 points" in text
+        assert "Theorem's hypotheses" in text and "Property search" in text
+        assert all(k in text for k in LEGEND)
