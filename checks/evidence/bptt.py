@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _elman as E
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence._elman import SPLIT
 from vanishing.checks.evidence._elman import horizon as _T
 

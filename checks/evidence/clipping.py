@@ -10,7 +10,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 
 TORCH_EPS = 1e-6
 n, c, eps = sp.symbols("n c epsilon", positive=True)               # n = ‖g‖ > 0, c = max_norm > 0, ε > 0

@@ -3,7 +3,7 @@
 import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence.clipping import (
     _G,
     TIE,

@@ -12,7 +12,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 
 SIZES = (2, 2, 2, 1)
 

@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence.deepnet import _SUP, _XS, _sup_proofs, _tie_activations
 
 

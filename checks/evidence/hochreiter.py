@@ -9,10 +9,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 from mpmath import iv
+from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence import _elman as E
 from vanishing.checks.evidence import _iv as V
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
 
 
 def _iv_sig(x):
@@ -27,37 +27,48 @@ def _iv_dsig(x):
     return iv.mpf(1) / 4 - (_iv_sig(x) - iv.mpf(1) / 2) ** 2
 
 # ---------------------------------------------------------------- Hochreiter 1991/1997: a logistic unit
-@evidence("RNN-HOCHREITER-SIGMOID-W4", "interval")
+@evidence("RNN-HOCHREITER-SIGMOID-W4", "interval", statement={"bound": sp.Rational(1, 4), "peak": ("0.2238", "0.2240")},
+          wrong={"bound 1/8": {"bound": sp.Rational(1, 8)}, "peak in [0.2, 0.21]": {"peak": ("0.2", "0.21")}})
 def rnn_hochreiter_sigmoid_w4_interval(s, ctx):
-    # (1) |σ'(a)| ≤ 1/4 on [−40, 40] (boxes), and σ'(a) ≤ e^{−|a|} < 1e-17 beyond: so |σ'(a) w| ≤ |w|/4 < 1 for |w| < 4;
-    #     at a = 0, |σ'(0) w| = |w|/4 > 1 for |w| > 4.
-    quarter = V.I(1) / 4
-    b1 = V.certify("σ'(a) ≤ 1/4 on [−40, 40]", lambda B: True if _iv_dsig(B[0]).b <= quarter.b else
-                   (False if _iv_dsig(B[0]).a > quarter.b else None), [(-40, 40)])
-    n = sp.Symbol("n", real=True)
+    """σ' ≤ 1/4 on all of ℝ (t = e^(−|a|) ∈ (0, 1]); the peak n*σ'(n*) certified, with its tail by monotonicity."""
+    bnd = ctx.st.bound
+    tt, n = sp.Symbol("t", positive=True), sp.Symbol("n", real=True)
+    # (1) σ'(a) = t/(1+t)² with t = e^(−|a|) (σ' is even), and b(1+t)² − t = b(1−t)² + (4b − 1)t: termwise ≥ 0 iff 4b ≥ 1
     ensure(sp.simplify(S.dsig(n).rewrite(sp.exp) - sp.exp(-n) / (1 + sp.exp(-n)) ** 2) == 0, "σ' = e^(−n)/(1+e^(−n))²")
-    # (2) φ(n) = n tanh(n/2) − 1 is increasing on (0, ∞): φ'(n) = tanh(n/2) + (n/2)(1 − tanh²(n/2)) > 0 on [1e-6, 60]
+    ensure(sp.simplify(S.dsig(-n).rewrite(sp.exp) - S.dsig(n).rewrite(sp.exp)) == 0, "σ' is not even")
+    ensure(sp.expand(bnd * (1 + tt) ** 2 - tt - bnd * (1 - tt) ** 2 - (4 * bnd - 1) * tt) == 0 and 4 * bnd - 1 >= 0,
+           f"b(1+t)² − t = b(1−t)² + (4b − 1)t is not termwise ≥ 0 for the stated bound b = {bnd}")
+    ensure(sp.simplify((bnd - tt / (1 + tt) ** 2).subs(tt, 1)) == 0, f"the bound {bnd} is not attained at t = 1 (a = 0)")
+    # (2) φ(n) = n tanh(n/2) − 1 is increasing on (0, ∞): φ' = u + (n/2)(1 − u²) with u = tanh(n/2) ∈ (0, 1) (z3)
     ensure(sp.simplify(sp.diff(n * sp.tanh(n / 2), n) - (sp.tanh(n / 2) + n / 2 * (1 - sp.tanh(n / 2) ** 2))) == 0, "φ'")
-    b2 = V.certify("φ' > 0 on [1e-6, 60]", lambda B: True if (_iv_tanh(B[0] / 2) + B[0] / 2 * (1 - _iv_tanh(B[0] / 2) ** 2)).a > 0 else None,
-                   [("1e-6", 60)])
+    u, nn = sp.symbols("u nn", real=True)
+    S.valid("φ' > 0 on (0, ∞)", [nn > 0, u > 0, u < 1], u + nn / 2 * (1 - u ** 2) > 0)
     # (3) the root n* of φ: a certified enclosure [lo, hi] with φ(lo) < 0 < φ(hi)
     with mpmath.workdps(40):
-        root = mpmath.findroot(lambda u: u * mpmath.tanh(u / 2) - 1, 2.4)
+        root = mpmath.findroot(lambda v: v * mpmath.tanh(v / 2) - 1, 2.4)
     lo, hi = mpmath.mpf(root) - mpmath.mpf("1e-14"), mpmath.mpf(root) + mpmath.mpf("1e-14")
+    plo, phi_ = (mpmath.mpf(x) for x in ctx.st.peak)
     old = iv.prec
     iv.prec = V.IV_PREC
     try:
-        phi = lambda u: u * _iv_tanh(u / 2) - 1
+        phi = lambda v: v * _iv_tanh(v / 2) - 1
         ensure(phi(iv.mpf(lo)).b < 0 < phi(iv.mpf(hi)).a, "no sign change of φ around n*")
         Nstar = iv.mpf([lo, hi])
         peak = Nstar * _iv_dsig(Nstar)                                # n* σ'(n*): the peak of |w f'(w y)|·|y|
-        ensure(peak.a > mpmath.mpf("0.2238") and peak.b < mpmath.mpf("0.2240"), f"peak enclosure {peak}")
-        # (4) n σ'(n) ≤ 0.22392 on [0, 60] (so the peak is the maximum, to 5e-5), and n σ'(n) ≤ n e^{−n} < 1e-24 beyond 60
+        ensure(peak.a > plo and peak.b < phi_, f"peak enclosure {peak} is not inside the stated [{plo}, {phi_}]")
+        # (4) n σ'(n) ≤ 0.22392 on [0, 60] (boxes); beyond 60, n σ'(n) ≤ n e^(−n), decreasing for n ≥ 1, ≤ 60 e^(−60)
         cap = iv.mpf("0.22392")
         b4 = V.certify("n σ'(n) ≤ 0.22392 on [0, 60]", lambda B: True if (B[0] * _iv_dsig(B[0])).b <= cap.a else
                        (False if (B[0] * _iv_dsig(B[0])).a > cap.b else None), [(0, 60)])
+        ensure((60 * iv.exp(-60)).b < cap.a, "60 e^(−60) is not below the cap")
     finally:
         iv.prec = old
+    ensure(sp.simplify(sp.diff(n * sp.exp(-n), n) - (1 - n) * sp.exp(-n)) == 0, "d/dn n e^(−n) ≠ (1 − n)e^(−n)")
+    ensure(sp.simplify(S.dsig(n).rewrite(sp.exp) * sp.exp(n) - 1 / (1 + sp.exp(-n)) ** 2) == 0, "σ'(n)e^n ≠ 1/(1+e^(−n))² ≤ 1")
+    # (5) |∂y(t)/∂y(t−q)| ≤ (b|w|)^q by induction over q (z3): p_q ≤ |σ'||w| p_(q−1), |σ'| ≤ b
+    ds, w_, p_, e_, q_ = sp.symbols("ds w p e q", real=True)
+    S.valid("inductive step: p_q ≤ |σ'||w|·p_(q−1) ≤ b|w|·(b|w|)^(q−1)", [ds >= 0, ds <= bnd, w_ >= 0, p_ >= 0, p_ <= e_, q_ <= ds * w_ * p_],
+            q_ <= bnd * w_ * e_)
     # ties: the hand-derived d/dw [w σ'(w y)], the subject's n*, the products of a single unit
     w, y = sp.symbols("w y", real=True)
     d = sp.diff(w * S.dsig(w * y), w)
@@ -67,22 +78,30 @@ def rnn_hochreiter_sigmoid_w4_interval(s, ctx):
         S.agree(f"dphi({wv}, {yv})", s.dphi(wv, yv), S.evaluate(d, {w: wv, y: yv}))
     ns = float(s.n_star())
     ensure(abs(ns - float(root)) <= 1e-12, f"subject n_star() = {ns!r} is not the certified root n* ∈ [{float(lo)!r}, {float(hi)!r}]")
-    N = E.net(1, 1, 3, "sigmoid")
-    for seed in (701, 702):
-        P, h0, xs, _, vals = N.point(seed)
+    for seed in (701, 702, 703):
+        P, h0, xs = E.spread_point(1, 6, seed, w=6.0, D=1)
         got = np.asarray(s.products(P, h0, xs, "sigmoid"), float)
-        for k in range(4):
-            S.agree(f"products k = {k}", got[k], S.evaluate(N.product(3, k), vals))
-    return ("|σ'(a)w| ≤ |w|/4 < 1 for |w| < 4 (= |w|/4 > 1 at a = 0 for |w| > 4); the peak of |w σ'(wy)| is n*σ'(n*)/|y| ∈ [0.2238, 0.2240]/|y| at n* tanh(n*/2) = 1",
-            (f"Interval certificates ({V.version()}): σ'(a) ≤ 1/4 on [−40, 40] ({b1} boxes; beyond, σ'(a) ≤ e^(−|a|)); "
-            f"φ(n) = n tanh(n/2) − 1 has φ' > 0 on [1e-6, 60] ({b2} boxes) so its root n* is unique, enclosed in "
-            f"[{mpmath.nstr(lo, 17)}, {mpmath.nstr(hi, 17)}] by a sign change; n*σ'(n*) ∈ [0.2238, 0.2240]; n σ'(n) ≤ 0.22392 on "
-            f"[0, 60] ({b4} boxes; beyond, n e^(−n) < 1e-24). SymPy: d/dw [w σ'(wy)] = σ'(n)(1 − n tanh(n/2)), n = wy. Tie: subject "
-            f"dphi at 15 exact (w, y) within {S.TIE_ULPS}, n_star within 1e-12 of the certified root, products of a one-unit σ RNN "
-            f"(T = 3, every lag) against SymPy (worst ratio {S.worst():.2g}). {S.versions()}."))
+        _, want, _ = E.mp_closed_form(P, h0, xs, "sigmoid")
+        for k in range(7):
+            S.agree(f"products k = {k}", got[k], want[k])
+    return ("|σ'(a)w| ≤ |w|/4 < 1 for |w| < 4 on all of ℝ, so |∂y(t)/∂y(t−q)| ≤ (|w|/4)^q; the peak of |w σ'(wy)| is n*σ'(n*)/|y| ∈ [0.2238, 0.2240]/|y| at n* tanh(n*/2) = 1",
+            (f"SymPy: σ'(a) = t/(1+t)² with t = e^(−|a|) ∈ (0, 1], and 1/4 − t/(1+t)² = (1 − t)²/(4(1+t)²) ≥ 0 (termwise, every a); "
+             f"φ(n) = n tanh(n/2) − 1 has φ' = u + (n/2)(1 − u²) > 0 for n > 0, u = tanh(n/2) ∈ (0, 1) (z3), so its root n* is "
+             f"unique, enclosed in [{mpmath.nstr(lo, 17)}, {mpmath.nstr(hi, 17)}] by a sign change ({V.version()}); n*σ'(n*) ∈ "
+             f"[0.2238, 0.2240]; n σ'(n) ≤ 0.22392 on [0, 60] ({b4} boxes) and beyond by n σ'(n) ≤ n e^(−n), decreasing for n ≥ 1, "
+             f"≤ 60e^(−60). SymPy: d/dw [w σ'(wy)] = σ'(n)(1 − n tanh(n/2)). Tie: subject dphi at 15 exact (w, y) within "
+             f"{S.TIE_ULPS}, n_star within 1e-12 of the certified root, products of a one-unit σ RNN (T = 6, every lag) "
+             f"(worst ratio {S.worst():.2g}). {S.versions()}, {S.z3_version()}."),
+            Scope(sizes="every", hypotheses=("one logistic unit y(t) = σ(w y(t−1) + …)", "a, w, y real; q ≥ 1"),
+                  steps=("SymPy: σ' even and σ'(a) = t/(1+t)², t = e^(−|a|); b(1+t)² − t = b(1−t)² + (4b − 1)t ≥ 0 termwise, b = 1/4 attained at a = 0",
+                         "z3: φ'(n) > 0 for n > 0 (monotone, one root)", f"interval: sign change of φ around n*, peak enclosure ({V.version()})",
+                         f"interval: n σ'(n) ≤ 0.22392 on [0, 60] ({b4} boxes); SymPy + interval: the tail n e^(−n) ≤ 60e^(−60) by monotonicity",
+                         "z3: the inductive step of |∂y(t)/∂y(t−q)| ≤ (|w|/4)^q"),
+                  tied=("dphi at 15 exact (w, y) points", "n_star against the certified root", "products of a one-unit σ RNN, T = 6")))
+
 
 # ---------------------------------------------------------------- path sums and the weak bound
-def _flow_polys(nu, q):
+def _flow_polys(nu, q, printed=False):
     """(W, d, M_rec, M_path, M_prod): the q-step error flow of nu units with symbolic W and f' values d[m][l] = f'_l(net(t−m))."""
     W = S.matrix("w", nu, nu)
     d = [S.vector(f"d{m}", nu) for m in range(1, q + 1)]
@@ -93,7 +112,8 @@ def _flow_polys(nu, q):
     for u, v in itertools.product(range(nu), repeat=2):
         for mids in itertools.product(range(nu), repeat=q - 1):
             path = (u,) + mids + (v,)
-            P[v, u] += sp.Mul(*[d[m - 1][path[m]] * W[path[m - 1], path[m]] for m in range(1, q + 1)])
+            P[v, u] += sp.Mul(*[d[m - 1][path[m]] * (W[path[m], path[m - 1]] if printed else W[path[m - 1], path[m]])
+                                for m in range(1, q + 1)])
     J = sp.eye(nu)                                                   # ∂net(t)/∂net(t−q) = W D_1 W D_2 ⋯ W D_q (chain rule)
     for m in range(q):
         J = J * W * S.diag(d[m])
@@ -107,10 +127,11 @@ def _tie_flow(fn, label, nu=2, q=3):
         vals = S.values((W, Wv), *[(d[m], dv[m]) for m in range(q)])
         S.agree(label, fn(Wv, dv), S.evaluate(M, vals))
 
-@evidence("RNN-HOCHREITER-PATH-SUM", "proof")
+@evidence("RNN-HOCHREITER-PATH-SUM", "fixed-size", statement={"printed_index": False},
+          wrong={"the printed index w_(l_m l_(m−1))": {"printed_index": True}})
 def rnn_hochreiter_path_sum_proof(s, ctx):
     for nu, q in ((2, 3), (3, 2)):
-        W, d, M, P, J = _flow_polys(nu, q)
+        W, d, M, P, J = _flow_polys(nu, q, ctx.st.printed_index)
         S.zero(M - P, f"recursion ≠ path sum with w_(l_(m−1) l_m) (n = {nu}, q = {q})")
         S.zero(M - J.T, f"recursion ≠ (∂net(t)/∂net(t−q))ᵀ (n = {nu}, q = {q})")
     W, d, M, P, J = _flow_polys(2, 2)
@@ -126,18 +147,41 @@ def rnn_hochreiter_path_sum_proof(s, ctx):
             ("With symbolic W and f' values: recursion M_q = D_q Wᵀ M_(q−1), the brute-force path sum and the transposed chain-rule "
             "product W D_1 ⋯ W D_q expand to the same polynomials at (n, q) = (2, 3) and (3, 2); every n, q: entry (v, u) of "
             "D_q Wᵀ ⋯ D_1 Wᵀ expands, by the definition of the matrix product, into exactly the sum over paths (induction over q). "
-            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."))
+            f"Tie: subject recursion and path_sum at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."),
+            Scope(sizes=("n=2, q=3", "n=3, q=2"), hypotheses=("f'_l(net_l(t−m)) any values", "n units, q steps"),
+                  steps=("SymPy: recursion = brute-force path sum = (∂net(t)/∂net(t−q))ᵀ as polynomials at (n, q) = (2, 3), (3, 2)",
+                         "SymPy: the printed index w_(l_m l_(m−1)) gives a different polynomial at n = 2, q = 2"),
+                  tied=("recursion and path_sum at n = 2, q = 3, 2 exact points",)))
 
-@evidence("RNN-HOCHREITER-WEAK-BOUND", "proof")
+@evidence("RNN-HOCHREITER-WEAK-BOUND", "proof", statement={"factor": lambda n: n},
+          wrong={"τ^q/(2n) in place of nτ^q": {"factor": lambda n: 1 / (2 * n)}})
 def rnn_hochreiter_weak_bound_proof(s, ctx):
-    nn, q, wm = sp.symbols("n q w_max", positive=True)
-    ensure(sp.simplify(nn ** (q - 1) * (wm / 4) ** q - (nn * wm / 4) ** q / nn) == 0, "n^(q−1)(w/4)^q ≠ τ^q/n")
-    ensure(sp.simplify(nn * (nn * wm / 4) ** q - (nn * wm / 4) ** q / nn - (nn ** 2 - 1) * (nn * wm / 4) ** q / nn) == 0, "nτ^q − τ^q/n")
+    """|entry of M_q| ≤ B_q = n^(q−1)(w_max/4)^q = τ^q/n by induction over q (z3), and τ^q/n ≤ factor(n)·τ^q."""
+    n, q, wm = sp.Symbol("n", integer=True, positive=True), sp.Symbol("q", integer=True, positive=True), sp.Symbol("w_max", positive=True)
+    B = lambda k: n ** (k - 1) * (wm / 4) ** k
+    ensure(sp.simplify(B(1) - wm / 4) == 0, "base case q = 1: |f'·w| ≤ w_max/4")
+    ensure(sp.simplify(B(q + 1) - n * (wm / 4) * B(q)) == 0, "B_(q+1) ≠ n·(w_max/4)·B_q")
+    ensure(sp.simplify(B(q) - (n * wm / 4) ** q / n) == 0, "n^(q−1)(w_max/4)^q ≠ τ^q/n")
+    term, dd, w_, m_, b_, e_, nn, tq = sp.symbols("term d w m b e nn tq", real=True)
+    S.valid("inductive step, one term: |f'_l w_lv (M_q)_lu| ≤ (1/4)·w_max·B_q", [dd >= 0, dd <= sp.Rational(1, 4), w_ >= 0, w_ <= wm,
+            b_ >= 0, b_ <= e_, m_ <= dd * w_ * b_], m_ <= wm / 4 * e_)
+    S.valid("inductive step, the n terms: Σ_l ≤ n·(w_max/4)·B_q", [nn >= 1, term <= wm / 4 * e_], nn * term <= nn * (wm / 4) * e_)
+    S.valid("τ^q/n ≤ factor(n)·τ^q", [nn >= 1, tq >= 0], tq / nn <= ctx.st.factor(nn) * tq)
     _W, _d, M, P, _ = _flow_polys(2, 3)
     S.zero(M - P, "recursion ≠ path sum")
-    ensure(all(len(sp.Add.make_args(sp.expand(e))) <= 2 ** 2 for e in M), "more than n^(q−1) paths in an entry")
     _tie_flow(s.recursion, "recursion")
-    return ("|w_ij| ≤ w_max, |f'| ≤ 1/4 ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n^(q−1)(w_max/4)^q = τ^q/n ≤ n τ^q, τ = n w_max/4",
-            ("Each entry is a sum of n^(q−1) path products (RNN-HOCHREITER-PATH-SUM; SymPy counts the monomials at n = 2, q = 3), "
-            "each of modulus ≤ (w_max/4)^q since f' ≤ 1/4 (ACT-SIGMOID-DERIV-BOUND); SymPy: n^(q−1)(w_max/4)^q = τ^q/n ≤ nτ^q. "
-            f"Tie: subject recursion at n = 2, q = 3, 2 exact points, {S.within()}. {S.versions()}."))
+    for nu, q_ in ((3, 4), (5, 3), (8, 2)):                         # the bound on the model's recursion at larger sizes
+        Wv = S.points((nu, nu), 850 + nu, -1, 1)
+        dv = [np.full(nu, 0.25)] + [S.points((nu,), 860 + nu + m, 0, 0.25) for m in range(1, q_)]
+        got = np.asarray(s.recursion(Wv, dv), float)
+        bound = nu ** (q_ - 1) * (float(np.max(np.abs(Wv))) / 4) ** q_
+        ensure(np.all(np.abs(got) <= bound * (1 + 1e-12)), f"the model's recursion exceeds n^(q−1)(w_max/4)^q at n = {nu}, q = {q_}")
+    return ("|w_ij| ≤ w_max, |f'| ≤ 1/4 ⇒ |∂ϑ_v(t−q)/∂ϑ_u(t)| ≤ n^(q−1)(w_max/4)^q = τ^q/n ≤ n τ^q, τ = n w_max/4, every n and q",
+            ("Entry (v, u) of M_q = D_q Wᵀ M_(q−1) is a sum of n terms f'_l w_lv (M_(q−1))_lu, each ≤ (w_max/4)·B_(q−1), so "
+             "B_q = n(w_max/4)B_(q−1) with B_1 = w_max/4 (induction over q; the step by z3, the closed form by SymPy): B_q = τ^q/n ≤ nτ^q. "
+             f"Tie: subject recursion at n = 2, q = 3 against SymPy {S.within()}, and the bound on it at (n, q) = (3, 4), (5, 3), (8, 2). "
+             f"{S.versions()}, {S.z3_version()}."),
+            Scope(sizes="every", hypotheses=("|w_ij| ≤ w_max", "0 ≤ f' ≤ 1/4 (the logistic σ, ACT-SIGMOID-DERIV-BOUND)", "n ≥ 1, q ≥ 1"),
+                  steps=("SymPy: B_1 = w_max/4, B_(q+1) = n(w_max/4)B_q, B_q = τ^q/n", "z3: each of the n terms, and their sum (inductive step)",
+                         "z3: τ^q/n ≤ nτ^q for n ≥ 1"),
+                  tied=("recursion at n = 2, q = 3 against SymPy (2 exact points)", "the bound on the model's recursion at (3, 4), (5, 3), (8, 2)")))

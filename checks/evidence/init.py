@@ -11,7 +11,7 @@ from functools import reduce
 import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 
 n_in, n_out, n = sp.symbols("n_in n_out n", positive=True, integer=True)
 a, w = sp.Symbol("a", positive=True), sp.Symbol("w", real=True)
