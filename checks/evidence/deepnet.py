@@ -11,8 +11,8 @@ import functools
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 
 SIZES = (2, 2, 2, 1)
 
@@ -55,24 +55,25 @@ def net(act):
     return Net(act)
 
 @functools.cache
-def _product_form(act):
+def _product_form(act, with_df=True):
     """SymPy's ∂L/∂W_i against the seed's product form, for every layer i."""
     N = net(act)
     out = []
     for i in range(1, len(N.W) + 1):
         grad = sp.Matrix(N.W[i - 1].shape[0], N.W[i - 1].shape[1], lambda p, q: sp.diff(N.L, N.W[i - 1][p, q]))  # noqa: B023 (called within the iteration)
         dL_dzi = (N.z[-1] - N.y).T * N.middle(i)                    # ∂L/∂z_i = (z_n − y)ᵀ ∂z_n/∂z_i
-        form = (dL_dzi.T.multiply_elementwise(N.h[i - 1].applyfunc(N.df))) * N.z[i - 1].T
+        form = (dL_dzi.T.multiply_elementwise(N.h[i - 1].applyfunc(N.df) if with_df else sp.ones(*N.h[i - 1].shape))) * N.z[i - 1].T
         S.zero(grad - form, f"∂L/∂W_{i} ≠ the product form ({act})")
         gb = sp.Matrix([sp.diff(N.L, v) for v in N.b[i - 1]])
         S.zero(gb - dL_dzi.T.multiply_elementwise(N.h[i - 1].applyfunc(N.df)), f"∂L/∂b_{i} ({act})")
         out.append((grad, gb))
     return N, out
 
-@evidence("DEEP-GRAD-PRODUCT-FORM", "proof")
+@evidence("DEEP-GRAD-PRODUCT-FORM", "fixed-size", statement={"with_df": True},
+          wrong={"∂z_i/∂W_i without f'(h_i)": {"with_df": False}})
 def deep_grad_product_form_proof(s, ctx):
     for act in ("sigmoid", "tanh"):
-        N, grads = _product_form(act)
+        N, grads = _product_form(act, ctx.st.with_df)
         for seed in (501, 601):
             P, x, y, vals = N.point(seed)
             bp = s.backprop(P, x, y, act)
@@ -86,7 +87,9 @@ def deep_grad_product_form_proof(s, ctx):
     return ("∂L/∂W_i = (∂L/∂z_n · ∏_(j=n−1..i) ∂z_(j+1)/∂z_j ⊙ f'(h_i)) z_(i−1)ᵀ equals SymPy's gradient of L, every layer",
             (f"Fixed size: {DETAIL_SIZE}, σ and tanh. Every width and depth: entry (p, q) of the identity is the same expression "
             "with wider sums, and ∂z_n/∂z_i is the product of the n − i local factors by the chain rule (induction). Tie: subject "
-            f"loss, product_form (every i) and backprop (W and b) at 2 exact points per activation {S.within()}. {S.versions()}."))
+            f"loss, product_form (every i) and backprop (W and b) at 2 exact points per activation {S.within()}. {S.versions()}."),
+            Scope(sizes=("widths [2, 2, 2, 1]", "depth 3"), hypotheses=("f ∈ {σ, tanh}", "L = ½‖z_n − y‖²"), steps=("SymPy: ∂L/∂W_i and ∂L/∂b_i of the unrolled net equal the product form, every layer (σ, tanh)",),
+                  tied=("loss, product_form and backprop at 2 exact points per activation, sizes [2, 2, 2, 1]",)))
 
 def _scalar_chain(act, n=3):
     f, df = ACT[act]
@@ -94,34 +97,44 @@ def _scalar_chain(act, n=3):
     zsym = sp.Symbol("zeta", real=True)
     return f, df, w, b, zsym
 
-@evidence("DEEP-LOCAL-FACTOR-INDEX", "proof")
+@evidence("DEEP-LOCAL-FACTOR-INDEX", "proof", statement={"later_weight": True},
+          wrong={"the seed's f'(h_(j+1))·w_j": {"later_weight": False}})
 def deep_local_factor_index_proof(s, ctx):
+    wj, wn, bn, zeta = sp.symbols("w_j w_jp1 b_jp1 zeta", real=True)   # any layer j: z_(j+1) = f(w_(j+1) z_j + b_(j+1))
     for act in ("sigmoid", "tanh"):
-        f, df, w, b, zeta = _scalar_chain(act)
-        for j in range(1, 3):                                        # z_{j+1} = f(w_{j+1} z_j + b_{j+1})
-            S.zero(sp.diff(f(w[j] * zeta + b[j]), zeta) - df(w[j] * zeta + b[j]) * w[j], f"∂z_{j + 1}/∂z_{j}")
-        ws, bs = [0.75, -1.25, 1.5], [0.125, -0.5, 0.25]
+        f, df = ACT[act]
+        stated = df(wn * zeta + bn) * (wn if ctx.st.later_weight else wj)
+        ensure(sp.expand(sp.diff(f(wn * zeta + bn), zeta) - stated) == 0, f"∂z_(j+1)/∂z_j is not the stated factor ({act})")
+    ws, bs = [0.75, -1.25, 1.5, -0.5, 2.5, 1.0], [0.125, -0.5, 0.25, 0.0, -1.0, 0.5]   # a depth-6 scalar chain
+    for act in ("sigmoid", "tanh"):
         zs, hs = [0.625], []
         with mpmath.workdps(S.MP_DPS):
             fm = (lambda u: 1 / (1 + mpmath.exp(-u))) if act == "sigmoid" else mpmath.tanh
-            for wj, bj in zip(ws, bs):
-                hs.append(mpmath.mpf(wj) * zs[-1] + bj)
+            for wv, bv in zip(ws, bs):
+                hs.append(mpmath.mpf(wv) * zs[-1] + bv)
                 zs.append(fm(hs[-1]))
             hsf = [float(h) for h in hs]
-            for j in range(1, 3):
+            for j in range(1, len(ws)):
                 u = mpmath.mpf(hsf[j])
                 want = float((fm(u) * (1 - fm(u)) if act == "sigmoid" else 1 - mpmath.tanh(u) ** 2) * ws[j])
                 S.agree(f"factor j = {j} ({act})", s.factor(ws, hsf, j, act), want)
-    return ("∂z_(j+1)/∂z_j = f'(h_(j+1))·w_(j+1) for h_i = w_i z_(i−1) + b_i (SymPy), not the seed's f'(h_(j+1))·w_j",
-            ("SymPy differentiates z_(j+1) = f(w_(j+1) z_j + b_(j+1)) in z_j: the weight of the later layer. Tie: subject factor on a "
-            f"3-layer scalar chain (σ, tanh), j = 1, 2, equals f'(h_(j+1))w_(j+1) {S.within()}. {S.versions()}."))
+    return ("∂z_(j+1)/∂z_j = f'(h_(j+1))·w_(j+1) for h_i = w_i z_(i−1) + b_i at every layer j (SymPy), not the seed's f'(h_(j+1))·w_j",
+            ("SymPy differentiates z_(j+1) = f(w_(j+1) z_j + b_(j+1)) in z_j with j a free layer index (symbolic weights): the weight "
+             f"of the later layer. Tie: subject factor on a depth-6 scalar chain (σ, tanh), j = 1..5, equals f'(h_(j+1))w_(j+1) {S.within()}. "
+             f"{S.versions()}."),
+            Scope(sizes="every", hypotheses=("h_i = w_i z_(i−1) + b_i, z_i = f(h_i), f ∈ {σ, tanh}",),
+                  steps=("SymPy: ∂f(w_(j+1) ζ + b_(j+1))/∂ζ = f'(h_(j+1)) w_(j+1) for symbolic w, b, ζ (any layer j)",),
+                  tied=("factor on a depth-6 scalar chain, j = 1..5, σ and tanh",)))
 
-@evidence("DEEP-FACTOR-COUNT", "proof")
+
+@evidence("DEEP-FACTOR-COUNT", "fixed-size", statement={"count": lambda n, i: n - i},
+          wrong={"n − i + 1 factors": {"count": lambda n, i: n - i + 1}})
 def deep_factor_count_proof(s, ctx):
     for act in ("sigmoid", "tanh"):
         N = net(act)
         n = len(N.W)
         for i in range(1, n + 1):
+            ensure(len(range(i, n)) == ctx.st.count(n, i), f"∂z_n/∂z_{i} composes {n - i} layers, not the stated {ctx.st.count(n, i)}")
             v = S.vector("v", SIZES[i])
             zz = v
             for j in range(i, n):
@@ -134,7 +147,9 @@ def deep_factor_count_proof(s, ctx):
                 S.agree(f"middle i = {i} ({act})", s.middle(P, x, i, act), S.evaluate(N.middle(i), vals))
     return ("∂z_n/∂z_i is the product of exactly n − i factors F_j = ∂z_(j+1)/∂z_j, j = i..n−1 (SymPy Jacobian of the composition)",
             (f"Fixed size: {DETAIL_SIZE}, every i = 1..3, σ and tanh; every depth by induction over n − i (one factor per layer "
-            f"composed). Tie: subject middle at 2 exact points, every i, {S.within()}. {S.versions()}."))
+            f"composed). Tie: subject middle at 2 exact points, every i, {S.within()}. {S.versions()}."),
+            Scope(sizes=("widths [2, 2, 2, 1]", "depth 3"), hypotheses=("f ∈ {σ, tanh}", "L = ½‖z_n − y‖²"), steps=("SymPy: the Jacobian of the composition z_i ↦ z_n equals F_(n−1) ⋯ F_i, i = 1..3",),
+                  tied=("middle at 2 exact points per activation, every i",)))
 
 # ---------------------------------------------------------------- activation derivative suprema
 _SUP = {"sigmoid": (sp.Rational(1, 4), 0.0), "tanh": (sp.Integer(1), 0.0), "arctan": (sp.Integer(1), 0.0),
@@ -160,9 +175,16 @@ def _tie_activations(acts, names):
         a = acts[name]
         S.agree(f"{name}'", a.df(_XS), _exact_df(name, _XS))
 
-@evidence("DEEP-EXPLODING-FACTOR", "proof")
+@evidence("DEEP-EXPLODING-FACTOR", "proof", statement={"needs": lambda g: 1 / g},
+          wrong={"|w| > 2/γ needed": {"needs": lambda g: 2 / g}})
 def deep_exploding_factor_proof(s, ctx):
     _sup_proofs()
+    fd, w_, g_ = sp.symbols("fd w g", real=True)
+    S.valid("0 ≤ f'(h) ≤ γ and f'(h)|w| > 1 ⇒ |w| > needs(γ)", [fd >= 0, fd <= g_, g_ > 0, g_ <= 1, w_ >= 0, fd * w_ > 1],
+            w_ * g_ > ctx.st.needs(g_) * g_)
+    c, q = sp.Symbol("c", positive=True), sp.Symbol("q", integer=True, positive=True)
+    ensure(sp.limit((1 + c) ** q, q, sp.oo) == sp.oo, "c_j = 1 + c > 1 does not grow geometrically")
+    ensure(S.dsig(sp.Integer(0)).rewrite(sp.exp) * 4 == 1, "σ'(0)·4c ≠ c (the chain factor at h_j = 0)")
     for act in ("sigmoid", "tanh"):
         N = net(act)
         for seed in (503, 603):
@@ -173,9 +195,13 @@ def deep_exploding_factor_proof(s, ctx):
                 S.agree(f"factor {j} ({act})", Fm, S.evaluate(Fs, vals))
     return ("|f'(h)w| > 1 needs |w| > 1/|f'(h)| ≥ 1/γ since 0 ≤ f'(h) ≤ γ ≤ 1: > 4 for σ; exploding factors come from the weights",
             ("|f'(h)w| = |f'(h)|·|w| > 1 ⇔ |w| > 1/|f'(h)|, and |f'(h)| ≤ γ (DEEP-ACT-DERIV-SUP). Tie: subject factors "
-            f"(diag(f'(h_(j+1))) W_(j+1)) on {DETAIL_SIZE} at 2 exact points per activation {S.within()}. {S.versions()}."))
+            f"(diag(f'(h_(j+1))) W_(j+1)) on {DETAIL_SIZE} at 2 exact points per activation {S.within()}. {S.versions()}."),
+            Scope(sizes="every", hypotheses=("0 ≤ f' ≤ γ ≤ 1 (DEEP-ACT-DERIV-SUP)", "a chain of any depth"),
+                  steps=("z3: 0 ≤ f'(h) ≤ γ, f'(h)|w| > 1 ⇒ |w| > 1/γ", "SymPy: σ'(0)·4c = c, and (1 + c)^q → ∞"),
+                  tied=(f"factors on {DETAIL_SIZE}, 2 exact points per activation",)))
 
-@evidence("DEEP-EARLIER-SMALLER", "proof")
+@evidence("DEEP-EARLIER-SMALLER", "proof", statement={"ratio": 2 * (1 - S.sig(sp.Integer(-1)))},
+          wrong={"ratio 2σ(−1) < 1": {"ratio": 2 * S.sig(sp.Integer(-1))}})
 def deep_earlier_smaller_proof(s, ctx):
     """|∂z_n/∂z_i| ≤ ∏|w_j|/4, but |∂L/∂w_1| / |∂L/∂w_2| = w_2σ'(h_1)x/z_1 = 2σ(1) > 1 at w = (0, 1), b = (−1, 0), x = 2."""
     w1, w2, b1, b2, x, y = sp.symbols("w1 w2 b1 b2 x y")
@@ -187,7 +213,7 @@ def deep_earlier_smaller_proof(s, ctx):
     S.zero(g2 - (z2 - y) * S.dsig(w2 * z1 + b2) * z1, "∂L/∂w_2 ≠ the product form")
     pt = {w1: 0, w2: 1, b1: -1, b2: 0, x: 2, y: 0}
     ratio = sp.simplify((g1 / g2).xreplace(pt))
-    ensure(sp.simplify(ratio - 2 * (1 - S.sig(sp.Integer(-1)))) == 0, f"the ratio is {ratio}, not 2(1 − σ(−1)) = 2σ(1)")
+    ensure(sp.simplify((ratio - ctx.st.ratio).rewrite(sp.exp)) == 0, f"the ratio is {ratio}, not the stated {ctx.st.ratio}")
     ensure(sp.simplify((1 - S.sig(sp.Integer(-1))).rewrite(sp.exp) - 1 / (1 + sp.exp(-1))) == 0 and sp.exp(-1) < 1,
            "σ(1) = 1/(1 + e^(−1)) > 1/2")                             # so 2σ(1) > 1: the earlier weight's gradient is larger
     for act in ACT:
@@ -207,4 +233,7 @@ def deep_earlier_smaller_proof(s, ctx):
             ("SymPy: ∂L/∂w_1 = (z_2 − y)σ'(h_2)w_2σ'(h_1)x and ∂L/∂w_2 = (z_2 − y)σ'(h_2)z_1, so the ratio is w_2σ'(h_1)x/z_1, which at "
             "the point is 2(1 − σ(−1)) = 2σ(1) > 1 because e^(−1) < 1. The bound |∂z_n/∂z_i| ≤ ∏|w_j|/4 follows from σ' ≤ 1/4 "
             f"(ACT-SIGMOID-DERIV-BOUND). Tie: subject factors on {DETAIL_SIZE} (σ, tanh; 2 exact points) and on the counterexample chain "
-            f"{S.within()}. {S.versions()}."))
+            f"{S.within()}. {S.versions()}."),
+            Scope(sizes="every", hypotheses=("an existential refutation: one witness (a depth-2 σ chain) proves it",),
+                  steps=("SymPy: ∂L/∂w_1 and ∂L/∂w_2 in product form", "SymPy: the ratio at the witness is 2σ(1) > 1 (e^(−1) < 1)"),
+                  tied=(f"factors on {DETAIL_SIZE} (σ, tanh; 2 exact points)", "factors at the witness chain")))
