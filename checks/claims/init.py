@@ -8,7 +8,6 @@ sampling distribution (binomial, or a CLT interval at z = _Z), stated where it i
 
 import itertools
 import math
-from functools import reduce
 
 import autograd.numpy as anp
 import numpy as np
@@ -19,6 +18,7 @@ from vanishing.checks import assertions, oracles, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import dims, floats, orthogonal_matrices, vectors
 from vanishing.models import activations as act
+from vanishing.models import init as inits
 from vanishing.models import rnn
 
 #: Monte-Carlo acceptance: |estimate − expectation| ≤ _Z standard errors. Two-sided normal tail at
@@ -46,11 +46,6 @@ _QUAD = {"epsabs": 0.0, "epsrel": 1e-13, "limit": 200}
 _GAUSS_SPAN = 12.0
 
 
-def _deep_product(Ws):
-    """W_L ⋯ W_1 for Ws = [W_1, …, W_L]: the input-output Jacobian of the deep linear map."""
-    return reduce(lambda P, W: W @ P, Ws, np.eye(Ws[0].shape[1]))
-
-
 # ================================================================ INIT-GLOROT-COMPROMISE
 def _two_point_second_moment(v, x):
     """E_w[(w·x)²] exactly, for w with iid entries ±√v (every sign pattern equally likely, 2^n of them)."""
@@ -60,7 +55,7 @@ def _two_point_second_moment(v, x):
 
 
 @claim_check("INIT-GLOROT-COMPROMISE",
-             subject={"glorot_var": lambda n_in, n_out: 2.0 / (n_in + n_out)},
+             subject={"glorot_var": inits.glorot_variance},
              plants={"Var = 1/(n_in + n_out) (factor 2 dropped)": {"glorot_var": lambda n_in, n_out: 1.0 / (n_in + n_out)},
                      "Var = 2/n_in (He's fan-in rule)": {"glorot_var": lambda n_in, n_out: 2.0 / n_in}})
 def glorot_variance_preserves_both_passes_iff_square(ctx, s):
@@ -104,12 +99,8 @@ def glorot_variance_preserves_both_passes_iff_square(ctx, s):
 _MC_N = 20_000
 
 
-def _uniform_sample(rng, a, size):
-    return rng.uniform(-a, a, size)
-
-
 @claim_check("INIT-GLOROT-UNIFORM-VARIANCE",
-             subject={"bound": lambda n_in, n_out: math.sqrt(6.0) / math.sqrt(n_in + n_out), "sample": _uniform_sample},
+             subject={"bound": inits.glorot_uniform_bound, "sample": inits.uniform},
              plants={"√3 in place of √6": {"bound": lambda n_in, n_out: math.sqrt(3.0) / math.sqrt(n_in + n_out)},
                      "sampler draws U[0, a]": {"sample": lambda rng, a, size: rng.uniform(0.0, a, size)}})
 def glorot_uniform_variance_is_two_over_fan_sum(ctx, s):
@@ -148,7 +139,7 @@ _M_NETS = 1000
 
 
 @claim_check("INIT-GLOROT-STANDARD-THIRD",
-             subject={"bound": lambda n: 1.0 / math.sqrt(n)},
+             subject={"bound": inits.standard_uniform_bound},
              plants={"LeCun-uniform bound √3/√n": {"bound": lambda n: math.sqrt(3.0) / math.sqrt(n)},
                      "bound 1/n instead of 1/√n": {"bound": lambda n: 1.0 / n}})
 def standard_uniform_init_shrinks_backprop_by_a_third(ctx, s):
@@ -246,7 +237,7 @@ _M_HE = 200
 
 
 @claim_check("INIT-HE-VARIANCE-PRESERVED",
-             subject={"he_std": lambda n: math.sqrt(2.0 / n)},
+             subject={"he_std": inits.he_std},
              plants={"std √(1/n) (fan-in rule without ReLU's 2)": {"he_std": lambda n: math.sqrt(1.0 / n)},
                      "std 2/n (variance and std confused)": {"he_std": lambda n: 2.0 / n}})
 def he_init_preserves_relu_variance(ctx, s):
@@ -309,9 +300,9 @@ _REFLECTION = np.array([[1.0, 0.0], [0.0, -1.0]])   # does not commute with a ro
 
 
 @claim_check("INIT-SAXE-ORTHOGONAL-ISOMETRY",
-             subject={"gain": 1.0, "product": _deep_product},
+             subject={"gain": 1.0, "product": inits.deep_product},
              plants={"orthogonal init with gain 1.01": {"gain": 1.01},
-                     "product multiplied in the wrong order (W_1⋯W_L)": {"product": lambda Ws: _deep_product(Ws[::-1])}})
+                     "product multiplied in the wrong order (W_1⋯W_L)": {"product": lambda Ws: inits.deep_product(Ws[::-1])}})
 def orthogonal_deep_linear_jacobian_is_an_isometry(ctx, s):
     """W_i orthogonal ⇒ the deep linear Jacobian W_L⋯W_1 has every singular value 1, at any depth.  [INIT-SAXE-ORTHOGONAL-ISOMETRY]"""
     @ctx.holds
@@ -336,24 +327,6 @@ def orthogonal_deep_linear_jacobian_is_an_isometry(ctx, s):
 
 
 # ================================================================ INIT-SAXE-GAUSSIAN-SPREAD
-def _gaussian_init(rng, n, m=None):
-    """m independent n×n matrices with iid N(0, 1/n) entries (Saxe §3: std 1/√N)."""
-    return rng.standard_normal((m, n, n)) / math.sqrt(n)
-
-
-def _orthogonal_init(rng, n, m=None):
-    q, r = np.linalg.qr(rng.standard_normal((m, n, n)))
-    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
-
-
-def _batched_product(Ws):
-    """W_L ⋯ W_1 for each of a batch: Ws has shape (L, m, n, n)."""
-    P = Ws[0]
-    for W in Ws[1:]:
-        P = W @ P
-    return P
-
-
 _M_SAXE = 1000        # independent products per Monte-Carlo example (the spread test needs SE ≲ 0.1)
 _M_NORM = 300         # the mean-norm test: a CLT interval needs only a few hundred
 
@@ -364,8 +337,8 @@ def _log_cond(P):
 
 
 @claim_check("INIT-SAXE-GAUSSIAN-SPREAD",
-             subject={"init": _gaussian_init, "product": _batched_product},
-             plants={"orthogonal init in place of the Gaussian": {"init": _orthogonal_init},
+             subject={"init": inits.gaussian, "product": inits.batched_product},
+             plants={"orthogonal init in place of the Gaussian": {"init": inits.orthogonal},
                      "product keeps only the last factor": {"product": lambda Ws: Ws[-1]}})
 def gaussian_deep_linear_spectrum_spreads_with_depth(ctx, s):
     """W_i iid N(0, 1/n): E‖W_L⋯W_1 v‖² = ‖v‖², yet the product is not an isometry and its spread grows with depth.  [INIT-SAXE-GAUSSIAN-SPREAD]"""
