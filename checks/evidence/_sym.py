@@ -289,6 +289,8 @@ def _z3(e, env):
         return z3.Not(*args)
     if isinstance(e, sp.Implies):
         return z3.Implies(*args)
+    if isinstance(e, sp.Equivalent):
+        return args[0] == args[1]
     raise TypeError(f"_sym.valid: no z3 translation for {type(e).__name__} in {e}")
 
 
