@@ -115,6 +115,7 @@ ELEMENTWISE = ("Every H: entry (i, j) of ∂g(W h + U x + b)/∂h is g'(a_i)·W_
 
 CHECKED_AT_3 = " SymPy also checks the one-step identity at H = 3."
 
+
 def chain_step_holds(act):
     """Induction step over t: ∂F(u(v))/∂v = diag(g'(a)) W · ∂u/∂v for an ARBITRARY smooth inner map u (symbolic functions)."""
     N = net(H, D, 1, act)
@@ -126,11 +127,13 @@ def chain_step_holds(act):
     rhs = S.diag(a.applyfunc(N.dg)) * N.W * u.jacobian(v)
     return S.zero(lhs - rhs, "chain rule step")
 
+
 def step_proof(act):
     for size in (3, H):                                             # H = 3 too: the same entrywise identity at a second size
         N = net(size, D, 1, act)
         S.zero(N.h[1].jacobian(N.h0) - N.J[0], f"∂h_t/∂h_(t−1) ≠ diag(g'(a_t)) W_hh ({act}, H = {size})")
     return N
+
 
 @functools.cache
 def products_proof(act, T=3):
@@ -151,6 +154,7 @@ def products_proof(act, T=3):
         out.append(N.product(T, k))
     return N, out
 
+
 def tie_products(s_products, act, seeds, T):
     N, Ps = products_proof(act, T)
     for seed in seeds:
@@ -162,6 +166,7 @@ def tie_products(s_products, act, seeds, T):
 
 PRODUCT_ARG = ("Every T: ∂h_T/∂v = J_T·∂h_(T−1)/∂v (chain rule), checked symbolically as the induction step for an arbitrary "
                "smooth inner map u(v) (SymPy undefined functions), so J_T ⋯ J_(k+1) holds for all T by induction.")
+
 
 # ---------------------------------------------------------------- norms
 def norm_bound_common(s, ctx, gammas):

@@ -16,6 +16,7 @@ from vanishing.checks.evidence._elman import horizon as _T
 
 H, D = 2, 1
 
+
 # ---------------------------------------------------------------- BPTT
 def _bptt(act, T, include=lambda t, k: k <= t):
     N, dE, dE_h0, terms, h0_terms = E.bptt_terms(H, D, T, act)

@@ -25,9 +25,11 @@ _G = [[np.array([3.0, -4.0]), np.array([[0.5, 1.5], [-2.0, 0.25]])],
       [np.array([1.0])] * 9 + [np.array([4.0])],                      # 10 tensors (> 8) with ‖g‖ = 5 exactly
       [np.array([0.5, -0.25]) * (k + 1) for k in range(12)]]         # 12 tensors of growing norm
 
+
 def _exact_norm(gs):
     with mpmath.workdps(S.MP_DPS):
         return mpmath.sqrt(sum(mpmath.mpf(float(v)) ** 2 for g in gs for v in np.ravel(g)))   # float → mpf is exact
+
 
 def _exact_global(gs, cmax, e):
     """(clipped list, norm before) exactly: Algorithm 1 (e = 0: clip iff ‖g‖ ≥ c) or torch (clip iff ‖g‖ + e > c)."""
@@ -53,10 +55,12 @@ def _thresholds(gs):
     nn = float(_exact_norm(gs))
     return [0.375 * nn, 0.75 * nn, float(np.nextafter(nn, 0.0)), nn, float(np.nextafter(nn, np.inf)), 1.5 * nn, 3.0]
 
+
 def _radial_zero(M, norm_expr, label):
     """M ≡ 0 as a rational function once ‖g‖ = sqrt(Σg²) is named r (SymPy differentiated the sqrt itself, so ∂r/∂g = g/r is in M)."""
     r = sp.Symbol("r_norm", positive=True)
     S.zero(M.xreplace({norm_expr ** 2: r ** 2}).applyfunc(sp.cancel), label)   # Σg² ↦ r², so every (Σg²)^(k/2) becomes r^k
+
 
 def _tie_global(label, clip, cases=None, epss=(0.0, TORCH_EPS)):
     count = 0
@@ -80,6 +84,7 @@ HYP = ("c > 0, ε ≥ 0, n = ‖g‖ ≥ 0 with n + ε > 0", "exact arithmetic (
 def _scope(steps, k, extra=()):
     return Scope(sizes="every", steps=tuple(steps), tied=(f"models.clipping on {k} cases: {TIE}",) + tuple(extra), hypotheses=HYP)
 
+
 # ---------------------------------------------------------------- value and per-tensor clipping
 def _tie_value(label, clip_value):
     for gs in _G:
@@ -89,6 +94,7 @@ def _tie_value(label, clip_value):
             for o, g in zip(out, gs):
                 ensure(np.array_equal(np.asarray(o, float), np.minimum(np.maximum(g, -v), v)),
                        f"{label}: clip_value(·, {v}) is not clamp(g, −v, v) exactly")
+
 
 @evidence("CLIP-NORM-DIRECTION", "proof", statement={"cos": sp.Integer(1), "clipped_iff": lambda n_, e_, c_: n_ + e_ > c_},
           wrong={"s < 1 iff ‖g‖ > c (ε forgotten)": {"clipped_iff": lambda n_, e_, c_: n_ > c_}, "cos = 1/2": {"cos": sp.Rational(1, 2)}})
@@ -126,6 +132,7 @@ def clip_norm_cap_proof(s, ctx):
             f"{S.within()}. {S.versions()}."),
             _scope(["SymPy: c − c·n/(n+ε) = cε/(n+ε) > 0 for ε > 0, = 0 at ε = 0", "z3: c·n/(n+ε) ≤ c"], k))
 
+
 @evidence("CLIP-NORM-IDEMPOTENT", "proof", statement={"kappa": c * (n + eps) / (c * n + eps * (n + eps))},
           wrong={"κ = c/(n+ε) (the first factor)": {"kappa": c / (n + eps)}})
 def clip_norm_idempotent_proof(s, ctx):
@@ -154,6 +161,7 @@ def clip_norm_idempotent_proof(s, ctx):
             _scope(["SymPy: n₁ + ε − c = ε(n + ε − c)/(n + ε)", "SymPy: c/(n₁ + ε) = κ = c(n+ε)/(cn + ε(n+ε)); = 1 at ε = 0",
                     "z3: κ < 1 and n₁ + ε > c when n + ε > c, ε > 0"], k, ("clip∘clip against the exact twice-clipped lists",)))
 
+
 @evidence("CLIP-NORM-IDENTITY-BELOW", "proof", statement={"threshold": c - eps}, wrong={"torch clips only once ‖g‖ > c": {"threshold": c}})
 def clip_norm_identity_below_proof(s, ctx):
     u = sp.Symbol("u", positive=True)
@@ -177,6 +185,7 @@ def clip_norm_identity_below_proof(s, ctx):
             _scope(["SymPy: min(1, c/‖g‖) = 1 for ‖g‖ = c/(1+u) < c", "SymPy: c/(n+ε) − 1 = (c − ε − n)/(n+ε): < 0 iff n > c − ε"], k,
                    ("identity bit for bit at c = 2‖g‖ on every list", "the band (c − ε, c) at c = 1, ε = 1e-6")))
 
+
 @evidence("CLIP-SCALE-BY-DIVIDING", "proof", statement={"divisor": n / c}, wrong={"divide by c/‖g‖": {"divisor": c / n}})
 def clip_scale_by_dividing_proof(s, ctx):
     ensure(sp.cancel(n * c / n - c) == 0 and sp.cancel(1 / ctx.st.divisor - c / n) == 0, f"dividing by {ctx.st.divisor} is not multiplying by c/‖g‖")
@@ -188,6 +197,7 @@ def clip_scale_by_dividing_proof(s, ctx):
             f"Tie: subject clip on {k} cases (ε = 0) {S.within()}. {S.versions()}."),
             _scope(["SymPy: 1/(n/c) = c/n", "z3: n > c ⇔ n/c > 1"], k))
 
+
 @evidence("CLIP-TORCH-EPS-MARGIN", "proof", statement={"margin": c * eps / (n + eps)}, wrong={"margin ε": {"margin": eps}})
 def clip_torch_eps_margin_proof(s, ctx):
     ensure(sp.cancel(c - c * n / (n + eps) - ctx.st.margin) == 0, f"margin ≠ {ctx.st.margin}")
@@ -197,6 +207,7 @@ def clip_torch_eps_margin_proof(s, ctx):
             f"c = 1): the property check's business. Tie: subject clip's tensors and returned norm (before clipping) on {k} cases "
             f"(ε = 1e-6) {S.within()}. {S.versions()}."),
             _scope(["SymPy: c − c·n/(n+ε) = cε/(n+ε)"], k))
+
 
 @evidence("CLIP-NORM-JACOBIAN", "fixed-size", statement={"sign": -1}, wrong={"ĝĝᵀ added": {"sign": 1}})
 def clip_norm_jacobian_proof(s, ctx):
@@ -221,6 +232,7 @@ def clip_norm_jacobian_proof(s, ctx):
             f"exact points (two thresholds, ε ∈ {{0, 1e-6}}) and clip on {k} cases {S.within()}. {S.versions()}."),
             Scope(sizes=("N=3",), hypotheses=HYP, steps=("SymPy: the Jacobian of c·g/(‖g‖+ε) at N = 3 with symbolic entries",),
                   tied=("jac at 3 exact points of size 3", f"clip on {k} cases")))
+
 
 @evidence("CLIP-NONEXPANSIVE", "fixed-size", statement={"dphi": c * eps / (sp.Symbol("r", positive=True) + sp.Symbol("epsilon", nonnegative=True)) ** 2},
           wrong={"φ' = cε/(r+ε)": {"dphi": c * eps / (sp.Symbol("r", positive=True) + sp.Symbol("epsilon", nonnegative=True))}})

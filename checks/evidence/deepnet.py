@@ -20,6 +20,7 @@ ACT = {"sigmoid": (S.sig, S.dsig), "tanh": (S.th, S.dtanh)}
 
 DETAIL_SIZE = "sizes [2, 2, 2, 1] (3 layers), every weight, bias, input and target a symbol"
 
+
 class Net:
     def __init__(self, act):
         self.f, self.df = ACT[act]
@@ -50,9 +51,11 @@ class Net:
         pairs = list(zip(self.W, P["W"])) + list(zip(self.b, P["b"])) + [(self.x, x), (self.y, y)]
         return P, x, y, S.values(*pairs)
 
+
 @functools.cache
 def net(act):
     return Net(act)
+
 
 @functools.cache
 def _product_form(act, with_df=True):
@@ -68,6 +71,7 @@ def _product_form(act, with_df=True):
         S.zero(gb - dL_dzi.T.multiply_elementwise(N.h[i - 1].applyfunc(N.df)), f"∂L/∂b_{i} ({act})")
         out.append((grad, gb))
     return N, out
+
 
 @evidence("DEEP-GRAD-PRODUCT-FORM", "fixed-size", statement={"with_df": True},
           wrong={"∂z_i/∂W_i without f'(h_i)": {"with_df": False}})
@@ -91,11 +95,13 @@ def deep_grad_product_form_proof(s, ctx):
             Scope(sizes=("widths [2, 2, 2, 1]", "depth 3"), hypotheses=("f ∈ {σ, tanh}", "L = ½‖z_n − y‖²"), steps=("SymPy: ∂L/∂W_i and ∂L/∂b_i of the unrolled net equal the product form, every layer (σ, tanh)",),
                   tied=("loss, product_form and backprop at 2 exact points per activation, sizes [2, 2, 2, 1]",)))
 
+
 def _scalar_chain(act, n=3):
     f, df = ACT[act]
     w, b = sp.symbols(f"w1:{n + 1}", real=True), sp.symbols(f"b1:{n + 1}", real=True)
     zsym = sp.Symbol("zeta", real=True)
     return f, df, w, b, zsym
+
 
 @evidence("DEEP-LOCAL-FACTOR-INDEX", "proof", statement={"later_weight": True},
           wrong={"the seed's f'(h_(j+1))·w_j": {"later_weight": False}})
@@ -151,17 +157,20 @@ def deep_factor_count_proof(s, ctx):
             Scope(sizes=("widths [2, 2, 2, 1]", "depth 3"), hypotheses=("f ∈ {σ, tanh}", "L = ½‖z_n − y‖²"), steps=("SymPy: the Jacobian of the composition z_i ↦ z_n equals F_(n−1) ⋯ F_i, i = 1..3",),
                   tied=("middle at 2 exact points per activation, every i",)))
 
+
 # ---------------------------------------------------------------- activation derivative suprema
 _SUP = {"sigmoid": (sp.Rational(1, 4), 0.0), "tanh": (sp.Integer(1), 0.0), "arctan": (sp.Integer(1), 0.0),
         "relu": (sp.Integer(1), 1.0), "leaky_relu": (sp.Integer(1), 1.0), "identity": (sp.Integer(1), 0.0)}
 
 _XS = np.concatenate([S.points(24, seed=7, lo=-6, hi=6), [0.5, -0.5, 3.0, -3.0]])
 
+
 def _sup_proofs():
     u, x = sp.Symbol("u", real=True), sp.Symbol("x", real=True)
     ensure(sp.expand(u * (1 - u) - (sp.Rational(1, 4) - (u - sp.Rational(1, 2)) ** 2)) == 0, "σ' = 1/4 − (σ − 1/2)²")
     ensure(sp.expand(1 - u ** 2) == 1 - u ** 2 and sp.solve(sp.Eq(sp.diff(sp.atan(x), x), 1), x) == [0], "tanh', arctan'")
     return True
+
 
 def _exact_df(name, xs, alpha=0.01):
     x = sp.Symbol("x", real=True)
@@ -170,10 +179,12 @@ def _exact_df(name, xs, alpha=0.01):
         return S.scalar_values(smooth[name], x, xs)
     return {"relu": np.where(xs > 0, 1.0, 0.0), "leaky_relu": np.where(xs > 0, 1.0, alpha), "identity": np.ones_like(xs)}[name]
 
+
 def _tie_activations(acts, names):
     for name in names:
         a = acts[name]
         S.agree(f"{name}'", a.df(_XS), _exact_df(name, _XS))
+
 
 @evidence("DEEP-EXPLODING-FACTOR", "proof", statement={"needs": lambda g: 1 / g},
           wrong={"|w| > 2/γ needed": {"needs": lambda g: 2 / g}})
@@ -199,6 +210,7 @@ def deep_exploding_factor_proof(s, ctx):
             Scope(sizes="every", hypotheses=("0 ≤ f' ≤ γ ≤ 1 (DEEP-ACT-DERIV-SUP)", "a chain of any depth"),
                   steps=("z3: 0 ≤ f'(h) ≤ γ, f'(h)|w| > 1 ⇒ |w| > 1/γ", "SymPy: σ'(0)·4c = c, and (1 + c)^q → ∞"),
                   tied=(f"factors on {DETAIL_SIZE}, 2 exact points per activation",)))
+
 
 @evidence("DEEP-EARLIER-SMALLER", "proof", statement={"ratio": 2 * (1 - S.sig(sp.Integer(-1)))},
           wrong={"ratio 2σ(−1) < 1": {"ratio": 2 * S.sig(sp.Integer(-1))}})

@@ -35,6 +35,7 @@ def deep_act_deriv_sup_proof(s, ctx):
                          "SymPy: arctan' = 1/(1+x²) = 1 only at 0; ReLU' ∈ {0, 1}, leaky' ∈ {α, 1}, identity' = 1"),
                   tied=(f"registry deriv_sup and df at {len(_XS)} exact points per activation", "dleaky at α = 0.01 and 0.5")))
 
+
 @evidence("DEEP-FACTOR-BELOW-ONE", "proof", statement={"threshold": {"sigmoid": 4, "tanh": 1, "arctan": 1, "relu": 1}},
           wrong={"σ's threshold |w| < 2": {"threshold": {"sigmoid": 2, "tanh": 1, "arctan": 1, "relu": 1}}})
 def deep_factor_below_one_proof(s, ctx):
@@ -59,6 +60,7 @@ def deep_factor_below_one_proof(s, ctx):
                   steps=("SymPy: each stated threshold is 1/γ", "z3: |f'w| ≤ γ|w| < 1 below it; γ|w| ≥ 1 at the maximiser above it"),
                   tied=(f"df of σ, tanh, arctan, ReLU at {len(_XS)} exact points; the registry's deriv_sup",)))
 
+
 @evidence("DEEP-RELU-STABLE", "proof", statement={"active": lambda w: w}, wrong={"passed unchanged (factor 1)": {"active": lambda w: 1}})
 def deep_relu_stable_proof(s, ctx):
     w, zeta, bb = sp.symbols("w zeta b", real=True)
@@ -74,6 +76,7 @@ def deep_relu_stable_proof(s, ctx):
             Scope(sizes="every", hypotheses=("relu'(0) := 0", "a chain of any depth: the factors multiply (chain rule)"),
                   steps=("SymPy: ∂(w ζ + b)/∂ζ = w on h > 0, ∂0/∂ζ = 0 on h < 0",), tied=("relu_factor at 30 exact (h, w) pairs, bit for bit",)))
 
+
 @evidence("DEEP-IDENTITY-DERIV-ONE", "proof", statement={"d": 1}, wrong={"d/dx x = 0": {"d": 0}})
 def deep_identity_deriv_one_proof(s, ctx):
     x = sp.Symbol("x", real=True)
@@ -83,6 +86,7 @@ def deep_identity_deriv_one_proof(s, ctx):
     return ("identity'(x) = 1 for every x (SymPy), and the model computes x and 1 exactly",
             f"Tie: subject identity and didentity at {len(_XS)} exact points (both signs) equal x and 1 bit for bit. {S.versions()}.",
             Scope(sizes="every", hypotheses=("x real",), steps=("SymPy: d/dx x = 1",), tied=(f"identity and didentity at {len(_XS)} exact points",)))
+
 
 @evidence("DEEP-NORMAL-WEIGHT-BELOW-ONE", "proof", statement={"form": lambda c: sp.erf(c / sp.sqrt(2))},
           wrong={"erf(c) (the √2 dropped)": {"form": lambda c: sp.erf(c)}}, unaffected={
@@ -105,6 +109,7 @@ def deep_normal_weight_below_one_proof(s, ctx):
             f"equals erf(c/√2) (mpmath) {S.within()}. {S.versions()}."),
             Scope(sizes="every", hypotheses=("w ~ N(0, 1)", "c > 0"), steps=("SymPy: d/dw erf(w/√2)/2 = φ(w), so ∫_(−c)^c φ = erf(c/√2)",),
                   tied=("p_below at c ∈ {1/4, 1/2, 1, 2, 3} against mpmath's erf",)))
+
 
 @evidence("DEEP-SMALL-PRODUCT", "proof", statement={"cap": lambda A: A}, wrong={"|ab| ≤ |a|/2": {"cap": lambda A: A / 2}})
 def deep_small_product_proof(s, ctx):
@@ -130,6 +135,7 @@ def deep_small_product_proof(s, ctx):
             Scope(sizes="every", hypotheses=("|a|, |b| < 1", "float64: round to nearest"),
                   steps=("SymPy: |ab| = |a||b|", "z3: AB ≤ A and AB < A for A > 0, 0 ≤ B < 1", "(−2)(−3) = 6: the signed reading fails"),
                   tied=("mul at 203 pairs against the correctly rounded product, bit for bit",)))
+
 
 @evidence("DEEP-RELU-DEAD-UNIT", "proof", statement={"mask": 0}, wrong={"the unit counted active (relu' = 1)": {"mask": 1}})
 def deep_relu_dead_unit_proof(s, ctx):

@@ -18,13 +18,16 @@ from vanishing.checks.evidence import _sym as S
 def _iv_sig(x):
     return 1 / (1 + iv.exp(-x))
 
+
 def _iv_tanh(x):
     """tanh x = 1 − 2/(1 + e^{2x}) (mpmath.iv has no tanh; x occurs once, so the enclosure is tight)."""
     return 1 - 2 / (1 + iv.exp(2 * x))
 
+
 def _iv_dsig(x):
     """σ' = 1/4 − (σ − 1/2)² (the square of an interval containing 0 starts at 0: a tight enclosure near the maximum)."""
     return iv.mpf(1) / 4 - (_iv_sig(x) - iv.mpf(1) / 2) ** 2
+
 
 # ---------------------------------------------------------------- Hochreiter 1991/1997: a logistic unit
 @evidence("RNN-HOCHREITER-SIGMOID-W4", "interval", statement={"bound": sp.Rational(1, 4), "peak": ("0.2238", "0.2240")},
@@ -119,6 +122,7 @@ def _flow_polys(nu, q, printed=False):
         J = J * W * S.diag(d[m])
     return W, d, M, P, J
 
+
 def _tie_flow(fn, label, nu=2, q=3):
     W, d, M, _, _ = _flow_polys(nu, q)
     for seed in (801, 802):
@@ -126,6 +130,7 @@ def _tie_flow(fn, label, nu=2, q=3):
         dv = [S.points((nu,), seed + 1 + m, 0, 0.25) for m in range(q)]
         vals = S.values((W, Wv), *[(d[m], dv[m]) for m in range(q)])
         S.agree(label, fn(Wv, dv), S.evaluate(M, vals))
+
 
 @evidence("RNN-HOCHREITER-PATH-SUM", "fixed-size", statement={"printed_index": False},
           wrong={"the printed index w_(l_m l_(m−1))": {"printed_index": True}})
@@ -152,6 +157,7 @@ def rnn_hochreiter_path_sum_proof(s, ctx):
                   steps=("SymPy: recursion = brute-force path sum = (∂net(t)/∂net(t−q))ᵀ as polynomials at (n, q) = (2, 3), (3, 2)",
                          "SymPy: the printed index w_(l_m l_(m−1)) gives a different polynomial at n = 2, q = 2"),
                   tied=("recursion and path_sum at n = 2, q = 3, 2 exact points",)))
+
 
 @evidence("RNN-HOCHREITER-WEAK-BOUND", "proof", statement={"factor": lambda n: n},
           wrong={"τ^q/(2n) in place of nτ^q": {"factor": lambda n: 1 / (2 * n)}})

@@ -245,6 +245,7 @@ def rnn_scalar_repeated_product_proof(s, ctx):
             "(every |w| < 1 or > 1 by monotonicity of |w|^n in |w|). Tie: subject repeat equals the exact power bit for bit at "
             f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}."))
 
+
 @evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "proof")
 def rnn_matrix_power_spectral_radius_proof(s, ctx):
     k = sp.Symbol("k", positive=True, integer=True)
