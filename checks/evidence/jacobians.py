@@ -227,8 +227,13 @@ def rnn_relu_not_identity_proof(s, ctx):
                   tied=(f"products (relu) against exact W^(T−k) at {', '.join(f'H = {h}, T = {t}' for h, t in E.SIZES_TIED)}",)))
 
 
-@evidence("RNN-SCALAR-REPEATED-PRODUCT", "proof")
+@evidence("RNN-SCALAR-REPEATED-PRODUCT", "proof", statement={"coeff": 1}, wrong={"|w^n| ≥ 1 + 2n(|w| − 1)": {"coeff": 2}})
 def rnn_scalar_repeated_product_proof(s, ctx):
+    dz, pz, kz = sp.symbols("d p k", real=True)
+    cf = ctx.st.coeff
+    S.valid("Bernoulli, base n = 1: 1 + d ≥ 1 + coeff·d (d > 0)", [dz > 0], 1 + dz >= 1 + cf * dz)
+    S.valid("Bernoulli, inductive step: p ≥ 1 + coeff·k·d ⇒ p(1 + d) ≥ 1 + coeff·(k+1)·d", [dz > 0, kz >= 1, pz >= 1 + cf * kz * dz],
+            pz * (1 + dz) >= 1 + cf * (kz + 1) * dz)
     w, d = sp.Symbol("w", real=True), sp.Symbol("d", positive=True)
     k = sp.Symbol("k", positive=True, integer=True)
     ensure(sp.simplify(sp.Abs(w ** k) - sp.Abs(w) ** k) == 0, "|w^n| ≠ |w|^n")
@@ -243,14 +248,18 @@ def rnn_scalar_repeated_product_proof(s, ctx):
     return ("w^n = sign(w)^n |w|^n: |w| > 1 ⇒ |w^n| ≥ 1 + n(|w| − 1) → ∞, |w| < 1 ⇒ |w^n| → 0; the test is on |w|, not on w",
             ("SymPy: |w^n| = |w|^n, the Bernoulli induction step (1 + kd)(1 + d) = 1 + (k+1)d + kd², and the limits of (1/2)^n, (3/2)^n "
             "(every |w| < 1 or > 1 by monotonicity of |w|^n in |w|). Tie: subject repeat equals the exact power bit for bit at "
-            f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}."))
+            f"w ∈ {{−3/2, −1/2, 5/4, 3/4, ±1}}, n ∈ {{1, 2, 3, 7, 10, 20}} (all exact in float64). {S.versions()}."),
+            Scope(sizes="every", hypotheses=("w real, n ≥ 1",),
+                  steps=("SymPy: |w^n| = |w|^n", "z3: Bernoulli's base case and inductive step, |w| = 1 + d, d > 0",
+                         "SymPy: the limits of (1/2)^n and (3/2)^n; monotone in |w|"),
+                  tied=("repeat bit for bit at w ∈ {−3/2, −1/2, 5/4, 3/4, ±1}, n ∈ {1, 2, 3, 7, 10, 20}",)))
 
 
-@evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "proof")
+@evidence("RNN-MATRIX-POWER-SPECTRAL-RADIUS", "fixed-size", statement={"offdiag": 8}, wrong={"W^k = 2^(−k)[[1, 4k], [0, 1]]": {"offdiag": 4}})
 def rnn_matrix_power_spectral_radius_proof(s, ctx):
     k = sp.Symbol("k", positive=True, integer=True)
     big = sp.Matrix([[sp.Rational(1, 2), 4], [0, sp.Rational(1, 2)]])      # entries up to 4, ρ = 1/2
-    Pk = sp.Matrix([[2 ** -k, 8 * k * 2 ** -k], [0, 2 ** -k]])
+    Pk = sp.Matrix([[2 ** -k, ctx.st.offdiag * k * 2 ** -k], [0, 2 ** -k]])
     ensure(sp.simplify(big * Pk.subs(k, k) - Pk.subs(k, k + 1)) == sp.zeros(2, 2) and Pk.subs(k, 1) == big, "W^k closed form (induction)")
     ensure(all(sp.limit(e, k, sp.oo) == 0 for e in Pk), "W^k does not vanish")
     small = sp.Matrix([[sp.Rational(9, 10), sp.Rational(9, 10)], [sp.Rational(9, 10), sp.Rational(9, 10)]])  # entries < 1, ρ = 9/5
@@ -267,4 +276,9 @@ def rnn_matrix_power_spectral_radius_proof(s, ctx):
             ("SymPy: the closed form of W^k by induction and its limit; (0.9·𝟙𝟙ᵀ)² = 1.8·W; and in the Schur form Λ + N (n = 2) any "
             "product with two N factors vanishes, which bounds ‖W^k‖ by Σ_(j<n) C(k, j) ρ^(k−j)‖N‖^j (the sandwich; ρ^k ≤ ‖W^k‖ by an "
             "eigenvector). Tie: subject power equals the exact W^k (4 rational matrices, k ∈ {1, 2, 5, 12}) "
-            f"{S.within()}. {S.versions()}."))
+            f"{S.within()}. {S.versions()}."),
+            Scope(sizes=("n=2 (the witnesses and the Schur step)", "n=3 (one tied matrix)"),
+                  hypotheses=("W = Q(Λ + N)Q* (Schur)",),
+                  steps=("SymPy: W^k's closed form by induction over k and its limit (n = 2)", "SymPy: (0.9·𝟙𝟙ᵀ)² = 1.8·W",
+                         "SymPy: two nilpotent factors vanish at n = 2 (the general Schur bound is prose, not code)"),
+                  tied=("power of 4 rational matrices (2×2 and 3×3), k ∈ {1, 2, 5, 12}",)))
