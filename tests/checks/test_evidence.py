@@ -138,7 +138,7 @@ def test_the_readme_table_counts_the_claims_on_each_level():
     from vanishing.checks import runner
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     cat = runner.catalogue()
-    for level in ("proof", "interval", "exhaustive", "property"):
+    for level in evidence.LEVELS:
         n = sum(level in evidence.levels(cid) + ["property"] for cid in cat)
         m = re.search(rf"^\| `{level}` \|.*\| (\d+) \|$", readme, re.M)
         assert m, f"README: no row for the level {level!r} in the evidence table"
