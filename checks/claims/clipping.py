@@ -192,11 +192,18 @@ def norm_clipping_keeps_the_direction(ctx, s):
             assert s_hat < 1.0, f"{ctx.id}: ‖g‖ = {n!r} > max_norm = {mx!r} but s = {s_hat!r} (no scale-down) for {rep}"
 
 
+def _norm_of_first_8(gs, max_norm, eps=0.0):
+    """A size-dependent plant: the global norm summed over the first 8 tensors only (a fixed-size buffer)."""
+    n = clip.global_norm(gs[:8])
+    return ([g * (max_norm / (n + eps)) for g in gs] if n + eps > max_norm else list(gs)), n
+
+
 @claim_check("CLIP-NORM-CAP",
              subject={"clip": clip.clip_by_global_norm},
              plants={"threshold test on ‖g‖² against max_norm": {"clip": _squared_norm_test},
                      "torch's eps subtracted instead of added": {"clip": _eps_subtracted},
-                     "per-tensor clipping used as global": {"clip": _per_tensor_as_global}})
+                     "per-tensor clipping used as global": {"clip": _per_tensor_as_global},
+                     "norm over the first 8 tensors only": {"clip": _norm_of_first_8}})
 def norm_clipping_caps_the_norm_at_the_threshold(ctx, s):
     """‖clip(g)‖ ≤ c(1 + 256ε), and = c to 256 ulps when ‖g‖ ≥ c (eps = 0); exact ≤ c fails in float64.  [CLIP-NORM-CAP]"""
     @ctx.holds
@@ -204,6 +211,7 @@ def norm_clipping_caps_the_norm_at_the_threshold(ctx, s):
     @example(case=([np.array([1.0, 6.0])], 1.0), eps=0.0)
     @example(case=([np.array([1e-3, 1e-3]), np.array([[1e-3]])], 1e-3), eps=0.0)   # ‖g‖ = √3·c: clipped, 3 tensors
     @example(case=([np.array([3.0, 4.0])], 1.0), eps=cases.TORCH_EPS)
+    @example(case=([np.array([1.0])] * 9 + [np.array([4.0])], 1.0), eps=0.0)   # 10 tensors: more than 8
     def capped_to_rounding(case, eps):
         gs, mx = case
         out, n = s.clip(gs, mx, eps=eps)

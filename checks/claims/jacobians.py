@@ -49,13 +49,20 @@ def _seed001_jacobian(W, a, h_prev, name):
     return W @ np.diag(cases.activation(name).df(h_prev))
 
 
+def _step_jacobian_transposed_from_h3(P, h, x, act="tanh"):
+    """A size-dependent plant: diag(g'(a)) W_hhᵀ once H ≥ 3 (a layout bug that a 2×2 test can miss only by luck)."""
+    J = rnn.step_jacobian(P, h, x, act)
+    return J if len(h) < 3 else cases.activation(act).df(cases.pre(P, h, x))[:, None] * np.asarray(P["W_hh"]).T
+
+
 @claim_check("RNN-STEP-JACOBIAN",
              subject={"step": rnn.step, "step_jacobian": rnn.step_jacobian, "formula": _elman_jacobian},
              plants={"diag(g') on the right (W_hh diag(g'(a)))":
                          {"formula": lambda W, a, h, n: W @ np.diag(cases.activation(n).df(a))},
                      "g' at h_{t-1} and on the right (seed 001's literal factor)": {"formula": _seed001_jacobian},
                      "model step uses sigmoid where tanh is asked":
-                         {"step": lambda P, h, x, act="tanh": rnn.step(P, h, x, "sigmoid" if act == "tanh" else act)}})
+                         {"step": lambda P, h, x, act="tanh": rnn.step(P, h, x, "sigmoid" if act == "tanh" else act)},
+                     "step_jacobian transposes W_hh only from H = 3": {"step_jacobian": _step_jacobian_transposed_from_h3}})
 def rnn_step_jacobian_is_diag_gprime_times_w_hh(ctx, s):
     """∂h_t/∂h_{t−1} = diag(g'(a_t)) W_hh, a_t = W_hh h_{t−1} + W_xh x_t + b.  [RNN-STEP-JACOBIAN]"""
 
@@ -63,6 +70,8 @@ def rnn_step_jacobian_is_diag_gprime_times_w_hh(ctx, s):
     @given(case=cases.step_cases())
     @example(case={"act": "tanh", "W_hh": np.array([[0.0, 2.0], [1.0, 0.0]]), "W_xh": np.zeros((2, 1)),
                    "b": np.array([1.0, -0.5]), "h_prev": np.array([0.5, 0.0]), "x": np.zeros(1)})
+    @example(case={"act": "tanh", "W_hh": np.array([[0.5, -1.0, 0.25], [1.5, 0.0, -0.5], [0.0, 0.75, 1.0]]), "W_xh": np.ones((3, 1)),
+                   "b": np.array([0.5, -0.25, 0.0]), "h_prev": np.array([0.25, -0.5, 1.0]), "x": np.array([0.5])})   # H = 3
     def three_oracles(case):
         name, P = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"])
         a = cases.pre(P, case["h_prev"], case["x"])
@@ -196,7 +205,9 @@ def _products_one_extra(params, h0, xs, act="tanh"):
 @claim_check("RNN-JACOBIAN-PRODUCT-ORDER",
              subject={"products": rnn.jacobian_products},
              plants={"product in the wrong order (J_{k+1} ⋯ J_T)": {"products": cases.products_reversed},
-                     "one factor too many (J_T ⋯ J_k)": {"products": _products_one_extra}})
+                     "one factor too many (J_T ⋯ J_k)": {"products": _products_one_extra},
+                     "order reversed only from T = 3 on": {"products": lambda P, h0, xs, act="tanh": (
+                         cases.products_reversed(P, h0, xs, act) if len(xs) >= 3 else rnn.jacobian_products(P, h0, xs, act))}})
 def rnn_jacobian_product_puts_later_steps_left(ctx, s):
     """∂h_T/∂h_k = J_T J_{T−1} ⋯ J_{k+1}, J_i = diag(g'(a_i)) W_hh (later factors on the left).  [RNN-JACOBIAN-PRODUCT-ORDER]"""
 
