@@ -94,6 +94,9 @@ def bptt_gradient_is_a_sum_over_time_steps(ctx, s):
     @example(case={"act": "tanh", "W_hh": np.array([[0.5, -1.0], [1.0, 0.2]]), "W_xh": np.array([[1.0], [-0.5]]),
                    "b": np.array([0.1, 0.2]), "h0": np.array([0.3, -0.2]), "xs": np.array([[1.0], [-1.0], [0.5]]),
                    "dE": np.array([[1.0, 0.0], [0.0, 1.0], [0.5, -0.5]])})
+    @example(case={"act": "tanh", "W_hh": np.array([[0.5, -1.0, 0.25], [1.0, 0.2, -0.5], [0.0, 0.75, -0.25]]), "W_xh": np.array([[1.0], [-0.5], [0.25]]),
+                   "b": np.array([0.1, 0.2, -0.3]), "h0": np.array([0.3, -0.2, 0.1]), "xs": np.array([[1.0], [-1.0], [0.5], [2.0]]),
+                   "dE": np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -1.0], [0.5, -0.5, 0.0], [0.25, 0.0, 1.0]])})   # H = 3, T = 4
     def sum_form_three_oracles(case):
         name, P, h0, xs, dE = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"], case["dE"]
         H = len(h0)
@@ -166,6 +169,8 @@ def seed003_eq1_is_only_the_first_bptt_term(ctx, s):
     @given(case=_seed003_cases())
     @example(case={"W_hh": np.array([[1.0]]), "W_xh": np.array([[1.0]]), "c0": np.array([0.5]),
                    "xs": np.array([[1.0], [1.0]]), "v": np.array([1.0])})
+    @example(case={"W_hh": np.array([[0.5, -1.0, 0.25], [1.0, 0.2, -0.5], [0.0, 0.75, -0.25]]), "W_xh": np.array([[1.0], [-0.5], [0.25]]), "c0": np.array([0.5, -0.25, 0.1]),
+                   "xs": np.array([[1.0], [1.0], [-0.5]]), "v": np.array([1.0, -0.5, 0.25])})          # H = 3, T = 3
     def sum_over_paths(case):
         H, T = len(case["c0"]), len(case["xs"])
         P, c0, xs, v = cases.elman_params(case["W_hh"], case["W_xh"], np.zeros(H)), case["c0"], case["xs"], case["v"]
@@ -321,6 +326,9 @@ def truncated_bptt_drops_bounded_long_term_terms(ctx, s):
     @example(case={"act": "tanh", "W_hh": np.array([[0.5, -1.0], [1.0, 0.2]]), "W_xh": np.array([[1.0], [-0.5]]),
                    "b": np.array([0.1, 0.2]), "h0": np.array([0.3, -0.2]), "xs": np.array([[1.0], [-1.0], [0.5]]),
                    "dE": np.array([[1.0, 0.0], [0.0, 1.0], [0.5, -0.5]]), "U": 1})
+    @example(case={"act": "sigmoid", "W_hh": np.array([[0.5, -1.0, 0.25], [1.0, 0.2, -0.5], [0.0, 0.75, -0.25]]), "W_xh": np.array([[1.0], [-0.5], [0.25]]),
+                   "b": np.array([0.1, 0.2, -0.3]), "h0": np.array([0.3, -0.2, 0.1]), "xs": np.array([[1.0], [-1.0], [0.5]]),
+                   "dE": np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -1.0], [0.5, -0.5, 0.0]]), "U": 1})              # H = 3, T = 3
     def truncated_gradient(case):
         name, P, h0, xs, dE, U = case["act"], cases.elman_params(case["W_hh"], case["W_xh"], case["b"]), case["h0"], case["xs"], case["dE"], case["U"]
         T, rep = len(xs), ctx.repro(**case)
