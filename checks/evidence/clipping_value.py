@@ -15,6 +15,7 @@ from vanishing.checks.evidence.clipping import (
     c,
     eps,
     n,
+    tie_three_rules,
 )
 
 
@@ -82,13 +83,7 @@ def clip_descent_direction_proof(s, ctx):
         g = val * v
         ensure((sp.Max(-v, sp.Min(g, v)) * g).is_positive, "clamp(g)·g not > 0")
     ensure((sp.Min(1, c / (n + eps)) * n ** 2).is_positive, "s‖g‖² not > 0")
-    k = _tie_global("clip_global", s.clip_global)
-    _tie_value("clip_value", s.clip_value)
-    for gs in _G:
-        out, _ = s.clip_per_tensor([g.copy() for g in gs], 1.0, 0.0)
-        for o, g in zip(out, gs):
-            want, nn, _ = _exact_global([g], 1.0, 0.0)
-            S.agree("clip_per_tensor", np.asarray(o, float), want[0], scale=max(1.0, nn))
+    k = tie_three_rules(s)
     return ("⟨clip(g), g⟩ > 0 for g ≠ 0 under all three rules: s‖g‖² (norm), Σ_j s_j‖g_j‖² (per tensor), Σ_i min(|g_i|, v)|g_i| (value)",
             ("Each rule multiplies entry i by a factor in (0, 1] (norm: s; per tensor: s_j; value: min(1, v/|g_i|)), so each term of "
             "the inner product is ≥ 0 and one is > 0 (SymPy positivity on each piece). Tie: subject clip_global on "
