@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from vanishing.checks import assertions, tolerances
 from vanishing.checks.conformance import bounds, reference
-from vanishing.checks.conformance.cases import cell_cases, clip_cases, kept_clip_cases, stack_cases
+from vanishing.checks.conformance.cases import (
+    cell_cases,
+    clip_cases,
+    kept_cell_cases,
+    kept_clip_cases,
+    kept_stack_cases,
+    stack_cases,
+)
 from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads, compare_outputs, worse
 from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.protocol import (
@@ -122,6 +129,9 @@ class ForwardValues(_CellCheck):
 
     check_step = True        # also compare one step() from state0
 
+    def kept(self, info):
+        return kept_cell_cases(info.kind, info.reset, info.dtype, info.param_set)   # zero groups, h0 = 0 with biases
+
     def body(self, run, case):
         lines, worst = forward_lines(run, case)
         if not lines and self.check_step:   # one step from state0 (the step() method)
@@ -144,6 +154,9 @@ class LongSequence(ForwardValues):
 
     check_step = False       # ForwardValues already checks step(); here only the long forward()
 
+    def kept(self, info):
+        return []                # ForwardValues keeps the short trigger cases; here every case is long
+
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(30, 80), regimes=("moderate", "saturated"))
 
@@ -155,6 +168,9 @@ class Gradients(_GradientCheck):
 
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 6))
+
+    def kept(self, info):
+        return kept_cell_cases(info.kind, info.reset, info.dtype, info.param_set)
 
     def body(self, run, case):
         ref = reference.vjp(case)
@@ -470,7 +486,7 @@ class ClipValue(_ClipCheck):
         return info.has_clip_value
 
     def strategy(self, info):
-        return clip_cases(info.dtype, lo=1e-2, hi=1e3)
+        return clip_cases(info.dtype, lo=1e-2, hi=1e3, structures=("ordinary", "many-small"))
 
     def _call(self, run, case):
         return call_clip_value(run, case.grads, case.threshold)
@@ -513,6 +529,9 @@ class StackModule(Check):
 
     def strategy(self, info):
         return stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+
+    def kept(self, info):
+        return kept_stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)   # B ≥ 3, distinct states, ...
 
     def calls(self, run, case):
         return [("run", lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case)))]

@@ -392,6 +392,9 @@ CLIP_NORM_MUTANTS = [
      lambda gs, c, eps: (_scaled(gs, float(np.float64(c) / np.float64(_norm(gs)))) if _norm(gs) > 0 else list(gs), _norm(gs))),
     ("returns-norm-after", "it returns the norm after clipping where the norm before clipping is claimed",
      lambda gs, c, eps: _norm_after(clipping.clip_by_global_norm(gs, c, eps)[0])),
+    ("scales-only-above-max-norm", "it scales only when ‖g‖ > max_norm, where coef = max_norm/(‖g‖ + ε) < 1 already for "
+     "‖g‖ in (max_norm − ε, max_norm] (PyTorch clamps the factor, min(1, max_norm/(‖g‖ + ε)), it does not test the norm)",
+     lambda gs, c, eps: (list(gs), _norm(gs)) if _norm(gs) <= c else clipping.clip_by_global_norm(gs, c, eps)),
     ("squared-norm", "it divides by the squared norm: coef = min(1, max_norm/‖g‖²)",
      lambda gs, c, eps: (_scaled(gs, min(1.0, float(np.float64(c) / np.float64(_norm(gs)) ** 2))) if _norm(gs) > 0
                          else list(gs), _norm(gs))),
@@ -445,24 +448,55 @@ def _diagnose_clip(run, mismatch, method):
     for name, says, fn in table:
         if (name == "global-eps-0" and info.clip_eps == 0.0) or (name == "global-eps-torch" and info.clip_eps == 1e-6):
             continue   # that is the declared behaviour itself, not a bug
-        def want(c, fn=fn):
+        if name == "scales-only-above-max-norm" and info.clip_eps == 0.0:
+            continue   # with ε = 0 it is the reference
+        def score(x, fn=fn):
             with np.errstate(all="ignore"):
-                return result(fn, c, info.clip_eps)
-        s0 = _clip_reproduces(info, impl[0][1], want(impl[0][0]), info.dtype)
+                try:
+                    return _clip_reproduces(info, x[1], result(fn, x[0], info.clip_eps), info.dtype)
+                except ValueError:   # a mutant undefined on the case (clipping by value at max_norm = 0)
+                    return np.inf
+        s0 = score(impl[0])
         scores.append((s0, name, says))
-        if s0 <= 1.0 and all(_clip_reproduces(info, x[1], want(x[0]), info.dtype) <= 1.0 for x in impl[1:]):
+        if s0 <= 1.0 and all(score(x) <= 1.0 for x in impl[1:]):
             found.append((name, says))
     n_probe = len(impl) - 1
     if found:
         return [f"diagnosis: the results match if {says.format(eps=info.clip_eps)} [mutant {name}; reproduced on the failing "
                 f"case and {n_probe} generic probe cases]" for name, says in found[:3]]
     s, name, says = min(scores)
+    where = _clip_where(info, case, impl[0][1])
     if s <= 1.0:
         return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it; mutant {name} "
                 f"({says.format(eps=info.clip_eps)}) matches the failing case but not the generic probe cases, so it is "
-                "not the explanation: this is not a known bug"]
+                "not the explanation: this is not a known bug"] + where
     return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it, so this is not a known bug (the nearest, "
-            f"mutant {name}, {says.format(eps=info.clip_eps)}, is off by {s:.3g}× the tolerance on the failing case)"]
+            f"mutant {name}, {says.format(eps=info.clip_eps)}, is off by {s:.3g}× the tolerance on the failing case)"] + where
+
+
+def _clip_where(info, case, impl):
+    """How the failing case's arrays were scaled: runs of arrays sharing one factor (a chunked multi-tensor path shows
+    as two runs), against the reference's one factor."""
+    if len(case.grads) < 2 or not case.threshold > 0:
+        return []
+    coefs = []
+    for c, g in zip(impl[0], case.grads):
+        gg = float(np.vdot(g, g))
+        coefs.append(float(np.vdot(c, g)) / gg if gg > 0 else None)
+    runs, start = [], 0
+    same = lambda a, b: a is not None and b is not None and abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-300)
+    for i in range(1, len(coefs) + 1):
+        if i == len(coefs) or not same(coefs[i], coefs[start]):
+            runs.append((start, i - 1, coefs[start]))
+            start = i
+    if len(runs) < 2 or any(k is None for *_, k in runs):
+        return []
+    ref = clipping.clip_by_global_norm(case.grads, case.threshold, eps=info.clip_eps)
+    want = min(1.0, case.threshold / (ref[1] + info.clip_eps)) if ref[1] > 0 else 1.0
+    text = ", ".join(f"arrays {a}–{b}" if b > a else f"array {a}" for a, b, _ in runs)
+    return [f"  where it lies: the {len(case.grads)} arrays are scaled in {len(runs)} groups ({text}) by the factors "
+            f"{', '.join(f'{k:.6g}' for *_, k in runs)}, where the global norm scales all of them by {want:.6g}: "
+            "the arrays are not all counted in one norm (a list processed in chunks?)"]
 
 
 def _gru_preactivations(P, h, x):

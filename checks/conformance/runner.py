@@ -279,7 +279,7 @@ def _run_property(run, check, profile, seed):
         if m is not None:
             state["first"] = state["first"] or m
             raise m.fresh()
-    for case in check.kept(info):   # applied here, not written above prop: its source stays as it is
+    for case in reversed(check.kept(info)):   # applied here, not above prop (its source stays); the first runs first
         prop = hypothesis.example(case=case)(prop)
     test = _settings(profile, check)(prop)
     if seed is not None:
