@@ -19,7 +19,7 @@ from vanishing.checks.conformance import bounds, reference
 from vanishing.checks.conformance.protocol import param_shapes
 from vanishing.models import kinds
 
-__all__ = ["REGIMES", "STRUCTURES", "TRIGGERS", "Case", "triggers", "kept_cell_cases", "kept_stack_cases", "ClipCase", "StackCase", "cell_cases", "clip_cases", "is_zero_norm_at_zero", "kept_clip_cases", "probe_cases", "probe_clip_cases", "stack_cases"]
+__all__ = ["REGIMES", "STRUCTURES", "TRIGGERS", "Case", "triggers", "kept_cell_cases", "kept_packed_cases", "kept_stack_cases", "packed_stack_cases", "probe_cases_like", "TRIGGER_WORDS", "ClipCase", "StackCase", "cell_cases", "clip_cases", "is_zero_norm_at_zero", "kept_clip_cases", "probe_cases", "probe_clip_cases", "stack_cases"]
 
 #: Parameter structures a cell case is drawn with (besides its regime): whole groups exactly 0 while the others stay
 #: non-zero, since bugs hide behind all-non-zero parameters (a bias-free code path, b_hn on the wrong side of the reset,
@@ -180,9 +180,10 @@ class StackCase:
     h0: np.ndarray
     c0: object
     cot: list
+    lengths: object = None      # (B,) valid steps per sequence (run_packed), or None: every sequence has T
 
     def key(self):
-        h = hashlib.sha1(repr(sorted(self.config.items())).encode())
+        h = hashlib.sha1(repr(sorted(self.config.items())).encode() + repr(self.lengths and list(self.lengths)).encode())
         for a in [*self.params, self.xs, self.h0, *([] if self.c0 is None else [self.c0]), *self.cot]:
             h.update(str(np.shape(a)).encode())
             h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
@@ -200,7 +201,8 @@ class StackCase:
         return f"StackCase({self.cell}, {self.config}, B={self.B}, T={self.T})"
 
     def to_json(self):
-        return {"cell": self.cell, "config": self.config, "params": {n: np.asarray(p).tolist() for n, p in zip(self.names, self.params)},
+        return {"cell": self.cell, "config": self.config, "lengths": None if self.lengths is None else list(self.lengths),
+                "params": {n: np.asarray(p).tolist() for n, p in zip(self.names, self.params)},
                 "xs": self.xs.tolist(), "h0": self.h0.tolist(), "c0": None if self.c0 is None else self.c0.tolist(),
                 "cotangents": [np.asarray(c).tolist() for c in self.cot]}
 
@@ -209,10 +211,12 @@ class StackCase:
         return (["params = ["] + [f"    np.array({_lit(p)}, dtype=np.{dt}),  # {n}" for n, p in zip(self.names, self.params)] + ["]"]
                 + [f"xs = np.array({_lit(self.xs)}, dtype=np.{dt})", f"h0 = np.array({_lit(self.h0)}, dtype=np.{dt})",
                    "c0 = None" if self.c0 is None else f"c0 = np.array({_lit(self.c0)}, dtype=np.{dt})",
-                   "cotangents = [" + ", ".join(f"np.array({_lit(c)}, dtype=np.{dt})" for c in self.cot) + "]"])
+                   "cotangents = [" + ", ".join(f"np.array({_lit(c)}, dtype=np.{dt})" for c in self.cot) + "]",
+                   f"lengths = {None if self.lengths is None else list(self.lengths)!r}"])
 
     def brief(self, limit=800):
-        s = (f"{self.cell} {self.config} B={self.B} T={self.T} " + " ".join(f"{n}={_lit(p)}" for n, p in zip(self.names, self.params))
+        s = (f"{self.cell} {self.config} B={self.B} T={self.T} " + ("" if self.lengths is None else f"lengths={list(self.lengths)} ")
+             + " ".join(f"{n}={_lit(p)}" for n, p in zip(self.names, self.params))
              + f" xs={_lit(self.xs)} h0={_lit(self.h0)}" + ("" if self.c0 is None else f" c0={_lit(self.c0)}")
              + " cotangents=" + " ".join(_lit(c) for c in self.cot))
         s = " ".join(s.split())
@@ -259,6 +263,27 @@ def stack_cases(draw, cell, config, dtype, param_shapes, structures=STACK_STRUCT
                      None if c0 is None else _r(c0, dtype), [_r(c, dtype) for c in cot])
 
 
+@st.composite
+def packed_stack_cases(draw, cell, config, dtype, param_shapes):
+    """:func:`stack_cases` with per-sequence lengths in 1..T (at least one shorter than T when T > 1), padded with
+    values that a correct module never reads."""
+    case = draw(stack_cases(cell, config, dtype, param_shapes))
+    lengths = [draw(st.integers(1, case.T), label=f"length {b}") for b in range(case.B)]
+    if case.T > 1 and min(lengths) == case.T:
+        lengths[0] = draw(st.integers(1, case.T - 1), label="a shorter length")
+    return dataclasses.replace(case, lengths=lengths)
+
+
+def kept_packed_cases(cell, config, dtype, param_shapes):
+    """Packed cases every run tries first: B = 3, T = 4, lengths [4, 2, 3] (unsorted) with distinct states; B = 4, T = 3,
+    lengths [1, 3, 2, 3] with every bias 0."""
+    P = config.get("proj_size") or 0
+    a = simple_stack_case(cell, config, dtype, param_shapes, seed=5, B=3, T=4, H=P + 3)
+    b = simple_stack_case(cell, config, dtype, param_shapes, seed=6, B=4, T=3, structure="biases-zero")
+    return [dataclasses.replace(c, lengths=n, cot=[_r(_order_one(x), dtype) for x in c.cot])
+            for c, n in ((a, [4, 2, 3]), (b, [1, 3, 2, 3]))]
+
+
 def simple_stack_case(cell, config, dtype, param_shapes, seed=0, B=2, T=2, structure="dense", H=None):
     """One ordinary stack case (H = proj_size + 2, D = 2, T = 2, B = 2, small values, every state distinct): the smoke
     test's; ``B``, ``T``, ``structure`` (:data:`STACK_STRUCTURES`) and ``H`` for the kept cases."""
@@ -300,12 +325,16 @@ def hnp_arrays(shape, bound):
 def _stack_candidates(case):
     """Simpler stack cases: one sequence of the batch, fewer steps, rounded arrays (cotangents kept O(1))."""
     bf = case.config.get("batch_first")
+    n = case.lengths
     if case.B > 1:
-        sl = (slice(0, 1), slice(None)) if bf else (slice(None), slice(0, 1))
-        cot = [case.cot[0][sl]] + [c[:, :1] for c in case.cot[1:]]
-        yield dataclasses.replace(case, xs=case.xs[sl], h0=case.h0[:, :1], c0=None if case.c0 is None else case.c0[:, :1], cot=cot)
-    if case.T > 1:
-        sl = (slice(None), slice(0, 1)) if bf else (slice(0, 1),)
+        for b in ([0] if n is None else sorted({0, int(np.argmin(n))})):   # the shortest sequence too (a padding bug)
+            sl = (slice(b, b + 1), slice(None)) if bf else (slice(None), slice(b, b + 1))
+            cot = [case.cot[0][sl]] + [c[:, b:b + 1] for c in case.cot[1:]]
+            yield dataclasses.replace(case, xs=case.xs[sl], h0=case.h0[:, b:b + 1], c0=None if case.c0 is None else case.c0[:, b:b + 1],
+                                      cot=cot, lengths=None if n is None else [n[b]])
+    if case.T > 1 and (n is None or max(n) < case.T):   # with lengths: only padding that no sequence reads
+        T = 1 if n is None else max(n)
+        sl = (slice(None), slice(0, T)) if bf else (slice(0, T),)
         yield dataclasses.replace(case, xs=case.xs[sl], cot=[case.cot[0][sl]] + list(case.cot[1:]))
     yield dataclasses.replace(case, params=[_simplify(p, case.dtype) for p in case.params], xs=_simplify(case.xs, case.dtype),
                               h0=_simplify(case.h0, case.dtype), c0=None if case.c0 is None else _simplify(case.c0, case.dtype))
@@ -520,6 +549,31 @@ def triggers(case):
         out.add("gate-block-zero")
     if not any(np.any(s) for s in case.state0) and any(np.any(v) for v in biases.values()):
         out.add("h0-zero-biased")
+    return out
+
+
+#: What each cell trigger is, in words (the diagnosis's probe cases "with the failing case's structure").
+TRIGGER_WORDS = {"biases-zero": "every bias 0", "bias-block-only": "every bias 0 but one block", "gate-block-zero":
+                 "one gate block 0", "h0-zero-biased": "h0 = 0 with non-zero biases"}
+
+
+def probe_cases_like(case, dtype, n=2, seed=20240707):
+    """Generic probe cases (H = 3, D = 2, T = 4) given the failing cell case's trigger structure (its zero parameter
+    groups, h0 = 0): a bug that needs the structure shows on them too. [] when the case has none."""
+    found = triggers(case)
+    if not found:
+        return []
+    row, out = case.row, []
+    block = next((j for j in range(row.blocks) if all(not np.any(v[_block_rows(v, case.H, j)]) for v in case.params.values()
+                                                    if np.shape(v)[0] == row.blocks * case.H)), 0)
+    for c in probe_cases(case.kind, case.reset, dtype, n=n, seed=seed, pset=case.pset):
+        P = c.params
+        for s in ("biases-zero", "bias-block-only", "gate-block-zero"):
+            if s in found:
+                P = with_structure(row, P, c.H, s, block)
+        z = "h0-zero-biased" in found or not any(np.any(s) for s in case.state0)
+        out.append(c.but(params={k: _r(v, dtype) for k, v in P.items()}, regime="like the failing case",
+                         state0=tuple(np.zeros_like(s) for s in c.state0) if z else c.state0))
     return out
 
 

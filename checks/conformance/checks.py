@@ -19,7 +19,9 @@ from vanishing.checks.conformance.cases import (
     clip_cases,
     kept_cell_cases,
     kept_clip_cases,
+    kept_packed_cases,
     kept_stack_cases,
+    packed_stack_cases,
     stack_cases,
 )
 from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads, compare_outputs, worse
@@ -534,7 +536,8 @@ class StackModule(Check):
         return kept_stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)   # B ≥ 3, distinct states, ...
 
     def calls(self, run, case):
-        return [("run", lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case)))]
+        return [(self.methods[0], lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case),
+                                                     case.lengths))]
 
     def snippet(self, info, case):
         return ["from vanishing.checks.conformance.cases import StackCase",
@@ -544,7 +547,7 @@ class StackModule(Check):
 
     def body(self, run, case):
         ref, gref = reference.stack(case)
-        got, g = call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case))
+        got, g = call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case), case.lengths)
         # Values: the value tolerance at the outputs' scale (values of tanh/σ compositions are O(1); no saturated regime here).
         vt = tolerances.value(run.info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
         lines, worst = [], (0.0, 0.0, 0.0, 0.0)
@@ -563,9 +566,33 @@ class StackModule(Check):
                 lines.append(f"the gradient w.r.t. {k} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: "
                              f"got {c.worst_got:.17g}, expected {c.worst_expected:.17g}"
                              + (f"; the {k} gradient is zero: is {k} used?" if not np.any(g[k]) and np.any(gref[k]) else ""))
-        if lines:
-            raise Mismatch("stack", lines, case, *worst)
+        if lines:   # forward_differs: the shrinker keeps a failure of the values one (never "gradients only")
+            raise Mismatch("stack", lines, case, *worst, forward_differs=any(not ln.startswith("the gradient") for ln in lines))
+
+
+class PackedStack(StackModule):
+    name = "stack-lengths"
+    claim = ("the module on a padded batch of sequences of different lengths (run_packed: PyTorch's pack_padded_sequence) "
+             "equals the reference on each sequence's valid prefix: the reverse direction flips only the valid prefix, h_n "
+             "and c_n are taken at each sequence's last valid step, the output is 0 at padded steps, and the gradients "
+             "(the padded inputs' are 0) match")
+    reason = "as the stack check's: each example runs the module and autograd through the unrolled reference"
+    methods = ("run_packed",)
+
+    def applies(self, info):
+        return info.kind == "stack" and callable(getattr(info.obj, "run_packed", None))
+
+    def strategy(self, info):
+        return packed_stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+
+    def kept(self, info):
+        return kept_packed_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+
+    def snippet(self, info, case):
+        lines = super().snippet(info, case)
+        return [lines[0], lines[1].replace("cotangents)", "cotangents, lengths)"),
+                "print(adapter.run_packed(params, xs, np.array(lengths), h0, c0, cotangents))", lines[3]]
 
 
 CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue(),
-          StackModule()]
+          StackModule(), PackedStack()]

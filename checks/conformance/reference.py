@@ -64,12 +64,16 @@ def param_count(kind, H, D):
 
 def stack(case):
     """(outputs, grads) of ``vanishing.models.stacked`` on a ``cases.StackCase``: values, and autograd's VJP w.r.t.
-    every parameter (by name), xs, h0 and c0."""
+    every parameter (by name), xs, h0 and c0 (with ``case.lengths``: the packed module, ``stacked.packed_forward``)."""
     from vanishing.models import stacked
 
+    lengths = getattr(case, "lengths", None)
+
     def run(params, xs, h0, c0):
-        return stacked.batch_forward(case.cell, layouts.stack_from_torch(case.cell, params, case.config), h0, xs, c0,
-                                     batch_first=case.config.get("batch_first", False))
+        layers, bf = layouts.stack_from_torch(case.cell, params, case.config), case.config.get("batch_first", False)
+        if lengths is not None:   # packed: each sequence on its valid prefix, 0 at the padded steps
+            return stacked.packed_forward(case.cell, layers, h0, xs, lengths, c0, batch_first=bf)
+        return stacked.batch_forward(case.cell, layers, h0, xs, c0, batch_first=bf)
 
     def loss(z):
         return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))

@@ -462,9 +462,11 @@ def validate_adapter(info, profile=None, seed=None, only=None, progress=None, ca
     plan = Plan(info, profile, seed, only, call_timeout)
     rep = AdapterReport(info)
     t0 = time.perf_counter()
+    said = {}
     for step in plan.steps():
         r = step.run()
         if isinstance(r, CheckResult):
+            diagnosis.once_per_adapter(r, said)
             rep.results.append(r)
             if progress:
                 progress(info, r)

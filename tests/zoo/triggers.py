@@ -214,8 +214,9 @@ class Stack:
                         (f"bias_ih{s}", (G,)), (f"bias_hh{s}", (G,))]
         return out
 
-    def _forward(self, params, xs, h0, c0):
-        seq = anp.swapaxes(xs, 0, 1) if self.config["batch_first"] else xs       # (T, B, D)
+    def _forward(self, params, xs, h0, c0, lengths=None):
+        bf = self.config["batch_first"] != (self.bug == "batch-time-swapped")   # BUG: the layout read the other way round
+        seq = anp.swapaxes(xs, 0, 1) if bf else xs                              # (T, B, D)
         T, B = seq.shape[0], seq.shape[1]
         biases_zero = _all_zero([p for k, p in enumerate(params) if k % 4 >= 2])
         roll = self.bug == "batch3-nobias" and B >= 3 and biases_zero
@@ -229,9 +230,16 @@ class Stack:
                 order = range(T - 1, -1, -1) if d else range(T)
                 hs = []
                 for t in order:
-                    h, c = _cell(self.cell, Wi, Wh, bi, bh, inp[t], h, c, roll)
-                    hs.append(h)
-                outs.append(anp.stack(hs[::-1] if d else hs))
+                    hn, cn = _cell(self.cell, Wi, Wh, bi, bh, inp[t], h, c, roll)
+                    if lengths is None:
+                        h, c = hn, cn
+                    else:   # masked: a sequence's state moves only at its valid steps; BUG: not so in the reverse direction
+                        valid = (t < lengths)[:, None] | (bool(d) and self.bug == "reverse-flips-padded")
+                        h = anp.where(valid, hn, h)
+                        c = None if c is None else anp.where(valid, cn, c)
+                    hs.append(h if lengths is None else anp.where((t < lengths)[:, None], h, 0.0))
+                back = d and self.bug != "reverse-not-reordered"   # BUG: the reverse outputs left in computed order
+                outs.append(anp.stack(hs[::-1] if back else hs))
                 h_n.append(h)
                 c_n.append(c)
             out = anp.concatenate(outs, axis=2) if self.dirs == 2 else outs[0]
@@ -242,15 +250,21 @@ class Stack:
                 inp = outs_by_layer[l - 1]                                        # BUG: layer l+1 reads layer l−1's output
             else:
                 inp = out
-        output = anp.swapaxes(out, 0, 1) if self.config["batch_first"] else out
-        res = (output, anp.stack(h_n))
-        return res + (anp.stack(c_n),) if c0 is not None else res
+        output = anp.swapaxes(out, 0, 1) if bf else out
+        states = [anp.stack(h_n)] + ([anp.stack(c_n)] if c0 is not None else [])
+        if self.bug == "hn-axes-swapped":   # BUG: (B, L·dirs, H) reshaped to (L·dirs, B, H), no transpose
+            states = [anp.reshape(anp.swapaxes(s, 0, 1), s.shape) for s in states]
+        return (output, *states)
 
-    def run(self, params, xs, h0, c0, cotangents):
+    def run_packed(self, params, xs, lengths, h0, c0, cotangents):
+        return self.run(params, xs, h0, c0, cotangents, lengths=np.asarray(lengths))
+
+    def run(self, params, xs, h0, c0, cotangents, lengths=None):
         def loss(z):
-            return sum(anp.sum(o * ct) for o, ct in zip(self._forward(z["p"], z["xs"], z["h0"], z.get("c0")), cotangents))
+            outs = self._forward(z["p"], z["xs"], z["h0"], z.get("c0"), lengths)
+            return sum(anp.sum(o * ct) for o, ct in zip(outs, cotangents))
         z = {"p": list(params), "xs": xs, "h0": h0, **({} if c0 is None else {"c0": c0})}
-        outs = tuple(np.asarray(o) for o in self._forward(params, xs, h0, c0))
+        outs = tuple(np.asarray(o) for o in self._forward(params, xs, h0, c0, lengths))
         g = autograd.grad(loss)(z)
         names = [n for n, _ in self.param_shapes(np.shape(params[1])[1], np.shape(params[0])[1])]
         grads = {n: np.asarray(v) for n, v in zip(names, g["p"])}
@@ -327,6 +341,26 @@ def stack_concat_reversed():
     return Stack("zoo.stack_concat_reversed", "gru", num_layers=2, bidirectional=True, batch_first=True, bug="concat-reversed")
 
 
+def stack_reverse_not_reordered():
+    """Trigger: T ≥ 2 in a bidirectional module (forward). Easy input: T = 1 (one step reads the same either way)."""
+    return Stack("zoo.stack_reverse_not_reordered", "lstm", num_layers=2, bidirectional=True, bug="reverse-not-reordered")
+
+
+def stack_hn_axes_swapped():
+    """Trigger: B ≥ 2 (forward). Easy input: B = 1."""
+    return Stack("zoo.stack_hn_axes_swapped", "gru", num_layers=2, bidirectional=True, bug="hn-axes-swapped")
+
+
+def stack_batch_time_swapped():
+    """Trigger: B ≠ T (a result of the wrong shape). Easy input: B = T = 1."""
+    return Stack("zoo.stack_batch_time_swapped", "rnn-tanh", num_layers=2, bug="batch-time-swapped")
+
+
+def stack_reverse_flips_padded():
+    """Trigger: lengths shorter than T in a bidirectional module (stack-lengths). Easy input: every length T."""
+    return Stack("zoo.stack_reverse_flips_padded", "gru", num_layers=2, bidirectional=True, bug="reverse-flips-padded")
+
+
 def gru_batch3_no_bias():
     """Trigger: B ≥ 3 with every bias 0 (onnxruntime PR #3893). Easy input: B ≤ 2, or non-zero biases."""
     return Stack("zoo.gru_batch3_no_bias", "gru", num_layers=1, bug="batch3-nobias")
@@ -362,6 +396,10 @@ TRIGGERED = {
     "stack_bias_grad_zero_above_0": ("stack", "[mutant bias-grad-zero-above-layer-0;", None),
     "stack_concat_reversed": ("stack", "[mutant concat-reversed;", None),
     "gru_batch3_no_bias": ("stack", "B ≥ 3", "batch>=3"),
+    "stack_reverse_not_reordered": ("stack", "[mutant reverse-not-reordered;", None),
+    "stack_hn_axes_swapped": ("stack", "[mutant hn-axes-swapped;", "batch>=3"),
+    "stack_batch_time_swapped": ("stack", "[mutant batch-time-swapped;", "B!=T"),
+    "stack_reverse_flips_padded": ("stack-lengths", "[mutant reverse-flips-padded;", None),
     "clip_chunked": ("clip-norm", "arrays 8", "many-small-tensors"),
     "clip_tests_the_norm": ("clip-norm", "[mutant scales-only-above-max-norm;", "near-norm"),
 }
