@@ -14,16 +14,7 @@ from hypothesis import strategies as st
 
 from vanishing.checks import assertions, tolerances
 from vanishing.checks.conformance import bounds, reference
-from vanishing.checks.conformance.cases import (
-    cell_cases,
-    clip_cases,
-    kept_cell_cases,
-    kept_clip_cases,
-    kept_packed_cases,
-    kept_stack_cases,
-    packed_stack_cases,
-    stack_cases,
-)
+from vanishing.checks.conformance.cases import cell_cases, clip_cases, packed_stack_cases, stack_cases
 from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads, compare_outputs, worse
 from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.protocol import (
@@ -38,6 +29,7 @@ from vanishing.checks.conformance.protocol import (
     param_shapes,
 )
 from vanishing.checks.conformance.tolerance import grad_tol, norm_tol, subnormal_floor
+from vanishing.checks.conformance.trigger_cases import kept_cell_cases, kept_clip_cases, kept_packed_cases, kept_stack_cases
 from vanishing.models import clipping
 
 __all__ = ["CHECKS", "Check", "forward_lines", "stack_shapes"]
@@ -525,15 +517,16 @@ class StackModule(Check):
     reason = ("each example runs the module and autograd through an unrolled multi-layer reference on a batch; 8 keeps "
               "`vanishing validate torch` near its 60 s budget (the single-layer cells are checked on their own)")
     methods = ("run",)
+    cases, kept_cases = staticmethod(stack_cases), staticmethod(kept_stack_cases)   # kept: B ≥ 3, distinct states, ...
 
-    def applies(self, info):
-        return info.kind == "stack"
+    def applies(self, info):   # run_packed is optional: stack-lengths applies when the adapter has it
+        return info.kind == "stack" and callable(getattr(info.obj, self.methods[0], None))
 
     def strategy(self, info):
-        return stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+        return self.cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
 
     def kept(self, info):
-        return kept_stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)   # B ≥ 3, distinct states, ...
+        return self.kept_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
 
     def calls(self, run, case):
         return [(self.methods[0], lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case),
@@ -576,17 +569,11 @@ class PackedStack(StackModule):
              "equals the reference on each sequence's valid prefix: the reverse direction flips only the valid prefix, h_n "
              "and c_n are taken at each sequence's last valid step, the output is 0 at padded steps, and the gradients "
              "(the padded inputs' are 0) match")
-    reason = "as the stack check's: each example runs the module and autograd through the unrolled reference"
+    max_examples = 5
+    reason = ("as the stack check's: each example runs the module and autograd through the unrolled reference; 5 drawn "
+              "(plus the 2 kept cases) keep `vanishing validate torch` within 1.5× its time before this check")
     methods = ("run_packed",)
-
-    def applies(self, info):
-        return info.kind == "stack" and callable(getattr(info.obj, "run_packed", None))
-
-    def strategy(self, info):
-        return packed_stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
-
-    def kept(self, info):
-        return kept_packed_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+    cases, kept_cases = staticmethod(packed_stack_cases), staticmethod(kept_packed_cases)
 
     def snippet(self, info, case):
         lines = super().snippet(info, case)

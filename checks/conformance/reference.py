@@ -10,6 +10,7 @@ params, state0, xs, cot).
 
 import autograd
 import autograd.numpy as anp
+from autograd.tracer import getval
 import numpy as np
 
 from vanishing.models import kinds, layouts
@@ -75,12 +76,16 @@ def stack(case):
             return stacked.packed_forward(case.cell, layers, h0, xs, lengths, c0, batch_first=bf)
         return stacked.batch_forward(case.cell, layers, h0, xs, c0, batch_first=bf)
 
-    def loss(z):
-        return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))
+    seen = []
+
+    def loss(z):   # the values are kept from the same pass (one forward pass, not two: the stack check's main cost)
+        outs = run(z["p"], z["xs"], z["h0"], z.get("c0"))
+        seen.append(outs)
+        return sum(anp.sum(o * c) for o, c in zip(outs, case.cot))
     z = {"p": list(case.params), "xs": case.xs, "h0": case.h0, **({} if case.c0 is None else {"c0": case.c0})}
     with np.errstate(over="ignore"):
-        outs = tuple(np.asarray(o) for o in run(case.params, case.xs, case.h0, case.c0))
         g = autograd.grad(loss)(z)
+        outs = tuple(np.asarray(getval(o), dtype=np.float64) for o in seen[-1])
     grads = {n: np.asarray(v) for n, v in zip(case.names, g["p"])}
     grads.update({k: np.asarray(g[k]) for k in ("xs", "h0", "c0") if k in g})
     return outs, grads

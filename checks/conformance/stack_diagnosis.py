@@ -22,7 +22,8 @@ from autograd.tracer import getval
 from vanishing.checks import tolerances
 from vanishing.checks.comparison import Comparison
 from vanishing.checks.conformance import reference
-from vanishing.checks.conformance.cases import simple_stack_case, triggers
+from vanishing.checks.conformance.cases import simple_stack_case
+from vanishing.checks.conformance.trigger_cases import triggers
 from vanishing.checks.conformance.protocol import CallError, call_stack
 from vanishing.models import kinds, layouts, stacked
 

@@ -1,4 +1,4 @@
-"""The search reaches every trigger (issue 23, item 2): on every ``ci`` run, each category of ``cases.TRIGGERS`` is drawn.
+"""The search reaches every trigger (issue 23, item 2): on every ``ci`` run, each category of ``tc.TRIGGERS`` is drawn.
 
 The categories are read off the cases each check actually evaluated in a ``ci`` run of the runner (``runner.evaluate``
 recorded), not off how the strategies were written; a category a kind cannot have (a second gate block of an Elman
@@ -8,6 +8,7 @@ RNN) is left out by ``_applicable``.
 import numpy as np
 import pytest
 from vanishing.checks.conformance import cases, reference_adapter, runner
+from vanishing.checks.conformance import trigger_cases as tc
 from vanishing.checks.conformance.protocol import AdapterInfo
 from vanishing.models import kinds
 
@@ -24,12 +25,12 @@ def _reached(monkeypatch, adapter, only):
     monkeypatch.setattr(runner, "evaluate", evaluate)
     rep = runner.validate_adapter(AdapterInfo(adapter), profile="ci", only=only)
     assert rep.ok, [r.text() for r in rep.results if r.status != "pass"]
-    return set().union(*(cases.triggers(c) for c in seen)), seen
+    return set().union(*(tc.triggers(c) for c in seen)), seen
 
 
 def _applicable(kind, pset):
     row = kinds.row(kind)
-    out = set(cases.TRIGGERS["cell"])
+    out = set(tc.TRIGGERS["cell"])
     if row.blocks == 1:
         out.discard("gate-block-zero")
         if pset == "canonical":   # one bias of one block: "only one block non-zero" is every non-zero bias
@@ -53,7 +54,7 @@ def test_every_cell_trigger_is_reached_on_every_ci_run(monkeypatch, name, check)
 def test_every_stack_trigger_is_reached_on_every_ci_run(monkeypatch):
     name = "vanishing.reference.stack[gru, num_layers=2, bidirectional=True, batch_first=True, float64]"
     got, seen = _reached(monkeypatch, ADAPTERS[name], ["stack"])
-    assert set(cases.TRIGGERS["stack"]) <= got, sorted(set(cases.TRIGGERS["stack"]) - got)
+    assert set(tc.TRIGGERS["stack"]) <= got, sorted(set(tc.TRIGGERS["stack"]) - got)
     assert {c.B for c in seen} >= {1, 3, 4}
 
 
@@ -61,10 +62,10 @@ def test_every_clip_trigger_is_reached_on_every_ci_run(monkeypatch):
     from vanishing.checks.conformance.checks import ClipNorm
     got = set()
     for dt in (np.float64, np.float32):
-        got |= set().union(*(cases.triggers(c) for c in ClipNorm().kept(AdapterInfo(_Clip(dt)))))
+        got |= set().union(*(tc.triggers(c) for c in ClipNorm().kept(AdapterInfo(_Clip(dt)))))
         g, _ = _reached(monkeypatch, _Clip(dt), ["clip-norm"])
         got |= g
-    assert set(cases.TRIGGERS["clip"]) <= got, sorted(set(cases.TRIGGERS["clip"]) - got)
+    assert set(tc.TRIGGERS["clip"]) <= got, sorted(set(tc.TRIGGERS["clip"]) - got)
 
 
 class _Clip:
@@ -84,16 +85,16 @@ class _Clip:
 def test_triggers_reads_the_values_not_the_labels():
     """A planted wrong reading fails: a dense case reaches no trigger; each structure reaches its own."""
     (dense,) = cases.probe_cases("gru", "after", np.float64, n=1)
-    assert cases.triggers(dense) == set()
+    assert tc.triggers(dense) == set()
     row = kinds.row("gru")
     for structure, want in [("biases-zero", "biases-zero"), ("bias-block-only", "bias-block-only"),
                             ("gate-block-zero", "gate-block-zero")]:
         c = dense.but(params=cases.with_structure(row, dense.params, dense.H, structure, block=1))
-        assert cases.triggers(c) == {want}, (structure, cases.triggers(c))
+        assert tc.triggers(c) == {want}, (structure, tc.triggers(c))
     z = dense.but(state0=(np.zeros(dense.H),))
-    assert cases.triggers(z) == {"h0-zero-biased"}
+    assert tc.triggers(z) == {"h0-zero-biased"}
     both = z.but(params=cases.with_structure(row, dense.params, dense.H, "biases-zero"))
-    assert cases.triggers(both) == {"biases-zero"}   # h0 = 0 without biases is not the "with biases" trigger
+    assert tc.triggers(both) == {"biases-zero"}   # h0 = 0 without biases is not the "with biases" trigger
 
 
 def test_the_structured_cell_strategy_draws_each_structure():
@@ -103,6 +104,6 @@ def test_the_structured_cell_strategy_draws_each_structure():
     @settings(max_examples=60, database=None, derandomize=True)
     @given(cases.cell_cases("lstm", "after", np.float64, regimes=("moderate",)))
     def draw(c):
-        seen.update(cases.triggers(c))
+        seen.update(tc.triggers(c))
     draw()
     assert seen >= {"biases-zero", "bias-block-only", "gate-block-zero", "h0-zero-biased"}, seen

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from vanishing.checks.conformance import load, validate_adapter
-from vanishing.checks.conformance.cases import probe_clip_cases, triggers
+from vanishing.checks.conformance.cases import probe_clip_cases
+from vanishing.checks.conformance.trigger_cases import triggers
 
 ZOO = Path(__file__).resolve().parents[1] / "zoo" / "zoo.py"
 pytest_plugins = ("pytester",)

@@ -400,6 +400,6 @@ TRIGGERED = {
     "stack_hn_axes_swapped": ("stack", "[mutant hn-axes-swapped;", "batch>=3"),
     "stack_batch_time_swapped": ("stack", "[mutant batch-time-swapped;", "B!=T"),
     "stack_reverse_flips_padded": ("stack-lengths", "[mutant reverse-flips-padded;", None),
-    "clip_chunked": ("clip-norm", "arrays 8", "many-small-tensors"),
+    "clip_chunked": ("clip-norm", "2 groups (arrays 0–7", "many-small-tensors"),
     "clip_tests_the_norm": ("clip-norm", "[mutant scales-only-above-max-norm;", "near-norm"),
 }
