@@ -19,11 +19,12 @@ What PyTorch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` compute with ``num_layers =
 """
 
 import autograd.numpy as np
+import numpy as onp
 from vanishing.models import kinds
 from vanishing.models._validate import as_array, check_choice, check_params, plain_dict
 from vanishing.models.activations import sigmoid, tanh
 
-__all__ = ["KINDS", "batch_forward", "forward", "layer", "projected_lstm_step"]
+__all__ = ["KINDS", "batch_forward", "forward", "layer", "packed_forward", "projected_lstm_step"]
 
 KINDS = kinds.STACK_KINDS   # the rows of models/kinds.py that are layers of PyTorch's nn.RNN/LSTM/GRU
 
@@ -144,6 +145,31 @@ def batch_forward(kind, layers, h0, xs, c0=None, reset="after", batch_first=Fals
     out = np.stack([r[0] for r in res], axis=0 if batch_first else 1)
     rest = tuple(np.stack([r[i] for r in res], axis=1) for i in range(1, len(res[0])))
     return (out,) + rest
+
+
+def packed_forward(kind, layers, h0, xs, lengths, c0=None, reset="after", batch_first=False):
+    """A padded batch of sequences of ``lengths`` (B,) steps each, 1 ≤ length ≤ T: what PyTorch computes on
+    ``pack_padded_sequence`` (then ``pad_packed_sequence(total_length=T)``).
+
+    Each sequence b runs on its valid prefix x_1..x_{len_b} alone: the reverse direction reads x_{len_b}..x_1 (it flips
+    the valid prefix, not the padded sequence), h_n (and c_n) are each direction's state after its last valid step,
+    and the output is 0 at every padded step t > len_b. Same shapes as :func:`batch_forward`."""
+    check_choice("kind", kind, KINDS)
+    dirs = _directions(layers)
+    xs = as_array("xs", xs, ndim=3)
+    h0, c0 = _initial_states(kind, len(layers) * dirs, h0, c0, ndim=3)
+    seqs = xs if batch_first else np.swapaxes(xs, 0, 1)
+    B, T = seqs.shape[0], seqs.shape[1]
+    lengths = [int(n) for n in onp.asarray(lengths).reshape(-1)]
+    if len(lengths) != B or not all(1 <= n <= T for n in lengths):
+        raise ValueError(f"lengths: expected {B} lengths (one per sequence) in 1..{T}, got {lengths}")
+    res = []
+    for b, n in enumerate(lengths):
+        r = forward(kind, layers, h0[:, b], seqs[b, :n], None if c0 is None else c0[:, b], reset)
+        pad = np.zeros((T - n, r[0].shape[1]))
+        res.append((np.concatenate([r[0], pad], axis=0),) + tuple(r[1:]))
+    out = np.stack([r[0] for r in res], axis=0 if batch_first else 1)
+    return (out,) + tuple(np.stack([r[i] for r in res], axis=1) for i in range(1, len(res[0])))
 
 
 def _directions(layers):

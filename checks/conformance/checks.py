@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from vanishing.checks import assertions, tolerances
 from vanishing.checks.conformance import bounds, reference
-from vanishing.checks.conformance.cases import cell_cases, clip_cases, kept_clip_cases, stack_cases
+from vanishing.checks.conformance.cases import cell_cases, clip_cases, packed_stack_cases, stack_cases
 from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads, compare_outputs, worse
 from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.protocol import (
@@ -29,6 +29,7 @@ from vanishing.checks.conformance.protocol import (
     param_shapes,
 )
 from vanishing.checks.conformance.tolerance import grad_tol, norm_tol, subnormal_floor
+from vanishing.checks.conformance.trigger_cases import kept_cell_cases, kept_clip_cases, kept_packed_cases, kept_stack_cases
 from vanishing.models import clipping
 
 __all__ = ["CHECKS", "Check", "forward_lines", "stack_shapes"]
@@ -122,6 +123,9 @@ class ForwardValues(_CellCheck):
 
     check_step = True        # also compare one step() from state0
 
+    def kept(self, info):
+        return kept_cell_cases(info.kind, info.reset, info.dtype, info.param_set)   # zero groups, h0 = 0 with biases
+
     def body(self, run, case):
         lines, worst = forward_lines(run, case)
         if not lines and self.check_step:   # one step from state0 (the step() method)
@@ -144,6 +148,9 @@ class LongSequence(ForwardValues):
 
     check_step = False       # ForwardValues already checks step(); here only the long forward()
 
+    def kept(self, info):
+        return []                # ForwardValues keeps the short trigger cases; here every case is long
+
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(30, 80), regimes=("moderate", "saturated"))
 
@@ -155,6 +162,9 @@ class Gradients(_GradientCheck):
 
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 6))
+
+    def kept(self, info):
+        return kept_cell_cases(info.kind, info.reset, info.dtype, info.param_set)
 
     def body(self, run, case):
         ref = reference.vjp(case)
@@ -470,7 +480,7 @@ class ClipValue(_ClipCheck):
         return info.has_clip_value
 
     def strategy(self, info):
-        return clip_cases(info.dtype, lo=1e-2, hi=1e3)
+        return clip_cases(info.dtype, lo=1e-2, hi=1e3, structures=("ordinary", "many-small"))
 
     def _call(self, run, case):
         return call_clip_value(run, case.grads, case.threshold)
@@ -507,15 +517,20 @@ class StackModule(Check):
     reason = ("each example runs the module and autograd through an unrolled multi-layer reference on a batch; 8 keeps "
               "`vanishing validate torch` near its 60 s budget (the single-layer cells are checked on their own)")
     methods = ("run",)
+    cases, kept_cases = staticmethod(stack_cases), staticmethod(kept_stack_cases)   # kept: B ≥ 3, distinct states, ...
 
-    def applies(self, info):
-        return info.kind == "stack"
+    def applies(self, info):   # run_packed is optional: stack-lengths applies when the adapter has it
+        return info.kind == "stack" and callable(getattr(info.obj, self.methods[0], None))
 
     def strategy(self, info):
-        return stack_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+        return self.cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
+
+    def kept(self, info):
+        return self.kept_cases(info.cell, info.config, info.dtype, info.obj.param_shapes)
 
     def calls(self, run, case):
-        return [("run", lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case)))]
+        return [(self.methods[0], lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case),
+                                                     case.lengths))]
 
     def snippet(self, info, case):
         return ["from vanishing.checks.conformance.cases import StackCase",
@@ -525,7 +540,7 @@ class StackModule(Check):
 
     def body(self, run, case):
         ref, gref = reference.stack(case)
-        got, g = call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case))
+        got, g = call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case), case.lengths)
         # Values: the value tolerance at the outputs' scale (values of tanh/σ compositions are O(1); no saturated regime here).
         vt = tolerances.value(run.info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
         lines, worst = [], (0.0, 0.0, 0.0, 0.0)
@@ -544,9 +559,27 @@ class StackModule(Check):
                 lines.append(f"the gradient w.r.t. {k} differs in {c.n_bad} of {c.err.size} entries; worst at {list(map(int, c.worst))}: "
                              f"got {c.worst_got:.17g}, expected {c.worst_expected:.17g}"
                              + (f"; the {k} gradient is zero: is {k} used?" if not np.any(g[k]) and np.any(gref[k]) else ""))
-        if lines:
-            raise Mismatch("stack", lines, case, *worst)
+        if lines:   # forward_differs: the shrinker keeps a failure of the values one (never "gradients only")
+            raise Mismatch("stack", lines, case, *worst, forward_differs=any(not ln.startswith("the gradient") for ln in lines))
+
+
+class PackedStack(StackModule):
+    name = "stack-lengths"
+    claim = ("the module on a padded batch of sequences of different lengths (run_packed: PyTorch's pack_padded_sequence) "
+             "equals the reference on each sequence's valid prefix: the reverse direction flips only the valid prefix, h_n "
+             "and c_n are taken at each sequence's last valid step, the output is 0 at padded steps, and the gradients "
+             "(the padded inputs' are 0) match")
+    max_examples = 5
+    reason = ("as the stack check's: each example runs the module and autograd through the unrolled reference; 5 drawn "
+              "(plus the 2 kept cases) keep `vanishing validate torch` within 1.5× its time before this check")
+    methods = ("run_packed",)
+    cases, kept_cases = staticmethod(packed_stack_cases), staticmethod(kept_packed_cases)
+
+    def snippet(self, info, case):
+        lines = super().snippet(info, case)
+        return [lines[0], lines[1].replace("cotangents)", "cotangents, lengths)"),
+                "print(adapter.run_packed(params, xs, np.array(lengths), h0, c0, cotangents))", lines[3]]
 
 
 CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue(),
-          StackModule()]
+          StackModule(), PackedStack()]

@@ -18,7 +18,6 @@ mutant is confirmed only when the reference itself is within that precision of t
 import numpy as np
 from autograd.misc import flatten
 
-from vanishing.checks import tolerances
 from vanishing.checks.comparison import Comparison
 from vanishing.checks.conformance import bounds, mutants, reference, surgery
 from vanishing.checks.conformance.cases import (
@@ -26,32 +25,23 @@ from vanishing.checks.conformance.cases import (
     StackCase,
     is_zero_norm_at_zero,
     probe_cases,
-    probe_clip_cases,
     relu_margin_ok,
 )
 from vanishing.checks.conformance.fd import reference_directional_fd
-from vanishing.checks.conformance.tolerance import forward_tol, grad_tol, norm_tol, subnormal_floor
+from vanishing.checks.conformance.tolerance import forward_tol, grad_tol, subnormal_floor
+from vanishing.checks.conformance.trigger_cases import TRIGGER_WORDS, probe_cases_like, triggers
+from vanishing.checks.conformance.clip_diagnosis import CLIP_NORM_MUTANTS, CLIP_VALUE_MUTANTS, _diagnose_clip, _worst
 from vanishing.checks.conformance.protocol import (
     CallError,
-    call_clip_norm,
-    call_clip_value,
     call_forward,
     call_vjp,
 )
-from vanishing.models import clipping
 
-__all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose", "localise", "reference_gradient_suspect"]
+__all__ = ["CLIP_NORM_MUTANTS", "CLIP_VALUE_MUTANTS", "diagnose", "localise", "once_per_adapter", "reference_gradient_suspect"]
 
 #: A closest, unconfirmed known bug is named only when it accounts for at least this fraction of the difference
 #: (on the common scale of :func:`_explained`); otherwise the diagnosis is the localisation alone.
 EXPLAINED_MIN = 0.5
-
-
-def _worst(pairs_with_tols):
-    w = 0.0
-    for got, ref, tol in pairs_with_tols:
-        w = max(w, Comparison(got, ref, tol).max_ratio)
-    return w
 
 
 def _mutant_outputs(case, mutant):
@@ -125,7 +115,8 @@ def _diagnose_cell(run, mismatch):
     info = run.info
     case = mismatch.case
     pre = []
-    cases = [case] + probe_cases(case.kind, case.reset, info.dtype, pset=case.pset)
+    like = [c for c in probe_cases_like(case, info.dtype) if not c.row.kink or relu_margin_ok(c)]
+    cases = [case] + probe_cases(case.kind, case.reset, info.dtype, pset=case.pset) + like
     forward_first = mismatch.forward_differs
     if mismatch.what in ("gradient", "structure") and not forward_first:
         runs = _impl_runs(run, cases, False)
@@ -228,6 +219,9 @@ def _diagnose_outputs(run, case, impl, need_grads, head):
         ranked.append((ex, m))
     thing = "the gradients (and values)" if need_grads else "the outputs"
     n_probe = len(impl) - 1
+    n_like = sum(c.regime == "like the failing case" for c, *_ in impl[1:])
+    probes = (f"{n_probe} probe case{'s' if n_probe != 1 else ''} ({n_probe - n_like} generic, {n_like} with the failing case's "
+              "structure)" if n_like else f"{n_probe} generic probe case{'s' if n_probe != 1 else ''}")
     # A precision mutant stands for "the reference, rounded": it explains the failure only if the reference itself is
     # within that precision of the implementation (a larger difference, e.g. from a wrong reference gradient, is not
     # precision, whatever the declared dtype).
@@ -245,12 +239,12 @@ def _diagnose_outputs(run, case, impl, need_grads, head):
         structural = [m for m in found if not m.precision]
         found = structural or found
         lines = [f"{head}: {thing} match the reference if {m.says} [mutant {m.name}; reproduced on the failing case and "
-                 f"{n_probe} generic probe case{'s' if n_probe != 1 else ''}]" for m in found[:3]]
+                 f"{probes}]" for m in found[:3]]
         if len(found) > 3:
             lines.append(f"  ({len(found) - 3} more mutants also reproduce it: {', '.join(m.name for m in found[3:])})")
         return lines
     lines = [f"{head}: no known bug reproduces {thing}: none of the {len(catalogue)} mutants in the catalogue matches on the "
-             f"failing case and {n_probe} generic probe case{'s' if n_probe != 1 else ''}, so this is not a known bug. "
+             f"failing case and {probes}, so this is not a known bug. "
              "Where it lies:"]
     lines += ["  " + ln for ln in localise(run, case, need_grads)]
     # A precision mutant is judged at its own, looser tolerance: matching one (shrunk) case says nothing; left out.
@@ -318,43 +312,73 @@ def _trend(pairs, what):
     return f"{text} ({verdict})"
 
 
+def _where(case, probes, runs, need_grads, what):
+    """The forward and gradient lines of localise on one set of probe cases (``what`` names the set)."""
+    out = []
+    fwd_bad = [any(not x.ok for x in f.values()) for f, _, _ in runs]
+    if any(fwd_bad):
+        steps = sorted({int(t) + 1 for f, _, _ in runs for t in np.where((f["hs"].ratio > 1).any(axis=1))[0]})
+        c_bad = sum(1 for f, _, _ in runs if "c_T" in f and not f["c_T"].ok)
+        out.append(f"forward: the values differ on {sum(fwd_bad)} of {len(runs)} {what}; h_t differs at "
+                   f"t = {', '.join(map(str, steps)) or 'none'}" + (f"; c_T differs on {c_bad}" if c_bad else ""))
+    else:
+        out.append(f"forward: the values match the reference on all {len(runs)} {what}"
+                   + ("; only the gradients differ, so the bug is in the backward pass" if need_grads else ""))
+    if need_grads:
+        bad = {}
+        for _, g, _ in runs:
+            for k, c in g.items():
+                if not c.ok:
+                    blocks, Hp = bad.setdefault(k, set()), probes[0].H
+                    order = case.row.gates
+                    if order and c.ratio.ndim >= 1 and c.ratio.shape[0] == len(order) * Hp:
+                        blocks |= {order[i] for i in range(len(order)) if np.any(c.ratio[i * Hp:(i + 1) * Hp] > 1)}
+        keys = list(runs[0][1])
+        if bad:
+            desc = [k + (f" (gate blocks {', '.join(sorted(bad[k], key=case.row.gates.index))})" if bad[k] else "")
+                    for k in keys if k in bad]
+            ok = [k for k in keys if k not in bad]
+            out.append(f"gradients on the {what}: differ w.r.t. {', '.join(desc)}" + (f"; match w.r.t. {', '.join(ok)}" if ok else ""))
+            ts = sorted({int(t) + 1 for _, g, _ in runs if "xs" in g for t in np.where((g["xs"].ratio > 1).any(axis=1))[0]})
+            if ts:
+                out.append(f"time steps: ∂/∂x_t differs at t = {', '.join(map(str, ts))} of {probes[0].T}")
+        else:
+            out.append(f"gradients: match on the {what}")
+    return out, any(fwd_bad) or (need_grads and bool(bad))
+
+
+def _precision_line(info, rels):
+    """A discrepancy of the order of float32 rounding in a float64 implementation: precision lost, said so."""
+    rels = [r for r in rels if np.isfinite(r) and r > 0]
+    eps32 = float(np.finfo(np.float32).eps)
+    if info.dtype != np.float64 or not rels or not 1e-3 * eps32 < float(np.median(rels)) < 1e3 * eps32:
+        return []
+    return [f"precision: the relative discrepancy (median {float(np.median(rels)):.2g}) is of the order of float32 rounding "
+            f"({eps32:.2g}), far above float64's: precision is lost somewhere (float32 arithmetic inside, or a formula "
+            "that cancels)"]
+
+
 def localise(run, case, need_grads):
     """Where a failure no known bug reproduces lies: forward or backward only, which outputs, parameters and gate
-    blocks, which time steps, and whether it grows with saturation or with T (measured on probe cases)."""
+    blocks, which time steps, and whether it grows with saturation or with T (measured on probe cases, generic ones
+    and, when the failing case has a trigger structure such as h0 = 0 or zero biases, ones with that structure)."""
     try:
         probes = probe_cases(case.kind, case.reset, run.info.dtype, n=3, pset=case.pset)
         runs = [_discrepancy(run, c, need_grads) for c in probes]
-        out = []
-        fwd_bad = [any(not x.ok for x in f.values()) for f, _, _ in runs]
-        if any(fwd_bad):
-            steps = sorted({int(t) + 1 for f, _, _ in runs for t in np.where((f["hs"].ratio > 1).any(axis=1))[0]})
-            c_bad = sum(1 for f, _, _ in runs if "c_T" in f and not f["c_T"].ok)
-            out.append(f"forward: the values differ on {sum(fwd_bad)} of {len(runs)} probe cases (H=3, D=2, T=4); h_t differs at "
-                       f"t = {', '.join(map(str, steps)) or 'none'}" + (f"; c_T differs on {c_bad}" if c_bad else ""))
+        like = [c for c in probe_cases_like(case, run.info.dtype) if not c.row.kink or relu_margin_ok(c)]
+        out, base = [], probes[0]
+        if like:
+            words = ", ".join(TRIGGER_WORDS[t] for t in sorted(triggers(case)) if t in TRIGGER_WORDS)
+            lines, shows = _where(case, like, [_discrepancy(run, c, need_grads) for c in like], need_grads,
+                                  f"probe cases with the failing case's structure ({words})")
+            g_lines, g_shows = _where(case, probes, runs, need_grads, "generic probe cases (H=3, D=2, T=4)")
+            out += lines + g_lines
+            if shows and not g_shows:
+                out.append(f"so the bug needs that structure ({words}): a code path taken only there is a candidate")
+                base = like[0]
         else:
-            out.append(f"forward: the values match the reference on all {len(runs)} probe cases"
-                       + ("; only the gradients differ, so the bug is in the backward pass" if need_grads else ""))
-        if need_grads:
-            bad = {}
-            for _, g, _ in runs:
-                for k, c in g.items():
-                    if not c.ok:
-                        blocks, Hp = bad.setdefault(k, set()), probes[0].H
-                        order = case.row.gates
-                        if order and c.ratio.ndim >= 1 and c.ratio.shape[0] == len(order) * Hp:
-                            blocks |= {order[i] for i in range(len(order)) if np.any(c.ratio[i * Hp:(i + 1) * Hp] > 1)}
-            keys = list(runs[0][1])
-            if bad:
-                desc = [k + (f" (gate blocks {', '.join(sorted(bad[k], key=case.row.gates.index))})" if bad[k] else "")
-                        for k in keys if k in bad]
-                ok = [k for k in keys if k not in bad]
-                out.append(f"gradients: differ w.r.t. {', '.join(desc)}" + (f"; match w.r.t. {', '.join(ok)}" if ok else ""))
-                ts = sorted({int(t) + 1 for _, g, _ in runs if "xs" in g for t in np.where((g["xs"].ratio > 1).any(axis=1))[0]})
-                if ts:
-                    out.append(f"time steps: ∂/∂x_t differs at t = {', '.join(map(str, ts))} of {probes[0].T}")
-            else:
-                out.append("gradients: match on the probe cases (the failure needs the failing case's own values)")
-        base = probes[0]
+            out += _where(case, probes, runs, need_grads, "probe cases (H=3, D=2, T=4)")[0]
+        out += _precision_line(run.info, [r for *_, r in runs])
         sat = [(f"×{s:g}", _discrepancy(run, _case_scaled(base, s), need_grads)[2]) for s in (1, 4, 16)]
         out.append("saturation: relative discrepancy ‖impl − ref‖/‖ref‖ is " + _trend(sat, "saturation") + " (weights scaled)")
         lng = [(f"T={T}", _discrepancy(run, _longer(base, T), need_grads)[2]) for T in (1, 4, 16)]
@@ -362,107 +386,6 @@ def localise(run, case, need_grads):
         return out
     except CallError as e:
         return [f"(localisation stopped: {e})"]
-
-
-# ---------------------------------------------------------------- clipping
-def _norm(gs):
-    return clipping.global_norm(list(gs))
-
-
-def _scaled(gs, c):
-    return [g * c for g in gs]
-
-
-def _norm_after(clipped):
-    return clipped, _norm(clipped)
-
-
-#: (name, what it says, f(grads, max_norm, eps) -> (clipped, returned norm or None))
-CLIP_NORM_MUTANTS = [
-    ("global-eps-0", "it clips by the global norm with ε = 0 (coef = max_norm/‖g‖) where ε = {eps:g} is declared",
-     lambda gs, c, eps: clipping.clip_by_global_norm(gs, c, 0.0)),
-    ("global-eps-torch", "it clips by the global norm with PyTorch's ε = 1e-6 where ε = {eps:g} is declared",
-     lambda gs, c, eps: clipping.clip_by_global_norm(gs, c, 1e-6)),
-    ("per-tensor", "it clips each array by its own norm (per tensor, like Keras clipnorm) where a global norm is claimed",
-     lambda gs, c, eps: (clipping.clip_by_norm_per_tensor(gs, c, eps)[0], None)),
-    ("by-value", "it clamps every entry to ±max_norm (clipping by value) where clipping by norm is claimed",
-     lambda gs, c, eps: (clipping.clip_by_value(gs, c), None)),
-    ("no-clipping", "it does not clip at all", lambda gs, c, eps: (list(gs), None)),
-    ("always-rescale", "it rescales to max_norm even when the norm is already below it (coef = max_norm/‖g‖ always)",
-     lambda gs, c, eps: (_scaled(gs, float(np.float64(c) / np.float64(_norm(gs)))) if _norm(gs) > 0 else list(gs), _norm(gs))),
-    ("returns-norm-after", "it returns the norm after clipping where the norm before clipping is claimed",
-     lambda gs, c, eps: _norm_after(clipping.clip_by_global_norm(gs, c, eps)[0])),
-    ("squared-norm", "it divides by the squared norm: coef = min(1, max_norm/‖g‖²)",
-     lambda gs, c, eps: (_scaled(gs, min(1.0, float(np.float64(c) / np.float64(_norm(gs)) ** 2))) if _norm(gs) > 0
-                         else list(gs), _norm(gs))),
-]
-
-CLIP_VALUE_MUTANTS = [
-    ("by-global-norm", "it clips by the global norm with max_norm = v where clipping by value is claimed",
-     lambda gs, v: clipping.clip_by_global_norm(gs, v)[0]),
-    ("per-tensor-norm", "it clips each array by its norm where clipping by value is claimed",
-     lambda gs, v: clipping.clip_by_norm_per_tensor(gs, v)[0]),
-    ("upper-only", "it clamps only from above: min(g, v), the lower bound −v is missing", lambda gs, v: [np.minimum(g, v) for g in gs]),
-    ("lower-only", "it clamps only from below: max(g, −v)", lambda gs, v: [np.maximum(g, -v) for g in gs]),
-    ("no-clipping", "it does not clip at all", lambda gs, v: list(gs)),
-]
-
-
-def _clip_reproduces(info, impl, want, tol_dtype):
-    got, total = impl
-    clipped, norm = want
-    scale = max((float(np.max(np.abs(g))) for g in got if np.size(g)), default=0.0)
-    tol = tolerances.value(tol_dtype, scale=max(scale, float(max((np.max(np.abs(c)) for c in clipped if np.size(c)), default=0.0))))
-    s = _worst((g, np.asarray(c, dtype=np.float64), tol) for g, c in zip(got, clipped))
-    if norm is not None and total is not None:
-        s = max(s, _worst([(total, norm, norm_tol(tol_dtype, sum(int(np.size(g)) for g in got)))]))
-    return s
-
-
-#: The clipping methods' catalogues: method → (mutants, (clipped, returned norm or None) of an implementation's call,
-#: of a mutant's result).
-_CLIP = {
-    "clip_grad_norm": (CLIP_NORM_MUTANTS, lambda run, c: call_clip_norm(run, c.grads, c.threshold),
-                       lambda fn, c, eps: fn(c.grads, c.threshold, eps)),
-    "clip_grad_value": (CLIP_VALUE_MUTANTS, lambda run, c: (call_clip_value(run, c.grads, c.threshold), None),
-                        lambda fn, c, eps: (fn(c.grads, c.threshold), None)),
-}
-
-
-def _diagnose_clip(run, mismatch, method):
-    info = run.info
-    case = mismatch.case
-    cases = [case] + probe_clip_cases(info.dtype)
-    table, call, result = _CLIP[method]
-    impl = []
-    for c in cases:
-        try:
-            impl.append((c, call(run, c)))
-        except CallError:
-            if c is case:
-                return []
-    found, scores = [], []
-    for name, says, fn in table:
-        if (name == "global-eps-0" and info.clip_eps == 0.0) or (name == "global-eps-torch" and info.clip_eps == 1e-6):
-            continue   # that is the declared behaviour itself, not a bug
-        def want(c, fn=fn):
-            with np.errstate(all="ignore"):
-                return result(fn, c, info.clip_eps)
-        s0 = _clip_reproduces(info, impl[0][1], want(impl[0][0]), info.dtype)
-        scores.append((s0, name, says))
-        if s0 <= 1.0 and all(_clip_reproduces(info, x[1], want(x[0]), info.dtype) <= 1.0 for x in impl[1:]):
-            found.append((name, says))
-    n_probe = len(impl) - 1
-    if found:
-        return [f"diagnosis: the results match if {says.format(eps=info.clip_eps)} [mutant {name}; reproduced on the failing "
-                f"case and {n_probe} generic probe cases]" for name, says in found[:3]]
-    s, name, says = min(scores)
-    if s <= 1.0:
-        return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it; mutant {name} "
-                f"({says.format(eps=info.clip_eps)}) matches the failing case but not the generic probe cases, so it is "
-                "not the explanation: this is not a known bug"]
-    return [f"diagnosis: none of the {len(table)} known clipping bugs reproduces it, so this is not a known bug (the nearest, "
-            f"mutant {name}, {says.format(eps=info.clip_eps)}, is off by {s:.3g}× the tolerance on the failing case)"]
 
 
 def _gru_preactivations(P, h, x):
@@ -490,13 +413,36 @@ def max_preactivation(case):
     return worst
 
 
-def _crash_facts(mismatch):
+def _axes_swapped(run, mismatch):
+    """A result of the wrong shape whose axes are a permutation of the expected ones: axes swapped, said so; for a stack,
+    the stack mutants tried where the shapes agree (B = T), which names a batch/time swap."""
+    import re
+    if isinstance(mismatch.case, StackCase):
+        from vanishing.checks.conformance.stack_diagnosis import diagnose_equal_sizes   # it imports the checks
+        named = diagnose_equal_sizes(run, mismatch)
+        if named:
+            return named
+    for ln in mismatch.lines:
+        m = re.search(r"(\S+) has shape \(([\d, ]*)\), expected \(([\d, ]*)\)", ln)
+        if m:
+            got, want = [tuple(int(v) for v in g.replace(" ", "").split(",") if v) for g in m.group(2, 3)]
+            if got != want and sorted(got) == sorted(want):
+                return [f"diagnosis: {m.group(1)} has the expected axes in another order, {got} where {want} is expected: axes "
+                        "swapped (batch and time: batch_first read the other way round; layer·direction and batch in h_n), "
+                        "not a wrong size"]
+    return []
+
+
+def _crash_facts(run, mismatch):
     """Facts (not guesses) about a call that raised or returned non-finite values."""
     case = mismatch.case
     if is_zero_norm_at_zero(case) and getattr(mismatch, "fault", "") == "non-finite":
         return ["diagnosis: it returns NaN at max_norm = 0 with every gradient 0: coef = max_norm/‖g‖ = 0/0 (optax before its "
                 "PR #1752); PyTorch's coef = 0/(‖g‖ + ε) gives zeros, and so does the reference, for every ε "
                 "[mutant zero-over-zero; the trigger max_norm = 0, g = 0]"]
+    swapped = _axes_swapped(run, mismatch)
+    if swapped:
+        return swapped
     if isinstance(case, ClipCase) or "non-finite" not in " ".join(mismatch.lines):
         return []
     with np.errstate(all="ignore"):
@@ -505,34 +451,28 @@ def _crash_facts(mismatch):
             "so a formula that overflows there (e.g. exp(2a) in (e^{2a}−1)/(e^{2a}+1), exp(−a) in 1/(1+e^{−a})) is a candidate"]
 
 
-def _stack_facts(mismatch):
-    """Where a multi-layer module differs: the layers and directions whose parameters' gradients differ."""
+def once_per_adapter(result, said):
+    """Replace a diagnosis an earlier check of the same adapter already stated (the same mutants named, or the same lines)
+    by a reference to it: a report states each diagnosis once per adapter. ``said``: {key: check name}, updated."""
     import re
-    names = [m.group(1) for ln in mismatch.lines for m in [re.match(r"the gradient w\.r\.t\. (\S+) differs", ln)] if m]
-    outs = [ln.split(" ", 1)[0] for ln in mismatch.lines if ln.split(" ", 1)[0] in ("output", "h_n", "c_n")]
-    layers = sorted({int(m.group(1)) for n in names for m in [re.search(r"_l(\d+)", n)] if m})
-    dirs = sorted({"reverse" if n.endswith("_reverse") else "forward" for n in names if "_l" in n})
-    unused = [m.group(1) for ln in mismatch.lines for m in [re.search(r"the (\S+) gradient is zero: is", ln)] if m]
-    parts = []
-    if unused:
-        where = [f"{n} (layer {m.group(1)}, {'reverse' if n.endswith('_reverse') else 'forward'} direction)"
-                 for n in unused for m in [re.search(r"_l(\d+)", n)] if m]
-        parts.append("the gradient w.r.t. " + ", ".join(where or unused) + " is zero where the reference's is not: that "
-                     "parameter looks unused")
-    if outs:
-        parts.append(f"the values differ ({', '.join(outs)})")
-    if layers and not unused:
-        parts.append(f"the parameter gradients differ in layer(s) {', '.join(map(str, layers))}, direction(s) {', '.join(dirs)}")
-    return ["diagnosis: no known bug is catalogued for multi-layer modules (the cells' catalogue applies to each cell alone); "
-            "where it lies: " + ("; ".join(parts) or "the input and state gradients only")]
+    if not result.diagnosis:
+        return
+    named = tuple(sorted({m.group(1) for d in result.diagnosis for m in re.finditer(r"\[mutant ([^;\]]+)", d)}))
+    key = named or tuple(result.diagnosis)
+    if key in said:
+        what = f"the same known bug{'s' if len(named) > 1 else ''}" if named else "the same diagnosis"
+        result.diagnosis = [f"diagnosis: {what} as for the {said[key]} check above" + "".join(f" [mutant {n}; stated there]" for n in named)]
+    else:
+        said[key] = result.check
 
 
 def diagnose(run, mismatch, method=""):
     """Diagnosis lines for a failing case (possibly empty); ``method``: the adapter method a clipping check compares."""
     if mismatch.what == "crash":
-        return _crash_facts(mismatch)
+        return _crash_facts(run, mismatch)
     if isinstance(mismatch.case, StackCase):
-        return _stack_facts(mismatch)
+        from vanishing.checks.conformance.stack_diagnosis import diagnose_stack   # it imports the checks, which import us
+        return diagnose_stack(run, mismatch)
     if isinstance(mismatch.case, ClipCase):
         return _diagnose_clip(run, mismatch, method)
     return _diagnose_cell(run, mismatch)

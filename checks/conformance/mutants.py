@@ -8,7 +8,7 @@ row's ``family`` (``models/kinds.py``: :data:`CATALOGUES`), then adapted to its 
 import itertools
 from dataclasses import dataclass, field
 
-from vanishing.models import kinds
+from vanishing.models import kinds, layouts
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
 __all__ = ["CATALOGUES", "IDENTITY", "Mutant", "mutants_for"]
@@ -155,8 +155,9 @@ def _gru_mutants(reset):
     return out + _common_backward("h")
 
 
-def _native(pset, out):
-    """The catalogue adapted to a native parameter set: one 'unused' mutant per native bias, none that is a no-op."""
+def _native(pset, out, row=None):
+    """The catalogue adapted to a native parameter set: one 'unused' mutant per native bias (and b_hn, the candidate's
+    recurrent bias, wherever it is a parameter of its own or a block), every bias unused at once, none that is a no-op."""
     if pset == "two-biases":
         at = out.index(next(m for m in out if m.name == "bias-unused")) + 1
         out[at:at] = [Mutant("b_x-unused", "the input bias b_x (PyTorch bias_ih) is unused: only the recurrent bias b_h is "
@@ -170,6 +171,15 @@ def _native(pset, out):
     elif pset == "gru-bhn":
         out = [Mutant("b_hn-unused", "the recurrent bias b_hn is unused (n = tanh(W_xn x + b_xn + r⊙(W_hn h)))",
                       {"drop_native": "b_hn"}) if m.name == "b_h-unused" else m for m in out]
+    if row is not None and row.family == "gru" and pset == "canonical":   # b_hn is the n block of b_h
+        at = out.index(next(m for m in out if m.name == "b_h-unused")) + 1
+        out.insert(at, Mutant("b_hn-unused", "the candidate's recurrent bias b_hn (the n block of b_h) is unused, while the "
+                              "r and z blocks of b_h are added", {"drop_bhn": True}))
+    biases = [k for k in layouts.param_set(pset).shapes(row.name, 2, 2) if k[0] == "b"] if row is not None else []
+    if len(biases) > 1 and not any(m.name == "bias-unused" for m in out):   # every bias at once (Equinox's GRUCell before PR #215 ignored use_bias=True)
+        at = next(i for i, m in enumerate(out) if m.name.endswith("-unused"))
+        out.insert(at, Mutant("biases-unused", f"no bias is used ({', '.join(biases)} all unused: it computes as if "
+                              "use_bias=False)", {"drop_native": tuple(biases)}))
     return out
 
 
@@ -184,4 +194,4 @@ CATALOGUES = {
 def mutants_for(case):
     """Every mutant that applies to ``case``'s kind, reset convention and native parameter set (forward mutants first)."""
     row = kinds.row(case.kind)
-    return _native(case.pset, CATALOGUES[row.family](row, case.reset))
+    return _native(case.pset, CATALOGUES[row.family](row, case.reset), row)

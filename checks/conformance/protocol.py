@@ -390,10 +390,12 @@ def call_param_count(run, H, D):
     return int(n)
 
 
-def call_stack(run, params, xs, h0, c0, cotangents, shapes):
-    """(outputs, grads) from a stack adapter's run, validated: shapes, dtype, finiteness, every key."""
+def call_stack(run, params, xs, h0, c0, cotangents, shapes, lengths=None):
+    """(outputs, grads) from a stack adapter's run (``lengths`` given: its run_packed), validated: shapes, dtype,
+    finiteness, every key."""
     info = run.info
-    out = _invoke(run, "run", [_own(info, p) for p in params], _own(info, xs),
+    packed = () if lengths is None else (np.array(lengths, dtype=np.int64),)
+    out = _invoke(run, "run_packed" if packed else "run", [_own(info, p) for p in params], _own(info, xs), *packed,
                   _own(info, h0), None if c0 is None else _own(info, c0),
                   [_own(info, c) for c in cotangents])
     out = _tuple(info, "run", "(outputs, grads)", out, 2)

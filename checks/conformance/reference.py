@@ -10,6 +10,7 @@ params, state0, xs, cot).
 
 import autograd
 import autograd.numpy as anp
+from autograd.tracer import getval
 import numpy as np
 
 from vanishing.models import kinds, layouts
@@ -64,19 +65,27 @@ def param_count(kind, H, D):
 
 def stack(case):
     """(outputs, grads) of ``vanishing.models.stacked`` on a ``cases.StackCase``: values, and autograd's VJP w.r.t.
-    every parameter (by name), xs, h0 and c0."""
+    every parameter (by name), xs, h0 and c0 (with ``case.lengths``: the packed module, ``stacked.packed_forward``)."""
     from vanishing.models import stacked
 
-    def run(params, xs, h0, c0):
-        return stacked.batch_forward(case.cell, layouts.stack_from_torch(case.cell, params, case.config), h0, xs, c0,
-                                     batch_first=case.config.get("batch_first", False))
+    lengths = getattr(case, "lengths", None)
 
-    def loss(z):
-        return sum(anp.sum(o * c) for o, c in zip(run(z["p"], z["xs"], z["h0"], z.get("c0")), case.cot))
+    def run(params, xs, h0, c0):
+        layers, bf = layouts.stack_from_torch(case.cell, params, case.config), case.config.get("batch_first", False)
+        if lengths is not None:   # packed: each sequence on its valid prefix, 0 at the padded steps
+            return stacked.packed_forward(case.cell, layers, h0, xs, lengths, c0, batch_first=bf)
+        return stacked.batch_forward(case.cell, layers, h0, xs, c0, batch_first=bf)
+
+    seen = []
+
+    def loss(z):   # the values are kept from the same pass (one forward pass, not two: the stack check's main cost)
+        outs = run(z["p"], z["xs"], z["h0"], z.get("c0"))
+        seen.append(outs)
+        return sum(anp.sum(o * c) for o, c in zip(outs, case.cot))
     z = {"p": list(case.params), "xs": case.xs, "h0": case.h0, **({} if case.c0 is None else {"c0": case.c0})}
     with np.errstate(over="ignore"):
-        outs = tuple(np.asarray(o) for o in run(case.params, case.xs, case.h0, case.c0))
         g = autograd.grad(loss)(z)
+        outs = tuple(np.asarray(getval(o), dtype=np.float64) for o in seen[-1])
     grads = {n: np.asarray(v) for n, v in zip(case.names, g["p"])}
     grads.update({k: np.asarray(g[k]) for k in ("xs", "h0", "c0") if k in g})
     return outs, grads

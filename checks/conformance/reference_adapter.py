@@ -94,15 +94,20 @@ class ReferenceStack:
     def param_shapes(self, H, D):
         return stack_param_shapes(self.cell, self.config, H, D)
 
-    def _run(self, params, xs, h0, c0):
-        layers = layouts.stack_from_torch(self.cell, params, self.config)
-        return stacked.batch_forward(self.cell, layers, h0, xs, c0, batch_first=self.config.get("batch_first", False))
+    def _run(self, params, xs, h0, c0, lengths=None):
+        layers, bf = layouts.stack_from_torch(self.cell, params, self.config), self.config.get("batch_first", False)
+        if lengths is not None:
+            return stacked.packed_forward(self.cell, layers, h0, xs, lengths, c0, batch_first=bf)
+        return stacked.batch_forward(self.cell, layers, h0, xs, c0, batch_first=bf)
 
-    def run(self, params, xs, h0, c0, cotangents):
+    def run_packed(self, params, xs, lengths, h0, c0, cotangents):
+        return self.run(params, xs, h0, c0, cotangents, lengths=[int(n) for n in lengths])
+
+    def run(self, params, xs, h0, c0, cotangents, lengths=None):
         a = lambda v: np.asarray(v, dtype=self.dtype)
         z = {"p": [a(p) for p in params], "xs": a(xs), "h0": a(h0), **({} if c0 is None else {"c0": a(c0)})}
-        outs = tuple(a(o) for o in self._run(z["p"], z["xs"], z["h0"], z.get("c0")))
-        g = _loss_grad(lambda z: self._run(z["p"], z["xs"], z["h0"], z.get("c0")), z, [a(c) for c in cotangents])
+        outs = tuple(a(o) for o in self._run(z["p"], z["xs"], z["h0"], z.get("c0"), lengths))
+        g = _loss_grad(lambda z: self._run(z["p"], z["xs"], z["h0"], z.get("c0"), lengths), z, [a(c) for c in cotangents])
         names = [n for n, _ in self.param_shapes(np.shape(params[1])[0] // self.row.blocks, np.shape(params[0])[1])]
         grads = {n: a(v) for n, v in zip(names, g["p"])}
         grads.update({k: a(g[k]) for k in ("xs", "h0", "c0") if k in g})

@@ -279,7 +279,7 @@ def _run_property(run, check, profile, seed):
         if m is not None:
             state["first"] = state["first"] or m
             raise m.fresh()
-    for case in check.kept(info):   # applied here, not written above prop: its source stays as it is
+    for case in reversed(check.kept(info)):   # applied here, not above prop (its source stays); the first runs first
         prop = hypothesis.example(case=case)(prop)
     test = _settings(profile, check)(prop)
     if seed is not None:
@@ -462,9 +462,11 @@ def validate_adapter(info, profile=None, seed=None, only=None, progress=None, ca
     plan = Plan(info, profile, seed, only, call_timeout)
     rep = AdapterReport(info)
     t0 = time.perf_counter()
+    said = {}
     for step in plan.steps():
         r = step.run()
         if isinstance(r, CheckResult):
+            diagnosis.once_per_adapter(r, said)
             rep.results.append(r)
             if progress:
                 progress(info, r)

@@ -140,6 +140,8 @@ def _gru(P, h0, xs, o, reset):
         Wx, Wh = _blocks(Q["W_x"], order, H), _blocks(Q["W_h"], order, H)
         bx = _blocks(0.0 * Q["b_x"] if o.get("drop_b_x") else Q["b_x"], order, H)
         bh = _blocks(0.0 * Q["b_h"] if o.get("drop_b_h") else Q["b_h"], order, H)
+        if o.get("drop_bhn"):      # b_hn (the candidate's block of b_h) unused
+            bh = {**bh, "n": 0.0 * bh["n"]}
         hr = sg(h) if o.get("cut_h") else h
         a_r = np.dot(Wx["r"], xs[t]) + bx["r"] + _rec(Wh["r"], hr, o) + bh["r"]
         a_z = np.dot(Wx["z"], xs[t]) + bx["z"] + _rec(Wh["z"], hr, o) + bh["z"]
@@ -175,8 +177,9 @@ _CELLS = {
 
 
 def _run(row, params, state0, xs, reset, pset, opts):
-    if opts.get("drop_native"):
-        params = {**params, opts["drop_native"]: 0.0 * params[opts["drop_native"]]}
+    if opts.get("drop_native"):   # one native key, or several (every bias)
+        keys = (opts["drop_native"],) if isinstance(opts["drop_native"], str) else opts["drop_native"]
+        params = {**params, **{k: 0.0 * params[k] for k in keys}}
     params = param_set(pset).to_canonical(row.name, params)
     if opts.get("cut_state0"):
         state0 = tuple(sg(s) for s in state0)

@@ -217,7 +217,12 @@ class TorchStack:
     def param_shapes(self, H, D):
         return [(n, tuple(p.shape)) for n, p in self._module(H, D).named_parameters()]
 
-    def run(self, params, xs, h0, c0, cotangents):
+    def run_packed(self, params, xs, lengths, h0, c0, cotangents):
+        """The module on ``pack_padded_sequence(xs, lengths, enforce_sorted=False)``, padded back by
+        ``pad_packed_sequence(total_length=T)``: what people run on a batch of sequences of different lengths."""
+        return self.run(params, xs, h0, c0, cotangents, lengths=lengths)
+
+    def run(self, params, xs, h0, c0, cotangents, lengths=None):
         torch = self.torch
         H = np.shape(params[1])[0] // self.row.blocks   # weight_hh_l0 (nH, ·)
         D = np.shape(params[0])[1]
@@ -232,14 +237,20 @@ class TorchStack:
         import warnings
         with warnings.catch_warnings():   # "LSTM with projections is not supported with oneDNN": torch's notice, not ours
             warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+            bf = bool(self.config.get("batch_first"))
+            seq = xt if lengths is None else torch.nn.utils.rnn.pack_padded_sequence(
+                xt, torch.as_tensor(np.asarray(lengths, dtype=np.int64)), batch_first=bf, enforce_sorted=False)
             if self.row.n_state > 1:
                 ct = torch.from_numpy(np.array(c0, dtype=self.dtype)).requires_grad_(True)
                 ins.append(ct)
-                out, (hn, cn) = m(xt, (ht, ct))
-                outs = (out, hn, cn)
+                out, (hn, cn) = m(seq, (ht, ct))
+                rest = (hn, cn)
             else:
-                out, hn = m(xt, ht)
-                outs = (out, hn)
+                out, hn = m(seq, ht)
+                rest = (hn,)
+            if lengths is not None:
+                out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=bf, total_length=xt.shape[1 if bf else 0])
+            outs = (out,) + rest
             grads = torch.autograd.grad(outs, ins + [p for _, p in named],
                                         grad_outputs=[torch.from_numpy(np.array(c, dtype=self.dtype)) for c in cotangents])
         g = {n: gi.numpy() for (n, _), gi in zip(named, grads[len(ins):])}

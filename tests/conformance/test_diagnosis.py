@@ -165,3 +165,73 @@ def test_the_comparison_object_is_public_and_the_gate_order_is_defined_once():
             if re.search(r"[\"'](ifgo|rzn)[\"']", line):
                 spelled.append(f"{path.name}:{n}")
     assert not spelled, f"the gate order is spelled out outside models/layouts.py: {spelled}"
+
+
+# ---------------------------------------------------------------- issue 23, item 3
+class _MutantStack:
+    """The stack reference with one stack mutant switched on, as an adapter (each mutant must be tellable apart)."""
+
+    kind, dtype = "stack", np.float64
+
+    def __init__(self, mutant, cell, config):
+        from vanishing.checks.conformance.reference_adapter import stack_param_shapes
+        self.mutant, self.cell, self.config, self.name = mutant, cell, dict(config), f"planted.{mutant.name}"
+        self._shapes = stack_param_shapes
+
+    def param_shapes(self, H, D):
+        return self._shapes(self.cell, self.config, H, D)
+
+    def _run(self, params, xs, h0, c0, cotangents, lengths):
+        from vanishing.checks.conformance.cases import StackCase
+        from vanishing.checks.conformance.stack_diagnosis import mutated
+        names = [n for n, _ in self.param_shapes(np.shape(params[1])[1], np.shape(params[0])[1])]
+        case = StackCase(self.cell, self.config, np.dtype(self.dtype), names, params, xs, h0, c0, cotangents, lengths)
+        return mutated(case, **self.mutant.opts)
+
+    def run(self, params, xs, h0, c0, cotangents):
+        return self._run(params, xs, h0, c0, cotangents, None)
+
+    def run_packed(self, params, xs, lengths, h0, c0, cotangents):
+        return self._run(params, xs, h0, c0, cotangents, [int(n) for n in lengths])
+
+
+def _stack_mutants():
+    from vanishing.checks.conformance.stack_diagnosis import STACK_MUTANTS
+    return {m.name: m for m in STACK_MUTANTS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(_stack_mutants()))
+def test_every_stack_mutant_planted_is_rejected_and_named(name):
+    """Each stack mutant changes the module (it is rejected) and is the first one named (none shadows another)."""
+    m = _stack_mutants()[name]
+    packed = "lengths" in m.needs
+    cfg = {"num_layers": 3, "bidirectional": True, "batch_first": False}
+    from vanishing.checks.conformance.protocol import AdapterInfo
+    rep = validate_adapter(AdapterInfo(_MutantStack(m, "gru", cfg)), only=["*/stack-lengths" if packed else "*/stack"])
+    (r,) = rep.results
+    assert r.status == "fail", f"{name}: not rejected"
+    assert f"[mutant {name};" in " ".join(r.diagnosis), r.diagnosis
+
+
+def test_a_diagnosis_is_stated_once_per_adapter():
+    from vanishing.checks.conformance.diagnosis import once_per_adapter
+    from vanishing.checks.conformance.runner import CheckResult
+    said = {}
+    a = CheckResult("x", "forward", "", "fail", diagnosis=["diagnosis: ... [mutant z-flipped; reproduced on ...]"])
+    b = CheckResult("x", "gradients", "", "fail", diagnosis=["diagnosis (of the forward difference): ... [mutant z-flipped; ...]"])
+    c = CheckResult("x", "gate-range", "", "fail", diagnosis=["diagnosis: something else"])
+    for r in (a, b, c):
+        once_per_adapter(r, said)
+    assert a.diagnosis[0].startswith("diagnosis: ... [mutant z-flipped")
+    assert b.diagnosis == ["diagnosis: the same known bug as for the forward check above [mutant z-flipped; stated there]"]
+    assert c.diagnosis == ["diagnosis: something else"]
+
+
+def test_the_precision_line_needs_a_float32_sized_discrepancy():
+    import types
+    from vanishing.checks.conformance.diagnosis import _precision_line
+    f64 = types.SimpleNamespace(dtype=np.float64)
+    assert _precision_line(f64, [3e-8, 1e-7, 5e-8]) and not _precision_line(f64, [1e-15, 2e-16])
+    assert not _precision_line(f64, [0.2, 0.3])                      # a structural bug is not precision
+    assert not _precision_line(types.SimpleNamespace(dtype=np.float32), [3e-8])
