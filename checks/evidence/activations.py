@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure, evidence
+from vanishing.checks.evidence import Scope, ensure, evidence
 
 x = sp.Symbol("x", real=True)
 SIG = 1 / (1 + sp.exp(-x))                         # the definition of σ
@@ -24,22 +24,32 @@ def _tie(label, fn, expr, xs=XS):
     return S.agree(label, got, S.scalar_values(expr, x, xs), )
 
 
-@evidence("ACT-SIGMOID-DERIV-BOUND", "proof")
+@evidence("ACT-SIGMOID-DERIV-BOUND", "proof", statement={"bound": sp.Rational(1, 4)},
+          wrong={"bound 1/8": {"bound": sp.Rational(1, 8)}, "bound 1/2": {"bound": sp.Rational(1, 2)}})
 def act_sigmoid_deriv_bound_proof(s, ctx):
-    """σ' = σ(1−σ) = 1/4 − (σ − 1/2)² ≤ 1/4, equality iff σ = 1/2 iff x = 0."""
+    """σ' = σ(1−σ) ≤ b with equality iff x = 0, for the stated b: b − σ(1−σ) = (b − 1/4) + (σ − 1/2)²."""
+    b = ctx.st.bound
     d = sp.diff(SIG, x)
     ensure(sp.simplify(d - SIG * (1 - SIG)) == 0, "d/dx 1/(1+e^{-x}) is not σ(1−σ)")
     ensure(S.sigmoid_rule_holds(), "the σ atom's derivative rule disagrees with the definition")
     u = sp.Symbol("u", real=True)
-    ensure(sp.expand(u * (1 - u) - (sp.Rational(1, 4) - (u - sp.Rational(1, 2)) ** 2)) == 0, "σ(1−σ) ≠ 1/4 − (σ−1/2)²")
+    rest = sp.expand(b - u * (1 - u) - (u - sp.Rational(1, 2)) ** 2)     # the certificate's constant term
+    ensure(rest.is_number and rest >= 0, f"b − σ(1−σ) = ({rest}) + (σ − 1/2)² is not a sum of nonnegative terms for b = {b}")
+    ensure(sp.solve(sp.Eq(b - u * (1 - u), 0), u) == [sp.Rational(1, 2)],
+           f"σ(1−σ) = {b} is not attained exactly at σ = 1/2, so the bound {b} is not the maximum")
     ensure(sp.solve(sp.Eq(SIG, sp.Rational(1, 2)), x) == [0], "σ(x) = 1/2 has a solution other than x = 0")
     _tie("sigmoid", s.sigmoid, SIG)
     _tie("sigmoid'", s.dsigmoid, d)
-    return ("σ' = σ(1−σ) = 1/4 − (σ−1/2)² ≤ 1/4, with equality iff σ(x) = 1/2 iff x = 0 (SymPy)",
-            (f"SymPy differentiates σ = 1/(1+e^(−x)) to σ(1−σ) and expands σ(1−σ) = 1/4 − (σ − 1/2)²; the square vanishes only "
-            f"where σ = 1/2, whose only solution is x = 0 (σ is strictly increasing: σ' = σ(1−σ) > 0 on (0, 1)). "
-            f"Tie: subject sigmoid and dsigmoid at {len(XS)} exact points in [−700, 700] equal the symbolic values "
-            f"(mpmath {S.MP_DPS} digits) {S.within()}. {S.versions()}."))
+    return (f"σ' = σ(1−σ) = {b} − (σ−1/2)² ≤ {b}, with equality iff σ(x) = 1/2 iff x = 0 (SymPy)",
+            (f"SymPy differentiates σ = 1/(1+e^(−x)) to σ(1−σ); the certificate b − σ(1−σ) = (b − 1/4) + (σ − 1/2)² with "
+            f"b = {b} is a nonnegative constant plus a square, which vanishes only where σ = 1/2, whose only solution is "
+            f"x = 0. Tie: subject sigmoid and dsigmoid at {len(XS)} exact points in [−700, 700] equal the symbolic values "
+            f"(mpmath {S.MP_DPS} digits) {S.within()}. {S.versions()}."),
+            Scope(sizes="every", hypotheses=("x real",),
+                  steps=("SymPy: d/dx 1/(1+e^(−x)) − σ(1−σ) simplifies to 0",
+                         f"SymPy: b − u(1−u) − (u − 1/2)² expands to the constant {rest} ≥ 0 (b = {b})",
+                         "SymPy: b − u(1−u) = 0 only at u = 1/2; σ(x) = 1/2 only at x = 0"),
+                  tied=(f"models.activations sigmoid and dsigmoid at {len(XS)} exact points in [−700, 700]",)))
 
 
 @evidence("ACT-TANH-DERIV-BOUND", "proof")

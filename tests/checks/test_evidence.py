@@ -49,7 +49,7 @@ def test_evidence_results_have_the_schema(claim_id):
     for r in results:
         assert r.status == "passed", f"{claim_id}: {r.level} evidence {r.status}: {r.detail}"
         j = r.to_json()
-        assert set(j) == {"level", "status", "summary", "detail", "seconds"} and json.dumps(j)
+        assert set(j) == {"level", "status", "summary", "detail", "seconds", "scope"} and json.dumps(j)
         assert "\n" not in r.summary and r.summary and r.detail and r.seconds >= 0
 
 
@@ -63,6 +63,39 @@ def test_every_plant_makes_the_evidence_fail_or_is_declared_unaffected(claim_id,
             continue
         assert r.status != "passed", f"{claim_id}: the {e.level} evidence ({e.where}) did not notice the plant {plant!r}"
         assert r.status == "failed", f"{claim_id}: plant {plant!r} crashed the {e.level} evidence instead of failing it: {r.summary}"
+
+
+WRONG = [(cid, name) for cid in sorted(EVIDENCE) for e in EVIDENCE[cid] for name in sorted(e.wrong)]
+
+
+@pytest.mark.parametrize("claim_id,wrong", WRONG[:1])
+def test_a_wrong_statement_makes_its_proof_fail(claim_id, wrong):
+    results = evidence.run(claim_id, wrong=wrong)
+    assert results and all(r.status == "failed" for r in results), [(r.level, r.status, r.summary) for r in results]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim_id,wrong", WRONG)
+def test_every_wrong_statement_makes_its_evidence_fail(claim_id, wrong):
+    for r in evidence.run(claim_id, wrong=wrong):
+        assert r.status == "failed", f"{claim_id}: the {r.level} evidence accepted the wrong statement {wrong!r}: {r.summary}"
+
+
+def test_a_proof_that_lists_sizes_is_refused_and_scopes_are_checked(monkeypatch):
+    e = EVIDENCE["ACT-SIGMOID-DERIV-BOUND"][0]
+    fixed = evidence.Evidence(e.claim_id, "proof", lambda s, ctx: ("s", "d", evidence.Scope(sizes=("H=2",))))
+    r = evidence._run_one(fixed, None, None)
+    assert r.status == "failed" and "every size" in r.summary and "fixed-size" in r.summary
+    as_fixed = evidence.Evidence(e.claim_id, "fixed-size", fixed.build)
+    assert evidence._run_one(as_fixed, None, None).status == "passed"
+    with pytest.raises(ValueError, match="Scope.sizes"):
+        evidence.Scope(sizes=())
+    with pytest.raises(ValueError, match="Scope.steps"):
+        evidence.Scope(steps="one sentence")
+    with pytest.raises(ValueError, match="wrong statement"):
+        evidence.evidence("X", "proof", statement={"c": 1}, wrong={"c'": {"d": 2}})
+    with pytest.raises(KeyError, match="no evidence declares"):
+        evidence.run("ACT-SIGMOID-DERIV-BOUND", wrong="no such statement")
 
 
 def test_levels_are_ordered_strongest_first():
