@@ -83,6 +83,20 @@ class Kind:
         """One shape per state entry, in the order of ``state``."""
         return tuple(self.state_shapes(H, D)) if self.state_shapes else ((H,),) * self.n_state
 
+    def shapes_of_outputs(self, T, H, D):
+        """One shape per output of ``forward``: the per-step output ("hs": (T, H); "ys", a readout: (T, D)), then the
+        final states ("c_T" has the shape of the state "c")."""
+        states = dict(zip(self.state, self.shapes_of_state(H, D)))
+        return ((T, D) if self.outputs[0] == "ys" else (T, H),) + tuple(states[o[:-2]] for o in self.outputs[1:])
+
+    def state_outputs(self):
+        """For each state, in order: (the index of the output holding its last value, whether that output is per step):
+        "c" is "c_T" (index 1, final); the first state "h" is the last row of "hs" (index 0, per step)."""
+        out = []
+        for i, s in enumerate(self.state):
+            out.append((self.outputs.index(f"{s}_T"), False) if f"{s}_T" in self.outputs else (0, True))
+        return tuple(out)
+
     def torch_param_count(self, H, D):
         """The count with PyTorch's second bias vector, where PyTorch keeps one the canonical layout folds."""
         return self.param_count(H, D) + self.torch_second_bias * H
@@ -147,7 +161,7 @@ def _min(cell, gate, conventions):
         param_count=lambda H, D: mingru.param_count(H, D, cell), direct_gate=gate, direct_state="h",
         direct_path=lambda P, s, x, reset="after": mingru.step_jacobian(P, s[0], x, cell),
         parallel=lambda P, s, xs, reset="after": mingru.forward_scan(P, s[0], xs, cell),
-        conventions=conventions, paper="Feng et al. 2024, arXiv:2410.01201", validator=False)
+        conventions=conventions, paper="Feng et al. 2024, arXiv:2410.01201")
 
 
 def _lru_forward(P, s, xs, reset="after"):
@@ -184,7 +198,7 @@ _MODERN = (
          direct_path=lambda P, s, x, reset="after": lru.step_jacobian(P, s[0], s[1], x),
          parallel=lambda P, s, xs, reset="after": lru.forward_scan(P, s[0], s[1], xs)[0],
          conventions=("x_k = λ⊙x_(k-1) + γ⊙(B u_k), y_k = Re(C x_k) + D⊙u_k, λ = exp(−exp(ν_log) + i·exp(θ_log)); "
-                      "the complex state as (h_re, h_im)",), paper="Orvieto et al. 2023, arXiv:2303.06349", validator=False),
+                      "the complex state as (h_re, h_im)",), paper="Orvieto et al. 2023, arXiv:2303.06349"),
     Kind(name="slstm", family="slstm", gates=xlstm.SLSTM_GATES, state=("h", "c", "n", "m"), outputs=("hs", "c_T", "n_T", "m_T"),
          step=lambda P, s, x, reset="after": xlstm.slstm_step(P, tuple(s), x), forward=_slstm_forward,
          canonical_shapes=lambda H, D: xlstm.slstm_shapes(H, D), param_count=xlstm.slstm_param_count,
@@ -207,7 +221,7 @@ _MODERN = (
          parallel=lambda P, s, xs, reset="after": mamba.forward_scan(P, s[0], xs)[0],
          conventions=("h_t = exp(Δ_t A)⊙h_(t-1) + Δ_t B_t x_t (B̄ = ΔB, as the official code), y_t = h_t C_t + D⊙x_t; "
                       "A = −exp(A_log), Δ = softplus(W_Δ x + b_Δ); the state (D channels, H = N states)",),
-         paper="Gu & Dao 2023, arXiv:2312.00752", validator=False),
+         paper="Gu & Dao 2023, arXiv:2312.00752"),
 )
 
 #: The table: one row per kind, in the order reports list them.

@@ -20,7 +20,7 @@ from autograd.misc import flatten
 
 from vanishing.checks import tolerances
 from vanishing.checks.comparison import Comparison
-from vanishing.checks.conformance import bounds, mutants, reference, surgery
+from vanishing.checks.conformance import bounds, modern_cells, mutants, reference, surgery
 from vanishing.checks.conformance.cases import (
     ClipCase,
     StackCase,
@@ -475,7 +475,7 @@ def _gru_preactivations(P, h, x):
 #: The gate pre-activations of one step by family (the row's ``family``): f(canonical params, h, x) -> [arrays].
 _PREACTIVATIONS = {"rnn": lambda P, h, x: [P["W_hh"] @ h + P["W_xh"] @ x + P["b"]],
                    "lstm": lambda P, h, x: [P["W_x"] @ x + P["W_h"] @ h + P["b"]],
-                   "gru": _gru_preactivations}
+                   "gru": _gru_preactivations, **modern_cells.PREACTIVATIONS}
 
 
 def max_preactivation(case):
