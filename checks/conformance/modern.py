@@ -22,7 +22,7 @@ from vanishing.checks import tolerances
 from vanishing.checks.conformance import bounds, checks, modern_cells, reference, surgery
 from vanishing.checks.conformance.cases import Case, _nonzero, _order_one, _r
 from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads
-from vanishing.checks.conformance.protocol import CallError, _array, _invoke, _own, call_vjp, param_shapes
+from vanishing.checks.conformance.protocol import CallError, _array, _invoke, _own, call_forward, call_vjp, param_shapes
 from vanishing.checks.conformance.tolerance import grad_tol, subnormal_floor
 from vanishing.models import kinds
 
@@ -182,7 +182,8 @@ def call_parallel_vjp(run, params, state0, xs, cot):
     if not isinstance(out, dict):
         raise CallError(f"{info.name}.parallel_vjp: expected a dict of gradients, got {type(out).__name__}")
     shapes = dict(param_shapes(info.kind, H, D, info.param_set), xs=(T, D))
-    shapes.update({k: s for k, s in zip(info.row.state_keys, info.row.shapes_of_state(H, D)) if k in out})
+    if (getattr(info.obj, "parallel_needs", "") or "") != "zero-state":   # a form that takes no state has no state gradient
+        shapes.update({k: s for k, s in zip(info.row.state_keys, info.row.shapes_of_state(H, D)) if k in out})
     missing = [k for k in shapes if k not in out]
     if missing:
         raise CallError(f"{info.name}.parallel_vjp: the gradient dict lacks key(s) {missing}")
@@ -210,11 +211,12 @@ def _log_sum(case):
 
 class ParallelPath(checks._CellCheck):
     name = "parallel"
-    claim = ("parallel() (the implementation's parallel form: an associative or a log-space scan) equals the recurrence, "
-             "values and parallel_vjp() gradients, on every initial state its declared precondition admits")
+    claim = ("parallel() (the implementation's parallel form: an associative or a log-space scan) equals its own recurrent "
+             "forward() (the first output), and parallel_vjp() its vjp(), on every initial state the declared precondition "
+             "admits; where forward() conforms, that is the reference's recurrence")
     max_examples = 30
     reason = "the parallel forms are linear in each h_t; 30 cases of T = 1..16 reach every scan depth up to 4"
-    methods = ("parallel",)
+    methods = ("forward", "parallel")
 
     def applies(self, info):
         return info.is_cell and _is_modern(info.row) and callable(getattr(info.obj, "parallel", None))
@@ -227,12 +229,11 @@ class ParallelPath(checks._CellCheck):
                           needs=needs)
 
     def calls(self, run, case):
-        return [("parallel", lambda: call_parallel(run, case.params, case.state0, case.xs))]
+        return [("forward", lambda: call_forward(run, case.params, case.state0, case.xs)),
+                ("parallel", lambda: call_parallel(run, case.params, case.state0, case.xs))]
 
     def snippet(self, info, case):
-        return ["from vanishing.checks.conformance.cases import Case",
-                f"case = Case({info.kind!r}, 'after', np.dtype({info.dtype_name!r}), params, state0, xs, cotangents, "
-                f"pset={info.param_set!r})", "print(adapter.parallel(params, state0, xs))", "print(reference.forward(case)[0])"]
+        return ["print(adapter.parallel(params, state0, xs))", "print(adapter.forward(params, state0, xs)[0])"]
 
     def notes(self, run):
         needs = getattr(run.info.obj, "parallel_needs", "") or ""
@@ -240,38 +241,65 @@ class ParallelPath(checks._CellCheck):
 
     def body(self, run, case):
         info = run.info
-        ref = reference.forward(case)[0]
+        own = call_forward(run, case.params, case.state0, case.xs)[0]
         got = call_parallel(run, case.params, case.state0, case.xs)
-        M = scan_magnitudes(case)
-        c = compare(got, ref, subnormal_floor(tolerances.forward_error(info.dtype, M), info), "parallel: " + case.row.outputs[0])
+        tol = subnormal_floor(tolerances.forward_error(info.dtype, scan_magnitudes(case)), info)
+        c = compare(got, own, tol, "parallel vs forward: " + case.row.outputs[0])
         if not c.ok:
             t, u = (int(v) for v in c.worst)
-            raise Mismatch("forward", [f"parallel: {case.row.outputs[0]} differs from the recurrence at t={t + 1}, unit {u}: got "
-                                       f"{got[t, u]:.17g}, expected {ref[t, u]:.17g}, |error| {c.worst_err:.3g} > allowed "
-                                       f"{c.worst_allowed:.3g} ({c.n_bad} entries differ)"] + _name_parallel(info, case, got),
-                           case, c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
+            raise Mismatch("parallel", [f"parallel: {case.row.outputs[0]} differs from the implementation's own recurrence "
+                                        f"forward() at t={t + 1}, unit {u}: parallel {got[t, u]:.17g}, forward {own[t, u]:.17g}, "
+                                        f"|error| {c.worst_err:.3g} > allowed {c.worst_allowed:.3g} ({c.n_bad} entries differ)"]
+                           + _name_parallel(run, case), case, c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
         if callable(getattr(info.obj, "parallel_vjp", None)):
             first = case.but(cot=(case.cot[0],) + tuple(np.zeros_like(v) for v in case.cot[1:]))
-            gref = reference.vjp(first)
             g = call_parallel_vjp(run, case.params, case.state0, case.xs, case.cot[0])
-            gref = {k: v for k, v in gref.items() if k in g}
-            lines, worst = compare_grads(case.kind, g, gref, subnormal_floor(grad_tol(info.dtype, gref, bounds.gradient_scale(first)), info), case.H)
+            mine = {k: v for k, v in call_vjp(run, first.params, first.state0, first.xs, first.cot).items() if k in g}
+            scale = bounds.gradient_scale(first) * (case.T + 1)   # the scan's depth, as for the values
+            lines, worst = compare_grads(case.kind, g, mine, subnormal_floor(grad_tol(info.dtype, mine, scale), info), case.H)
             if lines:
-                raise Mismatch("gradient", ["parallel_vjp: " + ln for ln in lines], first, *worst)
+                raise Mismatch("parallel", ["parallel_vjp differs from the implementation's own vjp() (through forward):"]
+                               + ["  " + ln for ln in lines], first, *worst)
 
 
-def _name_parallel(info, case, got):
-    """The known bug (a forward mutant of the family's catalogue) the parallel output matches, on this case, if any."""
+def _matches(info, case, got, opts):
+    with np.errstate(all="ignore"):
+        mo = np.asarray(surgery.run(case, **opts)[0], dtype=np.float64)
+    return bool(np.all(np.isfinite(mo)) and compare(got, mo, tolerances.forward_error(info.dtype, scan_magnitudes(case)), "mutant").ok)
+
+
+def _probes(run, case):
+    """The failing case and two generic probe cases meeting the declared precondition, each with the implementation's
+    (forward first output, parallel output); a probe whose calls fail is left out."""
+    needs = getattr(run.info.obj, "parallel_needs", "") or ""
+    out = []
+    for c in [case] + probe_cases(case.kind, run.info.dtype, 2, pset=case.pset):
+        if c is not case and needs == "zero-state":
+            c = c.but(state0=tuple(np.zeros_like(s) for s in c.state0))
+        try:
+            out.append((c, call_forward(run, c.params, c.state0, c.xs)[0], call_parallel(run, c.params, c.state0, c.xs)))
+        except CallError:
+            if c is case:
+                return []
+    return out
+
+
+def _name_parallel(run, case):
+    """The known bugs that the recurrent and the parallel outputs match on the failing case and the probe cases: the
+    recurrent forward's mutant (a convention it shares with its parallel form), and the parallel form's on top of it."""
     from vanishing.checks.conformance import mutants
-    M = scan_magnitudes(case)
-    for m in mutants.mutants_for(case):
-        if m.where != "forward" or m.precision:
-            continue
-        with np.errstate(all="ignore"):
-            mo = np.asarray(surgery.run(case, **m.opts)[0], dtype=np.float64)
-        if np.all(np.isfinite(mo)) and compare(got, mo, tolerances.forward_error(info.dtype, M), "mutant").ok:
-            return [f"diagnosis: the parallel outputs match the reference if {m.says} (mutant {m.name})"]
-    return []
+    info, probes = run.info, _probes(run, case)
+    forward = [m for m in mutants.mutants_for(case) if m.where == "forward" and not m.precision]
+    every = lambda which, opts: bool(probes) and all(_matches(info, c, pr[which], opts) for c, *pr in probes)
+    base = None if every(0, {}) else next((m for m in forward if every(0, m.opts)), None)
+    lines = [f"  forward() itself matches the reference if {base.says} (mutant {base.name})"] if base else []
+    for m in forward:
+        if m is not base and every(1, {**(base.opts if base else {}), **m.opts}):
+            return lines + [f"diagnosis: parallel() matches the reference if {m.says}" + (f", on top of forward()'s {base.name}"
+                            if base else "") + f" [mutant {m.name}; reproduced on the failing case and {len(probes) - 1} "
+                            "generic probe cases]: the parallel form disagrees with the recurrent one"]
+    return lines + ["diagnosis: no known bug of the catalogue reproduces the parallel form's difference on the failing "
+                    "case and the probe cases"]
 
 
 CHECKS = [ModernDirectPath(), ParallelPath()]

@@ -73,7 +73,7 @@ def _min_coefficients(P, x, o, lstm):
 def _min_cell(lstm):
     def cell(row, P, s, xs, o, reset):
         S = _S()
-        h, hs, T = s[0], [], xs.shape[0]
+        h, hs, T = (_g(s[0]) if o.get("g_h0") else s[0]), [], xs.shape[0]
         for t in range(T):
             Q = S._param_surgery(P, o, t, T)
             a, b = _min_coefficients(Q, xs[t], o, lstm)
@@ -269,7 +269,9 @@ def _min_catalogue(lstm):
     def catalogue(row, reset):
         out = [_mutant("candidate-g", "the candidate is g(W_h x + b_h) (g(a) = a + ½ for a ≥ 0, σ(a) below: the paper's "
                        "log-space variant, Appendix B) where the linear h̃ = W_h x + b_h is declared", {"candidate_g": True}),
-               _mutant("bias-unused", "the biases b are unused", {"drop_bias": True})]
+               _mutant("bias-unused", "the biases b are unused", {"drop_bias": True}),
+               _mutant("h0-through-g", "the initial state enters as g(h_0) (log h_0 taken as log g(h_0)) where h_0 is given",
+                       {"g_h0": True})]
         if lstm:
             out += [_mutant("gates-unnormalised", "f and i are used without the normalisation f′ = f/(f + i), i′ = i/(f + i)",
                             {"unnormalised": True}),
