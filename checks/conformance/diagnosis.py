@@ -531,8 +531,9 @@ def diagnose(run, mismatch, method=""):
     """Diagnosis lines for a failing case (possibly empty); ``method``: the adapter method a clipping check compares."""
     if mismatch.what == "crash":
         return _crash_facts(mismatch)
-    if mismatch.what == "parallel":   # parallel vs recurrent: the check names its known bug itself (modern.py)
-        return []
+    if mismatch.what == "parallel":   # parallel vs recurrent: the modern families' own naming (modern.py)
+        from vanishing.checks.conformance import modern
+        return modern.name_parallel(run, mismatch.case)
     if isinstance(mismatch.case, StackCase):
         return _stack_facts(mismatch)
     if isinstance(mismatch.case, ClipCase):

@@ -27,7 +27,7 @@ from vanishing.checks.conformance.tolerance import grad_tol, subnormal_floor
 from vanishing.models import kinds
 
 __all__ = ["CHECKS", "NEEDS", "RANGES", "ParallelPath", "call_parallel", "cell_cases", "crosscheck_findings",
-           "probe_cases", "scan_magnitudes"]
+           "name_parallel", "probe_cases", "scan_magnitudes"]
 
 #: The parallel forms' preconditions an adapter may declare (``parallel_needs``).
 NEEDS = {"": "every initial state", "zero-state": "the initial state is 0 (the form takes none)",
@@ -241,6 +241,8 @@ class ParallelPath(checks._CellCheck):
 
     def body(self, run, case):
         info = run.info
+        if not _meets(getattr(info.obj, "parallel_needs", "") or "", case):
+            return   # only a shrink candidate can break the precondition (cases.shrink zeroes states): it is no counterexample
         own = call_forward(run, case.params, case.state0, case.xs)[0]
         got = call_parallel(run, case.params, case.state0, case.xs)
         tol = subnormal_floor(tolerances.forward_error(info.dtype, scan_magnitudes(case)), info)
@@ -250,7 +252,7 @@ class ParallelPath(checks._CellCheck):
             raise Mismatch("parallel", [f"parallel: {case.row.outputs[0]} differs from the implementation's own recurrence "
                                         f"forward() at t={t + 1}, unit {u}: parallel {got[t, u]:.17g}, forward {own[t, u]:.17g}, "
                                         f"|error| {c.worst_err:.3g} > allowed {c.worst_allowed:.3g} ({c.n_bad} entries differ)"]
-                           + _name_parallel(run, case), case, c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
+                           , case, c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
         if callable(getattr(info.obj, "parallel_vjp", None)):
             first = case.but(cot=(case.cot[0],) + tuple(np.zeros_like(v) for v in case.cot[1:]))
             g = call_parallel_vjp(run, case.params, case.state0, case.xs, case.cot[0])
@@ -260,6 +262,13 @@ class ParallelPath(checks._CellCheck):
             if lines:
                 raise Mismatch("parallel", ["parallel_vjp differs from the implementation's own vjp() (through forward):"]
                                + ["  " + ln for ln in lines], first, *worst)
+
+
+def _meets(needs, case):
+    """Whether ``case`` meets the parallel form's declared precondition (:data:`NEEDS`)."""
+    if needs == "positive":
+        return all(np.all(np.asarray(s) > 0) for s in case.state0)
+    return needs != "zero-state" or not any(np.any(s) for s in case.state0)
 
 
 def _matches(info, case, got, opts):
@@ -284,22 +293,47 @@ def _probes(run, case):
     return out
 
 
-def _name_parallel(run, case):
-    """The known bugs that the recurrent and the parallel outputs match on the failing case and the probe cases: the
-    recurrent forward's mutant (a convention it shares with its parallel form), and the parallel form's on top of it."""
+def _float32_only(run, probes, case):
+    """Whether a float64 implementation's parallel and recurrent forms agree on every probe to float32 precision, values
+    and gradients (the float32-precision mutant: both round to float32 somewhere, in a different order)."""
+    info = run.info
+    if info.dtype != np.float64 or not probes:
+        return False
+    for c, own, par in probes:
+        if not compare(par, own, tolerances.forward_error(np.float32, scan_magnitudes(c)), "float32").ok:
+            return False
+        if callable(getattr(info.obj, "parallel_vjp", None)):
+            try:
+                g = call_parallel_vjp(run, c.params, c.state0, c.xs, c.cot[0])
+                first = c.but(cot=(c.cot[0],) + tuple(np.zeros_like(v) for v in c.cot[1:]))
+                mine = call_vjp(run, first.params, first.state0, first.xs, first.cot)
+            except CallError:
+                return False
+            tol = grad_tol(np.float32, {k: mine[k] for k in g}, bounds.gradient_scale(first) * (c.T + 1))
+            if any(not compare(g[k], mine[k], tol, "float32").ok for k in g):
+                return False
+    return True
+
+
+def name_parallel(run, case):
+    """The known bugs that the parallel and the recurrent outputs match on the failing case and the probe cases: the
+    parallel form's mutant, on top of the recurrent forward's own (a convention both forms share), if any."""
     from vanishing.checks.conformance import mutants
     info, probes = run.info, _probes(run, case)
     forward = [m for m in mutants.mutants_for(case) if m.where == "forward" and not m.precision]
     every = lambda which, opts: bool(probes) and all(_matches(info, c, pr[which], opts) for c, *pr in probes)
+    n = f"reproduced on the failing case and {len(probes) - 1} generic probe cases"
     base = None if every(0, {}) else next((m for m in forward if every(0, m.opts)), None)
-    lines = [f"  forward() itself matches the reference if {base.says} (mutant {base.name})"] if base else []
+    tail = [f"diagnosis: forward() itself matches the reference if {base.says} [mutant {base.name}; {n}]"] if base else []
     for m in forward:
         if m is not base and every(1, {**(base.opts if base else {}), **m.opts}):
-            return lines + [f"diagnosis: parallel() matches the reference if {m.says}" + (f", on top of forward()'s {base.name}"
-                            if base else "") + f" [mutant {m.name}; reproduced on the failing case and {len(probes) - 1} "
-                            "generic probe cases]: the parallel form disagrees with the recurrent one"]
-    return lines + ["diagnosis: no known bug of the catalogue reproduces the parallel form's difference on the failing "
-                    "case and the probe cases"]
+            return [f"diagnosis: parallel() matches the reference if {m.says}" + (f", on top of forward()'s {base.name}"
+                    if base else "") + f" [mutant {m.name}; {n}]: the parallel form disagrees with the recurrent one"] + tail
+    if _float32_only(run, probes, case):
+        return [f"diagnosis: the parallel and the recurrent forms agree to float32 precision, not to float64: it loses "
+                f"precision [mutant float32-precision; {n}]"] + tail
+    return ["diagnosis: no known bug of the catalogue reproduces the parallel form's difference on the failing case and "
+            "the probe cases"] + tail
 
 
 CHECKS = [ModernDirectPath(), ParallelPath()]
