@@ -325,8 +325,12 @@ def name_parallel(run, case):
     n = f"reproduced on the failing case and {len(probes) - 1} generic probe cases"
     base = None if every(0, {}) else next((m for m in forward if every(0, m.opts)), None)
     tail = [f"diagnosis: forward() itself matches the reference if {base.says} [mutant {base.name}; {n}]"] if base else []
-    for m in forward:
-        if m is not base and every(1, {**(base.opts if base else {}), **m.opts}):
+    values_differ = bool(probes) and not compare(probes[0][2], probes[0][1], tolerances.forward_error(
+        info.dtype, scan_magnitudes(probes[0][0])), "parallel vs forward").ok   # else only parallel_vjp differs
+    for m in forward if values_differ else ():   # a gradient-only difference: no forward mutant can name it
+        both = {**(base.opts if base else {}), **m.opts}
+        noop = all(_matches(info, c, np.asarray(surgery.run(c, **(base.opts if base else {}))[0]), both) for c, *_ in probes)
+        if m is not base and not noop and every(1, both):
             return [f"diagnosis: parallel() matches the reference if {m.says}" + (f", on top of forward()'s {base.name}"
                     if base else "") + f" [mutant {m.name}; {n}]: the parallel form disagrees with the recurrent one"] + tail
     if _float32_only(run, probes, case):

@@ -51,9 +51,11 @@ def test_mingru_pytorch_minlstm_parallel_path_passes_h0_through_g(mingru):
     assert r.status == "fail" and _names(r, "candidate-g") and _names(r, "h0-through-g"), r.text()
 
 
-def test_mingru_pytorch_mingru_parallel_path_equals_its_loop(mingru):
+def test_mingru_pytorch_mingru_parallel_values_equal_its_loop_but_log_g_has_a_zero_slope_at_0(mingru):
+    # log_g(x) = log(relu(x) + 0.5) for x >= 0: relu'(0) = 0 makes d log g/dx = 0 at x = 0, where g'(0) = 1 (d log g = 2)
     r = _results(mingru.MinCell("mingru", np.float64), ["parallel"])["parallel"]
-    assert r.status == "pass", r.text()
+    assert r.status == "fail" and r.lines[0].startswith("parallel_vjp differs"), r.text()
+    assert "the gradient w.r.t. xs" in "\n".join(r.lines) and "[mutant" not in "\n".join(r.diagnosis[:1]), r.text()
 
 
 def test_lru_pytorch_conforms_in_float32_and_rounds_to_float32_in_float64(lru):
