@@ -137,10 +137,10 @@ class ModernDirectPath(checks._GradientCheck):
         if not c.ok:
             i, j = (int(v) for v in c.worst)
             where = "off the diagonal structure (expected 0)" if expected[i, j] == 0 else f"on the direct path ({row.direct_gate})"
-            raise Mismatch("structure", [f"the state Jacobian ∂{row.direct_state}_1/∂{row.direct_state}_0 differs from "
+            raise Mismatch("structure", [(f"the state Jacobian ∂{row.direct_state}_1/∂{row.direct_state}_0 differs from "
                                          f"{row.direct_gate} at [{i}, {j}], {where}: got {J[i, j]:.17g}, expected "
                                          f"{expected[i, j]:.17g} (|error| {c.worst_err:.3g} > allowed {c.worst_allowed:.3g}); "
-                                         f"{c.n_bad} entr{'y' if c.n_bad == 1 else 'ies'} differ"],
+                                         f"{c.n_bad} entr{'y' if c.n_bad == 1 else 'ies'} differ")],
                            case.but(xs=case.xs[:1]), c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
 
 
@@ -249,10 +249,10 @@ class ParallelPath(checks._CellCheck):
         c = compare(got, own, tol, "parallel vs forward: " + case.row.outputs[0])
         if not c.ok:
             t, u = (int(v) for v in c.worst)
-            raise Mismatch("parallel", [f"parallel: {case.row.outputs[0]} differs from the implementation's own recurrence "
+            raise Mismatch("parallel", [(f"parallel: {case.row.outputs[0]} differs from the implementation's own recurrence "
                                         f"forward() at t={t + 1}, unit {u}: parallel {got[t, u]:.17g}, forward {own[t, u]:.17g}, "
-                                        f"|error| {c.worst_err:.3g} > allowed {c.worst_allowed:.3g} ({c.n_bad} entries differ)"]
-                           , case, c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
+                                        f"|error| {c.worst_err:.3g} > allowed {c.worst_allowed:.3g} ({c.n_bad} entries differ)")],
+                           case, c.max_ratio, c.worst_err, c.worst_allowed, c.rel)
         if callable(getattr(info.obj, "parallel_vjp", None)):
             first = case.but(cot=(case.cot[0],) + tuple(np.zeros_like(v) for v in case.cot[1:]))
             g = call_parallel_vjp(run, case.params, case.state0, case.xs, case.cot[0])
@@ -324,7 +324,8 @@ def name_parallel(run, case):
     every = lambda which, opts: bool(probes) and all(_matches(info, c, pr[which], opts) for c, *pr in probes)
     n = f"reproduced on the failing case and {len(probes) - 1} generic probe cases"
     base = None if every(0, {}) else next((m for m in forward if every(0, m.opts)), None)
-    tail = [f"diagnosis: forward() itself matches the reference if {base.says} [mutant {base.name}; {n}]"] if base else []
+    # said in words, without the "[mutant ...; reproduced" of a confirmed explanation: it explains forward(), not this check
+    tail = [f"  (forward() itself matches the reference if {base.says}: mutant {base.name}, {n})"] if base else []
     values_differ = bool(probes) and not compare(probes[0][2], probes[0][1], tolerances.forward_error(
         info.dtype, scan_magnitudes(probes[0][0])), "parallel vs forward").ok   # else only parallel_vjp differs
     for m in forward if values_differ else ():   # a gradient-only difference: no forward mutant can name it
@@ -334,10 +335,10 @@ def name_parallel(run, case):
             return [f"diagnosis: parallel() matches the reference if {m.says}" + (f", on top of forward()'s {base.name}"
                     if base else "") + f" [mutant {m.name}; {n}]: the parallel form disagrees with the recurrent one"] + tail
     if _float32_only(run, probes, case):
-        return [f"diagnosis: the parallel and the recurrent forms agree to float32 precision, not to float64: it loses "
-                f"precision [mutant float32-precision; {n}]"] + tail
-    return ["diagnosis: no known bug of the catalogue reproduces the parallel form's difference on the failing case and "
-            "the probe cases"] + tail
+        return [(f"diagnosis: the parallel and the recurrent forms agree to float32 precision, not to float64: it loses "
+                f"precision [mutant float32-precision; {n}]")] + tail
+    return [("diagnosis: no known bug of the catalogue reproduces the parallel form's difference on the failing case and "
+            "the probe cases")] + tail
 
 
 CHECKS = [ModernDirectPath(), ParallelPath()]

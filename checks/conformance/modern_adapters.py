@@ -15,11 +15,11 @@ from vanishing.models import kinds
 __all__ = ["LRUAdapter", "MambaS6", "MinCell", "builtins_lru", "builtins_mambapy", "builtins_mingru", "versions_installed"]
 
 #: (difference, the mutant that confirms it, what differs, the claims it touches), for the conformance matrix
-_CANDIDATE_G = ("candidate g", "candidate-g", "h̃ = g(W_h x) (g(a) = a + ½ for a ≥ 0, σ(a) below: the paper's log-space "
-                "variant, Feng et al. 2024 Appendix B.3) in both paths, where the kind's h̃ = W_h x + b_h is linear; no biases",
+_CANDIDATE_G = ("candidate g", "candidate-g", ("h̃ = g(W_h x) (g(a) = a + ½ for a ≥ 0, σ(a) below: the paper's log-space "
+                "variant, Feng et al. 2024 Appendix B.3) in both paths, where the kind's h̃ = W_h x + b_h is linear; no biases"),
                 "MINGRU-STEP-JACOBIAN-DIAG holds (a_t unchanged); h̃ > 0 keeps every state positive, as its log-space scan needs")
-_H0_THROUGH_G = ("parallel h_0 through g", "h0-through-g", "the parallel path takes log g(h_0) for the given h_0 (log_g(prev_hidden)), "
-                 "the sequential path h_0 itself: they disagree for every h_0 > 0, where g(h_0) = h_0 + ½ (a bug)",
+_H0_THROUGH_G = ("parallel h_0 through g", "h0-through-g", ("the parallel path takes log g(h_0) for the given h_0 (log_g(prev_hidden)), "
+                 "the sequential path h_0 itself: they disagree for every h_0 > 0, where g(h_0) = h_0 + ½ (a bug)"),
                  "MINGRU-SCAN-EQUALS-LOOP does not hold for this implementation with a given h_0 (it does from h_0 = 0)")
 _F32 = lambda what: ("float32 inside", "float32-precision", what, "none (a precision defect of the float64 module)")
 
@@ -43,6 +43,7 @@ class _TorchModern:
         self.kind, self.dtype, self.row = kind, np.dtype(dtype), kinds.row(kind)
         self.t = {np.dtype(np.float64): self.torch.float64, np.dtype(np.float32): self.torch.float32}[self.dtype]
         self.version = ", ".join(f"{k} {v}" for k, v in versions(*self.dists).items())
+        self._cache = {}   # modules by (H, D): their parameters are replaced at every call (functional_call)
 
     def _tensors(self, params, state, xs, grad=False):
         T = lambda a: self.torch.tensor(np.asarray(a), dtype=self.t, requires_grad=grad)
@@ -107,7 +108,6 @@ class MinCell(_TorchModern):
         super().__init__(kind, dtype)
         self.name = f"mingru-pytorch.{'minLSTM' if self.lstm else 'minGRU'}[{self.dtype.name}]"
         self.parallel, self.parallel_vjp = self._parallel_out, self._parallel_grads
-        self._cache = {}
         self.differences = (_CANDIDATE_G, _H0_THROUGH_G) if self.lstm else (_CANDIDATE_G,)
         self.convention = "no biases; h̃ = g(W_h x); sequential: lerp / f′ = f/(f + i); parallel: Heinsen's log-space scan"
 
@@ -162,7 +162,6 @@ class LRUAdapter(_TorchModern):
     def __init__(self, dtype=np.float64):
         super().__init__("lru", dtype)
         self.name = f"lru-pytorch.LRU[{self.dtype.name}]"
-        self._cache = {}
         self.differences = (_F32("forward writes y into torch.empty(...) of the default dtype, float32: a float64 LRU "
                                  "returns float32-rounded outputs (and gradients through them)"),)
         self.convention = "λ = exp(−exp(ν_log) + i exp(θ_log)), γ = exp(γ_log); a dense D (out × in); no final state returned"
@@ -212,7 +211,6 @@ class MambaS6(_TorchModern):
         super().__init__("mamba-s6", dtype)
         self.name = f"mambapy.MambaBlock.ssm[{self.dtype.name}]"
         self.parallel, self.parallel_vjp = self._parallel_out, self._parallel_grads
-        self._cache = {}
         self.differences = (_F32("ssm and ssm_step compute A = −exp(A_log.float()) and D.float(): a float64 block rounds A "
                                  "and D to float32"),)
         self.convention = "B̄ = ΔB (as the official selective_scan_ref), Ā = exp(ΔA); Δ = softplus(dt_proj(x_proj_Δ x)); pscan from h_0 = 0"

@@ -16,7 +16,6 @@ helper (:func:`_recur`) carries every family's state and its error magnitude. Ve
 
 import autograd.numpy as np
 from scipy.special import expit
-
 from vanishing.models.activations import get_activation
 
 __all__ = ["CATALOGUES", "FAMILIES", "MAGNITUDES", "PREACTIVATIONS", "SURGERY"]
