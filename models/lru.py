@@ -132,8 +132,8 @@ def ring_init(H, rng, r_min=0.0, r_max=1.0, max_phase=2 * onp.pi):
     if not isinstance(rng, onp.random.Generator):
         raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")  # noqa: TRY004
     r_min, r_max, max_phase = (float(as_array(n, v, ())) for n, v in (("r_min", r_min), ("r_max", r_max), ("max_phase", max_phase)))
-    if not 0.0 <= r_min < r_max <= 1.0:
-        raise ValueError(f"r_min, r_max: expected 0 <= r_min < r_max <= 1, got r_min = {r_min}, r_max = {r_max}")
+    if not 0.0 <= r_min <= r_max <= 1.0:
+        raise ValueError(f"r_min, r_max: expected 0 <= r_min <= r_max <= 1 (Lemma 3.2), got r_min = {r_min}, r_max = {r_max}")
     if max_phase <= 0:
         raise ValueError(f"max_phase: expected a value > 0, got {max_phase}")
     u1, u2 = rng.uniform(size=H), rng.uniform(size=H)

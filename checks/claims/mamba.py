@@ -9,6 +9,7 @@ from vanishing.checks import assertions, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import floats, vectors
 from vanishing.checks.toolkit import jac3, le, magnitude
+from vanishing.models import activations as act
 from vanishing.models import mamba, scan
 
 
@@ -111,3 +112,39 @@ def s6_scan_equals_loop(ctx, s):
         tol = tolerances.override(tol, tol.reason.removeprefix("override: ") + ", at the scale of the largest term", atol=tol.rtol * scale * 4)
         for name, a, b in zip(("ys", "hs"), s.forward_scan(p, h0, xs, bbar), s.forward(p, h0, xs, bbar)):
             assertions.assert_close(a, b, tol, f"{ctx.id}: scan vs loop ({name}, {bbar})", ctx.repro(case=case, bbar=bbar))
+
+
+def _gate_flipped(p, x, bbar="euler"):
+    """Bug: Ā = σ(L) for σ(−L) (the gate read the other way round)."""
+    d, Abar, Bbar, C = mamba.discretize(p, x, bbar)
+    return d, 1.0 - Abar, Bbar, C
+
+
+@claim_check("MAMBA-THEOREM1-GATE", subject={"discretize": mamba.discretize}, plants={"Ā = σ(L)": {"discretize": _gate_flipped}})
+def s6_with_a_minus_one_is_a_gated_recurrence(ctx, s):
+    """A = −1, Δ = softplus(L), ZOH: Ā = σ(−L) = 1 − g, B̄ = g·B (g = σ(L)): h_t = (1 − g_t)h_(t−1) + g_t B x_t.  [MAMBA-THEOREM1-GATE]"""
+    def at_a_minus_one(case):
+        p, _, xs = case
+        p = dict(p, A_log=np.zeros_like(p["A_log"]))                     # A = −exp(0) = −1
+        L = p["W_delta"] @ xs[0] + p["b_delta"]
+        return p, xs[0], L, p["W_B"] @ xs[0]
+
+    @ctx.holds
+    @given(case=s6_cases(T=(1, 1)))
+    @example(case=(dict(mamba.init_params(3, 1, np.random.default_rng(0)), W_delta=np.zeros((1, 1)), b_delta=np.array([-40.0])),
+                   np.zeros((1, 3)), np.ones((1, 1))))         # Δ = softplus(−40) = 4.2e-18: g = σ(−40), Ā = 1 − g rounds to 1
+    def zoh_gate(case):
+        p, x, L, B = at_a_minus_one(case)
+        _, Abar, Bbar, _ = s.discretize(p, x, "zoh")
+        g = act.sigmoid(L)
+        tol = tolerances.relative("Ā = e^(−softplus(L)) and σ(−L) are both computed without cancellation")
+        assertions.assert_close(Abar, np.repeat(act.sigmoid(-L)[:, None], Abar.shape[1], axis=1), tol, f"{ctx.id}: Ā vs σ(−L)", ctx.repro(case=case))
+        assertions.assert_close(Bbar, g[:, None] * B[None, :], tolerances.analytic(scale=magnitude(B)), f"{ctx.id}: B̄ vs σ(L)·B", ctx.repro(case=case))
+
+    @ctx.holds
+    @given(case=s6_cases(T=(1, 1)))
+    def simplified_bbar_is_softplus_not_the_gate(case):
+        p, x, L, B = at_a_minus_one(case)
+        _, _, Bbar, _ = s.discretize(p, x, "euler")
+        assertions.assert_close(Bbar, act.softplus(L)[:, None] * B[None, :], tolerances.analytic(scale=magnitude(B) * max(1.0, magnitude(act.softplus(L)))),
+                                f"{ctx.id}: B̄ = ΔB vs softplus(L)·B", ctx.repro(case=case))
