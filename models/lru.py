@@ -4,9 +4,9 @@ arXiv:2303.06349), written in real arithmetic on (re, im) pairs so that autograd
 Canonical layout (docs/DESIGN.md), the paper's Appendix A pseudocode with N = H states and model width D:
 ``nu_log, theta_log, gamma_log (H,)``, ``B_re, B_im (H,D)``, ``C_re, C_im (D,H)``, ``D (D,)``.
 
-* λ = exp(−exp(ν_log) + i·exp(θ_log)) (§3.3, eq. 6 and its exponential parametrisation), so |λ| = exp(−exp(ν_log)) < 1;
+* λ = exp(−exp(ν_log) + i·exp(θ_log)) (§3.3, the exponential parametrisation), so |λ| = exp(−exp(ν_log)) < 1;
 * γ = exp(γ_log), initialised to √(1 − |λ|²) (§3.4, the normalisation);
-* x_k = diag(λ) x_{k−1} + γ ⊙ (B u_k),  y_k = Re(C x_k) + D ⊙ u_k  (eq. 1 with the diagonal Λ and γ; Appendix A).
+* x_k = diag(λ) x_{k−1} + γ ⊙ (B u_k),  y_k = Re(C x_k) + D ⊙ u_k  (§2 with the diagonal Λ, §3.4's γ; Appendix A).
 
 The state x_k = h_re + i·h_im, (H,) each. The state Jacobian is diag(λ): as a real 2H×2H map
 [[diag(Re λ), −diag(Im λ)], [diag(Im λ), diag(Re λ)]]. ``forward_scan`` is the paper's parallel form (the associative

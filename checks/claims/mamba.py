@@ -14,9 +14,9 @@ from vanishing.models import mamba, scan
 
 
 @st.composite
-def s6_cases(draw, T=(3, 8)):
+def s6_cases(draw, T=(3, 8), max_D=3):
     """(params, h0, xs): N = H ∈ [3, 4] states, D ∈ [1, 3] channels, A_log ∈ [−3, 4] (|A| from 0.05 to 55), Δ's bias ∈ [−8, 4]."""
-    N, D = draw(st.integers(3, 4), label="N"), draw(st.integers(1, 3), label="D")
+    N, D = draw(st.integers(3, 4), label="N"), draw(st.integers(1, max_D), label="D")
     p = {k: np.asarray(draw(vectors(int(np.prod(s)), -2.0, 2.0), label=k)).reshape(s) for k, s in mamba.param_shapes(N, D).items()}
     p["A_log"] = np.asarray(draw(vectors(D * N, -3.0, 4.0), label="A_log")).reshape(D, N)
     p["b_delta"] = np.asarray(draw(vectors(D, -8.0, 4.0), label="b_delta"))
@@ -76,8 +76,8 @@ def simplified_bbar_differs_at_second_order(ctx, s):
                  1.0 + np.log(mamba.discretize(p, x, bbar)[1])))}})
 def s6_state_jacobian_contracts(ctx, s):
     """∂h_t/∂h_(t−1) = diag(exp(Δ_t A)), each entry in (0, 1] for A < 0, Δ ≥ 0: no explosion through the state.  [MAMBA-STATE-JACOBIAN-CONTRACTS]"""
-    @ctx.holds(max_examples=25, reason="three oracles on a DN×DN Jacobian per draw")
-    @given(case=s6_cases(T=(1, 1)), bbar=st.sampled_from(mamba.BBARS))
+    @ctx.holds(max_examples=12, reason="three oracles on a DN×DN Jacobian per draw (FD is the cost of verify)")
+    @given(case=s6_cases(T=(1, 1), max_D=2), bbar=st.sampled_from(mamba.BBARS))
     def diag_exp_delta_a(case, bbar):
         p, h0, xs = case
         D, N = h0.shape
