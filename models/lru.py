@@ -16,7 +16,7 @@ scan of Appendix A, ``binary_operator_diag``). Inputs u (D,), us (T, D).
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models import scan
-from vanishing.models._validate import as_array, check_params, plain_dict
+from vanishing.models._validate import as_array, check_layout
 
 __all__ = ["eigenvalues", "forward", "forward_scan", "init_params", "param_count", "param_shapes", "ring_init",
            "step", "step_jacobian"]
@@ -33,11 +33,8 @@ def param_shapes(H, D):
 
 
 def _params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "B_re" in params:
-        H, D = as_array("params['B_re']", params["B_re"], ndim=2, finite=False).shape
-    return check_params("params", params, param_shapes(H, D)), H, D
+    p, (H, D) = check_layout(params, "B_re", param_shapes)             # B_re is (H, D)
+    return p, H, D
 
 
 def _eigenvalues(p):

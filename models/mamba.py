@@ -17,7 +17,7 @@ The state h is (D, H). Its Jacobian ∂h_t/∂h_{t−1} = diag(vec Ā_t) = diag(
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models import scan
-from vanishing.models._validate import as_array, check_choice, check_params, plain_dict, unvalidated
+from vanishing.models._validate import as_array, check_choice, check_layout, unvalidated
 from vanishing.models.activations import softplus
 
 _softplus = unvalidated(softplus)
@@ -34,11 +34,8 @@ def param_shapes(H, D):
 
 
 def _params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "A_log" in params:
-        D, H = as_array("params['A_log']", params["A_log"], ndim=2, finite=False).shape
-    return check_params("params", params, param_shapes(H, D)), H, D
+    p, (D, H) = check_layout(params, "A_log", lambda d, n: param_shapes(n, d))   # A_log is (D, N)
+    return p, H, D
 
 
 def phi1(z):
@@ -79,7 +76,7 @@ def _inputs(params, h_prev, x, bbar):
 def discretize(params, x, bbar="euler"):
     """(Δ_t (D,), Ā_t (D,H), B̄_t (D,H), C_t (H,)) of one input."""
     check_choice("bbar", bbar, BBARS)
-    p, H, D = _params(params)
+    p, _, D = _params(params)
     return _discretize(p, as_array("x", x, (D,)), bbar)
 
 

@@ -18,7 +18,7 @@ Each cell is h_t = a_t ⊙ h_{t−1} + b_t with a_t, b_t independent of h_{t−1
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models import scan
-from vanishing.models._validate import as_array, check_choice, check_params, plain_dict, unvalidated
+from vanishing.models._validate import as_array, check_choice, check_layout, unvalidated
 from vanishing.models.activations import get_activation, log_sigmoid, softplus
 
 _SIGMOID = get_activation("sigmoid", kernels=True)
@@ -44,11 +44,8 @@ def param_shapes(H, D, cell="mingru"):
 
 def _params(params, cell):
     check_choice("cell", cell, CELLS)
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "W_h" in params:
-        H, D = as_array("params['W_h']", params["W_h"], ndim=2, finite=False).shape
-    return check_params("params", params, param_shapes(H, D, cell) if H else {k: None for k in param_shapes(1, 1, cell)}), H, D
+    p, (H, D) = check_layout(params, "W_h", lambda h, d: param_shapes(h, d, cell))   # W_h is (H, D)
+    return p, H, D
 
 
 def g(x):
@@ -99,14 +96,14 @@ def _inputs(params, h_prev, x, cell, candidate):
 def coefficients(params, x, cell="mingru", candidate="linear"):
     """(a_t, b_t) of h_t = a_t ⊙ h_{t−1} + b_t: minGRU (1 − z_t, z_t ⊙ h̃_t), minLSTM (f′_t, i′_t ⊙ h̃_t)."""
     check_choice("candidate", candidate, CANDIDATES)
-    p, H, D = _params(params, cell)
+    p, _, D = _params(params, cell)
     return _coefficients(p, as_array("x", x, (D,)), cell, candidate)
 
 
 def log_coefficients(params, x, cell="mingru", candidate="g"):
     """(log a_t, log b_t) as the log-space scan uses them; ``candidate="linear"`` needs h̃_t > 0."""
     check_choice("candidate", candidate, CANDIDATES)
-    p, H, D = _params(params, cell)
+    p, _, D = _params(params, cell)
     x = as_array("x", x, (D,))
     if candidate == "linear":
         _positive("h_tilde", p["W_h"] @ x + p["b_h"])

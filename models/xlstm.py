@@ -21,7 +21,7 @@ gate reads c, n or C.
 
 import autograd.numpy as np
 import numpy as onp
-from vanishing.models._validate import as_array, check_choice, check_params, plain_dict, unvalidated
+from vanishing.models._validate import as_array, check_choice, check_layout, unvalidated
 from vanishing.models.activations import get_activation, log_sigmoid
 
 _SIGMOID, _TANH = get_activation("sigmoid", kernels=True), get_activation("tanh", kernels=True)
@@ -61,12 +61,9 @@ def slstm_shapes(H, D):
 
 
 def _slstm_params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "R" in params and "W" in params:
-        H = as_array("params['R']", params["R"], ndim=2, finite=False).shape[1]
-        D = as_array("params['W']", params["W"], ndim=2, finite=False).shape[1]
-    return check_params("params", params, slstm_shapes(H, D)), H, D
+    # W is (4H, D): H is read as its rows / 4 (a W of other rows fails the shape check, naming W)
+    p, (rows, D) = check_layout(params, "W", lambda r, d: slstm_shapes(None if r is None else max(1, r // 4), d))
+    return p, None if rows is None else max(1, rows // 4), D
 
 
 def _slstm_pre(p, h_prev, x, H):
@@ -136,7 +133,7 @@ def slstm_step_unstabilised(params, state, x, forget="sigmoid"):
 
 def slstm_direct_path_jacobian(params, state, x, forget="sigmoid"):
     """∂c_t/∂c_{t−1} = ∂n_t/∂n_{t−1} = diag(f′_t): the gates read h_{t−1}, m_{t−1} and x_t, never c or n; (H, H)."""
-    p, H, (h, c, n, m), x = _slstm_inputs(params, state, x, forget, 4)
+    p, H, (h, _, n, m), x = _slstm_inputs(params, state, x, forget, 4)
     return np.diag(_slstm_gates(p, h, m, x, forget, H, fresh=_all_zero(n))["f"])          # ∂(f′c + i′z)/∂c = diag(f′), f′ free of c
 
 
@@ -178,11 +175,8 @@ def mlstm_shapes(H, D):
 
 
 def _mlstm_params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "W_q" in params:
-        H, D = as_array("params['W_q']", params["W_q"], ndim=2, finite=False).shape
-    return check_params("params", params, mlstm_shapes(H, D)), H, D
+    p, (H, D) = check_layout(params, "W_q", mlstm_shapes)               # W_q is (H, D)
+    return p, H, D
 
 
 def _mlstm_proj(p, x, forget, H):

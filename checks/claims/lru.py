@@ -1,6 +1,5 @@
 """Checks of the LRU claims (spec/claims/lru.toml): λ = exp(−exp(ν_log) + i·exp(θ_log)), x_k = λ⊙x_(k−1) + γ⊙(B u_k)."""
 
-import dataclasses
 
 import autograd
 import autograd.numpy as anp
@@ -11,7 +10,7 @@ from vanishing.checks import assertions, tolerances
 from vanishing.checks.registry import claim_check
 from vanishing.checks.strategies import floats, vectors
 from vanishing.checks.toolkit import jac3, le, magnitude
-from vanishing.models import lru, scan
+from vanishing.models import lru
 
 
 @st.composite

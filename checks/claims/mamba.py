@@ -7,7 +7,7 @@ from hypothesis import example, given, target
 from hypothesis import strategies as st
 from vanishing.checks import assertions, tolerances
 from vanishing.checks.registry import claim_check
-from vanishing.checks.strategies import floats, vectors
+from vanishing.checks.strategies import vectors
 from vanishing.checks.toolkit import jac3, le, magnitude
 from vanishing.models import activations as act
 from vanishing.models import mamba, scan
@@ -49,9 +49,14 @@ def zero_order_hold_is_the_exact_solution(ctx, s):
                                 f"{ctx.id}: B̄ vs ∫_0^Δ e^(As) ds B", ctx.repro(case=case))
 
 
+def _bbar_times_abar(p, x, bbar):
+    """Bug: the zero-order hold's B̄ taken as ΔB·Ā (a first-order error)."""
+    d, Abar, Bbar, C = mamba.discretize(p, x, "euler")
+    return d, Abar, Bbar * (Abar if bbar == "zoh" else 1.0), C
+
+
 @claim_check("MAMBA-BBAR-EULER-ORDER", subject={"discretize": mamba.discretize},
-             plants={"B̄_ZOH = ΔB·exp(ΔA)": {"discretize": lambda p, x, bbar="euler": (
-                 lambda d: (d[0], d[1], d[2] * (d[1] if bbar == "zoh" else 1.0), d[3]))(mamba.discretize(p, x, "euler"))}})
+             plants={"B̄_ZOH = ΔB·exp(ΔA)": {"discretize": lambda p, x, bbar="euler": _bbar_times_abar(p, x, bbar)}})
 def simplified_bbar_differs_at_second_order(ctx, s):
     """B̄_ZOH − ΔB = ½Δ²AB + r, |r| ≤ Δ³A²|B|/6 for ΔA ≤ 0: the simplified B̄ = ΔB is first-order accurate.  [MAMBA-BBAR-EULER-ORDER]"""
     @ctx.holds

@@ -133,7 +133,7 @@ def minlstm_gates_are_a_convex_pair(ctx, s):
     @given(case=min_cases(cells=("minlstm",)))
     @example(case=_case("minlstm", b_f=[800.0, -800.0, 0.0], b_i=[-800.0, 800.0, 0.0], b_h=[1.0, 1.0, 1.0]))  # f + i underflows to 0 naively
     def normalised_pair(case):
-        _, p, h0, xs = case
+        _, p, _, xs = case
         q = dict(p, W_h=np.zeros_like(p["W_h"]), b_h=np.ones_like(p["b_h"]))    # h̃ = 1: then b_t = i′_t exactly
         for x in xs:
             f_n, i_n = s.coefficients(q, x, "minlstm", "linear")

@@ -91,13 +91,13 @@ def slstm_normaliser_bounds_the_cell(ctx, s):
     @given(case=slstm_cases(T=(3, 10), scale=(0.5, 3.0, 60.0, 1e3)), n0=st.sampled_from([0.0, 1.0, 2.5]))
     @example(case=_slstm_zero(i=-700.0, f=30.0), n0=0.0)
     def bounded(case, n0):
-        p, (h0, c0, _, m0), xs, forget = case
+        p, (h0, _, _, m0), xs, forget = case
         H = h0.size
         n_init = np.full(H, n0)
         c_init = np.clip(h0, -1, 1) * n0
-        hs, c, n, m = s.forward(p, (h0, c_init, n_init, m0), xs, forget)
+        hs = s.forward(p, (h0, c_init, n_init, m0), xs, forget)[0]
         for t in range(1, xs.shape[0] + 1):
-            ht, ct, nt, _ = s.forward(p, (h0, c_init, n_init, m0), xs[:t], forget)
+            _, ct, nt, _ = s.forward(p, (h0, c_init, n_init, m0), xs[:t], forget)
             le(np.ones(H), nt, f"{ctx.id}: n_t ≥ 1 (t = {t})", reproduce=ctx.repro(case=case, n0=n0))
             le(np.abs(ct), nt, f"{ctx.id}: |c_t| ≤ n_t (t = {t})", reproduce=ctx.repro(case=case, n0=n0))
         le(np.abs(hs), np.ones_like(hs), f"{ctx.id}: |h_t| ≤ 1", reproduce=ctx.repro(case=case, n0=n0))

@@ -7,8 +7,8 @@ variance of a linear function of white noise is the double sum with E[x_i x_j] =
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 from vanishing.models import lru
 
 k, j, i, T = sp.symbols("k j i T", integer=True, positive=True)
@@ -21,7 +21,7 @@ def lru_gamma_normalisation_proof(s, ctx):
     """γ²·Σ_{k<T} |λ|^{2k} = 1 − |λ|^{2T} for every T, → 1 as T → ∞: the stationary variance is ‖B_j‖², free of λ."""
     g2 = ctx.st.gamma_sq
     # Lemma (induction over T): S_T = Σ_(k<T) r^(2k) = (1 − r^(2T))/(1 − r²). Base T = 1: S_1 = 1. Step: S_(T+1) = S_T + r^(2T).
-    closed = lambda n: (1 - r ** (2 * n)) / (1 - r ** 2)                  # noqa: E731
+    closed = lambda n: (1 - r ** (2 * n)) / (1 - r ** 2)
     ensure(sp.simplify(closed(1) - 1) == 0, "the geometric lemma's base case S_1 = 1 fails")
     ensure(sp.simplify(closed(T) + r ** (2 * T) - closed(T + 1)) == 0, "the geometric lemma's step S_T + r^(2T) = S_(T+1) fails")
     var_T = sp.simplify(g2 * closed(T))

@@ -7,8 +7,8 @@ every N and D.
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 
 z, th = sp.symbols("z theta", real=True)
 

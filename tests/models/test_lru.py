@@ -3,7 +3,6 @@ associative scan against the loop, the ring initialisation's ranges, |Î»| < 1, Â
 import autograd
 import autograd.numpy as anp
 import numpy as np
-import pytest
 
 from vanishing.models import lru
 
