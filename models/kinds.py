@@ -233,8 +233,9 @@ ROWS = {k.name: k for k in (
     _GRU,
 ) + _MODERN}
 
-#: The kinds the validator (checks/conformance/) accepts: its per-family tables have their families. The modern rows
-#: (minGRU, minLSTM, LRU, sLSTM, mLSTM, Mamba S6) are in ROWS and ALL_KINDS; they join CELL_KINDS once those tables do.
+#: The kinds the validator (checks/conformance/) accepts: its per-family tables have their families. Of the modern rows
+#: (those with a ``paper``), minGRU, minLSTM, LRU and Mamba S6 have them (checks/conformance/modern_cells.py); sLSTM and
+#: mLSTM are in ROWS and ALL_KINDS and join CELL_KINDS once those tables do.
 CELL_KINDS = tuple(k for k, r in ROWS.items() if r.validator)
 ALL_KINDS = tuple(ROWS)
 STACK_KINDS = tuple(k for k, r in ROWS.items() if r.stackable)

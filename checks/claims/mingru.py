@@ -67,7 +67,7 @@ def min_cells_step_jacobian_is_the_gate(ctx, s):
 
 def _row_cases():
     """(kind, params, state, x) for every modern row with a direct path: sizes 3, states and inputs drawn."""
-    rows = [r for r in kinds.ROWS.values() if not r.validator and r.direct_path is not None]
+    rows = [r for r in kinds.ROWS.values() if r.paper and r.direct_path is not None]
     @st.composite
     def draw_case(draw):
         r = draw(st.sampled_from(rows), label="kind")
@@ -98,11 +98,11 @@ def _flat_state_step(row, P, state, x, which):
 
 def _rows_with(name, direct_path):
     """The modern rows with one row's direct path replaced (a plant)."""
-    rows = {r.name: r for r in kinds.ROWS.values() if not r.validator}
+    rows = {r.name: r for r in kinds.ROWS.values() if r.paper}
     return {**rows, name: dataclasses.replace(rows[name], direct_path=direct_path)}
 
 
-@claim_check("MODERN-DIRECT-PATH-DIAG", subject={"rows": {r.name: r for r in kinds.ROWS.values() if not r.validator}},
+@claim_check("MODERN-DIRECT-PATH-DIAG", subject={"rows": {r.name: r for r in kinds.ROWS.values() if r.paper}},
              plants={"minGRU's direct path read as diag(z_t)": {"rows": _rows_with("mingru", lambda P, s, x, reset="after": _diag_z(P, s[0], x))},
                      "Mamba's as diag(1 + Δ_t A) (Euler)": {"rows": _rows_with("mamba-s6", lambda P, s, x, reset="after": np.diag(np.ravel(
                          1.0 + np.log(mamba.discretize(P, x)[1]))))}})
