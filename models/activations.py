@@ -27,10 +27,13 @@ __all__ = [
     "identity_prime",
     "leaky_relu",
     "leaky_relu_prime",
+    "log_sigmoid",
     "relu",
     "relu_prime",
     "sigmoid",
     "sigmoid_prime",
+    "softplus",
+    "softplus_prime",
     "tanh",
     "tanh_prime",
 ]
@@ -262,3 +265,32 @@ def get_activation(name, kernels=False):
     """
     name = check_choice("act", name, list(ACTIVATIONS))
     return _KERNELS[name] if kernels else ACTIVATIONS[name]
+
+
+# ---------------------------------------------------------------- softplus (the modern cells: Mamba's Δ, minGRU's log-space gates)
+def softplus(x):
+    """softplus(x) = log(1 + e^x), evaluated so that it neither overflows nor loses accuracy in either tail."""
+    return _softplus(_x(x))
+
+
+def _softplus(x):
+    """Unvalidated body of :func:`softplus` (``x`` already validated: the models' inner loops call this)."""
+    # log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}): the exponent is ≤ 0, so no overflow at x = 1e3 (the naive form
+    # gives inf), and log1p keeps the negative tail's relative accuracy (softplus(−40) = 4.2e-18, not 0).
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_prime(x):
+    """softplus'(x) = σ(x), in (0, 1)."""
+    return _softplus_prime(_x(x))
+
+
+def _softplus_prime(x):
+    """Unvalidated body of :func:`softplus_prime`."""
+    # d/dx log(1 + e^x) = e^x/(1 + e^x) = σ(x)  (chain rule); the stable σ above
+    return _sigmoid(x)
+
+
+def log_sigmoid(x):
+    """log σ(x) = −softplus(−x): finite for every finite x (log σ(−1e3) = −1e3, not log 0)."""
+    return -_softplus(-_x(x))

@@ -23,10 +23,10 @@ the other kinds ignore it (``has_reset`` says which do).
 from dataclasses import dataclass, field
 from typing import Callable
 
-from vanishing.models import gru, lstm, rnn
+from vanishing.models import gru, lstm, lru, mamba, mingru, rnn, xlstm
 from vanishing.models.layouts import GRU_GATES
 
-__all__ = ["CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "family_row", "row"]
+__all__ = ["ALL_KINDS", "CELL_KINDS", "Kind", "ROWS", "STACK_KINDS", "family_row", "row"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class Kind:
     direct_path_zero: tuple = ()  # parameters set to 0 so that only the direct path remains (GRU: W_h)
     gate_zero: tuple = ()        # parameters set to 0 so that ∂state_1/∂state_0 along direct_state is diag(direct_gate) exactly
     conventions: tuple = field(default_factory=tuple)   # sentences a report shows for this kind
+    state_shapes: Callable = None  # state_shapes(H, D) -> one shape per state entry (None: (H,) each); mLSTM's C is (H, H)
+    parallel: Callable = None    # parallel(params, state0, xs, reset) -> forward's first output by the paper's parallel form
+    parallel_needs: str = ""     # the precondition of ``parallel`` ("" : every state0)
+    paper: str = ""              # the kind's source (the new families: the paper its equations are from)
+    validator: bool = True       # the validator has this family's entries (docs/DESIGN.md, "Adding a cell kind"): in CELL_KINDS
 
     @property
     def state_keys(self):
@@ -73,6 +78,24 @@ class Kind:
     def weight_keys(self):
         """(input weight, recurrent weight) keys of the canonical layout."""
         return ("W_xh", "W_hh") if self.family == "rnn" else ("W_x", "W_h")
+
+    def shapes_of_state(self, H, D):
+        """One shape per state entry, in the order of ``state``."""
+        return tuple(self.state_shapes(H, D)) if self.state_shapes else ((H,),) * self.n_state
+
+    def shapes_of_outputs(self, T, H, D):
+        """One shape per output of ``forward``: the per-step output ("hs": (T, H); "ys", a readout: (T, D)), then the
+        final states ("c_T" has the shape of the state "c")."""
+        states = dict(zip(self.state, self.shapes_of_state(H, D)))
+        return ((T, D) if self.outputs[0] == "ys" else (T, H),) + tuple(states[o[:-2]] for o in self.outputs[1:])
+
+    def state_outputs(self):
+        """For each state, in order: (the index of the output holding its last value, whether that output is per step):
+        "c" is "c_T" (index 1, final); the first state "h" is the last row of "hs" (index 0, per step)."""
+        out = []
+        for i, s in enumerate(self.state):
+            out.append((self.outputs.index(f"{s}_T"), False) if f"{s}_T" in self.outputs else (0, True))
+        return tuple(out)
 
     def torch_param_count(self, H, D):
         """The count with PyTorch's second bias vector, where PyTorch keeps one the canonical layout folds."""
@@ -128,6 +151,79 @@ _GRU = Kind(
     conventions=("h_t = (1 − z)⊙n + z⊙h_(t-1)", "reset='after': n = tanh(W_xn x + b_xn + r⊙(W_hn h + b_hn)); "
                  "reset='before': n = tanh(W_xn x + b_xn + W_hn (r⊙h) + b_hn)"))
 
+def _min(cell, gate, conventions):
+    """minGRU / minLSTM (Feng et al. 2024): h_t = a_t⊙h_(t−1) + b_t with a_t = 1 − z_t or f′_t; the step Jacobian is diag(a_t)."""
+    return Kind(
+        name=cell, family=cell, gates="", state=("h",), outputs=("hs",),
+        step=lambda P, s, x, reset="after": (mingru.step(P, s[0], x, cell),),
+        forward=lambda P, s, xs, reset="after": (mingru.forward(P, s[0], xs, cell),),
+        canonical_shapes=lambda H, D: mingru.param_shapes(H, D, cell),
+        param_count=lambda H, D: mingru.param_count(H, D, cell), direct_gate=gate, direct_state="h",
+        direct_path=lambda P, s, x, reset="after": mingru.step_jacobian(P, s[0], x, cell),
+        parallel=lambda P, s, xs, reset="after": mingru.forward_scan(P, s[0], xs, cell),
+        conventions=conventions, paper="Feng et al. 2024, arXiv:2410.01201")
+
+
+def _lru_forward(P, s, xs, reset="after"):
+    ys, hr, hi = lru.forward(P, s[0], s[1], xs)
+    return ys, hr[-1] if len(hr) else s[0], hi[-1] if len(hi) else s[1]
+
+
+def _slstm_forward(P, s, xs, reset="after"):
+    return xlstm.slstm_forward(P, tuple(s), xs)
+
+
+def _mlstm_forward(P, s, xs, reset="after"):
+    return xlstm.mlstm_forward(P, tuple(s), xs)
+
+
+def _mlstm_parallel(P, s, xs, reset="after"):
+    import numpy as onp
+    if onp.any(onp.asarray(getattr(s[0], "_value", s[0])) != 0) or onp.any(onp.asarray(getattr(s[1], "_value", s[1])) != 0):
+        raise ValueError("state0: the mLSTM's parallel form starts from C_0 = 0, n_0 = 0 (Beck et al. 2024, Appendix A.3)")
+    return xlstm.mlstm_parallel(P, xs)
+
+
+def _mamba_forward(P, s, xs, reset="after"):
+    ys, hs = mamba.forward(P, s[0], xs)
+    return ys, hs[-1] if len(hs) else s[0]
+
+
+_MODERN = (
+    _min("mingru", "1 − z_t", ("h_t = (1 − z_t)⊙h_(t-1) + z_t⊙h̃_t, z_t = σ(W_z x_t + b_z), h̃_t = W_h x_t + b_h (Feng et al. 2024)",)),
+    _min("minlstm", "f′_t", ("h_t = f′_t⊙h_(t-1) + i′_t⊙h̃_t, f′ = f/(f + i), i′ = i/(f + i), gates of x_t only (Feng et al. 2024)",)),
+    Kind(name="lru", family="lru", gates="", state=("h_re", "h_im"), outputs=("ys", "h_re_T", "h_im_T"),
+         step=lambda P, s, x, reset="after": lru.step(P, s[0], s[1], x)[:2], forward=_lru_forward,
+         canonical_shapes=lru.param_shapes, param_count=lru.param_count, direct_gate="λ", direct_state="h_re, h_im",
+         direct_path=lambda P, s, x, reset="after": lru.step_jacobian(P, s[0], s[1], x),
+         parallel=lambda P, s, xs, reset="after": lru.forward_scan(P, s[0], s[1], xs)[0],
+         conventions=("x_k = λ⊙x_(k-1) + γ⊙(B u_k), y_k = Re(C x_k) + D⊙u_k, λ = exp(−exp(ν_log) + i·exp(θ_log)); "
+                      "the complex state as (h_re, h_im)",), paper="Orvieto et al. 2023, arXiv:2303.06349"),
+    Kind(name="slstm", family="slstm", gates=xlstm.SLSTM_GATES, state=("h", "c", "n", "m"), outputs=("hs", "c_T", "n_T", "m_T"),
+         step=lambda P, s, x, reset="after": xlstm.slstm_step(P, tuple(s), x), forward=_slstm_forward,
+         canonical_shapes=lambda H, D: xlstm.slstm_shapes(H, D), param_count=xlstm.slstm_param_count,
+         direct_gate="f′_t", direct_state="c",
+         direct_path=lambda P, s, x, reset="after": xlstm.slstm_direct_path_jacobian(P, tuple(s), x),
+         conventions=("stabilised: m_t = max(log f_t + m_(t-1), ĩ_t), c_t = f′c_(t-1) + i′z_t, n_t = f′n_(t-1) + i′, "
+                      "h_t = o_t⊙c_t/n_t; gates z, i, f, o; forget σ",), paper="Beck et al. 2024, arXiv:2405.04517", validator=False),
+    Kind(name="mlstm", family="mlstm", gates="", state=("C", "n", "m"), outputs=("hs", "C_T", "n_T", "m_T"),
+         step=lambda P, s, x, reset="after": xlstm.mlstm_step(P, tuple(s), x)[1:], forward=_mlstm_forward,
+         canonical_shapes=xlstm.mlstm_shapes, param_count=xlstm.mlstm_param_count,
+         state_shapes=lambda H, D: ((H, H), (H,), ()), direct_gate="f′_t", direct_state="C",
+         parallel=_mlstm_parallel, parallel_needs="C_0 = 0, n_0 = 0",
+         conventions=("C_t = f′C_(t-1) + i′v kᵀ, n_t = f′n_(t-1) + i′k, h_t = o⊙C_t q/max(|n_tᵀq|, e^(−m_t)); one head",),
+         paper="Beck et al. 2024, arXiv:2405.04517", validator=False),
+    Kind(name="mamba-s6", family="mamba", gates="", state=("h",), outputs=("ys", "h_T"),
+         step=lambda P, s, x, reset="after": (mamba.step(P, s[0], x)[0],), forward=_mamba_forward,
+         canonical_shapes=mamba.param_shapes, param_count=mamba.param_count, state_shapes=lambda H, D: ((D, H),),
+         direct_gate="exp(Δ_t A)", direct_state="h",
+         direct_path=lambda P, s, x, reset="after": mamba.state_jacobian(P, s[0], x),
+         parallel=lambda P, s, xs, reset="after": mamba.forward_scan(P, s[0], xs)[0],
+         conventions=("h_t = exp(Δ_t A)⊙h_(t-1) + Δ_t B_t x_t (B̄ = ΔB, as the official code), y_t = h_t C_t + D⊙x_t; "
+                      "A = −exp(A_log), Δ = softplus(W_Δ x + b_Δ); the state (D channels, H = N states)",),
+         paper="Gu & Dao 2023, arXiv:2312.00752"),
+)
+
 #: The table: one row per kind, in the order reports list them.
 ROWS = {k.name: k for k in (
     _rnn("tanh"),
@@ -135,9 +231,13 @@ ROWS = {k.name: k for k in (
     _lstm("lstm", "forget", True, ("c_t = f⊙c_(t-1) + i⊙g, h_t = o⊙tanh(c_t) (Gers et al. 2000)",)),
     _lstm("lstm-peephole", "peephole", False, ("i, f see c_(t-1) through p_i, p_f; o sees c_t through p_o",)),
     _GRU,
-)}
+) + _MODERN}
 
-CELL_KINDS = tuple(ROWS)
+#: The kinds the validator (checks/conformance/) accepts: its per-family tables have their families. Of the modern rows
+#: (those with a ``paper``), minGRU, minLSTM, LRU and Mamba S6 have them (checks/conformance/modern_cells.py); sLSTM and
+#: mLSTM are in ROWS and ALL_KINDS and join CELL_KINDS once those tables do.
+CELL_KINDS = tuple(k for k, r in ROWS.items() if r.validator)
+ALL_KINDS = tuple(ROWS)
 STACK_KINDS = tuple(k for k, r in ROWS.items() if r.stackable)
 
 

@@ -257,6 +257,8 @@ class ParamSet:
             return {"W_x": base["W_x"], "W_h": base["W_h"], "b": base["b_x"]}
         if self.name == "gru-bhn":
             return {"W_x": base["W_x"], "W_h": base["W_h"], "b_x": base["b_x"], "b_hn": (H,)}
+        if self.name == "no-bias":
+            return {k: v for k, v in base.items() if not k.startswith("b_")}
         raise AssertionError(self.name)
 
     def to_canonical(self, kind, params):
@@ -276,6 +278,9 @@ class ParamSet:
             b_hn = P.pop("b_hn")
             P["b_h"] = anp.concatenate([0.0 * P["b_x"][:2 * b_hn.shape[0]], b_hn])
             return P
+        if self.name == "no-bias":   # b_X = 0 beside each W_X (H, D)
+            P.update({"b" + k[1:]: 0.0 * P[k][:, 0] for k in list(P) if k.startswith("W_")})
+            return P
         raise AssertionError(self.name)
 
 
@@ -292,6 +297,9 @@ PARAM_SETS = {p.name: p for p in [
     ParamSet("gru-bhn", ("gru",), {"b_hn": "the recurrent bias of the candidate, inside r⊙(W_hn h + b_hn)"},
              "b_x (3H,) and b_hn (H,) only: b_h = [0, 0, b_hn] (Flax NNX and Equinox GRUCell: no recurrent bias for r "
              "and z, whose b_h would only add to b_x)"),
+    ParamSet("no-bias", ("mingru", "minlstm"), {},
+             "the weights only, every bias 0: W_z, W_h (minGRU), W_f, W_i, W_h (minLSTM) (mingru-pytorch's "
+             "Linear(bias=False))"),
 ]}
 
 

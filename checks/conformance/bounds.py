@@ -32,7 +32,7 @@ shape; :func:`gradient_scale` is the gradients' scale (the VJP with unit activat
 import numpy as np
 from scipy.special import expit
 
-from vanishing.checks.conformance import surgery
+from vanishing.checks.conformance import modern_cells, surgery
 from vanishing.models import kinds
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES, param_set
 
@@ -148,6 +148,7 @@ _CELLS = {
     "rnn": lambda row, P, s, xs, reset: _rnn(P, s[0], xs, row.act),
     "lstm": lambda row, P, s, xs, reset: _lstm(P, s[0], s[1], xs, row.variant == "peephole"),
     "gru": lambda row, P, s, xs, reset: _gru(P, s[0], xs, reset),
+    **modern_cells.MAGNITUDES,   # minGRU, minLSTM, LRU, Mamba S6
 }
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from vanishing.checks import strategies as S
 from vanishing.checks import tolerances
-from vanishing.checks.conformance import bounds, reference
+from vanishing.checks.conformance import bounds, modern_cells, reference
 from vanishing.checks.conformance.protocol import param_shapes
 from vanishing.models import kinds
 
@@ -73,7 +73,7 @@ class Case:
 
     @property
     def H(self):
-        return self.state0[0].shape[0]
+        return self.state0[0].shape[-1]   # (H,), mLSTM's C (H, H), Mamba's h (D, H)
 
     @property
     def D(self):
@@ -395,6 +395,9 @@ def cell_cases(draw, kind, reset, dtype, T=(1, 6), regimes=REGIMES, H=(1, 3), D=
                structures=STRUCTURES):
     """Cases for a cell kind: sizes, regime, structure (:data:`STRUCTURES`), native params (``pset``), state, inputs and
     cotangents, rounded to ``dtype``."""
+    if kinds.row(kind).family in modern_cells.FAMILIES:   # their states and outputs are not all (H,)
+        from vanishing.checks.conformance import modern
+        return draw(modern.cell_cases(kind, dtype, T, regimes, H, D, pset))
     nH = draw(S.dims(*H), label="H")
     nD = draw(S.dims(*D), label="D")
     nT = draw(st.integers(*T), label="T")
@@ -454,6 +457,9 @@ def clip_cases(draw, dtype, lo=1e-2, hi=1e3, structures=CLIP_STRUCTURES):
 def probe_cases(kind, reset, dtype, n=2, seed=20240601, pset="canonical", T=4):
     """A few generic cases (H=3, D=2, T=4, moderate) for the diagnosis: no shrunk degeneracy (H=1 hides a transpose)."""
     rng, row = np.random.default_rng(seed), kinds.row(kind)
+    if row.family in modern_cells.FAMILIES:
+        from vanishing.checks.conformance import modern
+        return modern.probe_cases(kind, dtype, n, seed, pset)
     out = []
     while len(out) < n:
         H, D = 3, 2
@@ -523,10 +529,11 @@ def _candidates(case):
     for t in [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]:
         if t < T:
             yield _steps(case, t)
-    for k in range(1, H):
+    blocked = case.row.family not in modern_cells.FAMILIES   # the modern layouts are not stacked H-row blocks
+    for k in range(1, H if blocked else 1):
         for sel in _subsets(H, k):
             yield _units(case, sel)
-    for k in range(1, D):
+    for k in range(1, D if blocked else 1):
         for sel in _subsets(D, k):
             yield _inputs(case, sel)
     if case.regime == "saturated":   # the same failure without saturation: a discrepancy large relative to the values

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from vanishing.checks import assertions, tolerances
-from vanishing.checks.conformance import bounds, reference
+from vanishing.checks.conformance import bounds, modern_cells, reference
 from vanishing.checks.conformance.cases import cell_cases, clip_cases, packed_stack_cases, stack_cases
 from vanishing.checks.conformance.compare import Mismatch, compare, compare_grads, compare_outputs, worse
 from vanishing.checks.conformance.fd import reference_directional_fd
@@ -132,7 +132,7 @@ class ForwardValues(_CellCheck):
             s_ref = reference.step(case)
             s_got = call_step(run, case.params, case.state0, case.xs[0])
             M1 = bounds.magnitudes(case.but(xs=case.xs[:1]))
-            M1 = (M1[0][0],) + tuple(M1[1:])
+            M1 = tuple(M1[i][0] if per_step else M1[i] for i, per_step in case.row.state_outputs())
             lines, worst = compare_outputs(tuple(f"{s}_1" for s in case.row.state), s_got, s_ref, M1, run.info.dtype,
                                            "step: ", run.info)
         if lines:
@@ -241,8 +241,8 @@ class DirectPath(_GradientCheck):
     max_examples = 12
     reason = "each example costs H vjp calls; the claim is structural (diagonal, equal to the gate), not numerical"
 
-    def applies(self, info):
-        return info.is_cell and info.row.direct_path is not None
+    def applies(self, info):   # the modern families' (states not all (H,)): modern.ModernDirectPath
+        return info.is_cell and info.row.direct_path is not None and info.row.family not in modern_cells.FAMILIES
 
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 1), regimes=("moderate", "saturated"))
@@ -583,3 +583,9 @@ class PackedStack(StackModule):
 
 CHECKS = [ForwardValues(), LongSequence(), Gradients(), GradientsFD(), DirectPath(), GateRange(), ParamCount(), ClipNorm(), ClipValue(),
           StackModule(), PackedStack()]
+
+# The modern families (minGRU, minLSTM, LRU, Mamba S6): their direct path, gate ranges and the parallel-path check.
+from vanishing.checks.conformance import modern  # noqa: E402 (modern builds on the classes above)
+
+_RANGES.update(modern.RANGES)
+CHECKS += modern.CHECKS

@@ -27,7 +27,7 @@ import numpy as np
 
 from vanishing.checks import assertions, tolerances
 from vanishing.checks.comparison import Comparison
-from vanishing.checks.conformance import reference
+from vanishing.checks.conformance import modern_cells, reference
 from vanishing.checks.conformance.cases import Case, StackCase
 from vanishing.checks.conformance.fd import reference_directional_fd
 from vanishing.checks.conformance.independent import (
@@ -359,7 +359,10 @@ def findings(info):
     if key not in _DONE:
         out = []
         try:
-            if cell:
+            if cell and kinds.row(info.kind).family in modern_cells.FAMILIES:
+                from vanishing.checks.conformance import modern
+                out += modern.crosscheck_findings(info.kind, info.param_set)
+            elif cell:
                 out += _cell_findings(info.kind, info.reset, info.param_set)
                 out += _count_findings(info.kind)
             if stack:

@@ -19,7 +19,7 @@ import numpy as np
 from autograd.misc import flatten
 
 from vanishing.checks.comparison import Comparison
-from vanishing.checks.conformance import bounds, mutants, reference, surgery
+from vanishing.checks.conformance import bounds, modern_cells, mutants, reference, surgery
 from vanishing.checks.conformance.cases import (
     ClipCase,
     StackCase,
@@ -398,7 +398,7 @@ def _gru_preactivations(P, h, x):
 #: The gate pre-activations of one step by family (the row's ``family``): f(canonical params, h, x) -> [arrays].
 _PREACTIVATIONS = {"rnn": lambda P, h, x: [P["W_hh"] @ h + P["W_xh"] @ x + P["b"]],
                    "lstm": lambda P, h, x: [P["W_x"] @ x + P["W_h"] @ h + P["b"]],
-                   "gru": _gru_preactivations}
+                   "gru": _gru_preactivations, **modern_cells.PREACTIVATIONS}
 
 
 def max_preactivation(case):
@@ -470,6 +470,9 @@ def diagnose(run, mismatch, method=""):
     """Diagnosis lines for a failing case (possibly empty); ``method``: the adapter method a clipping check compares."""
     if mismatch.what == "crash":
         return _crash_facts(run, mismatch)
+    if mismatch.what == "parallel":   # parallel vs recurrent: the modern families' own naming (modern.py)
+        from vanishing.checks.conformance import modern
+        return modern.name_parallel(run, mismatch.case)
     if isinstance(mismatch.case, StackCase):
         from vanishing.checks.conformance.stack_diagnosis import diagnose_stack   # it imports the checks, which import us
         return diagnose_stack(run, mismatch)

@@ -23,7 +23,10 @@ __all__ = ["BUILTIN_TARGETS", "load", "load_objects"]
 
 #: Built-in targets: name → the module (in vanishing.checks.conformance) whose ``builtins()`` gives the adapters.
 BUILTIN_TARGETS = {"torch": "torch_adapters", "keras": "keras_adapters", "flax": "flax_adapters",
-                   "equinox": "equinox_adapters", "haiku": "haiku_adapters"}
+                   "equinox": "equinox_adapters", "haiku": "haiku_adapters",
+                   # the modern families' third-party packages (module:factory in checks/conformance)
+                   "mingru": "modern_adapters:builtins_mingru", "lru": "modern_adapters:builtins_lru",
+                   "mambapy": "modern_adapters:builtins_mambapy"}
 _EXPECTED = f"a built-in target ({', '.join(BUILTIN_TARGETS)}) or 'package.module:factory'"
 
 
@@ -60,7 +63,8 @@ def load_objects(spec):
         raise AdapterError(f"adapter spec: expected {_EXPECTED}, got {spec!r}")
     spec = spec.strip()
     if spec in BUILTIN_TARGETS:
-        return importlib.import_module(f"vanishing.checks.conformance.{BUILTIN_TARGETS[spec]}").builtins()
+        module, _, factory = BUILTIN_TARGETS[spec].partition(":")
+        return getattr(importlib.import_module(f"vanishing.checks.conformance.{module}"), factory or "builtins")()
     module, sep, factory = spec.rpartition(":")
     if not sep or not module or not factory or not factory.isidentifier():
         raise AdapterError(f"adapter spec {spec!r}: expected {_EXPECTED} (a module, a colon, a function name)")

@@ -8,6 +8,7 @@ row's ``family`` (``models/kinds.py``: :data:`CATALOGUES`), then adapted to its 
 import itertools
 from dataclasses import dataclass, field
 
+from vanishing.checks.conformance import modern_cells
 from vanishing.models import kinds, layouts
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES
 
@@ -188,6 +189,7 @@ CATALOGUES = {
     "rnn": lambda row, reset: _rnn_mutants(row.act),
     "lstm": lambda row, reset: _lstm_mutants(row.variant == "peephole"),
     "gru": lambda row, reset: _gru_mutants(reset),
+    **modern_cells.CATALOGUES,   # minGRU, minLSTM, LRU, Mamba S6
 }
 
 

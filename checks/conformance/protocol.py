@@ -321,37 +321,37 @@ def _cast(info, arrays):
 def call_step(run, params, state, x):
     """state' (tuple of float64 arrays) from adapter.step, validated."""
     info = run.info
-    H = state[0].shape[0]
+    shapes = info.row.shapes_of_state(state[0].shape[-1], x.shape[0])   # H is every first state's last axis
     out = _invoke(run, "step", _cast(info, params), tuple(_own(info, s) for s in state),
                   _own(info, x))
     names = info.row.state
     out = _tuple(info, "step", "the new state (" + ", ".join(names) + ")", out, len(names))
-    return tuple(_array(info, "step", n, v, (H,)) for n, v in zip(names, out))
+    return tuple(_array(info, "step", n, v, sh) for n, v, sh in zip(names, out, shapes))
 
 
 def call_forward(run, params, state0, xs):
     """outputs (tuple of float64 arrays) from adapter.forward, validated: hs (T, H), then the final states (H,)."""
     info = run.info
-    T, H = xs.shape[0], state0[0].shape[0]
+    shapes = info.row.shapes_of_outputs(xs.shape[0], state0[0].shape[-1], xs.shape[1])
     out = _invoke(run, "forward", _cast(info, params), tuple(_own(info, s) for s in state0),
                   _own(info, xs))
     names = info.row.outputs
     out = _tuple(info, "forward", f"({', '.join(names)}{',' if len(names) == 1 else ''})", out, len(names))
-    return tuple(_array(info, "forward", n, o, (T, H) if i == 0 else (H,)) for i, (n, o) in enumerate(zip(names, out)))
+    return tuple(_array(info, "forward", n, o, sh) for n, o, sh in zip(names, out, shapes))
 
 
 def call_vjp(run, params, state0, xs, cotangents):
     """{key: float64 array} from adapter.vjp, validated: every parameter key, "xs" and the state keys."""
     info = run.info
     T, D = xs.shape
-    H = state0[0].shape[0]
+    H = state0[0].shape[-1]
     out = _invoke(run, "vjp", _cast(info, params), tuple(_own(info, s) for s in state0),
                   _own(info, xs), tuple(_own(info, c) for c in cotangents))
     if not isinstance(out, dict):
         raise CallError(f"{info.name}.vjp: expected a dict of gradients, got {type(out).__name__}")
     shapes = dict(param_shapes(info.kind, H, D, info.param_set))
     shapes["xs"] = (T, D)
-    shapes.update({k: (H,) for k in info.row.state_keys})
+    shapes.update(zip(info.row.state_keys, info.row.shapes_of_state(H, D)))
     missing = [k for k in shapes if k not in out]
     if missing:
         raise CallError(f"{info.name}.vjp: the gradient dict lacks key(s) {missing} (expected {list(shapes)})")

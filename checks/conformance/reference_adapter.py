@@ -32,6 +32,22 @@ class ReferenceCell:
         extra = [f"reset={reset}"] if self.row.has_reset else []
         extra += [param_set] if param_set != "canonical" else []
         self.name = f"vanishing.reference[{', '.join([kind, *extra, self.dtype.name])}]"
+        if self.row.parallel is not None and not self.row.parallel_needs:   # the paper's parallel form (modern kinds)
+            self.parallel, self.parallel_vjp = self._parallel, self._parallel_vjp
+
+    def _parallel(self, params, state0, xs):
+        P = {k: self._arr(v) for k, v in params.items()}
+        return self._arr(self.row.parallel(self._canonical(P), tuple(self._arr(s) for s in state0), self._arr(xs), self.reset))
+
+    def _parallel_vjp(self, params, state0, xs, d_first):
+        keys = self.row.state_keys
+        z = {"params": {k: self._arr(v) for k, v in params.items()}, "xs": self._arr(xs),
+             **{k: self._arr(s) for k, s in zip(keys, state0)}}
+        g = _loss_grad(lambda z: (self.row.parallel(self._canonical(z["params"]), tuple(z[k] for k in keys), z["xs"], self.reset),),
+                       z, [self._arr(d_first)])
+        out = {k: self._arr(v) for k, v in g["params"].items()}
+        out.update({k: self._arr(g[k]) for k in ("xs",) + keys})
+        return out
 
     def _arr(self, a):
         return np.asarray(a, dtype=self.dtype)

@@ -162,7 +162,7 @@ def smoke(run):
         if info.is_cell:
             H, D, T = 2, 3, 3
             P = {k: rng.uniform(-0.5, 0.5, s) for k, s in param_shapes(info.kind, H, D, info.param_set).items()}
-            s0 = tuple(rng.uniform(-0.5, 0.5, H) for _ in info.row.state)
+            s0 = tuple(rng.uniform(0.1, 0.5, sh) for sh in info.row.shapes_of_state(H, D))   # > 0: log-space cells too
             xs = rng.uniform(-1, 1, (T, D))
             out = _twice(run, "forward", lambda: call_forward(run, P, s0, xs))
             _twice(run, "step", lambda: call_step(run, P, s0, xs[0]))

@@ -19,6 +19,7 @@ import autograd
 import autograd.numpy as np
 from autograd.tracer import getval
 
+from vanishing.checks.conformance import modern_cells
 from vanishing.models import activations, kinds
 from vanishing.models.layouts import GRU_GATES, LSTM_GATES, param_set
 
@@ -173,6 +174,7 @@ _CELLS = {
     "rnn": lambda row, P, s, xs, o, reset: _rnn(P, s[0], xs, o, row.act),
     "lstm": lambda row, P, s, xs, o, reset: _lstm(P, s[0], s[1], xs, o, row.variant == "peephole"),
     "gru": lambda row, P, s, xs, o, reset: _gru(P, s[0], xs, o, reset),
+    **modern_cells.SURGERY,   # minGRU, minLSTM, LRU, Mamba S6
 }
 
 

@@ -70,6 +70,14 @@ def test_no_installed_target_is_exit_2_in_one_line(monkeypatch, capsys):
     assert len(err) == 1 and vanishing.install_hint("keras") in err[0] and vanishing.install_hint("haiku") in err[0]
 
 
+#: Failures no mutant can name, each decided in docs/CONFORMANCE.md ("The modern families: what the differences are"): a NaN
+#: (0/0 in f/(f + i) at saturation: a mutant's outputs are finite), a gradient-only difference of a parallel path (log_g's
+#: slope 0 at 0; the catalogue's mutants are forward ones) and a parameter count (a dense D: no value differs).
+KNOWN_UNEXPLAINED = {"mingru": {("mingru-pytorch.minLSTM[float32]", "direct-path"), ("mingru-pytorch.minGRU[float64]", "parallel"),
+                                ("mingru-pytorch.minGRU[float32]", "parallel")},
+                     "lru": {("lru-pytorch.LRU[float64]", "param-count"), ("lru-pytorch.LRU[float32]", "param-count")}}
+
+
 def test_the_committed_matrix_covers_every_target_and_confirms_every_difference():
     from pathlib import Path
     path = Path(__file__).resolve().parents[2] / "docs" / "CONFORMANCE.json"
@@ -78,5 +86,6 @@ def test_the_committed_matrix_covers_every_target_and_confirms_every_difference(
     doc = json.loads(path.read_text())
     assert {f["target"] for f in doc["frameworks"]} | {m["target"] for m in doc["missing"]} == set(matrix.EXTRAS)
     for fw in doc["frameworks"]:
-        assert fw["unexplained"] == 0 and fw["broken"] == 0, fw["target"]
+        found = {(a["adapter"], u["check"]) for a in fw["adapters"] for u in a["unexplained"]}
+        assert found == KNOWN_UNEXPLAINED.get(fw["target"], set()) and fw["broken"] == 0, fw["target"]
         assert all(d["confirmed"] for d in fw["differences"]), fw["target"]

@@ -410,7 +410,7 @@ CASES.append(pytest.param(layouts.to_keras, {"kind": "gru", "params": P_GRU}, "r
                                "fold_bias=True to store b_x + b_h (same function, not round-trippable) or use reset_after=True"),
                           id="layouts.to_keras-gru-b_h"))
 CASES.append(pytest.param(layouts.param_set, {"name": "canonical"}, "name", "nope",
-                          _msg("param_set: expected one of ['canonical', 'two-biases', 'one-bias', 'gru-bhn'], got 'nope'"), id="layouts.param_set"))
+                          _msg("param_set: expected one of ['canonical', 'two-biases', 'one-bias', 'gru-bhn', 'no-bias'], got 'nope'"), id="layouts.param_set"))
 _two = {"W_hh": P_RNN["W_hh"], "W_xh": P_RNN["W_xh"], "b_x": P_RNN["b"], "b_h": P_RNN["b"]}
 CASES.append(pytest.param(layouts.to_torch, {"kind": "rnn", "params": _two}, "params", {**_two, "b_h": _nan(P_RNN["b"])},
                           _msg("params['b_h']: expected finite values, got 1 non-finite entry"), id="layouts.to_torch-two-biases-nan"))
