@@ -25,7 +25,8 @@ from vanishing.checks.assertions import FDInconclusive, assert_close, assert_clo
 from vanishing.checks.recording import record_oracle
 from vanishing.models._validate import validated_once
 
-__all__ = ["jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd", "taylor_order", "check_jacobian",
+__all__ = ["jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd", "jacobian_fd_result",
+           "directional_fd_result", "slope_jump", "kinked", "FDResult", "taylor_order", "check_jacobian",
            "check_directional", "measured_noise", "FD_RETRY_SHRINK", "FD_RTOL", "FD_RETRIES"]
 
 
@@ -244,7 +245,56 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
     h = initial_step / 2.0 ** hist.nit
     rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
-    return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
+    kink, jump = _column_jumps(cache, f0, noise, x, hist.df, rows, cols)
+    return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev, kink, jump
+
+
+#: Richardson weights on S(h), S(2h), S(4h), S(t) = (f(x+t) + f(x−t) − 2f(x))/t = jump + a·t + b·t³ + O(t⁵):
+#: they cancel a and b and keep the jump in slope; Σ|w_k|·(4/k) = 88/7 times the noise over h bounds their rounding.
+_JUMP_WEIGHTS = (16.0 / 7.0, -10.0 / 7.0, 1.0 / 7.0)
+_JUMP_NOISE = 88.0 / 7.0
+
+
+def slope_jump(value_at, f0, steps, noise, arg_noise=0.0):
+    """The jump in slope across t = 0 (right minus left derivative), from the stencil's finest steps h, 2h, 4h, 8h.
+
+    ``value_at(t)`` returns f at offset t (already evaluated by the stencil: no extra evaluations), ``steps``
+    the positive offsets it holds on both sides. Returns ``(jump, coarse, bound)``: the estimate from
+    (h, 2h, 4h), the same from (2h, 4h, 8h), and the rounding bound of the first (inf where the steps are
+    missing). A kink at x (ReLU at 0, a tie in max or sort, a clamp at its bound) gives jump ≈ coarse, the
+    difference of the one-sided slopes; a smooth f gives 0.29·|f⁽⁶⁾|·h⁵, 32 times smaller than coarse.
+    """
+    st = sorted(float(s) for s in steps)[:4]
+    if len(st) < 4 or not np.allclose(st, st[0] * np.array([1.0, 2.0, 4.0, 8.0]), rtol=1e-12, atol=0):
+        inf = np.full_like(f0, np.inf)
+        return np.zeros_like(f0), np.zeros_like(f0), inf
+    S = [(value_at(t) + value_at(-t) - 2.0 * f0) / t for t in st]
+    jump = sum(w * s for w, s in zip(_JUMP_WEIGHTS, S[:3]))
+    coarse = sum(w * s for w, s in zip(_JUMP_WEIGHTS, S[1:]))
+    return jump, coarse, _JUMP_NOISE * (noise + arg_noise) / st[0]
+
+
+def kinked(jump, coarse, bound, sigmas=10.0):
+    """Where :func:`slope_jump` shows a kink: a jump ``sigmas`` times above rounding that does not fall with h (as h⁵)."""
+    jump, coarse, bound = (np.asarray(a, dtype=np.float64) for a in (jump, coarse, bound))
+    return np.isfinite(bound) & (np.abs(jump) > sigmas * bound) & (np.abs(jump) > np.abs(coarse) / 4.0)
+
+
+def _column_jumps(cache, f0, noise, x, df, rows, cols):
+    """:func:`slope_jump` of every entry (rows[k], cols[k]) from the evaluations ``cache`` of :func:`_fd_entries`."""
+    jump, coarse, bound = np.zeros(rows.size), np.zeros(rows.size), np.full(rows.size, np.inf)
+    eps = np.finfo(np.float64).eps
+    by_col = {}
+    for (c, s) in cache:
+        if s > 0 and (c, -s) in cache:
+            by_col.setdefault(c, []).append(s)
+    for j in np.unique(cols).tolist():
+        steps = by_col.get(j, [])
+        sel = cols == j
+        arg = 8.0 * eps * np.abs(x.flat[j]) * np.max(np.abs(df[sel])) if np.any(sel) else 0.0   # x_j + t rounds
+        jj, cc, bb = slope_jump(lambda t, j=j: cache[(j, t)], f0, steps, noise, arg)
+        jump[sel], coarse[sel], bound[sel] = jj[rows[sel]], cc[rows[sel]], bb[rows[sel]]
+    return kinked(jump, coarse, bound), jump
 
 
 def _unconverged(what, bad, status, steps):
@@ -255,6 +305,41 @@ def _unconverged(what, bad, status, steps):
     return FDInconclusive(f"{what}: scipy.differentiate did not converge on {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} "
                           f"with initial steps {', '.join(f'{s:g}' for s in steps)}: {shown}{more}; finite differences cannot "
                           "decide here (a smaller step, another point, or another oracle is needed)")
+
+
+class FDResult:
+    """What the engine found: ``value`` and ``err`` (the error estimate, rounding included), scipy's ``status`` per
+    entry (0: converged), ``kink`` where the slope jumps across x (:func:`kinked`) and that ``jump``,
+    ``nfev`` evaluations of f, ``retried`` entries, and the initial ``steps`` tried."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def jacobian_fd_result(f, x, initial_step=0.5):
+    """The engine of :func:`jacobian_fd`: every entry's :class:`FDResult`, the unconverged ones kept (status != 0)."""
+    x = np.array(x, dtype=np.float64)
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    m, n = f0.size, x.size
+    J, err, st = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n), dtype=int)
+    kink, jump = np.zeros((m, n), dtype=bool), np.zeros((m, n))
+    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
+    noise = _jacobian_noise(f, x, f0)
+    nfev, retried = 1 + 2 * tolerances.NOISE_POINTS, 0
+    steps = _steps(initial_step)
+    for k, step in enumerate(steps):
+        if rows.size == 0:
+            break
+        if k:
+            retried += rows.size
+        df, e, status, fev, kk, jj = _fd_entries(f, x, f0, noise, step, rows, cols)
+        nfev += fev
+        ok = status == 0
+        last = ok | (k == len(steps) - 1)                              # converged, or no retry left: keep what it gave
+        J[rows[last], cols[last]], err[rows[last], cols[last]], st[rows[last], cols[last]] = df[last], e[last], status[last]
+        kink[rows[last], cols[last]], jump[rows[last], cols[last]] = kk[last], jj[last]
+        rows, cols = rows[~ok], cols[~ok]
+    return FDResult(value=J, err=err, status=st, kink=kink, jump=jump, nfev=nfev, retried=retried, steps=steps, f0=f0)
 
 
 def jacobian_fd(f, x, initial_step=0.5, stats=None):
@@ -269,30 +354,57 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     ``stats`` (a dict, optional) receives ``nfev`` and ``retried`` (entries retried).
     """
     record_oracle("fd")
-    x = np.array(x, dtype=np.float64)
-    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
-    m, n = f0.size, x.size
-    J, err = np.zeros((m, n)), np.zeros((m, n))
-    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    noise = _jacobian_noise(f, x, f0)
-    nfev, retried, status = 1 + 2 * tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
-    steps = _steps(initial_step)
-    for k, step in enumerate(steps):
-        if rows.size == 0:
-            break
-        if k:
-            retried += rows.size
-        df, e, status, fev = _fd_entries(f, x, f0, noise, step, rows, cols)
-        nfev += fev
-        ok = status == 0
-        J[rows[ok], cols[ok]], err[rows[ok], cols[ok]] = df[ok], e[ok]
-        rows, cols, status = rows[~ok], cols[~ok], status[~ok]
-    bad = [((i, j), s) for i, j, s in zip(rows, cols, status)]
+    r = jacobian_fd_result(f, x, initial_step)
     if stats is not None:
-        stats.update(nfev=nfev, retried=retried)
-    if bad:
-        raise _unconverged(f"jacobian_fd ({m}x{n})", [b for b, _ in bad], [s for _, s in bad], steps)
-    return J, err
+        stats.update(nfev=r.nfev, retried=r.retried)
+    bad = np.argwhere(r.status != 0)
+    if bad.size:
+        m, n = r.value.shape
+        raise _unconverged(f"jacobian_fd ({m}x{n})", [tuple(b) for b in bad], [r.status[tuple(b)] for b in bad], r.steps)
+    return r.value, r.err
+
+
+def directional_fd_result(f, x, v, u, initial_step=0.5):
+    """The engine of :func:`directional_fd`: an :class:`FDResult` of ``uᵀ J v`` (scalars), unconverged kept (status != 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    u = np.ravel(np.asarray(u, dtype=np.float64))
+    nv = float(np.linalg.norm(v))
+    steps = _steps(initial_step)
+    if nv == 0.0:
+        return FDResult(value=0.0, err=0.0, status=0, kink=False, jump=0.0, nfev=0, retried=0, steps=steps)
+    vhat = v / nv
+    seen = {}
+
+    def phi(t):
+        t = np.asarray(t)
+        out = []
+        for s in t.ravel().tolist():
+            with validated_once():                                 # f(x) was validated (scale, below)
+                seen[s] = u @ np.ravel(f(x + s * vhat))
+            out.append(seen[s])
+        return np.array(out).reshape(t.shape)
+    eps = np.finfo(np.float64).eps
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0, vhat * max(1.0, float(np.max(np.abs(x)))))))   # noise of uᵀf along v
+    calls = 0
+    for k, step in enumerate(steps):
+        seen.clear()
+        hist = _History()
+        res = sd.derivative(phi, 0.0, initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
+        calls += len(seen)
+        df, error = float(hist.df), float(hist.err)
+        h = step / 2.0 ** float(hist.nit)
+        rounding = (_STENCIL_WEIGHTS * noise + _ROUNDING_FACTOR * eps * abs(df) * float(np.max(np.abs(x)))) / h
+        status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
+        if status == 0:
+            break
+    g0 = np.array([float(u @ f0)])
+    arg = 8.0 * eps * abs(df) * float(np.max(np.abs(x)))
+    jump, coarse, jb = slope_jump(lambda t: np.array([seen[t]]), g0, [s for s in seen if s > 0 and -s in seen],
+                                  np.array([noise]), arg)
+    return FDResult(value=nv * df, err=nv * (error + rounding), status=status, kink=bool(kinked(jump, coarse, jb)[0]),
+                    jump=nv * float(jump[0]), nfev=calls + 1 + 2 * tolerances.NOISE_POINTS, retried=k, steps=steps)
 
 
 def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
@@ -305,39 +417,12 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
     retried with smaller first steps and otherwise raises :class:`FDInconclusive`.
     """
     record_oracle("fd")
-    x = np.asarray(x, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    u = np.ravel(np.asarray(u, dtype=np.float64))
-    nv = float(np.linalg.norm(v))
-    if nv == 0.0:
-        return 0.0, 0.0
-    vhat = v / nv
-    calls = [0]
-
-    def phi(t):
-        t = np.asarray(t)
-        calls[0] += t.size
-        with validated_once():                                     # f(x) was validated (scale, below)
-            out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
-        return out.reshape(t.shape)
-    eps = np.finfo(np.float64).eps
-    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
-    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0, vhat * max(1.0, float(np.max(np.abs(x)))))))   # noise of uᵀf along v
-    steps = _steps(initial_step)
-    for k, step in enumerate(steps):
-        hist = _History()
-        res = sd.derivative(phi, 0.0, initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
-        df, error = float(hist.df), float(hist.err)
-        h = step / 2.0 ** float(hist.nit)
-        rounding = (_STENCIL_WEIGHTS * noise + _ROUNDING_FACTOR * eps * abs(df) * float(np.max(np.abs(x)))) / h
-        status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
-        if status == 0:
-            break
+    r = directional_fd_result(f, x, v, u, initial_step)
     if stats is not None:
-        stats.update(nfev=calls[0] + 1 + 2 * tolerances.NOISE_POINTS, retried=k)
-    if status != 0:
-        raise _unconverged("directional_fd", [()], [status], steps)
-    return nv * df, nv * (error + rounding)
+        stats.update(nfev=r.nfev, retried=r.retried)
+    if r.status != 0:
+        raise _unconverged("directional_fd", [()], [r.status], r.steps)
+    return r.value, r.err
 
 
 
