@@ -218,7 +218,10 @@ class TorchAdapter(_Adapter):
         xs = self._tensors(self.split(self.z0), self.dtype)
 
         def fn(v):
-            with fwAD.dual_level():
+            # torch loads its forward-AD decompositions on the first make_dual, through torch.jit.script: torch's own
+            # DeprecationWarning, nothing the user's f did
+            with warnings.catch_warnings(), fwAD.dual_level():
+                warnings.simplefilter("ignore", DeprecationWarning)
                 duals = [fwAD.make_dual(x, tt) for x, tt in zip(xs, self._tensors(self.split(v), self.dtype))]
                 outs = self._outputs(self.f(*duals))
                 tans = [fwAD.unpack_dual(o).tangent for o in outs]
@@ -277,10 +280,12 @@ class JaxAdapter(_Adapter):
         import jax.numpy as jnp
         with self.x64(self.dtype):
             xs = [jnp.asarray(p, dtype=self.dtype) for p in self.split(self.z0)]
+            zero = [jnp.zeros_like(x) for x in xs]
             try:
-                _, lin = self.jax.linearize(self._flat(), *xs)
+                self.jax.jvp(self._flat(), xs, zero)
             except Exception as e:   # a custom_vjp function has no forward mode
                 return None, f"jax forward mode is not available for f ({type(e).__name__}: {' '.join(str(e).split())[:160]})"
+            _, lin = self.jax.linearize(self._flat(), *xs)
 
         def jvp(v):
             with self.x64(self.dtype):
