@@ -26,7 +26,7 @@ from vanishing.checks.recording import record_oracle
 from vanishing.models._validate import validated_once
 
 __all__ = ["jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd", "jacobian_fd_result",
-           "directional_fd_result", "slope_jump", "kinked", "FDResult", "taylor_order", "check_jacobian",
+           "directional_fd_result", "directional_fd_many", "slope_jump", "kinked", "FDResult", "taylor_order", "check_jacobian",
            "check_directional", "measured_noise", "FD_RETRY_SHRINK", "FD_RTOL", "FD_RETRIES"]
 
 
@@ -92,7 +92,15 @@ _STENCIL_WEIGHTS = _stencil_weight_sum()
 _ROUNDING_FACTOR = 8.0 * _STENCIL_WEIGHTS
 
 
-def measured_noise(f, x, f0, v):
+def _many(f, f_many, points):
+    """f at each of ``points`` (flat float64 rows): one call of ``f_many`` on the stacked points when given, else a loop."""
+    with validated_once():                                          # f(x) itself was validated (f0)
+        if f_many is not None:
+            return np.asarray(f_many(np.stack(points)), dtype=np.float64).reshape(len(points), -1)
+        return [np.ravel(np.asarray(f(p), dtype=np.float64)) for p in points]
+
+
+def measured_noise(f, x, f0, v, f_many=None):
     """The rounding noise of each output of ``f`` near ``x`` along the direction ``v``, measured (ECnoise).
 
     f is evaluated at x + k·δ·v, k = 1..NOISE_POINTS (k = 0 is ``f0``), with δ = tolerances.NOISE_STEP:
@@ -107,16 +115,14 @@ def measured_noise(f, x, f0, v):
     x = np.asarray(x, dtype=np.float64)
     sigma = []
     for spacing in (tolerances.NOISE_STEP, tolerances.NOISE_STEP * tolerances.NOISE_COARSE):
-        with validated_once():                                      # f(x) was validated (f0)
-            F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * spacing * v), dtype=np.float64))
-                                 for k in range(1, tolerances.NOISE_POINTS + 1)])
+        F = np.vstack([f0[None, :], _many(f, f_many, [x + k * spacing * v for k in range(1, tolerances.NOISE_POINTS + 1)])])
         d6 = np.diff(F, n=6, axis=0)
         sq = np.var(d6, axis=0, ddof=1) if sigma else np.mean(d6 * d6, axis=0)
         sigma.append(np.sqrt(tolerances.NOISE_GAMMA6 * sq))
     return np.maximum(*sigma)
 
 
-def _jacobian_noise(f, x, f0):
+def _jacobian_noise(f, x, f0, f_many=None):
     """tolerances.fd_noise of every output, measured along one direction that moves every coordinate of x.
 
     The entries of the direction are drawn from [0.5, 1] (a fixed seed) times max(1, |x_j|): every
@@ -125,7 +131,7 @@ def _jacobian_noise(f, x, f0):
     all the columns: 2·NOISE_POINTS evaluations per Jacobian, not per column.
     """
     v = np.random.default_rng(0).uniform(0.5, 1.0, np.shape(x)) * np.maximum(1.0, np.abs(x))
-    return tolerances.fd_noise(f0, measured_noise(f, x, f0, v))
+    return tolerances.fd_noise(f0, measured_noise(f, x, f0, v) if f_many is None else measured_noise(f, x, f0, v, f_many))
 
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
@@ -207,7 +213,7 @@ class _History:
         self.cur = df
 
 
-def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
+def _fd_entries(f, x, f0, noise, initial_step, rows, cols, f_many=None):
     """∂f_i/∂x_j at the entries (rows[k], cols[k]), all in one scipy.differentiate call.
 
     Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
@@ -222,6 +228,16 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
         steps, t_idx = np.unique(tb, return_inverse=True)          # a handful of distinct steps per call
         keys, inv = np.unique(cb.ravel() * steps.size + t_idx.ravel(), return_inverse=True)
         F = np.empty((keys.size, f0.size))
+        if f_many is not None:                                     # the new points of this iteration, in one call
+            new = [(j, float(steps[q])) for j, q in (divmod(key, steps.size) for key in keys.tolist())]
+            new = [(j, st) for j, st in new if st != 0.0 and (j, st) not in cache]
+            if new:
+                pts = []
+                for j, st in new:
+                    xp = x.copy()
+                    xp.flat[j] = x.flat[j] + st
+                    pts.append(xp)
+                cache.update(zip(new, _many(f, f_many, pts)))
         for k, key in enumerate(keys.tolist()):
             j, step = divmod(key, steps.size)
             step = float(steps[step])
@@ -265,13 +281,13 @@ def slope_jump(value_at, f0, steps, noise, arg_noise=0.0):
     difference of the one-sided slopes; a smooth f gives 0.29·|f⁽⁶⁾|·h⁵, 32 times smaller than coarse.
     """
     st = sorted(float(s) for s in steps)[:4]
-    if len(st) < 4 or not np.allclose(st, st[0] * np.array([1.0, 2.0, 4.0, 8.0]), rtol=1e-12, atol=0):
+    if len(st) < 4 or any(abs(s - st[0] * 2.0 ** k) > 1e-12 * s for k, s in enumerate(st)):
         inf = np.full_like(f0, np.inf)
         return np.zeros_like(f0), np.zeros_like(f0), inf
     S = [(value_at(t) + value_at(-t) - 2.0 * f0) / t for t in st]
     jump = sum(w * s for w, s in zip(_JUMP_WEIGHTS, S[:3]))
     coarse = sum(w * s for w, s in zip(_JUMP_WEIGHTS, S[1:]))
-    return jump, coarse, _JUMP_NOISE * (noise + arg_noise) / st[0]
+    return jump, coarse, np.broadcast_to(_JUMP_NOISE * (noise + arg_noise) / st[0], np.shape(jump))
 
 
 def kinked(jump, coarse, bound, sigmas=10.0):
@@ -281,19 +297,28 @@ def kinked(jump, coarse, bound, sigmas=10.0):
 
 
 def _column_jumps(cache, f0, noise, x, df, rows, cols):
-    """:func:`slope_jump` of every entry (rows[k], cols[k]) from the evaluations ``cache`` of :func:`_fd_entries`."""
+    """:func:`slope_jump` and :func:`kinked` of every entry (rows[k], cols[k]) from the evaluations ``cache`` of
+    :func:`_fd_entries`; the columns that share their four finest steps are computed together."""
     jump, coarse, bound = np.zeros(rows.size), np.zeros(rows.size), np.full(rows.size, np.inf)
     eps = np.finfo(np.float64).eps
     by_col = {}
     for (c, s) in cache:
         if s > 0 and (c, -s) in cache:
             by_col.setdefault(c, []).append(s)
+    groups = {}
     for j in np.unique(cols).tolist():
-        steps = by_col.get(j, [])
-        sel = cols == j
-        arg = 8.0 * eps * np.abs(x.flat[j]) * np.max(np.abs(df[sel])) if np.any(sel) else 0.0   # x_j + t rounds
-        jj, cc, bb = slope_jump(lambda t, j=j: cache[(j, t)], f0, steps, noise, arg)
-        jump[sel], coarse[sel], bound[sel] = jj[rows[sel]], cc[rows[sel]], bb[rows[sel]]
+        groups.setdefault(tuple(sorted(by_col.get(j, []))[:4]), []).append(j)
+    for steps, js in groups.items():
+        def value_at(t, js=js):
+            return np.stack([cache[(j, t)] for j in js], axis=1)          # (m, columns)
+        sel = np.isin(cols, js)
+        colpos = {j: q for q, j in enumerate(js)}
+        q = np.array([colpos[c] for c in cols[sel].tolist()], dtype=int)
+        dfmax = np.zeros(len(js))
+        np.maximum.at(dfmax, q, np.abs(df[sel]))
+        arg = 8.0 * eps * np.abs(x.ravel()[js]) * dfmax                     # x_j + t rounds
+        jj, cc, bb = slope_jump(value_at, f0[:, None] * np.ones((1, len(js))), steps, noise[:, None], arg[None, :])
+        jump[sel], coarse[sel], bound[sel] = jj[rows[sel], q], cc[rows[sel], q], bb[rows[sel], q]
     return kinked(jump, coarse, bound), jump
 
 
@@ -316,15 +341,18 @@ class FDResult:
         self.__dict__.update(kw)
 
 
-def jacobian_fd_result(f, x, initial_step=0.5):
-    """The engine of :func:`jacobian_fd`: every entry's :class:`FDResult`, the unconverged ones kept (status != 0)."""
+def jacobian_fd_result(f, x, initial_step=0.5, f_many=None):
+    """The engine of :func:`jacobian_fd`: every entry's :class:`FDResult`, the unconverged ones kept (status != 0).
+
+    ``f_many`` (optional): f on a stack of points (k, *x.shape) -> (k, m), the same values as f one by one (a vmap):
+    each of scipy's iterations is then one call."""
     x = np.array(x, dtype=np.float64)
     f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
     m, n = f0.size, x.size
     J, err, st = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n), dtype=int)
     kink, jump = np.zeros((m, n), dtype=bool), np.zeros((m, n))
     rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    noise = _jacobian_noise(f, x, f0)
+    noise = _jacobian_noise(f, x, f0, f_many)
     nfev, retried = 1 + 2 * tolerances.NOISE_POINTS, 0
     steps = _steps(initial_step)
     for k, step in enumerate(steps):
@@ -332,7 +360,7 @@ def jacobian_fd_result(f, x, initial_step=0.5):
             break
         if k:
             retried += rows.size
-        df, e, status, fev, kk, jj = _fd_entries(f, x, f0, noise, step, rows, cols)
+        df, e, status, fev, kk, jj = _fd_entries(f, x, f0, noise, step, rows, cols, f_many)
         nfev += fev
         ok = status == 0
         last = ok | (k == len(steps) - 1)                              # converged, or no retry left: keep what it gave
@@ -405,6 +433,64 @@ def directional_fd_result(f, x, v, u, initial_step=0.5):
                                   np.array([noise]), arg)
     return FDResult(value=nv * df, err=nv * (error + rounding), status=status, kink=bool(kinked(jump, coarse, jb)[0]),
                     jump=nv * float(jump[0]), nfev=calls + 1 + 2 * tolerances.NOISE_POINTS, retried=k, steps=steps)
+
+
+def directional_fd_many(f, x, V, U, initial_step=0.5, f_many=None):
+    """uₚᵀ J vₚ for every row p of ``V`` (P, n) and ``U`` (P, m), in one scipy.differentiate call: an :class:`FDResult`
+    of arrays (P,).
+
+    As :func:`directional_fd_result` per probe (unit direction vₚ/‖vₚ‖, retries, best iterate, kinks), but the
+    noise δ of each output is measured once, along the direction :func:`jacobian_fd` uses for every column
+    (2·NOISE_POINTS evaluations in all, not per probe), and probe p's noise is |uₚ|ᵀδ.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    V, U = np.atleast_2d(np.asarray(V, dtype=np.float64)), np.atleast_2d(np.asarray(U, dtype=np.float64))
+    P = V.shape[0]
+    nv = np.linalg.norm(V, axis=1)
+    Vhat = V / np.where(nv > 0, nv, 1.0)[:, None]
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    noise = np.abs(U) @ _jacobian_noise(f, x, f0, f_many)
+    eps, xmax = np.finfo(np.float64).eps, float(np.max(np.abs(x))) if x.size else 0.0
+    cache = {}
+
+    def phi(t, pi):
+        tb, pb = np.broadcast_arrays(np.asarray(t, dtype=np.float64), pi)
+        out = np.empty(tb.shape)
+        if f_many is not None:                                     # the new points of this iteration, in one call
+            new = sorted({(pp, tt) for tt, pp in zip(tb.ravel().tolist(), pb.ravel().tolist()) if tt and (pp, tt) not in cache})
+            if new:
+                Y = _many(f, f_many, [x + tt * Vhat[pp].reshape(x.shape) for pp, tt in new])
+                cache.update({key: float(U[key[0]] @ y) for key, y in zip(new, Y)})
+        for k, (tt, pp) in enumerate(zip(tb.ravel().tolist(), pb.ravel().tolist())):
+            if (pp, tt) not in cache:
+                with validated_once():                             # f(x) was validated (f0)
+                    cache[(pp, tt)] = float(U[pp] @ np.ravel(f(x + tt * Vhat[pp].reshape(x.shape)))) if tt else float(U[pp] @ f0)
+            out.flat[k] = cache[(pp, tt)]
+        return out
+    val, err, st, kink, jump = (np.zeros(P), np.zeros(P), np.zeros(P, dtype=int), np.zeros(P, dtype=bool), np.zeros(P))
+    todo, steps, retried = np.flatnonzero(nv > 0), _steps(initial_step), 0
+    for k, step in enumerate(steps):
+        if todo.size == 0:
+            break
+        retried += todo.size if k else 0
+        hist = _History()
+        res = sd.derivative(phi, np.zeros(todo.size), args=(todo,), initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
+        h = step / 2.0 ** np.asarray(hist.nit, dtype=np.float64)
+        rounding = (_STENCIL_WEIGHTS * noise[todo] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * xmax) / h
+        status = _settled(res.status, hist.err, rounding, hist.df)
+        last = (status == 0) | (k == len(steps) - 1)
+        for q, p in enumerate(todo.tolist()):
+            if not last[q]:
+                continue
+            val[p], err[p], st[p] = nv[p] * hist.df[q], nv[p] * (hist.err[q] + rounding[q]), status[q]
+            pos = [tt for (pp, tt) in cache if pp == p and tt > 0 and (p, -tt) in cache]
+            g0 = np.array([float(U[p] @ f0)])
+            jj, cc, bb = slope_jump(lambda t, p=p: np.array([cache[(p, t)]]), g0, pos, noise[p:p + 1],
+                                    8.0 * eps * abs(hist.df[q]) * xmax)
+            kink[p], jump[p] = bool(kinked(jj, cc, bb)[0]), nv[p] * float(jj[0])
+        todo = todo[~last]
+    return FDResult(value=val, err=err, status=st, kink=kink, jump=jump, nfev=len(cache) + 1 + 2 * tolerances.NOISE_POINTS,
+                    retried=retried, steps=steps)
 
 
 def directional_fd(f, x, v, u, initial_step=0.5, stats=None):

@@ -113,8 +113,50 @@ def _suite(u):
     return L
 
 
+def _peers(p):
+    """§6: the public checker against its peers on PyTorch's OpInfo operators."""
+    if "skipped" in p:
+        return ["## 6. vanishing.gradcheck against its peers", "", f"Skipped: {p['skipped']}.", ""]
+    names = p["checkers"]
+    L = ["## 6. vanishing.gradcheck against its peers on PyTorch's own operators", "",
+         f"{p['operators']} float64 operators of PyTorch's OpInfo database (`op_db`, first sample input, one tensor input, "
+         "≤ 40 entries in and out, deterministic), each with its own gradient. 'ours' is `vanishing.gradcheck` (reverse mode "
+         "only, as torch's default), on the operator wrapped in an `autograd.Function`; JAX's `check_grads` (rev mode, its "
+         "defaults) sees it through `pure_callback` and a `custom_vjp`. Planted errors: the claimed Jacobian is "
+         "J + s·(J_kind − J): an entry zeroed, a sign flipped, a 3×3 block transposed, a factor 2 missing, the first half "
+         "of the input's columns negated; s the relative size (kinds that change nothing on an operator are left out).", "",
+         "| checker | correct: pass | false failures | inconclusive | errors |", "|---|---|---|---|---|"]
+    for k in names:
+        c = p["correct"][k]
+        L.append(f"| {k} | {c['pass']} | {c['fail']}" + (f" ({', '.join(p['false_failures_on'][k])})" if c['fail'] else "")
+                 + f" | {c['inconclusive']} | {c['error']} |")
+    L += ["", "Detection rate of planted errors (detected / planted; inconclusive in brackets):", "",
+          "| checker | " + " | ".join(f"{kind} {s:g}" for kind in p["kinds"] for s in p["sizes"]) + " |",
+          "|---|" + "---|" * (len(p["kinds"]) * len(p["sizes"]))]
+    for k in names:
+        cells = []
+        for kind in p["kinds"]:
+            for s in p["sizes"]:
+                v = p["planted"][k][kind][str(s)]
+                tot = sum(v.values())
+                cells.append(f"{100 * v['detected'] / tot:.0f}%" + (f" ({v['inconclusive']})" if v["inconclusive"] else "")
+                             if tot else "–")
+        L.append(f"| {k} | " + " | ".join(cells) + " |")
+    L += ["", "Cost on f(x) = tanh(W x + b), W (4, n), torch float64, interleaved, medians:", "",
+          "| n | ours directional (4 probes) | ours directional (1 probe) | ours full | torch fast_mode | torch slow | "
+          "directional / fast | 1 probe / fast | full / slow |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in p["cost"]:
+        t = r["seconds"]
+        L.append(f"| {r['n']} | {1e3 * t['ours directional']:.1f} ms | {1e3 * t['ours directional, 1 probe']:.1f} ms | "
+                 f"{1e3 * t['ours full']:.1f} ms | {1e3 * t['torch gradcheck fast_mode']:.1f} ms | {1e3 * t['torch gradcheck slow']:.1f} ms | "
+                 f"{r['directional / torch fast']:.2f}× | {r['directional 1 probe / torch fast']:.2f}× | {r['full / torch slow']:.2f}× |")
+    L += ["", f"One scipy.differentiate call on a linear function costs {1e3 * p['scipy_call_seconds']:.2f} ms (its fixed cost).", ""]
+    return L
+
+
 #: results key -> its section's renderer, in the order of bench.SECTIONS.
-_RENDER = {"accuracy": _accuracy, "cost": _cost, "sensitivity": _sensitivity, "scaling": _scaling, "suite": _suite}
+_RENDER = {"accuracy": _accuracy, "cost": _cost, "sensitivity": _sensitivity, "scaling": _scaling, "suite": _suite,
+           "peers": _peers}
 
 
 def render_markdown(res):

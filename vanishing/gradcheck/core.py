@@ -25,11 +25,13 @@ PROBES = 4
 
 def _fd_function(ad):
     """y(z) for the engine: in float64 where f returns float64 for float64 inputs, else in the inputs' dtype; and why."""
+    ad.fd_run_dtype = np.dtype(np.float64)
     if ad.dtype == np.float64:
         return ad.evaluate_in(np.float64), np.dtype(np.float64), "float64 (the inputs' dtype)"
     if ad.out_dtype(np.float64) == "float64":
         return ad.evaluate_in(np.float64), np.dtype(np.float64), ("float64: f is a float32 function that runs in float64, "
                                                                   "so its finite differences are taken there")
+    ad.fd_run_dtype = ad.dtype
     return ad.evaluate_in(ad.dtype), np.dtype(np.float32), ("float32: f returns float32 even for float64 inputs, so its finite "
                                                             f"differences are taken in float32, the FD cap widened to "
                                                             f"{tolerances.fd_cap_rtol(np.float32):.2g} x scale")
@@ -83,7 +85,8 @@ def _full(ad, F, z0, y0, forward, initial_step):
             claims["forward"] = np.stack([jvp(e) for e in np.eye(n)], axis=1)
         elif forward is True:
             raise GradcheckError(note)
-    fd = oracles.jacobian_fd_result(F, z0, initial_step)
+    with ad.fd_context():
+        fd = oracles.jacobian_fd_result(F, z0, initial_step, ad.evaluate_many_in(ad.fd_run_dtype, F))
     if not np.any(fd.value) and not any(np.any(c) for c in claims.values()) and not np.any(fd.kink):
         raise GradcheckError("f's outputs do not depend on its inputs (every derivative is 0, claimed and by finite "
                              "differences): nothing to check")
@@ -91,9 +94,12 @@ def _full(ad, F, z0, y0, forward, initial_step):
     entries = []
     for mode, J in claims.items():
         v, why, tol, reason, ratio = classify(J, fd.value, fd.err, fd.status != 0, fd.kink, ad.dtype, ad.fd_dtype, scale)
+        ins = ad.locations(ad.offsets, ad.shapes, np.arange(n))
+        outs = ad.locations(ad.out_offsets, ad.out_shapes, np.arange(m))
+        Jl, dl, el, tl, vl, wl, rl = (a.tolist() for a in (J, fd.value, fd.err, tol, v, why, ratio))
         for i, j in np.ndindex(J.shape):
-            entries.append(Entry(mode, ad.locate_input(j), ad.locate_output(i), (i, j), float(J[i, j]), float(fd.value[i, j]),
-                                 float(fd.err[i, j]), float(tol[i, j]), reason, str(v[i, j]), str(why[i, j]), float(ratio[i, j])))
+            entries.append(Entry(mode, ins[j], outs[i], (i, j), Jl[i][j], dl[i][j], el[i][j], tl[i][j], reason, vl[i][j],
+                                 wl[i][j], rl[i][j]))
     return entries, fd.nfev, note
 
 
@@ -103,26 +109,25 @@ def _directional(ad, F, z0, y0, probes, seed, forward, initial_step):
     if jvp is None and forward is True:
         raise GradcheckError(note)
     rng = np.random.default_rng(seed)
-    entries, nfev, fds, claimed_all = [], 0, [], []
-    for p in range(probes):
-        u, v = rng.standard_normal(y0.size), rng.standard_normal(z0.size)
-        g = vjp(u)
-        claims = {"reverse": float(g @ v)}
-        if jvp is not None:
-            claims["forward"] = float(u @ jvp(v))
-        r = oracles.directional_fd_result(F, z0, v, u, initial_step)
-        nfev += r.nfev
-        fds.append(r.value)
-        claimed_all += list(claims.values())
-        scale = max(1.0, float(np.abs(g) @ np.abs(v)), abs(r.value))     # Σ|g_j v_j|: the rounding of the dot product
-        for mode, c in claims.items():
-            vv, why, tol, reason, ratio = classify(c, r.value, r.err, r.status != 0, r.kink, ad.dtype, ad.fd_dtype, scale)
-            entries.append(Entry(f"directional {mode}", None, None, ("probe", p), c, float(r.value), float(r.err),
-                                 float(tol), reason, str(vv), str(why), float(ratio)))
-    if not np.any(fds) and not np.any(claimed_all):
+    U, V = rng.standard_normal((probes, y0.size)), rng.standard_normal((probes, z0.size))
+    G = np.stack([vjp(u) for u in U])
+    claims = {"reverse": np.einsum("pj,pj->p", G, V)}
+    if jvp is not None:
+        claims["forward"] = np.array([u @ jvp(v) for u, v in zip(U, V)])
+    with ad.fd_context():
+        r = oracles.directional_fd_many(F, z0, V, U, initial_step, ad.evaluate_many_in(ad.fd_run_dtype, F))
+    if not np.any(r.value) and not any(np.any(c) for c in claims.values()):
         raise GradcheckError("f's outputs do not depend on its inputs (every directional derivative is 0, claimed and by "
                              "finite differences): nothing to check")
-    return entries, nfev, note
+    entries = []
+    for p in range(probes):
+        scale = max(1.0, float(np.abs(G[p]) @ np.abs(V[p])), abs(float(r.value[p])))   # Σ|g_j v_j|: the dot product's rounding
+        for mode, c in claims.items():
+            vv, why, tol, reason, ratio = classify(c[p], r.value[p], r.err[p], r.status[p] != 0, r.kink[p], ad.dtype,
+                                                   ad.fd_dtype, scale)
+            entries.append(Entry(f"directional {mode}", None, None, ("probe", p), float(c[p]), float(r.value[p]),
+                                 float(r.err[p]), float(tol), reason, str(vv), str(why), float(ratio)))
+    return entries, r.nfev, note
 
 
 def gradcheck(f, *inputs, mode="auto", forward=None, probes=PROBES, seed=0, framework=None, initial_step=0.5,

@@ -84,14 +84,17 @@ class _Adapter:
         """z (flat) -> the inputs' pieces (numpy, their shapes)."""
         return [np.asarray(z[self.offsets[k]:self.offsets[k + 1]]).reshape(s) for k, s in enumerate(self.shapes)]
 
-    def locate_input(self, j):
-        k = int(np.searchsorted(self.offsets, j, side="right") - 1)
-        return k, tuple(int(i) for i in np.unravel_index(j - self.offsets[k], self.shapes[k])) if self.shapes[k] else ()
-
-    def locate_output(self, i):
-        offs = np.cumsum([0] + [int(np.prod(s)) for s in self.out_shapes])
-        k = int(np.searchsorted(offs, i, side="right") - 1)
-        return k, tuple(int(q) for q in np.unravel_index(i - offs[k], self.out_shapes[k])) if self.out_shapes[k] else ()
+    def locations(self, offsets, shapes, idx):
+        """(block, index in it) of each flat index ``idx``, vectorised."""
+        idx = np.asarray(idx)
+        k = np.searchsorted(offsets, idx, side="right") - 1
+        out = [None] * idx.size
+        for b in np.unique(k).tolist():
+            sel = np.flatnonzero(k == b)
+            sub = np.unravel_index(idx[sel] - offsets[b], shapes[b]) if shapes[b] else ()
+            for q, pos in enumerate(sel.tolist()):
+                out[pos] = (b, tuple(int(a[q]) for a in sub))
+        return out
 
     def _outputs(self, out):
         """The function's result as a list of outputs (an array, or a tuple/list of arrays)."""
@@ -107,8 +110,36 @@ class _Adapter:
             flat = [self._to_numpy(o) for o in outs]
             if self.out_shapes is None:
                 self.out_shapes = [a.shape for a in flat]
-            return np.concatenate([a.astype(np.float64).ravel() for a in flat])
+                self.out_offsets = np.cumsum([0] + [a.size for a in flat])
+            if len(flat) == 1:                       # the common case, without a concatenate
+                return np.asarray(flat[0], dtype=np.float64).ravel()
+            return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in flat])
         return F
+
+    def fd_context(self):
+        """The context the finite differences run in (torch: no autograd graph)."""
+        return contextlib.nullcontext()
+
+    def evaluate_many_in(self, dtype, F):
+        """y on a stack of points (k, n) in one vectorised call (torch.func.vmap, jax.vmap), or None where f does not
+        vectorise or its batched values differ from ``F``'s one by one (checked on two points)."""
+        batched = self._batched(dtype)
+        if batched is None:
+            return None
+        Z = np.stack([self.z0, self.z0 + 1e-3 * np.maximum(1.0, np.abs(self.z0))])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                Y = np.asarray(batched(Z), dtype=np.float64)
+        except Exception:      # an op or a custom Function without a batching rule: evaluate one by one
+            return None
+        ref = np.stack([F(z) for z in Z])
+        if Y.shape != ref.shape or not np.allclose(Y, ref, rtol=64 * np.finfo(np.float64).eps, atol=0):
+            return None
+        return batched
+
+    def _batched(self, dtype):
+        return None
 
     def out_dtype(self, dtype):
         """The widest float dtype of f's outputs when called in ``dtype`` (None: none is floating)."""
@@ -120,7 +151,7 @@ class _Adapter:
         return "float64" if "float64" in kinds else "float32"
 
     def cotangent_pieces(self, g):
-        offs = np.cumsum([0] + [int(np.prod(s)) for s in self.out_shapes])
+        offs = self.out_offsets
         return [np.asarray(g[offs[k]:offs[k + 1]]).reshape(s) for k, s in enumerate(self.out_shapes)]
 
 
@@ -183,11 +214,31 @@ class TorchAdapter(_Adapter):
 
     def _tensors(self, pieces, dtype):
         t = self.torch
-        return [t.from_numpy(np.ascontiguousarray(p, dtype=dtype)) for p in pieces]
+        return [t.from_numpy(np.array(p, dtype=dtype, order="C")) for p in pieces]
 
     def _call(self, pieces, dtype):
+        if not self.torch.is_grad_enabled():        # inside fd_context: no context to enter per evaluation
+            return self.f(*self._tensors(pieces, dtype))
         with self.torch.no_grad():
             return self.f(*self._tensors(pieces, dtype))
+
+    def fd_context(self):
+        return self.torch.no_grad()
+
+    def _batched(self, dtype):
+        t = self.torch
+        from torch.func import vmap
+
+        def one(zrow):
+            pieces = [zrow[a:b].reshape(s) for a, b, s in zip(self.offsets[:-1], self.offsets[1:], self.shapes)]
+            outs = self._outputs(self.f(*pieces))
+            return t.cat([o.reshape(-1).to(t.float64) for o in outs])
+        vf = vmap(one)
+
+        def batched(Z):
+            with t.no_grad():
+                return vf(t.from_numpy(np.array(Z, dtype=dtype, order="C"))).numpy()
+        return batched
 
     def _to_numpy(self, o):
         if isinstance(o, self.torch.Tensor):
@@ -204,7 +255,7 @@ class TorchAdapter(_Adapter):
             raise GradcheckError("f's outputs do not depend on its inputs (no output requires grad): nothing to check")
 
         def fn(g):
-            gs = [t.from_numpy(np.ascontiguousarray(p, dtype=self.dtype)) for p in self.cotangent_pieces(g)]
+            gs = [t.from_numpy(np.array(p, dtype=self.dtype, order="C")) for p in self.cotangent_pieces(g)]
             pairs = [(o, c) for o, c in zip(outs, gs) if isinstance(o, t.Tensor) and o.requires_grad]
             grads = t.autograd.grad([o for o, _ in pairs], xs, [c.to(o.dtype) for o, c in pairs], retain_graph=True,
                                     allow_unused=True)
@@ -256,6 +307,19 @@ class JaxAdapter(_Adapter):
     @staticmethod
     def _to_numpy(o):
         return np.asarray(o)
+
+    def _batched(self, dtype):
+        import jax.numpy as jnp
+        with self.x64(dtype):
+            def one(zrow):
+                pieces = [jnp.reshape(zrow[a:b], s) for a, b, s in zip(self.offsets[:-1], self.offsets[1:], self.shapes)]
+                return jnp.concatenate([jnp.ravel(o).astype(zrow.dtype) for o in self._outputs(self.f(*pieces))])
+            vf = self.jax.jit(self.jax.vmap(one))
+
+        def batched(Z):
+            with self.x64(dtype):
+                return np.asarray(vf(jnp.asarray(np.asarray(Z), dtype=dtype)))
+        return batched
 
     def _flat(self):
         import jax.numpy as jnp
