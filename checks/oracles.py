@@ -261,7 +261,8 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols, f_many=None):
     h = initial_step / 2.0 ** hist.nit
     rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
-    kink, jump = _column_jumps(cache, f0, noise, x, hist.df, rows, cols)
+    with np.errstate(invalid="ignore", over="ignore"):    # a non-finite stencil value: that entry is unconverged (status −3)
+        kink, jump = _column_jumps(cache, f0, noise, x, hist.df, rows, cols)
     return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev, kink, jump
 
 
@@ -315,7 +316,7 @@ def _column_jumps(cache, f0, noise, x, df, rows, cols):
         colpos = {j: q for q, j in enumerate(js)}
         q = np.array([colpos[c] for c in cols[sel].tolist()], dtype=int)
         dfmax = np.zeros(len(js))
-        np.maximum.at(dfmax, q, np.abs(df[sel]))
+        np.maximum.at(dfmax, q, np.abs(np.nan_to_num(df[sel], nan=0.0, posinf=0.0, neginf=0.0)))
         arg = 8.0 * eps * np.abs(x.ravel()[js]) * dfmax                     # x_j + t rounds
         jj, cc, bb = slope_jump(value_at, f0[:, None] * np.ones((1, len(js))), steps, noise[:, None], arg[None, :])
         jump[sel], coarse[sel], bound[sel] = jj[rows[sel], q], cc[rows[sel], q], bb[rows[sel], q]
@@ -485,9 +486,10 @@ def directional_fd_many(f, x, V, U, initial_step=0.5, f_many=None):
             val[p], err[p], st[p] = nv[p] * hist.df[q], nv[p] * (hist.err[q] + rounding[q]), status[q]
             pos = [tt for (pp, tt) in cache if pp == p and tt > 0 and (p, -tt) in cache]
             g0 = np.array([float(U[p] @ f0)])
-            jj, cc, bb = slope_jump(lambda t, p=p: np.array([cache[(p, t)]]), g0, pos, noise[p:p + 1],
-                                    8.0 * eps * abs(hist.df[q]) * xmax)
-            kink[p], jump[p] = bool(kinked(jj, cc, bb)[0]), nv[p] * float(jj[0])
+            with np.errstate(invalid="ignore", over="ignore"):    # non-finite values: unconverged (status −3) anyway
+                jj, cc, bb = slope_jump(lambda t, p=p: np.array([cache[(p, t)]]), g0, pos, noise[p:p + 1],
+                                        8.0 * eps * abs(np.nan_to_num(hist.df[q])) * xmax)
+                kink[p], jump[p] = bool(kinked(jj, cc, bb)[0]), nv[p] * float(jj[0])
         todo = todo[~last]
     return FDResult(value=val, err=err, status=st, kink=kink, jump=jump, nfev=len(cache) + 1 + 2 * tolerances.NOISE_POINTS,
                     retried=retried, steps=steps)

@@ -18,7 +18,7 @@ __all__ = ["run_peers", "KINDS", "SIZES"]
 
 KINDS = ("zeroed entry", "flipped sign", "transposed block", "missing factor", "wrong on part of the input")
 SIZES = (1e-2, 1e-4, 1e-6)
-MAX_NUMEL = 40
+MAX_NUMEL = 25
 #: Operators of the full run: the first this many eligible ones of op_db (its order; each takes ~6 s with the plants)
 OPERATORS = 110
 
@@ -199,8 +199,8 @@ def _scipy_fixed_cost():
     return statistics.median(ts)
 
 
-def run_peers(quick, runs, median_times, progress=None):
-    """The peer benchmark's results (JSON-ready)."""
+def run_peers(quick, runs, median_times, progress=None, checkpoint=None):
+    """The peer benchmark's results (JSON-ready); ``checkpoint(partial)`` after each operator, if given."""
     import torch
     try:
         import jax  # noqa: F401
@@ -233,6 +233,10 @@ def run_peers(quick, runs, median_times, progress=None):
                                              else "detected" if r else "missed"] += 1
         if progress:
             progress(f"peers: {idx + 1}/{len(ops)} {name}")
+        if checkpoint:
+            checkpoint({"operators": idx + 1, "operator_names": [o[0] for o in ops[:idx + 1]], "checkers": names,
+                        "correct": correct, "false_failures_on": false_fail_ops, "planted": planted, "sizes": list(SIZES),
+                        "kinds": list(KINDS), "jax": jax_ok})
     return {"operators": len(ops), "operator_names": [o[0] for o in ops], "checkers": names, "correct": correct,
             "false_failures_on": false_fail_ops, "planted": planted, "sizes": list(SIZES), "kinds": list(KINDS),
             "cost": _cost(torch, (10, 100) if quick else (10, 100, 1000), runs, median_times),
