@@ -66,6 +66,8 @@ class _Adapter:
     name = "numpy"
 
     def __init__(self, f, inputs):
+        if self.name != "numpy":                    # the framework module itself, or the one-line install hint
+            setattr(self, self.name, _require(self.name))
         if not callable(f):
             raise GradcheckError(f"f: expected a callable, got {type(f).__name__}")
         if not inputs:
@@ -115,6 +117,14 @@ class _Adapter:
                 return np.asarray(flat[0], dtype=np.float64).ravel()
             return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in flat])
         return F
+
+    def _probe(self, fn, errors, what):
+        """``(fn, None)`` if the JVP ``fn`` runs at z0, else ``(None, why)`` for the report."""
+        try:
+            fn(np.zeros_like(self.z0))
+        except errors as e:
+            return None, f"{what} is not available for f ({' '.join(str(e).split())[:160]})"
+        return fn, None
 
     def fd_context(self):
         """The context the finite differences run in (torch: no autograd graph)."""
@@ -196,21 +206,13 @@ class NumpyAdapter(_Adapter):
             with warnings.catch_warnings():    # "Output seems independent of input": said on one line, by gradcheck
                 warnings.simplefilter("ignore")
                 return np.asarray(fj(np.asarray(t, dtype=self.dtype))[1], dtype=np.float64)
-        try:
-            fn(np.zeros_like(self.z0))
-        except NotImplementedError as e:    # a primitive with a VJP and no JVP
-            return None, f"autograd forward mode is not available for f ({' '.join(str(e).split())[:160]})"
-        return fn, None
+        return self._probe(fn, (NotImplementedError,), "autograd forward mode")   # a primitive with a VJP and no JVP
 
 
 class TorchAdapter(_Adapter):
     """PyTorch functions: the claimed derivatives are torch.autograd's (a custom ``autograd.Function`` included)."""
 
     name = "torch"
-
-    def __init__(self, f, inputs):
-        self.torch = _require("torch")
-        super().__init__(f, inputs)
 
     def _tensors(self, pieces, dtype):
         t = self.torch
@@ -278,21 +280,14 @@ class TorchAdapter(_Adapter):
                 tans = [fwAD.unpack_dual(o).tangent for o in outs]
             return np.concatenate([np.zeros(o.numel()) if d is None else d.detach().double().numpy().ravel()
                                    for o, d in zip(outs, tans)])
-        try:
-            fn(np.zeros_like(self.z0))
-        except (RuntimeError, NotImplementedError) as e:   # a custom Function without jvp, an op without forward AD
-            return None, f"torch forward-mode AD is not available for f ({' '.join(str(e).split())[:160]})"
-        return fn, None
+        # a custom Function without jvp, an op without forward AD
+        return self._probe(fn, (RuntimeError, NotImplementedError), "torch forward-mode AD")
 
 
 class JaxAdapter(_Adapter):
     """JAX functions: the claimed derivatives are ``jax.vjp`` and ``jax.jvp`` (a ``custom_vjp``/``custom_jvp`` included)."""
 
     name = "jax"
-
-    def __init__(self, f, inputs):
-        self.jax = _require("jax")
-        super().__init__(f, inputs)
 
     def x64(self, dtype):
         """float64 arrays exist in JAX only with x64 enabled: enable it for a float64 call, leave the user's setting otherwise."""
