@@ -19,6 +19,9 @@ __all__ = ["gradcheck", "AUTO_FULL_MAX", "PROBES"]
 
 #: mode="auto" checks the full Jacobian up to this many input entries (n columns of FD cost n·~20 evaluations), else directions.
 AUTO_FULL_MAX = 100
+#: Full mode batches the stencil's evaluations (vmap) from this many input entries: a vmapped call costs a few ms
+#: (docs/BENCHMARKS.md §6), paid back only by ~2n points per scipy iteration.
+BATCH_MIN = 100
 #: Directions of mode="directional": each misses an error E with ‖E‖₂ ≥ 100·tol with probability ≤ 0.036 (report.miss_probability).
 PROBES = 4
 
@@ -86,7 +89,8 @@ def _full(ad, F, z0, y0, forward, initial_step):
         elif forward is True:
             raise GradcheckError(note)
     with ad.fd_context():
-        fd = oracles.jacobian_fd_result(F, z0, initial_step, ad.evaluate_many_in(ad.fd_run_dtype, F))
+        many = ad.evaluate_many_in(ad.fd_run_dtype, F) if z0.size >= BATCH_MIN else None
+        fd = oracles.jacobian_fd_result(F, z0, initial_step, many)
     if not np.any(fd.value) and not any(np.any(c) for c in claims.values()) and not np.any(fd.kink):
         raise GradcheckError("f's outputs do not depend on its inputs (every derivative is 0, claimed and by finite "
                              "differences): nothing to check")
@@ -115,7 +119,7 @@ def _directional(ad, F, z0, y0, probes, seed, forward, initial_step):
     if jvp is not None:
         claims["forward"] = np.array([u @ jvp(v) for u, v in zip(U, V)])
     with ad.fd_context():
-        r = oracles.directional_fd_many(F, z0, V, U, initial_step, ad.evaluate_many_in(ad.fd_run_dtype, F))
+        r = oracles.directional_fd_many(F, z0, V, U, initial_step)   # 2·probes points per iteration: a vmap costs more
     if not np.any(r.value) and not any(np.any(c) for c in claims.values()):
         raise GradcheckError("f's outputs do not depend on its inputs (every directional derivative is 0, claimed and by "
                              "finite differences): nothing to check")
