@@ -47,6 +47,17 @@ class TestTorch:
         assert r.ok and {e.mode for e in r.entries} == {"reverse", "forward"}
         assert gradcheck(lambda a, b: (torch.sin(a).sum(0), a @ b), x, w, mode="directional").ok
 
+    def test_large_input_is_batched_with_vmap_and_still_exact(self):
+        torch = self.torch
+        from vanishing.gradcheck import frameworks
+        x = torch.linspace(-1, 1, 120, dtype=torch.float64)
+        f = lambda a: torch.tanh(a) * a.sum()                         # noqa: E731
+        ad = frameworks.adapter(f, (x,))
+        F = ad.evaluate_in(np.float64)
+        assert ad.evaluate_many_in(np.float64, F) is not None          # the vmap path is taken
+        r = gradcheck(f, x, mode="full", forward=False)
+        assert r.ok and len(r.entries) == 120 * 120
+
     def test_float32_is_differenced_in_float64(self):
         r = gradcheck(lambda a: self.torch.sin(a) * 2, self.inputs(self.torch.float32)[0])
         assert r.ok and r.precision.startswith("float64") and r.dtype == "float32"
