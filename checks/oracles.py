@@ -25,7 +25,8 @@ from vanishing.checks.assertions import FDInconclusive, assert_close, assert_clo
 from vanishing.checks.recording import record_oracle
 from vanishing.models._validate import validated_once
 
-__all__ = ["jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd", "taylor_order", "check_jacobian",
+__all__ = ["jacobian_reverse", "jacobian_forward", "jacobian_fd", "directional_fd", "jacobian_fd_result",
+           "directional_fd_result", "directional_fd_many", "slope_jump", "kinked", "FDResult", "taylor_order", "check_jacobian",
            "check_directional", "measured_noise", "FD_RETRY_SHRINK", "FD_RTOL", "FD_RETRIES"]
 
 
@@ -91,7 +92,15 @@ _STENCIL_WEIGHTS = _stencil_weight_sum()
 _ROUNDING_FACTOR = 8.0 * _STENCIL_WEIGHTS
 
 
-def measured_noise(f, x, f0, v):
+def _many(f, f_many, points):
+    """f at each of ``points`` (flat float64 rows): one call of ``f_many`` on the stacked points when given, else a loop."""
+    with validated_once():                                          # f(x) itself was validated (f0)
+        if f_many is not None:
+            return np.asarray(f_many(np.stack(points)), dtype=np.float64).reshape(len(points), -1)
+        return [np.ravel(np.asarray(f(p), dtype=np.float64)) for p in points]
+
+
+def measured_noise(f, x, f0, v, f_many=None):
     """The rounding noise of each output of ``f`` near ``x`` along the direction ``v``, measured (ECnoise).
 
     f is evaluated at x + k·δ·v, k = 1..NOISE_POINTS (k = 0 is ``f0``), with δ = tolerances.NOISE_STEP:
@@ -106,16 +115,14 @@ def measured_noise(f, x, f0, v):
     x = np.asarray(x, dtype=np.float64)
     sigma = []
     for spacing in (tolerances.NOISE_STEP, tolerances.NOISE_STEP * tolerances.NOISE_COARSE):
-        with validated_once():                                      # f(x) was validated (f0)
-            F = np.stack([f0] + [np.ravel(np.asarray(f(x + k * spacing * v), dtype=np.float64))
-                                 for k in range(1, tolerances.NOISE_POINTS + 1)])
+        F = np.vstack([f0[None, :], _many(f, f_many, [x + k * spacing * v for k in range(1, tolerances.NOISE_POINTS + 1)])])
         d6 = np.diff(F, n=6, axis=0)
         sq = np.var(d6, axis=0, ddof=1) if sigma else np.mean(d6 * d6, axis=0)
         sigma.append(np.sqrt(tolerances.NOISE_GAMMA6 * sq))
     return np.maximum(*sigma)
 
 
-def _jacobian_noise(f, x, f0):
+def _jacobian_noise(f, x, f0, f_many=None):
     """tolerances.fd_noise of every output, measured along one direction that moves every coordinate of x.
 
     The entries of the direction are drawn from [0.5, 1] (a fixed seed) times max(1, |x_j|): every
@@ -124,7 +131,7 @@ def _jacobian_noise(f, x, f0):
     all the columns: 2·NOISE_POINTS evaluations per Jacobian, not per column.
     """
     v = np.random.default_rng(0).uniform(0.5, 1.0, np.shape(x)) * np.maximum(1.0, np.abs(x))
-    return tolerances.fd_noise(f0, measured_noise(f, x, f0, v))
+    return tolerances.fd_noise(f0, measured_noise(f, x, f0, v) if f_many is None else measured_noise(f, x, f0, v, f_many))
 
 
 #: Each retry starts the stencil this many times closer to x (0.5 → 0.1 → 0.02 by default). scipy
@@ -206,7 +213,7 @@ class _History:
         self.cur = df
 
 
-def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
+def _fd_entries(f, x, f0, noise, initial_step, rows, cols, f_many=None):
     """∂f_i/∂x_j at the entries (rows[k], cols[k]), all in one scipy.differentiate call.
 
     Entry (i, j) is d/dt f_i(x + t e_j) at t = 0: only coordinate j moves, so the others stay
@@ -221,6 +228,16 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
         steps, t_idx = np.unique(tb, return_inverse=True)          # a handful of distinct steps per call
         keys, inv = np.unique(cb.ravel() * steps.size + t_idx.ravel(), return_inverse=True)
         F = np.empty((keys.size, f0.size))
+        if f_many is not None:                                     # the new points of this iteration, in one call
+            new = [(j, float(steps[q])) for j, q in (divmod(key, steps.size) for key in keys.tolist())]
+            new = [(j, st) for j, st in new if st != 0.0 and (j, st) not in cache]
+            if new:
+                pts = []
+                for j, st in new:
+                    xp = x.copy()
+                    xp.flat[j] = x.flat[j] + st
+                    pts.append(xp)
+                cache.update(zip(new, _many(f, f_many, pts)))
         for k, key in enumerate(keys.tolist()):
             j, step = divmod(key, steps.size)
             step = float(steps[step])
@@ -244,7 +261,66 @@ def _fd_entries(f, x, f0, noise, initial_step, rows, cols):
     h = initial_step / 2.0 ** hist.nit
     rounding = (_STENCIL_WEIGHTS * noise[rows] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * np.abs(x.ravel()[cols])) / h
     nfev = len(cache)
-    return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev
+    with np.errstate(invalid="ignore", over="ignore"):    # a non-finite stencil value: that entry is unconverged (status −3)
+        kink, jump = _column_jumps(cache, f0, noise, x, hist.df, rows, cols)
+    return hist.df, hist.err + rounding, _settled(res.status, hist.err, rounding, hist.df, atol), nfev, kink, jump
+
+
+#: Richardson weights on S(h), S(2h), S(4h), S(t) = (f(x+t) + f(x−t) − 2f(x))/t = jump + a·t + b·t³ + O(t⁵):
+#: they cancel a and b and keep the jump in slope; Σ|w_k|·(4/k) = 88/7 times the noise over h bounds their rounding.
+_JUMP_WEIGHTS = (16.0 / 7.0, -10.0 / 7.0, 1.0 / 7.0)
+_JUMP_NOISE = 88.0 / 7.0
+
+
+def slope_jump(value_at, f0, steps, noise, arg_noise=0.0):
+    """The jump in slope across t = 0 (right minus left derivative), from the stencil's finest steps h, 2h, 4h, 8h.
+
+    ``value_at(t)`` returns f at offset t (already evaluated by the stencil: no extra evaluations), ``steps``
+    the positive offsets it holds on both sides. Returns ``(jump, coarse, bound)``: the estimate from
+    (h, 2h, 4h), the same from (2h, 4h, 8h), and the rounding bound of the first (inf where the steps are
+    missing). A kink at x (ReLU at 0, a tie in max or sort, a clamp at its bound) gives jump ≈ coarse, the
+    difference of the one-sided slopes; a smooth f gives 0.29·|f⁽⁶⁾|·h⁵, 32 times smaller than coarse.
+    """
+    st = sorted(float(s) for s in steps)[:4]
+    if len(st) < 4 or any(abs(s - st[0] * 2.0 ** k) > 1e-12 * s for k, s in enumerate(st)):
+        inf = np.full_like(f0, np.inf)
+        return np.zeros_like(f0), np.zeros_like(f0), inf
+    S = [(value_at(t) + value_at(-t) - 2.0 * f0) / t for t in st]
+    jump = sum(w * s for w, s in zip(_JUMP_WEIGHTS, S[:3]))
+    coarse = sum(w * s for w, s in zip(_JUMP_WEIGHTS, S[1:]))
+    return jump, coarse, np.broadcast_to(_JUMP_NOISE * (noise + arg_noise) / st[0], np.shape(jump))
+
+
+def kinked(jump, coarse, bound, sigmas=10.0):
+    """Where :func:`slope_jump` shows a kink: a jump ``sigmas`` times above rounding that does not fall with h (as h⁵)."""
+    jump, coarse, bound = (np.asarray(a, dtype=np.float64) for a in (jump, coarse, bound))
+    return np.isfinite(bound) & (np.abs(jump) > sigmas * bound) & (np.abs(jump) > np.abs(coarse) / 4.0)
+
+
+def _column_jumps(cache, f0, noise, x, df, rows, cols):
+    """:func:`slope_jump` and :func:`kinked` of every entry (rows[k], cols[k]) from the evaluations ``cache`` of
+    :func:`_fd_entries`; the columns that share their four finest steps are computed together."""
+    jump, coarse, bound = np.zeros(rows.size), np.zeros(rows.size), np.full(rows.size, np.inf)
+    eps = np.finfo(np.float64).eps
+    by_col = {}
+    for (c, s) in cache:
+        if s > 0 and (c, -s) in cache:
+            by_col.setdefault(c, []).append(s)
+    groups = {}
+    for j in np.unique(cols).tolist():
+        groups.setdefault(tuple(sorted(by_col.get(j, []))[:4]), []).append(j)
+    for steps, js in groups.items():
+        def value_at(t, js=js):
+            return np.stack([cache[(j, t)] for j in js], axis=1)          # (m, columns)
+        sel = np.isin(cols, js)
+        colpos = {j: q for q, j in enumerate(js)}
+        q = np.array([colpos[c] for c in cols[sel].tolist()], dtype=int)
+        dfmax = np.zeros(len(js))
+        np.maximum.at(dfmax, q, np.abs(np.nan_to_num(df[sel], nan=0.0, posinf=0.0, neginf=0.0)))
+        arg = 8.0 * eps * np.abs(x.ravel()[js]) * dfmax                     # x_j + t rounds
+        jj, cc, bb = slope_jump(value_at, f0[:, None] * np.ones((1, len(js))), steps, noise[:, None], arg[None, :])
+        jump[sel], coarse[sel], bound[sel] = jj[rows[sel], q], cc[rows[sel], q], bb[rows[sel], q]
+    return kinked(jump, coarse, bound), jump
 
 
 def _unconverged(what, bad, status, steps):
@@ -255,6 +331,44 @@ def _unconverged(what, bad, status, steps):
     return FDInconclusive(f"{what}: scipy.differentiate did not converge on {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} "
                           f"with initial steps {', '.join(f'{s:g}' for s in steps)}: {shown}{more}; finite differences cannot "
                           "decide here (a smaller step, another point, or another oracle is needed)")
+
+
+class FDResult:
+    """What the engine found: ``value`` and ``err`` (the error estimate, rounding included), scipy's ``status`` per
+    entry (0: converged), ``kink`` where the slope jumps across x (:func:`kinked`) and that ``jump``,
+    ``nfev`` evaluations of f, ``retried`` entries, and the initial ``steps`` tried."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def jacobian_fd_result(f, x, initial_step=0.5, f_many=None):
+    """The engine of :func:`jacobian_fd`: every entry's :class:`FDResult`, the unconverged ones kept (status != 0).
+
+    ``f_many`` (optional): f on a stack of points (k, *x.shape) -> (k, m), the same values as f one by one (a vmap):
+    each of scipy's iterations is then one call."""
+    x = np.array(x, dtype=np.float64)
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    m, n = f0.size, x.size
+    J, err, st = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n), dtype=int)
+    kink, jump = np.zeros((m, n), dtype=bool), np.zeros((m, n))
+    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
+    noise = _jacobian_noise(f, x, f0, f_many)
+    nfev, retried = 1 + 2 * tolerances.NOISE_POINTS, 0
+    steps = _steps(initial_step)
+    for k, step in enumerate(steps):
+        if rows.size == 0:
+            break
+        if k:
+            retried += rows.size
+        df, e, status, fev, kk, jj = _fd_entries(f, x, f0, noise, step, rows, cols, f_many)
+        nfev += fev
+        ok = status == 0
+        last = ok | (k == len(steps) - 1)                              # converged, or no retry left: keep what it gave
+        J[rows[last], cols[last]], err[rows[last], cols[last]], st[rows[last], cols[last]] = df[last], e[last], status[last]
+        kink[rows[last], cols[last]], jump[rows[last], cols[last]] = kk[last], jj[last]
+        rows, cols = rows[~ok], cols[~ok]
+    return FDResult(value=J, err=err, status=st, kink=kink, jump=jump, nfev=nfev, retried=retried, steps=steps, f0=f0)
 
 
 def jacobian_fd(f, x, initial_step=0.5, stats=None):
@@ -269,30 +383,116 @@ def jacobian_fd(f, x, initial_step=0.5, stats=None):
     ``stats`` (a dict, optional) receives ``nfev`` and ``retried`` (entries retried).
     """
     record_oracle("fd")
-    x = np.array(x, dtype=np.float64)
-    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
-    m, n = f0.size, x.size
-    J, err = np.zeros((m, n)), np.zeros((m, n))
-    rows, cols = (a.ravel() for a in np.meshgrid(np.arange(m), np.arange(n), indexing="ij"))
-    noise = _jacobian_noise(f, x, f0)
-    nfev, retried, status = 1 + 2 * tolerances.NOISE_POINTS, 0, np.zeros(0, dtype=int)
-    steps = _steps(initial_step)
-    for k, step in enumerate(steps):
-        if rows.size == 0:
-            break
-        if k:
-            retried += rows.size
-        df, e, status, fev = _fd_entries(f, x, f0, noise, step, rows, cols)
-        nfev += fev
-        ok = status == 0
-        J[rows[ok], cols[ok]], err[rows[ok], cols[ok]] = df[ok], e[ok]
-        rows, cols, status = rows[~ok], cols[~ok], status[~ok]
-    bad = [((i, j), s) for i, j, s in zip(rows, cols, status)]
+    r = jacobian_fd_result(f, x, initial_step)
     if stats is not None:
-        stats.update(nfev=nfev, retried=retried)
-    if bad:
-        raise _unconverged(f"jacobian_fd ({m}x{n})", [b for b, _ in bad], [s for _, s in bad], steps)
-    return J, err
+        stats.update(nfev=r.nfev, retried=r.retried)
+    bad = np.argwhere(r.status != 0)
+    if bad.size:
+        m, n = r.value.shape
+        raise _unconverged(f"jacobian_fd ({m}x{n})", [tuple(b) for b in bad], [r.status[tuple(b)] for b in bad], r.steps)
+    return r.value, r.err
+
+
+def directional_fd_result(f, x, v, u, initial_step=0.5):
+    """The engine of :func:`directional_fd`: an :class:`FDResult` of ``uᵀ J v`` (scalars), unconverged kept (status != 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    u = np.ravel(np.asarray(u, dtype=np.float64))
+    nv = float(np.linalg.norm(v))
+    steps = _steps(initial_step)
+    if nv == 0.0:
+        return FDResult(value=0.0, err=0.0, status=0, kink=False, jump=0.0, nfev=0, retried=0, steps=steps)
+    vhat = v / nv
+    seen = {}
+
+    def phi(t):
+        t = np.asarray(t)
+        out = []
+        for s in t.ravel().tolist():
+            with validated_once():                                 # f(x) was validated (scale, below)
+                seen[s] = u @ np.ravel(f(x + s * vhat))
+            out.append(seen[s])
+        return np.array(out).reshape(t.shape)
+    eps = np.finfo(np.float64).eps
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0, vhat * max(1.0, float(np.max(np.abs(x)))))))   # noise of uᵀf along v
+    calls = 0
+    for k, step in enumerate(steps):
+        seen.clear()
+        hist = _History()
+        res = sd.derivative(phi, 0.0, initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
+        calls += len(seen)
+        df, error = float(hist.df), float(hist.err)
+        h = step / 2.0 ** float(hist.nit)
+        rounding = (_STENCIL_WEIGHTS * noise + _ROUNDING_FACTOR * eps * abs(df) * float(np.max(np.abs(x)))) / h
+        status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
+        if status == 0:
+            break
+    g0 = np.array([float(u @ f0)])
+    arg = 8.0 * eps * abs(df) * float(np.max(np.abs(x)))
+    jump, coarse, jb = slope_jump(lambda t: np.array([seen[t]]), g0, [s for s in seen if s > 0 and -s in seen],
+                                  np.array([noise]), arg)
+    return FDResult(value=nv * df, err=nv * (error + rounding), status=status, kink=bool(kinked(jump, coarse, jb)[0]),
+                    jump=nv * float(jump[0]), nfev=calls + 1 + 2 * tolerances.NOISE_POINTS, retried=k, steps=steps)
+
+
+def directional_fd_many(f, x, V, U, initial_step=0.5, f_many=None):
+    """uₚᵀ J vₚ for every row p of ``V`` (P, n) and ``U`` (P, m), in one scipy.differentiate call: an :class:`FDResult`
+    of arrays (P,).
+
+    As :func:`directional_fd_result` per probe (unit direction vₚ/‖vₚ‖, retries, best iterate, kinks), but the
+    noise δ of each output is measured once, along the direction :func:`jacobian_fd` uses for every column
+    (2·NOISE_POINTS evaluations in all, not per probe), and probe p's noise is |uₚ|ᵀδ.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    V, U = np.atleast_2d(np.asarray(V, dtype=np.float64)), np.atleast_2d(np.asarray(U, dtype=np.float64))
+    P = V.shape[0]
+    nv = np.linalg.norm(V, axis=1)
+    Vhat = V / np.where(nv > 0, nv, 1.0)[:, None]
+    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
+    noise = np.abs(U) @ _jacobian_noise(f, x, f0, f_many)
+    eps, xmax = np.finfo(np.float64).eps, float(np.max(np.abs(x))) if x.size else 0.0
+    cache = {}
+
+    def phi(t, pi):
+        tb, pb = np.broadcast_arrays(np.asarray(t, dtype=np.float64), pi)
+        out = np.empty(tb.shape)
+        if f_many is not None:                                     # the new points of this iteration, in one call
+            new = sorted({(pp, tt) for tt, pp in zip(tb.ravel().tolist(), pb.ravel().tolist()) if tt and (pp, tt) not in cache})
+            if new:
+                Y = _many(f, f_many, [x + tt * Vhat[pp].reshape(x.shape) for pp, tt in new])
+                cache.update({key: float(U[key[0]] @ y) for key, y in zip(new, Y)})
+        for k, (tt, pp) in enumerate(zip(tb.ravel().tolist(), pb.ravel().tolist())):
+            if (pp, tt) not in cache:
+                with validated_once():                             # f(x) was validated (f0)
+                    cache[(pp, tt)] = float(U[pp] @ np.ravel(f(x + tt * Vhat[pp].reshape(x.shape)))) if tt else float(U[pp] @ f0)
+            out.flat[k] = cache[(pp, tt)]
+        return out
+    val, err, st, kink, jump = (np.zeros(P), np.zeros(P), np.zeros(P, dtype=int), np.zeros(P, dtype=bool), np.zeros(P))
+    todo, steps, retried = np.flatnonzero(nv > 0), _steps(initial_step), 0
+    for k, step in enumerate(steps):
+        if todo.size == 0:
+            break
+        retried += todo.size if k else 0
+        hist = _History()
+        res = sd.derivative(phi, np.zeros(todo.size), args=(todo,), initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
+        h = step / 2.0 ** np.asarray(hist.nit, dtype=np.float64)
+        rounding = (_STENCIL_WEIGHTS * noise[todo] + _ROUNDING_FACTOR * eps * np.abs(hist.df) * xmax) / h
+        status = _settled(res.status, hist.err, rounding, hist.df)
+        last = (status == 0) | (k == len(steps) - 1)
+        for q, p in enumerate(todo.tolist()):
+            if not last[q]:
+                continue
+            val[p], err[p], st[p] = nv[p] * hist.df[q], nv[p] * (hist.err[q] + rounding[q]), status[q]
+            pos = [tt for (pp, tt) in cache if pp == p and tt > 0 and (p, -tt) in cache]
+            g0 = np.array([float(U[p] @ f0)])
+            with np.errstate(invalid="ignore", over="ignore"):    # non-finite values: unconverged (status −3) anyway
+                jj, cc, bb = slope_jump(lambda t, p=p: np.array([cache[(p, t)]]), g0, pos, noise[p:p + 1],
+                                        8.0 * eps * abs(np.nan_to_num(hist.df[q])) * xmax)
+                kink[p], jump[p] = bool(kinked(jj, cc, bb)[0]), nv[p] * float(jj[0])
+        todo = todo[~last]
+    return FDResult(value=val, err=err, status=st, kink=kink, jump=jump, nfev=len(cache) + 1 + 2 * tolerances.NOISE_POINTS,
+                    retried=retried, steps=steps)
 
 
 def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
@@ -305,39 +505,12 @@ def directional_fd(f, x, v, u, initial_step=0.5, stats=None):
     retried with smaller first steps and otherwise raises :class:`FDInconclusive`.
     """
     record_oracle("fd")
-    x = np.asarray(x, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    u = np.ravel(np.asarray(u, dtype=np.float64))
-    nv = float(np.linalg.norm(v))
-    if nv == 0.0:
-        return 0.0, 0.0
-    vhat = v / nv
-    calls = [0]
-
-    def phi(t):
-        t = np.asarray(t)
-        calls[0] += t.size
-        with validated_once():                                     # f(x) was validated (scale, below)
-            out = np.array([u @ np.ravel(f(x + s * vhat)) for s in t.ravel()])
-        return out.reshape(t.shape)
-    eps = np.finfo(np.float64).eps
-    f0 = np.ravel(np.asarray(f(x), dtype=np.float64))
-    noise = float(np.abs(u) @ tolerances.fd_noise(f0, measured_noise(f, x, f0, vhat * max(1.0, float(np.max(np.abs(x)))))))   # noise of uᵀf along v
-    steps = _steps(initial_step)
-    for k, step in enumerate(steps):
-        hist = _History()
-        res = sd.derivative(phi, 0.0, initial_step=step, tolerances={"rtol": FD_RTOL}, callback=hist)
-        df, error = float(hist.df), float(hist.err)
-        h = step / 2.0 ** float(hist.nit)
-        rounding = (_STENCIL_WEIGHTS * noise + _ROUNDING_FACTOR * eps * abs(df) * float(np.max(np.abs(x)))) / h
-        status = int(_settled(np.atleast_1d(res.status), np.atleast_1d(error), rounding, np.atleast_1d(df))[0])
-        if status == 0:
-            break
+    r = directional_fd_result(f, x, v, u, initial_step)
     if stats is not None:
-        stats.update(nfev=calls[0] + 1 + 2 * tolerances.NOISE_POINTS, retried=k)
-    if status != 0:
-        raise _unconverged("directional_fd", [()], [status], steps)
-    return nv * df, nv * (error + rounding)
+        stats.update(nfev=r.nfev, retried=r.retried)
+    if r.status != 0:
+        raise _unconverged("directional_fd", [()], [r.status], r.steps)
+    return r.value, r.err
 
 
 

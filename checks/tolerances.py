@@ -269,3 +269,13 @@ def exact(why):
     if not why or not why.strip():
         raise ValueError("tolerances.exact: why must say why the comparison is exact")
     return Tol(rtol=0.0, atol=0.0, reason=f"exact: {why}")
+
+
+def fd_cap_rtol(dtype=np.float64):
+    """The FD tolerance's cap relative to the scale when f itself runs in ``dtype`` (``vanishing.gradcheck``).
+
+    float64: FD_CAP_RTOL. A function that only runs in float32 rounds every evaluation to 6e-8 relative, so a
+    stencil of steps h ~ 1e-2 cannot resolve better than ~1e-5: the cap is sqrt(eps_32) = 3.5e-4 (a smaller one
+    would leave every entry inconclusive), and a report on such a function says it checks no finer than that.
+    """
+    return FD_CAP_RTOL if _dtype(dtype) == np.float64 else float(np.sqrt(np.finfo(np.float32).eps))

@@ -6,7 +6,15 @@ checks, conformance), ``vanishing.spec`` (the claim catalogue).
 """
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "documentation", "install_hint"]
+__all__ = ["__version__", "documentation", "install_hint", "gradcheck", "testing"]
+
+
+def __getattr__(name):
+    """``vanishing.gradcheck`` and ``vanishing.testing`` load on first use: ``import vanishing`` stays light."""
+    if name in ("gradcheck", "testing"):
+        import importlib
+        return importlib.import_module(f"vanishing.{name}")
+    raise AttributeError(f"module 'vanishing' has no attribute {name!r}")
 
 
 def documentation(page, module=None):

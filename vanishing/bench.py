@@ -7,7 +7,8 @@ versions and the date (``vanishing.bench_report`` renders them as the Markdown t
 2. cost (wall time and function evaluations) of a gradient check with n inputs;
 3. sensitivity: detection rates of planted gradient errors, per checker;
 4. scaling of ``models.rnn.jacobian_products`` in T and H, with fitted exponents;
-5. our own suite: ``vanishing verify`` / ``validate torch`` per claim and check, import time.
+5. our own suite: ``vanishing verify`` / ``validate torch`` per claim and check, import time;
+6. the public checker ``vanishing.gradcheck`` against its peers on PyTorch's own operators (``vanishing.gradcheck.peers``).
 
 Contenders are interleaved in one loop (the order rotates every run) and every time is the
 median of at least 5 runs; ratios are given beside times. torch and jax are optional: a
@@ -32,7 +33,7 @@ import numpy as np
 
 __all__ = ["add_arguments", "main", "run", "SECTIONS"]
 
-SECTIONS = ("accuracy", "cost", "sensitivity", "scaling", "suite")
+SECTIONS = ("accuracy", "cost", "sensitivity", "scaling", "suite", "peers")
 RUNS = 5
 #: Sizes per run kind, keyed by ``quick``. The full grid keeps T·H² ≤ 2.6e7 (the profile stores T+1 H×H products, ≤ 160 MiB).
 COST_SIZES = {True: (10, 100), False: (10, 100, 1000, 10000)}
@@ -502,8 +503,19 @@ def _validate_checks(data):
 
 
 # ---------------------------------------------------------------- all of them
+def bench_peers(quick, runs):
+    """6. vanishing.gradcheck against torch gradcheck and jax check_grads on PyTorch's OpInfo operators (needs torch)."""
+    if _optional("torch") is None:
+        return {"skipped": "torch is not installed"}
+    if _optional("expecttest") is None:       # torch's OpInfo database imports it
+        from vanishing import install_hint
+        return {"skipped": f"PyTorch's OpInfo database needs expecttest: {install_hint('peers')}"}
+    from vanishing.gradcheck.peers import run_peers
+    return run_peers(quick, runs, _median_times)
+
+
 BENCHES = {"accuracy": bench_accuracy, "cost": bench_cost, "sensitivity": bench_sensitivity,
-           "scaling": bench_scaling, "suite": bench_suite}
+           "scaling": bench_scaling, "suite": bench_suite, "peers": bench_peers}
 
 
 def run(quick=False, only=None, runs=RUNS, progress=None):

@@ -459,6 +459,7 @@ COMMANDS = {
     "list": (_List, "list the claims: ID, verdict, title"),
     "show": (_Show, "show one claim: statement, sources, verdict, and where its check lives"),
     "validate": ("vanishing.validate", "validate another implementation (PyTorch's, or yours) against the reference models"),
+    "gradcheck": ("vanishing.gradcheck.command", "check a function's gradients (NumPy/autograd, PyTorch, JAX) against finite differences"),
     "bench": ("vanishing.bench", "measure the gradient oracles against other checkers, and vanishing's own speed"),
     "experiments": ("vanishing.experiments", "run the experiments behind the claims and draw their figures (extra: experiments)"),
 }
