@@ -23,7 +23,7 @@ __all__ = ["BUILTIN_TARGETS", "load", "load_objects"]
 
 #: Built-in targets: name → the module (in vanishing.checks.conformance) whose ``builtins()`` gives the adapters.
 BUILTIN_TARGETS = {"torch": "torch_adapters", "keras": "keras_adapters", "flax": "flax_adapters",
-                   "equinox": "equinox_adapters", "haiku": "haiku_adapters"}
+                   "equinox": "equinox_adapters", "haiku": "haiku_adapters", "mlx": "mlx_adapters", "onnx": "onnx_adapters"}
 _EXPECTED = f"a built-in target ({', '.join(BUILTIN_TARGETS)}) or 'package.module:factory'"
 
 

@@ -29,6 +29,11 @@ Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, 
     ``flushes_subnormals`` (optional, default False): the implementation returns 0 for results below the
     smallest normal number (XLA on CPU); values are then compared with an extra absolute floor tiny(dtype).
 
+Forward-only adapters (an inference runtime such as onnxruntime has no gradients)
+    ``gradients = False`` (optional, default True) declares it: ``vjp`` is then not needed, a stack's ``run``
+    returns ``(outputs, None)``, and every check that needs the implementation's gradients is reported with
+    status "n/a" (*does not apply*: never counted as passed, never as failed); the forward checks still run.
+
 Clipping (optional on any adapter; the whole point of kind ``"clip"``).
     ``clip_grad_norm(grads, max_norm) -> (clipped, total_norm)``: claims to clip a list of arrays by
     their *global* norm and to return the norm before clipping. ``clip_eps`` (optional, default 0)
@@ -141,7 +146,13 @@ class AdapterInfo:
             raise AdapterError(f"adapter {self.name}: param_set {pset!r} applies to {', '.join(layouts.PARAM_SETS[pset].kinds)}, "
                                f"not to kind {kind!r}")
         self.param_set = pset
-        need = ("step", "forward", "vjp") if kind in CELL_KINDS else ("run", "param_shapes") if kind == "stack" else ()
+        self.gradients = getattr(obj, "gradients", True)
+        if not isinstance(self.gradients, (bool, np.bool_)):
+            raise AdapterError(f"adapter {self.name}: gradients must be True or False (False: a forward-only adapter); "
+                               f"got {self.gradients!r}")
+        self.gradients = bool(self.gradients)
+        cell_need = ("step", "forward", "vjp") if self.gradients else ("step", "forward")
+        need = cell_need if kind in CELL_KINDS else ("run", "param_shapes") if kind == "stack" else ()
         missing = [m for m in need if not callable(getattr(obj, m, None))]
         if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
             missing.append("clip_grad_norm or clip_grad_value")
@@ -176,7 +187,7 @@ class AdapterInfo:
 
     def to_dict(self):
         return {"name": self.name, "kind": self.kind, "reset": self.reset if self.has_reset else None,
-                "dtype": self.dtype_name, "param_set": self.param_set, "origin": self.origin}
+                "dtype": self.dtype_name, "param_set": self.param_set, "gradients": self.gradients, "origin": self.origin}
 
 
 class Run:
@@ -197,6 +208,8 @@ def describe(info):
     extra = f", reset={info.reset}" if info.has_reset else ""
     if getattr(info, "param_set", "canonical") != "canonical":
         extra += f", params={info.param_set}"
+    if not getattr(info, "gradients", True):
+        extra += ", forward only"
     return f"{info.name} [{info.kind}{extra}, {info.dtype_name}]"
 
 
@@ -391,7 +404,8 @@ def call_param_count(run, H, D):
 
 
 def call_stack(run, params, xs, h0, c0, cotangents, shapes):
-    """(outputs, grads) from a stack adapter's run, validated: shapes, dtype, finiteness, every key."""
+    """(outputs, grads) from a stack adapter's run, validated: shapes, dtype, finiteness, every key (grads None: a
+    forward-only adapter, which must return None there)."""
     info = run.info
     out = _invoke(run, "run", [_own(info, p) for p in params], _own(info, xs),
                   _own(info, h0), None if c0 is None else _own(info, c0),
@@ -399,6 +413,11 @@ def call_stack(run, params, xs, h0, c0, cotangents, shapes):
     out = _tuple(info, "run", "(outputs, grads)", out, 2)
     outs = _tuple(info, "run", "the outputs", out[0], len(cotangents))
     outs = tuple(_array(info, "run", f"output {i}", o, np.shape(c)) for i, (o, c) in enumerate(zip(outs, cotangents)))
+    if not info.gradients:
+        if out[1] is not None:
+            raise CallError(f"{info.name}.run: a forward-only adapter (gradients = False) returns (outputs, None), got "
+                            f"{type(out[1]).__name__} for the gradients")
+        return outs, None
     if not isinstance(out[1], dict):
         raise CallError(f"{info.name}.run: expected a dict of gradients, got {type(out[1]).__name__}")
     missing = [k for k in shapes if k not in out[1]]

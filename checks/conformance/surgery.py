@@ -177,6 +177,9 @@ _CELLS = {
 def _run(row, params, state0, xs, reset, pset, opts):
     if opts.get("drop_native"):
         params = {**params, opts["drop_native"]: 0.0 * params[opts["drop_native"]]}
+    if opts.get("swap"):   # two parameters read in each other's place (a packing order mistaken)
+        a, b = opts["swap"]
+        params = {**params, a: params[b], b: params[a]}
     params = param_set(pset).to_canonical(row.name, params)
     if opts.get("cut_state0"):
         state0 = tuple(sg(s) for s in state0)
