@@ -145,17 +145,31 @@ def _export(torch, module, lstm, args, exporter, batch_axis):
         else:
             import contextlib
             T = torch.export.Dim("T", min=2, max=512)
-            shapes = {"x": {0: T}, "h0": None, **({"c0": None} if lstm else {})}
+            # T dynamic from an example of 2 or more (torch.export specialises a size of 1): a T = 1 export is static
+            shapes = {"x": {0: T}, "h0": None, **({"c0": None} if lstm else {})} if args[0].shape[0] >= 2 else None
             import logging
-            quiet = logging.getLogger("torch.onnx._internal.exporter._registration")   # "torchvision is not installed"
-            level = quiet.level
-            quiet.setLevel(logging.ERROR)
-            with contextlib.redirect_stdout(io.StringIO()):   # the exporter prints its progress
-                prog = torch.onnx.export(wrap, args, dynamo=True, dynamic_shapes=shapes, input_names=names,
-                                         output_names=outs, optimize=False, verbose=False)
-            quiet.setLevel(level)
+            # the exporter logs ("torchvision is not installed") and traces at DEBUG: a pytest log handler makes
+            # those records cost seconds per export; none of them is the adapter's
+            logging.disable(logging.WARNING)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):   # the exporter prints its progress
+                    prog = torch.onnx.export(wrap, args, dynamo=True, dynamic_shapes=shapes, input_names=names,
+                                             output_names=outs, optimize=False, verbose=False)
+            finally:
+                logging.disable(logging.NOTSET)
             model = prog.model_proto
     return _inputs_from_initializers(model)
+
+
+_WARM = []
+
+
+def _warm_dynamo(torch):
+    """One throwaway dynamo export per process, when the adapters are made: the first export also imports onnxscript
+    and builds the exporter's registry (10–20 s here), which would otherwise count against the first call's time limit."""
+    if not _WARM:
+        _export(torch, torch.nn.GRU(1, 1), False, (torch.zeros(2, 1, 1), torch.zeros(1, 1, 1)), "dynamo", batch_axis=False)
+        _WARM.append(True)
 
 
 class OnnxExported:
@@ -171,6 +185,7 @@ class OnnxExported:
         _ort()
         if exporter == "dynamo":
             optional("onnxscript", "onnxscript", "onnx")
+            _warm_dynamo(self.torch)
         self.kind, self.exporter, self.dtype, self.row = kind, exporter, np.dtype(dtype), kinds.row(kind)
         self.reset = "after"
         self.param_set = "two-biases" if self.row.torch_second_bias else "canonical"
