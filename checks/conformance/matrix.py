@@ -168,8 +168,12 @@ def to_markdown(doc):
         out.append(f"| {m['target']} | not installed: `{m['install']}` | | | | | | | |")
     for fw in doc["frameworks"]:
         cols = [c for c in check_names if any(c in r["checks"] for r in fw["adapters"])]
-        out += ["", f"## {fw['target']}", "",
-                "| cell | dtype | kind | params | " + " | ".join(cols) + " | convention |",
+        out += ["", f"## {fw['target']}", ""]
+        if fw.get("generated"):   # a section generated apart from the rest (merged into the document)
+            out += [f"Generated {fw['generated']} (profile `{fw.get('profile', doc['profile'])}`).", ""]
+        if fw.get("cli_seconds"):
+            out += [f"`vanishing validate {fw['target']}`: {fw['cli_seconds']} s wall ({_esc(fw.get('cli_seconds_how', ''))}).", ""]
+        out += ["| cell | dtype | kind | params | " + " | ".join(cols) + " | convention |",
                 "|---|---|---|---|" + "---|" * len(cols) + "---|"]
         for r in fw["adapters"]:
             kind = r["kind"] + (f", reset {r['reset']}" if r["reset"] else "")

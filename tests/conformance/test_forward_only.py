@@ -17,7 +17,7 @@ class ForwardOnlyLSTM:
 
     kind, dtype, gradients = "lstm", np.float64, False
 
-    def __init__(self, scale=1.0, name="forward-only LSTM"):
+    def __init__(self, scale=1.0, name="fwd-only LSTM"):
         self.scale, self.name = scale, name
 
     def forward(self, params, state0, xs):
@@ -77,3 +77,18 @@ def test_cli_summary_and_json_count_n_a_apart(tmp_path, monkeypatch):
     assert rc == 0, doc
     s = doc["summary"]
     assert s["checks_not_applicable"] == 2 and s["checks"] == s["checks_passed"] == 3, s   # forward, long-sequence, gate-range
+
+
+def test_matrix_shows_n_a_and_does_not_count_it():
+    from vanishing.checks.conformance import matrix
+    info = AdapterInfo(ForwardOnlyLSTM(), origin="test")
+    row = matrix._adapter_row(info, validate_adapter(info, only=["forward", "gradients"]))
+    assert row["checks"] == {"forward": "pass", "gradients": NOT_APPLICABLE} and not row["unexplained"]
+    fw = {"target": "fake", "versions": {}, "adapters": [row], "differences": [], "checks": 1, "passed": 1,
+          "not_applicable": 1, "explained": 0, "unexplained": 0, "broken": 0, "seconds": 0.0}
+    doc = {"generated": "now", "profile": "ci", "python": "3", "frameworks": [fw], "missing": []}
+    md = matrix.to_markdown(doc)
+    line = next(ln for ln in md.splitlines() if ln.startswith("| fwd-only LSTM"))
+    cells = [c.strip() for c in line.split("|")]
+    assert cells[5:7] == ["✓", "n/a"], line          # forward ✓, gradients n/a (never ✓, never ✗)
+    assert "| fake |  | 1 | 1 | 1 | 0 | 0 | 1 |" in md
