@@ -11,6 +11,8 @@ from vanishing.checks.conformance.cases import Case
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo
 from vanishing.checks.conformance.runner import NOT_APPLICABLE
 
+pytest_plugins = ["pytester"]
+
 
 class ForwardOnlyLSTM:
     """The reference LSTM without a vjp; ``scale`` plants a forward bug (the output gate's h scaled)."""
@@ -92,3 +94,32 @@ def test_matrix_shows_n_a_and_does_not_count_it():
     cells = [c.strip() for c in line.split("|")]
     assert cells[5:7] == ["✓", "n/a"], line          # forward ✓, gradients n/a (never ✓, never ✗)
     assert "| fake |  | 1 | 1 | 1 | 0 | 0 | 1 |" in md
+
+
+FORWARD_ONLY_MODULE = """
+import numpy as np
+from vanishing.checks.conformance import reference
+from vanishing.checks.conformance.cases import Case
+
+
+class A:
+    kind, dtype, gradients, name = "rnn-tanh", np.float64, False, "fwd-rnn"
+
+    def forward(self, p, s, xs):
+        return reference.forward(Case("rnn-tanh", "after", np.dtype("float64"), p, tuple(s), np.asarray(xs), None))
+
+    def step(self, p, s, x):
+        return (self.forward(p, s, np.asarray(x)[None])[0][0],)
+
+
+def make():
+    return [A()]
+"""
+
+
+def test_pytest_plugin_skips_what_does_not_apply(pytester, monkeypatch):
+    monkeypatch.syspath_prepend(pytester.path)
+    pytester.makepyfile(fwd_adapters=FORWARD_ONLY_MODULE)
+    res = pytester.runpytest_inprocess("--vanishing-impl=fwd_adapters:make", "-rs")
+    res.assert_outcomes(passed=3, skipped=2)   # forward, long-sequence, gate-range; gradients, gradients-fd n/a
+    res.stdout.fnmatch_lines(["*does not apply: the adapter is forward-only*"])

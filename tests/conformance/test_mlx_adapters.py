@@ -20,7 +20,7 @@ pytestmark = pytest.mark.frameworks
 
 def _mlx():
     if importlib.util.find_spec("mlx") is None:
-        pytest.skip("mlx (the optional extra mlx) is not installed")
+        pytest.skip("mlx (an optional extra) is not installed")
     return {i.name: i for i in load("mlx")}
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.frameworks
 def _need(*modules):
     for m in modules:
         if importlib.util.find_spec(m) is None:
-            pytest.skip(f"{m} (the optional extra onnx) is not installed")
+            pytest.skip(f"{m} (an optional extra) is not installed")
 
 
 def _onnx():
