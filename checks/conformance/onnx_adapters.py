@@ -6,9 +6,11 @@ Two groups, float32 only (see :func:`restrictions`: onnxruntime's CPU kernels of
   (T, 1, D)) and multi-layer bidirectional stacks, exported by ``torch.onnx.export`` with each exporter:
   the TorchScript-based one (``dynamo=False``) and the ``torch.export``-based one (``dynamo=True``, which
   needs onnxscript). The weights stay graph inputs (the exporter's own conversion, gate reordering and
-  bias splitting, is in the graph and is what runs), T is a dynamic axis, and one export serves each
-  hidden size; the dynamo export (seconds each) is also shared across D by zero-padding the input to
-  D = max(D, 3) columns with zero weight columns, which changes no value (as ``jax_adapters`` does).
+  bias splitting, is in the graph and is what runs). TorchScript: T is a dynamic axis, one export per
+  (H, D), the whole sequence in one run. dynamo: torch.export fixes T (:func:`restrictions`), so the model
+  is exported at T = 1 and run once per step, its h_n (c_n) carried to the next step's h0 (c0), as the JAX
+  adapters chain a jitted step; one export (seconds each) per H, shared across D by zero-padding the input
+  to D = max(D, 3) columns with zero weight columns, which changes no value (as ``jax_adapters`` does).
   These build on ``torch_adapters``: the exported models *are* PyTorch modules (same parameter maps).
 * **ONNX's own operators**, built with ``onnx.helper`` (https://onnx.ai/onnx/operators/): ``LSTM`` with its
   gate order **i, o, f, c**, the biases ``B = [Wb, Rb]`` (two, both drawn) and, for ``lstm-peephole``, the
@@ -177,10 +179,12 @@ class OnnxExported:
 
     gradients = False
     differences = ()
-    fixed_T = False      # set when an export fixed the sequence length (then one export per T)
 
     def __init__(self, kind, exporter="torchscript", dtype=np.float32):
         from vanishing.checks.conformance import torch_adapters as ta
+        if EXPORTERS[exporter]:
+            # a call on a new H is a dynamo export: 3–7 s alone, over 30 s (the default limit) on a loaded machine
+            self.call_timeout = 600
         self.torch = ta._torch()
         _ort()
         if exporter == "dynamo":
@@ -196,40 +200,38 @@ class OnnxExported:
     def _padded(self, D):
         return max(D, 3) if EXPORTERS[self.exporter] else D
 
-    def _model(self, H, D, T):
-        """(session, weight input names): one per (H, D) when the export kept T dynamic, else one per (H, D, T)."""
-        if (H, D) not in self._cache and (H, D, T) not in self._cache:
+    def _model(self, H, D):
+        """(session, weight input names), one export per (H, D): T dynamic (TorchScript), or T = 1 (dynamo, see below)."""
+        if (H, D) not in self._cache:
             torch = self.torch
             m = self._ta._module(torch, self.row, "", D, H, num_layers=1)
             lstm = self.row.n_state > 1
-
-            def export(n):
-                args = (torch.zeros(n, 1, D), torch.zeros(1, 1, H)) + ((torch.zeros(1, 1, H),) if lstm else ())
-                model, names = _export(torch, m, lstm, args, self.exporter, batch_axis=False)
-                return model, names, bool(model.graph.input[0].type.tensor_type.shape.dim[0].dim_param)
-            model, names, dynamic = export(max(T, 2))   # torch.export specialises an example size of 1
-            if not dynamic and T < 2:
-                model, names, dynamic = export(T)
-            if not dynamic:   # the export fixed T though T was declared dynamic (the dynamo exporter unrolls nn.RNN)
-                self.fixed_T = True
-            self._cache[(H, D) if dynamic else (H, D, T)] = (_session(model), names)
-        return self._cache.get((H, D)) or self._cache[(H, D, T)]
+            T = 1 if EXPORTERS[self.exporter] else 2
+            args = (torch.zeros(T, 1, D), torch.zeros(1, 1, H)) + ((torch.zeros(1, 1, H),) if lstm else ())
+            model, names = _export(torch, m, lstm, args, self.exporter, batch_axis=False)
+            self._cache[(H, D)] = (_session(model), names)
+        return self._cache[(H, D)]
 
     def forward(self, params, state0, xs):
         T, D = np.shape(xs)
         H = np.shape(state0[0])[0]
         Dp = self._padded(D)
-        sess, names = self._model(H, Dp, T)
+        sess, names = self._model(H, Dp)
         sd = layouts.to_torch(self.row.family, {k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
         sd["weight_ih"] = np.pad(sd["weight_ih"], ((0, 0), (0, Dp - D)))   # zero columns for the zero inputs
-        feeds = {"x": np.pad(np.asarray(xs, np.float32), ((0, 0), (0, Dp - D)))[:, None, :],
-                 "h0": np.asarray(state0[0], np.float32)[None, None, :]}
-        if self.row.n_state > 1:
-            feeds["c0"] = np.asarray(state0[1], np.float32)[None, None, :]
-        feeds.update({n: np.asarray(sd[n.removeprefix("m.").removesuffix("_l0")], np.float32) for n in names})
-        out = sess.run(None, feeds)
-        hs = out[0][:, 0, :]
-        return (hs, out[2][0, 0]) if self.row.n_state > 1 else (hs,)
+        weights = {n: np.asarray(sd[n.removeprefix("m.").removesuffix("_l0")], np.float32) for n in names}
+        x = np.pad(np.asarray(xs, np.float32), ((0, 0), (0, Dp - D)))[:, None, :]
+        state = [np.asarray(s, np.float32)[None, None, :] for s in state0]
+        # TorchScript: the whole sequence in one run. dynamo: its export fixes T (restrictions()), so the T = 1 model
+        # runs once per step, the state carried from its h_n (and c_n) to the next step's h0 (and c0)
+        chunks = [x] if not EXPORTERS[self.exporter] else [x[t:t + 1] for t in range(T)]
+        hs = []
+        for chunk in chunks:
+            out = sess.run(None, {"x": chunk, **dict(zip(("h0", "c0"), state)), **weights})
+            hs.append(out[0][:, 0, :])
+            state = out[1:]
+        hs = np.concatenate(hs)
+        return (hs, state[1][0, 0]) if self.row.n_state > 1 else (hs,)
 
     def step(self, params, state, x):
         out = self.forward(params, state, np.asarray(x)[None, :])
@@ -392,7 +394,7 @@ def restrictions():
         msg = " ".join(str(e).split())
         out.append("torch.onnx.export(dynamo=True): torch.export specialises the sequence length of nn.LSTM ("
                    f"{msg[:msg.find('!') + 1] or msg[:80]}); the exporter falls back to a fixed T, so the dynamo adapters "
-                   "export once per (H, T) whenever the export came out static")
+                   "export at T = 1 and run the model once per step")
     for op, g in (("RNN", 1), ("GRU", 3), ("LSTM", 4)):
         d = TensorProto.DOUBLE
         node = helper.make_node(op, ["X", "W", "R"], ["Y"], hidden_size=1)

@@ -54,7 +54,9 @@ Every returned array must have the declared dtype and shape and be finite; the
 runner checks this and reports a broken adapter in one line. An adapter must also leave its
 arguments unchanged (each call gets its own copies, compared with the originals afterwards), return
 the same values for the same call (the smoke test calls every method twice), and return within
-``call_timeout`` seconds (:mod:`vanishing.checks.conformance.timeouts`).
+``call_timeout`` seconds (:mod:`vanishing.checks.conformance.timeouts`). An adapter whose calls legitimately take
+longer may declare ``call_timeout`` (seconds, > 0) itself, e.g. one that compiles or exports a model on a new size;
+``--call-timeout`` on the command line overrides it.
 """
 
 import numpy as np
@@ -164,6 +166,10 @@ class AdapterInfo:
         self.has_clip_value = callable(getattr(obj, "clip_grad_value", None))
         self.has_param_count = callable(getattr(obj, "param_count", None))
         self.flushes_subnormals = bool(getattr(obj, "flushes_subnormals", False))
+        limit = getattr(obj, "call_timeout", None)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < float("inf")):
+            raise AdapterError(f"adapter {self.name}: call_timeout must be a number of seconds > 0; got {limit!r}")
+        self.call_timeout = None if limit is None else float(limit)
         eps = getattr(obj, "clip_eps", 0.0)
         try:
             self.clip_eps = float(eps)
@@ -198,7 +204,9 @@ class Run:
 
     def __init__(self, info, call_timeout=None):
         self.info = info
-        self.call_timeout = timeouts.CALL_TIMEOUT if call_timeout is None else float(call_timeout)
+        if call_timeout is None:   # the adapter's own declaration, else the default
+            call_timeout = getattr(info, "call_timeout", None) or timeouts.CALL_TIMEOUT
+        self.call_timeout = float(call_timeout)
         self.timed_out = ""
         self.timed_out_case = None
 

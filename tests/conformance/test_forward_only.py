@@ -123,3 +123,15 @@ def test_pytest_plugin_skips_what_does_not_apply(pytester, monkeypatch):
     res = pytester.runpytest_inprocess("--vanishing-impl=fwd_adapters:make", "-rs")
     res.assert_outcomes(passed=3, skipped=2)   # forward, long-sequence, gate-range; gradients, gradients-fd n/a
     res.stdout.fnmatch_lines(["*does not apply: the adapter is forward-only*"])
+
+
+def test_an_adapter_may_declare_its_call_timeout_and_the_cli_overrides_it():
+    from vanishing.checks.conformance.protocol import Run
+    a = ForwardOnlyLSTM()
+    a.call_timeout = 120
+    info = AdapterInfo(a)
+    assert Run(info).call_timeout == 120 and Run(info, call_timeout=5).call_timeout == 5
+    assert Run(AdapterInfo(ForwardOnlyLSTM())).call_timeout == 30
+    a.call_timeout = -1
+    with pytest.raises(AdapterError, match="call_timeout must be a number of seconds > 0"):
+        AdapterInfo(a)

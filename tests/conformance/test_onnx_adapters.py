@@ -54,8 +54,8 @@ def test_onnx_builtin_conforms_and_gradient_checks_do_not_apply(name, forward_ch
 
 @pytest.mark.parametrize("name", ["torch.nn.GRU→ONNX(dynamo)[float32]", "torch.nn.RNN(relu)→ONNX(dynamo)[float32]"])
 def test_onnx_dynamo_export_matches_the_reference(name):
-    """torch.onnx.export(dynamo=True), run in onnxruntime, on two cases (T = 1 and 4; the full forward checks, which
-    export once per T where the export fixes T, take minutes: ``vanishing validate onnx``)."""
+    """torch.onnx.export(dynamo=True) (exported at T = 1, run once per step), in onnxruntime, on two cases (T = 1 and
+    4; the full forward checks: ``vanishing validate onnx``)."""
     from vanishing.checks.conformance.checks import ForwardValues
     from vanishing.checks.conformance.protocol import Run
     from vanishing.checks.conformance.runner import evaluate
