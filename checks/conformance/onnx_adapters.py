@@ -193,7 +193,8 @@ class OnnxExported:
         self.kind, self.exporter, self.dtype, self.row = kind, exporter, np.dtype(dtype), kinds.row(kind)
         self.reset = "after"
         self.param_set = "two-biases" if self.row.torch_second_bias else "canonical"
-        self.convention = ta.CONVENTIONS[kind] + f"; exported by torch.onnx.export(dynamo={EXPORTERS[exporter]})"
+        self.convention = ta.CONVENTIONS[kind] + f"; exported by torch.onnx.export(dynamo={EXPORTERS[exporter]})" + (
+            ", at T = 1 (the export fixes T), run once per step" if EXPORTERS[exporter] else ", T dynamic")
         self.name = ta._display_name("", kind, self.dtype).replace("[", f"→ONNX({exporter})[")
         self._ta, self._cache = ta, {}
 
