@@ -24,7 +24,7 @@ def add_arguments(p):
         "Exit 0: everything conforms; 1: a non-conformance; 2: a broken adapter or a usage error. "
         "The adapter protocol: " + protocol_reference() + ".")
     p.epilog = _plugin_note()
-    p.add_argument("impl", metavar="IMPL", nargs="?", help="a built-in target: torch, keras, flax, equinox or haiku "
+    p.add_argument("impl", metavar="IMPL", nargs="?", help="a built-in target: torch, keras, flax, equinox, haiku, mlx or onnx "
                    "(each needs its optional extra), or package.module:factory (a function returning one adapter or a list of them)")
     p.add_argument("--matrix", action="store_true", help="run every installed built-in target and write the conformance "
                    "matrix (framework x cell x dtype x check, with each cell's conventions and the framework versions)")
@@ -115,7 +115,7 @@ def _run(args):
     from vanishing.checks import profiles
     from vanishing.checks.conformance.loader import load
     from vanishing.checks.conformance.protocol import AdapterError, describe
-    from vanishing.checks.conformance.runner import validate_adapter
+    from vanishing.checks.conformance.runner import NOT_APPLICABLE, validate_adapter
     from vanishing.cli import UsageError, output_file
 
     _target_after_only(args)
@@ -127,7 +127,7 @@ def _run(args):
                 raise UsageError(f"--matrix runs every installed built-in target; drop {args.impl!r}")
             out = output_file(args.out, "--out") if args.out else None
         elif not args.impl:
-            raise UsageError("name what to validate (torch, keras, flax, equinox, haiku, or module:factory), or use --matrix")
+            raise UsageError("name what to validate (torch, keras, flax, equinox, haiku, mlx, onnx, or module:factory), or use --matrix")
         elif getattr(args, "out", None):
             raise UsageError("--out goes with --matrix (use --json for one target's results)")
     except (profiles.ProfileError, UsageError) as e:
@@ -145,7 +145,7 @@ def _run(args):
     only = getattr(args, "only", None)
 
     def progress(info, r):
-        if not quiet or r.status != "pass":
+        if not quiet or r.status not in ("pass", NOT_APPLICABLE):
             print(r.text() if r.status != "pass" or r.notes else f"PASS  {info.name} / {r.check}  ({r.examples} examples, {r.seconds:.2f}s)",
                   flush=True)
     for info in infos:
@@ -160,8 +160,9 @@ def _run(args):
                 print(f"vanishing validate: {r.adapter}/{r.check}: {r.lines[0]}", file=sys.stderr, flush=True)
         reports.append(rep)
     total = time.perf_counter() - t0
-    ran = [r for rep in reports for r in rep.results]
-    if only and not ran and not any(rep.broken for rep in reports):
+    na = [r for rep in reports for r in rep.results if r.status == NOT_APPLICABLE]   # neither passed nor failed
+    ran = [r for rep in reports for r in rep.results if r.status != NOT_APPLICABLE]
+    if only and not ran and not na and not any(rep.broken for rep in reports):
         return _fail(f"--only {' '.join(only)} matches no check of {', '.join(i.name for i in infos)}")
     broken = [rep for rep in reports if rep.broken]
     # the reference cross-check failed (crosscheck.py): vanishing's bug, so the adapter is not blamed
@@ -172,10 +173,11 @@ def _run(args):
     print(f"\n{len(reports)} adapter(s): {conform} conform, {len(failing)} do not, {len(broken)} broken"
           + (f", {len(unchecked)} not validated (vanishing's reference is wrong)" if unchecked else "")
           + (f", {len(unrun)} not selected by --only" if unrun else "")
-          + f"; {sum(r.status == 'pass' for r in ran)} of {len(ran)} checks pass. "
+          + f"; {sum(r.status == 'pass' for r in ran)} of {len(ran)} checks pass"
+          + (f", {len(na)} do not apply (forward-only adapters: no gradients)" if na else "") + ". "
           f"profile={profile} seed={seed if seed is not None else 'derandomized'} time={total:.1f}s")
     for rep in failing:
-        bad = [r.check for r in rep.results if r.status != "pass"]
+        bad = [r.check for r in rep.results if r.status not in ("pass", NOT_APPLICABLE)]
         print(f"  does not conform: {rep.info.name}: {', '.join(bad)}")
     for rep in broken:
         print(f"  broken: {rep.info.name}: {rep.broken}")
@@ -187,7 +189,8 @@ def _run(args):
                "versions": _versions(), "seconds": round(total, 3),
                "summary": {"adapters": len(reports), "conform": conform,
                            "do_not_conform": len(failing), "broken": len(broken), "not_selected": len(unrun),
-                           "checks": len(ran), "checks_passed": sum(r.status == "pass" for r in ran)},
+                           "checks": len(ran), "checks_passed": sum(r.status == "pass" for r in ran),
+                           "checks_not_applicable": len(na)},
                "adapters": [rep.to_json() for rep in reports]}
         try:
             json_path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")

@@ -48,6 +48,10 @@ class Check:
     def applies(self, info):
         return info.is_cell
 
+    def needs_gradients(self, info):
+        """Whether the body needs the implementation's gradients: on a forward-only adapter the check does not apply."""
+        return "vjp" in self.methods
+
     def strategy(self, info):
         raise NotImplementedError
 
@@ -342,6 +346,9 @@ class GateRange(_CellCheck):
     max_examples = 12
     reason = "each example costs H vjp calls; half of the regimes saturate every gate"
 
+    def needs_gradients(self, info):
+        return info.row.direct_path is not None   # f and z are read off the direct-path Jacobian, through vjp
+
     def strategy(self, info):
         return cell_cases(info.kind, info.reset, info.dtype, pset=info.param_set, T=(1, 1), regimes=("saturated", "moderate", "zero-state"))
 
@@ -538,9 +545,16 @@ class StackModule(Check):
                  "h0, c0, cotangents)"),
                 "print(adapter.run(params, xs, h0, c0, cotangents))", "print(reference.stack(case))"]
 
+    def notes(self, run):
+        if run.info.gradients:
+            return []
+        return ["values only (output, h_n, c_n): the adapter is forward-only, so the module's gradients do not apply"]
+
     def body(self, run, case):
         ref, gref = reference.stack(case)
         got, g = call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case), case.lengths)
+        if g is None:          # a forward-only adapter: the values are compared, the gradients do not apply
+            gref = {}
         # Values: the value tolerance at the outputs' scale (values of tanh/σ compositions are O(1); no saturated regime here).
         vt = tolerances.value(run.info.dtype, scale=max(1.0, max(float(np.max(np.abs(r))) for r in ref if np.size(r))))
         lines, worst = [], (0.0, 0.0, 0.0, 0.0)

@@ -23,7 +23,7 @@ __all__ = ["BUILTIN_TARGETS", "load", "load_objects"]
 
 #: Built-in targets: name → the module (in vanishing.checks.conformance) whose ``builtins()`` gives the adapters.
 BUILTIN_TARGETS = {"torch": "torch_adapters", "keras": "keras_adapters", "flax": "flax_adapters",
-                   "equinox": "equinox_adapters", "haiku": "haiku_adapters",
+                   "equinox": "equinox_adapters", "haiku": "haiku_adapters", "mlx": "mlx_adapters", "onnx": "onnx_adapters",
                    # the modern families' third-party packages (module:factory in checks/conformance)
                    "mingru": "modern_adapters:builtins_mingru", "lru": "modern_adapters:builtins_lru",
                    "mambapy": "modern_adapters:builtins_mambapy"}

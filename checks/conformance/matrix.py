@@ -26,15 +26,17 @@ from vanishing.checks import profiles
 from vanishing.checks.conformance.checks import CHECKS
 from vanishing.checks.conformance.loader import BUILTIN_TARGETS, load
 from vanishing.checks.conformance.protocol import AdapterError, AdapterInfo
-from vanishing.checks.conformance.runner import validate_adapter
+from vanishing.checks.conformance.runner import NOT_APPLICABLE, validate_adapter
 
 __all__ = ["EXTRAS", "main", "run", "to_markdown", "write"]
 
 #: target → (module that must be importable, the optional extra that installs it)
 EXTRAS = {"torch": ("torch", "torch"), "keras": ("keras", "keras"), "flax": ("flax", "flax"),
-          "equinox": ("equinox", "equinox"), "haiku": ("haiku", "haiku"),
+          "equinox": ("equinox", "equinox"), "haiku": ("haiku", "haiku"), "mlx": ("mlx", "mlx"),
+          "onnx": ("onnxruntime", "onnx"),
           "mingru": ("minGRU_pytorch", "mingru"), "lru": ("LRU_pytorch", "lru"), "mambapy": ("mambapy", "mambapy")}
-_JAX = ("flax", "equinox", "haiku")
+#: Targets that need jax besides their own module (the JAX frameworks).
+_NEEDS_JAX = ("flax", "equinox", "haiku")
 
 
 def _versions(target, mod):
@@ -73,8 +75,8 @@ def _adapter_row(info, rep):
     declared = {d[1]: d[0] for d in getattr(obj, "differences", ())}
     checks, unexplained, explained = {}, [], []
     for r in rep.results:
-        if r.status == "pass":
-            checks[r.check] = "pass"
+        if r.status in ("pass", NOT_APPLICABLE):   # n/a: a gradient check of a forward-only adapter (not run)
+            checks[r.check] = r.status
             continue
         named = [m for m in _mutant_in(r.diagnosis) if m in declared]
         if r.status == "fail" and named:
@@ -86,7 +88,7 @@ def _adapter_row(info, rep):
     kind = f"stack of {info.cell}" if info.kind == "stack" else info.kind
     return {"adapter": info.name, "cell": info.name.split("[")[0], "dtype": info.dtype_name, "kind": kind,
             "reset": info.reset if info.has_reset else None, "param_set": info.param_set,
-            "convention": getattr(obj, "convention", ""), "checks": checks, "seconds": round(rep.seconds, 2),
+            "convention": getattr(obj, "convention", ""), "gradients": info.gradients, "checks": checks, "seconds": round(rep.seconds, 2),
             "broken": rep.broken or None, "explained": explained, "unexplained": unexplained,
             "examples": sum(r.examples for r in rep.results)}
 
@@ -98,7 +100,7 @@ def run(targets=None, profile=None, seed=None, progress=None):
            "seed": seed, "python": platform.python_version(), "frameworks": [], "missing": []}
     for target in targets or list(BUILTIN_TARGETS):
         module, extra = EXTRAS[target]
-        if importlib.util.find_spec(module) is None or (target in _JAX and importlib.util.find_spec("jax") is None):
+        if importlib.util.find_spec(module) is None or (target in _NEEDS_JAX and importlib.util.find_spec("jax") is None):
             doc["missing"].append({"target": target, "install": install_hint(extra)})
             continue
         t0 = time.perf_counter()
@@ -124,10 +126,12 @@ def run(targets=None, profile=None, seed=None, progress=None):
                     diffs.append({"cell": row["cell"], "difference": e["difference"], "mutant": e["mutant"], "what": says,
                                   "claims": claims, "confirmed": True,
                                   "by": f"{row['adapter']}: {e['check']} fails; the diagnosis names {e['mutant']}"})
-        n = sum(len(r["checks"]) for r in rows)
+        n = sum(v != NOT_APPLICABLE for r in rows for v in r["checks"].values())
         doc["frameworks"].append({
             "target": target, "versions": _versions(target, mod), "adapters": rows, "differences": diffs,
+            "restrictions": mod.restrictions() if hasattr(mod, "restrictions") else [],
             "checks": n, "passed": sum(v == "pass" for r in rows for v in r["checks"].values()),
+            "not_applicable": sum(v == NOT_APPLICABLE for r in rows for v in r["checks"].values()),
             "explained": sum(len(r["explained"]) for r in rows), "unexplained": sum(len(r["unexplained"]) for r in rows),
             "broken": sum(1 for r in rows if r["broken"]), "seconds": round(t_validate, 1),
             "seconds_with_confirmations": round(time.perf_counter() - t0, 1)})
@@ -139,8 +143,11 @@ def _esc(s):
     return str(s).replace("|", "\\|")
 
 
-def _cell(v):
-    return {"pass": "✓", "fail": "✗ FAIL", "error": "error"}.get(v, f"≠ {v[len('differs: '):]}" if v.startswith("differs") else v)
+def _cell(v, gradients=True):
+    if v == "pass" and not gradients:
+        return "✓ values"   # a forward-only adapter's stack check compares the values only
+    return {"pass": "✓", "fail": "✗ FAIL", "error": "error", NOT_APPLICABLE: "n/a"}.get(
+        v, f"≠ {v[len('differs: '):]}" if v.startswith("differs") else v)
 
 
 def to_markdown(doc):
@@ -148,24 +155,30 @@ def to_markdown(doc):
     out = ["# Conformance matrix", "",
            "Every built-in target of `vanishing validate`, cell × dtype × check, generated by `vanishing validate --matrix` "
            f"({doc['generated']}, profile `{doc['profile']}`, Python {doc['python']}). ✓ conforms; ≠ a named, confirmed "
-           "difference of the framework from the textbook (below); ✗ an unexplained failure; – does not apply. "
+           "difference of the framework from the textbook (below); ✗ an unexplained failure; – not a check of this kind; "
+           "n/a does not apply: a gradient check of a forward-only adapter (an inference runtime has no gradients), "
+           "neither passed nor failed, and not counted among the checks (`✓ values`: a stack's values, its gradients n/a). "
            "Every native parameter is drawn (the `params` column: `two-biases` = PyTorch's `bias_ih` and `bias_hh` "
            "drawn independently; the protocol: `vanishing validate --help`).", "",
-           "| target | versions | adapters | checks | ✓ | ≠ | ✗ | time (s) |", "|---|---|---|---|---|---|---|---|"]
+           "| target | versions | adapters | checks | ✓ | ≠ | ✗ | n/a | time (s) |", "|---|---|---|---|---|---|---|---|---|"]
     for fw in doc["frameworks"]:
         v = ", ".join(f"{k} {x}" for k, x in fw["versions"].items())
         out.append(f"| {fw['target']} | {v} | {len(fw['adapters'])} | {fw['checks']} | {fw['passed']} | {fw['explained']} | "
-                   f"{fw['unexplained']} | {fw['seconds']} |")
+                   f"{fw['unexplained']} | {fw.get('not_applicable', 0)} | {fw['seconds']} |")
     for m in doc["missing"]:
-        out.append(f"| {m['target']} | not installed: `{m['install']}` | | | | | | |")
+        out.append(f"| {m['target']} | not installed: `{m['install']}` | | | | | | | |")
     for fw in doc["frameworks"]:
         cols = [c for c in check_names if any(c in r["checks"] for r in fw["adapters"])]
-        out += ["", f"## {fw['target']}", "",
-                "| cell | dtype | kind | params | " + " | ".join(cols) + " | convention |",
+        out += ["", f"## {fw['target']}", ""]
+        if fw.get("generated"):   # a section generated apart from the rest (merged into the document)
+            out += [f"Generated {fw['generated']} (profile `{fw.get('profile', doc['profile'])}`).", ""]
+        if fw.get("cli_seconds"):
+            out += [f"`vanishing validate {fw['target']}`: {fw['cli_seconds']} s wall ({_esc(fw.get('cli_seconds_how', ''))}).", ""]
+        out += ["| cell | dtype | kind | params | " + " | ".join(cols) + " | convention |",
                 "|---|---|---|---|" + "---|" * len(cols) + "---|"]
         for r in fw["adapters"]:
             kind = r["kind"] + (f", reset {r['reset']}" if r["reset"] else "")
-            cells = [_cell(r["checks"][c]) if c in r["checks"] else "–" for c in cols]
+            cells = [_cell(r["checks"][c], r.get("gradients", True) or c != "stack") if c in r["checks"] else "–" for c in cols]
             out.append(f"| {r['cell']} | {r['dtype']} | {kind} | {r['param_set']} | " + " | ".join(_esc(c) for c in cells)
                        + f" | {_esc(r['convention'])} |")
         if fw["differences"]:
@@ -176,6 +189,9 @@ def to_markdown(doc):
                 mark = "confirmed" if d["confirmed"] else "**NOT confirmed**"
                 out.append(f"| {d['cell']} | {_esc(d['difference'])} | {_esc(d['what'])} | {mark}: mutant `{d['mutant']}` "
                            f"({_esc(d['by'])}) | {_esc(d['claims'])} |")
+        if fw.get("restrictions"):
+            out += ["", f"Restrictions of {fw['target']} (measured when the matrix was made):", ""]
+            out += [f"- {_esc(x)}" for x in fw["restrictions"]]
         bad = [(r["adapter"], u) for r in fw["adapters"] for u in r["unexplained"]]
         if bad:
             out += ["", "Unexplained failures:", ""]

@@ -109,7 +109,9 @@ def _lstm_mutants(peephole):
                    "forget_bias = 1, Sonnet's and Haiku's LSTM), on top of the bias b_f", {"forget_shift": 1.0})]
     if peephole:
         out += [Mutant("o-peeks-old-cell", "the output gate peeks at c_{t−1} where it should see the new c_t", {"o_sees_old_cell": True}),
-                Mutant("peepholes-unused", "the peephole weights p_i, p_f, p_o are unused", {"drop_peepholes": True})]
+                Mutant("peepholes-unused", "the peephole weights p_i, p_f, p_o are unused", {"drop_peepholes": True}),
+                Mutant("peepholes-f-o-swapped", "the peepholes p_f and p_o are swapped (packed i, f, o where i, o, f is "
+                       "read: ONNX's P)", {"swap": ("p_f", "p_o")})]
     out += _precision()
     out += [Mutant("no-f-factor", "the gradient w.r.t. c_{t−1} lacks the factor f_t (dc_{t−1} = dc_t instead of dc_t⊙f_t)",
                    {"no_f_factor": True}, "backward"),

@@ -29,6 +29,11 @@ Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, 
     ``flushes_subnormals`` (optional, default False): the implementation returns 0 for results below the
     smallest normal number (XLA on CPU); values are then compared with an extra absolute floor tiny(dtype).
 
+Forward-only adapters (an inference runtime such as onnxruntime has no gradients)
+    ``gradients = False`` (optional, default True) declares it: ``vjp`` is then not needed, a stack's ``run``
+    returns ``(outputs, None)``, and every check that needs the implementation's gradients is reported with
+    status "n/a" (*does not apply*: never counted as passed, never as failed); the forward checks still run.
+
 Clipping (optional on any adapter; the whole point of kind ``"clip"``).
     ``clip_grad_norm(grads, max_norm) -> (clipped, total_norm)``: claims to clip a list of arrays by
     their *global* norm and to return the norm before clipping. ``clip_eps`` (optional, default 0)
@@ -49,7 +54,9 @@ Every returned array must have the declared dtype and shape and be finite; the
 runner checks this and reports a broken adapter in one line. An adapter must also leave its
 arguments unchanged (each call gets its own copies, compared with the originals afterwards), return
 the same values for the same call (the smoke test calls every method twice), and return within
-``call_timeout`` seconds (:mod:`vanishing.checks.conformance.timeouts`).
+``call_timeout`` seconds (:mod:`vanishing.checks.conformance.timeouts`). An adapter whose calls legitimately take
+longer may declare ``call_timeout`` (seconds, > 0) itself, e.g. one that compiles or exports a model on a new size;
+``--call-timeout`` on the command line overrides it.
 """
 
 import numpy as np
@@ -141,7 +148,13 @@ class AdapterInfo:
             raise AdapterError(f"adapter {self.name}: param_set {pset!r} applies to {', '.join(layouts.PARAM_SETS[pset].kinds)}, "
                                f"not to kind {kind!r}")
         self.param_set = pset
-        need = ("step", "forward", "vjp") if kind in CELL_KINDS else ("run", "param_shapes") if kind == "stack" else ()
+        self.gradients = getattr(obj, "gradients", True)
+        if not isinstance(self.gradients, (bool, np.bool_)):
+            raise AdapterError(f"adapter {self.name}: gradients must be True or False (False: a forward-only adapter); "
+                               f"got {self.gradients!r}")
+        self.gradients = bool(self.gradients)
+        cell_need = ("step", "forward", "vjp") if self.gradients else ("step", "forward")
+        need = cell_need if kind in CELL_KINDS else ("run", "param_shapes") if kind == "stack" else ()
         missing = [m for m in need if not callable(getattr(obj, m, None))]
         if kind == "clip" and not (callable(getattr(obj, "clip_grad_norm", None)) or callable(getattr(obj, "clip_grad_value", None))):
             missing.append("clip_grad_norm or clip_grad_value")
@@ -153,6 +166,10 @@ class AdapterInfo:
         self.has_clip_value = callable(getattr(obj, "clip_grad_value", None))
         self.has_param_count = callable(getattr(obj, "param_count", None))
         self.flushes_subnormals = bool(getattr(obj, "flushes_subnormals", False))
+        limit = getattr(obj, "call_timeout", None)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < float("inf")):
+            raise AdapterError(f"adapter {self.name}: call_timeout must be a number of seconds > 0; got {limit!r}")
+        self.call_timeout = None if limit is None else float(limit)
         eps = getattr(obj, "clip_eps", 0.0)
         try:
             self.clip_eps = float(eps)
@@ -176,7 +193,7 @@ class AdapterInfo:
 
     def to_dict(self):
         return {"name": self.name, "kind": self.kind, "reset": self.reset if self.has_reset else None,
-                "dtype": self.dtype_name, "param_set": self.param_set, "origin": self.origin}
+                "dtype": self.dtype_name, "param_set": self.param_set, "gradients": self.gradients, "origin": self.origin}
 
 
 class Run:
@@ -187,7 +204,9 @@ class Run:
 
     def __init__(self, info, call_timeout=None):
         self.info = info
-        self.call_timeout = timeouts.CALL_TIMEOUT if call_timeout is None else float(call_timeout)
+        if call_timeout is None:   # the adapter's own declaration, else the default
+            call_timeout = getattr(info, "call_timeout", None) or timeouts.CALL_TIMEOUT
+        self.call_timeout = float(call_timeout)
         self.timed_out = ""
         self.timed_out_case = None
 
@@ -197,6 +216,8 @@ def describe(info):
     extra = f", reset={info.reset}" if info.has_reset else ""
     if getattr(info, "param_set", "canonical") != "canonical":
         extra += f", params={info.param_set}"
+    if not getattr(info, "gradients", True):
+        extra += ", forward only"
     return f"{info.name} [{info.kind}{extra}, {info.dtype_name}]"
 
 
@@ -392,7 +413,7 @@ def call_param_count(run, H, D):
 
 def call_stack(run, params, xs, h0, c0, cotangents, shapes, lengths=None):
     """(outputs, grads) from a stack adapter's run (``lengths`` given: its run_packed), validated: shapes, dtype,
-    finiteness, every key."""
+    finiteness, every key (grads None: a forward-only adapter, which must return None there)."""
     info = run.info
     packed = () if lengths is None else (np.array(lengths, dtype=np.int64),)
     out = _invoke(run, "run_packed" if packed else "run", [_own(info, p) for p in params], _own(info, xs), *packed,
@@ -401,6 +422,11 @@ def call_stack(run, params, xs, h0, c0, cotangents, shapes, lengths=None):
     out = _tuple(info, "run", "(outputs, grads)", out, 2)
     outs = _tuple(info, "run", "the outputs", out[0], len(cotangents))
     outs = tuple(_array(info, "run", f"output {i}", o, np.shape(c)) for i, (o, c) in enumerate(zip(outs, cotangents)))
+    if not info.gradients:
+        if out[1] is not None:
+            raise CallError(f"{info.name}.run: a forward-only adapter (gradients = False) returns (outputs, None), got "
+                            f"{type(out[1]).__name__} for the gradients")
+        return outs, None
     if not isinstance(out[1], dict):
         raise CallError(f"{info.name}.run: expected a dict of gradients, got {type(out[1]).__name__}")
     missing = [k for k in shapes if k not in out[1]]

@@ -44,10 +44,14 @@ from vanishing.checks.conformance.protocol import (
     param_shapes,
 )
 
-__all__ = ["SHRINK_BUDGET", "AdapterReport", "CheckResult", "Plan", "run_check", "selected", "smoke", "validate_adapter"]
+__all__ = ["FORWARD_ONLY", "NOT_APPLICABLE", "SHRINK_BUDGET", "AdapterReport", "CheckResult", "Plan", "run_check", "selected", "smoke", "validate_adapter"]
 
 #: Evaluations allowed while shrinking a failing case (each costs about one reference VJP).
 SHRINK_BUDGET = 40
+
+#: The status of a check that does not apply: a gradient check of a forward-only adapter (``gradients = False``).
+NOT_APPLICABLE = "n/a"
+FORWARD_ONLY = "the adapter is forward-only (gradients = False: an inference runtime), and this check needs its gradients"
 
 
 @dataclass
@@ -55,7 +59,8 @@ class CheckResult:
     adapter: str
     check: str
     claim: str
-    status: str                 # "pass", "fail", "broken" (an adapter call timed out) or "error" (vanishing's own)
+    status: str                 # "pass", "fail", "broken" (an adapter call timed out), "error" (vanishing's own) or
+                                # "n/a" (does not apply: a gradient check of a forward-only adapter; not run)
     examples: int = 0
     seconds: float = 0.0
     lines: list = field(default_factory=list)       # what differs, and where
@@ -76,6 +81,8 @@ class CheckResult:
                 "reproduce": self.reproduce or None, "max_error_over_tolerance": self.max_ratio}
 
     def text(self):
+        if self.status == NOT_APPLICABLE:
+            return f"N/A   {self.adapter} / {self.check}  (does not apply: {self.lines[0]})"
         head = f"{self.status.upper():5} {self.adapter} / {self.check}  ({self.examples} examples, {self.seconds:.2f}s)"
         out = [head]
         if self.status != "pass":
@@ -103,7 +110,8 @@ class AdapterReport:
 
     @property
     def ok(self):
-        return not self.broken and all(r.status == "pass" for r in self.results)
+        """No check failed (a check that does not apply is neither passed nor failed)."""
+        return not self.broken and all(r.status in ("pass", NOT_APPLICABLE) for r in self.results)
 
     def to_json(self):
         return {**self.info.to_dict(), "broken": self.broken or None, "conforms": self.ok, "seconds": round(self.seconds, 3),
@@ -113,6 +121,8 @@ class AdapterReport:
 def _leaves(value, label="", names=None):
     """(label, float64 array) pairs of a call's validated result (tuples, lists, dicts, arrays, numbers); ``names``
     label the top-level items. (Not ``autograd.misc.flatten``: the report names the entry that differs.)"""
+    if value is None:   # a forward-only stack's gradients
+        return []
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in _leaves(v, f"{label}[{k!r}]")]
     if isinstance(value, (list, tuple)):
@@ -166,7 +176,8 @@ def smoke(run):
             xs = rng.uniform(-1, 1, (T, D))
             out = _twice(run, "forward", lambda: call_forward(run, P, s0, xs))
             _twice(run, "step", lambda: call_step(run, P, s0, xs[0]))
-            _twice(run, "vjp", lambda: call_vjp(run, P, s0, xs, tuple(np.ones_like(o) for o in out)))
+            if info.gradients:
+                _twice(run, "vjp", lambda: call_vjp(run, P, s0, xs, tuple(np.ones_like(o) for o in out)))
         if info.kind == "stack":
             case = simple_stack_case(info.cell, info.config, info.dtype, info.obj.param_shapes)
             _twice(run, "run", lambda: call_stack(run, case.params, case.xs, case.h0, case.c0, case.cot, stack_shapes(case)))
@@ -433,6 +444,9 @@ class Plan:
                            lines=crosscheck.message(bugs))
 
     def check(self, check):
+        info = self.run.info
+        if not info.gradients and check.needs_gradients(info):
+            return CheckResult(info.name, check.name, check.claim, NOT_APPLICABLE, 0, 0.0, lines=[FORWARD_ONLY])
         r = run_check(self.run, check, self.profile, self.seed)
         if r.status == "broken":
             self.broken = r.lines[0]

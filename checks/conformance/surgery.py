@@ -182,6 +182,9 @@ def _run(row, params, state0, xs, reset, pset, opts):
     if opts.get("drop_native"):   # one native key, or several (every bias)
         keys = (opts["drop_native"],) if isinstance(opts["drop_native"], str) else opts["drop_native"]
         params = {**params, **{k: 0.0 * params[k] for k in keys}}
+    if opts.get("swap"):   # two parameters read in each other's place (a packing order mistaken)
+        a, b = opts["swap"]
+        params = {**params, a: params[b], b: params[a]}
     params = param_set(pset).to_canonical(row.name, params)
     if opts.get("cut_state0"):
         state0 = tuple(sg(s) for s in state0)

@@ -113,7 +113,7 @@ def _cli(argv, capsys):
 
 BROKEN_SPECS = {
     "does-not-import": ("tests_zoo_nonexistent_module:make", "cannot import module"),
-    "bad-spec": ("no_colon_here", "expected a built-in target (torch, keras, flax, equinox, haiku, mingru, lru, mambapy) or 'package.module:factory'"),
+    "bad-spec": ("no_colon_here", "expected a built-in target (torch, keras, flax, equinox, haiku, mlx, onnx, mingru, lru, mambapy) or 'package.module:factory'"),
     "no-such-factory": (f"{ZOO / 'broken.py'}:nope", "has no attribute 'nope'"),
     "not-callable": (f"{ZOO / 'broken.py'}:not_callable", "is not callable"),
     "factory-raises": (f"{ZOO / 'broken.py'}:raises", "raised RuntimeError: CUDA device not found"),

@@ -55,7 +55,7 @@ def test_markdown_and_json(tmp_path):
                                             "what": "h' = (1−z)⊙h + z⊙a", "claims": "GRU-DIRECT-PATH", "confirmed": True,
                                             "by": "fw.GRU[textbook z convention]: forward fail; diagnosis names z-flipped"}]}]}
     md = matrix.to_markdown(doc)
-    assert "| fw | fw 1.0 | 1 | 1 | 1 | 0 | 0 | 1.0 |" in md
+    assert "| fw | fw 1.0 | 1 | 1 | 1 | 0 | 0 | 0 | 1.0 |" in md   # ... ✗, n/a (none), time
     assert "| keras | not installed: `pip install 'vanishing[keras]'` |" in md
     assert "\\|z\\| ≤ 1" in md, "a '|' inside a cell must be escaped"
     assert "confirmed: mutant `z-flipped`" in md and "GRU-DIRECT-PATH" in md
