@@ -365,6 +365,7 @@ STACK_CONFIGS = [
 
 def builtins(dtypes=(np.float32,)):
     """Every ONNX built-in: PyTorch's modules through both exporters, two stacks, ONNX's own operators (float32)."""
+    _ort()   # onnx and onnxruntime first: without them the extra is what is missing, whether or not torch is there
     out = []
     for dt in dtypes:
         if np.dtype(dt) != np.float32:
