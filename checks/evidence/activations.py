@@ -8,8 +8,8 @@ exact dyadic points, equal the symbolic expressions within tolerances.analytic.
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 
 x = sp.Symbol("x", real=True)
 SIG = 1 / (1 + sp.exp(-x))                         # the definition of σ
