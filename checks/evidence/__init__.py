@@ -92,7 +92,7 @@ class Scope:
 @dataclass(frozen=True)
 class EvidenceResult:
     level: str
-    status: str          # "passed", "failed" or "error"
+    status: str          # "passed", "failed", "error", or "not run" (the profile excludes it; never counted as passed)
     summary: str
     detail: str
     seconds: float
@@ -112,6 +112,8 @@ class Evidence:
     unaffected: dict = field(default_factory=dict)  # plant name -> why the evidence does not cover it
     statement: dict = field(default_factory=dict)   # what the claim states, read by the build as ctx.st
     wrong: dict = field(default_factory=dict)       # name -> overrides of `statement` that make it wrong
+    profiles: tuple = PROFILES                      # the profiles it runs in; elsewhere its result is "not run"
+    cost: str = ""                                  # what a run costs, said where it does not run
 
     @property
     def where(self):
@@ -120,10 +122,15 @@ class Evidence:
         return f"{self.build.__module__} (checks/evidence/{path}:{code.co_firstlineno if code else '?'})"
 
 
-def evidence(claim_id, level, unaffected=None, statement=None, wrong=None):
-    """Register ``build(s, ctx)`` as ``level`` evidence of ``claim_id``, with its statement and wrong statements."""
+def evidence(claim_id, level, unaffected=None, statement=None, wrong=None, profiles=PROFILES, cost=""):
+    """Register ``build(s, ctx)`` as ``level`` evidence of ``claim_id``, with its statement and wrong statements.
+
+    ``profiles``: where it runs (an exhaustive run of minutes only in ``thorough``); elsewhere its result has
+    status "not run", saying ``cost``, and is never reported as passed."""
     if level not in LEVELS[:-1]:
         raise ValueError(f"level: expected one of {list(LEVELS[:-1])}, got {level!r}")
+    if not profiles or set(profiles) - set(PROFILES):
+        raise ValueError(f"{claim_id}: profiles must be a non-empty subset of {list(PROFILES)}, got {profiles!r}")
     statement, wrong = dict(statement or {}), dict(wrong or {})
     for name, over in wrong.items():
         stray = sorted(set(over) - set(statement))
@@ -133,7 +140,7 @@ def evidence(claim_id, level, unaffected=None, statement=None, wrong=None):
 
     def deco(build):
         REGISTRY.setdefault(claim_id, []).append(
-            Evidence(claim_id, level, build, dict(unaffected or {}), statement, wrong))
+            Evidence(claim_id, level, build, dict(unaffected or {}), statement, wrong, tuple(profiles), cost))
         return build
     return deco
 
@@ -196,6 +203,14 @@ def _run_one(e, s, ctx):
     return EvidenceResult(e.level, status, summary, detail, time.perf_counter() - t0, scope)
 
 
+def _not_run(e, profile):
+    """The result of an evidence its profiles exclude: "not run", with where it runs and its cost (never "passed")."""
+    where = ", ".join(e.profiles)
+    return EvidenceResult(e.level, "not run", f"not run in {profile} (runs in {where}{'; ' + e.cost if e.cost else ''})",
+                          f"{e.level} evidence not run in the {profile} profile: it runs in {where}. {e.cost} [{e.where}]",
+                          0.0, Scope(sizes="every", steps=(f"not run in {profile}",), hypotheses=(f"runs in {where}",)))
+
+
 def run(claim_id, overrides=None, profile=None, wrong=None):
     """Run every evidence of ``claim_id`` against the check's subject (with ``overrides`` swapped in).
 
@@ -218,5 +233,5 @@ def run(claim_id, overrides=None, profile=None, wrong=None):
         st = {**e.statement, **(e.wrong[wrong] if wrong is not None else {})}
         ctx = SimpleNamespace(profile=profile, thorough=profile == "thorough", claim_id=claim_id,
                               st=SimpleNamespace(**st))
-        out.append(_run_one(e, s, ctx))
+        out.append(_run_one(e, s, ctx) if profile in e.profiles else _not_run(e, profile))
     return out
