@@ -4,10 +4,13 @@ Every size, as in lstm.py: entry i of the cell for a symbolic H (_gated.py); pro
 a symbolic identity; inequalities by sign certificates (monotonicity on each side of the equality point).
 """
 
+import mpmath
 import numpy as np
 import sympy as sp
+from mpmath import iv
 from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence import _gated as G
+from vanishing.checks.evidence import _iv as V
 from vanishing.checks.evidence import _sym as S
 
 HYP = ("H, D ≥ 1 symbolic (n, m)", "0 ≤ i, j ≤ H − 1", "weights, biases, states and inputs real")
@@ -147,3 +150,74 @@ def lstm_forget_gate_not_above_one_proof(s, ctx):
                   steps=("SymPy: entry i of f is sig(·) (forget, peephole; symbolic n, m)",
                          f"SymPy: 1/(1+t) − 0 and {ctx.st.sup} − 1/(1+t) are positive for every t > 0"),
                   tied=(f"models.lstm gates' f (forget, peephole): {G.TIED}",)))
+
+
+# ---------------------------------------------------------------- forget bias 1 (and 0, 2, 5): every constant the statement names
+def _rounded(text):
+    """The interval a decimal stands for: "0.7311" is [0.73105, 0.73115] (the value rounded to its digits)."""
+    d = mpmath.mpf(text)
+    digits = len(text.split(".")[1]) if "." in text else 0
+    half = mpmath.mpf(10) ** -digits / 2
+    return d - half, d + half
+
+
+def _iv_sig(b):
+    return 1 / (1 + iv.exp(-iv.mpf(b)))
+
+
+def _w_zero(expr):
+    """``expr`` with W_h = 0 (every gate) and W_xf = 0: the statement's hypotheses, for symbolic H."""
+    gone = {G.W(g) for g in "ifgo"} | {G.U("f")}
+    return sp.sympify(expr).replace(lambda e: isinstance(e, sp.Indexed) and e.base in gone, lambda e: sp.S.Zero).doit()
+
+
+@evidence("LSTM-FORGET-BIAS-ONE", "interval",
+          statement={"sigma": (("0", "0.5"), ("1", "0.7311"), ("2", "0.8808"), ("5", "0.9933")),
+                     "half_life": (("0", "1"), ("1", "2.21"), ("2", "5.46"), ("5", "103"))},
+          wrong={"σ(2) = 0.8909": {"sigma": (("0", "0.5"), ("1", "0.7311"), ("2", "0.8909"), ("5", "0.9933"))},
+                 "half-life 10 steps at b_f = 5": {"half_life": (("0", "1"), ("1", "2.21"), ("2", "5.46"), ("5", "10"))}},
+          unaffected={"init's forget_bias stored in the i block":
+                      "the certificate bounds σ(b_f) for given b_f; it never draws parameters with init_params"})
+def lstm_forget_bias_one_interval(s, ctx):
+    path = G.terms("forget")[0]
+    G.zero(_w_zero(path["full"]) - G.delta() * S.sig(G.b("f")[G.i]), "with W_h = W_xf = 0, ∂c_t/∂c_(t−1) ≠ diag(σ(b_f))")
+    G.diag_induction()
+    old, boxes = iv.prec, []
+    iv.prec = V.IV_PREC
+    try:
+        for (b, text), (b2, hl) in zip(ctx.st.sigma, ctx.st.half_life, strict=True):
+            ensure(b == b2, f"the statement pairs σ({b}) with the half-life at {b2}")
+            sv = _iv_sig(b)
+            lo, hi = _rounded(text)
+            ensure(sv.a >= lo and sv.b <= hi, f"σ({b}) ∈ {sv} is not {text} (the interval [{lo}, {hi}])")
+            half = iv.log(2) / -iv.log(sv)                          # σ(b)^T = 1/2 at T = ln 2/(−ln σ(b))
+            lo, hi = _rounded(hl)
+            ensure(half.a >= lo and half.b <= hi, f"the half-life at b_f = {b}, {half}, is not {hl} steps ([{lo}, {hi}])")
+            boxes.append(f"σ({b}) ∈ [{mpmath.nstr(sv.a, 8)}, {mpmath.nstr(sv.b, 8)}], half-life ∈ [{mpmath.nstr(half.a, 6)}, {mpmath.nstr(half.b, 6)}]")
+    finally:
+        iv.prec = old
+    count = 0
+    for H in range(1, 9):                                            # W = 0, x = 0, b_g = 0 ⇒ g = 0 and c_t = σ(b_f)⊙c_(t−1)
+        for T in (3, 6, 20):
+            rng = np.random.default_rng(100 * H + T)
+            bias = rng.choice([0.0, 1.0, 2.0, 5.0], size=H)
+            b = S.points(4 * H, 700 + H, -3, 3)
+            b[H:2 * H], b[2 * H:3 * H] = bias, 0.0
+            P = {"W_x": np.zeros((4 * H, 1)), "W_h": np.zeros((4 * H, H)), "b": b}
+            c0 = S.points(H, 800 + H, -3, 3)
+            _, cs = s.forward(P, np.zeros(H), c0, np.zeros((T, 1)))
+            with mpmath.workdps(S.MP_DPS):
+                want = np.array([float((1 / (1 + mpmath.exp(-mpmath.mpf(bf)))) ** T * mpmath.mpf(v)) for bf, v in zip(bias, c0)])
+            S.agree(f"forward c_T (H = {H}, T = {T})", np.asarray(cs, float)[-1], want)
+            count += 1
+    return ("With W_h = W_xf = 0: ∂c_T/∂c_0 = diag(σ(b_f))^T for every H and T; σ(0), σ(1), σ(2), σ(5) = 0.5, 0.7311, 0.8808, 0.9933 and half-lives 1, 2.21, 5.46, 103 steps (interval enclosures)",
+            (f"SymPy, symbolic H: the four-term ∂c_t/∂c_(t−1) with W_h = W_xf = 0 is δ_ij σ(b_f[i]); the product over T steps is "
+             f"diagonal by induction. Interval enclosures ({V.version()}) of every constant the statement names, each inside the "
+             f"interval its decimal stands for: {'; '.join(boxes)}. Tie: subject forward's c_T at {count} runs (H = 1..8, "
+             f"T = 3, 6, 20, b_f per unit from {{0, 1, 2, 5}}, other biases in [−3, 3]) equals σ(b_f)^T c_0 (mpmath) {S.within()}. "
+             f"{S.versions()}."),
+            Scope(sizes="every", hypotheses=("W_h = 0, W_xf = 0 (the forget gate sees only its bias)", "H ≥ 1 symbolic", "T ≥ 1"),
+                  steps=("SymPy: the path terms of ∂c_t/∂c_(t−1) with W_h = W_xf = 0 collapse to δ_ij σ(b_f[i]) (symbolic n)",
+                         "SymPy: induction step Σ_k δ_ik f_i δ_kj P_k = δ_ij f_i P_i",
+                         *(f"interval: {x}" for x in boxes)),
+                  tied=(f"models.lstm forward's c_T at H = 1..8, T = 3, 6, 20, b_f ∈ {{0, 1, 2, 5}} per unit ({count} runs)",)))
