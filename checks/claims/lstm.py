@@ -46,6 +46,12 @@ def _in_factor(s):
     return s["i"] * act.tanh_prime(s["a_g"])
 
 
+#: H = 3, D = 1, every W_h entry in ±{0, 1/4, 1/2, 3/4}: a kept example at H ≥ 3 (the strategy's H ≤ 3 may not reach it in ci).
+_H3_STEP = cases.lstm_case(cases.lstm_params_by_hand(H=3, W_x=np.linspace(-1, 1, 12), W_h=((np.arange(36) % 7) - 3) / 4.0,
+                                                     b=((np.arange(12) % 5) - 2) / 2.0),
+                           h_prev=[0.5, -0.25, 0.75], c_prev=[1.0, -2.0, 0.5], x=[0.5])
+
+
 @claim_check("LSTM-OPEN-GATE-TANH-FACTOR",
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian, "out_factor": _out_factor, "in_factor": _in_factor},
              plants={"∂h_t/∂c_t = diag(o_t): tanh' dropped (the 'unhindered' reading)": {"out_factor": lambda s: s["o"]},
@@ -58,6 +64,7 @@ def open_gate_passes_through_but_tanh_still_scales(ctx, s):
     @given(step=cases.lstm_steps(max_H=2))
     @example(step=("forget", cases.lstm_params_by_hand(b=[0.0, cases.PIN, 0.0, cases.PIN]), np.zeros(1), np.ones(1), np.zeros(1)))   # f = o = 1, c_t = 1
     @example(step=("cec", cases.lstm_params_by_hand(variant="cec", b=[cases.PIN, 1.0, -cases.PIN]), np.zeros(1), np.zeros(1), np.zeros(1)))  # i = 1, o shut
+    @example(step=("forget", _H3_STEP.params, _H3_STEP.h_prev, _H3_STEP.c_prev, _H3_STEP.x))   # H = 3 (the strategy draws H ≤ 2)
     def factors_three_oracles(step):
         variant, p, h, c0, x = step
         H = c0.size
@@ -472,12 +479,6 @@ def _h_jacobian_two_units_only(p, h_prev, c_prev, x, variant="forget"):
     J = np.array(lstm.h_jacobian(p, h_prev, c_prev, x, variant), dtype=np.float64)
     J[2:] = 0.0
     return J
-
-
-#: H = 3, D = 1, every W_h entry in ±{0, 1/4, 1/2, 3/4}: a kept example at H ≥ 3 (the strategy's H ≤ 3 may not reach it in ci).
-_H3_STEP = cases.lstm_case(cases.lstm_params_by_hand(H=3, W_x=np.linspace(-1, 1, 12), W_h=((np.arange(36) % 7) - 3) / 4.0,
-                                                     b=((np.arange(12) % 5) - 2) / 2.0),
-                           h_prev=[0.5, -0.25, 0.75], c_prev=[1.0, -2.0, 0.5], x=[0.5])
 
 
 @claim_check("LSTM-H-JACOBIAN", subject={"step": lstm.step, "h_jacobian": lstm.h_jacobian},
