@@ -241,6 +241,12 @@ def sweep(point, tie, seed=0):
     return len(SIZES)
 
 
+def every(hypotheses, steps, tied):
+    """The Scope of an every-size derivation: its hypotheses, executed steps and ties (tuples of strings)."""
+    from vanishing.checks.evidence import Scope
+    return Scope(sizes="every", hypotheses=tuple(hypotheses), steps=tuple(steps), tied=tuple(tied))
+
+
 def agree(label, got, expr, env, H, D):
     """The tie at a concrete size: the model's ``got`` against ``expr`` (indexed) evaluated by :func:`table`."""
     got = np.asarray(got, float)

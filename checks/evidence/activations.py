@@ -230,35 +230,30 @@ def _exhaustive(claim_id, statement, wrong, unaffected=None):
                     profiles=("thorough",), cost=F32_COST)
 
 
-@_exhaustive("ACT-SIGMOID-DERIV-BOUND", {"bound": np.float32(0.25)}, {"bound 1/8": {"bound": np.float32(0.125)}})
-def act_sigmoid_deriv_bound_float32(s, ctx):
-    b, top = ctx.st.bound, []
+def _deriv_bound_f32(fn, name, b, why):
+    """fl32(name'(x)) ∈ [0, b] at every finite float32 x, and the band where it equals b (the real 'iff x = 0' vs float32)."""
+    top = []
 
     def check(x):
-        y = F.float32_out("sigmoid'", s.dsigmoid(x), x)
+        y = F.float32_out(f"{name}'", fn(x), x)
         top.append(float(np.max(np.abs(x[y == b]), initial=-1.0)))
         return (y >= 0) & (y <= b)
-    count, detail = _f32(ctx, "fl32(σ'(x)) ∈ [0, b]", check, f"fl32(σ'(x)) ∈ [0, {b}]")
+    count, detail = _f32(None, f"fl32({name}'(x)) ∈ [0, b]", check, f"fl32({name}'(x)) ∈ [0, {b}]")
     band = max(top)
-    return (f"fl32(σ'(x)) ∈ [0, {b}] for every finite float32 x ({count} values); it equals {b} exactly for |x| ≤ {band:.3g}, not only at 0",
-            (f"{detail} In float32 σ'(x) rounds to exactly {b} on the band |x| ≤ {band!r} (cosh rounds to 1), so the real "
+    return (f"fl32({name}'(x)) ∈ [0, {b}] for every finite float32 x ({count} values); it equals {b} exactly for |x| ≤ {band:.3g}, not only at 0",
+            (f"{detail} In float32 {name}'(x) rounds to exactly {b} on the band |x| ≤ {band!r} ({why}), so the real "
              "statement's 'equality iff x = 0' does not carry over to float32; the bound does."),
-            _f32_scope([f"fl32(σ'(x)) ≥ 0 and ≤ {b} at every finite float32 x", f"the largest |x| with fl32(σ'(x)) = {b}: {band!r}"]))
+            _f32_scope([f"fl32({name}'(x)) ≥ 0 and ≤ {b} at every finite float32 x", f"the largest |x| with fl32({name}'(x)) = {b}: {band!r}"]))
+
+
+@_exhaustive("ACT-SIGMOID-DERIV-BOUND", {"bound": np.float32(0.25)}, {"bound 1/8": {"bound": np.float32(0.125)}})
+def act_sigmoid_deriv_bound_float32(s, ctx):
+    return _deriv_bound_f32(s.dsigmoid, "σ", ctx.st.bound, "σ' = tanh'(x/2)/4 and cosh(x/2) rounds to 1")
 
 
 @_exhaustive("ACT-TANH-DERIV-BOUND", {"bound": np.float32(1.0)}, {"bound 1/2": {"bound": np.float32(0.5)}})
 def act_tanh_deriv_bound_float32(s, ctx):
-    b, top = ctx.st.bound, []
-
-    def check(x):
-        y = F.float32_out("tanh'", s.dtanh(x), x)
-        top.append(float(np.max(np.abs(x[y == b]), initial=-1.0)))
-        return (y >= 0) & (y <= b)
-    count, detail = _f32(ctx, "fl32(tanh'(x)) ∈ [0, b]", check, f"fl32(tanh'(x)) ∈ [0, {b}]")
-    band = max(top)
-    return (f"fl32(tanh'(x)) ∈ [0, {b}] for every finite float32 x ({count} values); it equals {b} exactly for |x| ≤ {band:.3g}",
-            f"{detail} In float32 tanh'(x) rounds to exactly {b} on |x| ≤ {band!r}.",
-            _f32_scope([f"fl32(tanh'(x)) ≥ 0 and ≤ {b} at every finite float32 x", f"the largest |x| with fl32(tanh'(x)) = {b}: {band!r}"]))
+    return _deriv_bound_f32(s.dtanh, "tanh", ctx.st.bound, "cosh x rounds to 1")
 
 
 @_exhaustive("ACT-RELU-DERIV", {"at_zero": np.float32(0.0)}, {"ReLU'(0) = 1": {"at_zero": np.float32(1.0)}})

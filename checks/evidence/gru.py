@@ -5,9 +5,9 @@ differentiated by SymPy with respect to h[j]. The ties evaluate the derived entr
 """
 
 import sympy as sp
-from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence import _gated as G
 from vanishing.checks.evidence import _sym as S
+from vanishing.checks.evidence import ensure, evidence
 
 RESETS = ("after", "before")
 HYP = ("H, D ≥ 1 symbolic (n, m)", "0 ≤ i, j ≤ H − 1", "weights, biases, state and input real")
@@ -43,9 +43,9 @@ def gru_direct_path_proof(s, ctx):
     return ("With z and n held fixed, ∂h_t/∂h_(t−1) = diag(z_t) for every H, under both reset conventions (SymPy)",
             (f"Entry i of h_t = (1−z)⊙n + z⊙h_(t−1) with z, n free entries, symbolic H. Tie: subject gates, step and direct "
              f"(after, before) at {n} points ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP + ("z, n held fixed",),
-                  steps=(f"SymPy: d/dh[j] of (1 − Z_i)N_i + Z_i h_i minus δ_ij·({ctx.st.gate}) expands to 0",),
-                  tied=(f"models.gru gates, step, direct_path_jacobian (after, before): {G.TIED}",)))
+            G.every(HYP + ("z, n held fixed",),
+                  (f"SymPy: d/dh[j] of (1 − Z_i)N_i + Z_i h_i minus δ_ij·({ctx.st.gate}) expands to 0",),
+                  (f"models.gru gates, step, direct_path_jacobian (after, before): {G.TIED}",)))
 
 
 def _closed(reset, e, act_n):
@@ -76,10 +76,10 @@ def gru_step_jacobian_proof(s, ctx):
              "equals models/gru.py::step_jacobian's docstring (∂a_n/∂h = diag(r)W_hn + diag(W_hn h + b_hn)∂r/∂h after, "
              f"W_hn(diag(r) + diag(h)∂r/∂h) before). Tie: subject step_jacobian and step at {n} points ({G.TIED}) "
              f"{S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP,
-                  steps=("SymPy: d/dh[j] of entry i of h_t (after, before), Kronecker sums collapsed",
+            G.every(HYP,
+                  ("SymPy: d/dh[j] of entry i of h_t (after, before), Kronecker sums collapsed",
                          "SymPy: minus the closed form of the matching convention expands to 0"),
-                  tied=(f"models.gru step_jacobian, step (after, before): {G.TIED}",)))
+                  (f"models.gru step_jacobian, step (after, before): {G.TIED}",)))
 
 
 @evidence("GRU-RESET-BEFORE-AFTER", "proof", statement={"differ": True}, wrong={"the two conventions are the same GRU": {"differ": False}})
@@ -96,10 +96,10 @@ def gru_reset_before_after_proof(s, ctx):
             ("SymPy, symbolic H: entry i of the difference is Σ_k (r_i − r_k) W_hn[i,k] h_k + (r_i − 1) b_hn[i], not identically "
              f"0 (it is for diagonal W_hn or constant r). Tie: subject gates (a_n, r, z, n, h) and step under both conventions at "
              f"{n} points ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP,
-                  steps=("SymPy: entry i of a_n(after) − a_n(before) − (r_i − 1)b_hn[i] − (r_i Σ_k W_hn[i,k]h_k − Σ_k W_hn[i,k]r_k h_k) expands to 0",
+            G.every(HYP,
+                  ("SymPy: entry i of a_n(after) − a_n(before) − (r_i − 1)b_hn[i] − (r_i Σ_k W_hn[i,k]h_k − Σ_k W_hn[i,k]r_k h_k) expands to 0",
                          "SymPy: a_n(after) − a_n(before) does not expand to 0"),
-                  tied=(f"models.gru gates, step (after, before): {G.TIED}",)))
+                  (f"models.gru gates, step (after, before): {G.TIED}",)))
 
 
 @evidence("GRU-SINGLE-GATE-INTERPOLATION", "proof", statement={"keep": "z"}, wrong={"a separate keep gate r": {"keep": "r"}})
@@ -112,7 +112,7 @@ def gru_single_gate_interpolation_proof(s, ctx):
     n = _tie(s)
     return ("h_t = z⊙h_(t−1) + (1−z)⊙n, every H: one gate z sets both the kept share z and the written share 1 − z (they sum to 1; SymPy)",
             (f"SymPy, symbolic H, both conventions. Tie: subject gates and step at {n} points ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP,
-                  steps=("SymPy: entry i of h_t − (z_i h_i + (1 − z_i) n_i) expands to 0 (after, before)",
+            G.every(HYP,
+                  ("SymPy: entry i of h_t − (z_i h_i + (1 − z_i) n_i) expands to 0 (after, before)",
                          "SymPy: z_i + (1 − z_i) − 1 expands to 0"),
-                  tied=(f"models.gru gates, step (after, before): {G.TIED}",)))
+                  (f"models.gru gates, step (after, before): {G.TIED}",)))

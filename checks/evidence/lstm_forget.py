@@ -8,10 +8,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 from mpmath import iv
-from vanishing.checks.evidence import Scope, ensure, evidence
 from vanishing.checks.evidence import _gated as G
 from vanishing.checks.evidence import _iv as V
 from vanishing.checks.evidence import _sym as S
+from vanishing.checks.evidence import ensure, evidence
 
 HYP = ("H, D ≥ 1 symbolic (n, m)", "0 ≤ i, j ≤ H − 1", "weights, biases, states and inputs real")
 xp = sp.Symbol("x", positive=True)
@@ -40,12 +40,12 @@ def lstm_direct_path_product_proof(s, ctx):
              "their derivatives), so both are ≥ 0 on x > 0; summing ln f_t over t gives the two exponential bounds. The float64 "
              f"part (f_t = 1 exactly for a_f ≥ 36.74) is ACT-SIGMOID-RANGE-FLOAT. Tie: subject direct and gates at {n} points "
              f"({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP + ("T ≥ 1", "f_t ∈ (0, 1)"),
-                  steps=("SymPy: d/dc[j] of entry i of c_t collapses to δ_ij f_i",
+            G.every(HYP + ("T ≥ 1", "f_t ∈ (0, 1)"),
+                  ("SymPy: d/dc[j] of entry i of c_t collapses to δ_ij f_i",
                          "SymPy: induction step Σ_k δ_ik f_i δ_kj P_k = δ_ij f_i P_i (symbolic n); base case T = 1 is the step",
                          "SymPy: (x − 1) − ln x vanishes at 1, its derivative is < 0 exactly on (0, 1) and > 0 on (1, ∞)",
                          "SymPy: ln x − (1 − 1/x) vanishes at 1, its derivative is < 0 exactly on (0, 1) and > 0 on (1, ∞)"),
-                  tied=(f"models.lstm direct_path_jacobian, gates (forget): {G.TIED}",)))
+                  (f"models.lstm direct_path_jacobian, gates (forget): {G.TIED}",)))
 
 
 def _pinned(value):
@@ -70,8 +70,8 @@ def lstm_forget_one_pass_through_proof(s, ctx):
     return ("With f = 1 the direct path is exactly I (and A = 0 since σ'(a_f) = f(1−f) = 0), but C + D ≠ 0, every H: i⊙g still depends on c_(t−1) through h_(t−1)",
             (f"SymPy with σ(a_f) ↦ 1 in the symbolic-H path terms. Tie: subject terms (A, B, C, D, full) at {n} points ({G.TIED}) "
              f"{S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP, tied=(f"models.lstm cell_jacobian_terms (forget): {G.TIED}",),
-                  steps=PIN_STEPS + ("SymPy: with σ(a_f) ↦ 1, B − δ_ij and A expand to 0, C + D does not",)))
+            G.every(HYP, PIN_STEPS + ("SymPy: with σ(a_f) ↦ 1, B − δ_ij and A expand to 0, C + D does not",),
+                    (f"models.lstm cell_jacobian_terms (forget): {G.TIED}",)))
 
 
 @evidence("LSTM-FORGET-ZERO-NOT-ERASE", "proof", statement={"C_plus_D_zero": False},
@@ -87,8 +87,8 @@ def lstm_forget_zero_not_erase_proof(s, ctx):
     return ("f = 0 cuts the direct path (B = A = 0, c_t = i⊙g), but ∂c_t/∂c_(t−1) = C + D ≠ 0 through h_(t−1), every H",
             (f"SymPy with σ(a_f) ↦ 0 in the symbolic-H path terms and cell entry. The float64 threshold a_f ≤ −745.13 is not "
              f"covered here. Tie: subject terms and gates at {n} points ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP, tied=(f"models.lstm cell_jacobian_terms, gates (forget): {G.TIED}",),
-                  steps=PIN_STEPS + ("SymPy: with σ(a_f) ↦ 0, B and A expand to 0, C + D does not, and c_t[i] = i_i g_i",)))
+            G.every(HYP, PIN_STEPS + ("SymPy: with σ(a_f) ↦ 0, B and A expand to 0, C + D does not, and c_t[i] = i_i g_i",),
+                    (f"models.lstm cell_jacobian_terms, gates (forget): {G.TIED}",)))
 
 
 @evidence("LSTM-FORGET-BIAS-LEVER", "proof", statement={"log_derivative": "1 − σ", "sup": sp.exp(-1)},
@@ -128,12 +128,12 @@ def lstm_forget_bias_lever_proof(s, ctx):
              "F' = F(1 − F) then (PF)' = PF(Σ + 1 − F). With S = Σ(1 − f_t): ln ∏f ≤ −S (ln x ≤ x − 1, sign certificate), so "
              "∏f·S ≤ S e^(−S) ≤ 1/e (unique critical point s = 1, a maximum, limit 0 at ∞). "
              f"Tie: subject gates' f over T = 6 steps and lever at {n} sizes ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP + ("h frozen across the T steps", "T ≥ 1"),
-                  steps=("SymPy: d σ(a + b_f[i]) / d b_f[j] − δ_ij σ(1 − σ) expands to 0",
+            G.every(HYP + ("h frozen across the T steps", "T ≥ 1"),
+                  ("SymPy: d σ(a + b_f[i]) / d b_f[j] − δ_ij σ(1 − σ) expands to 0",
                          "SymPy: induction step (P F)' = P F (Σ + 1 − F) from P' = PΣ, F' = F(1 − F)",
                          "SymPy: x − 1 − ln x ≥ 0 by monotonicity on each side of 1",
                          "SymPy: s e^(−s) has one critical point s = 1, a maximum, value 1/e, limit 0"),
-                  tied=(f"models.lstm gates (forget) over T = 6 steps and the subject lever: {G.TIED}",)))
+                  (f"models.lstm gates (forget) over T = 6 steps and the subject lever: {G.TIED}",)))
 
 
 @evidence("LSTM-FORGET-GATE-NOT-ABOVE-ONE", "proof", statement={"sup": 1}, wrong={"f < 1/2": {"sup": sp.Rational(1, 2)}})
@@ -146,10 +146,10 @@ def lstm_forget_gate_not_above_one_proof(s, ctx):
             ("Entry i of f is σ of a real pre-activation for symbolic H (forget, peephole); with t = e^(−a) > 0, 1/(1+t) ∈ (0, 1) "
              f"(SymPy signs). The float64 value 1.0 from a_f ≥ 36.74 is ACT-SIGMOID-RANGE-FLOAT. Tie: subject gates' f "
              f"(forget, peephole) at {n} points ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP,
-                  steps=("SymPy: entry i of f is sig(·) (forget, peephole; symbolic n, m)",
+            G.every(HYP,
+                  ("SymPy: entry i of f is sig(·) (forget, peephole; symbolic n, m)",
                          f"SymPy: 1/(1+t) − 0 and {ctx.st.sup} − 1/(1+t) are positive for every t > 0"),
-                  tied=(f"models.lstm gates' f (forget, peephole): {G.TIED}",)))
+                  (f"models.lstm gates' f (forget, peephole): {G.TIED}",)))
 
 
 # ---------------------------------------------------------------- forget bias 1 (and 0, 2, 5): every constant the statement names
@@ -216,8 +216,8 @@ def lstm_forget_bias_one_interval(s, ctx):
              f"interval its decimal stands for: {'; '.join(boxes)}. Tie: subject forward's c_T at {count} runs (H = 1..8, "
              f"T = 3, 6, 20, b_f per unit from {{0, 1, 2, 5}}, other biases in [−3, 3]) equals σ(b_f)^T c_0 (mpmath) {S.within()}. "
              f"{S.versions()}."),
-            Scope(sizes="every", hypotheses=("W_h = 0, W_xf = 0 (the forget gate sees only its bias)", "H ≥ 1 symbolic", "T ≥ 1"),
-                  steps=("SymPy: the path terms of ∂c_t/∂c_(t−1) with W_h = W_xf = 0 collapse to δ_ij σ(b_f[i]) (symbolic n)",
+            G.every(("W_h = 0, W_xf = 0 (the forget gate sees only its bias)", "H ≥ 1 symbolic", "T ≥ 1"),
+                  ("SymPy: the path terms of ∂c_t/∂c_(t−1) with W_h = W_xf = 0 collapse to δ_ij σ(b_f[i]) (symbolic n)",
                          "SymPy: induction step Σ_k δ_ik f_i δ_kj P_k = δ_ij f_i P_i",
                          *(f"interval: {x}" for x in boxes)),
-                  tied=(f"models.lstm forward's c_T at H = 1..8, T = 3, 6, 20, b_f ∈ {{0, 1, 2, 5}} per unit ({count} runs)",)))
+                  (f"models.lstm forward's c_T at H = 1..8, T = 3, 6, 20, b_f ∈ {{0, 1, 2, 5}} per unit ({count} runs)",)))

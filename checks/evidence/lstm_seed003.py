@@ -47,9 +47,9 @@ def lstm_cell_jacobian_terms_proof(s, ctx):
              "(W_hi·dh + diag(p_i)), D = diag(i⊙tanh'(a_g))W_hg·dh, dh = diag(o_(t−1)⊙tanh'(c_(t−1))) (peepholes only in the peephole "
              f"variant; cec: A = 0, B = I). Tie: subject terms (every key, every variant) and seed_terms' A, B, C at {n} points "
              f"({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP, steps=TERMS_STEPS + (
+            G.every(HYP, TERMS_STEPS + (
                 "SymPy: each of A, B, C, D minus its closed form (forget, cec, peephole) expands to 0",),
-                tied=(f"models.lstm cell_jacobian_terms (3 variants), cell_jacobian_terms_seed003 A, B, C: {G.TIED}",)))
+                (f"models.lstm cell_jacobian_terms (3 variants), cell_jacobian_terms_seed003 A, B, C: {G.TIED}",)))
 
 
 @evidence("LSTM-SEED003-D-TERM", "proof", statement={"D_act": "tanh'"}, wrong={"the seed's σ' is right": {"D_act": "σ'"}})
@@ -64,10 +64,10 @@ def lstm_seed003_d_term_proof(s, ctx):
             ("SymPy, symbolic H: the path term D = diag(i⊙tanh'(a_g))W_hg·dh, and minus the seed's diag(i⊙σ'(a_g))W_hg·dh it is "
              "not 0; at a_g = 0 the factors are tanh'(0) = 1 and σ'(0) = 1/4 (the seed's term is 4× too small). Tie: subject "
              f"seed_terms' D equals the seed's formula and terms' D the derived one at {n} points ({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP, steps=TERMS_STEPS + (
+            G.every(HYP, TERMS_STEPS + (
                 "SymPy: D − diag(i⊙tanh'(a_g))W_hg·dh expands to 0; minus the seed's σ' form it does not",
                 "SymPy: σ'(0) = 1/4, tanh'(0) = 1"),
-                tied=(f"models.lstm cell_jacobian_terms D, cell_jacobian_terms_seed003 D: {G.TIED}",)))
+                (f"models.lstm cell_jacobian_terms D, cell_jacobian_terms_seed003 D: {G.TIED}",)))
 
 
 @evidence("LSTM-SEED003-C-APPENDIX", "proof", statement={"C_gate": "i"}, wrong={"the appendix's W_c, σ'(a_g) are right": {"C_gate": "g"}})
@@ -83,9 +83,9 @@ def lstm_seed003_c_appendix_proof(s, ctx):
             ("SymPy, symbolic H: the path term C = diag(g⊙σ'(a_i))W_hi·dh reads W_hi[i, j], the appendix's diag(g⊙σ'(a_g))W_hg·dh "
              f"does not, and their difference is not 0. Tie: subject seed_terms' C_appendix and C, terms' C at {n} points "
              f"({G.TIED}) {S.within()}. {S.versions()}."),
-            Scope(sizes="every", hypotheses=HYP, steps=TERMS_STEPS + (
+            G.every(HYP, TERMS_STEPS + (
                 "SymPy: C − diag(g⊙σ'(a_i))W_hi·dh expands to 0; minus the appendix's form it does not; only the true C reads W_hi[i, j]",),
-                tied=(f"models.lstm cell_jacobian_terms C, cell_jacobian_terms_seed003 C, C_appendix: {G.TIED}",)))
+                (f"models.lstm cell_jacobian_terms C, cell_jacobian_terms_seed003 C, C_appendix: {G.TIED}",)))
 
 
 @evidence("LSTM-SEED003-BALANCING", "fixed-size", statement={"norm_J3": sp.Rational(2197, 1000)},
