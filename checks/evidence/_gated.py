@@ -49,15 +49,22 @@ def hsum(M, row, v, d=k):
 
 
 def collapse(e):
-    """Evaluate the Kronecker sums left by differentiation; an in-range condition on i or j is the hypothesis 0 ≤ i, j ≤ n − 1."""
-    e = sp.sympify(e).doit()
+    """Evaluate the Kronecker sums left by differentiation; an in-range condition on i or j is the hypothesis 0 ≤ i, j ≤ n − 1,
+    so of a Piecewise((v, 0 ≤ j ≤ n − 1), (rest, True)) the branch v holds."""
     ok = {sp.And(s >= 0, s <= n - 1) for s in (i, j)} | {sp.And(s <= n - 1) for s in (i, j)} | {s <= n - 1 for s in (i, j)}
 
     def branch(pw):
-        ensure(len(pw.args) == 2 and pw.args[1][1] == sp.true and pw.args[1][0].doit() == 0 and pw.args[0][1] in ok,
+        ensure(len(pw.args) == 2 and pw.args[1][1] == sp.true and pw.args[0][1] in ok,
                f"a Kronecker sum left a condition other than 0 ≤ i, j ≤ n − 1: {pw}")
         return pw.args[0][0]
-    return e.replace(lambda a: isinstance(a, sp.Piecewise), branch)
+
+    def strip(a):
+        return a.replace(lambda p: isinstance(p, sp.Piecewise), branch)
+    # only the sums differentiation made (a KroneckerDelta inside) or emptied, innermost first: SymPy's doit on the
+    # pre-activations' own sums tries symbolic summation formulas, seconds per claim for nothing
+    e = sp.sympify(e).replace(lambda a: isinstance(a, sp.Derivative), lambda a: a.doit())
+    return e.replace(lambda a: isinstance(a, sp.Sum) and (a.function.has(sp.KroneckerDelta) or a.function == 0),
+                     lambda a: strip(a.doit(deep=False)))
 
 
 def zero(expr, label):

@@ -207,38 +207,54 @@ def lstm_cell_no_w_matmul_proof(s, ctx):
 W_G = sp.Symbol("w")
 
 
-@evidence("LSTM-GRADIENT-CAN-EXPLODE", "fixed-size", statement={"growth": W_G / 4 + sp.Rational(1, 2)},
-          wrong={"growth w/4": {"growth": W_G / 4}})
-def lstm_gradient_can_explode_fixed(s, ctx):
-    """At the zero state (a fixed point for b_g = 0, x = 0) the pair Jacobian K of (h, c) has K² = (w/4 + 1/2)K when W_hg = wI."""
-    L = C.lstm("forget")
-    H = C.H
-    g = L.gates(L.h, L.c)
-    J = g["h"].col_join(g["c"]).jacobian(L.h.col_join(L.c))
-    zero = {v: 0 for v in list(L.h) + list(L.c) + list(L.x)}
-    Jz = J.xreplace(zero)
-    w = W_G
-    special = {e: 0 for e in list(L.Wh) + list(L.b)}
-    special.update({L.blk["g"][1][a, c]: (w if a == c else 0) for a in range(H) for c in range(H)})
-    K = Jz.xreplace(special)
-    S.zero(K - sp.kronecker_product(sp.Matrix([[w / 4, sp.Rational(1, 4)], [w / 2, sp.Rational(1, 2)]]), sp.eye(H)), "K")
-    S.zero(K * K - ctx.st.growth * K, f"K² ≠ ({ctx.st.growth}) K")
-    for seed in (101, 202):
-        P, _, _, _, vals = L.point(seed)
-        vals.update({v: 0.0 for v in zero})
-        S.agree("pair_jacobian at the zero state", s.pair_jacobian(P, C.D), S.evaluate(Jz, vals))
-    Pw = {"W_x": np.zeros((4 * H, C.D)), "W_h": np.zeros((4 * H, H)), "b": np.zeros(4 * H)}
-    Pw["W_h"][2 * H:3 * H] = 12.0 * np.eye(H)                      # W_hg = 12 I: growth factor 12/4 + 1/2 = 3.5
-    _, cs = s.forward(Pw, np.zeros(H), np.zeros(H), np.zeros((4, C.D)))
-    ensure(np.all(np.asarray(cs) == 0.0), "the zero state is not a fixed point of the subject forward pass")
-    return ("At the zero state with x = 0, b = 0 and W_hg = wI the pair Jacobian K satisfies K² = (w/4 + 1/2)K (H = 2), so ∂(h,c)_T/∂(h,c)_0 grows geometrically for w > 2",
-            ("SymPy at H = 2, D = 1, every weight a symbol: the zero-state Jacobian specialised to W_hg = wI is "
-             "[[w/4, 1/4], [w/2, 1/2]] ⊗ I with K² = (w/4 + 1/2)K. An existence claim: one size suffices as a witness, but the "
-             f"scope lists H = 2, the size derived. Tie: subject pair_jacobian at 2 exact points {S.within()}; forward keeps the zero state. {S.versions()}."),
-            Scope(sizes=("H=2", "D=1"), hypotheses=("x = 0, b = 0, W_h = 0 except W_hg = wI",),
-                  steps=("SymPy: the (h, c) Jacobian at the zero state, specialised, equals [[w/4, 1/4], [w/2, 1/2]] ⊗ I",
-                         f"SymPy: K² − ({ctx.st.growth})K expands to 0"),
-                  tied=("models.lstm pair_jacobian at 2 exact points (H = 2), forward at W_hg = 12 I (H = 2, T = 4)",)))
+def _at_zero_state(expr, w=None):
+    """``expr`` at h = c = x = 0 (and, with ``w``, b = 0, W_h = 0 except W_hg = w·I), Kronecker sums collapsed."""
+    zero = {G.h, G.c, G.x} | ({G.b(g) for g in "ifgo"} | {G.W(g) for g in "ifo"} if w is not None else set())
+    out = sp.sympify(expr).replace(lambda e: isinstance(e, sp.Indexed) and e.base in zero, lambda e: sp.S.Zero)
+    if w is not None:
+        out = out.replace(lambda e: isinstance(e, sp.Indexed) and e.base == G.W("g"), lambda e: w * sp.KroneckerDelta(*e.indices))
+    return G.collapse(out)
+
+
+@evidence("LSTM-GRADIENT-CAN-EXPLODE", "proof", statement={"growth": W_G / 4 + sp.Rational(1, 2)},
+          wrong={"growth w/4": {"growth": W_G / 4}, "growth w/2 + 1/2": {"growth": W_G / 2 + sp.Rational(1, 2)}})
+def lstm_gradient_can_explode_proof(s, ctx):
+    """At the zero state (a fixed point for b = 0, x = 0) the pair Jacobian is K = [[w/4, 1/4], [w/2, 1/2]] ⊗ I_H when W_hg = wI."""
+    e = G.lstm("forget").entry()
+    blocks = {(u, v): G.collapse(sp.diff(e[u], base[G.j])) for u in "hc" for v, base in (("h", G.h), ("c", G.c))}
+    blk = sp.Matrix([[W_G / 4, sp.Rational(1, 4)], [W_G / 2, sp.Rational(1, 2)]])
+    for r, u in enumerate("hc"):
+        for q, v in enumerate("hc"):
+            G.zero(_at_zero_state(blocks[(u, v)], W_G) - blk[r, q] * G.delta(), f"∂{u}_t/∂{v}_(t−1) at the zero state ≠ ({blk[r, q]})·δ_ij")
+    # (blk ⊗ I)(blk ⊗ I) = blk² ⊗ I: Σ_k δ_ik δ_kj = δ_ij for symbolic n; then blk² = growth·blk
+    G.zero(sp.Sum(sp.KroneckerDelta(G.i, G.k) * sp.KroneckerDelta(G.k, G.j), (G.k, 0, G.n - 1)) - G.delta(), "δ·δ ≠ δ")
+    S.zero(blk * blk - ctx.st.growth * blk, f"blk² ≠ ({ctx.st.growth}) blk")
+    T = sp.Symbol("T", integer=True, positive=True)                # induction: K·(g^(T−1) K) = g^(T−1) K² = g^T K
+    ensure(sp.simplify(sp.powsimp(ctx.st.growth ** (T - 1) * ctx.st.growth) - ctx.st.growth ** T) == 0, "K^(T+1) ≠ g^T K")
+    ensure(sp.solve(sp.Eq(ctx.st.growth, 1), W_G) == [2], f"the growth factor {ctx.st.growth} does not cross 1 at w = 2")
+    zs = {k: _at_zero_state(v) for k, v in blocks.items()}
+
+    def tie(H, D, scale, P, hv, cv, xv, ov, env):
+        env0 = {**env, "h": np.zeros(H), "c": np.zeros(H), "x": np.zeros(D)}
+        want = np.block([[G._table(zs[("h", "h")], env0, H, D, True), G._table(zs[("h", "c")], env0, H, D, True)],
+                         [G._table(zs[("c", "h")], env0, H, D, True), G._table(zs[("c", "c")], env0, H, D, True)]])
+        S.agree(f"pair_jacobian at the zero state (H = {H})", s.pair_jacobian(P, D), want)
+        Pw = {"W_x": np.zeros((4 * H, D)), "W_h": np.zeros((4 * H, H)), "b": np.zeros(4 * H)}
+        Pw["W_h"][2 * H:3 * H] = 12.0 * np.eye(H)                  # W_hg = 12 I: growth factor 12/4 + 1/2 = 3.5
+        _, cs = s.forward(Pw, np.zeros(H), np.zeros(H), np.zeros((6, D)))
+        ensure(np.all(np.asarray(cs) == 0.0), f"the zero state is not a fixed point of the subject forward pass (H = {H}, T = 6)")
+    n = G.sweep(lambda H, D, seed, scale: G.lstm_point("forget", H, D, seed, scale), tie)
+    return (f"At the zero state with x = 0, b = 0 (a fixed point) and W_hg = wI the pair Jacobian is K = [[w/4, 1/4], [w/2, 1/2]] ⊗ I_H for every H, K² = ({ctx.st.growth})K, so ∂(h,c)_T/∂(h,c)_0 = (w/4 + 1/2)^(T−1)K grows geometrically for w > 2",
+            ("SymPy, symbolic H: the four blocks ∂(h, c)_t/∂(h, c)_(t−1) at h = c = x = 0, b = 0, W_h = 0 except W_hg = wI "
+             "are w/4, 1/4, w/2, 1/2 times δ_ij; (blk ⊗ I)² = blk² ⊗ I since Σ_k δ_ik δ_kj = δ_ij; blk² = (w/4 + 1/2)blk; by "
+             "induction K^T = (w/4 + 1/2)^(T−1)K, and the factor exceeds 1 exactly for w > 2. Tie: subject pair_jacobian with "
+             f"generic parameters at the zero state, and forward's fixed point (W_hg = 12 I, T = 6), at {n} sizes ({G.TIED}) "
+             f"{S.within()}. {S.versions()}."),
+            _scope(["SymPy: the four blocks at the zero state, specialised, minus (w/4, 1/4, w/2, 1/2)·δ_ij expand to 0 (symbolic n)",
+                    "SymPy: Σ_k δ_ik δ_kj = δ_ij; blk² − growth·blk expands to 0",
+                    "SymPy: growth·growth^(T−1) = growth^T (induction K^(T+1) = K^T K); growth = 1 only at w = 2"],
+                   [f"the subject pair_jacobian at the zero state with generic parameters, forward at W_hg = 12 I: {G.TIED}"],
+                   HYP + ("x = 0, b = 0, W_h = 0 except W_hg = wI (the witness)", "T ≥ 1")))
 
 
 @evidence("LSTM-PARAM-COUNT-FOUR-TIMES", "proof", statement={"ratio": 4}, wrong={"3× (the CEC's ratio for the forget cell)": {"ratio": 3}})
