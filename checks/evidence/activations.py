@@ -208,8 +208,8 @@ def act_tanh_range_proof(s, ctx):
 
 
 # ---------------------------------------------------------------- exhaustive: every finite float32
-#: Measured on the 2-core build machine (docs/EVIDENCE.md, "Exhaustive float32"): one pass of one function ≈ 1-2 min.
-F32_COST = "exhaustive over all 4 278 190 080 finite float32, about 2-6 min per claim (docs/EVIDENCE.md)"
+#: Measured on the shared 2-core machine (docs/EVIDENCE.md, "Exhaustive float32"): one pass of one function ≈ 2 min of CPU.
+F32_COST = "exhaustive over all 4 278 190 080 finite float32, about 2 min of CPU per function evaluated (docs/EVIDENCE.md)"
 F32_SCOPE = ("every finite float32 (±0 and subnormals included), in chunks of 2^22",)
 F32_HYP = ("models/activations.py evaluated in float32 (numpy, float32 in, float32 out)",)
 
