@@ -346,7 +346,7 @@ def run_claim(claim, profile=None, seed=None, overrides=None, shrink=True, stop_
     out = Outcome(claim=claim, properties=results, seconds=time.perf_counter() - t0, profile=name, seed=seed,
                   evidence=graded, stopped=stopped, recorder=seen)
     out.problems += [f"{e['level']} evidence {e['status']}: {e['summary']}" for e in graded
-                     if e["level"] != "property" and e["status"] != "passed"]
+                     if e["level"] != "property" and e["status"] not in ("passed", "not run")]
     out.problems += audit_spec(claim, props, seen, complete=not (stop_early and len(results) < len(props)))
     return out
 

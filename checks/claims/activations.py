@@ -46,10 +46,19 @@ def relative_to_exact(ctx, name, derivative, jacobian, x):
         assertions.assert_close(got, exact, tol, f"{ctx.id}: {who} vs {name}' exact (mpmath, 40 digits)", reproduce=ctx.repro(x=x))
 
 
+def _dsigmoid_cancelling_band(x):
+    """Bug (band-dependent): σ' from the cached σ as σ − σ² on 9 ≤ x ≤ 30, where 1 − σ cancels (relative error up to 1e-3)."""
+    x = np.asarray(x, dtype=np.float64)
+    sx = act.sigmoid(x)
+    return np.where((x >= 9.0) & (x <= 30.0), sx - sx * sx, act.sigmoid_prime(x))
+
+
 @claim_check("ACT-SIGMOID-DERIV-BOUND",
              subject={"sigmoid": act.sigmoid, "dsigmoid": act.sigmoid_prime},
              plants={"σ' scaled by 1.001": {"dsigmoid": lambda x: 1.001 * act.sigmoid_prime(x)},
-                     "σ' written as σ(1+σ)": {"dsigmoid": lambda x: act.sigmoid(x) * (1 + act.sigmoid(x))}})
+                     "σ' written as σ(1+σ)": {"dsigmoid": lambda x: act.sigmoid(x) * (1 + act.sigmoid(x))},
+                     "σ' as σ − σ² for 9 ≤ x ≤ 30 (a cached-σ fast path; cancels in a band outside [−8, 8])":
+                         {"dsigmoid": lambda x: _dsigmoid_cancelling_band(x)}})
 def sigmoid_derivative_at_most_a_quarter(ctx, s):
     """σ'(x) = σ(x)(1−σ(x)) ≤ 1/4, equality iff x = 0.  [ACT-SIGMOID-DERIV-BOUND]"""
     @ctx.holds
@@ -58,6 +67,7 @@ def sigmoid_derivative_at_most_a_quarter(ctx, s):
     @example(x=1.5e-8)   # the form e/(1+e)² rounded to 1/4 + 2⁻⁵⁴ here: kept as a regression example
     @example(x=-700.0)   # the far tails, where only a relative comparison sees an error (σ'(−700) ≈ 1e-304)
     @example(x=90.0)
+    @example(x=17.0)     # inside 9 ≤ x ≤ 30, a band the old tie points (|x| ≤ 8, then 20, 36, 100, 700) skipped
     def bound(x):
         d = float(s.dsigmoid(x))
         target(d, label="sigma'(x)")

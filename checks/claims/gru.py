@@ -74,9 +74,22 @@ def _step_jacobian_without_z_path(p, h, x, reset="after"):
     return gru.step_jacobian(p, h, x, reset) - np.diag(np.asarray(h) - g["n"]) @ np.diag(act.sigmoid_prime(g["a_z"])) @ p["W_h"][H:2 * H]
 
 
+def _step_jacobian_two_units_only(p, h, x, reset="after"):
+    """Bug (size-dependent): the candidate's path computed in a unit loop written for H = 2: from unit 2 on, rows are diag(z) only."""
+    J = np.array(gru.step_jacobian(p, h, x, reset), dtype=np.float64)
+    J[2:] = np.diag(gru.gates(p, h, x, reset)["z"])[2:]
+    return J
+
+
+#: H = 3, D = 1, every W_h entry in ±{0, 1/4, 1/2, 3/4}: a kept example at H ≥ 3, reset before (its r_k inside the matmul).
+_H3_CASE = cases.gru_case(H=3, reset="before", W_x=np.linspace(-1, 1, 9), W_h=((np.arange(27) % 7) - 3) / 4.0,
+                          b_h=((np.arange(9) % 5) - 2) / 2.0, h_prev=[0.5, -0.25, 0.75], x=[0.5])
+
+
 @claim_check("GRU-STEP-JACOBIAN", subject={"step": gru.step, "step_jacobian": gru.step_jacobian},
              plants={"reset-after formula used for reset-before": {"step_jacobian": _step_jacobian_after_for_both},
-                     "update-gate path dropped": {"step_jacobian": _step_jacobian_without_z_path}})
+                     "update-gate path dropped": {"step_jacobian": _step_jacobian_without_z_path},
+                     "rows from unit 2 on without the candidate's path (H ≥ 3 only)": {"step_jacobian": _step_jacobian_two_units_only}})
 def gru_step_jacobian_closed_form(ctx, s):
     """∂h_t/∂h_{t−1} = diag(z) + diag(h_{t−1} − n) ∂z/∂h + diag(1 − z) ∂n/∂h, for reset after and before.  [GRU-STEP-JACOBIAN]"""
 
@@ -88,6 +101,7 @@ def gru_step_jacobian_closed_form(ctx, s):
     # thorough profile, seed 1: z = σ(16.5), so h_t[0] = (1 − z)·n = 6.8e-8 carries the rounding of 1 − z (~1e-16 absolute):
     # FD needs the measured noise of f, not ulps of |f| (checks/tolerances.py, FD rounding noise)
     @example(case=cases.gru_case(H=2, reset="after", W_h=[31.0] * 12, b_h=[1.0] * 6, h_prev=[0.0, 0.5]))
+    @example(case=_H3_CASE)
     def step_jacobian_three_oracles(case):
         p, r = case.params, case.reset
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.x, reset=r), case.h_prev,

@@ -46,6 +46,12 @@ def _in_factor(s):
     return s["i"] * act.tanh_prime(s["a_g"])
 
 
+#: H = 3, D = 1, every W_h entry in ±{0, 1/4, 1/2, 3/4}: a kept example at H ≥ 3 (the strategy's H ≤ 3 may not reach it in ci).
+_H3_STEP = cases.lstm_case(cases.lstm_params_by_hand(H=3, W_x=np.linspace(-1, 1, 12), W_h=((np.arange(36) % 7) - 3) / 4.0,
+                                                     b=((np.arange(12) % 5) - 2) / 2.0),
+                           h_prev=[0.5, -0.25, 0.75], c_prev=[1.0, -2.0, 0.5], x=[0.5])
+
+
 @claim_check("LSTM-OPEN-GATE-TANH-FACTOR",
              subject={"gates": lstm.gates, "direct": lstm.direct_path_jacobian, "out_factor": _out_factor, "in_factor": _in_factor},
              plants={"∂h_t/∂c_t = diag(o_t): tanh' dropped (the 'unhindered' reading)": {"out_factor": lambda s: s["o"]},
@@ -58,6 +64,7 @@ def open_gate_passes_through_but_tanh_still_scales(ctx, s):
     @given(step=cases.lstm_steps(max_H=2))
     @example(step=("forget", cases.lstm_params_by_hand(b=[0.0, cases.PIN, 0.0, cases.PIN]), np.zeros(1), np.ones(1), np.zeros(1)))   # f = o = 1, c_t = 1
     @example(step=("cec", cases.lstm_params_by_hand(variant="cec", b=[cases.PIN, 1.0, -cases.PIN]), np.zeros(1), np.zeros(1), np.zeros(1)))  # i = 1, o shut
+    @example(step=("forget", _H3_STEP.params, _H3_STEP.h_prev, _H3_STEP.c_prev, _H3_STEP.x))   # H = 3 (the strategy draws H ≤ 2)
     def factors_three_oracles(step):
         variant, p, h, c0, x = step
         H = c0.size
@@ -467,14 +474,23 @@ def _h_jacobian_without_output_gate_path(p, h_prev, c_prev, x, variant="forget")
     return J - np.diag(act.tanh(g["c"]) * act.sigmoid_prime(g["a_o"])) @ W_ho   # (peephole: the p_o path stays in)
 
 
+def _h_jacobian_two_units_only(p, h_prev, c_prev, x, variant="forget"):
+    """Bug (size-dependent): a loop over the units written for H = 2, so rows from unit 2 on stay 0 (only H ≥ 3 shows it)."""
+    J = np.array(lstm.h_jacobian(p, h_prev, c_prev, x, variant), dtype=np.float64)
+    J[2:] = 0.0
+    return J
+
+
 @claim_check("LSTM-H-JACOBIAN", subject={"step": lstm.step, "h_jacobian": lstm.h_jacobian},
              plants={"denominator layout (the transpose)": {"h_jacobian": lambda p, h_prev, c_prev, x, variant="forget": lstm.h_jacobian(p, h_prev, c_prev, x, variant).T},
-                     "output-gate path dropped (o treated as constant)": {"h_jacobian": _h_jacobian_without_output_gate_path}})
+                     "output-gate path dropped (o treated as constant)": {"h_jacobian": _h_jacobian_without_output_gate_path},
+                     "rows from unit 2 on left at 0 (a unit loop written for H = 2; H ≥ 3 only)": {"h_jacobian": _h_jacobian_two_units_only}})
 def lstm_hidden_step_jacobian(ctx, s):
     """∂h_t/∂h_{t−1} = diag(tanh(c_t)⊙σ'(a_o)) ∂a_o/∂h + diag(o⊙tanh'(c_t)) ∂c_t/∂h_{t−1}, c_{t−1} fixed.  [LSTM-H-JACOBIAN]"""
 
     @ctx.holds(max_examples=15, reason="finite differences on a dense H×H Jacobian per example, H ≤ 3, three variants")
     @given(case=cases.lstm_cases())
+    @example(case=_H3_STEP)
     def h_jacobian_three_oracles(case):
         p, v = case.params, case.variant
         J = oracles.check_jacobian(lambda u: s.step(p, u, case.c_prev, case.x, variant=v)[0], case.h_prev,

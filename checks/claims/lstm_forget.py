@@ -80,6 +80,10 @@ def _forget_runs(draw, max_T=4, max_H=2):
 
 #: Two units with forget biases 1 and 2, four steps of x = 1 from h = 0, c = (1, −1): a kept example of the forget-runs.
 _TWO_UNITS_RUN = (cases.lstm_params_by_hand(H=2, b=[0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(2), np.array([1.0, -1.0]), np.ones((4, 1)))
+#: Three units (forget biases 1, 2, 1/2, W_h entries in ±{0, 1/8, 1/4, 3/8}), four steps: a kept example at H ≥ 3, T ≥ 3.
+_THREE_UNITS_RUN = (cases.lstm_params_by_hand(H=3, W_h=((np.arange(36) % 7) - 3) / 8.0,
+                                              b=[0.0, 0.5, -0.5, 1.0, 2.0, 0.5, 0.25, 0.0, -0.25, 0.5, 0.5, 0.5]),
+                    np.array([0.25, -0.5, 0.0]), np.array([1.0, -1.0, 0.5]), np.array([[1.0], [-0.5], [0.25], [2.0]]))
 
 
 def _gates_forget_on_write(p, h, c_prev, x, variant="forget"):
@@ -118,6 +122,7 @@ def direct_path_is_the_product_of_forget_gates(ctx, s):
     @ctx.holds(max_examples=12, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
     @example(run=_TWO_UNITS_RUN)
+    @example(run=_THREE_UNITS_RUN)
     def product_of_forget_gates_three_oracles(run):
         p, h0, c0, xs = run
         H = c0.size
@@ -269,13 +274,15 @@ def _lever(steps):
                          {"lever": lambda steps: np.diag(np.prod([g["f"] for g in steps], axis=0)
                                                          * np.sum([act.sigmoid_prime(g["a_f"]) for g in steps], axis=0))},
                      "only the last step's gate differentiated (∏f ⊙ (1 − f_T))":
-                         {"lever": lambda steps: np.diag(np.prod([g["f"] for g in steps], axis=0) * (1.0 - steps[-1]["f"]))}})
+                         {"lever": lambda steps: np.diag(np.prod([g["f"] for g in steps], axis=0) * (1.0 - steps[-1]["f"]))},
+                     "a two-step buffer: the lever over the first two steps only (T ≥ 3 only)": {"lever": lambda steps: _lever(steps[:2])}})
 def forget_bias_gain_at_most_one_over_e(ctx, s):
     """∂(∏_t f_t)/∂b_f = diag(∏f ⊙ Σ_t(1 − f_t)) ∈ [0, 1/e]: the forget bias raises the direct path, with a gain ≤ 1/e.  [LSTM-FORGET-BIAS-LEVER]"""
 
     @ctx.holds(max_examples=15, reason="finite differences on a diagonal Jacobian through up to 4 steps: scipy iterates to its cap on every exact 0")
     @given(run=_forget_runs())
     @example(run=_TWO_UNITS_RUN)
+    @example(run=_THREE_UNITS_RUN)
     def lever_three_oracles(run):
         p, h0, c0, xs = run
         H = c0.size

@@ -90,6 +90,12 @@ def cell_jacobian_is_the_sum_of_four_path_terms(ctx, s):
                                      f"{ctx.id}: seed 003 eq. (6) {k}_t vs the derived {k}_t", ctx.repro(case=case))
 
 
+#: H = 3, D = 1, W_h entries in ±{0, 1/4, 1/2, 3/4}, o_(t−1) = (3/4, 1/2, 1/4): a kept example at H ≥ 3 (the strategies draw H ≤ 2).
+_H3_CASE = cases.lstm_case(cases.lstm_params_by_hand(H=3, W_x=np.linspace(-1, 1, 12), W_h=((np.arange(36) % 7) - 3) / 4.0,
+                                                     b=((np.arange(12) % 5) - 2) / 2.0),
+                           h_prev=[0.5, -0.25, 0.75], c_prev=[1.0, -2.0, 0.5], x=[0.5], o_prev=[0.75, 0.5, 0.25])
+
+
 @claim_check("LSTM-SEED003-D-TERM",
              subject={"gates": lstm.gates, "terms": lstm.cell_jacobian_terms, "seed_terms": lstm.cell_jacobian_terms_seed003},
              plants={"seed's D_t 'fixed' to the true D_t (the refutation disappears)":
@@ -101,6 +107,7 @@ def seed003_d_term_needs_the_tanh_derivative(ctx, s):
 
     @ctx.holds
     @given(case=cases.lstm_cases(variants=("forget",), max_H=2))   # the seed's error is structural: H ≤ 2 shows it, FD stays cheap
+    @example(case=_H3_CASE)
     def seed_D_has_sigma_prime_for_tanh_prime(case):
         """What is true: D_true is the c̃-path's derivative (three oracles), and tanh'(a_g)·D_seed = σ'(a_g)·D_true row by row."""
         p, H = case.params, case.c_prev.size
@@ -148,6 +155,7 @@ def seed003_c_term_needs_the_input_gate_weights(ctx, s):
 
     @ctx.holds
     @given(case=cases.lstm_cases(variants=("forget",), max_H=2))   # the seed's error is structural: H ≤ 2 shows it, FD stays cheap
+    @example(case=_H3_CASE)
     def appendix_differentiates_the_wrong_gate(case):
         """What is true: the appendix's C_t is exactly the i-path derivative of the LSTM whose input gate has the
         candidate's weights (three oracles); eq. (6)'s own C_t is right (checked in LSTM-CELL-JACOBIAN-TERMS)."""
@@ -345,6 +353,9 @@ def cell_chain_rule_needs_the_hidden_state_too(ctx, s):
     @example(traj=(cases.lstm_case(cases.lstm_params_by_hand(H=2, W_x=[0.4, -0.6, 0.9, 0.1, -0.8, 0.3, 0.5, 0.2],
                                                              W_h=[0.3, -0.7, 0.9, 0.2, 0.5, 0.1, -0.4, 0.6, 1.1, -0.3, 0.2, 0.8, 0.0, 0.0, 0.0, 0.0]),
                                    c_prev=[0.5, -0.3], o_prev=[0.7, 0.4]), np.array([[1.0], [-2.0]])), cut_output_gate=True)
+    # H = 3, T = 3: beyond the strategy's H ≤ 2 (both branches)
+    @example(traj=(_H3_CASE, np.array([[1.0], [-0.5], [0.25]])), cut_output_gate=True)
+    @example(traj=(_H3_CASE, np.array([[1.0], [-0.5], [0.25]])), cut_output_gate=False)
     def chain_is_exact_iff_output_gate_ignores_h(traj, cut_output_gate):
         case, xs = traj
         p = case.params

@@ -105,7 +105,7 @@ def scope_lines(scope):
 @dataclass(frozen=True)
 class EvidenceResult:
     level: str
-    status: str          # "passed", "failed" or "error"
+    status: str          # "passed", "failed", "error", or "not run" (the profile excludes it; never counted as passed)
     summary: str
     detail: str
     seconds: float
@@ -125,6 +125,8 @@ class Evidence:
     unaffected: dict = field(default_factory=dict)  # plant name -> why the evidence does not cover it
     statement: dict = field(default_factory=dict)   # what the claim states, read by the build as ctx.st
     wrong: dict = field(default_factory=dict)       # name -> overrides of `statement` that make it wrong
+    profiles: tuple = PROFILES                      # the profiles it runs in; elsewhere its result is "not run"
+    cost: str = ""                                  # what a run costs, said where it does not run
 
     @property
     def where(self):
@@ -133,10 +135,15 @@ class Evidence:
         return f"{self.build.__module__} (checks/evidence/{path}:{code.co_firstlineno if code else '?'})"
 
 
-def evidence(claim_id, level, unaffected=None, statement=None, wrong=None):
-    """Register ``build(s, ctx)`` as ``level`` evidence of ``claim_id``, with its statement and wrong statements."""
+def evidence(claim_id, level, unaffected=None, statement=None, wrong=None, profiles=PROFILES, cost=""):
+    """Register ``build(s, ctx)`` as ``level`` evidence of ``claim_id``, with its statement and wrong statements.
+
+    ``profiles``: where it runs (an exhaustive run of minutes only in ``thorough``); elsewhere its result has
+    status "not run", saying ``cost``, and is never reported as passed."""
     if level not in LEVELS[:-1]:
         raise ValueError(f"level: expected one of {list(LEVELS[:-1])}, got {level!r}")
+    if not profiles or set(profiles) - set(PROFILES):
+        raise ValueError(f"{claim_id}: profiles must be a non-empty subset of {list(PROFILES)}, got {profiles!r}")
     statement, wrong = dict(statement or {}), dict(wrong or {})
     for name, over in wrong.items():
         stray = sorted(set(over) - set(statement))
@@ -146,7 +153,7 @@ def evidence(claim_id, level, unaffected=None, statement=None, wrong=None):
 
     def deco(build):
         REGISTRY.setdefault(claim_id, []).append(
-            Evidence(claim_id, level, build, dict(unaffected or {}), statement, wrong))
+            Evidence(claim_id, level, build, dict(unaffected or {}), statement, wrong, tuple(profiles), cost))
         return build
     return deco
 
@@ -185,11 +192,11 @@ def _subject(claim_id, overrides):
 
 def _scoped(e, built):
     """The build's (summary, detail, Scope), checked: a ``proof`` must cover every size."""
-    # Transitional: builds not yet converted return (summary, detail) and have no scope.
-    summary, detail, scope = built if len(built) == 3 else (*built, None)
-    if scope is not None and not isinstance(scope, Scope):
-        raise TypeError(f"{e.where}: the build returned {type(scope).__name__} where a Scope belongs")
-    if scope is not None and e.level == "proof" and scope.sizes != "every":
+    if not (isinstance(built, tuple) and len(built) == 3 and isinstance(built[2], Scope)):
+        raise TypeError(f"{e.where}: a build returns (summary, detail, Scope), got {type(built).__name__} "
+                        f"of {len(built) if isinstance(built, tuple) else '?'}")
+    summary, detail, scope = built
+    if e.level == "proof" and scope.sizes != "every":
         raise ProofFailed(f"a proof must cover every size, and this one covers only {', '.join(scope.sizes)}: "
                           f"register it as 'fixed-size'")
     return summary, detail, scope
@@ -207,6 +214,14 @@ def _run_one(e, s, ctx):
         status, summary, detail = "error", f"ERROR: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", \
             f"{type(exc).__name__}: {exc} [{e.where}]"
     return EvidenceResult(e.level, status, summary, detail, time.perf_counter() - t0, scope)
+
+
+def _not_run(e, profile):
+    """The result of an evidence its profiles exclude: "not run", with where it runs and its cost (never "passed")."""
+    where = ", ".join(e.profiles)
+    return EvidenceResult(e.level, "not run", f"not run in {profile} (runs in {where}{'; ' + e.cost if e.cost else ''})",
+                          f"{e.level} evidence not run in the {profile} profile: it runs in {where}. {e.cost} [{e.where}]",
+                          0.0, Scope(sizes="every", steps=(f"not run in {profile}",), hypotheses=(f"runs in {where}",)))
 
 
 def run(claim_id, overrides=None, profile=None, wrong=None):
@@ -231,5 +246,5 @@ def run(claim_id, overrides=None, profile=None, wrong=None):
         st = {**e.statement, **(e.wrong[wrong] if wrong is not None else {})}
         ctx = SimpleNamespace(profile=profile, thorough=profile == "thorough", claim_id=claim_id,
                               st=SimpleNamespace(**st))
-        out.append(_run_one(e, s, ctx))
+        out.append(_run_one(e, s, ctx) if profile in e.profiles else _not_run(e, profile))
     return out

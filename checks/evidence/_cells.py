@@ -1,15 +1,13 @@
-"""The LSTM (three variants) and GRU (two reset conventions) cells in SymPy, H = 2, D = 1, every entry a symbol.
+"""The LSTM cell (three variants) in SymPy at the fixed size H = 2, D = 1, every entry a symbol (the fixed-size evidence).
 
-The equations are transcribed from the model docstrings (models/lstm.py, models/gru.py), gate order
-i, f, g, o (LSTM; cec: i, g, o) and r, z, n (GRU). σ is the atom :class:`_sym.sig`.
+The equations are transcribed from models/lstm.py, gate order i, f, g, o (cec: i, g, o); σ is the atom
+:class:`_sym.sig`. The every-size derivations use _gated.py instead.
 """
 
 import functools
 
-import numpy as np
 import sympy as sp
 from vanishing.checks.evidence import _sym as S
-from vanishing.checks.evidence import ensure
 
 H, D = 2, 1
 GATES = {"forget": "ifgo", "cec": "igo", "peephole": "ifgo"}
@@ -64,45 +62,10 @@ def lstm(variant):
     return LSTM(variant)
 
 
-class GRU:
-    def __init__(self):
-        self.Wx, self.Wh = S.matrix("Wx", 3 * H, D), S.matrix("Wh", 3 * H, H)
-        self.bx, self.bh = S.vector("bx", 3 * H), S.vector("bh", 3 * H)
-        self.h, self.x = S.vector("h", H), S.vector("x", D)
-        self.blk = {k: tuple(M[m * H:(m + 1) * H, :] for M in (self.Wx, self.Wh, self.bx, self.bh)) for m, k in enumerate("rzn")}
-
-    def gates(self, h_prev, reset):
-        """Every intermediate of one step, as in models/gru.py::_gates."""
-        x, blk = self.x, self.blk
-        a_r = blk["r"][0] * x + blk["r"][2] + blk["r"][1] * h_prev + blk["r"][3]
-        a_z = blk["z"][0] * x + blk["z"][2] + blk["z"][1] * h_prev + blk["z"][3]
-        r, z = a_r.applyfunc(S.sig), a_z.applyfunc(S.sig)
-        W_xn, W_hn, b_xn, b_hn = blk["n"]
-        if reset == "after":
-            hn = W_hn * h_prev + b_hn
-            a_n = W_xn * x + b_xn + r.multiply_elementwise(hn)
-        else:
-            hn = W_hn * r.multiply_elementwise(h_prev) + b_hn
-            a_n = W_xn * x + b_xn + hn
-        n = a_n.applyfunc(S.th)
-        h = (sp.ones(H, 1) - z).multiply_elementwise(n) + z.multiply_elementwise(h_prev)
-        return {"a_r": a_r, "a_z": a_z, "a_n": a_n, "hn": hn, "r": r, "z": z, "n": n, "h": h}
-
-    def point(self, seed, w=1.5):
-        P = {"W_x": S.points((3 * H, D), seed, -w, w), "W_h": S.points((3 * H, H), seed + 1, -w, w),
-             "b_x": S.points((3 * H,), seed + 2, -1, 1), "b_h": S.points((3 * H,), seed + 3, -1, 1)}
-        h, x = S.points((H,), seed + 4, -1, 1), S.points((D,), seed + 5, -2, 2)
-        vals = S.values((self.Wx, P["W_x"]), (self.Wh, P["W_h"]), (self.bx, P["b_x"]), (self.bh, P["b_h"]), (self.h, h), (self.x, x))
-        return P, h, x, vals
-
-
 @functools.cache
-def gru():
-    return GRU()
-
-
-def tie_dict(label, got, sym, vals, keys):
-    """Tie a model's dict of intermediates to the symbolic ones (only ``keys``), each through :func:`_sym.agree`."""
-    for k, want in zip(keys, S.evaluate([sym[k] for k in keys], vals)):
-        ensure(k in got, f"{label}: the model returns no {k!r} (keys {sorted(got)})")
-        S.agree(f"{label}[{k!r}]", np.asarray(got[k], float), want.ravel())
+def cell_full():
+    """(L, op, ∂c_t/∂c_{t−1}) at H = 2 with h_{t−1} = o_{t−1}⊙tanh(c_{t−1}), o_{t−1} = op fixed (forget variant)."""
+    L = lstm("forget")
+    op = S.vector("op", H)
+    c = L.gates(op.multiply_elementwise(L.c.applyfunc(S.th)), L.c)["c"]
+    return L, op, c.jacobian(L.c)

@@ -46,8 +46,9 @@ def test_unaffected_lists_name_existing_plants_with_a_reason(claim_id):
 def test_evidence_results_have_the_schema(claim_id):
     results = evidence.run(claim_id)
     assert [r.level for r in results] == [e.level for e in EVIDENCE[claim_id]]
-    for r in results:
-        assert r.status == "passed", f"{claim_id}: {r.level} evidence {r.status}: {r.detail}"
+    for e, r in zip(EVIDENCE[claim_id], results, strict=True):
+        want = "passed" if "ci" in e.profiles else "not run"   # an exhaustive run is gated out of ci
+        assert r.status == want, f"{claim_id}: {r.level} evidence {r.status}: {r.detail}"
         j = r.to_json()
         assert set(j) == {"level", "status", "summary", "detail", "seconds", "scope"} and json.dumps(j)
         assert "\n" not in r.summary and r.summary and r.detail and r.seconds >= 0
@@ -58,6 +59,8 @@ def test_evidence_results_have_the_schema(claim_id):
 def test_every_plant_makes_the_evidence_fail_or_is_declared_unaffected(claim_id, plant):
     results = evidence.run(claim_id, overrides=CHECKS[claim_id].plants[plant])
     for e, r in zip(EVIDENCE[claim_id], results, strict=True):
+        if r.status == "not run":       # gated out of ci (the exhaustive runs): tests/checks/test_exhaustive_float32.py
+            continue
         if plant in e.unaffected:
             assert r.status == "passed", f"{claim_id}: plant {plant!r} is declared unaffected but the {e.level} evidence {r.status}: {r.summary}"
             continue
@@ -78,6 +81,8 @@ def test_a_wrong_statement_makes_its_proof_fail(claim_id, wrong):
 @pytest.mark.parametrize("claim_id,wrong", WRONG)
 def test_every_wrong_statement_makes_its_evidence_fail(claim_id, wrong):
     for r in evidence.run(claim_id, wrong=wrong):
+        if r.status == "not run":       # gated out of ci (the exhaustive runs): tests/checks/test_exhaustive_float32.py
+            continue
         assert r.status == "failed", f"{claim_id}: the {r.level} evidence accepted the wrong statement {wrong!r}: {r.summary}"
 
 
@@ -86,6 +91,9 @@ def test_a_proof_that_lists_sizes_is_refused_and_scopes_are_checked(monkeypatch)
     fixed = evidence.Evidence(e.claim_id, "proof", lambda s, ctx: ("s", "d", evidence.Scope(sizes=("H=2",))))
     r = evidence._run_one(fixed, None, None)
     assert r.status == "failed" and "every size" in r.summary and "fixed-size" in r.summary
+    bare = evidence.Evidence(e.claim_id, "proof", lambda s, ctx: ("s", "d"))      # a build without its Scope
+    r = evidence._run_one(bare, None, None)
+    assert r.status == "error" and "Scope" in r.summary and r.scope is None
     as_fixed = evidence.Evidence(e.claim_id, "fixed-size", fixed.build)
     assert evidence._run_one(as_fixed, None, None).status == "passed"
     with pytest.raises(ValueError, match="Scope.sizes"):
