@@ -151,7 +151,7 @@ def _slstm_step(P, s, u):
     h, c, n, m = s
     H = h.shape[-1]
     z, i, f, o = _split(_rec(u, h, P, "R"), 4, H)                            # gate order z, i, f, o
-    log_f = -_softplus(-f)                                                    # log σ(f̃)
+    log_f = _t().nn.functional.logsigmoid(f)                                  # log σ(f̃) = −softplus(−f̃), stable
     m_new = torch.maximum(log_f + m, i)                                       # m_t = max(log f + m_{t−1}, log i)
     i_s, f_s = torch.exp(i - m_new), torch.exp(log_f + m - m_new)
     c, n = f_s * c + i_s * torch.tanh(z), f_s * n + i_s
