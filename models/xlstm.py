@@ -1,10 +1,12 @@
 """sLSTM and mLSTM (Beck et al. 2024, "xLSTM: Extended Long Short-Term Memory", arXiv:2405.04517), one head each.
 
-**sLSTM** (§2.2, eqs. 8–14; stabilised, eqs. 15–17). Canonical layout ``W (4H,D)``, ``R (4H,H)``, ``b (4H,)``, gate order
-z, i, f, o. With ã = W x_t + R h_{t−1} + b split into z̃, ĩ, f̃, õ: z = tanh(z̃), o = σ(õ), log i = ĩ (exponential input
+**sLSTM** (§2.2; stabilised as in its Appendix). Canonical layout ``W (4H,D)``, ``R (4H,H)``, ``b (4H,)``, gate order
+i, f, z, o (the official code's). With ã = W x_t + R h_{t−1} + b split into z̃, ĩ, f̃, õ: z = tanh(z̃), o = σ(õ), log i = ĩ (exponential input
 gate), log f = log σ(f̃) (``forget="sigmoid"``) or f̃ (``forget="exp"``);
 m_t = max(log f_t + m_{t−1}, log i_t), i′ = exp(log i_t − m_t), f′ = exp(log f_t + m_{t−1} − m_t),
-c_t = f′ c_{t−1} + i′ z_t, n_t = f′ n_{t−1} + i′, h_t = o_t ⊙ c_t / n_t. State (h, c, n, m), (H,) each.
+c_t = f′ c_{t−1} + i′ z_t, n_t = f′ n_{t−1} + i′, h_t = o_t ⊙ c_t / n_t. State (h, c, n, m), (H,) each. As the official
+code does (NX-AI/xlstm, ``slstm_forward_pointwise``), a step from n_{t−1} = 0 everywhere sets m_t = log i_t, so that
+i′_t = 1 and n_t ≥ 1 from then on (the stabiliser's value never changes h_t: XLSTM-SLSTM-STABILISER-INVARIANT).
 The unstabilised form (i = e^{ĩ}, f = σ(f̃) or e^{f̃}, state (h, c, n)) is :func:`slstm_step_unstabilised`.
 
 **mLSTM** (§2.3, eqs. 19–27; stabilised as in Appendix A.3). Canonical layout ``W_q, W_k, W_v, W_o (H,D)``,
@@ -31,7 +33,7 @@ __all__ = ["FORGETS", "SLSTM_GATES", "mlstm_forward", "mlstm_parallel", "mlstm_p
            "slstm_shapes", "slstm_step", "slstm_step_unstabilised"]
 
 FORGETS = ("sigmoid", "exp")
-SLSTM_GATES = "zifo"
+SLSTM_GATES = "ifzo"   # the official code's order (xlstm/blocks/slstm/src/vanilla/slstm.py: iraw, fraw, zraw, oraw)
 
 
 def _raw(v):
@@ -76,12 +78,14 @@ def _log_f(f_pre, forget):
     return _log_sigmoid(f_pre) if forget == "sigmoid" else f_pre     # log σ(f̃) = −softplus(−f̃), finite; or log e^{f̃} = f̃
 
 
-def _slstm_gates(p, h_prev, m_prev, x, forget, H):
+def _slstm_gates(p, h_prev, m_prev, x, forget, H, fresh=False):
     a = _slstm_pre(p, h_prev, x, H)
     log_f, log_i = _log_f(a["f"], forget), a["i"]
-    m = np.maximum(log_f + m_prev, log_i)                              # m_t = max(log f_t + m_{t−1}, log i_t)   (eq. 15)
-    i_s = np.exp(log_i - m)                                            # i′_t = exp(log i_t − m_t) ≤ 1             (eq. 16)
-    f_s = np.exp(log_f + m_prev - m)                                   # f′_t = exp(log f_t + m_{t−1} − m_t) ≤ 1   (eq. 17)
+    m = np.maximum(log_f + m_prev, log_i)                              # m_t = max(log f_t + m_{t−1}, log i_t)
+    if fresh:                                                          # n_{t−1} = 0: m_t = log i_t (the official code's first step)
+        m = log_i
+    i_s = np.exp(log_i - m)                                            # i′_t = exp(log i_t − m_t) ≤ 1
+    f_s = np.exp(np.minimum(log_f + m_prev - m, 0.0) if fresh else log_f + m_prev - m)   # f′_t = exp(log f_t + m_{t−1} − m_t)
     return {"z": tanh(a["z"]), "o": sigmoid(a["o"]), "i": i_s, "f": f_s, "m": m, "pre": a}
 
 
@@ -96,6 +100,10 @@ def _slstm_inputs(params, state, x, forget, n_state):
     return p, H, tuple(as_array(nm, s, (H,)) for nm, s in zip(names, state)), as_array("x", x, (D,))
 
 
+def _all_zero(n):
+    return bool(onp.all(_raw(n) == 0.0))
+
+
 def _normalise(c, n, where):
     if onp.any(_raw(n) == 0):
         raise ValueError(f"n_t: the normaliser is 0 at {where} (every input-gate contribution underflowed and n_0 = 0): "
@@ -106,7 +114,7 @@ def _normalise(c, n, where):
 def slstm_step(params, state, x, forget="sigmoid"):
     """One stabilised sLSTM step: (h, c, n, m) → (h_t, c_t, n_t, m_t)."""
     p, H, (h, c, n, m), x = _slstm_inputs(params, state, x, forget, 4)
-    g = _slstm_gates(p, h, m, x, forget, H)
+    g = _slstm_gates(p, h, m, x, forget, H, fresh=_all_zero(n))
     c = g["f"] * c + g["i"] * g["z"]                                   # c_t = f′ c_{t−1} + i′ z_t   (eq. 8, stabilised)
     n = g["f"] * n + g["i"]                                            # n_t = f′ n_{t−1} + i′       (eq. 9, stabilised)
     return g["o"] * _normalise(c, n, "this step"), c, n, g["m"]        # h_t = o_t ⊙ c_t/n_t         (eq. 10)
@@ -129,7 +137,7 @@ def slstm_step_unstabilised(params, state, x, forget="sigmoid"):
 def slstm_direct_path_jacobian(params, state, x, forget="sigmoid"):
     """∂c_t/∂c_{t−1} = ∂n_t/∂n_{t−1} = diag(f′_t): the gates read h_{t−1}, m_{t−1} and x_t, never c or n; (H, H)."""
     p, H, (h, c, n, m), x = _slstm_inputs(params, state, x, forget, 4)
-    return np.diag(_slstm_gates(p, h, m, x, forget, H)["f"])          # ∂(f′c + i′z)/∂c = diag(f′), f′ free of c
+    return np.diag(_slstm_gates(p, h, m, x, forget, H, fresh=_all_zero(n))["f"])          # ∂(f′c + i′z)/∂c = diag(f′), f′ free of c
 
 
 def slstm_forward(params, state0, xs, forget="sigmoid"):
@@ -138,7 +146,7 @@ def slstm_forward(params, state0, xs, forget="sigmoid"):
     xs = as_array("xs", xs, (None, p["W"].shape[1]))
     hs = []
     for t in range(xs.shape[0]):
-        g = _slstm_gates(p, h, m, xs[t], forget, H)
+        g = _slstm_gates(p, h, m, xs[t], forget, H, fresh=_all_zero(n))
         c, n, m = g["f"] * c + g["i"] * g["z"], g["f"] * n + g["i"], g["m"]
         h = g["o"] * _normalise(c, n, f"t = {t + 1}")
         hs.append(h)

@@ -77,13 +77,15 @@ def test_mlstm_parallel_and_unstabilised_equal_the_recurrent_form(rng):
 
 def test_unstabilised_overflow_and_zero_normaliser_raise_in_one_line(rng):
     p, (h, c, n, m), xs = _slstm(rng)
-    p["b"][H:2 * H] = 800.0                      # ĩ ≈ 800: e^800 overflows
+    p["b"][:H] = 800.0                           # ĩ ≈ 800: e^800 overflows
     with pytest.raises(ValueError, match=r"^i_t: exp\(ĩ_t\) or exp\(f̃_t\) overflowed"):
         X.slstm_step_unstabilised(p, (h, c, n), xs[0])
     finite(*X.slstm_step(p, (h, c, n, m), xs[0]))
-    p["b"][H:2 * H], p["b"][2 * H:3 * H] = -800.0, 30.0   # i′ = e^{−800} underflows, n_0 = 0: n_1 = 0
-    with pytest.raises(ValueError, match=r"^n_t: the normaliser is 0"):
-        X.slstm_step(p, (h, c, n, m), np.zeros(D))
+    p["b"][:H], p["b"][H:2 * H] = -800.0, 30.0      # i′ = e^{−800}: from n_0 = 0 the first step sets m_1 = ĩ_1, so n_1 = 1
+    np.testing.assert_array_equal(X.slstm_step(p, (h, c, n, m), np.zeros(D))[2], np.ones(H))
+    with pytest.raises(ValueError, match=r"^n_t: the normaliser is 0"):     # ĩ = 0, log f = 0, m_0 = 0: f′ = i′ = 1, n_1 = −1 + 1
+        X.slstm_step(dict(p, W=0 * p["W"], R=0 * p["R"], b=np.concatenate([np.zeros(H), np.full(H, 800.0), np.zeros(2 * H)])),
+                     (h, c, n - 1.0, np.zeros(H)), np.zeros(D))
 
 
 def test_validation_names_the_parameter(rng):
