@@ -164,7 +164,7 @@ def _reference_step(name, p, s, x):
     return steps[name]()
 
 
-def _twin_error(name, cell, seed=0, H=4, D=3, S=2, B=3):
+def _twin_error(name, cell, seed=0, H=4, D=3, S=2, B=3, zero_state=False):
     """Largest |twin − reference| ÷ (that entry's tolerance) over one step from a random state, every seed and row."""
     import torch
 
@@ -172,8 +172,8 @@ def _twin_error(name, cell, seed=0, H=4, D=3, S=2, B=3):
     from vanishing.experiments import _torch_cells as TC
     rng = onp.random.default_rng(seed)
     ps = [{k: v + 0.3 * rng.standard_normal(onp.shape(v)) for k, v in cell.init(H, D, rng).items()} for _ in range(S)]
-    state = [rng.standard_normal(z.shape) for z in cell.zero(S, B, H, D)]
-    if name == "slstm":
+    state = [(0.0 if zero_state else 1.0) * rng.standard_normal(z.shape) for z in cell.zero(S, B, H, D)]
+    if name == "slstm" and not zero_state:
         state[2] = onp.abs(state[2]) + 0.5                                      # a normaliser n > 0, as every reachable state
     x = rng.standard_normal((1, S, B, D))
     P = TC.prepare(TC.to_torch(ps))
@@ -196,6 +196,7 @@ def test_every_torch_twin_step_equals_the_reference_models_step():
     from vanishing.experiments._torch_cells import CELLS
     for name, cell in CELLS.items():
         assert _twin_error(name, cell) <= 1.0, name
+        assert _twin_error(name, cell, seed=1, zero_state=True) <= 1.0, name          # the first step (sLSTM: its n = 0 rule)
 
 
 @pytest.mark.torch

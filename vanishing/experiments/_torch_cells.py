@@ -150,12 +150,14 @@ def _slstm_step(P, s, u):
     torch = _t()
     h, c, n, m = s
     H = h.shape[-1]
-    z, i, f, o = _split(_rec(u, h, P, "R"), 4, H)                            # gate order z, i, f, o
-    log_f = _t().nn.functional.logsigmoid(f)                                  # log σ(f̃) = −softplus(−f̃), stable
-    m_new = torch.maximum(log_f + m, i)                                       # m_t = max(log f + m_{t−1}, log i)
-    i_s, f_s = torch.exp(i - m_new), torch.exp(log_f + m - m_new)
-    c, n = f_s * c + i_s * torch.tanh(z), f_s * n + i_s
-    return torch.sigmoid(o) * c / n, c, n, m_new
+    a = dict(zip(xlstm.SLSTM_GATES, _split(_rec(u, h, P, "R"), 4, H)))     # the reference's gate order
+    log_f, log_i = _t().nn.functional.logsigmoid(a["f"]), a["i"]           # log σ(f̃) = −softplus(−f̃), stable
+    fresh = (n == 0).all(-1, keepdim=True)             # n_{t−1} = 0 (a zero state): m_t = log i_t, as xlstm.slstm_step
+    m_new = torch.where(fresh, log_i, torch.maximum(log_f + m, log_i))    # m_t = max(log f + m_{t−1}, log i)
+    i_s = torch.exp(log_i - m_new)
+    f_s = torch.exp(torch.where(fresh, torch.clamp(log_f + m - m_new, max=0.0), log_f + m - m_new))
+    c, n = f_s * c + i_s * torch.tanh(a["z"]), f_s * n + i_s
+    return torch.sigmoid(a["o"]) * c / n, c, n, m_new
 
 
 def _mlstm_pre(P, xs):

@@ -37,7 +37,8 @@ NAME = "lag"
 TITLE = "Gradient against lag: vanilla RNN, LSTM, GRU and the modern recurrent families"
 CLAIMS = ("RNN-NORM-BOUND", "RNN-VANISH-SUFFICIENT", "RNN-JACOBIAN-PRODUCT-ORDER", "RNN-LONG-TERM-TERMS-VANISH",
           "LSTM-FORGET-BIAS-ONE", "LSTM-FORGET-BIAS-LEVER", "LSTM-DIRECT-PATH-PRODUCT", "GRU-DIRECT-PATH", "GRU-STEP-JACOBIAN",
-          "MODERN-DIRECT-PATH-DIAG", "MINGRU-STEP-JACOBIAN-DIAG")
+          "MODERN-DIRECT-PATH-DIAG", "MINGRU-STEP-JACOBIAN-DIAG", "LRU-STATE-JACOBIAN", "LRU-EIGENVALUE-MODULUS",
+          "MAMBA-STATE-JACOBIAN-CONTRACTS", "XLSTM-SLSTM-DIRECT-PATH")
 
 def lstm_state_jacobian(p, h, c, x):
     """∂(h_t, c_t)/∂(h_{t−1}, c_{t−1}) (2H×2H) by autograd: row b of the batch carries output b's cotangent."""
