@@ -16,7 +16,7 @@ import functools
 
 import numpy as onp
 
-__all__ = ["as_array", "check_params", "check_choice", "check_init", "plain_dict", "validated_once", "unvalidated"]
+__all__ = ["as_array", "check_params", "check_choice", "check_init", "check_layout", "plain_dict", "validated_once", "unvalidated"]
 
 _VALIDATED = contextvars.ContextVar("vanishing_inputs_validated", default=False)
 
@@ -124,6 +124,18 @@ def check_params(name, params, shapes, finite=True):
     if missing or extra:
         raise ValueError(f"{name}: expected keys {sorted(shapes)}; missing {missing}, unexpected {extra}")
     return {k: as_array(f"{name}[{k!r}]", params[k], shapes[k], finite=finite) for k in shapes}
+
+
+def check_layout(params, key, layout):
+    """Validate ``params`` against ``layout(rows, cols)``, the sizes read from the matrix ``params[key]``; returns (params, (rows, cols)).
+
+    The sizes are (None, None) when ``key`` is missing, so that check_params names the missing keys.
+    """
+    params = plain_dict(params)
+    shape = (None, None)
+    if isinstance(params, dict) and key in params:
+        shape = as_array(f"params[{key!r}]", params[key], ndim=2, finite=False).shape
+    return check_params("params", params, layout(*shape)), shape
 
 
 def check_choice(name, value, choices):

@@ -4,9 +4,9 @@ arXiv:2303.06349), written in real arithmetic on (re, im) pairs so that autograd
 Canonical layout (docs/DESIGN.md), the paper's Appendix A pseudocode with N = H states and model width D:
 ``nu_log, theta_log, gamma_log (H,)``, ``B_re, B_im (H,D)``, ``C_re, C_im (D,H)``, ``D (D,)``.
 
-* λ = exp(−exp(ν_log) + i·exp(θ_log)) (§3.3, eq. 6 and its exponential parametrisation), so |λ| = exp(−exp(ν_log)) < 1;
+* λ = exp(−exp(ν_log) + i·exp(θ_log)) (§3.3, the exponential parametrisation), so |λ| = exp(−exp(ν_log)) < 1;
 * γ = exp(γ_log), initialised to √(1 − |λ|²) (§3.4, the normalisation);
-* x_k = diag(λ) x_{k−1} + γ ⊙ (B u_k),  y_k = Re(C x_k) + D ⊙ u_k  (eq. 1 with the diagonal Λ and γ; Appendix A).
+* x_k = diag(λ) x_{k−1} + γ ⊙ (B u_k),  y_k = Re(C x_k) + D ⊙ u_k  (§2 with the diagonal Λ, §3.4's γ; Appendix A).
 
 The state x_k = h_re + i·h_im, (H,) each. The state Jacobian is diag(λ): as a real 2H×2H map
 [[diag(Re λ), −diag(Im λ)], [diag(Im λ), diag(Re λ)]]. ``forward_scan`` is the paper's parallel form (the associative
@@ -16,7 +16,7 @@ scan of Appendix A, ``binary_operator_diag``). Inputs u (D,), us (T, D).
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models import scan
-from vanishing.models._validate import as_array, check_params, plain_dict
+from vanishing.models._validate import as_array, check_layout
 
 __all__ = ["eigenvalues", "forward", "forward_scan", "init_params", "param_count", "param_shapes", "ring_init",
            "step", "step_jacobian"]
@@ -33,11 +33,8 @@ def param_shapes(H, D):
 
 
 def _params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "B_re" in params:
-        H, D = as_array("params['B_re']", params["B_re"], ndim=2, finite=False).shape
-    return check_params("params", params, param_shapes(H, D)), H, D
+    p, (H, D) = check_layout(params, "B_re", param_shapes)             # B_re is (H, D)
+    return p, H, D
 
 
 def _eigenvalues(p):
@@ -132,8 +129,8 @@ def ring_init(H, rng, r_min=0.0, r_max=1.0, max_phase=2 * onp.pi):
     if not isinstance(rng, onp.random.Generator):
         raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")  # noqa: TRY004
     r_min, r_max, max_phase = (float(as_array(n, v, ())) for n, v in (("r_min", r_min), ("r_max", r_max), ("max_phase", max_phase)))
-    if not 0.0 <= r_min < r_max <= 1.0:
-        raise ValueError(f"r_min, r_max: expected 0 <= r_min < r_max <= 1, got r_min = {r_min}, r_max = {r_max}")
+    if not 0.0 <= r_min <= r_max <= 1.0:
+        raise ValueError(f"r_min, r_max: expected 0 <= r_min <= r_max <= 1 (Lemma 3.2), got r_min = {r_min}, r_max = {r_max}")
     if max_phase <= 0:
         raise ValueError(f"max_phase: expected a value > 0, got {max_phase}")
     u1, u2 = rng.uniform(size=H), rng.uniform(size=H)

@@ -6,9 +6,9 @@ Canonical layout (docs/DESIGN.md), N = H states per channel and D channels: ``A_
 
 * Δ_t = softplus(W_Δ x_t + b_Δ) (D,)  (Algorithm 2: τ_Δ = softplus, s_Δ a linear map; W_Δ full rank here),
   B_t = W_B x_t, C_t = W_C x_t (H,)  (s_B, s_C);
-* Ā_t = exp(Δ_t A) (eq. 4, zero-order hold), and ``bbar="zoh"``: B̄_t = (Δ_t A)^{−1}(exp(Δ_t A) − I)·Δ_t B_t (eq. 4),
+* Ā_t = exp(Δ_t A) (§2, zero-order hold; eq. (4), number unconfirmed: docs/literature.md), and ``bbar="zoh"``: B̄_t = (Δ_t A)^{−1}(exp(Δ_t A) − I)·Δ_t B_t,
   ``bbar="euler"`` (the default, as the official selective_scan_ref computes it): B̄_t = Δ_t B_t;
-* h_t = Ā_t ⊙ h_{t−1} + B̄_t ⊙ x_t (eq. 2a, per channel d and state n), y_t = h_t C_t + D ⊙ x_t (eq. 2b plus the skip D).
+* h_t = Ā_t ⊙ h_{t−1} + B̄_t ⊙ x_t (§2, the recurrence, per channel d and state n), y_t = h_t C_t + D ⊙ x_t (plus the skip D).
 
 The state h is (D, H). Its Jacobian ∂h_t/∂h_{t−1} = diag(vec Ā_t) = diag(exp(Δ_t A)), every entry in (0, 1] for A < 0.
 ``forward_scan`` is the parallel form (the associative scan of §3.3.2).
@@ -17,7 +17,7 @@ The state h is (D, H). Its Jacobian ∂h_t/∂h_{t−1} = diag(vec Ā_t) = diag(
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models import scan
-from vanishing.models._validate import as_array, check_choice, check_params, plain_dict, unvalidated
+from vanishing.models._validate import as_array, check_choice, check_layout, unvalidated
 from vanishing.models.activations import softplus
 
 _softplus = unvalidated(softplus)
@@ -34,15 +34,12 @@ def param_shapes(H, D):
 
 
 def _params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "A_log" in params:
-        D, H = as_array("params['A_log']", params["A_log"], ndim=2, finite=False).shape
-    return check_params("params", params, param_shapes(H, D)), H, D
+    p, (D, H) = check_layout(params, "A_log", lambda d, n: param_shapes(n, d))   # A_log is (D, N)
+    return p, H, D
 
 
 def phi1(z):
-    """φ₁(z) = (e^z − 1)/z, φ₁(0) = 1: B̄_ZOH = Δ·φ₁(ΔA)·B for diagonal A (eq. 4 written without the 0/0)."""
+    """φ₁(z) = (e^z − 1)/z, φ₁(0) = 1: B̄_ZOH = Δ·φ₁(ΔA)·B for diagonal A (the ZOH written without the 0/0)."""
     z = as_array("z", z)
     return _phi1(z)
 
@@ -63,10 +60,10 @@ def _discretize(p, x, bbar):
     A = -np.exp(np.minimum(p["A_log"], 300.0))
     delta = _softplus(p["W_delta"] @ x + p["b_delta"])              # Δ_t = softplus(W_Δ x_t + b_Δ) ≥ 0
     dA = delta[:, None] * A                                          # Δ_t A, ≤ 0
-    Abar = np.exp(dA)                                                # Ā = exp(ΔA)   (eq. 4)
+    Abar = np.exp(dA)                                                # Ā = exp(ΔA)   (ZOH)
     B = p["W_B"] @ x
     dB = delta[:, None] * B[None, :]                                 # Δ_t B_t (D, H)
-    Bbar = dB if bbar == "euler" else _phi1(dA) * dB                 # (ΔA)^{−1}(e^{ΔA} − 1)ΔB = φ₁(ΔA)·ΔB   (eq. 4)
+    Bbar = dB if bbar == "euler" else _phi1(dA) * dB                 # (ΔA)^{−1}(e^{ΔA} − 1)ΔB = φ₁(ΔA)·ΔB   (ZOH)
     return delta, Abar, Bbar, p["W_C"] @ x
 
 
@@ -79,7 +76,7 @@ def _inputs(params, h_prev, x, bbar):
 def discretize(params, x, bbar="euler"):
     """(Δ_t (D,), Ā_t (D,H), B̄_t (D,H), C_t (H,)) of one input."""
     check_choice("bbar", bbar, BBARS)
-    p, H, D = _params(params)
+    p, _, D = _params(params)
     return _discretize(p, as_array("x", x, (D,)), bbar)
 
 
@@ -87,8 +84,8 @@ def step(params, h_prev, x, bbar="euler"):
     """h_t = Ā_t ⊙ h_{t−1} + B̄_t ⊙ x_t, y_t = h_t C_t + D ⊙ x_t: returns (h_t (D,H), y_t (D,))."""
     p, h_prev, x = _inputs(params, h_prev, x, bbar)
     _, Abar, Bbar, C = _discretize(p, x, bbar)
-    h = Abar * h_prev + Bbar * x[:, None]                            # eq. 2a, per channel d and state n
-    return h, h @ C + p["D"] * x                                     # eq. 2b, y_t[d] = Σ_n C_t[n] h_t[d, n] + D[d] x_t[d]
+    h = Abar * h_prev + Bbar * x[:, None]                            # the recurrence, per channel d and state n
+    return h, h @ C + p["D"] * x                                     # the output, y_t[d] = Σ_n C_t[n] h_t[d, n] + D[d] x_t[d]
 
 
 def state_jacobian(params, h_prev, x, bbar="euler"):

@@ -3,8 +3,8 @@
 Canonical layouts (docs/DESIGN.md): minGRU ``W_z, W_h (H,D)``, ``b_z, b_h (H,)``; minLSTM ``W_f, W_i, W_h (H,D)``,
 ``b_f, b_i, b_h (H,)``. With k_z = W_z x_t + b_z (likewise k_f, k_i) and h̃_t = W_h x_t + b_h:
 
-* minGRU, §3.1 (eqs. 5–6, Algorithm 1): z_t = σ(k_z), h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t;
-* minLSTM, §3.2 (eqs. 11–12, Algorithm 3): f_t = σ(k_f), i_t = σ(k_i), f′_t = f_t/(f_t + i_t), i′_t = i_t/(f_t + i_t),
+* minGRU, §3.1 (Appendix B, Listing 7): z_t = σ(k_z), h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t;
+* minLSTM, §3.2: f_t = σ(k_f), i_t = σ(k_i), f′_t = f_t/(f_t + i_t), i′_t = i_t/(f_t + i_t),
   h_t = f′_t ⊙ h_{t−1} + i′_t ⊙ h̃_t.
 
 ``candidate="g"`` is the paper's log-space variant (Appendix B, Listings: ``g(x) = x + 0.5`` for x ≥ 0, σ(x) for
@@ -18,7 +18,7 @@ Each cell is h_t = a_t ⊙ h_{t−1} + b_t with a_t, b_t independent of h_{t−1
 import autograd.numpy as np
 import numpy as onp
 from vanishing.models import scan
-from vanishing.models._validate import as_array, check_choice, check_params, plain_dict, unvalidated
+from vanishing.models._validate import as_array, check_choice, check_layout, unvalidated
 from vanishing.models.activations import get_activation, log_sigmoid, softplus
 
 _SIGMOID = get_activation("sigmoid", kernels=True)
@@ -44,11 +44,8 @@ def param_shapes(H, D, cell="mingru"):
 
 def _params(params, cell):
     check_choice("cell", cell, CELLS)
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "W_h" in params:
-        H, D = as_array("params['W_h']", params["W_h"], ndim=2, finite=False).shape
-    return check_params("params", params, param_shapes(H, D, cell) if H else {k: None for k in param_shapes(1, 1, cell)}), H, D
+    p, (H, D) = check_layout(params, "W_h", lambda h, d: param_shapes(h, d, cell))   # W_h is (H, D)
+    return p, H, D
 
 
 def g(x):
@@ -64,7 +61,7 @@ def log_g(x):
 
 
 def _candidate(p, x, candidate):
-    k = p["W_h"] @ x + p["b_h"]                                   # h̃_t = Linear_dh(x_t) (eq. 6 / eq. 12)
+    k = p["W_h"] @ x + p["b_h"]                                   # h̃_t = Linear_dh(x_t) (§3.1 / §3.2)
     return k if candidate == "linear" else g(k)
 
 
@@ -73,9 +70,9 @@ def _coefficients(p, x, cell, candidate):
     h_tilde = _candidate(p, x, candidate)
     if cell == "mingru":
         k = p["W_z"] @ x + p["b_z"]
-        return sigmoid(-k), sigmoid(k) * h_tilde                    # 1 − z_t = σ(−k_z), z_t = σ(k_z)   (eq. 5)
+        return sigmoid(-k), sigmoid(k) * h_tilde                    # 1 − z_t = σ(−k_z), z_t = σ(k_z)   (§3.1)
     d = _softplus(-(p["W_f"] @ x + p["b_f"])) - _softplus(-(p["W_i"] @ x + p["b_i"]))   # d = log i_t − log f_t
-    # f′ = f/(f + i) = 1/(1 + i/f) = σ(−d), i′ = σ(d)  (eq. 11; computed without f + i, which underflows to 0/0)
+    # f′ = f/(f + i) = 1/(1 + i/f) = σ(−d), i′ = σ(d)  (§3.2; computed without f + i, which underflows to 0/0)
     return sigmoid(-d), sigmoid(d) * h_tilde
 
 
@@ -99,14 +96,14 @@ def _inputs(params, h_prev, x, cell, candidate):
 def coefficients(params, x, cell="mingru", candidate="linear"):
     """(a_t, b_t) of h_t = a_t ⊙ h_{t−1} + b_t: minGRU (1 − z_t, z_t ⊙ h̃_t), minLSTM (f′_t, i′_t ⊙ h̃_t)."""
     check_choice("candidate", candidate, CANDIDATES)
-    p, H, D = _params(params, cell)
+    p, _, D = _params(params, cell)
     return _coefficients(p, as_array("x", x, (D,)), cell, candidate)
 
 
 def log_coefficients(params, x, cell="mingru", candidate="g"):
     """(log a_t, log b_t) as the log-space scan uses them; ``candidate="linear"`` needs h̃_t > 0."""
     check_choice("candidate", candidate, CANDIDATES)
-    p, H, D = _params(params, cell)
+    p, _, D = _params(params, cell)
     x = as_array("x", x, (D,))
     if candidate == "linear":
         _positive("h_tilde", p["W_h"] @ x + p["b_h"])
@@ -114,7 +111,7 @@ def log_coefficients(params, x, cell="mingru", candidate="g"):
 
 
 def step(params, h_prev, x, cell="mingru", candidate="linear"):
-    """h_t = a_t ⊙ h_{t−1} + b_t (eq. 5 for minGRU, eq. 11 for minLSTM): one step, (H,)."""
+    """h_t = a_t ⊙ h_{t−1} + b_t (§3.1 for minGRU, §3.2 for minLSTM): one step, (H,)."""
     p, h_prev, x = _inputs(params, h_prev, x, cell, candidate)
     a, b = _coefficients(p, x, cell, candidate)
     return a * h_prev + b

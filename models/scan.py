@@ -6,7 +6,7 @@ Two parallel forms, each checked against the sequential loop (tests/models/test_
   pairs (a, b) with (a_i, b_i) then (a_j, b_j) = (a_j a_i, a_j b_i + b_j) (Orvieto et al. 2023, Appendix A,
   ``binary_operator_diag``; Gu & Dao 2023, §3.3.2); ``complex_pairs=True`` runs it on complex a, b held as real
   (re, im) pairs (the LRU's diagonal λ), so the models stay real for autograd and the input validation.
-* :func:`log_scan`: Heinsen (2023), eq. (2)–(3): log h_t = a*_t + log(h_0 + b*_t), a*_t = Σ_{s≤t} log a_s,
+* :func:`log_scan`: Heinsen (2023), §2: log h_t = a*_t + log(h_0 + b*_t), a*_t = Σ_{s≤t} log a_s,
   b*_t = Σ_{s≤t} e^{log b_s − a*_s}, as two prefix sums (a cumulative sum and a log-cumulative-sum-exp). Real
   logarithms: it needs a_t > 0, b_t > 0 and h_0 > 0 (docs/literature.md, "Modern recurrent cells": what happens otherwise).
 
@@ -70,7 +70,7 @@ def log_cumsum_exp(v):
 
 
 def log_scan(log_a, log_b, log_h0):
-    """Heinsen (2023) eq. (2): log h_t = a*_t + log(h_0 + b*_t), returned as log h_t, (T, ...).
+    """Heinsen (2023), §2: log h_t = a*_t + log(h_0 + b*_t), returned as log h_t, (T, ...).
 
     a*_t = cumsum(log a)_t (the first prefix sum); log(h_0 + b*_t) = logcumsumexp([log h_0, log b − a*])_t
     (the second, with h_0 prepended as Heinsen's implementation does).

@@ -9,11 +9,11 @@ code does (NX-AI/xlstm, ``slstm_forward_pointwise``), a step from n_{t−1} = 0 
 i′_t = 1 and n_t ≥ 1 from then on (the stabiliser's value never changes h_t: XLSTM-SLSTM-STABILISER-INVARIANT).
 The unstabilised form (i = e^{ĩ}, f = σ(f̃) or e^{f̃}, state (h, c, n)) is :func:`slstm_step_unstabilised`.
 
-**mLSTM** (§2.3, eqs. 19–27; stabilised as in Appendix A.3). Canonical layout ``W_q, W_k, W_v, W_o (H,D)``,
+**mLSTM** (§2.3; stabilised as the official code, mlstm/backends.py). Canonical layout ``W_q, W_k, W_v, W_o (H,D)``,
 ``b_q, b_k, b_v, b_o (H,)``, ``w_i, w_f (D,)``, ``b_i, b_f ()``: q = W_q x + b_q, k = W_k x/√H + b_k, v = W_v x + b_v,
 o = σ(W_o x + b_o), ĩ = w_iᵀx + b_i, f̃ = w_fᵀx + b_f; C_t = f′ C_{t−1} + i′ v kᵀ, n_t = f′ n_{t−1} + i′ k,
-h_t = o ⊙ C_t q / max(|n_tᵀ q|, e^{−m_t}) (the stabilised lower bound; unstabilised: max(|nᵀq|, 1), eq. 21).
-State (C (H,H), n (H,), m ()). :func:`mlstm_parallel` is the parallel form (Appendix A.3, eqs. 72–79 in v2).
+h_t = o ⊙ C_t q / max(|n_tᵀ q|, e^{−m_t}) (the stabilised lower bound; unstabilised: max(|nᵀq|, 1), §2.3).
+State (C (H,H), n (H,), m ()). :func:`mlstm_parallel` is the parallel form (the paper's appendix; the official parallel_stabilized_simple).
 
 The direct paths: ∂c_t/∂c_{t−1} = diag(f′_t) and ∂n_t/∂n_{t−1} = diag(f′_t) (sLSTM); ∂C_t/∂C_{t−1} = f′_t·I (mLSTM): no
 gate reads c, n or C.
@@ -21,7 +21,7 @@ gate reads c, n or C.
 
 import autograd.numpy as np
 import numpy as onp
-from vanishing.models._validate import as_array, check_choice, check_params, plain_dict, unvalidated
+from vanishing.models._validate import as_array, check_choice, check_layout, unvalidated
 from vanishing.models.activations import get_activation, log_sigmoid
 
 _SIGMOID, _TANH = get_activation("sigmoid", kernels=True), get_activation("tanh", kernels=True)
@@ -61,16 +61,13 @@ def slstm_shapes(H, D):
 
 
 def _slstm_params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "R" in params and "W" in params:
-        H = as_array("params['R']", params["R"], ndim=2, finite=False).shape[1]
-        D = as_array("params['W']", params["W"], ndim=2, finite=False).shape[1]
-    return check_params("params", params, slstm_shapes(H, D)), H, D
+    # W is (4H, D): H is read as its rows / 4 (a W of other rows fails the shape check, naming W)
+    p, (rows, D) = check_layout(params, "W", lambda r, d: slstm_shapes(None if r is None else max(1, r // 4), d))
+    return p, None if rows is None else max(1, rows // 4), D
 
 
 def _slstm_pre(p, h_prev, x, H):
-    a = p["W"] @ x + p["R"] @ h_prev + p["b"]                        # ã = W x_t + R h_{t−1} + b (eqs. 11–14)
+    a = p["W"] @ x + p["R"] @ h_prev + p["b"]                        # ã = W x_t + R h_{t−1} + b (§2.2)
     return {k: a[j * H:(j + 1) * H] for j, k in enumerate(SLSTM_GATES)}
 
 
@@ -108,24 +105,24 @@ def _normalise(c, n, where):
     if onp.any(_raw(n) == 0):
         raise ValueError(f"n_t: the normaliser is 0 at {where} (every input-gate contribution underflowed and n_0 = 0): "
                          "start from n_0 >= 1 or m_0 low enough that i'_1 = 1")
-    return c / n                                                       # h̃_t = c_t / n_t   (eq. 13)
+    return c / n                                                       # h̃_t = c_t / n_t   (§2.2)
 
 
 def slstm_step(params, state, x, forget="sigmoid"):
     """One stabilised sLSTM step: (h, c, n, m) → (h_t, c_t, n_t, m_t)."""
     p, H, (h, c, n, m), x = _slstm_inputs(params, state, x, forget, 4)
     g = _slstm_gates(p, h, m, x, forget, H, fresh=_all_zero(n))
-    c = g["f"] * c + g["i"] * g["z"]                                   # c_t = f′ c_{t−1} + i′ z_t   (eq. 8, stabilised)
-    n = g["f"] * n + g["i"]                                            # n_t = f′ n_{t−1} + i′       (eq. 9, stabilised)
-    return g["o"] * _normalise(c, n, "this step"), c, n, g["m"]        # h_t = o_t ⊙ c_t/n_t         (eq. 10)
+    c = g["f"] * c + g["i"] * g["z"]                                   # c_t = f′ c_{t−1} + i′ z_t   (§2.2, stabilised)
+    n = g["f"] * n + g["i"]                                            # n_t = f′ n_{t−1} + i′       (§2.2, stabilised)
+    return g["o"] * _normalise(c, n, "this step"), c, n, g["m"]        # h_t = o_t ⊙ c_t/n_t         (§2.2)
 
 
 def slstm_step_unstabilised(params, state, x, forget="sigmoid"):
-    """One sLSTM step without the stabiliser (eqs. 8–14): (h, c, n) → (h_t, c_t, n_t); ValueError where e^{ĩ} overflows."""
+    """One sLSTM step without the stabiliser (§2.2): (h, c, n) → (h_t, c_t, n_t); ValueError where e^{ĩ} overflows."""
     p, H, (h, c, n), x = _slstm_inputs(params, state, x, forget, 3)
     a = _slstm_pre(p, h, x, H)
     with onp.errstate(over="ignore", invalid="ignore"):
-        i = np.exp(a["i"])                                             # i_t = exp(ĩ_t)   (eq. 12)
+        i = np.exp(a["i"])                                             # i_t = exp(ĩ_t)   (§2.2)
         f = sigmoid(a["f"]) if forget == "sigmoid" else np.exp(a["f"])  # f_t = σ(f̃_t) or exp(f̃_t)
         c = f * c + i * tanh(a["z"])
         n = f * n + i
@@ -136,7 +133,7 @@ def slstm_step_unstabilised(params, state, x, forget="sigmoid"):
 
 def slstm_direct_path_jacobian(params, state, x, forget="sigmoid"):
     """∂c_t/∂c_{t−1} = ∂n_t/∂n_{t−1} = diag(f′_t): the gates read h_{t−1}, m_{t−1} and x_t, never c or n; (H, H)."""
-    p, H, (h, c, n, m), x = _slstm_inputs(params, state, x, forget, 4)
+    p, H, (h, _, n, m), x = _slstm_inputs(params, state, x, forget, 4)
     return np.diag(_slstm_gates(p, h, m, x, forget, H, fresh=_all_zero(n))["f"])          # ∂(f′c + i′z)/∂c = diag(f′), f′ free of c
 
 
@@ -178,22 +175,19 @@ def mlstm_shapes(H, D):
 
 
 def _mlstm_params(params):
-    params = plain_dict(params)
-    H = D = None
-    if isinstance(params, dict) and "W_q" in params:
-        H, D = as_array("params['W_q']", params["W_q"], ndim=2, finite=False).shape
-    return check_params("params", params, mlstm_shapes(H, D)), H, D
+    p, (H, D) = check_layout(params, "W_q", mlstm_shapes)               # W_q is (H, D)
+    return p, H, D
 
 
 def _mlstm_proj(p, x, forget, H):
-    """q, k, v, o and (log i, log f) of one input (eqs. 22–27); none reads the state."""
-    q = p["W_q"] @ x + p["b_q"]                                        # q_t = W_q x_t + b_q          (eq. 22)
-    k = (p["W_k"] @ x) / onp.sqrt(H) + p["b_k"]                        # k_t = W_k x_t/√d + b_k       (eq. 23)
-    v = p["W_v"] @ x + p["b_v"]                                        # v_t = W_v x_t + b_v          (eq. 24)
-    o = sigmoid(p["W_o"] @ x + p["b_o"])                               # o_t = σ(W_o x_t + b_o)       (eq. 27)
-    log_i = np.dot(p["w_i"], x) + p["b_i"]                             # log i_t = ĩ_t               (eq. 25)
+    """q, k, v, o and (log i, log f) of one input (§2.3); none reads the state."""
+    q = p["W_q"] @ x + p["b_q"]                                        # q_t = W_q x_t + b_q          (§2.3)
+    k = (p["W_k"] @ x) / onp.sqrt(H) + p["b_k"]                        # k_t = W_k x_t/√d + b_k       (§2.3)
+    v = p["W_v"] @ x + p["b_v"]                                        # v_t = W_v x_t + b_v          (§2.3)
+    o = sigmoid(p["W_o"] @ x + p["b_o"])                               # o_t = σ(W_o x_t + b_o)       (§2.3)
+    log_i = np.dot(p["w_i"], x) + p["b_i"]                             # log i_t = ĩ_t               (§2.3)
     f_pre = np.dot(p["w_f"], x) + p["b_f"]
-    return q, k, v, o, log_i, _log_f(f_pre, forget)                    # log f_t                      (eq. 26)
+    return q, k, v, o, log_i, _log_f(f_pre, forget)                    # log f_t                      (§2.3)
 
 
 def _mlstm_inputs(params, state, x, forget, n_state):
@@ -211,9 +205,9 @@ def _mlstm_update(p, C, n, m, x, forget, H):
     q, k, v, o, log_i, log_f = _mlstm_proj(p, x, forget, H)
     m_new = np.maximum(log_f + m, log_i)                               # m_t = max(log f_t + m_{t−1}, log i_t)
     i_s, f_s = np.exp(log_i - m_new), np.exp(log_f + m - m_new)        # i′_t, f′_t ≤ 1
-    C = f_s * C + i_s * np.outer(v, k)                                 # C_t = f′ C_{t−1} + i′ v_t k_tᵀ   (eq. 19)
-    n = f_s * n + i_s * k                                              # n_t = f′ n_{t−1} + i′ k_t        (eq. 20)
-    # h_t = o_t ⊙ C_t q_t / max(|n_tᵀq_t|, e^{−m_t})  (eq. 21, its bound 1 rescaled by the stabiliser)
+    C = f_s * C + i_s * np.outer(v, k)                                 # C_t = f′ C_{t−1} + i′ v_t k_tᵀ   (§2.3)
+    n = f_s * n + i_s * k                                              # n_t = f′ n_{t−1} + i′ k_t        (§2.3)
+    # h_t = o_t ⊙ C_t q_t / max(|n_tᵀq_t|, e^{−m_t})  (§2.3, its bound 1 rescaled by the stabiliser)
     return o * (C @ q) * _inverse_bound(np.dot(n, q), m_new), C, n, m_new
 
 
@@ -233,7 +227,7 @@ def mlstm_step(params, state, x, forget="sigmoid"):
 
 
 def mlstm_step_unstabilised(params, state, x, forget="sigmoid"):
-    """One mLSTM step as eqs. 19–27 write it (i = e^{ĩ}, bound max(|nᵀq|, 1)): (C, n) → (h_t, C_t, n_t)."""
+    """One mLSTM step as §2.3 writes it (i = e^{ĩ}, bound max(|nᵀq|, 1)): (C, n) → (h_t, C_t, n_t)."""
     p, H, (C, n), x = _mlstm_inputs(params, state, x, forget, 2)
     q, k, v, o, log_i, log_f = _mlstm_proj(p, x, forget, H)
     with onp.errstate(over="ignore", invalid="ignore"):

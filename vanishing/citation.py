@@ -1,14 +1,16 @@
-"""Citation data: the five seed documents as references (spec/sources.toml) and a BibTeX entry per claim."""
+"""Citation data: the five seed documents and the papers of the modern cells as references (spec/sources.toml), and a BibTeX entry per claim."""
 
 import re
 import tomllib
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["SEED_KEY", "bibtex", "reference", "seeds"]
+__all__ = ["ARXIV_KEY", "SEED_KEY", "bibtex", "papers", "reference", "seeds"]
 
 #: a seed is named in a claim's ``sources.ref`` by its file name, the key to its text
 SEED_KEY = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")
+#: a paper listed in spec/sources.toml is named in a claim's ``sources.ref`` by its arXiv id
+ARXIV_KEY = re.compile(r"\barXiv:\d{4}\.\d{4,5}\b")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
            "December")
 
@@ -18,6 +20,13 @@ def seeds():
     """{file name: {"author", "title", "site", "date", "url", "not_found"}} from spec/sources.toml."""
     text = resources.files("vanishing.spec").joinpath("sources.toml").read_text(encoding="utf-8")
     return {s["key"]: s for s in tomllib.loads(text)["seed"]}
+
+
+@lru_cache(maxsize=1)
+def papers():
+    """{"arXiv:<id>": {"authors", "title", "year", "venue", "url"}} from spec/sources.toml's [[paper]] tables."""
+    text = resources.files("vanishing.spec").joinpath("sources.toml").read_text(encoding="utf-8")
+    return {p["key"]: p for p in tomllib.loads(text).get("paper", [])}
 
 
 def _date(d):
@@ -36,7 +45,13 @@ def reference(ref):
     m = SEED_KEY.search(ref)
     s = seeds().get(m.group(0)) if m else None
     if s is None:
-        return {"key": None, "text": ref, "url": None, "seed": False}
+        a = ARXIV_KEY.search(ref)
+        p = papers().get(a.group(0)) if a else None
+        if p is None:
+            return {"key": None, "text": ref, "url": None, "seed": False}
+        venue = f" {p['venue']}." if p.get("venue") else ""
+        return {"key": p["key"], "text": f"{p['authors']}. {p['title']}.{venue} {p['year']}. {p['key']}. {p['url']}", "url": p["url"],
+                "seed": False}
     parts = [s["author"]] if s.get("author") else []
     parts += [s["title"], f"{s['site']}, {_date(s['date'])}" if s.get("date") else s["site"], s["url"]]
     text = ". ".join(p.rstrip(".") for p in parts)

@@ -60,7 +60,7 @@ def _no_m_prev(P, state, x, forget="sigmoid"):
              plants={"m_(t−1) dropped from f′": {"step": _no_m_prev}})
 def slstm_stabiliser_changes_nothing(ctx, s):
     """The stabiliser m_t rescales c_t and n_t by e^{−m_t}: h_t and ∂h_T/∂x_1 equal the unstabilised ones wherever both are finite.  [XLSTM-SLSTM-STABILISER-INVARIANT]"""
-    @ctx.holds(max_examples=10, reason="three oracles on ∂h_T/∂x_1 through T steps of two forms")
+    @ctx.holds(max_examples=8, reason="three oracles on ∂h_T/∂x_1 through T steps of two forms")
     @given(case=slstm_cases(T=(3, 5)))
     @example(case=_slstm_zero(i=200.0, f=-3.0))       # i = e^200 ≈ 7e86: finite unstabilised, i′ = 1 stabilised
     def same_values_and_gradients(case):
@@ -91,13 +91,13 @@ def slstm_normaliser_bounds_the_cell(ctx, s):
     @given(case=slstm_cases(T=(3, 10), scale=(0.5, 3.0, 60.0, 1e3)), n0=st.sampled_from([0.0, 1.0, 2.5]))
     @example(case=_slstm_zero(i=-700.0, f=30.0), n0=0.0)
     def bounded(case, n0):
-        p, (h0, c0, _, m0), xs, forget = case
+        p, (h0, _, _, m0), xs, forget = case
         H = h0.size
         n_init = np.full(H, n0)
         c_init = np.clip(h0, -1, 1) * n0
-        hs, c, n, m = s.forward(p, (h0, c_init, n_init, m0), xs, forget)
+        hs = s.forward(p, (h0, c_init, n_init, m0), xs, forget)[0]
         for t in range(1, xs.shape[0] + 1):
-            ht, ct, nt, _ = s.forward(p, (h0, c_init, n_init, m0), xs[:t], forget)
+            _, ct, nt, _ = s.forward(p, (h0, c_init, n_init, m0), xs[:t], forget)
             le(np.ones(H), nt, f"{ctx.id}: n_t ≥ 1 (t = {t})", reproduce=ctx.repro(case=case, n0=n0))
             le(np.abs(ct), nt, f"{ctx.id}: |c_t| ≤ n_t (t = {t})", reproduce=ctx.repro(case=case, n0=n0))
         le(np.abs(hs), np.ones_like(hs), f"{ctx.id}: |h_t| ≤ 1", reproduce=ctx.repro(case=case, n0=n0))
@@ -109,7 +109,7 @@ def slstm_normaliser_bounds_the_cell(ctx, s):
                  1.0 / (1.0 + np.exp(-(P["W"] @ x + P["R"] @ s[0] + P["b"])[len(s[0]):2 * len(s[0])])))}})
 def slstm_direct_path_is_diag_f(ctx, s):
     """∂c_t/∂c_(t−1) = ∂n_t/∂n_(t−1) = diag(f′_t), the stabilised forget gate: no gate reads c or n.  [XLSTM-SLSTM-DIRECT-PATH]"""
-    @ctx.holds(max_examples=25, reason="three oracles on two H×H Jacobians per draw")
+    @ctx.holds(max_examples=12, reason="three oracles on two H×H Jacobians per draw (FD is the cost of verify)")
     @given(case=slstm_cases(T=(1, 1)), c=vectors(4, -3.0, 3.0), n=vectors(4, 1.0, 4.0), m=vectors(4, -5.0, 5.0))
     def diag_f(case, c, n, m):
         p, (h0, *_), xs, forget = case

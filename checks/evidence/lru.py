@@ -7,8 +7,8 @@ variance of a linear function of white noise is the double sum with E[x_i x_j] =
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 from vanishing.models import lru
 
 k, j, i, T = sp.symbols("k j i T", integer=True, positive=True)
@@ -21,7 +21,7 @@ def lru_gamma_normalisation_proof(s, ctx):
     """γ²·Σ_{k<T} |λ|^{2k} = 1 − |λ|^{2T} for every T, → 1 as T → ∞: the stationary variance is ‖B_j‖², free of λ."""
     g2 = ctx.st.gamma_sq
     # Lemma (induction over T): S_T = Σ_(k<T) r^(2k) = (1 − r^(2T))/(1 − r²). Base T = 1: S_1 = 1. Step: S_(T+1) = S_T + r^(2T).
-    closed = lambda n: (1 - r ** (2 * n)) / (1 - r ** 2)                  # noqa: E731
+    closed = lambda n: (1 - r ** (2 * n)) / (1 - r ** 2)
     ensure(sp.simplify(closed(1) - 1) == 0, "the geometric lemma's base case S_1 = 1 fails")
     ensure(sp.simplify(closed(T) + r ** (2 * T) - closed(T + 1)) == 0, "the geometric lemma's step S_T + r^(2T) = S_(T+1) fails")
     var_T = sp.simplify(g2 * closed(T))
@@ -53,12 +53,16 @@ def lru_curse_of_memory_proof(s, ctx):
     x = sp.IndexedBase("x")
     h = sp.Sum(lam ** k * x[t - k], (k, 0, t - 1))                    # h_t = Σ_k λ^k x_(t−k) from h_0 = 0 (unrolled)
     dh = sp.diff(h, lam)
-    ensure(sp.simplify(dh.doit() - sp.Sum(k * lam ** (k - 1) * x[t - k], (k, 0, t - 1)).doit()) == 0,
-           "∂/∂λ Σ λ^k x_(t−k) is not Σ kλ^(k−1) x_(t−k)")
-    full = sp.summation(k ** 2 * q ** (k - 1), (k, 1, sp.oo))            # q = λ² ∈ (0, 1): the t → ∞ variance
-    full = sp.piecewise_fold(full)
-    full = full.args[0][0] if isinstance(full, sp.Piecewise) else full     # the branch q < 1
-    ensure(sp.simplify(full - (1 + q) / (1 - q) ** ctx.st.power) == 0,
+    # SymPy differentiates the Sum termwise: the same limits, and the summand kλ^(k−1) x_(t−k)
+    ensure(isinstance(dh, sp.Sum) and dh.limits == ((k, 0, t - 1),)
+           and sp.simplify(sp.powsimp(dh.function - k * lam ** (k - 1) * x[t - k], force=True)) == 0, "∂/∂λ Σ λ^k x_(t−k) is not Σ kλ^(k−1) x_(t−k)")
+    # Σ_(k≥0) q^k = 1/(1 − q) for |q| < 1; differentiating a power series termwise inside its radius of convergence,
+    # Σ_(k≥1) k q^(k−1) = G′ and Σ_(k≥1) k² q^(k−1) = (q·G′)′: the t → ∞ variance, q = λ²
+    G = 1 / (1 - q)
+    full = sp.diff(q * sp.diff(G, q), q)
+    series = sp.series(full, q, 0, 5).removeO()                            # its first terms must be k² for k = 1..5
+    ensure(all(series.coeff(q, kk - 1) == kk ** 2 for kk in range(1, 6)), f"(qG′)′ does not start Σ k² q^(k−1): {series}")
+    ensure(sp.cancel(full - (1 + q) / (1 - q) ** ctx.st.power) == 0,
            f"Σ_(k≥1) k² q^(k−1) = {sp.factor(full)} is not (1 + q)/(1 − q)^{ctx.st.power}")
     for lv, tv in ((sp.Rational(1, 2), 7), (sp.Rational(-3, 4), 5), (sp.Rational(9, 10), 12)):
         got = np.asarray(s.closed(float(lv), tv), dtype=np.float64)
@@ -67,11 +71,13 @@ def lru_curse_of_memory_proof(s, ctx):
     return ("Var(∂h_t/∂λ) = Σ_(k<t) k²λ^(2(k−1)), increasing to (1 + λ²)/(1 − λ²)³ for every t as t → ∞ (SymPy)",
             ("SymPy differentiates the unrolled h_t = Σ_k λ^k x_(t−k) (symbolic t, IndexedBase x) to Σ kλ^(k−1)x_(t−k); white "
              "noise makes its variance the sum of the squared coefficients (as in LRU-GAMMA-NORMALISATION's proof), whose terms "
-             "are positive, so it increases with t to summation(k²q^(k−1), k ≥ 1) = (1 + q)/(1 − q)³, q = λ² < 1. "
+             "are positive, so it increases with t to Σ_(k≥1) k²q^(k−1) = (q·G′)′ = (1 + q)/(1 − q)³, G = 1/(1 − q), q = λ² < 1 "
+             "(termwise differentiation of the geometric series inside its radius of convergence). "
              f"Tie: the subject's coefficients at 3 exact (λ, t) equal kλ^(k−1) {S.within()}. {S.versions()}."),
             Scope(sizes="every", hypotheses=("|λ| < 1", "x white with unit variance", "h_0 = 0"),
-                  steps=("SymPy: ∂/∂λ Sum(λ^k x[t−k], (k, 0, t − 1)) − Sum(kλ^(k−1) x[t−k]) simplifies to 0 (symbolic t)",
-                         f"SymPy: summation(k² q^(k−1), (k, 1, ∞)) − (1 + q)/(1 − q)^{ctx.st.power} simplifies to 0 for |q| < 1"),
+                  steps=("SymPy: ∂/∂λ Sum(λ^k x[t−k], (k, 0, t − 1)) − Sum(kλ^(k−1) x[t−k]): the same limits, summands agree (symbolic t)",
+                         "SymPy: (q·G′)′ with G = 1/(1 − q) (termwise differentiation of Σ q^k, |q| < 1) begins 1 + 4q + 9q² + …",
+                         f"SymPy: (q·G′)′ − (1 + q)/(1 − q)^{ctx.st.power} cancels to 0"),
                   tied=("checks.claims.lru closed coefficients at (λ, t) = (1/2, 7), (−3/4, 5), (9/10, 12)",)))
 
 
@@ -80,7 +86,8 @@ def lru_state_jacobian_proof(s, ctx):
     """Multiplication by λ = a + ib on x = u + iv has the real Jacobian [[a, sign·b], [b, a]], sign = −1; |λ|² = r²."""
     a, b, u, v, rr, th = sp.symbols("a b u v r theta", real=True)
     prod = sp.expand((a + sp.I * b) * (u + sp.I * v))
-    re, im = prod.as_real_imag()
+    re, im = prod.subs(sp.I, 0), prod.coeff(sp.I)                       # prod = re + i·im with re, im free of i (a, b, u, v real)
+    ensure(sp.expand(re + sp.I * im - prod) == 0, "the split of λx into real and imaginary parts is wrong")
     J = sp.Matrix([re, im]).jacobian([u, v])
     ensure(sp.simplify(J - sp.Matrix([[a, ctx.st.sign * b], [-ctx.st.sign * b, a]])) == sp.zeros(2, 2),
            f"the real Jacobian of x ↦ λx is {J.tolist()}, not [[a, {ctx.st.sign}·b], [{-ctx.st.sign}·b, a]]")

@@ -7,12 +7,12 @@ derivation in one scalar symbol holds for every size H; the tie evaluates the mo
 import mpmath
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 
 x, d = sp.symbols("x d", real=True)
-SIG = lambda u: 1 / (1 + sp.exp(-u))                                  # noqa: E731 (the definition of σ)
-SOFTPLUS = lambda u: sp.log(1 + sp.exp(u))                            # noqa: E731 (the definition of softplus)
+SIG = lambda u: 1 / (1 + sp.exp(-u))
+SOFTPLUS = lambda u: sp.log(1 + sp.exp(u))
 #: exact dyadics, 0, and the tails: log σ(−800) = −800 where σ(−800) itself underflows to 0
 XS = np.concatenate([S.points(24, seed=7, lo=-8, hi=8), [0.0, 36.0, -36.0, 100.0, -100.0, 700.0, -700.0, -800.0]])
 ELEMENTWISE = "every entry is the same scalar function of its own pre-activation, so the scalar derivation holds for every H"
@@ -73,9 +73,9 @@ def minlstm_gates_sum_to_one_proof(s, ctx):
 def _exact_gates(name, P, state, x):
     """The direct path's a_t of each modern row, from the row's own equations, in mpmath at exact inputs (a list of floats)."""
     mp = mpmath.mpf
-    sig = lambda u: 1 / (1 + mpmath.exp(-u))                                      # noqa: E731
-    softplus = lambda u: mpmath.log(1 + mpmath.exp(u))                            # noqa: E731
-    lin = lambda W, b: [sum(mp(float(W[r, c])) * mp(float(x[c])) for c in range(len(x))) + mp(float(b[r])) for r in range(len(b))]  # noqa: E731
+    sig = lambda u: 1 / (1 + mpmath.exp(-u))
+    softplus = lambda u: mpmath.log(1 + mpmath.exp(u))
+    lin = lambda W, b: [sum(mp(float(W[r, c])) * mp(float(x[c])) for c in range(len(x))) + mp(float(b[r])) for r in range(len(b))]
     if name == "mingru":
         return [sig(-k) for k in lin(P["W_z"], P["b_z"])]                          # 1 − z = σ(−k_z)
     if name == "minlstm":

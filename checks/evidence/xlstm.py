@@ -7,8 +7,8 @@ h′_t = o c′_t/n′_t = o c_t/n_t = h_t whatever m_t is: the max of the paper
 
 import numpy as np
 import sympy as sp
-from vanishing.checks.evidence import _sym as S
 from vanishing.checks.evidence import Scope, ensure, evidence
+from vanishing.checks.evidence import _sym as S
 
 c0, n0, m0, m1, f, i, z, o = sp.symbols("c n m_prev m_t f i z o", real=True)
 

@@ -3,7 +3,6 @@ associative scan against the loop, the ring initialisation's ranges, |Î»| < 1, Â
 import autograd
 import autograd.numpy as anp
 import numpy as np
-import pytest
 
 from vanishing.models import lru
 
@@ -52,7 +51,7 @@ def test_ring_init_lands_in_the_ring(rng):
     nu_log, theta_log = lru.ring_init(2000, rng, 0.5, 0.9, np.pi / 2)
     r, th = np.exp(-np.exp(nu_log)), np.exp(theta_log)
     assert r.min() >= 0.5 - 1e-15 and r.max() <= 0.9 + 1e-15 and th.max() <= np.pi / 2
-    assert_raises_naming("r_min, r_max", "0 <= r_min < r_max <= 1", "r_max = 1.5", lambda: lru.ring_init(3, rng, 0.5, 1.5))
+    assert_raises_naming("r_min, r_max", "0 <= r_min <= r_max <= 1", "r_max = 1.5", lambda: lru.ring_init(3, rng, 0.5, 1.5))
 
 
 def test_validation_names_the_parameter(rng):

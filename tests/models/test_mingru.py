@@ -52,7 +52,7 @@ def test_scans_equal_the_loop(cell, candidate, rng):
 
 
 def test_minlstm_normalised_gates_sum_to_one(rng):
-    p, h0, xs = _case(rng, "minlstm", scale=50.0)
+    p, _, xs = _case(rng, "minlstm", scale=50.0)
     for x in xs:
         a, b = mingru.coefficients(p, x, "minlstm", "g")
         i_norm = b / mingru.g(p["W_h"] @ x + p["b_h"])

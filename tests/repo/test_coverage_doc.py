@@ -6,7 +6,7 @@ from vanishing.checks import runner
 
 COVERAGE = Path(__file__).resolve().parents[2] / "docs" / "COVERAGE.md"
 #: A claim ID as written in the docs: upper-case words joined by hyphens, the first a known topic prefix.
-ID = re.compile(r"(?<![\w-])(?:ACT|RNN|LSTM|GRU|DEEP|CLIP|INIT|BPTT)(?:-[A-Z0-9]+)+(?![\w-])")
+ID = re.compile(r"(?<![\w-])(?:ACT|RNN|LSTM|GRU|DEEP|CLIP|INIT|BPTT|MINGRU|MINLSTM|MODERN|LRU|XLSTM|MAMBA)(?:-[A-Z0-9]+)+(?![\w-])")
 
 
 def _named():

@@ -94,3 +94,22 @@ def test_the_seed_references_are_one_set_of_data_that_sources_md_and_citation_cf
         else:
             assert "date-published" not in entry and "year:" not in entry, key
         assert key in citation.reference(key)["text"] or citation.reference(key)["text"].startswith(s.get("author", s["title"]))
+
+
+def test_every_listed_paper_is_a_complete_reference_cited_by_a_claim_and_resolved():
+    """spec/sources.toml's [[paper]] tables: title, authors, year and the arXiv address; each cited and resolved by its id."""
+    from vanishing import citation
+    papers = tomllib.loads((ROOT / "spec" / "sources.toml").read_text(encoding="utf-8")).get("paper", [])
+    assert papers and {p["key"] for p in papers} == set(citation.papers())
+    refs = [s.get("ref", "") for toml in (ROOT / "spec" / "claims").glob("*.toml")
+            for claim in tomllib.loads(toml.read_text()).get("claim", []) for s in claim.get("sources", [])]
+    sources_md = (ROOT / "docs" / "SOURCES.md").read_text()
+    for p in papers:
+        arxiv_id = p["key"].removeprefix("arXiv:")
+        assert p["key"] == f"arXiv:{arxiv_id}" and p["url"] == f"https://arxiv.org/abs/{arxiv_id}", p["key"]
+        assert all(str(p.get(f, "")).strip() for f in ("title", "authors", "year")), f"{p['key']}: title, authors and year are required"
+        assert any(p["key"] in r for r in refs), f"{p['key']} is listed in spec/sources.toml but no claim cites it"
+        assert p["title"] in sources_md and p["key"] in sources_md, f"docs/SOURCES.md does not list {p['key']} ({p['title']})"
+        ref = citation.reference(f"as cited, {p['key']} (docs/literature.md)")
+        assert ref["key"] == p["key"] and ref["url"] == p["url"] and p["title"] in ref["text"] and not ref["seed"]
+    assert citation.reference("arXiv:9999.99999")["key"] is None, "an unlisted arXiv id must stay the ref as written"
