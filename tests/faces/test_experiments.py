@@ -12,9 +12,9 @@ pytestmark = pytest.mark.experiments
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
-import vanishing
 from vanishing.checks import runner
 
+import vanishing
 from vanishing import experiments as E
 
 
@@ -167,8 +167,8 @@ def _reference_step(name, p, s, x):
 def _twin_error(name, cell, seed=0, H=4, D=3, S=2, B=3, zero_state=False):
     """Largest |twin − reference| ÷ (that entry's tolerance) over one step from a random state, every seed and row."""
     import torch
-
     from vanishing.checks import tolerances
+
     from vanishing.experiments import _torch_cells as TC
     rng = onp.random.default_rng(seed)
     ps = [{k: v + 0.3 * rng.standard_normal(onp.shape(v)) for k, v in cell.init(H, D, rng).items()} for _ in range(S)]

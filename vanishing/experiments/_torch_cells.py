@@ -8,8 +8,8 @@ runs the project's models. Float64 throughout, as the references. The activation
 write them (softplus = max(x, 0) + log1p(e^{−|x|}), not torch's thresholded one), so the two agree to rounding.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as onp
 
@@ -210,8 +210,12 @@ def _zeros(*shapes):
     return zero
 
 
-_VEC = lambda H, D: (H,)  # noqa: E731
-_first = lambda s: s[0]   # noqa: E731
+def _VEC(H, D):
+    return (H,)
+
+
+def _first(s):
+    return s[0]
 
 CELLS = {
     "rnn-tanh": Cell(lambda H, D, rng: rnn.init_params(H, D, rng), _rnn_pre, _rnn_step, _zeros(_VEC), _first),

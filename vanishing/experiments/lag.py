@@ -22,7 +22,8 @@ The modern families (issue 24), from the reference models in models/:
 L = ½‖h_T − y‖² with a fixed random target y, so ∂L/∂h_k = (h_T − y)ᵀ ∂h_T/∂h_k (the linear families: L on their state).
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import autograd
 import autograd.numpy as anp
@@ -202,7 +203,7 @@ def _mlstm(H, D, T, rng):
     C, n = onp.zeros((H, H)), onp.zeros(H)
     fs = []
     for t in range(T):
-        fs.append(autograd.grad(lambda m: anp.sum(xlstm.mlstm_step_unstabilised(p, (C, m), xs[t])[2]))(n))   # f_t in every entry
+        fs.append(autograd.grad(lambda m, C=C, x=xs[t]: anp.sum(xlstm.mlstm_step_unstabilised(p, (C, m), x)[2]))(n))   # f_t in every entry
         _, C, n = xlstm.mlstm_step_unstabilised(p, (C, n), xs[t])
     v = onp.concatenate([C.ravel(), n]) - rng.standard_normal(H * H + H)
     log_f = onp.log(onp.array(fs)[:, :1])                                  # f_t·I: one modulus shared by every entry
