@@ -14,8 +14,19 @@ Both take arrays with the time axis first and any trailing shape; they are writt
 """
 
 import autograd.numpy as np
+from vanishing.models._validate import as_array
 
 __all__ = ["associative_scan", "linear_scan", "log_cumsum_exp", "log_scan"]
+
+
+def _elems(names, arrays):
+    """Validate arrays with a common time axis first (finite floats, at least 1-D): a bad call names the array."""
+    out = tuple(as_array(n, a) for n, a in zip(names, arrays))
+    T = {np.shape(a)[0] if np.ndim(a) else None for a in out}
+    if None in T or len(T) != 1:
+        raise ValueError(f"{', '.join(names)}: expected arrays with one common leading time axis, got shapes "
+                         f"{[np.shape(a) for a in out]}")
+    return out
 
 
 def associative_scan(combine, elems):
@@ -54,10 +65,13 @@ def linear_scan(a, b, h0, complex_pairs=False):
     """
     if complex_pairs:
         (ar, ai), (br, bi), (hr, hi) = a, b, h0
+        ar, ai, br, bi = _elems(("a_re", "a_im", "b_re", "b_im"), (ar, ai, br, bi))
+        hr, hi = as_array("h0_re", hr), as_array("h0_im", hi)
         Ar, Ai, Br, Bi = associative_scan(_compose_complex, (ar, ai, br, bi))
         return Ar * hr - Ai * hi + Br, Ar * hi + Ai * hr + Bi       # h_t = A_t h_0 + B_t
+    a, b = _elems(("a", "b"), (a, b))
     A, B = associative_scan(_compose_real, (a, b))
-    return A * h0 + B                                                  # h_t = (∏_{s≤t} a_s) h_0 + B_t
+    return A * as_array("h0", h0) + B                                                  # h_t = (∏_{s≤t} a_s) h_0 + B_t
 
 
 def _logaddexp(earlier, later):
@@ -75,6 +89,8 @@ def log_scan(log_a, log_b, log_h0):
     a*_t = cumsum(log a)_t (the first prefix sum); log(h_0 + b*_t) = logcumsumexp([log h_0, log b − a*])_t
     (the second, with h_0 prepended as Heinsen's implementation does).
     """
+    log_a, log_b = _elems(("log_a", "log_b"), (log_a, log_b))
+    log_h0 = as_array("log_h0", log_h0)
     a_star = np.cumsum(log_a, axis=0)                                           # a*_t = Σ_{s≤t} log a_s
     v = np.concatenate([log_h0[None], log_b - a_star], axis=0)                  # [log h_0, log b_s − a*_s]
     return a_star + log_cumsum_exp(v)[1:]                                       # log h_t = a*_t + log(h_0 + b*_t)

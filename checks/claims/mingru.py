@@ -196,7 +196,9 @@ def _literal_log_scan(p, h0, xs, cell="mingru", candidate="linear"):
     with np.errstate(invalid="ignore", divide="ignore"):
         a = np.stack([mingru.coefficients(p, x, cell, candidate)[0] for x in xs])
         b = np.stack([mingru.coefficients(p, x, cell, candidate)[1] for x in xs])
-        return np.exp(scan.log_scan(np.log(a), np.log(b), np.log(h0)))
+        a_star = np.cumsum(np.log(a), axis=0)                      # Heinsen's two prefix sums, written out (no validation:
+        v = np.concatenate([np.log(h0)[None], np.log(b) - a_star])  # the literal statement is applied as it stands)
+        return np.exp(a_star + np.logaddexp.accumulate(v, axis=0)[1:])
 
 
 @claim_check("MINGRU-LOG-SCAN-POSITIVE", subject={"forward": mingru.forward, "log_scan": mingru.forward_log_scan,

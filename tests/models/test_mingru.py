@@ -85,3 +85,9 @@ def test_saturated_inputs_are_finite_and_float32_stays_float32(cell, rng):
                    mingru.forward_log_scan(p, h0, big, cell), mingru.step_jacobian(p, h0, big[0], cell))
     p32 = {k: v.astype(np.float32) for k, v in p.items()}
     assert mingru.forward(p32, h0.astype(np.float32), xs.astype(np.float32), cell).dtype == np.float32
+
+
+def test_the_scans_validate_their_arrays():
+    from vanishing.models import scan
+    assert_raises_naming("a, b", "one common leading time axis", "(4, 2)", lambda: scan.linear_scan(np.ones((3, 2)), np.ones((4, 2)), np.zeros(2)))
+    assert_raises_naming("log_b", "finite values", "3 non-finite", lambda: scan.log_scan(np.ones((3, 2)), np.full((3, 1), np.nan), np.zeros(1)))
