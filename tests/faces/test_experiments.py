@@ -12,9 +12,9 @@ pytestmark = pytest.mark.experiments
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
-import vanishing
 from vanishing.checks import runner
 
+import vanishing
 from vanishing import experiments as E
 
 
@@ -96,12 +96,154 @@ def test_deep_digits_sigmoid_standard_normal_is_seed_000s_picture(quick):
 
 
 def test_long_lags_the_1997_lstm_beats_the_vanilla_rnn_at_the_longest_quick_lag(quick):
-    n = quick[2]["long_lags"]["numbers"]
-    T = quick[2]["long_lags"]["hyperparameters"]["lags"][-1]
+    rec = quick[2]["long_lags"]
+    n, T = rec["numbers"], rec["hyperparameters"]["lags"][-1]
     lstm97 = onp.mean(n[f"LSTM 1997 (no forget gate)|{T}"]["eval_loss_per_seed"])
     vanilla = onp.mean(n[f"vanilla RNN (tanh)|{T}"]["eval_loss_per_seed"])
     assert lstm97 < vanilla, (lstm97, vanilla)
-    assert all(onp.isfinite(v) for k in n for v in n[k]["eval_loss_per_seed"])
+    from vanishing.experiments.long_lags import MODELS, SUCCESS
+    assert {m.label for m in MODELS} == set(n["success_table"])                  # every family trained at every lag
+    for m in MODELS:
+        for lag in rec["hyperparameters"]["lags"]:
+            losses = n[f"{m.label}|{lag}"]["eval_loss_per_seed"]
+            assert all(onp.isfinite(losses)), (m.label, lag, losses)
+            assert n["success_table"][m.label][str(lag)]["solved_at_end"] == sum(x < SUCCESS for x in losses)
+
+
+def test_lag_linear_families_reach_the_long_lag_and_the_lru_norm_is_max_abs_lambda_to_the_lag(quick):
+    rec = quick[2]["lag"]
+    n, T_long = rec["numbers"], rec["hyperparameters"]["T_linear_families"]
+    assert T_long > rec["hyperparameters"]["T"]
+    for name in ("minGRU", "minLSTM", "LRU", "mLSTM", "Mamba S6"):
+        assert n[name]["max_lag"] == T_long, name
+    for dh, lam in zip(n["LRU"]["dh_per_seed_at_max_lag"], n["LRU"]["max_abs_lambda"]):
+        assert dh == pytest.approx(lam ** T_long, rel=1e-9)                       # ‖diag(λ)^L‖₂ = max|λ|^L
+    assert {f["path"] for f in quick[2]["lag"]["figures"]} == {"lag.png", "lag_long.png"}
+
+
+def test_diagonal_products_equal_the_direct_product_and_survive_underflow():
+    from vanishing.experiments.lag import _diagonal_products
+    rng = onp.random.default_rng(5)
+    a = rng.uniform(0.2, 1.0, (7, 4))
+    v = rng.standard_normal(4)
+    dh, dL = _diagonal_products(onp.log(a), v)
+    for lag in range(8):
+        P = onp.diag(onp.prod(a[7 - lag:], axis=0))
+        assert dh[lag] == pytest.approx(onp.linalg.norm(P, 2), rel=1e-12)
+        assert dL[lag] == pytest.approx(onp.linalg.norm(v @ P), rel=1e-12)
+    dh, dL = _diagonal_products(onp.full((2000, 3), -1.0), onp.ones(3))        # e^{−2000} underflows; its log does not
+    assert dh[-1] == 0.0 or dh[-1] > 0 and onp.isfinite(dL[-1])
+    assert dh[700] == pytest.approx(onp.exp(-700.0), rel=1e-9)
+
+
+def test_slstm_state_jacobian_equals_autograds_full_jacobian():
+    import autograd
+    import autograd.numpy as anp
+    from vanishing.models import xlstm
+
+    from vanishing.experiments.lag import slstm_state_jacobian
+    rng = onp.random.default_rng(1)
+    H, D = 3, 2
+    p = xlstm.slstm_init_params(H, D, rng, scale=3.0)
+    s = (rng.standard_normal(H), rng.standard_normal(H), onp.abs(rng.standard_normal(H)) + 0.5, rng.standard_normal(H))
+    x = rng.standard_normal(D)
+    full = autograd.jacobian(lambda z: anp.concatenate(xlstm.slstm_step(p, (z[:H], z[H:2 * H], z[2 * H:3 * H], z[3 * H:]), x)))
+    Jf = full(onp.concatenate(s))
+    assert onp.abs(Jf[:H, :H]).max() > 0.01                                    # the R path is there to be read
+    onp.testing.assert_allclose(slstm_state_jacobian(p, s, x), Jf, rtol=1e-12, atol=1e-14)
+
+
+def _reference_step(name, p, s, x):
+    """The reference model's step for the torch twin ``name`` (models/), as a tuple in the twin's state order."""
+    from vanishing.models import gru, lru, lstm, mamba, mingru, rnn, xlstm
+    steps = {"rnn-tanh": lambda: (rnn.step(p, s[0], x),), "lstm-cec": lambda: lstm.step(p, s[0], s[1], x, variant="cec"),
+             "lstm-bf1": lambda: lstm.step(p, s[0], s[1], x), "gru": lambda: (gru.step(p, s[0], x, reset="after"),),
+             "mingru": lambda: (mingru.step(p, s[0], x, "mingru"),), "minlstm": lambda: (mingru.step(p, s[0], x, "minlstm"),),
+             "lru": lambda: lru.step(p, s[0], s[1], x)[:2], "slstm": lambda: xlstm.slstm_step(p, tuple(s), x),
+             "mlstm": lambda: xlstm.mlstm_step(p, tuple(s[1:]), x), "mamba-s6": lambda: (mamba.step(p, s[0], x)[0],)}
+    return steps[name]()
+
+
+def _twin_error(name, cell, seed=0, H=4, D=3, S=2, B=3, zero_state=False):
+    """Largest |twin − reference| ÷ (that entry's tolerance) over one step from a random state, every seed and row."""
+    import torch
+    from vanishing.checks import tolerances
+
+    from vanishing.experiments import _torch_cells as TC
+    rng = onp.random.default_rng(seed)
+    ps = [{k: v + 0.3 * rng.standard_normal(onp.shape(v)) for k, v in cell.init(H, D, rng).items()} for _ in range(S)]
+    state = [(0.0 if zero_state else 1.0) * rng.standard_normal(z.shape) for z in cell.zero(S, B, H, D)]
+    if name == "slstm" and not zero_state:
+        state[2] = onp.abs(state[2]) + 0.5                                      # a normaliser n > 0, as every reachable state
+    x = rng.standard_normal((1, S, B, D))
+    P = TC.prepare(TC.to_torch(ps))
+    u = cell.pre(P, torch.tensor(x))
+    out = cell.step(P, tuple(torch.tensor(z) for z in state), u[0] if not isinstance(u, tuple) else tuple(a[0] for a in u))
+    worst = 0.0
+    for i in range(S):
+        for b in range(B):
+            ref = _reference_step(name, ps[i], [z[i, b] for z in state], x[0, i, b])
+            for r, o in zip(ref, out):
+                r = onp.asarray(r)
+                tol = tolerances.value(onp.float64, scale=max(1.0, float(onp.abs(r).max())))
+                worst = max(worst, float(onp.max(onp.abs(o[i, b].numpy() - r) / tol.bound(r))))
+    return worst
+
+
+@pytest.mark.torch
+def test_every_torch_twin_step_equals_the_reference_models_step():
+    pytest.importorskip("torch")
+    from vanishing.experiments._torch_cells import CELLS
+    for name, cell in CELLS.items():
+        assert _twin_error(name, cell) <= 1.0, name
+        assert _twin_error(name, cell, seed=1, zero_state=True) <= 1.0, name          # the first step (sLSTM: its n = 0 rule)
+
+
+@pytest.mark.torch
+def test_a_wrong_twin_is_caught():
+    pytest.importorskip("torch")
+    from dataclasses import replace
+
+    from vanishing.experiments._torch_cells import CELLS
+    assert _twin_error("lstm-bf1", replace(CELLS["lstm-bf1"], step=CELLS["lstm-cec"].step)) > 1e3   # f ≡ 1 on forget-gate params
+    no_rotation = replace(CELLS["lru"], step=lambda P, s, u: (u[0] * s[0] + u[2], u[0] * s[1] + u[3]))   # λ read as real
+    assert _twin_error("lru", no_rotation) > 1e3
+
+
+@pytest.mark.torch
+def test_the_torch_forward_equals_the_reference_forward_and_seeds_do_not_interact():
+    torch = pytest.importorskip("torch")
+    from vanishing.models import lstm
+
+    from vanishing.experiments import _torch_cells as TC
+    from vanishing.experiments import long_lags as LL
+    rng = onp.random.default_rng(2)
+    cell = TC.CELLS["lstm-bf1"]
+    ps = [cell.init(4, 2, rng) for _ in range(2)]
+    xs = rng.standard_normal((6, 2, 3, 2))
+    h = TC.last_state(cell, TC.to_torch(ps), torch.tensor(xs), 4)[0].numpy()
+    for i in range(2):
+        for b in range(3):
+            ref = lstm.forward(ps[i], onp.zeros(4), onp.zeros(4), xs[:, i, b])[0][-1]
+            onp.testing.assert_allclose(h[i, b], ref, rtol=1e-12, atol=1e-14)
+    model = LL.MODELS[2]
+    both = LL.train(model, 5, (0, 1), 4, 6, 8, 0.02, 1.0, 16, 3)
+    alone = LL.train(model, 5, (1,), 4, 6, 8, 0.02, 1.0, 16, 3)
+    assert both[1]["train_loss"] == pytest.approx(alone[0]["train_loss"], rel=1e-12)   # seed 1 trains as if alone
+    assert both[1]["eval_loss"] == pytest.approx(alone[0]["eval_loss"], rel=1e-12)
+    assert both[0]["train_loss"] != pytest.approx(both[1]["train_loss"])
+
+
+@pytest.mark.slow
+def test_full_lag_and_long_lag_runs_keep_their_budget_and_shapes(tmp_path):
+    pytest.importorskip("torch")
+    assert E.main(_args(["--quiet", "--out", str(tmp_path), "--only", "lag", "long_lags"])) == 0
+    doc = json.loads((tmp_path / E.FIGURES_JSON).read_text(encoding="utf-8"))
+    rec = {e["name"]: e for e in doc["experiments"]}
+    assert rec["lag"]["numbers"]["LRU"]["max_lag"] >= 1000
+    table = rec["long_lags"]["numbers"]["success_table"]
+    assert all(table[m]["40"]["seeds"] >= 8 for m in table)
+    assert rec["long_lags"]["hyperparameters"]["steps"] >= 400
 
 
 def test_clipping_keeps_the_loss_finite_where_no_clipping_diverges(quick):

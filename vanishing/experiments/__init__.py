@@ -21,7 +21,8 @@ __all__ = ["EXPERIMENTS", "FIGURES_JSON", "add_arguments", "claim_index", "main"
 
 #: in the order they run; ``--only`` takes these names
 EXPERIMENTS = ("deep_digits", "lag", "regions", "long_lags", "clip")
-_NEEDS = {"deep_digits": (("matplotlib", "matplotlib"), ("sklearn", "scikit-learn"))}
+_NEEDS = {"deep_digits": (("matplotlib", "matplotlib"), ("sklearn", "scikit-learn")),
+          "long_lags": (("matplotlib", "matplotlib"), ("torch", "torch"))}
 _DEFAULT_NEEDS = (("matplotlib", "matplotlib"),)
 
 
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Run the experiments that show the phenomena the catalogue's claims are about: per-layer "
                           "gradients of deep nets on digits, gradient against lag, Pascanu's regions, long time lags, "
                           "clipping. Writes PNG figures and experiments.json (the numbers, seeds, hyperparameters, "
-                          "versions). Needs the 'experiments' extra (matplotlib, scikit-learn).")
+                          "versions). Needs the 'experiments' extra (matplotlib, scikit-learn, torch).")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, same code paths (about a minute)")
     parser.add_argument("--out", metavar="DIR", default="experiments", help="directory for the figures and JSON (default: experiments)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these experiments: {', '.join(EXPERIMENTS)}")
@@ -71,12 +72,12 @@ def run(names, out, quick=False, quiet=False, argv=None):
         mod = importlib.import_module(f"vanishing.experiments.{name}")
         progress = Progress(name, quiet)
         progress(f"[{k}/{len(names)}] {mod.TITLE}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = mod.run(quick, out, progress)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0   # the machine is shared: wall and CPU
         progress(f"done, {len(r['figures'])} figure(s): {', '.join(f['file'] for f in r['figures'])}")
         records.append({"name": name, "title": mod.TITLE, "claims": list(mod.CLAIMS), "quick": quick,
-                        "seconds": round(seconds, 2),
+                        "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
                         "figures": [{"path": f["file"], "caption": f["caption"]} for f in r["figures"]],
                         **{key: r.get(key) for key in ("dataset", "seeds", "hyperparameters", "findings", "numbers")}})
     for rec in records:
@@ -87,7 +88,7 @@ def run(names, out, quick=False, quiet=False, argv=None):
            "command": " ".join(["vanishing", "experiments"] + list(argv if argv is not None else [])),
            "quick": quick,
            "seconds": round(time.perf_counter() - t_all, 2),
-           "versions": _versions(["matplotlib", "scikit-learn"]),
+           "versions": _versions(["matplotlib", "scikit-learn", "torch"]),
            "provenance": git_provenance(),
            "experiments": experiments,
            "claims": claim_index(experiments)}
