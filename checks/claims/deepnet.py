@@ -289,6 +289,20 @@ def _backprop_without_fprime(params, x, y, a):
     return {"W": gW, "b": [None] * n}
 
 
+def _backprop_three_layers_deep(params, x, y, a):
+    """Backprop written for the depth it was tried at: only the last 3 layers get a gradient, the rest stay 0."""
+    G, n = dn.backprop(params, x, y, a), len(params["W"])
+    keep = range(max(n - 3, 0), n)
+    return {"W": [g if k in keep else 0.0 * np.asarray(g) for k, g in enumerate(G["W"])],
+            "b": [g if k in keep else 0.0 * np.asarray(g) for k, g in enumerate(G["b"])]}
+
+
+#: A 5-layer net of width 3 (every layer ≥ 4 deep is reached on every ci run: bugs that need depth hide below 4).
+_DEEP5 = cases.net([np.array([[0.5, -0.75, 0.25], [-0.5, 0.375, 1.0], [0.625, 0.125, -0.25]])] * 4
+                   + [np.array([[0.75, -0.5, 0.5]])],
+                   [np.array([0.125, -0.25, 0.5])] * 4 + [np.array([-0.125])])
+
+
 def _middle_product_one_too_many(params, x, i, a):
     """Off by one: the loop also multiplies ∂z_i/∂z_{i−1} (n − i + 1 factors)."""
     F = dn.chain_factors(params, x, a)
@@ -303,13 +317,15 @@ def _middle_product_one_too_many(params, x, i, a):
              subject={"product_form": dn.dL_dw_product_form, "backprop": dn.backprop, "loss": dn.loss},
              plants={"∂z_i/∂W_i without f'(h_i)": {"product_form": lambda P, x, y, i, a: _product_form_variant(P, x, y, i, a, local_fprime=False)},
                      "residual sign flipped (y − z_n)": {"product_form": lambda P, x, y, i, a: _product_form_variant(P, x, y, i, a, sign=-1.0)},
-                     "backprop's δ forgets f'(h_{i−1})": {"backprop": _backprop_without_fprime}})
+                     "backprop's δ forgets f'(h_{i−1})": {"backprop": _backprop_without_fprime},
+                     "backprop reaches only the last 3 layers (shows from depth 4)": {"backprop": _backprop_three_layers_deep}})
 def layer_gradient_is_a_product_of_local_factors(ctx, s):
     """∂L/∂W_i = (∂L/∂z_n ∏_{j=n−1}^{i} ∂z_{j+1}/∂z_j) ∂z_i/∂W_i = backprop = autograd = FD.  [DEEP-GRAD-PRODUCT-FORM]"""
     @ctx.holds
     @given(net=_nets())
     @example(net=(*_SEED_NET, "sigmoid", 1))
     @example(net=(*_SEED_NET, "relu", 2))
+    @example(net=(_DEEP5, np.array([0.5, -1.0, 0.75]), np.array([0.25]), "tanh", 1))
     def product_form_is_the_gradient(net):
         params, x, y, a, i = net
         n = len(params["W"])

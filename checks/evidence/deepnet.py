@@ -74,6 +74,8 @@ def _product_form(act, with_df=True):
 
 
 @evidence("DEEP-GRAD-PRODUCT-FORM", "fixed-size", statement={"with_df": True},
+          unaffected={"backprop reaches only the last 3 layers (shows from depth 4)":
+                      "the fixed-size identity ties backprop on a 3-layer net, where the last 3 layers are all of them"},
           wrong={"∂z_i/∂W_i without f'(h_i)": {"with_df": False}})
 def deep_grad_product_form_proof(s, ctx):
     for act in ("sigmoid", "tanh"):

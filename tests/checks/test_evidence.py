@@ -71,6 +71,11 @@ def test_every_plant_makes_the_evidence_fail_or_is_declared_unaffected(claim_id,
 WRONG = [(cid, name) for cid in sorted(EVIDENCE) for e in EVIDENCE[cid] for name in sorted(e.wrong)]
 
 
+def test_every_evidence_declares_a_wrong_statement_it_must_reject():
+    bare = sorted(f"{cid} ({e.level})" for cid in EVIDENCE for e in EVIDENCE[cid] if not e.wrong)
+    assert not bare, f"evidence without a wrong statement (a step that passes whatever it is given is a defect): {bare}"
+
+
 @pytest.mark.parametrize("claim_id,wrong", WRONG[:1])
 def test_a_wrong_statement_makes_its_proof_fail(claim_id, wrong):
     results = evidence.run(claim_id, wrong=wrong)
