@@ -367,7 +367,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-se
 line-height:1.45;color:#222}
 h1{font-size:1.7em}h2{font-size:1.25em;border-top:1px solid #ddd;padding-top:1em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
-.pass{color:#060}.fail{color:#a00;font-weight:bold}.error{color:#a60;font-weight:bold}
+.pass{color:#060}.notrun{color:#666}.fail{color:#a00;font-weight:bold}.error{color:#a60;font-weight:bold}
 .statement{background:#f6f8fa;border-left:4px solid #4a7;padding:.6em 1em;overflow-x:auto;font-size:1.08em;line-height:1.9}
 .statement math{font-size:1.05em}
 math[display=block]{margin:.2em 0}
@@ -440,6 +440,10 @@ def _prov_html(doc):
         for x in e.get("experiments", []):
             rows.append((f"experiment {_e(x['name'])}", f"{_e(x.get('dataset'))}; seeds {_e(x.get('seeds'))}; {_e(x.get('seconds'))} s"))
     return "<dl class='prov'>" + "".join(f"<dt>{k}</dt><dd>{val}</dd>" for k, val in rows) + "</dl>"
+
+
+#: The class of an evidence's status in the HTML: "not run" (an evidence gated out of the profile) is neither pass nor fail.
+_STATUS_CLASS = {"passed": "pass", "not run": "notrun", "error": "error"}
 
 
 def evidence_label(c):
@@ -537,7 +541,7 @@ def _claim_html(c, prov):
                      + (_source_block(m["input"], "the whole input") if m.get("input") and len(m["input"]) > SUMMARY_CHARS else ""))
     if c.get("evidence"):
         parts.append("<p>Evidence, strongest first:</p><table><tr><th>level</th><th>status</th><th>summary</th><th>time</th></tr>"
-                     + "".join(f"<tr><td>{_e(x['level'])}</td><td class='{'pass' if x['status'] == 'passed' else 'fail'}'>{_e(x['status'])}</td>"
+                     + "".join(f"<tr><td>{_e(x['level'])}</td><td class='{_STATUS_CLASS.get(x['status'], 'fail')}'>{_e(x['status'])}</td>"
                                f"<td>{_text(x['summary'])}" + _scope_html(x.get("scope"))
                                + (f"<details><summary>detail</summary>{_text(x['detail'])}</details>" if x.get("detail") else "")
                                + f"</td><td>{float(x.get('seconds', 0)):.2f} s</td></tr>" for x in c["evidence"]) + "</table>")

@@ -27,7 +27,8 @@ Cells (every kind but ``"clip"``). A *state* is ``(h,)`` or, for an LSTM, ``(h, 
     (T, D), ``"h0"`` (H,) and, for an LSTM, ``"c0"`` (H,).
     ``param_count(H, D) -> int`` (optional): how many trainable scalars the implementation holds.
     ``flushes_subnormals`` (optional, default False): the implementation returns 0 for results below the
-    smallest normal number (XLA on CPU); values are then compared with an extra absolute floor tiny(dtype).
+    smallest normal number (XLA on CPU), or computes them with an absolute error up to it (onnxruntime's tanh);
+    values are then compared with an extra absolute floor tiny(dtype).
 
 Forward-only adapters (an inference runtime such as onnxruntime has no gradients)
     ``gradients = False`` (optional, default True) declares it: ``vjp`` is then not needed, a stack's ``run``

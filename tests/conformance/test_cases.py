@@ -5,6 +5,8 @@ recorded), not off how the strategies were written; a category a kind cannot hav
 RNN) is left out by ``_applicable``.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 from vanishing.checks.conformance import cases, reference_adapter, runner
@@ -107,3 +109,19 @@ def test_the_structured_cell_strategy_draws_each_structure():
         seen.update(tc.triggers(c))
     draw()
     assert seen >= {"biases-zero", "bias-block-only", "gate-block-zero", "h0-zero-biased"}, seen
+
+
+def test_a_relu_stack_case_within_rounding_of_the_kink_is_refused_and_an_ordinary_one_kept():
+    """The false rejection CI found: a float32 pre-activation of +3e-46, flushed to 0 by float32 (relu' 0, not 1)."""
+    config = {"num_layers": 2, "bidirectional": False, "batch_first": True}
+    shapes = lambda H, D: reference_adapter.stack_param_shapes("rnn-relu", config, H, D)   # noqa: E731
+    case = cases.simple_stack_case("rnn-relu", config, np.float32, shapes, seed=3, B=2, T=2)
+    assert cases.stack_off_the_kink(case)
+    assert cases.stack_off_the_kink(cases.simple_stack_case("gru", config, np.float32,
+                                                            lambda H, D: reference_adapter.stack_param_shapes("gru", config, H, D)))
+    zero = [np.zeros_like(p) for p in case.params]
+    zero[1] = np.eye(len(zero[1]), dtype=np.float64)           # layer 0's W_hh = I: a = h0 exactly
+    h0 = np.zeros_like(case.h0, dtype=np.float64)
+    h0[0, :, :] = 3e-46                                         # below float32's smallest subnormal, above 0 in float64
+    kink = dataclasses.replace(case, params=zero, xs=np.zeros_like(case.xs), h0=h0)
+    assert not cases.stack_off_the_kink(kink)
