@@ -14,4 +14,6 @@ def assert_gradients(f, *inputs, allow_inconclusive=False, **kw):
     r = gradcheck(f, *inputs, **kw)
     if r.failures or (r.inconclusive and not allow_inconclusive):
         raise AssertionError(r.report())
+    if not r.passed:   # every entry inconclusive: nothing was decided, so nothing passed
+        raise AssertionError("no entry could be decided (every one inconclusive):\n" + r.report())
     return r

@@ -221,7 +221,7 @@ def _not_run(e, profile):
     where = ", ".join(e.profiles)
     return EvidenceResult(e.level, "not run", f"not run in {profile} (runs in {where}{'; ' + e.cost if e.cost else ''})",
                           f"{e.level} evidence not run in the {profile} profile: it runs in {where}. {e.cost} [{e.where}]",
-                          0.0, Scope(sizes="every", steps=(f"not run in {profile}",), hypotheses=(f"runs in {where}",)))
+                          0.0, Scope(sizes=(f"none: not run in {profile}",), steps=(f"not run in {profile}",)))
 
 
 def run(claim_id, overrides=None, profile=None, wrong=None):

@@ -109,4 +109,4 @@ def lru_state_jacobian_proof(s, ctx):
             Scope(sizes="every", hypotheses=("λ = r e^(iθ), r = e^(−e^ν)",),
                   steps=("SymPy: jacobian([Re λx, Im λx], [u, v]) − [[a, −b], [b, a]] simplifies to 0",
                          "SymPy: (r cos θ)² + (r sin θ)² − r² simplifies to 0"),
-                  tied=("models.lru.step_jacobian at one exact point, H = 3, D = 2",)))
+                  tied=("models.lru.step_jacobian (the hand-derived Jacobian; step itself is tied to it by the property check) at one exact point, H = 3, D = 2",)))

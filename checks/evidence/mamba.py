@@ -26,7 +26,14 @@ def mamba_bbar_euler_order_proof(s, ctx):
     anti = -sp.exp((1 - th) * z) * (th ** 2 / (2 * z) + th / z ** 2 + 1 / z ** 3)
     ensure(sp.expand(sp.diff(anti, th) - F) == 0, "the antiderivative of e^((1−θ)z)θ²/2 is wrong")
     ensure(sp.expand(anti.subs(th, 1) - anti.subs(th, 0) - phi3) == 0, "φ₁(z) − 1 − z/2 is not z²·∫_0^1 e^((1−θ)z) θ²/2 dθ")
-    # for z ≤ 0 the integrand lies in (0, θ²/2]: 0 < φ₃(z) ≤ ∫_0^1 θ²/2 dθ, which must be the stated remainder constant
+    # for z ≤ 0 the integrand lies in (0, θ²/2]: with u = (1−θ)z ≤ 0 (θ ∈ [0, 1]), 0 < e^u ≤ 1 exactly on u ≤ 0 (SymPy
+    # solves the inequality), so 0 < φ₃(z) ≤ ∫_0^1 θ²/2 dθ, which must be the stated remainder constant
+    u = sp.Symbol("u", real=True)
+    ensure(sp.exp(u).is_positive, "e^u > 0 is not established")
+    ensure(sp.solve_univariate_inequality(sp.exp(u) <= 1, u, relational=False) == sp.Interval(-sp.oo, 0),
+           "e^u ≤ 1 does not hold exactly on u ≤ 0")
+    one_minus_th, z_neg = sp.Symbol("w", nonnegative=True), sp.Symbol("z_neg", nonpositive=True)   # 1 − θ ≥ 0, z ≤ 0
+    ensure((one_minus_th * z_neg).is_nonpositive, "u = (1−θ)z is not ≤ 0 for θ ∈ [0, 1], z ≤ 0")
     ensure(sp.integrate(th ** 2 / 2, (th, 0, 1)) <= ctx.st.rem, f"∫_0^1 θ²/2 dθ = 1/6 exceeds the stated constant {ctx.st.rem}")
     # the tie: B̄_ZOH and B̄ = ΔB from the model at exact points against Δφ₁(ΔA)B and ΔB in mpmath
     p = {"A_log": np.array([[0.0, 1.0, -2.0], [0.5, 2.0, 3.0]]), "W_delta": np.zeros((2, 2)), "b_delta": np.array([-1.0, 0.5]),
@@ -80,4 +87,4 @@ def mamba_state_jacobian_contracts_proof(s, ctx):
             Scope(sizes="every", hypotheses=("A < 0 diagonal", "Δ ≥ 0 (softplus)"),
                   steps=("SymPy: diff(Ā[i]h[i] + u[i], h[j]) − Ā[i]·KroneckerDelta(i, j) simplifies to 0",
                          "SymPy: e^(−w) > 0 and −d/dw e^(−w) > 0 for w ≥ 0; e^0 = 1 ≤ the stated bound"),
-                  tied=("models.mamba.state_jacobian at one exact point, D = 2, N = 3",)))
+                  tied=("models.mamba.state_jacobian (the hand-derived Jacobian; step itself is tied to it by the property check) at one exact point, D = 2, N = 3",)))

@@ -31,3 +31,8 @@ def test_kink_raises_unless_allowed():
     with pytest.raises(AssertionError, match="inconclusive"):
         assert_gradients(lambda x: anp.maximum(x, 0.0), np.array([0.0, 2.0]))
     assert assert_gradients(lambda x: anp.maximum(x, 0.0), np.array([0.0, 2.0]), allow_inconclusive=True).inconclusive
+
+
+def test_allow_inconclusive_still_needs_one_decided_entry():
+    with pytest.raises(AssertionError, match="no entry could be decided"):
+        assert_gradients(lambda x: anp.maximum(x, 0.0), np.array([0.0]), allow_inconclusive=True)
