@@ -178,11 +178,12 @@ def rnn_step_norm_equality_proof(s, ctx):
     ensure((Dm * W).norm(2) < Dm.norm(2) * W.norm(2), f"the example {Dm.tolist()}, {W.tolist()} does not make '≤' strict")
     tied = [E.tie_step_sizes(lambda P, h0, x, a=act: s.step_jacobian(P, h0, x, a), act, "step_jacobian", seed=1300 + 7 * k)
             for k, act in enumerate(("tanh", "sigmoid"))]
-    return ("‖diag(g'(a_t)) W_hh‖₂ ≤ ‖diag(g'(a_t))‖₂‖W_hh‖₂ for every H, not '=': strict for diag(1, 1/2)·diag(1/2, 1) (1/2 < 1, exact)",
+    return ("‖diag(g'(a_t)) W_hh‖₂ ≤ ‖diag(g'(a_t))‖₂‖W_hh‖₂ for every H, not '=' from H = 2: strict for diag(1, 1/2)·diag(1/2, 1) (1/2 < 1, exact)",
             (f"Upper bound: the termwise certificate of RNN-NORM-BOUND for symbolic H. Strictness: D = diag(1, 1/2), W = diag(1/2, 1) "
              f"give ‖DW‖₂ = 1/2 < ‖D‖₂‖W‖₂ = 1 (SymPy, exact): one witness refutes '=' at every size it is embedded in. Tie: subject "
              f"step_jacobian (tanh, sigmoid) against the closed form at H = 1..8 {S.within()}. {S.versions()}, {S.z3_version()}."),
-            Scope(sizes="every", hypotheses=NORM_HYP[:1], tied=tuple(tied),
+            Scope(sizes="every", hypotheses=NORM_HYP[:1] + ("'not =': H ≥ 2 (at H = 1 both sides are |d·w|, equal)",),
+                  tied=tuple(tied),
                   steps=(f"SymPy + z3, {E.EVERY_H}: ‖diag(d)z‖² ≤ max d²·‖z‖² termwise",
                          "SymPy: ‖diag(1, 1/2)·diag(1/2, 1)‖₂ = 1/2 < 1 = ‖diag(1, 1/2)‖₂‖diag(1/2, 1)‖₂ (a witness)")))
 
