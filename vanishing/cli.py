@@ -182,10 +182,11 @@ def _fmt_ratio(o):
 
 
 def _levels(o):
-    """The levels of evidence that backed the verdict, strongest first; a level that failed is marked."""
+    """The levels of evidence that backed the verdict, strongest first; a level that failed is marked, one not run says so."""
     seen = []
     for e in o.evidence:
-        tag = e["level"] if e["status"] == "passed" else f"{e['level']}!{e['status']}"
+        tag = e["level"] if e["status"] == "passed" else f"({e['level']} not run)" if e["status"] == "not run" \
+            else f"{e['level']}!{e['status']}"
         if tag not in seen:
             seen.append(tag)
     return "+".join(seen) or "-"
